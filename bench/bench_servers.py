@@ -1,0 +1,204 @@
+"""Starting, probing and stopping the servers under test.
+
+Each server runs in its own session with its output going to a log file (a
+pipe nobody reads could fill up and stall the server). Shutdown is always
+SIGTERM first, so durable databases are closed cleanly, then SIGKILL after a
+timeout so a wedged server can never hang the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import psutil
+from temporalio.client import Client
+
+LOOPBACK = "127.0.0.1"
+STOP_TIMEOUT_S = 15.0
+READY_TIMEOUT_S = 60.0
+LOG_TAIL_CHARS = 2000
+
+
+class ServerError(RuntimeError):
+    """A server could not be started or died while being benchmarked."""
+
+
+@dataclass(frozen=True)
+class ServerPorts:
+    """The loopback ports a server instance binds."""
+
+    grpc: int
+    http: int
+
+
+def free_ports(count: int) -> list[int]:
+    """Pick `count` distinct free loopback ports.
+
+    All sockets are held open until every port is chosen, so the kernel
+    cannot hand the same port out twice.
+    """
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((LOOPBACK, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
+def allocate_ports() -> ServerPorts:
+    """Choose fresh gRPC and HTTP ports for one server."""
+    grpc, http = free_ports(2)
+    return ServerPorts(grpc=grpc, http=http)
+
+
+def resolve_executable(name: str) -> Path | None:
+    """Find a console script, preferring the venv of the running interpreter.
+
+    sys.executable is deliberately not resolved: in a venv it is a symlink
+    whose *link* directory is the venv's bin dir, which is what we want.
+    """
+    candidate = Path(sys.executable).parent / name
+    if candidate.is_file():
+        return candidate
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
+    """Command line for Cadenza with a durable SQLite file in `workdir`."""
+    return [
+        str(exe), "server", "start",
+        "--ip", LOOPBACK,
+        "--port", str(ports.grpc),
+        "--http-port", str(ports.http),
+        "--db", str(workdir / "cadenza.db"),
+    ]  # fmt: skip
+
+
+def temporal_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
+    """Command line for the Temporal dev server with a durable SQLite file."""
+    return [
+        str(exe), "server", "start-dev",
+        "--ip", LOOPBACK,
+        "--port", str(ports.grpc),
+        "--http-port", str(ports.http),
+        "--headless",
+        "--db-filename", str(workdir / "temporal.db"),
+        "--log-level", "error",
+    ]  # fmt: skip
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    """Live descendants of `pid`, captured before shutdown so orphans can be reaped."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def kill_leftovers(procs: list[psutil.Process]) -> None:
+    """SIGKILL any process that outlived its parent's shutdown.
+
+    psutil checks each process's identity before signalling, so a pid that
+    has since been reused by an unrelated process is never hit.
+    """
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+
+
+class ServerProcess:
+    """A running server; a context manager so it is stopped even on errors."""
+
+    def __init__(self, name: str, argv: list[str], log_path: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """Pid of the root server process."""
+        if self._popen is None:
+            raise ServerError(f"{self.name} was never started")
+        return self._popen.pid
+
+    def start(self) -> None:
+        """Launch the server in its own session with output going to `log_path`."""
+        with self.log_path.open("wb") as log:
+            self._popen = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def exit_code(self) -> int | None:
+        """The server's exit status, or None while it is still running."""
+        return None if self._popen is None else self._popen.poll()
+
+    def log_tail(self) -> str:
+        """Last part of the server log, for error messages."""
+        try:
+            return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Stop the server: SIGTERM, then SIGKILL after `timeout_s`."""
+        popen = self._popen
+        if popen is None or popen.poll() is not None:
+            return
+        children = descendants(popen.pid)
+        popen.terminate()
+        try:
+            popen.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+        kill_leftovers(children)
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+async def wait_until_ready(
+    server: ServerProcess, target: str, timeout_s: float = READY_TIMEOUT_S
+) -> Client:
+    """Retry `Client.connect` until it succeeds, the server dies, or time runs out.
+
+    A successful connect is the readiness signal because it is the only thing
+    both servers are guaranteed to agree on; log lines differ between them.
+    """
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        code = server.exit_code()
+        if code is not None:
+            raise ServerError(f"{server.name} exited with {code}:\n{server.log_tail()}")
+        try:
+            return await asyncio.wait_for(Client.connect(target), timeout=5.0)
+        except (TimeoutError, RuntimeError) as err:
+            last_error = err
+        await asyncio.sleep(0.2)
+    raise ServerError(
+        f"{server.name} not ready after {timeout_s:.0f}s ({last_error}):\n{server.log_tail()}"
+    )

@@ -1,0 +1,1 @@
+"""The api role: gRPC servicers, the only code that imports grpc."""

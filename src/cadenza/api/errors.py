@@ -1,0 +1,83 @@
+"""The one place where Cadenza's errors become gRPC statuses with Temporal's error details."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, status_pb2
+from grpc_status import rpc_status
+from temporalio.api.errordetails.v1 import (
+    NamespaceAlreadyExistsFailure,
+    NamespaceNotFoundFailure,
+    NotFoundFailure,
+    WorkflowExecutionAlreadyStartedFailure,
+)
+
+from cadenza import exceptions as exc
+
+logger = logging.getLogger(__name__)
+
+_CODES: list[tuple[type[exc.CadenzaError], int]] = [
+    (exc.InvalidArgumentError, code_pb2.INVALID_ARGUMENT),
+    (exc.NamespaceNotFoundError, code_pb2.NOT_FOUND),
+    (exc.NotFoundError, code_pb2.NOT_FOUND),
+    (exc.NamespaceAlreadyExistsError, code_pb2.ALREADY_EXISTS),
+    (exc.WorkflowAlreadyStartedError, code_pb2.ALREADY_EXISTS),
+    (exc.FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
+    (exc.ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
+    (exc.UnimplementedError, code_pb2.UNIMPLEMENTED),
+]
+
+
+def to_status(error: exc.CadenzaError) -> status_pb2.Status:
+    code = next((c for kind, c in _CODES if isinstance(error, kind)), code_pb2.INTERNAL)
+    status = status_pb2.Status(code=code, message=error.message)
+    detail = _detail(error)
+    if detail is not None:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return status
+
+
+def _detail(error: exc.CadenzaError) -> Message | None:
+    if isinstance(error, exc.NamespaceNotFoundError):
+        return NamespaceNotFoundFailure(namespace=error.namespace)
+    if isinstance(error, exc.WorkflowAlreadyStartedError):
+        return WorkflowExecutionAlreadyStartedFailure(
+            start_request_id=error.start_request_id, run_id=error.run_id
+        )
+    if isinstance(error, exc.NamespaceAlreadyExistsError):
+        return NamespaceAlreadyExistsFailure()
+    if isinstance(error, exc.NotFoundError):
+        return NotFoundFailure()
+    return None
+
+
+H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
+
+
+def translated(handler: H) -> H:
+    """Wrap a servicer method so domain errors reach the client as gRPC statuses."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await handler(self, request, context)
+        except exc.CadenzaError as error:
+            await context.abort_with_status(rpc_status.to_status(to_status(error)))
+        except exc.ConcurrentUpdateError as error:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"concurrent update, retry: {error}")
+        except Exception as error:
+            if isinstance(error, grpc.aio.AbortError):
+                raise
+            logger.exception("internal error in %s", handler.__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {error}")
+
+    return wrapper  # type: ignore[return-value]

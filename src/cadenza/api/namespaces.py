@@ -1,0 +1,56 @@
+"""Namespace requests and replies, translated to and from the registry's records."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import ArchivalState, NamespaceState
+from temporalio.api.workflowservice.v1 import (
+    DescribeNamespaceResponse,
+    RegisterNamespaceRequest,
+)
+
+from cadenza.config import ServerConfig
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import events as ev
+from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
+from cadenza.persistence.records import NamespaceRecord
+
+
+async def register(registry: NamespaceRegistry, request: RegisterNamespaceRequest) -> None:
+    retention = DEFAULT_RETENTION_SECONDS
+    if request.HasField("workflow_execution_retention_period"):
+        retention = ev.seconds(request.workflow_execution_retention_period)
+        if retention < 0:
+            raise InvalidArgumentError("WorkflowExecutionRetentionPeriod must not be negative.")
+    await registry.register(
+        request.namespace,
+        description=request.description,
+        owner_email=request.owner_email,
+        retention_seconds=retention,
+        data=dict(request.data),
+    )
+
+
+def describe(record: NamespaceRecord, config: ServerConfig) -> DescribeNamespaceResponse:
+    """The namespace as Temporal describes it, advertising only what Cadenza does."""
+    info = record.info
+    response = DescribeNamespaceResponse()
+    ni = response.namespace_info
+    ni.name = record.name
+    ni.id = record.id
+    ni.state = NamespaceState.NAMESPACE_STATE_REGISTERED
+    ni.description = str(info.get("description", ""))
+    ni.owner_email = str(info.get("owner_email", ""))
+    data = info.get("data") or {}
+    assert isinstance(data, dict)
+    ni.data.update({str(k): str(v) for k, v in data.items()})
+    ni.limits.blob_size_limit_error = config.limits.blob_size_error
+    ni.limits.memo_size_limit_error = config.limits.memo_size_error
+    retention = info.get("retention_seconds", DEFAULT_RETENTION_SECONDS)
+    assert isinstance(retention, int | float)
+    response.config.workflow_execution_retention_ttl.CopyFrom(ev.duration(float(retention)))
+    response.config.bad_binaries.SetInParent()
+    response.config.history_archival_state = ArchivalState.ARCHIVAL_STATE_DISABLED
+    response.config.visibility_archival_state = ArchivalState.ARCHIVAL_STATE_DISABLED
+    response.replication_config.active_cluster_name = "active"
+    response.replication_config.clusters.add(cluster_name="active")
+    return response

@@ -1,0 +1,62 @@
+"""Builds the gRPC server: servicers, health checks, message limits, compression."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
+from temporalio.api.workflowservice.v1.service_pb2_grpc import (
+    add_WorkflowServiceServicer_to_server,
+)
+
+from cadenza.api.workflow_service import WorkflowService
+
+WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
+
+
+def _unimplemented(name: str) -> Any:
+    async def handler(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{name} is not implemented by Cadenza")
+
+    handler.__name__ = name
+    return handler
+
+
+def fill_unimplemented(servicer_class: type, service_name: str) -> None:
+    """Give every RPC the class lacks an async handler that answers UNIMPLEMENTED.
+
+    The generated base class's defaults are synchronous, which grpc.aio cannot
+    run without a thread pool.
+    """
+    service = workflow_service_pb2.DESCRIPTOR.services_by_name[service_name.rsplit(".", 1)[1]]
+    for method in service.methods:
+        existing = getattr(servicer_class, method.name, None)
+        if existing is None or not inspect.iscoroutinefunction(existing):
+            setattr(servicer_class, method.name, _unimplemented(method.name))
+
+
+fill_unimplemented(WorkflowService, WORKFLOW_SERVICE)
+
+
+async def build(
+    workflow_service: WorkflowService, address: str, max_message: int
+) -> tuple[grpc.aio.Server, int]:
+    """A server bound to ``address``; returns it and the port it bound."""
+    options = [
+        ("grpc.max_receive_message_length", max_message),
+        ("grpc.max_send_message_length", max_message),
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.aio.server(options=options)
+    add_WorkflowServiceServicer_to_server(workflow_service, server)  # type: ignore[no-untyped-call]
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    for name in ("", WORKFLOW_SERVICE):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return server, port

@@ -1,0 +1,271 @@
+"""WorkflowService: validates requests, calls the engine, and shapes the replies."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import grpc
+from temporalio.api.enums.v1 import TaskQueueKind
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceServicer
+
+from cadenza import __version__
+from cadenza.api import namespaces as ns_api
+from cadenza.api.errors import translated
+from cadenza.config import ServerConfig
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.reads import HistoryReader
+from cadenza.history.service import HistoryService
+from cadenza.history.tokens import TaskToken
+from cadenza.matching import MatchingService
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind
+
+POLL_SAFETY_MARGIN = 1.0
+"""Answer a long poll this long before the client's deadline so it gets an empty reply."""
+
+
+class WorkflowService(WorkflowServiceServicer):
+    """The subset of Temporal's WorkflowService that Cadenza serves; the rest is UNIMPLEMENTED."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        namespaces: NamespaceRegistry,
+        history: HistoryService,
+        reader: HistoryReader,
+        matching: MatchingService,
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._history = history
+        self._reader = reader
+        self._matching = matching
+        self._cluster_id = str(uuid.uuid4())
+
+    # -- cluster and namespaces ---------------------------------------------------------
+
+    @translated
+    async def GetSystemInfo(self, request: Any, context: Any) -> wsv1.GetSystemInfoResponse:
+        response = wsv1.GetSystemInfoResponse(server_version=__version__)
+        caps = response.capabilities
+        caps.signal_and_query_header = True
+        caps.internal_error_differentiation = True
+        caps.encoded_failure_attributes = True
+        caps.sdk_metadata = True
+        return response
+
+    @translated
+    async def GetClusterInfo(self, request: Any, context: Any) -> wsv1.GetClusterInfoResponse:
+        return wsv1.GetClusterInfoResponse(
+            server_version=__version__,
+            cluster_id=self._cluster_id,
+            cluster_name="active",
+            history_shard_count=1,
+            persistence_store="sqlite",
+            visibility_store="sqlite",
+            initial_failover_version=1,
+            failover_version_increment=10,
+        )
+
+    @translated
+    async def RegisterNamespace(
+        self, request: wsv1.RegisterNamespaceRequest, context: Any
+    ) -> wsv1.RegisterNamespaceResponse:
+        await ns_api.register(self._namespaces, request)
+        return wsv1.RegisterNamespaceResponse()
+
+    @translated
+    async def DescribeNamespace(
+        self, request: wsv1.DescribeNamespaceRequest, context: Any
+    ) -> wsv1.DescribeNamespaceResponse:
+        if not request.namespace and not request.id:
+            raise InvalidArgumentError("Namespace not set on request.")
+        record = await self._namespaces.get(request.namespace or request.id)
+        return ns_api.describe(record, self._config)
+
+    @translated
+    async def ListNamespaces(
+        self, request: wsv1.ListNamespacesRequest, context: Any
+    ) -> wsv1.ListNamespacesResponse:
+        response = wsv1.ListNamespacesResponse()
+        for record in await self._namespaces.list():
+            response.namespaces.append(ns_api.describe(record, self._config))
+        return response
+
+    # -- starting and reading workflows ----------------------------------------------------
+
+    @translated
+    async def StartWorkflowExecution(
+        self, request: wsv1.StartWorkflowExecutionRequest, context: Any
+    ) -> wsv1.StartWorkflowExecutionResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.request_id:
+            request.request_id = str(uuid.uuid4())
+        run_id, _started = await self._history.start_workflow(namespace, request)
+        return wsv1.StartWorkflowExecutionResponse(run_id=run_id, started=True)
+
+    @translated
+    async def GetWorkflowExecutionHistory(
+        self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: Any
+    ) -> wsv1.GetWorkflowExecutionHistoryResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        page = await self._reader.page(
+            key,
+            page_size=request.maximum_page_size,
+            token=request.next_page_token,
+            wait_new_event=request.wait_new_event,
+            filter_type=request.history_event_filter_type,
+            deadline=_deadline(context),
+        )
+        response = wsv1.GetWorkflowExecutionHistoryResponse(next_page_token=page.next_page_token)
+        response.history.events.extend(page.events)
+        return response
+
+    @translated
+    async def DescribeWorkflowExecution(
+        self, request: wsv1.DescribeWorkflowExecutionRequest, context: Any
+    ) -> wsv1.DescribeWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        return await self._reader.describe(key)
+
+    async def _execution_key(self, namespace_name: str, execution: Any) -> ExecutionKey:
+        namespace = await self._namespaces.get(namespace_name)
+        if not execution.workflow_id:
+            raise InvalidArgumentError("WorkflowId is not set on request.")
+        return await self._history.resolve_run(namespace.id, execution.workflow_id,
+                                               execution.run_id)
+
+    # -- workflow tasks -------------------------------------------------------------------------
+
+    @translated
+    async def PollWorkflowTaskQueue(
+        self, request: wsv1.PollWorkflowTaskQueueRequest, context: Any
+    ) -> wsv1.PollWorkflowTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = _queue_name(request.task_queue)
+        build_id = request.worker_version_capabilities.build_id
+        deadline = min(_deadline(context), time.monotonic() + self._config.long_poll_seconds)
+        while (remaining := deadline - time.monotonic()) > 0:
+            task = await self._matching.poll(namespace.id, name, TaskKind.WORKFLOW,
+                                             request.identity, remaining)
+            if task is None:
+                break
+            response = await self._delivered(
+                task, self._history.record_workflow_task_started(task, request.identity, build_id))
+            if response is not None:
+                return response
+        return wsv1.PollWorkflowTaskQueueResponse()
+
+    @translated
+    async def RespondWorkflowTaskCompleted(
+        self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondWorkflowTaskCompletedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        return await self._history.complete_workflow_task(token, request)
+
+    @translated
+    async def RespondWorkflowTaskFailed(
+        self, request: wsv1.RespondWorkflowTaskFailedRequest, context: Any
+    ) -> wsv1.RespondWorkflowTaskFailedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        await self._history.fail_workflow_task(token, request)
+        return wsv1.RespondWorkflowTaskFailedResponse()
+
+    @translated
+    async def ResetStickyTaskQueue(
+        self, request: wsv1.ResetStickyTaskQueueRequest, context: Any
+    ) -> wsv1.ResetStickyTaskQueueResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        await self._history.reset_sticky(key)
+        return wsv1.ResetStickyTaskQueueResponse()
+
+    @translated
+    async def ShutdownWorker(
+        self, request: wsv1.ShutdownWorkerRequest, context: Any
+    ) -> wsv1.ShutdownWorkerResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if request.sticky_task_queue:
+            for task in self._matching.shut_down_sticky(namespace.id, request.sticky_task_queue):
+                await self._history.sticky_queue_lost(task)
+        return wsv1.ShutdownWorkerResponse()
+
+    # -- activity tasks -----------------------------------------------------------------------------
+
+    @translated
+    async def PollActivityTaskQueue(
+        self, request: wsv1.PollActivityTaskQueueRequest, context: Any
+    ) -> wsv1.PollActivityTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = _queue_name(request.task_queue)
+        deadline = min(_deadline(context), time.monotonic() + self._config.long_poll_seconds)
+        while (remaining := deadline - time.monotonic()) > 0:
+            task = await self._matching.poll(namespace.id, name, TaskKind.ACTIVITY,
+                                             request.identity, remaining)
+            if task is None:
+                break
+            response = await self._delivered(
+                task, self._history.record_activity_task_started(task, request.identity))
+            if response is not None:
+                return response
+        return wsv1.PollActivityTaskQueueResponse()
+
+    @translated
+    async def RespondActivityTaskCompleted(
+        self, request: wsv1.RespondActivityTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCompletedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        _check_blob(request.result.ByteSize(), self._config)
+        result = request.result if request.HasField("result") else None
+        await self._history.complete_activity(token, result, request.identity)
+        return wsv1.RespondActivityTaskCompletedResponse()
+
+    @translated
+    async def RespondActivityTaskFailed(
+        self, request: wsv1.RespondActivityTaskFailedRequest, context: Any
+    ) -> wsv1.RespondActivityTaskFailedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        _check_blob(request.failure.ByteSize(), self._config)
+        await self._history.fail_activity(token, request.failure, request.identity)
+        return wsv1.RespondActivityTaskFailedResponse()
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    async def _delivered(self, task: Any, recording: Any) -> Any:
+        """Record a polled task as started; if that fails, the task goes back on its queue."""
+        try:
+            return await recording
+        except BaseException:
+            self._matching.return_task(task)
+            raise
+
+    async def _token(self, data: bytes, namespace_name: str) -> TaskToken:
+        if not data:
+            raise InvalidArgumentError("Task token not set on request.")
+        token = TaskToken.decode(data)
+        namespace: NamespaceRecord = await self._namespaces.get(namespace_name)
+        if namespace.id != token.namespace_id:
+            raise InvalidArgumentError("Operation not allowed: token is for another namespace.")
+        return token
+
+
+def _queue_name(task_queue: Any) -> str:
+    if not task_queue.name:
+        raise InvalidArgumentError("missing task queue name")
+    if task_queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY and not task_queue.name:
+        raise InvalidArgumentError("missing sticky task queue name")
+    return str(task_queue.name)
+
+
+def _deadline(context: grpc.aio.ServicerContext[Any, Any]) -> float:
+    remaining = context.time_remaining()
+    if remaining is None:
+        remaining = 70.0
+    return time.monotonic() + max(0.0, remaining - POLL_SAFETY_MARGIN)
+
+
+def _check_blob(size: int, config: ServerConfig) -> None:
+    if size > config.limits.blob_size_error:
+        raise InvalidArgumentError("Blob data size exceeds limit.")

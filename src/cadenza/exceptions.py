@@ -1,0 +1,63 @@
+"""One exception tree for every error a client can be told about.
+
+The engine raises these; ``cadenza.api.errors`` is the only place that turns
+them into gRPC statuses with Temporal's error details.
+"""
+
+from __future__ import annotations
+
+
+class CadenzaError(Exception):
+    """Base of every error Cadenza reports to a client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgumentError(CadenzaError):
+    """The request is malformed; nothing was changed."""
+
+
+class NotFoundError(CadenzaError):
+    """The execution, task or other entity the request names does not exist."""
+
+
+class NamespaceNotFoundError(CadenzaError):
+    """The namespace the request names is not registered."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(f"Namespace {namespace} is not found.")
+        self.namespace = namespace
+
+
+class NamespaceAlreadyExistsError(CadenzaError):
+    """RegisterNamespace named a namespace that is already registered."""
+
+
+class WorkflowAlreadyStartedError(CadenzaError):
+    """A running execution already holds the requested workflow ID."""
+
+    def __init__(self, message: str, start_request_id: str, run_id: str) -> None:
+        super().__init__(message)
+        self.start_request_id = start_request_id
+        self.run_id = run_id
+
+
+class FailedPreconditionError(CadenzaError):
+    """The request is well formed but the execution's state does not allow it."""
+
+
+class ResourceExhaustedError(CadenzaError):
+    """A safety limit was hit."""
+
+
+class UnimplementedError(CadenzaError):
+    """The API exists in Temporal but Cadenza does not serve it yet."""
+
+
+class ConcurrentUpdateError(Exception):
+    """A conditional write lost to another writer; the caller reloads and retries.
+
+    Internal: never reaches a client.
+    """

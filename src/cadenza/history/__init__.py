@@ -1,0 +1,1 @@
+"""The history role: each execution's event history and mutable state."""

@@ -1,0 +1,254 @@
+"""Activities: scheduling with the server's defaults, attempts, retries and closing events."""
+
+from __future__ import annotations
+
+from temporalio.api.command.v1 import ScheduleActivityTaskCommandAttributes
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
+from temporalio.api.failure.v1 import Failure
+
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import events as ev
+from cadenza.history import retry, workflow_tasks
+from cadenza.history.change import Change
+from cadenza.history.state import Activity, RetryPolicy, decode_blob, encode_blob
+from cadenza.persistence.records import TaskKind
+
+ACTIVITY_RETRY = "activity_retry"
+ACTIVITY_START_TO_CLOSE = "activity_start_to_close"
+ACTIVITY_SCHEDULE_TO_CLOSE = "activity_schedule_to_close"
+MAX_PENDING_ACTIVITIES = 2000
+
+
+def validate(attrs: ScheduleActivityTaskCommandAttributes, pending: int) -> None:
+    """Reject a ScheduleActivityTask command the way Temporal does."""
+    if not attrs.activity_id:
+        raise InvalidArgumentError("ActivityId is not set on command.")
+    if not attrs.activity_type.name:
+        raise InvalidArgumentError("ActivityType is not set on command.")
+    for name in ("schedule_to_close_timeout", "schedule_to_start_timeout",
+                 "start_to_close_timeout", "heartbeat_timeout"):
+        if ev.seconds(getattr(attrs, name)) < 0:
+            raise InvalidArgumentError(f"An invalid {name} is set on command.")
+    if ev.seconds(attrs.schedule_to_close_timeout) <= 0 and ev.seconds(
+        attrs.start_to_close_timeout
+    ) <= 0:
+        raise InvalidArgumentError(
+            "A valid StartToClose or ScheduleToCloseTimeout is not set on command."
+        )
+    if pending >= MAX_PENDING_ACTIVITIES:
+        raise InvalidArgumentError(
+            f"the number of pending activities exceeds the limit of {MAX_PENDING_ACTIVITIES}"
+        )
+
+
+def schedule(
+    change: Change, attrs: ScheduleActivityTaskCommandAttributes, completed_event_id: int
+) -> Activity:
+    """Record ActivityTaskScheduled with the timeouts and retry policy the server settles on."""
+    s = change.state
+    queue = attrs.task_queue.name or s.task_queue
+    to_close, to_start, start_to_close, heartbeat = _timeouts(attrs, s.run_timeout)
+    policy = _retry_policy(attrs)
+    event = change.add_event(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    out = event.activity_task_scheduled_event_attributes
+    out.activity_id = attrs.activity_id
+    out.activity_type.CopyFrom(attrs.activity_type)
+    out.task_queue.CopyFrom(ev.task_queue(queue))
+    out.header.CopyFrom(attrs.header)
+    if attrs.HasField("input"):
+        out.input.CopyFrom(attrs.input)
+    out.schedule_to_close_timeout.CopyFrom(ev.duration(to_close))
+    out.schedule_to_start_timeout.CopyFrom(ev.duration(to_start))
+    out.start_to_close_timeout.CopyFrom(ev.duration(start_to_close))
+    out.heartbeat_timeout.CopyFrom(ev.duration(heartbeat))
+    out.workflow_task_completed_event_id = completed_event_id
+    _fill_retry_policy(out.retry_policy, policy)
+    out.use_workflow_build_id = attrs.use_workflow_build_id
+    out.priority.CopyFrom(attrs.priority)
+    activity = Activity(
+        scheduled_event_id=event.event_id,
+        activity_id=attrs.activity_id,
+        activity_type=attrs.activity_type.name,
+        task_queue=queue,
+        scheduled_time=change.now,
+        schedule_to_close=to_close,
+        schedule_to_start=to_start,
+        start_to_close=start_to_close,
+        heartbeat_timeout=heartbeat,
+        retry=policy,
+        attempt_scheduled_time=change.now,
+    )
+    s.activities[event.event_id] = activity
+    if to_close > 0:
+        activity.timer_id = change.add_timer(
+            ACTIVITY_SCHEDULE_TO_CLOSE, change.now + to_close, event.event_id, 0
+        )
+    return activity
+
+
+def enqueue(change: Change, activity: Activity) -> None:
+    """Put the activity's current attempt on its task queue for a worker to poll."""
+    activity.task_id = change.add_task(
+        TaskKind.ACTIVITY, activity.task_queue, activity.scheduled_event_id, activity.attempt
+    )
+
+
+def record_started(change: Change, activity: Activity, identity: str, request_id: str) -> None:
+    """Mark the attempt running; no event is written until it closes, as in Temporal."""
+    change.remove_task(activity.task_id)
+    activity.task_id = ""
+    activity.started_time = change.now
+    activity.identity = identity
+    activity.request_id = request_id
+    if activity.start_to_close > 0:
+        activity.attempt_timer_id = change.add_timer(
+            ACTIVITY_START_TO_CLOSE, change.now + activity.start_to_close,
+            activity.scheduled_event_id, activity.attempt,
+        )
+
+
+def complete(change: Change, activity: Activity, result: Payloads | None, identity: str) -> None:
+    started_id = _close(change, activity)
+    event = change.add_or_buffer(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    attrs = event.activity_task_completed_event_attributes
+    if result is not None:
+        attrs.result.CopyFrom(result)
+    attrs.scheduled_event_id = activity.scheduled_event_id
+    attrs.started_event_id = started_id
+    attrs.identity = identity
+    workflow_tasks.ensure_scheduled(change)
+
+
+def fail_attempt(change: Change, activity: Activity, failure: Failure, identity: str) -> None:
+    """An attempt failed: retry after the backoff, or close the activity as failed."""
+    deadline = activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
+    decision = retry.decide(activity.retry, activity.attempt, failure, change.now, deadline)
+    if decision.delay is not None:
+        _retry_later(change, activity, failure, decision.delay)
+        return
+    started_id = _close(change, activity)
+    event = change.add_or_buffer(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+    attrs = event.activity_task_failed_event_attributes
+    attrs.failure.CopyFrom(failure)
+    attrs.scheduled_event_id = activity.scheduled_event_id
+    attrs.started_event_id = started_id
+    attrs.identity = identity
+    attrs.retry_state = decision.retry_state  # type: ignore[assignment]
+    workflow_tasks.ensure_scheduled(change)
+
+
+def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
+    """A timeout fired for the attempt (or the whole activity): retry or close as timed out."""
+    failure = Failure(message=f"activity {_timeout_name(timeout_type)} timeout")
+    failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
+    if timeout_type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
+        deadline = (
+            activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
+        )
+        decision = retry.decide(activity.retry, activity.attempt, failure, change.now, deadline)
+        if decision.delay is not None:
+            _retry_later(change, activity, failure, decision.delay)
+            return
+        retry_state = decision.retry_state
+    else:
+        retry_state = RetryState.RETRY_STATE_TIMEOUT
+    started_id = _close(change, activity) if activity.started else _close_unstarted(change, activity)
+    event = change.add_or_buffer(EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
+    attrs = event.activity_task_timed_out_event_attributes
+    attrs.failure.CopyFrom(failure)
+    if activity.last_failure and not activity.started:
+        attrs.failure.cause.CopyFrom(Failure.FromString(decode_blob(activity.last_failure)))
+    attrs.scheduled_event_id = activity.scheduled_event_id
+    attrs.started_event_id = started_id
+    attrs.retry_state = retry_state  # type: ignore[assignment]
+    workflow_tasks.ensure_scheduled(change)
+
+
+def _retry_later(change: Change, activity: Activity, failure: Failure, delay: float) -> None:
+    change.remove_timer(activity.attempt_timer_id)
+    activity.attempt_timer_id = ""
+    activity.last_failure = encode_blob(failure.SerializeToString())
+    activity.attempt += 1
+    activity.started_time = 0.0
+    activity.identity = ""
+    activity.request_id = ""
+    activity.attempt_scheduled_time = change.now + delay
+    change.add_timer(ACTIVITY_RETRY, change.now + delay, activity.scheduled_event_id, activity.attempt)
+
+
+def _close(change: Change, activity: Activity) -> int:
+    """Write the deferred ActivityTaskStarted event and drop the activity; return its ID.
+
+    While a workflow task runs the event is buffered and has no ID yet; the
+    closing event's ``started_event_id`` is fixed when the buffer is flushed.
+    """
+    change.remove_timer(activity.timer_id)
+    change.remove_timer(activity.attempt_timer_id)
+    change.remove_task(activity.task_id)
+    event = change.add_or_buffer(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+    attrs = event.activity_task_started_event_attributes
+    attrs.scheduled_event_id = activity.scheduled_event_id
+    attrs.identity = activity.identity
+    attrs.request_id = activity.request_id
+    attrs.attempt = activity.attempt
+    if activity.last_failure:
+        attrs.last_failure.CopyFrom(Failure.FromString(decode_blob(activity.last_failure)))
+    del change.state.activities[activity.scheduled_event_id]
+    return event.event_id
+
+
+def _close_unstarted(change: Change, activity: Activity) -> int:
+    change.remove_timer(activity.timer_id)
+    change.remove_timer(activity.attempt_timer_id)
+    change.remove_task(activity.task_id)
+    del change.state.activities[activity.scheduled_event_id]
+    return 0
+
+
+def _timeouts(
+    attrs: ScheduleActivityTaskCommandAttributes, run_timeout: float
+) -> tuple[float, float, float, float]:
+    """Temporal's rules for filling in and capping the four activity timeouts."""
+    to_close = ev.seconds(attrs.schedule_to_close_timeout)
+    to_start = ev.seconds(attrs.schedule_to_start_timeout)
+    start_to_close = ev.seconds(attrs.start_to_close_timeout)
+    heartbeat = ev.seconds(attrs.heartbeat_timeout)
+    if run_timeout > 0:
+        to_close = min(to_close, run_timeout) if to_close > 0 else run_timeout
+    if to_close > 0:
+        to_start = min(to_start, to_close) if to_start > 0 else to_close
+        start_to_close = min(start_to_close, to_close) if start_to_close > 0 else to_close
+    if start_to_close > 0:
+        heartbeat = min(heartbeat, start_to_close)
+    return to_close, to_start, start_to_close, heartbeat
+
+
+def _retry_policy(attrs: ScheduleActivityTaskCommandAttributes) -> RetryPolicy:
+    given = attrs.retry_policy
+    initial = ev.seconds(given.initial_interval) or 1.0
+    maximum = ev.seconds(given.maximum_interval) or 100 * initial
+    return RetryPolicy(
+        initial_interval=initial,
+        backoff_coefficient=given.backoff_coefficient or 2.0,
+        maximum_interval=maximum,
+        maximum_attempts=given.maximum_attempts,
+        non_retryable_error_types=list(given.non_retryable_error_types),
+    )
+
+
+def _fill_retry_policy(out, policy: RetryPolicy) -> None:  # type: ignore[no-untyped-def]
+    out.initial_interval.CopyFrom(ev.duration(policy.initial_interval))
+    out.backoff_coefficient = policy.backoff_coefficient
+    out.maximum_interval.CopyFrom(ev.duration(policy.maximum_interval))
+    out.maximum_attempts = policy.maximum_attempts
+    out.non_retryable_error_types.extend(policy.non_retryable_error_types)
+
+
+def _timeout_name(timeout_type: int) -> str:
+    return {
+        TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "StartToClose",
+        TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: "ScheduleToStart",
+        TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "ScheduleToClose",
+        TimeoutType.TIMEOUT_TYPE_HEARTBEAT: "Heartbeat",
+    }.get(timeout_type, "unknown")

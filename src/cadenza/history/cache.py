@@ -1,0 +1,100 @@
+"""Executions held in memory: their state, their history and who is waiting on them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from temporalio.api.history.v1 import History, HistoryEvent
+
+from cadenza.history.state import MutableState
+from cadenza.persistence import Store
+from cadenza.persistence.records import ExecutionKey
+
+
+@dataclass
+class Entry:
+    """One execution in memory. Changes to it are serialized by ``lock``."""
+
+    key: ExecutionKey
+    state: MutableState
+    version: int
+    events: list[HistoryEvent] | None = None
+    """The whole history once loaded; None until something needs it."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def notify(self) -> None:
+        """Wake everyone waiting for a new event on this execution."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_changed(self, timeout: float) -> bool:
+        changed = self._changed
+        try:
+            await asyncio.wait_for(changed.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    @property
+    def busy(self) -> bool:
+        return self.lock.locked()
+
+
+class ExecutionCache:
+    """A bounded LRU of executions, loaded from the store on a miss."""
+
+    def __init__(self, store: Store, capacity: int = 20_000) -> None:
+        self._store = store
+        self._capacity = capacity
+        self._entries: OrderedDict[ExecutionKey, Entry] = OrderedDict()
+
+    async def get(self, key: ExecutionKey) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            return entry
+        stored = await self._store.load_execution(key)
+        if stored is None:
+            return None
+        entry = self._entries.get(key)  # another task may have loaded it meanwhile
+        if entry is None:
+            entry = Entry(key, MutableState.from_bytes(stored.state), stored.version)
+            self.put(entry)
+        return entry
+
+    def put(self, entry: Entry) -> None:
+        self._entries[entry.key] = entry
+        self._entries.move_to_end(entry.key)
+        self._evict()
+
+    def holds(self, entry: Entry) -> bool:
+        """Whether this exact copy is still the cached one."""
+        return self._entries.get(entry.key) is entry
+
+    def drop(self, key: ExecutionKey) -> None:
+        """Forget a copy that may differ from the database (after a failed commit)."""
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            entry.notify()
+
+    async def history(self, entry: Entry) -> list[HistoryEvent]:
+        """The execution's whole committed history, loading it once if needed."""
+        if entry.events is None:
+            batches = await self._store.read_history(entry.key, 1)
+            events: list[HistoryEvent] = []
+            for batch in batches:
+                events.extend(History.FromString(batch.data).events)
+            if entry.events is None:
+                entry.events = events
+        return entry.events
+
+    def _evict(self) -> None:
+        while len(self._entries) > self._capacity:
+            key, entry = next(iter(self._entries.items()))
+            if entry.busy:
+                self._entries.move_to_end(key)
+                return
+            del self._entries[key]

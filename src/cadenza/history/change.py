@@ -1,0 +1,180 @@
+"""A change to one execution, assembled in memory and then committed in one write."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History, HistoryEvent
+
+from cadenza.history import events as ev
+from cadenza.history.state import MutableState, decode_blob, encode_blob
+from cadenza.persistence.records import (
+    CurrentExecution,
+    EventBatch,
+    ExecutionKey,
+    ExecutionWrite,
+    TaskKind,
+    TaskRecord,
+    TimerRecord,
+)
+
+# Event task IDs only need to increase within a history; SDKs never interpret them.
+_task_ids = itertools.count(1)
+
+_ACTIVITY_CLOSE_TYPES = frozenset(
+    {
+        EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+    }
+)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Change:
+    """Events, tasks and timers produced by one operation on one execution.
+
+    The operation mutates ``state`` directly; if the commit fails the engine
+    drops its cached copy and reloads the last committed state.
+    """
+
+    state: MutableState
+    now: float
+    version: int
+    events: list[HistoryEvent] = field(default_factory=list)
+    tasks_added: list[TaskRecord] = field(default_factory=list)
+    tasks_removed: list[str] = field(default_factory=list)
+    timers_added: list[TimerRecord] = field(default_factory=list)
+    timers_removed: list[str] = field(default_factory=list)
+    new_current: CurrentExecution | None = None
+    replaced_run_id: str | None = None
+    status_changed: bool = False
+
+    @property
+    def key(self) -> ExecutionKey:
+        s = self.state
+        return ExecutionKey(s.namespace_id, s.workflow_id, s.run_id)
+
+    # -- events -----------------------------------------------------------------
+
+    def add_event(self, event_type: int) -> HistoryEvent:
+        """Append a new event to history, numbered next."""
+        event = ev.new_event(event_type, self.now)
+        self._number(event)
+        return event
+
+    def add_or_buffer(self, event_type: int) -> HistoryEvent:
+        """A new event that waits, unnumbered, while a workflow task is running.
+
+        Temporal appends events that arrive during a workflow task after that
+        task's own events, so the worker sees them in the next task.
+        """
+        event = ev.new_event(event_type, self.now)
+        if self.workflow_task_running:
+            self._buffered_now.append(event)
+        else:
+            self._number(event)
+        return event
+
+    @property
+    def workflow_task_running(self) -> bool:
+        wft = self.state.workflow_task
+        return wft is not None and wft.started_event_id > 0
+
+    def flush_buffered(self) -> bool:
+        """Number and append every buffered event; True if there were any."""
+        buffered = [HistoryEvent.FromString(decode_blob(b)) for b in self.state.buffered_events]
+        buffered.extend(self._buffered_now)
+        self.state.buffered_events = []
+        self._buffered_now.clear()
+        started_ids: dict[int, int] = {}
+        for event in buffered:
+            self._number(event)
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                attrs = event.activity_task_started_event_attributes
+                started_ids[attrs.scheduled_event_id] = event.event_id
+            elif event.event_type in _ACTIVITY_CLOSE_TYPES:
+                attrs = ev.attributes(event)
+                attrs.started_event_id = started_ids.get(
+                    attrs.scheduled_event_id, attrs.started_event_id
+                )
+        return bool(buffered)
+
+    @property
+    def has_buffered(self) -> bool:
+        return bool(self.state.buffered_events or self._buffered_now)
+
+    def _number(self, event: HistoryEvent) -> None:
+        event.event_id = self.state.next_event_id
+        event.task_id = next(_task_ids)
+        self.state.next_event_id += 1
+        self.state.history_size += event.ByteSize()
+        self.events.append(event)
+
+    def __post_init__(self) -> None:
+        self._buffered_now: list[HistoryEvent] = []
+
+    # -- tasks and timers -----------------------------------------------------------
+
+    def add_task(self, kind: TaskKind, task_queue: str, scheduled_event_id: int, attempt: int) -> str:
+        s = self.state
+        task = TaskRecord(
+            new_id(), s.namespace_id, task_queue, kind, s.workflow_id, s.run_id,
+            scheduled_event_id, attempt,
+        )
+        self.tasks_added.append(task)
+        return task.task_id
+
+    def add_timer(self, kind: str, fire_at: float, event_id: int, attempt: int) -> str:
+        s = self.state
+        timer = TimerRecord(
+            new_id(), fire_at, s.namespace_id, s.workflow_id, s.run_id, kind, event_id, attempt
+        )
+        self.timers_added.append(timer)
+        return timer.timer_id
+
+    def remove_task(self, task_id: str) -> None:
+        if task_id:
+            self.tasks_removed.append(task_id)
+
+    def remove_timer(self, timer_id: str) -> None:
+        if timer_id:
+            self.timers_removed.append(timer_id)
+
+    # -- the write ---------------------------------------------------------------------
+
+    def to_write(self, workflow_type: str, task_queue: str) -> ExecutionWrite:
+        """Serialize the change; buffered events are kept inside the state."""
+        self.state.buffered_events.extend(encode_blob(e.SerializeToString()) for e in self._buffered_now)
+        self._buffered_now.clear()
+        s = self.state
+        batch = None
+        if self.events:
+            data = History(events=self.events).SerializeToString()
+            batch = EventBatch(self.events[0].event_id, self.events[-1].event_id, data)
+        return ExecutionWrite(
+            key=self.key,
+            expected_version=self.version,
+            state=s.to_bytes(),
+            status=s.status,
+            workflow_type=workflow_type,
+            task_queue=task_queue,
+            start_time=s.start_time,
+            close_time=s.close_time or None,
+            events=batch,
+            tasks_added=self.tasks_added,
+            tasks_removed=self.tasks_removed,
+            timers_added=self.timers_added,
+            timers_removed=self.timers_removed,
+            new_current=self.new_current,
+            replaced_run_id=self.replaced_run_id,
+            current_status=s.status if self.status_changed else None,
+        )

@@ -1,0 +1,77 @@
+"""Builders for history events and the protobuf time values inside them."""
+
+from __future__ import annotations
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.enums.v1 import EventType, TaskQueueKind
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.taskqueue.v1 import TaskQueue
+
+# Each event type's attributes field on HistoryEvent, by event type.
+ATTRIBUTE_FIELDS: dict[int, str] = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "workflow_execution_started_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: (
+        "workflow_execution_completed_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "workflow_execution_failed_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED: "workflow_task_scheduled_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: "workflow_task_started_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: "workflow_task_completed_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED: "workflow_task_failed_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: "workflow_task_timed_out_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activity_task_scheduled_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: "activity_task_started_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
+}
+
+CLOSE_EVENT_TYPES = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
+
+
+def new_event(event_type: int, event_time: float) -> HistoryEvent:
+    """An event of the given type with its time set; the caller fills its attributes."""
+    event = HistoryEvent(event_type=event_type)  # type: ignore[arg-type]
+    event.event_time.CopyFrom(timestamp(event_time))
+    getattr(event, ATTRIBUTE_FIELDS[event_type]).SetInParent()
+    return event
+
+
+def attributes(event: HistoryEvent):  # type: ignore[no-untyped-def]
+    """The attributes message of an event, whatever its type."""
+    return getattr(event, ATTRIBUTE_FIELDS[event.event_type])
+
+
+def timestamp(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+def duration(seconds: float) -> Duration:
+    d = Duration()
+    d.FromNanoseconds(round(seconds * 1e9))
+    return d
+
+
+def seconds(d: Duration) -> float:
+    return d.seconds + d.nanos / 1e9
+
+
+def task_queue(name: str, sticky_of: str = "") -> TaskQueue:
+    """A task queue value as events carry it: sticky queues name their normal queue."""
+    if sticky_of:
+        return TaskQueue(
+            name=name, kind=TaskQueueKind.TASK_QUEUE_KIND_STICKY, normal_name=sticky_of
+        )
+    return TaskQueue(name=name, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)

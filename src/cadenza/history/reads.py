@@ -1,0 +1,184 @@
+"""Reading executions: history pages, long polls for new events, and descriptions."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.enums.v1 import (
+    HistoryEventFilterType,
+    PendingActivityState,
+    PendingWorkflowTaskState,
+)
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import (
+    PendingActivityInfo,
+    PendingWorkflowTaskInfo,
+    WorkflowExecutionConfig,
+    WorkflowExecutionInfo,
+)
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
+
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import events as ev
+from cadenza.history.cache import Entry
+from cadenza.history.service import HistoryService
+from cadenza.history.state import MutableState
+from cadenza.persistence.records import ExecutionKey
+
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: list[HistoryEvent]
+    next_page_token: bytes
+
+
+class HistoryReader:
+    """Serves GetWorkflowExecutionHistory and DescribeWorkflowExecution."""
+
+    def __init__(self, history: HistoryService, long_poll_seconds: float) -> None:
+        self._history = history
+        self._long_poll = long_poll_seconds
+
+    async def page(
+        self,
+        key: ExecutionKey,
+        *,
+        page_size: int,
+        token: bytes,
+        wait_new_event: bool,
+        filter_type: int,
+        deadline: float,
+    ) -> HistoryPage:
+        """One page of history from the token's position, waiting for news if asked."""
+        entry = await self._history.load(key)
+        first = _token_position(token, entry.state.run_id)
+        wait_until = min(time.monotonic() + self._long_poll, deadline)
+        close_only = filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
+        while True:
+            if close_only and not entry.state.running:
+                history = await self._history.cache.history(entry)
+                return HistoryPage([history[entry.state.close_event_id - 1]], b"")
+            if not close_only:
+                history = await self._history.cache.history(entry)
+                if len(history) >= first or not wait_new_event or not entry.state.running:
+                    return _slice(history, first, page_size or DEFAULT_PAGE_SIZE,
+                                  entry.state)
+            remaining = wait_until - time.monotonic()
+            if remaining <= 0 or not await entry.wait_changed(remaining):
+                return HistoryPage([], _make_token(first, entry.state.run_id))
+            entry = await self._history.load(key)
+
+    async def describe(self, key: ExecutionKey) -> DescribeWorkflowExecutionResponse:
+        entry = await self._history.load(key)
+        return await self._describe(entry)
+
+    async def _describe(self, entry: Entry) -> DescribeWorkflowExecutionResponse:
+        s = entry.state
+        history = await self._history.cache.history(entry)
+        started = history[0].workflow_execution_started_event_attributes
+        response = DescribeWorkflowExecutionResponse(
+            execution_config=WorkflowExecutionConfig(
+                task_queue=ev.task_queue(s.task_queue),
+                default_workflow_task_timeout=ev.duration(s.workflow_task_timeout),
+            ),
+            workflow_execution_info=_execution_info(s, started.memo, started.search_attributes),
+        )
+        if s.execution_timeout:
+            response.execution_config.workflow_execution_timeout.CopyFrom(
+                ev.duration(s.execution_timeout))
+        if s.run_timeout:
+            response.execution_config.workflow_run_timeout.CopyFrom(ev.duration(s.run_timeout))
+        for activity in s.activities.values():
+            response.pending_activities.append(_pending_activity(activity))
+        if s.workflow_task is not None:
+            response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
+        return response
+
+
+def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExecutionInfo:  # type: ignore[no-untyped-def]
+    info = WorkflowExecutionInfo(
+        execution=WorkflowExecution(workflow_id=state.workflow_id, run_id=state.run_id),
+        type=WorkflowType(name=state.workflow_type),
+        status=state.status,  # type: ignore[arg-type]
+        history_length=state.next_event_id - 1,
+        task_queue=state.task_queue,
+        history_size_bytes=state.history_size,
+        first_run_id=state.run_id,
+        memo=memo,
+        search_attributes=search_attributes,
+    )
+    info.start_time.CopyFrom(ev.timestamp(state.start_time))
+    info.execution_time.CopyFrom(ev.timestamp(state.start_time))
+    if state.close_time:
+        info.close_time.CopyFrom(ev.timestamp(state.close_time))
+    info.root_execution.workflow_id = state.workflow_id
+    info.root_execution.run_id = state.run_id
+    return info
+
+
+def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyped-def]
+    info = PendingActivityInfo(
+        activity_id=activity.activity_id,
+        attempt=activity.attempt,
+        maximum_attempts=activity.retry.maximum_attempts,
+        state=(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED if activity.started
+               else PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED),
+        last_worker_identity=activity.identity,
+    )
+    info.activity_type.name = activity.activity_type
+    info.scheduled_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
+    if activity.started:
+        info.last_started_time.CopyFrom(ev.timestamp(activity.started_time))
+    return info
+
+
+def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:
+    wft = state.workflow_task
+    assert wft is not None
+    info = PendingWorkflowTaskInfo(
+        state=(PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED if wft.started_event_id
+               else PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED),
+        attempt=wft.attempt,
+    )
+    info.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
+    info.original_scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
+    if wft.started_event_id:
+        info.started_time.CopyFrom(ev.timestamp(wft.started_time))
+    return info
+
+
+def _slice(history: list[HistoryEvent], first: int, page_size: int,
+           state: MutableState) -> HistoryPage:
+    """Events from ``first`` on, at most ``page_size`` of them and about 2 MB."""
+    events: list[HistoryEvent] = []
+    size = 0
+    for event in history[first - 1 : first - 1 + page_size]:
+        size += event.ByteSize()
+        if events and size > MAX_PAGE_BYTES:
+            break
+        events.append(event)
+    following = first + len(events)
+    more = following <= len(history)
+    return HistoryPage(events, _make_token(following, state.run_id) if more else b"")
+
+
+def _make_token(next_event_id: int, run_id: str) -> bytes:
+    return json.dumps({"next": next_event_id, "run": run_id}).encode()
+
+
+def _token_position(token: bytes, run_id: str) -> int:
+    if not token:
+        return 1
+    try:
+        raw = json.loads(token)
+        if raw["run"] != run_id:
+            raise ValueError("token for another run")
+        return int(raw["next"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidArgumentError("Invalid NextPageToken.") from exc

@@ -1,0 +1,59 @@
+"""Temporal's retry rules for activities: whether another attempt runs, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.api.enums.v1 import RetryState
+from temporalio.api.failure.v1 import Failure
+
+from cadenza.history.state import RetryPolicy
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    """Either a delay before the next attempt, or the reason there is none."""
+
+    delay: float | None
+    retry_state: int
+
+
+def next_delay(policy: RetryPolicy, attempt: int) -> float:
+    """Backoff before attempt ``attempt + 1``: exponential, capped at the maximum interval."""
+    delay = policy.initial_interval * policy.backoff_coefficient ** (attempt - 1)
+    if policy.maximum_interval > 0:
+        delay = min(delay, policy.maximum_interval)
+    return delay
+
+
+def decide(
+    policy: RetryPolicy,
+    attempt: int,
+    failure: Failure | None,
+    now: float,
+    deadline: float,
+) -> RetryDecision:
+    """Apply the policy to a failed attempt.
+
+    ``deadline`` is the schedule-to-close expiry (0 for none): an attempt that
+    could not start before it is not made.
+    """
+    if failure is not None and _non_retryable(policy, failure):
+        return RetryDecision(None, RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE)
+    if policy.maximum_attempts > 0 and attempt >= policy.maximum_attempts:
+        return RetryDecision(None, RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED)
+    delay = next_delay(policy, attempt)
+    if deadline > 0 and now + delay >= deadline:
+        return RetryDecision(None, RetryState.RETRY_STATE_TIMEOUT)
+    return RetryDecision(delay, RetryState.RETRY_STATE_IN_PROGRESS)
+
+
+def _non_retryable(policy: RetryPolicy, failure: Failure) -> bool:
+    if failure.HasField("application_failure_info"):
+        info = failure.application_failure_info
+        return info.non_retryable or info.type in policy.non_retryable_error_types
+    if failure.HasField("timeout_failure_info"):
+        return False
+    return failure.HasField("canceled_failure_info") or failure.HasField(
+        "terminated_failure_info"
+    )

@@ -1,0 +1,460 @@
+"""The history service: loads an execution, applies one operation, commits, hands off tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from temporalio.api.common.v1 import Payloads, WorkflowExecution, WorkflowType
+from temporalio.api.enums.v1 import (
+    EventType,
+    TimeoutType,
+    WorkflowExecutionStatus,
+)
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import (
+    PollActivityTaskQueueResponse,
+    PollWorkflowTaskQueueResponse,
+    RespondWorkflowTaskCompletedRequest,
+    RespondWorkflowTaskCompletedResponse,
+    RespondWorkflowTaskFailedRequest,
+    StartWorkflowExecutionRequest,
+)
+
+from cadenza.clock import Clock
+from cadenza.config import Limits
+from cadenza.exceptions import (
+    ConcurrentUpdateError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from cadenza.history import activities, commands, starts, workflow_tasks
+from cadenza.history import events as ev
+from cadenza.history.cache import Entry, ExecutionCache
+from cadenza.history.change import Change
+from cadenza.history.state import Activity, MutableState
+from cadenza.history.tokens import TaskToken
+from cadenza.persistence import Store
+from cadenza.persistence.records import (
+    ExecutionKey,
+    NamespaceRecord,
+    TaskRecord,
+    TimerRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_EAGER_ACTIVITIES = 3
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Where committed tasks and timers go: matching and the timer queue."""
+
+    add_task: Callable[[TaskRecord], None]
+    add_timer: Callable[[TimerRecord], None]
+    sticky_alive: Callable[[str, str], bool]
+
+
+class HistoryService:
+    """Every change to an execution goes through here, one at a time per execution."""
+
+    def __init__(self, store: Store, clock: Clock, limits: Limits, dispatch: Dispatch) -> None:
+        self._store = store
+        self._clock = clock
+        self._limits = limits
+        self._dispatch = dispatch
+        self.cache = ExecutionCache(store)
+        self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    # -- the transaction -------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _changing(self, key: ExecutionKey) -> AsyncIterator[tuple[Entry, Change]]:
+        """Lock the execution, let the caller mutate it, then commit and hand off."""
+        entry = await self._locked(key)
+        try:
+            change = Change(entry.state, self._clock.now(), entry.version)
+            try:
+                yield entry, change
+            except BaseException:
+                self.cache.drop(key)
+                raise
+            await self._commit(entry, change)
+        finally:
+            entry.lock.release()
+
+    async def _locked(self, key: ExecutionKey) -> Entry:
+        """The cached execution with its lock held, re-fetched if it was dropped meanwhile."""
+        while True:
+            entry = await self.load(key)
+            await entry.lock.acquire()
+            if self.cache.holds(entry):
+                return entry
+            entry.lock.release()
+
+    async def _commit(self, entry: Entry, change: Change) -> None:
+        s = entry.state
+        if not (change.events or change.tasks_added or change.tasks_removed
+                or change.timers_added or change.timers_removed or change.has_buffered):
+            return
+        write = change.to_write(s.workflow_type, s.task_queue)
+        try:
+            await self._store.commit(write)
+        except BaseException:
+            self.cache.drop(entry.key)
+            raise
+        entry.version = write.new_version
+        if entry.events is not None:
+            entry.events.extend(change.events)
+        self._hand_off(change)
+        if change.events:
+            entry.notify()
+
+    def _hand_off(self, change: Change) -> None:
+        for task in change.tasks_added:
+            self._dispatch.add_task(task)
+        for timer in change.timers_added:
+            self._dispatch.add_timer(timer)
+
+    # -- starting ----------------------------------------------------------------------
+
+    async def start_workflow(
+        self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest
+    ) -> tuple[str, bool]:
+        """Start a run; return its run ID and whether it was started by this call."""
+        starts.validate(request, self._limits)
+        id_key = (namespace.id, request.workflow_id)
+        lock = self._id_locks.setdefault(id_key, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._start_locked(namespace, request)
+            finally:
+                if not lock._waiters:  # type: ignore[attr-defined]
+                    self._id_locks.pop(id_key, None)
+
+    async def _start_locked(
+        self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest
+    ) -> tuple[str, bool]:
+        current = await self._store.get_current_execution(namespace.id, request.workflow_id)
+        existing = starts.check_existing(request, current)
+        if existing is not None:
+            return existing, False
+        run_id = str(uuid.uuid4())
+        state = starts.new_state(namespace, request, run_id, self._clock.now())
+        change = Change(state, state.start_time, 0)
+        starts.record_started(change, request)
+        workflow_tasks.schedule(change)
+        change.new_current = starts.current_record(state)
+        change.replaced_run_id = current.run_id if current is not None else None
+        entry = Entry(change.key, state, 0, events=[])
+        self.cache.put(entry)
+        async with entry.lock:
+            await self._commit(entry, change)
+        return run_id, True
+
+    # -- workflow tasks -------------------------------------------------------------------
+
+    async def record_workflow_task_started(
+        self, task: TaskRecord, identity: str, build_id: str
+    ) -> PollWorkflowTaskQueueResponse | None:
+        """Hand a polled workflow task to a worker; None if the task is obsolete."""
+        try:
+            async with self._changing(task.key) as (entry, change):
+                wft = entry.state.workflow_task
+                if (not entry.state.running or wft is None or wft.started_event_id
+                        or wft.scheduled_event_id != task.scheduled_event_id):
+                    change.remove_task(task.task_id)
+                    return None
+                workflow_tasks.record_started(change, identity, str(uuid.uuid4()), build_id)
+        except NotFoundError:
+            await self._store.remove_stale([task.task_id], [])
+            return None
+        return await self._workflow_task_response(entry, task, sticky=task.task_queue != entry.state.task_queue)
+
+    async def _workflow_task_response(
+        self, entry: Entry, task: TaskRecord, *, sticky: bool
+    ) -> PollWorkflowTaskQueueResponse:
+        s = entry.state
+        wft = s.workflow_task
+        assert wft is not None
+        history = await self.cache.history(entry)
+        first = s.previous_started_event_id + 1 if sticky else 1
+        token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, wft.scheduled_event_id,
+                          wft.attempt, wft.started_event_id)
+        response = PollWorkflowTaskQueueResponse(
+            task_token=token.encode(),
+            workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
+            workflow_type=WorkflowType(name=s.workflow_type),
+            previous_started_event_id=s.previous_started_event_id,
+            started_event_id=wft.started_event_id,
+            attempt=wft.attempt,
+            workflow_execution_task_queue=ev.task_queue(s.task_queue),
+        )
+        response.history.events.extend(history[first - 1 : wft.started_event_id])
+        response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
+        response.started_time.CopyFrom(ev.timestamp(wft.started_time))
+        return response
+
+    async def complete_workflow_task(
+        self, token: TaskToken, request: RespondWorkflowTaskCompletedRequest
+    ) -> RespondWorkflowTaskCompletedResponse:
+        response = RespondWorkflowTaskCompletedResponse()
+        rejected: commands.CommandRejected | None = None
+        eager: list[Activity] = []
+        async with self._changing(token.key) as (entry, change):
+            self._check_workflow_task(entry.state, token)
+            try:
+                commands.validate(request.commands, change, self._limits.blob_size_error)
+            except commands.CommandRejected as exc:
+                rejected = exc
+                workflow_tasks.fail(change, exc.cause, Failure(message=exc.message), request.identity)
+            else:
+                eager = self._complete_workflow_task(change, request)
+        if rejected is not None:
+            raise InvalidArgumentError(rejected.message)
+        for activity in eager:
+            response.activity_tasks.append(await self._activity_task_response(entry, activity))
+        return response
+
+    def _complete_workflow_task(
+        self, change: Change, request: RespondWorkflowTaskCompletedRequest
+    ) -> list[Activity]:
+        s = change.state
+        wft = workflow_tasks.close(change)
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        attrs = event.workflow_task_completed_event_attributes
+        attrs.scheduled_event_id = wft.scheduled_event_id
+        attrs.started_event_id = wft.started_event_id
+        attrs.identity = request.identity
+        if request.worker_version_stamp.build_id:
+            attrs.worker_version.build_id = request.worker_version_stamp.build_id
+        attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
+        attrs.metering_metadata.CopyFrom(request.metering_metadata)
+        s.previous_started_event_id = wft.started_event_id
+        sticky = request.sticky_attributes
+        s.sticky_queue = sticky.worker_task_queue.name
+        s.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)
+        if s.sticky_queue and not self._dispatch.sticky_alive(s.namespace_id, s.sticky_queue):
+            s.sticky_queue = ""
+        outcome = commands.apply(request.commands, change, event.event_id)
+        eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity)
+        if outcome.closed:
+            return []
+        if change.flush_buffered() or request.force_create_new_workflow_task:
+            workflow_tasks.schedule(change)
+        return eager
+
+    def _start_or_enqueue(
+        self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str
+    ) -> list[Activity]:
+        """Start up to a few activities in the response, as Temporal's eager dispatch does."""
+        eager: list[Activity] = []
+        for activity, wants_eager in scheduled:
+            if (wants_eager and len(eager) < MAX_EAGER_ACTIVITIES
+                    and activity.task_queue == change.state.task_queue):
+                activities.record_started(change, activity, identity, str(uuid.uuid4()))
+                eager.append(activity)
+            else:
+                activities.enqueue(change, activity)
+        return eager
+
+    async def fail_workflow_task(
+        self, token: TaskToken, request: RespondWorkflowTaskFailedRequest
+    ) -> None:
+        async with self._changing(token.key) as (entry, change):
+            self._check_workflow_task(entry.state, token)
+            workflow_tasks.fail(
+                change, request.cause,
+                request.failure if request.HasField("failure") else None, request.identity,
+            )
+
+    @staticmethod
+    def _check_workflow_task(state: MutableState, token: TaskToken) -> None:
+        wft = state.workflow_task
+        if (not state.running or wft is None or wft.scheduled_event_id != token.scheduled_event_id
+                or wft.started_event_id != token.started_event_id or wft.attempt != token.attempt):
+            raise NotFoundError("Workflow task not found.")
+
+    async def reset_sticky(self, key: ExecutionKey) -> None:
+        async with self._changing(key) as (entry, _change):
+            entry.state.sticky_queue = ""
+
+    async def sticky_queue_lost(self, task: TaskRecord) -> None:
+        """The sticky worker is gone: move the pending workflow task to the normal queue."""
+        await self._workflow_task_timeout(task.key, task.scheduled_event_id, task.attempt,
+                                          TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
+
+    # -- activity tasks -------------------------------------------------------------------
+
+    async def record_activity_task_started(
+        self, task: TaskRecord, identity: str
+    ) -> PollActivityTaskQueueResponse | None:
+        """Hand a polled activity task to a worker; None if the task is obsolete."""
+        try:
+            async with self._changing(task.key) as (entry, change):
+                activity = entry.state.activities.get(task.scheduled_event_id)
+                if (not entry.state.running or activity is None or activity.started
+                        or activity.attempt != task.attempt):
+                    change.remove_task(task.task_id)
+                    return None
+                activities.record_started(change, activity, identity, str(uuid.uuid4()))
+        except NotFoundError:
+            await self._store.remove_stale([task.task_id], [])
+            return None
+        return await self._activity_task_response(entry, activity)
+
+    async def _activity_task_response(
+        self, entry: Entry, activity: Activity
+    ) -> PollActivityTaskQueueResponse:
+        s = entry.state
+        scheduled = await self._event(entry, activity.scheduled_event_id)
+        attrs = scheduled.activity_task_scheduled_event_attributes
+        token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, activity.scheduled_event_id,
+                          activity.attempt, activity_id=activity.activity_id)
+        response = PollActivityTaskQueueResponse(
+            task_token=token.encode(),
+            workflow_namespace=s.namespace,
+            workflow_type=WorkflowType(name=s.workflow_type),
+            workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
+            activity_type=attrs.activity_type,
+            activity_id=activity.activity_id,
+            header=attrs.header,
+            attempt=activity.attempt,
+            retry_policy=attrs.retry_policy,
+            priority=attrs.priority,
+        )
+        if attrs.HasField("input"):
+            response.input.CopyFrom(attrs.input)
+        response.scheduled_time.CopyFrom(ev.timestamp(activity.scheduled_time))
+        response.current_attempt_scheduled_time.CopyFrom(
+            ev.timestamp(activity.attempt_scheduled_time)
+        )
+        response.started_time.CopyFrom(ev.timestamp(activity.started_time))
+        response.schedule_to_close_timeout.CopyFrom(attrs.schedule_to_close_timeout)
+        response.start_to_close_timeout.CopyFrom(attrs.start_to_close_timeout)
+        response.heartbeat_timeout.CopyFrom(attrs.heartbeat_timeout)
+        return response
+
+    async def _event(self, entry: Entry, event_id: int) -> HistoryEvent:
+        history = await self.cache.history(entry)
+        return history[event_id - 1]
+
+    async def complete_activity(
+        self, token: TaskToken, result: Payloads | None, identity: str
+    ) -> None:
+        async with self._changing(token.key) as (entry, change):
+            activity = self._running_activity(entry.state, token)
+            activities.complete(change, activity, result, identity)
+
+    async def fail_activity(self, token: TaskToken, failure: Failure, identity: str) -> None:
+        async with self._changing(token.key) as (entry, change):
+            activity = self._running_activity(entry.state, token)
+            activities.fail_attempt(change, activity, failure, identity)
+
+    @staticmethod
+    def _running_activity(state: MutableState, token: TaskToken) -> Activity:
+        activity = state.activities.get(token.scheduled_event_id) if state.running else None
+        if activity is None or not activity.started or activity.attempt != token.attempt:
+            raise NotFoundError(
+                "invalid activityID or activity already timed out or invoking workflow is completed"
+            )
+        return activity
+
+    # -- timers -------------------------------------------------------------------------------
+
+    async def fire_timer(self, timer: TimerRecord) -> None:
+        """A durable deadline came due; act if the thing it guards is still pending."""
+        handlers = {
+            workflow_tasks.WFT_START_TO_CLOSE: self._on_wft_start_to_close,
+            workflow_tasks.WFT_STICKY_SCHEDULE_TO_START: self._on_wft_sticky_timeout,
+            activities.ACTIVITY_RETRY: self._on_activity_retry,
+            activities.ACTIVITY_START_TO_CLOSE: self._on_activity_start_to_close,
+            activities.ACTIVITY_SCHEDULE_TO_CLOSE: self._on_activity_schedule_to_close,
+        }
+        handler = handlers.get(timer.kind)
+        if handler is None:
+            logger.error("unknown timer kind %s; dropping it", timer.kind)
+            await self._store.remove_stale([], [timer.timer_id])
+            return
+        try:
+            async with self._changing(timer.key) as (entry, change):
+                change.remove_timer(timer.timer_id)
+                if entry.state.running:
+                    handler(change, timer)
+        except NotFoundError:
+            await self._store.remove_stale([], [timer.timer_id])
+
+    def _on_wft_start_to_close(self, change: Change, timer: TimerRecord) -> None:
+        wft = change.state.workflow_task
+        if (wft is not None and wft.scheduled_event_id == timer.event_id and wft.started_event_id
+                and wft.attempt == timer.attempt):
+            workflow_tasks.time_out(change, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
+
+    def _on_wft_sticky_timeout(self, change: Change, timer: TimerRecord) -> None:
+        wft = change.state.workflow_task
+        if (wft is not None and wft.scheduled_event_id == timer.event_id
+                and not wft.started_event_id):
+            workflow_tasks.time_out(change, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
+
+    async def _workflow_task_timeout(
+        self, key: ExecutionKey, scheduled_event_id: int, attempt: int, timeout_type: int
+    ) -> None:
+        async with self._changing(key) as (entry, change):
+            wft = entry.state.workflow_task
+            if (entry.state.running and wft is not None and not wft.started_event_id
+                    and wft.scheduled_event_id == scheduled_event_id and wft.attempt == attempt):
+                workflow_tasks.time_out(change, timeout_type)
+
+    def _on_activity_retry(self, change: Change, timer: TimerRecord) -> None:
+        activity = change.state.activities.get(timer.event_id)
+        if activity is not None and activity.attempt == timer.attempt and not activity.started:
+            activities.enqueue(change, activity)
+
+    def _on_activity_start_to_close(self, change: Change, timer: TimerRecord) -> None:
+        activity = change.state.activities.get(timer.event_id)
+        if activity is not None and activity.attempt == timer.attempt and activity.started:
+            activity.attempt_timer_id = ""
+            activities.time_out(change, activity, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
+
+    def _on_activity_schedule_to_close(self, change: Change, timer: TimerRecord) -> None:
+        activity = change.state.activities.get(timer.event_id)
+        if activity is not None:
+            activity.timer_id = ""
+            activities.time_out(change, activity, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def load(self, key: ExecutionKey) -> Entry:
+        entry = await self.cache.get(key)
+        if entry is None:
+            raise NotFoundError(
+                f'workflow execution not found for workflow ID "{key.workflow_id}" '
+                f'and run ID "{key.run_id}"'
+            )
+        return entry
+
+    async def resolve_run(self, namespace_id: str, workflow_id: str, run_id: str) -> ExecutionKey:
+        """The run a request means: the given one, or the current run of the workflow ID."""
+        if run_id:
+            try:
+                uuid.UUID(run_id)
+            except ValueError as exc:
+                raise InvalidArgumentError("Invalid RunId.") from exc
+            return ExecutionKey(namespace_id, workflow_id, run_id)
+        current = await self._store.get_current_execution(namespace_id, workflow_id)
+        if current is None:
+            raise NotFoundError(f"workflow not found for ID: {workflow_id}")
+        return ExecutionKey(namespace_id, workflow_id, current.run_id)
+
+
+CLOSED_STATUSES = frozenset(
+    s for s in WorkflowExecutionStatus.values()
+    if s not in (WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED,
+                 WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING)
+)

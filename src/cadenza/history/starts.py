@@ -1,0 +1,155 @@
+"""Starting a workflow: validation, the ID reuse and conflict policies, the first events."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import (
+    EventType,
+    WorkflowExecutionStatus,
+    WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy,
+)
+from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
+
+from cadenza.config import Limits
+from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
+from cadenza.history import events as ev
+from cadenza.history.change import Change
+from cadenza.history.state import MutableState
+from cadenza.persistence.records import CurrentExecution, NamespaceRecord
+
+MAX_ID_LENGTH = 1000
+DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
+MAX_WORKFLOW_TASK_TIMEOUT = 120.0
+_RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+_SUCCEEDED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+_TIMEOUT_FIELDS = (
+    ("workflow_execution_timeout", "WorkflowExecutionTimeoutSeconds"),
+    ("workflow_run_timeout", "WorkflowRunTimeoutSeconds"),
+    ("workflow_task_timeout", "WorkflowTaskTimeoutSeconds"),
+)
+
+
+def validate(request: StartWorkflowExecutionRequest, limits: Limits) -> None:
+    """Reject a malformed start request with Temporal's messages."""
+    if not request.workflow_id:
+        raise InvalidArgumentError("WorkflowId is not set on request.")
+    if len(request.workflow_id) > MAX_ID_LENGTH:
+        raise InvalidArgumentError(
+            f"WorkflowId exceeds maximum allowed length ({len(request.workflow_id)}/{MAX_ID_LENGTH})"
+        )
+    if not request.workflow_type.name:
+        raise InvalidArgumentError("WorkflowType is not set on request.")
+    if not request.task_queue.name:
+        raise InvalidArgumentError("missing task queue name")
+    if request.task_queue.name.startswith("/_sys/"):
+        raise InvalidArgumentError("task queue name cannot start with reserved prefix /_sys/")
+    for field_name, label in _TIMEOUT_FIELDS:
+        if ev.seconds(getattr(request, field_name)) < 0:
+            raise InvalidArgumentError(
+                f"An invalid {label} is set on request. cause: negative duration"
+            )
+    if request.input.ByteSize() > limits.blob_size_error:
+        raise InvalidArgumentError("Blob data size exceeds limit.")
+    if request.memo.ByteSize() > limits.memo_size_error:
+        raise InvalidArgumentError("Memo size exceeds limit.")
+
+
+def check_existing(
+    request: StartWorkflowExecutionRequest, current: CurrentExecution | None
+) -> str | None:
+    """Apply the ID policies to the run holding the ID.
+
+    Returns the existing run ID when the request is answered by it (a repeated
+    request ID, or the use-existing conflict policy); raises when the start is
+    refused; returns None when a new run may start.
+    """
+    if current is None:
+        return None
+    if request.request_id and request.request_id == current.start_request_id:
+        return current.run_id
+    if current.status == _RUNNING:
+        policy = request.workflow_id_conflict_policy
+        if policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+            return current.run_id
+        raise WorkflowAlreadyStartedError(
+            f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
+            f"RunId: {current.run_id}.",
+            current.start_request_id,
+            current.run_id,
+        )
+    reuse = request.workflow_id_reuse_policy
+    if reuse == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
+        raise WorkflowAlreadyStartedError(
+            f"Workflow execution already finished. WorkflowId: {request.workflow_id}, "
+            f"RunId: {current.run_id}. Workflow Id reuse policy: reject duplicate workflow Id.",
+            current.start_request_id,
+            current.run_id,
+        )
+    if (reuse == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+            and current.status == _SUCCEEDED):
+        raise WorkflowAlreadyStartedError(
+            f"Workflow execution already finished successfully. WorkflowId: "
+            f"{request.workflow_id}, RunId: {current.run_id}. Workflow Id reuse policy: allow "
+            "duplicate workflow Id if last run failed.",
+            current.start_request_id,
+            current.run_id,
+        )
+    return None
+
+
+def new_state(
+    namespace: NamespaceRecord, request: StartWorkflowExecutionRequest, run_id: str, now: float
+) -> MutableState:
+    task_timeout = ev.seconds(request.workflow_task_timeout) or DEFAULT_WORKFLOW_TASK_TIMEOUT
+    execution_timeout = ev.seconds(request.workflow_execution_timeout)
+    run_timeout = ev.seconds(request.workflow_run_timeout)
+    if execution_timeout > 0:
+        run_timeout = min(run_timeout, execution_timeout) if run_timeout > 0 else execution_timeout
+    return MutableState(
+        namespace_id=namespace.id,
+        namespace=namespace.name,
+        workflow_id=request.workflow_id,
+        run_id=run_id,
+        workflow_type=request.workflow_type.name,
+        task_queue=request.task_queue.name,
+        start_time=now,
+        start_request_id=request.request_id,
+        workflow_task_timeout=min(task_timeout, MAX_WORKFLOW_TASK_TIMEOUT),
+        run_timeout=run_timeout,
+        execution_timeout=execution_timeout,
+    )
+
+
+def record_started(change: Change, request: StartWorkflowExecutionRequest) -> None:
+    """Append WorkflowExecutionStarted with the attributes Temporal records."""
+    s = change.state
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
+    attrs = event.workflow_execution_started_event_attributes
+    attrs.workflow_type.CopyFrom(request.workflow_type)
+    attrs.task_queue.CopyFrom(ev.task_queue(s.task_queue))
+    if request.HasField("input"):
+        attrs.input.CopyFrom(request.input)
+    if s.execution_timeout:
+        attrs.workflow_execution_timeout.CopyFrom(ev.duration(s.execution_timeout))
+    if s.run_timeout:
+        attrs.workflow_run_timeout.CopyFrom(ev.duration(s.run_timeout))
+    attrs.workflow_task_timeout.CopyFrom(ev.duration(s.workflow_task_timeout))
+    attrs.original_execution_run_id = s.run_id
+    attrs.identity = request.identity
+    attrs.first_execution_run_id = s.run_id
+    attrs.attempt = 1
+    attrs.first_workflow_task_backoff.CopyFrom(ev.duration(0))
+    attrs.workflow_id = s.workflow_id
+    if request.HasField("header"):
+        attrs.header.CopyFrom(request.header)
+    if request.HasField("memo"):
+        attrs.memo.CopyFrom(request.memo)
+    if request.HasField("search_attributes"):
+        attrs.search_attributes.CopyFrom(request.search_attributes)
+    if request.HasField("retry_policy"):
+        attrs.retry_policy.CopyFrom(request.retry_policy)
+    attrs.priority.CopyFrom(request.priority)
+
+
+def current_record(state: MutableState) -> CurrentExecution:
+    return CurrentExecution(state.run_id, state.status, state.start_request_id)

@@ -1,0 +1,139 @@
+"""An execution's mutable state: what history alone does not say, kept beside it.
+
+The state is stored as JSON: small, readable in the database, and free of
+Python-specific encodings. Payload-bearing protobuf values (failures,
+buffered events) travel inside it as base64 of their serialized bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
+RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+
+@dataclass
+class RetryPolicy:
+    """Temporal's retry policy with the server's defaults already filled in."""
+
+    initial_interval: float = 1.0
+    backoff_coefficient: float = 2.0
+    maximum_interval: float = 100.0
+    maximum_attempts: int = 0
+    non_retryable_error_types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WorkflowTask:
+    """The workflow task that is scheduled or running; at most one per execution."""
+
+    scheduled_event_id: int
+    attempt: int
+    task_queue: str
+    """The queue it was (or will be) dispatched on: the sticky queue or the normal one."""
+    scheduled_time: float
+    task_id: str
+    started_event_id: int = 0
+    started_time: float = 0.0
+    request_id: str = ""
+    identity: str = ""
+    timer_id: str = ""
+    """The start-to-close timeout timer while the task runs."""
+
+
+@dataclass
+class Activity:
+    """A scheduled activity that has not yet closed."""
+
+    scheduled_event_id: int
+    activity_id: str
+    activity_type: str
+    task_queue: str
+    scheduled_time: float
+    """When the first attempt was scheduled: the schedule-to-close clock starts here."""
+    schedule_to_close: float
+    schedule_to_start: float
+    start_to_close: float
+    heartbeat_timeout: float
+    retry: RetryPolicy
+    attempt: int = 1
+    attempt_scheduled_time: float = 0.0
+    task_id: str = ""
+    started_time: float = 0.0
+    request_id: str = ""
+    identity: str = ""
+    timer_id: str = ""
+    """The schedule-to-close timer, for the activity's whole life."""
+    attempt_timer_id: str = ""
+    """The start-to-close timer of the running attempt."""
+    last_failure: str = ""
+    """base64 of the serialized ``Failure`` of the previous attempt."""
+
+    @property
+    def started(self) -> bool:
+        return self.started_time > 0
+
+
+@dataclass
+class MutableState:
+    """Everything about one run that the engine needs besides its history."""
+
+    namespace_id: str
+    namespace: str
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    start_time: float
+    start_request_id: str
+    workflow_task_timeout: float
+    run_timeout: float
+    execution_timeout: float
+    status: int = RUNNING
+    close_time: float = 0.0
+    next_event_id: int = 1
+    previous_started_event_id: int = 0
+    """The started event of the last completed workflow task (0 if none)."""
+    sticky_queue: str = ""
+    sticky_schedule_to_start: float = 0.0
+    workflow_task: WorkflowTask | None = None
+    activities: dict[int, Activity] = field(default_factory=dict)
+    buffered_events: list[str] = field(default_factory=list)
+    """base64 of serialized events that arrived while a workflow task was running."""
+    close_event_id: int = 0
+    history_size: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MutableState:
+        raw: dict[str, Any] = json.loads(data)
+        wft = raw.pop("workflow_task")
+        activities = raw.pop("activities")
+        state = cls(**raw)
+        state.workflow_task = WorkflowTask(**wft) if wft else None
+        state.activities = {int(k): _activity(v) for k, v in activities.items()}
+        return state
+
+
+def _activity(raw: dict[str, Any]) -> Activity:
+    retry = RetryPolicy(**raw.pop("retry"))
+    return Activity(retry=retry, **raw)
+
+
+def encode_blob(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def decode_blob(text: str) -> bytes:
+    return base64.b64decode(text)

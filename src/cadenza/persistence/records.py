@@ -1,0 +1,127 @@
+"""Plain values that cross the storage boundary. No driver types leak past it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class TaskKind(enum.IntEnum):
+    """Which kind of poller a queued task is for."""
+
+    WORKFLOW = 1
+    ACTIVITY = 2
+
+
+@dataclass(frozen=True)
+class ExecutionKey:
+    """Identifies one run of a workflow."""
+
+    namespace_id: str
+    workflow_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class NamespaceRecord:
+    """A registered namespace; ``info`` holds its descriptive fields as JSON-able data."""
+
+    id: str
+    name: str
+    info: dict[str, object]
+
+
+@dataclass(frozen=True)
+class CurrentExecution:
+    """The run that currently owns a workflow ID."""
+
+    run_id: str
+    status: int
+    start_request_id: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A workflow or activity task waiting for a worker to poll it."""
+
+    task_id: str
+    namespace_id: str
+    task_queue: str
+    kind: TaskKind
+    workflow_id: str
+    run_id: str
+    scheduled_event_id: int
+    attempt: int
+
+    @property
+    def key(self) -> ExecutionKey:
+        return ExecutionKey(self.namespace_id, self.workflow_id, self.run_id)
+
+
+@dataclass(frozen=True)
+class TimerRecord:
+    """A durable deadline: when it fires the engine re-checks the execution."""
+
+    timer_id: str
+    fire_at: float
+    namespace_id: str
+    workflow_id: str
+    run_id: str
+    kind: str
+    event_id: int
+    attempt: int
+
+    @property
+    def key(self) -> ExecutionKey:
+        return ExecutionKey(self.namespace_id, self.workflow_id, self.run_id)
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    """Consecutive history events, already serialized as a ``History`` message."""
+
+    first_event_id: int
+    last_event_id: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class StoredExecution:
+    """An execution's mutable state as last committed."""
+
+    version: int
+    state: bytes
+
+
+@dataclass
+class ExecutionWrite:
+    """Everything one change to one execution writes, committed all together or not at all.
+
+    ``expected_version`` is the version the change was computed from (0 for a
+    new execution); the write fails with ``ConcurrentUpdateError`` if another
+    writer got there first.
+    """
+
+    key: ExecutionKey
+    expected_version: int
+    state: bytes
+    status: int
+    workflow_type: str
+    task_queue: str
+    start_time: float
+    close_time: float | None = None
+    events: EventBatch | None = None
+    tasks_added: list[TaskRecord] = field(default_factory=list)
+    tasks_removed: list[str] = field(default_factory=list)
+    timers_added: list[TimerRecord] = field(default_factory=list)
+    timers_removed: list[str] = field(default_factory=list)
+    new_current: CurrentExecution | None = None
+    """Set when this write creates a run that takes over the workflow ID."""
+    replaced_run_id: str | None = None
+    """With ``new_current``: the closed run it replaces (None if the ID is new)."""
+    current_status: int | None = None
+    """Set when the run's status changes, to keep the current-execution row in step."""
+
+    @property
+    def new_version(self) -> int:
+        return self.expected_version + 1

@@ -1,0 +1,69 @@
+-- name: insert_namespace
+INSERT INTO namespaces (id, name, info) VALUES (?, ?, ?);
+
+-- name: get_namespace
+SELECT id, name, info FROM namespaces WHERE name = ?;
+
+-- name: list_namespaces
+SELECT id, name, info FROM namespaces ORDER BY name;
+
+-- name: get_current_execution
+SELECT run_id, status, start_request_id FROM current_executions
+WHERE namespace_id = ? AND workflow_id = ?;
+
+-- name: insert_current_execution
+INSERT INTO current_executions (namespace_id, workflow_id, run_id, status, start_request_id)
+VALUES (?, ?, ?, ?, ?);
+
+-- name: replace_current_execution
+UPDATE current_executions SET run_id = ?, status = ?, start_request_id = ?
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: update_current_status
+UPDATE current_executions SET status = ?
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: load_execution
+SELECT version, state FROM executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: insert_execution
+INSERT INTO executions
+    (namespace_id, workflow_id, run_id, version, status, workflow_type, task_queue,
+     start_time, close_time, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: update_execution
+UPDATE executions SET version = ?, status = ?, close_time = ?, state = ?
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ? AND version = ?;
+
+-- name: insert_history_batch
+INSERT INTO history_batches (namespace_id, workflow_id, run_id, first_event_id, last_event_id, data)
+VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: read_history
+SELECT first_event_id, last_event_id, data FROM history_batches
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ? AND last_event_id >= ?
+ORDER BY first_event_id;
+
+-- name: insert_task
+INSERT INTO tasks (task_id, namespace_id, task_queue, kind, workflow_id, run_id,
+                   scheduled_event_id, attempt)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: delete_task
+DELETE FROM tasks WHERE task_id = ?;
+
+-- name: list_tasks
+SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt
+FROM tasks ORDER BY rowid;
+
+-- name: insert_timer
+INSERT INTO timers (timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: delete_timer
+DELETE FROM timers WHERE timer_id = ?;
+
+-- name: list_timers
+SELECT timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt
+FROM timers ORDER BY fire_at;

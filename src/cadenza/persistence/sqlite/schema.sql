@@ -1,0 +1,68 @@
+-- The canonical SQLite schema. Every statement is idempotent so it can run at each start.
+
+CREATE TABLE IF NOT EXISTS namespaces (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    info TEXT NOT NULL
+);
+
+-- One row per run: its mutable state, versioned for conditional writes.
+CREATE TABLE IF NOT EXISTS executions (
+    namespace_id  TEXT    NOT NULL,
+    workflow_id   TEXT    NOT NULL,
+    run_id        TEXT    NOT NULL,
+    version       INTEGER NOT NULL,
+    status        INTEGER NOT NULL,
+    workflow_type TEXT    NOT NULL,
+    task_queue    TEXT    NOT NULL,
+    start_time    REAL    NOT NULL,
+    close_time    REAL,
+    state         BLOB    NOT NULL,
+    PRIMARY KEY (namespace_id, workflow_id, run_id)
+);
+
+-- Which run owns each workflow ID.
+CREATE TABLE IF NOT EXISTS current_executions (
+    namespace_id     TEXT    NOT NULL,
+    workflow_id      TEXT    NOT NULL,
+    run_id           TEXT    NOT NULL,
+    status           INTEGER NOT NULL,
+    start_request_id TEXT    NOT NULL,
+    PRIMARY KEY (namespace_id, workflow_id)
+);
+
+-- History as serialized event batches: one row per change that appended events.
+CREATE TABLE IF NOT EXISTS history_batches (
+    namespace_id   TEXT    NOT NULL,
+    workflow_id    TEXT    NOT NULL,
+    run_id         TEXT    NOT NULL,
+    first_event_id INTEGER NOT NULL,
+    last_event_id  INTEGER NOT NULL,
+    data           BLOB    NOT NULL,
+    PRIMARY KEY (namespace_id, workflow_id, run_id, first_event_id)
+);
+
+-- Workflow and activity tasks not yet handed to a worker.
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id            TEXT    PRIMARY KEY,
+    namespace_id       TEXT    NOT NULL,
+    task_queue         TEXT    NOT NULL,
+    kind               INTEGER NOT NULL,
+    workflow_id        TEXT    NOT NULL,
+    run_id             TEXT    NOT NULL,
+    scheduled_event_id INTEGER NOT NULL,
+    attempt            INTEGER NOT NULL
+);
+
+-- Durable deadlines: user timers, retry backoffs, timeouts.
+CREATE TABLE IF NOT EXISTS timers (
+    timer_id     TEXT    PRIMARY KEY,
+    fire_at      REAL    NOT NULL,
+    namespace_id TEXT    NOT NULL,
+    workflow_id  TEXT    NOT NULL,
+    run_id       TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    event_id     INTEGER NOT NULL,
+    attempt      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timers_by_fire_at ON timers (fire_at);

@@ -1,0 +1,68 @@
+"""The ``Store`` interface every backend implements, and the factory that picks one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cadenza.persistence.records import (
+    CurrentExecution,
+    EventBatch,
+    ExecutionKey,
+    ExecutionWrite,
+    NamespaceRecord,
+    StoredExecution,
+    TaskRecord,
+    TimerRecord,
+)
+
+
+class Store(Protocol):
+    """Durable storage for namespaces, executions, histories, tasks and timers."""
+
+    async def open(self) -> None:
+        """Connect and create the schema if it is missing."""
+
+    async def close(self) -> None:
+        """Finish pending writes and disconnect."""
+
+    async def create_namespace(self, record: NamespaceRecord) -> None:
+        """Insert a namespace; ``NamespaceAlreadyExistsError`` if the name is taken."""
+
+    async def get_namespace(self, name: str) -> NamespaceRecord | None: ...
+
+    async def list_namespaces(self) -> list[NamespaceRecord]: ...
+
+    async def get_current_execution(
+        self, namespace_id: str, workflow_id: str
+    ) -> CurrentExecution | None: ...
+
+    async def load_execution(self, key: ExecutionKey) -> StoredExecution | None: ...
+
+    async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
+        """Batches holding events from ``first_event_id`` on, in order."""
+
+    async def commit(self, write: ExecutionWrite) -> None:
+        """Apply one execution change atomically.
+
+        Raises ``ConcurrentUpdateError`` when the version or current-run
+        condition does not hold; then nothing was written.
+        """
+
+    async def list_tasks(self) -> list[TaskRecord]:
+        """Every task not yet handed to a worker, for recovery at start."""
+
+    async def list_timers(self) -> list[TimerRecord]:
+        """Every timer not yet fired, for recovery at start."""
+
+    async def remove_stale(self, task_ids: list[str], timer_ids: list[str]) -> None:
+        """Drop tasks and timers that turned out to be obsolete."""
+
+
+def open_store(url: str) -> Store:
+    """Pick the backend from the URL; drivers are imported only when chosen."""
+    if url.startswith(("postgres://", "postgresql://")):
+        raise ValueError("PostgreSQL is not supported yet; use a SQLite file path or :memory:")
+    from cadenza.persistence.sqlite.store import SqliteStore
+
+    path = url.removeprefix("sqlite://")
+    return SqliteStore(path)

@@ -1,0 +1,128 @@
+"""The Server: opens storage, wires the roles together, serves, and shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+import grpc
+
+from cadenza.api import server as grpc_server
+from cadenza.api.workflow_service import WorkflowService
+from cadenza.clock import Clock, SystemClock
+from cadenza.config import ServerConfig
+from cadenza.history.reads import HistoryReader
+from cadenza.history.service import Dispatch, HistoryService
+from cadenza.matching import MatchingService
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence import Store, open_store
+from cadenza.timers import TimerQueue
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 5.0
+"""Seconds in-flight calls get to finish before they are cancelled."""
+
+
+@dataclass(frozen=True)
+class Addresses:
+    grpc: str
+    http: str
+
+
+class Server:
+    """One Cadenza process: every role in one asyncio loop."""
+
+    def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self._clock = clock or SystemClock()
+        self._store: Store = open_store(config.db)
+        self._matching = MatchingService()
+        self._timers = TimerQueue(self._clock, self._fire_timer)
+        self._history = HistoryService(
+            self._store,
+            self._clock,
+            config.limits,
+            Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive),
+        )
+        self._namespaces = NamespaceRegistry(self._store)
+        self._grpc: grpc.aio.Server | None = None
+        self._stopping = asyncio.Event()
+        self.addresses: Addresses | None = None
+
+    async def _fire_timer(self, timer):  # type: ignore[no-untyped-def]
+        await self._history.fire_timer(timer)
+
+    async def start(self) -> Addresses:
+        await self._store.open()
+        await self._namespaces.ensure(self.config.default_namespace)
+        await self._recover()
+        service = WorkflowService(
+            self.config,
+            self._namespaces,
+            self._history,
+            HistoryReader(self._history, self.config.history_long_poll_seconds),
+            self._matching,
+        )
+        self._grpc, port = await grpc_server.build(
+            service, f"{self.config.ip}:{self.config.port}", self.config.limits.grpc_max_message
+        )
+        await self._grpc.start()
+        self._timers.start()
+        self.addresses = Addresses(
+            grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{self.config.http_port}"
+        )
+        return self.addresses
+
+    async def _recover(self) -> None:
+        """Hand every stored task and timer back to matching and the timer queue."""
+        tasks = await self._store.list_tasks()
+        for task in tasks:
+            self._matching.add_task(task)
+        timers = await self._store.list_timers()
+        for timer in timers:
+            self._timers.add(timer)
+        if tasks or timers:
+            logger.info("recovered %d tasks and %d timers", len(tasks), len(timers))
+
+    async def stop(self) -> None:
+        """Stop accepting calls, let running ones finish briefly, then close storage."""
+        if self._grpc is not None:
+            await self._grpc.stop(SHUTDOWN_GRACE)
+            self._grpc = None
+        await self._timers.stop()
+        await self._store.close()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def serve(self, on_ready: None | object = None) -> None:
+        """Start, run until SIGINT/SIGTERM, then stop; signals are restored afterwards."""
+        loop = asyncio.get_running_loop()
+        addresses = await self.start()
+        print(
+            f"Cadenza {_version()} serving gRPC on {addresses.grpc} "
+            f"(HTTP {addresses.http}), database {self.config.db}",
+            flush=True,
+        )
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        try:
+            await self._stopping.wait()
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+
+def _version() -> str:
+    from cadenza import __version__
+
+    return __version__
