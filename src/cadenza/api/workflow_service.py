@@ -247,7 +247,7 @@ class WorkflowService(WorkflowServiceServicer):
         token = TaskToken.decode(data)
         namespace: NamespaceRecord = await self._namespaces.get(namespace_name)
         if namespace.id != token.namespace_id:
-            raise InvalidArgumentError("Operation not allowed: token is for another namespace.")
+            raise InvalidArgumentError("Operation requested with a token from a different namespace.")
         return token
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from temporalio.api.enums.v1 import EventType
@@ -49,6 +50,8 @@ class Change:
     state: MutableState
     now: float
     version: int
+    sticky_alive: Callable[[str, str], bool] = field(default=lambda _ns, _name: False)
+    """Whether a sticky queue's worker still polls; if not, tasks go to the normal queue."""
     events: list[HistoryEvent] = field(default_factory=list)
     tasks_added: list[TaskRecord] = field(default_factory=list)
     tasks_removed: list[str] = field(default_factory=list)

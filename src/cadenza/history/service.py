@@ -79,7 +79,8 @@ class HistoryService:
         """Lock the execution, let the caller mutate it, then commit and hand off."""
         entry = await self._locked(key)
         try:
-            change = Change(entry.state, self._clock.now(), entry.version)
+            change = Change(entry.state, self._clock.now(), entry.version,
+                            self._dispatch.sticky_alive)
             try:
                 yield entry, change
             except BaseException:
@@ -240,8 +241,6 @@ class HistoryService:
         sticky = request.sticky_attributes
         s.sticky_queue = sticky.worker_task_queue.name
         s.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)
-        if s.sticky_queue and not self._dispatch.sticky_alive(s.namespace_id, s.sticky_queue):
-            s.sticky_queue = ""
         outcome = commands.apply(request.commands, change, event.event_id)
         eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity)
         if outcome.closed:

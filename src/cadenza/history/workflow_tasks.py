@@ -25,7 +25,9 @@ def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True) -> Wo
     attrs.task_queue.CopyFrom(ev.task_queue(sticky or s.task_queue, s.task_queue if sticky else ""))
     attrs.start_to_close_timeout.CopyFrom(ev.duration(s.workflow_task_timeout))
     attrs.attempt = attempt
-    queue = sticky or s.task_queue
+    # Like Temporal, a task for a sticky worker that stopped polling goes to the normal
+    # queue at once, though the event still names the sticky queue.
+    queue = sticky if sticky and change.sticky_alive(s.namespace_id, sticky) else s.task_queue
     task_id = change.add_task(TaskKind.WORKFLOW, queue, event.event_id, attempt)
     wft = WorkflowTask(
         scheduled_event_id=event.event_id,
@@ -34,7 +36,7 @@ def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True) -> Wo
         scheduled_time=change.now,
         task_id=task_id,
     )
-    if sticky and s.sticky_schedule_to_start > 0:
+    if queue == sticky and s.sticky_schedule_to_start > 0:
         wft.timer_id = change.add_timer(
             WFT_STICKY_SCHEDULE_TO_START, change.now + s.sticky_schedule_to_start,
             event.event_id, attempt,

@@ -1,0 +1,44 @@
+"""Shared fixtures: one live Cadenza server for the session, and SDK clients on it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from tests.servers import ServerProcess, cadenza
+
+
+@pytest.fixture(scope="session")
+def cadenza_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    workdir = tmp_path_factory.mktemp("cadenza")
+    server = cadenza(workdir / "cadenza.db", workdir / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def client(cadenza_server: ServerProcess) -> AsyncIterator[Client]:
+    await cadenza_server.wait_ready()
+    yield await Client.connect(cadenza_server.address)
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def workflow_id() -> str:
+    return f"wf-{uuid.uuid4().hex[:12]}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Cheap tests first: unit, then integration, then acceptance."""
+    order = {"unit": 0, "integration": 1, "acceptance": 2}
+    items.sort(key=lambda item: next(
+        (rank for name, rank in order.items() if f"/{name}/" in str(Path(str(item.fspath)))), 3))

