@@ -180,9 +180,7 @@ class ServerProcess:
         self.stop()
 
 
-async def wait_until_ready(
-    server: ServerProcess, target: str, timeout_s: float = READY_TIMEOUT_S
-) -> Client:
+async def wait_until_ready(server: ServerProcess, target: str, timeout_s: float = READY_TIMEOUT_S) -> Client:
     """Retry `Client.connect` until it succeeds, the server dies, or time runs out.
 
     A successful connect is the readiness signal because it is the only thing
@@ -196,9 +194,7 @@ async def wait_until_ready(
             raise ServerError(f"{server.name} exited with {code}:\n{server.log_tail()}")
         try:
             return await asyncio.wait_for(Client.connect(target), timeout=5.0)
-        except (TimeoutError, RuntimeError) as err:
+        except Exception as err:  # refused, UNAVAILABLE, half-started: all mean "not yet"
             last_error = err
         await asyncio.sleep(0.2)
-    raise ServerError(
-        f"{server.name} not ready after {timeout_s:.0f}s ({last_error}):\n{server.log_tail()}"
-    )
+    raise ServerError(f"{server.name} not ready after {timeout_s:.0f}s ({last_error}):\n{server.log_tail()}")

@@ -102,9 +102,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument(
         "--workflows", type=positive_int, default=500, help="concurrent-phase workflows (500)"
     )
-    parser.add_argument(
-        "--concurrency", type=positive_int, default=50, help="max in-flight workflows (50)"
-    )
+    parser.add_argument("--concurrency", type=positive_int, default=50, help="max in-flight workflows (50)")
     parser.add_argument(
         "--sequential", type=non_negative_int, default=50, help="one-at-a-time workflows (50)"
     )
@@ -120,9 +118,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         dest="server_timeout_s",
         help="give up on a server after this many seconds (130)",
     )
-    parser.add_argument(
-        "--keep-tmp", action="store_true", help="keep databases and logs for debugging"
-    )
+    parser.add_argument("--keep-tmp", action="store_true", help="keep databases and logs for debugging")
     ns = parser.parse_args(argv)
     return BenchConfig(**vars(ns))
 
@@ -206,9 +202,7 @@ def apply_phases(
     result.error = concurrent.first_error or sequential.first_error
 
 
-async def run_phases(
-    load: Workload, config: BenchConfig, probe: CpuProbe, result: ServerResult
-) -> None:
+async def run_phases(load: Workload, config: BenchConfig, probe: CpuProbe, result: ServerResult) -> None:
     """Warm up, then run the measured concurrent and sequential phases.
 
     Warm-up is excluded from every figure so one-off costs (first task-queue
@@ -216,9 +210,7 @@ async def run_phases(
     CPU is measured across both measured phases and divided by the number of
     workflows they completed.
     """
-    warm = await run_sequential(
-        dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm"), config.warmup
-    )
+    warm = await run_sequential(dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm"), config.warmup)
     if warm.failures:
         raise ServerError(f"warm-up failed: {warm.first_error}")
     before = probe.read()
@@ -235,9 +227,7 @@ async def run_phases(
     apply_phases(result, concurrent, sequential, probe.read() - before)
 
 
-async def measure_server(
-    name: str, config: BenchConfig, workdir: Path, result: ServerResult
-) -> None:
+async def measure_server(name: str, config: BenchConfig, workdir: Path, result: ServerResult) -> None:
     """Start one server, run the workload against it, and always stop it."""
     script, build_command = SERVERS[name]
     exe = resolve_executable(script)
@@ -255,9 +245,7 @@ async def measure_server(
         root = psutil.Process(server.pid)
         with PeakRssSampler(root) as rss:
             async with worker_process(target, load.task_queue, workdir / "worker.log") as worker:
-                probe = CpuProbe(
-                    server=root, driver=psutil.Process(), worker=psutil.Process(worker.pid)
-                )
+                probe = CpuProbe(server=root, driver=psutil.Process(), worker=psutil.Process(worker.pid))
                 await run_phases(load, config, probe, result)
         result.peak_rss_mb = rss.peak_bytes / MB
         log(f"{name}: stopping")
@@ -312,9 +300,7 @@ def ratios_for(results: list[ServerResult]) -> list[Ratio]:
 def results_document(config: BenchConfig, results: list[ServerResult]) -> dict[str, Any]:
     """Everything worth keeping from a run, as a JSON-ready dict."""
     ratios = ratios_for(results)
-    config_dict = {
-        k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()
-    }
+    config_dict = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
     return {
         "config": config_dict,
         "environment": {

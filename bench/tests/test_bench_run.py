@@ -38,9 +38,7 @@ def test_apply_phases_derives_headline_figures() -> None:
     result = ServerResult(server="temporal")
     concurrent = PhaseResult(latencies_s=[0.1, 0.2, 0.3, 0.4], wall_s=2.0)
     sequential = PhaseResult(latencies_s=[0.05], wall_s=0.05, failures=1, first_error="boom")
-    apply_phases(
-        result, concurrent, sequential, cpu=CpuReading(server_s=1.0, driver_s=0.5, worker_s=0.25)
-    )
+    apply_phases(result, concurrent, sequential, cpu=CpuReading(server_s=1.0, driver_s=0.5, worker_s=0.25))
     assert result.workflows_ok == 5
     assert result.workflows_failed == 1
     assert result.throughput_wfps == 2.0

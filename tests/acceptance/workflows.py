@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-FAST_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=1))
+FAST_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=1)
+)
 
 
 @activity.defn
@@ -32,7 +36,9 @@ async def fails_twice(tag: str) -> str:
 
 @activity.defn
 async def fails_for_good(tag: str) -> str:
-    raise ApplicationError(f"{tag} cannot work", "details!", type="Unrecoverable", non_retryable=True)
+    raise ApplicationError(
+        f"{tag} cannot work", "details!", type="Unrecoverable", non_retryable=True
+    )
 
 
 @activity.defn
@@ -46,7 +52,7 @@ async def slow(seconds: float) -> str:
     return f"slept {seconds}"
 
 
-ALL_ACTIVITIES = [echo, shout, fails_twice, fails_for_good, always_fails, slow]
+ALL_ACTIVITIES: list[Callable[..., Any]] = [echo, shout, fails_twice, fails_for_good, always_fails, slow]
 
 
 @workflow.defn
@@ -74,7 +80,9 @@ class ConcurrentActivities:
     @workflow.run
     async def run(self, count: int) -> list[str]:
         return list(await asyncio.gather(*(
-            workflow.execute_activity(echo, f"item-{i}", start_to_close_timeout=timedelta(seconds=30))
+            workflow.execute_activity(
+                echo, f"item-{i}", start_to_close_timeout=timedelta(seconds=30)
+            )
             for i in range(count)
         )))
 
@@ -103,7 +111,9 @@ class LimitedAttempts:
     async def run(self, tag: str) -> str:
         return await workflow.execute_activity(
             always_fails, tag, start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=2),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=100), maximum_attempts=2
+            ),
         )
 
 
@@ -141,3 +151,19 @@ class WaitsForever:
 
 ALL_WORKFLOWS = [OneActivity, SequentialActivities, ConcurrentActivities, Retrying, NonRetryable,
                  LimitedAttempts, Failing, Echo, SlowActivity, WaitsForever]
+
+
+@workflow.defn
+class TwoSteps:
+    """Two activities, so a crash can land between, during or after them."""
+
+    @workflow.run
+    async def run(self, n: int) -> str:
+        first = await workflow.execute_activity(
+            slow, 0.5, start_to_close_timeout=timedelta(seconds=5), retry_policy=FAST_RETRY)
+        second = await workflow.execute_activity(
+            echo, f"{n}", start_to_close_timeout=timedelta(seconds=5), retry_policy=FAST_RETRY)
+        return f"{first}/{second}"
+
+
+ALL_WORKFLOWS.append(TwoSteps)

@@ -67,11 +67,14 @@ def translated(handler: H) -> H:
     """Wrap a servicer method so domain errors reach the client as gRPC statuses."""
 
     @functools.wraps(handler)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def wrapper(
+        self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Any:
         try:
             return await handler(self, request, context)
         except exc.CadenzaError as error:
-            await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            await context.abort_with_status(  # type: ignore[attr-defined]
+                rpc_status.to_status(to_status(error)))
         except exc.ConcurrentUpdateError as error:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"concurrent update, retry: {error}")
         except Exception as error:

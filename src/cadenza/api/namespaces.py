@@ -16,7 +16,7 @@ from cadenza.persistence.records import NamespaceRecord
 
 
 async def register(registry: NamespaceRegistry, request: RegisterNamespaceRequest) -> None:
-    retention = DEFAULT_RETENTION_SECONDS
+    retention: float = DEFAULT_RETENTION_SECONDS
     if request.HasField("workflow_execution_retention_period"):
         retention = ev.seconds(request.workflow_execution_retention_period)
         if retention < 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -51,8 +51,9 @@ async def build(
         ("grpc.so_reuseport", 0),
     ]
     server = grpc.aio.server(options=options)
-    add_WorkflowServiceServicer_to_server(workflow_service, server)  # type: ignore[no-untyped-call]
-    health_servicer = health.aio.HealthServicer()
+    # The generated registration only looks methods up by name, so a plain class serves.
+    add_WorkflowServiceServicer_to_server(cast(Any, workflow_service), cast(Any, server))
+    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port(address)
     if port == 0:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import grpc
 from temporalio.api.enums.v1 import TaskQueueKind
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
-from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceServicer
 
 from cadenza import __version__
 from cadenza.api import namespaces as ns_api
@@ -21,13 +21,15 @@ from cadenza.history.service import HistoryService
 from cadenza.history.tokens import TaskToken
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
+
+R = TypeVar("R")
 
 POLL_SAFETY_MARGIN = 1.0
 """Answer a long poll this long before the client's deadline so it gets an empty reply."""
 
 
-class WorkflowService(WorkflowServiceServicer):
+class WorkflowService:
     """The subset of Temporal's WorkflowService that Cadenza serves; the rest is UNIMPLEMENTED."""
 
     def __init__(
@@ -233,7 +235,7 @@ class WorkflowService(WorkflowServiceServicer):
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    async def _delivered(self, task: Any, recording: Any) -> Any:
+    async def _delivered(self, task: TaskRecord, recording: Awaitable[R]) -> R:
         """Record a polled task as started; if that fails, the task goes back on its queue."""
         try:
             return await recording

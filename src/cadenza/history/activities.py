@@ -245,10 +245,13 @@ def _fill_retry_policy(out, policy: RetryPolicy) -> None:  # type: ignore[no-unt
     out.non_retryable_error_types.extend(policy.non_retryable_error_types)
 
 
+_TIMEOUT_NAMES: dict[int, str] = {
+    TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "StartToClose",
+    TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: "ScheduleToStart",
+    TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "ScheduleToClose",
+    TimeoutType.TIMEOUT_TYPE_HEARTBEAT: "Heartbeat",
+}
+
+
 def _timeout_name(timeout_type: int) -> str:
-    return {
-        TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "StartToClose",
-        TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: "ScheduleToStart",
-        TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "ScheduleToClose",
-        TimeoutType.TIMEOUT_TYPE_HEARTBEAT: "Heartbeat",
-    }.get(timeout_type, "unknown")
+    return _TIMEOUT_NAMES.get(timeout_type, "unknown")

@@ -136,7 +136,7 @@ def close_execution(change: Change, status: int) -> None:
 
 def _bad_attributes_cause(command_type: int) -> int:
     """Temporal's BAD_<COMMAND>_ATTRIBUTES cause for a command type, if it has one."""
-    name = CommandType.Name(command_type).removeprefix("COMMAND_TYPE_")
+    name = CommandType.Name(command_type).removeprefix("COMMAND_TYPE_")  # type: ignore[arg-type]
     try:
         return WorkflowTaskFailedCause.Value(f"WORKFLOW_TASK_FAILED_CAUSE_BAD_{name}_ATTRIBUTES")
     except ValueError:

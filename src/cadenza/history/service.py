@@ -29,7 +29,6 @@ from temporalio.api.workflowservice.v1 import (
 from cadenza.clock import Clock
 from cadenza.config import Limits
 from cadenza.exceptions import (
-    ConcurrentUpdateError,
     InvalidArgumentError,
     NotFoundError,
 )
@@ -136,7 +135,7 @@ class HistoryService:
             try:
                 return await self._start_locked(namespace, request)
             finally:
-                if not lock._waiters:  # type: ignore[attr-defined]
+                if not lock._waiters:
                     self._id_locks.pop(id_key, None)
 
     async def _start_locked(
@@ -176,7 +175,8 @@ class HistoryService:
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
-        return await self._workflow_task_response(entry, task, sticky=task.task_queue != entry.state.task_queue)
+        sticky = task.task_queue != entry.state.task_queue
+        return await self._workflow_task_response(entry, task, sticky=sticky)
 
     async def _workflow_task_response(
         self, entry: Entry, task: TaskRecord, *, sticky: bool
