@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import grpc
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import TaskQueueKind
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -233,6 +234,82 @@ class WorkflowService:
         await self._history.fail_activity(token, request.failure, request.identity)
         return wsv1.RespondActivityTaskFailedResponse()
 
+    @translated
+    async def RespondActivityTaskCanceled(
+        self, request: wsv1.RespondActivityTaskCanceledRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCanceledResponse:
+        token = await self._token(request.task_token, request.namespace)
+        details = request.details if request.HasField("details") else None
+        await self._history.cancel_activity(token, details, request.identity)
+        return wsv1.RespondActivityTaskCanceledResponse()
+
+    @translated
+    async def RecordActivityTaskHeartbeat(
+        self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: Any
+    ) -> wsv1.RecordActivityTaskHeartbeatResponse:
+        token = await self._token(request.task_token, request.namespace)
+        _check_blob(request.details.ByteSize(), self._config)
+        details = request.details if request.HasField("details") else None
+        cancel = await self._history.heartbeat_activity(token, details)
+        return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel)
+
+    @translated
+    async def RecordActivityTaskHeartbeatById(
+        self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: Any
+    ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
+        token = await self._token_by_id(request)
+        _check_blob(request.details.ByteSize(), self._config)
+        details = request.details if request.HasField("details") else None
+        cancel = await self._history.heartbeat_activity(token, details)
+        return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel)
+
+    @translated
+    async def RespondActivityTaskCompletedById(
+        self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCompletedByIdResponse:
+        token = await self._token_by_id(request)
+        _check_blob(request.result.ByteSize(), self._config)
+        result = request.result if request.HasField("result") else None
+        await self._history.complete_activity(token, result, request.identity)
+        return wsv1.RespondActivityTaskCompletedByIdResponse()
+
+    @translated
+    async def RespondActivityTaskFailedById(
+        self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: Any
+    ) -> wsv1.RespondActivityTaskFailedByIdResponse:
+        token = await self._token_by_id(request)
+        _check_blob(request.failure.ByteSize(), self._config)
+        await self._history.fail_activity(token, request.failure, request.identity)
+        return wsv1.RespondActivityTaskFailedByIdResponse()
+
+    @translated
+    async def RespondActivityTaskCanceledById(
+        self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
+        token = await self._token_by_id(request)
+        details = request.details if request.HasField("details") else None
+        await self._history.cancel_activity(token, details, request.identity)
+        return wsv1.RespondActivityTaskCanceledByIdResponse()
+
+    # -- whole runs ------------------------------------------------------------------------
+
+    @translated
+    async def RequestCancelWorkflowExecution(
+        self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: Any
+    ) -> wsv1.RequestCancelWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        await self._history.request_cancel_workflow(key, request.reason, request.identity)
+        return wsv1.RequestCancelWorkflowExecutionResponse()
+
+    @translated
+    async def TerminateWorkflowExecution(
+        self, request: wsv1.TerminateWorkflowExecutionRequest, context: Any
+    ) -> wsv1.TerminateWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        details = request.details if request.HasField("details") else None
+        await self._history.terminate_workflow(key, request.reason, details, request.identity)
+        return wsv1.TerminateWorkflowExecutionResponse()
+
     # -- helpers ------------------------------------------------------------------------------------
 
     async def _delivered(self, task: TaskRecord, recording: Awaitable[R]) -> R:
@@ -242,6 +319,14 @@ class WorkflowService:
         except BaseException:
             self._matching.return_task(task)
             raise
+
+    async def _token_by_id(self, request: Any) -> TaskToken:
+        if not request.activity_id:
+            raise InvalidArgumentError("ActivityId is not set on request.")
+        key = await self._execution_key(
+            request.namespace,
+            WorkflowExecution(workflow_id=request.workflow_id, run_id=request.run_id))
+        return await self._history.activity_token(key, request.activity_id)
 
     async def _token(self, data: bytes, namespace_name: str) -> TaskToken:
         if not data:

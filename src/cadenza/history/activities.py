@@ -17,6 +17,8 @@ from cadenza.persistence.records import TaskKind
 ACTIVITY_RETRY = "activity_retry"
 ACTIVITY_START_TO_CLOSE = "activity_start_to_close"
 ACTIVITY_SCHEDULE_TO_CLOSE = "activity_schedule_to_close"
+ACTIVITY_SCHEDULE_TO_START = "activity_schedule_to_start"
+ACTIVITY_HEARTBEAT = "activity_heartbeat"
 MAX_PENDING_ACTIVITIES = 2000
 
 
@@ -92,15 +94,28 @@ def enqueue(change: Change, activity: Activity) -> None:
     activity.task_id = change.add_task(
         TaskKind.ACTIVITY, activity.task_queue, activity.scheduled_event_id, activity.attempt
     )
+    if activity.schedule_to_start > 0:
+        activity.schedule_to_start_timer_id = change.add_timer(
+            ACTIVITY_SCHEDULE_TO_START, change.now + activity.schedule_to_start,
+            activity.scheduled_event_id, activity.attempt,
+        )
 
 
 def record_started(change: Change, activity: Activity, identity: str, request_id: str) -> None:
     """Mark the attempt running; no event is written until it closes, as in Temporal."""
     change.remove_task(activity.task_id)
+    change.remove_timer(activity.schedule_to_start_timer_id)
     activity.task_id = ""
+    activity.schedule_to_start_timer_id = ""
     activity.started_time = change.now
+    activity.last_heartbeat_time = 0.0
     activity.identity = identity
     activity.request_id = request_id
+    if activity.heartbeat_timeout > 0:
+        activity.heartbeat_timer_id = change.add_timer(
+            ACTIVITY_HEARTBEAT, change.now + activity.heartbeat_timeout,
+            activity.scheduled_event_id, activity.attempt,
+        )
     if activity.start_to_close > 0:
         activity.attempt_timer_id = change.add_timer(
             ACTIVITY_START_TO_CLOSE, change.now + activity.start_to_close,
@@ -142,7 +157,10 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     """A timeout fired for the attempt (or the whole activity): retry or close as timed out."""
     failure = Failure(message=f"activity {_timeout_name(timeout_type)} timeout")
     failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
-    if timeout_type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
+    if activity.heartbeat_details:
+        failure.timeout_failure_info.last_heartbeat_details.CopyFrom(
+            Payloads.FromString(decode_blob(activity.heartbeat_details)))
+    if timeout_type in _RETRYABLE_TIMEOUTS:
         deadline = (
             activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
         )
@@ -165,9 +183,61 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     workflow_tasks.ensure_scheduled(change)
 
 
+_RETRYABLE_TIMEOUTS = (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
+
+
+def heartbeat(change: Change, activity: Activity, details: Payloads | None) -> None:
+    """Record liveness and progress; the details reach the next attempt if this one fails."""
+    activity.last_heartbeat_time = change.now
+    if details is not None:
+        activity.heartbeat_details = encode_blob(details.SerializeToString())
+    change.state_changed = True
+
+
+def heartbeat_deadline(activity: Activity) -> float:
+    return max(activity.started_time, activity.last_heartbeat_time) + activity.heartbeat_timeout
+
+
+def rearm_heartbeat(change: Change, activity: Activity) -> None:
+    """The heartbeat timer fired early because heartbeats arrived: wait for the new deadline."""
+    activity.heartbeat_timer_id = change.add_timer(
+        ACTIVITY_HEARTBEAT, heartbeat_deadline(activity), activity.scheduled_event_id,
+        activity.attempt,
+    )
+
+
+def request_cancel(change: Change, activity: Activity, completed_event_id: int) -> None:
+    """The workflow asked to cancel: a running attempt learns of it on its next heartbeat."""
+    event = change.add_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)
+    attrs = event.activity_task_cancel_requested_event_attributes
+    attrs.scheduled_event_id = activity.scheduled_event_id
+    attrs.workflow_task_completed_event_id = completed_event_id
+    activity.cancel_requested_event_id = event.event_id
+    if not activity.started:
+        _close_unstarted(change, activity)
+        canceled = change.add_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+        out = canceled.activity_task_canceled_event_attributes
+        out.latest_cancel_requested_event_id = event.event_id
+        out.scheduled_event_id = activity.scheduled_event_id
+        change.needs_workflow_task = True
+
+
+def canceled(change: Change, activity: Activity, details: Payloads | None, identity: str) -> None:
+    """The worker confirmed the cancellation."""
+    started_id = _close(change, activity)
+    event = change.add_or_buffer(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+    attrs = event.activity_task_canceled_event_attributes
+    if details is not None:
+        attrs.details.CopyFrom(details)
+    attrs.latest_cancel_requested_event_id = activity.cancel_requested_event_id
+    attrs.scheduled_event_id = activity.scheduled_event_id
+    attrs.started_event_id = started_id
+    attrs.identity = identity
+    workflow_tasks.ensure_scheduled(change)
+
+
 def _retry_later(change: Change, activity: Activity, failure: Failure, delay: float) -> None:
-    change.remove_timer(activity.attempt_timer_id)
-    activity.attempt_timer_id = ""
+    _drop_attempt_timers(change, activity)
     activity.last_failure = encode_blob(failure.SerializeToString())
     activity.attempt += 1
     activity.started_time = 0.0
@@ -177,6 +247,14 @@ def _retry_later(change: Change, activity: Activity, failure: Failure, delay: fl
     change.add_timer(ACTIVITY_RETRY, change.now + delay, activity.scheduled_event_id, activity.attempt)
 
 
+def _drop_attempt_timers(change: Change, activity: Activity) -> None:
+    for timer_id in (activity.attempt_timer_id, activity.heartbeat_timer_id,
+                     activity.schedule_to_start_timer_id):
+        change.remove_timer(timer_id)
+    activity.attempt_timer_id = activity.heartbeat_timer_id = ""
+    activity.schedule_to_start_timer_id = ""
+
+
 def _close(change: Change, activity: Activity) -> int:
     """Write the deferred ActivityTaskStarted event and drop the activity; return its ID.
 
@@ -184,7 +262,7 @@ def _close(change: Change, activity: Activity) -> int:
     closing event's ``started_event_id`` is fixed when the buffer is flushed.
     """
     change.remove_timer(activity.timer_id)
-    change.remove_timer(activity.attempt_timer_id)
+    _drop_attempt_timers(change, activity)
     change.remove_task(activity.task_id)
     event = change.add_or_buffer(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
     attrs = event.activity_task_started_event_attributes
@@ -200,7 +278,7 @@ def _close(change: Change, activity: Activity) -> int:
 
 def _close_unstarted(change: Change, activity: Activity) -> int:
     change.remove_timer(activity.timer_id)
-    change.remove_timer(activity.attempt_timer_id)
+    _drop_attempt_timers(change, activity)
     change.remove_task(activity.task_id)
     del change.state.activities[activity.scheduled_event_id]
     return 0

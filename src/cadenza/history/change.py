@@ -60,6 +60,10 @@ class Change:
     new_current: CurrentExecution | None = None
     replaced_run_id: str | None = None
     status_changed: bool = False
+    state_changed: bool = False
+    """Set when only the mutable state changed, so the write is not skipped."""
+    needs_workflow_task: bool = False
+    """Set when the change added events the workflow must be shown in a new task."""
 
     @property
     def key(self) -> ExecutionKey:

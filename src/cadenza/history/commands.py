@@ -1,8 +1,12 @@
-"""Turns the commands of a completed workflow task into history events."""
+"""Turns the commands of a completed workflow task into history events.
+
+Every command is validated before any is applied, so a bad one fails the
+workflow task and changes nothing else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import Command
@@ -15,21 +19,19 @@ from temporalio.api.enums.v1 import (
 )
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities
+from cadenza.history import activities, user_timers
 from cadenza.history.change import Change
+from cadenza.history.closing import close_execution
 from cadenza.history.state import Activity
 
-_SUPPORTED = frozenset(
-    {
-        CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-        CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-        CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
-    }
-)
+C = CommandType
+Cause = WorkflowTaskFailedCause
+
 _CLOSING = frozenset(
     {
-        CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-        CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+        C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+        C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+        C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
     }
 )
 
@@ -52,92 +54,181 @@ class Outcome:
     closed: bool = False
 
 
+@dataclass
+class _Batch:
+    """What validation tracks across one task's commands."""
+
+    pending_activities: int
+    timers: set[str]
+    activities: set[int]
+
+
 def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> None:
-    """Check every command before any is applied, so a bad one changes nothing."""
-    pending = len(change.state.activities)
+    s = change.state
+    batch = _Batch(len(s.activities), set(s.timers), set(s.activities))
     for index, command in enumerate(commands):
         kind = command.command_type
-        if kind not in _SUPPORTED:
+        validator = _VALIDATORS.get(kind)
+        if validator is None:
             raise CommandRejected(
                 _bad_attributes_cause(kind),
-                f"Cadenza does not support command {CommandType.Name(kind)} yet.",
+                f"Cadenza does not support command {C.Name(kind)} yet.",
             )
         if kind in _CLOSING and index != len(commands) - 1:
-            raise CommandRejected(
-                WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                "a workflow-closing command must be the last command",
-            )
+            raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                                  "a workflow-closing command must be the last command")
         if command.ByteSize() > blob_limit:
-            raise CommandRejected(
-                _bad_attributes_cause(kind), "command payload size exceeds the blob size limit"
-            )
-        if kind == CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-            try:
-                activities.validate(command.schedule_activity_task_command_attributes, pending)
-            except InvalidArgumentError as exc:
-                raise CommandRejected(
-                    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
-                    exc.message,
-                ) from exc
-            pending += 1
+            raise CommandRejected(_bad_attributes_cause(kind), "Blob data size exceeds limit.")
         if kind in _CLOSING and change.has_buffered:
             raise CommandRejected(
-                WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                 "new events arrived while the workflow task ran; the workflow must see them first",
             )
+        try:
+            validator(command, batch)
+        except InvalidArgumentError as exc:
+            raise CommandRejected(_bad_attributes_cause(kind), exc.message) from exc
 
 
-def apply(commands: Sequence[Command], change: Change, completed_event_id: int) -> Outcome:
+def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
+    activities.validate(command.schedule_activity_task_command_attributes,
+                        batch.pending_activities)
+    batch.pending_activities += 1
+
+
+def _validate_request_cancel_activity(command: Command, batch: _Batch) -> None:
+    scheduled = command.request_cancel_activity_task_command_attributes.scheduled_event_id
+    if scheduled not in batch.activities:
+        raise InvalidArgumentError(f"invalid scheduled event ID {scheduled}: no such activity")
+    batch.activities.discard(scheduled)
+
+
+def _validate_start_timer(command: Command, batch: _Batch) -> None:
+    attrs = command.start_timer_command_attributes
+    user_timers.validate_start(attrs)
+    if attrs.timer_id in batch.timers:
+        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
+                              f"invalid history builder state for action: add-timer-started-event, "
+                              f"timer ID {attrs.timer_id} is already in use")
+    batch.timers.add(attrs.timer_id)
+
+
+def _validate_cancel_timer(command: Command, batch: _Batch) -> None:
+    timer_id = command.cancel_timer_command_attributes.timer_id
+    if timer_id not in batch.timers:
+        raise InvalidArgumentError(f"invalid timer ID {timer_id}: no such pending timer")
+    batch.timers.discard(timer_id)
+
+
+def _validate_marker(command: Command, batch: _Batch) -> None:
+    if not command.record_marker_command_attributes.marker_name:
+        raise InvalidArgumentError("MarkerName is not set on command.")
+
+
+def _no_checks(command: Command, batch: _Batch) -> None:
+    pass
+
+
+_VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
+    C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: _validate_schedule_activity,
+    C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: _validate_request_cancel_activity,
+    C.COMMAND_TYPE_START_TIMER: _validate_start_timer,
+    C.COMMAND_TYPE_CANCEL_TIMER: _validate_cancel_timer,
+    C.COMMAND_TYPE_RECORD_MARKER: _validate_marker,
+    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _no_checks,
+    C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _no_checks,
+    C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,
+}
+
+
+def apply(commands: Sequence[Command], change: Change, completed_event_id: int,
+          identity: str) -> Outcome:
     outcome = Outcome()
     for command in commands:
-        kind = command.command_type
-        if kind == CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-            attrs = command.schedule_activity_task_command_attributes
-            activity = activities.schedule(change, attrs, completed_event_id)
-            outcome.scheduled_activities.append((activity, attrs.request_eager_execution))
-        elif kind == CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
-            event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
-            out = event.workflow_execution_completed_event_attributes
-            src = command.complete_workflow_execution_command_attributes
-            if src.HasField("result"):
-                out.result.CopyFrom(src.result)
-            out.workflow_task_completed_event_id = completed_event_id
-            close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED)
-            outcome.closed = True
-        elif kind == CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
-            event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
-            out_f = event.workflow_execution_failed_event_attributes
-            out_f.failure.CopyFrom(command.fail_workflow_execution_command_attributes.failure)
-            out_f.retry_state = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
-            out_f.workflow_task_completed_event_id = completed_event_id
-            close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED)
-            outcome.closed = True
+        _apply_one(command, change, completed_event_id, identity, outcome)
     return outcome
 
 
-def close_execution(change: Change, status: int) -> None:
-    """Mark the run closed and drop everything still pending on it."""
-    s = change.state
-    s.status = status
-    s.close_time = change.now
-    s.close_event_id = change.events[-1].event_id
-    change.status_changed = True
-    for activity in s.activities.values():
-        change.remove_task(activity.task_id)
-        change.remove_timer(activity.timer_id)
-        change.remove_timer(activity.attempt_timer_id)
-    s.activities.clear()
-    if s.workflow_task is not None:
-        change.remove_task(s.workflow_task.task_id)
-        change.remove_timer(s.workflow_task.timer_id)
-        s.workflow_task = None
-    s.buffered_events = []
+def _apply_one(command: Command, change: Change, completed_id: int, identity: str,
+               outcome: Outcome) -> None:
+    kind = command.command_type
+    if kind == C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+        attrs = command.schedule_activity_task_command_attributes
+        activity = activities.schedule(change, attrs, completed_id)
+        outcome.scheduled_activities.append((activity, attrs.request_eager_execution))
+    elif kind == C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+        scheduled = command.request_cancel_activity_task_command_attributes.scheduled_event_id
+        activities.request_cancel(change, change.state.activities[scheduled], completed_id)
+    elif kind == C.COMMAND_TYPE_START_TIMER:
+        user_timers.start(change, command.start_timer_command_attributes, completed_id)
+    elif kind == C.COMMAND_TYPE_CANCEL_TIMER:
+        user_timers.cancel(change, command.cancel_timer_command_attributes, completed_id, identity)
+    elif kind == C.COMMAND_TYPE_RECORD_MARKER:
+        _record_marker(command, change, completed_id)
+    elif kind == C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        event = change.add_event(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+        out = event.upsert_workflow_search_attributes_event_attributes
+        out.workflow_task_completed_event_id = completed_id
+        out.search_attributes.CopyFrom(
+            command.upsert_workflow_search_attributes_command_attributes.search_attributes)
+    elif kind == C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)
+        props = event.workflow_properties_modified_event_attributes
+        props.workflow_task_completed_event_id = completed_id
+        props.upserted_memo.CopyFrom(
+            command.modify_workflow_properties_command_attributes.upserted_memo)
+    else:
+        _close_by_command(command, change, completed_id)
+        outcome.closed = True
+
+
+def _record_marker(command: Command, change: Change, completed_id: int) -> None:
+    src = command.record_marker_command_attributes
+    event = change.add_event(EventType.EVENT_TYPE_MARKER_RECORDED)
+    out = event.marker_recorded_event_attributes
+    out.marker_name = src.marker_name
+    for key, payloads in src.details.items():
+        out.details[key].CopyFrom(payloads)
+    out.workflow_task_completed_event_id = completed_id
+    if src.HasField("header"):
+        out.header.CopyFrom(src.header)
+    if src.HasField("failure"):
+        out.failure.CopyFrom(src.failure)
+
+
+def _close_by_command(command: Command, change: Change, completed_id: int) -> None:
+    kind = command.command_type
+    if kind == C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+        out = event.workflow_execution_completed_event_attributes
+        src = command.complete_workflow_execution_command_attributes
+        if src.HasField("result"):
+            out.result.CopyFrom(src.result)
+        out.workflow_task_completed_event_id = completed_id
+        close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+    elif kind == C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
+        failed = event.workflow_execution_failed_event_attributes
+        failed.failure.CopyFrom(command.fail_workflow_execution_command_attributes.failure)
+        failed.retry_state = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+        failed.workflow_task_completed_event_id = completed_id
+        close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED)
+    else:
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)
+        canceled = event.workflow_execution_canceled_event_attributes
+        canceled.workflow_task_completed_event_id = completed_id
+        src_c = command.cancel_workflow_execution_command_attributes
+        if src_c.HasField("details"):
+            canceled.details.CopyFrom(src_c.details)
+        close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED)
 
 
 def _bad_attributes_cause(command_type: int) -> int:
     """Temporal's BAD_<COMMAND>_ATTRIBUTES cause for a command type, if it has one."""
-    name = CommandType.Name(command_type).removeprefix("COMMAND_TYPE_")  # type: ignore[arg-type]
+    name = C.Name(command_type).removeprefix("COMMAND_TYPE_")  # type: ignore[arg-type]
     try:
-        return WorkflowTaskFailedCause.Value(f"WORKFLOW_TASK_FAILED_CAUSE_BAD_{name}_ATTRIBUTES")
+        return Cause.Value(f"WORKFLOW_TASK_FAILED_CAUSE_BAD_{name}_ATTRIBUTES")
     except ValueError:
-        return WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+        return Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND

@@ -25,6 +25,32 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
     EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
     EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED: (
+        "activity_task_cancel_requested_event_attributes"
+    ),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
+    EventType.EVENT_TYPE_TIMER_STARTED: "timer_started_event_attributes",
+    EventType.EVENT_TYPE_TIMER_FIRED: "timer_fired_event_attributes",
+    EventType.EVENT_TYPE_TIMER_CANCELED: "timer_canceled_event_attributes",
+    EventType.EVENT_TYPE_MARKER_RECORDED: "marker_recorded_event_attributes",
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: (
+        "upsert_workflow_search_attributes_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED: (
+        "workflow_properties_modified_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED: (
+        "workflow_execution_cancel_requested_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: (
+        "workflow_execution_canceled_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: (
+        "workflow_execution_terminated_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: (
+        "workflow_execution_timed_out_event_attributes"
+    ),
 }
 
 CLOSE_EVENT_TYPES = frozenset(

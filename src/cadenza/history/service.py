@@ -32,11 +32,18 @@ from cadenza.exceptions import (
     InvalidArgumentError,
     NotFoundError,
 )
-from cadenza.history import activities, commands, starts, workflow_tasks
+from cadenza.history import (
+    activities,
+    commands,
+    starts,
+    user_timers,
+    workflow_ops,
+    workflow_tasks,
+)
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.change import Change
-from cadenza.history.state import Activity, MutableState
+from cadenza.history.state import Activity, MutableState, decode_blob
 from cadenza.history.tokens import TaskToken
 from cadenza.persistence import Store
 from cadenza.persistence.records import (
@@ -100,7 +107,7 @@ class HistoryService:
 
     async def _commit(self, entry: Entry, change: Change) -> None:
         s = entry.state
-        if not (change.events or change.tasks_added or change.tasks_removed
+        if not (change.events or change.tasks_added or change.tasks_removed or change.state_changed
                 or change.timers_added or change.timers_removed or change.has_buffered):
             return
         write = change.to_write(s.workflow_type, s.task_queue)
@@ -149,6 +156,7 @@ class HistoryService:
         state = starts.new_state(namespace, request, run_id, self._clock.now())
         change = Change(state, state.start_time, 0)
         starts.record_started(change, request)
+        workflow_ops.schedule_run_timeout(change)
         workflow_tasks.schedule(change)
         change.new_current = starts.current_record(state)
         change.replaced_run_id = current.run_id if current is not None else None
@@ -241,11 +249,12 @@ class HistoryService:
         sticky = request.sticky_attributes
         s.sticky_queue = sticky.worker_task_queue.name
         s.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)
-        outcome = commands.apply(request.commands, change, event.event_id)
+        outcome = commands.apply(request.commands, change, event.event_id, request.identity)
         eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity)
         if outcome.closed:
             return []
-        if change.flush_buffered() or request.force_create_new_workflow_task:
+        flushed = change.flush_buffered()
+        if flushed or request.force_create_new_workflow_task or change.needs_workflow_task:
             workflow_tasks.schedule(change)
         return eager
 
@@ -330,6 +339,9 @@ class HistoryService:
         )
         if attrs.HasField("input"):
             response.input.CopyFrom(attrs.input)
+        if activity.heartbeat_details:
+            response.heartbeat_details.CopyFrom(
+                Payloads.FromString(decode_blob(activity.heartbeat_details)))
         response.scheduled_time.CopyFrom(ev.timestamp(activity.scheduled_time))
         response.current_attempt_scheduled_time.CopyFrom(
             ev.timestamp(activity.attempt_scheduled_time)
@@ -356,6 +368,53 @@ class HistoryService:
             activity = self._running_activity(entry.state, token)
             activities.fail_attempt(change, activity, failure, identity)
 
+    async def heartbeat_activity(
+        self, token: TaskToken, details: Payloads | None
+    ) -> bool:
+        """Record a heartbeat; return whether cancellation has been requested."""
+        async with self._changing(token.key) as (entry, change):
+            activity = self._running_activity(entry.state, token)
+            activities.heartbeat(change, activity, details)
+            return activity.cancel_requested
+
+    async def cancel_activity(
+        self, token: TaskToken, details: Payloads | None, identity: str
+    ) -> None:
+        async with self._changing(token.key) as (entry, change):
+            activity = self._running_activity(entry.state, token)
+            activities.canceled(change, activity, details, identity)
+
+    async def activity_token(self, key: ExecutionKey, activity_id: str) -> TaskToken:
+        """The token of an activity's running attempt, for the ById forms of the API."""
+        entry = await self.load(key)
+        s = entry.state
+        for activity in s.activities.values() if s.running else ():
+            if activity.activity_id == activity_id:
+                return TaskToken(s.namespace_id, s.workflow_id, s.run_id,
+                                 activity.scheduled_event_id, activity.attempt,
+                                 activity_id=activity_id)
+        raise NotFoundError(
+            "invalid activityID or activity already timed out or invoking workflow is completed")
+
+    # -- whole runs --------------------------------------------------------------------------
+
+    async def request_cancel_workflow(self, key: ExecutionKey, reason: str, identity: str) -> None:
+        async with self._changing(key) as (entry, change):
+            self._require_running(entry.state)
+            workflow_ops.request_cancel(change, reason, identity)
+
+    async def terminate_workflow(
+        self, key: ExecutionKey, reason: str, details: Payloads | None, identity: str
+    ) -> None:
+        async with self._changing(key) as (entry, change):
+            self._require_running(entry.state)
+            workflow_ops.terminate(change, reason, details, identity)
+
+    @staticmethod
+    def _require_running(state: MutableState) -> None:
+        if not state.running:
+            raise NotFoundError("workflow execution already completed")
+
     @staticmethod
     def _running_activity(state: MutableState, token: TaskToken) -> Activity:
         activity = state.activities.get(token.scheduled_event_id) if state.running else None
@@ -369,12 +428,16 @@ class HistoryService:
 
     async def fire_timer(self, timer: TimerRecord) -> None:
         """A durable deadline came due; act if the thing it guards is still pending."""
-        handlers = {
+        handlers: dict[str, Callable[[Change, TimerRecord], None]] = {
             workflow_tasks.WFT_START_TO_CLOSE: self._on_wft_start_to_close,
             workflow_tasks.WFT_STICKY_SCHEDULE_TO_START: self._on_wft_sticky_timeout,
             activities.ACTIVITY_RETRY: self._on_activity_retry,
             activities.ACTIVITY_START_TO_CLOSE: self._on_activity_start_to_close,
             activities.ACTIVITY_SCHEDULE_TO_CLOSE: self._on_activity_schedule_to_close,
+            activities.ACTIVITY_SCHEDULE_TO_START: self._on_activity_schedule_to_start,
+            activities.ACTIVITY_HEARTBEAT: self._on_activity_heartbeat,
+            user_timers.USER_TIMER: lambda change, timer: user_timers.fire(change, timer.event_id),
+            workflow_ops.WORKFLOW_RUN_TIMEOUT: lambda change, _timer: workflow_ops.time_out(change),
         }
         handler = handlers.get(timer.kind)
         if handler is None:
@@ -420,6 +483,22 @@ class HistoryService:
         if activity is not None and activity.attempt == timer.attempt and activity.started:
             activity.attempt_timer_id = ""
             activities.time_out(change, activity, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
+
+    def _on_activity_schedule_to_start(self, change: Change, timer: TimerRecord) -> None:
+        activity = change.state.activities.get(timer.event_id)
+        if activity is not None and activity.attempt == timer.attempt and not activity.started:
+            activity.schedule_to_start_timer_id = ""
+            activities.time_out(change, activity, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
+
+    def _on_activity_heartbeat(self, change: Change, timer: TimerRecord) -> None:
+        activity = change.state.activities.get(timer.event_id)
+        if activity is None or activity.attempt != timer.attempt or not activity.started:
+            return
+        activity.heartbeat_timer_id = ""
+        if activities.heartbeat_deadline(activity) > change.now + 0.001:
+            activities.rearm_heartbeat(change, activity)
+        else:
+            activities.time_out(change, activity, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
 
     def _on_activity_schedule_to_close(self, change: Change, timer: TimerRecord) -> None:
         activity = change.state.activities.get(timer.event_id)

@@ -73,10 +73,31 @@ class Activity:
     """The start-to-close timer of the running attempt."""
     last_failure: str = ""
     """base64 of the serialized ``Failure`` of the previous attempt."""
+    heartbeat_details: str = ""
+    """base64 of the serialized ``Payloads`` of the last heartbeat, handed to the next attempt."""
+    last_heartbeat_time: float = 0.0
+    heartbeat_timer_id: str = ""
+    schedule_to_start_timer_id: str = ""
+    cancel_requested_event_id: int = 0
+    """Set once the workflow asked to cancel the activity."""
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_requested_event_id > 0
 
     @property
     def started(self) -> bool:
         return self.started_time > 0
+
+
+@dataclass
+class UserTimer:
+    """A timer the workflow started and has not yet seen fire or cancelled."""
+
+    timer_id: str
+    started_event_id: int
+    fire_at: float
+    record_id: str
 
 
 @dataclass
@@ -106,6 +127,10 @@ class MutableState:
     buffered_events: list[str] = field(default_factory=list)
     """base64 of serialized events that arrived while a workflow task was running."""
     close_event_id: int = 0
+    timers: dict[str, UserTimer] = field(default_factory=dict)
+    cancel_requested: bool = False
+    run_timer_id: str = ""
+    """The workflow run/execution timeout timer."""
     history_size: int = 0
 
     @property
@@ -120,7 +145,9 @@ class MutableState:
         raw: dict[str, Any] = json.loads(data)
         wft = raw.pop("workflow_task")
         activities = raw.pop("activities")
+        timers = raw.pop("timers", {})
         state = cls(**raw)
+        state.timers = {k: UserTimer(**v) for k, v in timers.items()}
         state.workflow_task = WorkflowTask(**wft) if wft else None
         state.activities = {int(k): _activity(v) for k, v in activities.items()}
         return state

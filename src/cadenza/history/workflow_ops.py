@@ -1,0 +1,72 @@
+"""Operations on a whole run from outside it: cancel requests, termination, run timeouts."""
+
+from __future__ import annotations
+
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import (
+    EventType,
+    RetryState,
+    WorkflowExecutionStatus,
+    WorkflowTaskFailedCause,
+)
+
+from cadenza.history import workflow_tasks
+from cadenza.history.change import Change
+from cadenza.history.closing import close_execution
+
+WORKFLOW_RUN_TIMEOUT = "workflow_run_timeout"
+
+
+def request_cancel(change: Change, reason: str, identity: str) -> None:
+    """Record the request once; the workflow decides what cancelling means."""
+    s = change.state
+    if s.cancel_requested:
+        return
+    s.cancel_requested = True
+    event = change.add_or_buffer(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+    attrs = event.workflow_execution_cancel_requested_event_attributes
+    attrs.cause = reason
+    attrs.identity = identity
+    workflow_tasks.ensure_scheduled(change)
+
+
+def terminate(change: Change, reason: str, details: Payloads | None, identity: str) -> None:
+    """Close the run at once, whatever it is doing."""
+    _end_running_workflow_task(change)
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED)
+    attrs = event.workflow_execution_terminated_event_attributes
+    attrs.reason = reason
+    if details is not None:
+        attrs.details.CopyFrom(details)
+    attrs.identity = identity
+    close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED)
+
+
+def schedule_run_timeout(change: Change) -> None:
+    s = change.state
+    if s.run_timeout > 0:
+        s.run_timer_id = change.add_timer(WORKFLOW_RUN_TIMEOUT, s.start_time + s.run_timeout, 1, 0)
+
+
+def time_out(change: Change) -> None:
+    """The run (or the whole execution) ran out of time."""
+    change.state.run_timer_id = ""
+    _end_running_workflow_task(change)
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT)
+    event.workflow_execution_timed_out_event_attributes.retry_state = (
+        RetryState.RETRY_STATE_TIMEOUT
+    )
+    close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT)
+
+
+def _end_running_workflow_task(change: Change) -> None:
+    """A running workflow task cannot complete after the run closes: fail it first."""
+    wft = change.state.workflow_task
+    if wft is not None and wft.started_event_id:
+        wft = workflow_tasks.close(change)
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+        attrs = event.workflow_task_failed_event_attributes
+        attrs.scheduled_event_id = wft.scheduled_event_id
+        attrs.started_event_id = wft.started_event_id
+        attrs.cause = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND
+    change.flush_buffered()
