@@ -1,0 +1,146 @@
+"""Timers, timeouts, heartbeats, cancellation and termination through the official SDK."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import TerminatedError, TimeoutError, TimeoutType
+from temporalio.worker import Worker
+
+from tests import servers
+from tests.acceptance import workflows_time as wt
+
+
+@pytest.fixture
+async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    async with Worker(client, task_queue=task_queue, workflows=wt.WORKFLOWS,
+                      activities=wt.ACTIVITIES) as running:
+        yield running
+
+
+async def event_types(client: Client, workflow_id: str) -> list[int]:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return [e.event_type for e in history.events]
+
+
+async def test_timer_fires(client: Client, worker: Worker, task_queue: str, workflow_id: str) -> None:
+    result = await client.execute_workflow(wt.Sleeper.run, 0.5, id=workflow_id, task_queue=task_queue)
+    assert result == "slept 0.5"
+    types = await event_types(client, workflow_id)
+    assert EventType.EVENT_TYPE_TIMER_STARTED in types
+    assert EventType.EVENT_TYPE_TIMER_FIRED in types
+
+
+async def test_timer_cancelled_by_the_workflow(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    result = await client.execute_workflow(
+        wt.CancelTimerEarly.run, id=workflow_id, task_queue=task_queue)
+    assert result == "gave up on the long timer"
+    assert EventType.EVENT_TYPE_TIMER_CANCELED in await event_types(client, workflow_id)
+
+
+async def test_activity_cancelled_by_the_workflow(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    result = await client.execute_workflow(
+        wt.CancelsItsActivity.run, id=workflow_id, task_queue=task_queue)
+    assert result == "cancelled"
+    types = await event_types(client, workflow_id)
+    assert EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED in types
+    assert EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED in types
+
+
+async def test_heartbeat_timeout_retries_with_last_details(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    result = await client.execute_workflow(
+        wt.ResumesFromHeartbeat.run, id=workflow_id, task_queue=task_queue)
+    assert result == "attempt 2 resumed from ['progress-1']"
+
+
+async def test_activity_completed_by_id_from_outside(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(
+        wt.CompletedFromOutside.run, id=workflow_id, task_queue=task_queue)
+    outside = client.get_async_activity_handle(workflow_id=workflow_id, run_id=None,
+                                               activity_id="outside")
+    for _ in range(100):
+        try:
+            await outside.heartbeat("still here")
+            break
+        except Exception:  # not started yet
+            await asyncio.sleep(0.05)
+    await outside.complete("done from outside")
+    assert await handle.result() == "done from outside"
+
+
+async def test_schedule_to_close_timeout(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    result = await client.execute_workflow(
+        wt.ScheduleToCloseTimeout.run, id=workflow_id, task_queue=task_queue)
+    assert result == "TimeoutError: activity ScheduleToClose timeout"
+
+
+async def test_terminate_records_reason_and_identity(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(
+        wt.CancellableSleeper.run, id=workflow_id, task_queue=task_queue)
+    await handle.terminate("detail", reason="enough")
+    with pytest.raises(WorkflowFailureError) as raised:
+        await handle.result()
+    assert isinstance(raised.value.cause, TerminatedError)
+    history = await handle.fetch_history()
+    last = history.events[-1].workflow_execution_terminated_event_attributes
+    assert last.reason == "enough"
+    assert last.identity == client.identity
+    assert (await handle.describe()).status is not None
+
+
+async def test_cancel_request_reaches_the_workflow(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(
+        wt.CancellableSleeper.run, id=workflow_id, task_queue=task_queue)
+    await asyncio.sleep(0.3)
+    await handle.cancel()
+    assert await handle.result() == "cleaned up after cancel"
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED in await event_types(
+        client, workflow_id)
+
+
+async def test_run_timeout(client: Client, worker: Worker, task_queue: str, workflow_id: str) -> None:
+    with pytest.raises(WorkflowFailureError) as raised:
+        await client.execute_workflow(wt.CancellableSleeper.run, id=workflow_id,
+                                      task_queue=task_queue, run_timeout=timedelta(seconds=1))
+    assert isinstance(raised.value.cause, TimeoutError)
+    assert raised.value.cause.type == TimeoutType.START_TO_CLOSE
+
+
+async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) -> None:
+    server = servers.cadenza(tmp_path / "t.db", tmp_path / "server.log")
+    server.start()
+    try:
+        await server.wait_ready()
+        client = await Client.connect(server.address)
+        async with Worker(client, task_queue="restart", workflows=wt.WORKFLOWS,
+                          activities=wt.ACTIVITIES):
+            handle = await client.start_workflow(wt.Sleeper.run, 2.0, id="sleeper",
+                                                 task_queue="restart")
+            await asyncio.sleep(0.5)
+            server.kill()
+            await asyncio.sleep(2.5)  # the timer comes due while nothing runs
+            server.start()
+            await server.wait_ready()
+            assert await asyncio.wait_for(handle.result(), 30) == "slept 2.0"
+    finally:
+        server.stop()

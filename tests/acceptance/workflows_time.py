@@ -1,0 +1,126 @@
+"""Workflows about time and failure: timers, cancellation, heartbeats, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, CancelledError
+
+
+@activity.defn
+async def heartbeat_until_cancelled() -> str:
+    while True:  # ends with the CancelledError a heartbeat response delivers
+        activity.heartbeat("alive")
+        await asyncio.sleep(0.1)
+
+
+@activity.defn
+async def stalls_after_one_heartbeat() -> str:
+    info = activity.info()
+    if info.attempt == 1:
+        activity.heartbeat("progress-1")
+        await asyncio.sleep(10)
+        return "first attempt should have timed out"
+    return f"attempt {info.attempt} resumed from {list(info.heartbeat_details)}"
+
+
+@activity.defn
+async def completes_later() -> str:
+    activity.raise_complete_async()
+
+
+@activity.defn
+async def sleeps(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "woke"
+
+
+ACTIVITIES: list[Callable[..., Any]] = [heartbeat_until_cancelled, stalls_after_one_heartbeat,
+                                        completes_later, sleeps]
+
+
+@workflow.defn
+class Sleeper:
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return f"slept {seconds}"
+
+
+@workflow.defn
+class CancelsItsActivity:
+    @workflow.run
+    async def run(self) -> str:
+        handle = workflow.start_activity(
+            heartbeat_until_cancelled, start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=5),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        await asyncio.sleep(0.5)
+        handle.cancel()
+        try:
+            return await handle
+        except ActivityError as err:
+            assert isinstance(err.cause, CancelledError)
+            return "cancelled"
+
+
+@workflow.defn
+class ResumesFromHeartbeat:
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_activity(
+            stalls_after_one_heartbeat, start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=1),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
+        )
+
+
+@workflow.defn
+class CompletedFromOutside:
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_activity(
+            completes_later, activity_id="outside", start_to_close_timeout=timedelta(seconds=30))
+
+
+@workflow.defn
+class ScheduleToCloseTimeout:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            return await workflow.execute_activity(
+                sleeps, 5.0, schedule_to_close_timeout=timedelta(seconds=1))
+        except ActivityError as err:
+            return f"{type(err.cause).__name__}: {err.cause}"
+
+
+@workflow.defn
+class CancellableSleeper:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            return "cleaned up after cancel"
+        return "not cancelled"
+
+
+@workflow.defn
+class CancelTimerEarly:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            await asyncio.wait_for(asyncio.sleep(3600), timeout=0.3)
+        except asyncio.TimeoutError:
+            return "gave up on the long timer"
+        return "impossible"
+
+
+WORKFLOWS = [Sleeper, CancelsItsActivity, ResumesFromHeartbeat, CompletedFromOutside,
+             ScheduleToCloseTimeout, CancellableSleeper, CancelTimerEarly]
