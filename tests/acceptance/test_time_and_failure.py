@@ -8,8 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, RetryState
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import TerminatedError, TimeoutError, TimeoutType
 from temporalio.worker import Worker
 
@@ -144,3 +145,43 @@ async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) ->
             assert await asyncio.wait_for(handle.result(), 30) == "slept 2.0"
     finally:
         server.stop()
+
+
+async def test_workflow_retry_policy_starts_new_runs(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(
+        wt.FailsUntilThirdAttempt.run, id=workflow_id, task_queue=task_queue,
+        retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)))
+    assert await handle.result() == "succeeded on run attempt 3"
+    first = await client.get_workflow_handle(workflow_id, run_id=handle.first_execution_run_id
+                                             ).fetch_history()
+    failed = first.events[-1].workflow_execution_failed_event_attributes
+    assert failed.retry_state == RetryState.RETRY_STATE_IN_PROGRESS
+    assert failed.new_execution_run_id
+
+
+async def test_start_delay_holds_the_first_workflow_task(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wt.Sleeper.run, 0.0, id=workflow_id, task_queue=task_queue,
+                                         start_delay=timedelta(seconds=1))
+    assert await event_types(client, workflow_id) == [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED]
+    assert await handle.result() == "slept 0.0"
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.first_workflow_task_backoff.ToTimedelta() == timedelta(seconds=1)
+    assert history.events[1].event_time.ToDatetime() - history.events[0].event_time.ToDatetime() >= (
+        timedelta(seconds=1))
+
+
+async def test_cron_workflow_waits_for_its_schedule_and_chains_runs(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wt.CronRun.run, id=workflow_id, task_queue=task_queue,
+                                         cron_schedule="* * * * *")
+    history = await handle.fetch_history()
+    backoff = history.events[0].workflow_execution_started_event_attributes.first_workflow_task_backoff
+    assert timedelta(0) < backoff.ToTimedelta() <= timedelta(seconds=60)
+    assert len(history.events) == 1
+    await handle.terminate(reason="test over")

@@ -9,7 +9,7 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 
 @activity.defn
@@ -117,10 +117,31 @@ class CancelTimerEarly:
     async def run(self) -> str:
         try:
             await asyncio.wait_for(asyncio.sleep(3600), timeout=0.3)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return "gave up on the long timer"
         return "impossible"
 
 
 WORKFLOWS = [Sleeper, CancelsItsActivity, ResumesFromHeartbeat, CompletedFromOutside,
              ScheduleToCloseTimeout, CancellableSleeper, CancelTimerEarly]
+
+
+@workflow.defn
+class FailsUntilThirdAttempt:
+    @workflow.run
+    async def run(self) -> str:
+        attempt = workflow.info().attempt
+        if attempt < 3:
+            raise ApplicationError(f"run attempt {attempt} fails")
+        return f"succeeded on run attempt {attempt}"
+
+
+@workflow.defn
+class CronRun:
+    @workflow.run
+    async def run(self) -> str:
+        last = workflow.get_last_completion_result(str)
+        return f"cron run after {last!r}"
+
+
+WORKFLOWS.extend([FailsUntilThirdAttempt, CronRun])

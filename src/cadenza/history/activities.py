@@ -11,7 +11,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
 from cadenza.history import retry, workflow_tasks
 from cadenza.history.change import Change
-from cadenza.history.state import Activity, RetryPolicy, decode_blob, encode_blob
+from cadenza.history.state import Activity, decode_blob, encode_blob
 from cadenza.persistence.records import TaskKind
 
 ACTIVITY_RETRY = "activity_retry"
@@ -51,7 +51,7 @@ def schedule(
     s = change.state
     queue = attrs.task_queue.name or s.task_queue
     to_close, to_start, start_to_close, heartbeat = _timeouts(attrs, s.run_timeout)
-    policy = _retry_policy(attrs)
+    policy = retry.from_proto(attrs.retry_policy)
     event = change.add_event(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
     out = event.activity_task_scheduled_event_attributes
     out.activity_id = attrs.activity_id
@@ -65,7 +65,7 @@ def schedule(
     out.start_to_close_timeout.CopyFrom(ev.duration(start_to_close))
     out.heartbeat_timeout.CopyFrom(ev.duration(heartbeat))
     out.workflow_task_completed_event_id = completed_event_id
-    _fill_retry_policy(out.retry_policy, policy)
+    retry.to_proto(policy, out.retry_policy)
     out.use_workflow_build_id = attrs.use_workflow_build_id
     out.priority.CopyFrom(attrs.priority)
     activity = Activity(
@@ -300,27 +300,6 @@ def _timeouts(
     if start_to_close > 0:
         heartbeat = min(heartbeat, start_to_close)
     return to_close, to_start, start_to_close, heartbeat
-
-
-def _retry_policy(attrs: ScheduleActivityTaskCommandAttributes) -> RetryPolicy:
-    given = attrs.retry_policy
-    initial = ev.seconds(given.initial_interval) or 1.0
-    maximum = ev.seconds(given.maximum_interval) or 100 * initial
-    return RetryPolicy(
-        initial_interval=initial,
-        backoff_coefficient=given.backoff_coefficient or 2.0,
-        maximum_interval=maximum,
-        maximum_attempts=given.maximum_attempts,
-        non_retryable_error_types=list(given.non_retryable_error_types),
-    )
-
-
-def _fill_retry_policy(out, policy: RetryPolicy) -> None:  # type: ignore[no-untyped-def]
-    out.initial_interval.CopyFrom(ev.duration(policy.initial_interval))
-    out.backoff_coefficient = policy.backoff_coefficient
-    out.maximum_interval.CopyFrom(ev.duration(policy.maximum_interval))
-    out.maximum_attempts = policy.maximum_attempts
-    out.non_retryable_error_types.extend(policy.non_retryable_error_types)
 
 
 _TIMEOUT_NAMES: dict[int, str] = {

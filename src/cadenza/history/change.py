@@ -62,6 +62,10 @@ class Change:
     status_changed: bool = False
     state_changed: bool = False
     """Set when only the mutable state changed, so the write is not skipped."""
+    start_event: HistoryEvent | None = None
+    """The run's WorkflowExecutionStarted event, when a new run may be started from it."""
+    successor: Change | None = None
+    """A new run of the same workflow ID (retry, cron) committed together with this change."""
     needs_workflow_task: bool = False
     """Set when the change added events the workflow must be shown in a new task."""
 

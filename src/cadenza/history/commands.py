@@ -13,13 +13,12 @@ from temporalio.api.command.v1 import Command
 from temporalio.api.enums.v1 import (
     CommandType,
     EventType,
-    RetryState,
     WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
 )
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, user_timers
+from cadenza.history import activities, runs, user_timers
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.state import Activity
@@ -201,20 +200,10 @@ def _record_marker(command: Command, change: Change, completed_id: int) -> None:
 def _close_by_command(command: Command, change: Change, completed_id: int) -> None:
     kind = command.command_type
     if kind == C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
-        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
-        out = event.workflow_execution_completed_event_attributes
         src = command.complete_workflow_execution_command_attributes
-        if src.HasField("result"):
-            out.result.CopyFrom(src.result)
-        out.workflow_task_completed_event_id = completed_id
-        close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+        runs.complete(change, src.result if src.HasField("result") else None, completed_id)
     elif kind == C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
-        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
-        failed = event.workflow_execution_failed_event_attributes
-        failed.failure.CopyFrom(command.fail_workflow_execution_command_attributes.failure)
-        failed.retry_state = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
-        failed.workflow_task_completed_event_id = completed_id
-        close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED)
+        runs.fail(change, command.fail_workflow_execution_command_attributes.failure, completed_id)
     else:
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)
         canceled = event.workflow_execution_canceled_event_attributes

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.enums.v1 import RetryState
 from temporalio.api.failure.v1 import Failure
 
+from cadenza.history import events as ev
 from cadenza.history.state import RetryPolicy
 
 
@@ -57,3 +59,23 @@ def _non_retryable(policy: RetryPolicy, failure: Failure) -> bool:
     return failure.HasField("canceled_failure_info") or failure.HasField(
         "terminated_failure_info"
     )
+
+
+def from_proto(given: RetryPolicyProto) -> RetryPolicy:
+    """A retry policy with the server's defaults filled in where the caller left zeros."""
+    initial = ev.seconds(given.initial_interval) or 1.0
+    return RetryPolicy(
+        initial_interval=initial,
+        backoff_coefficient=given.backoff_coefficient or 2.0,
+        maximum_interval=ev.seconds(given.maximum_interval) or 100 * initial,
+        maximum_attempts=given.maximum_attempts,
+        non_retryable_error_types=list(given.non_retryable_error_types),
+    )
+
+
+def to_proto(policy: RetryPolicy, out: RetryPolicyProto) -> None:
+    out.initial_interval.CopyFrom(ev.duration(policy.initial_interval))
+    out.backoff_coefficient = policy.backoff_coefficient
+    out.maximum_interval.CopyFrom(ev.duration(policy.maximum_interval))
+    out.maximum_attempts = policy.maximum_attempts
+    out.non_retryable_error_types.extend(policy.non_retryable_error_types)

@@ -35,6 +35,7 @@ from cadenza.exceptions import (
 from cadenza.history import (
     activities,
     commands,
+    runs,
     starts,
     user_timers,
     workflow_ops,
@@ -87,6 +88,8 @@ class HistoryService:
         try:
             change = Change(entry.state, self._clock.now(), entry.version,
                             self._dispatch.sticky_alive)
+            if entry.state.retry_policy is not None or entry.state.cron_schedule:
+                change.start_event = (await self.cache.history(entry))[0]
             try:
                 yield entry, change
             except BaseException:
@@ -111,8 +114,10 @@ class HistoryService:
                 or change.timers_added or change.timers_removed or change.has_buffered):
             return
         write = change.to_write(s.workflow_type, s.task_queue)
+        follow = change.successor
+        more = [follow.to_write(s.workflow_type, s.task_queue)] if follow is not None else []
         try:
-            await self._store.commit(write)
+            await self._store.commit(write, *more)
         except BaseException:
             self.cache.drop(entry.key)
             raise
@@ -120,6 +125,9 @@ class HistoryService:
         if entry.events is not None:
             entry.events.extend(change.events)
         self._hand_off(change)
+        if follow is not None:
+            self.cache.put(Entry(follow.key, follow.state, 1, events=list(follow.events)))
+            self._hand_off(follow)
         if change.events:
             entry.notify()
 
@@ -155,9 +163,9 @@ class HistoryService:
         run_id = str(uuid.uuid4())
         state = starts.new_state(namespace, request, run_id, self._clock.now())
         change = Change(state, state.start_time, 0)
-        starts.record_started(change, request)
-        workflow_ops.schedule_run_timeout(change)
-        workflow_tasks.schedule(change)
+        backoff = starts.first_task_backoff(request, state.start_time)
+        starts.record_started(change, request, backoff)
+        runs.begin(change, backoff)
         change.new_current = starts.current_record(state)
         change.replaced_run_id = current.run_id if current is not None else None
         entry = Entry(change.key, state, 0, events=[])
@@ -437,7 +445,8 @@ class HistoryService:
             activities.ACTIVITY_SCHEDULE_TO_START: self._on_activity_schedule_to_start,
             activities.ACTIVITY_HEARTBEAT: self._on_activity_heartbeat,
             user_timers.USER_TIMER: lambda change, timer: user_timers.fire(change, timer.event_id),
-            workflow_ops.WORKFLOW_RUN_TIMEOUT: lambda change, _timer: workflow_ops.time_out(change),
+            runs.WORKFLOW_RUN_TIMEOUT: lambda change, _timer: runs.time_out(change),
+            runs.WORKFLOW_BACKOFF: lambda change, _timer: runs.backoff_elapsed(change),
         }
         handler = handlers.get(timer.kind)
         if handler is None:

@@ -13,8 +13,9 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history import events as ev
+from cadenza.history import retry, runs
 from cadenza.history.change import Change
-from cadenza.history.state import MutableState
+from cadenza.history.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
 
 MAX_ID_LENGTH = 1000
@@ -52,6 +53,11 @@ def validate(request: StartWorkflowExecutionRequest, limits: Limits) -> None:
         raise InvalidArgumentError("Blob data size exceeds limit.")
     if request.memo.ByteSize() > limits.memo_size_error:
         raise InvalidArgumentError("Memo size exceeds limit.")
+    if ev.seconds(request.workflow_start_delay) < 0:
+        raise InvalidArgumentError("An invalid WorkflowStartDelay is set on request.")
+    if request.cron_schedule and ev.seconds(request.workflow_start_delay) > 0:
+        raise InvalidArgumentError("CronSchedule and WorkflowStartDelay may not be used together.")
+    runs.validate_cron(request.cron_schedule)
 
 
 def check_existing(
@@ -105,7 +111,12 @@ def new_state(
     run_timeout = ev.seconds(request.workflow_run_timeout)
     if execution_timeout > 0:
         run_timeout = min(run_timeout, execution_timeout) if run_timeout > 0 else execution_timeout
+    policy = retry_policy(request)
     return MutableState(
+        retry_policy=policy,
+        cron_schedule=request.cron_schedule,
+        first_execution_run_id=run_id,
+        execution_deadline=now + execution_timeout if execution_timeout else 0.0,
         namespace_id=namespace.id,
         namespace=namespace.name,
         workflow_id=request.workflow_id,
@@ -120,7 +131,19 @@ def new_state(
     )
 
 
-def record_started(change: Change, request: StartWorkflowExecutionRequest) -> None:
+def retry_policy(request: StartWorkflowExecutionRequest) -> RetryPolicy | None:
+    """The workflow's retry policy with Temporal's defaults, if the request gave one."""
+    return retry.from_proto(request.retry_policy) if request.HasField("retry_policy") else None
+
+
+def first_task_backoff(request: StartWorkflowExecutionRequest, now: float) -> float:
+    """How long the first workflow task waits: the start delay, or until the cron time."""
+    if request.cron_schedule:
+        return runs.next_cron_delay(request.cron_schedule, now)
+    return ev.seconds(request.workflow_start_delay)
+
+
+def record_started(change: Change, request: StartWorkflowExecutionRequest, backoff: float) -> None:
     """Append WorkflowExecutionStarted with the attributes Temporal records."""
     s = change.state
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
@@ -138,7 +161,10 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest) -> No
     attrs.identity = request.identity
     attrs.first_execution_run_id = s.run_id
     attrs.attempt = 1
-    attrs.first_workflow_task_backoff.CopyFrom(ev.duration(0))
+    attrs.first_workflow_task_backoff.CopyFrom(ev.duration(backoff))
+    if s.execution_deadline:
+        attrs.workflow_execution_expiration_time.CopyFrom(ev.timestamp(s.execution_deadline))
+    attrs.cron_schedule = request.cron_schedule
     attrs.workflow_id = s.workflow_id
     if request.HasField("header"):
         attrs.header.CopyFrom(request.header)
@@ -146,8 +172,8 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest) -> No
         attrs.memo.CopyFrom(request.memo)
     if request.HasField("search_attributes"):
         attrs.search_attributes.CopyFrom(request.search_attributes)
-    if request.HasField("retry_policy"):
-        attrs.retry_policy.CopyFrom(request.retry_policy)
+    if s.retry_policy is not None:
+        retry.to_proto(s.retry_policy, attrs.retry_policy)
     attrs.priority.CopyFrom(request.priority)
 
 

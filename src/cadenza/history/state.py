@@ -131,6 +131,16 @@ class MutableState:
     cancel_requested: bool = False
     run_timer_id: str = ""
     """The workflow run/execution timeout timer."""
+    attempt: int = 1
+    """Which retry of the workflow this run is (1 for the first)."""
+    retry_policy: RetryPolicy | None = None
+    """The workflow's own retry policy, if it has one."""
+    cron_schedule: str = ""
+    first_execution_run_id: str = ""
+    execution_deadline: float = 0.0
+    """When the whole chain of runs must end (0 for never)."""
+    backoff_timer_id: str = ""
+    """Delays the first workflow task (start delay, retry backoff, cron)."""
     history_size: int = 0
 
     @property
@@ -146,7 +156,9 @@ class MutableState:
         wft = raw.pop("workflow_task")
         activities = raw.pop("activities")
         timers = raw.pop("timers", {})
+        retry_policy = raw.pop("retry_policy", None)
         state = cls(**raw)
+        state.retry_policy = RetryPolicy(**retry_policy) if retry_policy else None
         state.timers = {k: UserTimer(**v) for k, v in timers.items()}
         state.workflow_task = WorkflowTask(**wft) if wft else None
         state.activities = {int(k): _activity(v) for k, v in activities.items()}

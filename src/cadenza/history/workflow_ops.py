@@ -5,7 +5,6 @@ from __future__ import annotations
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import (
     EventType,
-    RetryState,
     WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
 )
@@ -13,8 +12,6 @@ from temporalio.api.enums.v1 import (
 from cadenza.history import workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
-
-WORKFLOW_RUN_TIMEOUT = "workflow_run_timeout"
 
 
 def request_cancel(change: Change, reason: str, identity: str) -> None:
@@ -32,7 +29,7 @@ def request_cancel(change: Change, reason: str, identity: str) -> None:
 
 def terminate(change: Change, reason: str, details: Payloads | None, identity: str) -> None:
     """Close the run at once, whatever it is doing."""
-    _end_running_workflow_task(change)
+    end_running_workflow_task(change)
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED)
     attrs = event.workflow_execution_terminated_event_attributes
     attrs.reason = reason
@@ -42,24 +39,7 @@ def terminate(change: Change, reason: str, details: Payloads | None, identity: s
     close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED)
 
 
-def schedule_run_timeout(change: Change) -> None:
-    s = change.state
-    if s.run_timeout > 0:
-        s.run_timer_id = change.add_timer(WORKFLOW_RUN_TIMEOUT, s.start_time + s.run_timeout, 1, 0)
-
-
-def time_out(change: Change) -> None:
-    """The run (or the whole execution) ran out of time."""
-    change.state.run_timer_id = ""
-    _end_running_workflow_task(change)
-    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT)
-    event.workflow_execution_timed_out_event_attributes.retry_state = (
-        RetryState.RETRY_STATE_TIMEOUT
-    )
-    close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT)
-
-
-def _end_running_workflow_task(change: Change) -> None:
+def end_running_workflow_task(change: Change) -> None:
     """A running workflow task cannot complete after the run closes: fail it first."""
     wft = change.state.workflow_task
     if wft is not None and wft.started_event_id:

@@ -41,8 +41,8 @@ class Store(Protocol):
     async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
         """Batches holding events from ``first_event_id`` on, in order."""
 
-    async def commit(self, write: ExecutionWrite) -> None:
-        """Apply one execution change atomically.
+    async def commit(self, write: ExecutionWrite, *more: ExecutionWrite) -> None:
+        """Apply one execution change (and any that must go with it) atomically.
 
         Raises ``ConcurrentUpdateError`` when the version or current-run
         condition does not hold; then nothing was written.

@@ -122,8 +122,12 @@ class SqliteStore:
         rows = await self._read(Q["read_history"], (*_key(key), first_event_id))
         return [EventBatch(r[0], r[1], r[2]) for r in rows]
 
-    async def commit(self, write: ExecutionWrite) -> None:
-        await self._submit(lambda conn: _apply(conn, write), is_write=True)
+    async def commit(self, write: ExecutionWrite, *more: ExecutionWrite) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            for each in (write, *more):
+                _apply(conn, each)
+
+        await self._submit(run, is_write=True)
 
     # -- tasks and timers ----------------------------------------------------------
 

@@ -1,0 +1,168 @@
+"""How a run ends and whether another run follows it: workflow retries and cron.
+
+A follow-on run is created in the same commit that closes the old one, so the
+workflow ID is never left without a run to answer for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from croniter import croniter
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import (
+    ContinueAsNewInitiator,
+    EventType,
+    RetryState,
+    TimeoutType,
+    WorkflowExecutionStatus,
+)
+from temporalio.api.failure.v1 import Failure
+
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import events as ev
+from cadenza.history import retry, workflow_tasks
+from cadenza.history.change import Change
+from cadenza.history.closing import close_execution
+from cadenza.history.state import MutableState
+from cadenza.history.workflow_ops import end_running_workflow_task
+from cadenza.persistence.records import CurrentExecution
+
+WORKFLOW_BACKOFF = "workflow_backoff"
+WORKFLOW_RUN_TIMEOUT = "workflow_run_timeout"
+Status = WorkflowExecutionStatus
+
+
+def validate_cron(expression: str) -> None:
+    if expression and not croniter.is_valid(expression):
+        raise InvalidArgumentError(f"Invalid CronSchedule: {expression!r}")
+
+
+def next_cron_delay(expression: str, now: float) -> float:
+    """Seconds from ``now`` to the schedule's next time (cron runs in UTC, as in Temporal)."""
+    start = datetime.fromtimestamp(now, UTC)
+    following: datetime = croniter(expression, start).get_next(datetime)
+    return max(0.0, following.timestamp() - now)
+
+
+def begin(change: Change, backoff: float) -> None:
+    """Start the run's clocks and its first workflow task, after ``backoff`` seconds."""
+    s = change.state
+    if s.run_timeout > 0:
+        s.run_timer_id = change.add_timer(
+            WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0)
+    if backoff > 0:
+        s.backoff_timer_id = change.add_timer(WORKFLOW_BACKOFF, s.start_time + backoff, 1, 0)
+    else:
+        workflow_tasks.schedule(change)
+
+
+def backoff_elapsed(change: Change) -> None:
+    change.state.backoff_timer_id = ""
+    workflow_tasks.ensure_scheduled(change)
+
+
+def complete(change: Change, result: Payloads | None, completed_id: int) -> None:
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+    attrs = event.workflow_execution_completed_event_attributes
+    if result is not None:
+        attrs.result.CopyFrom(result)
+    attrs.workflow_task_completed_event_id = completed_id
+    if change.state.cron_schedule:
+        attrs.new_execution_run_id = _follow_with_cron(change, result=result)
+    close_execution(change, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+
+
+def fail(change: Change, failure: Failure, completed_id: int) -> None:
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
+    attrs = event.workflow_execution_failed_event_attributes
+    attrs.failure.CopyFrom(failure)
+    attrs.workflow_task_completed_event_id = completed_id
+    attrs.retry_state, attrs.new_execution_run_id = _retry_or_cron(change, failure)  # type: ignore[assignment]
+    close_execution(change, Status.WORKFLOW_EXECUTION_STATUS_FAILED)
+
+
+def time_out(change: Change) -> None:
+    """The run ran out of time; a retry policy or cron schedule may start another."""
+    change.state.run_timer_id = ""
+    end_running_workflow_task(change)
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT)
+    attrs = event.workflow_execution_timed_out_event_attributes
+    failure = Failure(message="workflow timed out")
+    failure.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+    attrs.retry_state, attrs.new_execution_run_id = _retry_or_cron(change, failure)  # type: ignore[assignment]
+    if attrs.retry_state == RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET:
+        attrs.retry_state = RetryState.RETRY_STATE_TIMEOUT
+    close_execution(change, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT)
+
+
+def _retry_or_cron(change: Change, failure: Failure) -> tuple[int, str]:
+    s = change.state
+    if s.retry_policy is not None:
+        decision = retry.decide(s.retry_policy, s.attempt, failure, change.now, s.execution_deadline)
+        if decision.delay is not None:
+            run_id = _successor(change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
+                                decision.delay, s.attempt + 1, failure=failure)
+            return RetryState.RETRY_STATE_IN_PROGRESS, run_id
+        state = decision.retry_state
+    else:
+        state = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET
+    if s.cron_schedule:
+        return state, _follow_with_cron(change, failure=failure)
+    return state, ""
+
+
+def _follow_with_cron(change: Change, *, result: Payloads | None = None,
+                      failure: Failure | None = None) -> str:
+    delay = next_cron_delay(change.state.cron_schedule, change.now)
+    return _successor(change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE,
+                      delay, 1, failure=failure, result=result)
+
+
+def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
+               failure: Failure | None = None, result: Payloads | None = None) -> str:
+    """Create the next run of this workflow ID, to be committed with ``change``."""
+    old = change.state
+    assert change.start_event is not None, "the start event is needed to start a new run"
+    src = change.start_event.workflow_execution_started_event_attributes
+    run_id = str(uuid.uuid4())
+    run_timeout = old.run_timeout
+    if old.execution_deadline:
+        remaining = old.execution_deadline - change.now
+        run_timeout = min(run_timeout, remaining) if run_timeout else remaining
+    state = MutableState(
+        namespace_id=old.namespace_id, namespace=old.namespace, workflow_id=old.workflow_id,
+        run_id=run_id, workflow_type=old.workflow_type, task_queue=old.task_queue,
+        start_time=change.now, start_request_id=str(uuid.uuid4()),
+        workflow_task_timeout=old.workflow_task_timeout, run_timeout=run_timeout,
+        execution_timeout=old.execution_timeout, attempt=attempt,
+        retry_policy=old.retry_policy, cron_schedule=old.cron_schedule,
+        first_execution_run_id=old.first_execution_run_id,
+        execution_deadline=old.execution_deadline,
+    )
+    follow = Change(state, change.now, 0, change.sticky_alive)
+    event = follow.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
+    attrs = event.workflow_execution_started_event_attributes
+    attrs.CopyFrom(src)
+    attrs.continued_execution_run_id = old.run_id
+    attrs.initiator = initiator  # type: ignore[assignment]
+    attrs.ClearField("continued_failure")
+    attrs.ClearField("last_completion_result")
+    if failure is not None:
+        attrs.continued_failure.CopyFrom(failure)
+    if result is not None:
+        attrs.last_completion_result.CopyFrom(result)
+    elif src.HasField("last_completion_result"):
+        attrs.last_completion_result.CopyFrom(src.last_completion_result)
+    attrs.original_execution_run_id = run_id
+    attrs.attempt = attempt
+    attrs.first_workflow_task_backoff.CopyFrom(ev.duration(backoff))
+    attrs.identity = ""
+    if run_timeout:
+        attrs.workflow_run_timeout.CopyFrom(ev.duration(run_timeout))
+    begin(follow, backoff)
+    follow.new_current = CurrentExecution(run_id, state.status, state.start_request_id)
+    follow.replaced_run_id = old.run_id
+    change.successor = follow
+    return run_id
