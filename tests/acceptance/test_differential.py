@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from tests import servers
 from tests.acceptance import workflows as w
+from tests.acceptance import workflows_time as wt
 
 pytestmark = [
     pytest.mark.differential,
@@ -36,6 +37,11 @@ SCENARIOS: list[tuple[Any, Any]] = [
     (w.NonRetryable.run, "doomed"),
     (w.LimitedAttempts.run, "twice"),
     (w.Failing.run, "wf"),
+    (wt.Sleeper.run, 1.0),
+    (wt.CancelTimerEarly.run, None),
+    (wt.CancelsItsActivity.run, None),
+    (wt.ResumesFromHeartbeat.run, None),
+    (wt.ScheduleToCloseTimeout.run, None),
 ]
 
 
@@ -67,9 +73,10 @@ async def temporal_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
 async def run_scenario(client: Client, run: Any, arg: Any) -> list[Any]:
     task_queue = f"diff-{uuid.uuid4().hex[:8]}"
     workflow_id = f"diff-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=task_queue, workflows=w.ALL_WORKFLOWS,
-                      activities=w.ALL_ACTIVITIES):
-        handle = await client.start_workflow(run, arg, id=workflow_id, task_queue=task_queue)
+    async with Worker(client, task_queue=task_queue, workflows=[*w.ALL_WORKFLOWS, *wt.WORKFLOWS],
+                      activities=[*w.ALL_ACTIVITIES, *wt.ACTIVITIES]):
+        args = [] if arg is None else [arg]
+        handle = await client.start_workflow(run, args=args, id=workflow_id, task_queue=task_queue)
         try:
             await handle.result()
         except WorkflowFailureError:

@@ -155,11 +155,7 @@ def fail_attempt(change: Change, activity: Activity, failure: Failure, identity:
 
 def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     """A timeout fired for the attempt (or the whole activity): retry or close as timed out."""
-    failure = Failure(message=f"activity {_timeout_name(timeout_type)} timeout")
-    failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
-    if activity.heartbeat_details:
-        failure.timeout_failure_info.last_heartbeat_details.CopyFrom(
-            Payloads.FromString(decode_blob(activity.heartbeat_details)))
+    failure = _timeout_failure(activity, timeout_type, f"activity {_timeout_name(timeout_type)} timeout")
     if timeout_type in _RETRYABLE_TIMEOUTS:
         deadline = (
             activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
@@ -169,6 +165,11 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
             _retry_later(change, activity, failure, decision.delay)
             return
         retry_state = decision.retry_state
+        if retry_state == RetryState.RETRY_STATE_TIMEOUT:
+            failure = _timeout_failure(
+                activity, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+                "Not enough time to schedule next retry before activity ScheduleToClose timeout, "
+                "giving up retrying")
     else:
         retry_state = RetryState.RETRY_STATE_TIMEOUT
     started_id = _close(change, activity) if activity.started else _close_unstarted(change, activity)
@@ -181,6 +182,15 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     attrs.started_event_id = started_id
     attrs.retry_state = retry_state  # type: ignore[assignment]
     workflow_tasks.ensure_scheduled(change)
+
+
+def _timeout_failure(activity: Activity, timeout_type: int, message: str) -> Failure:
+    failure = Failure(message=message, source="Server")
+    failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
+    if activity.heartbeat_details:
+        failure.timeout_failure_info.last_heartbeat_details.CopyFrom(
+            Payloads.FromString(decode_blob(activity.heartbeat_details)))
+    return failure
 
 
 _RETRYABLE_TIMEOUTS = (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT)
@@ -238,7 +248,12 @@ def canceled(change: Change, activity: Activity, details: Payloads | None, ident
 
 def _retry_later(change: Change, activity: Activity, failure: Failure, delay: float) -> None:
     _drop_attempt_timers(change, activity)
-    activity.last_failure = encode_blob(failure.SerializeToString())
+    remembered = Failure()
+    remembered.CopyFrom(failure)
+    if remembered.HasField("timeout_failure_info"):
+        # The next attempt receives the details themselves; Temporal keeps them out of lastFailure.
+        remembered.timeout_failure_info.ClearField("last_heartbeat_details")
+    activity.last_failure = encode_blob(remembered.SerializeToString())
     activity.attempt += 1
     activity.started_time = 0.0
     activity.identity = ""

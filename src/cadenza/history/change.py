@@ -68,6 +68,8 @@ class Change:
     """A new run of the same workflow ID (retry, cron) committed together with this change."""
     needs_workflow_task: bool = False
     """Set when the change added events the workflow must be shown in a new task."""
+    _buffered_now: list[HistoryEvent] = field(default_factory=list, init=False, repr=False)
+    _materializing: bool = field(default=False, init=False, repr=False)
 
     @property
     def key(self) -> ExecutionKey:
@@ -78,9 +80,22 @@ class Change:
 
     def add_event(self, event_type: int) -> HistoryEvent:
         """Append a new event to history, numbered next."""
+        self._materialize_transient()
         event = ev.new_event(event_type, self.now)
         self._number(event)
         return event
+
+    def _materialize_transient(self) -> None:
+        """Any new event ends a transient workflow task's invisibility (see workflow_tasks)."""
+        wft = self.state.workflow_task
+        if wft is not None and wft.transient and not self._materializing:
+            from cadenza.history.workflow_tasks import materialize
+
+            self._materializing = True
+            try:
+                materialize(self)
+            finally:
+                self._materializing = False
 
     def add_or_buffer(self, event_type: int) -> HistoryEvent:
         """A new event that waits, unnumbered, while a workflow task is running.
@@ -92,6 +107,7 @@ class Change:
         if self.workflow_task_running:
             self._buffered_now.append(event)
         else:
+            self._materialize_transient()
             self._number(event)
         return event
 
@@ -130,8 +146,6 @@ class Change:
         self.state.history_size += event.ByteSize()
         self.events.append(event)
 
-    def __post_init__(self) -> None:
-        self._buffered_now: list[HistoryEvent] = []
 
     # -- tasks and timers -----------------------------------------------------------
 

@@ -36,12 +36,22 @@ _CLOSING = frozenset(
 
 
 class CommandRejected(Exception):
-    """A command cannot be applied; the workflow task fails with ``cause``."""
+    """A command cannot be applied; the workflow task fails with ``cause``.
 
-    def __init__(self, cause: int, message: str) -> None:
+    With ``terminate`` the workflow cannot go on at all (a payload over the limit).
+    """
+
+    def __init__(self, cause: int, message: str, *, terminate: bool = False) -> None:
         super().__init__(message)
         self.cause = cause
         self.message = message
+        self.terminate = terminate
+
+    @property
+    def full_message(self) -> str:
+        """Temporal's form: the cause in CamelCase, then the message."""
+        name = Cause.Name(self.cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
+        return f"{''.join(part.capitalize() for part in name.split('_'))}: {self.message}"
 
 
 @dataclass
@@ -76,8 +86,11 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> No
         if kind in _CLOSING and index != len(commands) - 1:
             raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                                   "a workflow-closing command must be the last command")
-        if command.ByteSize() > blob_limit:
-            raise CommandRejected(_bad_attributes_cause(kind), "Blob data size exceeds limit.")
+        oversized = _oversized_payload(command, blob_limit)
+        if oversized:
+            raise CommandRejected(
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+                f"{oversized} exceeds size limit.", terminate=True)
         if kind in _CLOSING and change.has_buffered:
             raise CommandRejected(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
@@ -87,6 +100,28 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> No
             validator(command, batch)
         except InvalidArgumentError as exc:
             raise CommandRejected(_bad_attributes_cause(kind), exc.message) from exc
+
+
+_PAYLOAD_FIELDS: dict[int, tuple[str, str, str]] = {
+    C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: (
+        "schedule_activity_task_command_attributes", "input",
+        "ScheduleActivityTaskCommandAttributes.Input"),
+    C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: (
+        "complete_workflow_execution_command_attributes", "result",
+        "CompleteWorkflowExecutionCommandAttributes.Result"),
+    C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: (
+        "fail_workflow_execution_command_attributes", "failure",
+        "FailWorkflowExecutionCommandAttributes.Failure"),
+}
+
+
+def _oversized_payload(command: Command, limit: int) -> str:
+    """The name Temporal gives a payload above the blob size limit, if the command has one."""
+    where = _PAYLOAD_FIELDS.get(command.command_type)
+    if where is None:
+        return ""
+    attrs = getattr(command, where[0])
+    return where[2] if getattr(attrs, where[1]).ByteSize() > limit else ""
 
 
 def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
@@ -107,8 +142,8 @@ def _validate_start_timer(command: Command, batch: _Batch) -> None:
     user_timers.validate_start(attrs)
     if attrs.timer_id in batch.timers:
         raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
-                              f"invalid history builder state for action: add-timer-started-event, "
-                              f"timer ID {attrs.timer_id} is already in use")
+                              "invalid history builder state for action: add-timer-started-event, "
+                              f"TimerID: {attrs.timer_id}")
     batch.timers.add(attrs.timer_id)
 
 

@@ -6,6 +6,7 @@ workflow ID is never left without a run to answer for it.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import UTC, datetime
 
@@ -43,7 +44,7 @@ def next_cron_delay(expression: str, now: float) -> float:
     """Seconds from ``now`` to the schedule's next time (cron runs in UTC, as in Temporal)."""
     start = datetime.fromtimestamp(now, UTC)
     following: datetime = croniter(expression, start).get_next(datetime)
-    return max(0.0, following.timestamp() - now)
+    return float(math.ceil(max(0.0, following.timestamp() - now)))  # whole seconds, as Temporal
 
 
 def begin(change: Change, backoff: float) -> None:
@@ -92,7 +93,8 @@ def time_out(change: Change) -> None:
     failure = Failure(message="workflow timed out")
     failure.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
     attrs.retry_state, attrs.new_execution_run_id = _retry_or_cron(change, failure)  # type: ignore[assignment]
-    if attrs.retry_state == RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET:
+    deadline = change.state.execution_deadline
+    if deadline and change.now >= deadline - 0.001 and not attrs.new_execution_run_id:
         attrs.retry_state = RetryState.RETRY_STATE_TIMEOUT
     close_execution(change, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT)
 

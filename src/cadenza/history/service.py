@@ -213,7 +213,8 @@ class HistoryService:
             attempt=wft.attempt,
             workflow_execution_task_queue=ev.task_queue(s.task_queue),
         )
-        response.history.events.extend(history[first - 1 : wft.started_event_id])
+        response.history.events.extend(history[first - 1 :])
+        response.history.events.extend(workflow_tasks.transient_events(s, self._clock.now()))
         response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
         response.started_time.CopyFrom(ev.timestamp(wft.started_time))
         return response
@@ -230,19 +231,29 @@ class HistoryService:
                 commands.validate(request.commands, change, self._limits.blob_size_error)
             except commands.CommandRejected as exc:
                 rejected = exc
-                workflow_tasks.fail(change, exc.cause, Failure(message=exc.message), request.identity)
+                self._reject_commands(change, exc, request.identity)
             else:
                 eager = self._complete_workflow_task(change, request)
         if rejected is not None:
-            raise InvalidArgumentError(rejected.message)
+            raise InvalidArgumentError(rejected.full_message)
         for activity in eager:
             response.activity_tasks.append(await self._activity_task_response(entry, activity))
         return response
+
+    @staticmethod
+    def _reject_commands(change: Change, exc: commands.CommandRejected, identity: str) -> None:
+        """Fail the task as Temporal does; a payload over the limit ends the workflow."""
+        failure = Failure(message=exc.full_message)
+        failure.server_failure_info.SetInParent()
+        workflow_tasks.fail(change, exc.cause, failure, identity)
+        if exc.terminate:
+            workflow_ops.terminate(change, exc.full_message, None, "history-service")
 
     def _complete_workflow_task(
         self, change: Change, request: RespondWorkflowTaskCompletedRequest
     ) -> list[Activity]:
         s = change.state
+        workflow_tasks.materialize(change)
         wft = workflow_tasks.close(change)
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
         attrs = event.workflow_task_completed_event_attributes
@@ -402,14 +413,16 @@ class HistoryService:
                                  activity.scheduled_event_id, activity.attempt,
                                  activity_id=activity_id)
         raise NotFoundError(
-            "invalid activityID or activity already timed out or invoking workflow is completed")
+            f"cannot find pending activity with ActivityID {activity_id}, check workflow "
+            "execution history for more details")
 
     # -- whole runs --------------------------------------------------------------------------
 
     async def request_cancel_workflow(self, key: ExecutionKey, reason: str, identity: str) -> None:
+        """Ask the run to cancel; repeating the request, or asking a closed run, is a no-op."""
         async with self._changing(key) as (entry, change):
-            self._require_running(entry.state)
-            workflow_ops.request_cancel(change, reason, identity)
+            if entry.state.running:
+                workflow_ops.request_cancel(change, reason, identity)
 
     async def terminate_workflow(
         self, key: ExecutionKey, reason: str, details: Payloads | None, identity: str
@@ -511,9 +524,15 @@ class HistoryService:
 
     def _on_activity_schedule_to_close(self, change: Change, timer: TimerRecord) -> None:
         activity = change.state.activities.get(timer.event_id)
-        if activity is not None:
-            activity.timer_id = ""
-            activities.time_out(change, activity, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+        if activity is None:
+            return
+        activity.timer_id = ""
+        # When the attempt's own deadline is also due, Temporal judges the attempt first.
+        attempt_due = (activity.started and activity.start_to_close > 0
+                       and activity.started_time + activity.start_to_close <= change.now + 0.001)
+        kind = (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE if attempt_due
+                else TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+        activities.time_out(change, activity, kind)
 
     # -- reading ------------------------------------------------------------------------------
 

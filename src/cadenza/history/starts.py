@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from temporalio.api.enums.v1 import (
     EventType,
     WorkflowExecutionStatus,
@@ -125,7 +127,7 @@ def new_state(
         task_queue=request.task_queue.name,
         start_time=now,
         start_request_id=request.request_id,
-        workflow_task_timeout=min(task_timeout, MAX_WORKFLOW_TASK_TIMEOUT),
+        workflow_task_timeout=min(task_timeout, MAX_WORKFLOW_TASK_TIMEOUT, run_timeout or math.inf),
         run_timeout=run_timeout,
         execution_timeout=execution_timeout,
     )

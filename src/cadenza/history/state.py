@@ -44,6 +44,11 @@ class WorkflowTask:
     identity: str = ""
     timer_id: str = ""
     """The start-to-close timeout timer while the task runs."""
+    transient: bool = False
+    """A retry whose events are written only if it completes."""
+    sticky_queue: str = ""
+    build_id: str = ""
+    history_size: int = 0
 
 
 @dataclass

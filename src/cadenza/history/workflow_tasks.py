@@ -1,17 +1,37 @@
-"""The workflow task's life: scheduled, started, then completed, failed or timed out."""
+"""The workflow task's life: scheduled, started, then completed, failed or timed out.
+
+Like Temporal, a workflow task that is retried after a failure is *transient*:
+its Scheduled and Started events are shown to the worker but written to
+history only if that attempt completes (or something else happens to the run
+in the meantime), so a workflow stuck failing does not grow its history.
+"""
 
 from __future__ import annotations
 
 from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
 from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.history import events as ev
 from cadenza.history.change import Change
-from cadenza.history.state import WorkflowTask
+from cadenza.history.state import MutableState, WorkflowTask
 from cadenza.persistence.records import TaskKind
 
 WFT_START_TO_CLOSE = "wft_start_to_close"
 WFT_STICKY_SCHEDULE_TO_START = "wft_sticky_schedule_to_start"
+UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+
+RETRY_INITIAL_EXTRA = 5.0
+RETRY_MAX_EXTRA = 600.0
+"""Attempts after the third get this much more time, doubling, up to the maximum."""
+
+
+def start_to_close(state: MutableState, attempt: int) -> float:
+    """A struggling workflow gets more time per attempt, as in Temporal."""
+    if attempt <= 3:
+        return state.workflow_task_timeout
+    extra = min(RETRY_INITIAL_EXTRA * 2.0 ** (attempt - 4), RETRY_MAX_EXTRA)
+    return state.workflow_task_timeout + extra
 
 
 def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True) -> WorkflowTask:
@@ -20,34 +40,45 @@ def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True) -> Wo
     sticky = s.sticky_queue if use_sticky else ""
     if not sticky:
         s.sticky_queue = ""
-    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
-    attrs = event.workflow_task_scheduled_event_attributes
-    attrs.task_queue.CopyFrom(ev.task_queue(sticky or s.task_queue, s.task_queue if sticky else ""))
-    attrs.start_to_close_timeout.CopyFrom(ev.duration(s.workflow_task_timeout))
-    attrs.attempt = attempt
+    transient = attempt > 1
+    scheduled_id = s.next_event_id
+    if not transient:
+        _scheduled_event(change, attempt, sticky)
     # Like Temporal, a task for a sticky worker that stopped polling goes to the normal
     # queue at once, though the event still names the sticky queue.
     queue = sticky if sticky and change.sticky_alive(s.namespace_id, sticky) else s.task_queue
-    task_id = change.add_task(TaskKind.WORKFLOW, queue, event.event_id, attempt)
     wft = WorkflowTask(
-        scheduled_event_id=event.event_id,
+        scheduled_event_id=scheduled_id,
         attempt=attempt,
         task_queue=queue,
         scheduled_time=change.now,
-        task_id=task_id,
+        task_id=change.add_task(TaskKind.WORKFLOW, queue, scheduled_id, attempt),
+        transient=transient,
+        sticky_queue=sticky,
     )
     if queue == sticky and s.sticky_schedule_to_start > 0:
         wft.timer_id = change.add_timer(
             WFT_STICKY_SCHEDULE_TO_START, change.now + s.sticky_schedule_to_start,
-            event.event_id, attempt,
+            scheduled_id, attempt,
         )
     s.workflow_task = wft
     return wft
 
 
+def _scheduled_event(change: Change, attempt: int, sticky: str) -> HistoryEvent:
+    s = change.state
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+    attrs = event.workflow_task_scheduled_event_attributes
+    attrs.task_queue.CopyFrom(ev.task_queue(sticky or s.task_queue, s.task_queue if sticky else ""))
+    attrs.start_to_close_timeout.CopyFrom(ev.duration(start_to_close(s, attempt)))
+    attrs.attempt = attempt
+    return event
+
+
 def ensure_scheduled(change: Change) -> None:
     """Schedule a workflow task unless one is already pending or running."""
-    if change.state.workflow_task is None and change.state.running:
+    s = change.state
+    if s.workflow_task is None and s.running and not s.backoff_timer_id:
         schedule(change)
 
 
@@ -57,22 +88,66 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
     assert wft is not None
     change.remove_task(wft.task_id)
     change.remove_timer(wft.timer_id)
-    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
-    attrs = event.workflow_task_started_event_attributes
-    attrs.scheduled_event_id = wft.scheduled_event_id
-    attrs.identity = identity
-    attrs.request_id = request_id
-    attrs.history_size_bytes = s.history_size - event.ByteSize()
-    if build_id:
-        attrs.worker_version.build_id = build_id
     wft.task_id = ""
-    wft.started_event_id = event.event_id
+    wft.started_event_id = wft.scheduled_event_id + 1
     wft.started_time = change.now
     wft.identity = identity
     wft.request_id = request_id
+    wft.build_id = build_id
+    wft.history_size = s.history_size
+    if not wft.transient:
+        _started_event(change, wft)
     wft.timer_id = change.add_timer(
-        WFT_START_TO_CLOSE, change.now + s.workflow_task_timeout, wft.scheduled_event_id, wft.attempt
+        WFT_START_TO_CLOSE, change.now + start_to_close(s, wft.attempt), wft.scheduled_event_id,
+        wft.attempt,
     )
+
+
+def _started_event(change: Change, wft: WorkflowTask) -> HistoryEvent:
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+    _fill_started(event, wft)
+    return event
+
+
+def _fill_started(event: HistoryEvent, wft: WorkflowTask) -> None:
+    attrs = event.workflow_task_started_event_attributes
+    attrs.scheduled_event_id = wft.scheduled_event_id
+    attrs.identity = wft.identity
+    attrs.request_id = wft.request_id
+    attrs.history_size_bytes = wft.history_size
+    if wft.build_id:
+        attrs.worker_version.build_id = wft.build_id
+
+
+def materialize(change: Change) -> None:
+    """Write a transient task's Scheduled (and Started) events: it is no longer a retry loop."""
+    wft = change.state.workflow_task
+    if wft is None or not wft.transient:
+        return
+    wft.transient = False
+    _scheduled_event(change, wft.attempt, wft.sticky_queue)
+    if wft.started_event_id:
+        _started_event(change, wft)
+
+
+def transient_events(state: MutableState, now: float) -> list[HistoryEvent]:
+    """The events a worker is shown for a transient task, never stored."""
+    wft = state.workflow_task
+    if wft is None or not wft.transient:
+        return []
+    scheduled = ev.new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, wft.scheduled_time)
+    scheduled.event_id = wft.scheduled_event_id
+    attrs = scheduled.workflow_task_scheduled_event_attributes
+    attrs.task_queue.CopyFrom(ev.task_queue(state.task_queue))
+    attrs.start_to_close_timeout.CopyFrom(ev.duration(start_to_close(state, wft.attempt)))
+    attrs.attempt = wft.attempt
+    events = [scheduled]
+    if wft.started_event_id:
+        started = ev.new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, wft.started_time)
+        started.event_id = wft.started_event_id
+        _fill_started(started, wft)
+        events.append(started)
+    return events
 
 
 def close(change: Change) -> WorkflowTask:
@@ -87,33 +162,39 @@ def close(change: Change) -> WorkflowTask:
 
 
 def fail(change: Change, cause: int, failure: Failure | None, identity: str) -> None:
-    """Record a failed workflow task and schedule a fresh attempt on the normal queue."""
+    """Record a failed workflow task and schedule a fresh attempt on the normal queue.
+
+    Only the first failure is written; later attempts stay transient until one
+    of them completes.
+    """
     wft = close(change)
-    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
-    attrs = event.workflow_task_failed_event_attributes
-    attrs.scheduled_event_id = wft.scheduled_event_id
-    attrs.started_event_id = wft.started_event_id
-    attrs.cause = cause  # type: ignore[assignment]
-    if failure is not None:
-        attrs.failure.CopyFrom(failure)
-    attrs.identity = identity
-    change.state.sticky_queue = ""
-    change.flush_buffered()
-    schedule(change, attempt=wft.attempt + 1, use_sticky=False)
+    if not wft.transient:
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+        attrs = event.workflow_task_failed_event_attributes
+        attrs.scheduled_event_id = wft.scheduled_event_id
+        attrs.started_event_id = wft.started_event_id
+        attrs.cause = cause  # type: ignore[assignment]
+        if failure is not None:
+            attrs.failure.CopyFrom(failure)
+        attrs.identity = identity
+    _retry(change, wft.attempt + 1)
 
 
 def time_out(change: Change, timeout_type: int) -> None:
     """The worker took too long (or never picked the task up): try again elsewhere."""
     wft = close(change)
-    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
-    attrs = event.workflow_task_timed_out_event_attributes
-    attrs.scheduled_event_id = wft.scheduled_event_id
-    attrs.started_event_id = wft.started_event_id
-    attrs.timeout_type = timeout_type  # type: ignore[assignment]
-    change.state.sticky_queue = ""
-    change.flush_buffered()
     started = timeout_type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
-    schedule(change, attempt=wft.attempt + 1 if started else wft.attempt, use_sticky=False)
+    if not wft.transient:
+        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+        attrs = event.workflow_task_timed_out_event_attributes
+        attrs.scheduled_event_id = wft.scheduled_event_id
+        attrs.started_event_id = wft.started_event_id
+        attrs.timeout_type = timeout_type  # type: ignore[assignment]
+    _retry(change, wft.attempt + 1 if started else wft.attempt)
 
 
-UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+def _retry(change: Change, attempt: int) -> None:
+    change.state.sticky_queue = ""
+    if change.flush_buffered():
+        attempt = 1  # new events: the workflow has something new to look at
+    schedule(change, attempt=attempt, use_sticky=False)
