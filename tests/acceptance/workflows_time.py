@@ -145,3 +145,17 @@ class CronRun:
 
 
 WORKFLOWS.extend([FailsUntilThirdAttempt, CronRun])
+
+
+@workflow.defn
+class FailsItsFirstTasks:
+    """Its workflow task fails until the given time, then the workflow completes."""
+
+    @workflow.run
+    async def run(self, fail_until: float) -> str:
+        if workflow.now().timestamp() < fail_until:
+            raise RuntimeError("workflow task failure on purpose")
+        return "completed after failing tasks"
+
+
+WORKFLOWS.append(FailsItsFirstTasks)

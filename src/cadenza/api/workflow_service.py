@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import TaskQueueKind
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza import __version__
@@ -220,9 +221,7 @@ class WorkflowService:
         self, request: wsv1.RespondActivityTaskCompletedRequest, context: Any
     ) -> wsv1.RespondActivityTaskCompletedResponse:
         token = await self._token(request.task_token, request.namespace)
-        _check_blob(request.result.ByteSize(), self._config)
-        result = request.result if request.HasField("result") else None
-        await self._history.complete_activity(token, result, request.identity)
+        await self._complete_activity(token, request)
         return wsv1.RespondActivityTaskCompletedResponse()
 
     @translated
@@ -248,9 +247,7 @@ class WorkflowService:
         self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: Any
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         token = await self._token(request.task_token, request.namespace)
-        _check_blob(request.details.ByteSize(), self._config)
-        details = request.details if request.HasField("details") else None
-        cancel = await self._history.heartbeat_activity(token, details)
+        cancel = await self._heartbeat(token, request)
         return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel)
 
     @translated
@@ -258,9 +255,7 @@ class WorkflowService:
         self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: Any
     ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
         token = await self._token_by_id(request)
-        _check_blob(request.details.ByteSize(), self._config)
-        details = request.details if request.HasField("details") else None
-        cancel = await self._history.heartbeat_activity(token, details)
+        cancel = await self._heartbeat(token, request)
         return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel)
 
     @translated
@@ -268,9 +263,7 @@ class WorkflowService:
         self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: Any
     ) -> wsv1.RespondActivityTaskCompletedByIdResponse:
         token = await self._token_by_id(request)
-        _check_blob(request.result.ByteSize(), self._config)
-        result = request.result if request.HasField("result") else None
-        await self._history.complete_activity(token, result, request.identity)
+        await self._complete_activity(token, request)
         return wsv1.RespondActivityTaskCompletedByIdResponse()
 
     @translated
@@ -320,6 +313,23 @@ class WorkflowService:
             self._matching.return_task(task)
             raise
 
+    async def _complete_activity(self, token: TaskToken, request: Any) -> None:
+        """Complete, unless the result is over the limit: then, as Temporal, the activity fails."""
+        if request.result.ByteSize() > self._config.limits.blob_size_error:
+            await self._history.fail_activity(
+                token, _oversize_failure("Complete result exceeds size limit."), request.identity)
+            return
+        result = request.result if request.HasField("result") else None
+        await self._history.complete_activity(token, result, request.identity)
+
+    async def _heartbeat(self, token: TaskToken, request: Any) -> bool:
+        if request.details.ByteSize() > self._config.limits.blob_size_error:
+            await self._history.fail_activity(
+                token, _oversize_failure("Heartbeat details exceed size limit."), request.identity)
+            return False
+        details = request.details if request.HasField("details") else None
+        return await self._history.heartbeat_activity(token, details)
+
     async def _token_by_id(self, request: Any) -> TaskToken:
         if not request.activity_id:
             raise InvalidArgumentError("ActivityId is not set on request.")
@@ -351,6 +361,12 @@ def _deadline(context: grpc.aio.ServicerContext[Any, Any]) -> float:
     if remaining is None:
         remaining = 70.0
     return time.monotonic() + max(0.0, remaining - POLL_SAFETY_MARGIN)
+
+
+def _oversize_failure(message: str) -> Failure:
+    failure = Failure(message=message)
+    failure.server_failure_info.non_retryable = True
+    return failure
 
 
 def _check_blob(size: int, config: ServerConfig) -> None:

@@ -54,6 +54,8 @@ def _non_retryable(policy: RetryPolicy, failure: Failure) -> bool:
     if failure.HasField("application_failure_info"):
         info = failure.application_failure_info
         return info.non_retryable or info.type in policy.non_retryable_error_types
+    if failure.HasField("server_failure_info"):
+        return failure.server_failure_info.non_retryable
     if failure.HasField("timeout_failure_info"):
         return False
     return failure.HasField("canceled_failure_info") or failure.HasField(
