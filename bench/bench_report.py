@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 CADENZA = "cadenza"
 TEMPORAL = "temporal"
@@ -57,8 +57,18 @@ class ServerResult:
 
 
 def json_number(value: object) -> object:
-    """Replace NaN floats with None."""
+    """Replace NaN floats with None, also inside (nested) dicts."""
+    if isinstance(value, dict):
+        return {k: json_number(v) for k, v in value.items()}
     return None if isinstance(value, float) and math.isnan(value) else value
+
+
+class Summary(Protocol):
+    """What the table needs from any per-server result."""
+
+    server: str
+    workflows_ok: int
+    workflows_failed: int
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,9 @@ RATIO_SPECS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def compute_ratios(cadenza: ServerResult, temporal: ServerResult) -> list[Ratio]:
+def compute_ratios(
+    cadenza: Summary, temporal: Summary, specs: Sequence[tuple[str, str, bool]] = RATIO_SPECS
+) -> list[Ratio]:
     """Cadenza-vs-Temporal ratios.
 
     Throughput is cadenza/temporal and latencies temporal/cadenza, so for
@@ -97,7 +109,7 @@ def compute_ratios(cadenza: ServerResult, temporal: ServerResult) -> list[Ratio]
     ratios, so there < 1 means Cadenza is cheaper.
     """
     ratios = []
-    for key, attr, cadenza_on_top in RATIO_SPECS:
+    for key, attr, cadenza_on_top in specs:
         c, t = getattr(cadenza, attr), getattr(temporal, attr)
         if cadenza_on_top:
             ratios.append(Ratio(key, f"{CADENZA}/{TEMPORAL}", _safe_div(c, t)))
@@ -122,7 +134,7 @@ ROWS: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 
-def _cell(result: ServerResult, attr: str, fmt: str) -> str:
+def _cell(result: Summary, attr: str, fmt: str) -> str:
     """Format one table cell; '-' for unavailable figures."""
     if not attr:
         return f"{result.workflows_ok}/{result.workflows_failed}"
@@ -138,14 +150,24 @@ def _ratio_cell(ratios: dict[str, Ratio], key: str | None) -> str:
     return f"{ratio.value:.2f}x ({ratio.label})"
 
 
-def format_table(results: Sequence[ServerResult], ratios: Sequence[Ratio]) -> str:
-    """Render metrics as rows, servers as columns, plus a ratio column if any."""
+def format_table(
+    results: Sequence[Summary],
+    ratios: Sequence[Ratio],
+    table_rows: Sequence[tuple[str, str, str, str | None]] = ROWS,
+    extra_rows: Sequence[Sequence[str]] = (),
+) -> str:
+    """Render metrics as rows, servers as columns, plus a ratio column if any.
+
+    `extra_rows` are preformatted [label, one cell per result] rows appended
+    at the end, with no ratio.
+    """
     by_key = {r.key: r for r in ratios}
     header = ["metric", *(r.server for r in results)] + (["cadenza vs temporal"] if ratios else [])
     rows = [header]
-    for label, attr, fmt, key in ROWS:
+    for label, attr, fmt, key in table_rows:
         row = [label, *(_cell(r, attr, fmt) for r in results)]
         rows.append(row + ([_ratio_cell(by_key, key)] if ratios else []))
+    rows.extend([*extra, *([""] if ratios else [])] for extra in extra_rows)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     numeric = range(1, len(results) + 1)
     lines = [_join_row(row, widths, numeric) for row in rows]
@@ -160,3 +182,126 @@ def _join_row(row: Sequence[str], widths: Sequence[int], numeric: range) -> str:
         for i, (cell, width) in enumerate(zip(row, widths, strict=True))
     )
     return "  ".join(cells)
+
+
+# --- timers workload ---------------------------------------------------------
+
+SUBSECOND_LIMIT_S = 1.0
+
+
+@dataclass
+class TimerResult:
+    """Timer-lateness figures for one server; NaN where unavailable.
+
+    Lateness is TimerFired time minus (TimerStarted time + requested
+    duration), from the server's own history timestamps, in milliseconds.
+    "subsecond" covers timers shorter than 1 s, "long" those of 1 s or more
+    (the Temporal dev server rounds short timers up, so they differ a lot).
+    """
+
+    server: str
+    ok: bool = False
+    error: str | None = None
+    startup_s: float = math.nan
+    workflows_ok: int = 0
+    workflows_failed: int = 0
+    timers_fired: int = 0
+    wall_s: float = math.nan
+    lateness_p50_ms: float = math.nan
+    lateness_p99_ms: float = math.nan
+    lateness_max_ms: float = math.nan
+    subsecond_p50_ms: float = math.nan
+    subsecond_p99_ms: float = math.nan
+    long_p50_ms: float = math.nan
+    long_p99_ms: float = math.nan
+    cpu_s_per_1000: float = math.nan
+    # requested duration in seconds (as text) -> {"timers", "p50_ms", "p99_ms", "max_ms"}
+    by_duration: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Dict for JSON output, with NaN mapped to null (NaN is not valid JSON)."""
+        return {k: json_number(v) for k, v in asdict(self).items()}
+
+    def duration_cell(self, duration: str) -> str:
+        """'p50 / p99' lateness of the timers of one requested duration, or '-'."""
+        figures = self.by_duration.get(duration)
+        if not figures:
+            return "-"
+        return f"{figures['p50_ms']:.1f} / {figures['p99_ms']:.1f}"
+
+    def apply_lateness(self, samples: Sequence[tuple[float, float]]) -> None:
+        """Fill the lateness figures from (requested s, lateness s) pairs."""
+        def ms(values: Sequence[float], q: float) -> float:
+            return percentile(values, q) * 1000
+
+        late = [lateness for _, lateness in samples]
+        short = [lateness for nominal, lateness in samples if nominal < SUBSECOND_LIMIT_S]
+        long = [lateness for nominal, lateness in samples if nominal >= SUBSECOND_LIMIT_S]
+        self.timers_fired = len(samples)
+        self.lateness_p50_ms, self.lateness_p99_ms = ms(late, 50), ms(late, 99)
+        self.lateness_max_ms = ms(late, 100)
+        self.subsecond_p50_ms, self.subsecond_p99_ms = ms(short, 50), ms(short, 99)
+        self.long_p50_ms, self.long_p99_ms = ms(long, 50), ms(long, 99)
+        self.by_duration = {}
+        for nominal in sorted({n for n, _ in samples}):
+            these = [lateness for n, lateness in samples if n == nominal]
+            self.by_duration[f"{nominal:g}"] = {
+                "timers": len(these),
+                "p50_ms": ms(these, 50),
+                "p99_ms": ms(these, 99),
+                "max_ms": ms(these, 100),
+            }
+
+
+def _lateness_ratio(cadenza_ms: float, temporal_ms: float) -> float:
+    """temporal/cadenza lateness; NaN unless both are positive (a ratio of ~0 or < 0 means nothing)."""
+    if math.isnan(cadenza_ms) or math.isnan(temporal_ms) or cadenza_ms <= 0 or temporal_ms <= 0:
+        return math.nan
+    return temporal_ms / cadenza_ms
+
+
+# (ratio key, TimerResult attribute); all lateness ratios are temporal/cadenza.
+TIMER_LATENESS_RATIOS: tuple[tuple[str, str], ...] = (
+    ("lateness_p50", "lateness_p50_ms"),
+    ("lateness_p99", "lateness_p99_ms"),
+    ("subsecond_p50", "subsecond_p50_ms"),
+    ("subsecond_p99", "subsecond_p99_ms"),
+    ("long_p50", "long_p50_ms"),
+    ("long_p99", "long_p99_ms"),
+)
+
+
+def compute_timer_ratios(cadenza: TimerResult, temporal: TimerResult) -> list[Ratio]:
+    """Timer ratios: lateness temporal/cadenza (> 1: Cadenza fires closer to on time),
+    CPU cadenza/temporal (< 1: Cadenza is cheaper)."""
+    ratios = [
+        Ratio(key, f"{TEMPORAL}/{CADENZA}", _lateness_ratio(getattr(cadenza, a), getattr(temporal, a)))
+        for key, a in TIMER_LATENESS_RATIOS
+    ]
+    return ratios + compute_ratios(cadenza, temporal, (("cpu_per_1000", "cpu_s_per_1000", True),))
+
+
+TIMER_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("workflows ok / failed", "", "", None),
+    ("timers fired", "timers_fired", "{}", None),
+    ("startup (s)", "startup_s", "{:.2f}", None),
+    ("wall time (s)", "wall_s", "{:.1f}", None),
+    ("lateness p50, all (ms)", "lateness_p50_ms", "{:.1f}", "lateness_p50"),
+    ("lateness p99, all (ms)", "lateness_p99_ms", "{:.1f}", "lateness_p99"),
+    ("lateness p50, < 1 s timers (ms)", "subsecond_p50_ms", "{:.1f}", "subsecond_p50"),
+    ("lateness p99, < 1 s timers (ms)", "subsecond_p99_ms", "{:.1f}", "subsecond_p99"),
+    ("lateness p50, >= 1 s timers (ms)", "long_p50_ms", "{:.1f}", "long_p50"),
+    ("lateness p99, >= 1 s timers (ms)", "long_p99_ms", "{:.1f}", "long_p99"),
+    ("lateness max (ms)", "lateness_max_ms", "{:.1f}", None),
+    ("server CPU s / 1000 wf", "cpu_s_per_1000", "{:.2f}", "cpu_per_1000"),
+)
+
+
+def format_timer_table(results: Sequence[TimerResult], ratios: Sequence[Ratio]) -> str:
+    """The timers workload's table, plus one lateness row per requested duration."""
+    durations = sorted({d for r in results for d in r.by_duration}, key=float)
+    extra = [
+        [f"lateness p50 / p99, {d} s timers (ms)", *(r.duration_cell(d) for r in results)]
+        for d in durations
+    ]
+    return format_table(results, ratios, TIMER_ROWS, extra)

@@ -20,6 +20,7 @@ from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import HistoryService
+from cadenza.history.signals import Signal
 from cadenza.history.tokens import TaskToken
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
@@ -110,6 +111,34 @@ class WorkflowService:
             request.request_id = str(uuid.uuid4())
         run_id, _started = await self._history.start_workflow(namespace, request)
         return wsv1.StartWorkflowExecutionResponse(run_id=run_id, started=True)
+
+    @translated
+    async def SignalWorkflowExecution(
+        self, request: wsv1.SignalWorkflowExecutionRequest, context: Any
+    ) -> wsv1.SignalWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        if not request.signal_name:
+            raise InvalidArgumentError("SignalName is not set on request.")
+        _check_blob(request.input.ByteSize(), self._config)
+        await self._history.signal_workflow(key, _signal(request))
+        return wsv1.SignalWorkflowExecutionResponse()
+
+    @translated
+    async def SignalWithStartWorkflowExecution(
+        self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: Any
+    ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.signal_name:
+            raise InvalidArgumentError("SignalName is not set on request.")
+        _check_blob(request.signal_input.ByteSize(), self._config)
+        if not request.request_id:
+            request.request_id = str(uuid.uuid4())
+        start = _start_request_of(request)
+        signal = Signal(request.signal_name,
+                        request.signal_input if request.HasField("signal_input") else None,
+                        request.identity, request.header if request.HasField("header") else None)
+        run_id, started = await self._history.start_workflow(namespace, start, signal)
+        return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=run_id, started=started)
 
     @translated
     async def GetWorkflowExecutionHistory(
@@ -346,6 +375,46 @@ class WorkflowService:
         if namespace.id != token.namespace_id:
             raise InvalidArgumentError("Operation requested with a token from a different namespace.")
         return token
+
+
+_SIGNAL_WITH_START_FIELDS = frozenset(
+    f.name for f in wsv1.StartWorkflowExecutionRequest.DESCRIPTOR.fields
+) & frozenset(f.name for f in wsv1.SignalWithStartWorkflowExecutionRequest.DESCRIPTOR.fields)
+"""The start fields SignalWithStart shares with StartWorkflowExecution, copied across by name."""
+
+
+def _start_request_of(
+    request: wsv1.SignalWithStartWorkflowExecutionRequest,
+) -> wsv1.StartWorkflowExecutionRequest:
+    start = wsv1.StartWorkflowExecutionRequest()
+    source: Any = request
+    for field in start.DESCRIPTOR.fields:
+        if field.name not in _SIGNAL_WITH_START_FIELDS:
+            continue
+        if _is_repeated(field):
+            getattr(start, field.name).extend(getattr(source, field.name))
+        elif field.message_type is None:
+            setattr(start, field.name, getattr(source, field.name))
+        elif source.HasField(field.name):
+            getattr(start, field.name).CopyFrom(getattr(source, field.name))
+    return start
+
+
+def _is_repeated(field: Any) -> bool:
+    """protobuf 7 says ``is_repeated``; older releases only have ``label``."""
+    if hasattr(field, "is_repeated"):
+        return bool(field.is_repeated)
+    return bool(field.label == field.LABEL_REPEATED)
+
+
+def _signal(request: wsv1.SignalWorkflowExecutionRequest) -> Signal:
+    return Signal(
+        request.signal_name,
+        request.input if request.HasField("input") else None,
+        request.identity,
+        request.header if request.HasField("header") else None,
+        request.request_id,
+    )
 
 
 def _queue_name(task_queue: Any) -> str:

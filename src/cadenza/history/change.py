@@ -176,7 +176,7 @@ class Change:
 
     # -- the write ---------------------------------------------------------------------
 
-    def to_write(self, workflow_type: str, task_queue: str) -> ExecutionWrite:
+    def to_write(self) -> ExecutionWrite:
         """Serialize the change; buffered events are kept inside the state."""
         self.state.buffered_events.extend(encode_blob(e.SerializeToString()) for e in self._buffered_now)
         self._buffered_now.clear()
@@ -190,8 +190,8 @@ class Change:
             expected_version=self.version,
             state=s.to_bytes(),
             status=s.status,
-            workflow_type=workflow_type,
-            task_queue=task_queue,
+            workflow_type=s.workflow_type,
+            task_queue=s.task_queue,
             start_time=s.start_time,
             close_time=s.close_time or None,
             events=batch,

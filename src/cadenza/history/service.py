@@ -36,6 +36,7 @@ from cadenza.history import (
     activities,
     commands,
     runs,
+    signals,
     starts,
     user_timers,
     workflow_ops,
@@ -44,7 +45,8 @@ from cadenza.history import (
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.change import Change
-from cadenza.history.state import Activity, MutableState, decode_blob
+from cadenza.history.signals import Signal
+from cadenza.history.state import RUNNING, Activity, MutableState, decode_blob
 from cadenza.history.tokens import TaskToken
 from cadenza.persistence import Store
 from cadenza.persistence.records import (
@@ -109,13 +111,12 @@ class HistoryService:
             entry.lock.release()
 
     async def _commit(self, entry: Entry, change: Change) -> None:
-        s = entry.state
         if not (change.events or change.tasks_added or change.tasks_removed or change.state_changed
                 or change.timers_added or change.timers_removed or change.has_buffered):
             return
-        write = change.to_write(s.workflow_type, s.task_queue)
+        write = change.to_write()
         follow = change.successor
-        more = [follow.to_write(s.workflow_type, s.task_queue)] if follow is not None else []
+        more = [follow.to_write()] if follow is not None else []
         try:
             await self._store.commit(write, *more)
         except BaseException:
@@ -140,39 +141,75 @@ class HistoryService:
     # -- starting ----------------------------------------------------------------------
 
     async def start_workflow(
-        self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest
+        self,
+        namespace: NamespaceRecord,
+        request: StartWorkflowExecutionRequest,
+        signal: Signal | None = None,
     ) -> tuple[str, bool]:
-        """Start a run; return its run ID and whether it was started by this call."""
+        """Start a run; return its run ID and whether it was started by this call.
+
+        With ``signal`` (SignalWithStart) a running workflow is signalled instead,
+        and a new run receives the signal before its first workflow task.
+        """
         starts.validate(request, self._limits)
         id_key = (namespace.id, request.workflow_id)
         lock = self._id_locks.setdefault(id_key, asyncio.Lock())
         async with lock:
             try:
-                return await self._start_locked(namespace, request)
+                return await self._start_locked(namespace, request, signal)
             finally:
                 if not lock._waiters:
                     self._id_locks.pop(id_key, None)
 
     async def _start_locked(
-        self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest
+        self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest,
+        signal: Signal | None,
     ) -> tuple[str, bool]:
         current = await self._store.get_current_execution(namespace.id, request.workflow_id)
+        if signal is not None and current is not None and current.status == RUNNING:
+            key = ExecutionKey(namespace.id, request.workflow_id, current.run_id)
+            await self.signal_workflow(key, signal)
+            return current.run_id, False
         existing = starts.check_existing(request, current)
-        if existing is not None:
-            return existing, False
+        if existing.use_run_id:
+            return existing.use_run_id, False
+        now = self._clock.now()
         run_id = str(uuid.uuid4())
-        state = starts.new_state(namespace, request, run_id, self._clock.now())
-        change = Change(state, state.start_time, 0)
-        backoff = starts.first_task_backoff(request, state.start_time)
+        state = starts.new_state(namespace, request, run_id, now)
+        change = Change(state, now, 0, self._dispatch.sticky_alive)
+        backoff = starts.first_task_backoff(request, now)
         starts.record_started(change, request, backoff)
+        if signal is not None:
+            signals.record(change, signal)
         runs.begin(change, backoff)
         change.new_current = starts.current_record(state)
         change.replaced_run_id = current.run_id if current is not None else None
+        if existing.terminate_run_id:
+            await self._terminate_for(change, existing.terminate_run_id)
+            return run_id, True
         entry = Entry(change.key, state, 0, events=[])
         self.cache.put(entry)
         async with entry.lock:
             await self._commit(entry, change)
         return run_id, True
+
+    async def _terminate_for(self, successor: Change, run_id: str) -> None:
+        """Terminate a running run and start ``successor`` in its place, in one commit."""
+        key = ExecutionKey(successor.state.namespace_id, successor.state.workflow_id, run_id)
+        async with self._changing(key) as (_entry, change):
+            workflow_ops.terminate(change, "terminated by new workflow start", None,
+                                   successor.state.namespace)
+            change.successor = successor
+
+    # -- signals ---------------------------------------------------------------------------
+
+    async def signal_workflow(self, key: ExecutionKey, signal: Signal) -> None:
+        async with self._changing(key) as (entry, change):
+            self._require_running(entry.state)
+            if signals.seen(entry.state, signal.request_id):
+                return
+            signals.record(change, signal)
+            workflow_tasks.ensure_scheduled(change)
 
     # -- workflow tasks -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from temporalio.api.enums.v1 import (
     EventType,
@@ -62,23 +63,30 @@ def validate(request: StartWorkflowExecutionRequest, limits: Limits) -> None:
     runs.validate_cron(request.cron_schedule)
 
 
-def check_existing(
-    request: StartWorkflowExecutionRequest, current: CurrentExecution | None
-) -> str | None:
-    """Apply the ID policies to the run holding the ID.
+@dataclass(frozen=True)
+class Existing:
+    """What the ID policies decided about the run that holds the workflow ID."""
 
-    Returns the existing run ID when the request is answered by it (a repeated
-    request ID, or the use-existing conflict policy); raises when the start is
-    refused; returns None when a new run may start.
-    """
+    use_run_id: str = ""
+    """Answer with this run instead of starting one."""
+    terminate_run_id: str = ""
+    """Start a new run, terminating this running one in the same commit."""
+
+
+def check_existing(request: StartWorkflowExecutionRequest, current: CurrentExecution | None) -> Existing:
+    """Apply the ID conflict and reuse policies to the run holding the ID; raise if refused."""
     if current is None:
-        return None
+        return Existing()
     if request.request_id and request.request_id == current.start_request_id:
-        return current.run_id
+        return Existing(use_run_id=current.run_id)
     if current.status == _RUNNING:
         policy = request.workflow_id_conflict_policy
         if policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
-            return current.run_id
+            return Existing(use_run_id=current.run_id)
+        if (policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+                or request.workflow_id_reuse_policy
+                == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING):
+            return Existing(terminate_run_id=current.run_id)
         raise WorkflowAlreadyStartedError(
             f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
             f"RunId: {current.run_id}.",
@@ -102,7 +110,7 @@ def check_existing(
             current.start_request_id,
             current.run_id,
         )
-    return None
+    return Existing()
 
 
 def new_state(

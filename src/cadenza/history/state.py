@@ -144,6 +144,7 @@ class MutableState:
     first_execution_run_id: str = ""
     execution_deadline: float = 0.0
     """When the whole chain of runs must end (0 for never)."""
+    signal_request_ids: list[str] = field(default_factory=list)
     backoff_timer_id: str = ""
     """Delays the first workflow task (start delay, retry backoff, cron)."""
     history_size: int = 0

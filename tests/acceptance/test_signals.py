@@ -1,0 +1,63 @@
+"""Signals and SignalWithStart through the official SDK."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from tests.acceptance import workflows_messages as wm
+
+
+@pytest.fixture
+async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
+        yield running
+
+
+async def test_signals_reach_the_workflow_in_order(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    for message in ("a", "b", "c"):
+        await handle.signal(wm.Mailbox.deliver, message)
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == ["a", "b", "c"]
+    history = await handle.fetch_history()
+    signaled = [e.workflow_execution_signaled_event_attributes.signal_name for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    assert signaled == ["deliver", "deliver", "deliver", "finish"]
+
+
+async def test_signal_with_start_starts_then_signals(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    first = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+                                        start_signal="deliver", start_signal_args=["one"])
+    second = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+                                         start_signal="deliver", start_signal_args=["two"])
+    assert first.result_run_id == second.result_run_id
+    await first.signal(wm.Mailbox.finish)
+    assert await first.result() == ["one", "two"]
+    history = await first.fetch_history()
+    assert [e.event_type for e in history.events[:3]] == [
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
+
+
+async def test_signal_to_a_closed_workflow_is_not_found(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await handle.signal(wm.Mailbox.finish)
+    await handle.result()
+    with pytest.raises(RPCError) as raised:
+        await handle.signal(wm.Mailbox.deliver, "late")
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
+    assert raised.value.message == "workflow execution already completed"
