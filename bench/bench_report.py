@@ -231,6 +231,7 @@ class TimerResult:
 
     def apply_lateness(self, samples: Sequence[tuple[float, float]]) -> None:
         """Fill the lateness figures from (requested s, lateness s) pairs."""
+
         def ms(values: Sequence[float], q: float) -> float:
             return percentile(values, q) * 1000
 
@@ -301,7 +302,6 @@ def format_timer_table(results: Sequence[TimerResult], ratios: Sequence[Ratio]) 
     """The timers workload's table, plus one lateness row per requested duration."""
     durations = sorted({d for r in results for d in r.by_duration}, key=float)
     extra = [
-        [f"lateness p50 / p99, {d} s timers (ms)", *(r.duration_cell(d) for r in results)]
-        for d in durations
+        [f"lateness p50 / p99, {d} s timers (ms)", *(r.duration_cell(d) for r in results)] for d in durations
     ]
     return format_table(results, ratios, TIMER_ROWS, extra)

@@ -104,7 +104,9 @@ async def run_timer_workflows(
     return phase, handles
 
 
-async def collect_lateness(handles: Sequence[TimersHandle], concurrency: int = FETCH_CONCURRENCY) -> TimerLateness:
+async def collect_lateness(
+    handles: Sequence[TimersHandle], concurrency: int = FETCH_CONCURRENCY
+) -> TimerLateness:
     """Fetch each completed workflow's history and gather its timer lateness."""
     gate = asyncio.Semaphore(concurrency)
 

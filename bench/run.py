@@ -1,12 +1,14 @@
-"""Benchmark Cadenza against the real Temporal dev server with one SDK workload.
+"""Benchmark Cadenza against the real Temporal dev server with the same SDK workloads.
 
 Usage:
-    python bench/run.py [--workflows N] [--concurrency C] [--sequential M]
-                        [--only cadenza|temporal] [--json PATH]
+    python bench/run.py [--workloads activity,timers] [--workflows N] [--concurrency C]
+                        [--sequential M] [--timer-workflows N] [--timer-concurrency C]
+                        [--timer-durations S,S,...] [--only cadenza|temporal] [--json PATH]
 
 Servers are benchmarked one at a time (never both running at once) so they
-do not compete for CPU, each on fresh loopback ports with a durable SQLite
-file in a temporary directory. See bench/README.md for what is measured.
+do not compete for CPU, each workload on a freshly started server with new
+loopback ports and a durable SQLite file in a temporary directory. See
+bench/README.md for what is measured.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import psutil
 import temporalio
+from temporalio.client import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -40,8 +43,11 @@ from bench_report import (
     TEMPORAL,
     Ratio,
     ServerResult,
+    TimerResult,
     compute_ratios,
+    compute_timer_ratios,
     format_table,
+    format_timer_table,
     json_number,
     percentile,
 )
@@ -56,6 +62,7 @@ from bench_servers import (
     temporal_command,
     wait_until_ready,
 )
+from bench_timers import TimerLateness, collect_lateness, run_timer_workflows
 
 CommandBuilder = Callable[[Path, ServerPorts, Path], list[str]]
 
@@ -64,6 +71,11 @@ SERVERS: dict[str, tuple[str, CommandBuilder]] = {
     CADENZA: ("cadenza", cadenza_command),
     TEMPORAL: ("temporal", temporal_command),
 }
+
+ACTIVITY = "activity"
+TIMERS = "timers"
+WORKLOADS = (ACTIVITY, TIMERS)  # also the run order
+DEFAULT_TIMER_DURATIONS = (0.2, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,10 @@ class BenchConfig:
     json_path: Path | None
     server_timeout_s: float
     keep_tmp: bool
+    workloads: tuple[str, ...] = WORKLOADS
+    timer_workflows: int = 100
+    timer_concurrency: int = 50
+    timer_durations: tuple[float, ...] = DEFAULT_TIMER_DURATIONS
 
 
 def positive_int(text: str) -> int:
@@ -96,9 +112,35 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def workload_list(text: str) -> tuple[str, ...]:
+    """argparse type for a comma-separated workload selection, returned in run order."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(WORKLOADS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {','.join(WORKLOADS)}, got {text!r}")
+    return tuple(w for w in WORKLOADS if w in names)
+
+
+def duration_list(text: str) -> tuple[float, ...]:
+    """argparse type for comma-separated timer durations in seconds, kept in order."""
+    try:
+        durations = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of seconds: {text!r}") from None
+    if not all(0 < d < 3600 for d in durations):  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"durations must be in (0, 3600) seconds, got {text!r}")
+    return durations
+
+
 def parse_args(argv: list[str] | None = None) -> BenchConfig:
     """Parse and validate the command line."""
     parser = argparse.ArgumentParser(description="Cadenza vs Temporal dev server benchmark.")
+    parser.add_argument(
+        "--workloads",
+        type=workload_list,
+        default=WORKLOADS,
+        help=f"comma-separated, from {','.join(WORKLOADS)} (all)",
+    )
     parser.add_argument(
         "--workflows", type=positive_int, default=500, help="concurrent-phase workflows (500)"
     )
@@ -108,6 +150,18 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     )
     parser.add_argument(
         "--warmup", type=non_negative_int, default=10, help="unmeasured warm-up workflows (10)"
+    )
+    parser.add_argument(
+        "--timer-workflows", type=positive_int, default=100, help="timers-workload workflows (100)"
+    )
+    parser.add_argument(
+        "--timer-concurrency", type=positive_int, default=50, help="timers-workload max in flight (50)"
+    )
+    parser.add_argument(
+        "--timer-durations",
+        type=duration_list,
+        default=DEFAULT_TIMER_DURATIONS,
+        help="sequential sleeps per timers workflow, in seconds (0.2,0.5,1,2)",
     )
     parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
     parser.add_argument("--json", type=Path, dest="json_path", help="write results as JSON here")
@@ -227,8 +281,20 @@ async def run_phases(load: Workload, config: BenchConfig, probe: CpuProbe, resul
     apply_phases(result, concurrent, sequential, probe.read() - before)
 
 
-async def measure_server(name: str, config: BenchConfig, workdir: Path, result: ServerResult) -> None:
-    """Start one server, run the workload against it, and always stop it."""
+@dataclass(frozen=True)
+class RunningServer:
+    """A started, reachable server under test."""
+
+    name: str
+    target: str
+    client: Client
+    root: psutil.Process
+    startup_s: float
+
+
+@contextlib.asynccontextmanager
+async def running_server(name: str, workdir: Path) -> AsyncIterator[RunningServer]:
+    """Start one server, wait until it answers, and always stop it afterwards."""
     script, build_command = SERVERS[name]
     exe = resolve_executable(script)
     if exe is None:
@@ -239,34 +305,131 @@ async def measure_server(name: str, config: BenchConfig, workdir: Path, result: 
     started = time.perf_counter()
     with ServerProcess(name, build_command(exe, ports, workdir), workdir / "server.log") as server:
         client = await wait_until_ready(server, target)
-        result.startup_s = time.perf_counter() - started
-        run_id = uuid.uuid4().hex[:8]
-        load = Workload(client=client, task_queue=f"bench-{run_id}", id_prefix=f"bench-{run_id}")
-        root = psutil.Process(server.pid)
-        with PeakRssSampler(root) as rss:
-            async with worker_process(target, load.task_queue, workdir / "worker.log") as worker:
-                probe = CpuProbe(server=root, driver=psutil.Process(), worker=psutil.Process(worker.pid))
-                await run_phases(load, config, probe, result)
-        result.peak_rss_mb = rss.peak_bytes / MB
+        startup_s = time.perf_counter() - started
+        yield RunningServer(name, target, client, psutil.Process(server.pid), startup_s)
         log(f"{name}: stopping")
 
 
-async def bench_server(name: str, config: BenchConfig, workdir: Path) -> ServerResult:
-    """Benchmark one server, turning any failure into an error in its result.
+def fresh_workload(client: Client) -> Workload:
+    """A task queue and workflow-id prefix unique to this run."""
+    run_id = uuid.uuid4().hex[:8]
+    return Workload(client=client, task_queue=f"bench-{run_id}", id_prefix=f"bench-{run_id}")
+
+
+async def measure_activity(name: str, config: BenchConfig, workdir: Path, result: ServerResult) -> None:
+    """The activity workload on one freshly started server."""
+    async with running_server(name, workdir) as srv:
+        result.startup_s = srv.startup_s
+        load = fresh_workload(srv.client)
+        with PeakRssSampler(srv.root) as rss:
+            async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
+                probe = CpuProbe(server=srv.root, driver=psutil.Process(), worker=psutil.Process(worker.pid))
+                await run_phases(load, config, probe, result)
+        result.peak_rss_mb = rss.peak_bytes / MB
+
+
+def apply_timer_run(
+    result: TimerResult,
+    phase: PhaseResult,
+    lateness: TimerLateness,
+    server_cpu_s: float,
+    timers_per_workflow: int,
+) -> None:
+    """Fill a timers result from the measured phase and the lateness read from its histories."""
+    result.workflows_ok = len(phase.latencies_s)
+    result.workflows_failed = phase.failures
+    result.wall_s = phase.wall_s
+    if result.workflows_ok:
+        result.cpu_s_per_1000 = server_cpu_s / result.workflows_ok * 1000
+    result.apply_lateness(lateness.samples)
+    expected = result.workflows_ok * timers_per_workflow
+    result.error = phase.first_error
+    if result.error is None and (lateness.unfired or result.timers_fired != expected):
+        result.error = (
+            f"histories hold {result.timers_fired} fired timers, expected {expected}"
+            f" ({lateness.unfired} started but never fired)"
+        )
+
+
+async def measure_timers(name: str, config: BenchConfig, workdir: Path, result: TimerResult) -> None:
+    """The timers workload on one freshly started server.
+
+    Warm-up workflows (one short timer each, run together) are unmeasured.
+    Server CPU covers only the measured workflows; histories are fetched
+    afterwards so fetching is counted in no figure.
+    """
+    durations = config.timer_durations
+    async with running_server(name, workdir) as srv:
+        result.startup_s = srv.startup_s
+        load = fresh_workload(srv.client)
+        async with worker_process(srv.target, load.task_queue, workdir / "worker.log"):
+            warm_count = min(config.warmup, config.timer_concurrency)
+            if warm_count:
+                warm_load = dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm")
+                warm, _ = await run_timer_workflows(warm_load, warm_count, warm_count, [min(durations)])
+                if warm.failures:
+                    raise ServerError(f"warm-up failed: {warm.first_error}")
+            log(
+                f"{name}: {config.timer_workflows} timer workflows x {len(durations)} timers,"
+                f" concurrency {config.timer_concurrency}"
+            )
+            before = cpu_seconds(srv.root)
+            phase, handles = await run_timer_workflows(
+                dataclasses.replace(load, id_prefix=f"{load.id_prefix}-timers"),
+                config.timer_workflows,
+                config.timer_concurrency,
+                durations,
+            )
+            server_cpu_s = cpu_seconds(srv.root) - before
+        log(f"{name}: fetching {len(handles)} histories")
+        lateness = await collect_lateness(handles)
+    apply_timer_run(result, phase, lateness, server_cpu_s, len(durations))
+
+
+class Outcome(Protocol):
+    """The fields every per-server result shares."""
+
+    server: str
+    ok: bool
+    error: str | None
+    workflows_failed: int
+
+
+async def guard(
+    result: Outcome, timeout_s: float, measure: Callable[[], Awaitable[None]], what: str = ""
+) -> None:
+    """Run one measurement, turning any failure into an error in its result.
 
     A broken server must not stop the other from being measured.
     """
-    result = ServerResult(server=name)
     try:
-        async with asyncio.timeout(config.server_timeout_s):
-            await measure_server(name, config, workdir, result)
+        async with asyncio.timeout(timeout_s):
+            await measure()
     except TimeoutError:
-        result.error = f"timed out after {config.server_timeout_s:.0f}s"
+        result.error = f"timed out after {timeout_s:.0f}s"
     except Exception as err:
         result.error = f"{type(err).__name__}: {err}"
     result.ok = result.error is None and result.workflows_failed == 0
     if result.error:
-        log(f"{name}: FAILED: {result.error}")
+        log(f"{result.server}{what}: FAILED: {result.error}")
+
+
+async def bench_server(name: str, config: BenchConfig, workdir: Path) -> ServerResult:
+    """Benchmark one server with the activity workload."""
+    result = ServerResult(server=name)
+    await guard(result, config.server_timeout_s, lambda: measure_activity(name, config, workdir, result))
+    return result
+
+
+async def bench_timers(name: str, config: BenchConfig, workdir: Path) -> TimerResult:
+    """Benchmark one server with the timers workload."""
+    result = TimerResult(server=name)
+    await guard(
+        result,
+        config.server_timeout_s,
+        lambda: measure_timers(name, config, workdir, result),
+        what=" (timers)",
+    )
     return result
 
 
@@ -275,33 +438,71 @@ def selected_servers(only: str | None) -> list[str]:
     return [only] if only else list(SERVERS)
 
 
-async def run_all(config: BenchConfig) -> list[ServerResult]:
-    """Benchmark each selected server in turn; SIGTERM cancels cleanly."""
+@dataclass
+class RunResults:
+    """Per-server results of each workload that was run."""
+
+    activity: list[ServerResult] = field(default_factory=list)
+    timers: list[TimerResult] = field(default_factory=list)
+
+    def all_ok(self) -> bool:
+        """True only if every selected server fully succeeded on every selected workload."""
+        return all(r.ok for r in self.activity) and all(r.ok for r in self.timers)
+
+
+async def run_all(config: BenchConfig) -> RunResults:
+    """Benchmark each selected workload on each selected server in turn; SIGTERM cancels cleanly."""
     task = asyncio.current_task()
     if task is not None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    results: list[ServerResult] = []
+    results = RunResults()
     with work_directory(config.keep_tmp) as root:
-        for name in selected_servers(config.only):
-            workdir = root / name
-            workdir.mkdir()
-            results.append(await bench_server(name, config, workdir))
+        for workload in config.workloads:
+            for name in selected_servers(config.only):
+                workdir = root / workload / name
+                workdir.mkdir(parents=True)
+                if workload == ACTIVITY:
+                    results.activity.append(await bench_server(name, config, workdir))
+                else:
+                    results.timers.append(await bench_timers(name, config, workdir))
     return results
 
 
-def ratios_for(results: list[ServerResult]) -> list[Ratio]:
-    """Cadenza-vs-Temporal ratios, or none unless both servers were run."""
+R = TypeVar("R", ServerResult, TimerResult)
+
+
+def _cadenza_and_temporal(results: Sequence[R]) -> tuple[R, R] | None:
+    """The two results to compare, or None unless both servers were run."""
     by_name = {r.server: r for r in results}
     if CADENZA in by_name and TEMPORAL in by_name:
-        return compute_ratios(by_name[CADENZA], by_name[TEMPORAL])
-    return []
+        return by_name[CADENZA], by_name[TEMPORAL]
+    return None
 
 
-def results_document(config: BenchConfig, results: list[ServerResult]) -> dict[str, Any]:
-    """Everything worth keeping from a run, as a JSON-ready dict."""
-    ratios = ratios_for(results)
+def ratios_for(results: Sequence[ServerResult]) -> list[Ratio]:
+    """Cadenza-vs-Temporal activity ratios, or none unless both servers were run."""
+    pair = _cadenza_and_temporal(results)
+    return compute_ratios(*pair) if pair else []
+
+
+def timer_ratios_for(results: Sequence[TimerResult]) -> list[Ratio]:
+    """Cadenza-vs-Temporal timer ratios, or none unless both servers were run."""
+    pair = _cadenza_and_temporal(results)
+    return compute_timer_ratios(*pair) if pair else []
+
+
+def _ratios_json(ratios: Sequence[Ratio]) -> dict[str, Any]:
+    return {r.key: {"value": json_number(r.value), "meaning": r.label} for r in ratios}
+
+
+def results_document(config: BenchConfig, results: RunResults) -> dict[str, Any]:
+    """Everything worth keeping from a run, as a JSON-ready dict.
+
+    "servers" and "ratios" hold the activity workload (empty if it was not
+    run); the timers workload, when run, is under "timers".
+    """
     config_dict = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
-    return {
+    document: dict[str, Any] = {
         "config": config_dict,
         "environment": {
             "python": platform.python_version(),
@@ -309,9 +510,38 @@ def results_document(config: BenchConfig, results: list[ServerResult]) -> dict[s
             "cpus": psutil.cpu_count(),
             "platform": platform.platform(),
         },
-        "servers": {r.server: r.to_json() for r in results},
-        "ratios": {r.key: {"value": json_number(r.value), "meaning": r.label} for r in ratios},
+        "servers": {r.server: r.to_json() for r in results.activity},
+        "ratios": _ratios_json(ratios_for(results.activity)),
     }
+    if TIMERS in config.workloads:
+        document["timers"] = {
+            "servers": {r.server: r.to_json() for r in results.timers},
+            "ratios": _ratios_json(timer_ratios_for(results.timers)),
+        }
+    return document
+
+
+def timers_heading(config: BenchConfig) -> str:
+    """One line saying what the timers table measured."""
+    sleeps = ", ".join(f"{d:g}" for d in config.timer_durations)
+    return (
+        f"timers workload: {config.timer_workflows} workflows, each sleeping {sleeps} s in turn,"
+        f" concurrency {config.timer_concurrency}; lateness = fired - (started + duration)"
+    )
+
+
+def report(config: BenchConfig, results: RunResults) -> str:
+    """The tables printed on stdout, one per workload run."""
+    parts = []
+    if ACTIVITY in config.workloads:
+        lines = [format_table(results.activity, ratios_for(results.activity))]
+        lines += [f"{r.server}: error: {r.error}" for r in results.activity if r.error]
+        parts.append("\n".join(lines))
+    if TIMERS in config.workloads:
+        lines = [timers_heading(config), format_timer_table(results.timers, timer_ratios_for(results.timers))]
+        lines += [f"{r.server}: timers error: {r.error}" for r in results.timers if r.error]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,14 +555,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
         return 128 + signal.SIGINT
-    print(format_table(results, ratios_for(results)))
-    for r in results:
-        if r.error:
-            print(f"{r.server}: error: {r.error}")
+    print(report(config, results))
     if config.json_path:
         config.json_path.write_text(json.dumps(results_document(config, results), indent=2) + "\n")
         log(f"wrote {config.json_path}")
-    return 0 if all(r.ok for r in results) else 1
+    return 0 if results.all_ok() else 1
 
 
 if __name__ == "__main__":

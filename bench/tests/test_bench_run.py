@@ -12,8 +12,19 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_driver import PhaseResult
-from bench_report import ServerResult
-from run import CpuReading, apply_phases, parse_args, ratios_for, results_document, selected_servers
+from bench_report import ServerResult, TimerResult
+from bench_timers import TimerLateness, TimerSample
+from run import (
+    CpuReading,
+    RunResults,
+    apply_phases,
+    apply_timer_run,
+    parse_args,
+    ratios_for,
+    report,
+    results_document,
+    selected_servers,
+)
 
 
 def test_defaults_match_the_documented_workload() -> None:
@@ -21,6 +32,16 @@ def test_defaults_match_the_documented_workload() -> None:
     assert (config.workflows, config.concurrency, config.sequential) == (500, 50, 50)
     assert config.only is None
     assert config.json_path is None
+    assert config.workloads == ("activity", "timers")
+    assert (config.timer_workflows, config.timer_concurrency) == (100, 50)
+    assert any(d < 1 for d in config.timer_durations)
+    assert any(d >= 1 for d in config.timer_durations)
+
+
+def test_workloads_are_selectable_and_run_in_a_fixed_order() -> None:
+    assert parse_args(["--workloads", "timers"]).workloads == ("timers",)
+    assert parse_args(["--workloads", "timers,activity"]).workloads == ("activity", "timers")
+    assert parse_args(["--timer-durations", "2,0.5"]).timer_durations == (2.0, 0.5)
 
 
 def test_only_restricts_the_server_list() -> None:
@@ -28,7 +49,20 @@ def test_only_restricts_the_server_list() -> None:
     assert selected_servers(None) == ["cadenza", "temporal"]
 
 
-@pytest.mark.parametrize("argv", [["--workflows", "0"], ["--concurrency", "-1"], ["--only", "x"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--workflows", "0"],
+        ["--concurrency", "-1"],
+        ["--only", "x"],
+        ["--workloads", "activity,sleepy"],
+        ["--workloads", ","],
+        ["--timer-durations", "0.5,0"],
+        ["--timer-durations", "1,x"],
+        ["--timer-durations", "nan"],
+        ["--timer-workflows", "0"],
+    ],
+)
 def test_invalid_arguments_are_rejected(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         parse_args(argv)
@@ -56,10 +90,58 @@ def test_ratios_need_both_servers() -> None:
     assert {r.key for r in ratios_for(both)} >= {"throughput", "cpu_per_1000"}
 
 
+def _both_results() -> RunResults:
+    return RunResults(
+        activity=[ServerResult(server="cadenza"), ServerResult(server="temporal")],
+        timers=[TimerResult(server="cadenza"), TimerResult(server="temporal")],
+    )
+
+
 def test_results_document_is_strict_json(tmp_path: Path) -> None:
     config = parse_args(["--json", str(tmp_path / "out.json")])
-    results = [ServerResult(server="cadenza"), ServerResult(server="temporal")]
-    document = json.loads(json.dumps(results_document(config, results), allow_nan=False))
+    document = json.loads(json.dumps(results_document(config, _both_results()), allow_nan=False))
     assert set(document["servers"]) == {"cadenza", "temporal"}
     assert document["ratios"]["throughput"]["value"] is None
     assert document["config"]["json_path"].endswith("out.json")
+    assert document["config"]["workloads"] == ["activity", "timers"]
+    assert set(document["timers"]["servers"]) == {"cadenza", "temporal"}
+    assert document["timers"]["ratios"]["lateness_p50"]["value"] is None
+
+
+def test_results_document_leaves_out_workloads_not_run() -> None:
+    config = parse_args(["--workloads", "activity"])
+    results = RunResults(activity=[ServerResult(server="temporal")])
+    document = results_document(config, results)
+    assert "timers" not in document
+    assert set(document["servers"]) == {"temporal"}
+
+
+def test_report_prints_one_table_per_selected_workload() -> None:
+    both = report(parse_args([]), _both_results())
+    assert "concurrent throughput" in both
+    assert "timers workload" in both
+    assert "lateness p50, all (ms)" in both
+    timers_only = report(parse_args(["--workloads", "timers"]), RunResults(timers=_both_results().timers))
+    assert "concurrent throughput" not in timers_only
+    assert "lateness p99, >= 1 s timers (ms)" in timers_only
+
+
+def test_apply_timer_run_summarises_the_histories() -> None:
+    result = TimerResult(server="cadenza")
+    phase = PhaseResult(latencies_s=[3.0, 3.1], wall_s=3.2)
+    lateness = TimerLateness(samples=[TimerSample(0.5, 0.01), TimerSample(2.0, 0.03)] * 2)
+    apply_timer_run(result, phase, lateness, server_cpu_s=0.5, timers_per_workflow=2)
+    assert (result.workflows_ok, result.workflows_failed, result.timers_fired) == (2, 0, 4)
+    assert result.wall_s == 3.2
+    assert math.isclose(result.cpu_s_per_1000, 250.0)
+    assert math.isclose(result.subsecond_p50_ms, 10.0)
+    assert math.isclose(result.long_p50_ms, 30.0)
+    assert result.error is None
+
+
+def test_apply_timer_run_flags_missing_timers() -> None:
+    result = TimerResult(server="cadenza")
+    lateness = TimerLateness(samples=[TimerSample(0.5, 0.01)], unfired=1)
+    apply_timer_run(result, PhaseResult(latencies_s=[1.0]), lateness, server_cpu_s=0.0, timers_per_workflow=2)
+    assert result.error is not None
+    assert "expected 2" in result.error

@@ -61,3 +61,19 @@ async def test_signal_to_a_closed_workflow_is_not_found(
         await handle.signal(wm.Mailbox.deliver, "late")
     assert raised.value.status == RPCStatusCode.NOT_FOUND
     assert raised.value.message == "workflow execution already completed"
+
+
+async def test_continue_as_new_chains_runs_and_result_follows(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Countdown.run, 2, id=workflow_id, task_queue=task_queue)
+    assert await handle.result() == "done after run True"
+    first = await client.get_workflow_handle(workflow_id, run_id=handle.first_execution_run_id
+                                             ).fetch_history()
+    last = first.events[-1]
+    assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    following = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+    second = await client.get_workflow_handle(workflow_id, run_id=following).fetch_history()
+    started = second.events[0].workflow_execution_started_event_attributes
+    assert started.continued_execution_run_id == handle.first_execution_run_id
+    assert started.first_execution_run_id == handle.first_execution_run_id

@@ -28,6 +28,7 @@ Cause = WorkflowTaskFailedCause
 
 _CLOSING = frozenset(
     {
+        C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
         C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
         C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
         C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
@@ -70,6 +71,11 @@ class _Batch:
     pending_activities: int
     timers: set[str]
     activities: set[int]
+
+
+def starts_new_run(commands: Sequence[Command]) -> bool:
+    return any(c.command_type == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION
+               for c in commands)
 
 
 def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> None:
@@ -174,6 +180,7 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
     C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: _no_checks,
 }
 
 
@@ -239,6 +246,9 @@ def _close_by_command(command: Command, change: Change, completed_id: int) -> No
         runs.complete(change, src.result if src.HasField("result") else None, completed_id)
     elif kind == C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
         runs.fail(change, command.fail_workflow_execution_command_attributes.failure, completed_id)
+    elif kind == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+        runs.continue_as_new(
+            change, command.continue_as_new_workflow_execution_command_attributes, completed_id)
     else:
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)
         canceled = event.workflow_execution_canceled_event_attributes

@@ -48,6 +48,9 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: (
         "workflow_execution_terminated_event_attributes"
     ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: (
+        "workflow_execution_continued_as_new_event_attributes"
+    ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "workflow_execution_signaled_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: (
         "workflow_execution_timed_out_event_attributes"

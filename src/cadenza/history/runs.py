@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from croniter import croniter
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.command.v1 import ContinueAsNewWorkflowExecutionCommandAttributes
+from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes
 from temporalio.api.enums.v1 import (
     ContinueAsNewInitiator,
     EventType,
@@ -26,7 +28,7 @@ from cadenza.history import events as ev
 from cadenza.history import retry, workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
-from cadenza.history.state import MutableState
+from cadenza.history.state import MutableState, RetryPolicy
 from cadenza.history.workflow_ops import end_running_workflow_task
 from cadenza.persistence.records import CurrentExecution
 
@@ -122,24 +124,83 @@ def _follow_with_cron(change: Change, *, result: Payloads | None = None,
                       delay, 1, failure=failure, result=result)
 
 
+def continue_as_new(change: Change, command: ContinueAsNewWorkflowExecutionCommandAttributes,
+                    completed_id: int) -> None:
+    """The workflow asked to start afresh: close this run and start the next with new input."""
+    s = change.state
+    event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
+    attrs = event.workflow_execution_continued_as_new_event_attributes
+    attrs.workflow_type.name = command.workflow_type.name or s.workflow_type
+    attrs.task_queue.CopyFrom(ev.task_queue(command.task_queue.name or s.task_queue))
+    if command.HasField("input"):
+        attrs.input.CopyFrom(command.input)
+    run_timeout = ev.seconds(command.workflow_run_timeout) or s.run_timeout
+    task_timeout = ev.seconds(command.workflow_task_timeout) or s.workflow_task_timeout
+    if run_timeout:
+        attrs.workflow_run_timeout.CopyFrom(ev.duration(run_timeout))
+    attrs.workflow_task_timeout.CopyFrom(ev.duration(task_timeout))
+    attrs.workflow_task_completed_event_id = completed_id
+    backoff = ev.seconds(command.backoff_start_interval)
+    attrs.backoff_start_interval.CopyFrom(ev.duration(backoff))
+    attrs.initiator = ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW
+    for name in ("header", "memo", "search_attributes"):
+        if command.HasField(name):
+            getattr(attrs, name).CopyFrom(getattr(command, name))
+    overrides = _Overrides(
+        workflow_type=attrs.workflow_type.name, task_queue=attrs.task_queue.name,
+        input=command.input if command.HasField("input") else None,
+        run_timeout=run_timeout, task_timeout=task_timeout,
+        header=command.header if command.HasField("header") else None,
+        memo=command.memo if command.HasField("memo") else None,
+        search_attributes=(command.search_attributes
+                           if command.HasField("search_attributes") else None),
+        retry=(retry.from_proto(command.retry_policy) if command.HasField("retry_policy")
+               else s.retry_policy),
+    )
+    attrs.new_execution_run_id = _successor(
+        change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW, backoff, 1,
+        overrides=overrides)
+    close_execution(change, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW)
+
+
+@dataclass(frozen=True)
+class _Overrides:
+    """What continue-as-new may change for the next run; None keeps the old value."""
+
+    workflow_type: str
+    task_queue: str
+    input: Payloads | None
+    run_timeout: float
+    task_timeout: float
+    header: Header | None
+    memo: Memo | None
+    search_attributes: SearchAttributes | None
+    retry: RetryPolicy | None
+
+
 def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
-               failure: Failure | None = None, result: Payloads | None = None) -> str:
+               failure: Failure | None = None, result: Payloads | None = None,
+               overrides: _Overrides | None = None) -> str:
     """Create the next run of this workflow ID, to be committed with ``change``."""
     old = change.state
     assert change.start_event is not None, "the start event is needed to start a new run"
     src = change.start_event.workflow_execution_started_event_attributes
     run_id = str(uuid.uuid4())
-    run_timeout = old.run_timeout
+    run_timeout = overrides.run_timeout if overrides else old.run_timeout
     if old.execution_deadline:
         remaining = old.execution_deadline - change.now
         run_timeout = min(run_timeout, remaining) if run_timeout else remaining
     state = MutableState(
         namespace_id=old.namespace_id, namespace=old.namespace, workflow_id=old.workflow_id,
-        run_id=run_id, workflow_type=old.workflow_type, task_queue=old.task_queue,
+        run_id=run_id,
+        workflow_type=overrides.workflow_type if overrides else old.workflow_type,
+        task_queue=overrides.task_queue if overrides else old.task_queue,
         start_time=change.now, start_request_id=str(uuid.uuid4()),
-        workflow_task_timeout=old.workflow_task_timeout, run_timeout=run_timeout,
+        workflow_task_timeout=overrides.task_timeout if overrides else old.workflow_task_timeout,
+        run_timeout=run_timeout,
         execution_timeout=old.execution_timeout, attempt=attempt,
-        retry_policy=old.retry_policy, cron_schedule=old.cron_schedule,
+        retry_policy=overrides.retry if overrides else old.retry_policy,
+        cron_schedule=old.cron_schedule,
         first_execution_run_id=old.first_execution_run_id,
         execution_deadline=old.execution_deadline,
     )
@@ -163,8 +224,26 @@ def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
     attrs.identity = ""
     if run_timeout:
         attrs.workflow_run_timeout.CopyFrom(ev.duration(run_timeout))
+    if overrides is not None:
+        _apply_overrides(attrs, overrides, state)
     begin(follow, backoff)
     follow.new_current = CurrentExecution(run_id, state.status, state.start_request_id)
     follow.replaced_run_id = old.run_id
     change.successor = follow
     return run_id
+
+
+def _apply_overrides(attrs, overrides: _Overrides, state: MutableState) -> None:  # type: ignore[no-untyped-def]
+    attrs.workflow_type.name = overrides.workflow_type
+    attrs.task_queue.CopyFrom(ev.task_queue(overrides.task_queue))
+    attrs.ClearField("input")
+    if overrides.input is not None:
+        attrs.input.CopyFrom(overrides.input)
+    attrs.workflow_task_timeout.CopyFrom(ev.duration(state.workflow_task_timeout))
+    for name in ("header", "memo", "search_attributes"):
+        value = getattr(overrides, name)
+        if value is not None:
+            getattr(attrs, name).CopyFrom(value)
+    attrs.ClearField("retry_policy")
+    if overrides.retry is not None:
+        retry.to_proto(overrides.retry, attrs.retry_policy)

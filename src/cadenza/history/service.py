@@ -264,6 +264,8 @@ class HistoryService:
         eager: list[Activity] = []
         async with self._changing(token.key) as (entry, change):
             self._check_workflow_task(entry.state, token)
+            if change.start_event is None and commands.starts_new_run(request.commands):
+                change.start_event = (await self.cache.history(entry))[0]
             try:
                 commands.validate(request.commands, change, self._limits.blob_size_error)
             except commands.CommandRejected as exc:
