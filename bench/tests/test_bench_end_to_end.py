@@ -1,4 +1,4 @@
-"""Runs the real benchmark, tiny, against the Temporal dev server.
+"""Runs the real benchmark (both workloads), tiny, against the Temporal dev server.
 
 Asserts only on completeness and output shape, never on speed, so it cannot
 flake on a slow or busy machine.
@@ -25,11 +25,19 @@ def test_tiny_run_against_temporal(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     argv = [sys.executable, str(RUN_PY), "--only", "temporal", "--workflows", "6"]
     argv += ["--concurrency", "3", "--sequential", "2", "--warmup", "1", "--json", str(out)]
+    argv += ["--timer-workflows", "2", "--timer-concurrency", "2", "--timer-durations", "0.1,1"]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=110, check=False)
     assert completed.returncode == 0, completed.stderr + completed.stdout
     assert "concurrent throughput" in completed.stdout
-    temporal = json.loads(out.read_text())["servers"]["temporal"]
+    assert "lateness p50, all (ms)" in completed.stdout
+    document = json.loads(out.read_text())
+    temporal = document["servers"]["temporal"]
     assert temporal["ok"] is True
     assert (temporal["workflows_ok"], temporal["workflows_failed"]) == (8, 0)
     assert temporal["peak_rss_mb"] > 0
     assert temporal["cpu_s_per_1000"] > 0
+    timers = document["timers"]["servers"]["temporal"]
+    assert timers["ok"] is True
+    assert (timers["workflows_ok"], timers["timers_fired"]) == (2, 4)
+    assert set(timers["by_duration"]) == {"0.1", "1"}
+    assert timers["lateness_p50_ms"] is not None

@@ -13,11 +13,14 @@ from cadenza.api import server as grpc_server
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
+from cadenza.history import children
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import Dispatch, HistoryService
+from cadenza.history.transfers import Transfers
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store, open_store
+from cadenza.persistence.records import TimerRecord
 from cadenza.timers import TimerQueue
 
 logger = logging.getLogger(__name__)
@@ -48,12 +51,16 @@ class Server:
             Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive),
         )
         self._namespaces = NamespaceRegistry(self._store)
+        self._transfers = Transfers(self._history, self._namespaces, self._store)
         self._grpc: grpc.aio.Server | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 
-    async def _fire_timer(self, timer):  # type: ignore[no-untyped-def]
-        await self._history.fire_timer(timer)
+    async def _fire_timer(self, timer: TimerRecord) -> None:
+        if timer.kind in children.TRANSFER_KINDS:
+            await self._transfers.run(timer)
+        else:
+            await self._history.fire_timer(timer)
 
     async def start(self) -> Addresses:
         await self._store.open()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 
 @workflow.defn
@@ -72,3 +73,52 @@ class Parent:
 
 
 WORKFLOWS = [Mailbox, Countdown, Child, Parent]
+
+
+@workflow.defn
+class FailingChild:
+    @workflow.run
+    async def run(self) -> str:
+        raise ApplicationError("child says no", type="ChildError")
+
+
+@workflow.defn
+class ParentOfFailingChild:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            await workflow.execute_child_workflow(FailingChild.run, id=f"{workflow.info().workflow_id}-c")
+        except ChildWorkflowError as err:
+            assert isinstance(err.cause, ApplicationError)
+            return f"child failed: {err.cause.message}"
+        return "impossible"
+
+
+@workflow.defn
+class AbandonsOrTerminates:
+    """Starts a long child with the given close policy, then completes at once."""
+
+    @workflow.run
+    async def run(self, policy: str) -> str:
+        await workflow.start_child_workflow(
+            Mailbox.run, id=f"{workflow.info().workflow_id}-child",
+            parent_close_policy=workflow.ParentClosePolicy[policy])
+        return "parent done"
+
+
+@workflow.defn
+class Messenger:
+    """Signals another workflow, then asks a missing one to cancel."""
+
+    @workflow.run
+    async def run(self, target: str) -> str:
+        await workflow.get_external_workflow_handle(target).signal(Mailbox.deliver, "from a workflow")
+        await workflow.get_external_workflow_handle(target).signal(Mailbox.finish)
+        try:
+            await workflow.get_external_workflow_handle("no-such-workflow").cancel()
+        except ApplicationError as err:
+            return f"cancel failed: {err.message}"
+        return "cancel delivered"
+
+
+WORKFLOWS.extend([FailingChild, ParentOfFailingChild, AbandonsOrTerminates, Messenger])

@@ -25,6 +25,7 @@ from cadenza.history.tokens import TaskToken
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
+from cadenza.protoutil import is_repeated
 
 R = TypeVar("R")
 
@@ -391,20 +392,13 @@ def _start_request_of(
     for field in start.DESCRIPTOR.fields:
         if field.name not in _SIGNAL_WITH_START_FIELDS:
             continue
-        if _is_repeated(field):
+        if is_repeated(field):
             getattr(start, field.name).extend(getattr(source, field.name))
         elif field.message_type is None:
             setattr(start, field.name, getattr(source, field.name))
         elif source.HasField(field.name):
             getattr(start, field.name).CopyFrom(getattr(source, field.name))
     return start
-
-
-def _is_repeated(field: Any) -> bool:
-    """protobuf 7 says ``is_repeated``; older releases only have ``label``."""
-    if hasattr(field, "is_repeated"):
-        return bool(field.is_repeated)
-    return bool(field.label == field.LABEL_REPEATED)
 
 
 def _signal(request: wsv1.SignalWorkflowExecutionRequest) -> Signal:

@@ -35,6 +35,17 @@ _ACTIVITY_CLOSE_TYPES = frozenset(
 )
 
 
+_CHILD_CLOSE_TYPES = frozenset(
+    {
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    }
+)
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -123,6 +134,7 @@ class Change:
         self.state.buffered_events = []
         self._buffered_now.clear()
         started_ids: dict[int, int] = {}
+        child_started_ids: dict[int, int] = {}
         for event in buffered:
             self._number(event)
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
@@ -133,6 +145,16 @@ class Change:
                 attrs.started_event_id = started_ids.get(
                     attrs.scheduled_event_id, attrs.started_event_id
                 )
+            elif event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+                initiated = event.child_workflow_execution_started_event_attributes.initiated_event_id
+                child_started_ids[initiated] = event.event_id
+                child = self.state.children.get(initiated)
+                if child is not None:
+                    child.started_event_id = event.event_id
+            elif event.event_type in _CHILD_CLOSE_TYPES:
+                attrs = ev.attributes(event)
+                attrs.started_event_id = child_started_ids.get(
+                    attrs.initiated_event_id, attrs.started_event_id)
         return bool(buffered)
 
     @property

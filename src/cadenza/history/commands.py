@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import (
 )
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, runs, user_timers
+from cadenza.history import activities, children, runs, user_timers
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.state import Activity
@@ -69,6 +69,7 @@ class _Batch:
     """What validation tracks across one task's commands."""
 
     pending_activities: int
+    pending_children: int
     timers: set[str]
     activities: set[int]
 
@@ -80,7 +81,7 @@ def starts_new_run(commands: Sequence[Command]) -> bool:
 
 def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> None:
     s = change.state
-    batch = _Batch(len(s.activities), set(s.timers), set(s.activities))
+    batch = _Batch(len(s.activities), len(s.children), set(s.timers), set(s.activities))
     for index, command in enumerate(commands):
         kind = command.command_type
         validator = _VALIDATORS.get(kind)
@@ -165,6 +166,25 @@ def _validate_marker(command: Command, batch: _Batch) -> None:
         raise InvalidArgumentError("MarkerName is not set on command.")
 
 
+def _validate_start_child(command: Command, batch: _Batch) -> None:
+    children.validate_start(command.start_child_workflow_execution_command_attributes,
+                            batch.pending_children)
+    batch.pending_children += 1
+
+
+def _validate_signal_external(command: Command, batch: _Batch) -> None:
+    attrs = command.signal_external_workflow_execution_command_attributes
+    if not attrs.execution.workflow_id:
+        raise InvalidArgumentError("WorkflowId is not set on command.")
+    if not attrs.signal_name:
+        raise InvalidArgumentError("SignalName is not set on command.")
+
+
+def _validate_cancel_external(command: Command, batch: _Batch) -> None:
+    if not command.request_cancel_external_workflow_execution_command_attributes.workflow_id:
+        raise InvalidArgumentError("WorkflowId is not set on command.")
+
+
 def _no_checks(command: Command, batch: _Batch) -> None:
     pass
 
@@ -181,6 +201,9 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
     C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: _validate_start_child,
+    C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: _validate_signal_external,
+    C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: _validate_cancel_external,
 }
 
 
@@ -220,6 +243,16 @@ def _apply_one(command: Command, change: Change, completed_id: int, identity: st
         props.workflow_task_completed_event_id = completed_id
         props.upserted_memo.CopyFrom(
             command.modify_workflow_properties_command_attributes.upserted_memo)
+    elif kind == C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        children.initiate_child(
+            change, command.start_child_workflow_execution_command_attributes, completed_id)
+    elif kind == C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        children.initiate_signal(
+            change, command.signal_external_workflow_execution_command_attributes, completed_id)
+    elif kind == C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        children.initiate_cancel(
+            change, command.request_cancel_external_workflow_execution_command_attributes,
+            completed_id)
     else:
         _close_by_command(command, change, completed_id)
         outcome.closed = True

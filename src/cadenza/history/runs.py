@@ -203,6 +203,7 @@ def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
         cron_schedule=old.cron_schedule,
         first_execution_run_id=old.first_execution_run_id,
         execution_deadline=old.execution_deadline,
+        parent=old.parent,
     )
     follow = Change(state, change.now, 0, change.sticky_alive)
     event = follow.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)

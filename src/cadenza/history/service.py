@@ -46,7 +46,7 @@ from cadenza.history import events as ev
 from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.change import Change
 from cadenza.history.signals import Signal
-from cadenza.history.state import RUNNING, Activity, MutableState, decode_blob
+from cadenza.history.state import RUNNING, Activity, MutableState, Parent, decode_blob
 from cadenza.history.tokens import TaskToken
 from cadenza.persistence import Store
 from cadenza.persistence.records import (
@@ -82,6 +82,10 @@ class HistoryService:
         self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     # -- the transaction -------------------------------------------------------------
+
+    def changing(self, key: ExecutionKey):  # type: ignore[no-untyped-def]
+        """Lock, mutate and commit one execution (for collaborators such as transfers)."""
+        return self._changing(key)
 
     @asynccontextmanager
     async def _changing(self, key: ExecutionKey) -> AsyncIterator[tuple[Entry, Change]]:
@@ -145,6 +149,7 @@ class HistoryService:
         namespace: NamespaceRecord,
         request: StartWorkflowExecutionRequest,
         signal: Signal | None = None,
+        parent: Parent | None = None,
     ) -> tuple[str, bool]:
         """Start a run; return its run ID and whether it was started by this call.
 
@@ -156,14 +161,14 @@ class HistoryService:
         lock = self._id_locks.setdefault(id_key, asyncio.Lock())
         async with lock:
             try:
-                return await self._start_locked(namespace, request, signal)
+                return await self._start_locked(namespace, request, signal, parent)
             finally:
                 if not lock._waiters:
                     self._id_locks.pop(id_key, None)
 
     async def _start_locked(
         self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest,
-        signal: Signal | None,
+        signal: Signal | None, parent: Parent | None,
     ) -> tuple[str, bool]:
         current = await self._store.get_current_execution(namespace.id, request.workflow_id)
         if signal is not None and current is not None and current.status == RUNNING:
@@ -176,6 +181,7 @@ class HistoryService:
         now = self._clock.now()
         run_id = str(uuid.uuid4())
         state = starts.new_state(namespace, request, run_id, now)
+        state.parent = parent
         change = Change(state, now, 0, self._dispatch.sticky_alive)
         backoff = starts.first_task_backoff(request, now)
         starts.record_started(change, request, backoff)

@@ -176,6 +176,12 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.workflow_execution_expiration_time.CopyFrom(ev.timestamp(s.execution_deadline))
     attrs.cron_schedule = request.cron_schedule
     attrs.workflow_id = s.workflow_id
+    if s.parent is not None:
+        attrs.parent_workflow_namespace = s.parent.namespace
+        attrs.parent_workflow_namespace_id = s.parent.namespace_id
+        attrs.parent_workflow_execution.workflow_id = s.parent.workflow_id
+        attrs.parent_workflow_execution.run_id = s.parent.run_id
+        attrs.parent_initiated_event_id = s.parent.initiated_event_id
     if request.HasField("header"):
         attrs.header.CopyFrom(request.header)
     if request.HasField("memo"):

@@ -106,6 +106,42 @@ class UserTimer:
 
 
 @dataclass
+class Child:
+    """A child workflow this run started (or is starting)."""
+
+    initiated_event_id: int
+    namespace: str
+    workflow_id: str
+    workflow_type: str
+    parent_close_policy: int
+    run_id: str = ""
+    started_event_id: int = 0
+    closed: bool = False
+
+
+@dataclass
+class Parent:
+    """The run that started this one as its child."""
+
+    namespace: str
+    namespace_id: str
+    workflow_id: str
+    run_id: str
+    initiated_event_id: int
+
+
+@dataclass
+class ExternalRequest:
+    """A signal or cancellation this run asked to deliver to another workflow."""
+
+    initiated_event_id: int
+    kind: str
+    namespace: str
+    workflow_id: str
+    run_id: str
+
+
+@dataclass
 class MutableState:
     """Everything about one run that the engine needs besides its history."""
 
@@ -145,6 +181,9 @@ class MutableState:
     execution_deadline: float = 0.0
     """When the whole chain of runs must end (0 for never)."""
     signal_request_ids: list[str] = field(default_factory=list)
+    children: dict[int, Child] = field(default_factory=dict)
+    parent: Parent | None = None
+    external: dict[int, ExternalRequest] = field(default_factory=dict)
     backoff_timer_id: str = ""
     """Delays the first workflow task (start delay, retry backoff, cron)."""
     history_size: int = 0
@@ -163,7 +202,13 @@ class MutableState:
         activities = raw.pop("activities")
         timers = raw.pop("timers", {})
         retry_policy = raw.pop("retry_policy", None)
+        children = raw.pop("children", {})
+        parent = raw.pop("parent", None)
+        external = raw.pop("external", {})
         state = cls(**raw)
+        state.children = {int(k): Child(**v) for k, v in children.items()}
+        state.parent = Parent(**parent) if parent else None
+        state.external = {int(k): ExternalRequest(**v) for k, v in external.items()}
         state.retry_policy = RetryPolicy(**retry_policy) if retry_policy else None
         state.timers = {k: UserTimer(**v) for k, v in timers.items()}
         state.workflow_task = WorkflowTask(**wft) if wft else None

@@ -1,0 +1,177 @@
+"""Work that crosses from one execution to another: children, external signals and cancels.
+
+Each piece of work is an outbox entry (a durable timer due at once) written by
+the requesting run's commit. Handlers here are idempotent — a crash or a
+failed attempt simply runs them again — and finish by removing the entry in
+the same commit that records the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio.api.enums.v1 import (
+    ParentClosePolicy,
+    SignalExternalWorkflowExecutionFailedCause,
+    StartChildWorkflowExecutionFailedCause,
+)
+from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
+
+from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
+from cadenza.history import children
+from cadenza.history.service import HistoryService
+from cadenza.history.signals import Signal
+from cadenza.history.state import Child, Parent
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence import Store
+from cadenza.persistence.records import ExecutionKey, TimerRecord
+from cadenza.protoutil import copy_common_fields
+
+logger = logging.getLogger(__name__)
+
+_NOT_FOUND = (
+    SignalExternalWorkflowExecutionFailedCause
+    .SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND
+)
+_NAMESPACE_NOT_FOUND = (
+    SignalExternalWorkflowExecutionFailedCause
+    .SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
+)
+
+
+class RetryLater(Exception):
+    """The other side is not ready yet (the parent has not recorded its child's start)."""
+
+
+class Transfers:
+    """Runs outbox entries for the history service."""
+
+    def __init__(self, history: HistoryService, namespaces: NamespaceRegistry, store: Store) -> None:
+        self._history = history
+        self._namespaces = namespaces
+        self._store = store
+
+    async def run(self, timer: TimerRecord) -> None:
+        handler = {
+            children.START_CHILD: self._start_child,
+            children.NOTIFY_PARENT: self._notify_parent,
+            children.PARENT_CLOSE_POLICY: self._apply_parent_close_policy,
+            children.SIGNAL_EXTERNAL: self._deliver_external,
+            children.CANCEL_EXTERNAL: self._deliver_external,
+        }[timer.kind]
+        try:
+            await handler(timer)
+        except NotFoundError:
+            await self._done(timer)
+
+    async def _done(self, timer: TimerRecord) -> None:
+        await self._store.remove_stale([], [timer.timer_id])
+
+    # -- children -------------------------------------------------------------------------------
+
+    async def _start_child(self, timer: TimerRecord) -> None:
+        entry = await self._history.load(timer.key)
+        child = entry.state.children.get(timer.event_id)
+        if child is None or child.run_id or not entry.state.running:
+            await self._done(timer)
+            return
+        initiated = (await self._history.cache.history(entry))[timer.event_id - 1]
+        attrs = initiated.start_child_workflow_execution_initiated_event_attributes
+        request = StartWorkflowExecutionRequest()
+        copy_common_fields(attrs, request)
+        request.request_id = f"{entry.state.run_id}:{timer.event_id}"
+        s = entry.state
+        parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id)
+        run_id, namespace_id, cause = "", "", 0
+        try:
+            namespace = await self._namespaces.get(attrs.namespace)
+            namespace_id = namespace.id
+            run_id, _ = await self._history.start_workflow(namespace, request, parent=parent)
+        except WorkflowAlreadyStartedError:
+            cause = (StartChildWorkflowExecutionFailedCause
+                     .START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS)
+        except NamespaceNotFoundError:
+            cause = (StartChildWorkflowExecutionFailedCause
+                     .START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND)
+        async with self._history.changing(timer.key) as (entry, change):
+            change.remove_timer(timer.timer_id)
+            child = entry.state.children.get(timer.event_id)
+            if child is None or child.run_id or not entry.state.running:
+                return
+            if cause:
+                children.child_start_failed(change, child, cause,
+                                            attrs.workflow_task_completed_event_id)
+            else:
+                children.child_started(change, child, run_id, namespace_id)
+
+    async def _notify_parent(self, timer: TimerRecord) -> None:
+        entry = await self._history.load(timer.key)
+        parent = entry.state.parent
+        if parent is None:
+            await self._done(timer)
+            return
+        close_event = (await self._history.cache.history(entry))[timer.event_id - 1]
+        parent_key = ExecutionKey(parent.namespace_id, parent.workflow_id, parent.run_id)
+        async with self._history.changing(parent_key) as (parent_entry, change):
+            child = parent_entry.state.children.get(parent.initiated_event_id)
+            if parent_entry.state.running and child is not None:
+                if not child.run_id:
+                    raise RetryLater("the parent has not recorded the child's start yet")
+                children.child_closed(change, child, close_event, entry.state.namespace_id,
+                                      child.started_event_id)
+        await self._done(timer)
+
+    async def _apply_parent_close_policy(self, timer: TimerRecord) -> None:
+        entry = await self._history.load(timer.key)
+        child = entry.state.children.get(timer.event_id)
+        if child is not None and child.run_id:
+            await self._close_child(entry.state.namespace, child)
+        await self._done(timer)
+
+    async def _close_child(self, parent_namespace: str, child: Child) -> None:
+        namespace = await self._namespaces.get(child.namespace or parent_namespace)
+        key = await self._history.resolve_run(namespace.id, child.workflow_id, "")
+        try:
+            if child.parent_close_policy == ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
+                await self._history.request_cancel_workflow(key, "by parent close policy", "")
+            else:
+                await self._history.terminate_workflow(key, "by parent close policy", None, "")
+        except NotFoundError:
+            pass  # already closed
+
+    # -- signals and cancellations for other workflows ------------------------------------------------
+
+    async def _deliver_external(self, timer: TimerRecord) -> None:
+        entry = await self._history.load(timer.key)
+        request = entry.state.external.get(timer.event_id)
+        if request is None or not entry.state.running:
+            await self._done(timer)
+            return
+        initiated = (await self._history.cache.history(entry))[timer.event_id - 1]
+        run_id, namespace_id, cause = request.run_id, "", None
+        try:
+            namespace = await self._namespaces.get(request.namespace)
+            namespace_id = namespace.id
+            key = await self._history.resolve_run(namespace.id, request.workflow_id,
+                                                  request.run_id)
+            run_id = key.run_id
+            if request.kind == children.SIGNAL_EXTERNAL:
+                attrs = initiated.signal_external_workflow_execution_initiated_event_attributes
+                await self._history.signal_workflow(key, Signal(
+                    attrs.signal_name, attrs.input if attrs.HasField("input") else None, "",
+                    attrs.header if attrs.HasField("header") else None,
+                    request_id=f"{entry.state.run_id}:{timer.event_id}"))
+            else:
+                cancel = initiated.request_cancel_external_workflow_execution_initiated_event_attributes
+                reason = cancel.reason
+                await self._history.request_cancel_workflow(key, reason, "")
+        except NamespaceNotFoundError:
+            cause = _NAMESPACE_NOT_FOUND
+        except NotFoundError:
+            cause = _NOT_FOUND
+        async with self._history.changing(timer.key) as (entry, change):
+            change.remove_timer(timer.timer_id)
+            request = entry.state.external.get(timer.event_id)
+            if request is not None and entry.state.running:
+                children.external_done(change, request, namespace_id, run_id, cause,
+                                       initiated=initiated)
