@@ -45,7 +45,7 @@ async def test_child_failure_reaches_the_parent(
 @pytest.mark.parametrize(("policy", "status"), [
     ("TERMINATE", WorkflowExecutionStatus.TERMINATED),
     ("ABANDON", WorkflowExecutionStatus.RUNNING),
-    ("REQUEST_CANCEL", WorkflowExecutionStatus.RUNNING),
+    ("REQUEST_CANCEL", WorkflowExecutionStatus.CANCELED),
 ])
 async def test_parent_close_policy(
     client: Client, worker: Worker, task_queue: str, workflow_id: str, policy: str,
