@@ -88,7 +88,8 @@ async def test_schedule_to_close_timeout(
 ) -> None:
     result = await client.execute_workflow(
         wt.ScheduleToCloseTimeout.run, id=workflow_id, task_queue=task_queue)
-    assert result == "TimeoutError: activity ScheduleToClose timeout"
+    assert result == ("TimeoutError: Not enough time to schedule next retry before activity "
+                      "ScheduleToClose timeout, giving up retrying")
 
 
 async def test_terminate_records_reason_and_identity(
