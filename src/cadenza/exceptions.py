@@ -44,6 +44,18 @@ class WorkflowAlreadyStartedError(CadenzaError):
         self.run_id = run_id
 
 
+class QueryFailedError(CadenzaError):
+    """The workflow's query handler failed or does not exist."""
+
+    def __init__(self, message: str, failure: object = None) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
+class DeadlineExceededError(CadenzaError):
+    """The call's deadline passed before it could be answered."""
+
+
 class FailedPreconditionError(CadenzaError):
     """The request is well formed but the execution's state does not allow it."""
 

@@ -14,6 +14,7 @@ from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history import children
+from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import Dispatch, HistoryService
 from cadenza.history.transfers import Transfers
@@ -72,6 +73,7 @@ class Server:
             self._history,
             HistoryReader(self._history, self.config.history_long_poll_seconds),
             self._matching,
+            Queries(self._history, self._matching.add_task, self._matching.sticky_alive),
         )
         self._grpc, port = await grpc_server.build(
             service, f"{self.config.ip}:{self.config.port}", self.config.limits.grpc_max_message

@@ -16,8 +16,10 @@ from temporalio.api.errordetails.v1 import (
     NamespaceAlreadyExistsFailure,
     NamespaceNotFoundFailure,
     NotFoundFailure,
+    QueryFailedFailure,
     WorkflowExecutionAlreadyStartedFailure,
 )
+from temporalio.api.failure.v1 import Failure
 
 from cadenza import exceptions as exc
 
@@ -30,6 +32,8 @@ _CODES: list[tuple[type[exc.CadenzaError], int]] = [
     (exc.NamespaceAlreadyExistsError, code_pb2.ALREADY_EXISTS),
     (exc.WorkflowAlreadyStartedError, code_pb2.ALREADY_EXISTS),
     (exc.FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
+    (exc.QueryFailedError, code_pb2.INVALID_ARGUMENT),
+    (exc.DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),
     (exc.ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
     (exc.UnimplementedError, code_pb2.UNIMPLEMENTED),
 ]
@@ -57,6 +61,11 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         return NamespaceAlreadyExistsFailure()
     if isinstance(error, exc.NotFoundError):
         return NotFoundFailure()
+    if isinstance(error, exc.QueryFailedError):
+        detail = QueryFailedFailure()
+        if isinstance(error.failure, Failure):
+            detail.failure.CopyFrom(error.failure)
+        return detail
     return None
 
 

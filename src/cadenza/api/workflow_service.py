@@ -18,6 +18,7 @@ from cadenza.api import namespaces as ns_api
 from cadenza.api.errors import translated
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import HistoryService
 from cadenza.history.signals import Signal
@@ -43,12 +44,14 @@ class WorkflowService:
         history: HistoryService,
         reader: HistoryReader,
         matching: MatchingService,
+        queries: Queries,
     ) -> None:
         self._config = config
         self._namespaces = namespaces
         self._history = history
         self._reader = reader
         self._matching = matching
+        self._queries = queries
         self._cluster_id = str(uuid.uuid4())
 
     # -- cluster and namespaces ---------------------------------------------------------
@@ -142,6 +145,36 @@ class WorkflowService:
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=run_id, started=started)
 
     @translated
+    async def QueryWorkflow(
+        self, request: wsv1.QueryWorkflowRequest, context: Any
+    ) -> wsv1.QueryWorkflowResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        if not request.query.query_type:
+            raise InvalidArgumentError("QueryType is not set on request.")
+        _check_blob(request.query.query_args.ByteSize(), self._config)
+        answer = await self._queries.ask(key, request.query, request.query_reject_condition,
+                                         _deadline(context))
+        response = wsv1.QueryWorkflowResponse()
+        if answer.rejected_status:
+            response.query_rejected.status = answer.rejected_status  # type: ignore[assignment]
+        elif answer.result is not None:
+            response.query_result.CopyFrom(answer.result)
+        return response
+
+    @translated
+    async def RespondQueryTaskCompleted(
+        self, request: wsv1.RespondQueryTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondQueryTaskCompletedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        if not token.query_id:
+            raise InvalidArgumentError("Invalid query task token.")
+        self._queries.answer(
+            token, request.completed_type,
+            request.query_result if request.HasField("query_result") else None,
+            request.error_message, request.failure if request.HasField("failure") else None)
+        return wsv1.RespondQueryTaskCompletedResponse()
+
+    @translated
     async def GetWorkflowExecutionHistory(
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: Any
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
@@ -187,6 +220,11 @@ class WorkflowService:
                                              request.identity, remaining)
             if task is None:
                 break
+            if task.query_id:
+                query_response = await self._queries.task_response(task)
+                if query_response is not None:
+                    return query_response
+                continue
             response = await self._delivered(
                 task, self._history.record_workflow_task_started(task, request.identity, build_id))
             if response is not None:

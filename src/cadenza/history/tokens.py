@@ -22,6 +22,7 @@ class TaskToken:
     attempt: int
     started_event_id: int = 0
     activity_id: str = ""
+    query_id: str = ""
 
     @property
     def key(self) -> ExecutionKey:

@@ -52,6 +52,8 @@ class TaskRecord:
     run_id: str
     scheduled_event_id: int
     attempt: int
+    query_id: str = ""
+    """Set on a query task, which lives only in memory and is never stored."""
 
     @property
     def key(self) -> ExecutionKey:
