@@ -18,6 +18,7 @@ from cadenza.api import namespaces as ns_api
 from cadenza.api.errors import translated
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import updates
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import HistoryService
@@ -143,6 +144,72 @@ class WorkflowService:
                         request.identity, request.header if request.HasField("header") else None)
         run_id, started = await self._history.start_workflow(namespace, start, signal)
         return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=run_id, started=started)
+
+    @translated
+    async def UpdateWorkflowExecution(
+        self, request: wsv1.UpdateWorkflowExecutionRequest, context: Any
+    ) -> wsv1.UpdateWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        return await self._update(key, request, _deadline(context))
+
+    async def _update(self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest,
+                      deadline: float) -> wsv1.UpdateWorkflowExecutionResponse:
+        if not request.request.meta.update_id:
+            raise InvalidArgumentError("Update ID is not set on request.")
+        if not request.request.input.name:
+            raise InvalidArgumentError("Update name is not set on request.")
+        _check_blob(request.request.input.args.ByteSize(), self._config)
+        await self._history.request_update(key, request.request)
+        update_id = request.request.meta.update_id
+        status = await self._history.wait_update(
+            key, update_id, _wanted_stage(request.wait_policy.lifecycle_stage), deadline)
+        response = wsv1.UpdateWorkflowExecutionResponse(stage=status.stage)  # type: ignore[arg-type]
+        response.update_ref.workflow_execution.workflow_id = key.workflow_id
+        response.update_ref.workflow_execution.run_id = key.run_id
+        response.update_ref.update_id = update_id
+        if status.outcome is not None:
+            response.outcome.CopyFrom(status.outcome)
+        return response
+
+    @translated
+    async def PollWorkflowExecutionUpdate(
+        self, request: wsv1.PollWorkflowExecutionUpdateRequest, context: Any
+    ) -> wsv1.PollWorkflowExecutionUpdateResponse:
+        key = await self._execution_key(request.namespace, request.update_ref.workflow_execution)
+        update_id = request.update_ref.update_id
+        status = await self._history.wait_update(
+            key, update_id, _wanted_stage(request.wait_policy.lifecycle_stage), _deadline(context))
+        response = wsv1.PollWorkflowExecutionUpdateResponse(stage=status.stage)  # type: ignore[arg-type]
+        response.update_ref.workflow_execution.workflow_id = key.workflow_id
+        response.update_ref.workflow_execution.run_id = key.run_id
+        response.update_ref.update_id = update_id
+        if status.outcome is not None:
+            response.outcome.CopyFrom(status.outcome)
+        return response
+
+    @translated
+    async def ExecuteMultiOperation(
+        self, request: wsv1.ExecuteMultiOperationRequest, context: Any
+    ) -> wsv1.ExecuteMultiOperationResponse:
+        """Update-with-start: start (or find) the workflow, then update it."""
+        operations = list(request.operations)
+        if (len(operations) != 2 or not operations[0].HasField("start_workflow")
+                or not operations[1].HasField("update_workflow")):
+            raise InvalidArgumentError(
+                "ExecuteMultiOperation takes exactly a StartWorkflow then an UpdateWorkflow.")
+        namespace = await self._namespaces.get(request.namespace)
+        start = operations[0].start_workflow
+        if not start.request_id:
+            start.request_id = str(uuid.uuid4())
+        run_id, started = await self._history.start_workflow(namespace, start)
+        key = ExecutionKey(namespace.id, start.workflow_id, run_id)
+        update = await self._update(key, operations[1].update_workflow, _deadline(context))
+        response = wsv1.ExecuteMultiOperationResponse()
+        first = response.responses.add()
+        first.start_workflow.run_id = run_id
+        first.start_workflow.started = started
+        response.responses.add().update_workflow.CopyFrom(update)
+        return response
 
     @translated
     async def QueryWorkflow(
@@ -420,6 +487,10 @@ _SIGNAL_WITH_START_FIELDS = frozenset(
     f.name for f in wsv1.StartWorkflowExecutionRequest.DESCRIPTOR.fields
 ) & frozenset(f.name for f in wsv1.SignalWithStartWorkflowExecutionRequest.DESCRIPTOR.fields)
 """The start fields SignalWithStart shares with StartWorkflowExecution, copied across by name."""
+
+
+def _wanted_stage(stage: int) -> int:
+    return stage or updates.ACCEPTED
 
 
 def _start_request_of(

@@ -201,6 +201,7 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
     C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_PROTOCOL_MESSAGE: _no_checks,
     C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: _validate_start_child,
     C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: _validate_signal_external,
     C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: _validate_cancel_external,
@@ -208,10 +209,14 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
 
 
 def apply(commands: Sequence[Command], change: Change, completed_event_id: int,
-          identity: str) -> Outcome:
+          identity: str, on_message: Callable[[str], None]) -> Outcome:
+    """Apply every command in order; protocol messages are handed to ``on_message`` by ID."""
     outcome = Outcome()
     for command in commands:
-        _apply_one(command, change, completed_event_id, identity, outcome)
+        if command.command_type == C.COMMAND_TYPE_PROTOCOL_MESSAGE:
+            on_message(command.protocol_message_command_attributes.message_id)
+        else:
+            _apply_one(command, change, completed_event_id, identity, outcome)
     return outcome
 
 

@@ -93,6 +93,12 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED: (
         "external_workflow_execution_cancel_requested_event_attributes"
     ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: (
+        "workflow_execution_update_accepted_event_attributes"
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: (
+        "workflow_execution_update_completed_event_attributes"
+    ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "workflow_execution_signaled_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: (
         "workflow_execution_timed_out_event_attributes"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.update.v1 import Request
 from temporalio.api.workflowservice.v1 import (
     PollActivityTaskQueueResponse,
     PollWorkflowTaskQueueResponse,
@@ -38,6 +40,7 @@ from cadenza.history import (
     runs,
     signals,
     starts,
+    updates,
     user_timers,
     workflow_ops,
     workflow_tasks,
@@ -80,6 +83,7 @@ class HistoryService:
         self._dispatch = dispatch
         self.cache = ExecutionCache(store)
         self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._updates: dict[ExecutionKey, updates.Registry] = {}
 
     # -- the transaction -------------------------------------------------------------
 
@@ -133,8 +137,11 @@ class HistoryService:
         if follow is not None:
             self.cache.put(Entry(follow.key, follow.state, 1, events=list(follow.events)))
             self._hand_off(follow)
-        if change.events:
+        if change.events or change.state_changed:
             entry.notify()
+        registry = self._updates.get(entry.key)
+        if registry is not None:
+            registry.notify()
 
     def _hand_off(self, change: Change) -> None:
         for task in change.tasks_added:
@@ -207,6 +214,49 @@ class HistoryService:
                                    successor.state.namespace)
             change.successor = successor
 
+    # -- updates ---------------------------------------------------------------------------
+
+    def update_registry(self, key: ExecutionKey) -> updates.Registry:
+        registry = self._updates.get(key)
+        if registry is None:
+            registry = self._updates[key] = updates.Registry()
+        return registry
+
+    async def request_update(self, key: ExecutionKey, request: Request) -> None:
+        """Admit an update: remember it and make sure a workflow task will carry it."""
+        async with self._changing(key) as (entry, change):
+            self._require_running(entry.state)
+            update_id = request.meta.update_id
+            registry = self.update_registry(key)
+            if updates.status(entry.state, registry, update_id) is not None:
+                return  # the same update again: its first request stands
+            registry.pending[update_id] = updates.Pending(request)
+            workflow_tasks.ensure_scheduled(change)
+
+    async def wait_update(self, key: ExecutionKey, update_id: str, stage: int,
+                          deadline: float) -> updates.Status:
+        """Wait until the update reaches ``stage`` (or the deadline); return where it is."""
+        while True:
+            entry = await self.load(key)
+            registry = self.update_registry(key)
+            current = updates.status(entry.state, registry, update_id)
+            if current is None:
+                if not entry.state.running:
+                    raise NotFoundError("workflow execution already completed")
+                raise NotFoundError(f"update {update_id} not found")
+            if current.stage >= stage or current.outcome is not None:
+                return current
+            if not entry.state.running:
+                raise NotFoundError("workflow execution already completed")
+            changed = registry.changed
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return current
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                return current
+
     # -- signals ---------------------------------------------------------------------------
 
     async def signal_workflow(self, key: ExecutionKey, signal: Signal) -> None:
@@ -258,6 +308,8 @@ class HistoryService:
         )
         response.history.events.extend(history[first - 1 :])
         response.history.events.extend(workflow_tasks.transient_events(s, self._clock.now()))
+        response.messages.extend(
+            updates.messages(s, self.update_registry(entry.key), wft.scheduled_event_id))
         response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
         response.started_time.CopyFrom(ev.timestamp(wft.started_time))
         return response
@@ -313,12 +365,24 @@ class HistoryService:
         sticky = request.sticky_attributes
         s.sticky_queue = sticky.worker_task_queue.name
         s.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)
-        outcome = commands.apply(request.commands, change, event.event_id, request.identity)
+        registry = self.update_registry(change.key)
+        messages = {m.id: m for m in request.messages}
+
+        def on_message(message_id: str) -> None:
+            message = messages.pop(message_id, None)
+            if message is not None:
+                updates.apply(change, registry, message)
+
+        outcome = commands.apply(request.commands, change, event.event_id, request.identity,
+                                 on_message)
+        for message in list(messages.values()):  # answers no command points at (rejections)
+            updates.apply(change, registry, message)
         eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity)
         if outcome.closed:
             return []
         flushed = change.flush_buffered()
-        if flushed or request.force_create_new_workflow_task or change.needs_workflow_task:
+        if (flushed or request.force_create_new_workflow_task or change.needs_workflow_task
+                or updates.has_undelivered(s, registry)):
             workflow_tasks.schedule(change)
         return eager
 

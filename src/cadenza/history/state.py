@@ -142,6 +142,14 @@ class ExternalRequest:
 
 
 @dataclass
+class UpdateRecord:
+    """An update the worker accepted; ``outcome`` (base64 ``Outcome``) once it completed."""
+
+    accepted_event_id: int
+    outcome: str = ""
+
+
+@dataclass
 class MutableState:
     """Everything about one run that the engine needs besides its history."""
 
@@ -184,6 +192,7 @@ class MutableState:
     children: dict[int, Child] = field(default_factory=dict)
     parent: Parent | None = None
     external: dict[int, ExternalRequest] = field(default_factory=dict)
+    updates: dict[str, UpdateRecord] = field(default_factory=dict)
     backoff_timer_id: str = ""
     """Delays the first workflow task (start delay, retry backoff, cron)."""
     history_size: int = 0
@@ -205,7 +214,9 @@ class MutableState:
         children = raw.pop("children", {})
         parent = raw.pop("parent", None)
         external = raw.pop("external", {})
+        updates = raw.pop("updates", {})
         state = cls(**raw)
+        state.updates = {k: UpdateRecord(**v) for k, v in updates.items()}
         state.children = {int(k): Child(**v) for k, v in children.items()}
         state.parent = Parent(**parent) if parent else None
         state.external = {int(k): ExternalRequest(**v) for k, v in external.items()}

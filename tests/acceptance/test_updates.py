@@ -1,0 +1,71 @@
+"""Workflow updates: accepted, rejected by the validator, failed, deduplicated, with start."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from tests.acceptance import workflows_messages as wm
+
+
+@pytest.fixture
+async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
+        yield running
+
+
+async def test_update_is_accepted_and_completed(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    assert await handle.execute_update(wm.Mailbox.deliver_and_count, "one", id="u1") == 1
+    assert await handle.execute_update(wm.Mailbox.deliver_and_count, "one", id="u1") == 1  # deduplicated
+    started = await handle.start_update(wm.Mailbox.deliver_and_count, "two",
+                                        wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    assert await started.result() == 2
+    history = await handle.fetch_history()
+    accepted = [e for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+    completed = [e for e in history.events
+                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED]
+    assert len(accepted) == len(completed) == 2
+    assert completed[0].workflow_execution_update_completed_event_attributes.accepted_event_id == (
+        accepted[0].event_id)
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == ["one", "two"]
+
+
+async def test_update_rejected_by_validator(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    with pytest.raises(WorkflowUpdateFailedError) as raised:
+        await handle.execute_update(wm.Mailbox.deliver_and_count, "")
+    assert "empty message" in str(raised.value.cause)
+    history = await handle.fetch_history()
+    assert not any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+                   for e in history.events)
+    await handle.terminate(reason="test over")
+
+
+async def test_update_with_start(client: Client, worker: Worker, task_queue: str) -> None:
+    workflow_id = f"uws-{uuid.uuid4()}"
+    for expected in (1, 2):
+        start = WithStartWorkflowOperation(
+            wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        result = await client.execute_update_with_start_workflow(
+            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
+        assert result == expected
+    await client.get_workflow_handle(workflow_id).terminate(reason="test over")
