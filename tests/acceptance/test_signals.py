@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -77,3 +79,26 @@ async def test_continue_as_new_chains_runs_and_result_follows(
     started = second.events[0].workflow_execution_started_event_attributes
     assert started.continued_execution_run_id == handle.first_execution_run_id
     assert started.first_execution_run_id == handle.first_execution_run_id
+
+
+async def test_delete_removes_the_workflow(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)))
+    with pytest.raises(RPCError) as raised:
+        await handle.describe()
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
+    again = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await again.terminate(reason="test over")
+
+
+async def test_describe_shows_memo_and_upserted_search_attributes(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+                                         memo={"owner": "ada"})
+    description = await handle.describe()
+    assert await description.memo_value("owner") == "ada"
+    await handle.terminate(reason="test over")

@@ -438,6 +438,14 @@ class WorkflowService:
         await self._history.terminate_workflow(key, request.reason, details, request.identity)
         return wsv1.TerminateWorkflowExecutionResponse()
 
+    @translated
+    async def DeleteWorkflowExecution(
+        self, request: wsv1.DeleteWorkflowExecutionRequest, context: Any
+    ) -> wsv1.DeleteWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        await self._history.delete_workflow(key)
+        return wsv1.DeleteWorkflowExecutionResponse()
+
     # -- helpers ------------------------------------------------------------------------------------
 
     async def _delivered(self, task: TaskRecord, recording: Awaitable[R]) -> R:

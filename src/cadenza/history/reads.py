@@ -6,8 +6,9 @@ import json
 import time
 from dataclasses import dataclass
 
-from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.common.v1 import Memo, SearchAttributes, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import (
+    EventType,
     HistoryEventFilterType,
     PendingActivityState,
     PendingWorkflowTaskState,
@@ -68,7 +69,8 @@ class HistoryReader:
                 history = await self._history.cache.history(entry)
                 if len(history) >= first or not wait_new_event or not entry.state.running:
                     return _slice(history, first, page_size or DEFAULT_PAGE_SIZE,
-                                  entry.state)
+                                  follow=wait_new_event and entry.state.running,
+                                  run_id=entry.state.run_id)
             remaining = wait_until - time.monotonic()
             if remaining <= 0 or not await entry.wait_changed(remaining):
                 return HistoryPage([], _make_token(first, entry.state.run_id))
@@ -81,13 +83,13 @@ class HistoryReader:
     async def _describe(self, entry: Entry) -> DescribeWorkflowExecutionResponse:
         s = entry.state
         history = await self._history.cache.history(entry)
-        started = history[0].workflow_execution_started_event_attributes
+        memo, search_attributes = current_memo_and_search_attributes(history)
         response = DescribeWorkflowExecutionResponse(
             execution_config=WorkflowExecutionConfig(
                 task_queue=ev.task_queue(s.task_queue),
                 default_workflow_task_timeout=ev.duration(s.workflow_task_timeout),
             ),
-            workflow_execution_info=_execution_info(s, started.memo, started.search_attributes),
+            workflow_execution_info=_execution_info(s, memo, search_attributes),
         )
         if s.execution_timeout:
             response.execution_config.workflow_execution_timeout.CopyFrom(
@@ -99,6 +101,35 @@ class HistoryReader:
         if s.workflow_task is not None:
             response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
         return response
+
+
+def current_memo_and_search_attributes(
+    history: list[HistoryEvent],
+) -> tuple[Memo, SearchAttributes]:
+    """The start's memo and search attributes with every later upsert applied.
+
+    An upserted value encoded as ``binary/null`` removes the key, as in Temporal.
+    """
+    started = history[0].workflow_execution_started_event_attributes
+    memo = Memo()
+    memo.CopyFrom(started.memo)
+    search_attributes = SearchAttributes()
+    search_attributes.CopyFrom(started.search_attributes)
+    for event in history:
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            upsert = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            _merge(search_attributes.indexed_fields, upsert.indexed_fields)
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+            _merge(memo.fields, event.workflow_properties_modified_event_attributes.upserted_memo.fields)
+    return memo, search_attributes
+
+
+def _merge(target, upsert) -> None:  # type: ignore[no-untyped-def]
+    for key, payload in upsert.items():
+        if payload.metadata.get("encoding") == b"binary/null":
+            target.pop(key, None)
+        else:
+            target[key].CopyFrom(payload)
 
 
 def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExecutionInfo:  # type: ignore[no-untyped-def]
@@ -153,9 +184,13 @@ def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:
     return info
 
 
-def _slice(history: list[HistoryEvent], first: int, page_size: int,
-           state: MutableState) -> HistoryPage:
-    """Events from ``first`` on, at most ``page_size`` of them and about 2 MB."""
+def _slice(history: list[HistoryEvent], first: int, page_size: int, *, follow: bool,
+           run_id: str) -> HistoryPage:
+    """Events from ``first`` on, at most ``page_size`` of them and about 2 MB.
+
+    With ``follow`` (a long poll on a running workflow) a token is returned even
+    at the end, so the caller can wait for what comes next.
+    """
     events: list[HistoryEvent] = []
     size = 0
     for event in history[first - 1 : first - 1 + page_size]:
@@ -164,8 +199,8 @@ def _slice(history: list[HistoryEvent], first: int, page_size: int,
             break
         events.append(event)
     following = first + len(events)
-    more = following <= len(history)
-    return HistoryPage(events, _make_token(following, state.run_id) if more else b"")
+    more = following <= len(history) or follow
+    return HistoryPage(events, _make_token(following, run_id) if more else b"")
 
 
 def _make_token(next_event_id: int, run_id: str) -> bytes:

@@ -540,6 +540,19 @@ class HistoryService:
             self._require_running(entry.state)
             workflow_ops.terminate(change, reason, details, identity)
 
+    async def delete_workflow(self, key: ExecutionKey) -> None:
+        """Terminate the run if it still runs, then remove it and its history."""
+        entry = await self.load(key)
+        if entry.state.running:
+            await self.terminate_workflow(key, "Delete workflow execution", None, "")
+        entry = await self._locked(key)
+        try:
+            await self._store.delete_execution(key)
+            self.cache.drop(key)
+            self._updates.pop(key, None)
+        finally:
+            entry.lock.release()
+
     @staticmethod
     def _require_running(state: MutableState) -> None:
         if not state.running:

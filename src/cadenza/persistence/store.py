@@ -48,6 +48,9 @@ class Store(Protocol):
         condition does not hold; then nothing was written.
         """
 
+    async def delete_execution(self, key: ExecutionKey) -> None:
+        """Remove a run with its history, tasks and timers (and its claim on the ID)."""
+
     async def list_tasks(self) -> list[TaskRecord]:
         """Every task not yet handed to a worker, for recovery at start."""
 

@@ -67,3 +67,18 @@ DELETE FROM timers WHERE timer_id = ?;
 -- name: list_timers
 SELECT timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt
 FROM timers ORDER BY fire_at;
+
+-- name: delete_execution
+DELETE FROM executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: delete_history
+DELETE FROM history_batches WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: delete_execution_tasks
+DELETE FROM tasks WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: delete_execution_timers
+DELETE FROM timers WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: delete_current_if
+DELETE FROM current_executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;

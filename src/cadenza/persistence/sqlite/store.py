@@ -129,6 +129,14 @@ class SqliteStore:
 
         await self._submit(run, is_write=True)
 
+    async def delete_execution(self, key: ExecutionKey) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            for query in ("delete_execution", "delete_history", "delete_execution_tasks",
+                          "delete_execution_timers", "delete_current_if"):
+                conn.execute(Q[query], _key(key))
+
+        await self._submit(run, is_write=True)
+
     # -- tasks and timers ----------------------------------------------------------
 
     async def list_tasks(self) -> list[TaskRecord]:
