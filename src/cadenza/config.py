@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+
+
+class ConfigError(ValueError):
+    """A configuration value could not be used; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,40 @@ class Limits:
     """Memos above this many bytes are rejected."""
     grpc_max_message: int = 4 * 1024 * 1024
     """Largest gRPC message accepted or sent."""
+    suggest_continue_as_new_events: int = 4096
+    """History length at which workflow tasks suggest continue-as-new."""
+
+
+# Temporal's dynamic-config keys that Cadenza honours, and the limit each sets.
+DYNAMIC_CONFIG_KEYS = {
+    "limit.historyCount.suggestContinueAsNew": "suggest_continue_as_new_events",
+    "limit.blobSize.error": "blob_size_error",
+    "limit.blobSize.warn": "blob_size_warn",
+    "limit.memoSize.error": "memo_size_error",
+}
+
+
+def apply_dynamic_config(limits: Limits, pairs: list[str]) -> tuple[Limits, list[str]]:
+    """Apply ``key=value`` settings as Temporal's ``--dynamic-config-value`` takes them.
+
+    Returns the new limits and the keys Cadenza does not act on (features that
+    are always on here, or not yet built), so the caller can say so.
+    """
+    values: dict[str, int] = {}
+    ignored = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--dynamic-config-value {pair!r}: expected KEY=VALUE")
+        field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
+        if field_name is None:
+            ignored.append(key.strip())
+            continue
+        try:
+            values[field_name] = int(raw.strip().strip('"'))
+        except ValueError as exc:
+            raise ConfigError(f"--dynamic-config-value {key}: {raw!r} is not a whole number") from exc
+    return replace(limits, **values), ignored
 
 
 @dataclass(frozen=True)
@@ -43,10 +81,6 @@ class ServerConfig:
 
 
 _ENV_PREFIX = "CADENZA_"
-
-
-class ConfigError(ValueError):
-    """A configuration value could not be used; the message names the key."""
 
 
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:

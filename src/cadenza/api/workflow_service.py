@@ -65,6 +65,8 @@ class WorkflowService:
         caps.internal_error_differentiation = True
         caps.encoded_failure_attributes = True
         caps.sdk_metadata = True
+        caps.activity_failure_include_heartbeat = True
+        caps.upsert_memo = True
         return response
 
     @translated
@@ -365,7 +367,9 @@ class WorkflowService:
     ) -> wsv1.RespondActivityTaskFailedResponse:
         token = await self._token(request.task_token, request.namespace)
         _check_blob(request.failure.ByteSize(), self._config)
-        await self._history.fail_activity(token, request.failure, request.identity)
+        details = (request.last_heartbeat_details if request.HasField("last_heartbeat_details")
+                   else None)
+        await self._history.fail_activity(token, request.failure, request.identity, details)
         return wsv1.RespondActivityTaskFailedResponse()
 
     @translated
@@ -407,7 +411,9 @@ class WorkflowService:
     ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         token = await self._token_by_id(request)
         _check_blob(request.failure.ByteSize(), self._config)
-        await self._history.fail_activity(token, request.failure, request.identity)
+        details = (request.last_heartbeat_details if request.HasField("last_heartbeat_details")
+                   else None)
+        await self._history.fail_activity(token, request.failure, request.identity, details)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
     @translated

@@ -7,8 +7,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
-from cadenza.config import ConfigError, ServerConfig, from_env
+from cadenza.config import ConfigError, ServerConfig, apply_dynamic_config, from_env
 from cadenza.server import Server
 
 
@@ -31,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"HTTP port for health and metrics (default {defaults.http_port})")
     start.add_argument("--db", help="SQLite file to store everything in, or :memory: for a "
                        f"throwaway server (default {defaults.db})")
+    start.add_argument("--dynamic-config-value", action="append", default=[], metavar="KEY=VALUE",
+                       dest="dynamic_config",
+                       help="a Temporal dynamic-config setting, as the Temporal CLI takes it; "
+                       "limit.historyCount.suggestContinueAsNew and limit.blobSize.* are honoured")
     start.add_argument("--log-level", default="warning",
                        choices=["debug", "info", "warning", "error"], help="log verbosity")
     return parser
@@ -42,9 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = from_env(ip=args.ip, port=args.port, http_port=args.http_port, db=args.db)
+        limits, ignored = apply_dynamic_config(config.limits, args.dynamic_config)
+        config = replace(config, limits=limits)
     except ConfigError as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return 2
+    if ignored:
+        logging.getLogger("cadenza").info("dynamic config not used by Cadenza: %s", ", ".join(ignored))
     try:
         asyncio.run(Server(config).serve())
     except OSError as exc:

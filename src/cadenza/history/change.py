@@ -63,6 +63,8 @@ class Change:
     version: int
     sticky_alive: Callable[[str, str], bool] = field(default=lambda _ns, _name: False)
     """Whether a sticky queue's worker still polls; if not, tasks go to the normal queue."""
+    suggest_continue_as_new_at: int = 0
+    """History length from which workflow tasks suggest continue-as-new (0: never)."""
     events: list[HistoryEvent] = field(default_factory=list)
     tasks_added: list[TaskRecord] = field(default_factory=list)
     tasks_removed: list[str] = field(default_factory=list)

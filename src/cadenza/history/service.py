@@ -97,7 +97,8 @@ class HistoryService:
         entry = await self._locked(key)
         try:
             change = Change(entry.state, self._clock.now(), entry.version,
-                            self._dispatch.sticky_alive)
+                            self._dispatch.sticky_alive,
+                            suggest_continue_as_new_at=self._limits.suggest_continue_as_new_events)
             if entry.state.retry_policy is not None or entry.state.cron_schedule:
                 change.start_event = (await self.cache.history(entry))[0]
             try:
@@ -491,9 +492,12 @@ class HistoryService:
             activity = self._running_activity(entry.state, token)
             activities.complete(change, activity, result, identity)
 
-    async def fail_activity(self, token: TaskToken, failure: Failure, identity: str) -> None:
+    async def fail_activity(self, token: TaskToken, failure: Failure, identity: str,
+                            heartbeat_details: Payloads | None = None) -> None:
         async with self._changing(token.key) as (entry, change):
             activity = self._running_activity(entry.state, token)
+            if heartbeat_details is not None:  # the next attempt resumes from these
+                activities.heartbeat(change, activity, heartbeat_details)
             activities.fail_attempt(change, activity, failure, identity)
 
     async def heartbeat_activity(

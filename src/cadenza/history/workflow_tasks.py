@@ -106,6 +106,9 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
 def _started_event(change: Change, wft: WorkflowTask) -> HistoryEvent:
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
     _fill_started(event, wft)
+    limit = change.suggest_continue_as_new_at
+    if limit and event.event_id >= limit:
+        event.workflow_task_started_event_attributes.suggest_continue_as_new = True
     return event
 
 
