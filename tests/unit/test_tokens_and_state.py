@@ -32,3 +32,14 @@ def test_state_round_trip_keeps_tasks_and_activities() -> None:
     again = MutableState.from_bytes(state.to_bytes())
     assert again == state
     assert again.activities[5].retry.maximum_attempts == 3
+
+
+def test_run_ids_are_time_ordered_uuid7() -> None:
+    import uuid
+
+    from cadenza.history.change import new_run_id
+
+    first, second = new_run_id(), new_run_id()
+    assert uuid.UUID(first).version == 7
+    assert uuid.UUID(first).variant == uuid.RFC_4122
+    assert first[:8] <= second[:8]

@@ -67,6 +67,7 @@ class WorkflowService:
         caps.sdk_metadata = True
         caps.activity_failure_include_heartbeat = True
         caps.upsert_memo = True
+        caps.eager_workflow_start = True
         return response
 
     @translated
@@ -116,8 +117,11 @@ class WorkflowService:
         namespace = await self._namespaces.get(request.namespace)
         if not request.request_id:
             request.request_id = str(uuid.uuid4())
-        run_id, _started = await self._history.start_workflow(namespace, request)
-        return wsv1.StartWorkflowExecutionResponse(run_id=run_id, started=True)
+        result = await self._history.start_workflow(namespace, request)
+        response = wsv1.StartWorkflowExecutionResponse(run_id=result.run_id, started=True)
+        if result.eager_task is not None:
+            response.eager_workflow_task.CopyFrom(result.eager_task)
+        return response
 
     @translated
     async def SignalWorkflowExecution(
@@ -144,8 +148,9 @@ class WorkflowService:
         signal = Signal(request.signal_name,
                         request.signal_input if request.HasField("signal_input") else None,
                         request.identity, request.header if request.HasField("header") else None)
-        run_id, started = await self._history.start_workflow(namespace, start, signal)
-        return wsv1.SignalWithStartWorkflowExecutionResponse(run_id=run_id, started=started)
+        result = await self._history.start_workflow(namespace, start, signal)
+        return wsv1.SignalWithStartWorkflowExecutionResponse(
+            run_id=result.run_id, started=result.started)
 
     @translated
     async def UpdateWorkflowExecution(
@@ -203,7 +208,8 @@ class WorkflowService:
         start = operations[0].start_workflow
         if not start.request_id:
             start.request_id = str(uuid.uuid4())
-        run_id, started = await self._history.start_workflow(namespace, start)
+        result = await self._history.start_workflow(namespace, start)
+        run_id, started = result.run_id, result.started
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, _deadline(context))
         response = wsv1.ExecuteMultiOperationResponse()

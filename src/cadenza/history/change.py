@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +50,15 @@ _CHILD_CLOSE_TYPES = frozenset(
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def new_run_id() -> str:
+    """A UUIDv7 run ID, as Temporal gives: time-ordered, so newer runs sort later."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & ((1 << 48) - 1)) << 80 | int.from_bytes(os.urandom(10)) & ((1 << 80) - 1)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
 
 
 @dataclass
@@ -191,7 +202,12 @@ class Change:
         return timer.timer_id
 
     def remove_task(self, task_id: str) -> None:
-        if task_id:
+        if not task_id:
+            return
+        added = [t for t in self.tasks_added if t.task_id == task_id]
+        if added:  # created and consumed in this same change: it never needs to exist
+            self.tasks_added.remove(added[0])
+        else:
             self.tasks_removed.append(task_id)
 
     def remove_timer(self, timer_id: str) -> None:

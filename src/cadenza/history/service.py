@@ -47,7 +47,7 @@ from cadenza.history import (
 )
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry, ExecutionCache
-from cadenza.history.change import Change
+from cadenza.history.change import Change, new_run_id
 from cadenza.history.signals import Signal
 from cadenza.history.state import RUNNING, Activity, MutableState, Parent, decode_blob
 from cadenza.history.tokens import TaskToken
@@ -62,6 +62,16 @@ from cadenza.persistence.records import (
 logger = logging.getLogger(__name__)
 
 MAX_EAGER_ACTIVITIES = 3
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """The run a start request is answered with."""
+
+    run_id: str
+    started: bool
+    eager_task: PollWorkflowTaskQueueResponse | None = None
+    """The first workflow task, already started, when the client asked to run it itself."""
 
 
 @dataclass(frozen=True)
@@ -158,8 +168,8 @@ class HistoryService:
         request: StartWorkflowExecutionRequest,
         signal: Signal | None = None,
         parent: Parent | None = None,
-    ) -> tuple[str, bool]:
-        """Start a run; return its run ID and whether it was started by this call.
+    ) -> StartResult:
+        """Start a run; say which run answers and whether this call started it.
 
         With ``signal`` (SignalWithStart) a running workflow is signalled instead,
         and a new run receives the signal before its first workflow task.
@@ -177,17 +187,17 @@ class HistoryService:
     async def _start_locked(
         self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest,
         signal: Signal | None, parent: Parent | None,
-    ) -> tuple[str, bool]:
+    ) -> StartResult:
         current = await self._store.get_current_execution(namespace.id, request.workflow_id)
         if signal is not None and current is not None and current.status == RUNNING:
             key = ExecutionKey(namespace.id, request.workflow_id, current.run_id)
             await self.signal_workflow(key, signal)
-            return current.run_id, False
+            return StartResult(current.run_id, False)
         existing = starts.check_existing(request, current)
         if existing.use_run_id:
-            return existing.use_run_id, False
+            return StartResult(existing.use_run_id, False)
         now = self._clock.now()
-        run_id = str(uuid.uuid4())
+        run_id = new_run_id()
         state = starts.new_state(namespace, request, run_id, now)
         state.parent = parent
         change = Change(state, now, 0, self._dispatch.sticky_alive)
@@ -196,16 +206,20 @@ class HistoryService:
         if signal is not None:
             signals.record(change, signal)
         runs.begin(change, backoff)
+        eager = request.request_eager_execution and state.workflow_task is not None
+        if eager:  # the starting client's own worker runs the first task: no poll needed
+            workflow_tasks.record_started(change, request.identity, str(uuid.uuid4()), "")
         change.new_current = starts.current_record(state)
         change.replaced_run_id = current.run_id if current is not None else None
         if existing.terminate_run_id:
             await self._terminate_for(change, existing.terminate_run_id)
-            return run_id, True
+            return StartResult(run_id, True)
         entry = Entry(change.key, state, 0, events=[])
         self.cache.put(entry)
         async with entry.lock:
             await self._commit(entry, change)
-        return run_id, True
+            task = await self._workflow_task_response(entry, sticky=False) if eager else None
+        return StartResult(run_id, True, task)
 
     async def _terminate_for(self, successor: Change, run_id: str) -> None:
         """Terminate a running run and start ``successor`` in its place, in one commit."""
@@ -286,10 +300,10 @@ class HistoryService:
             await self._store.remove_stale([task.task_id], [])
             return None
         sticky = task.task_queue != entry.state.task_queue
-        return await self._workflow_task_response(entry, task, sticky=sticky)
+        return await self._workflow_task_response(entry, sticky=sticky)
 
     async def _workflow_task_response(
-        self, entry: Entry, task: TaskRecord, *, sticky: bool
+        self, entry: Entry, *, sticky: bool
     ) -> PollWorkflowTaskQueueResponse:
         s = entry.state
         wft = s.workflow_task

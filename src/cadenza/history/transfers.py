@@ -86,7 +86,7 @@ class Transfers:
         try:
             namespace = await self._namespaces.get(attrs.namespace)
             namespace_id = namespace.id
-            run_id, _ = await self._history.start_workflow(namespace, request, parent=parent)
+            run_id = (await self._history.start_workflow(namespace, request, parent=parent)).run_id
         except WorkflowAlreadyStartedError:
             cause = (StartChildWorkflowExecutionFailedCause
                      .START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS)
