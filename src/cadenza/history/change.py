@@ -135,6 +135,10 @@ class Change:
             self._number(event)
         return event
 
+    def history_size(self) -> int:
+        """Bytes of history so far, counting events this change has added."""
+        return self.state.history_size + sum(e.ByteSize() for e in self.events)
+
     @property
     def workflow_task_running(self) -> bool:
         wft = self.state.workflow_task
@@ -178,7 +182,6 @@ class Change:
         event.event_id = self.state.next_event_id
         event.task_id = next(_task_ids)
         self.state.next_event_id += 1
-        self.state.history_size += event.ByteSize()
         self.events.append(event)
 
 
@@ -221,6 +224,7 @@ class Change:
         self.state.buffered_events.extend(encode_blob(e.SerializeToString()) for e in self._buffered_now)
         self._buffered_now.clear()
         s = self.state
+        s.history_size += sum(e.ByteSize() for e in self.events)
         batch = None
         if self.events:
             data = History(events=self.events).SerializeToString()

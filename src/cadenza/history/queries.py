@@ -3,7 +3,7 @@
 A query task lives only in memory. It goes to the sticky worker, which holds
 the workflow and needs no history, or else to the normal queue with the whole
 history so any worker can replay it. A query waits while a workflow task is
-running, as Temporal does, so the answer reflects that task's outcome.
+pending, so the answer reflects every event that came before the query.
 """
 
 from __future__ import annotations
@@ -62,9 +62,10 @@ class Queries:
         rejected = _rejected(entry.state.status, reject_condition)
         if rejected:
             return QueryAnswer(rejected_status=rejected)
-        while entry.state.running and (entry.state.previous_started_event_id == 0 or (
-                entry.state.workflow_task is not None and entry.state.workflow_task.started_event_id)):
-            # Wait for the workflow's first task, or the running one, to finish.
+        while entry.state.running and (entry.state.previous_started_event_id == 0
+                                       or entry.state.workflow_task is not None):
+            # Wait until the worker has seen every event so far (the first task included),
+            # so the answer reflects them, as Temporal's buffered queries do.
             if not await entry.wait_changed(deadline - time.monotonic()):
                 raise DeadlineExceededError("context deadline exceeded")
             entry = await self._history.load(key)

@@ -94,7 +94,7 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
     wft.identity = identity
     wft.request_id = request_id
     wft.build_id = build_id
-    wft.history_size = s.history_size
+    wft.history_size = change.history_size()
     if not wft.transient:
         _started_event(change, wft)
     wft.timer_id = change.add_timer(
