@@ -510,7 +510,8 @@ _SIGNAL_WITH_START_FIELDS = frozenset(
 
 
 def _wanted_stage(stage: int) -> int:
-    return stage or updates.ACCEPTED
+    """Unspecified means completed, as in Temporal."""
+    return stage or updates.COMPLETED
 
 
 def _start_request_of(

@@ -52,7 +52,8 @@ class CommandRejected(Exception):
     def full_message(self) -> str:
         """Temporal's form: the cause in CamelCase, then the message."""
         name = Cause.Name(self.cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
-        return f"{''.join(part.capitalize() for part in name.split('_'))}: {self.message}"
+        camel = "".join(part.capitalize() for part in name.split("_"))
+        return f"{camel}: {self.message}" if self.message else camel
 
 
 @dataclass
@@ -99,10 +100,8 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> No
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
                 f"{oversized} exceeds size limit.", terminate=True)
         if kind in _CLOSING and change.has_buffered:
-            raise CommandRejected(
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                "new events arrived while the workflow task ran; the workflow must see them first",
-            )
+            # New events arrived while the task ran; the workflow must see them first.
+            raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "")
         try:
             validator(command, batch)
         except InvalidArgumentError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -225,8 +226,12 @@ class HistoryService:
         """Terminate a running run and start ``successor`` in its place, in one commit."""
         key = ExecutionKey(successor.state.namespace_id, successor.state.workflow_id, run_id)
         async with self._changing(key) as (_entry, change):
-            workflow_ops.terminate(change, "terminated by new workflow start", None,
-                                   successor.state.namespace)
+            details = Payloads()
+            details.payloads.add(
+                metadata={"encoding": b"json/plain"},
+                data=json.dumps(f"terminated by new runID: {successor.state.run_id}").encode())
+            workflow_ops.terminate(change, "TerminateIfRunning WorkflowIdReusePolicy", details,
+                                   "history-service")
             change.successor = successor
 
     # -- updates ---------------------------------------------------------------------------

@@ -135,7 +135,8 @@ class Transfers:
             if child.parent_close_policy == ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
                 await self._history.request_cancel_workflow(key, "by parent close policy", "")
             else:
-                await self._history.terminate_workflow(key, "by parent close policy", None, "")
+                await self._history.terminate_workflow(key, "by parent close policy", None,
+                                                       "history-service")
         except NotFoundError:
             pass  # already closed
 

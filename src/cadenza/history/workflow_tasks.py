@@ -8,7 +8,12 @@ in the meantime), so a workflow stuck failing does not grow its history.
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import (
+    EventType,
+    SuggestContinueAsNewReason,
+    TimeoutType,
+    WorkflowTaskFailedCause,
+)
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
@@ -108,7 +113,10 @@ def _started_event(change: Change, wft: WorkflowTask) -> HistoryEvent:
     _fill_started(event, wft)
     limit = change.suggest_continue_as_new_at
     if limit and event.event_id >= limit:
-        event.workflow_task_started_event_attributes.suggest_continue_as_new = True
+        attrs = event.workflow_task_started_event_attributes
+        attrs.suggest_continue_as_new = True
+        attrs.suggest_continue_as_new_reasons.append(
+            SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS)
     return event
 
 
