@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.workflowservice.v1 import (
+    DeleteWorkflowExecutionRequest,
+    ResetWorkflowExecutionRequest,
+)
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -102,3 +106,28 @@ async def test_describe_shows_memo_and_upserted_search_attributes(
     description = await handle.describe()
     assert await description.memo_value("owner") == "ada"
     await handle.terminate(reason="test over")
+
+
+async def test_reset_replays_to_a_workflow_task_and_reapplies_signals(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await handle.signal(wm.Mailbox.deliver, "kept")
+    assert await handle.query(wm.Mailbox.count) == 1
+    history = await handle.fetch_history()
+    first_completed = next(e.event_id for e in history.events
+                           if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    reset = await client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
+        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+        reason="try again", workflow_task_finish_event_id=first_completed,
+        request_id=str(uuid.uuid4())))
+    assert reset.run_id != handle.result_run_id
+    new_run = client.get_workflow_handle(workflow_id, run_id=reset.run_id)
+    await new_run.signal(wm.Mailbox.finish)
+    assert await new_run.result() == ["kept"]
+    new_history = await new_run.fetch_history()
+    failed = new_history.events[first_completed - 1]
+    assert failed.workflow_task_failed_event_attributes.cause == (
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW)
+    old = await client.get_workflow_handle(workflow_id, run_id=handle.result_run_id).describe()
+    assert old.status == WorkflowExecutionStatus.TERMINATED

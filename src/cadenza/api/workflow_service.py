@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import TaskQueueKind
+from temporalio.api.enums.v1 import ResetReapplyType, TaskQueueKind
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -449,6 +449,17 @@ class WorkflowService:
         details = request.details if request.HasField("details") else None
         await self._history.terminate_workflow(key, request.reason, details, request.identity)
         return wsv1.TerminateWorkflowExecutionResponse()
+
+    @translated
+    async def ResetWorkflowExecution(
+        self, request: wsv1.ResetWorkflowExecutionRequest, context: Any
+    ) -> wsv1.ResetWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        reapply = request.reset_reapply_type != ResetReapplyType.RESET_REAPPLY_TYPE_NONE
+        run_id = await self._history.reset_workflow(
+            key, request.workflow_task_finish_event_id, request.reason, request.identity,
+            reapply_signals=reapply)
+        return wsv1.ResetWorkflowExecutionResponse(run_id=run_id)
 
     @translated
     async def DeleteWorkflowExecution(

@@ -38,6 +38,7 @@ from cadenza.exceptions import (
 from cadenza.history import (
     activities,
     commands,
+    reset,
     runs,
     signals,
     starts,
@@ -562,6 +563,38 @@ class HistoryService:
         async with self._changing(key) as (entry, change):
             self._require_running(entry.state)
             workflow_ops.terminate(change, reason, details, identity)
+
+    async def reset_workflow(self, key: ExecutionKey, finish_event_id: int, reason: str,
+                             identity: str, reapply_signals: bool) -> str:
+        """Start a new run from the base run's history up to a workflow task; return its ID."""
+        base = await self.load(key)
+        history = list(await self.cache.history(base))
+        started_id = reset.started_event_id(history, finish_event_id)
+        s = base.state
+        state = MutableState(
+            namespace_id=s.namespace_id, namespace=s.namespace, workflow_id=s.workflow_id,
+            run_id=str(uuid.uuid4()), workflow_type=s.workflow_type, task_queue=s.task_queue,
+            start_time=self._clock.now(), start_request_id=str(uuid.uuid4()),
+            workflow_task_timeout=s.workflow_task_timeout, run_timeout=s.run_timeout,
+            execution_timeout=s.execution_timeout, attempt=s.attempt,
+            retry_policy=s.retry_policy, cron_schedule=s.cron_schedule,
+            first_execution_run_id=s.first_execution_run_id,
+            execution_deadline=s.execution_deadline, parent=s.parent,
+        )
+        follow = Change(state, state.start_time, 0, self._dispatch.sticky_alive)
+        reset.build(follow, history, started_id, reason=reason, identity=identity,
+                    base_run_id=s.run_id, reapply_signals=reapply_signals)
+        follow.new_current = starts.current_record(state)
+        current = await self._store.get_current_execution(s.namespace_id, s.workflow_id)
+        assert current is not None
+        follow.replaced_run_id = current.run_id
+        current_key = ExecutionKey(s.namespace_id, s.workflow_id, current.run_id)
+        async with self._changing(current_key) as (entry, change):
+            if entry.state.running:
+                workflow_ops.terminate(change, reason, None, "history-resetter")
+            change.successor = follow
+            change.state_changed = True
+        return state.run_id
 
     async def delete_workflow(self, key: ExecutionKey) -> None:
         """Terminate the run if it still runs, then remove it and its history."""
