@@ -5,7 +5,10 @@ All are deliberately trivial so that the measured cost is the server's:
 - `EchoWorkflow` (activity workload): one workflow start, two workflow
   tasks, one activity task (the activity echoes its input) and the completion;
 - `TimersWorkflow` (timers workload): a few sequential durable timers, so
-  the server's timer firing can be timed from the history it records.
+  the server's timer firing can be timed from the history it records;
+- `CounterWorkflow` (signal and query workloads): a long-running workflow
+  that counts `increment` signals, answers `count` queries and ends on a
+  `finish` signal, returning its count.
 """
 
 from __future__ import annotations
@@ -44,3 +47,34 @@ class TimersWorkflow:
         for seconds in durations_s:
             await asyncio.sleep(seconds)
         return len(durations_s)
+
+
+@workflow.defn
+class CounterWorkflow:
+    """Count `increment` signals until `finish`; `count` queries read the tally."""
+
+    @workflow.init
+    def __init__(self, start: int) -> None:
+        self._count = start
+        self._finished = False
+
+    @workflow.run
+    async def run(self, start: int) -> int:
+        """Wait for `finish`; return the start value plus the increments received."""
+        await workflow.wait_condition(lambda: self._finished)
+        return self._count
+
+    @workflow.signal
+    def increment(self) -> None:
+        """Add one to the count."""
+        self._count += 1
+
+    @workflow.signal
+    def finish(self) -> None:
+        """Let the workflow complete (signals already in its history are still counted)."""
+        self._finished = True
+
+    @workflow.query
+    def count(self) -> int:
+        """The current count."""
+        return self._count

@@ -305,3 +305,87 @@ def format_timer_table(results: Sequence[TimerResult], ratios: Sequence[Ratio]) 
         [f"lateness p50 / p99, {d} s timers (ms)", *(r.duration_cell(d) for r in results)] for d in durations
     ]
     return format_table(results, ratios, TIMER_ROWS, extra)
+
+
+# --- signal and query workloads ----------------------------------------------
+
+
+@dataclass
+class CallResult:
+    """Per-call figures for the signal or query workload on one server; NaN where unavailable.
+
+    A "call" is one `handle.signal(...)` or `handle.query(...)`; its latency
+    is the client-observed round trip, in milliseconds. Workflows count as
+    ok once they finished with exactly the expected count.
+    """
+
+    server: str
+    ok: bool = False
+    error: str | None = None
+    startup_s: float = math.nan
+    workflows_ok: int = 0
+    workflows_failed: int = 0
+    calls_ok: int = 0
+    calls_failed: int = 0
+    wall_s: float = math.nan
+    calls_per_s: float = math.nan
+    p50_ms: float = math.nan
+    p99_ms: float = math.nan
+    max_ms: float = math.nan
+    cpu_s_per_1000: float = math.nan  # server CPU per 1000 successful calls
+    worker_cpu_s_per_1000: float = math.nan
+
+    def to_json(self) -> dict[str, Any]:
+        """Dict for JSON output, with NaN mapped to null (NaN is not valid JSON)."""
+        return {k: json_number(v) for k, v in asdict(self).items()}
+
+    @property
+    def calls_cell(self) -> str:
+        """'ok/failed' call counts, for the table."""
+        return f"{self.calls_ok}/{self.calls_failed}"
+
+    def apply_latencies(self, latencies_s: Sequence[float], wall_s: float) -> None:
+        """Fill the count, rate and latency figures from per-call latencies (seconds)."""
+        self.calls_ok = len(latencies_s)
+        self.wall_s = wall_s
+        if wall_s > 0:
+            self.calls_per_s = len(latencies_s) / wall_s
+        self.p50_ms = percentile(latencies_s, 50) * 1000
+        self.p99_ms = percentile(latencies_s, 99) * 1000
+        self.max_ms = percentile(latencies_s, 100) * 1000
+
+
+# (ratio key, CallResult attribute, whether Cadenza is the numerator)
+CALL_RATIO_SPECS: tuple[tuple[str, str, bool], ...] = (
+    ("throughput", "calls_per_s", True),
+    ("p50", "p50_ms", False),
+    ("p99", "p99_ms", False),
+    ("cpu_per_1000", "cpu_s_per_1000", True),
+)
+
+
+def compute_call_ratios(cadenza: CallResult, temporal: CallResult) -> list[Ratio]:
+    """Same orientation as the activity workload: > 1 faster for rate and latency, < 1 cheaper for CPU."""
+    return compute_ratios(cadenza, temporal, CALL_RATIO_SPECS)
+
+
+def call_rows(noun: str) -> tuple[tuple[str, str, str, str | None], ...]:
+    """Table rows for the workload whose calls are `noun`s ("signal" or "query")."""
+    plural = "queries" if noun == "query" else f"{noun}s"
+    return (
+        ("workflows ok / failed", "", "", None),
+        (f"{plural} ok / failed", "calls_cell", "{}", None),
+        ("startup (s)", "startup_s", "{:.2f}", None),
+        ("wall time (s)", "wall_s", "{:.1f}", None),
+        (f"{plural} / s", "calls_per_s", "{:.1f}", "throughput"),
+        (f"{noun} latency p50 (ms)", "p50_ms", "{:.1f}", "p50"),
+        (f"{noun} latency p99 (ms)", "p99_ms", "{:.1f}", "p99"),
+        (f"{noun} latency max (ms)", "max_ms", "{:.1f}", None),
+        (f"server CPU s / 1000 {plural}", "cpu_s_per_1000", "{:.2f}", "cpu_per_1000"),
+        (f"worker CPU s / 1000 {plural}", "worker_cpu_s_per_1000", "{:.2f}", None),
+    )
+
+
+def format_call_table(noun: str, results: Sequence[CallResult], ratios: Sequence[Ratio]) -> str:
+    """The signal or query workload's table."""
+    return format_table(results, ratios, call_rows(noun))

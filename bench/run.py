@@ -1,9 +1,11 @@
 """Benchmark Cadenza against the real Temporal dev server with the same SDK workloads.
 
 Usage:
-    python bench/run.py [--workloads activity,timers] [--workflows N] [--concurrency C]
+    python bench/run.py [--workloads activity,timers,signal,query] [--workflows N] [--concurrency C]
                         [--sequential M] [--timer-workflows N] [--timer-concurrency C]
-                        [--timer-durations S,S,...] [--only cadenza|temporal] [--json PATH]
+                        [--timer-durations S,S,...] [--signals N] [--signal-workflows W]
+                        [--signal-concurrency C] [--queries N] [--query-workflows W]
+                        [--query-concurrency C] [--only cadenza|temporal] [--json PATH]
 
 Servers are benchmarked one at a time (never both running at once) so they
 do not compete for CPU, each workload on a freshly started server with new
@@ -41,15 +43,27 @@ from bench_report import (
     CADENZA,
     MB,
     TEMPORAL,
+    CallResult,
     Ratio,
     ServerResult,
     TimerResult,
+    compute_call_ratios,
     compute_ratios,
     compute_timer_ratios,
+    format_call_table,
     format_table,
     format_timer_table,
     json_number,
     percentile,
+)
+from bench_rpc import (
+    Completion,
+    CounterHandle,
+    SignalSender,
+    finish_and_check,
+    query_batch,
+    start_counters,
+    start_value,
 )
 from bench_servers import (
     LOOPBACK,
@@ -74,7 +88,9 @@ SERVERS: dict[str, tuple[str, CommandBuilder]] = {
 
 ACTIVITY = "activity"
 TIMERS = "timers"
-WORKLOADS = (ACTIVITY, TIMERS)  # also the run order
+SIGNAL = "signal"
+QUERY = "query"
+WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY)  # also the run order
 DEFAULT_TIMER_DURATIONS = (0.2, 0.5, 1.0, 2.0)
 
 
@@ -94,6 +110,12 @@ class BenchConfig:
     timer_workflows: int = 100
     timer_concurrency: int = 50
     timer_durations: tuple[float, ...] = DEFAULT_TIMER_DURATIONS
+    signals: int = 500
+    signal_workflows: int = 10
+    signal_concurrency: int = 20
+    queries: int = 300
+    query_workflows: int = 10
+    query_concurrency: int = 10
 
 
 def positive_int(text: str) -> int:
@@ -162,6 +184,20 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         type=duration_list,
         default=DEFAULT_TIMER_DURATIONS,
         help="sequential sleeps per timers workflow, in seconds (0.2,0.5,1,2)",
+    )
+    parser.add_argument("--signals", type=positive_int, default=500, help="measured signals (500)")
+    parser.add_argument(
+        "--signal-workflows", type=positive_int, default=10, help="workflows the signals go to (10)"
+    )
+    parser.add_argument(
+        "--signal-concurrency", type=positive_int, default=20, help="max signals in flight (20)"
+    )
+    parser.add_argument("--queries", type=positive_int, default=300, help="measured queries (300)")
+    parser.add_argument(
+        "--query-workflows", type=positive_int, default=10, help="workflows the queries go to (10)"
+    )
+    parser.add_argument(
+        "--query-concurrency", type=positive_int, default=10, help="max queries in flight (10)"
     )
     parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
     parser.add_argument("--json", type=Path, dest="json_path", help="write results as JSON here")
@@ -386,6 +422,71 @@ async def measure_timers(name: str, config: BenchConfig, workdir: Path, result: 
     apply_timer_run(result, phase, lateness, server_cpu_s, len(durations))
 
 
+def apply_call_run(result: CallResult, phase: PhaseResult, cpu: CpuReading, completion: Completion) -> None:
+    """Fill a signal/query result from the measured calls, their CPU use and the workflows' final counts."""
+    result.apply_latencies(phase.latencies_s, phase.wall_s)
+    result.calls_failed = phase.failures
+    if result.calls_ok:
+        result.cpu_s_per_1000 = cpu.server_s / result.calls_ok * 1000
+        result.worker_cpu_s_per_1000 = cpu.worker_s / result.calls_ok * 1000
+    result.workflows_ok, result.workflows_failed = completion.ok, completion.failed
+    result.error = phase.first_error or completion.first_error
+
+
+@contextlib.asynccontextmanager
+async def counter_workflows(
+    name: str, workdir: Path, result: CallResult, count: int
+) -> AsyncIterator[tuple[list[CounterHandle], CpuProbe]]:
+    """A fresh server and worker with `count` running CounterWorkflows, each past its first task."""
+    async with running_server(name, workdir) as srv:
+        result.startup_s = srv.startup_s
+        load = fresh_workload(srv.client)
+        async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
+            probe = CpuProbe(server=srv.root, driver=psutil.Process(), worker=psutil.Process(worker.pid))
+            log(f"{name}: starting {count} counter workflows")
+            yield await start_counters(load, count), probe
+
+
+def check_warmup(warm: PhaseResult) -> None:
+    """A failed warm-up means the server cannot run the workload at all."""
+    if warm.failures:
+        raise ServerError(f"warm-up failed: {warm.first_error}")
+
+
+async def measure_signal(name: str, config: BenchConfig, workdir: Path, result: CallResult) -> None:
+    """The signal workload on one freshly started server.
+
+    `--warmup` unmeasured signals go first. A signal's RPC returns before the
+    worker has processed it, so CPU is measured from the first measured signal
+    until every workflow has been finished and has returned its count: that
+    includes the workflow tasks the signals caused (plus one `finish` signal
+    and one completion per workflow).
+    """
+    async with counter_workflows(name, workdir, result, config.signal_workflows) as (handles, probe):
+        sender = SignalSender(handles)
+        if config.warmup:
+            check_warmup(await sender.batch(config.warmup, config.signal_concurrency))
+        log(f"{name}: {config.signals} signals, concurrency {config.signal_concurrency}")
+        before = probe.read()
+        phase = await sender.batch(config.signals, config.signal_concurrency)
+        completion = await finish_and_check(handles, sender.expected_results())
+        cpu = probe.read() - before
+    apply_call_run(result, phase, cpu, completion)
+
+
+async def measure_query(name: str, config: BenchConfig, workdir: Path, result: CallResult) -> None:
+    """The query workload on one freshly started server (`--warmup` unmeasured queries first)."""
+    async with counter_workflows(name, workdir, result, config.query_workflows) as (handles, probe):
+        if config.warmup:
+            check_warmup(await query_batch(handles, config.warmup, config.query_concurrency))
+        log(f"{name}: {config.queries} queries, concurrency {config.query_concurrency}")
+        before = probe.read()
+        phase = await query_batch(handles, config.queries, config.query_concurrency)
+        cpu = probe.read() - before
+        completion = await finish_and_check(handles, [start_value(i) for i in range(len(handles))])
+    apply_call_run(result, phase, cpu, completion)
+
+
 class Outcome(Protocol):
     """The fields every per-server result shares."""
 
@@ -433,6 +534,19 @@ async def bench_timers(name: str, config: BenchConfig, workdir: Path) -> TimerRe
     return result
 
 
+async def bench_calls(name: str, config: BenchConfig, workdir: Path, workload: str) -> CallResult:
+    """Benchmark one server with the signal or the query workload."""
+    result = CallResult(server=name)
+    measure = measure_signal if workload == SIGNAL else measure_query
+    await guard(
+        result,
+        config.server_timeout_s,
+        lambda: measure(name, config, workdir, result),
+        what=f" ({workload})",
+    )
+    return result
+
+
 def selected_servers(only: str | None) -> list[str]:
     """Servers to run, in a fixed order."""
     return [only] if only else list(SERVERS)
@@ -444,10 +558,17 @@ class RunResults:
 
     activity: list[ServerResult] = field(default_factory=list)
     timers: list[TimerResult] = field(default_factory=list)
+    signal: list[CallResult] = field(default_factory=list)
+    query: list[CallResult] = field(default_factory=list)
+
+    def calls(self) -> tuple[tuple[str, list[CallResult]], ...]:
+        """The signal and query results, each with its workload name."""
+        return ((SIGNAL, self.signal), (QUERY, self.query))
 
     def all_ok(self) -> bool:
         """True only if every selected server fully succeeded on every selected workload."""
-        return all(r.ok for r in self.activity) and all(r.ok for r in self.timers)
+        every: list[Outcome] = [*self.activity, *self.timers, *self.signal, *self.query]
+        return all(r.ok for r in every)
 
 
 async def run_all(config: BenchConfig) -> RunResults:
@@ -463,12 +584,16 @@ async def run_all(config: BenchConfig) -> RunResults:
                 workdir.mkdir(parents=True)
                 if workload == ACTIVITY:
                     results.activity.append(await bench_server(name, config, workdir))
-                else:
+                elif workload == TIMERS:
                     results.timers.append(await bench_timers(name, config, workdir))
+                elif workload == SIGNAL:
+                    results.signal.append(await bench_calls(name, config, workdir, SIGNAL))
+                else:
+                    results.query.append(await bench_calls(name, config, workdir, QUERY))
     return results
 
 
-R = TypeVar("R", ServerResult, TimerResult)
+R = TypeVar("R", ServerResult, TimerResult, CallResult)
 
 
 def _cadenza_and_temporal(results: Sequence[R]) -> tuple[R, R] | None:
@@ -491,6 +616,12 @@ def timer_ratios_for(results: Sequence[TimerResult]) -> list[Ratio]:
     return compute_timer_ratios(*pair) if pair else []
 
 
+def call_ratios_for(results: Sequence[CallResult]) -> list[Ratio]:
+    """Cadenza-vs-Temporal signal or query ratios, or none unless both servers were run."""
+    pair = _cadenza_and_temporal(results)
+    return compute_call_ratios(*pair) if pair else []
+
+
 def _ratios_json(ratios: Sequence[Ratio]) -> dict[str, Any]:
     return {r.key: {"value": json_number(r.value), "meaning": r.label} for r in ratios}
 
@@ -499,7 +630,8 @@ def results_document(config: BenchConfig, results: RunResults) -> dict[str, Any]
     """Everything worth keeping from a run, as a JSON-ready dict.
 
     "servers" and "ratios" hold the activity workload (empty if it was not
-    run); the timers workload, when run, is under "timers".
+    run); the timers, signal and query workloads, when run, are under
+    "timers", "signal" and "query", each with its own "servers" and "ratios".
     """
     config_dict = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
     document: dict[str, Any] = {
@@ -518,6 +650,12 @@ def results_document(config: BenchConfig, results: RunResults) -> dict[str, Any]
             "servers": {r.server: r.to_json() for r in results.timers},
             "ratios": _ratios_json(timer_ratios_for(results.timers)),
         }
+    for workload, calls in results.calls():
+        if workload in config.workloads:
+            document[workload] = {
+                "servers": {r.server: r.to_json() for r in calls},
+                "ratios": _ratios_json(call_ratios_for(calls)),
+            }
     return document
 
 
@@ -527,6 +665,19 @@ def timers_heading(config: BenchConfig) -> str:
     return (
         f"timers workload: {config.timer_workflows} workflows, each sleeping {sleeps} s in turn,"
         f" concurrency {config.timer_concurrency}; lateness = fired - (started + duration)"
+    )
+
+
+def calls_heading(config: BenchConfig, workload: str) -> str:
+    """One line saying what the signal or query table measured."""
+    if workload == SIGNAL:
+        return (
+            f"signal workload: {config.signals} signals over {config.signal_workflows} workflows,"
+            f" concurrency {config.signal_concurrency}; latency = handle.signal() round trip"
+        )
+    return (
+        f"query workload: {config.queries} queries over {config.query_workflows} workflows,"
+        f" concurrency {config.query_concurrency}; latency = handle.query() round trip via the worker"
     )
 
 
@@ -541,6 +692,14 @@ def report(config: BenchConfig, results: RunResults) -> str:
         lines = [timers_heading(config), format_timer_table(results.timers, timer_ratios_for(results.timers))]
         lines += [f"{r.server}: timers error: {r.error}" for r in results.timers if r.error]
         parts.append("\n".join(lines))
+    for workload, calls in results.calls():
+        if workload in config.workloads:
+            lines = [
+                calls_heading(config, workload),
+                format_call_table(workload, calls, call_ratios_for(calls)),
+            ]
+            lines += [f"{r.server}: {workload} error: {r.error}" for r in calls if r.error]
+            parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_defs import EchoWorkflow, TimersWorkflow, echo
+from bench_defs import CounterWorkflow, EchoWorkflow, TimersWorkflow, echo
 
 READY_LINE = "READY"
 
@@ -48,7 +48,7 @@ async def serve(args: argparse.Namespace) -> None:
     worker = Worker(
         client,
         task_queue=args.task_queue,
-        workflows=[EchoWorkflow, TimersWorkflow],
+        workflows=[EchoWorkflow, TimersWorkflow, CounterWorkflow],
         activities=[echo],
     )
     async with worker:

@@ -1,4 +1,4 @@
-"""Runs the real benchmark (both workloads), tiny, against the Temporal dev server.
+"""Runs the real benchmark (every workload), tiny, against the Temporal dev server.
 
 Asserts only on completeness and output shape, never on speed, so it cannot
 flake on a slow or busy machine.
@@ -26,10 +26,14 @@ def test_tiny_run_against_temporal(tmp_path: Path) -> None:
     argv = [sys.executable, str(RUN_PY), "--only", "temporal", "--workflows", "6"]
     argv += ["--concurrency", "3", "--sequential", "2", "--warmup", "1", "--json", str(out)]
     argv += ["--timer-workflows", "2", "--timer-concurrency", "2", "--timer-durations", "0.1,1"]
+    argv += ["--signals", "8", "--signal-workflows", "2", "--signal-concurrency", "3"]
+    argv += ["--queries", "5", "--query-workflows", "2", "--query-concurrency", "2"]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=110, check=False)
     assert completed.returncode == 0, completed.stderr + completed.stdout
     assert "concurrent throughput" in completed.stdout
     assert "lateness p50, all (ms)" in completed.stdout
+    assert "signal latency p50 (ms)" in completed.stdout
+    assert "query latency p50 (ms)" in completed.stdout
     document = json.loads(out.read_text())
     temporal = document["servers"]["temporal"]
     assert temporal["ok"] is True
@@ -41,3 +45,9 @@ def test_tiny_run_against_temporal(tmp_path: Path) -> None:
     assert (timers["workflows_ok"], timers["timers_fired"]) == (2, 4)
     assert set(timers["by_duration"]) == {"0.1", "1"}
     assert timers["lateness_p50_ms"] is not None
+    for workload, calls in (("signal", 8), ("query", 5)):
+        figures = document[workload]["servers"]["temporal"]
+        assert figures["ok"] is True, figures
+        assert (figures["calls_ok"], figures["calls_failed"]) == (calls, 0)
+        assert (figures["workflows_ok"], figures["workflows_failed"]) == (2, 0)
+        assert figures["p50_ms"] is not None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from cadenza.exceptions import InvalidArgumentError, NamespaceNotFoundError
+from cadenza.exceptions import InvalidArgumentError, NamespaceNotFoundError, NotFoundError
 from cadenza.persistence import Store
 from cadenza.persistence.records import NamespaceRecord
+from cadenza.visibility.attributes import BUILT_IN, SYSTEM_CUSTOM
 
 DEFAULT_RETENTION_SECONDS = 86400
 
@@ -60,5 +61,41 @@ class NamespaceRegistry:
         existing = await self._store.get_namespace(name)
         return existing if existing is not None else await self.register(name)
 
-    async def list(self) -> list[NamespaceRecord]:
+    async def list_all(self) -> list[NamespaceRecord]:
         return await self._store.list_namespaces()
+
+    @staticmethod
+    def search_attribute_types(record: NamespaceRecord) -> dict[str, int]:
+        """The namespace's custom search attributes and their types."""
+        registered = record.info.get("search_attributes") or {}
+        assert isinstance(registered, dict)
+        return {str(name): int(kind) for name, kind in registered.items()}
+
+    async def add_search_attributes(self, name: str, wanted: dict[str, int]) -> None:
+        """Register attributes; re-adding one with the same type is a no-op, as in Temporal."""
+        record = await self.get(name)
+        current = self.search_attribute_types(record)
+        for attribute, kind in wanted.items():
+            if attribute in BUILT_IN or attribute in SYSTEM_CUSTOM:
+                raise InvalidArgumentError(
+                    f"Search attribute {attribute} is reserved by system.")
+            if attribute in current and current[attribute] != kind:
+                raise InvalidArgumentError(
+                    f"Search attribute {attribute} already exists with another type.")
+            if not kind:
+                raise InvalidArgumentError(f"Unable to read search attribute type for {attribute}.")
+        await self._save_search_attributes(record, {**current, **wanted})
+
+    async def remove_search_attributes(self, name: str, names: list[str]) -> None:
+        record = await self.get(name)
+        current = self.search_attribute_types(record)
+        for attribute in names:
+            if attribute not in current:
+                raise NotFoundError(f"Search attribute {attribute} doesn't exist.")
+            del current[attribute]
+        await self._save_search_attributes(record, current)
+
+    async def _save_search_attributes(self, record: NamespaceRecord, types: dict[str, int]) -> None:
+        updated = NamespaceRecord(record.id, record.name, {**record.info, "search_attributes": types})
+        await self._store.update_namespace(updated)
+        self._by_name[record.name] = updated

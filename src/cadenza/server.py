@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import grpc
 
 from cadenza.api import server as grpc_server
+from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
@@ -23,6 +24,7 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store, open_store
 from cadenza.persistence.records import TimerRecord
 from cadenza.timers import TimerQueue
+from cadenza.visibility.service import Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +76,11 @@ class Server:
             HistoryReader(self._history, self.config.history_long_poll_seconds),
             self._matching,
             Queries(self._history, self._matching.add_task, self._matching.sticky_alive),
+            Visibility(self._store),
         )
         self._grpc, port = await grpc_server.build(
-            service, f"{self.config.ip}:{self.config.port}", self.config.limits.grpc_max_message
+            service, OperatorService(self._namespaces), f"{self.config.ip}:{self.config.port}",
+            self.config.limits.grpc_max_message,
         )
         await self._grpc.start()
         self._timers.start()

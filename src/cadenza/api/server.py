@@ -7,14 +7,20 @@ from typing import Any, cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb2
+from temporalio.api.operatorservice.v1.service_pb2_grpc import (
+    add_OperatorServiceServicer_to_server,
+)
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 from temporalio.api.workflowservice.v1.service_pb2_grpc import (
     add_WorkflowServiceServicer_to_server,
 )
 
+from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
 
 WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
+OPERATOR_SERVICE = "temporal.api.operatorservice.v1.OperatorService"
 
 
 def _unimplemented(name: str) -> Any:
@@ -25,24 +31,26 @@ def _unimplemented(name: str) -> Any:
     return handler
 
 
-def fill_unimplemented(servicer_class: type, service_name: str) -> None:
+def fill_unimplemented(servicer_class: type, service_name: str, descriptor: Any) -> None:
     """Give every RPC the class lacks an async handler that answers UNIMPLEMENTED.
 
     The generated base class's defaults are synchronous, which grpc.aio cannot
     run without a thread pool.
     """
-    service = workflow_service_pb2.DESCRIPTOR.services_by_name[service_name.rsplit(".", 1)[1]]
+    service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
     for method in service.methods:
         existing = getattr(servicer_class, method.name, None)
         if existing is None or not inspect.iscoroutinefunction(existing):
             setattr(servicer_class, method.name, _unimplemented(method.name))
 
 
-fill_unimplemented(WorkflowService, WORKFLOW_SERVICE)
+fill_unimplemented(WorkflowService, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR)
+fill_unimplemented(OperatorService, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR)
 
 
 async def build(
-    workflow_service: WorkflowService, address: str, max_message: int
+    workflow_service: WorkflowService, operator_service: OperatorService, address: str,
+    max_message: int,
 ) -> tuple[grpc.aio.Server, int]:
     """A server bound to ``address``; returns it and the port it bound."""
     options = [
@@ -53,11 +61,12 @@ async def build(
     server = grpc.aio.server(options=options)
     # The generated registration only looks methods up by name, so a plain class serves.
     add_WorkflowServiceServicer_to_server(cast(Any, workflow_service), cast(Any, server))
+    add_OperatorServiceServicer_to_server(cast(Any, operator_service), cast(Any, server))
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    for name in ("", WORKFLOW_SERVICE):
+    for name in ("", WORKFLOW_SERVICE, OPERATOR_SERVICE):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, port

@@ -28,6 +28,8 @@ from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
 from cadenza.protoutil import is_repeated
+from cadenza.visibility import attributes
+from cadenza.visibility.service import Visibility
 
 R = TypeVar("R")
 
@@ -46,6 +48,7 @@ class WorkflowService:
         reader: HistoryReader,
         matching: MatchingService,
         queries: Queries,
+        visibility: Visibility,
     ) -> None:
         self._config = config
         self._namespaces = namespaces
@@ -53,6 +56,7 @@ class WorkflowService:
         self._reader = reader
         self._matching = matching
         self._queries = queries
+        self._visibility = visibility
         self._cluster_id = str(uuid.uuid4())
 
     # -- cluster and namespaces ---------------------------------------------------------
@@ -68,6 +72,7 @@ class WorkflowService:
         caps.activity_failure_include_heartbeat = True
         caps.upsert_memo = True
         caps.eager_workflow_start = True
+        caps.count_group_by_execution_status = True
         return response
 
     @translated
@@ -104,7 +109,7 @@ class WorkflowService:
         self, request: wsv1.ListNamespacesRequest, context: Any
     ) -> wsv1.ListNamespacesResponse:
         response = wsv1.ListNamespacesResponse()
-        for record in await self._namespaces.list():
+        for record in await self._namespaces.list_all():
             response.namespaces.append(ns_api.describe(record, self._config))
         return response
 
@@ -468,6 +473,53 @@ class WorkflowService:
         key = await self._execution_key(request.namespace, request.workflow_execution)
         await self._history.delete_workflow(key)
         return wsv1.DeleteWorkflowExecutionResponse()
+
+    # -- visibility ---------------------------------------------------------------------------
+
+    @translated
+    async def ListWorkflowExecutions(
+        self, request: wsv1.ListWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.ListWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        page = await self._visibility.list_page(namespace, request.query, request.page_size,
+                                                request.next_page_token)
+        return wsv1.ListWorkflowExecutionsResponse(
+            executions=page.executions, next_page_token=page.next_page_token)
+
+    @translated
+    async def ScanWorkflowExecutions(
+        self, request: wsv1.ScanWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.ScanWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        page = await self._visibility.list_page(namespace, request.query, request.page_size,
+                                                request.next_page_token)
+        return wsv1.ScanWorkflowExecutionsResponse(
+            executions=page.executions, next_page_token=page.next_page_token)
+
+    @translated
+    async def CountWorkflowExecutions(
+        self, request: wsv1.CountWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.CountWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        total, groups = await self._visibility.count(namespace, request.query)
+        response = wsv1.CountWorkflowExecutionsResponse(count=total)
+        for value, count in groups:
+            group = response.groups.add(count=count)
+            group.group_values.append(value)
+        return response
+
+    @translated
+    async def GetSearchAttributes(
+        self, request: wsv1.GetSearchAttributesRequest, context: Any
+    ) -> wsv1.GetSearchAttributesResponse:
+        namespace = await self._namespaces.get(self._config.default_namespace)
+        response = wsv1.GetSearchAttributesResponse()
+        for name, (_, kind) in attributes.BUILT_IN.items():
+            response.keys[name] = kind  # type: ignore[assignment]
+        for name, kind in {**attributes.SYSTEM_CUSTOM,
+                           **NamespaceRegistry.search_attribute_types(namespace)}.items():
+            response.keys[name] = kind  # type: ignore[assignment]
+        return response
 
     # -- helpers ------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from cadenza.history import events as ev
+from cadenza.history import visibility_fields
 from cadenza.history.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -246,4 +247,5 @@ class Change:
             new_current=self.new_current,
             replaced_run_id=self.replaced_run_id,
             current_status=s.status if self.status_changed else None,
+            visibility=visibility_fields.snapshot(s),
         )

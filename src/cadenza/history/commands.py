@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import (
 )
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, children, runs, user_timers
+from cadenza.history import activities, children, runs, user_timers, visibility_fields
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.state import Activity
@@ -241,12 +241,14 @@ def _apply_one(command: Command, change: Change, completed_id: int, identity: st
         out.workflow_task_completed_event_id = completed_id
         out.search_attributes.CopyFrom(
             command.upsert_workflow_search_attributes_command_attributes.search_attributes)
+        visibility_fields.upsert_search_attributes(change.state, out.search_attributes)
     elif kind == C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)
         props = event.workflow_properties_modified_event_attributes
         props.workflow_task_completed_event_id = completed_id
         props.upserted_memo.CopyFrom(
             command.modify_workflow_properties_command_attributes.upserted_memo)
+        visibility_fields.upsert_memo(change.state, props.upserted_memo)
     elif kind == C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
         children.initiate_child(
             change, command.start_child_workflow_execution_command_attributes, completed_id)

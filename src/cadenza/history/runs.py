@@ -25,7 +25,7 @@ from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
-from cadenza.history import retry, workflow_tasks
+from cadenza.history import retry, visibility_fields, workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.state import MutableState, RetryPolicy
@@ -227,6 +227,9 @@ def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
         attrs.workflow_run_timeout.CopyFrom(ev.duration(run_timeout))
     if overrides is not None:
         _apply_overrides(attrs, overrides, state)
+    state.execution_time = change.now + backoff
+    visibility_fields.upsert_search_attributes(state, attrs.search_attributes)
+    visibility_fields.upsert_memo(state, attrs.memo)
     begin(follow, backoff)
     follow.new_current = CurrentExecution(run_id, state.status, state.start_request_id)
     follow.replaced_run_id = old.run_id

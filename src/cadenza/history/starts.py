@@ -16,7 +16,7 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history import events as ev
-from cadenza.history import retry, runs
+from cadenza.history import retry, runs, visibility_fields
 from cadenza.history.change import Change
 from cadenza.history.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
@@ -191,6 +191,9 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
     if s.retry_policy is not None:
         retry.to_proto(s.retry_policy, attrs.retry_policy)
     attrs.priority.CopyFrom(request.priority)
+    s.execution_time = s.start_time + backoff
+    visibility_fields.upsert_search_attributes(s, request.search_attributes)
+    visibility_fields.upsert_memo(s, request.memo)
 
 
 def current_record(state: MutableState) -> CurrentExecution:

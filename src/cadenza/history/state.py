@@ -193,6 +193,12 @@ class MutableState:
     parent: Parent | None = None
     external: dict[int, ExternalRequest] = field(default_factory=dict)
     updates: dict[str, UpdateRecord] = field(default_factory=dict)
+    search_attributes: dict[str, str] = field(default_factory=dict)
+    """Current search attributes: name -> base64 of the serialized ``Payload``."""
+    memo: str = ""
+    """base64 of the serialized current ``Memo``."""
+    execution_time: float = 0.0
+    """When the first workflow task may run: start time plus any start backoff."""
     backoff_timer_id: str = ""
     """Delays the first workflow task (start delay, retry backoff, cron)."""
     history_size: int = 0

@@ -95,6 +95,36 @@ class StoredExecution:
     state: bytes
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """The listing view of a run, rewritten with each change."""
+
+    execution_time: float
+    history_length: int
+    search_attributes: str
+    """JSON object of filterable values (datetimes as epoch seconds)."""
+    search_attribute_payloads: bytes
+    """Serialized ``SearchAttributes`` as the client set them, for listing."""
+    memo: bytes
+
+
+@dataclass(frozen=True)
+class ListedExecution:
+    """One row of a listing."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    status: int
+    start_time: float
+    close_time: float | None
+    execution_time: float
+    history_length: int
+    search_attribute_payloads: bytes
+    memo: bytes
+
+
 @dataclass
 class ExecutionWrite:
     """Everything one change to one execution writes, committed all together or not at all.
@@ -123,6 +153,8 @@ class ExecutionWrite:
     """With ``new_current``: the closed run it replaces (None if the ID is new)."""
     current_status: int | None = None
     """Set when the run's status changes, to keep the current-execution row in step."""
+    visibility: Visibility | None = None
+    """What listing and filtering see of the run."""
 
     @property
     def new_version(self) -> int:

@@ -9,11 +9,13 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListedExecution,
     NamespaceRecord,
     StoredExecution,
     TaskRecord,
     TimerRecord,
 )
+from cadenza.visibility.query import Query
 
 
 class Store(Protocol):
@@ -31,6 +33,18 @@ class Store(Protocol):
     async def get_namespace(self, name: str) -> NamespaceRecord | None: ...
 
     async def list_namespaces(self) -> list[NamespaceRecord]: ...
+
+    async def update_namespace(self, record: NamespaceRecord) -> None: ...
+
+    async def list_executions(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[ListedExecution]:
+        """Runs matching a parsed filter, in its order (newest first by default)."""
+
+    async def count_executions(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> list[tuple[int | None, int]]:
+        """(status or None, count) rows; grouped by status for GROUP BY ExecutionStatus."""
 
     async def get_current_execution(
         self, namespace_id: str, workflow_id: str

@@ -36,6 +36,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 UPDATE executions SET version = ?, status = ?, close_time = ?, state = ?
 WHERE namespace_id = ? AND workflow_id = ? AND run_id = ? AND version = ?;
 
+-- name: update_visibility
+UPDATE executions SET execution_time = ?, history_length = ?, search_attributes = ?,
+                      search_payloads = ?, memo = ?
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: update_namespace
+UPDATE namespaces SET info = ? WHERE id = ?;
+
 -- name: insert_history_batch
 INSERT INTO history_batches (namespace_id, workflow_id, run_id, first_event_id, last_event_id, data)
 VALUES (?, ?, ?, ?, ?, ?);

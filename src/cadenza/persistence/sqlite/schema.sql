@@ -18,8 +18,20 @@ CREATE TABLE IF NOT EXISTS executions (
     start_time    REAL    NOT NULL,
     close_time    REAL,
     state         BLOB    NOT NULL,
+    -- The listing view, kept in step with every change (visibility).
+    execution_time     REAL    NOT NULL DEFAULT 0,
+    history_length     INTEGER NOT NULL DEFAULT 0,
+    search_attributes  TEXT    NOT NULL DEFAULT '{}',
+    search_payloads    BLOB    NOT NULL DEFAULT x'',
+    memo               BLOB    NOT NULL DEFAULT x'',
     PRIMARY KEY (namespace_id, workflow_id, run_id)
 );
+-- Listing newest first, and the common filters, without scanning every execution.
+CREATE INDEX IF NOT EXISTS executions_by_start ON executions (namespace_id, start_time DESC, run_id);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (namespace_id, status, start_time DESC);
+CREATE INDEX IF NOT EXISTS executions_by_type ON executions (namespace_id, workflow_type, start_time DESC);
+CREATE INDEX IF NOT EXISTS executions_by_queue ON executions (namespace_id, task_queue, start_time DESC);
+CREATE INDEX IF NOT EXISTS executions_by_close ON executions (namespace_id, close_time DESC);
 
 -- Which run owns each workflow ID.
 CREATE TABLE IF NOT EXISTS current_executions (

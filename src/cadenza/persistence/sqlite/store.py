@@ -25,6 +25,7 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListedExecution,
     NamespaceRecord,
     StoredExecution,
     TaskKind,
@@ -32,6 +33,8 @@ from cadenza.persistence.records import (
     TimerRecord,
 )
 from cadenza.persistence.sql import load_queries, load_text
+from cadenza.persistence.sqlite import visibility as visibility_sql
+from cadenza.visibility.query import Query
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +105,31 @@ class SqliteStore:
     async def get_namespace(self, name: str) -> NamespaceRecord | None:
         rows = await self._read(Q["get_namespace"], (name,))
         return _namespace(rows[0]) if rows else None
+
+    async def update_namespace(self, record: NamespaceRecord) -> None:
+        await self._submit(
+            lambda conn: conn.execute(Q["update_namespace"], (json.dumps(record.info), record.id)),
+            is_write=True)
+
+    async def list_executions(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[ListedExecution]:
+        where, params, order = visibility_sql.compile_query(query, types)
+        sql = (f"SELECT {visibility_sql.LISTED_COLUMNS} FROM executions "
+               f"WHERE namespace_id = ? AND ({where}) ORDER BY {order} LIMIT ? OFFSET ?")
+        rows = await self._read(sql, (namespace_id, *params, limit, offset))
+        return [ListedExecution(*row) for row in rows]
+
+    async def count_executions(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> list[tuple[int | None, int]]:
+        """Counts, grouped by status when the query says GROUP BY ExecutionStatus."""
+        where, params, _ = visibility_sql.compile_query(query, types)
+        group = "status" if query.group_by else "NULL"
+        sql = (f"SELECT {group}, COUNT(*) FROM executions "
+               f"WHERE namespace_id = ? AND ({where}) GROUP BY {group}")
+        rows = await self._read(sql, (namespace_id, *params))
+        return [(row[0], row[1]) for row in rows]
 
     async def list_namespaces(self) -> list[NamespaceRecord]:
         return [_namespace(row) for row in await self._read(Q["list_namespaces"], ())]
@@ -280,6 +308,11 @@ def _apply(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
             raise ConcurrentUpdateError(f"execution {w.key} changed concurrently")
     if w.current_status is not None and w.new_current is None:
         conn.execute(Q["update_current_status"], (w.current_status, *key))
+    if w.visibility is not None:
+        v = w.visibility
+        conn.execute(Q["update_visibility"], (v.execution_time, v.history_length,
+                                              v.search_attributes, v.search_attribute_payloads,
+                                              v.memo, *key))
     if w.events is not None:
         conn.execute(
             Q["insert_history_batch"],

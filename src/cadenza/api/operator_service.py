@@ -1,0 +1,51 @@
+"""OperatorService: search attributes per namespace (the rest answers UNIMPLEMENTED)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
+
+from cadenza.api.errors import translated
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.visibility import attributes
+
+
+class OperatorService:
+    def __init__(self, namespaces: NamespaceRegistry) -> None:
+        self._namespaces = namespaces
+
+    @translated
+    async def AddSearchAttributes(
+        self, request: opv1.AddSearchAttributesRequest, context: Any
+    ) -> opv1.AddSearchAttributesResponse:
+        if not request.search_attributes:
+            raise InvalidArgumentError("SearchAttributes are not set on request.")
+        await self._namespaces.add_search_attributes(
+            request.namespace or "default", dict(request.search_attributes))
+        return opv1.AddSearchAttributesResponse()
+
+    @translated
+    async def RemoveSearchAttributes(
+        self, request: opv1.RemoveSearchAttributesRequest, context: Any
+    ) -> opv1.RemoveSearchAttributesResponse:
+        if not request.search_attributes:
+            raise InvalidArgumentError("SearchAttributes are not set on request.")
+        await self._namespaces.remove_search_attributes(
+            request.namespace or "default", list(request.search_attributes))
+        return opv1.RemoveSearchAttributesResponse()
+
+    @translated
+    async def ListSearchAttributes(
+        self, request: opv1.ListSearchAttributesRequest, context: Any
+    ) -> opv1.ListSearchAttributesResponse:
+        record = await self._namespaces.get(request.namespace or "default")
+        response = opv1.ListSearchAttributesResponse()
+        for name, kind in NamespaceRegistry.search_attribute_types(record).items():
+            response.custom_attributes[name] = kind  # type: ignore[assignment]
+        for name, (_, kind) in attributes.BUILT_IN.items():
+            response.system_attributes[name] = kind  # type: ignore[assignment]
+        for name, kind in attributes.SYSTEM_CUSTOM.items():
+            response.system_attributes[name] = kind  # type: ignore[assignment]
+        return response

@@ -1,0 +1,52 @@
+"""What a run shows to listing and filtering: its search attributes and memo, kept current."""
+
+from __future__ import annotations
+
+import json
+
+from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
+
+from cadenza.history.state import MutableState, decode_blob, encode_blob
+from cadenza.persistence.records import Visibility
+from cadenza.visibility import attributes as attrs
+
+_TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
+
+
+def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> None:
+    """Apply an upsert; a ``binary/null`` value removes the attribute, as in Temporal."""
+    for name, payload in upsert.indexed_fields.items():
+        if attrs.decode(payload) is None:
+            state.search_attributes.pop(name, None)
+        else:
+            state.search_attributes[name] = encode_blob(payload.SerializeToString())
+
+
+def upsert_memo(state: MutableState, upsert: Memo) -> None:
+    memo = Memo.FromString(decode_blob(state.memo)) if state.memo else Memo()
+    for name, payload in upsert.fields.items():
+        if payload.metadata.get("encoding") == b"binary/null":
+            memo.fields.pop(name, None)
+        else:
+            memo.fields[name].CopyFrom(payload)
+    state.memo = encode_blob(memo.SerializeToString())
+
+
+def snapshot(state: MutableState) -> Visibility:
+    payloads = SearchAttributes()
+    values: dict[str, object] = {}
+    for name, blob in state.search_attributes.items():
+        payload = Payload.FromString(decode_blob(blob))
+        payloads.indexed_fields[name].CopyFrom(payload)
+        kind = _TYPES_BY_NAME.get(attrs.payload_type(payload), attrs.SYSTEM_CUSTOM.get(name, 0))
+        try:
+            values[name] = attrs.stored_value(kind, attrs.decode(payload))
+        except Exception:  # an unreadable value is listed but cannot be filtered on
+            continue
+    return Visibility(
+        execution_time=state.execution_time or state.start_time,
+        history_length=state.next_event_id - 1,
+        search_attributes=json.dumps(values),
+        search_attribute_payloads=payloads.SerializeToString(),
+        memo=decode_blob(state.memo) if state.memo else b"",
+    )

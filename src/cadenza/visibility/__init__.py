@@ -1,0 +1,1 @@
+"""The visibility role: finding executions with Temporal's list-filter language."""

@@ -1,0 +1,284 @@
+"""Temporal's list-filter language, parsed into a small tree the store compiles to SQL.
+
+Grammar (case-insensitive keywords)::
+
+    query      := [expr] [GROUP BY name] [ORDER BY name [ASC|DESC] {, name [ASC|DESC]}]
+    expr       := and_expr {OR and_expr}
+    and_expr   := unary {AND unary}
+    unary      := NOT unary | '(' expr ')' | predicate
+    predicate  := name op value
+                | name [NOT] IN '(' value {, value} ')'
+                | name [NOT] BETWEEN value AND value
+                | name STARTS_WITH value
+                | name IS [NOT] NULL
+    op         := = | != | <> | > | >= | < | <=
+    value      := 'string' | "string" | number | true | false
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cadenza.exceptions import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    op: str
+    value: object
+
+
+@dataclass(frozen=True)
+class InList:
+    name: str
+    values: tuple[object, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Between:
+    name: str
+    low: object
+    high: object
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class StartsWith:
+    name: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class IsNull:
+    name: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "AND" or "OR"
+    operands: tuple[Expr, ...]
+
+
+Expr = Comparison | InList | Between | StartsWith | IsNull | Not | BoolOp
+
+
+@dataclass(frozen=True)
+class Query:
+    where: Expr | None = None
+    order_by: tuple[tuple[str, bool], ...] = field(default_factory=tuple)
+    """(attribute, descending) pairs."""
+    group_by: str = ""
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
+      | (?P<number>-?\d+(?:\.\d+)?)
+      | (?P<op>!=|<>|>=|<=|=|>|<|\(|\)|,)
+      | (?P<word>`[^`]+`|[A-Za-z_][A-Za-z0-9_.]*)
+    )""",
+    re.VERBOSE,
+)
+_KEYWORDS = {"AND", "OR", "NOT", "IN", "BETWEEN", "STARTS_WITH", "IS", "NULL", "ORDER", "BY",
+             "GROUP", "ASC", "DESC", "TRUE", "FALSE"}
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    text: str
+    value: object = None
+
+
+def parse(text: str) -> Query:
+    """Parse a list filter; a malformed one raises InvalidArgumentError naming the problem."""
+    parser = _Parser(_tokenize(text), text)
+    return parser.query()
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            raise InvalidArgumentError(f"invalid query: unexpected character at {text[pos:]!r}")
+        pos = match.end()
+        if match.group("string") is not None:
+            raw = match.group("string")
+            tokens.append(_Tok("value", raw, _unquote(raw)))
+        elif match.group("number") is not None:
+            raw = match.group("number")
+            tokens.append(_Tok("value", raw, float(raw) if "." in raw else int(raw)))
+        elif match.group("op") is not None:
+            tokens.append(_Tok("op", match.group("op")))
+        else:
+            word = match.group("word").strip("`")
+            upper = word.upper()
+            if upper in ("TRUE", "FALSE"):
+                tokens.append(_Tok("value", word, upper == "TRUE"))
+            elif upper in _KEYWORDS:
+                tokens.append(_Tok("kw", upper))
+            else:
+                tokens.append(_Tok("name", word))
+    return tokens
+
+
+def _unquote(raw: str) -> str:
+    body = raw[1:-1]
+    if raw[0] == "'":
+        body = body.replace("''", "'")
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Tok], text: str) -> None:
+        self._tokens = tokens
+        self._pos = 0
+        self._text = text
+
+    def query(self) -> Query:
+        where = None
+        if self._peek() is not None and not self._at_kw("ORDER", "GROUP"):
+            where = self._expr()
+        group_by = ""
+        order_by: list[tuple[str, bool]] = []
+        while self._peek() is not None:
+            if self._accept_kw("GROUP"):
+                self._expect_kw("BY")
+                group_by = self._name()
+            elif self._accept_kw("ORDER"):
+                self._expect_kw("BY")
+                order_by.append(self._order_term())
+                while self._accept_op(","):
+                    order_by.append(self._order_term())
+            else:
+                raise self._error("unexpected")
+        return Query(where, tuple(order_by), group_by)
+
+    def _order_term(self) -> tuple[str, bool]:
+        name = self._name()
+        if self._accept_kw("DESC"):
+            return name, True
+        self._accept_kw("ASC")
+        return name, False
+
+    def _expr(self) -> Expr:
+        operands = [self._and()]
+        while self._accept_kw("OR"):
+            operands.append(self._and())
+        return operands[0] if len(operands) == 1 else BoolOp("OR", tuple(operands))
+
+    def _and(self) -> Expr:
+        operands = [self._unary()]
+        while self._accept_kw("AND"):
+            operands.append(self._unary())
+        return operands[0] if len(operands) == 1 else BoolOp("AND", tuple(operands))
+
+    def _unary(self) -> Expr:
+        if self._accept_kw("NOT"):
+            return Not(self._unary())
+        if self._accept_op("("):
+            inner = self._expr()
+            self._expect_op(")")
+            return inner
+        return self._predicate()
+
+    def _predicate(self) -> Expr:
+        name = self._name()
+        negated = self._accept_kw("NOT")
+        if self._accept_kw("IN"):
+            self._expect_op("(")
+            values = [self._value()]
+            while self._accept_op(","):
+                values.append(self._value())
+            self._expect_op(")")
+            return InList(name, tuple(values), negated)
+        if self._accept_kw("BETWEEN"):
+            low = self._value()
+            self._expect_kw("AND")
+            return Between(name, low, self._value(), negated)
+        if negated:
+            raise self._error("expected IN or BETWEEN after NOT")
+        if self._accept_kw("STARTS_WITH"):
+            prefix = self._value()
+            if not isinstance(prefix, str):
+                raise self._error("STARTS_WITH takes a string")
+            return StartsWith(name, prefix)
+        if self._accept_kw("IS"):
+            is_not = self._accept_kw("NOT")
+            self._expect_kw("NULL")
+            return IsNull(name, is_not)
+        tok = self._next("a comparison operator")
+        if tok.kind != "op" or tok.text not in ("=", "!=", "<>", ">", ">=", "<", "<="):
+            raise self._error(f"expected a comparison operator after {name}, got {tok.text!r}")
+        op = "!=" if tok.text == "<>" else tok.text
+        return Comparison(name, op, self._value())
+
+    # -- token helpers ----------------------------------------------------------------
+
+    def _peek(self) -> _Tok | None:
+        return self._tokens[self._pos] if self._pos < len(self._tokens) else None
+
+    def _next(self, wanted: str) -> _Tok:
+        tok = self._peek()
+        if tok is None:
+            raise InvalidArgumentError(f"invalid query {self._text!r}: expected {wanted} at the end")
+        self._pos += 1
+        return tok
+
+    def _name(self) -> str:
+        tok = self._next("an attribute name")
+        if tok.kind != "name":
+            raise self._error(f"expected an attribute name, got {tok.text!r}", back=True)
+        return tok.text
+
+    def _value(self) -> object:
+        tok = self._next("a value")
+        if tok.kind != "value":
+            raise self._error(f"expected a value, got {tok.text!r}", back=True)
+        return tok.value
+
+    def _at_kw(self, *words: str) -> bool:
+        tok = self._peek()
+        return tok is not None and tok.kind == "kw" and tok.text in words
+
+    def _accept_kw(self, word: str) -> bool:
+        if self._at_kw(word):
+            self._pos += 1
+            return True
+        return False
+
+    def _expect_kw(self, word: str) -> None:
+        if not self._accept_kw(word):
+            raise self._error(f"expected {word}")
+
+    def _accept_op(self, op: str) -> bool:
+        tok = self._peek()
+        if tok is not None and tok.kind == "op" and tok.text == op:
+            self._pos += 1
+            return True
+        return False
+
+    def _expect_op(self, op: str) -> None:
+        if not self._accept_op(op):
+            raise self._error(f"expected {op!r}")
+
+    def _error(self, message: str, back: bool = False) -> InvalidArgumentError:
+        index = self._pos - 1 if back else self._pos
+        if 0 <= index < len(self._tokens):
+            where = f" near {self._tokens[index].text!r}"
+        else:
+            where = " at the end"
+        return InvalidArgumentError(f"invalid query {self._text!r}: {message}{where}")
