@@ -215,7 +215,11 @@ def apply(commands: Sequence[Command], change: Change, completed_event_id: int,
         if command.command_type == C.COMMAND_TYPE_PROTOCOL_MESSAGE:
             on_message(command.protocol_message_command_attributes.message_id)
         else:
+            first_new = len(change.events)
             _apply_one(command, change, completed_event_id, identity, outcome)
+            if command.HasField("user_metadata") and len(change.events) > first_new:
+                # Summaries and details the SDK attaches travel on the command's event.
+                change.events[first_new].user_metadata.CopyFrom(command.user_metadata)
     return outcome
 
 

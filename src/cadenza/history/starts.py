@@ -191,6 +191,8 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
     if s.retry_policy is not None:
         retry.to_proto(s.retry_policy, attrs.retry_policy)
     attrs.priority.CopyFrom(request.priority)
+    if request.HasField("user_metadata"):
+        event.user_metadata.CopyFrom(request.user_metadata)
     s.execution_time = s.start_time + backoff
     visibility_fields.upsert_search_attributes(s, request.search_attributes)
     visibility_fields.upsert_memo(s, request.memo)
