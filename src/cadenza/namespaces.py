@@ -95,6 +95,13 @@ class NamespaceRegistry:
             del current[attribute]
         await self._save_search_attributes(record, current)
 
+    async def update_info(self, name: str, changes: dict[str, object]) -> NamespaceRecord:
+        record = await self.get(name)
+        updated = NamespaceRecord(record.id, record.name, {**record.info, **changes})
+        await self._store.update_namespace(updated)
+        self._by_name[name] = updated
+        return updated
+
     async def _save_search_attributes(self, record: NamespaceRecord, types: dict[str, int]) -> None:
         updated = NamespaceRecord(record.id, record.name, {**record.info, "search_attributes": types})
         await self._store.update_namespace(updated)

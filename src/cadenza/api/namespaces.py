@@ -6,6 +6,7 @@ from temporalio.api.enums.v1 import ArchivalState, NamespaceState
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceResponse,
     RegisterNamespaceRequest,
+    UpdateNamespaceRequest,
 )
 
 from cadenza.config import ServerConfig
@@ -28,6 +29,24 @@ async def register(registry: NamespaceRegistry, request: RegisterNamespaceReques
         retention_seconds=retention,
         data=dict(request.data),
     )
+
+
+async def update(registry: NamespaceRegistry, request: UpdateNamespaceRequest) -> NamespaceRecord:
+    """Apply the fields UpdateNamespace sets: description, owner, data, retention."""
+    changes: dict[str, object] = {}
+    info = request.update_info
+    if info.description:
+        changes["description"] = info.description
+    if info.owner_email:
+        changes["owner_email"] = info.owner_email
+    if info.data:
+        changes["data"] = dict(info.data)
+    if request.config.HasField("workflow_execution_retention_ttl"):
+        retention = ev.seconds(request.config.workflow_execution_retention_ttl)
+        if retention < 0:
+            raise InvalidArgumentError("WorkflowExecutionRetentionPeriod must not be negative.")
+        changes["retention_seconds"] = retention
+    return await registry.update_info(request.namespace, changes)
 
 
 def describe(record: NamespaceRecord, config: ServerConfig) -> DescribeNamespaceResponse:

@@ -9,7 +9,12 @@ from typing import Any, TypeVar
 
 import grpc
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import ResetReapplyType, TaskQueueKind
+from temporalio.api.enums.v1 import (
+    DescribeTaskQueueMode,
+    ResetReapplyType,
+    TaskQueueKind,
+    TaskQueueType,
+)
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -18,6 +23,7 @@ from cadenza.api import namespaces as ns_api
 from cadenza.api.errors import translated
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import events as ev
 from cadenza.history import updates
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
@@ -473,6 +479,48 @@ class WorkflowService:
         key = await self._execution_key(request.namespace, request.workflow_execution)
         await self._history.delete_workflow(key)
         return wsv1.DeleteWorkflowExecutionResponse()
+
+    @translated
+    async def DescribeTaskQueue(
+        self, request: wsv1.DescribeTaskQueueRequest, context: Any
+    ) -> wsv1.DescribeTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = _queue_name(request.task_queue)
+        kind = (TaskKind.ACTIVITY
+                if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+                else TaskKind.WORKFLOW)
+        response = wsv1.DescribeTaskQueueResponse()
+        self._fill_pollers(response.pollers, namespace.id, name, kind)
+        response.task_queue_status.backlog_count_hint = self._matching.backlog(
+            namespace.id, name, kind)
+        if request.api_mode == DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
+            # The CLI's view: pollers and backlog per task type, for the unversioned queue.
+            version = response.versions_info[""]
+            kinds = list(request.task_queue_types) or [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                                                       TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]
+            for queue_type in kinds:
+                task_kind = (TaskKind.ACTIVITY if queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+                             else TaskKind.WORKFLOW)
+                info = version.types_info[queue_type]
+                self._fill_pollers(info.pollers, namespace.id, name, task_kind)
+                info.stats.approximate_backlog_count = self._matching.backlog(
+                    namespace.id, name, task_kind)
+        return response
+
+    def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
+        for identity, last in self._matching.pollers(namespace_id, name, kind).items():
+            poller = out.add(identity=identity)
+            poller.last_access_time.CopyFrom(ev.timestamp(last))
+
+    @translated
+    async def UpdateNamespace(
+        self, request: wsv1.UpdateNamespaceRequest, context: Any
+    ) -> wsv1.UpdateNamespaceResponse:
+        record = await ns_api.update(self._namespaces, request)
+        described = ns_api.describe(record, self._config)
+        return wsv1.UpdateNamespaceResponse(
+            namespace_info=described.namespace_info, config=described.config,
+            replication_config=described.replication_config)
 
     # -- visibility ---------------------------------------------------------------------------
 

@@ -103,6 +103,11 @@ class MatchingService:
         self._queues[(namespace_id, name, TaskKind.WORKFLOW)] = _Queue(shut_down=True)
         return list(queue.tasks)
 
+    def pollers(self, namespace_id: str, name: str, kind: TaskKind) -> dict[str, float]:
+        """Identities that polled the queue recently, with the time of their last poll."""
+        queue = self._queues.get((namespace_id, name, kind))
+        return dict(queue.poller_identities) if queue else {}
+
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
         return len(queue.tasks) if queue else 0

@@ -1,0 +1,75 @@
+"""The official `temporal` CLI drives a live Cadenza for everyday operations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from tests import servers
+from tests.servers import ServerProcess
+
+pytestmark = pytest.mark.skipif(servers.temporal_binary() is None,
+                                reason="temporal CLI not installed")
+
+
+def cli(server: ServerProcess, *args: str) -> str:
+    binary = servers.temporal_binary()
+    assert binary is not None
+    done = subprocess.run([binary, "--address", server.address, *args], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, f"temporal {' '.join(args)} failed: {done.stderr}"
+    return done.stdout
+
+
+def status(server: ServerProcess, workflow_id: str) -> str:
+    described = json.loads(cli(server, "workflow", "describe", "-w", workflow_id, "-o", "json"))
+    return str(described["workflowExecutionInfo"]["status"])
+
+
+async def test_namespace_and_search_attribute_commands(cadenza_server: ServerProcess) -> None:
+    await cadenza_server.wait_ready()
+    name = f"ns-{uuid.uuid4().hex[:8]}"
+    cli(cadenza_server, "operator", "namespace", "create", "--namespace", name,
+        "--description", "first")
+    assert name in cli(cadenza_server, "operator", "namespace", "list")
+    cli(cadenza_server, "operator", "namespace", "update", "--namespace", name,
+        "--description", "second")
+    described = json.loads(cli(cadenza_server, "operator", "namespace", "describe",
+                               "--namespace", name, "-o", "json"))
+    assert described["namespaceInfo"]["description"] == "second"
+    attribute = f"CliAttr{uuid.uuid4().hex[:6]}"
+    cli(cadenza_server, "operator", "search-attribute", "create", "--namespace", name,
+        "--name", attribute, "--type", "Keyword")
+    assert attribute in cli(cadenza_server, "operator", "search-attribute", "list",
+                            "--namespace", name)
+    cli(cadenza_server, "operator", "search-attribute", "remove", "--namespace", name,
+        "--name", attribute, "--yes")
+    assert attribute not in cli(cadenza_server, "operator", "search-attribute", "list",
+                                "--namespace", name)
+
+
+async def test_workflow_commands(cadenza_server: ServerProcess) -> None:
+    await cadenza_server.wait_ready()
+    workflow_id = f"cli-{uuid.uuid4().hex[:8]}"
+    queue = f"cli-q-{uuid.uuid4().hex[:6]}"
+    cli(cadenza_server, "workflow", "start", "--type", "Waits", "--task-queue", queue,
+        "--workflow-id", workflow_id)
+    assert workflow_id in cli(cadenza_server, "workflow", "list", "--query",
+                              f"WorkflowId = '{workflow_id}'")
+    assert "Total: 1" in cli(cadenza_server, "workflow", "count", "--query",
+                             f"WorkflowId = '{workflow_id}'")
+    assert status(cadenza_server, workflow_id) == "WORKFLOW_EXECUTION_STATUS_RUNNING"
+    cli(cadenza_server, "workflow", "signal", "-w", workflow_id, "--name", "poke",
+        "--input", '"hi"')
+    cli(cadenza_server, "workflow", "cancel", "-w", workflow_id)
+    shown = json.loads(cli(cadenza_server, "workflow", "show", "-w", workflow_id, "-o", "json"))
+    types = [e["eventType"] for e in shown["events"]]
+    assert "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED" in types
+    assert "EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED" in types
+    cli(cadenza_server, "workflow", "terminate", "-w", workflow_id, "--reason", "cli test")
+    assert status(cadenza_server, workflow_id) == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
+    assert "UNVERSIONED" in cli(cadenza_server, "task-queue", "describe", "--task-queue", queue)
+    cli(cadenza_server, "workflow", "delete", "-w", workflow_id, "--yes")
