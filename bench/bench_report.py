@@ -333,6 +333,7 @@ class CallResult:
     p99_ms: float = math.nan
     max_ms: float = math.nan
     cpu_s_per_1000: float = math.nan  # server CPU per 1000 successful calls
+    driver_cpu_s_per_1000: float = math.nan
     worker_cpu_s_per_1000: float = math.nan
 
     def to_json(self) -> dict[str, Any]:
@@ -382,6 +383,7 @@ def call_rows(noun: str) -> tuple[tuple[str, str, str, str | None], ...]:
         (f"{noun} latency p99 (ms)", "p99_ms", "{:.1f}", "p99"),
         (f"{noun} latency max (ms)", "max_ms", "{:.1f}", None),
         (f"server CPU s / 1000 {plural}", "cpu_s_per_1000", "{:.2f}", "cpu_per_1000"),
+        (f"driver CPU s / 1000 {plural}", "driver_cpu_s_per_1000", "{:.2f}", None),
         (f"worker CPU s / 1000 {plural}", "worker_cpu_s_per_1000", "{:.2f}", None),
     )
 

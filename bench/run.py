@@ -428,6 +428,7 @@ def apply_call_run(result: CallResult, phase: PhaseResult, cpu: CpuReading, comp
     result.calls_failed = phase.failures
     if result.calls_ok:
         result.cpu_s_per_1000 = cpu.server_s / result.calls_ok * 1000
+        result.driver_cpu_s_per_1000 = cpu.driver_s / result.calls_ok * 1000
         result.worker_cpu_s_per_1000 = cpu.worker_s / result.calls_ok * 1000
     result.workflows_ok, result.workflows_failed = completion.ok, completion.failed
     result.error = phase.first_error or completion.first_error

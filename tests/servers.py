@@ -26,8 +26,10 @@ def free_port() -> int:
 class ServerProcess:
     """A server process on a free loopback port, stoppable gently or with SIGKILL."""
 
-    def __init__(self, argv: list[str], port: int, log: Path) -> None:
+    def __init__(self, argv: list[str], port: int, log: Path,
+                 env: dict[str, str] | None = None) -> None:
         self.argv = argv
+        self._env = {**os.environ, **env} if env else None
         self.port = port
         self.address = f"127.0.0.1:{port}"
         self._log = log
@@ -36,7 +38,7 @@ class ServerProcess:
     def start(self) -> None:
         with self._log.open("ab") as log:
             self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+                                          start_new_session=True, env=self._env)
 
     async def wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -72,12 +74,13 @@ class ServerProcess:
         return None if self._proc is None else self._proc.poll()
 
 
-def cadenza(db: Path, log: Path, port: int | None = None) -> ServerProcess:
+def cadenza(db: Path, log: Path, port: int | None = None,
+            env: dict[str, str] | None = None) -> ServerProcess:
     port = port or free_port()
     argv = [sys.executable, "-m", "cadenza", "server", "start", "--ip", "127.0.0.1",
             "--port", str(port), "--http-port", str(free_port()), "--db", str(db),
             "--log-level", "info"]
-    return ServerProcess(argv, port, log)
+    return ServerProcess(argv, port, log, env)
 
 
 def temporal_binary() -> str | None:

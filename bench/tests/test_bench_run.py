@@ -165,6 +165,7 @@ def test_apply_call_run_summarises_the_calls() -> None:
     assert math.isclose(result.p50_ms, 25.0)
     assert math.isclose(result.max_ms, 40.0)
     assert math.isclose(result.cpu_s_per_1000, 50.0)
+    assert math.isclose(result.driver_cpu_s_per_1000, 25.0)
     assert math.isclose(result.worker_cpu_s_per_1000, 100.0)
     assert result.error is None
 

@@ -77,6 +77,8 @@ class ServerConfig:
     """How long a task poll waits for work before answering empty."""
     history_long_poll_seconds: float = 20.0
     """How long a history long poll waits for a new event before answering empty."""
+    retention_sweep_seconds: float = 60.0
+    """How often closed executions past their namespace's retention are deleted."""
     limits: Limits = field(default_factory=Limits)
 
 

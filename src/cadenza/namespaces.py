@@ -95,6 +95,15 @@ class NamespaceRegistry:
             del current[attribute]
         await self._save_search_attributes(record, current)
 
+    async def delete(self, name: str) -> str:
+        """Remove a namespace and all its executions; the default one cannot go."""
+        if name == "default":
+            raise InvalidArgumentError("Unable to delete default namespace.")
+        record = await self.get(name)
+        await self._store.delete_namespace(record.id)
+        self._by_name.pop(name, None)
+        return name
+
     async def update_info(self, name: str, changes: dict[str, object]) -> NamespaceRecord:
         record = await self.get(name)
         updated = NamespaceRecord(record.id, record.name, {**record.info, **changes})

@@ -24,6 +24,7 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store, open_store
 from cadenza.persistence.records import TimerRecord
 from cadenza.timers import TimerQueue
+from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class Server:
         )
         self._namespaces = NamespaceRegistry(self._store)
         self._transfers = Transfers(self._history, self._namespaces, self._store)
+        self.retention = RetentionSweeper(self._store, self._namespaces, self._clock,
+                                          self._history.cache.drop, config.retention_sweep_seconds)
         self._grpc: grpc.aio.Server | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
@@ -84,6 +87,7 @@ class Server:
         )
         await self._grpc.start()
         self._timers.start()
+        self.retention.start()
         self.addresses = Addresses(
             grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{self.config.http_port}"
         )
@@ -106,6 +110,7 @@ class Server:
             await self._grpc.stop(SHUTDOWN_GRACE)
             self._grpc = None
         await self._timers.stop()
+        await self.retention.stop()
         await self._store.close()
 
     def request_stop(self) -> None:

@@ -37,6 +37,13 @@ class OperatorService:
         return opv1.RemoveSearchAttributesResponse()
 
     @translated
+    async def DeleteNamespace(
+        self, request: opv1.DeleteNamespaceRequest, context: Any
+    ) -> opv1.DeleteNamespaceResponse:
+        name = await self._namespaces.delete(request.namespace)
+        return opv1.DeleteNamespaceResponse(deleted_namespace=name)
+
+    @translated
     async def ListSearchAttributes(
         self, request: opv1.ListSearchAttributesRequest, context: Any
     ) -> opv1.ListSearchAttributesResponse:

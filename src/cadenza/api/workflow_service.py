@@ -111,6 +111,13 @@ class WorkflowService:
         return ns_api.describe(record, self._config)
 
     @translated
+    async def DeprecateNamespace(
+        self, request: wsv1.DeprecateNamespaceRequest, context: Any
+    ) -> wsv1.DeprecateNamespaceResponse:
+        await self._namespaces.update_info(request.namespace, {"state": "deprecated"})
+        return wsv1.DeprecateNamespaceResponse()
+
+    @translated
     async def ListNamespaces(
         self, request: wsv1.ListNamespacesRequest, context: Any
     ) -> wsv1.ListNamespacesResponse:

@@ -65,6 +65,14 @@ class Store(Protocol):
     async def delete_execution(self, key: ExecutionKey) -> None:
         """Remove a run with its history, tasks and timers (and its claim on the ID)."""
 
+    async def delete_closed_before(
+        self, namespace_id: str, cutoff: float, limit: int
+    ) -> list[ExecutionKey]:
+        """Remove up to ``limit`` runs closed before ``cutoff`` (retention); return them."""
+
+    async def delete_namespace(self, namespace_id: str) -> None:
+        """Remove a namespace with everything in it."""
+
     async def list_tasks(self) -> list[TaskRecord]:
         """Every task not yet handed to a worker, for recovery at start."""
 

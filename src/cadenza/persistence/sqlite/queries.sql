@@ -90,3 +90,26 @@ DELETE FROM timers WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
 
 -- name: delete_current_if
 DELETE FROM current_executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: closed_before
+SELECT workflow_id, run_id FROM executions
+WHERE namespace_id = ? AND close_time IS NOT NULL AND close_time < ?
+ORDER BY close_time LIMIT ?;
+
+-- name: delete_namespace
+DELETE FROM namespaces WHERE id = ?;
+
+-- name: delete_namespace_executions
+DELETE FROM executions WHERE namespace_id = ?;
+
+-- name: delete_namespace_history
+DELETE FROM history_batches WHERE namespace_id = ?;
+
+-- name: delete_namespace_current
+DELETE FROM current_executions WHERE namespace_id = ?;
+
+-- name: delete_namespace_tasks
+DELETE FROM tasks WHERE namespace_id = ?;
+
+-- name: delete_namespace_timers
+DELETE FROM timers WHERE namespace_id = ?;

@@ -165,6 +165,32 @@ class SqliteStore:
 
         await self._submit(run, is_write=True)
 
+    async def delete_closed_before(
+        self, namespace_id: str, cutoff: float, limit: int
+    ) -> list[ExecutionKey]:
+        """Delete up to ``limit`` runs that closed before ``cutoff``; return which."""
+
+        def run(conn: sqlite3.Connection) -> list[ExecutionKey]:
+            rows = conn.execute(Q["closed_before"], (namespace_id, cutoff, limit)).fetchall()
+            keys = [ExecutionKey(namespace_id, row[0], row[1]) for row in rows]
+            for key in keys:
+                for query in ("delete_execution", "delete_history", "delete_execution_tasks",
+                              "delete_execution_timers", "delete_current_if"):
+                    conn.execute(Q[query], _key(key))
+            return keys
+
+        result: list[ExecutionKey] = await self._submit(run, is_write=True)
+        return result
+
+    async def delete_namespace(self, namespace_id: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            for query in ("delete_namespace_executions", "delete_namespace_history",
+                          "delete_namespace_current", "delete_namespace_tasks",
+                          "delete_namespace_timers", "delete_namespace"):
+                conn.execute(Q[query], (namespace_id,))
+
+        await self._submit(run, is_write=True)
+
     # -- tasks and timers ----------------------------------------------------------
 
     async def list_tasks(self) -> list[TaskRecord]:

@@ -1,0 +1,64 @@
+"""Retention: closed executions older than their namespace's retention are deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from cadenza.clock import Clock
+from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
+from cadenza.persistence import Store
+from cadenza.persistence.records import ExecutionKey
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+"""Runs deleted per transaction, so a large sweep never holds the database for long."""
+
+
+class RetentionSweeper:
+    """Deletes expired closed runs in every namespace, every ``interval`` seconds."""
+
+    def __init__(self, store: Store, namespaces: NamespaceRegistry, clock: Clock,
+                 forget: Callable[[ExecutionKey], None], interval: float) -> None:
+        self._store = store
+        self._namespaces = namespaces
+        self._clock = clock
+        self._forget = forget
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="cadenza-retention")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def sweep(self) -> int:
+        """One pass over every namespace; returns how many runs were deleted."""
+        deleted = 0
+        for namespace in await self._namespaces.list_all():
+            retention = namespace.info.get("retention_seconds", DEFAULT_RETENTION_SECONDS)
+            assert isinstance(retention, int | float)
+            cutoff = self._clock.now() - float(retention)
+            while True:
+                keys = await self._store.delete_closed_before(namespace.id, cutoff, BATCH)
+                for key in keys:
+                    self._forget(key)
+                deleted += len(keys)
+                if len(keys) < BATCH:
+                    break
+        return deleted
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                deleted = await self.sweep()
+                if deleted:
+                    logger.info("retention deleted %d closed executions", deleted)
+            except Exception:
+                logger.exception("retention sweep failed; trying again later")

@@ -1,0 +1,63 @@
+"""Namespace lifecycle: retention enforced, deprecation, deletion."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import NamespaceState
+from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
+from temporalio.api.workflowservice.v1 import (
+    DeprecateNamespaceRequest,
+    DescribeNamespaceRequest,
+    RegisterNamespaceRequest,
+)
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from tests import servers
+from tests.acceptance import workflows as w
+
+
+async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
+    server = servers.cadenza(tmp_path / "r.db", tmp_path / "server.log",
+                             env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"})
+    server.start()
+    try:
+        await server.wait_ready()
+        admin = await Client.connect(server.address)
+        await admin.workflow_service.register_namespace(RegisterNamespaceRequest(
+            namespace="short", workflow_execution_retention_period=Duration(seconds=1)))
+        client = await Client.connect(server.address, namespace="short")
+        closed = await client.start_workflow(w.WaitsForever.run, id="old", task_queue="q")
+        await closed.terminate(reason="done")
+        running = await client.start_workflow(w.WaitsForever.run, id="alive", task_queue="q")
+        for _ in range(50):
+            try:
+                await closed.describe()
+            except RPCError as err:
+                assert err.status == RPCStatusCode.NOT_FOUND
+                break
+            await asyncio.sleep(0.2)
+        else:
+            pytest.fail("the closed execution outlived its retention")
+        assert (await running.describe()).id == "alive"  # running ones are kept
+    finally:
+        server.stop()
+
+
+async def test_deprecate_and_delete_namespace(client: Client) -> None:
+    await client.workflow_service.register_namespace(RegisterNamespaceRequest(
+        namespace="doomed", workflow_execution_retention_period=Duration(seconds=3600)))
+    await client.workflow_service.deprecate_namespace(DeprecateNamespaceRequest(namespace="doomed"))
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace="doomed"))
+    assert described.namespace_info.state == NamespaceState.NAMESPACE_STATE_DEPRECATED
+    deleted = await client.operator_service.delete_namespace(
+        DeleteNamespaceRequest(namespace="doomed"))
+    assert deleted.deleted_namespace == "doomed"
+    with pytest.raises(RPCError) as raised:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
