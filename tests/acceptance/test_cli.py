@@ -49,6 +49,8 @@ async def test_namespace_and_search_attribute_commands(cadenza_server: ServerPro
         "--name", attribute, "--yes")
     assert attribute not in cli(cadenza_server, "operator", "search-attribute", "list",
                                 "--namespace", name)
+    cli(cadenza_server, "operator", "namespace", "delete", "--namespace", name, "--yes")
+    assert name not in cli(cadenza_server, "operator", "namespace", "list")
 
 
 async def test_workflow_commands(cadenza_server: ServerProcess) -> None:
