@@ -43,6 +43,9 @@ class Entry:
         return self.lock.locked()
 
 
+_HISTORY_LOAD_ATTEMPTS = 1000
+
+
 class ExecutionCache:
     """A bounded LRU of executions, loaded from the store on a miss."""
 
@@ -81,14 +84,25 @@ class ExecutionCache:
             entry.notify()
 
     async def history(self, entry: Entry) -> list[HistoryEvent]:
-        """The execution's whole committed history, loading it once if needed."""
-        if entry.events is None:
+        """The execution's whole committed history, loading it once if needed.
+
+        A commit can land while the load is in flight (it cannot extend a list
+        that does not exist yet), so a load that comes back short of the
+        state's last event is done again.
+        """
+        for _ in range(_HISTORY_LOAD_ATTEMPTS):
+            if entry.events is not None:
+                return entry.events
             batches = await self._store.read_history(entry.key, 1)
             events: list[HistoryEvent] = []
             for batch in batches:
                 events.extend(History.FromString(batch.data).events)
-            if entry.events is None:
+            if entry.events is None and len(events) >= entry.state.next_event_id - 1:
                 entry.events = events
+            elif entry.events is None:
+                await asyncio.sleep(0.001)  # a change is being committed; read again
+        if entry.events is None:
+            raise RuntimeError(f"history of {entry.key} could not be read consistently")
         return entry.events
 
     def _evict(self) -> None:
