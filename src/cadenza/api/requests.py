@@ -1,0 +1,88 @@
+"""Request helpers shared by the RPC groups: validation, deadlines, conversions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+
+import grpc
+from temporalio.api.enums.v1 import (
+    TaskQueueKind,
+)
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.config import ServerConfig
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import updates
+from cadenza.history.signals import Signal
+from cadenza.protoutil import is_repeated
+
+R = TypeVar("R")
+
+POLL_SAFETY_MARGIN = 1.0
+"""Answer a long poll this long before the client's deadline so it gets an empty reply."""
+
+SIGNAL_WITH_START_FIELDS = frozenset(
+    f.name for f in wsv1.StartWorkflowExecutionRequest.DESCRIPTOR.fields
+) & frozenset(f.name for f in wsv1.SignalWithStartWorkflowExecutionRequest.DESCRIPTOR.fields)
+"""The start fields SignalWithStart shares with StartWorkflowExecution, copied across by name."""
+
+
+def wanted_stage(stage: int) -> int:
+    """Unspecified means completed, as in Temporal."""
+    return stage or updates.COMPLETED
+
+
+def start_request_of(
+    request: wsv1.SignalWithStartWorkflowExecutionRequest,
+) -> wsv1.StartWorkflowExecutionRequest:
+    start = wsv1.StartWorkflowExecutionRequest()
+    source: Any = request
+    for field in start.DESCRIPTOR.fields:
+        if field.name not in SIGNAL_WITH_START_FIELDS:
+            continue
+        if is_repeated(field):
+            getattr(start, field.name).extend(getattr(source, field.name))
+        elif field.message_type is None:
+            setattr(start, field.name, getattr(source, field.name))
+        elif source.HasField(field.name):
+            getattr(start, field.name).CopyFrom(getattr(source, field.name))
+    return start
+
+
+def signal_of(request: wsv1.SignalWorkflowExecutionRequest) -> Signal:
+    return Signal(
+        request.signal_name,
+        request.input if request.HasField("input") else None,
+        request.identity,
+        request.header if request.HasField("header") else None,
+        request.request_id,
+    )
+
+
+def queue_name(task_queue: Any) -> str:
+    if not task_queue.name:
+        raise InvalidArgumentError("missing task queue name")
+    if task_queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY and not task_queue.name:
+        raise InvalidArgumentError("missing sticky task queue name")
+    return str(task_queue.name)
+
+
+def deadline_of(context: grpc.aio.ServicerContext[Any, Any]) -> float:
+    remaining = context.time_remaining()
+    if remaining is None:
+        remaining = 70.0
+    return time.monotonic() + max(0.0, remaining - POLL_SAFETY_MARGIN)
+
+
+def oversize_failure(message: str) -> Failure:
+    failure = Failure(message=message)
+    failure.server_failure_info.non_retryable = True
+    return failure
+
+
+def check_blob(size: int, config: ServerConfig) -> None:
+    if size > config.limits.blob_size_error:
+        raise InvalidArgumentError("Blob data size exceeds limit.")
+

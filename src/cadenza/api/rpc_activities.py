@@ -1,0 +1,140 @@
+"""Activity-task RPCs: polling, completing, failing, cancelling, heartbeats, and their ById forms."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.requests import (
+    check_blob,
+    deadline_of,
+    oversize_failure,
+    queue_name,
+)
+from cadenza.api.rpc_base import RpcBase
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.tokens import TaskToken
+from cadenza.persistence.records import TaskKind
+
+
+class ActivityRpcs(RpcBase):
+    """Activity-task RPCs: polling, completing, failing, cancelling, heartbeats, and their ById forms."""
+
+    @translated
+    async def PollActivityTaskQueue(
+        self, request: wsv1.PollActivityTaskQueueRequest, context: Any
+    ) -> wsv1.PollActivityTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = queue_name(request.task_queue)
+        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
+        while (remaining := deadline - time.monotonic()) > 0:
+            task = await self._matching.poll(namespace.id, name, TaskKind.ACTIVITY,
+                                             request.identity, remaining)
+            if task is None:
+                break
+            response = await self._delivered(
+                task, self._history.record_activity_task_started(task, request.identity))
+            if response is not None:
+                return response
+        return wsv1.PollActivityTaskQueueResponse()
+
+    @translated
+    async def RespondActivityTaskCompleted(
+        self, request: wsv1.RespondActivityTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCompletedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        await self._complete_activity(token, request)
+        return wsv1.RespondActivityTaskCompletedResponse()
+
+    @translated
+    async def RespondActivityTaskFailed(
+        self, request: wsv1.RespondActivityTaskFailedRequest, context: Any
+    ) -> wsv1.RespondActivityTaskFailedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        check_blob(request.failure.ByteSize(), self._config)
+        details = (request.last_heartbeat_details if request.HasField("last_heartbeat_details")
+                   else None)
+        await self._history.fail_activity(token, request.failure, request.identity, details)
+        return wsv1.RespondActivityTaskFailedResponse()
+
+    @translated
+    async def RespondActivityTaskCanceled(
+        self, request: wsv1.RespondActivityTaskCanceledRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCanceledResponse:
+        token = await self._token(request.task_token, request.namespace)
+        details = request.details if request.HasField("details") else None
+        await self._history.cancel_activity(token, details, request.identity)
+        return wsv1.RespondActivityTaskCanceledResponse()
+
+    @translated
+    async def RecordActivityTaskHeartbeat(
+        self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: Any
+    ) -> wsv1.RecordActivityTaskHeartbeatResponse:
+        token = await self._token(request.task_token, request.namespace)
+        cancel = await self._heartbeat(token, request)
+        return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel)
+
+    @translated
+    async def RecordActivityTaskHeartbeatById(
+        self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: Any
+    ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
+        token = await self._token_by_id(request)
+        cancel = await self._heartbeat(token, request)
+        return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel)
+
+    @translated
+    async def RespondActivityTaskCompletedById(
+        self, request: wsv1.RespondActivityTaskCompletedByIdRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCompletedByIdResponse:
+        token = await self._token_by_id(request)
+        await self._complete_activity(token, request)
+        return wsv1.RespondActivityTaskCompletedByIdResponse()
+
+    @translated
+    async def RespondActivityTaskFailedById(
+        self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: Any
+    ) -> wsv1.RespondActivityTaskFailedByIdResponse:
+        token = await self._token_by_id(request)
+        check_blob(request.failure.ByteSize(), self._config)
+        details = (request.last_heartbeat_details if request.HasField("last_heartbeat_details")
+                   else None)
+        await self._history.fail_activity(token, request.failure, request.identity, details)
+        return wsv1.RespondActivityTaskFailedByIdResponse()
+
+    @translated
+    async def RespondActivityTaskCanceledById(
+        self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: Any
+    ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
+        token = await self._token_by_id(request)
+        details = request.details if request.HasField("details") else None
+        await self._history.cancel_activity(token, details, request.identity)
+        return wsv1.RespondActivityTaskCanceledByIdResponse()
+
+    async def _complete_activity(self, token: TaskToken, request: Any) -> None:
+        """Complete, unless the result is over the limit: then, as Temporal, the activity fails."""
+        if request.result.ByteSize() > self._config.limits.blob_size_error:
+            await self._history.fail_activity(
+                token, oversize_failure("Complete result exceeds size limit."), request.identity)
+            return
+        result = request.result if request.HasField("result") else None
+        await self._history.complete_activity(token, result, request.identity)
+
+    async def _heartbeat(self, token: TaskToken, request: Any) -> bool:
+        if request.details.ByteSize() > self._config.limits.blob_size_error:
+            await self._history.fail_activity(
+                token, oversize_failure("Heartbeat details exceed size limit."), request.identity)
+            return False
+        details = request.details if request.HasField("details") else None
+        return await self._history.heartbeat_activity(token, details)
+
+    async def _token_by_id(self, request: Any) -> TaskToken:
+        if not request.activity_id:
+            raise InvalidArgumentError("ActivityId is not set on request.")
+        key = await self._execution_key(
+            request.namespace,
+            WorkflowExecution(workflow_id=request.workflow_id, run_id=request.run_id))
+        return await self._history.activity_token(key, request.activity_id)

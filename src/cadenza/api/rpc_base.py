@@ -1,0 +1,66 @@
+"""What every group of RPCs shares: the roles they call, and request helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from typing import Any
+
+from cadenza.api.requests import R
+from cadenza.config import ServerConfig
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.queries import Queries
+from cadenza.history.reads import HistoryReader
+from cadenza.history.service import HistoryService
+from cadenza.history.tokens import TaskToken
+from cadenza.matching import MatchingService
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskRecord
+from cadenza.visibility.service import Visibility
+
+
+class RpcBase:
+    """Holds the roles the RPCs call into; subclasses group the RPCs by area."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        namespaces: NamespaceRegistry,
+        history: HistoryService,
+        reader: HistoryReader,
+        matching: MatchingService,
+        queries: Queries,
+        visibility: Visibility,
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._history = history
+        self._reader = reader
+        self._matching = matching
+        self._queries = queries
+        self._visibility = visibility
+        self._cluster_id = str(uuid.uuid4())
+
+    async def _execution_key(self, namespace_name: str, execution: Any) -> ExecutionKey:
+        namespace = await self._namespaces.get(namespace_name)
+        if not execution.workflow_id:
+            raise InvalidArgumentError("WorkflowId is not set on request.")
+        return await self._history.resolve_run(namespace.id, execution.workflow_id,
+                                               execution.run_id)
+
+    async def _token(self, data: bytes, namespace_name: str) -> TaskToken:
+        if not data:
+            raise InvalidArgumentError("Task token not set on request.")
+        token = TaskToken.decode(data)
+        namespace: NamespaceRecord = await self._namespaces.get(namespace_name)
+        if namespace.id != token.namespace_id:
+            raise InvalidArgumentError("Operation requested with a token from a different namespace.")
+        return token
+
+    async def _delivered(self, task: TaskRecord, recording: Awaitable[R]) -> R:
+        """Record a polled task as started; if that fails, the task goes back on its queue."""
+        try:
+            return await recording
+        except BaseException:
+            self._matching.return_task(task)
+            raise

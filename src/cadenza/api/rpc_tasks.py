@@ -1,0 +1,114 @@
+"""Workflow-task RPCs: polling, completing, failing, sticky queues, task queue descriptions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from temporalio.api.enums.v1 import (
+    DescribeTaskQueueMode,
+    TaskQueueType,
+)
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.requests import (
+    deadline_of,
+    queue_name,
+)
+from cadenza.api.rpc_base import RpcBase
+from cadenza.history import events as ev
+from cadenza.persistence.records import TaskKind
+
+
+class TaskRpcs(RpcBase):
+    """Workflow-task RPCs: polling, completing, failing, sticky queues, task queue descriptions."""
+
+    @translated
+    async def PollWorkflowTaskQueue(
+        self, request: wsv1.PollWorkflowTaskQueueRequest, context: Any
+    ) -> wsv1.PollWorkflowTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = queue_name(request.task_queue)
+        build_id = request.worker_version_capabilities.build_id
+        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
+        while (remaining := deadline - time.monotonic()) > 0:
+            task = await self._matching.poll(namespace.id, name, TaskKind.WORKFLOW,
+                                             request.identity, remaining)
+            if task is None:
+                break
+            if task.query_id:
+                query_response = await self._queries.task_response(task)
+                if query_response is not None:
+                    return query_response
+                continue
+            response = await self._delivered(
+                task, self._history.record_workflow_task_started(task, request.identity, build_id))
+            if response is not None:
+                return response
+        return wsv1.PollWorkflowTaskQueueResponse()
+
+    @translated
+    async def RespondWorkflowTaskCompleted(
+        self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondWorkflowTaskCompletedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        return await self._history.complete_workflow_task(token, request)
+
+    @translated
+    async def RespondWorkflowTaskFailed(
+        self, request: wsv1.RespondWorkflowTaskFailedRequest, context: Any
+    ) -> wsv1.RespondWorkflowTaskFailedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        await self._history.fail_workflow_task(token, request)
+        return wsv1.RespondWorkflowTaskFailedResponse()
+
+    @translated
+    async def ResetStickyTaskQueue(
+        self, request: wsv1.ResetStickyTaskQueueRequest, context: Any
+    ) -> wsv1.ResetStickyTaskQueueResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        await self._history.reset_sticky(key)
+        return wsv1.ResetStickyTaskQueueResponse()
+
+    @translated
+    async def ShutdownWorker(
+        self, request: wsv1.ShutdownWorkerRequest, context: Any
+    ) -> wsv1.ShutdownWorkerResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if request.sticky_task_queue:
+            for task in self._matching.shut_down_sticky(namespace.id, request.sticky_task_queue):
+                await self._history.sticky_queue_lost(task)
+        return wsv1.ShutdownWorkerResponse()
+
+    @translated
+    async def DescribeTaskQueue(
+        self, request: wsv1.DescribeTaskQueueRequest, context: Any
+    ) -> wsv1.DescribeTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = queue_name(request.task_queue)
+        kind = (TaskKind.ACTIVITY
+                if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+                else TaskKind.WORKFLOW)
+        response = wsv1.DescribeTaskQueueResponse()
+        self._fill_pollers(response.pollers, namespace.id, name, kind)
+        response.task_queue_status.backlog_count_hint = self._matching.backlog(
+            namespace.id, name, kind)
+        if request.api_mode == DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
+            # The CLI's view: pollers and backlog per task type, for the unversioned queue.
+            version = response.versions_info[""]
+            kinds = list(request.task_queue_types) or [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                                                       TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]
+            for queue_type in kinds:
+                task_kind = (TaskKind.ACTIVITY if queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+                             else TaskKind.WORKFLOW)
+                info = version.types_info[queue_type]
+                self._fill_pollers(info.pollers, namespace.id, name, task_kind)
+                info.stats.approximate_backlog_count = self._matching.backlog(
+                    namespace.id, name, task_kind)
+        return response
+
+    def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
+        for identity, last in self._matching.pollers(namespace_id, name, kind).items():
+            poller = out.add(identity=identity)
+            poller.last_access_time.CopyFrom(ev.timestamp(last))

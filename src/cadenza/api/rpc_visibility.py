@@ -1,0 +1,61 @@
+"""Listing, counting and search-attribute RPCs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.rpc_base import RpcBase
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.visibility import attributes
+
+
+class VisibilityRpcs(RpcBase):
+    """Listing, counting and search-attribute RPCs."""
+
+    @translated
+    async def ListWorkflowExecutions(
+        self, request: wsv1.ListWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.ListWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        page = await self._visibility.list_page(namespace, request.query, request.page_size,
+                                                request.next_page_token)
+        return wsv1.ListWorkflowExecutionsResponse(
+            executions=page.executions, next_page_token=page.next_page_token)
+
+    @translated
+    async def ScanWorkflowExecutions(
+        self, request: wsv1.ScanWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.ScanWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        page = await self._visibility.list_page(namespace, request.query, request.page_size,
+                                                request.next_page_token)
+        return wsv1.ScanWorkflowExecutionsResponse(
+            executions=page.executions, next_page_token=page.next_page_token)
+
+    @translated
+    async def CountWorkflowExecutions(
+        self, request: wsv1.CountWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.CountWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        total, groups = await self._visibility.count(namespace, request.query)
+        response = wsv1.CountWorkflowExecutionsResponse(count=total)
+        for value, count in groups:
+            group = response.groups.add(count=count)
+            group.group_values.append(value)
+        return response
+
+    @translated
+    async def GetSearchAttributes(
+        self, request: wsv1.GetSearchAttributesRequest, context: Any
+    ) -> wsv1.GetSearchAttributesResponse:
+        namespace = await self._namespaces.get(self._config.default_namespace)
+        response = wsv1.GetSearchAttributesResponse()
+        for name, (_, kind) in attributes.BUILT_IN.items():
+            response.keys[name] = kind  # type: ignore[assignment]
+        for name, kind in {**attributes.SYSTEM_CUSTOM,
+                           **NamespaceRegistry.search_attribute_types(namespace)}.items():
+            response.keys[name] = kind  # type: ignore[assignment]
+        return response

@@ -1,0 +1,227 @@
+"""RPCs on whole workflows: start, signal, query, update, read, cancel, terminate, reset, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from temporalio.api.enums.v1 import (
+    ResetReapplyType,
+)
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.requests import (
+    check_blob,
+    deadline_of,
+    signal_of,
+    start_request_of,
+    wanted_stage,
+)
+from cadenza.api.rpc_base import RpcBase
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.signals import Signal
+from cadenza.persistence.records import ExecutionKey
+
+
+class WorkflowRpcs(RpcBase):
+    """RPCs on whole workflows: start, signal, query, update, read, cancel, terminate, reset, delete."""
+
+    @translated
+    async def StartWorkflowExecution(
+        self, request: wsv1.StartWorkflowExecutionRequest, context: Any
+    ) -> wsv1.StartWorkflowExecutionResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.request_id:
+            request.request_id = str(uuid.uuid4())
+        result = await self._history.start_workflow(namespace, request)
+        response = wsv1.StartWorkflowExecutionResponse(run_id=result.run_id, started=True)
+        if result.eager_task is not None:
+            response.eager_workflow_task.CopyFrom(result.eager_task)
+        return response
+
+    @translated
+    async def SignalWorkflowExecution(
+        self, request: wsv1.SignalWorkflowExecutionRequest, context: Any
+    ) -> wsv1.SignalWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        if not request.signal_name:
+            raise InvalidArgumentError("SignalName is not set on request.")
+        check_blob(request.input.ByteSize(), self._config)
+        await self._history.signal_workflow(key, signal_of(request))
+        return wsv1.SignalWorkflowExecutionResponse()
+
+    @translated
+    async def SignalWithStartWorkflowExecution(
+        self, request: wsv1.SignalWithStartWorkflowExecutionRequest, context: Any
+    ) -> wsv1.SignalWithStartWorkflowExecutionResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.signal_name:
+            raise InvalidArgumentError("SignalName is not set on request.")
+        check_blob(request.signal_input.ByteSize(), self._config)
+        if not request.request_id:
+            request.request_id = str(uuid.uuid4())
+        start = start_request_of(request)
+        signal = Signal(request.signal_name,
+                        request.signal_input if request.HasField("signal_input") else None,
+                        request.identity, request.header if request.HasField("header") else None)
+        result = await self._history.start_workflow(namespace, start, signal)
+        return wsv1.SignalWithStartWorkflowExecutionResponse(
+            run_id=result.run_id, started=result.started)
+
+    @translated
+    async def UpdateWorkflowExecution(
+        self, request: wsv1.UpdateWorkflowExecutionRequest, context: Any
+    ) -> wsv1.UpdateWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        return await self._update(key, request, deadline_of(context))
+
+    async def _update(self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest,
+                      deadline: float) -> wsv1.UpdateWorkflowExecutionResponse:
+        if not request.request.meta.update_id:
+            raise InvalidArgumentError("Update ID is not set on request.")
+        if not request.request.input.name:
+            raise InvalidArgumentError("Update name is not set on request.")
+        check_blob(request.request.input.args.ByteSize(), self._config)
+        await self._history.request_update(key, request.request)
+        update_id = request.request.meta.update_id
+        status = await self._history.wait_update(
+            key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline)
+        response = wsv1.UpdateWorkflowExecutionResponse(stage=status.stage)  # type: ignore[arg-type]
+        response.update_ref.workflow_execution.workflow_id = key.workflow_id
+        response.update_ref.workflow_execution.run_id = key.run_id
+        response.update_ref.update_id = update_id
+        if status.outcome is not None:
+            response.outcome.CopyFrom(status.outcome)
+        return response
+
+    @translated
+    async def PollWorkflowExecutionUpdate(
+        self, request: wsv1.PollWorkflowExecutionUpdateRequest, context: Any
+    ) -> wsv1.PollWorkflowExecutionUpdateResponse:
+        key = await self._execution_key(request.namespace, request.update_ref.workflow_execution)
+        update_id = request.update_ref.update_id
+        status = await self._history.wait_update(
+            key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline_of(context))
+        response = wsv1.PollWorkflowExecutionUpdateResponse(stage=status.stage)  # type: ignore[arg-type]
+        response.update_ref.workflow_execution.workflow_id = key.workflow_id
+        response.update_ref.workflow_execution.run_id = key.run_id
+        response.update_ref.update_id = update_id
+        if status.outcome is not None:
+            response.outcome.CopyFrom(status.outcome)
+        return response
+
+    @translated
+    async def ExecuteMultiOperation(
+        self, request: wsv1.ExecuteMultiOperationRequest, context: Any
+    ) -> wsv1.ExecuteMultiOperationResponse:
+        """Update-with-start: start (or find) the workflow, then update it."""
+        operations = list(request.operations)
+        if (len(operations) != 2 or not operations[0].HasField("start_workflow")
+                or not operations[1].HasField("update_workflow")):
+            raise InvalidArgumentError(
+                "ExecuteMultiOperation takes exactly a StartWorkflow then an UpdateWorkflow.")
+        namespace = await self._namespaces.get(request.namespace)
+        start = operations[0].start_workflow
+        if not start.request_id:
+            start.request_id = str(uuid.uuid4())
+        result = await self._history.start_workflow(namespace, start)
+        run_id, started = result.run_id, result.started
+        key = ExecutionKey(namespace.id, start.workflow_id, run_id)
+        update = await self._update(key, operations[1].update_workflow, deadline_of(context))
+        response = wsv1.ExecuteMultiOperationResponse()
+        first = response.responses.add()
+        first.start_workflow.run_id = run_id
+        first.start_workflow.started = started
+        response.responses.add().update_workflow.CopyFrom(update)
+        return response
+
+    @translated
+    async def QueryWorkflow(
+        self, request: wsv1.QueryWorkflowRequest, context: Any
+    ) -> wsv1.QueryWorkflowResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        if not request.query.query_type:
+            raise InvalidArgumentError("QueryType is not set on request.")
+        check_blob(request.query.query_args.ByteSize(), self._config)
+        answer = await self._queries.ask(key, request.query, request.query_reject_condition,
+                                         deadline_of(context))
+        response = wsv1.QueryWorkflowResponse()
+        if answer.rejected_status:
+            response.query_rejected.status = answer.rejected_status  # type: ignore[assignment]
+        elif answer.result is not None:
+            response.query_result.CopyFrom(answer.result)
+        return response
+
+    @translated
+    async def RespondQueryTaskCompleted(
+        self, request: wsv1.RespondQueryTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondQueryTaskCompletedResponse:
+        token = await self._token(request.task_token, request.namespace)
+        if not token.query_id:
+            raise InvalidArgumentError("Invalid query task token.")
+        self._queries.answer(
+            token, request.completed_type,
+            request.query_result if request.HasField("query_result") else None,
+            request.error_message, request.failure if request.HasField("failure") else None)
+        return wsv1.RespondQueryTaskCompletedResponse()
+
+    @translated
+    async def GetWorkflowExecutionHistory(
+        self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: Any
+    ) -> wsv1.GetWorkflowExecutionHistoryResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        page = await self._reader.page(
+            key,
+            page_size=request.maximum_page_size,
+            token=request.next_page_token,
+            wait_new_event=request.wait_new_event,
+            filter_type=request.history_event_filter_type,
+            deadline=deadline_of(context),
+        )
+        response = wsv1.GetWorkflowExecutionHistoryResponse(next_page_token=page.next_page_token)
+        response.history.events.extend(page.events)
+        return response
+
+    @translated
+    async def DescribeWorkflowExecution(
+        self, request: wsv1.DescribeWorkflowExecutionRequest, context: Any
+    ) -> wsv1.DescribeWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.execution)
+        return await self._reader.describe(key)
+
+    @translated
+    async def RequestCancelWorkflowExecution(
+        self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: Any
+    ) -> wsv1.RequestCancelWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        await self._history.request_cancel_workflow(key, request.reason, request.identity)
+        return wsv1.RequestCancelWorkflowExecutionResponse()
+
+    @translated
+    async def TerminateWorkflowExecution(
+        self, request: wsv1.TerminateWorkflowExecutionRequest, context: Any
+    ) -> wsv1.TerminateWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        details = request.details if request.HasField("details") else None
+        await self._history.terminate_workflow(key, request.reason, details, request.identity)
+        return wsv1.TerminateWorkflowExecutionResponse()
+
+    @translated
+    async def ResetWorkflowExecution(
+        self, request: wsv1.ResetWorkflowExecutionRequest, context: Any
+    ) -> wsv1.ResetWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        reapply = request.reset_reapply_type != ResetReapplyType.RESET_REAPPLY_TYPE_NONE
+        run_id = await self._history.reset_workflow(
+            key, request.workflow_task_finish_event_id, request.reason, request.identity,
+            reapply_signals=reapply)
+        return wsv1.ResetWorkflowExecutionResponse(run_id=run_id)
+
+    @translated
+    async def DeleteWorkflowExecution(
+        self, request: wsv1.DeleteWorkflowExecutionRequest, context: Any
+    ) -> wsv1.DeleteWorkflowExecutionResponse:
+        key = await self._execution_key(request.namespace, request.workflow_execution)
+        await self._history.delete_workflow(key)
+        return wsv1.DeleteWorkflowExecutionResponse()
