@@ -64,6 +64,7 @@ def describe(record: NamespaceRecord, config: ServerConfig) -> DescribeNamespace
     assert isinstance(data, dict)
     ni.data.update({str(k): str(v) for k, v in data.items()})
     ni.capabilities.eager_workflow_start = True
+    ni.capabilities.worker_poll_complete_on_shutdown = True
     ni.capabilities.sync_update = True
     ni.capabilities.async_update = True
     ni.limits.blob_size_limit_error = config.limits.blob_size_error

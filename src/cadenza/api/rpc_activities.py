@@ -33,7 +33,8 @@ class ActivityRpcs(RpcBase):
         deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
         while (remaining := deadline - time.monotonic()) > 0:
             task = await self._matching.poll(namespace.id, name, TaskKind.ACTIVITY,
-                                             request.identity, remaining)
+                                             request.identity, remaining,
+                                             request.worker_instance_key)
             if task is None:
                 break
             response = await self._delivered(

@@ -34,7 +34,8 @@ class TaskRpcs(RpcBase):
         deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
         while (remaining := deadline - time.monotonic()) > 0:
             task = await self._matching.poll(namespace.id, name, TaskKind.WORKFLOW,
-                                             request.identity, remaining)
+                                             request.identity, remaining,
+                                             request.worker_instance_key)
             if task is None:
                 break
             if task.query_id:
@@ -76,6 +77,9 @@ class TaskRpcs(RpcBase):
         self, request: wsv1.ShutdownWorkerRequest, context: Any
     ) -> wsv1.ShutdownWorkerResponse:
         namespace = await self._namespaces.get(request.namespace)
+        worker_key = request.worker_instance_key or request.worker_heartbeat.worker_instance_key
+        if worker_key:
+            self._matching.end_polls(worker_key)
         if request.sticky_task_queue:
             for task in self._matching.shut_down_sticky(namespace.id, request.sticky_task_queue):
                 await self._history.sticky_queue_lost(task)

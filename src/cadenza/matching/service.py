@@ -21,7 +21,7 @@ STICKY_POLLER_GRACE = 10.0
 @dataclass
 class _Queue:
     tasks: deque[TaskRecord] = field(default_factory=deque)
-    pollers: deque[asyncio.Future[TaskRecord]] = field(default_factory=deque)
+    pollers: deque[asyncio.Future[TaskRecord | None]] = field(default_factory=deque)
     last_poll: float = 0.0
     shut_down: bool = False
     poller_identities: dict[str, float] = field(default_factory=dict)
@@ -35,6 +35,8 @@ class MatchingService:
 
     def __init__(self) -> None:
         self._queues: dict[QueueKey, _Queue] = {}
+        self._by_worker: dict[str, set[asyncio.Future[TaskRecord | None]]] = {}
+        """Waiting polls by the worker instance that sent them, to end them at its shutdown."""
 
     def add_task(self, task: TaskRecord) -> None:
         queue = self._queue((task.namespace_id, task.task_queue, task.kind))
@@ -46,9 +48,10 @@ class MatchingService:
         queue.tasks.append(task)
 
     async def poll(
-        self, namespace_id: str, name: str, kind: TaskKind, identity: str, timeout: float
+        self, namespace_id: str, name: str, kind: TaskKind, identity: str, timeout: float,
+        worker_key: str = "",
     ) -> TaskRecord | None:
-        """Wait up to ``timeout`` seconds for a task; None if none came."""
+        """Wait up to ``timeout`` seconds for a task; None if none came or the worker left."""
         queue = self._queue((namespace_id, name, kind))
         queue.last_poll = time.monotonic()
         queue.shut_down = False
@@ -56,8 +59,10 @@ class MatchingService:
         if queue.tasks:
             return queue.tasks.popleft()
         loop = asyncio.get_running_loop()
-        poller: asyncio.Future[TaskRecord] = loop.create_future()
+        poller: asyncio.Future[TaskRecord | None] = loop.create_future()
         queue.pollers.append(poller)
+        if worker_key:
+            self._by_worker.setdefault(worker_key, set()).add(poller)
         try:
             return await asyncio.wait_for(asyncio.shield(poller), timeout)
         except TimeoutError:
@@ -69,13 +74,25 @@ class MatchingService:
             raise
         finally:
             queue.last_poll = time.monotonic()
+            if worker_key:
+                waiting = self._by_worker.get(worker_key)
+                if waiting is not None:
+                    waiting.discard(poller)
+                    if not waiting:
+                        del self._by_worker[worker_key]
+
+    def end_polls(self, worker_key: str) -> None:
+        """A worker is shutting down: answer its waiting polls empty, so no task goes to it."""
+        for poller in self._by_worker.pop(worker_key, set()):
+            if not poller.done():
+                poller.set_result(None)
 
     def return_task(self, task: TaskRecord) -> None:
         """Put back a task a poller took but could not deliver."""
         self.add_task(task)
 
     @staticmethod
-    def _withdraw(queue: _Queue, poller: asyncio.Future[TaskRecord]) -> TaskRecord | None:
+    def _withdraw(queue: _Queue, poller: asyncio.Future[TaskRecord | None]) -> TaskRecord | None:
         """Stop waiting; if a task arrived at the last moment, hand it back to the caller."""
         if poller.done():
             return poller.result()
