@@ -129,3 +129,26 @@ async def test_heartbeat_with_unknown_token_is_not_found(client: Client) -> None
         await client.workflow_service.record_activity_task_heartbeat(
             RecordActivityTaskHeartbeatRequest(namespace="default", task_token=token))
     assert raised.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_pending_activity_limit_fails_the_task(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    from cadenza.history.activities import MAX_PENDING_ACTIVITIES
+
+    await client.start_workflow(w.WaitsForever.run, id=workflow_id, task_queue=task_queue)
+    task = await poll(client, task_queue)
+    commands = []
+    for i in range(MAX_PENDING_ACTIVITIES + 1):
+        attrs = ScheduleActivityTaskCommandAttributes(
+            activity_id=str(i), activity_type=ActivityType(name="echo"))
+        attrs.start_to_close_timeout.FromSeconds(10)
+        commands.append(Command(command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+                                schedule_activity_task_command_attributes=attrs))
+    with pytest.raises(RPCError) as raised:
+        await complete(client, task, *commands)
+    assert raised.value.message.startswith("PendingActivitiesLimitExceeded:")
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in history.events)
+    assert history.events[-1].workflow_task_failed_event_attributes.cause == (
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED)

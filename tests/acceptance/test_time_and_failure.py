@@ -186,3 +186,25 @@ async def test_cron_workflow_waits_for_its_schedule_and_chains_runs(
     assert timedelta(0) < backoff.ToTimedelta() <= timedelta(seconds=60)
     assert len(history.events) == 1
     await handle.terminate(reason="test over")
+
+
+async def test_local_activity_and_patch_are_markers(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    result = await client.execute_workflow(
+        wt.UsesLocalActivityAndPatch.run, id=workflow_id, task_queue=task_queue)
+    assert result == "woke, patched=True"
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    markers = [e.marker_recorded_event_attributes.marker_name for e in history.events
+               if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert sorted(markers) == ["core_local_activity", "core_patch"]
+    assert any(e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+               for e in history.events)  # TemporalChangeVersion, as Temporal records patches
+
+
+async def test_schedule_to_start_timeout(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    result = await client.execute_workflow(
+        wt.NobodyPicksUpItsActivity.run, id=workflow_id, task_queue=task_queue)
+    assert result == "TimeoutError: activity ScheduleToStart timeout"

@@ -159,3 +159,30 @@ class FailsItsFirstTasks:
 
 
 WORKFLOWS.append(FailsItsFirstTasks)
+
+
+@workflow.defn
+class UsesLocalActivityAndPatch:
+    """A local activity and a patch: both are recorded as markers."""
+
+    @workflow.run
+    async def run(self) -> str:
+        result = await workflow.execute_local_activity(
+            sleeps, 0.0, start_to_close_timeout=timedelta(seconds=5))
+        return f"{result}, patched={workflow.patched('my-patch')}"
+
+
+@workflow.defn
+class NobodyPicksUpItsActivity:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            return await workflow.execute_activity(
+                sleeps, 0.0, task_queue="a-queue-nobody-polls",
+                schedule_to_start_timeout=timedelta(milliseconds=500),
+                start_to_close_timeout=timedelta(seconds=5))
+        except ActivityError as err:
+            return f"{type(err.cause).__name__}: {err.cause}"
+
+
+WORKFLOWS.extend([UsesLocalActivityAndPatch, NobodyPicksUpItsActivity])

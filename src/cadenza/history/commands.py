@@ -131,6 +131,11 @@ def _oversized_payload(command: Command, limit: int) -> str:
 
 
 def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
+    if batch.pending_activities >= activities.MAX_PENDING_ACTIVITIES:
+        raise CommandRejected(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
+            f"the number of pending activities exceeds the limit of "
+            f"{activities.MAX_PENDING_ACTIVITIES}")
     activities.validate(command.schedule_activity_task_command_attributes,
                         batch.pending_activities)
     batch.pending_activities += 1
@@ -166,6 +171,11 @@ def _validate_marker(command: Command, batch: _Batch) -> None:
 
 
 def _validate_start_child(command: Command, batch: _Batch) -> None:
+    if batch.pending_children >= children.MAX_PENDING_CHILDREN:
+        raise CommandRejected(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
+            f"the number of pending child workflows exceeds the limit of "
+            f"{children.MAX_PENDING_CHILDREN}")
     children.validate_start(command.start_child_workflow_execution_command_attributes,
                             batch.pending_children)
     batch.pending_children += 1
