@@ -29,11 +29,14 @@ class VisibilityRpcs(RpcBase):
     async def ScanWorkflowExecutions(
         self, request: wsv1.ScanWorkflowExecutionsRequest, context: Any
     ) -> wsv1.ScanWorkflowExecutionsResponse:
-        namespace = await self._namespaces.get(request.namespace)
-        page = await self._visibility.list_page(namespace, request.query, request.page_size,
-                                                request.next_page_token)
+        # Scanning is listing without a promised order; Cadenza lists newest first for both.
+        listed = await self.ListWorkflowExecutions(
+            wsv1.ListWorkflowExecutionsRequest(
+                namespace=request.namespace, page_size=request.page_size,
+                next_page_token=request.next_page_token, query=request.query),
+            context)
         return wsv1.ScanWorkflowExecutionsResponse(
-            executions=page.executions, next_page_token=page.next_page_token)
+            executions=listed.executions, next_page_token=listed.next_page_token)
 
     @translated
     async def CountWorkflowExecutions(

@@ -20,6 +20,7 @@ from cadenza.api.requests import (
 )
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history import updates
 from cadenza.history.signals import Signal
 from cadenza.persistence.records import ExecutionKey
 
@@ -87,12 +88,8 @@ class WorkflowRpcs(RpcBase):
         update_id = request.request.meta.update_id
         status = await self._history.wait_update(
             key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline)
-        response = wsv1.UpdateWorkflowExecutionResponse(stage=status.stage)  # type: ignore[arg-type]
-        response.update_ref.workflow_execution.workflow_id = key.workflow_id
-        response.update_ref.workflow_execution.run_id = key.run_id
-        response.update_ref.update_id = update_id
-        if status.outcome is not None:
-            response.outcome.CopyFrom(status.outcome)
+        response = wsv1.UpdateWorkflowExecutionResponse()
+        _fill_update(response, key, update_id, status)
         return response
 
     @translated
@@ -103,12 +100,8 @@ class WorkflowRpcs(RpcBase):
         update_id = request.update_ref.update_id
         status = await self._history.wait_update(
             key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline_of(context))
-        response = wsv1.PollWorkflowExecutionUpdateResponse(stage=status.stage)  # type: ignore[arg-type]
-        response.update_ref.workflow_execution.workflow_id = key.workflow_id
-        response.update_ref.workflow_execution.run_id = key.run_id
-        response.update_ref.update_id = update_id
-        if status.outcome is not None:
-            response.outcome.CopyFrom(status.outcome)
+        response = wsv1.PollWorkflowExecutionUpdateResponse()
+        _fill_update(response, key, update_id, status)
         return response
 
     @translated
@@ -225,3 +218,13 @@ class WorkflowRpcs(RpcBase):
         key = await self._execution_key(request.namespace, request.workflow_execution)
         await self._history.delete_workflow(key)
         return wsv1.DeleteWorkflowExecutionResponse()
+
+
+def _fill_update(response: Any, key: ExecutionKey, update_id: str, status: updates.Status) -> None:
+    """Where an update stands, as both update RPCs answer it."""
+    response.stage = status.stage
+    response.update_ref.workflow_execution.workflow_id = key.workflow_id
+    response.update_ref.workflow_execution.run_id = key.run_id
+    response.update_ref.update_id = update_id
+    if status.outcome is not None:
+        response.outcome.CopyFrom(status.outcome)
