@@ -15,8 +15,6 @@ class ConfigError(ValueError):
 class Limits:
     """Safety limits, with Temporal's defaults."""
 
-    blob_size_warn: int = 256 * 1024
-    """Payloads above this many bytes are logged."""
     blob_size_error: int = 2 * 1024 * 1024
     """Payloads above this many bytes are rejected."""
     memo_size_error: int = 2 * 1024 * 1024
@@ -31,7 +29,6 @@ class Limits:
 DYNAMIC_CONFIG_KEYS = {
     "limit.historyCount.suggestContinueAsNew": "suggest_continue_as_new_events",
     "limit.blobSize.error": "blob_size_error",
-    "limit.blobSize.warn": "blob_size_warn",
     "limit.memoSize.error": "memo_size_error",
 }
 

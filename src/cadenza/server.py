@@ -116,7 +116,7 @@ class Server:
     def request_stop(self) -> None:
         self._stopping.set()
 
-    async def serve(self, on_ready: object | None = None) -> None:
+    async def serve(self) -> None:
         """Start, run until SIGINT/SIGTERM, then stop; signals are restored afterwards."""
         loop = asyncio.get_running_loop()
         addresses = await self.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -11,14 +10,13 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from cadenza.api.errors import translated
 from cadenza.api.requests import (
     check_blob,
-    deadline_of,
     oversize_failure,
     queue_name,
 )
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.tokens import TaskToken
-from cadenza.persistence.records import TaskKind
+from cadenza.persistence.records import TaskKind, TaskRecord
 
 
 class ActivityRpcs(RpcBase):
@@ -30,18 +28,14 @@ class ActivityRpcs(RpcBase):
     ) -> wsv1.PollActivityTaskQueueResponse:
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
-        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
-        while (remaining := deadline - time.monotonic()) > 0:
-            task = await self._matching.poll(namespace.id, name, TaskKind.ACTIVITY,
-                                             request.identity, remaining,
-                                             request.worker_instance_key)
-            if task is None:
-                break
-            response = await self._delivered(
+
+        async def deliver(task: TaskRecord) -> wsv1.PollActivityTaskQueueResponse | None:
+            return await self._delivered(
                 task, self._history.record_activity_task_started(task, request.identity))
-            if response is not None:
-                return response
-        return wsv1.PollActivityTaskQueueResponse()
+
+        response = await self._poll(namespace.id, name, TaskKind.ACTIVITY, request, context,
+                                    deliver)
+        return response or wsv1.PollActivityTaskQueueResponse()
 
     @translated
     async def RespondActivityTaskCompleted(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cadenza.api.requests import R
+from cadenza.api.requests import R, deadline_of
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.queries import Queries
@@ -15,7 +16,7 @@ from cadenza.history.service import HistoryService
 from cadenza.history.tokens import TaskToken
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskRecord
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
 from cadenza.visibility.service import Visibility
 
 
@@ -56,6 +57,26 @@ class RpcBase:
         if namespace.id != token.namespace_id:
             raise InvalidArgumentError("Operation requested with a token from a different namespace.")
         return token
+
+    async def _poll(
+        self, namespace_id: str, name: str, kind: TaskKind, request: Any, context: Any,
+        deliver: Callable[[TaskRecord], Awaitable[R | None]],
+    ) -> R | None:
+        """Long-poll a queue until a task is delivered; None when the poll ends empty.
+
+        A task that turns out to be obsolete (``deliver`` answers None) is skipped,
+        and the poll goes on waiting for the rest of its time.
+        """
+        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
+        while (remaining := deadline - time.monotonic()) > 0:
+            task = await self._matching.poll(namespace_id, name, kind, request.identity,
+                                             remaining, request.worker_instance_key)
+            if task is None:
+                return None
+            response = await deliver(task)
+            if response is not None:
+                return response
+        return None
 
     async def _delivered(self, task: TaskRecord, recording: Awaitable[R]) -> R:
         """Record a polled task as started; if that fails, the task goes back on its queue."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from temporalio.api.enums.v1 import (
@@ -13,12 +12,11 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.api.requests import (
-    deadline_of,
     queue_name,
 )
 from cadenza.api.rpc_base import RpcBase
 from cadenza.history import events as ev
-from cadenza.persistence.records import TaskKind
+from cadenza.persistence.records import TaskKind, TaskRecord
 
 
 class TaskRpcs(RpcBase):
@@ -31,23 +29,16 @@ class TaskRpcs(RpcBase):
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
         build_id = request.worker_version_capabilities.build_id
-        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
-        while (remaining := deadline - time.monotonic()) > 0:
-            task = await self._matching.poll(namespace.id, name, TaskKind.WORKFLOW,
-                                             request.identity, remaining,
-                                             request.worker_instance_key)
-            if task is None:
-                break
+
+        async def deliver(task: TaskRecord) -> wsv1.PollWorkflowTaskQueueResponse | None:
             if task.query_id:
-                query_response = await self._queries.task_response(task)
-                if query_response is not None:
-                    return query_response
-                continue
-            response = await self._delivered(
+                return await self._queries.task_response(task)
+            return await self._delivered(
                 task, self._history.record_workflow_task_started(task, request.identity, build_id))
-            if response is not None:
-                return response
-        return wsv1.PollWorkflowTaskQueueResponse()
+
+        response = await self._poll(namespace.id, name, TaskKind.WORKFLOW, request, context,
+                                    deliver)
+        return response or wsv1.PollWorkflowTaskQueueResponse()
 
     @translated
     async def RespondWorkflowTaskCompleted(

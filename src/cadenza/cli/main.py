@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--dynamic-config-value", action="append", default=[], metavar="KEY=VALUE",
                        dest="dynamic_config",
                        help="a Temporal dynamic-config setting, as the Temporal CLI takes it; "
-                       "limit.historyCount.suggestContinueAsNew and limit.blobSize.* are honoured")
+                       "limit.historyCount.suggestContinueAsNew and limit.blobSize.error are honoured")
     start.add_argument("--log-level", default="warning",
                        choices=["debug", "info", "warning", "error"], help="log verbosity")
     return parser

@@ -105,18 +105,6 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
 }
 
-CLOSE_EVENT_TYPES = frozenset(
-    {
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-    }
-)
-
-
 def new_event(event_type: int, event_time: float) -> HistoryEvent:
     """An event of the given type with its time set; the caller fills its attributes."""
     event = HistoryEvent(event_type=event_type)  # type: ignore[arg-type]

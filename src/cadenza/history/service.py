@@ -15,7 +15,6 @@ from temporalio.api.common.v1 import Payloads, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import (
     EventType,
     TimeoutType,
-    WorkflowExecutionStatus,
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
@@ -328,7 +327,7 @@ class HistoryService:
             workflow_execution_task_queue=ev.task_queue(s.task_queue),
         )
         response.history.events.extend(history[first - 1 :])
-        response.history.events.extend(workflow_tasks.transient_events(s, self._clock.now()))
+        response.history.events.extend(workflow_tasks.transient_events(s))
         response.messages.extend(
             updates.messages(s, self.update_registry(entry.key), wft.scheduled_event_id))
         response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
@@ -735,10 +734,3 @@ class HistoryService:
         if current is None:
             raise NotFoundError(f"workflow not found for ID: {workflow_id}")
         return ExecutionKey(namespace_id, workflow_id, current.run_id)
-
-
-CLOSED_STATUSES = frozenset(
-    s for s in WorkflowExecutionStatus.values()
-    if s not in (WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED,
-                 WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING)
-)

@@ -12,7 +12,6 @@ from temporalio.api.enums.v1 import (
     EventType,
     SuggestContinueAsNewReason,
     TimeoutType,
-    WorkflowTaskFailedCause,
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
@@ -24,7 +23,6 @@ from cadenza.persistence.records import TaskKind
 
 WFT_START_TO_CLOSE = "wft_start_to_close"
 WFT_STICKY_SCHEDULE_TO_START = "wft_sticky_schedule_to_start"
-UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
 
 RETRY_INITIAL_EXTRA = 5.0
 RETRY_MAX_EXTRA = 600.0
@@ -141,7 +139,7 @@ def materialize(change: Change) -> None:
         _started_event(change, wft)
 
 
-def transient_events(state: MutableState, now: float) -> list[HistoryEvent]:
+def transient_events(state: MutableState) -> list[HistoryEvent]:
     """The events a worker is shown for a transient task, never stored."""
     wft = state.workflow_task
     if wft is None or not wft.transient:
