@@ -14,6 +14,7 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
@@ -69,3 +70,45 @@ async def test_update_with_start(client: Client, worker: Worker, task_queue: str
             wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
         assert result == expected
     await client.get_workflow_handle(workflow_id).terminate(reason="test over")
+
+
+async def test_update_with_start_attaches_to_a_known_update_whatever_the_policies(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """The update ID names a completed update of the closed workflow: the call attaches to it
+    instead of failing on the FAIL conflict policy or starting a new run."""
+    workflow_id = f"uws-{uuid.uuid4()}"
+
+    def start() -> WithStartWorkflowOperation[wm.Mailbox, list[str]]:
+        return WithStartWorkflowOperation(
+            wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+
+    first = start()
+    assert await client.execute_update_with_start_workflow(
+        wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=first) == 1
+    handle = await first.workflow_handle()
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == ["hi"]
+
+    again = start()
+    assert await client.execute_update_with_start_workflow(
+        wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=again) == 1
+    assert (await again.workflow_handle()).first_execution_run_id == handle.first_execution_run_id
+
+
+async def test_update_with_start_conflict_names_each_operation(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    """A start that fails aborts the update; the error says so per operation, as Temporal does."""
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    start = WithStartWorkflowOperation(
+        wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    with pytest.raises(WorkflowAlreadyStartedError) as raised:
+        await client.execute_update_with_start_workflow(
+            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
+    assert raised.value.run_id == handle.result_run_id
+    with pytest.raises(WorkflowAlreadyStartedError):
+        await start.workflow_handle()
+    await handle.terminate(reason="test over")

@@ -245,13 +245,31 @@ class HistoryService:
     async def request_update(self, key: ExecutionKey, request: Request) -> None:
         """Admit an update: remember it and make sure a workflow task will carry it."""
         async with self._changing(key) as (entry, change):
-            self._require_running(entry.state)
             update_id = request.meta.update_id
             registry = self.update_registry(key)
             if updates.status(entry.state, registry, update_id) is not None:
                 return  # the same update again: its first request stands
+            self._require_running(entry.state)
             registry.pending[update_id] = updates.Pending(request)
             workflow_tasks.ensure_scheduled(change)
+
+    async def run_holding_update(self, namespace_id: str, workflow_id: str,
+                                 update_id: str) -> str | None:
+        """The run an update-with-start attaches to instead of starting one.
+
+        That is the current run when it already knows the update: at any stage
+        while it runs, only once the update completed after it closed. Conflict
+        and reuse policies do not apply then, as on Temporal.
+        """
+        current = await self._store.get_current_execution(namespace_id, workflow_id)
+        if current is None:
+            return None
+        key = ExecutionKey(namespace_id, workflow_id, current.run_id)
+        entry = await self.load(key)
+        status = updates.status(entry.state, self.update_registry(key), update_id)
+        if status is None or not (entry.state.running or status.outcome is not None):
+            return None
+        return key.run_id
 
     async def wait_update(self, key: ExecutionKey, update_id: str, stage: int,
                           deadline: float) -> updates.Status:
