@@ -395,9 +395,11 @@ class HistoryService:
         attrs.scheduled_event_id = wft.scheduled_event_id
         attrs.started_event_id = wft.started_event_id
         attrs.identity = request.identity
-        if request.worker_version_stamp.build_id:
-            attrs.worker_version.build_id = request.worker_version_stamp.build_id
+        build_id = request.deployment_options.build_id or request.worker_version_stamp.build_id
+        if build_id:
+            attrs.worker_version.build_id = build_id
         attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
+        attrs.worker_deployment_name = request.deployment_options.deployment_name
         attrs.metering_metadata.CopyFrom(request.metering_metadata)
         s.previous_started_event_id = wft.started_event_id
         sticky = request.sticky_attributes
