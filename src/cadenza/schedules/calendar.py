@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as stdcal
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from temporalio.api.schedule.v1 import Range, StructuredCalendarSpec
 
@@ -130,7 +130,7 @@ class CompiledCalendar:
 
 
 def _local(ts: int, tz: tzinfo) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc).astimezone(tz)
+    return datetime.fromtimestamp(ts, UTC).astimezone(tz)
 
 
 def _epoch(y: int, mo: int, d: int, h: int, m: int, s: int, tz: tzinfo) -> int:

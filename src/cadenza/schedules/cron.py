@@ -92,30 +92,32 @@ def _sunday_as_zero(r: Range) -> Range:
 
 def _ranges(text: str, default: str, low: int, high: int,
             names: tuple[str, ...] | None) -> list[Range]:
-    text = text.strip() or default
-    out = []
-    for part in text.split(","):
-        step, has_step = 1, False
-        if "/" in part:
-            pieces = part.split("/")
-            if len(pieces) != 2:
+    return [_range(part, low, high, names) for part in (text.strip() or default).split(",")]
+
+
+def _range(part: str, low: int, high: int, names: tuple[str, ...] | None) -> Range:
+    """One comma-separated item: ``*``, ``v``, ``a-b``, each with an optional ``/step``."""
+    body, slash, step_text = part.partition("/")
+    step = 1
+    if slash:
+        if "/" in step_text:
+            raise SpecError("malformed expression")
+        step = _integer(step_text)
+        if step < 1:
+            raise SpecError("malformed expression")
+    start, end = low, high
+    if body != "*":
+        if "-" in body:
+            bounds = body.split("-")
+            if len(bounds) != 2:
                 raise SpecError("malformed expression")
-            part, step, has_step = pieces[0], _integer(pieces[1]), True
-            if step < 1:
-                raise SpecError("malformed expression")
-        start, end = low, high
-        if part != "*":
-            if "-" in part:
-                bounds = part.split("-")
-                if len(bounds) != 2:
-                    raise SpecError("malformed expression")
-                start = _value(bounds[0], low, high, names)
-                end = _value(bounds[1], start, high, names)
-            else:
-                start = _value(part, low, high, names)
-                end = start if not has_step else high
-        out.append(Range(start=start, end=end, step=step))
-    return out
+            start = _value(bounds[0], low, high, names)
+            end = _value(bounds[1], start, high, names)
+        else:
+            start = _value(body, low, high, names)
+            # "v/step" runs from v to the end; a bare "v" is just v.
+            end = high if slash else start
+    return Range(start=start, end=end, step=step)
 
 
 def _value(text: str, low: int, high: int, names: tuple[str, ...] | None) -> int:

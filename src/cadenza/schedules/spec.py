@@ -100,8 +100,7 @@ def _clean(cal: StructuredCalendarSpec) -> None:
 
 
 def _clean_range(r: Range) -> None:
-    if r.end < r.start:
-        r.end = r.start
+    r.end = max(r.end, r.start)
     if r.step == 0:
         r.step = 1
 
