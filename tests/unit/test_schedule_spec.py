@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.schedule.v1 import (
     CalendarSpec,
     IntervalSpec,
@@ -19,9 +20,13 @@ from cadenza.schedules.spec import CompiledSpec, canonical
 
 START = datetime(2030, 11, 2, tzinfo=UTC).timestamp()
 END = datetime(2030, 11, 4, tzinfo=UTC).timestamp()
-EVERY_DAY = dict(second=[Range(start=0)], minute=[Range(start=0)],
-                 day_of_month=[Range(start=1, end=31)], month=[Range(start=1, end=12)],
-                 day_of_week=[Range(start=0, end=6)])
+
+
+def daily_at_hours(hours: Range) -> StructuredCalendarSpec:
+    return StructuredCalendarSpec(
+        second=[Range(start=0)], minute=[Range(start=0)], hour=[hours],
+        day_of_month=[Range(start=1, end=31)], month=[Range(start=1, end=12)],
+        day_of_week=[Range(start=0, end=6)])
 
 
 def times(spec: ScheduleSpec, start: float = START, end: float = END) -> list[str]:
@@ -59,7 +64,7 @@ def test_cron_steps_lists_names_and_sunday_as_seven() -> None:
 
 
 def test_exclude_calendar_removes_times() -> None:
-    exclude = StructuredCalendarSpec(hour=[Range(start=1, end=3)], **EVERY_DAY)
+    exclude = daily_at_hours(Range(start=1, end=3))
     spec = ScheduleSpec(cron_string=["0 * * * *"], exclude_structured_calendar=[exclude])
     found = times(spec)
     assert len(found) == 42
@@ -73,14 +78,14 @@ def test_interval_with_phase_and_every_ignores_cron_tz() -> None:
 
 
 def test_start_and_end_times_bound_the_schedule() -> None:
-    spec = ScheduleSpec(interval=[IntervalSpec(interval={"seconds": 3600})])
+    spec = ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=3600))])
     spec.start_time.FromDatetime(datetime(2030, 11, 2, 0, 30))
     spec.end_time.FromDatetime(datetime(2030, 11, 2, 3, 0))
     assert times(spec) == ["11-02T01:00:00", "11-02T02:00:00", "11-02T03:00:00"]
 
 
 def test_jitter_is_deterministic_and_stays_before_the_next_time() -> None:
-    spec = ScheduleSpec(interval=[IntervalSpec(interval={"seconds": 60})], jitter={"seconds": 30})
+    spec = ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=60))], jitter=Duration(seconds=30))
     compiled = CompiledSpec(canonical(spec))
     first = compiled.matching_times("a", START, START + 600, 100)
     assert first == compiled.matching_times("a", START, START + 600, 100)
@@ -109,7 +114,7 @@ def test_canonical_form_is_what_describe_shows() -> None:
     (ScheduleSpec(cron_string=["bad"]), "CronString does not have 5-7 fields"),
     (ScheduleSpec(structured_calendar=[StructuredCalendarSpec(hour=[Range(start=30)])]),
      "invalid calendar spec: Hour Start is not in range [0-23]"),
-    (ScheduleSpec(interval=[IntervalSpec(interval={"nanos": 5000})]), "interval is too small"),
+    (ScheduleSpec(interval=[IntervalSpec(interval=Duration(nanos=5000))]), "interval is too small"),
     (ScheduleSpec(timezone_name="Mars/Base", cron_string=["@daily"]),
      "unknown time zone Mars/Base"),
     (ScheduleSpec(cron_string=["TZ=UTC 0 * * * *", "TZ=Asia/Tokyo 0 * * * *"]),
