@@ -90,3 +90,10 @@ class ConcurrentUpdateError(Exception):
 
     Internal: never reaches a client.
     """
+
+
+class ScheduleAlreadyExistsError(WorkflowAlreadyStartedError):
+    """CreateSchedule named a schedule ID that is taken (Temporal's details say so too)."""
+
+    def __init__(self, schedule_id: str, request_id: str) -> None:
+        super().__init__(f'schedule "{schedule_id}" is already registered', request_id, "")

@@ -95,6 +95,8 @@ class HistoryService:
         self.cache = ExecutionCache(store)
         self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._updates: dict[ExecutionKey, updates.Registry] = {}
+        self.on_run_closed: Callable[[MutableState], None] | None = None
+        """Told (after commit) of every run that closes; schedules watch their workflows so."""
 
     # -- the transaction -------------------------------------------------------------
 
@@ -160,6 +162,9 @@ class HistoryService:
             self._dispatch.add_task(task)
         for timer in change.timers_added:
             self._dispatch.add_timer(timer)
+        if (change.status_changed and change.state.status != RUNNING
+                and self.on_run_closed is not None):
+            self.on_run_closed(change.state)
 
     # -- starting ----------------------------------------------------------------------
 

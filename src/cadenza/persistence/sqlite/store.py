@@ -27,7 +27,9 @@ from cadenza.persistence.records import (
     ExecutionWrite,
     ListedExecution,
     NamespaceRecord,
+    ScheduleWrite,
     StoredExecution,
+    StoredSchedule,
     TaskKind,
     TaskRecord,
     TimerRecord,
@@ -184,12 +186,41 @@ class SqliteStore:
 
     async def delete_namespace(self, namespace_id: str) -> None:
         def run(conn: sqlite3.Connection) -> None:
-            for query in ("delete_namespace_executions", "delete_namespace_history",
+            for query in ("delete_namespace_schedules", "delete_namespace_executions",
+                          "delete_namespace_history",
                           "delete_namespace_current", "delete_namespace_tasks",
                           "delete_namespace_timers", "delete_namespace"):
                 conn.execute(Q[query], (namespace_id,))
 
         await self._submit(run, is_write=True)
+
+    # -- schedules -------------------------------------------------------------------
+
+    async def write_schedule(self, write: ScheduleWrite) -> None:
+        await self._submit(lambda conn: _apply_schedule(conn, write), is_write=True)
+
+    async def get_schedule(self, namespace_id: str, schedule_id: str) -> StoredSchedule | None:
+        rows = await self._read(Q["get_schedule"], (namespace_id, schedule_id))
+        return StoredSchedule(namespace_id, schedule_id, rows[0][0], rows[0][1]) if rows else None
+
+    async def list_schedules(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[StoredSchedule]:
+        where, params, _ = visibility_sql.compile_query(query, types, visibility_sql.SCHEDULE_COLUMNS)
+        sql = ("SELECT namespace_id, schedule_id, version, state FROM schedules "
+               f"WHERE namespace_id = ? AND ({where}) "
+               "ORDER BY create_time DESC, schedule_id LIMIT ? OFFSET ?")
+        rows = await self._read(sql, (namespace_id, *params, limit, offset))
+        return [StoredSchedule(*row) for row in rows]
+
+    async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:
+        where, params, _ = visibility_sql.compile_query(query, types, visibility_sql.SCHEDULE_COLUMNS)
+        sql = f"SELECT COUNT(*) FROM schedules WHERE namespace_id = ? AND ({where})"
+        rows = await self._read(sql, (namespace_id, *params))
+        return int(rows[0][0])
+
+    async def list_all_schedules(self) -> list[StoredSchedule]:
+        return [StoredSchedule(*row) for row in await self._read(Q["list_all_schedules"], ())]
 
     # -- tasks and timers ----------------------------------------------------------
 
@@ -346,6 +377,27 @@ def _apply(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
         )
     conn.executemany(Q["insert_task"], [_task_row(t) for t in w.tasks_added])
     conn.executemany(Q["delete_task"], [(t,) for t in w.tasks_removed])
+    conn.executemany(Q["insert_timer"], [_timer_row(t) for t in w.timers_added])
+    conn.executemany(Q["delete_timer"], [(t,) for t in w.timers_removed])
+
+
+def _apply_schedule(conn: sqlite3.Connection, w: ScheduleWrite) -> None:
+    """Run one schedule change; raise ``ConcurrentUpdateError`` if its condition fails."""
+    if w.expected_version == 0:
+        try:
+            conn.execute(Q["insert_schedule"], (w.namespace_id, w.schedule_id, w.create_time,
+                                                w.state, w.search_attributes))
+        except sqlite3.IntegrityError as exc:
+            raise ConcurrentUpdateError("schedule already exists") from exc
+    elif w.delete:
+        cur = conn.execute(Q["delete_schedule"], (w.namespace_id, w.schedule_id, w.expected_version))
+        if cur.rowcount != 1:
+            raise ConcurrentUpdateError(f"schedule {w.schedule_id} changed concurrently")
+    else:
+        cur = conn.execute(Q["update_schedule"], (w.state, w.search_attributes, w.namespace_id,
+                                                  w.schedule_id, w.expected_version))
+        if cur.rowcount != 1:
+            raise ConcurrentUpdateError(f"schedule {w.schedule_id} changed concurrently")
     conn.executemany(Q["insert_timer"], [_timer_row(t) for t in w.timers_added])
     conn.executemany(Q["delete_timer"], [(t,) for t in w.timers_removed])
 

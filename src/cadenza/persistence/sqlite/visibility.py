@@ -14,27 +14,37 @@ from cadenza.visibility import query as q
 LISTED_COLUMNS = ("workflow_id, run_id, workflow_type, task_queue, status, start_time, close_time, "
                   "execution_time, history_length, search_payloads, memo")
 DEFAULT_ORDER = "start_time DESC, run_id DESC"
+SCHEDULE_COLUMNS: dict[str, tuple[str, int]] = {"ScheduleId": ("schedule_id", attrs.KEYWORD)}
+"""The built-in attributes of the schedules table."""
 
 
-def compile_query(query: q.Query, types: dict[str, int]) -> tuple[str, list[object], str]:
-    """(where, params, order by) for ``query``; ``types`` are the namespace's custom attributes."""
+def compile_query(query: q.Query, types: dict[str, int],
+                  built_in: dict[str, tuple[str, int]] | None = None) -> tuple[str, list[object], str]:
+    """(where, params, order by) for ``query``; ``types`` are the namespace's custom attributes.
+
+    ``built_in`` names the table's own columns (the executions table's by default).
+    """
     params: list[object] = []
-    where = _expr(query.where, types, params) if query.where is not None else "1 = 1"
+    columns = attrs.BUILT_IN if built_in is None else built_in
+    where = _expr(query.where, types, params, columns) if query.where is not None else "1 = 1"
     if query.group_by and query.group_by != "ExecutionStatus":
         raise InvalidArgumentError(
             f"invalid query: GROUP BY is only supported on ExecutionStatus, not {query.group_by}")
     order = ", ".join(
-        f"{_column(name, types)[0]} {'DESC' if desc else 'ASC'}" for name, desc in query.order_by
+        f"{_column(name, types, columns)[0]} {'DESC' if desc else 'ASC'}"
+        for name, desc in query.order_by
     ) or DEFAULT_ORDER
     return where, params, order
 
 
-def _expr(node: q.Expr, types: dict[str, int], params: list[object]) -> str:
+def _expr(node: q.Expr, types: dict[str, int], params: list[object],
+          columns: dict[str, tuple[str, int]]) -> str:
     if isinstance(node, q.BoolOp):
-        return "(" + f" {node.op} ".join(_expr(o, types, params) for o in node.operands) + ")"
+        return "(" + f" {node.op} ".join(_expr(o, types, params, columns)
+                                          for o in node.operands) + ")"
     if isinstance(node, q.Not):
-        return f"NOT ({_expr(node.operand, types, params)})"
-    column, kind = _column(node.name, types)
+        return f"NOT ({_expr(node.operand, types, params, columns)})"
+    column, kind = _column(node.name, types, columns)
     if isinstance(node, q.IsNull):
         return f"{column} IS {'NOT ' if node.negated else ''}NULL"
     if isinstance(node, q.StartsWith):
@@ -73,9 +83,10 @@ def _keyword_list(node: q.Expr, column: str, params: list[object]) -> str:
     raise InvalidArgumentError("invalid query: KeywordList attributes support =, != and IN only")
 
 
-def _column(name: str, types: dict[str, int]) -> tuple[str, int]:
-    if name in attrs.BUILT_IN:
-        return attrs.BUILT_IN[name]
+def _column(name: str, types: dict[str, int],
+            columns: dict[str, tuple[str, int]]) -> tuple[str, int]:
+    if name in columns:
+        return columns[name]
     kind = types.get(name, attrs.SYSTEM_CUSTOM.get(name))
     if kind is None:
         raise InvalidArgumentError(f"invalid query: unknown search attribute {name}")
