@@ -20,7 +20,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.api.requests import deadline_of, queue_name
-from cadenza.api.rpc_base import RpcBase
+from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
 from cadenza.matching.control import REQUEST_TIMEOUT, ControlTask, ControlTaskToken
 
@@ -30,7 +30,7 @@ WORKER_SERVICE = "temporal.api.nexusservices.workerservice.v1.WorkerService"
 EXECUTE_COMMANDS = "ExecuteCommands"
 
 
-class NexusRpcs(RpcBase):
+class NexusRpcs(WorkerRpcs):
     """PollNexusTaskQueue and the answers to the tasks it hands out."""
 
     @translated
@@ -40,6 +40,7 @@ class NexusRpcs(RpcBase):
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
         kind = request.task_queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL
+        self._record_heartbeats(namespace.id, request.worker_heartbeat)
         deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
         task = await self._matching.control.poll(
             namespace.id, name, kind, deadline - time.monotonic(), request.worker_instance_key)

@@ -10,9 +10,10 @@ from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
+from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 
 
 class WorkflowService(NamespaceRpcs, WorkflowRpcs, TaskRpcs, ActivityRpcs, NexusRpcs,
-                      VisibilityRpcs):
+                      WorkerRpcs, VisibilityRpcs):
     """The subset of Temporal's WorkflowService that Cadenza serves."""

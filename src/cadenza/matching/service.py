@@ -11,6 +11,7 @@ import time
 
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.queue import Queue, Waiters
+from cadenza.matching.workers import WorkerRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 STICKY_POLLER_GRACE = 10.0
@@ -25,13 +26,14 @@ class MatchingService:
     """Matches tasks with pollers; one queue per namespace, name and task kind.
 
     ``control`` holds the workers' control queues, whose polls end at a
-    worker's shutdown like the others.
+    worker's shutdown like the others; ``workers`` their latest heartbeats.
     """
 
     def __init__(self) -> None:
         self._queues: dict[QueueKey, _Queue] = {}
         self._waiters = Waiters()
         self.control = ControlQueues(self._waiters)
+        self.workers = WorkerRegistry()
 
     def add_task(self, task: TaskRecord) -> None:
         self._queue((task.namespace_id, task.task_queue, task.kind)).offer(task)
