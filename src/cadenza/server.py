@@ -54,7 +54,8 @@ class Server:
             self._store,
             self._clock,
             config.limits,
-            Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive),
+            Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive,
+                     self._matching.control.push),
         )
         self._namespaces = NamespaceRegistry(self._store)
         self._transfers = Transfers(self._history, self._namespaces, self._store)

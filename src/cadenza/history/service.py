@@ -59,6 +59,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.worker_commands import WorkerCommands
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Dispatch:
     add_task: Callable[[TaskRecord], None]
     add_timer: Callable[[TimerRecord], None]
     sticky_alive: Callable[[str, str], bool]
+    send_worker_commands: Callable[[WorkerCommands], None]
 
 
 class HistoryService:
@@ -165,6 +167,8 @@ class HistoryService:
         if (change.status_changed and change.state.status != RUNNING
                 and self.on_run_closed is not None):
             self.on_run_closed(change.state)
+        for pushed in change.worker_commands():
+            self._dispatch.send_worker_commands(pushed)
 
     # -- starting ----------------------------------------------------------------------
 
@@ -422,7 +426,8 @@ class HistoryService:
                                  on_message)
         for message in list(messages.values()):  # answers no command points at (rejections)
             updates.apply(change, registry, message)
-        eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity)
+        eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity,
+                                       request.worker_control_task_queue)
         if outcome.closed:
             return []
         flushed = change.flush_buffered()
@@ -432,14 +437,16 @@ class HistoryService:
         return eager
 
     def _start_or_enqueue(
-        self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str
+        self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str,
+        control_queue: str,
     ) -> list[Activity]:
         """Start up to a few activities in the response, as Temporal's eager dispatch does."""
         eager: list[Activity] = []
         for activity, wants_eager in scheduled:
             if (wants_eager and len(eager) < MAX_EAGER_ACTIVITIES
                     and activity.task_queue == change.state.task_queue):
-                activities.record_started(change, activity, identity, str(uuid.uuid4()))
+                activities.record_started(change, activity, identity, str(uuid.uuid4()),
+                                          control_queue)
                 eager.append(activity)
             else:
                 activities.enqueue(change, activity)
@@ -474,9 +481,12 @@ class HistoryService:
     # -- activity tasks -------------------------------------------------------------------
 
     async def record_activity_task_started(
-        self, task: TaskRecord, identity: str
+        self, task: TaskRecord, identity: str, control_queue: str = ""
     ) -> PollActivityTaskQueueResponse | None:
-        """Hand a polled activity task to a worker; None if the task is obsolete."""
+        """Hand a polled activity task to a worker; None if the task is obsolete.
+
+        ``control_queue`` is where the worker's process takes commands (see worker_commands).
+        """
         try:
             async with self._changing(task.key) as (entry, change):
                 activity = entry.state.activities.get(task.scheduled_event_id)
@@ -484,7 +494,8 @@ class HistoryService:
                         or activity.attempt != task.attempt):
                     change.remove_task(task.task_id)
                     return None
-                activities.record_started(change, activity, identity, str(uuid.uuid4()))
+                activities.record_started(change, activity, identity, str(uuid.uuid4()),
+                                          control_queue)
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
@@ -496,10 +507,8 @@ class HistoryService:
         s = entry.state
         scheduled = await self._event(entry, activity.scheduled_event_id)
         attrs = scheduled.activity_task_scheduled_event_attributes
-        token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, activity.scheduled_event_id,
-                          activity.attempt, activity_id=activity.activity_id)
         response = PollActivityTaskQueueResponse(
-            task_token=token.encode(),
+            task_token=activities.task_token(s, activity).encode(),
             workflow_namespace=s.namespace,
             workflow_type=WorkflowType(name=s.workflow_type),
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
@@ -566,9 +575,7 @@ class HistoryService:
         s = entry.state
         for activity in s.activities.values() if s.running else ():
             if activity.activity_id == activity_id:
-                return TaskToken(s.namespace_id, s.workflow_id, s.run_id,
-                                 activity.scheduled_event_id, activity.attempt,
-                                 activity_id=activity_id)
+                return activities.task_token(s, activity)
         raise NotFoundError(
             f"cannot find pending activity with ActivityID {activity_id}, check workflow "
             "execution history for more details")

@@ -85,6 +85,8 @@ class Activity:
     schedule_to_start_timer_id: str = ""
     cancel_requested_event_id: int = 0
     """Set once the workflow asked to cancel the activity."""
+    control_queue: str = ""
+    """The control queue of the worker process running the attempt, to push it commands."""
 
     @property
     def cancel_requested(self) -> bool:
