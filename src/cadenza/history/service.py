@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.update.v1 import Request
+from temporalio.api.update.v1 import Rejection, Request
 from temporalio.api.workflowservice.v1 import (
     PollActivityTaskQueueResponse,
     PollWorkflowTaskQueueResponse,
@@ -260,7 +260,7 @@ class HistoryService:
                 return  # the same update again: its first request stands
             self._require_running(entry.state)
             registry.pending[update_id] = updates.Pending(request)
-            workflow_tasks.ensure_scheduled(change)
+            workflow_tasks.ensure_scheduled(change, speculative=True)
 
     async def run_holding_update(self, namespace_id: str, workflow_id: str,
                                  update_id: str) -> str | None:
@@ -343,7 +343,7 @@ class HistoryService:
         history = await self.cache.history(entry)
         first = s.previous_started_event_id + 1 if sticky else 1
         token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, wft.scheduled_event_id,
-                          wft.attempt, wft.started_event_id)
+                          wft.attempt, wft.started_event_id, start_request_id=wft.request_id)
         response = PollWorkflowTaskQueueResponse(
             task_token=token.encode(),
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
@@ -397,6 +397,8 @@ class HistoryService:
         self, change: Change, request: RespondWorkflowTaskCompletedRequest
     ) -> list[Activity]:
         s = change.state
+        if self._dropped_speculative(change, request):
+            return []
         workflow_tasks.materialize(change)
         wft = workflow_tasks.close(change)
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
@@ -411,9 +413,7 @@ class HistoryService:
         attrs.worker_deployment_name = request.deployment_options.deployment_name
         attrs.metering_metadata.CopyFrom(request.metering_metadata)
         s.previous_started_event_id = wft.started_event_id
-        sticky = request.sticky_attributes
-        s.sticky_queue = sticky.worker_task_queue.name
-        s.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)
+        _keep_sticky(s, request)
         registry = self.update_registry(change.key)
         messages = {m.id: m for m in request.messages}
 
@@ -435,6 +435,28 @@ class HistoryService:
                 or updates.has_undelivered(s, registry)):
             workflow_tasks.schedule(change)
         return eager
+
+    def _dropped_speculative(
+        self, change: Change, request: RespondWorkflowTaskCompletedRequest
+    ) -> bool:
+        """Drop a speculative task that only rejected updates, leaving no events, as Temporal does.
+
+        A task answered with nothing at all is kept: the worker did not take the
+        updates in, and a task with fresh event IDs is what brings them to it again.
+        """
+        wft = change.state.workflow_task
+        if (wft is None or not wft.speculative or request.commands or change.has_buffered
+                or request.force_create_new_workflow_task or not request.messages
+                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)):
+            return False
+        workflow_tasks.close(change)
+        registry = self.update_registry(change.key)
+        for message in request.messages:
+            updates.apply(change, registry, message)
+        _keep_sticky(change.state, request)
+        if updates.has_undelivered(change.state, registry):
+            workflow_tasks.schedule(change, speculative=True)
+        return True
 
     def _start_or_enqueue(
         self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str,
@@ -466,7 +488,8 @@ class HistoryService:
     def _check_workflow_task(state: MutableState, token: TaskToken) -> None:
         wft = state.workflow_task
         if (not state.running or wft is None or wft.scheduled_event_id != token.scheduled_event_id
-                or wft.started_event_id != token.started_event_id or wft.attempt != token.attempt):
+                or wft.started_event_id != token.started_event_id or wft.attempt != token.attempt
+                or wft.request_id != token.start_request_id):
             raise NotFoundError("Workflow task not found.")
 
     async def reset_sticky(self, key: ExecutionKey) -> None:
@@ -766,3 +789,10 @@ class HistoryService:
         if current is None:
             raise NotFoundError(f"workflow not found for ID: {workflow_id}")
         return ExecutionKey(namespace_id, workflow_id, current.run_id)
+
+
+def _keep_sticky(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> None:
+    """Send the run's next tasks where the worker asks: its sticky queue, if it keeps one."""
+    sticky = request.sticky_attributes
+    state.sticky_queue = sticky.worker_task_queue.name
+    state.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)

@@ -46,6 +46,8 @@ class WorkflowTask:
     """The start-to-close timeout timer while the task runs."""
     transient: bool = False
     """A retry whose events are written only if it completes."""
+    speculative: bool = False
+    """Scheduled only to carry updates: dropped without a trace if all it does is reject them."""
     sticky_queue: str = ""
     build_id: str = ""
     history_size: int = 0
