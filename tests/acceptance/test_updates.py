@@ -16,7 +16,8 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
@@ -129,3 +130,33 @@ async def test_update_with_start_conflict_names_each_operation(
     with pytest.raises(WorkflowAlreadyStartedError):
         await start.workflow_handle()
     await handle.terminate(reason="test over")
+
+
+async def test_update_accepted_but_unfinished_fails_when_the_workflow_completes(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    waiting = await handle.start_update(wm.Mailbox.wait_for_finish,
+                                        wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == []
+    with pytest.raises(WorkflowUpdateFailedError) as raised:
+        _ = await waiting.result()  # the SDK types an async handler's result as its coroutine
+    assert isinstance(raised.value.cause, ApplicationError)
+    assert raised.value.cause.type == "AcceptedUpdateCompletedWorkflow"
+
+
+async def test_update_through_an_old_chain_handle_is_not_found(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    """A handle bound to the first run's chain must not reach a later, unrelated run."""
+    first = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await first.signal(wm.Mailbox.finish)
+    await first.result()
+    second = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    with pytest.raises(RPCError) as raised:
+        await first.execute_update(wm.Mailbox.deliver_and_count, "hi")
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
+    assert "workflow execution not found" in str(raised.value)
+    assert await second.execute_update(wm.Mailbox.deliver_and_count, "hi") == 1
+    await second.terminate(reason="test over")

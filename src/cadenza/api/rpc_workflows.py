@@ -74,7 +74,8 @@ class WorkflowRpcs(RpcBase):
     async def UpdateWorkflowExecution(
         self, request: wsv1.UpdateWorkflowExecutionRequest, context: Any
     ) -> wsv1.UpdateWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._execution_key(request.namespace, request.workflow_execution,
+                                        request.first_execution_run_id)
         return await self._update(key, request, deadline_of(context))
 
     async def _update(self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest,
@@ -201,7 +202,8 @@ class WorkflowRpcs(RpcBase):
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: Any
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._execution_key(request.namespace, request.workflow_execution,
+                                        request.first_execution_run_id)
         await self._history.request_cancel_workflow(key, request.reason, request.identity)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
@@ -209,7 +211,8 @@ class WorkflowRpcs(RpcBase):
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: Any
     ) -> wsv1.TerminateWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._execution_key(request.namespace, request.workflow_execution,
+                                        request.first_execution_run_id)
         details = request.details if request.HasField("details") else None
         await self._history.terminate_workflow(key, request.reason, details, request.identity)
         return wsv1.TerminateWorkflowExecutionResponse()
