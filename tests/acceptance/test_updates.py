@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -160,3 +165,24 @@ async def test_update_through_an_old_chain_handle_is_not_found(
     assert "workflow execution not found" in str(raised.value)
     assert await second.execute_update(wm.Mailbox.deliver_and_count, "hi") == 1
     await second.terminate(reason="test over")
+
+
+async def test_poll_without_a_stage_answers_at_once(client: Client, workflow_id: str) -> None:
+    """PollWorkflowExecutionUpdate with no wait stage reports the update's stage without waiting."""
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue="no-worker-here")
+    pending = asyncio.create_task(handle.execute_update(wm.Mailbox.deliver_and_count, "x", id="u1"))
+    ref = UpdateRef(workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id="u1")
+    request = PollWorkflowExecutionUpdateRequest(namespace=client.namespace, update_ref=ref)
+    while True:  # the update is admitted once its request reaches the server
+        try:
+            answer = await client.workflow_service.poll_workflow_execution_update(
+                request, timeout=timedelta(seconds=20))
+            break
+        except RPCError as error:
+            assert error.status == RPCStatusCode.NOT_FOUND
+            await asyncio.sleep(0.05)
+    stages = UpdateWorkflowExecutionLifecycleStage
+    assert answer.stage == stages.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+    assert not answer.HasField("outcome")
+    pending.cancel()
+    await handle.terminate(reason="test over")

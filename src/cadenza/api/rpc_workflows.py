@@ -99,8 +99,10 @@ class WorkflowRpcs(RpcBase):
     ) -> wsv1.PollWorkflowExecutionUpdateResponse:
         key = await self._execution_key(request.namespace, request.update_ref.workflow_execution)
         update_id = request.update_ref.update_id
+        # With no stage asked for, a poll answers at once with where the update is.
         status = await self._history.wait_update(
-            key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline_of(context))
+            key, update_id, request.wait_policy.lifecycle_stage or updates.ADMITTED,
+            deadline_of(context))
         response = wsv1.PollWorkflowExecutionUpdateResponse()
         _fill_update(response, key, update_id, status)
         return response
