@@ -377,7 +377,11 @@ class HistoryService:
                 rejected = exc
                 self._reject_commands(change, exc, request.identity)
             else:
-                eager = self._complete_workflow_task(change, request)
+                if self._dropped_speculative(change, request):
+                    # Tells the worker to rewind to the last task the history keeps.
+                    response.reset_history_event_id = change.state.previous_started_event_id
+                else:
+                    eager = self._complete_workflow_task(change, request)
         if rejected is not None:
             raise InvalidArgumentError(rejected.full_message)
         for activity in eager:
@@ -397,8 +401,6 @@ class HistoryService:
         self, change: Change, request: RespondWorkflowTaskCompletedRequest
     ) -> list[Activity]:
         s = change.state
-        if self._dropped_speculative(change, request):
-            return []
         workflow_tasks.materialize(change)
         wft = workflow_tasks.close(change)
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
