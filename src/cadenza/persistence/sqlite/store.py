@@ -25,6 +25,7 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListCursor,
     ListedExecution,
     NamespaceRecord,
     StoredExecution,
@@ -112,19 +113,27 @@ class SqliteStore:
             is_write=True)
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        after: ListCursor | None,
     ) -> list[ListedExecution]:
-        where, params, order = visibility_sql.compile_query(query, types)
+        where, params = visibility_sql.compile_where(query, types)
+        if after is not None:
+            sort_close = visibility_sql.OPEN_CLOSE_TIME if after.close_time is None else after.close_time
+            where = f"{visibility_sql.AFTER_CURSOR} AND ({where})"
+            params = [sort_close, after.start_time, after.run_id, sort_close, after.start_time,
+                      sort_close, *params]
+        else:
+            where = f"({where})"
         sql = (f"SELECT {visibility_sql.LISTED_COLUMNS} FROM executions "
-               f"WHERE namespace_id = ? AND ({where}) ORDER BY {order} LIMIT ? OFFSET ?")
-        rows = await self._read(sql, (namespace_id, *params, limit, offset))
+               f"WHERE namespace_id = ? AND {where} ORDER BY {visibility_sql.LISTING_ORDER} LIMIT ?")
+        rows = await self._read(sql, (namespace_id, *params, limit))
         return [ListedExecution(*row) for row in rows]
 
     async def count_executions(
         self, namespace_id: str, query: Query, types: dict[str, int]
     ) -> list[tuple[int | None, int]]:
         """Counts, grouped by status when the query says GROUP BY ExecutionStatus."""
-        where, params, _ = visibility_sql.compile_query(query, types)
+        where, params = visibility_sql.compile_where(query, types)
         group = "status" if query.group_by else "NULL"
         sql = (f"SELECT {group}, COUNT(*) FROM executions "
                f"WHERE namespace_id = ? AND ({where}) GROUP BY {group}")
