@@ -44,6 +44,8 @@ CREATE INDEX IF NOT EXISTS executions_listed_by_type_status ON executions
     (namespace_id, workflow_type, status, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
 CREATE INDEX IF NOT EXISTS executions_listed_by_queue ON executions
     (namespace_id, task_queue, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
+CREATE INDEX IF NOT EXISTS executions_listed_by_id ON executions
+    (namespace_id, workflow_id, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
 CREATE INDEX IF NOT EXISTS executions_by_close ON executions (namespace_id, close_time DESC);
 
 -- Which run owns each workflow ID.

@@ -337,10 +337,12 @@ def _apply(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
     else:
         cur = conn.execute(
             Q["update_execution"],
-            (w.new_version, w.status, w.close_time, w.state, *key, w.expected_version),
+            (w.new_version, w.state, *key, w.expected_version),
         )
         if cur.rowcount != 1:
             raise ConcurrentUpdateError(f"execution {w.key} changed concurrently")
+        conn.execute(Q["update_execution_status"],
+                     (w.status, w.close_time, *key, w.status, w.close_time))
     if w.current_status is not None and w.new_current is None:
         conn.execute(Q["update_current_status"], (w.current_status, *key))
     if w.visibility is not None:
