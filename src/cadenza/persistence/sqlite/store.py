@@ -116,29 +116,15 @@ class SqliteStore:
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
         after: ListCursor | None,
     ) -> list[ListedExecution]:
-        where, params = visibility_sql.compile_where(query, types)
-        if after is not None:
-            sort_close = visibility_sql.OPEN_CLOSE_TIME if after.close_time is None else after.close_time
-            where = f"{visibility_sql.AFTER_CURSOR} AND ({where})"
-            params = [sort_close, after.start_time, after.run_id, sort_close, after.start_time,
-                      sort_close, *params]
-        else:
-            where = f"({where})"
-        sql = (f"SELECT {visibility_sql.LISTED_COLUMNS} FROM executions "
-               f"WHERE namespace_id = ? AND {where} ORDER BY {visibility_sql.LISTING_ORDER} LIMIT ?")
-        rows = await self._read(sql, (namespace_id, *params, limit))
-        return [ListedExecution(*row) for row in rows]
+        sql, params = visibility_sql.list_statement(namespace_id, query, types, limit, after)
+        return [ListedExecution(*row) for row in await self._read(sql, tuple(params))]
 
     async def count_executions(
         self, namespace_id: str, query: Query, types: dict[str, int]
     ) -> list[tuple[int | None, int]]:
         """Counts, grouped by status when the query says GROUP BY ExecutionStatus."""
-        where, params = visibility_sql.compile_where(query, types)
-        group = "status" if query.group_by else "NULL"
-        sql = (f"SELECT {group}, COUNT(*) FROM executions "
-               f"WHERE namespace_id = ? AND ({where}) GROUP BY {group}")
-        rows = await self._read(sql, (namespace_id, *params))
-        return [(row[0], row[1]) for row in rows]
+        sql, params = visibility_sql.count_statement(namespace_id, query, types)
+        return [(row[0], row[1]) for row in await self._read(sql, tuple(params))]
 
     async def list_namespaces(self) -> list[NamespaceRecord]:
         return [_namespace(row) for row in await self._read(Q["list_namespaces"], ())]

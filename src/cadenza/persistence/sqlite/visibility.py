@@ -14,6 +14,7 @@ a filtered listing is read from an index without sorting.
 from __future__ import annotations
 
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.persistence.records import ListCursor
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import query as q
 
@@ -26,6 +27,31 @@ LISTING_ORDER = f"{SORT_CLOSE_TIME} DESC, start_time DESC, run_id"
 AFTER_CURSOR = (f"(({SORT_CLOSE_TIME} = ? AND start_time = ? AND run_id > ?)"
                 f" OR ({SORT_CLOSE_TIME} = ? AND start_time < ?) OR {SORT_CLOSE_TIME} < ?)")
 OPEN_CLOSE_TIME = 9e18
+
+
+def list_statement(namespace_id: str, query: q.Query, types: dict[str, int], limit: int,
+                   after: ListCursor | None) -> tuple[str, list[object]]:
+    """The SELECT for one listing page: runs matching ``query`` after ``after``, in order."""
+    where, params = compile_where(query, types)
+    if after is not None:
+        close = OPEN_CLOSE_TIME if after.close_time is None else after.close_time
+        where = f"{AFTER_CURSOR} AND ({where})"
+        params = [close, after.start_time, after.run_id, close, after.start_time, close, *params]
+    else:
+        where = f"({where})"
+    sql = (f"SELECT {LISTED_COLUMNS} FROM executions WHERE namespace_id = ? AND {where} "
+           f"ORDER BY {LISTING_ORDER} LIMIT ?")
+    return sql, [namespace_id, *params, limit]
+
+
+def count_statement(namespace_id: str, query: q.Query,
+                    types: dict[str, int]) -> tuple[str, list[object]]:
+    """The SELECT counting runs that match ``query``, by status for GROUP BY ExecutionStatus."""
+    where, params = compile_where(query, types)
+    group = "status" if query.group_by else "NULL"
+    sql = (f"SELECT {group}, COUNT(*) FROM executions WHERE namespace_id = ? AND ({where}) "
+           f"GROUP BY {group}")
+    return sql, [namespace_id, *params]
 
 
 def compile_where(query: q.Query, types: dict[str, int]) -> tuple[str, list[object]]:
