@@ -45,6 +45,7 @@ EXECUTION_TIMEOUT = timedelta(seconds=2)
 FILTER = "WorkflowType = 'ListA' AND ExecutionStatus = 'Running'"
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 VISIBLE_POLL_S = 1.0
+START_ATTEMPTS = 5
 
 
 def workflow_type(index: int) -> str:
@@ -134,13 +135,23 @@ async def populate(client: Client, prefix: str, executions: int, concurrency: in
             if times_out(index):
                 request.workflow_execution_timeout.CopyFrom(
                     Duration(seconds=int(EXECUTION_TIMEOUT.total_seconds())))
-            try:
-                await client.workflow_service.start_workflow_execution(request)
-            except Exception:
+            if not await start_with_retries(client, request):
                 failed += 1
 
     await asyncio.gather(*(starter() for _ in range(concurrency)))
     return failed
+
+
+async def start_with_retries(client: Client, request: StartWorkflowExecutionRequest) -> bool:
+    """Start one workflow; a busy server may time a call out, so retry (the request ID
+    makes a repeated start of the same workflow harmless)."""
+    for attempt in range(START_ATTEMPTS):
+        try:
+            await client.workflow_service.start_workflow_execution(request)
+            return True
+        except Exception:
+            await asyncio.sleep(0.5 * (attempt + 1))
+    return False
 
 
 async def count(client: Client, query: str) -> int:
