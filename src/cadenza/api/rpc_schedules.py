@@ -195,7 +195,7 @@ def _type_search_attributes(namespace: NamespaceRecord, given: SearchAttributes)
             raise InvalidArgumentError(
                 f"Namespace {namespace.name} has no mapping defined for search attribute {name}")
         if not payload.metadata.get("type"):
-            payload.metadata["type"] = attrs.TYPE_NAMES[kind].encode()  # type: ignore[index]
+            payload.metadata["type"] = attrs.TYPE_NAMES[kind].encode()
 
 
 def _token(value: int) -> bytes:

@@ -30,6 +30,7 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListCursor,
     ListedExecution,
     NamespaceRecord,
     ScheduleWrite,
@@ -135,24 +136,18 @@ class SqliteStore:
             is_write=True)
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        after: ListCursor | None,
     ) -> list[ListedExecution]:
-        where, params, order = visibility_sql.compile_query(query, types)
-        sql = (f"SELECT {visibility_sql.LISTED_COLUMNS} FROM executions "
-               f"WHERE namespace_id = ? AND ({where}) ORDER BY {order} LIMIT ? OFFSET ?")
-        rows = await self._read(sql, (namespace_id, *params, limit, offset))
-        return [ListedExecution(*row) for row in rows]
+        sql, params = visibility_sql.list_statement(namespace_id, query, types, limit, after)
+        return [ListedExecution(*row) for row in await self._read(sql, tuple(params))]
 
     async def count_executions(
         self, namespace_id: str, query: Query, types: dict[str, int]
     ) -> list[tuple[int | None, int]]:
         """Counts, grouped by status when the query says GROUP BY ExecutionStatus."""
-        where, params, _ = visibility_sql.compile_query(query, types)
-        group = "status" if query.group_by else "NULL"
-        sql = (f"SELECT {group}, COUNT(*) FROM executions "
-               f"WHERE namespace_id = ? AND ({where}) GROUP BY {group}")
-        rows = await self._read(sql, (namespace_id, *params))
-        return [(row[0], row[1]) for row in rows]
+        sql, params = visibility_sql.count_statement(namespace_id, query, types)
+        return [(row[0], row[1]) for row in await self._read(sql, tuple(params))]
 
     async def list_namespaces(self) -> list[NamespaceRecord]:
         return [_namespace(row) for row in await self._read(Q["list_namespaces"], ())]
@@ -227,7 +222,7 @@ class SqliteStore:
     async def list_schedules(
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
     ) -> list[StoredSchedule]:
-        where, params, _ = visibility_sql.compile_query(query, types, visibility_sql.SCHEDULE_COLUMNS)
+        where, params = visibility_sql.compile_where(query, types, visibility_sql.SCHEDULE_COLUMNS)
         sql = ("SELECT namespace_id, schedule_id, version, state FROM schedules "
                f"WHERE namespace_id = ? AND ({where}) "
                "ORDER BY create_time DESC, schedule_id LIMIT ? OFFSET ?")
@@ -235,7 +230,7 @@ class SqliteStore:
         return [StoredSchedule(*row) for row in rows]
 
     async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:
-        where, params, _ = visibility_sql.compile_query(query, types, visibility_sql.SCHEDULE_COLUMNS)
+        where, params = visibility_sql.compile_where(query, types, visibility_sql.SCHEDULE_COLUMNS)
         sql = f"SELECT COUNT(*) FROM schedules WHERE namespace_id = ? AND ({where})"
         rows = await self._read(sql, (namespace_id, *params))
         return int(rows[0][0])
@@ -394,10 +389,12 @@ def _apply(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
     else:
         cur = conn.execute(
             Q["update_execution"],
-            (w.new_version, w.status, w.close_time, w.state, *key, w.expected_version),
+            (w.new_version, w.state, *key, w.expected_version),
         )
         if cur.rowcount != 1:
             raise ConcurrentUpdateError(f"execution {w.key} changed concurrently")
+        conn.execute(Q["update_execution_status"],
+                     (w.status, w.close_time, *key, w.status, w.close_time))
     if w.current_status is not None and w.new_current is None:
         conn.execute(Q["update_current_status"], (w.current_status, *key))
     if w.visibility is not None:
