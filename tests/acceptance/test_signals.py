@@ -102,9 +102,12 @@ async def test_describe_shows_memo_and_upserted_search_attributes(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-                                         memo={"owner": "ada"})
+                                         memo={"owner": "ada"}, static_summary="a mailbox",
+                                         static_details="holds messages")
     description = await handle.describe()
     assert await description.memo_value("owner") == "ada"
+    assert await description.static_summary() == "a mailbox"
+    assert await description.static_details() == "holds messages"
     await handle.terminate(reason="test over")
 
 

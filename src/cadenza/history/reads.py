@@ -91,6 +91,8 @@ class HistoryReader:
             ),
             workflow_execution_info=_execution_info(s, memo, search_attributes),
         )
+        if history[0].HasField("user_metadata"):  # the start's static summary and details
+            response.execution_config.user_metadata.CopyFrom(history[0].user_metadata)
         if s.execution_timeout:
             response.execution_config.workflow_execution_timeout.CopyFrom(
                 ev.duration(s.execution_timeout))
