@@ -38,6 +38,7 @@ SCENARIOS: list[tuple[Any, Any]] = [
     (w.LimitedAttempts.run, "twice"),
     (w.Failing.run, "wf"),
     (wt.Sleeper.run, 1.0),
+    (wt.ZeroTimer.run, None),
     (wt.CancelTimerEarly.run, None),
     (wt.CancelsItsActivity.run, None),
     (wt.ResumesFromHeartbeat.run, None),

@@ -53,6 +53,16 @@ class Sleeper:
 
 
 @workflow.defn
+class ZeroTimer:
+    """A timer of zero duration: Temporal starts it and fires it at once."""
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.sleep(0, summary="zero")
+        return "fired"
+
+
+@workflow.defn
 class CancelsItsActivity:
     @workflow.run
     async def run(self) -> str:
@@ -122,7 +132,7 @@ class CancelTimerEarly:
         return "impossible"
 
 
-WORKFLOWS = [Sleeper, CancelsItsActivity, ResumesFromHeartbeat, CompletedFromOutside,
+WORKFLOWS = [Sleeper, ZeroTimer, CancelsItsActivity, ResumesFromHeartbeat, CompletedFromOutside,
              ScheduleToCloseTimeout, CancellableSleeper, CancelTimerEarly]
 
 

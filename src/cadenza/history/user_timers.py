@@ -17,7 +17,7 @@ USER_TIMER = "user_timer"
 def validate_start(attrs: StartTimerCommandAttributes) -> None:
     if not attrs.timer_id:
         raise InvalidArgumentError("TimerId is not set on command.")
-    if ev.seconds(attrs.start_to_fire_timeout) <= 0:
+    if ev.seconds(attrs.start_to_fire_timeout) < 0:  # zero fires at once, as on Temporal
         raise InvalidArgumentError("An invalid StartToFireTimeout is set on command.")
 
 
