@@ -1,4 +1,5 @@
--- The canonical SQLite schema. Every statement is idempotent so it can run at each start.
+-- Migration 1: the first schema. Statements say IF NOT EXISTS so a database created before
+-- the migration ledger existed adopts this migration unchanged.
 
 CREATE TABLE IF NOT EXISTS namespaces (
     id   TEXT PRIMARY KEY,
