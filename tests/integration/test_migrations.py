@@ -1,0 +1,111 @@
+"""Schema migrations on every backend: the ledger, concurrent starters, refusing a schema it cannot use."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from cadenza.persistence import open_store, schema
+from cadenza.persistence.errors import ChecksumMismatchError, SchemaTooNewError
+from cadenza.persistence.records import NamespaceRecord
+from cadenza.persistence.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
+from tests.servers import free_port
+
+
+async def execute(url: str, sql: str) -> None:
+    """Change the database behind Cadenza's back, as an operator might."""
+    if url.startswith("postgresql://"):
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+        return
+    with sqlite3.connect(url) as conn:
+        conn.execute(sql)
+
+
+def cadenza(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cadenza", *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+async def test_first_open_applies_every_migration_once(db_url: str) -> None:
+    store = open_store(db_url)
+    await store.open()
+    await store.close()
+    status = await schema.status(db_url)
+    assert status.version == status.latest >= 1
+    assert status.pending == [] and status.problems() == []
+    assert [(a.version, a.checksum) for a in status.applied] == [(m.version, m.checksum) for m in status.known]
+    assert await schema.migrate(db_url) == []
+
+
+async def test_replicas_starting_together_apply_each_migration_once(db_url: str) -> None:
+    applied = await asyncio.gather(*(schema.migrate(db_url) for _ in range(6)))
+    assert sorted(len(a) for a in applied) == [0] * 5 + [len((await schema.status(db_url)).known)]
+    assert len((await schema.status(db_url)).applied) == len((await schema.status(db_url)).known)
+
+
+async def test_a_newer_schema_is_refused(db_url: str) -> None:
+    await schema.migrate(db_url)
+    await execute(db_url, "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                          "VALUES (999, 'future', 'abc', '2030-01-01T00:00:00+00:00')")
+    with pytest.raises(SchemaTooNewError, match="newer than this Cadenza knows"):
+        await open_store(db_url).open()
+    with pytest.raises(SchemaTooNewError):
+        await schema.migrate(db_url)
+    port = free_port()
+    started = cadenza("server", "start", "--db", db_url, "--port", str(port), "--http-port", str(free_port()))
+    assert started.returncode == 1
+    assert "version 999, newer than this Cadenza knows" in started.stderr
+
+
+async def test_an_altered_migration_is_refused_and_verify_fails(db_url: str) -> None:
+    await schema.migrate(db_url)
+    assert cadenza("db", "verify", "--db", db_url).returncode == 0
+    await execute(db_url, "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1")
+    with pytest.raises(ChecksumMismatchError):
+        await open_store(db_url).open()
+    verified = cadenza("db", "verify", "--db", db_url)
+    assert verified.returncode == 1
+    assert "migration 1 (initial) was applied with checksum tampered" in verified.stdout
+
+
+async def test_db_commands_report_and_apply(db_url: str) -> None:
+    if not db_url.startswith("postgresql://"):
+        Path(db_url).touch()
+    before = cadenza("db", "status", "--db", db_url)
+    assert before.returncode == 0 and "pending" in before.stdout and "schema version 0" in before.stdout
+    assert cadenza("db", "verify", "--db", db_url).returncode == 1
+    migrated = cadenza("db", "migrate", "--db", db_url)
+    assert migrated.returncode == 0 and "applied 0001 initial" in migrated.stdout
+    after = cadenza("db", "status", "--db", db_url)
+    assert "pending" not in after.stdout and "schema version 1" in after.stdout
+    assert cadenza("db", "migrate", "--db", db_url).stdout.strip() == "schema is at version 1"
+
+
+async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SQLITE_MIGRATIONS[0].sql)
+        conn.execute("INSERT INTO namespaces (id, name, info) VALUES ('id1', 'kept', '{}')")
+    store = open_store(str(path))
+    await store.open()
+    try:
+        assert await store.get_namespace("kept") == NamespaceRecord("id1", "kept", {})
+    finally:
+        await store.close()
+    assert (await schema.status(str(path))).version == 1
+
+
+def test_sqlite_status_of_a_missing_file_changes_nothing(tmp_path: Path) -> None:
+    result = cadenza("db", "status", "--db", str(tmp_path / "none.db"))
+    assert result.returncode == 1 and "no SQLite database" in result.stderr
+    assert not (tmp_path / "none.db").exists()
