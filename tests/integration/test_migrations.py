@@ -27,8 +27,8 @@ async def execute(url: str, sql: str) -> None:
         finally:
             await conn.close()
         return
-    with sqlite3.connect(url) as conn:
-        conn.execute(sql)
+    with sqlite3.connect(url) as lite:
+        lite.execute(sql)
 
 
 def cadenza(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from cadenza.persistence.records import CurrentExecution, ExecutionKey, Executio
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility.query import parse
 
-TYPES = {"Color": attrs.KEYWORD, "Size": attrs.INT, "Ratio": attrs.DOUBLE, "Done": attrs.BOOL,
+TYPES: dict[str, int] = {"Color": attrs.KEYWORD, "Size": attrs.INT, "Ratio": attrs.DOUBLE, "Done": attrs.BOOL,
          "Tags": attrs.KEYWORD_LIST, "Note": attrs.TEXT, "When": attrs.DATETIME}
 # (workflow ID, type, status, start, close, search attributes)
 RUNS = [
