@@ -107,5 +107,10 @@ def open_store(url: str) -> Store:
     return SqliteStore(sqlite_path(url))
 
 
+def backend_name(url: str) -> str:
+    """The store's name as Temporal's GetClusterInfo reports it (its SQL plugin names)."""
+    return "postgres12" if is_postgres(url) else "sqlite"
+
+
 def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite://")
