@@ -7,8 +7,7 @@ the named queries, so the rules of a conditional write live in one place.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cadenza.persistence.records import ExecutionKey, ExecutionWrite, TaskRecord, TimerRecord
 
@@ -23,9 +22,8 @@ class Check(enum.Enum):
     """It must change exactly one row; none means another writer got there first."""
 
 
-@dataclass(frozen=True)
-class Step:
-    """A named query run once per parameter row."""
+class Step(NamedTuple):
+    """A named query run once per parameter row (a tuple: this is on every commit's path)."""
 
     query: str
     rows: list[tuple[Any, ...]]
@@ -57,7 +55,7 @@ def steps(w: ExecutionWrite) -> list[Step]:
     else:
         plan.append(Step("update_execution", [(w.new_version, w.status, w.close_time, w.state, *key,
                                                w.expected_version)],
-                         Check.ONE_ROW, f"execution {w.key} changed concurrently"))
+                         Check.ONE_ROW, "execution changed concurrently"))
     if w.current_status is not None and w.new_current is None:
         plan.append(Step("update_current_status", [(w.current_status, *key)]))
     if w.visibility is not None:

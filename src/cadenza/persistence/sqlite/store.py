@@ -317,7 +317,10 @@ def _apply(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
 def _run(conn: sqlite3.Connection, step: changes.Step) -> None:
     sql = Q[step.query]
     if step.check is changes.Check.NONE:
-        conn.executemany(sql, step.rows)
+        if len(step.rows) == 1:
+            conn.execute(sql, step.rows[0])
+        else:
+            conn.executemany(sql, step.rows)
         return
     try:
         cur = conn.execute(sql, step.rows[0])
