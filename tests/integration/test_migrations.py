@@ -15,6 +15,7 @@ from cadenza.persistence import open_store, schema
 from cadenza.persistence.errors import ChecksumMismatchError, SchemaTooNewError
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.persistence.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
+from tests import postgres
 from tests.servers import free_port
 
 
@@ -110,3 +111,25 @@ def test_sqlite_status_of_a_missing_file_changes_nothing(tmp_path: Path) -> None
     result = cadenza("db", "status", "--db", str(tmp_path / "none.db"))
     assert result.returncode == 1 and "no SQLite database" in result.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+async def test_both_backends_migrate_to_the_same_tables_and_columns(
+        postgres_server: str, tmp_path: Path) -> None:
+    lite_path = str(tmp_path / "lite.db")
+    await schema.migrate(lite_path)
+    with sqlite3.connect(lite_path) as lite:
+        tables = [r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        on_sqlite = {t: sorted(r[1] for r in lite.execute(f"PRAGMA table_info({t})")) for t in tables}
+    pg_url = await postgres.create_database(postgres_server)
+    await schema.migrate(pg_url)
+    conn = await asyncpg.connect(pg_url)
+    try:
+        rows = await conn.fetch("SELECT table_name, column_name FROM information_schema.columns "
+                                "WHERE table_schema = 'public'")
+    finally:
+        await conn.close()
+    on_postgres: dict[str, list[str]] = {}
+    for row in rows:
+        on_postgres.setdefault(row[0], []).append(row[1])
+    on_postgres["tasks"].remove("seq")  # SQLite's rowid keeps the same arrival order
+    assert {t: sorted(c) for t, c in on_postgres.items()} == on_sqlite
