@@ -68,8 +68,32 @@ class UnimplementedError(CadenzaError):
     """The API exists in Temporal but Cadenza does not serve it yet."""
 
 
+class MultiOperationError(CadenzaError):
+    """One operation of an ExecuteMultiOperation failed, so none of them ran.
+
+    `errors` holds one entry per operation: the error of the one that failed,
+    None for those aborted because of it.
+    """
+
+    def __init__(self, errors: list[CadenzaError | None]) -> None:
+        super().__init__("Update-with-Start could not be executed.")
+        self.errors = errors
+
+    @property
+    def cause(self) -> CadenzaError:
+        """The error of the operation that failed."""
+        return next(error for error in self.errors if error is not None)
+
+
 class ConcurrentUpdateError(Exception):
     """A conditional write lost to another writer; the caller reloads and retries.
 
     Internal: never reaches a client.
     """
+
+
+class ScheduleAlreadyExistsError(WorkflowAlreadyStartedError):
+    """CreateSchedule named a schedule ID that is taken (Temporal's details say so too)."""
+
+    def __init__(self, schedule_id: str, request_id: str) -> None:
+        super().__init__(f'schedule "{schedule_id}" is already registered', request_id, "")

@@ -23,6 +23,8 @@ from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store, open_store
 from cadenza.persistence.records import TimerRecord
+from cadenza.schedules import service as schedules
+from cadenza.schedules.actions import Actions
 from cadenza.timers import TimerQueue
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
@@ -52,10 +54,16 @@ class Server:
             self._store,
             self._clock,
             config.limits,
-            Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive),
+            Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive,
+                     self._matching.control.push),
         )
         self._namespaces = NamespaceRegistry(self._store)
         self._transfers = Transfers(self._history, self._namespaces, self._store)
+        self._reader = HistoryReader(self._history, config.history_long_poll_seconds)
+        self._schedules = schedules.ScheduleService(
+            self._store, Actions(self._store, self._history, self._reader, self._namespaces),
+            self._clock, self._timers.add)
+        self._history.on_run_closed = self._schedules.run_closed
         self.retention = RetentionSweeper(self._store, self._namespaces, self._clock,
                                           self._history.cache.drop, config.retention_sweep_seconds)
         self._grpc: grpc.aio.Server | None = None
@@ -65,6 +73,8 @@ class Server:
     async def _fire_timer(self, timer: TimerRecord) -> None:
         if timer.kind in children.TRANSFER_KINDS:
             await self._transfers.run(timer)
+        elif timer.kind == schedules.TIMER_KIND:
+            await self._schedules.fire(timer)
         else:
             await self._history.fire_timer(timer)
 
@@ -76,10 +86,12 @@ class Server:
             self.config,
             self._namespaces,
             self._history,
-            HistoryReader(self._history, self.config.history_long_poll_seconds),
+            self._reader,
             self._matching,
             Queries(self._history, self._matching.add_task, self._matching.sticky_alive),
             Visibility(self._store),
+            self._schedules,
+            self._store,
         )
         self._grpc, port = await grpc_server.build(
             service, OperatorService(self._namespaces), f"{self.config.ip}:{self.config.port}",
@@ -87,6 +99,7 @@ class Server:
         )
         await self._grpc.start()
         self._timers.start()
+        await self._schedules.recover()
         self.retention.start()
         self.addresses = Addresses(
             grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{self.config.http_port}"
@@ -110,6 +123,7 @@ class Server:
             await self._grpc.stop(SHUTDOWN_GRACE)
             self._grpc = None
         await self._timers.stop()
+        await self._schedules.stop()
         await self.retention.stop()
         await self._store.close()
 

@@ -75,3 +75,37 @@ async def test_workflow_commands(cadenza_server: ServerProcess) -> None:
     assert status(cadenza_server, workflow_id) == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
     assert "UNVERSIONED" in cli(cadenza_server, "task-queue", "describe", "--task-queue", queue)
     cli(cadenza_server, "workflow", "delete", "-w", workflow_id, "--yes")
+
+
+async def test_schedule_commands(cadenza_server: ServerProcess) -> None:
+    await cadenza_server.wait_ready()
+    schedule_id = f"cli-sched-{uuid.uuid4().hex[:8]}"
+    cli(cadenza_server, "schedule", "create", "--schedule-id", schedule_id,
+        "--calendar", '{"dayOfWeek":"Fri","hour":"3","minute":"30"}', "--cron", "30 12 * * Fri",
+        "--interval", "10m/1m", "--workflow-id", f"{schedule_id}-wf", "--task-queue", "cli-q",
+        "--type", "Waits")
+    described = json.loads(cli(cadenza_server, "schedule", "describe", "--schedule-id",
+                               schedule_id, "-o", "json"))
+    spec = described["schedule"]["spec"]
+    assert len(spec["structuredCalendar"]) == 2 and spec["interval"][0]["phase"] == "60s"
+    assert len(described["info"]["futureActionTimes"]) == 10
+    assert schedule_id in cli(cadenza_server, "schedule", "list")
+    cli(cadenza_server, "schedule", "toggle", "--schedule-id", schedule_id, "--pause",
+        "--reason", "maintenance")
+    assert "Trigger request sent" in cli(cadenza_server, "schedule", "trigger", "--schedule-id",
+                                         schedule_id)
+    assert "Backfill request sent" in cli(
+        cadenza_server, "schedule", "backfill", "--schedule-id", schedule_id,
+        "--start-time", "2024-01-01T00:00:00Z", "--end-time", "2024-01-01T00:30:00Z",
+        "--overlap-policy", "AllowAll")
+    described = json.loads(cli(cadenza_server, "schedule", "describe", "--schedule-id",
+                               schedule_id, "-o", "json"))
+    assert described["schedule"]["state"] == {"notes": "maintenance", "paused": True}
+    # The trigger, then 00:01, 00:11 and 00:21 from the backfill.
+    assert described["info"]["actionCount"] == "4"
+    workflow_ids = {a["startWorkflowResult"]["workflowId"]
+                    for a in described["info"]["recentActions"]}
+    assert f"{schedule_id}-wf-2024-01-01T00:11:00Z" in workflow_ids
+    assert "Schedule deleted" in cli(cadenza_server, "schedule", "delete", "--schedule-id",
+                                     schedule_id)
+    assert schedule_id not in cli(cadenza_server, "schedule", "list")

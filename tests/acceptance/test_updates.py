@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
@@ -50,13 +53,28 @@ async def test_update_rejected_by_validator(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await _first_task_completed(handle)
     with pytest.raises(WorkflowUpdateFailedError) as raised:
         await handle.execute_update(wm.Mailbox.deliver_and_count, "")
     assert "empty message" in str(raised.value.cause)
+    # The workflow task that only carried the rejected update leaves nothing behind,
+    # as Temporal's speculative task does; the workflow then goes on as usual.
     history = await handle.fetch_history()
-    assert not any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
-                   for e in history.events)
-    await handle.terminate(reason="test over")
+    assert [e.event_type for e in history.events] == [
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    ]
+    assert await handle.execute_update(wm.Mailbox.deliver_and_count, "after") == 1
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == ["after"]
+
+
+async def _first_task_completed(handle: WorkflowHandle[Any, Any]) -> None:
+    async for event in handle.fetch_history_events(wait_new_event=True):
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            return
 
 
 async def test_update_with_start(client: Client, worker: Worker, task_queue: str) -> None:
@@ -69,3 +87,45 @@ async def test_update_with_start(client: Client, worker: Worker, task_queue: str
             wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
         assert result == expected
     await client.get_workflow_handle(workflow_id).terminate(reason="test over")
+
+
+async def test_update_with_start_attaches_to_a_known_update_whatever_the_policies(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """The update ID names a completed update of the closed workflow: the call attaches to it
+    instead of failing on the FAIL conflict policy or starting a new run."""
+    workflow_id = f"uws-{uuid.uuid4()}"
+
+    def start() -> WithStartWorkflowOperation[wm.Mailbox, list[str]]:
+        return WithStartWorkflowOperation(
+            wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+
+    first = start()
+    assert await client.execute_update_with_start_workflow(
+        wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=first) == 1
+    handle = await first.workflow_handle()
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == ["hi"]
+
+    again = start()
+    assert await client.execute_update_with_start_workflow(
+        wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=again) == 1
+    assert (await again.workflow_handle()).first_execution_run_id == handle.first_execution_run_id
+
+
+async def test_update_with_start_conflict_names_each_operation(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    """A start that fails aborts the update; the error says so per operation, as Temporal does."""
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    start = WithStartWorkflowOperation(
+        wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    with pytest.raises(WorkflowAlreadyStartedError) as raised:
+        await client.execute_update_with_start_workflow(
+            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
+    assert raised.value.run_id == handle.result_run_id
+    with pytest.raises(WorkflowAlreadyStartedError):
+        await start.workflow_handle()
+    await handle.terminate(reason="test over")

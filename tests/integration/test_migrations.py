@@ -13,6 +13,7 @@ import pytest
 
 from cadenza.persistence import open_store, schema
 from cadenza.persistence.errors import ChecksumMismatchError, SchemaTooNewError
+from cadenza.persistence.postgres.schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.persistence.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from tests import postgres
@@ -87,24 +88,46 @@ async def test_db_commands_report_and_apply(db_url: str) -> None:
     assert before.returncode == 0 and "pending" in before.stdout and "schema version 0" in before.stdout
     assert cadenza("db", "verify", "--db", db_url).returncode == 1
     migrated = cadenza("db", "migrate", "--db", db_url)
-    assert migrated.returncode == 0 and "applied 0001 initial" in migrated.stdout
+    assert migrated.returncode == 0
+    assert "applied 0001 initial\napplied 0002 schedules\n" in migrated.stdout
     after = cadenza("db", "status", "--db", db_url)
-    assert "pending" not in after.stdout and "schema version 1" in after.stdout
-    assert cadenza("db", "migrate", "--db", db_url).stdout.strip() == "schema is at version 1"
+    assert "pending" not in after.stdout and "schema version 2" in after.stdout
+    assert cadenza("db", "migrate", "--db", db_url).stdout.strip() == "schema is at version 2"
 
 
-async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tables", [1, 2], ids=["without-schedules", "with-schedules"])
+async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Path, tables: int) -> None:
+    """Files made before the ledger hold migration 1's tables, and the later ones the schedules too."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
-        conn.executescript(SQLITE_MIGRATIONS[0].sql)
+        for migration in SQLITE_MIGRATIONS[:tables]:
+            conn.executescript(migration.sql)
         conn.execute("INSERT INTO namespaces (id, name, info) VALUES ('id1', 'kept', '{}')")
+        if tables == 2:
+            conn.execute("INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state) "
+                         "VALUES ('id1', 'sched', 3, 1.0, x'00')")
     store = open_store(str(path))
     await store.open()
     try:
         assert await store.get_namespace("kept") == NamespaceRecord("id1", "kept", {})
+        assert [(s.schedule_id, s.version) for s in await store.list_all_schedules()] == (
+            [("sched", 3)] if tables == 2 else [])
     finally:
         await store.close()
-    assert (await schema.status(str(path))).version == 1
+    assert (await schema.status(str(path))).version == len(SQLITE_MIGRATIONS) == 2
+
+
+def test_shipped_migrations_are_never_edited() -> None:
+    """A database records each migration's checksum; editing a shipped file would lock it out."""
+    shipped = {
+        ("sqlite", 1): "35fcbf948c3f842c8f55c01136215eddf165a9e4fbd6f89d03e60cf1493c1acc",
+        ("sqlite", 2): "4e3dd2286a47a3315e2a4435d1f1b2ce902a059744f01b198400ee75ed185d6f",
+        ("postgresql", 1): "29e27b92b5bf00f2133a18f8764e8aa970e450708184b08de50b7a67fee3127c",
+        ("postgresql", 2): "0cd3606e40c0d1801eda459cf654ffa8daf0484c64e5ea93948e33e6b9065be9",
+    }
+    known = {"sqlite": SQLITE_MIGRATIONS, "postgresql": POSTGRES_MIGRATIONS}
+    for (backend, version), checksum in shipped.items():
+        assert known[backend][version - 1].checksum == checksum, (backend, version)
 
 
 def test_sqlite_status_of_a_missing_file_changes_nothing(tmp_path: Path) -> None:

@@ -13,13 +13,14 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 from temporalio.api.errordetails.v1 import (
+    MultiOperationExecutionFailure,
     NamespaceAlreadyExistsFailure,
     NamespaceNotFoundFailure,
     NotFoundFailure,
     QueryFailedFailure,
     WorkflowExecutionAlreadyStartedFailure,
 )
-from temporalio.api.failure.v1 import Failure
+from temporalio.api.failure.v1 import Failure, MultiOperationExecutionAborted
 
 from cadenza import exceptions as exc
 
@@ -40,17 +41,41 @@ _CODES: list[tuple[type[exc.CadenzaError], int]] = [
 
 
 def to_status(error: exc.CadenzaError) -> status_pb2.Status:
-    code = next((c for kind, c in _CODES if isinstance(error, kind)), code_pb2.INTERNAL)
+    # A failed multi-operation carries the code of the operation that failed.
+    coded = error.cause if isinstance(error, exc.MultiOperationError) else error
+    code = next((c for kind, c in _CODES if isinstance(coded, kind)), code_pb2.INTERNAL)
     status = status_pb2.Status(code=code, message=error.message)
     detail = _detail(error)
     if detail is not None:
-        packed = any_pb2.Any()
-        packed.Pack(detail)
-        status.details.append(packed)
+        status.details.append(_packed(detail))
     return status
 
 
+def _packed(detail: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    return packed
+
+
+def _operation_statuses(error: exc.MultiOperationError) -> MultiOperationExecutionFailure:
+    """Each operation's own status; those that never ran say they were aborted."""
+    failure = MultiOperationExecutionFailure()
+    for cause in error.errors:
+        entry = failure.statuses.add()
+        if cause is None:
+            entry.code = code_pb2.ABORTED
+            entry.message = "Operation was aborted."
+            entry.details.append(_packed(MultiOperationExecutionAborted()))
+        else:
+            own = to_status(cause)
+            entry.code, entry.message = own.code, own.message
+            entry.details.extend(own.details)
+    return failure
+
+
 def _detail(error: exc.CadenzaError) -> Message | None:
+    if isinstance(error, exc.MultiOperationError):
+        return _operation_statuses(error)
     if isinstance(error, exc.NamespaceNotFoundError):
         return NamespaceNotFoundFailure(namespace=error.namespace)
     if isinstance(error, exc.WorkflowAlreadyStartedError):

@@ -67,6 +67,8 @@ def describe(record: NamespaceRecord, config: ServerConfig) -> DescribeNamespace
     ni.capabilities.worker_poll_complete_on_shutdown = True
     ni.capabilities.sync_update = True
     ni.capabilities.async_update = True
+    ni.capabilities.worker_commands = True
+    ni.capabilities.worker_heartbeats = True
     ni.limits.blob_size_limit_error = config.limits.blob_size_error
     ni.limits.memo_size_limit_error = config.limits.memo_size_error
     retention = info.get("retention_seconds", DEFAULT_RETENTION_SECONDS)

@@ -31,7 +31,8 @@ class ActivityRpcs(RpcBase):
 
         async def deliver(task: TaskRecord) -> wsv1.PollActivityTaskQueueResponse | None:
             return await self._delivered(
-                task, self._history.record_activity_task_started(task, request.identity))
+                task, self._history.record_activity_task_started(
+                    task, request.identity, request.worker_control_task_queue))
 
         response = await self._poll(namespace.id, name, TaskKind.ACTIVITY, request, context,
                                     deliver)

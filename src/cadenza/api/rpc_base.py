@@ -16,7 +16,9 @@ from cadenza.history.service import HistoryService
 from cadenza.history.tokens import TaskToken
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
+from cadenza.schedules.service import ScheduleService
 from cadenza.visibility.service import Visibility
 
 
@@ -32,6 +34,8 @@ class RpcBase:
         matching: MatchingService,
         queries: Queries,
         visibility: Visibility,
+        schedules: ScheduleService,
+        store: Store,
     ) -> None:
         self._config = config
         self._namespaces = namespaces
@@ -40,6 +44,8 @@ class RpcBase:
         self._matching = matching
         self._queries = queries
         self._visibility = visibility
+        self._schedules = schedules
+        self._store = store
         self._cluster_id = str(uuid.uuid4())
 
     async def _execution_key(self, namespace_name: str, execution: Any) -> ExecutionKey:

@@ -28,7 +28,8 @@ class TaskRpcs(RpcBase):
     ) -> wsv1.PollWorkflowTaskQueueResponse:
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
-        build_id = request.worker_version_capabilities.build_id
+        build_id = (request.deployment_options.build_id
+                    or request.worker_version_capabilities.build_id)
 
         async def deliver(task: TaskRecord) -> wsv1.PollWorkflowTaskQueueResponse | None:
             if task.query_id:

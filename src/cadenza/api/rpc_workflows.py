@@ -19,10 +19,10 @@ from cadenza.api.requests import (
     wanted_stage,
 )
 from cadenza.api.rpc_base import RpcBase
-from cadenza.exceptions import InvalidArgumentError
+from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperationError
 from cadenza.history import updates
 from cadenza.history.signals import Signal
-from cadenza.persistence.records import ExecutionKey
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 
 
 class WorkflowRpcs(RpcBase):
@@ -118,8 +118,8 @@ class WorkflowRpcs(RpcBase):
         start = operations[0].start_workflow
         if not start.request_id:
             start.request_id = str(uuid.uuid4())
-        result = await self._history.start_workflow(namespace, start)
-        run_id, started = result.run_id, result.started
+        run_id, started = await self._start_for_update(namespace, start,
+                                                       operations[1].update_workflow)
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
         response = wsv1.ExecuteMultiOperationResponse()
@@ -128,6 +128,20 @@ class WorkflowRpcs(RpcBase):
         first.start_workflow.started = started
         response.responses.add().update_workflow.CopyFrom(update)
         return response
+
+    async def _start_for_update(self, namespace: NamespaceRecord,
+                                start: wsv1.StartWorkflowExecutionRequest,
+                                update: wsv1.UpdateWorkflowExecutionRequest) -> tuple[str, bool]:
+        """The run the update goes to, and whether this call started it."""
+        holder = await self._history.run_holding_update(
+            namespace.id, start.workflow_id, update.request.meta.update_id)
+        if holder is not None:
+            return holder, False
+        try:
+            result = await self._history.start_workflow(namespace, start)
+        except CadenzaError as error:
+            raise MultiOperationError([error, None]) from error
+        return result.run_id, result.started
 
     @translated
     async def QueryWorkflow(

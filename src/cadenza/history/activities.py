@@ -11,7 +11,8 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
 from cadenza.history import retry, workflow_tasks
 from cadenza.history.change import Change
-from cadenza.history.state import Activity, decode_blob, encode_blob
+from cadenza.history.state import Activity, MutableState, decode_blob, encode_blob
+from cadenza.history.tokens import TaskToken
 from cadenza.persistence.records import TaskKind
 
 ACTIVITY_RETRY = "activity_retry"
@@ -101,8 +102,13 @@ def enqueue(change: Change, activity: Activity) -> None:
         )
 
 
-def record_started(change: Change, activity: Activity, identity: str, request_id: str) -> None:
-    """Mark the attempt running; no event is written until it closes, as in Temporal."""
+def record_started(
+    change: Change, activity: Activity, identity: str, request_id: str, control_queue: str = ""
+) -> None:
+    """Mark the attempt running; no event is written until it closes, as in Temporal.
+
+    ``control_queue`` is where the worker process taking the attempt listens for commands.
+    """
     change.remove_task(activity.task_id)
     change.remove_timer(activity.schedule_to_start_timer_id)
     activity.task_id = ""
@@ -111,6 +117,7 @@ def record_started(change: Change, activity: Activity, identity: str, request_id
     activity.last_heartbeat_time = 0.0
     activity.identity = identity
     activity.request_id = request_id
+    activity.control_queue = control_queue
     if activity.heartbeat_timeout > 0:
         activity.heartbeat_timer_id = change.add_timer(
             ACTIVITY_HEARTBEAT, change.now + activity.heartbeat_timeout,
@@ -121,6 +128,20 @@ def record_started(change: Change, activity: Activity, identity: str, request_id
             ACTIVITY_START_TO_CLOSE, change.now + activity.start_to_close,
             activity.scheduled_event_id, activity.attempt,
         )
+
+
+def task_token(state: MutableState, activity: Activity) -> TaskToken:
+    """The token of the activity's current attempt, as its worker was given it."""
+    return TaskToken(state.namespace_id, state.workflow_id, state.run_id,
+                     activity.scheduled_event_id, activity.attempt,
+                     activity_id=activity.activity_id)
+
+
+def stop_on_worker(change: Change, activity: Activity) -> None:
+    """The running attempt ends without its worker's answer: tell the worker to cancel it."""
+    if activity.started and activity.control_queue:
+        change.cancel_on_worker(activity.control_queue,
+                                task_token(change.state, activity).encode())
 
 
 def complete(change: Change, activity: Activity, result: Payloads | None, identity: str) -> None:
@@ -156,6 +177,7 @@ def fail_attempt(change: Change, activity: Activity, failure: Failure, identity:
 def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     """A timeout fired for the attempt (or the whole activity): retry or close as timed out."""
     failure = _timeout_failure(activity, timeout_type, f"activity {_timeout_name(timeout_type)} timeout")
+    stop_on_worker(change, activity)
     if timeout_type in _RETRYABLE_TIMEOUTS:
         deadline = (
             activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
@@ -217,12 +239,14 @@ def rearm_heartbeat(change: Change, activity: Activity) -> None:
 
 
 def request_cancel(change: Change, activity: Activity, completed_event_id: int) -> None:
-    """The workflow asked to cancel: a running attempt learns of it on its next heartbeat."""
+    """The workflow asked to cancel: a running attempt learns of it on its next heartbeat,
+    or at once from a push to its worker process."""
     event = change.add_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)
     attrs = event.activity_task_cancel_requested_event_attributes
     attrs.scheduled_event_id = activity.scheduled_event_id
     attrs.workflow_task_completed_event_id = completed_event_id
     activity.cancel_requested_event_id = event.event_id
+    stop_on_worker(change, activity)
     if not activity.started:
         _close_unstarted(change, activity)
         canceled = change.add_event(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)
@@ -258,6 +282,7 @@ def _retry_later(change: Change, activity: Activity, failure: Failure, delay: fl
     activity.started_time = 0.0
     activity.identity = ""
     activity.request_id = ""
+    activity.control_queue = ""
     activity.attempt_scheduled_time = change.now + delay
     change.add_timer(ACTIVITY_RETRY, change.now + delay, activity.scheduled_event_id, activity.attempt)
 

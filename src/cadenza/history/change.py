@@ -24,6 +24,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.worker_commands import WorkerCommands
 
 # Event task IDs only need to increase within a history; SDKs never interpret them.
 _task_ids = itertools.count(1)
@@ -93,6 +94,8 @@ class Change:
     """A new run of the same workflow ID (retry, cron) committed together with this change."""
     needs_workflow_task: bool = False
     """Set when the change added events the workflow must be shown in a new task."""
+    worker_cancels: dict[str, list[bytes]] = field(default_factory=dict)
+    """Activity task tokens to cancel on worker processes, by control queue; sent after commit."""
     _buffered_now: list[HistoryEvent] = field(default_factory=list, init=False, repr=False)
     _materializing: bool = field(default=False, init=False, repr=False)
 
@@ -217,6 +220,15 @@ class Change:
     def remove_timer(self, timer_id: str) -> None:
         if timer_id:
             self.timers_removed.append(timer_id)
+
+    def cancel_on_worker(self, control_queue: str, task_token: bytes) -> None:
+        """Tell the worker process behind ``control_queue`` to stop an activity attempt."""
+        self.worker_cancels.setdefault(control_queue, []).append(task_token)
+
+    def worker_commands(self) -> list[WorkerCommands]:
+        namespace_id = self.state.namespace_id
+        return [WorkerCommands(namespace_id, queue, tuple(tokens))
+                for queue, tokens in self.worker_cancels.items()]
 
     # -- the write ---------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cadenza.history import children
+from cadenza.history import activities, children
 from cadenza.history.change import Change
 
 
@@ -14,6 +14,7 @@ def close_execution(change: Change, status: int) -> None:
     s.close_event_id = change.events[-1].event_id
     change.status_changed = True
     for activity in s.activities.values():
+        activities.stop_on_worker(change, activity)  # its result can no longer matter
         change.remove_task(activity.task_id)
         for timer_id in (activity.timer_id, activity.attempt_timer_id, activity.heartbeat_timer_id,
                          activity.schedule_to_start_timer_id):

@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.update.v1 import Request
+from temporalio.api.update.v1 import Rejection, Request
 from temporalio.api.workflowservice.v1 import (
     PollActivityTaskQueueResponse,
     PollWorkflowTaskQueueResponse,
@@ -59,6 +59,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.worker_commands import WorkerCommands
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Dispatch:
     add_task: Callable[[TaskRecord], None]
     add_timer: Callable[[TimerRecord], None]
     sticky_alive: Callable[[str, str], bool]
+    send_worker_commands: Callable[[WorkerCommands], None]
 
 
 class HistoryService:
@@ -95,6 +97,8 @@ class HistoryService:
         self.cache = ExecutionCache(store)
         self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._updates: dict[ExecutionKey, updates.Registry] = {}
+        self.on_run_closed: Callable[[MutableState], None] | None = None
+        """Told (after commit) of every run that closes; schedules watch their workflows so."""
 
     # -- the transaction -------------------------------------------------------------
 
@@ -160,6 +164,11 @@ class HistoryService:
             self._dispatch.add_task(task)
         for timer in change.timers_added:
             self._dispatch.add_timer(timer)
+        if (change.status_changed and change.state.status != RUNNING
+                and self.on_run_closed is not None):
+            self.on_run_closed(change.state)
+        for pushed in change.worker_commands():
+            self._dispatch.send_worker_commands(pushed)
 
     # -- starting ----------------------------------------------------------------------
 
@@ -245,13 +254,31 @@ class HistoryService:
     async def request_update(self, key: ExecutionKey, request: Request) -> None:
         """Admit an update: remember it and make sure a workflow task will carry it."""
         async with self._changing(key) as (entry, change):
-            self._require_running(entry.state)
             update_id = request.meta.update_id
             registry = self.update_registry(key)
             if updates.status(entry.state, registry, update_id) is not None:
                 return  # the same update again: its first request stands
+            self._require_running(entry.state)
             registry.pending[update_id] = updates.Pending(request)
-            workflow_tasks.ensure_scheduled(change)
+            workflow_tasks.ensure_scheduled(change, speculative=True)
+
+    async def run_holding_update(self, namespace_id: str, workflow_id: str,
+                                 update_id: str) -> str | None:
+        """The run an update-with-start attaches to instead of starting one.
+
+        That is the current run when it already knows the update: at any stage
+        while it runs, only once the update completed after it closed. Conflict
+        and reuse policies do not apply then, as on Temporal.
+        """
+        current = await self._store.get_current_execution(namespace_id, workflow_id)
+        if current is None:
+            return None
+        key = ExecutionKey(namespace_id, workflow_id, current.run_id)
+        entry = await self.load(key)
+        status = updates.status(entry.state, self.update_registry(key), update_id)
+        if status is None or not (entry.state.running or status.outcome is not None):
+            return None
+        return key.run_id
 
     async def wait_update(self, key: ExecutionKey, update_id: str, stage: int,
                           deadline: float) -> updates.Status:
@@ -316,7 +343,7 @@ class HistoryService:
         history = await self.cache.history(entry)
         first = s.previous_started_event_id + 1 if sticky else 1
         token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, wft.scheduled_event_id,
-                          wft.attempt, wft.started_event_id)
+                          wft.attempt, wft.started_event_id, start_request_id=wft.request_id)
         response = PollWorkflowTaskQueueResponse(
             task_token=token.encode(),
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
@@ -370,6 +397,8 @@ class HistoryService:
         self, change: Change, request: RespondWorkflowTaskCompletedRequest
     ) -> list[Activity]:
         s = change.state
+        if self._dropped_speculative(change, request):
+            return []
         workflow_tasks.materialize(change)
         wft = workflow_tasks.close(change)
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
@@ -377,14 +406,14 @@ class HistoryService:
         attrs.scheduled_event_id = wft.scheduled_event_id
         attrs.started_event_id = wft.started_event_id
         attrs.identity = request.identity
-        if request.worker_version_stamp.build_id:
-            attrs.worker_version.build_id = request.worker_version_stamp.build_id
+        build_id = request.deployment_options.build_id or request.worker_version_stamp.build_id
+        if build_id:
+            attrs.worker_version.build_id = build_id
         attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
+        attrs.worker_deployment_name = request.deployment_options.deployment_name
         attrs.metering_metadata.CopyFrom(request.metering_metadata)
         s.previous_started_event_id = wft.started_event_id
-        sticky = request.sticky_attributes
-        s.sticky_queue = sticky.worker_task_queue.name
-        s.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)
+        _keep_sticky(s, request)
         registry = self.update_registry(change.key)
         messages = {m.id: m for m in request.messages}
 
@@ -397,7 +426,8 @@ class HistoryService:
                                  on_message)
         for message in list(messages.values()):  # answers no command points at (rejections)
             updates.apply(change, registry, message)
-        eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity)
+        eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity,
+                                       request.worker_control_task_queue)
         if outcome.closed:
             return []
         flushed = change.flush_buffered()
@@ -406,15 +436,39 @@ class HistoryService:
             workflow_tasks.schedule(change)
         return eager
 
+    def _dropped_speculative(
+        self, change: Change, request: RespondWorkflowTaskCompletedRequest
+    ) -> bool:
+        """Drop a speculative task that only rejected updates, leaving no events, as Temporal does.
+
+        A task answered with nothing at all is kept: the worker did not take the
+        updates in, and a task with fresh event IDs is what brings them to it again.
+        """
+        wft = change.state.workflow_task
+        if (wft is None or not wft.speculative or request.commands or change.has_buffered
+                or request.force_create_new_workflow_task or not request.messages
+                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)):
+            return False
+        workflow_tasks.close(change)
+        registry = self.update_registry(change.key)
+        for message in request.messages:
+            updates.apply(change, registry, message)
+        _keep_sticky(change.state, request)
+        if updates.has_undelivered(change.state, registry):
+            workflow_tasks.schedule(change, speculative=True)
+        return True
+
     def _start_or_enqueue(
-        self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str
+        self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str,
+        control_queue: str,
     ) -> list[Activity]:
         """Start up to a few activities in the response, as Temporal's eager dispatch does."""
         eager: list[Activity] = []
         for activity, wants_eager in scheduled:
             if (wants_eager and len(eager) < MAX_EAGER_ACTIVITIES
                     and activity.task_queue == change.state.task_queue):
-                activities.record_started(change, activity, identity, str(uuid.uuid4()))
+                activities.record_started(change, activity, identity, str(uuid.uuid4()),
+                                          control_queue)
                 eager.append(activity)
             else:
                 activities.enqueue(change, activity)
@@ -434,7 +488,8 @@ class HistoryService:
     def _check_workflow_task(state: MutableState, token: TaskToken) -> None:
         wft = state.workflow_task
         if (not state.running or wft is None or wft.scheduled_event_id != token.scheduled_event_id
-                or wft.started_event_id != token.started_event_id or wft.attempt != token.attempt):
+                or wft.started_event_id != token.started_event_id or wft.attempt != token.attempt
+                or wft.request_id != token.start_request_id):
             raise NotFoundError("Workflow task not found.")
 
     async def reset_sticky(self, key: ExecutionKey) -> None:
@@ -449,9 +504,12 @@ class HistoryService:
     # -- activity tasks -------------------------------------------------------------------
 
     async def record_activity_task_started(
-        self, task: TaskRecord, identity: str
+        self, task: TaskRecord, identity: str, control_queue: str = ""
     ) -> PollActivityTaskQueueResponse | None:
-        """Hand a polled activity task to a worker; None if the task is obsolete."""
+        """Hand a polled activity task to a worker; None if the task is obsolete.
+
+        ``control_queue`` is where the worker's process takes commands (see worker_commands).
+        """
         try:
             async with self._changing(task.key) as (entry, change):
                 activity = entry.state.activities.get(task.scheduled_event_id)
@@ -459,7 +517,8 @@ class HistoryService:
                         or activity.attempt != task.attempt):
                     change.remove_task(task.task_id)
                     return None
-                activities.record_started(change, activity, identity, str(uuid.uuid4()))
+                activities.record_started(change, activity, identity, str(uuid.uuid4()),
+                                          control_queue)
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
@@ -471,10 +530,8 @@ class HistoryService:
         s = entry.state
         scheduled = await self._event(entry, activity.scheduled_event_id)
         attrs = scheduled.activity_task_scheduled_event_attributes
-        token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, activity.scheduled_event_id,
-                          activity.attempt, activity_id=activity.activity_id)
         response = PollActivityTaskQueueResponse(
-            task_token=token.encode(),
+            task_token=activities.task_token(s, activity).encode(),
             workflow_namespace=s.namespace,
             workflow_type=WorkflowType(name=s.workflow_type),
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
@@ -541,9 +598,7 @@ class HistoryService:
         s = entry.state
         for activity in s.activities.values() if s.running else ():
             if activity.activity_id == activity_id:
-                return TaskToken(s.namespace_id, s.workflow_id, s.run_id,
-                                 activity.scheduled_event_id, activity.attempt,
-                                 activity_id=activity_id)
+                return activities.task_token(s, activity)
         raise NotFoundError(
             f"cannot find pending activity with ActivityID {activity_id}, check workflow "
             "execution history for more details")
@@ -734,3 +789,10 @@ class HistoryService:
         if current is None:
             raise NotFoundError(f"workflow not found for ID: {workflow_id}")
         return ExecutionKey(namespace_id, workflow_id, current.run_id)
+
+
+def _keep_sticky(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> None:
+    """Send the run's next tasks where the worker asks: its sticky queue, if it keeps one."""
+    sticky = request.sticky_attributes
+    state.sticky_queue = sticky.worker_task_queue.name
+    state.sticky_schedule_to_start = ev.seconds(sticky.schedule_to_start_timeout)

@@ -175,6 +175,10 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
     if s.execution_deadline:
         attrs.workflow_execution_expiration_time.CopyFrom(ev.timestamp(s.execution_deadline))
     attrs.cron_schedule = request.cron_schedule
+    if request.HasField("last_completion_result"):
+        attrs.last_completion_result.CopyFrom(request.last_completion_result)
+    if request.HasField("continued_failure"):
+        attrs.continued_failure.CopyFrom(request.continued_failure)
     attrs.workflow_id = s.workflow_id
     if s.parent is not None:
         attrs.parent_workflow_namespace = s.parent.namespace

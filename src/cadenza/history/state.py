@@ -8,10 +8,10 @@ buffered events) travel inside it as base64 of their serialized bytes.
 from __future__ import annotations
 
 import base64
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
@@ -46,6 +46,8 @@ class WorkflowTask:
     """The start-to-close timeout timer while the task runs."""
     transient: bool = False
     """A retry whose events are written only if it completes."""
+    speculative: bool = False
+    """Scheduled only to carry updates: dropped without a trace if all it does is reject them."""
     sticky_queue: str = ""
     build_id: str = ""
     history_size: int = 0
@@ -85,6 +87,8 @@ class Activity:
     schedule_to_start_timer_id: str = ""
     cancel_requested_event_id: int = 0
     """Set once the workflow asked to cancel the activity."""
+    control_queue: str = ""
+    """The control queue of the worker process running the attempt, to push it commands."""
 
     @property
     def cancel_requested(self) -> bool:
@@ -208,11 +212,13 @@ class MutableState:
         return self.status == RUNNING
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
+        # Written on every change: orjson serializes the dataclasses directly,
+        # tens of times faster than asdict + json with many pending activities.
+        return orjson.dumps(self, option=orjson.OPT_NON_STR_KEYS)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MutableState:
-        raw: dict[str, Any] = json.loads(data)
+        raw: dict[str, Any] = orjson.loads(data)
         wft = raw.pop("workflow_task")
         activities = raw.pop("activities")
         timers = raw.pop("timers", {})

@@ -23,6 +23,8 @@ class TaskToken:
     started_event_id: int = 0
     activity_id: str = ""
     query_id: str = ""
+    start_request_id: str = ""
+    """Tells apart workflow tasks with the same event IDs, as after a dropped speculative task."""
 
     @property
     def key(self) -> ExecutionKey:

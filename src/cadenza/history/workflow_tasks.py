@@ -4,6 +4,9 @@ Like Temporal, a workflow task that is retried after a failure is *transient*:
 its Scheduled and Started events are shown to the worker but written to
 history only if that attempt completes (or something else happens to the run
 in the meantime), so a workflow stuck failing does not grow its history.
+
+A task scheduled only to deliver updates is *speculative*: transient too, and
+if the worker just rejects the updates it leaves nothing in history at all.
 """
 
 from __future__ import annotations
@@ -37,13 +40,14 @@ def start_to_close(state: MutableState, attempt: int) -> float:
     return state.workflow_task_timeout + extra
 
 
-def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True) -> WorkflowTask:
+def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True,
+             speculative: bool = False) -> WorkflowTask:
     """Schedule the next workflow task, on the sticky queue if the worker keeps one."""
     s = change.state
     sticky = s.sticky_queue if use_sticky else ""
     if not sticky:
         s.sticky_queue = ""
-    transient = attempt > 1
+    transient = attempt > 1 or speculative
     scheduled_id = s.next_event_id
     if not transient:
         _scheduled_event(change, attempt, sticky)
@@ -57,6 +61,7 @@ def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True) -> Wo
         scheduled_time=change.now,
         task_id=change.add_task(TaskKind.WORKFLOW, queue, scheduled_id, attempt),
         transient=transient,
+        speculative=speculative,
         sticky_queue=sticky,
     )
     if queue == sticky and s.sticky_schedule_to_start > 0:
@@ -78,11 +83,11 @@ def _scheduled_event(change: Change, attempt: int, sticky: str) -> HistoryEvent:
     return event
 
 
-def ensure_scheduled(change: Change) -> None:
+def ensure_scheduled(change: Change, *, speculative: bool = False) -> None:
     """Schedule a workflow task unless one is already pending or running."""
     s = change.state
     if s.workflow_task is None and s.running and not s.backoff_timer_id:
-        schedule(change)
+        schedule(change, speculative=speculative)
 
 
 def record_started(change: Change, identity: str, request_id: str, build_id: str) -> None:
@@ -133,7 +138,7 @@ def materialize(change: Change) -> None:
     wft = change.state.workflow_task
     if wft is None or not wft.transient:
         return
-    wft.transient = False
+    wft.transient = wft.speculative = False
     _scheduled_event(change, wft.attempt, wft.sticky_queue)
     if wft.started_event_id:
         _started_event(change, wft)
@@ -147,7 +152,9 @@ def transient_events(state: MutableState) -> list[HistoryEvent]:
     scheduled = ev.new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, wft.scheduled_time)
     scheduled.event_id = wft.scheduled_event_id
     attrs = scheduled.workflow_task_scheduled_event_attributes
-    attrs.task_queue.CopyFrom(ev.task_queue(state.task_queue))
+    sticky = wft.sticky_queue
+    attrs.task_queue.CopyFrom(ev.task_queue(sticky or state.task_queue,
+                                            state.task_queue if sticky else ""))
     attrs.start_to_close_timeout.CopyFrom(ev.duration(start_to_close(state, wft.attempt)))
     attrs.attempt = wft.attempt
     events = [scheduled]
@@ -174,8 +181,9 @@ def fail(change: Change, cause: int, failure: Failure | None, identity: str) -> 
     """Record a failed workflow task and schedule a fresh attempt on the normal queue.
 
     Only the first failure is written; later attempts stay transient until one
-    of them completes.
+    of them completes. A speculative task that fails is written like any other.
     """
+    _keep_if_speculative(change)
     wft = close(change)
     if not wft.transient:
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
@@ -191,6 +199,7 @@ def fail(change: Change, cause: int, failure: Failure | None, identity: str) -> 
 
 def time_out(change: Change, timeout_type: int) -> None:
     """The worker took too long (or never picked the task up): try again elsewhere."""
+    _keep_if_speculative(change)
     wft = close(change)
     started = timeout_type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
     if not wft.transient:
@@ -200,6 +209,12 @@ def time_out(change: Change, timeout_type: int) -> None:
         attrs.started_event_id = wft.started_event_id
         attrs.timeout_type = timeout_type  # type: ignore[assignment]
     _retry(change, wft.attempt + 1 if started else wft.attempt)
+
+
+def _keep_if_speculative(change: Change) -> None:
+    wft = change.state.workflow_task
+    if wft is not None and wft.speculative:
+        materialize(change)
 
 
 def _retry(change: Change, attempt: int) -> None:

@@ -7,45 +7,36 @@ loaded back in.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import deque
-from dataclasses import dataclass, field
 
+from cadenza.matching.control import ControlQueues
+from cadenza.matching.queue import Queue, Waiters
+from cadenza.matching.workers import WorkerRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 STICKY_POLLER_GRACE = 10.0
 """A sticky queue counts as alive this long after its worker's last poll."""
 
 
-@dataclass
-class _Queue:
-    tasks: deque[TaskRecord] = field(default_factory=deque)
-    pollers: deque[asyncio.Future[TaskRecord | None]] = field(default_factory=deque)
-    last_poll: float = 0.0
-    shut_down: bool = False
-    poller_identities: dict[str, float] = field(default_factory=dict)
-
-
 QueueKey = tuple[str, str, TaskKind]
+_Queue = Queue[TaskRecord]
 
 
 class MatchingService:
-    """Matches tasks with pollers; one queue per namespace, name and task kind."""
+    """Matches tasks with pollers; one queue per namespace, name and task kind.
+
+    ``control`` holds the workers' control queues, whose polls end at a
+    worker's shutdown like the others; ``workers`` their latest heartbeats.
+    """
 
     def __init__(self) -> None:
         self._queues: dict[QueueKey, _Queue] = {}
-        self._by_worker: dict[str, set[asyncio.Future[TaskRecord | None]]] = {}
-        """Waiting polls by the worker instance that sent them, to end them at its shutdown."""
+        self._waiters = Waiters()
+        self.control = ControlQueues(self._waiters)
+        self.workers = WorkerRegistry()
 
     def add_task(self, task: TaskRecord) -> None:
-        queue = self._queue((task.namespace_id, task.task_queue, task.kind))
-        while queue.pollers:
-            poller = queue.pollers.popleft()
-            if not poller.done():
-                poller.set_result(task)
-                return
-        queue.tasks.append(task)
+        self._queue((task.namespace_id, task.task_queue, task.kind)).offer(task)
 
     async def poll(
         self, namespace_id: str, name: str, kind: TaskKind, identity: str, timeout: float,
@@ -56,52 +47,20 @@ class MatchingService:
         queue.last_poll = time.monotonic()
         queue.shut_down = False
         queue.poller_identities[identity] = time.time()
-        if queue.tasks:
-            return queue.tasks.popleft()
-        loop = asyncio.get_running_loop()
-        poller: asyncio.Future[TaskRecord | None] = loop.create_future()
-        queue.pollers.append(poller)
-        if worker_key:
-            self._by_worker.setdefault(worker_key, set()).add(poller)
+        if queue.items:
+            return queue.items.popleft()
         try:
-            return await asyncio.wait_for(asyncio.shield(poller), timeout)
-        except TimeoutError:
-            return self._withdraw(queue, poller)
-        except asyncio.CancelledError:
-            task = self._withdraw(queue, poller)
-            if task is not None:
-                self.add_task(task)
-            raise
+            return await self._waiters.wait(queue, timeout, worker_key, self.add_task)
         finally:
             queue.last_poll = time.monotonic()
-            if worker_key:
-                waiting = self._by_worker.get(worker_key)
-                if waiting is not None:
-                    waiting.discard(poller)
-                    if not waiting:
-                        del self._by_worker[worker_key]
 
     def end_polls(self, worker_key: str) -> None:
         """A worker is shutting down: answer its waiting polls empty, so no task goes to it."""
-        for poller in self._by_worker.pop(worker_key, set()):
-            if not poller.done():
-                poller.set_result(None)
+        self._waiters.end(worker_key)
 
     def return_task(self, task: TaskRecord) -> None:
         """Put back a task a poller took but could not deliver."""
         self.add_task(task)
-
-    @staticmethod
-    def _withdraw(queue: _Queue, poller: asyncio.Future[TaskRecord | None]) -> TaskRecord | None:
-        """Stop waiting; if a task arrived at the last moment, hand it back to the caller."""
-        if poller.done():
-            return poller.result()
-        poller.cancel()
-        try:
-            queue.pollers.remove(poller)
-        except ValueError:
-            pass
-        return None
 
     def sticky_alive(self, namespace_id: str, name: str) -> bool:
         """Whether a sticky queue's worker has polled recently and not shut down."""
@@ -118,7 +77,7 @@ class MatchingService:
         for poller in queue.pollers:
             poller.cancel()
         self._queues[(namespace_id, name, TaskKind.WORKFLOW)] = _Queue(shut_down=True)
-        return list(queue.tasks)
+        return list(queue.items)
 
     def pollers(self, namespace_id: str, name: str, kind: TaskKind) -> dict[str, float]:
         """Identities that polled the queue recently, with the time of their last poll."""
@@ -127,7 +86,7 @@ class MatchingService:
 
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
-        return len(queue.tasks) if queue else 0
+        return len(queue.items) if queue else 0
 
     def _queue(self, key: QueueKey) -> _Queue:
         queue = self._queues.get(key)

@@ -1,4 +1,4 @@
-"""Which statements one execution change runs, in order, with the conditions they must meet.
+"""Which statements one change runs, in order, with the conditions they must meet.
 
 Both backends run the same plan, each with its own driver and its own copy of
 the named queries, so the rules of a conditional write live in one place.
@@ -9,7 +9,13 @@ from __future__ import annotations
 import enum
 from typing import Any, NamedTuple
 
-from cadenza.persistence.records import ExecutionKey, ExecutionWrite, TaskRecord, TimerRecord
+from cadenza.persistence.records import (
+    ExecutionKey,
+    ExecutionWrite,
+    ScheduleWrite,
+    TaskRecord,
+    TimerRecord,
+)
 
 
 class Check(enum.Enum):
@@ -36,8 +42,8 @@ RUN_TABLES = ("delete_execution", "delete_history", "delete_execution_tasks",
               "delete_execution_timers", "delete_current_if")
 """Queries that remove one run from every table, each taking the execution key."""
 
-NAMESPACE_TABLES = ("delete_namespace_executions", "delete_namespace_history",
-                    "delete_namespace_current", "delete_namespace_tasks",
+NAMESPACE_TABLES = ("delete_namespace_schedules", "delete_namespace_executions",
+                    "delete_namespace_history", "delete_namespace_current", "delete_namespace_tasks",
                     "delete_namespace_timers", "delete_namespace")
 """Queries that remove a namespace with everything in it, each taking its ID."""
 
@@ -67,6 +73,26 @@ def steps(w: ExecutionWrite) -> list[Step]:
                          [(*key, w.events.first_event_id, w.events.last_event_id, w.events.data)]))
     _add(plan, "insert_task", [task_row(t) for t in w.tasks_added])
     _add(plan, "delete_task", [(t,) for t in w.tasks_removed])
+    _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
+    _add(plan, "delete_timer", [(t,) for t in w.timers_removed])
+    return plan
+
+
+def schedule_steps(w: ScheduleWrite) -> list[Step]:
+    """The statements of one schedule change: its row, then its wake-up timers, in one transaction."""
+    conflict = f"schedule {w.schedule_id} changed concurrently"
+    if w.expected_version == 0:
+        row = Step("insert_schedule", [(w.namespace_id, w.schedule_id, w.create_time, w.state,
+                                        w.search_attributes)],
+                   Check.INSERTS, "schedule already exists")
+    elif w.delete:
+        row = Step("delete_schedule", [(w.namespace_id, w.schedule_id, w.expected_version)],
+                   Check.ONE_ROW, conflict)
+    else:
+        row = Step("update_schedule", [(w.state, w.search_attributes, w.namespace_id, w.schedule_id,
+                                        w.expected_version)],
+                   Check.ONE_ROW, conflict)
+    plan = [row]
     _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
     _add(plan, "delete_timer", [(t,) for t in w.timers_removed])
     return plan

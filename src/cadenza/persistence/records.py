@@ -159,3 +159,33 @@ class ExecutionWrite:
     @property
     def new_version(self) -> int:
         return self.expected_version + 1
+
+
+@dataclass(frozen=True)
+class StoredSchedule:
+    """A schedule's state as last committed."""
+
+    namespace_id: str
+    schedule_id: str
+    version: int
+    state: bytes
+
+
+@dataclass
+class ScheduleWrite:
+    """One change to a schedule with its wake-up timers, committed together.
+
+    ``expected_version`` 0 inserts; ``delete`` removes the row. The write fails
+    with ``ConcurrentUpdateError`` if the version moved or (on insert) the ID is taken.
+    """
+
+    namespace_id: str
+    schedule_id: str
+    expected_version: int
+    state: bytes
+    create_time: float
+    search_attributes: str = "{}"
+    """JSON object of filterable values."""
+    delete: bool = False
+    timers_added: list[TimerRecord] = field(default_factory=list)
+    timers_removed: list[str] = field(default_factory=list)

@@ -11,7 +11,9 @@ from cadenza.persistence.records import (
     ExecutionWrite,
     ListedExecution,
     NamespaceRecord,
+    ScheduleWrite,
     StoredExecution,
+    StoredSchedule,
     TaskRecord,
     TimerRecord,
 )
@@ -77,6 +79,23 @@ class Store(Protocol):
 
     async def delete_namespace(self, namespace_id: str) -> None:
         """Remove a namespace with everything in it."""
+
+    async def write_schedule(self, write: ScheduleWrite) -> None:
+        """Insert, update or delete a schedule with its timers, atomically and conditionally."""
+
+    async def get_schedule(self, namespace_id: str, schedule_id: str) -> StoredSchedule | None: ...
+
+    async def list_schedules(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[StoredSchedule]:
+        """Schedules matching a parsed filter, newest first."""
+
+    async def count_schedules(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> int: ...
+
+    async def list_all_schedules(self) -> list[StoredSchedule]:
+        """Every schedule of every namespace, for recovery at start."""
 
     async def list_tasks(self) -> list[TaskRecord]:
         """Every task not yet handed to a worker, for recovery at start."""

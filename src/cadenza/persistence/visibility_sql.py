@@ -18,6 +18,9 @@ from cadenza.visibility import query as q
 LISTED_COLUMNS = ("workflow_id, run_id, workflow_type, task_queue, status, start_time, close_time, "
                   "execution_time, history_length, search_payloads, memo")
 DEFAULT_ORDER = "start_time DESC, run_id DESC"
+SCHEDULE_COLUMNS: dict[str, tuple[str, int]] = {"ScheduleId": ("schedule_id", attrs.KEYWORD)}
+"""The built-in attributes of the schedules table (the executions table's are ``attrs.BUILT_IN``)."""
+SCHEDULE_ORDER = "create_time DESC, schedule_id"
 
 
 class Dialect(Protocol):
@@ -75,44 +78,100 @@ def counting(dialect: Dialect, namespace_id: str, query: q.Query,
     return f"SELECT NULL, COUNT(*) {head}", params.values
 
 
-def _compile(query: q.Query, types: dict[str, int], params: Params) -> tuple[str, str]:
-    """(where, order by) for ``query``; ``types`` are the namespace's custom attributes."""
+def schedule_listing(dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int],
+                     limit: int, offset: int) -> tuple[str, list[object]]:
+    """SQL and parameters listing the schedules that match ``query``'s filter, newest first.
+
+    Schedule queries take no ORDER BY or GROUP BY (the API refuses them), so only the filter counts.
+    """
+    params = Params(dialect, namespace_id)
+    where, _ = _compile(query, types, params, SCHEDULE_COLUMNS)
+    sql = (f"SELECT namespace_id, schedule_id, version, state FROM schedules "
+           f"WHERE namespace_id = {dialect.placeholder(1)} AND ({where}) ORDER BY {SCHEDULE_ORDER} "
+           f"LIMIT {params.add(limit)} OFFSET {params.add(offset)}")
+    return sql, params.values
+
+
+def schedule_counting(dialect: Dialect, namespace_id: str, query: q.Query,
+                      types: dict[str, int]) -> tuple[str, list[object]]:
+    """SQL and parameters counting the schedules that match ``query``'s filter."""
+    params = Params(dialect, namespace_id)
+    where, _ = _compile(query, types, params, SCHEDULE_COLUMNS)
+    return (f"SELECT COUNT(*) FROM schedules WHERE namespace_id = {dialect.placeholder(1)} "
+            f"AND ({where})"), params.values
+
+
+def _compile(query: q.Query, types: dict[str, int], params: Params,
+             built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> tuple[str, str]:
+    """(where, order by) for ``query``; ``types`` are the namespace's custom attributes.
+
+    ``built_in`` names the table's own columns: the executions table's by default.
+    """
     if query.group_by and query.group_by != "ExecutionStatus":
         raise InvalidArgumentError(
             f"invalid query: GROUP BY is only supported on ExecutionStatus, not {query.group_by}")
-    where = _expr(query.where, types, params) if query.where is not None else "1 = 1"
+    target = _Target(types, built_in, params)
+    where = _expr(query.where, target) if query.where is not None else "1 = 1"
     order = ", ".join(
-        params.dialect.order(_operand(name, types, params.dialect)[0], desc)
-        for name, desc in query.order_by
+        params.dialect.order(target.operand(name)[0], desc) for name, desc in query.order_by
     ) or DEFAULT_ORDER
     return where, order
 
 
-def _expr(node: q.Expr, types: dict[str, int], params: Params) -> str:
+class _Target:
+    """What a filter is compiled against: the table's own columns, the namespace's attributes."""
+
+    def __init__(self, types: dict[str, int], built_in: dict[str, tuple[str, int]],
+                 params: Params) -> None:
+        self.types = types
+        self.built_in = built_in
+        self.params = params
+
+    def operand(self, name: str) -> tuple[str, int]:
+        """The SQL expression for attribute ``name`` and its type."""
+        if name in self.built_in:
+            return self.built_in[name]
+        kind = self.types.get(name, attrs.SYSTEM_CUSTOM.get(name))
+        if kind is None:
+            raise InvalidArgumentError(f"invalid query: unknown search attribute {name}")
+        return self.params.dialect.attribute(_checked_name(name)), kind
+
+    def text(self, name: str, column: str) -> str:
+        return column if name in self.built_in else self.params.dialect.attribute_text(name)
+
+    def bind(self, name: str, kind: int, value: object) -> str:
+        converted = _value(name, kind, value)
+        if name in self.built_in:
+            return self.params.add(converted)
+        return self.params.dialect.bind_attribute(self.params, converted)
+
+
+def _expr(node: q.Expr, target: _Target) -> str:
+    params = target.params
     if isinstance(node, q.BoolOp):
-        return "(" + f" {node.op} ".join(_expr(o, types, params) for o in node.operands) + ")"
+        return "(" + f" {node.op} ".join(_expr(o, target) for o in node.operands) + ")"
     if isinstance(node, q.Not):
-        return f"NOT ({_expr(node.operand, types, params)})"
-    column, kind = _operand(node.name, types, params.dialect)
+        return f"NOT ({_expr(node.operand, target)})"
+    column, kind = target.operand(node.name)
     if isinstance(node, q.IsNull):
         return f"{column} IS {'NOT ' if node.negated else ''}NULL"
     if isinstance(node, q.StartsWith):
         marker = params.add(_escape_like(node.prefix) + "%")
-        return f"{_text(node.name, column, params.dialect)} LIKE {marker} ESCAPE '\\'"
+        return f"{target.text(node.name, column)} LIKE {marker} ESCAPE '\\'"
     if kind == attrs.KEYWORD_LIST:
         return _keyword_list(node, params)
     if isinstance(node, q.InList):
-        marks = ", ".join(_bind(node.name, kind, v, params) for v in node.values)
+        marks = ", ".join(target.bind(node.name, kind, v) for v in node.values)
         return f"{column} {'NOT ' if node.negated else ''}IN ({marks})"
     if isinstance(node, q.Between):
-        low, high = _bind(node.name, kind, node.low, params), _bind(node.name, kind, node.high, params)
+        low, high = target.bind(node.name, kind, node.low), target.bind(node.name, kind, node.high)
         return f"{column} {'NOT ' if node.negated else ''}BETWEEN {low} AND {high}"
     assert isinstance(node, q.Comparison)
     if kind == attrs.TEXT and node.op in ("=", "!="):
         marker = params.add("%" + _escape_like(str(node.value)) + "%")
         negation = "NOT " if node.op == "!=" else ""
-        return f"{_text(node.name, column, params.dialect)} {negation}LIKE {marker} ESCAPE '\\'"
-    return f"{column} {node.op} {_bind(node.name, kind, node.value, params)}"
+        return f"{target.text(node.name, column)} {negation}LIKE {marker} ESCAPE '\\'"
+    return f"{column} {node.op} {target.bind(node.name, kind, node.value)}"
 
 
 def _keyword_list(node: q.Expr, params: Params) -> str:
@@ -125,27 +184,6 @@ def _keyword_list(node: q.Expr, params: Params) -> str:
         anyof = "(" + " OR ".join(dialect.list_contains(node.name, params, v) for v in node.values) + ")"
         return f"NOT {anyof}" if node.negated else anyof
     raise InvalidArgumentError("invalid query: KeywordList attributes support =, != and IN only")
-
-
-def _operand(name: str, types: dict[str, int], dialect: Dialect) -> tuple[str, int]:
-    """The SQL expression for attribute ``name`` and its type."""
-    if name in attrs.BUILT_IN:
-        return attrs.BUILT_IN[name]
-    kind = types.get(name, attrs.SYSTEM_CUSTOM.get(name))
-    if kind is None:
-        raise InvalidArgumentError(f"invalid query: unknown search attribute {name}")
-    return dialect.attribute(_checked_name(name)), kind
-
-
-def _text(name: str, column: str, dialect: Dialect) -> str:
-    return column if name in attrs.BUILT_IN else dialect.attribute_text(name)
-
-
-def _bind(name: str, kind: int, value: object, params: Params) -> str:
-    converted = _value(name, kind, value)
-    if name in attrs.BUILT_IN:
-        return params.add(converted)
-    return params.dialect.bind_attribute(params, converted)
 
 
 def _value(name: str, kind: int, value: object) -> object:

@@ -114,6 +114,26 @@ DELETE FROM tasks WHERE namespace_id = $1;
 -- name: delete_namespace_timers
 DELETE FROM timers WHERE namespace_id = $1;
 
+-- name: insert_schedule
+INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state, search_attributes)
+VALUES ($1, $2, 1, $3, $4, $5);
+
+-- name: update_schedule
+UPDATE schedules SET version = version + 1, state = $1, search_attributes = $2
+WHERE namespace_id = $3 AND schedule_id = $4 AND version = $5;
+
+-- name: delete_schedule
+DELETE FROM schedules WHERE namespace_id = $1 AND schedule_id = $2 AND version = $3;
+
+-- name: get_schedule
+SELECT version, state FROM schedules WHERE namespace_id = $1 AND schedule_id = $2;
+
+-- name: list_all_schedules
+SELECT namespace_id, schedule_id, version, state FROM schedules;
+
+-- name: delete_namespace_schedules
+DELETE FROM schedules WHERE namespace_id = $1;
+
 -- name: create_ledger
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,

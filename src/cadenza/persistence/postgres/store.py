@@ -29,7 +29,9 @@ from cadenza.persistence.records import (
     ExecutionWrite,
     ListedExecution,
     NamespaceRecord,
+    ScheduleWrite,
     StoredExecution,
+    StoredSchedule,
     TaskKind,
     TaskRecord,
     TimerRecord,
@@ -148,6 +150,32 @@ class PostgresStore:
             for key in keys:
                 await _delete_run(conn, key)
         return keys
+
+    # -- schedules -------------------------------------------------------------------
+
+    async def write_schedule(self, write: ScheduleWrite) -> None:
+        async with self._transaction() as conn:
+            for step in changes.schedule_steps(write):
+                await _run(conn, step)
+
+    async def get_schedule(self, namespace_id: str, schedule_id: str) -> StoredSchedule | None:
+        rows = await self._fetch(Q["get_schedule"], namespace_id, schedule_id)
+        return StoredSchedule(namespace_id, schedule_id, rows[0][0], rows[0][1]) if rows else None
+
+    async def list_schedules(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[StoredSchedule]:
+        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit,
+                                                      offset)
+        return [StoredSchedule(*row) for row in await self._fetch(sql, *params)]
+
+    async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:
+        sql, params = visibility_sql.schedule_counting(DIALECT, namespace_id, query, types)
+        rows = await self._fetch(sql, *params)
+        return int(rows[0][0])
+
+    async def list_all_schedules(self) -> list[StoredSchedule]:
+        return [StoredSchedule(*row) for row in await self._fetch(Q["list_all_schedules"])]
 
     # -- tasks and timers ----------------------------------------------------------
 

@@ -114,6 +114,26 @@ DELETE FROM tasks WHERE namespace_id = ?;
 -- name: delete_namespace_timers
 DELETE FROM timers WHERE namespace_id = ?;
 
+-- name: insert_schedule
+INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state, search_attributes)
+VALUES (?, ?, 1, ?, ?, ?);
+
+-- name: update_schedule
+UPDATE schedules SET version = version + 1, state = ?, search_attributes = ?
+WHERE namespace_id = ? AND schedule_id = ? AND version = ?;
+
+-- name: delete_schedule
+DELETE FROM schedules WHERE namespace_id = ? AND schedule_id = ? AND version = ?;
+
+-- name: get_schedule
+SELECT version, state FROM schedules WHERE namespace_id = ? AND schedule_id = ?;
+
+-- name: list_all_schedules
+SELECT namespace_id, schedule_id, version, state FROM schedules;
+
+-- name: delete_namespace_schedules
+DELETE FROM schedules WHERE namespace_id = ?;
+
 -- name: create_ledger
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,

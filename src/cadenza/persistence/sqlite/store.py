@@ -5,6 +5,11 @@ jobs waiting at that moment, runs each write inside its own savepoint of one
 transaction and commits once, so concurrent changes share a single fsync
 (group commit). A write whose condition fails is rolled back to its savepoint
 alone; the others still commit.
+
+Reads go to a second connection on a thread of their own, so a lookup never
+waits behind another change's fsync; WAL lets it read the last committed state
+while the writer commits. (An in-memory database has one connection, which
+then serves both.)
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from cadenza.persistence.records import (
     ExecutionWrite,
     ListedExecution,
     NamespaceRecord,
+    ScheduleWrite,
     StoredExecution,
+    StoredSchedule,
     TaskKind,
     TaskRecord,
     TimerRecord,
@@ -74,6 +81,8 @@ class SqliteStore:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
+        self._reads: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._reader: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -88,6 +97,16 @@ class SqliteStore:
         self._conn = conn
         self._thread = threading.Thread(target=self._serve, name="cadenza-sqlite", daemon=True)
         self._thread.start()
+        if self._path != ":memory:":
+            self._reader = threading.Thread(target=self._serve_reads, name="cadenza-sqlite-reads",
+                                            args=(self._connect_reader(),), daemon=True)
+            self._reader.start()
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA query_only=ON")
+        return conn
 
     async def close(self) -> None:
         if self._thread is None:
@@ -95,6 +114,10 @@ class SqliteStore:
         self._jobs.put(None)
         await asyncio.to_thread(self._thread.join)
         self._thread = None
+        if self._reader is not None:
+            self._reads.put(None)
+            await asyncio.to_thread(self._reader.join)
+            self._reader = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -192,6 +215,34 @@ class SqliteStore:
 
         await self._submit(run, is_write=True)
 
+    # -- schedules -------------------------------------------------------------------
+
+    async def write_schedule(self, write: ScheduleWrite) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            for step in changes.schedule_steps(write):
+                _run(conn, step)
+
+        await self._submit(run, is_write=True)
+
+    async def get_schedule(self, namespace_id: str, schedule_id: str) -> StoredSchedule | None:
+        rows = await self._read(Q["get_schedule"], (namespace_id, schedule_id))
+        return StoredSchedule(namespace_id, schedule_id, rows[0][0], rows[0][1]) if rows else None
+
+    async def list_schedules(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[StoredSchedule]:
+        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit,
+                                                      offset)
+        return [StoredSchedule(*row) for row in await self._read(sql, tuple(params))]
+
+    async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:
+        sql, params = visibility_sql.schedule_counting(DIALECT, namespace_id, query, types)
+        rows = await self._read(sql, tuple(params))
+        return int(rows[0][0])
+
+    async def list_all_schedules(self) -> list[StoredSchedule]:
+        return [StoredSchedule(*row) for row in await self._read(Q["list_all_schedules"], ())]
+
     # -- tasks and timers ----------------------------------------------------------
 
     async def list_tasks(self) -> list[TaskRecord]:
@@ -221,8 +272,24 @@ class SqliteStore:
         if self._loop is None or self._thread is None:
             raise StorageError("the store is not open")
         future: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put(_Job(run, future, is_write))
+        jobs = self._reads if not is_write and self._reader is not None else self._jobs
+        jobs.put(_Job(run, future, is_write))
         return await future
+
+    def _serve_reads(self, conn: sqlite3.Connection) -> None:
+        try:
+            while (job := self._reads.get()) is not None:
+                job.outcome = _attempt(job.run, conn)
+                self._deliver([job])
+        finally:
+            conn.close()
+
+    def _deliver(self, jobs: list[_Job]) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(_resolve_all, jobs)
+        except RuntimeError:
+            logger.warning("event loop closed before %d database results were delivered", len(jobs))
 
     def _serve(self) -> None:
         assert self._conn is not None
@@ -247,17 +314,15 @@ class SqliteStore:
                 return
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        for job in batch:
-            if not job.is_write:
-                job.outcome = _attempt(job.run, conn)
+        reads = [job for job in batch if not job.is_write]
+        for job in reads:
+            job.outcome = _attempt(job.run, conn)
+        if reads:  # answered now: they need not wait for the writes' fsync
+            self._deliver(reads)
         writes = [job for job in batch if job.is_write]
         if writes:
             self._commit_group(conn, writes)
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(_resolve_all, batch)
-        except RuntimeError:
-            logger.warning("event loop closed before %d database results were delivered", len(batch))
+            self._deliver(writes)
 
     @staticmethod
     def _commit_group(conn: sqlite3.Connection, writes: list[_Job]) -> None:

@@ -1,0 +1,113 @@
+"""Nexus-task RPCs, as far as Cadenza uses them: the workers' control queues.
+
+Cadenza runs no Nexus operations of its own, so the only Nexus tasks are
+control tasks (see ``cadenza.matching.control``); a poll of an ordinary
+Nexus queue waits out its time and returns empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import TaskQueueKind
+from temporalio.api.nexus.v1 import Request
+from temporalio.api.nexusservices.workerservice.v1 import ExecuteCommandsRequest
+from temporalio.api.worker.v1 import CancelActivityCommand, WorkerCommand
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.requests import deadline_of, queue_name
+from cadenza.api.rpc_workers import WorkerRpcs
+from cadenza.exceptions import InvalidArgumentError, NotFoundError
+from cadenza.matching.control import REQUEST_TIMEOUT, ControlTask, ControlTaskToken
+
+logger = logging.getLogger(__name__)
+
+WORKER_SERVICE = "temporal.api.nexusservices.workerservice.v1.WorkerService"
+EXECUTE_COMMANDS = "ExecuteCommands"
+
+
+class NexusRpcs(WorkerRpcs):
+    """PollNexusTaskQueue and the answers to the tasks it hands out."""
+
+    @translated
+    async def PollNexusTaskQueue(
+        self, request: wsv1.PollNexusTaskQueueRequest, context: Any
+    ) -> wsv1.PollNexusTaskQueueResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        name = queue_name(request.task_queue)
+        kind = request.task_queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL
+        self._record_heartbeats(namespace.id, request.worker_heartbeat)
+        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
+        task = await self._matching.control.poll(
+            namespace.id, name, kind, deadline - time.monotonic(), request.worker_instance_key)
+        if task is None:
+            return wsv1.PollNexusTaskQueueResponse()
+        return control_task_response(task)
+
+    @translated
+    async def RespondNexusTaskCompleted(
+        self, request: wsv1.RespondNexusTaskCompletedRequest, context: Any
+    ) -> wsv1.RespondNexusTaskCompletedResponse:
+        token = await self._control_token(request.task_token, request.namespace)
+        self._finish(token)
+        return wsv1.RespondNexusTaskCompletedResponse()
+
+    @translated
+    async def RespondNexusTaskFailed(
+        self, request: wsv1.RespondNexusTaskFailedRequest, context: Any
+    ) -> wsv1.RespondNexusTaskFailedResponse:
+        token = await self._control_token(request.task_token, request.namespace)
+        if not request.HasField("error") and not request.HasField("failure"):
+            raise InvalidArgumentError("request must contain error or failure")
+        if request.HasField("failure") and not request.failure.HasField(
+                "nexus_handler_failure_info"):
+            raise InvalidArgumentError(
+                "request Failure must contain error or failure with NexusHandlerFailureInfo")
+        task = self._finish(token)
+        # As in Temporal, a worker's refusal is final: the commands are best effort anyway.
+        message = request.failure.message or request.error.failure.message
+        logger.warning("worker %s failed control task %s on %s: %s", request.identity,
+                       task.task_id, token.task_queue, message)
+        return wsv1.RespondNexusTaskFailedResponse()
+
+    async def _control_token(self, data: bytes, namespace_name: str) -> ControlTaskToken:
+        if not data:
+            raise InvalidArgumentError("Invalid TaskToken.")
+        token = ControlTaskToken.decode(data)
+        namespace = await self._namespaces.get(namespace_name)
+        if namespace.id != token.namespace_id:
+            raise InvalidArgumentError("Operation requested with a token from a different namespace.")
+        return token
+
+    def _finish(self, token: ControlTaskToken) -> ControlTask:
+        task = self._matching.control.finish(token.namespace_id, token.task_id)
+        if task is None:
+            raise NotFoundError("Nexus task not found or already expired")
+        return task
+
+
+def control_task_response(task: ControlTask) -> wsv1.PollNexusTaskQueueResponse:
+    """The Nexus task a worker's SDK runs as the WorkerService's ExecuteCommands operation.
+
+    The request travels as ``binary/protobuf``, as Temporal sends it: the SDK's
+    core decodes it itself rather than through the language SDK's converters.
+    """
+    commands = task.commands
+    execute = ExecuteCommandsRequest(commands=[
+        WorkerCommand(cancel_activity=CancelActivityCommand(task_token=token))
+        for token in commands.cancel_activities
+    ])
+    timeout = f"{int(REQUEST_TIMEOUT * 1000)}ms"
+    nexus_request = Request(header={"request-timeout": timeout, "Request-Timeout": timeout})
+    start = nexus_request.start_operation
+    start.service = WORKER_SERVICE
+    start.operation = EXECUTE_COMMANDS
+    start.request_id = task.task_id
+    start.payload.CopyFrom(Payload(metadata={"encoding": b"binary/protobuf"},
+                                   data=execute.SerializeToString()))
+    token = ControlTaskToken(commands.namespace_id, commands.control_queue, task.task_id)
+    return wsv1.PollNexusTaskQueueResponse(task_token=token.encode(), request=nexus_request)

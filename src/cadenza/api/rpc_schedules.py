@@ -1,0 +1,219 @@
+"""RPCs of Temporal's Schedule API: create, describe, update, patch, delete, list, count, matching times."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.common.v1 import SearchAttributes
+from temporalio.api.schedule.v1 import ScheduleListEntry, ScheduleListInfo
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.rpc_base import RpcBase
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence.records import NamespaceRecord
+from cadenza.schedules import scheduler
+from cadenza.schedules.cron import SpecError
+from cadenza.schedules.record import ScheduleRecord
+from cadenza.visibility import attributes as attrs
+from cadenza.visibility import query as q
+
+DEFAULT_PAGE_SIZE = 1000
+LIST_ACTIONS = 5
+_FILTERABLE_SYSTEM = {"ScheduleId", "TemporalSchedulePaused"}
+
+
+class ScheduleRpcs(RpcBase):
+    """Schedules, served natively by ``cadenza.schedules``."""
+
+    @translated
+    async def CreateSchedule(
+        self, request: wsv1.CreateScheduleRequest, context: Any
+    ) -> wsv1.CreateScheduleResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.schedule_id:
+            raise InvalidArgumentError("Can't load workflow execution.  WorkflowId not set.")
+        _type_search_attributes(namespace, request.schedule.action.start_workflow.search_attributes)
+        _type_search_attributes(namespace, request.search_attributes)
+        with _spec_errors():
+            token = await self._schedules.create(
+                namespace, request.schedule_id, request.schedule,
+                request.initial_patch if request.HasField("initial_patch") else None,
+                request.memo, request.search_attributes, request.request_id)
+        return wsv1.CreateScheduleResponse(conflict_token=_token(token))
+
+    @translated
+    async def DescribeSchedule(
+        self, request: wsv1.DescribeScheduleRequest, context: Any
+    ) -> wsv1.DescribeScheduleResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        loaded = await self._schedules.describe(namespace, request.schedule_id)
+        record = loaded.record
+        response = wsv1.DescribeScheduleResponse(
+            schedule=record.schedule, info=record.info, memo=record.memo,
+            search_attributes=record.search_attributes,
+            conflict_token=_token(record.conflict_token))
+        response.info.buffer_size = len(record.buffer)
+        for t in self._schedules.future_times(record, scheduler.FUTURE_ACTIONS):
+            response.info.future_action_times.append(scheduler.timestamp(t))
+        return response
+
+    @translated
+    async def UpdateSchedule(
+        self, request: wsv1.UpdateScheduleRequest, context: Any
+    ) -> wsv1.UpdateScheduleResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        _type_search_attributes(namespace, request.schedule.action.start_workflow.search_attributes)
+        search = request.search_attributes if request.HasField("search_attributes") else None
+        if search is not None:
+            _type_search_attributes(namespace, search)
+        with _spec_errors():
+            await self._schedules.update(namespace, request.schedule_id, request.schedule,
+                                         _token_value(request.conflict_token), search)
+        return wsv1.UpdateScheduleResponse()
+
+    @translated
+    async def PatchSchedule(
+        self, request: wsv1.PatchScheduleRequest, context: Any
+    ) -> wsv1.PatchScheduleResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        await self._schedules.patch(namespace, request.schedule_id, request.patch)
+        return wsv1.PatchScheduleResponse()
+
+    @translated
+    async def DeleteSchedule(
+        self, request: wsv1.DeleteScheduleRequest, context: Any
+    ) -> wsv1.DeleteScheduleResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        await self._schedules.delete(namespace, request.schedule_id)
+        return wsv1.DeleteScheduleResponse()
+
+    @translated
+    async def ListSchedules(
+        self, request: wsv1.ListSchedulesRequest, context: Any
+    ) -> wsv1.ListSchedulesResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        parsed = _schedule_query(namespace, request.query)
+        limit = request.maximum_page_size or DEFAULT_PAGE_SIZE
+        offset = _offset(request.next_page_token)
+        rows = await self._store_schedules(namespace, parsed, limit, offset)
+        response = wsv1.ListSchedulesResponse()
+        for record in rows:
+            response.schedules.append(self._list_entry(record))
+        if len(rows) == limit:
+            response.next_page_token = json.dumps({"offset": offset + limit}).encode()
+        return response
+
+    @translated
+    async def CountSchedules(
+        self, request: wsv1.CountSchedulesRequest, context: Any
+    ) -> wsv1.CountSchedulesResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        parsed = _schedule_query(namespace, request.query)
+        count = await self._store.count_schedules(
+            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace))
+        return wsv1.CountSchedulesResponse(count=count)
+
+    @translated
+    async def ListScheduleMatchingTimes(
+        self, request: wsv1.ListScheduleMatchingTimesRequest, context: Any
+    ) -> wsv1.ListScheduleMatchingTimesResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.HasField("start_time") or not request.HasField("end_time"):
+            raise InvalidArgumentError("missing or invalid query")
+        loaded = await self._schedules.describe(namespace, request.schedule_id)
+        times = self._schedules.matching_times(
+            loaded.record, _seconds(request.start_time), _seconds(request.end_time))
+        response = wsv1.ListScheduleMatchingTimesResponse()
+        response.start_time.extend(scheduler.timestamp(t) for t in times)
+        return response
+
+    async def _store_schedules(self, namespace: NamespaceRecord, parsed: q.Query, limit: int,
+                               offset: int) -> list[ScheduleRecord]:
+        rows = await self._store.list_schedules(
+            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace), limit,
+            offset)
+        return [ScheduleRecord.decode(row.state) for row in rows]
+
+    def _list_entry(self, record: ScheduleRecord) -> ScheduleListEntry:
+        spec = record.schedule.spec
+        info = ScheduleListInfo(
+            workflow_type=record.schedule.action.start_workflow.workflow_type,
+            notes=record.schedule.state.notes, paused=record.schedule.state.paused)
+        info.spec.CopyFrom(spec)
+        info.spec.ClearField("timezone_data")
+        info.recent_actions.extend(record.info.recent_actions[-LIST_ACTIONS:])
+        info.future_action_times.extend(
+            scheduler.timestamp(t) for t in self._schedules.future_times(record, LIST_ACTIONS))
+        return ScheduleListEntry(schedule_id=record.schedule_id, memo=record.memo,
+                                 search_attributes=record.search_attributes, info=info)
+
+
+class _spec_errors:
+    """Turns a spec Temporal would refuse into its InvalidArgument message."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if isinstance(error, SpecError):
+            raise InvalidArgumentError(f"Invalid schedule spec: {error}") from error
+
+
+def _schedule_query(namespace: NamespaceRecord, text: str) -> q.Query:
+    parsed = q.parse(text)
+    custom = NamespaceRegistry.search_attribute_types(namespace)
+    for name in _names(parsed.where):
+        if name not in _FILTERABLE_SYSTEM and name not in custom:
+            raise InvalidArgumentError(
+                f'invalid query filter for schedules: cannot filter on "{name}"')
+    if parsed.order_by or parsed.group_by:
+        raise InvalidArgumentError("invalid query filter for schedules: "
+                                   "ORDER BY and GROUP BY are not supported")
+    return parsed
+
+
+def _names(node: q.Expr | None) -> list[str]:
+    if node is None:
+        return []
+    if isinstance(node, q.BoolOp):
+        return [name for operand in node.operands for name in _names(operand)]
+    if isinstance(node, q.Not):
+        return _names(node.operand)
+    return [node.name]
+
+
+def _type_search_attributes(namespace: NamespaceRecord, given: SearchAttributes) -> None:
+    """Mark each value with its registered type, as Temporal does; refuse unknown names."""
+    types = NamespaceRegistry.search_attribute_types(namespace)
+    for name, payload in given.indexed_fields.items():
+        kind = types.get(name, attrs.SYSTEM_CUSTOM.get(name))
+        if kind is None:
+            raise InvalidArgumentError(
+                f"Namespace {namespace.name} has no mapping defined for search attribute {name}")
+        if not payload.metadata.get("type"):
+            payload.metadata["type"] = attrs.TYPE_NAMES[kind].encode()  # type: ignore[index]
+
+
+def _token(value: int) -> bytes:
+    return value.to_bytes(8, "big")
+
+
+def _token_value(data: bytes) -> int:
+    return int.from_bytes(data, "big") if len(data) == 8 else 0
+
+
+def _offset(token: bytes) -> int:
+    if not token:
+        return 0
+    try:
+        return int(json.loads(token)["offset"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidArgumentError("Invalid NextPageToken.") from exc
+
+
+def _seconds(ts: Timestamp) -> float:
+    return ts.seconds + ts.nanos / 1e9

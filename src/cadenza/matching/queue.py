@@ -1,0 +1,96 @@
+"""One in-memory queue: pending items on one side, waiting long polls on the other.
+
+Both the workflow/activity task queues and the workers' control queues are
+made of these; ``Waiters`` remembers which worker instance sent each waiting
+poll, so a worker's ShutdownWorker ends all of them, whatever queue they wait on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Queue(Generic[T]):
+    """Pending items and the polls waiting for them."""
+
+    items: deque[T] = field(default_factory=deque)
+    pollers: deque[asyncio.Future[T | None]] = field(default_factory=deque)
+    last_poll: float = 0.0
+    shut_down: bool = False
+    poller_identities: dict[str, float] = field(default_factory=dict)
+
+    def offer(self, item: T) -> None:
+        """Hand the item to the oldest waiting poll, or keep it for the next one."""
+        while self.pollers:
+            poller = self.pollers.popleft()
+            if not poller.done():
+                poller.set_result(item)
+                return
+        self.items.append(item)
+
+    @property
+    def idle(self) -> bool:
+        return not self.items and not self.pollers
+
+
+class Waiters:
+    """Waiting polls by the worker instance that sent them, to end them at its shutdown."""
+
+    def __init__(self) -> None:
+        self._by_worker: dict[str, set[asyncio.Future[Any]]] = {}
+
+    async def wait(
+        self, queue: Queue[T], timeout: float, worker_key: str, requeue: Callable[[T], None]
+    ) -> T | None:
+        """Wait up to ``timeout`` seconds for an item; None if none came or the worker left.
+
+        An item that arrives as the wait is cancelled goes back through ``requeue``.
+        """
+        poller: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+        queue.pollers.append(poller)
+        if worker_key:
+            self._by_worker.setdefault(worker_key, set()).add(poller)
+        try:
+            return await asyncio.wait_for(asyncio.shield(poller), timeout)
+        except TimeoutError:
+            return _withdraw(queue, poller)
+        except asyncio.CancelledError:
+            item = _withdraw(queue, poller)
+            if item is not None:
+                requeue(item)
+            raise
+        finally:
+            if worker_key:
+                self._forget(worker_key, poller)
+
+    def end(self, worker_key: str) -> None:
+        """A worker is shutting down: answer its waiting polls empty, so nothing goes to it."""
+        for poller in self._by_worker.pop(worker_key, set()):
+            if not poller.done():
+                poller.set_result(None)
+
+    def _forget(self, worker_key: str, poller: asyncio.Future[Any]) -> None:
+        waiting = self._by_worker.get(worker_key)
+        if waiting is not None:
+            waiting.discard(poller)
+            if not waiting:
+                del self._by_worker[worker_key]
+
+
+def _withdraw(queue: Queue[T], poller: asyncio.Future[T | None]) -> T | None:
+    """Stop waiting; if an item arrived at the last moment, hand it back to the caller."""
+    if poller.done():
+        return poller.result()
+    poller.cancel()
+    try:
+        queue.pollers.remove(poller)
+    except ValueError:
+        pass
+    return None

@@ -1,0 +1,1 @@
+"""The schedules role: Temporal's Schedule API served natively (no scheduler workflow)."""

@@ -1,0 +1,323 @@
+"""The schedules role: each schedule's state in the store, its next action a durable timer.
+
+Every change to a schedule (an API call, its timer firing, one of its
+workflows closing) runs one *iteration* under the schedule's lock, as one
+pass of Temporal's scheduler workflow: turn the time elapsed since the last
+pass into buffered actions, apply the change, start what the overlap policy
+allows, then commit the new state together with the next wake-up timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
+from temporalio.api.schedule.v1 import Schedule, ScheduleInfo, SchedulePatch
+
+from cadenza.clock import Clock
+from cadenza.exceptions import (
+    CadenzaError,
+    ConcurrentUpdateError,
+    NotFoundError,
+    ScheduleAlreadyExistsError,
+)
+from cadenza.history.state import MutableState, decode_blob
+from cadenza.persistence import Store
+from cadenza.persistence.records import (
+    NamespaceRecord,
+    ScheduleWrite,
+    StoredSchedule,
+    TimerRecord,
+)
+from cadenza.schedules import buffer, scheduler
+from cadenza.schedules.actions import Actions, identity
+from cadenza.schedules.cron import SpecError
+from cadenza.schedules.record import ScheduleRecord
+from cadenza.schedules.spec import CompiledSpec, canonical
+from cadenza.visibility import attributes as attrs
+
+logger = logging.getLogger(__name__)
+
+TIMER_KIND = "schedule"
+Mutation = Callable[[ScheduleRecord], None]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    record: ScheduleRecord
+    version: int
+
+
+class ScheduleService:
+    """Creates, changes and runs schedules."""
+
+    def __init__(self, store: Store, actions: Actions, clock: Clock,
+                 add_timer: Callable[[TimerRecord], None]) -> None:
+        self._store = store
+        self._actions = actions
+        self._clock = clock
+        self._add_timer = add_timer
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- the API ---------------------------------------------------------------------
+
+    async def create(self, namespace: NamespaceRecord, schedule_id: str, schedule: Schedule,
+                     patch: SchedulePatch | None, memo: Memo, search: SearchAttributes,
+                     request_id: str) -> int:
+        """Create a schedule and run its first pass; the conflict token it starts with."""
+        now = self._clock.now()
+        stored = Schedule()
+        stored.CopyFrom(schedule)
+        stored.spec.CopyFrom(canonical(schedule.spec))
+        record = ScheduleRecord(
+            namespace_id=namespace.id, namespace=namespace.name, schedule_id=schedule_id,
+            schedule=stored, info=ScheduleInfo(create_time=scheduler.timestamp(now)),
+            memo=memo, search_attributes=search, create_request_id=request_id,
+            last_processed=now)
+        scheduler.fill_defaults(record)
+        async with self._lock(namespace.id, schedule_id):
+            existing = await self._store.get_schedule(namespace.id, schedule_id)
+            if existing is not None:
+                return self._duplicate(ScheduleRecord.decode(existing.state), request_id)
+            mutate = (lambda r: scheduler.apply_patch(r, _compile(r), patch, now)) if patch else None
+            try:
+                await self._iterate(Loaded(record, 0), now, mutate)
+            except ConcurrentUpdateError:
+                raise scheduler_exists(schedule_id, request_id) from None
+        return record.conflict_token
+
+    async def describe(self, namespace: NamespaceRecord, schedule_id: str) -> Loaded:
+        return await self._load(namespace.id, schedule_id)
+
+    async def update(self, namespace: NamespaceRecord, schedule_id: str, schedule: Schedule,
+                     conflict_token: int, search: SearchAttributes | None) -> None:
+        spec = canonical(schedule.spec)
+        now = self._clock.now()
+
+        def mutate(record: ScheduleRecord) -> None:
+            if conflict_token and conflict_token != record.conflict_token:
+                # Temporal drops an update made from a stale description, without error.
+                logger.info("schedule %s: update with a stale conflict token ignored", schedule_id)
+                return
+            record.schedule.CopyFrom(schedule)
+            record.schedule.spec.CopyFrom(spec)
+            scheduler.fill_defaults(record)
+            if search is not None:
+                record.search_attributes.CopyFrom(search)
+            record.info.update_time.CopyFrom(scheduler.timestamp(now))
+            record.conflict_token += 1
+
+        await self._change(namespace.id, schedule_id, now, mutate)
+
+    async def patch(self, namespace: NamespaceRecord, schedule_id: str,
+                    patch: SchedulePatch) -> None:
+        now = self._clock.now()
+        await self._change(namespace.id, schedule_id, now,
+                           lambda r: scheduler.apply_patch(r, _compile(r), patch, now))
+
+    async def delete(self, namespace: NamespaceRecord, schedule_id: str) -> None:
+        async with self._lock(namespace.id, schedule_id):
+            loaded = await self._load(namespace.id, schedule_id)
+            record = loaded.record
+            await self._store.write_schedule(ScheduleWrite(
+                namespace.id, schedule_id, loaded.version, b"", 0.0, delete=True,
+                timers_removed=[record.timer_id] if record.timer_id else []))
+
+    def matching_times(self, record: ScheduleRecord, start: float, end: float) -> list[float]:
+        spec = _compile(record)
+        if spec is None:
+            return []
+        return spec.matching_times(scheduler.seed(record), start, end, 1000)
+
+    def future_times(self, record: ScheduleRecord, n: int) -> list[float]:
+        return scheduler.future_action_times(record, _compile(record), n, record.last_processed)
+
+    # -- the engine ----------------------------------------------------------------------
+
+    async def fire(self, timer: TimerRecord) -> None:
+        """A wake-up timer is due: run a pass, unless the timer has been replaced."""
+        key = (timer.namespace_id, timer.workflow_id)
+        async with self._lock(*key):
+            stored = await self._store.get_schedule(*key)
+            record = ScheduleRecord.decode(stored.state) if stored is not None else None
+            if stored is None or record is None or record.timer_id != timer.timer_id:
+                await self._store.remove_stale([], [timer.timer_id])
+                return
+            await self._iterate(Loaded(record, stored.version), self._clock.now(), None)
+
+    def run_closed(self, state: MutableState) -> None:
+        """A run closed; if a schedule started it, that schedule takes a pass."""
+        blob = state.search_attributes.get("TemporalScheduledById")
+        if blob is None:
+            return
+        try:
+            schedule_id = attrs.decode(Payload.FromString(decode_blob(blob)))
+        except CadenzaError:
+            return
+        if isinstance(schedule_id, str):
+            self._spawn(state.namespace_id, schedule_id)
+
+    async def recover(self) -> None:
+        """After a restart, look again at every schedule that was waiting on its workflows."""
+        for stored in await self._store.list_all_schedules():
+            record = ScheduleRecord.decode(stored.state)
+            if record.info.running_workflows or record.buffer:
+                self._spawn(stored.namespace_id, stored.schedule_id)
+
+    async def stop(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _spawn(self, namespace_id: str, schedule_id: str) -> None:
+        task = asyncio.create_task(self._wake(namespace_id, schedule_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _wake(self, namespace_id: str, schedule_id: str) -> None:
+        try:
+            await self._change(namespace_id, schedule_id, self._clock.now(), None)
+        except NotFoundError:
+            pass
+        except Exception:
+            logger.exception("schedule %s failed to take a pass", schedule_id)
+
+    # -- one pass ----------------------------------------------------------------------------
+
+    async def _change(self, namespace_id: str, schedule_id: str, now: float,
+                      mutate: Mutation | None) -> None:
+        async with self._lock(namespace_id, schedule_id):
+            loaded = await self._load(namespace_id, schedule_id)
+            await self._iterate(loaded, now, mutate)
+
+    async def _iterate(self, loaded: Loaded, now: float, mutate: Mutation | None) -> None:
+        record = loaded.record
+        end = max(now, record.last_processed)
+        scheduler.process_time_range(record, _compile(record), record.last_processed, end, 0, False)
+        record.last_processed = end
+        if mutate is not None:
+            mutate(record)
+        spec = _compile(record)
+        scheduler.process_backfills(record, spec)
+        await self._refresh(record)
+        while record.buffer and await self._take_actions(record):
+            pass
+        await self._commit(loaded, self._next_wake(record, spec, now))
+
+    async def _refresh(self, record: ScheduleRecord) -> None:
+        """Find out which of the schedule's running workflows have closed."""
+        for execution in list(record.info.running_workflows):
+            closed = await self._actions.closed(record.namespace_id, execution.workflow_id)
+            if closed is not None:
+                scheduler.workflow_closed(record, execution.workflow_id, closed.status,
+                                          closed.result, closed.failure)
+
+    async def _take_actions(self, record: ScheduleRecord) -> bool:
+        """Start what the overlap policy allows; True if the buffer should be looked at again."""
+        running = bool(record.info.running_workflows)
+        action = buffer.process_buffer(record.buffer, running,
+                                       record.schedule.policies.overlap_policy)
+        record.buffer = action.new_buffer
+        record.info.overlap_skipped += action.overlap_skipped
+        if not record.schedule.action.HasField("start_workflow"):
+            record.buffer = []
+            return False
+        again = False
+        starts = list(action.overlapping)
+        if action.non_overlapping is not None:
+            starts.append(action.non_overlapping)
+        for start in starts:
+            if not scheduler.can_take(record, start.manual, decrement=True):
+                again = True
+                continue
+            try:
+                workflow_id, run_id = await self._actions.start(record, start)
+            except CadenzaError as error:
+                logger.info("schedule %s could not start its workflow: %s",
+                            record.schedule_id, error.message)
+                again = True
+                continue
+            scheduler.record_action(record, start, workflow_id, run_id, self._clock.now(),
+                                    tracked=start is action.non_overlapping)
+        who = identity(record)
+        for execution in list(record.info.running_workflows):
+            if action.need_terminate:
+                await self._actions.terminate(record.namespace_id, execution.workflow_id, who)
+            elif action.need_cancel:
+                await self._actions.cancel(record.namespace_id, execution.workflow_id, who)
+        return again and not running and bool(record.buffer)
+
+    def _next_wake(self, record: ScheduleRecord, spec: CompiledSpec | None,
+                   now: float) -> float | None:
+        if record.backfills:
+            return now + 1.0
+        if spec is None or not scheduler.can_take(record, False):
+            return None  # paused or out of actions: an update or patch wakes it
+        found = spec.next_time(scheduler.seed(record), record.last_processed)
+        return found.actual if found is not None else None
+
+    async def _commit(self, loaded: Loaded, wake_at: float | None) -> None:
+        record = loaded.record
+        removed = [record.timer_id] if record.timer_id else []
+        timer = None
+        record.timer_id = ""
+        if wake_at is not None:
+            timer = TimerRecord(f"schedule-{uuid.uuid4()}", wake_at, record.namespace_id,
+                                record.schedule_id, "", TIMER_KIND, 0, 0)
+            record.timer_id = timer.timer_id
+        await self._store.write_schedule(ScheduleWrite(
+            record.namespace_id, record.schedule_id, loaded.version, record.encode(),
+            _seconds(record.info.create_time), _filterable(record),
+            timers_added=[timer] if timer else [], timers_removed=removed))
+        if timer is not None:
+            self._add_timer(timer)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    async def _load(self, namespace_id: str, schedule_id: str) -> Loaded:
+        stored: StoredSchedule | None = await self._store.get_schedule(namespace_id, schedule_id)
+        if stored is None:
+            raise NotFoundError(
+                f"workflow not found for ID: temporal-sys-scheduler:{schedule_id}")
+        return Loaded(ScheduleRecord.decode(stored.state), stored.version)
+
+    def _lock(self, namespace_id: str, schedule_id: str) -> asyncio.Lock:
+        return self._locks.setdefault((namespace_id, schedule_id), asyncio.Lock())
+
+    @staticmethod
+    def _duplicate(record: ScheduleRecord, request_id: str) -> int:
+        if request_id and request_id == record.create_request_id:
+            return record.conflict_token
+        raise scheduler_exists(record.schedule_id, request_id)
+
+
+def scheduler_exists(schedule_id: str, request_id: str) -> CadenzaError:
+    return ScheduleAlreadyExistsError(schedule_id, request_id)
+
+
+def _compile(record: ScheduleRecord) -> CompiledSpec | None:
+    try:
+        return CompiledSpec(record.schedule.spec)
+    except SpecError:
+        return None
+
+
+def _filterable(record: ScheduleRecord) -> str:
+    values: dict[str, object] = {"TemporalSchedulePaused": record.schedule.state.paused}
+    for name, payload in record.search_attributes.indexed_fields.items():
+        kind = {v: k for k, v in attrs.TYPE_NAMES.items()}.get(attrs.payload_type(payload), 0)
+        try:
+            values[name] = attrs.stored_value(kind, attrs.decode(payload))
+        except CadenzaError:
+            continue
+    return json.dumps(values)
+
+
+def _seconds(ts: object) -> float:
+    return getattr(ts, "seconds", 0) + getattr(ts, "nanos", 0) / 1e9

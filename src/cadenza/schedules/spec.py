@@ -1,0 +1,188 @@
+"""Schedule specs: validation, the canonical form Describe shows, and matching times.
+
+Pure: no I/O and no clock. Times are epoch seconds; nominal times are whole
+seconds, jittered times have millisecond precision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+
+from temporalio.api.schedule.v1 import IntervalSpec, Range, ScheduleSpec, StructuredCalendarSpec
+
+from cadenza.schedules.calendar import MAX_YEAR, MIN_YEAR, CompiledCalendar
+from cadenza.schedules.cron import SpecError, calendar_to_structured, parse_cron
+
+MAX_COMMENT = 200
+_LIMITS = (("second", "Second", 0, 59), ("minute", "Minute", 0, 59), ("hour", "Hour", 0, 23),
+           ("day_of_month", "DayOfMonth", 1, 31), ("month", "Month", 1, 12),
+           ("year", "Year", MIN_YEAR, MAX_YEAR), ("day_of_week", "DayOfWeek", 0, 6))
+
+
+def canonical(spec: ScheduleSpec) -> ScheduleSpec:
+    """The spec as Temporal stores and describes it: strings parsed, ranges filled in.
+
+    Raises ``SpecError`` with Temporal's message when the spec is invalid.
+    """
+    out = ScheduleSpec()
+    out.CopyFrom(spec)
+    for cal in spec.calendar:
+        out.structured_calendar.append(calendar_to_structured(cal))
+    for cal in spec.exclude_calendar:
+        out.exclude_structured_calendar.append(calendar_to_structured(cal))
+    del out.calendar[:]
+    del out.exclude_calendar[:]
+    _apply_cron_strings(spec, out)
+    for structured in out.structured_calendar:
+        _validate_calendar(structured)
+    for interval in out.interval:
+        _validate_interval(interval)
+    load_timezone(out)
+    for structured in (*out.structured_calendar, *out.exclude_structured_calendar):
+        _clean(structured)
+    return out
+
+
+def _apply_cron_strings(spec: ScheduleSpec, out: ScheduleSpec) -> None:
+    zones = set()
+    for text in spec.cron_string:
+        parsed = parse_cron(text)
+        zones.add(parsed.timezone)
+        if parsed.calendar is not None:
+            out.structured_calendar.append(parsed.calendar)
+        if parsed.interval is not None:
+            out.interval.append(parsed.interval)
+    del out.cron_string[:]
+    if len(zones) > 1:
+        raise SpecError("conflicting timezone names")
+    zone = next(iter(zones), "")
+    if zone:
+        if (out.timezone_name and out.timezone_name != zone) or out.timezone_data:
+            raise SpecError("conflicting timezone names")
+        out.timezone_name = zone
+
+
+def _validate_calendar(cal: StructuredCalendarSpec) -> None:
+    errors = []
+    for field, label, low, high in _LIMITS:
+        for r in getattr(cal, field):
+            if not low <= r.start <= high:
+                errors.append(f"{label} Start is not in range [{low}-{high}]")
+            if r.end != 0 and (r.end < r.start or r.end > high):
+                errors.append(f"{label} End is before Start or not in range [{low}-{high}]")
+            if r.step < 0:
+                errors.append(f"{label} has invalid Step")
+    if len(cal.comment) > MAX_COMMENT:
+        errors.append("comment is too long")
+    if errors:
+        raise SpecError("invalid calendar spec: " + ", ".join(errors))
+
+
+def _validate_interval(interval: IntervalSpec) -> None:
+    every = interval.interval.ToNanoseconds()
+    phase = interval.phase.ToNanoseconds()
+    if every < 1_000_000_000:
+        raise SpecError("interval is too small")
+    if phase < 0:
+        raise SpecError("phase is negative")
+    if phase >= every:
+        raise SpecError("phase cannot be greater than Interval")
+
+
+def _clean(cal: StructuredCalendarSpec) -> None:
+    for field, _, _, _ in _LIMITS:
+        for r in getattr(cal, field):
+            _clean_range(r)
+
+
+def _clean_range(r: Range) -> None:
+    r.end = max(r.end, r.start)
+    if r.step == 0:
+        r.step = 1
+
+
+def load_timezone(spec: ScheduleSpec) -> tzinfo:
+    """The spec's zone: by name (empty or UTC is UTC), or from the tzdata bytes given."""
+    name = spec.timezone_name
+    try:
+        if spec.timezone_data:
+            return zoneinfo.ZoneInfo.from_file(io.BytesIO(spec.timezone_data), key=name or None)
+        if name in ("", "UTC"):
+            return UTC
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise SpecError(f"unknown time zone {name}") from exc
+
+
+@dataclass(frozen=True)
+class NextTime:
+    nominal: int
+    """The matching time before jitter."""
+    actual: float
+    """The time the action is due, jitter added."""
+
+
+class CompiledSpec:
+    """A canonical spec ready to answer "what is the next matching time after t?"."""
+
+    def __init__(self, spec: ScheduleSpec) -> None:
+        self.spec = spec
+        tz = load_timezone(spec)
+        self._calendars = [CompiledCalendar.compile(c, tz) for c in spec.structured_calendar]
+        self._excludes = [CompiledCalendar.compile(c, tz) for c in spec.exclude_structured_calendar]
+        self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds))
+                           for i in spec.interval]
+        self._start = spec.start_time.ToNanoseconds() / 1e9 if spec.HasField("start_time") else None
+        self._end = spec.end_time.ToNanoseconds() / 1e9 if spec.HasField("end_time") else None
+        self._jitter = spec.jitter.ToNanoseconds() / 1e9
+
+    def next_time(self, seed: str, after: float) -> NextTime | None:
+        """The first action time after ``after``, or None when the schedule has no more."""
+        if self._start is not None and after < self._start:
+            after = self._start - 1
+        nominal: int | None = None
+        while nominal is None or self._excluded(nominal):
+            nominal = self._raw_next(after)
+            if nominal is None or (self._end is not None and nominal > self._end):
+                return None
+            after = nominal
+        limit = self._jitter
+        following = self._raw_next(nominal)
+        if following is not None:
+            limit = min(limit, following - nominal)
+        return NextTime(nominal, nominal + _jitter(seed, nominal, limit))
+
+    def matching_times(self, seed: str, start: float, end: float, limit: int) -> list[float]:
+        """Action times in (start, end], at most ``limit`` of them."""
+        out: list[float] = []
+        t = start
+        while len(out) < limit:
+            found = self.next_time(seed, t)
+            if found is None or found.actual > end:
+                break
+            out.append(found.actual)
+            t = found.actual
+        return out
+
+    def _raw_next(self, after: float) -> int | None:
+        whole = int(after // 1)
+        candidates = [c for cal in self._calendars if (c := cal.next_after(whole)) is not None]
+        candidates.extend(((whole - phase) // every + 1) * every + phase
+                          for every, phase in self._intervals)
+        return min(candidates) if candidates else None
+
+    def _excluded(self, ts: int) -> bool:
+        return any(cal.matches(ts) for cal in self._excludes)
+
+
+def _jitter(seed: str, nominal: int, limit: float) -> float:
+    """A deterministic offset in [0, limit), from a hash of the time and the schedule."""
+    millis = int(limit * 1000)
+    if millis <= 0:
+        return 0.0
+    digest = hashlib.blake2b(f"{nominal}:{seed}".encode(), digest_size=4).digest()
+    return ((int.from_bytes(digest, "big") * min(millis, 2**32 - 1)) >> 32) / 1000

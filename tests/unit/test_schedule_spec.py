@@ -1,0 +1,132 @@
+"""Schedule specs: the expected times were read off the real Temporal server
+(``temporal schedule list-matching-times`` / ListScheduleMatchingTimes) for the same specs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.schedule.v1 import (
+    CalendarSpec,
+    IntervalSpec,
+    Range,
+    ScheduleSpec,
+    StructuredCalendarSpec,
+)
+
+from cadenza.schedules.cron import SpecError, parse_duration
+from cadenza.schedules.spec import CompiledSpec, canonical
+
+START = datetime(2030, 11, 2, tzinfo=UTC).timestamp()
+END = datetime(2030, 11, 4, tzinfo=UTC).timestamp()
+
+
+def daily_at_hours(hours: Range) -> StructuredCalendarSpec:
+    return StructuredCalendarSpec(
+        second=[Range(start=0)], minute=[Range(start=0)], hour=[hours],
+        day_of_month=[Range(start=1, end=31)], month=[Range(start=1, end=12)],
+        day_of_week=[Range(start=0, end=6)])
+
+
+def times(spec: ScheduleSpec, start: float = START, end: float = END) -> list[str]:
+    found = CompiledSpec(canonical(spec)).matching_times("seed", start, end, 1000)
+    return [datetime.fromtimestamp(t, UTC).strftime("%m-%dT%H:%M:%S") for t in found]
+
+
+def test_an_empty_field_matches_nothing() -> None:
+    assert times(ScheduleSpec(structured_calendar=[StructuredCalendarSpec(hour=[Range(start=5)])])) == []
+
+
+def test_a_wall_time_repeated_by_fall_back_runs_twice() -> None:
+    spec = ScheduleSpec(timezone_name="America/New_York", cron_string=["30 1 * * *"])
+    assert times(spec) == ["11-02T05:30:00", "11-03T05:30:00", "11-03T06:30:00"]
+
+
+def test_hourly_in_a_zone_counts_the_repeated_hour() -> None:
+    spec = ScheduleSpec(timezone_name="America/New_York", cron_string=["0 * * * *"])
+    assert len(times(spec)) == 48
+
+
+def test_a_wall_time_skipped_by_spring_forward_never_runs() -> None:
+    start = datetime(2030, 3, 9, tzinfo=UTC).timestamp()
+    end = datetime(2030, 3, 12, tzinfo=UTC).timestamp()
+    spec = ScheduleSpec(timezone_name="America/New_York", cron_string=["30 2 * * *"])
+    # 2:30 does not exist on March 10th 2030 in New York.
+    assert times(spec, start, end) == ["03-09T07:30:00", "03-11T06:30:00"]
+
+
+def test_cron_steps_lists_names_and_sunday_as_seven() -> None:
+    assert times(ScheduleSpec(cron_string=["*/15 5/6 * * *"]))[:5] == [
+        "11-02T05:00:00", "11-02T05:15:00", "11-02T05:30:00", "11-02T05:45:00", "11-02T11:00:00"]
+    assert times(ScheduleSpec(cron_string=["0 0 * * 7"])) == ["11-03T00:00:00"]
+    assert times(ScheduleSpec(cron_string=["0 12 2 nov,dec sat"])) == ["11-02T12:00:00"]
+
+
+def test_exclude_calendar_removes_times() -> None:
+    exclude = daily_at_hours(Range(start=1, end=3))
+    spec = ScheduleSpec(cron_string=["0 * * * *"], exclude_structured_calendar=[exclude])
+    found = times(spec)
+    assert len(found) == 42
+    assert found[0] == "11-02T04:00:00"
+
+
+def test_interval_with_phase_and_every_ignores_cron_tz() -> None:
+    spec = ScheduleSpec(cron_string=["@every 90m/5m"])
+    assert times(spec)[:2] == ["11-02T00:05:00", "11-02T01:35:00"]
+    assert canonical(ScheduleSpec(cron_string=["CRON_TZ=Asia/Tokyo @every 1h"])).timezone_name == ""
+
+
+def test_start_and_end_times_bound_the_schedule() -> None:
+    spec = ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=3600))])
+    spec.start_time.FromDatetime(datetime(2030, 11, 2, 0, 30))
+    spec.end_time.FromDatetime(datetime(2030, 11, 2, 3, 0))
+    assert times(spec) == ["11-02T01:00:00", "11-02T02:00:00", "11-02T03:00:00"]
+
+
+def test_jitter_is_deterministic_and_stays_before_the_next_time() -> None:
+    spec = ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=60))], jitter=Duration(seconds=30))
+    compiled = CompiledSpec(canonical(spec))
+    first = compiled.matching_times("a", START, START + 600, 100)
+    assert first == compiled.matching_times("a", START, START + 600, 100)
+    assert first != compiled.matching_times("b", START, START + 600, 100)
+    for index, t in enumerate(first):
+        nominal = START + 60 * (index + 1)
+        assert nominal <= t < nominal + 30
+
+
+def test_canonical_form_is_what_describe_shows() -> None:
+    spec = canonical(ScheduleSpec(cron_string=["CRON_TZ=America/New_York 0 12 * * MON"]))
+    cal = spec.structured_calendar[0]
+    assert spec.timezone_name == "America/New_York" and not spec.cron_string
+    assert [(r.start, r.end, r.step) for r in cal.hour] == [(12, 12, 1)]
+    assert [(r.start, r.end, r.step) for r in cal.day_of_week] == [(1, 1, 1)]
+    assert [(r.start, r.end, r.step) for r in cal.day_of_month] == [(1, 31, 1)]
+    assert not cal.year
+    legacy = canonical(ScheduleSpec(calendar=[CalendarSpec(hour="2-10/3", day_of_week="mon-fri",
+                                                           comment="c")]))
+    cal = legacy.structured_calendar[0]
+    assert [(r.start, r.end, r.step) for r in cal.hour] == [(2, 10, 3)]
+    assert [(r.start, r.end) for r in cal.day_of_week] == [(1, 5)] and cal.comment == "c"
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    (ScheduleSpec(cron_string=["bad"]), "CronString does not have 5-7 fields"),
+    (ScheduleSpec(structured_calendar=[StructuredCalendarSpec(hour=[Range(start=30)])]),
+     "invalid calendar spec: Hour Start is not in range [0-23]"),
+    (ScheduleSpec(interval=[IntervalSpec(interval=Duration(nanos=5000))]), "interval is too small"),
+    (ScheduleSpec(timezone_name="Mars/Base", cron_string=["@daily"]),
+     "unknown time zone Mars/Base"),
+    (ScheduleSpec(cron_string=["TZ=UTC 0 * * * *", "TZ=Asia/Tokyo 0 * * * *"]),
+     "conflicting timezone names"),
+])
+def test_invalid_specs_are_refused_with_temporals_message(spec: ScheduleSpec, message: str) -> None:
+    with pytest.raises(SpecError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        canonical(spec)
+
+
+def test_go_durations() -> None:
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration("2d") == 172800
+    with pytest.raises(SpecError):
+        parse_duration("soon")
