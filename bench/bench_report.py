@@ -332,6 +332,9 @@ class CallResult:
     p50_ms: float = math.nan
     p99_ms: float = math.nan
     max_ms: float = math.nan
+    # one call at a time, after the concurrent phase: the latency of a call on its own
+    sequential_p50_ms: float = math.nan
+    sequential_p99_ms: float = math.nan
     cpu_s_per_1000: float = math.nan  # server CPU per 1000 successful calls
     driver_cpu_s_per_1000: float = math.nan
     worker_cpu_s_per_1000: float = math.nan
@@ -355,12 +358,18 @@ class CallResult:
         self.p99_ms = percentile(latencies_s, 99) * 1000
         self.max_ms = percentile(latencies_s, 100) * 1000
 
+    def apply_sequential(self, latencies_s: Sequence[float]) -> None:
+        """Fill the one-at-a-time latency figures (seconds in, milliseconds out)."""
+        self.sequential_p50_ms = percentile(latencies_s, 50) * 1000
+        self.sequential_p99_ms = percentile(latencies_s, 99) * 1000
+
 
 # (ratio key, CallResult attribute, whether Cadenza is the numerator)
 CALL_RATIO_SPECS: tuple[tuple[str, str, bool], ...] = (
     ("throughput", "calls_per_s", True),
     ("p50", "p50_ms", False),
     ("p99", "p99_ms", False),
+    ("sequential_p50", "sequential_p50_ms", False),
     ("cpu_per_1000", "cpu_s_per_1000", True),
 )
 
@@ -382,6 +391,8 @@ def call_rows(noun: str) -> tuple[tuple[str, str, str, str | None], ...]:
         (f"{noun} latency p50 (ms)", "p50_ms", "{:.1f}", "p50"),
         (f"{noun} latency p99 (ms)", "p99_ms", "{:.1f}", "p99"),
         (f"{noun} latency max (ms)", "max_ms", "{:.1f}", None),
+        ("one at a time: p50 (ms)", "sequential_p50_ms", "{:.2f}", "sequential_p50"),
+        ("one at a time: p99 (ms)", "sequential_p99_ms", "{:.2f}", None),
         (f"server CPU s / 1000 {plural}", "cpu_s_per_1000", "{:.2f}", "cpu_per_1000"),
         (f"driver CPU s / 1000 {plural}", "driver_cpu_s_per_1000", "{:.2f}", None),
         (f"worker CPU s / 1000 {plural}", "worker_cpu_s_per_1000", "{:.2f}", None),

@@ -5,7 +5,8 @@ Usage:
                         [--sequential M] [--timer-workflows N] [--timer-concurrency C]
                         [--timer-durations S,S,...] [--signals N] [--signal-workflows W]
                         [--signal-concurrency C] [--queries N] [--query-workflows W]
-                        [--query-concurrency C] [--only cadenza|temporal] [--json PATH]
+                        [--query-concurrency C] [--sequential-calls N]
+                        [--only cadenza|temporal] [--json PATH]
 
 Servers are benchmarked one at a time (never both running at once) so they
 do not compete for CPU, each workload on a freshly started server with new
@@ -116,6 +117,7 @@ class BenchConfig:
     queries: int = 300
     query_workflows: int = 10
     query_concurrency: int = 10
+    sequential_calls: int = 200
 
 
 def positive_int(text: str) -> int:
@@ -198,6 +200,10 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     )
     parser.add_argument(
         "--query-concurrency", type=positive_int, default=10, help="max queries in flight (10)"
+    )
+    parser.add_argument(
+        "--sequential-calls", type=positive_int, default=200,
+        help="signals and queries sent one at a time before the concurrent phase (200)",
     )
     parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
     parser.add_argument("--json", type=Path, dest="json_path", help="write results as JSON here")
@@ -467,12 +473,15 @@ async def measure_signal(name: str, config: BenchConfig, workdir: Path, result: 
         sender = SignalSender(handles)
         if config.warmup:
             check_warmup(await sender.batch(config.warmup, config.signal_concurrency))
+        log(f"{name}: {config.sequential_calls} signals one at a time")
+        alone = await sender.batch(config.sequential_calls, 1)
         log(f"{name}: {config.signals} signals, concurrency {config.signal_concurrency}")
         before = probe.read()
         phase = await sender.batch(config.signals, config.signal_concurrency)
         completion = await finish_and_check(handles, sender.expected_results())
         cpu = probe.read() - before
     apply_call_run(result, phase, cpu, completion)
+    result.apply_sequential(alone.latencies_s)
 
 
 async def measure_query(name: str, config: BenchConfig, workdir: Path, result: CallResult) -> None:
@@ -480,12 +489,15 @@ async def measure_query(name: str, config: BenchConfig, workdir: Path, result: C
     async with counter_workflows(name, workdir, result, config.query_workflows) as (handles, probe):
         if config.warmup:
             check_warmup(await query_batch(handles, config.warmup, config.query_concurrency))
+        log(f"{name}: {config.sequential_calls} queries one at a time")
+        alone = await query_batch(handles, config.sequential_calls, 1)
         log(f"{name}: {config.queries} queries, concurrency {config.query_concurrency}")
         before = probe.read()
         phase = await query_batch(handles, config.queries, config.query_concurrency)
         cpu = probe.read() - before
         completion = await finish_and_check(handles, [start_value(i) for i in range(len(handles))])
     apply_call_run(result, phase, cpu, completion)
+    result.apply_sequential(alone.latencies_s)
 
 
 class Outcome(Protocol):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -16,7 +21,8 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
@@ -128,4 +134,55 @@ async def test_update_with_start_conflict_names_each_operation(
     assert raised.value.run_id == handle.result_run_id
     with pytest.raises(WorkflowAlreadyStartedError):
         await start.workflow_handle()
+    await handle.terminate(reason="test over")
+
+
+async def test_update_accepted_but_unfinished_fails_when_the_workflow_completes(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    waiting = await handle.start_update(wm.Mailbox.wait_for_finish,
+                                        wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    await handle.signal(wm.Mailbox.finish)
+    assert await handle.result() == []
+    with pytest.raises(WorkflowUpdateFailedError) as raised:
+        _ = await waiting.result()  # the SDK types an async handler's result as its coroutine
+    assert isinstance(raised.value.cause, ApplicationError)
+    assert raised.value.cause.type == "AcceptedUpdateCompletedWorkflow"
+
+
+async def test_update_through_an_old_chain_handle_is_not_found(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    """A handle bound to the first run's chain must not reach a later, unrelated run."""
+    first = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await first.signal(wm.Mailbox.finish)
+    await first.result()
+    second = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    with pytest.raises(RPCError) as raised:
+        await first.execute_update(wm.Mailbox.deliver_and_count, "hi")
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
+    assert "workflow execution not found" in str(raised.value)
+    assert await second.execute_update(wm.Mailbox.deliver_and_count, "hi") == 1
+    await second.terminate(reason="test over")
+
+
+async def test_poll_without_a_stage_answers_at_once(client: Client, workflow_id: str) -> None:
+    """PollWorkflowExecutionUpdate with no wait stage reports the update's stage without waiting."""
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue="no-worker-here")
+    pending = asyncio.create_task(handle.execute_update(wm.Mailbox.deliver_and_count, "x", id="u1"))
+    ref = UpdateRef(workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id="u1")
+    request = PollWorkflowExecutionUpdateRequest(namespace=client.namespace, update_ref=ref)
+    while True:  # the update is admitted once its request reaches the server
+        try:
+            answer = await client.workflow_service.poll_workflow_execution_update(
+                request, timeout=timedelta(seconds=20))
+            break
+        except RPCError as error:
+            assert error.status == RPCStatusCode.NOT_FOUND
+            await asyncio.sleep(0.05)
+    stages = UpdateWorkflowExecutionLifecycleStage
+    assert answer.stage == stages.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+    assert not answer.HasField("outcome")
+    pending.cancel()
     await handle.terminate(reason="test over")

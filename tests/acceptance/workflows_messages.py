@@ -43,6 +43,12 @@ class Mailbox:
         if not message:
             raise ValueError("empty message")
 
+    @workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
+    async def wait_for_finish(self) -> str:
+        """Accepted at once, but never done before the workflow finishes."""
+        await workflow.wait_condition(lambda: False)
+        return "unreachable"
+
 
 @workflow.defn
 class Countdown:

@@ -48,12 +48,17 @@ class RpcBase:
         self._store = store
         self._cluster_id = str(uuid.uuid4())
 
-    async def _execution_key(self, namespace_name: str, execution: Any) -> ExecutionKey:
+    async def _execution_key(self, namespace_name: str, execution: Any,
+                             first_execution_run_id: str = "") -> ExecutionKey:
+        """The run a request names; with ``first_execution_run_id``, only within that chain."""
         namespace = await self._namespaces.get(namespace_name)
         if not execution.workflow_id:
             raise InvalidArgumentError("WorkflowId is not set on request.")
-        return await self._history.resolve_run(namespace.id, execution.workflow_id,
-                                               execution.run_id)
+        key = await self._history.resolve_run(namespace.id, execution.workflow_id,
+                                              execution.run_id)
+        if first_execution_run_id:
+            await self._history.check_chain(key, first_execution_run_id)
+        return key
 
     async def _token(self, data: bytes, namespace_name: str) -> TaskToken:
         if not data:

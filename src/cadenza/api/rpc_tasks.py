@@ -28,8 +28,9 @@ class TaskRpcs(RpcBase):
     ) -> wsv1.PollWorkflowTaskQueueResponse:
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
+        # Older SDK settings name the build in the deprecated binary_checksum; Temporal takes it too.
         build_id = (request.deployment_options.build_id
-                    or request.worker_version_capabilities.build_id)
+                    or request.worker_version_capabilities.build_id or request.binary_checksum)
 
         async def deliver(task: TaskRecord) -> wsv1.PollWorkflowTaskQueueResponse | None:
             if task.query_id:

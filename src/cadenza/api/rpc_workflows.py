@@ -74,7 +74,8 @@ class WorkflowRpcs(RpcBase):
     async def UpdateWorkflowExecution(
         self, request: wsv1.UpdateWorkflowExecutionRequest, context: Any
     ) -> wsv1.UpdateWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._execution_key(request.namespace, request.workflow_execution,
+                                        request.first_execution_run_id)
         return await self._update(key, request, deadline_of(context))
 
     async def _update(self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest,
@@ -98,8 +99,10 @@ class WorkflowRpcs(RpcBase):
     ) -> wsv1.PollWorkflowExecutionUpdateResponse:
         key = await self._execution_key(request.namespace, request.update_ref.workflow_execution)
         update_id = request.update_ref.update_id
+        # With no stage asked for, a poll answers at once with where the update is.
         status = await self._history.wait_update(
-            key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline_of(context))
+            key, update_id, request.wait_policy.lifecycle_stage or updates.ADMITTED,
+            deadline_of(context))
         response = wsv1.PollWorkflowExecutionUpdateResponse()
         _fill_update(response, key, update_id, status)
         return response
@@ -201,7 +204,8 @@ class WorkflowRpcs(RpcBase):
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: Any
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._execution_key(request.namespace, request.workflow_execution,
+                                        request.first_execution_run_id)
         await self._history.request_cancel_workflow(key, request.reason, request.identity)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
@@ -209,7 +213,8 @@ class WorkflowRpcs(RpcBase):
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: Any
     ) -> wsv1.TerminateWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._execution_key(request.namespace, request.workflow_execution,
+                                        request.first_execution_run_id)
         details = request.details if request.HasField("details") else None
         await self._history.terminate_workflow(key, request.reason, details, request.identity)
         return wsv1.TerminateWorkflowExecutionResponse()

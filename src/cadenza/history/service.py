@@ -377,7 +377,11 @@ class HistoryService:
                 rejected = exc
                 self._reject_commands(change, exc, request.identity)
             else:
-                eager = self._complete_workflow_task(change, request)
+                if self._dropped_speculative(change, request):
+                    # Tells the worker to rewind to the last task the history keeps.
+                    response.reset_history_event_id = change.state.previous_started_event_id
+                else:
+                    eager = self._complete_workflow_task(change, request)
         if rejected is not None:
             raise InvalidArgumentError(rejected.full_message)
         for activity in eager:
@@ -397,8 +401,6 @@ class HistoryService:
         self, change: Change, request: RespondWorkflowTaskCompletedRequest
     ) -> list[Activity]:
         s = change.state
-        if self._dropped_speculative(change, request):
-            return []
         workflow_tasks.materialize(change)
         wft = workflow_tasks.close(change)
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
@@ -406,7 +408,8 @@ class HistoryService:
         attrs.scheduled_event_id = wft.scheduled_event_id
         attrs.started_event_id = wft.started_event_id
         attrs.identity = request.identity
-        build_id = request.deployment_options.build_id or request.worker_version_stamp.build_id
+        build_id = (request.deployment_options.build_id or request.worker_version_stamp.build_id
+                    or request.binary_checksum)
         if build_id:
             attrs.worker_version.build_id = build_id
         attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
@@ -776,6 +779,14 @@ class HistoryService:
                 f'and run ID "{key.run_id}"'
             )
         return entry
+
+    async def check_chain(self, key: ExecutionKey, first_execution_run_id: str) -> None:
+        """Refuse a run that does not belong to the chain started by ``first_execution_run_id``."""
+        entry = await self.load(key)
+        if entry.state.first_execution_run_id != first_execution_run_id:
+            raise NotFoundError(
+                f'workflow execution not found for workflow ID "{key.workflow_id}" '
+                f'and run ID "{key.run_id}"')
 
     async def resolve_run(self, namespace_id: str, workflow_id: str, run_id: str) -> ExecutionKey:
         """The run a request means: the given one, or the current run of the workflow ID."""

@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import (
     EventType,
     UpdateWorkflowExecutionLifecycleStage,
 )
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.protocol.v1 import Message
 from temporalio.api.update.v1 import Acceptance, Outcome, Rejection, Request, Response
 
@@ -80,6 +81,22 @@ def messages(state: MutableState, registry: Registry, scheduled_event_id: int) -
         out.append(Message(id=f"{update_id}/request", protocol_instance_id=update_id,
                            event_id=scheduled_event_id, body=body))
     return out
+
+
+def _accepted_update_completed_workflow() -> Outcome:
+    failure = Failure(
+        message="Workflow Update failed because the Workflow completed before the Update completed.",
+        source="Server")
+    failure.application_failure_info.type = "AcceptedUpdateCompletedWorkflow"
+    failure.application_failure_info.non_retryable = True
+    return Outcome(failure=failure)
+
+
+def fail_unfinished(state: MutableState) -> None:
+    """Updates accepted but not completed when the run closes fail, as on Temporal."""
+    for record in state.updates.values():
+        if not record.outcome:
+            record.outcome = encode_blob(_accepted_update_completed_workflow().SerializeToString())
 
 
 def has_undelivered(state: MutableState, registry: Registry) -> bool:

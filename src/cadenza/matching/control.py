@@ -93,6 +93,8 @@ class ControlQueues:
         self, namespace_id: str, name: str, kind: int, timeout: float, worker_key: str
     ) -> ControlTask | None:
         """Wait up to ``timeout`` seconds for a live task; it then awaits the worker's answer."""
+        if self._waiters.has_left(worker_key):
+            return None
         key = (namespace_id, name, kind)
         deadline = time.monotonic() + timeout
         try:

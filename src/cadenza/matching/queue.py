@@ -8,12 +8,16 @@ poll, so a worker's ShutdownWorker ends all of them, whatever queue they wait on
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+LEFT_WORKER_MEMORY = 300.0
+"""How long a worker that shut down is remembered, to answer its late polls empty at once."""
 
 
 @dataclass
@@ -45,6 +49,15 @@ class Waiters:
 
     def __init__(self) -> None:
         self._by_worker: dict[str, set[asyncio.Future[Any]]] = {}
+        self._left: dict[str, float] = {}
+
+    def has_left(self, worker_key: str) -> bool:
+        """Whether this worker instance already shut down.
+
+        A poll the worker sent just before its ShutdownWorker can arrive after it;
+        it must end at once, not hold the worker's shutdown for a whole long poll.
+        """
+        return bool(worker_key) and worker_key in self._left
 
     async def wait(
         self, queue: Queue[T], timeout: float, worker_key: str, requeue: Callable[[T], None]
@@ -72,6 +85,10 @@ class Waiters:
 
     def end(self, worker_key: str) -> None:
         """A worker is shutting down: answer its waiting polls empty, so nothing goes to it."""
+        now = time.monotonic()
+        self._left = {k: t for k, t in self._left.items() if now - t < LEFT_WORKER_MEMORY}
+        if worker_key:
+            self._left[worker_key] = now
         for poller in self._by_worker.pop(worker_key, set()):
             if not poller.done():
                 poller.set_result(None)

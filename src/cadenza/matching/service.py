@@ -43,6 +43,8 @@ class MatchingService:
         worker_key: str = "",
     ) -> TaskRecord | None:
         """Wait up to ``timeout`` seconds for a task; None if none came or the worker left."""
+        if self._waiters.has_left(worker_key):
+            return None
         queue = self._queue((namespace_id, name, kind))
         queue.last_poll = time.monotonic()
         queue.shut_down = False
