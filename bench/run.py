@@ -6,7 +6,11 @@ Usage:
                         [--timer-durations S,S,...] [--signals N] [--signal-workflows W]
                         [--signal-concurrency C] [--queries N] [--query-workflows W]
                         [--query-concurrency C] [--sequential-calls N]
-                        [--only cadenza|temporal] [--json PATH]
+                        [--list-executions N] [--list-concurrency C] [--list-calls M]
+                        [--list-timeout S] [--only cadenza|temporal] [--json PATH]
+
+The list workload (`--workloads list`) runs only when selected: it populates
+100,000 executions on each server first.
 
 Servers are benchmarked one at a time (never both running at once) so they
 do not compete for CPU, each workload on a freshly started server with new
@@ -39,6 +43,15 @@ from temporalio.client import Client
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_driver import PhaseResult, Workload, run_concurrent, run_sequential, worker_process
+from bench_list import FILTER as FILTER_TEXT
+from bench_list import (
+    ListResult,
+    compute_list_ratios,
+    format_list_table,
+    measure_calls,
+    populate,
+    wait_visible,
+)
 from bench_procstats import PeakRssSampler, cpu_seconds, own_cpu_seconds
 from bench_report import (
     CADENZA,
@@ -91,7 +104,10 @@ ACTIVITY = "activity"
 TIMERS = "timers"
 SIGNAL = "signal"
 QUERY = "query"
-WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY)  # also the run order
+LIST = "list"
+WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY, LIST)  # also the run order
+# The list workload populates a large store first, so it runs only when asked for.
+DEFAULT_WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY)
 DEFAULT_TIMER_DURATIONS = (0.2, 0.5, 1.0, 2.0)
 
 
@@ -107,7 +123,7 @@ class BenchConfig:
     json_path: Path | None
     server_timeout_s: float
     keep_tmp: bool
-    workloads: tuple[str, ...] = WORKLOADS
+    workloads: tuple[str, ...] = DEFAULT_WORKLOADS
     timer_workflows: int = 100
     timer_concurrency: int = 50
     timer_durations: tuple[float, ...] = DEFAULT_TIMER_DURATIONS
@@ -118,6 +134,11 @@ class BenchConfig:
     query_workflows: int = 10
     query_concurrency: int = 10
     sequential_calls: int = 200
+    list_executions: int = 100_000
+    list_concurrency: int = 100
+    list_calls: int = 200
+    list_timeout_s: float = 3600.0
+    list_temporal_executions: int | None = None
 
 
 def positive_int(text: str) -> int:
@@ -162,8 +183,8 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument(
         "--workloads",
         type=workload_list,
-        default=WORKLOADS,
-        help=f"comma-separated, from {','.join(WORKLOADS)} (all)",
+        default=DEFAULT_WORKLOADS,
+        help=f"comma-separated, from {','.join(WORKLOADS)} ({','.join(DEFAULT_WORKLOADS)})",
     )
     parser.add_argument(
         "--workflows", type=positive_int, default=500, help="concurrent-phase workflows (500)"
@@ -204,6 +225,26 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument(
         "--sequential-calls", type=positive_int, default=200,
         help="signals and queries sent one at a time before the concurrent phase (200)",
+    )
+    parser.add_argument(
+        "--list-executions", type=positive_int, default=100_000,
+        help="list workload: executions to populate (100000)",
+    )
+    parser.add_argument(
+        "--list-concurrency", type=positive_int, default=100,
+        help="list workload: start calls in flight while populating (100)",
+    )
+    parser.add_argument(
+        "--list-calls", type=positive_int, default=200,
+        help="list workload: measured calls of each kind (200)",
+    )
+    parser.add_argument(
+        "--list-temporal-executions", type=positive_int, default=None,
+        help="list workload: executions on Temporal, if fewer are feasible (--list-executions)",
+    )
+    parser.add_argument(
+        "--list-timeout", type=float, default=3600.0, dest="list_timeout_s",
+        help="list workload: give up on a server after this many seconds (3600)",
     )
     parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
     parser.add_argument("--json", type=Path, dest="json_path", help="write results as JSON here")
@@ -500,6 +541,36 @@ async def measure_query(name: str, config: BenchConfig, workdir: Path, result: C
     result.apply_sequential(alone.latencies_s)
 
 
+async def measure_list(name: str, config: BenchConfig, workdir: Path, result: ListResult) -> None:
+    """The list workload on one freshly started server (no worker: runs stay open or time out)."""
+    async with running_server(name, workdir) as srv:
+        result.startup_s = srv.startup_s
+        prefix = f"list-{uuid.uuid4().hex[:8]}"
+        executions = list_executions(name, config)
+        log(f"{name}: populating {executions} executions, concurrency {config.list_concurrency}")
+        started = time.perf_counter()
+        failed = await populate(srv.client, prefix, executions, config.list_concurrency)
+        result.populate_s = time.perf_counter() - started
+        result.workflows_ok = executions - failed
+        result.workflows_failed = failed
+        result.starts_per_s = result.workflows_ok / result.populate_s
+        log(f"{name}: {result.starts_per_s:.0f} starts/s; waiting until all are visible")
+        if failed:
+            raise ServerError(f"{failed} starts failed")
+        started = time.perf_counter()
+        await wait_visible(srv.client, executions, config.list_timeout_s)
+        result.visible_wait_s = time.perf_counter() - started
+        log(f"{name}: {config.list_calls} calls of each kind")
+        await measure_calls(srv.client, result, executions, config.list_calls, config.warmup)
+
+
+def list_executions(name: str, config: BenchConfig) -> int:
+    """How many executions the list workload puts on this server."""
+    if name == TEMPORAL and config.list_temporal_executions is not None:
+        return config.list_temporal_executions
+    return config.list_executions
+
+
 class Outcome(Protocol):
     """The fields every per-server result shares."""
 
@@ -560,6 +631,14 @@ async def bench_calls(name: str, config: BenchConfig, workdir: Path, workload: s
     return result
 
 
+async def bench_list(name: str, config: BenchConfig, workdir: Path) -> ListResult:
+    """Benchmark one server with the list workload."""
+    result = ListResult(server=name)
+    await guard(result, config.list_timeout_s, lambda: measure_list(name, config, workdir, result),
+                what=" (list)")
+    return result
+
+
 def selected_servers(only: str | None) -> list[str]:
     """Servers to run, in a fixed order."""
     return [only] if only else list(SERVERS)
@@ -573,6 +652,7 @@ class RunResults:
     timers: list[TimerResult] = field(default_factory=list)
     signal: list[CallResult] = field(default_factory=list)
     query: list[CallResult] = field(default_factory=list)
+    listing: list[ListResult] = field(default_factory=list)
 
     def calls(self) -> tuple[tuple[str, list[CallResult]], ...]:
         """The signal and query results, each with its workload name."""
@@ -580,7 +660,8 @@ class RunResults:
 
     def all_ok(self) -> bool:
         """True only if every selected server fully succeeded on every selected workload."""
-        every: list[Outcome] = [*self.activity, *self.timers, *self.signal, *self.query]
+        every: list[Outcome] = [*self.activity, *self.timers, *self.signal, *self.query,
+                                *self.listing]
         return all(r.ok for r in every)
 
 
@@ -601,12 +682,14 @@ async def run_all(config: BenchConfig) -> RunResults:
                     results.timers.append(await bench_timers(name, config, workdir))
                 elif workload == SIGNAL:
                     results.signal.append(await bench_calls(name, config, workdir, SIGNAL))
+                elif workload == LIST:
+                    results.listing.append(await bench_list(name, config, workdir))
                 else:
                     results.query.append(await bench_calls(name, config, workdir, QUERY))
     return results
 
 
-R = TypeVar("R", ServerResult, TimerResult, CallResult)
+R = TypeVar("R", ServerResult, TimerResult, CallResult, ListResult)
 
 
 def _cadenza_and_temporal(results: Sequence[R]) -> tuple[R, R] | None:
@@ -633,6 +716,12 @@ def call_ratios_for(results: Sequence[CallResult]) -> list[Ratio]:
     """Cadenza-vs-Temporal signal or query ratios, or none unless both servers were run."""
     pair = _cadenza_and_temporal(results)
     return compute_call_ratios(*pair) if pair else []
+
+
+def list_ratios_for(results: Sequence[ListResult]) -> list[Ratio]:
+    """Cadenza-vs-Temporal list ratios, or none unless both servers were run."""
+    pair = _cadenza_and_temporal(results)
+    return compute_list_ratios(*pair) if pair else []
 
 
 def _ratios_json(ratios: Sequence[Ratio]) -> dict[str, Any]:
@@ -669,7 +758,20 @@ def results_document(config: BenchConfig, results: RunResults) -> dict[str, Any]
                 "servers": {r.server: r.to_json() for r in calls},
                 "ratios": _ratios_json(call_ratios_for(calls)),
             }
+    if LIST in config.workloads:
+        document[LIST] = {
+            "servers": {r.server: r.to_json() for r in results.listing},
+            "ratios": _ratios_json(list_ratios_for(results.listing)),
+        }
     return document
+
+
+def list_heading(config: BenchConfig) -> str:
+    """One line saying what the list table measured."""
+    return (
+        f"list workload: executions as in the first row (half ListA, a fifth timed out);"
+        f" {config.list_calls} sequential calls each; filter = {FILTER_TEXT}"
+    )
 
 
 def timers_heading(config: BenchConfig) -> str:
@@ -713,6 +815,11 @@ def report(config: BenchConfig, results: RunResults) -> str:
             ]
             lines += [f"{r.server}: {workload} error: {r.error}" for r in calls if r.error]
             parts.append("\n".join(lines))
+    if LIST in config.workloads:
+        lines = [list_heading(config), format_list_table(results.listing,
+                                                         list_ratios_for(results.listing))]
+        lines += [f"{r.server}: list error: {r.error}" for r in results.listing if r.error]
+        parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import uuid
 
 import pytest
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from tests import servers
+from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
 
 pytestmark = pytest.mark.skipif(servers.temporal_binary() is None,
@@ -32,24 +36,25 @@ def status(server: ServerProcess, workflow_id: str) -> str:
 async def test_namespace_and_search_attribute_commands(cadenza_server: ServerProcess) -> None:
     await cadenza_server.wait_ready()
     name = f"ns-{uuid.uuid4().hex[:8]}"
-    cli(cadenza_server, "operator", "namespace", "create", "--namespace", name,
-        "--description", "first")
+    assert "successfully registered" in cli(cadenza_server, "operator", "namespace", "create",
+                                            "--namespace", name, "--description", "first")
     assert name in cli(cadenza_server, "operator", "namespace", "list")
-    cli(cadenza_server, "operator", "namespace", "update", "--namespace", name,
-        "--description", "second")
+    assert "update succeeded" in cli(cadenza_server, "operator", "namespace", "update",
+                                     "--namespace", name, "--description", "second")
     described = json.loads(cli(cadenza_server, "operator", "namespace", "describe",
                                "--namespace", name, "-o", "json"))
     assert described["namespaceInfo"]["description"] == "second"
     attribute = f"CliAttr{uuid.uuid4().hex[:6]}"
-    cli(cadenza_server, "operator", "search-attribute", "create", "--namespace", name,
-        "--name", attribute, "--type", "Keyword")
+    assert "added" in cli(cadenza_server, "operator", "search-attribute", "create",
+                          "--namespace", name, "--name", attribute, "--type", "Keyword")
     assert attribute in cli(cadenza_server, "operator", "search-attribute", "list",
                             "--namespace", name)
-    cli(cadenza_server, "operator", "search-attribute", "remove", "--namespace", name,
-        "--name", attribute, "--yes")
+    assert "removed" in cli(cadenza_server, "operator", "search-attribute", "remove",
+                            "--namespace", name, "--name", attribute, "--yes")
     assert attribute not in cli(cadenza_server, "operator", "search-attribute", "list",
                                 "--namespace", name)
-    cli(cadenza_server, "operator", "namespace", "delete", "--namespace", name, "--yes")
+    assert "has been deleted" in cli(cadenza_server, "operator", "namespace", "delete",
+                                     "--namespace", name, "--yes")
     assert name not in cli(cadenza_server, "operator", "namespace", "list")
 
 
@@ -57,24 +62,69 @@ async def test_workflow_commands(cadenza_server: ServerProcess) -> None:
     await cadenza_server.wait_ready()
     workflow_id = f"cli-{uuid.uuid4().hex[:8]}"
     queue = f"cli-q-{uuid.uuid4().hex[:6]}"
-    cli(cadenza_server, "workflow", "start", "--type", "Waits", "--task-queue", queue,
-        "--workflow-id", workflow_id)
-    assert workflow_id in cli(cadenza_server, "workflow", "list", "--query",
-                              f"WorkflowId = '{workflow_id}'")
+    started = cli(cadenza_server, "workflow", "start", "--type", "Waits", "--task-queue", queue,
+                  "--workflow-id", workflow_id)
+    assert "Running execution:" in started and workflow_id in started
+    listed = cli(cadenza_server, "workflow", "list", "--query", f"WorkflowId = '{workflow_id}'")
+    assert "Running" in listed and workflow_id in listed and "Waits" in listed
     assert "Total: 1" in cli(cadenza_server, "workflow", "count", "--query",
                              f"WorkflowId = '{workflow_id}'")
     assert status(cadenza_server, workflow_id) == "WORKFLOW_EXECUTION_STATUS_RUNNING"
-    cli(cadenza_server, "workflow", "signal", "-w", workflow_id, "--name", "poke",
-        "--input", '"hi"')
-    cli(cadenza_server, "workflow", "cancel", "-w", workflow_id)
+    assert "Signal workflow succeeded" in cli(
+        cadenza_server, "workflow", "signal", "-w", workflow_id, "--name", "poke", "--input", '"hi"')
+    assert "Canceled workflow" in cli(cadenza_server, "workflow", "cancel", "-w", workflow_id)
     shown = json.loads(cli(cadenza_server, "workflow", "show", "-w", workflow_id, "-o", "json"))
     types = [e["eventType"] for e in shown["events"]]
     assert "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED" in types
     assert "EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED" in types
-    cli(cadenza_server, "workflow", "terminate", "-w", workflow_id, "--reason", "cli test")
+    assert "Workflow terminated" in cli(cadenza_server, "workflow", "terminate", "-w", workflow_id,
+                                        "--reason", "cli test")
     assert status(cadenza_server, workflow_id) == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
-    assert "UNVERSIONED" in cli(cadenza_server, "task-queue", "describe", "--task-queue", queue)
+    described = cli(cadenza_server, "task-queue", "describe", "--task-queue", queue)
+    assert "UNVERSIONED" in described and "workflow" in described
     cli(cadenza_server, "workflow", "delete", "-w", workflow_id, "--yes")
+    assert "Total: 0" in cli(cadenza_server, "workflow", "count", "--query",
+                             f"WorkflowId = '{workflow_id}'")
+
+
+async def test_workflow_commands_answered_by_a_worker(
+    cadenza_server: ServerProcess, client: Client, task_queue: str,
+) -> None:
+    mailbox = f"cli-box-{uuid.uuid4().hex[:8]}"
+    countdown = f"cli-count-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS):
+        # The CLI blocks while the worker (in this process) runs the workflow.
+        executed = await cli_async(cadenza_server, "workflow", "execute", "--type", "Countdown",
+                                   "--task-queue", task_queue, "--workflow-id", countdown,
+                                   "--input", "1")
+        assert "WorkflowExecutionContinuedAsNew" in executed
+        assert "COMPLETED" in executed and '"done after run True"' in executed
+        await cli_async(cadenza_server, "workflow", "start", "--type", "Mailbox",
+                        "--task-queue", task_queue, "--workflow-id", mailbox)
+        await cli_async(cadenza_server, "workflow", "signal", "-w", mailbox, "--name", "deliver",
+                        "--input", '"hello"')
+        queried = await cli_async(cadenza_server, "workflow", "query", "-w", mailbox,
+                                  "--name", "count")
+        assert "QueryResult  1" in queried
+        await cli_async(cadenza_server, "workflow", "signal", "-w", mailbox, "--name", "finish")
+        result = await cli_async(cadenza_server, "workflow", "result", "-w", mailbox)
+        assert "COMPLETED" in result and '["hello"]' in result
+        described = await cli_async(cadenza_server, "task-queue", "describe",
+                                    "--task-queue", task_queue)
+        assert "Pollers:" in described and "workflow" in described
+    listed = cli(cadenza_server, "workflow", "list", "--query",
+                 f"WorkflowId = '{mailbox}' AND ExecutionStatus = 'Completed'")
+    assert mailbox in listed and "Completed" in listed
+    assert "Total: 2" in cli(cadenza_server, "workflow", "count", "--query",
+                             f"WorkflowId = '{countdown}'")  # both runs of the chain
+    info = json.loads(cli(cadenza_server, "workflow", "describe", "-w", mailbox, "-o", "json"))
+    assert info["workflowExecutionInfo"]["status"] == "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    assert info["workflowExecutionInfo"]["type"]["name"] == "Mailbox"
+
+
+async def cli_async(server: ServerProcess, *args: str) -> str:
+    """The CLI run off the event loop, so a worker in this process can answer it."""
+    return await asyncio.to_thread(cli, server, *args)
 
 
 async def test_schedule_commands(cadenza_server: ServerProcess) -> None:

@@ -89,21 +89,24 @@ async def test_db_commands_report_and_apply(db_url: str) -> None:
     assert cadenza("db", "verify", "--db", db_url).returncode == 1
     migrated = cadenza("db", "migrate", "--db", db_url)
     assert migrated.returncode == 0
-    assert "applied 0001 initial\napplied 0002 schedules\n" in migrated.stdout
+    assert ("applied 0001 initial\napplied 0002 schedules\napplied 0003 listing_indexes\n"
+            in migrated.stdout)
     after = cadenza("db", "status", "--db", db_url)
-    assert "pending" not in after.stdout and "schema version 2" in after.stdout
-    assert cadenza("db", "migrate", "--db", db_url).stdout.strip() == "schema is at version 2"
+    assert "pending" not in after.stdout and "schema version 3" in after.stdout
+    assert cadenza("db", "migrate", "--db", db_url).stdout.strip() == "schema is at version 3"
 
 
-@pytest.mark.parametrize("tables", [1, 2], ids=["without-schedules", "with-schedules"])
+@pytest.mark.parametrize("tables", [1, 2, 3],
+                         ids=["without-schedules", "with-schedules", "with-listing-indexes"])
 async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Path, tables: int) -> None:
-    """Files made before the ledger hold migration 1's tables, and the later ones the schedules too."""
+    """Files made before the ledger hold migration 1's tables, later ones the schedules, then
+    the listing indexes too; every one ends with the listing indexes in place of the old ones."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
         for migration in SQLITE_MIGRATIONS[:tables]:
             conn.executescript(migration.sql)
         conn.execute("INSERT INTO namespaces (id, name, info) VALUES ('id1', 'kept', '{}')")
-        if tables == 2:
+        if tables >= 2:
             conn.execute("INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state) "
                          "VALUES ('id1', 'sched', 3, 1.0, x'00')")
     store = open_store(str(path))
@@ -111,10 +114,14 @@ async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Pat
     try:
         assert await store.get_namespace("kept") == NamespaceRecord("id1", "kept", {})
         assert [(s.schedule_id, s.version) for s in await store.list_all_schedules()] == (
-            [("sched", 3)] if tables == 2 else [])
+            [("sched", 3)] if tables >= 2 else [])
     finally:
         await store.close()
-    assert (await schema.status(str(path))).version == len(SQLITE_MIGRATIONS) == 2
+    assert (await schema.status(str(path))).version == len(SQLITE_MIGRATIONS) == 3
+    with sqlite3.connect(path) as conn:
+        indexes = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions'")}
+    assert "executions_listed_by_type_status" in indexes and "executions_by_start" not in indexes
 
 
 def test_shipped_migrations_are_never_edited() -> None:
@@ -124,6 +131,8 @@ def test_shipped_migrations_are_never_edited() -> None:
         ("sqlite", 2): "4e3dd2286a47a3315e2a4435d1f1b2ce902a059744f01b198400ee75ed185d6f",
         ("postgresql", 1): "29e27b92b5bf00f2133a18f8764e8aa970e450708184b08de50b7a67fee3127c",
         ("postgresql", 2): "0cd3606e40c0d1801eda459cf654ffa8daf0484c64e5ea93948e33e6b9065be9",
+        ("sqlite", 3): "316b1db683990d4eb1138d121f7d569f14b4a71d4ad3a34f5f6268945aacdce0",
+        ("postgresql", 3): "d913db02747f5e72a1cc6735b081e916d77d0c44e92946ae71abdb700069fc43",
     }
     known = {"sqlite": SQLITE_MIGRATIONS, "postgresql": POSTGRES_MIGRATIONS}
     for (backend, version), checksum in shipped.items():

@@ -11,7 +11,8 @@ from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError
 from cadenza.persistence import Store, open_store
 from cadenza.persistence.records import NamespaceRecord, ScheduleWrite, TimerRecord
 from cadenza.visibility import attributes as attrs
-from cadenza.visibility.query import parse
+from cadenza.visibility import filters
+from cadenza.visibility.query import Query, parse
 
 TYPES: dict[str, int] = {"Team": attrs.KEYWORD, "Priority": attrs.INT}
 
@@ -105,8 +106,12 @@ async def scheduled(store: Store) -> Store:
     return store
 
 
+def checked(text: str) -> Query:
+    return filters.check(parse(text), TYPES, built_in=attrs.SCHEDULE_BUILT_IN)
+
+
 async def schedule_ids(store: Store, text: str, limit: int = 100, offset: int = 0) -> list[str]:
-    return [s.schedule_id for s in await store.list_schedules("ns", parse(text), TYPES, limit, offset)]
+    return [s.schedule_id for s in await store.list_schedules("ns", checked(text), TYPES, limit, offset)]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -124,7 +129,7 @@ async def schedule_ids(store: Store, text: str, limit: int = 100, offset: int = 
 async def test_schedules_filter_through_the_shared_compiler(
         scheduled: Store, text: str, expected: list[str]) -> None:
     assert await schedule_ids(scheduled, text) == expected
-    assert await scheduled.count_schedules("ns", parse(text), TYPES) == len(expected)
+    assert await scheduled.count_schedules("ns", checked(text), TYPES) == len(expected)
 
 
 async def test_schedules_page_newest_first(scheduled: Store) -> None:
@@ -133,9 +138,9 @@ async def test_schedules_page_newest_first(scheduled: Store) -> None:
     assert await schedule_ids(scheduled, "", limit=2, offset=4) == []
 
 
-async def test_an_execution_attribute_is_not_a_schedule_column(scheduled: Store) -> None:
+def test_an_execution_attribute_is_not_a_schedule_column() -> None:
     with pytest.raises(InvalidArgumentError):
-        await scheduled.count_schedules("ns", parse("WorkflowType = 'x'"), TYPES)
+        checked("WorkflowType = 'x'")
 
 
 async def test_deleting_a_namespace_removes_its_schedules_and_their_timers(store: Store) -> None:

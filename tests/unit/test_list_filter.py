@@ -1,10 +1,14 @@
-"""Temporal's list-filter language: every operator, and malformed queries."""
+"""Temporal's list-filter language: every operator, each attribute type, malformed queries."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.visibility import attributes as attrs
+from cadenza.visibility import filters
 from cadenza.visibility import query as q
 
 
@@ -48,3 +52,97 @@ def test_order_and_group_by() -> None:
 def test_malformed_queries_name_the_problem(text: str) -> None:
     with pytest.raises(InvalidArgumentError, match="invalid query"):
         q.parse(text)
+
+
+def test_limit_like_and_multiple_group_by_fields_are_refused() -> None:
+    for text, problem in [("A = 'x' LIMIT 5", "'LIMIT' clause"),
+                          ("A LIKE 'x%'", "operator 'LIKE'"),
+                          ("A = 'x' GROUP BY ExecutionStatus, WorkflowType", "single field")]:
+        with pytest.raises(InvalidArgumentError, match=problem):
+            q.parse(text)
+
+
+# -- checking a filter against the attributes' types ------------------------------------
+
+CUSTOM: dict[str, int] = {"Kw": attrs.KEYWORD, "Txt": attrs.TEXT, "Num": attrs.INT, "Dbl": attrs.DOUBLE,
+          "Flag": attrs.BOOL, "When": attrs.DATETIME, "Tags": attrs.KEYWORD_LIST}
+
+
+def checked(text: str, counting: bool = False) -> q.Expr | None:
+    return filters.check(q.parse(text), CUSTOM, counting).where
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kw = 'a'", q.Comparison("Kw", "=", "a")),
+    ("Kw != 'a'", q.Comparison("Kw", "!=", "a")),
+    ("Kw STARTS_WITH 'a'", q.StartsWith("Kw", "a")),
+    ("Num < 3", q.Comparison("Num", "<", 3)),
+    ("Num <= 3.5", q.Comparison("Num", "<=", 3.5)),
+    ("Dbl > -1", q.Comparison("Dbl", ">", -1)),
+    ("Dbl >= 0.5", q.Comparison("Dbl", ">=", 0.5)),
+    ("Num NOT IN (1, 2)", q.InList("Num", (1, 2), negated=True)),
+    ("Num NOT BETWEEN 1 AND 2", q.Between("Num", 1, 2, negated=True)),
+    ("Flag = true", q.Comparison("Flag", "=", 1)),
+    ("Flag != false", q.Comparison("Flag", "!=", 0)),
+    ("When BETWEEN '2030-01-01T00:00:00Z' AND '2030-01-01T00:00:01+00:00'",
+     q.Between("When", 1893456000.0, 1893456001.0)),
+    ("When > 1893456000000000000", q.Comparison("When", ">", 1893456000.0)),
+    ("Txt = 'Quick brown-fox'", q.Comparison("Txt", "=", (" quick ", " brown fox "))),
+    ("Txt != 'fox'", q.Comparison("Txt", "!=", (" fox ",))),
+    ("Txt IS NULL", q.IsNull("Txt")),
+    ("Tags = 'a'", q.Comparison("Tags", "=", "a")),
+    ("Tags NOT IN ('a', 'b')", q.InList("Tags", ("a", "b"), negated=True)),
+    ("Tags IS NOT NULL", q.IsNull("Tags", negated=True)),
+    ("ExecutionStatus IN ('Running', 'TimedOut')", q.InList("ExecutionStatus", (1, 7))),
+    ("ExecutionStatus = 2", q.Comparison("ExecutionStatus", "=", 2)),
+    ("TemporalChangeVersion = 'v1'", q.Comparison("TemporalChangeVersion", "=", "v1")),
+])
+def test_values_take_their_attributes_types(text: str, expected: q.Expr) -> None:
+    assert checked(text) == expected
+
+
+def test_group_by_counts_only_by_status_and_listing_ignores_it() -> None:
+    assert filters.check(q.parse("GROUP BY ExecutionStatus"), CUSTOM, counting=True).group_by
+    assert filters.check(q.parse("GROUP BY ExecutionStatus"), CUSTOM).group_by == ""
+    with pytest.raises(InvalidArgumentError, match="not supported for search attribute Kw"):
+        checked("GROUP BY Kw", counting=True)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("Kw = 'a' ORDER BY StartTime DESC", "'ORDER BY' clause"),
+    ("Nope = 'a'", "invalid search attribute: Nope"),
+    ("kw = 'a'", "invalid search attribute: kw"),
+    ("Kw = 5", "search attribute Kw of type Keyword"),
+    ("Kw IN ('a', true)", "search attribute Kw of type Keyword"),
+    ("Num = '5'", "search attribute Num of type Int"),
+    ("Num STARTS_WITH '5'", "search attribute Num of type Int"),
+    ("Dbl BETWEEN 'a' AND 2", "search attribute Dbl of type Double"),
+    ("Flag = 'true'", "search attribute Flag of type Bool"),
+    ("Flag = 1", "search attribute Flag of type Bool"),
+    ("When > '2030-01-01'", "unable to parse datetime '2030-01-01'"),
+    ("When < 'soon'", "unable to parse datetime"),
+    ("When = true", "search attribute When of type Datetime"),
+    ("Txt > 'a'", "operator '>' not supported for Text"),
+    ("Txt IN ('a')", "operator 'IN' not supported for Text"),
+    ("Txt STARTS_WITH 'a'", "operator 'STARTS_WITH' not supported for Text"),
+    ("Txt BETWEEN 'a' AND 'b'", "operator 'BETWEEN' not supported for Text"),
+    ("Txt = '  '", "no tokens found"),
+    ("Txt = 5", "of type Text"),
+    ("Tags > 'a'", "operator '>' not supported for KeywordList"),
+    ("Tags STARTS_WITH 'a'", "operator 'STARTS_WITH' not supported for KeywordList"),
+    ("Tags NOT BETWEEN 'a' AND 'b'", "operator 'NOT BETWEEN' not supported for KeywordList"),
+    ("ExecutionStatus = 'running'", "invalid ExecutionStatus value 'running'"),
+    ("ExecutionStatus STARTS_WITH 'Run'", "invalid ExecutionStatus value 'Run'"),
+    ("ExecutionStatus = 99", "invalid ExecutionStatus value 99"),
+    ("NOT (Kw = 'a' OR Num = 'x')", "search attribute Num of type Int"),
+])
+def test_filters_that_do_not_fit_the_attributes_are_invalid(text: str, problem: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=re.escape(problem)):
+        checked(text)
+
+
+def test_text_words_fold_case_and_diacritics_and_split_on_punctuation() -> None:
+    assert attrs.text_words("Crème brûlée_recipe, v2-final!") == [
+        "creme", "brulee", "recipe", "v2", "final"]
+    assert attrs.text_index_form("The quick  fox") == " the quick fox "
+    assert attrs.text_phrases("a-b  c -") == (" a b ", " c ")

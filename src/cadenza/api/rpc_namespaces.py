@@ -13,6 +13,12 @@ from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.persistence.store import backend_name
 
+# The client versions Temporal's server says it works with; Cadenza serves the same API.
+SUPPORTED_CLIENTS = {
+    name: "<2.0.0" for name in ("temporal-go", "temporal-java", "temporal-typescript",
+                                "temporal-php", "temporal-cli", "temporal-server", "Nexus-go-sdk")
+} | {"temporal-ui": "<3.0.0"}
+
 
 class NamespaceRpcs(RpcBase):
     """The cluster and namespace RPCs."""
@@ -34,6 +40,7 @@ class NamespaceRpcs(RpcBase):
     @translated
     async def GetClusterInfo(self, request: Any, context: Any) -> wsv1.GetClusterInfoResponse:
         return wsv1.GetClusterInfoResponse(
+            supported_clients=SUPPORTED_CLIENTS,
             server_version=__version__,
             cluster_id=self._cluster_id,
             cluster_name="active",

@@ -105,6 +105,19 @@ class TaskRpcs(RpcBase):
                     namespace.id, name, task_kind)
         return response
 
+    @translated
+    async def ListTaskQueuePartitions(
+        self, request: wsv1.ListTaskQueuePartitionsRequest, context: Any
+    ) -> wsv1.ListTaskQueuePartitionsResponse:
+        await self._namespaces.get(request.namespace)
+        name = queue_name(request.task_queue)
+        # Cadenza keeps each task queue whole, in this one process: one partition per type.
+        owner = f"{self._config.ip}:{self._config.port}"
+        response = wsv1.ListTaskQueuePartitionsResponse()
+        response.activity_task_queue_partitions.add(key=name, owner_host_name=owner)
+        response.workflow_task_queue_partitions.add(key=name, owner_host_name=owner)
+        return response
+
     def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
         for identity, last in self._matching.pollers(namespace_id, name, kind).items():
             poller = out.add(identity=identity)

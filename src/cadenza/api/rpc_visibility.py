@@ -9,7 +9,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from cadenza.api.errors import translated
 from cadenza.api.rpc_base import RpcBase
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.visibility import attributes
+from cadenza.visibility import attributes, open_closed
 
 
 class VisibilityRpcs(RpcBase):
@@ -23,6 +23,37 @@ class VisibilityRpcs(RpcBase):
         page = await self._visibility.list_page(namespace, request.query, request.page_size,
                                                 request.next_page_token)
         return wsv1.ListWorkflowExecutionsResponse(
+            executions=page.executions, next_page_token=page.next_page_token)
+
+    @translated
+    async def ListOpenWorkflowExecutions(
+        self, request: wsv1.ListOpenWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.ListOpenWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        chosen = request.WhichOneof("filters")
+        parsed = open_closed.open_filter(
+            _time_range(request),
+            request.execution_filter.workflow_id if chosen == "execution_filter" else None,
+            request.type_filter.name if chosen == "type_filter" else None)
+        page = await self._visibility.list_parsed(namespace, parsed, request.maximum_page_size,
+                                                  request.next_page_token)
+        return wsv1.ListOpenWorkflowExecutionsResponse(
+            executions=page.executions, next_page_token=page.next_page_token)
+
+    @translated
+    async def ListClosedWorkflowExecutions(
+        self, request: wsv1.ListClosedWorkflowExecutionsRequest, context: Any
+    ) -> wsv1.ListClosedWorkflowExecutionsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        chosen = request.WhichOneof("filters")
+        parsed = open_closed.closed_filter(
+            _time_range(request),
+            request.execution_filter.workflow_id if chosen == "execution_filter" else None,
+            request.type_filter.name if chosen == "type_filter" else None,
+            request.status_filter.status if chosen == "status_filter" else None)
+        page = await self._visibility.list_parsed(namespace, parsed, request.maximum_page_size,
+                                                  request.next_page_token)
+        return wsv1.ListClosedWorkflowExecutionsResponse(
             executions=page.executions, next_page_token=page.next_page_token)
 
     @translated
@@ -62,3 +93,11 @@ class VisibilityRpcs(RpcBase):
                            **NamespaceRegistry.search_attribute_types(namespace)}.items():
             response.keys[name] = kind  # type: ignore[assignment]
         return response
+
+
+def _time_range(request: Any) -> open_closed.TimeRange:
+    """The request's start_time_filter; an unset end leaves the range open there."""
+    window = request.start_time_filter
+    return open_closed.TimeRange(
+        window.earliest_time.ToNanoseconds() if window.HasField("earliest_time") else None,
+        window.latest_time.ToNanoseconds() if window.HasField("latest_time") else None)

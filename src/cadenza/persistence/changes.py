@@ -59,9 +59,12 @@ def steps(w: ExecutionWrite) -> list[Step]:
                                                w.task_queue, w.start_time, w.close_time, w.state)],
                          Check.INSERTS, "execution already exists"))
     else:
-        plan.append(Step("update_execution", [(w.new_version, w.status, w.close_time, w.state, *key,
-                                               w.expected_version)],
+        plan.append(Step("update_execution", [(w.new_version, w.state, *key, w.expected_version)],
                          Check.ONE_ROW, "execution changed concurrently"))
+        # Apart, and only when they change: status and close time are in every
+        # listing index, and setting them at all rewrites those index entries.
+        plan.append(Step("update_execution_status",
+                         [(w.status, w.close_time, *key, w.status, w.close_time)]))
     if w.current_status is not None and w.new_current is None:
         plan.append(Step("update_current_status", [(w.current_status, *key)]))
     if w.visibility is not None:

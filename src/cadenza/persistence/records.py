@@ -109,6 +109,15 @@ class Visibility:
 
 
 @dataclass(frozen=True)
+class ListCursor:
+    """Where a listing page ended: its last run's sort key."""
+
+    close_time: float | None
+    start_time: float
+    run_id: str
+
+
+@dataclass(frozen=True)
 class ListedExecution:
     """One row of a listing."""
 

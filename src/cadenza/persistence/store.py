@@ -9,6 +9,7 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListCursor,
     ListedExecution,
     NamespaceRecord,
     ScheduleWrite,
@@ -44,9 +45,10 @@ class Store(Protocol):
     async def update_namespace(self, record: NamespaceRecord) -> None: ...
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        after: ListCursor | None,
     ) -> list[ListedExecution]:
-        """Runs matching a parsed filter, in its order (newest first by default)."""
+        """Runs matching a checked filter, in Temporal's listing order, after ``after``."""
 
     async def count_executions(
         self, namespace_id: str, query: Query, types: dict[str, int]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
@@ -32,7 +34,10 @@ BUILT_IN: dict[str, tuple[str, int]] = {
     "ExecutionTime": ("execution_time", DATETIME),
     "HistoryLength": ("history_length", INT),
 }
-# Attributes Temporal itself sets (patches, schedules); always known.
+SCHEDULE_BUILT_IN: dict[str, tuple[str, int]] = {"ScheduleId": ("schedule_id", KEYWORD)}
+"""The built-in attributes of a schedule listing: the schedules table's own columns."""
+# Attributes Temporal itself defines; always known, kept with the custom ones (unset
+# until something sets them), so a filter on one is valid even where it matches nothing.
 SYSTEM_CUSTOM: dict[str, int] = {
     "TemporalChangeVersion": KEYWORD_LIST,
     "BinaryChecksums": KEYWORD_LIST,
@@ -41,8 +46,25 @@ SYSTEM_CUSTOM: dict[str, int] = {
     "TemporalScheduledById": KEYWORD,
     "TemporalSchedulePaused": BOOL,
     "TemporalNamespaceDivision": KEYWORD,
+    "BatcherNamespace": KEYWORD,
+    "BatcherUser": KEYWORD,
+    "ParentWorkflowId": KEYWORD,
+    "ParentRunId": KEYWORD,
+    "RootWorkflowId": KEYWORD,
+    "RootRunId": KEYWORD,
+    "ExecutionDuration": INT,
+    "HistorySizeBytes": INT,
+    "StateTransitionCount": INT,
+    "TemporalExternalPayloadCount": INT,
+    "TemporalExternalPayloadSizeBytes": INT,
+    "TemporalPauseInfo": KEYWORD_LIST,
+    "TemporalReportedProblems": KEYWORD_LIST,
+    "TemporalUsedWorkerDeploymentVersions": KEYWORD_LIST,
+    "TemporalWorkerDeployment": KEYWORD,
+    "TemporalWorkerDeploymentVersion": KEYWORD,
+    "TemporalWorkflowVersioningBehavior": KEYWORD,
 }
-TYPE_NAMES = {
+TYPE_NAMES: dict[int, str] = {
     KEYWORD: "Keyword", TEXT: "Text", INT: "Int", DOUBLE: "Double", BOOL: "Bool",
     DATETIME: "Datetime", KEYWORD_LIST: "KeywordList",
 }
@@ -58,22 +80,54 @@ _STATUS_NAMES = {
 STATUS_BY_NUMBER: dict[int, str] = {int(number): name for name, number in _STATUS_NAMES.items()}
 
 
+# RFC 3339 as Temporal parses it: a full date and time with a zone.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
 def status_number(value: object) -> int:
+    """An ExecutionStatus filter value (its name, or its enum number) as the enum number."""
     if isinstance(value, str) and value in _STATUS_NAMES:
         return _STATUS_NAMES[value]
-    raise InvalidArgumentError(f"invalid ExecutionStatus value {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and value in STATUS_BY_NUMBER:
+        return value
+    raise InvalidArgumentError(f"invalid query: invalid expression: invalid ExecutionStatus value {value!r}")
 
 
 def to_epoch(value: object) -> float:
     """A Datetime attribute value (RFC 3339 text, or epoch nanoseconds) as epoch seconds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value) / 1e9
-    if isinstance(value, str):
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
         except ValueError:
             pass
-    raise InvalidArgumentError(f"invalid datetime value {value!r}")
+    raise InvalidArgumentError(f"invalid query: invalid expression: unable to parse datetime {value!r}")
+
+
+def text_words(text: str) -> list[str]:
+    """The words full-text matching sees, as Temporal's tokenizer makes them.
+
+    Case and diacritics are folded away; anything but a letter or a digit
+    separates words (so "brown-fox" and "brown_fox" are the words brown, fox).
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return re.findall(r"[^\W_]+", folded)
+
+
+def text_index_form(text: str) -> str:
+    """How a Text value is kept for filtering: its words between single spaces.
+
+    A phrase then matches exactly when " phrase words " occurs in it.
+    """
+    return " " + " ".join(text_words(text)) + " "
+
+
+def text_phrases(query_value: str) -> tuple[str, ...]:
+    """A Text filter value as phrases, any of which may match: one per space-separated part."""
+    phrases = (text_index_form(part) for part in query_value.split(" ") if part)
+    return tuple(phrase for phrase in phrases if phrase.strip())
 
 
 def decode(payload: Payload) -> Any:
@@ -91,7 +145,13 @@ def payload_type(payload: Payload) -> str:
 
 
 def stored_value(kind: int, value: Any) -> Any:
-    """The form a value is kept in for filtering: datetimes as epoch seconds."""
+    """The form a value is kept in for filtering: datetimes as epoch seconds, Text as words."""
+    if kind == DATETIME and isinstance(value, str):
+        # Values come from SDKs, which may leave out the zone; read them as UTC then.
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     if kind == DATETIME and value is not None:
         return to_epoch(value)
+    if kind == TEXT and isinstance(value, str):
+        return text_index_form(value)
     return value

@@ -89,7 +89,8 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"AND", "OR", "NOT", "IN", "BETWEEN", "STARTS_WITH", "IS", "NULL", "ORDER", "BY",
-             "GROUP", "ASC", "DESC", "TRUE", "FALSE"}
+             "GROUP", "ASC", "DESC", "TRUE", "FALSE", "LIMIT", "LIKE"}
+NOT_SUPPORTED = "invalid query: operation is not supported"
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class _Parser:
 
     def query(self) -> Query:
         where = None
-        if self._peek() is not None and not self._at_kw("ORDER", "GROUP"):
+        if self._peek() is not None and not self._at_kw("ORDER", "GROUP", "LIMIT"):
             where = self._expr()
         group_by = ""
         order_by: list[tuple[str, bool]] = []
@@ -158,6 +159,11 @@ class _Parser:
             if self._accept_kw("GROUP"):
                 self._expect_kw("BY")
                 group_by = self._name()
+                if self._accept_op(","):
+                    raise InvalidArgumentError(
+                        f"{NOT_SUPPORTED}: 'GROUP BY' clause supports only a single field")
+            elif self._accept_kw("LIMIT"):
+                raise InvalidArgumentError(f"{NOT_SUPPORTED}: 'LIMIT' clause")
             elif self._accept_kw("ORDER"):
                 self._expect_kw("BY")
                 order_by.append(self._order_term())
@@ -211,6 +217,8 @@ class _Parser:
             return Between(name, low, self._value(), negated)
         if negated:
             raise self._error("expected IN or BETWEEN after NOT")
+        if self._accept_kw("LIKE"):
+            raise InvalidArgumentError(f"{NOT_SUPPORTED}: operator 'LIKE' on {name}")
         if self._accept_kw("STARTS_WITH"):
             prefix = self._value()
             if not isinstance(prefix, str):

@@ -18,11 +18,13 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
-from cadenza.persistence.records import ListedExecution, NamespaceRecord
+from cadenza.persistence.records import ListCursor, ListedExecution, NamespaceRecord
 from cadenza.visibility import attributes as attrs
-from cadenza.visibility.query import parse
+from cadenza.visibility import filters
+from cadenza.visibility.query import Query, parse
 
-DEFAULT_PAGE_SIZE = 1000
+# Temporal's default limit.visibilityMaxPageSize: pages are never larger.
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -36,26 +38,27 @@ class Visibility:
         self._store = store
 
     async def list_page(self, namespace: NamespaceRecord, query: str, page_size: int,
-                   token: bytes) -> Page:
-        parsed = parse(query)
-        if parsed.group_by:
-            raise InvalidArgumentError("invalid query: GROUP BY is only allowed when counting")
-        limit = page_size or DEFAULT_PAGE_SIZE
-        offset = _offset(token)
-        rows = await self._store.list_executions(
-            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace), limit, offset)
-        following = json.dumps({"offset": offset + len(rows)}).encode() if len(rows) == limit else b""
+                        token: bytes) -> Page:
+        """One page of the runs a list filter matches, in Temporal's listing order."""
+        return await self.list_parsed(namespace, parse(query), page_size, token)
+
+    async def list_parsed(self, namespace: NamespaceRecord, parsed: Query, page_size: int,
+                          token: bytes) -> Page:
+        types = NamespaceRegistry.search_attribute_types(namespace)
+        checked = filters.check(parsed, types)
+        limit = page_size if 0 < page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
+        rows = await self._store.list_executions(namespace.id, checked, types, limit,
+                                                 _cursor(token))
+        following = _token(rows[-1]) if len(rows) == limit else b""
         return Page([_info(row) for row in rows], following)
 
     async def count(self, namespace: NamespaceRecord, query: str) -> tuple[int, list[tuple[Payload, int]]]:
-        parsed = parse(query)
-        if parsed.order_by:
-            raise InvalidArgumentError("invalid query: ORDER BY is not allowed when counting")
-        rows = await self._store.count_executions(
-            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace))
+        types = NamespaceRegistry.search_attribute_types(namespace)
+        checked = filters.check(parse(query), types, counting=True)
+        rows = await self._store.count_executions(namespace.id, checked, types)
         total = sum(count for _, count in rows)
         groups = []
-        if parsed.group_by:
+        if checked.group_by:
             for status, count in rows:
                 name = attrs.STATUS_BY_NUMBER.get(int(status or 0), "Unspecified")
                 value = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(name).encode())
@@ -63,12 +66,18 @@ class Visibility:
         return total, groups
 
 
-def _offset(token: bytes) -> int:
+def _token(last: ListedExecution) -> bytes:
+    return json.dumps([last.close_time, last.start_time, last.run_id]).encode()
+
+
+def _cursor(token: bytes) -> ListCursor | None:
     if not token:
-        return 0
+        return None
     try:
-        return int(json.loads(token)["offset"])
-    except (ValueError, KeyError, TypeError) as exc:
+        close_time, start_time, run_id = json.loads(token)
+        return ListCursor(None if close_time is None else float(close_time), float(start_time),
+                          str(run_id))
+    except (ValueError, TypeError) as exc:
         raise InvalidArgumentError("Invalid NextPageToken.") from exc
 
 

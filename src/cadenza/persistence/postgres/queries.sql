@@ -33,8 +33,15 @@ INSERT INTO executions
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
 -- name: update_execution
-UPDATE executions SET version = $1, status = $2, close_time = $3, state = $4
-WHERE namespace_id = $5 AND workflow_id = $6 AND run_id = $7 AND version = $8;
+UPDATE executions SET version = $1, state = $2
+WHERE namespace_id = $3 AND workflow_id = $4 AND run_id = $5 AND version = $6;
+
+-- name: update_execution_status
+-- Apart, and only when they change: status and close time are in every listing
+-- index, and setting them at all rewrites those index entries.
+UPDATE executions SET status = $1, close_time = $2
+WHERE namespace_id = $3 AND workflow_id = $4 AND run_id = $5
+  AND (status IS DISTINCT FROM $6 OR close_time IS DISTINCT FROM $7);
 
 -- name: update_visibility
 UPDATE executions SET execution_time = $1, history_length = $2, search_attributes = $3,

@@ -27,6 +27,7 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListCursor,
     ListedExecution,
     NamespaceRecord,
     ScheduleWrite,
@@ -105,9 +106,10 @@ class PostgresStore:
     # -- visibility --------------------------------------------------------------
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        after: ListCursor | None,
     ) -> list[ListedExecution]:
-        sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, offset)
+        sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, after)
         return [ListedExecution(*row) for row in await self._fetch(sql, *params)]
 
     async def count_executions(

@@ -32,8 +32,8 @@ class PostgresDialect:
         # so a single keyword matches like a one-item list; an unset attribute never matches.
         return f"COALESCE({self.attribute(name)} @> {self.bind_attribute(params, value)}, FALSE)"
 
-    def order(self, expression: str, descending: bool) -> str:
-        return f"{expression} DESC NULLS LAST" if descending else f"{expression} ASC NULLS FIRST"
+    def contains_text(self, text: str, marker: str) -> str:
+        return f"strpos({text}, {marker}) > 0"
 
 
 DIALECT = PostgresDialect()

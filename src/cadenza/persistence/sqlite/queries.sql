@@ -33,8 +33,15 @@ INSERT INTO executions
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: update_execution
-UPDATE executions SET version = ?, status = ?, close_time = ?, state = ?
+UPDATE executions SET version = ?, state = ?
 WHERE namespace_id = ? AND workflow_id = ? AND run_id = ? AND version = ?;
+
+-- name: update_execution_status
+-- Apart, and only when they change: status and close time are in every listing
+-- index, and setting them at all rewrites those index entries.
+UPDATE executions SET status = ?, close_time = ?
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?
+  AND (status IS NOT ? OR close_time IS NOT ?);
 
 -- name: update_visibility
 UPDATE executions SET execution_time = ?, history_length = ?, search_attributes = ?,

@@ -32,6 +32,7 @@ from cadenza.persistence.records import (
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
+    ListCursor,
     ListedExecution,
     NamespaceRecord,
     ScheduleWrite,
@@ -145,9 +146,10 @@ class SqliteStore:
             is_write=True)
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        after: ListCursor | None,
     ) -> list[ListedExecution]:
-        sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, offset)
+        sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, after)
         rows = await self._read(sql, tuple(params))
         return [ListedExecution(*row) for row in rows]
 

@@ -25,8 +25,8 @@ class SqliteDialect:
         return (f"EXISTS (SELECT 1 FROM json_each(search_attributes, {_path(name)}) "
                 f"WHERE value = {params.add(value)})")
 
-    def order(self, expression: str, descending: bool) -> str:
-        return f"{expression} {'DESC' if descending else 'ASC'}"
+    def contains_text(self, text: str, marker: str) -> str:
+        return f"instr({text}, {marker}) > 0"
 
 
 def _path(name: str) -> str:
