@@ -119,6 +119,11 @@ async def test_pages_continue_after_the_last_run_of_the_previous_page(listed: St
         assert [e.workflow_id for e in await page(listed, "", 2, after)] == expected
     after = ListCursor(250.0, 200.0, "run-a-2")
     assert await page(listed, "", 2, after) == []
+    filtered = await page(listed, "WorkflowType = 'Beta' OR Color = 'red'", 2)
+    assert [e.workflow_id for e in filtered] == ["a-1", "b_2"]
+    after = ListCursor(filtered[-1].close_time, filtered[-1].start_time, filtered[-1].run_id)
+    assert [e.workflow_id for e in await page(
+        listed, "WorkflowType = 'Beta' OR Color = 'red'", 2, after)] == ["b-1"]
 
 
 async def test_runs_closed_together_list_by_start_time_then_run_id(store: Store) -> None:

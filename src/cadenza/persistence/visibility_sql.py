@@ -75,9 +75,9 @@ def listing(dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str
             limit: int, after: ListCursor | None) -> tuple[str, list[object]]:
     """SQL and parameters for one listing page: runs matching ``query`` after ``after``, in order."""
     params = Params(dialect, namespace_id)
-    where = f"({_where(query, types, params)})"
-    if after is not None:
-        where = f"{_after(after, params)} AND {where}"
+    # Bound in the order the markers appear: SQLite's ``?`` are positional.
+    cursor = f"{_after(after, params)} AND " if after is not None else ""
+    where = f"{cursor}({_where(query, types, params)})"
     sql = (f"SELECT {LISTED_COLUMNS} FROM executions WHERE namespace_id = {dialect.placeholder(1)} "
            f"AND {where} ORDER BY {LISTING_ORDER} LIMIT {params.add(limit)}")
     return sql, params.values
