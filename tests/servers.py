@@ -76,9 +76,15 @@ class ServerProcess:
 
 def cadenza(db: Path, log: Path, port: int | None = None,
             env: dict[str, str] | None = None) -> ServerProcess:
+    """A Cadenza server on SQLite file ``db``; or, when ``CADENZA_TEST_DB`` names a PostgreSQL
+    server, on a database there that stands for that file (the same file, the same database)."""
+    from tests import postgres
+
     port = port or free_port()
+    pg_server = postgres.suite_server()
+    url = postgres.database_for_path(pg_server, db) if pg_server else str(db)
     argv = [sys.executable, "-m", "cadenza", "server", "start", "--ip", "127.0.0.1",
-            "--port", str(port), "--http-port", str(free_port()), "--db", str(db),
+            "--port", str(port), "--http-port", str(free_port()), "--db", url,
             "--log-level", "info"]
     return ServerProcess(argv, port, log, env)
 

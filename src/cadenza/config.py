@@ -67,7 +67,7 @@ class ServerConfig:
     http_port: int = 8233
     """HTTP port for health and metrics."""
     db: str = "cadenza.db"
-    """A SQLite file path, or ``:memory:`` for a throwaway server."""
+    """A SQLite file path, ``:memory:`` for a throwaway server, or ``postgresql://user:pass@host/db``."""
     default_namespace: str = "default"
     """Namespace created on first start."""
     long_poll_seconds: float = 60.0

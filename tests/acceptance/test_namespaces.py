@@ -12,12 +12,13 @@ from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
 from temporalio.api.workflowservice.v1 import (
     DeprecateNamespaceRequest,
     DescribeNamespaceRequest,
+    GetClusterInfoRequest,
     RegisterNamespaceRequest,
 )
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests import servers
+from tests import postgres, servers
 from tests.acceptance import workflows as w
 
 
@@ -61,3 +62,9 @@ async def test_deprecate_and_delete_namespace(client: Client) -> None:
     with pytest.raises(RPCError) as raised:
         await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
     assert raised.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_cluster_info_names_the_store_in_use(client: Client) -> None:
+    info = await client.workflow_service.get_cluster_info(GetClusterInfoRequest())
+    expected = "postgres12" if postgres.suite_server() else "sqlite"
+    assert (info.persistence_store, info.visibility_store) == (expected, expected)

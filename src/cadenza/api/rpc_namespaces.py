@@ -11,6 +11,7 @@ from cadenza.api import namespaces as ns_api
 from cadenza.api.errors import translated
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.persistence.store import backend_name
 
 # The client versions Temporal's server says it works with; Cadenza serves the same API.
 SUPPORTED_CLIENTS = {
@@ -44,8 +45,8 @@ class NamespaceRpcs(RpcBase):
             cluster_id=self._cluster_id,
             cluster_name="active",
             history_shard_count=1,
-            persistence_store="sqlite",
-            visibility_store="sqlite",
+            persistence_store=backend_name(self._config.db),
+            visibility_store=backend_name(self._config.db),
             initial_failover_version=1,
             failover_version_increment=10,
         )

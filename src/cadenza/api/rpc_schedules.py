@@ -19,6 +19,7 @@ from cadenza.schedules import scheduler
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
 from cadenza.visibility import attributes as attrs
+from cadenza.visibility import filters
 from cadenza.visibility import query as q
 
 DEFAULT_PAGE_SIZE = 1000
@@ -173,7 +174,7 @@ def _schedule_query(namespace: NamespaceRecord, text: str) -> q.Query:
     if parsed.order_by or parsed.group_by:
         raise InvalidArgumentError("invalid query filter for schedules: "
                                    "ORDER BY and GROUP BY are not supported")
-    return parsed
+    return filters.check(parsed, custom, built_in=attrs.SCHEDULE_BUILT_IN)
 
 
 def _names(node: q.Expr | None) -> list[str]:

@@ -25,7 +25,12 @@ class Store(Protocol):
     """Durable storage for namespaces, executions, histories, tasks and timers."""
 
     async def open(self) -> None:
-        """Connect and create the schema if it is missing."""
+        """Connect and apply pending schema migrations.
+
+        Raises ``SchemaError`` when the schema is newer than this Cadenza knows
+        or an applied migration was altered, and ``StorageError`` when the
+        database cannot be reached.
+        """
 
     async def close(self) -> None:
         """Finish pending writes and disconnect."""
@@ -104,11 +109,29 @@ class Store(Protocol):
         """Drop tasks and timers that turned out to be obsolete."""
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
 def open_store(url: str) -> Store:
-    """Pick the backend from the URL; drivers are imported only when chosen."""
-    if url.startswith(("postgres://", "postgresql://")):
-        raise ValueError("PostgreSQL is not supported yet; use a SQLite file path or :memory:")
+    """Pick the backend from the URL; drivers are imported only when chosen.
+
+    ``postgresql://user:pass@host/db`` (or ``postgres://``) is PostgreSQL; anything
+    else is a SQLite file path (``sqlite://`` prefix optional) or ``:memory:``.
+    """
+    if is_postgres(url):
+        from cadenza.persistence.postgres.store import PostgresStore
+
+        return PostgresStore(url)
     from cadenza.persistence.sqlite.store import SqliteStore
 
-    path = url.removeprefix("sqlite://")
-    return SqliteStore(path)
+    return SqliteStore(sqlite_path(url))
+
+
+def backend_name(url: str) -> str:
+    """The store's name as Temporal's GetClusterInfo reports it (its SQL plugin names)."""
+    return "postgres12" if is_postgres(url) else "sqlite"
+
+
+def sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite://")

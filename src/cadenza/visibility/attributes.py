@@ -34,6 +34,8 @@ BUILT_IN: dict[str, tuple[str, int]] = {
     "ExecutionTime": ("execution_time", DATETIME),
     "HistoryLength": ("history_length", INT),
 }
+SCHEDULE_BUILT_IN: dict[str, tuple[str, int]] = {"ScheduleId": ("schedule_id", KEYWORD)}
+"""The built-in attributes of a schedule listing: the schedules table's own columns."""
 # Attributes Temporal itself defines; always known, kept with the custom ones (unset
 # until something sets them), so a filter on one is valid even where it matches nothing.
 SYSTEM_CUSTOM: dict[str, int] = {

@@ -18,40 +18,43 @@ _TEXT_OPERATORS = {"=", "!="}
 _KEYWORD_LIST_OPERATORS = {"=", "!=", "IN", "NOT IN"}
 
 
-def check(query: q.Query, types: dict[str, int], counting: bool = False) -> q.Query:
+def check(query: q.Query, types: dict[str, int], counting: bool = False,
+          built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> q.Query:
     """``query`` checked and with typed values; ``types`` are the namespace's custom attributes.
 
     ORDER BY is refused, as Temporal's SQL visibility refuses it; GROUP BY is
-    checked, and only counting uses it.
+    checked, and only counting uses it. ``built_in`` are the listed table's own
+    attributes: the executions' by default.
     """
     if query.order_by:
         raise InvalidArgumentError(f"{q.NOT_SUPPORTED}: 'ORDER BY' clause")
     if query.group_by:
-        kind_of(query.group_by, types)
+        kind_of(query.group_by, types, built_in)
         if query.group_by != "ExecutionStatus":
             raise InvalidArgumentError(
                 f"{q.NOT_SUPPORTED}: 'GROUP BY' clause is not supported for search attribute "
                 f"{query.group_by}")
-    where = _node(query.where, types) if query.where is not None else None
+    where = _node(query.where, types, built_in) if query.where is not None else None
     return q.Query(where, (), query.group_by if counting else "")
 
 
-def kind_of(name: str, types: dict[str, int]) -> int:
+def kind_of(name: str, types: dict[str, int],
+            built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> int:
     """The type of a search attribute the namespace knows; InvalidArgument otherwise."""
-    if name in attrs.BUILT_IN:
-        return attrs.BUILT_IN[name][1]
+    if name in built_in:
+        return built_in[name][1]
     kind = types.get(name, attrs.SYSTEM_CUSTOM.get(name))
     if kind is None:
         raise InvalidArgumentError(f"invalid query: invalid search attribute: {name}")
     return kind
 
 
-def _node(node: q.Expr, types: dict[str, int]) -> q.Expr:
+def _node(node: q.Expr, types: dict[str, int], built_in: dict[str, tuple[str, int]]) -> q.Expr:
     if isinstance(node, q.BoolOp):
-        return q.BoolOp(node.op, tuple(_node(o, types) for o in node.operands))
+        return q.BoolOp(node.op, tuple(_node(o, types, built_in) for o in node.operands))
     if isinstance(node, q.Not):
-        return q.Not(_node(node.operand, types))
-    kind = kind_of(node.name, types)
+        return q.Not(_node(node.operand, types, built_in))
+    kind = kind_of(node.name, types, built_in)
     if isinstance(node, q.IsNull):
         return node
     if isinstance(node, q.Comparison):
@@ -106,7 +109,7 @@ def _typed(name: str, kind: int, value: object) -> object:
             return attrs.to_epoch(value)
     elif kind == attrs.BOOL:
         if isinstance(value, bool):
-            return int(value)
+            return value
     elif kind in (attrs.INT, attrs.DOUBLE):
         if is_number:
             return value

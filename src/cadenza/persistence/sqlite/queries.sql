@@ -140,3 +140,20 @@ SELECT namespace_id, schedule_id, version, state FROM schedules;
 
 -- name: delete_namespace_schedules
 DELETE FROM schedules WHERE namespace_id = ?;
+
+-- name: create_ledger
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    checksum   TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+);
+
+-- name: ledger_exists
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations';
+
+-- name: applied_migrations
+SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?);

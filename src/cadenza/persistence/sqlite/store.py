@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cadenza.exceptions import ConcurrentUpdateError, NamespaceAlreadyExistsError
+from cadenza.persistence import changes, visibility_sql
+from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import (
     CurrentExecution,
     EventBatch,
@@ -40,8 +42,9 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
-from cadenza.persistence.sql import load_queries, load_text
-from cadenza.persistence.sqlite import visibility as visibility_sql
+from cadenza.persistence.sql import load_queries
+from cadenza.persistence.sqlite import schema
+from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
 logger = logging.getLogger(__name__)
@@ -49,10 +52,6 @@ logger = logging.getLogger(__name__)
 _PACKAGE = "cadenza.persistence.sqlite"
 Q = load_queries(_PACKAGE, "queries.sql")
 T = TypeVar("T")
-
-
-class StorageError(Exception):
-    """The database failed in a way the caller cannot fix by retrying its change."""
 
 
 @dataclass
@@ -63,6 +62,15 @@ class _Job:
     future: asyncio.Future[Any]
     is_write: bool
     outcome: tuple[bool, Any] = field(default=(False, None))
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in WAL mode with ``synchronous=FULL``: a committed change survives power loss."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
 
 
 class SqliteStore:
@@ -81,11 +89,13 @@ class SqliteStore:
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.executescript(load_text(_PACKAGE, "schema.sql"))
+        conn = connect(self._path)
+        try:
+            schema.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
         self._thread = threading.Thread(target=self._serve, name="cadenza-sqlite", daemon=True)
         self._thread.start()
         if self._path != ":memory:":
@@ -139,15 +149,17 @@ class SqliteStore:
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
         after: ListCursor | None,
     ) -> list[ListedExecution]:
-        sql, params = visibility_sql.list_statement(namespace_id, query, types, limit, after)
-        return [ListedExecution(*row) for row in await self._read(sql, tuple(params))]
+        sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, after)
+        rows = await self._read(sql, tuple(params))
+        return [ListedExecution(*row) for row in rows]
 
     async def count_executions(
         self, namespace_id: str, query: Query, types: dict[str, int]
     ) -> list[tuple[int | None, int]]:
         """Counts, grouped by status when the query says GROUP BY ExecutionStatus."""
-        sql, params = visibility_sql.count_statement(namespace_id, query, types)
-        return [(row[0], row[1]) for row in await self._read(sql, tuple(params))]
+        sql, params = visibility_sql.counting(DIALECT, namespace_id, query, types)
+        rows = await self._read(sql, tuple(params))
+        return [(row[0], row[1]) for row in rows]
 
     async def list_namespaces(self) -> list[NamespaceRecord]:
         return [_namespace(row) for row in await self._read(Q["list_namespaces"], ())]
@@ -161,11 +173,11 @@ class SqliteStore:
         return CurrentExecution(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     async def load_execution(self, key: ExecutionKey) -> StoredExecution | None:
-        rows = await self._read(Q["load_execution"], _key(key))
+        rows = await self._read(Q["load_execution"], changes.key_row(key))
         return StoredExecution(rows[0][0], rows[0][1]) if rows else None
 
     async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
-        rows = await self._read(Q["read_history"], (*_key(key), first_event_id))
+        rows = await self._read(Q["read_history"], (*changes.key_row(key), first_event_id))
         return [EventBatch(r[0], r[1], r[2]) for r in rows]
 
     async def commit(self, write: ExecutionWrite, *more: ExecutionWrite) -> None:
@@ -177,9 +189,8 @@ class SqliteStore:
 
     async def delete_execution(self, key: ExecutionKey) -> None:
         def run(conn: sqlite3.Connection) -> None:
-            for query in ("delete_execution", "delete_history", "delete_execution_tasks",
-                          "delete_execution_timers", "delete_current_if"):
-                conn.execute(Q[query], _key(key))
+            for query in changes.RUN_TABLES:
+                conn.execute(Q[query], changes.key_row(key))
 
         await self._submit(run, is_write=True)
 
@@ -192,9 +203,8 @@ class SqliteStore:
             rows = conn.execute(Q["closed_before"], (namespace_id, cutoff, limit)).fetchall()
             keys = [ExecutionKey(namespace_id, row[0], row[1]) for row in rows]
             for key in keys:
-                for query in ("delete_execution", "delete_history", "delete_execution_tasks",
-                              "delete_execution_timers", "delete_current_if"):
-                    conn.execute(Q[query], _key(key))
+                for query in changes.RUN_TABLES:
+                    conn.execute(Q[query], changes.key_row(key))
             return keys
 
         result: list[ExecutionKey] = await self._submit(run, is_write=True)
@@ -202,10 +212,7 @@ class SqliteStore:
 
     async def delete_namespace(self, namespace_id: str) -> None:
         def run(conn: sqlite3.Connection) -> None:
-            for query in ("delete_namespace_schedules", "delete_namespace_executions",
-                          "delete_namespace_history",
-                          "delete_namespace_current", "delete_namespace_tasks",
-                          "delete_namespace_timers", "delete_namespace"):
+            for query in changes.NAMESPACE_TABLES:
                 conn.execute(Q[query], (namespace_id,))
 
         await self._submit(run, is_write=True)
@@ -213,7 +220,11 @@ class SqliteStore:
     # -- schedules -------------------------------------------------------------------
 
     async def write_schedule(self, write: ScheduleWrite) -> None:
-        await self._submit(lambda conn: _apply_schedule(conn, write), is_write=True)
+        def run(conn: sqlite3.Connection) -> None:
+            for step in changes.schedule_steps(write):
+                _run(conn, step)
+
+        await self._submit(run, is_write=True)
 
     async def get_schedule(self, namespace_id: str, schedule_id: str) -> StoredSchedule | None:
         rows = await self._read(Q["get_schedule"], (namespace_id, schedule_id))
@@ -222,17 +233,13 @@ class SqliteStore:
     async def list_schedules(
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
     ) -> list[StoredSchedule]:
-        where, params = visibility_sql.compile_where(query, types, visibility_sql.SCHEDULE_COLUMNS)
-        sql = ("SELECT namespace_id, schedule_id, version, state FROM schedules "
-               f"WHERE namespace_id = ? AND ({where}) "
-               "ORDER BY create_time DESC, schedule_id LIMIT ? OFFSET ?")
-        rows = await self._read(sql, (namespace_id, *params, limit, offset))
-        return [StoredSchedule(*row) for row in rows]
+        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit,
+                                                      offset)
+        return [StoredSchedule(*row) for row in await self._read(sql, tuple(params))]
 
     async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:
-        where, params = visibility_sql.compile_where(query, types, visibility_sql.SCHEDULE_COLUMNS)
-        sql = f"SELECT COUNT(*) FROM schedules WHERE namespace_id = ? AND ({where})"
-        rows = await self._read(sql, (namespace_id, *params))
+        sql, params = visibility_sql.schedule_counting(DIALECT, namespace_id, query, types)
+        rows = await self._read(sql, tuple(params))
         return int(rows[0][0])
 
     async def list_all_schedules(self) -> list[StoredSchedule]:
@@ -364,102 +371,29 @@ def _resolve_all(batch: list[_Job]) -> None:
             job.future.set_exception(value)
 
 
-def _key(key: ExecutionKey) -> tuple[str, str, str]:
-    return (key.namespace_id, key.workflow_id, key.run_id)
-
-
 def _namespace(row: tuple[Any, ...]) -> NamespaceRecord:
     return NamespaceRecord(row[0], row[1], json.loads(row[2]))
 
 
 def _apply(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
     """Run one execution change; raise ``ConcurrentUpdateError`` if a condition fails."""
-    key = _key(w.key)
-    if w.new_current is not None:
-        _take_over_workflow_id(conn, w)
-    if w.expected_version == 0:
-        try:
-            conn.execute(
-                Q["insert_execution"],
-                (*key, w.new_version, w.status, w.workflow_type, w.task_queue,
-                 w.start_time, w.close_time, w.state),
-            )
-        except sqlite3.IntegrityError as exc:
-            raise ConcurrentUpdateError("execution already exists") from exc
-    else:
-        cur = conn.execute(
-            Q["update_execution"],
-            (w.new_version, w.state, *key, w.expected_version),
-        )
-        if cur.rowcount != 1:
-            raise ConcurrentUpdateError(f"execution {w.key} changed concurrently")
-        conn.execute(Q["update_execution_status"],
-                     (w.status, w.close_time, *key, w.status, w.close_time))
-    if w.current_status is not None and w.new_current is None:
-        conn.execute(Q["update_current_status"], (w.current_status, *key))
-    if w.visibility is not None:
-        v = w.visibility
-        conn.execute(Q["update_visibility"], (v.execution_time, v.history_length,
-                                              v.search_attributes, v.search_attribute_payloads,
-                                              v.memo, *key))
-    if w.events is not None:
-        conn.execute(
-            Q["insert_history_batch"],
-            (*key, w.events.first_event_id, w.events.last_event_id, w.events.data),
-        )
-    conn.executemany(Q["insert_task"], [_task_row(t) for t in w.tasks_added])
-    conn.executemany(Q["delete_task"], [(t,) for t in w.tasks_removed])
-    conn.executemany(Q["insert_timer"], [_timer_row(t) for t in w.timers_added])
-    conn.executemany(Q["delete_timer"], [(t,) for t in w.timers_removed])
+    for step in changes.steps(w):
+        _run(conn, step)
 
 
-def _apply_schedule(conn: sqlite3.Connection, w: ScheduleWrite) -> None:
-    """Run one schedule change; raise ``ConcurrentUpdateError`` if its condition fails."""
-    if w.expected_version == 0:
-        try:
-            conn.execute(Q["insert_schedule"], (w.namespace_id, w.schedule_id, w.create_time,
-                                                w.state, w.search_attributes))
-        except sqlite3.IntegrityError as exc:
-            raise ConcurrentUpdateError("schedule already exists") from exc
-    elif w.delete:
-        cur = conn.execute(Q["delete_schedule"], (w.namespace_id, w.schedule_id, w.expected_version))
-        if cur.rowcount != 1:
-            raise ConcurrentUpdateError(f"schedule {w.schedule_id} changed concurrently")
-    else:
-        cur = conn.execute(Q["update_schedule"], (w.state, w.search_attributes, w.namespace_id,
-                                                  w.schedule_id, w.expected_version))
-        if cur.rowcount != 1:
-            raise ConcurrentUpdateError(f"schedule {w.schedule_id} changed concurrently")
-    conn.executemany(Q["insert_timer"], [_timer_row(t) for t in w.timers_added])
-    conn.executemany(Q["delete_timer"], [(t,) for t in w.timers_removed])
-
-
-def _take_over_workflow_id(conn: sqlite3.Connection, w: ExecutionWrite) -> None:
-    assert w.new_current is not None
-    c = w.new_current
-    if w.replaced_run_id is None:
-        try:
-            conn.execute(
-                Q["insert_current_execution"],
-                (w.key.namespace_id, w.key.workflow_id, c.run_id, c.status, c.start_request_id),
-            )
-        except sqlite3.IntegrityError as exc:
-            raise ConcurrentUpdateError("workflow ID taken concurrently") from exc
+def _run(conn: sqlite3.Connection, step: changes.Step) -> None:
+    sql = Q[step.query]
+    if step.check is changes.Check.NONE:
+        if len(step.rows) == 1:
+            conn.execute(sql, step.rows[0])
+        else:
+            conn.executemany(sql, step.rows)
         return
-    cur = conn.execute(
-        Q["replace_current_execution"],
-        (c.run_id, c.status, c.start_request_id, w.key.namespace_id, w.key.workflow_id,
-         w.replaced_run_id),
-    )
-    if cur.rowcount != 1:
-        raise ConcurrentUpdateError("workflow ID taken concurrently")
-
-
-def _task_row(t: TaskRecord) -> tuple[Any, ...]:
-    return (t.task_id, t.namespace_id, t.task_queue, int(t.kind), t.workflow_id, t.run_id,
-            t.scheduled_event_id, t.attempt)
-
-
-def _timer_row(t: TimerRecord) -> tuple[Any, ...]:
-    return (t.timer_id, t.fire_at, t.namespace_id, t.workflow_id, t.run_id, t.kind, t.event_id,
-            t.attempt)
+    try:
+        cur = conn.execute(sql, step.rows[0])
+    except sqlite3.IntegrityError as exc:
+        if step.check is changes.Check.INSERTS:
+            raise ConcurrentUpdateError(step.conflict) from exc
+        raise
+    if step.check is changes.Check.ONE_ROW and cur.rowcount != 1:
+        raise ConcurrentUpdateError(step.conflict)

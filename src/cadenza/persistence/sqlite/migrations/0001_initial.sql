@@ -1,4 +1,5 @@
--- The canonical SQLite schema. Every statement is idempotent so it can run at each start.
+-- Migration 1: the first schema. Statements say IF NOT EXISTS so a database created before
+-- the migration ledger existed adopts this migration unchanged.
 
 CREATE TABLE IF NOT EXISTS namespaces (
     id   TEXT PRIMARY KEY,
@@ -26,26 +27,11 @@ CREATE TABLE IF NOT EXISTS executions (
     memo               BLOB    NOT NULL DEFAULT x'',
     PRIMARY KEY (namespace_id, workflow_id, run_id)
 );
--- Listing in Temporal's order (open runs first, then by close time, then by start
--- time, newest first) for the common filters, so the newest page of a filtered
--- listing is read straight from an index. The sort expression must stay the one
--- in persistence/sqlite/visibility.py (LISTING_ORDER).
-DROP INDEX IF EXISTS executions_by_start;
-DROP INDEX IF EXISTS executions_by_status;
-DROP INDEX IF EXISTS executions_by_type;
-DROP INDEX IF EXISTS executions_by_queue;
-CREATE INDEX IF NOT EXISTS executions_listed ON executions
-    (namespace_id, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
-CREATE INDEX IF NOT EXISTS executions_listed_by_status ON executions
-    (namespace_id, status, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
-CREATE INDEX IF NOT EXISTS executions_listed_by_type ON executions
-    (namespace_id, workflow_type, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
-CREATE INDEX IF NOT EXISTS executions_listed_by_type_status ON executions
-    (namespace_id, workflow_type, status, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
-CREATE INDEX IF NOT EXISTS executions_listed_by_queue ON executions
-    (namespace_id, task_queue, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
-CREATE INDEX IF NOT EXISTS executions_listed_by_id ON executions
-    (namespace_id, workflow_id, coalesce(close_time, 9e18) DESC, start_time DESC, run_id);
+-- Listing newest first, and the common filters, without scanning every execution.
+CREATE INDEX IF NOT EXISTS executions_by_start ON executions (namespace_id, start_time DESC, run_id);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (namespace_id, status, start_time DESC);
+CREATE INDEX IF NOT EXISTS executions_by_type ON executions (namespace_id, workflow_type, start_time DESC);
+CREATE INDEX IF NOT EXISTS executions_by_queue ON executions (namespace_id, task_queue, start_time DESC);
 CREATE INDEX IF NOT EXISTS executions_by_close ON executions (namespace_id, close_time DESC);
 
 -- Which run owns each workflow ID.
@@ -93,17 +79,3 @@ CREATE TABLE IF NOT EXISTS timers (
     attempt      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS timers_by_fire_at ON timers (fire_at);
-
--- Schedules: each one's whole state, versioned for conditional writes; its next
--- wake-up is a row in timers (kind 'schedule', workflow_id = schedule ID).
-CREATE TABLE IF NOT EXISTS schedules (
-    namespace_id      TEXT    NOT NULL,
-    schedule_id       TEXT    NOT NULL,
-    version           INTEGER NOT NULL,
-    create_time       REAL    NOT NULL,
-    state             BLOB    NOT NULL,
-    -- Filterable values (custom search attributes, TemporalSchedulePaused) as JSON.
-    search_attributes TEXT    NOT NULL DEFAULT '{}',
-    PRIMARY KEY (namespace_id, schedule_id)
-);
-CREATE INDEX IF NOT EXISTS schedules_by_create ON schedules (namespace_id, create_time DESC);

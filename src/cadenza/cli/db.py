@@ -1,0 +1,59 @@
+"""``cadenza db status|migrate|verify``: the schema's migration ledger, by database URL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from cadenza.persistence import schema
+from cadenza.persistence.migrations import SchemaStatus
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], default_db: str) -> None:
+    db = commands.add_parser("db", help="inspect and migrate the database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    for name, text in (
+        ("status", "list the migrations this Cadenza ships and which the database has applied"),
+        ("migrate", "apply pending migrations (safe while other replicas start or run)"),
+        ("verify", "exit non-zero unless every migration is applied with the checksum shipped"),
+    ):
+        sub = db_commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.add_argument("--db", help="SQLite file or postgresql://user:pass@host/db "
+                         f"(default CADENZA_DB, else {default_db})")
+
+
+def run(args: argparse.Namespace, db: str) -> int:
+    """Carry out one ``db`` command; the exit code says whether the schema is usable."""
+    if args.db_command == "migrate":
+        applied = asyncio.run(schema.migrate(db))
+        for migration in applied:
+            print(f"applied {migration.version:04d} {migration.name}")
+        print(f"schema is at version {asyncio.run(schema.status(db)).version}")
+        return 0
+    current = asyncio.run(schema.status(db))
+    if args.db_command == "status":
+        print(_table(current))
+    problems = current.problems()
+    for problem in problems:
+        print(f"error: {problem}")
+    if args.db_command == "verify":
+        if current.pending:
+            print(f"error: {len(current.pending)} migration(s) not applied; run cadenza db migrate")
+        if not problems and not current.pending:
+            print(f"ok: schema at version {current.version}, checksums match")
+        return 1 if problems or current.pending else 0
+    return 1 if problems else 0
+
+
+def _table(current: SchemaStatus) -> str:
+    applied = {a.version: a for a in current.applied}
+    lines = [f"{'version':<8} {'name':<24} {'applied at':<32} checksum"]
+    for migration in current.known:
+        row = applied.get(migration.version)
+        when = row.applied_at.isoformat(timespec="seconds") if row else "pending"
+        lines.append(f"{migration.version:<8} {migration.name:<24} {when:<32} {migration.checksum[:12]}")
+    lines.extend(f"{a.version:<8} {a.name:<24} {a.applied_at.isoformat(timespec='seconds'):<32} "
+                 f"{a.checksum[:12]} (unknown to this Cadenza)"
+                 for a in current.applied if a.version > current.latest)
+    lines.append(f"schema version {current.version}; this Cadenza knows up to {current.latest}")
+    return "\n".join(lines)

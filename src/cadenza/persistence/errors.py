@@ -1,0 +1,19 @@
+"""Errors raised at the storage boundary; driver exceptions never travel past it."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """The database failed in a way the caller cannot fix by retrying its change."""
+
+
+class SchemaError(StorageError):
+    """The database's schema is not one this Cadenza can use; the message says why and what to do."""
+
+
+class SchemaTooNewError(SchemaError):
+    """The database was migrated by a newer Cadenza than this one."""
+
+
+class ChecksumMismatchError(SchemaError):
+    """An applied migration differs from the file this Cadenza ships under the same version."""

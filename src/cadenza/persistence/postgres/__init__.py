@@ -1,0 +1,1 @@
+"""The PostgreSQL backend (asyncpg), for several server replicas on one database."""

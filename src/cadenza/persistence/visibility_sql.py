@@ -1,0 +1,224 @@
+"""Compiles a checked list filter into parameterized SQL, for any backend.
+
+The filter has been checked already (``cadenza.visibility.filters``): its
+attributes exist and its values have their types, in the form the store keeps
+them. Built-in attributes are indexed columns and read the same on every
+backend. Custom search attributes live in a JSON column, and how a JSON value
+is read, bound and searched differs per database: each backend supplies a
+``Dialect`` for exactly those parts. Values are always bound as parameters,
+never spliced into the SQL.
+
+Listings come in Temporal's order: open runs first, then closed ones by close
+time, newest first, then by start time, newest first, then by run ID. Each
+backend's listing indexes hold exactly ``LISTING_ORDER``, so the newest page of
+a filtered listing is read from an index without sorting, and later pages
+continue after the previous page's last run (a cursor, never an offset).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.persistence.records import ListCursor
+from cadenza.visibility import attributes as attrs
+from cadenza.visibility import query as q
+
+LISTED_COLUMNS = ("workflow_id, run_id, workflow_type, task_queue, status, start_time, close_time, "
+                  "execution_time, history_length, search_payloads, memo")
+SCHEDULE_COLUMNS = attrs.SCHEDULE_BUILT_IN
+"""The built-in attributes of the schedules table (the executions table's are ``attrs.BUILT_IN``)."""
+SCHEDULE_ORDER = "create_time DESC, schedule_id"
+
+OPEN_CLOSE_TIME = 9e18
+"""Open runs have no close time; they sort as if closing at the end of time."""
+SORT_CLOSE_TIME = "coalesce(close_time, 9e18)"
+LISTING_ORDER = f"{SORT_CLOSE_TIME} DESC, start_time DESC, run_id"
+"""Must stay the expression of the listing indexes in both backends' migrations."""
+
+
+class Dialect(Protocol):
+    """What one database does differently when filtering on search attributes."""
+
+    def placeholder(self, position: int) -> str:
+        """The parameter marker for the ``position``-th (1-based) bound value."""
+
+    def attribute(self, name: str) -> str:
+        """A custom attribute's value, comparable with ``bind_attribute`` markers."""
+
+    def attribute_text(self, name: str) -> str:
+        """A custom attribute's value as text, for LIKE and word matching."""
+
+    def bind_attribute(self, params: Params, value: object) -> str:
+        """Bind ``value`` for comparison with ``attribute``; return its marker."""
+
+    def list_contains(self, name: str, params: Params, value: object) -> str:
+        """True when the KeywordList attribute ``name`` holds ``value`` (false when unset)."""
+
+    def contains_text(self, text: str, marker: str) -> str:
+        """True when the bound text ``marker`` occurs in ``text`` (NULL when ``text`` is)."""
+
+
+class Params:
+    """Bound values in order, handing out each one's marker in the dialect's style."""
+
+    def __init__(self, dialect: Dialect, *values: object) -> None:
+        self.dialect = dialect
+        self.values: list[object] = list(values)
+
+    def add(self, value: object) -> str:
+        self.values.append(value)
+        return self.dialect.placeholder(len(self.values))
+
+
+def listing(dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int],
+            limit: int, after: ListCursor | None) -> tuple[str, list[object]]:
+    """SQL and parameters for one listing page: runs matching ``query`` after ``after``, in order."""
+    params = Params(dialect, namespace_id)
+    # Bound in the order the markers appear: SQLite's ``?`` are positional.
+    cursor = f"{_after(after, params)} AND " if after is not None else ""
+    where = f"{cursor}({_where(query, types, params)})"
+    sql = (f"SELECT {LISTED_COLUMNS} FROM executions WHERE namespace_id = {dialect.placeholder(1)} "
+           f"AND {where} ORDER BY {LISTING_ORDER} LIMIT {params.add(limit)}")
+    return sql, params.values
+
+
+def counting(dialect: Dialect, namespace_id: str, query: q.Query,
+             types: dict[str, int]) -> tuple[str, list[object]]:
+    """SQL and parameters counting matching runs: (status, count) rows when grouped, else (NULL, count)."""
+    params = Params(dialect, namespace_id)
+    where = _where(query, types, params)
+    head = f"FROM executions WHERE namespace_id = {dialect.placeholder(1)} AND ({where})"
+    if query.group_by:
+        return f"SELECT status, COUNT(*) {head} GROUP BY status", params.values
+    return f"SELECT NULL, COUNT(*) {head}", params.values
+
+
+def schedule_listing(dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int],
+                     limit: int, offset: int) -> tuple[str, list[object]]:
+    """SQL and parameters listing the schedules that match ``query``'s filter, newest first."""
+    params = Params(dialect, namespace_id)
+    where = _where(query, types, params, SCHEDULE_COLUMNS)
+    sql = (f"SELECT namespace_id, schedule_id, version, state FROM schedules "
+           f"WHERE namespace_id = {dialect.placeholder(1)} AND ({where}) ORDER BY {SCHEDULE_ORDER} "
+           f"LIMIT {params.add(limit)} OFFSET {params.add(offset)}")
+    return sql, params.values
+
+
+def schedule_counting(dialect: Dialect, namespace_id: str, query: q.Query,
+                      types: dict[str, int]) -> tuple[str, list[object]]:
+    """SQL and parameters counting the schedules that match ``query``'s filter."""
+    params = Params(dialect, namespace_id)
+    where = _where(query, types, params, SCHEDULE_COLUMNS)
+    return (f"SELECT COUNT(*) FROM schedules WHERE namespace_id = {dialect.placeholder(1)} "
+            f"AND ({where})"), params.values
+
+
+def _after(cursor: ListCursor, params: Params) -> str:
+    """Rows after a page's last (close, start, run), in ``LISTING_ORDER``."""
+    close = OPEN_CLOSE_TIME if cursor.close_time is None else cursor.close_time
+    return (f"(({SORT_CLOSE_TIME} = {params.add(close)} AND start_time = "
+            f"{params.add(cursor.start_time)} AND run_id > {params.add(cursor.run_id)})"
+            f" OR ({SORT_CLOSE_TIME} = {params.add(close)} AND start_time < "
+            f"{params.add(cursor.start_time)}) OR {SORT_CLOSE_TIME} < {params.add(close)})")
+
+
+def _where(query: q.Query, types: dict[str, int], params: Params,
+           built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> str:
+    """The WHERE condition for a checked ``query``; ``types`` are the namespace's custom attributes.
+
+    ``built_in`` names the table's own columns: the executions table's by default.
+    """
+    if query.where is None:
+        return "1 = 1"
+    return _expr(query.where, _Target(types, built_in, params))
+
+
+class _Target:
+    """What a filter is compiled against: the table's own columns, the namespace's attributes."""
+
+    def __init__(self, types: dict[str, int], built_in: dict[str, tuple[str, int]],
+                 params: Params) -> None:
+        self.types = types
+        self.built_in = built_in
+        self.params = params
+
+    def operand(self, name: str) -> tuple[str, int]:
+        """The SQL expression for attribute ``name`` and its type."""
+        if name in self.built_in:
+            return self.built_in[name]
+        kind = self.types.get(name, attrs.SYSTEM_CUSTOM.get(name, attrs.KEYWORD))
+        return self.params.dialect.attribute(_checked_name(name)), kind
+
+    def text(self, name: str, column: str) -> str:
+        return column if name in self.built_in else self.params.dialect.attribute_text(name)
+
+    def bind(self, name: str, value: object) -> str:
+        if name in self.built_in:
+            return self.params.add(value)
+        return self.params.dialect.bind_attribute(self.params, value)
+
+
+def _expr(node: q.Expr, target: _Target) -> str:
+    params = target.params
+    if isinstance(node, q.BoolOp):
+        return "(" + f" {node.op} ".join(_expr(o, target) for o in node.operands) + ")"
+    if isinstance(node, q.Not):
+        return f"NOT ({_expr(node.operand, target)})"
+    column, kind = target.operand(node.name)
+    if isinstance(node, q.IsNull):
+        return f"{column} IS {'NOT ' if node.negated else ''}NULL"
+    if isinstance(node, q.StartsWith):
+        marker = params.add(_escape_like(node.prefix) + "%")
+        return f"{target.text(node.name, column)} LIKE {marker} ESCAPE '\\'"
+    if kind == attrs.KEYWORD_LIST:
+        return _keyword_list(node, params)
+    if kind == attrs.TEXT:
+        return _text(node, target.text(node.name, column), params)
+    if isinstance(node, q.InList):
+        marks = ", ".join(target.bind(node.name, v) for v in node.values)
+        return f"{column} {'NOT ' if node.negated else ''}IN ({marks})"
+    if isinstance(node, q.Between):
+        low, high = target.bind(node.name, node.low), target.bind(node.name, node.high)
+        return f"{column} {'NOT ' if node.negated else ''}BETWEEN {low} AND {high}"
+    assert isinstance(node, q.Comparison)
+    return f"{column} {node.op} {target.bind(node.name, node.value)}"
+
+
+def _text(node: q.Expr, text: str, params: Params) -> str:
+    """Text matches when any phrase of the value occurs among its words.
+
+    Values are kept as their words between single spaces and phrases come the
+    same way (``attrs.text_index_form``), so a phrase matches exactly when it
+    occurs in the kept value. The match is never NULL, so a run without the
+    attribute does not match ``=`` and does match ``!=`` (and ``NOT ... =``), as
+    in Temporal.
+    """
+    assert isinstance(node, q.Comparison) and isinstance(node.value, tuple)
+    found = " OR ".join(params.dialect.contains_text(text, params.add(phrase))
+                        for phrase in node.value)
+    # A value of separators only ("-") has no words, and matches nothing.
+    matched = f"coalesce({found or 'FALSE'}, FALSE)"
+    return matched if node.op == "=" else f"NOT {matched}"
+
+
+def _keyword_list(node: q.Expr, params: Params) -> str:
+    """KeywordList matches when any element matches; ``!=`` and NOT IN match a run without it."""
+    dialect = params.dialect
+    if isinstance(node, q.Comparison):
+        contains = dialect.list_contains(node.name, params, node.value)
+        return contains if node.op == "=" else f"NOT {contains}"
+    assert isinstance(node, q.InList)
+    anyof = "(" + " OR ".join(dialect.list_contains(node.name, params, v) for v in node.values) + ")"
+    return f"NOT {anyof}" if node.negated else anyof
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _checked_name(name: str) -> str:
+    """Attribute names end up inside SQL string literals (JSON paths), so only plain names pass."""
+    if not name.replace("_", "").isalnum():
+        raise InvalidArgumentError(f"invalid query: invalid search attribute: {name}")
+    return name

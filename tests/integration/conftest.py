@@ -1,0 +1,54 @@
+"""Store fixtures: every store test runs once per backend, each on a fresh database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from cadenza.persistence import Store, open_store
+from tests import postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server URL: the environment's, or a private cluster for this session."""
+    configured = postgres.configured_server()
+    if configured:
+        yield configured
+        return
+    bin_dir = postgres.binaries()
+    if bin_dir is None:
+        pytest.skip(f"PostgreSQL is not installed and {postgres.CONTRACT_VAR} is not set")
+    cluster = postgres.Cluster(bin_dir)
+    cluster.start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.db")
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    url = await postgres.create_database(server)
+    yield url
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[-1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    opened = open_store(db_url)
+    await opened.open()
+    yield opened
+    await opened.close()

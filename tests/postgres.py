@@ -1,0 +1,123 @@
+"""PostgreSQL for tests: the server the environment names, or a private cluster started here.
+
+- ``CADENZA_TEST_DB=postgresql://user@host:port/db`` runs the whole suite on
+  PostgreSQL: every test server and every store test gets a fresh database on
+  that server (the user needs CREATEDB).
+- ``CADENZA_TEST_POSTGRES=postgresql://...`` gives the store contract tests a
+  PostgreSQL server while test servers stay on SQLite.
+- With neither, the contract tests start a throwaway cluster from the installed
+  PostgreSQL binaries (``initdb``, ``pg_ctl``), or skip PostgreSQL if there are none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from tests.servers import free_port
+
+WHOLE_SUITE_VAR = "CADENZA_TEST_DB"
+CONTRACT_VAR = "CADENZA_TEST_POSTGRES"
+
+
+def suite_server() -> str | None:
+    """The PostgreSQL server the whole suite runs on, if the environment asks for one."""
+    url = os.environ.get(WHOLE_SUITE_VAR, "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def configured_server() -> str | None:
+    """A PostgreSQL server named by the environment, for the contract tests."""
+    return suite_server() or os.environ.get(CONTRACT_VAR) or None
+
+
+def with_database(server_url: str, name: str) -> str:
+    """``server_url`` pointing at database ``name`` instead."""
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+async def create_database(server_url: str, name: str | None = None) -> str:
+    """Create database ``name`` (a fresh random one by default) unless it exists; return its URL."""
+    name = name or f"cadenza_test_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, name)
+
+
+def database_for_path(server_url: str, path: Path) -> str:
+    """The database standing in for SQLite file ``path``: the same path always maps to the same one,
+    so a test that restarts its server on the same file finds its data again."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:20]
+    result: list[str] = []
+    # Callable from inside a running event loop (async tests), so run on a thread of its own.
+    worker = threading.Thread(target=lambda: result.append(
+        asyncio.run(create_database(server_url, f"cadenza_test_{digest}"))))
+    worker.start()
+    worker.join()
+    if not result:
+        raise RuntimeError(f"could not create a test database on {server_url}")
+    return result[0]
+
+
+def binaries() -> Path | None:
+    """The folder holding ``initdb`` and ``pg_ctl``, if PostgreSQL is installed."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    return Path(candidates[0]).parent if candidates else None
+
+
+class Cluster:
+    """A private PostgreSQL cluster in a temporary folder on a free loopback port.
+
+    PostgreSQL refuses to run as root, so under root it runs as the ``postgres``
+    system user, which the Debian packages create.
+    """
+
+    def __init__(self, bin_dir: Path) -> None:
+        self._bin = bin_dir
+        self._dir = Path(tempfile.mkdtemp(prefix="cadenza-pg-"))
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self._dir, owner.pw_uid, owner.pw_gid)
+        data = self._dir / "data"
+        self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--no-sync")
+        # fsync off: a test cluster needs no durability, and it keeps the shared machine quick.
+        options = (f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=500")
+        self._run("pg_ctl", "-D", str(data), "-l", str(self._dir / "log"), "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        argv = [str(self._bin / program), *args]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        subprocess.run(argv, check=True, capture_output=True, cwd=self._dir)
