@@ -98,8 +98,10 @@ async def test_oversize_activity_input_terminates_the_workflow(
 async def test_failing_workflow_task_is_retried_without_growing_history(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    fail_until = time.time() + 0.5  # the first attempt and its immediate retry fail
     async with Worker(client, task_queue=task_queue, workflows=wt.WORKFLOWS, activities=wt.ACTIVITIES):
+        # Counted from the start, once the worker runs: the first attempt and its immediate
+        # retry fail; the third, a task timeout (1 s) later, succeeds.
+        fail_until = time.time() + 0.5
         result = await client.execute_workflow(
             wt.FailsItsFirstTasks.run, fail_until, id=workflow_id, task_queue=task_queue,
             task_timeout=timedelta(seconds=1))
