@@ -29,9 +29,17 @@ async def test_child_result_reaches_the_parent(
     assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED in types
     assert EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED in types
     assert EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED in types
-    child = await client.get_workflow_handle(f"{workflow_id}-child").fetch_history()
+    child_handle = client.get_workflow_handle(f"{workflow_id}-child")
+    child = await child_handle.fetch_history()
     started = child.events[0].workflow_execution_started_event_attributes
     assert started.parent_workflow_execution.workflow_id == workflow_id
+    # The parent is the child's root execution, in its history and in Describe.
+    parent_run = history.events[0].workflow_execution_started_event_attributes.original_execution_run_id
+    assert started.root_workflow_execution.workflow_id == workflow_id
+    assert started.root_workflow_execution.run_id == parent_run
+    described = await child_handle.describe()
+    assert (described.root_id, described.root_run_id) == (workflow_id, parent_run)
+    assert (await client.get_workflow_handle(workflow_id).describe()).root_id == workflow_id
 
 
 async def test_child_failure_reaches_the_parent(

@@ -150,8 +150,7 @@ def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExe
     info.execution_time.CopyFrom(ev.timestamp(state.start_time))
     if state.close_time:
         info.close_time.CopyFrom(ev.timestamp(state.close_time))
-    info.root_execution.workflow_id = state.workflow_id
-    info.root_execution.run_id = state.run_id
+    info.root_execution.workflow_id, info.root_execution.run_id = state.root
     return info
 
 

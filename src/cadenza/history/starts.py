@@ -186,6 +186,7 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.parent_workflow_execution.workflow_id = s.parent.workflow_id
         attrs.parent_workflow_execution.run_id = s.parent.run_id
         attrs.parent_initiated_event_id = s.parent.initiated_event_id
+        attrs.root_workflow_execution.workflow_id, attrs.root_workflow_execution.run_id = s.root
     if request.HasField("header"):
         attrs.header.CopyFrom(request.header)
     if request.HasField("memo"):

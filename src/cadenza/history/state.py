@@ -132,6 +132,9 @@ class Parent:
     workflow_id: str
     run_id: str
     initiated_event_id: int
+    root_workflow_id: str = ""
+    """The top of the parent chain this run belongs to (its root execution)."""
+    root_run_id: str = ""
 
 
 @dataclass
@@ -210,6 +213,13 @@ class MutableState:
     @property
     def running(self) -> bool:
         return self.status == RUNNING
+
+    @property
+    def root(self) -> tuple[str, str]:
+        """(workflow ID, run ID) of the root execution: the top of the parent chain, else itself."""
+        if self.parent is not None and self.parent.root_workflow_id:
+            return self.parent.root_workflow_id, self.parent.root_run_id
+        return self.workflow_id, self.run_id
 
     def to_bytes(self) -> bytes:
         # Written on every change: orjson serializes the dataclasses directly,

@@ -81,7 +81,8 @@ class Transfers:
         copy_common_fields(attrs, request)
         request.request_id = f"{entry.state.run_id}:{timer.event_id}"
         s = entry.state
-        parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id)
+        parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id,
+                        *s.root)
         run_id, namespace_id, cause = "", "", 0
         try:
             namespace = await self._namespaces.get(attrs.namespace)
