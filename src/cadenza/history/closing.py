@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cadenza.history import activities, children, updates
+from cadenza.history import activities, children
 from cadenza.history.change import Change
 
 
@@ -30,7 +30,6 @@ def close_execution(change: Change, status: int) -> None:
         change.remove_timer(s.workflow_task.timer_id)
         s.workflow_task = None
     s.buffered_events = []
-    updates.fail_unfinished(s)
     children.schedule_parent_close_policies(change)
     if s.parent is not None and change.successor is None:
         change.add_timer(children.NOTIFY_PARENT, change.now, s.close_event_id, 0)

@@ -57,10 +57,17 @@ class Status:
 
 
 def status(state: MutableState, registry: Registry, update_id: str) -> Status | None:
+    """Where the update is; one accepted but left unfinished by a closed run failed, as on Temporal.
+
+    That failure is only reported, never recorded: the update stays not completed,
+    so update-with-start does not attach to it.
+    """
     record = state.updates.get(update_id)
     if record is not None:
         if record.outcome:
             return Status(COMPLETED, Outcome.FromString(decode_blob(record.outcome)))
+        if not state.running:
+            return Status(COMPLETED, _accepted_update_completed_workflow())
         return Status(ACCEPTED)
     pending = registry.pending.get(update_id)
     if pending is None:
@@ -90,13 +97,6 @@ def _accepted_update_completed_workflow() -> Outcome:
     failure.application_failure_info.type = "AcceptedUpdateCompletedWorkflow"
     failure.application_failure_info.non_retryable = True
     return Outcome(failure=failure)
-
-
-def fail_unfinished(state: MutableState) -> None:
-    """Updates accepted but not completed when the run closes fail, as on Temporal."""
-    for record in state.updates.values():
-        if not record.outcome:
-            record.outcome = encode_blob(_accepted_update_completed_workflow().SerializeToString())
 
 
 def has_undelivered(state: MutableState, registry: Registry) -> bool:
