@@ -83,6 +83,17 @@ class ExecutionCache:
         if entry is not None:
             entry.notify()
 
+    def changed_elsewhere(self, key: ExecutionKey, version: int) -> None:
+        """Another replica committed ``version``: forget an older copy, waking its waiters."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.version < version:
+            self.drop(key)
+
+    def drop_all(self) -> None:
+        """Forget every copy (changes made elsewhere may have gone unheard)."""
+        for key in list(self._entries):
+            self.drop(key)
+
     async def history(self, entry: Entry) -> list[HistoryEvent]:
         """The execution's whole committed history, loading it once if needed.
 
