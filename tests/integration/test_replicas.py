@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 from tests import postgres, servers
 from tests.integration import workflows_replicas as w
 
-pytestmark = pytest.mark.replicas
+pytestmark = [pytest.mark.replicas, pytest.mark.timeout(180)]
 WORKFLOWS = 200
 QUEUE = "replicas"
 
@@ -88,9 +88,11 @@ async def start_all(clients: list[Client], prefix: str) -> list[WorkflowHandle[w
 
 async def assert_completed_once(client: Client, workflow_ids: list[str]) -> None:
     """Every workflow's result is its own; its history completes it and its activity once."""
+    results = await asyncio.wait_for(asyncio.gather(
+        *(client.get_workflow_handle(i).result() for i in workflow_ids)), 120)
+    assert results == [f"done {i}" for i in workflow_ids]
     for workflow_id in workflow_ids:
         handle = client.get_workflow_handle(workflow_id)
-        assert await asyncio.wait_for(handle.result(), 90) == f"done {workflow_id}"
         events = [e.event_type async for e in handle.fetch_history_events()]
         assert events.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) == 1, workflow_id
         assert events.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1, workflow_id
@@ -120,7 +122,10 @@ async def test_a_replica_killed_mid_load_leaves_nothing_unfinished(
                 handles = await start_all(clients, "killed")
                 await asyncio.wait_for(handles[0].result(), 60)
                 b.kill()
-            await assert_completed_once(clients[0], [h.id for h in handles])
+                await assert_completed_once(clients[0], [h.id for h in handles])
+                # Back on its port, so the workers that were connected to it can shut down.
+                b.start()
+                await b.wait_ready()
 
 
 async def test_postgres_restart_under_load_loses_nothing_acknowledged(
