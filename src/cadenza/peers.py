@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from cadenza.history.cache import ExecutionCache
 from cadenza.matching import MatchingService
@@ -33,8 +33,10 @@ class Peers:
     """Keeps one replica in step with the others: tasks, timers, cached executions."""
 
     def __init__(self, link: ReplicaLink, matching: MatchingService,
-                 add_timer: Callable[[TimerRecord], None], cache: ExecutionCache) -> None:
+                 add_timer: Callable[[TimerRecord], None], cache: ExecutionCache,
+                 recover: Callable[[], Awaitable[None]]) -> None:
         self._link = link
+        self._recover = recover
         self._matching = matching
         self._add_timer = add_timer
         self._cache = cache
@@ -69,7 +71,11 @@ class Peers:
     async def scan(self) -> None:
         """Renew the lease, take over orphaned timers, feed starving queues."""
         if await self._link.renew():
+            # The database went away and came back. Changes made meanwhile went unheard,
+            # and a commit cut off by it may have landed without being handed over here:
+            # start again from what the database holds.
             self._cache.drop_all()
+            await self._recover()
         timers = await self._link.claim_orphan_timers()
         for timer in timers:
             self._add_timer(timer)

@@ -70,8 +70,8 @@ class Server:
         self.retention = RetentionSweeper(self._store, self._namespaces, self._clock,
                                           self._history.cache.drop, config.retention_sweep_seconds)
         link = self._store.replicas()
-        self._peers = (Peers(link, self._matching, self._timers.add, self._history.cache)
-                       if link is not None else None)
+        self._peers = (Peers(link, self._matching, self._timers.add, self._history.cache,
+                             self._recover) if link is not None else None)
         self._grpc: grpc.aio.Server | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None

@@ -106,5 +106,6 @@ class PostgresReplicas:
     async def _run(self, method: str, sql: str, *args: Any) -> Any:
         try:
             return await getattr(self._pool(), method)(sql, *args)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:
             raise StorageError(str(exc)) from exc

@@ -45,6 +45,10 @@ Q = load_queries("cadenza.persistence.postgres", "queries.sql")
 T = TypeVar("T")
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                 OSError)
+"""What the driver raises when the database fails or the connection is cut (as by a restart)."""
+
 POOL_SIZE = 10
 """Connections per replica; concurrent changes to different executions commit in parallel."""
 
@@ -224,7 +228,7 @@ class PostgresStore:
         try:
             async with self._open_pool().acquire() as conn, conn.transaction():
                 yield conn
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except DRIVER_ERRORS as exc:
             raise StorageError(f"database commit failed: {exc}") from exc
 
 
@@ -234,7 +238,7 @@ async def _guard(call: Awaitable[T]) -> T:
         return await call
     except asyncpg.UniqueViolationError:
         raise
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except DRIVER_ERRORS as exc:
         raise StorageError(str(exc)) from exc
 
 
