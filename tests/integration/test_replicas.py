@@ -113,6 +113,18 @@ async def test_two_replicas_complete_every_workflow_once(
     assert all(w.EXECUTIONS[h.id] == 1 for h in handles)
 
 
+async def test_a_worker_on_one_replica_runs_workflows_started_on_the_other(
+        cluster: postgres.Cluster, tmp_path: Path) -> None:
+    """Every task is created on B (starts, activity completions' next workflow tasks go
+    wherever the worker reports), and only A has a worker: announcements carry them over."""
+    url = await postgres.create_database(cluster.url)
+    async with replicas(url, tmp_path, 2) as (a, b):
+        worker_side, starting_side = await Client.connect(a.address), await Client.connect(b.address)
+        async with workers([worker_side]):
+            handles = await start_all([starting_side], "across", 20)
+            await assert_completed_once(starting_side, [h.id for h in handles])
+
+
 async def test_a_replica_killed_mid_load_leaves_nothing_unfinished(
         cluster: postgres.Cluster, tmp_path: Path) -> None:
     url = await postgres.create_database(cluster.url)
