@@ -27,6 +27,9 @@ SCAN_SECONDS = 2.0
 """How often the background pass runs; well inside the lease, so it stays renewed."""
 SCAN_TASKS = 100
 """Stored tasks read per starving queue in one pass."""
+UNPOLLED_SECONDS = 60.0
+"""A queue nobody here polled this long lets go of its tasks: with its workers on other
+replicas, they are handed out there, and copies kept here would only pile up."""
 
 
 class Peers:
@@ -81,6 +84,7 @@ class Peers:
             self._add_timer(timer)
         if timers:
             logger.info("took over %d timers of replicas that are gone", len(timers))
+        self._matching.forget_unpolled(UNPOLLED_SECONDS)
         for namespace_id, name, kind in self._matching.starving_queues():
             for task in await self._link.queued_tasks(namespace_id, name, kind, SCAN_TASKS):
                 self._matching.add_task(task)

@@ -96,6 +96,20 @@ class MatchingService:
         """Queues whose polls wait with nothing to hand them."""
         return [key for key in self._queues if self.has_waiting_poll(*key)]
 
+    def forget_unpolled(self, idle_seconds: float) -> int:
+        """Drop the tasks of queues nobody polled for ``idle_seconds``; return how many.
+
+        For replicas only: their tasks stay stored, and another replica may have
+        handed them out already; they are read again once a poll waits here.
+        """
+        cutoff = time.monotonic() - idle_seconds
+        dropped = 0
+        for queue in self._queues.values():
+            if queue.items and not queue.pollers and queue.last_poll < cutoff:
+                dropped += len(queue.items)
+                queue.items.clear()
+        return dropped
+
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
         return len(queue.items) if queue else 0
