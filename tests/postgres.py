@@ -105,10 +105,19 @@ class Cluster:
         data = self._dir / "data"
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-sync")
-        # fsync off: a test cluster needs no durability, and it keeps the shared machine quick.
-        options = (f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=500")
-        self._run("pg_ctl", "-D", str(data), "-l", str(self._dir / "log"), "-o", options, "-w", "start")
+        self._run("pg_ctl", "-D", str(data), "-l", str(self._dir / "log"), "-o", self._options(),
+                  "-w", "start")
+
+    def restart(self) -> None:
+        """Stop the cluster (cutting every connection) and start it again."""
+        self._run("pg_ctl", "-D", str(self._dir / "data"), "-l", str(self._dir / "log"),
+                  "-o", self._options(), "-m", "fast", "-w", "restart")
+
+    def _options(self) -> str:
+        # fsync off: a test cluster needs no durability against power loss, and it keeps the
+        # shared machine quick (a clean restart still keeps every commit).
+        return (f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=500")
 
     def stop(self) -> None:
         try:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from cadenza.exceptions import InvalidArgumentError, NamespaceNotFoundError, NotFoundError
+from cadenza.exceptions import (
+    InvalidArgumentError,
+    NamespaceAlreadyExistsError,
+    NamespaceNotFoundError,
+    NotFoundError,
+)
 from cadenza.persistence import Store
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.visibility.attributes import BUILT_IN, SYSTEM_CUSTOM
@@ -59,7 +64,15 @@ class NamespaceRegistry:
     async def ensure(self, name: str) -> NamespaceRecord:
         """Create the namespace if it does not exist yet (the default one, at start)."""
         existing = await self._store.get_namespace(name)
-        return existing if existing is not None else await self.register(name)
+        if existing is not None:
+            return existing
+        try:
+            return await self.register(name)
+        except NamespaceAlreadyExistsError:
+            # A replica starting alongside created it first.
+            created = await self._store.get_namespace(name)
+            assert created is not None
+            return created
 
     async def list_all(self) -> list[NamespaceRecord]:
         return await self._store.list_namespaces()

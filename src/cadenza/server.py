@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import grpc
 
 from cadenza.api import server as grpc_server
+from cadenza.api.errors import CONFLICT_ATTEMPTS
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
+from cadenza.exceptions import ConcurrentUpdateError
 from cadenza.history import children
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
@@ -21,6 +23,7 @@ from cadenza.history.service import Dispatch, HistoryService
 from cadenza.history.transfers import Transfers
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.peers import Peers
 from cadenza.persistence import Store, open_store
 from cadenza.persistence.records import TimerRecord
 from cadenza.schedules import service as schedules
@@ -66,11 +69,24 @@ class Server:
         self._history.on_run_closed = self._schedules.run_closed
         self.retention = RetentionSweeper(self._store, self._namespaces, self._clock,
                                           self._history.cache.drop, config.retention_sweep_seconds)
+        link = self._store.replicas()
+        self._peers = (Peers(link, self._matching, self._timers.add, self._history.cache,
+                             self._recover) if link is not None else None)
         self._grpc: grpc.aio.Server | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 
     async def _fire_timer(self, timer: TimerRecord) -> None:
+        """Fire a timer; if another replica changed its execution first, fire it on the
+        execution as it now is (its handler sees whether the timer still matters)."""
+        for _ in range(CONFLICT_ATTEMPTS - 1):
+            try:
+                return await self._fire_timer_once(timer)
+            except ConcurrentUpdateError:
+                logger.debug("timer %s lost a conditional write; firing it again", timer.timer_id)
+        await self._fire_timer_once(timer)
+
+    async def _fire_timer_once(self, timer: TimerRecord) -> None:
         if timer.kind in children.TRANSFER_KINDS:
             await self._transfers.run(timer)
         elif timer.kind == schedules.TIMER_KIND:
@@ -81,6 +97,8 @@ class Server:
     async def start(self) -> Addresses:
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
+        if self._peers is not None:
+            await self._peers.start()
         await self._recover()
         service = WorkflowService(
             self.config,
@@ -123,6 +141,8 @@ class Server:
             await self._grpc.stop(SHUTDOWN_GRACE)
             self._grpc = None
         await self._timers.stop()
+        if self._peers is not None:
+            await self._peers.stop()
         await self._schedules.stop()
         await self.retention.stop()
         await self._store.close()

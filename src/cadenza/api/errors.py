@@ -23,6 +23,7 @@ from temporalio.api.errordetails.v1 import (
 from temporalio.api.failure.v1 import Failure, MultiOperationExecutionAborted
 
 from cadenza import exceptions as exc
+from cadenza.persistence.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +106,15 @@ def translated(handler: H) -> H:
         self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
         try:
-            return await handler(self, request, context)
+            return await _retrying_conflicts(handler, self, request, context)
         except exc.CadenzaError as error:
             await context.abort_with_status(  # type: ignore[attr-defined]
                 rpc_status.to_status(to_status(error)))
         except exc.ConcurrentUpdateError as error:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"concurrent update, retry: {error}")
+        except StorageError as error:
+            # The database is unreachable for now (restarting, failing over): clients retry.
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"database unavailable: {error}")
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError):
                 raise
@@ -118,3 +122,21 @@ def translated(handler: H) -> H:
             await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {error}")
 
     return wrapper  # type: ignore[return-value]
+
+
+CONFLICT_ATTEMPTS = 5
+"""How often a call is run again after losing a conditional write to another replica."""
+
+
+async def _retrying_conflicts(handler: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Run the call; if another writer changed the execution first, run it again.
+
+    A lost write keeps nothing and drops the cached copy, so the next attempt
+    starts from the execution as the database has it.
+    """
+    for _ in range(CONFLICT_ATTEMPTS - 1):
+        try:
+            return await handler(*args)
+        except exc.ConcurrentUpdateError:
+            logger.debug("%s lost a conditional write; running it again", handler.__name__)
+    return await handler(*args)

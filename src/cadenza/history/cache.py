@@ -23,6 +23,8 @@ class Entry:
     events: list[HistoryEvent] | None = None
     """The whole history once loaded; None until something needs it."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    dropped: bool = False
+    """Set once the cache forgot this copy; whoever holds it must load the execution again."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def notify(self) -> None:
@@ -31,6 +33,8 @@ class Entry:
         self._changed = asyncio.Event()
 
     async def wait_changed(self, timeout: float) -> bool:
+        if self.dropped:  # it may have been dropped just before this wait began
+            return True
         changed = self._changed
         try:
             await asyncio.wait_for(changed.wait(), timeout)
@@ -81,7 +85,19 @@ class ExecutionCache:
         """Forget a copy that may differ from the database (after a failed commit)."""
         entry = self._entries.pop(key, None)
         if entry is not None:
+            entry.dropped = True
             entry.notify()
+
+    def changed_elsewhere(self, key: ExecutionKey, version: int) -> None:
+        """Another replica committed ``version``: forget an older copy, waking its waiters."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.version < version:
+            self.drop(key)
+
+    def drop_all(self) -> None:
+        """Forget every copy (changes made elsewhere may have gone unheard)."""
+        for key in list(self._entries):
+            self.drop(key)
 
     async def history(self, entry: Entry) -> list[HistoryEvent]:
         """The execution's whole committed history, loading it once if needed.

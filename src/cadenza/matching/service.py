@@ -86,6 +86,30 @@ class MatchingService:
         queue = self._queues.get((namespace_id, name, kind))
         return dict(queue.poller_identities) if queue else {}
 
+    def has_waiting_poll(self, namespace_id: str, name: str, kind: TaskKind) -> bool:
+        """Whether a poll waits on the queue with nothing to hand it."""
+        queue = self._queues.get((namespace_id, name, kind))
+        return queue is not None and not queue.items and any(
+            not poller.done() for poller in queue.pollers)
+
+    def starving_queues(self) -> list[QueueKey]:
+        """Queues whose polls wait with nothing to hand them."""
+        return [key for key in self._queues if self.has_waiting_poll(*key)]
+
+    def forget_unpolled(self, idle_seconds: float) -> int:
+        """Drop the tasks of queues nobody polled for ``idle_seconds``; return how many.
+
+        For replicas only: their tasks stay stored, and another replica may have
+        handed them out already; they are read again once a poll waits here.
+        """
+        cutoff = time.monotonic() - idle_seconds
+        dropped = 0
+        for queue in self._queues.values():
+            if queue.items and not queue.pollers and queue.last_poll < cutoff:
+                dropped += len(queue.items)
+                queue.items.clear()
+        return dropped
+
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
         return len(queue.items) if queue else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from cadenza.persistence.records import (
@@ -15,10 +16,43 @@ from cadenza.persistence.records import (
     ScheduleWrite,
     StoredExecution,
     StoredSchedule,
+    TaskKind,
     TaskRecord,
     TimerRecord,
 )
 from cadenza.visibility.query import Query
+
+TaskAnnounced = Callable[[TaskRecord], None]
+ExecutionChanged = Callable[[ExecutionKey, int], None]
+
+
+class ReplicaLink(Protocol):
+    """What a replica shares with the others on one database.
+
+    Every replica holds a lease it renews; the timers it writes are its own to
+    fire until its lease runs out, when another replica claims them. New tasks
+    and execution changes are announced to every replica as they commit.
+    """
+
+    replica_id: str
+
+    async def listen(self, on_task: TaskAnnounced, on_change: ExecutionChanged) -> None:
+        """Start hearing other replicas' new tasks and execution changes."""
+
+    async def renew(self) -> bool:
+        """Extend this replica's lease; True if announcements may have been missed meanwhile
+        (the listening connection was lost and is back), so cached state is suspect."""
+
+    async def claim_orphan_timers(self) -> list[TimerRecord]:
+        """Timers of replicas whose lease ran out, now this replica's to fire."""
+
+    async def queued_tasks(
+        self, namespace_id: str, task_queue: str, kind: TaskKind, limit: int
+    ) -> list[TaskRecord]:
+        """The oldest tasks stored for one queue, whichever replica created them."""
+
+    async def close(self) -> None:
+        """Stop listening and give up the lease, so others take over its timers at once."""
 
 
 class Store(Protocol):
@@ -107,6 +141,9 @@ class Store(Protocol):
 
     async def remove_stale(self, task_ids: list[str], timer_ids: list[str]) -> None:
         """Drop tasks and timers that turned out to be obsolete."""
+
+    def replicas(self) -> ReplicaLink | None:
+        """The link to other replicas on the same database; None where there can be none."""
 
 
 def is_postgres(url: str) -> bool:

@@ -30,11 +30,16 @@ class TimerQueue:
         self._clock = clock
         self._fire = fire
         self._heap: list[tuple[float, str, TimerRecord]] = []
+        self._queued: set[str] = set()
+        """IDs in the heap: recovery may offer a timer again, and it must fire once."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
 
     def add(self, timer: TimerRecord) -> None:
+        if timer.timer_id in self._queued:
+            return
+        self._queued.add(timer.timer_id)
         heapq.heappush(self._heap, (timer.fire_at, timer.timer_id, timer))
         if self._heap[0][2] is timer:
             self._wake.set()
@@ -61,6 +66,7 @@ class TimerQueue:
                     pass
                 continue
             _, _, timer = heapq.heappop(self._heap)
+            self._queued.discard(timer.timer_id)
             task = asyncio.create_task(self._fire_one(timer))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)

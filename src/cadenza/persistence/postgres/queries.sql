@@ -73,15 +73,44 @@ SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_e
 FROM tasks ORDER BY seq;
 
 -- name: insert_timer
-INSERT INTO timers (timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+-- The replica that writes a timer fires it (its session names it in cadenza.replica).
+INSERT INTO timers (timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt,
+                    owner)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce(current_setting('cadenza.replica', true), ''));
 
 -- name: delete_timer
 DELETE FROM timers WHERE timer_id = $1;
 
 -- name: list_timers
-SELECT timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt
-FROM timers ORDER BY fire_at;
+-- At start: every timer no other live replica holds becomes this replica's ($1).
+UPDATE timers SET owner = $1
+WHERE owner NOT IN (SELECT replica_id FROM replicas
+                    WHERE replica_id <> $1 AND expires_at > extract(epoch FROM clock_timestamp()))
+RETURNING timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt;
+
+-- name: claim_orphan_timers
+-- Timers whose replica's lease ran out become this replica's ($1); row locks let only one
+-- claimer take each, the others re-check the owner and skip it.
+UPDATE timers SET owner = $1
+WHERE owner <> $1
+  AND owner NOT IN (SELECT replica_id FROM replicas
+                    WHERE expires_at > extract(epoch FROM clock_timestamp()))
+RETURNING timer_id, fire_at, namespace_id, workflow_id, run_id, kind, event_id, attempt;
+
+-- name: renew_lease
+INSERT INTO replicas (replica_id, expires_at)
+VALUES ($1, extract(epoch FROM clock_timestamp()) + $2)
+ON CONFLICT (replica_id) DO UPDATE SET expires_at = excluded.expires_at;
+
+-- name: drop_lease
+DELETE FROM replicas WHERE replica_id = $1;
+
+-- name: forget_dead_replicas
+DELETE FROM replicas WHERE expires_at < extract(epoch FROM clock_timestamp()) - $1;
+
+-- name: queued_tasks
+SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt
+FROM tasks WHERE namespace_id = $1 AND task_queue = $2 AND kind = $3 ORDER BY seq LIMIT $4;
 
 -- name: delete_execution
 DELETE FROM executions WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;

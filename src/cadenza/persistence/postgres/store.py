@@ -10,6 +10,7 @@ the row count or the unique violation, and nothing of its change is kept.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias, TypeVar
@@ -21,6 +22,7 @@ from cadenza.exceptions import ConcurrentUpdateError, NamespaceAlreadyExistsErro
 from cadenza.persistence import changes, visibility_sql
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.postgres import schema
+from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.visibility import DIALECT
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -44,6 +46,10 @@ Q = load_queries("cadenza.persistence.postgres", "queries.sql")
 T = TypeVar("T")
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                 OSError)
+"""What the driver raises when the database fails or the connection is cut (as by a restart)."""
+
 POOL_SIZE = 10
 """Connections per replica; concurrent changes to different executions commit in parallel."""
 
@@ -61,6 +67,7 @@ class PostgresStore:
     def __init__(self, url: str) -> None:
         self._url = url
         self._pool: asyncpg.Pool | None = None
+        self._replicas = PostgresReplicas(url, uuid.uuid4().hex, self._open_pool)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -71,12 +78,18 @@ class PostgresStore:
         finally:
             await conn.close()
         try:
-            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=POOL_SIZE)
+            # Sessions name their replica: the timers they write are its own, and the
+            # announcements their commits send say who sent them.
+            self._pool = await asyncpg.create_pool(
+                self._url, min_size=1, max_size=POOL_SIZE,
+                server_settings={"cadenza.replica": self._replicas.replica_id})
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
+        await self._replicas.renew_lease()
 
     async def close(self) -> None:
         if self._pool is not None:
+            await self._replicas.close()
             await self._pool.close()
             self._pool = None
 
@@ -186,12 +199,16 @@ class PostgresStore:
         return [TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
 
     async def list_timers(self) -> list[TimerRecord]:
-        return [TimerRecord(*r) for r in await self._fetch(Q["list_timers"])]
+        rows = await self._fetch(Q["list_timers"], self._replicas.replica_id)
+        return sorted((TimerRecord(*r) for r in rows), key=lambda t: t.fire_at)
 
     async def remove_stale(self, task_ids: list[str], timer_ids: list[str]) -> None:
         async with self._transaction() as conn:
             await conn.executemany(Q["delete_task"], [(t,) for t in task_ids])
             await conn.executemany(Q["delete_timer"], [(t,) for t in timer_ids])
+
+    def replicas(self) -> PostgresReplicas:
+        return self._replicas
 
     # -- connections -----------------------------------------------------------------
 
@@ -213,7 +230,7 @@ class PostgresStore:
         try:
             async with self._open_pool().acquire() as conn, conn.transaction():
                 yield conn
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except DRIVER_ERRORS as exc:
             raise StorageError(f"database commit failed: {exc}") from exc
 
 
@@ -223,7 +240,7 @@ async def _guard(call: Awaitable[T]) -> T:
         return await call
     except asyncpg.UniqueViolationError:
         raise
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except DRIVER_ERRORS as exc:
         raise StorageError(str(exc)) from exc
 
 

@@ -262,6 +262,10 @@ class SqliteStore:
 
         await self._submit(run, is_write=True)
 
+    def replicas(self) -> None:
+        """A SQLite file has one server: it holds every task and timer itself."""
+        return None
+
     # -- the database thread -------------------------------------------------------
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:

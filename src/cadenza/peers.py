@@ -1,0 +1,90 @@
+"""Working alongside other replicas on the same database.
+
+New tasks reach this replica's waiting polls as other replicas announce them,
+so a worker long-polling here is woken by a task created elsewhere without any
+database poll. A slow background pass is the safety net: it renews this
+replica's lease, claims the timers of replicas whose lease ran out, and
+re-reads the stored tasks of queues whose polls are waiting with nothing.
+Handing out a task twice is harmless: recording it as started is a
+version-checked change of its execution, which only one replica can win.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from cadenza.history.cache import ExecutionCache
+from cadenza.matching import MatchingService
+from cadenza.persistence.errors import StorageError
+from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
+from cadenza.persistence.store import ReplicaLink
+
+logger = logging.getLogger(__name__)
+
+SCAN_SECONDS = 2.0
+"""How often the background pass runs; well inside the lease, so it stays renewed."""
+SCAN_TASKS = 100
+"""Stored tasks read per starving queue in one pass."""
+UNPOLLED_SECONDS = 60.0
+"""A queue nobody here polled this long lets go of its tasks: with its workers on other
+replicas, they are handed out there, and copies kept here would only pile up."""
+
+
+class Peers:
+    """Keeps one replica in step with the others: tasks, timers, cached executions."""
+
+    def __init__(self, link: ReplicaLink, matching: MatchingService,
+                 add_timer: Callable[[TimerRecord], None], cache: ExecutionCache,
+                 recover: Callable[[], Awaitable[None]]) -> None:
+        self._link = link
+        self._recover = recover
+        self._matching = matching
+        self._add_timer = add_timer
+        self._cache = cache
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._link.listen(self._task_announced, self._execution_changed)
+        self._task = asyncio.create_task(self._run(), name="cadenza-peers")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._link.close()
+
+    def _task_announced(self, task: TaskRecord) -> None:
+        # Only a poll waiting here needs it now; the creator holds it for its own polls.
+        if self._matching.has_waiting_poll(task.namespace_id, task.task_queue, task.kind):
+            self._matching.add_task(task)
+
+    def _execution_changed(self, key: ExecutionKey, version: int) -> None:
+        self._cache.changed_elsewhere(key, version)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(SCAN_SECONDS)
+            try:
+                await self.scan()
+            except StorageError as exc:
+                logger.warning("replica pass failed, retrying: %s", exc)
+
+    async def scan(self) -> None:
+        """Renew the lease, take over orphaned timers, feed starving queues."""
+        if await self._link.renew():
+            # The database went away and came back. Changes made meanwhile went unheard,
+            # and a commit cut off by it may have landed without being handed over here:
+            # start again from what the database holds.
+            self._cache.drop_all()
+            await self._recover()
+        timers = await self._link.claim_orphan_timers()
+        for timer in timers:
+            self._add_timer(timer)
+        if timers:
+            logger.info("took over %d timers of replicas that are gone", len(timers))
+        self._matching.forget_unpolled(UNPOLLED_SECONDS)
+        for namespace_id, name, kind in self._matching.starving_queues():
+            for task in await self._link.queued_tasks(namespace_id, name, kind, SCAN_TASKS):
+                self._matching.add_task(task)

@@ -1,0 +1,111 @@
+"""Several replicas on one PostgreSQL database: leases, timer claims, LISTEN/NOTIFY.
+
+Each replica names itself in its sessions (``cadenza.replica``), so the timers
+it writes are its own and the announcements its commits send (triggers of
+migration 4) can be told apart from other replicas'. A dedicated connection
+LISTENs; if it drops, it is opened again at the next lease renewal and the
+caller hears that announcements may have been missed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from cadenza.persistence.errors import StorageError
+from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
+from cadenza.persistence.sql import load_queries
+from cadenza.persistence.store import ExecutionChanged, TaskAnnounced
+
+logger = logging.getLogger(__name__)
+Q = load_queries("cadenza.persistence.postgres", "queries.sql")
+
+LEASE_SECONDS = 10.0
+"""How long a replica counts as alive after its last renewal."""
+DEAD_REPLICA_MEMORY = 3600.0
+"""Rows of replicas gone this long are deleted, to keep the table small."""
+TASKS_CHANNEL = "cadenza_tasks"
+CHANGES_CHANNEL = "cadenza_changes"
+
+
+class PostgresReplicas:
+    """The ``ReplicaLink`` of one PostgreSQL store."""
+
+    def __init__(self, url: str, replica_id: str, pool: Callable[[], asyncpg.Pool]) -> None:
+        self.replica_id = replica_id
+        self._url = url
+        self._pool = pool
+        self._listener: asyncpg.Connection | None = None
+        self._on_task: TaskAnnounced | None = None
+        self._on_change: ExecutionChanged | None = None
+
+    async def listen(self, on_task: TaskAnnounced, on_change: ExecutionChanged) -> None:
+        self._on_task, self._on_change = on_task, on_change
+        await self._connect_listener()
+
+    async def renew_lease(self) -> None:
+        await self._run("execute", Q["renew_lease"], self.replica_id, LEASE_SECONDS)
+
+    async def renew(self) -> bool:
+        await self.renew_lease()
+        await self._run("execute", Q["forget_dead_replicas"], DEAD_REPLICA_MEMORY)
+        if self._on_task is not None and (self._listener is None or self._listener.is_closed()):
+            await self._connect_listener()
+            return True
+        return False
+
+    async def claim_orphan_timers(self) -> list[TimerRecord]:
+        rows = await self._run("fetch", Q["claim_orphan_timers"], self.replica_id)
+        return sorted((TimerRecord(*r) for r in rows), key=lambda t: t.fire_at)
+
+    async def queued_tasks(
+        self, namespace_id: str, task_queue: str, kind: TaskKind, limit: int
+    ) -> list[TaskRecord]:
+        rows = await self._run("fetch", Q["queued_tasks"], namespace_id, task_queue, int(kind),
+                               limit)
+        return [TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        try:
+            await self._run("execute", Q["drop_lease"], self.replica_id)
+        except StorageError:
+            pass  # the lease runs out by itself
+
+    async def _connect_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.terminate()
+        self._listener = None
+        try:
+            conn = await asyncpg.connect(self._url)
+            await conn.add_listener(TASKS_CHANNEL, self._task_announced)
+            await conn.add_listener(CHANGES_CHANNEL, self._execution_changed)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StorageError(f"cannot listen for other replicas: {exc}") from exc
+        self._listener = conn
+
+    def _task_announced(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        row = json.loads(str(payload))
+        if row[8] == self.replica_id or self._on_task is None:
+            return
+        self._on_task(TaskRecord(row[0], row[1], row[2], TaskKind(row[3]), row[4], row[5],
+                                 row[6], row[7]))
+
+    def _execution_changed(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        row = json.loads(str(payload))
+        if row[4] == self.replica_id or self._on_change is None:
+            return
+        self._on_change(ExecutionKey(row[0], row[1], row[2]), row[3])
+
+    async def _run(self, method: str, sql: str, *args: Any) -> Any:
+        try:
+            return await getattr(self._pool(), method)(sql, *args)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:
+            raise StorageError(str(exc)) from exc

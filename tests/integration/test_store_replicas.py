@@ -1,0 +1,89 @@
+"""Replicas sharing one PostgreSQL database, at the store: leases, timer claims, announcements."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from cadenza.persistence import open_store
+from cadenza.persistence.postgres.store import PostgresStore
+from cadenza.persistence.records import ExecutionKey, TaskRecord
+from cadenza.persistence.store import ReplicaLink
+from tests import postgres
+from tests.integration.test_store_contract import start, task, timer, write
+
+
+@pytest.fixture
+async def url(postgres_server: str) -> str:
+    return await postgres.create_database(postgres_server)
+
+
+@pytest.fixture
+async def stores(url: str) -> AsyncIterator[list[PostgresStore]]:
+    opened: list[PostgresStore] = []
+    for _ in range(3):
+        store = open_store(url)
+        assert isinstance(store, PostgresStore)
+        await store.open()
+        opened.append(store)
+    yield opened
+    for store in opened:
+        await store.close()
+
+
+def link(store: PostgresStore) -> ReplicaLink:
+    found = store.replicas()
+    assert found is not None
+    return found
+
+
+async def expire_lease(url: str, store: PostgresStore) -> None:
+    """What a SIGKILL leaves behind once the lease runs out: a replica that renews no more."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("UPDATE replicas SET expires_at = 0 WHERE replica_id = $1",
+                           link(store).replica_id)
+    finally:
+        await conn.close()
+
+
+async def test_a_timer_belongs_to_its_writer_until_its_lease_runs_out(
+        url: str, stores: list[PostgresStore]) -> None:
+    writer, first, second = stores
+    key = ExecutionKey("ns", "wf", "run")
+    await start(writer, key, timers_added=[timer("t1", key, 5.0), timer("t2", key, 6.0)])
+    assert [t.timer_id for t in await writer.list_timers()] == ["t1", "t2"]
+    assert await first.list_timers() == []  # a replica starting now leaves them to their owner
+    assert await link(first).claim_orphan_timers() == []
+    await expire_lease(url, writer)
+    claims = await asyncio.gather(link(first).claim_orphan_timers(),
+                                  link(second).claim_orphan_timers())
+    assert sorted(t.timer_id for claimed in claims for t in claimed) == ["t1", "t2"]
+    assert [] in claims  # exactly one replica took them
+    assert await link(first).claim_orphan_timers() == []
+    assert await link(second).claim_orphan_timers() == []
+
+
+async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(
+        stores: list[PostgresStore]) -> None:
+    writer, listener, _ = stores
+    heard_tasks: list[TaskRecord] = []
+    heard_changes: list[tuple[ExecutionKey, int]] = []
+    own_news: list[object] = []
+    await link(listener).listen(heard_tasks.append, lambda k, v: heard_changes.append((k, v)))
+    await link(writer).listen(own_news.append, lambda k, v: own_news.append((k, v)))
+    key = ExecutionKey("ns", "wf", "run")
+    await start(writer, key, tasks_added=[task("a", key)])
+    await writer.commit(write(key, 1, tasks_added=[task("b", key)]))
+    for _ in range(200):
+        if len(heard_tasks) == 2 and heard_changes:
+            break
+        await asyncio.sleep(0.01)
+    assert heard_tasks == [task("a", key), task("b", key)]
+    assert heard_changes == [(key, 2)]
+    assert own_news == []
+    assert [t.task_id for t in await link(listener).queued_tasks("ns", "q", task("a", key).kind,
+                                                                   10)] == ["a", "b"]
