@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -73,13 +74,16 @@ def resolve_executable(name: str) -> Path | None:
 
 
 def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
-    """Command line for Cadenza with a durable SQLite file in `workdir`."""
+    """Command line for Cadenza with a durable SQLite file in `workdir`.
+
+    `CADENZA_BENCH_DB=postgresql://...` benchmarks it on that PostgreSQL database instead.
+    """
     return [
         str(exe), "server", "start",
         "--ip", LOOPBACK,
         "--port", str(ports.grpc),
         "--http-port", str(ports.http),
-        "--db", str(workdir / "cadenza.db"),
+        "--db", os.environ.get("CADENZA_BENCH_DB") or str(workdir / "cadenza.db"),
     ]  # fmt: skip
 
 
