@@ -35,6 +35,10 @@ class ServerProcess:
         self._log = log
         self._proc: subprocess.Popen[bytes] | None = None
 
+    def log_text(self) -> str:
+        """Everything the server has written to its log so far."""
+        return self._log.read_text(errors="replace")
+
     def start(self) -> None:
         with self._log.open("ab") as log:
             self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,

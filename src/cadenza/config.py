@@ -17,6 +17,8 @@ class Limits:
 
     blob_size_error: int = 2 * 1024 * 1024
     """Payloads above this many bytes are rejected."""
+    blob_size_warn: int = 256 * 1024
+    """Payloads above this many bytes are accepted with a warning in the server's log."""
     memo_size_error: int = 2 * 1024 * 1024
     """Memos above this many bytes are rejected."""
     grpc_max_message: int = 4 * 1024 * 1024
@@ -29,6 +31,7 @@ class Limits:
 DYNAMIC_CONFIG_KEYS = {
     "limit.historyCount.suggestContinueAsNew": "suggest_continue_as_new_events",
     "limit.blobSize.error": "blob_size_error",
+    "limit.blobSize.warn": "blob_size_warn",
     "limit.memoSize.error": "memo_size_error",
 }
 

@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
+from tests.servers import ServerProcess
 
 
 @pytest.fixture
@@ -134,3 +135,20 @@ async def test_reset_replays_to_a_workflow_task_and_reapplies_signals(
         WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW)
     old = await client.get_workflow_handle(workflow_id, run_id=handle.result_run_id).describe()
     assert old.status == WorkflowExecutionStatus.TERMINATED
+
+
+async def test_signal_payload_limits(
+    cadenza_server: ServerProcess, client: Client, workflow_id: str
+) -> None:
+    """Over 256 KB a payload is taken with a warning in the log; over 2 MB it is refused."""
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue="no-worker")
+    await handle.signal(wm.Mailbox.deliver, "x" * (300 * 1024))
+    assert "exceeds the warning limit of 262144 bytes" in cadenza_server.log_text()
+    with pytest.raises(RPCError) as raised:
+        await handle.signal(wm.Mailbox.deliver, "x" * (2 * 1024 * 1024 + 1))
+    assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
+    assert raised.value.message == "Blob data size exceeds limit."
+    signals = [e for e in (await handle.fetch_history()).events
+               if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    assert len(signals) == 1
+    await handle.terminate(reason="test over")

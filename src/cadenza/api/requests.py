@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, TypeVar
 
@@ -17,6 +18,8 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import updates
 from cadenza.history.signals import Signal
 from cadenza.protoutil import is_repeated
+
+logger = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
@@ -83,6 +86,10 @@ def oversize_failure(message: str) -> Failure:
 
 
 def check_blob(size: int, config: ServerConfig) -> None:
+    """Refuse a payload over the error limit; log one over the warning limit, as Temporal does."""
     if size > config.limits.blob_size_error:
         raise InvalidArgumentError("Blob data size exceeds limit.")
+    if size > config.limits.blob_size_warn:
+        logger.warning("blob data size %d exceeds the warning limit of %d bytes",
+                       size, config.limits.blob_size_warn)
 
