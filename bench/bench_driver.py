@@ -43,18 +43,28 @@ class PhaseResult:
 
 @dataclass(frozen=True)
 class Workload:
-    """Where and how to start workflows."""
+    """Where and how to start workflows.
+
+    With `more_clients` (other replicas of the same server) workflows are
+    started through all the clients in turn, each awaited through its own.
+    """
 
     client: Client
     task_queue: str
     id_prefix: str
+    more_clients: tuple[Client, ...] = ()
+
+    def client_for(self, index: int) -> Client:
+        """The client that starts (and awaits) workflow number `index`."""
+        clients = (self.client, *self.more_clients)
+        return clients[index % len(clients)]
 
 
 async def run_one(load: Workload, index: int) -> float:
     """Start one workflow, wait for its result, return the latency in seconds."""
     payload = f"wf-{index}"
     began = time.perf_counter()
-    handle = await load.client.start_workflow(
+    handle = await load.client_for(index).start_workflow(
         EchoWorkflow.run,
         payload,
         id=f"{load.id_prefix}-{index}",

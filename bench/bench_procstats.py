@@ -8,6 +8,7 @@ live descendants rather than read from the root pid alone.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 
 import psutil
@@ -60,23 +61,28 @@ def tree_rss_bytes(root: psutil.Process) -> int:
     return total
 
 
+def trees_rss_bytes(roots: Iterable[psutil.Process]) -> int:
+    """Current resident set size of several trees together (replicas of one server), in bytes."""
+    return sum(tree_rss_bytes(root) for root in roots)
+
+
 class PeakRssSampler:
-    """Track the peak tree RSS by polling in a background thread.
+    """Track the peak RSS of one or more trees, summed, by polling in a background thread.
 
     Polling (every 100 ms) is used because RSS high-water marks of a process
     tree are not exposed by the OS in a portable way; a short interval keeps
     transient peaks during the concurrent burst from being missed.
     """
 
-    def __init__(self, root: psutil.Process, interval_s: float = SAMPLE_INTERVAL_S) -> None:
-        self._root = root
+    def __init__(self, *roots: psutil.Process, interval_s: float = SAMPLE_INTERVAL_S) -> None:
+        self._roots = roots
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
         self.peak_bytes = 0
 
     def _sample(self) -> None:
-        self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self._root))
+        self.peak_bytes = max(self.peak_bytes, trees_rss_bytes(self._roots))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

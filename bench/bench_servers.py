@@ -87,6 +87,20 @@ def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def cadenza_replicas() -> int:
+    """How many Cadenza servers share the database: `CADENZA_BENCH_REPLICAS` (1).
+
+    More than one needs `CADENZA_BENCH_DB`: only PostgreSQL is shared between servers.
+    """
+    text = os.environ.get("CADENZA_BENCH_REPLICAS") or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise ServerError(f"CADENZA_BENCH_REPLICAS must be a count >= 1, got {text!r}")
+    count = int(text)
+    if count > 1 and not os.environ.get("CADENZA_BENCH_DB", "").startswith(("postgres://", "postgresql://")):
+        raise ServerError("CADENZA_BENCH_REPLICAS > 1 needs CADENZA_BENCH_DB=postgresql://...")
+    return count
+
+
 def temporal_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
     """Command line for the Temporal dev server with a durable SQLite file."""
     return [

@@ -86,6 +86,7 @@ from bench_servers import (
     ServerProcess,
     allocate_ports,
     cadenza_command,
+    cadenza_replicas,
     resolve_executable,
     temporal_command,
     wait_until_ready,
@@ -281,20 +282,21 @@ def work_directory(keep: bool) -> Iterator[Path]:
 class CpuProbe:
     """The processes whose CPU is sampled around the measured phases.
 
-    Client-side (driver + worker) CPU is recorded alongside the server's so
+    Client-side (driver + workers) CPU is recorded alongside the server's so
     a reader can tell when the harness, not the server, is the bottleneck.
+    Replicas of one server are summed, and so are their workers.
     """
 
-    server: psutil.Process
+    servers: tuple[psutil.Process, ...]
     driver: psutil.Process
-    worker: psutil.Process
+    workers: tuple[psutil.Process, ...]
 
     def read(self) -> CpuReading:
         """CPU seconds consumed so far by each party."""
         return CpuReading(
-            server_s=cpu_seconds(self.server),
+            server_s=sum(cpu_seconds(server) for server in self.servers),
             driver_s=own_cpu_seconds(self.driver),
-            worker_s=cpu_seconds(self.worker),
+            worker_s=sum(cpu_seconds(worker) for worker in self.workers),
         )
 
 
@@ -376,7 +378,9 @@ class RunningServer:
 
 
 @contextlib.asynccontextmanager
-async def running_server(name: str, workdir: Path) -> AsyncIterator[RunningServer]:
+async def running_server(
+    name: str, workdir: Path, log_name: str = "server.log"
+) -> AsyncIterator[RunningServer]:
     """Start one server, wait until it answers, and always stop it afterwards."""
     script, build_command = SERVERS[name]
     exe = resolve_executable(script)
@@ -386,7 +390,7 @@ async def running_server(name: str, workdir: Path) -> AsyncIterator[RunningServe
     target = f"{LOOPBACK}:{ports.grpc}"
     log(f"{name}: starting {exe} on {target}")
     started = time.perf_counter()
-    with ServerProcess(name, build_command(exe, ports, workdir), workdir / "server.log") as server:
+    with ServerProcess(name, build_command(exe, ports, workdir), workdir / log_name) as server:
         client = await wait_until_ready(server, target)
         startup_s = time.perf_counter() - started
         yield RunningServer(name, target, client, psutil.Process(server.pid), startup_s)
@@ -399,14 +403,54 @@ def fresh_workload(client: Client) -> Workload:
     return Workload(client=client, task_queue=f"bench-{run_id}", id_prefix=f"bench-{run_id}")
 
 
+@contextlib.asynccontextmanager
+async def running_replicas(name: str, workdir: Path, count: int) -> AsyncIterator[list[RunningServer]]:
+    """`count` servers on one database, each with its own ports and log; one is `running_server`."""
+    if count == 1:
+        async with running_server(name, workdir) as srv:
+            yield [srv]
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(running_server(name, workdir, f"server-{i}.log"))
+            for i in range(count)
+        ]
+
+
+@contextlib.asynccontextmanager
+async def replica_workers(
+    replicas: Sequence[RunningServer], task_queue: str, workdir: Path
+) -> AsyncIterator[tuple[psutil.Process, ...]]:
+    """One worker process per replica, each polling that replica only."""
+    logs = ["worker.log"] if len(replicas) == 1 else [f"worker-{i}.log" for i in range(len(replicas))]
+    async with contextlib.AsyncExitStack() as stack:
+        procs = [
+            await stack.enter_async_context(worker_process(srv.target, task_queue, workdir / log))
+            for srv, log in zip(replicas, logs, strict=True)
+        ]
+        yield tuple(psutil.Process(proc.pid) for proc in procs)
+
+
 async def measure_activity(name: str, config: BenchConfig, workdir: Path, result: ServerResult) -> None:
-    """The activity workload on one freshly started server."""
-    async with running_server(name, workdir) as srv:
-        result.startup_s = srv.startup_s
-        load = fresh_workload(srv.client)
-        with PeakRssSampler(srv.root) as rss:
-            async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
-                probe = CpuProbe(server=srv.root, driver=psutil.Process(), worker=psutil.Process(worker.pid))
+    """The activity workload on freshly started server(s).
+
+    Cadenza runs as `CADENZA_BENCH_REPLICAS` replicas on one PostgreSQL
+    database when asked: workflows are started through each in turn, and
+    server CPU and RSS are summed over all of them.
+    """
+    count = cadenza_replicas() if name == CADENZA else 1
+    if count > 1:
+        log(f"{name}: {count} replicas on one database")
+    async with running_replicas(name, workdir, count) as replicas:
+        result.startup_s = max(srv.startup_s for srv in replicas)
+        first, *others = replicas
+        load = dataclasses.replace(
+            fresh_workload(first.client), more_clients=tuple(srv.client for srv in others)
+        )
+        roots = tuple(srv.root for srv in replicas)
+        with PeakRssSampler(*roots) as rss:
+            async with replica_workers(replicas, load.task_queue, workdir) as workers:
+                probe = CpuProbe(servers=roots, driver=psutil.Process(), workers=workers)
                 await run_phases(load, config, probe, result)
         result.peak_rss_mb = rss.peak_bytes / MB
 
@@ -490,7 +534,9 @@ async def counter_workflows(
         result.startup_s = srv.startup_s
         load = fresh_workload(srv.client)
         async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
-            probe = CpuProbe(server=srv.root, driver=psutil.Process(), worker=psutil.Process(worker.pid))
+            probe = CpuProbe(
+                servers=(srv.root,), driver=psutil.Process(), workers=(psutil.Process(worker.pid),)
+            )
             log(f"{name}: starting {count} counter workflows")
             yield await start_counters(load, count), probe
 

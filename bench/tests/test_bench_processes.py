@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -19,9 +20,11 @@ from bench_procstats import (
     tree_rss_bytes,
 )
 from bench_servers import (
+    ServerError,
     ServerPorts,
     ServerProcess,
     cadenza_command,
+    cadenza_replicas,
     free_ports,
     resolve_executable,
     temporal_command,
@@ -102,3 +105,39 @@ def test_sampler_reports_a_peak_at_least_the_current_rss() -> None:
         current = tree_rss_bytes(me)
     assert sampler.peak_bytes > 0
     assert sampler.peak_bytes >= min(current, me.memory_info().rss)
+
+
+def test_sampler_sums_several_trees() -> None:
+    me = psutil.Process()
+    with PeakRssSampler(me, me, interval_s=0.01) as sampler:
+        pass
+    assert sampler.peak_bytes >= 2 * min(tree_rss_bytes(me), me.memory_info().rss)
+
+
+@pytest.mark.parametrize(
+    ("replicas", "db", "expected"),
+    [(None, None, 1), ("1", None, 1), ("2", "postgresql://u@h/db", 2), ("3", "postgres://u@h/db", 3)],
+)
+def test_replica_count_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, replicas: str | None, db: str | None, expected: int
+) -> None:
+    for var, value in (("CADENZA_BENCH_REPLICAS", replicas), ("CADENZA_BENCH_DB", db)):
+        if value is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, value)
+    assert cadenza_replicas() == expected
+
+
+@pytest.mark.parametrize(("replicas", "db"), [("0", "postgresql://u@h/db"), ("two", None), ("2", None),
+                                             ("2", "/tmp/cadenza.db")])
+def test_bad_replica_counts_are_refused(
+    monkeypatch: pytest.MonkeyPatch, replicas: str, db: str | None
+) -> None:
+    monkeypatch.setenv("CADENZA_BENCH_REPLICAS", replicas)
+    if db is None:
+        monkeypatch.delenv("CADENZA_BENCH_DB", raising=False)
+    else:
+        monkeypatch.setenv("CADENZA_BENCH_DB", db)
+    with pytest.raises(ServerError, match="CADENZA_BENCH_REPLICAS"):
+        cadenza_replicas()
