@@ -79,7 +79,7 @@ class ServerProcess:
 
 
 def cadenza(db: Path, log: Path, port: int | None = None,
-            env: dict[str, str] | None = None) -> ServerProcess:
+            env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()) -> ServerProcess:
     """A Cadenza server on SQLite file ``db``; or, when ``CADENZA_TEST_DB`` names a PostgreSQL
     server, on a database there that stands for that file (the same file, the same database)."""
     from tests import postgres
@@ -89,7 +89,7 @@ def cadenza(db: Path, log: Path, port: int | None = None,
     url = postgres.database_for_path(pg_server, db) if pg_server else str(db)
     argv = [sys.executable, "-m", "cadenza", "server", "start", "--ip", "127.0.0.1",
             "--port", str(port), "--http-port", str(free_port()), "--db", url,
-            "--log-level", "info"]
+            "--log-level", "info", *extra_args]
     return ServerProcess(argv, port, log, env)
 
 

@@ -23,6 +23,13 @@ class Limits:
     """Memos above this many bytes are rejected."""
     grpc_max_message: int = 4 * 1024 * 1024
     """Largest gRPC message accepted or sent."""
+    history_count_warn: int = 10 * 1024
+    """Past this many events a run's history is logged as growing large."""
+    history_count_error: int = 50 * 1024
+    """Past this many events the run is terminated, as Temporal does."""
+    history_size_warn: int = 10 * 1024 * 1024
+    history_size_error: int = 50 * 1024 * 1024
+    """Bytes of history: the same two limits."""
     suggest_continue_as_new_events: int = 4096
     """History length at which workflow tasks suggest continue-as-new."""
 
@@ -32,6 +39,10 @@ DYNAMIC_CONFIG_KEYS = {
     "limit.historyCount.suggestContinueAsNew": "suggest_continue_as_new_events",
     "limit.blobSize.error": "blob_size_error",
     "limit.blobSize.warn": "blob_size_warn",
+    "limit.historyCount.warn": "history_count_warn",
+    "limit.historyCount.error": "history_count_error",
+    "limit.historySize.warn": "history_size_warn",
+    "limit.historySize.error": "history_size_error",
     "limit.memoSize.error": "memo_size_error",
 }
 

@@ -40,6 +40,7 @@ from cadenza.history import (
     reset,
     runs,
     signals,
+    size_limits,
     starts,
     updates,
     user_timers,
@@ -387,6 +388,8 @@ class HistoryService:
                     response.reset_history_event_id = change.state.previous_started_event_id
                 else:
                     eager = self._complete_workflow_task(change, request)
+                    if size_limits.enforce(change, self._limits):
+                        eager = []
         if rejected is not None:
             raise InvalidArgumentError(rejected.full_message)
         for activity in eager:
