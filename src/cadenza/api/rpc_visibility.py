@@ -10,6 +10,8 @@ from cadenza.api.errors import translated
 from cadenza.api.rpc_base import RpcBase
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.visibility import attributes, open_closed
+from cadenza.visibility.query import Query
+from cadenza.visibility.service import Page
 
 
 class VisibilityRpcs(RpcBase):
@@ -29,14 +31,9 @@ class VisibilityRpcs(RpcBase):
     async def ListOpenWorkflowExecutions(
         self, request: wsv1.ListOpenWorkflowExecutionsRequest, context: Any
     ) -> wsv1.ListOpenWorkflowExecutionsResponse:
-        namespace = await self._namespaces.get(request.namespace)
-        chosen = request.WhichOneof("filters")
-        parsed = open_closed.open_filter(
-            _time_range(request),
-            request.execution_filter.workflow_id if chosen == "execution_filter" else None,
-            request.type_filter.name if chosen == "type_filter" else None)
-        page = await self._visibility.list_parsed(namespace, parsed, request.maximum_page_size,
-                                                  request.next_page_token)
+        workflow_id, type_name, _ = _chosen_filter(request)
+        page = await self._old_style_page(
+            request, open_closed.open_filter(_time_range(request), workflow_id, type_name))
         return wsv1.ListOpenWorkflowExecutionsResponse(
             executions=page.executions, next_page_token=page.next_page_token)
 
@@ -44,17 +41,17 @@ class VisibilityRpcs(RpcBase):
     async def ListClosedWorkflowExecutions(
         self, request: wsv1.ListClosedWorkflowExecutionsRequest, context: Any
     ) -> wsv1.ListClosedWorkflowExecutionsResponse:
-        namespace = await self._namespaces.get(request.namespace)
-        chosen = request.WhichOneof("filters")
-        parsed = open_closed.closed_filter(
-            _time_range(request),
-            request.execution_filter.workflow_id if chosen == "execution_filter" else None,
-            request.type_filter.name if chosen == "type_filter" else None,
-            request.status_filter.status if chosen == "status_filter" else None)
-        page = await self._visibility.list_parsed(namespace, parsed, request.maximum_page_size,
-                                                  request.next_page_token)
+        workflow_id, type_name, status = _chosen_filter(request)
+        page = await self._old_style_page(
+            request, open_closed.closed_filter(_time_range(request), workflow_id, type_name, status))
         return wsv1.ListClosedWorkflowExecutionsResponse(
             executions=page.executions, next_page_token=page.next_page_token)
+
+    async def _old_style_page(self, request: Any, parsed: Query) -> Page:
+        """One page of ListOpen/ListClosedWorkflowExecutions, whose filter is already built."""
+        namespace = await self._namespaces.get(request.namespace)
+        return await self._visibility.list_parsed(namespace, parsed, request.maximum_page_size,
+                                                  request.next_page_token)
 
     @translated
     async def ScanWorkflowExecutions(
@@ -93,6 +90,14 @@ class VisibilityRpcs(RpcBase):
                            **NamespaceRegistry.search_attribute_types(namespace)}.items():
             response.keys[name] = kind  # type: ignore[assignment]
         return response
+
+
+def _chosen_filter(request: Any) -> tuple[str | None, str | None, int | None]:
+    """(workflow ID, type name, status) from the request's one-of filter; None where not chosen."""
+    chosen = request.WhichOneof("filters")
+    return (request.execution_filter.workflow_id if chosen == "execution_filter" else None,
+            request.type_filter.name if chosen == "type_filter" else None,
+            request.status_filter.status if chosen == "status_filter" else None)
 
 
 def _time_range(request: Any) -> open_closed.TimeRange:
