@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -84,7 +85,12 @@ class RpcBase:
                                              remaining, request.worker_instance_key)
             if task is None:
                 return None
-            response = await deliver(task)
+            if _caller_gone(context):  # the worker dropped this poll: keep the task for another
+                self._matching.return_task(task)
+                return None
+            # Once matched, the task is recorded to the end even if the poll is cancelled
+            # meanwhile, so memory never lags behind what was committed.
+            response = await asyncio.shield(deliver(task))
             if response is not None:
                 return response
         return None
@@ -96,3 +102,9 @@ class RpcBase:
         except BaseException:
             self._matching.return_task(task)
             raise
+
+
+def _caller_gone(context: Any) -> bool:
+    """Whether the client has already cancelled this call (or its deadline passed)."""
+    done = getattr(context, "done", None)
+    return bool(done()) if callable(done) else False
