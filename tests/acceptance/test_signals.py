@@ -152,3 +152,25 @@ async def test_signal_payload_limits(
                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
     assert len(signals) == 1
     await handle.terminate(reason="test over")
+
+
+async def test_signal_before_the_first_task_starts_sits_between_its_events(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    """The signal lands between WorkflowTaskScheduled and Started, and the task's events
+    name the Started event by its real ID, as on Temporal."""
+    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await handle.signal(wm.Mailbox.deliver, "early")
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS):
+        assert await handle.query(wm.Mailbox.count) == 1
+        events = (await handle.fetch_history()).events
+    assert [e.event_type for e in events[:5]] == [
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    ]
+    completed = events[4].workflow_task_completed_event_attributes
+    assert (completed.scheduled_event_id, completed.started_event_id) == (2, 4)
+    await handle.terminate(reason="test over")

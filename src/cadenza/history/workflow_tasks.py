@@ -97,7 +97,9 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
     change.remove_task(wft.task_id)
     change.remove_timer(wft.timer_id)
     wft.task_id = ""
-    wft.started_event_id = wft.scheduled_event_id + 1
+    # Events (signals, say) may have come in since the task was scheduled; a transient
+    # task's events are not written, so nothing can come between its two.
+    wft.started_event_id = wft.scheduled_event_id + 1 if wft.transient else s.next_event_id
     wft.started_time = change.now
     wft.identity = identity
     wft.request_id = request_id
