@@ -175,8 +175,10 @@ async def test_poll_without_a_stage_answers_at_once(client: Client, workflow_id:
     request = PollWorkflowExecutionUpdateRequest(namespace=client.namespace, update_ref=ref)
     while True:  # the update is admitted once its request reaches the server
         try:
-            answer = await client.workflow_service.poll_workflow_execution_update(
-                request, timeout=timedelta(seconds=20))
+            # Waiting for a stage would hold the call for its whole minute; the bound is only
+            # there to catch that, not to time the answer.
+            answer = await asyncio.wait_for(client.workflow_service.poll_workflow_execution_update(
+                request, timeout=timedelta(seconds=60)), 30)
             break
         except RPCError as error:
             assert error.status == RPCStatusCode.NOT_FOUND

@@ -85,7 +85,7 @@ class RpcBase:
                                              remaining, request.worker_instance_key)
             if task is None:
                 return None
-            if _caller_gone(context):  # the worker dropped this poll: keep the task for another
+            if context.done():  # the worker dropped this poll: keep the task for another
                 self._matching.return_task(task)
                 return None
             # Once matched, the task is recorded to the end even if the poll is cancelled
@@ -103,8 +103,3 @@ class RpcBase:
             self._matching.return_task(task)
             raise
 
-
-def _caller_gone(context: Any) -> bool:
-    """Whether the client has already cancelled this call (or its deadline passed)."""
-    done = getattr(context, "done", None)
-    return bool(done()) if callable(done) else False

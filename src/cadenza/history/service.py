@@ -276,15 +276,11 @@ class HistoryService:
             return None
         key = ExecutionKey(namespace_id, workflow_id, current.run_id)
         entry = await self.load(key)
-        registry = self.update_registry(key)
-        status = updates.status(entry.state, registry, update_id)
+        status = updates.status(entry.state, self.update_registry(key), update_id)
         if status is None:
             return None
-        record = entry.state.updates.get(update_id)
-        completed = (record.outcome != "") if record is not None else status.outcome is not None
-        if not (entry.state.running or completed):
-            return None
-        return key.run_id
+        completed = status.outcome is not None and not status.abandoned
+        return key.run_id if entry.state.running or completed else None
 
     async def wait_update(self, key: ExecutionKey, update_id: str, stage: int,
                           deadline: float) -> updates.Status:

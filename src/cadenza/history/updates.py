@@ -54,6 +54,8 @@ class Registry:
 class Status:
     stage: int
     outcome: Outcome | None = None
+    abandoned: bool = False
+    """Accepted, never completed, and failed only because its run closed."""
 
 
 def status(state: MutableState, registry: Registry, update_id: str) -> Status | None:
@@ -67,7 +69,7 @@ def status(state: MutableState, registry: Registry, update_id: str) -> Status | 
         if record.outcome:
             return Status(COMPLETED, Outcome.FromString(decode_blob(record.outcome)))
         if not state.running:
-            return Status(COMPLETED, _accepted_update_completed_workflow())
+            return Status(COMPLETED, _accepted_update_completed_workflow(), abandoned=True)
         return Status(ACCEPTED)
     pending = registry.pending.get(update_id)
     if pending is None:
