@@ -70,6 +70,26 @@ async def test_signal_to_a_closed_workflow_is_not_found(
     assert raised.value.message == "workflow execution already completed"
 
 
+async def test_a_signal_by_workflow_id_reaches_the_run_that_is_current_now(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    by_id = client.get_workflow_handle(workflow_id)
+    first = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await by_id.signal(wm.Mailbox.deliver, "to the first run")
+    await first.terminate(reason="replaced")
+    second = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+    await by_id.signal(wm.Mailbox.deliver, "to the second run")
+    await by_id.signal(wm.Mailbox.finish)
+    assert await second.result() == ["to the second run"]
+    assert (await by_id.describe()).run_id == second.result_run_id
+
+    await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)))
+    with pytest.raises(RPCError) as raised:
+        await by_id.signal(wm.Mailbox.deliver, "to nobody")
+    assert raised.value.status == RPCStatusCode.NOT_FOUND
+
+
 async def test_continue_as_new_chains_runs_and_result_follows(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:

@@ -72,6 +72,10 @@ class ExecutionCache:
             self.put(entry)
         return entry
 
+    def peek(self, key: ExecutionKey) -> Entry | None:
+        """The cached copy, if there is one; never reads the store."""
+        return self._entries.get(key)
+
     def put(self, entry: Entry) -> None:
         self._entries[entry.key] = entry
         self._entries.move_to_end(entry.key)
