@@ -97,7 +97,6 @@ class HistoryService:
         self._dispatch = dispatch
         self.cache = ExecutionCache(store)
         self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._updates: dict[ExecutionKey, updates.Registry] = {}
         self._current_runs: dict[tuple[str, str], str] = {}
         """The run last found current for each workflow ID; only a hint, see ``resolve_run``."""
         self._alone = store.replicas() is None
@@ -160,9 +159,6 @@ class HistoryService:
             self._hand_off(follow)
         if change.events or change.state_changed:
             entry.notify()
-        registry = self._updates.get(entry.key)
-        if registry is not None:
-            registry.notify()
 
     def _hand_off(self, change: Change) -> None:
         for task in change.tasks_added:
@@ -250,21 +246,13 @@ class HistoryService:
 
     # -- updates ---------------------------------------------------------------------------
 
-    def update_registry(self, key: ExecutionKey) -> updates.Registry:
-        registry = self._updates.get(key)
-        if registry is None:
-            registry = self._updates[key] = updates.Registry()
-        return registry
-
     async def request_update(self, key: ExecutionKey, request: Request) -> None:
         """Admit an update: remember it and make sure a workflow task will carry it."""
         async with self._changing(key) as (entry, change):
-            update_id = request.meta.update_id
-            registry = self.update_registry(key)
-            if updates.status(entry.state, registry, update_id) is not None:
+            if updates.status(entry.state, request.meta.update_id) is not None:
                 return  # the same update again: its first request stands
             self._require_running(entry.state)
-            registry.pending[update_id] = updates.Pending(request)
+            updates.admit(change, request)
             workflow_tasks.ensure_scheduled(change, speculative=True)
 
     async def run_holding_update(self, namespace_id: str, workflow_id: str,
@@ -280,7 +268,7 @@ class HistoryService:
             return None
         key = ExecutionKey(namespace_id, workflow_id, current.run_id)
         entry = await self.load(key)
-        status = updates.status(entry.state, self.update_registry(key), update_id)
+        status = updates.status(entry.state, update_id)
         if status is None:
             return None
         completed = status.outcome is not None and not status.abandoned
@@ -291,8 +279,7 @@ class HistoryService:
         """Wait until the update reaches ``stage`` (or the deadline); return where it is."""
         while True:
             entry = await self.load(key)
-            registry = self.update_registry(key)
-            current = updates.status(entry.state, registry, update_id)
+            current = updates.status(entry.state, update_id)
             if current is None:
                 if not entry.state.running:
                     raise NotFoundError("workflow execution already completed")
@@ -301,13 +288,7 @@ class HistoryService:
                 return current
             if not entry.state.running:
                 raise NotFoundError("workflow execution already completed")
-            changed = registry.changed
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return current
-            try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
+            if not await entry.wait_changed(deadline - time.monotonic()):
                 return current
 
     # -- signals ---------------------------------------------------------------------------
@@ -362,7 +343,7 @@ class HistoryService:
         response.history.events.extend(history[first - 1 :])
         response.history.events.extend(workflow_tasks.transient_events(s))
         response.messages.extend(
-            updates.messages(s, self.update_registry(entry.key), wft.scheduled_event_id))
+            updates.messages(s, wft.scheduled_event_id))
         response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
         response.started_time.CopyFrom(ev.timestamp(wft.started_time))
         return response
@@ -425,25 +406,24 @@ class HistoryService:
         attrs.metering_metadata.CopyFrom(request.metering_metadata)
         s.previous_started_event_id = wft.started_event_id
         _keep_sticky(s, request)
-        registry = self.update_registry(change.key)
         messages = {m.id: m for m in request.messages}
 
         def on_message(message_id: str) -> None:
             message = messages.pop(message_id, None)
             if message is not None:
-                updates.apply(change, registry, message)
+                updates.apply(change, message)
 
         outcome = commands.apply(request.commands, change, event.event_id, request.identity,
                                  on_message)
         for message in list(messages.values()):  # answers no command points at (rejections)
-            updates.apply(change, registry, message)
+            updates.apply(change, message)
         eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity,
                                        request.worker_control_task_queue)
         if outcome.closed:
             return []
         flushed = change.flush_buffered()
         if (flushed or request.force_create_new_workflow_task or change.needs_workflow_task
-                or updates.has_undelivered(s, registry)):
+                or updates.has_undelivered(s)):
             workflow_tasks.schedule(change)
         return eager
 
@@ -461,11 +441,10 @@ class HistoryService:
                 or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)):
             return False
         workflow_tasks.close(change)
-        registry = self.update_registry(change.key)
         for message in request.messages:
-            updates.apply(change, registry, message)
+            updates.apply(change, message)
         _keep_sticky(change.state, request)
-        if updates.has_undelivered(change.state, registry):
+        if updates.has_undelivered(change.state):
             workflow_tasks.schedule(change, speculative=True)
         return True
 
@@ -670,7 +649,6 @@ class HistoryService:
         try:
             await self._store.delete_execution(key)
             self.cache.drop(key)
-            self._updates.pop(key, None)
         finally:
             entry.lock.release()
 

@@ -150,10 +150,14 @@ class ExternalRequest:
 
 @dataclass
 class UpdateRecord:
-    """An update the worker accepted; ``outcome`` (base64 ``Outcome``) once it completed."""
+    """An update this run knows, at the stage it reached."""
 
-    accepted_event_id: int
+    accepted_event_id: int = 0
+    """Its Accepted event; 0 until the worker accepts it."""
     outcome: str = ""
+    """base64 of its ``Outcome`` once it completed, or once the worker rejected it."""
+    request: str = ""
+    """base64 of its ``Request`` while admitted and not yet answered by the worker."""
 
 
 @dataclass

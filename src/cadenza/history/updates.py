@@ -1,16 +1,17 @@
 """Workflow updates: requests delivered to the worker as protocol messages in a workflow task.
 
 The worker answers in its task completion with Acceptance, Rejection and
-Response messages. Accepted and completed updates are written to history
-(and remembered in the mutable state, so a repeated update ID gets the same
-answer); a request not yet accepted lives only in memory, like Temporal's
-update registry, and is delivered again if a workflow task fails.
+Response messages. Accepted and completed updates are written to history. Every
+update the run knows is also kept in its mutable state, from admission on: the
+request until the worker answers it, then its outcome. Being part of the state,
+an admitted update reaches a worker through whichever replica hands out the next
+workflow task, survives a restart, is delivered again if a workflow task fails,
+and a repeated update ID gets the first request's answer.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from google.protobuf import any_pb2
 from temporalio.api.enums.v1 import (
@@ -30,26 +31,6 @@ ACCEPTED = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
 COMPLETED = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
 
 
-@dataclass
-class Pending:
-    """An update request waiting for the worker's acceptance or rejection."""
-
-    request: Request
-    rejection: Outcome | None = None
-
-
-@dataclass
-class Registry:
-    """In-memory update requests of one run, and who waits on updates of that run."""
-
-    pending: dict[str, Pending] = field(default_factory=dict)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def notify(self) -> None:
-        self.changed.set()
-        self.changed = asyncio.Event()
-
-
 @dataclass(frozen=True)
 class Status:
     stage: int
@@ -58,35 +39,39 @@ class Status:
     """Accepted, never completed, and failed only because its run closed."""
 
 
-def status(state: MutableState, registry: Registry, update_id: str) -> Status | None:
+def status(state: MutableState, update_id: str) -> Status | None:
     """Where the update is; one accepted but left unfinished by a closed run failed, as on Temporal.
 
     That failure is only reported, never recorded: the update stays not completed,
     so update-with-start does not attach to it.
     """
     record = state.updates.get(update_id)
-    if record is not None:
-        if record.outcome:
-            return Status(COMPLETED, Outcome.FromString(decode_blob(record.outcome)))
-        if not state.running:
-            return Status(COMPLETED, _accepted_update_completed_workflow(), abandoned=True)
-        return Status(ACCEPTED)
-    pending = registry.pending.get(update_id)
-    if pending is None:
+    if record is None:
         return None
-    if pending.rejection is not None:
-        return Status(COMPLETED, pending.rejection)
-    return Status(ADMITTED)
+    if record.outcome:
+        return Status(COMPLETED, Outcome.FromString(decode_blob(record.outcome)))
+    if not record.accepted_event_id:
+        return Status(ADMITTED)
+    if not state.running:
+        return Status(COMPLETED, _accepted_update_completed_workflow(), abandoned=True)
+    return Status(ACCEPTED)
 
 
-def messages(state: MutableState, registry: Registry, scheduled_event_id: int) -> list[Message]:
+def admit(change: Change, request: Request) -> None:
+    """Remember a new update until the worker answers it."""
+    change.state.updates[request.meta.update_id] = UpdateRecord(
+        request=encode_blob(request.SerializeToString()))
+    change.state_changed = True
+
+
+def messages(state: MutableState, scheduled_event_id: int) -> list[Message]:
     """Request messages for every update the worker has not yet answered."""
     out = []
-    for update_id, pending in registry.pending.items():
-        if pending.rejection is not None or update_id in state.updates:
+    for update_id, record in state.updates.items():
+        if not record.request:
             continue
         body = any_pb2.Any()
-        body.Pack(pending.request)
+        body.Pack(Request.FromString(decode_blob(record.request)))
         out.append(Message(id=f"{update_id}/request", protocol_instance_id=update_id,
                            event_id=scheduled_event_id, body=body))
     return out
@@ -101,12 +86,11 @@ def _accepted_update_completed_workflow() -> Outcome:
     return Outcome(failure=failure)
 
 
-def has_undelivered(state: MutableState, registry: Registry) -> bool:
-    return any(p.rejection is None and uid not in state.updates
-               for uid, p in registry.pending.items())
+def has_undelivered(state: MutableState) -> bool:
+    return any(record.request for record in state.updates.values())
 
 
-def apply(change: Change, registry: Registry, message: Message) -> None:
+def apply(change: Change, message: Message) -> None:
     """Record one of the worker's answers: Acceptance, Response or Rejection."""
     body = message.body
     if body.Is(Acceptance.DESCRIPTOR):
@@ -120,7 +104,6 @@ def apply(change: Change, registry: Registry, message: Message) -> None:
         attrs.accepted_request.CopyFrom(acceptance.accepted_request)
         change.state.updates[message.protocol_instance_id] = UpdateRecord(
             accepted_event_id=event.event_id)
-        registry.pending.pop(message.protocol_instance_id, None)
     elif body.Is(Response.DESCRIPTOR):
         response = Response()
         body.Unpack(response)
@@ -136,7 +119,20 @@ def apply(change: Change, registry: Registry, message: Message) -> None:
     elif body.Is(Rejection.DESCRIPTOR):
         rejection = Rejection()
         body.Unpack(rejection)
-        pending = registry.pending.get(message.protocol_instance_id)
-        if pending is not None:
-            pending.rejection = Outcome(failure=rejection.failure)
+        record = change.state.updates.get(message.protocol_instance_id)
+        if record is not None and record.request:
+            outcome = Outcome(failure=rejection.failure)
+            record.request = ""
+            record.outcome = encode_blob(outcome.SerializeToString())
+            _forget_old_rejections(change.state)
     change.state_changed = True
+
+
+KEPT_REJECTIONS = 100
+"""Rejected updates remembered per run, for callers still waiting on them; never in history."""
+
+
+def _forget_old_rejections(state: MutableState) -> None:
+    rejected = [uid for uid, r in state.updates.items() if r.outcome and not r.accepted_event_id]
+    for update_id in rejected[:-KEPT_REJECTIONS]:
+        del state.updates[update_id]
