@@ -112,7 +112,8 @@ async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owne
     others_answers: list[str] = []
     await link(first).listen(lambda t: None, lambda k, v: None,
                              lambda *offer: offers.append(offer), others_answers.append)
-    await link(owner).listen(lambda t: None, lambda k, v: None, own_offers.append,
+    await link(owner).listen(lambda t: None, lambda k, v: None,
+                             lambda *offer: own_offers.append(offer),
                              answers.append)
     query = shared_query(owner, "query-1")
     await link(owner).offer_query(query)
