@@ -104,7 +104,11 @@ class Queries:
             if not await entry.wait_changed(deadline - time.monotonic()):
                 raise DeadlineExceededError("context deadline exceeded")
             entry = await self._history.load(key)
-        s = entry.state
+        return await self._hand_out(key, entry.state, query, deadline)
+
+    async def _hand_out(self, key: ExecutionKey, s: MutableState, query: WorkflowQuery,
+                        deadline: float) -> QueryAnswer:
+        """Queue the query (offering it to the other replicas too) and wait for its answer."""
         queue = self._queue_for(s)
         query_id = uuid.uuid4().hex
         answer: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
