@@ -7,6 +7,11 @@ replica's lease, claims the timers of replicas whose lease ran out, and
 re-reads the stored tasks of queues whose polls are waiting with nothing.
 Handing out a task twice is harmless: recording it as started is a
 version-checked change of its execution, which only one replica can win.
+
+Queries offered by other replicas reach waiting polls the same way (the poll
+claims one before handing it out), answers to this replica's queries reach
+their callers, and the background pass re-reads a starving queue's unclaimed
+queries and drops the queries of replicas that are gone.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from cadenza.history.cache import ExecutionCache
+from cadenza.history.queries import Queries, query_task
 from cadenza.matching import MatchingService
 from cadenza.persistence.errors import StorageError
-from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
+from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
 from cadenza.persistence.store import ReplicaLink
 
 logger = logging.getLogger(__name__)
@@ -33,20 +39,22 @@ replicas, they are handed out there, and copies kept here would only pile up."""
 
 
 class Peers:
-    """Keeps one replica in step with the others: tasks, timers, cached executions."""
+    """Keeps one replica in step with the others: tasks, timers, cached executions, queries."""
 
     def __init__(self, link: ReplicaLink, matching: MatchingService,
                  add_timer: Callable[[TimerRecord], None], cache: ExecutionCache,
-                 recover: Callable[[], Awaitable[None]]) -> None:
+                 recover: Callable[[], Awaitable[None]], queries: Queries) -> None:
         self._link = link
         self._recover = recover
         self._matching = matching
         self._add_timer = add_timer
         self._cache = cache
+        self._queries = queries
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._link.listen(self._task_announced, self._execution_changed)
+        await self._link.listen(self._task_announced, self._execution_changed,
+                                self._query_offered, self._queries.answered_elsewhere)
         self._task = asyncio.create_task(self._run(), name="cadenza-peers")
 
     async def stop(self) -> None:
@@ -60,6 +68,11 @@ class Peers:
         if self._matching.has_waiting_poll(task.namespace_id, task.task_queue, task.kind):
             self._matching.add_task(task)
 
+    def _query_offered(self, query_id: str, namespace_id: str, task_queue: str) -> None:
+        # As with tasks: only a waiting poll takes it now; the starving-queue pass is the net.
+        if self._matching.has_waiting_poll(namespace_id, task_queue, TaskKind.WORKFLOW):
+            self._matching.add_task(query_task(query_id, namespace_id, task_queue))
+
     def _execution_changed(self, key: ExecutionKey, version: int) -> None:
         self._cache.changed_elsewhere(key, version)
 
@@ -72,13 +85,17 @@ class Peers:
                 logger.warning("replica pass failed, retrying: %s", exc)
 
     async def scan(self) -> None:
-        """Renew the lease, take over orphaned timers, feed starving queues."""
+        """Renew the lease, take over orphaned timers, drop orphaned queries, feed starving
+        queues."""
         if await self._link.renew():
             # The database went away and came back. Changes made meanwhile went unheard,
             # and a commit cut off by it may have landed without being handed over here:
             # start again from what the database holds.
             self._cache.drop_all()
             await self._recover()
+            self._queries.answers_missed()
+        if orphans := await self._link.drop_orphan_queries():
+            logger.info("dropped %d queries of replicas that are gone", orphans)
         timers = await self._link.claim_orphan_timers()
         for timer in timers:
             self._add_timer(timer)
@@ -88,3 +105,6 @@ class Peers:
         for namespace_id, name, kind in self._matching.starving_queues():
             for task in await self._link.queued_tasks(namespace_id, name, kind, SCAN_TASKS):
                 self._matching.add_task(task)
+            if kind == TaskKind.WORKFLOW:
+                for query_id in await self._link.unclaimed_queries(namespace_id, name, SCAN_TASKS):
+                    self._matching.add_task(query_task(query_id, namespace_id, name))

@@ -70,8 +70,10 @@ class Server:
         self.retention = RetentionSweeper(self._store, self._namespaces, self._clock,
                                           self._history.cache.drop, config.retention_sweep_seconds)
         link = self._store.replicas()
+        self._queries = Queries(self._history, self._matching.add_task,
+                                self._matching.sticky_alive, link)
         self._peers = (Peers(link, self._matching, self._timers.add, self._history.cache,
-                             self._recover) if link is not None else None)
+                             self._recover, self._queries) if link is not None else None)
         self._grpc: grpc.aio.Server | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
@@ -106,7 +108,7 @@ class Server:
             self._history,
             self._reader,
             self._matching,
-            Queries(self._history, self._matching.add_task, self._matching.sticky_alive),
+            self._queries,
             Visibility(self._store),
             self._schedules,
             self._store,

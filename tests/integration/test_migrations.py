@@ -138,6 +138,8 @@ def test_shipped_migrations_are_never_edited() -> None:
         ("postgresql", 3): "d913db02747f5e72a1cc6735b081e916d77d0c44e92946ae71abdb700069fc43",
         ("sqlite", 4): "26cb1674be4ed7a0fafb9f539122adca78864c281f35f76479aac2c37be24dc6",
         ("postgresql", 4): "76dac680ee053d70b127611fbbb8e99093a1080df3e1b4659f9ca97f4fb33719",
+        ("sqlite", 5): "e5b96c5d12254816fec8a815f55f2baabfd46db08808b874d560f5add9f9f2b9",
+        ("postgresql", 5): "988ca4696158d416148fc9bd0c9073c95c85a91cda87f3c8c6f12b41997cb775",
     }
     known = {"sqlite": SQLITE_MIGRATIONS, "postgresql": POSTGRES_MIGRATIONS}
     for (backend, version), checksum in shipped.items():

@@ -1,16 +1,17 @@
-"""Replicas sharing one PostgreSQL database, at the store: leases, timer claims, announcements."""
+"""Replicas sharing one PostgreSQL database, at the store: leases, timer claims, announcements,
+shared queries."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import pytest
 
 from cadenza.persistence import open_store
 from cadenza.persistence.postgres.store import PostgresStore
-from cadenza.persistence.records import ExecutionKey, TaskRecord
+from cadenza.persistence.records import ExecutionKey, QueryReply, SharedQuery, TaskRecord
 from cadenza.persistence.store import ReplicaLink
 from tests import postgres
 from tests.integration.test_store_contract import start, task, timer, write
@@ -87,3 +88,62 @@ async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(
     assert own_news == []
     assert [t.task_id for t in await link(listener).queued_tasks("ns", "q", task("a", key).kind,
                                                                    10)] == ["a", "b"]
+
+
+def shared_query(owner: PostgresStore, query_id: str, task_queue: str = "q") -> SharedQuery:
+    return SharedQuery(query_id, link(owner).replica_id, "ns", task_queue, "wf", "run",
+                       b"\x0a\x05count", 1.0)
+
+
+async def eventually(check: Callable[[], object]) -> None:
+    """Wait up to 2 s for an announcement to arrive; the assertion after it says what was due."""
+    for _ in range(200):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owner(
+        stores: list[PostgresStore]) -> None:
+    owner, first, second = stores
+    offers: list[tuple[str, str, str]] = []
+    own_offers: list[object] = []
+    answers: list[str] = []
+    others_answers: list[str] = []
+    await link(first).listen(lambda t: None, lambda k, v: None,
+                             lambda *offer: offers.append(offer), others_answers.append)
+    await link(owner).listen(lambda t: None, lambda k, v: None,
+                             lambda *offer: own_offers.append(offer),
+                             answers.append)
+    query = shared_query(owner, "query-1")
+    await link(owner).offer_query(query)
+    await eventually(lambda: offers)
+    assert offers == [("query-1", "ns", "q")] and own_offers == []
+    assert await link(second).unclaimed_queries("ns", "q", 10) == ["query-1"]
+    claims = await asyncio.gather(*(link(s).claim_query("query-1") for s in stores))
+    assert [c for c in claims if c is not None] == [query]  # exactly one replica has it
+    winner = stores[[c is not None for c in claims].index(True)]
+    assert await link(second).unclaimed_queries("ns", "q", 10) == []
+    reply = QueryReply(1, b"result", "", None)
+    losers = [s for s in stores if s is not winner]
+    assert not any([await link(s).answer_query("query-1", reply) for s in losers])
+    assert await link(owner).query_reply("query-1") is None
+    assert await link(winner).answer_query("query-1", reply)
+    assert not await link(winner).answer_query("query-1", QueryReply(2, None, "late", None))
+    await eventually(lambda: answers)
+    assert answers == ["query-1"] and others_answers == []
+    assert await link(owner).query_reply("query-1") == reply
+    await link(owner).drop_query("query-1")
+    assert await link(owner).query_reply("query-1") is None
+    assert await link(winner).answer_query("query-1", reply) is False
+
+
+async def test_queries_of_a_replica_that_is_gone_are_dropped(
+        url: str, stores: list[PostgresStore]) -> None:
+    gone, alive, other = stores
+    await link(gone).offer_query(shared_query(gone, "orphan"))
+    await link(alive).offer_query(shared_query(alive, "kept"))
+    assert await link(other).drop_orphan_queries() == 0
+    await expire_lease(url, gone)
+    assert await link(other).drop_orphan_queries() == 1
+    assert await link(other).unclaimed_queries("ns", "q", 10) == ["kept"]

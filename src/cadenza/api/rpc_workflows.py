@@ -170,7 +170,7 @@ class WorkflowRpcs(RpcBase):
         token = await self._token(request.task_token, request.namespace)
         if not token.query_id:
             raise InvalidArgumentError("Invalid query task token.")
-        self._queries.answer(
+        await self._queries.answer(
             token, request.completed_type,
             request.query_result if request.HasField("query_result") else None,
             request.error_message, request.failure if request.HasField("failure") else None)

@@ -53,11 +53,44 @@ class TaskRecord:
     scheduled_event_id: int
     attempt: int
     query_id: str = ""
-    """Set on a query task, which lives only in memory and is never stored."""
+    """Set on a query task, which is never stored as a task: it lives in memory, and in the
+    ``queries`` table too when other replicas' workers may answer it (``SharedQuery``)."""
 
     @property
     def key(self) -> ExecutionKey:
         return ExecutionKey(self.namespace_id, self.workflow_id, self.run_id)
+
+
+@dataclass(frozen=True)
+class SharedQuery:
+    """A query offered to every replica; its caller waits on replica ``owner``."""
+
+    query_id: str
+    owner: str
+    namespace_id: str
+    task_queue: str
+    workflow_id: str
+    run_id: str
+    query: bytes
+    """The serialized ``WorkflowQuery``."""
+    created_at: float
+
+    @property
+    def key(self) -> ExecutionKey:
+        return ExecutionKey(self.namespace_id, self.workflow_id, self.run_id)
+
+
+@dataclass(frozen=True)
+class QueryReply:
+    """A worker's answer to a shared query, stored by the replica the worker polled."""
+
+    completed_type: int
+    """The worker's ``QueryResultType``: answered or failed."""
+    result: bytes | None = None
+    """Serialized ``Payloads`` of an answer."""
+    error_message: str = ""
+    failure: bytes | None = None
+    """Serialized ``Failure`` of a failed query."""
 
 
 @dataclass(frozen=True)

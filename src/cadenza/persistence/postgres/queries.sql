@@ -112,6 +112,39 @@ DELETE FROM replicas WHERE expires_at < extract(epoch FROM clock_timestamp()) - 
 SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt
 FROM tasks WHERE namespace_id = $1 AND task_queue = $2 AND kind = $3 ORDER BY seq LIMIT $4;
 
+-- name: offer_query
+INSERT INTO queries (query_id, owner, namespace_id, task_queue, workflow_id, run_id, query,
+                     created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: claim_query
+-- Exactly one replica hands a query to a worker: the first to write its name here.
+UPDATE queries SET claimed_by = $2
+WHERE query_id = $1 AND claimed_by = ''
+RETURNING query_id, owner, namespace_id, task_queue, workflow_id, run_id, query, created_at;
+
+-- name: answer_query
+-- Only the replica that handed the query out takes its answer, and only the first one.
+UPDATE queries SET completed_type = $3, result = $4, error_message = $5, failure = $6
+WHERE query_id = $1 AND claimed_by = $2 AND completed_type = 0;
+
+-- name: query_answer
+SELECT completed_type, result, error_message, failure FROM queries
+WHERE query_id = $1 AND completed_type <> 0;
+
+-- name: drop_query
+DELETE FROM queries WHERE query_id = $1;
+
+-- name: drop_orphan_queries
+-- Queries whose caller's replica is gone: nobody is left to read their answer.
+DELETE FROM queries
+WHERE owner NOT IN (SELECT replica_id FROM replicas
+                    WHERE expires_at > extract(epoch FROM clock_timestamp()));
+
+-- name: unclaimed_queries
+SELECT query_id FROM queries
+WHERE namespace_id = $1 AND task_queue = $2 AND claimed_by = '' ORDER BY created_at LIMIT $3;
+
 -- name: delete_execution
 DELETE FROM executions WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
 

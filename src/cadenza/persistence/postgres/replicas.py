@@ -1,10 +1,16 @@
-"""Several replicas on one PostgreSQL database: leases, timer claims, LISTEN/NOTIFY.
+"""Several replicas on one PostgreSQL database: leases, timer claims, shared queries,
+LISTEN/NOTIFY.
 
 Each replica names itself in its sessions (``cadenza.replica``), so the timers
 it writes are its own and the announcements its commits send (triggers of
 migration 4) can be told apart from other replicas'. A dedicated connection
 LISTENs; if it drops, it is opened again at the next lease renewal and the
 caller hears that announcements may have been missed.
+
+A query rides in table ``queries`` (migration 5) when its caller's replica may
+not be the one its worker polls: the row is announced by its queue only, and
+the answer by its ID only, because NOTIFY payloads are small and a query's
+arguments or result need not be.
 """
 
 from __future__ import annotations
@@ -17,9 +23,21 @@ from typing import Any
 import asyncpg
 
 from cadenza.persistence.errors import StorageError
-from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
+from cadenza.persistence.records import (
+    ExecutionKey,
+    QueryReply,
+    SharedQuery,
+    TaskKind,
+    TaskRecord,
+    TimerRecord,
+)
 from cadenza.persistence.sql import load_queries
-from cadenza.persistence.store import ExecutionChanged, TaskAnnounced
+from cadenza.persistence.store import (
+    ExecutionChanged,
+    QueryAnswered,
+    QueryOffered,
+    TaskAnnounced,
+)
 
 logger = logging.getLogger(__name__)
 Q = load_queries("cadenza.persistence.postgres", "queries.sql")
@@ -30,6 +48,8 @@ DEAD_REPLICA_MEMORY = 3600.0
 """Rows of replicas gone this long are deleted, to keep the table small."""
 TASKS_CHANNEL = "cadenza_tasks"
 CHANGES_CHANNEL = "cadenza_changes"
+QUERIES_CHANNEL = "cadenza_queries"
+ANSWERS_CHANNEL = "cadenza_answers"
 
 
 class PostgresReplicas:
@@ -42,9 +62,14 @@ class PostgresReplicas:
         self._listener: asyncpg.Connection | None = None
         self._on_task: TaskAnnounced | None = None
         self._on_change: ExecutionChanged | None = None
+        self._on_query: QueryOffered | None = None
+        self._on_answer: QueryAnswered | None = None
 
-    async def listen(self, on_task: TaskAnnounced, on_change: ExecutionChanged) -> None:
+    async def listen(self, on_task: TaskAnnounced, on_change: ExecutionChanged,
+                     on_query: QueryOffered | None = None,
+                     on_answer: QueryAnswered | None = None) -> None:
         self._on_task, self._on_change = on_task, on_change
+        self._on_query, self._on_answer = on_query, on_answer
         await self._connect_listener()
 
     async def renew_lease(self) -> None:
@@ -69,6 +94,37 @@ class PostgresReplicas:
                                limit)
         return [TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
 
+    async def offer_query(self, query: SharedQuery) -> None:
+        await self._run("execute", Q["offer_query"], query.query_id, query.owner,
+                        query.namespace_id, query.task_queue, query.workflow_id, query.run_id,
+                        query.query, query.created_at)
+
+    async def claim_query(self, query_id: str) -> SharedQuery | None:
+        rows = await self._run("fetch", Q["claim_query"], query_id, self.replica_id)
+        return SharedQuery(*rows[0]) if rows else None
+
+    async def answer_query(self, query_id: str, reply: QueryReply) -> bool:
+        status = await self._run("execute", Q["answer_query"], query_id, self.replica_id,
+                                 reply.completed_type, reply.result, reply.error_message,
+                                 reply.failure)
+        return bool(status == "UPDATE 1")
+
+    async def query_reply(self, query_id: str) -> QueryReply | None:
+        rows = await self._run("fetch", Q["query_answer"], query_id)
+        return QueryReply(rows[0][0], rows[0][1], rows[0][2], rows[0][3]) if rows else None
+
+    async def drop_query(self, query_id: str) -> None:
+        await self._run("execute", Q["drop_query"], query_id)
+
+    async def drop_orphan_queries(self) -> int:
+        status = await self._run("execute", Q["drop_orphan_queries"])
+        return int(str(status).rsplit(" ", 1)[-1])
+
+    async def unclaimed_queries(self, namespace_id: str, task_queue: str,
+                                limit: int) -> list[str]:
+        rows = await self._run("fetch", Q["unclaimed_queries"], namespace_id, task_queue, limit)
+        return [row[0] for row in rows]
+
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
@@ -86,6 +142,8 @@ class PostgresReplicas:
             conn = await asyncpg.connect(self._url)
             await conn.add_listener(TASKS_CHANNEL, self._task_announced)
             await conn.add_listener(CHANGES_CHANNEL, self._execution_changed)
+            await conn.add_listener(QUERIES_CHANNEL, self._query_offered)
+            await conn.add_listener(ANSWERS_CHANNEL, self._query_answered)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StorageError(f"cannot listen for other replicas: {exc}") from exc
         self._listener = conn
@@ -102,6 +160,16 @@ class PostgresReplicas:
         if row[4] == self.replica_id or self._on_change is None:
             return
         self._on_change(ExecutionKey(row[0], row[1], row[2]), row[3])
+
+    def _query_offered(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        query_id, namespace_id, task_queue, owner = json.loads(str(payload))
+        if owner != self.replica_id and self._on_query is not None:
+            self._on_query(query_id, namespace_id, task_queue)
+
+    def _query_answered(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        query_id, owner = json.loads(str(payload))
+        if owner == self.replica_id and self._on_answer is not None:
+            self._on_answer(query_id)
 
     async def _run(self, method: str, sql: str, *args: Any) -> Any:
         try:
