@@ -47,6 +47,14 @@ class Entry:
         return self.lock.locked()
 
 
+@dataclass
+class _Load:
+    """Reads of one execution in flight, and the newest version announced meanwhile."""
+
+    readers: int = 0
+    announced: int = 0
+
+
 _HISTORY_LOAD_ATTEMPTS = 1000
 
 
@@ -57,13 +65,25 @@ class ExecutionCache:
         self._store = store
         self._capacity = capacity
         self._entries: OrderedDict[ExecutionKey, Entry] = OrderedDict()
+        self._loading: dict[ExecutionKey, _Load] = {}
 
     async def get(self, key: ExecutionKey) -> Entry | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
             return entry
-        stored = await self._store.load_execution(key)
+        load = self._loading.setdefault(key, _Load())
+        load.readers += 1
+        try:
+            stored = await self._store.load_execution(key)
+            # A read that began before another replica's commit may end after its
+            # announcement: that copy is already old, and caching it would keep it so.
+            while stored is not None and stored.version < load.announced:
+                stored = await self._store.load_execution(key)
+        finally:
+            load.readers -= 1
+            if not load.readers:
+                del self._loading[key]
         if stored is None:
             return None
         entry = self._entries.get(key)  # another task may have loaded it meanwhile
@@ -97,6 +117,9 @@ class ExecutionCache:
         entry = self._entries.get(key)
         if entry is not None and entry.version < version:
             self.drop(key)
+        load = self._loading.get(key)
+        if load is not None:
+            load.announced = max(load.announced, version)
 
     def drop_all(self) -> None:
         """Forget every copy (changes made elsewhere may have gone unheard)."""

@@ -1,0 +1,49 @@
+"""The execution cache against a real store: what another replica changed is never kept stale."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cadenza.history.cache import ExecutionCache
+from cadenza.history.state import MutableState
+from cadenza.persistence import Store
+from cadenza.persistence.records import CurrentExecution, ExecutionKey, ExecutionWrite
+
+KEY = ExecutionKey("ns", "wf", "run")
+
+
+def write(version: int, task_queue: str) -> ExecutionWrite:
+    """A change of KEY from ``version``; its state names ``task_queue``, to tell copies apart."""
+    state = MutableState("ns", "default", "wf", "run", "T", task_queue, 1.0, "req", 10.0, 0.0, 0.0)
+    current = CurrentExecution("run", 1, "req") if version == 0 else None
+    return ExecutionWrite(key=KEY, expected_version=version, state=state.to_bytes(), status=1,
+                          workflow_type="T", task_queue=task_queue, start_time=1.0,
+                          new_current=current)
+
+
+async def test_a_read_overtaken_by_an_announced_change_is_read_again(store: Store) -> None:
+    await store.commit(write(0, "first"))
+    cache = ExecutionCache(store)
+    loading = asyncio.create_task(cache.get(KEY))
+    await asyncio.sleep(0)  # the read is under way
+    # Another replica commits version 2 and its announcement arrives before the read's result.
+    cache.changed_elsewhere(KEY, 2)
+    await store.commit(write(1, "second"))
+    entry = await loading
+    assert entry is not None
+    assert (entry.version, entry.state.task_queue) == (2, "second")
+    assert cache.peek(KEY) is entry
+
+
+async def test_an_announcement_drops_an_older_cached_copy_only(store: Store) -> None:
+    await store.commit(write(0, "first"))
+    cache = ExecutionCache(store)
+    first = await cache.get(KEY)
+    assert first is not None
+    cache.changed_elsewhere(KEY, 1)  # this very version: nothing newer
+    assert cache.peek(KEY) is first
+    await store.commit(write(1, "second"))
+    cache.changed_elsewhere(KEY, 2)
+    assert cache.peek(KEY) is None and first.dropped
+    again = await cache.get(KEY)
+    assert again is not None and again.state.task_queue == "second"
