@@ -57,8 +57,8 @@ class Server:
             self._store,
             self._clock,
             config.limits,
-            Dispatch(self._matching.add_task, self._timers.add, self._matching.sticky_alive,
-                     self._matching.control.push),
+            Dispatch(self._matching.add_task, self._timers.add, self._timers.discard,
+                     self._matching.sticky_alive, self._matching.control.push),
         )
         self._namespaces = NamespaceRegistry(self._store)
         self._transfers = Transfers(self._history, self._namespaces, self._store)

@@ -6,14 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType, RetryState
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import TerminatedError, TimeoutError, TimeoutType
 from temporalio.worker import Worker
 
+from cadenza.persistence import open_store
+from cadenza.persistence.records import ExecutionKey
 from tests import servers
 from tests.acceptance import workflows_time as wt
 
@@ -146,6 +149,59 @@ async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) ->
             assert await asyncio.wait_for(handle.result(), 30) == "slept 2.0"
     finally:
         server.stop()
+
+
+async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path: Path) -> None:
+    """Its timeout timers were removed with the completion: when their time comes, the
+    execution is left as it is (no new version another replica would have to reload)."""
+    from tests import postgres
+
+    db = tmp_path / "timeouts.db"
+    server = servers.cadenza(db, tmp_path / "server.log")
+    server.start()
+    pg_server = postgres.suite_server()
+    store = open_store(postgres.database_for_path(pg_server, db) if pg_server else str(db))
+    try:
+        await server.wait_ready()
+        client = await Client.connect(server.address)
+        async with Worker(client, task_queue="timeouts", workflows=wt.WORKFLOWS,
+                          activities=wt.ACTIVITIES):
+            handle = await client.start_workflow(wt.QuickActivityThenWait.run, id="quick",
+                                                 task_queue="timeouts")
+            await wait_for_event(handle, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+            await wait_until_idle(handle)
+            await store.open()
+            key = ExecutionKey((await store.get_namespace("default")).id,  # type: ignore[union-attr]
+                               "quick", handle.result_run_id or "")
+            before = await store.load_execution(key)
+            await asyncio.sleep(1.5)  # both activity timeouts come due
+            after = await store.load_execution(key)
+            assert before is not None and after is not None
+            assert after.version == before.version
+            await handle.signal(wt.QuickActivityThenWait.finish)
+            assert await handle.result() == "woke"
+    finally:
+        await store.close()
+        server.stop()
+
+
+async def wait_for_event(handle: WorkflowHandle[Any, Any], event_type: int) -> None:
+    for _ in range(200):
+        if event_type in [e.event_type async for e in handle.fetch_history_events()]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no event of type {event_type}")
+
+
+async def wait_until_idle(handle: WorkflowHandle[Any, Any]) -> None:
+    """Until the workflow task that follows the activity is done: nothing pending remains."""
+    for _ in range(200):
+        described = await handle.describe()
+        raw = described.raw_description
+        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the workflow never went idle")
 
 
 async def test_workflow_retry_policy_starts_new_runs(

@@ -196,3 +196,26 @@ class NobodyPicksUpItsActivity:
 
 
 WORKFLOWS.extend([UsesLocalActivityAndPatch, NobodyPicksUpItsActivity])
+
+
+@workflow.defn
+class QuickActivityThenWait:
+    """Runs an activity that ends well inside its timeouts, then waits to be told to finish."""
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    @workflow.run
+    async def run(self) -> str:
+        result = await workflow.execute_activity(
+            sleeps, 0.0, start_to_close_timeout=timedelta(seconds=1),
+            schedule_to_close_timeout=timedelta(seconds=1))
+        await workflow.wait_condition(lambda: self.finished)
+        return result
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.finished = True
+
+
+WORKFLOWS.append(QuickActivityThenWait)

@@ -83,6 +83,7 @@ class Dispatch:
 
     add_task: Callable[[TaskRecord], None]
     add_timer: Callable[[TimerRecord], None]
+    discard_timer: Callable[[str], None]
     sticky_alive: Callable[[str, str], bool]
     send_worker_commands: Callable[[WorkerCommands], None]
 
@@ -165,6 +166,8 @@ class HistoryService:
             self._dispatch.add_task(task)
         for timer in change.timers_added:
             self._dispatch.add_timer(timer)
+        for timer_id in change.timers_removed:
+            self._dispatch.discard_timer(timer_id)
         if (change.status_changed and change.state.status != RUNNING
                 and self.on_run_closed is not None):
             self.on_run_closed(change.state)
@@ -689,10 +692,17 @@ class HistoryService:
             return
         try:
             async with self._changing(timer.key) as (entry, change):
-                change.remove_timer(timer.timer_id)
+                before = entry.state.to_bytes()
                 if entry.state.running:
                     handler(change, timer)
+                if _changes_nothing(change) and entry.state.to_bytes() == before:
+                    obsolete = True  # a versioned change would only make others reload
+                else:
+                    obsolete = False
+                    change.remove_timer(timer.timer_id)
         except NotFoundError:
+            obsolete = True
+        if obsolete:
             await self._store.remove_stale([], [timer.timer_id])
 
     def _on_wft_start_to_close(self, change: Change, timer: TimerRecord) -> None:
@@ -807,6 +817,13 @@ class HistoryService:
             del self._current_runs[(namespace_id, workflow_id)]
             return None
         return key
+
+
+def _changes_nothing(change: Change) -> bool:
+    """Whether a change so far adds, removes and buffers nothing (its state aside)."""
+    return not (change.events or change.tasks_added or change.tasks_removed or change.timers_added
+                or change.timers_removed or change.has_buffered or change.state_changed
+                or change.successor is not None)
 
 
 def _keep_sticky(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> None:

@@ -44,6 +44,13 @@ class TimerQueue:
         if self._heap[0][2] is timer:
             self._wake.set()
 
+    def discard(self, timer_id: str) -> None:
+        """Forget a timer whose change removed it: it would only fire to find itself obsolete.
+
+        Its heap entry stays until it comes due, then is skipped.
+        """
+        self._queued.discard(timer_id)
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="cadenza-timers")
 
@@ -66,6 +73,8 @@ class TimerQueue:
                     pass
                 continue
             _, _, timer = heapq.heappop(self._heap)
+            if timer.timer_id not in self._queued:
+                continue  # discarded after it was queued
             self._queued.discard(timer.timer_id)
             task = asyncio.create_task(self._fire_one(timer))
             self._inflight.add(task)
