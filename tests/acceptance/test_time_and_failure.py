@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 
 from cadenza.persistence import open_store
 from cadenza.persistence.records import ExecutionKey
-from tests import servers
+from tests import postgres, servers
 from tests.acceptance import workflows_time as wt
 
 
@@ -154,8 +154,6 @@ async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) ->
 async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path: Path) -> None:
     """Its timeout timers were removed with the completion: when their time comes, the
     execution is left as it is (no new version another replica would have to reload)."""
-    from tests import postgres
-
     db = tmp_path / "timeouts.db"
     server = servers.cadenza(db, tmp_path / "server.log")
     server.start()
