@@ -31,6 +31,7 @@ from temporalio.api.workflowservice.v1 import (
 from cadenza.clock import Clock
 from cadenza.config import Limits
 from cadenza.exceptions import (
+    ConcurrentUpdateError,
     InvalidArgumentError,
     NotFoundError,
 )
@@ -697,6 +698,7 @@ class HistoryService:
                     handler(change, timer)
                 if _changes_nothing(change) and entry.state.to_bytes() == before:
                     obsolete = True  # a versioned change would only make others reload
+                    await self._check_fresh(entry)
                 else:
                     obsolete = False
                     change.remove_timer(timer.timer_id)
@@ -704,6 +706,19 @@ class HistoryService:
             obsolete = True
         if obsolete:
             await self._store.remove_stale([], [timer.timer_id])
+
+    async def _check_fresh(self, entry: Entry) -> None:
+        """Raise ConcurrentUpdateError if another replica changed the execution since it was cached.
+
+        A decision taken without a versioned write, such as finding a timer obsolete,
+        must not rest on an old copy: a timer taken over from a dead replica may guard
+        something this replica has not seen yet. The caller runs again on a fresh copy.
+        """
+        if self._alone:
+            return
+        stored = await self._store.load_execution(entry.key)
+        if stored is not None and stored.version != entry.version:
+            raise ConcurrentUpdateError("the cached copy is older than the database's")
 
     def _on_wft_start_to_close(self, change: Change, timer: TimerRecord) -> None:
         wft = change.state.workflow_task
