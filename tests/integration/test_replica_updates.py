@@ -8,7 +8,7 @@ waits on hears the answer as a change of the execution.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,23 +31,10 @@ pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 QUEUE = "replica-updates"
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[postgres.Cluster]:
-    bin_dir = postgres.binaries()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed")
-    cluster = postgres.Cluster(bin_dir)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 @asynccontextmanager
-async def split(cluster: postgres.Cluster, tmp_path: Path) -> AsyncIterator[tuple[Client, Client]]:
+async def split(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[Client, Client]]:
     """(caller, worker side): two replicas, with a worker connected to the second only."""
-    url = await postgres.create_database(cluster.url)
+    url = await postgres.create_database(postgres_server)
     async with replicas(url, tmp_path, 2) as (a, b):
         caller, worker_side = await Client.connect(a.address), await Client.connect(b.address)
         async with Worker(worker_side, task_queue=QUEUE, workflows=wm.WORKFLOWS):
@@ -55,8 +42,8 @@ async def split(cluster: postgres.Cluster, tmp_path: Path) -> AsyncIterator[tupl
 
 
 async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
-    async with split(cluster, tmp_path) as (caller, worker_side):
+        postgres_server: str, tmp_path: Path) -> None:
+    async with split(postgres_server, tmp_path) as (caller, worker_side):
         workflow_id = f"update-{uuid.uuid4()}"
         handle = await caller.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=QUEUE)
         assert await handle.execute_update(wm.Mailbox.deliver_and_count, "one") == 1
@@ -75,8 +62,8 @@ async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
 
 
 async def test_a_rejection_on_the_worker_side_reaches_the_caller_on_the_other(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
-    async with split(cluster, tmp_path) as (caller, _):
+        postgres_server: str, tmp_path: Path) -> None:
+    async with split(postgres_server, tmp_path) as (caller, _):
         handle = await caller.start_workflow(wm.Mailbox.run, id=f"reject-{uuid.uuid4()}",
                                              task_queue=QUEUE)
         with pytest.raises(WorkflowUpdateFailedError) as raised:
@@ -90,8 +77,8 @@ async def test_a_rejection_on_the_worker_side_reaches_the_caller_on_the_other(
 
 
 async def test_update_with_start_through_one_replica_with_the_worker_on_the_other(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
-    async with split(cluster, tmp_path) as (caller, _):
+        postgres_server: str, tmp_path: Path) -> None:
+    async with split(postgres_server, tmp_path) as (caller, _):
         start = WithStartWorkflowOperation(
             wm.Mailbox.run, id=f"uws-{uuid.uuid4()}", task_queue=QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
