@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
@@ -16,6 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from tests import servers
 from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
 
@@ -88,6 +90,32 @@ async def test_a_signal_by_workflow_id_reaches_the_run_that_is_current_now(
     with pytest.raises(RPCError) as raised:
         await by_id.signal(wm.Mailbox.deliver, "to nobody")
     assert raised.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_a_closed_run_read_last_does_not_hide_the_current_one(tmp_path: Path) -> None:
+    """After a restart, reading an old run by its ID caches it; a signal by workflow ID still
+    goes to the run that is current, which is not cached at all."""
+    server = servers.cadenza(tmp_path / "runs.db", tmp_path / "server.log")
+    server.start()
+    try:
+        await server.wait_ready()
+        client = await Client.connect(server.address)
+        first = await client.start_workflow(wm.Mailbox.run, id="runs", task_queue="runs")
+        await first.terminate(reason="replaced")
+        second = await client.start_workflow(wm.Mailbox.run, id="runs", task_queue="runs")
+        server.stop()
+        server.start()
+        await server.wait_ready()
+        client = await Client.connect(server.address)
+        old = client.get_workflow_handle("runs", run_id=first.result_run_id)
+        assert (await old.describe()).status == WorkflowExecutionStatus.TERMINATED
+        await client.get_workflow_handle("runs").signal(wm.Mailbox.deliver, "to the current run")
+        async with Worker(client, task_queue="runs", workflows=wm.WORKFLOWS):
+            current = client.get_workflow_handle("runs", run_id=second.result_run_id)
+            await current.signal(wm.Mailbox.finish)
+            assert await current.result() == ["to the current run"]
+    finally:
+        server.stop()
 
 
 async def test_continue_as_new_chains_runs_and_result_follows(

@@ -66,6 +66,8 @@ class ExecutionCache:
         self._capacity = capacity
         self._entries: OrderedDict[ExecutionKey, Entry] = OrderedDict()
         self._loading: dict[ExecutionKey, _Load] = {}
+        self._latest_runs: dict[tuple[str, str], ExecutionKey] = {}
+        """The run of each workflow ID cached last; held only while that run is cached."""
 
     async def get(self, key: ExecutionKey) -> Entry | None:
         entry = self._entries.get(key)
@@ -96,9 +98,15 @@ class ExecutionCache:
         """The cached copy, if there is one; never reads the store."""
         return self._entries.get(key)
 
+    def latest_run(self, namespace_id: str, workflow_id: str) -> Entry | None:
+        """The cached run of a workflow ID put here last, if it is still cached."""
+        key = self._latest_runs.get((namespace_id, workflow_id))
+        return self._entries.get(key) if key is not None else None
+
     def put(self, entry: Entry) -> None:
         self._entries[entry.key] = entry
         self._entries.move_to_end(entry.key)
+        self._latest_runs[(entry.key.namespace_id, entry.key.workflow_id)] = entry.key
         self._evict()
 
     def holds(self, entry: Entry) -> bool:
@@ -109,6 +117,7 @@ class ExecutionCache:
         """Forget a copy that may differ from the database (after a failed commit)."""
         entry = self._entries.pop(key, None)
         if entry is not None:
+            self._forget_run(key)
             entry.dropped = True
             entry.notify()
 
@@ -155,3 +164,9 @@ class ExecutionCache:
                 self._entries.move_to_end(key)
                 return
             del self._entries[key]
+            self._forget_run(key)
+
+    def _forget_run(self, key: ExecutionKey) -> None:
+        workflow = (key.namespace_id, key.workflow_id)
+        if self._latest_runs.get(workflow) == key:
+            del self._latest_runs[workflow]

@@ -99,8 +99,6 @@ class HistoryService:
         self._dispatch = dispatch
         self.cache = ExecutionCache(store)
         self._id_locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._current_runs: dict[tuple[str, str], str] = {}
-        """The run last found current for each workflow ID; only a hint, see ``resolve_run``."""
         self._alone = store.replicas() is None
         """No other replica writes to the store, so a cached running run is surely current."""
         self.on_run_closed: Callable[[MutableState], None] | None = None
@@ -807,31 +805,23 @@ class HistoryService:
             except ValueError as exc:
                 raise InvalidArgumentError("Invalid RunId.") from exc
             return ExecutionKey(namespace_id, workflow_id, run_id)
-        known = await self._running_current(namespace_id, workflow_id)
+        known = self._running_current(namespace_id, workflow_id)
         if known is not None:
             return known
         current = await self._store.get_current_execution(namespace_id, workflow_id)
         if current is None:
             raise NotFoundError(f"workflow not found for ID: {workflow_id}")
-        self._current_runs[(namespace_id, workflow_id)] = current.run_id
         return ExecutionKey(namespace_id, workflow_id, current.run_id)
 
-    async def _running_current(self, namespace_id: str, workflow_id: str) -> ExecutionKey | None:
+    def _running_current(self, namespace_id: str, workflow_id: str) -> ExecutionKey | None:
         """The current run without a database read, when memory alone can vouch for it.
 
         A workflow ID has at most one running run, and a newer run only starts once
-        it closed; so a run remembered as current and still running here is current.
-        With other replicas the cached copy may lag behind theirs, so they always read.
+        it closed; so a cached run that is still running is the current one. With
+        other replicas the cached copy may lag behind theirs, so they always read.
         """
-        run_id = self._current_runs.get((namespace_id, workflow_id))
-        if run_id is None or not self._alone:
-            return None
-        key = ExecutionKey(namespace_id, workflow_id, run_id)
-        entry = self.cache.peek(key)
-        if entry is None or not entry.state.running:
-            del self._current_runs[(namespace_id, workflow_id)]
-            return None
-        return key
+        entry = self.cache.latest_run(namespace_id, workflow_id) if self._alone else None
+        return entry.key if entry is not None and entry.state.running else None
 
 
 def _changes_nothing(change: Change) -> bool:
