@@ -63,6 +63,7 @@ def begin(change: Change, backoff: float) -> None:
 
 def backoff_elapsed(change: Change) -> None:
     change.state.backoff_timer_id = ""
+    change.state_changed = True
     workflow_tasks.ensure_scheduled(change)
 
 

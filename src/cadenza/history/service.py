@@ -691,10 +691,9 @@ class HistoryService:
             return
         try:
             async with self._changing(timer.key) as (entry, change):
-                before = entry.state.to_bytes()
                 if entry.state.running:
                     handler(change, timer)
-                if _changes_nothing(change) and entry.state.to_bytes() == before:
+                if _changes_nothing(change):
                     obsolete = True  # a versioned change would only make others reload
                     await self._check_fresh(entry)
                 else:
@@ -825,7 +824,7 @@ class HistoryService:
 
 
 def _changes_nothing(change: Change) -> bool:
-    """Whether a change so far adds, removes and buffers nothing (its state aside)."""
+    """Whether a change so far records nothing: no event, task, timer or state of its own."""
     return not (change.events or change.tasks_added or change.tasks_removed or change.timers_added
                 or change.timers_removed or change.has_buffered or change.state_changed
                 or change.successor is not None)
