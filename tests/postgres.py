@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,6 +76,26 @@ def database_for_path(server_url: str, path: Path) -> str:
     if not result:
         raise RuntimeError(f"could not create a test database on {server_url}")
     return result[0]
+
+
+@contextmanager
+def any_server() -> Iterator[str | None]:
+    """The configured server's URL, else a private cluster's while the block runs;
+    None when there is neither (PostgreSQL is not installed)."""
+    configured = configured_server()
+    if configured:
+        yield configured
+        return
+    bin_dir = binaries()
+    if bin_dir is None:
+        yield None
+        return
+    cluster = Cluster(bin_dir)
+    cluster.start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
 
 
 def binaries() -> Path | None:

@@ -30,19 +30,10 @@ RUN_PY = Path(__file__).resolve().parents[1] / "run.py"
 @pytest.fixture
 def server_url() -> Iterator[str]:
     """A PostgreSQL server to create the benchmark's database on."""
-    configured = postgres.configured_server()
-    if configured:
-        yield configured
-        return
-    bin_dir = postgres.binaries()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not available")
-    cluster = postgres.Cluster(bin_dir)
-    cluster.start()
-    try:
-        yield cluster.url
-    finally:
-        cluster.stop()
+    with postgres.any_server() as url:
+        if url is None:
+            pytest.skip("PostgreSQL is not available")
+        yield url
 
 
 def test_two_replicas_share_the_activity_workload(server_url: str, tmp_path: Path) -> None:

@@ -15,19 +15,10 @@ from tests import postgres
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL server URL: the environment's, or a private cluster for this session."""
-    configured = postgres.configured_server()
-    if configured:
-        yield configured
-        return
-    bin_dir = postgres.binaries()
-    if bin_dir is None:
-        pytest.skip(f"PostgreSQL is not installed and {postgres.CONTRACT_VAR} is not set")
-    cluster = postgres.Cluster(bin_dir)
-    cluster.start()
-    try:
-        yield cluster.url
-    finally:
-        cluster.stop()
+    with postgres.any_server() as url:
+        if url is None:
+            pytest.skip(f"PostgreSQL is not installed and {postgres.CONTRACT_VAR} is not set")
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
