@@ -92,6 +92,20 @@ class ServerConfig:
     """How often closed executions past their namespace's retention are deleted."""
     limits: Limits = field(default_factory=Limits)
 
+    def __post_init__(self) -> None:
+        for name in ("port", "http_port"):
+            _check_port(name, getattr(self, name))
+
+
+MAX_PORT = 65535
+
+
+def _check_port(name: str, value: int) -> None:
+    """A TCP port number; 0 asks the system for a free one."""
+    if not 0 <= value <= MAX_PORT:
+        flag = "--" + name.replace("_", "-")
+        raise ConfigError(f"{flag} {value} is out of range: a port is 0 to {MAX_PORT}")
+
 
 _ENV_PREFIX = "CADENZA_"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from dataclasses import dataclass
 
 import grpc
@@ -97,6 +98,15 @@ class Server:
             await self._history.fire_timer(timer)
 
     async def start(self) -> Addresses:
+        """Open storage and listen; on failure, whatever was opened is closed again."""
+        ensure_can_listen(self.config.ip, self.config.port)
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> Addresses:
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
         if self._peers is not None:
@@ -174,6 +184,22 @@ class Server:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.stop()
+
+
+def ensure_can_listen(ip: str, port: int) -> None:
+    """Refuse a gRPC address that cannot be listened on (port in use, address not this
+    machine's) before the database is opened, in one line naming it."""
+    if port == 0:
+        return
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+                ip, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+            with socket.socket(family, kind, proto) as probe:
+                # As the gRPC listener does: a port whose last connections linger is free.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+    except OSError as exc:
+        raise OSError(f"cannot listen for gRPC on {ip}:{port}: {exc.strerror or exc}") from exc
 
 
 def _version() -> str:

@@ -1,22 +1,31 @@
-"""The official `temporal` CLI drives a live Cadenza for everyday operations."""
+"""The `cadenza` command starts and refuses to start as an operator expects, and the official
+`temporal` CLI drives a live Cadenza for everyday operations."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import socket
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import cadenza as cadenza_package
+from cadenza.config import DYNAMIC_CONFIG_KEYS
+from cadenza.persistence.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from tests import servers
 from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
 
-pytestmark = pytest.mark.skipif(servers.temporal_binary() is None,
-                                reason="temporal CLI not installed")
+needs_temporal_cli = pytest.mark.skipif(servers.temporal_binary() is None,
+                                        reason="temporal CLI not installed")
 
 
 def cli(server: ServerProcess, *args: str) -> str:
@@ -33,6 +42,7 @@ def status(server: ServerProcess, workflow_id: str) -> str:
     return str(described["workflowExecutionInfo"]["status"])
 
 
+@needs_temporal_cli
 async def test_namespace_and_search_attribute_commands(cadenza_server: ServerProcess) -> None:
     await cadenza_server.wait_ready()
     name = f"ns-{uuid.uuid4().hex[:8]}"
@@ -58,6 +68,7 @@ async def test_namespace_and_search_attribute_commands(cadenza_server: ServerPro
     assert name not in cli(cadenza_server, "operator", "namespace", "list")
 
 
+@needs_temporal_cli
 async def test_workflow_commands(cadenza_server: ServerProcess) -> None:
     await cadenza_server.wait_ready()
     workflow_id = f"cli-{uuid.uuid4().hex[:8]}"
@@ -87,6 +98,7 @@ async def test_workflow_commands(cadenza_server: ServerProcess) -> None:
                              f"WorkflowId = '{workflow_id}'")
 
 
+@needs_temporal_cli
 async def test_workflow_commands_answered_by_a_worker(
     cadenza_server: ServerProcess, client: Client, task_queue: str,
 ) -> None:
@@ -127,6 +139,7 @@ async def cli_async(server: ServerProcess, *args: str) -> str:
     return await asyncio.to_thread(cli, server, *args)
 
 
+@needs_temporal_cli
 async def test_schedule_commands(cadenza_server: ServerProcess) -> None:
     await cadenza_server.wait_ready()
     schedule_id = f"cli-sched-{uuid.uuid4().hex[:8]}"
@@ -159,3 +172,125 @@ async def test_schedule_commands(cadenza_server: ServerProcess) -> None:
     assert "Schedule deleted" in cli(cadenza_server, "schedule", "delete", "--schedule-id",
                                      schedule_id)
     assert schedule_id not in cli(cadenza_server, "schedule", "list")
+
+
+# -- the cadenza command ------------------------------------------------------------------
+
+
+def cadenza(*args: str) -> subprocess.CompletedProcess[str]:
+    """The ``cadenza`` command, run to its end. A server that should have refused to start
+    would run on: the timeout ends it, and the test fails."""
+    return subprocess.run([sys.executable, "-m", "cadenza", *args], capture_output=True, text=True,
+                          timeout=30, check=False, env={**os.environ, "COLUMNS": "1000"})
+
+
+def sqlite_server(db: Path, log: Path) -> ServerProcess:
+    """A server on SQLite file ``db`` whatever backend the suite runs on: the lock is SQLite's."""
+    port = servers.free_port()
+    return ServerProcess([sys.executable, "-m", "cadenza", "server", "start", "--port", str(port),
+                          "--http-port", str(servers.free_port()), "--db", str(db),
+                          "--log-level", "info"], port, log)
+
+
+def start_args(db: Path | str, port: int | None = None) -> list[str]:
+    return ["server", "start", "--port", str(port or servers.free_port()),
+            "--http-port", str(servers.free_port()), "--db", str(db)]
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got:\n{text}"
+    return lines[0]
+
+
+async def test_a_second_server_on_a_served_sqlite_file_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "one.db"
+    first = sqlite_server(db, tmp_path / "first.log")
+    first.start()
+    try:
+        await first.wait_ready()
+        second = cadenza(*start_args(db))
+        assert second.returncode == 1
+        assert f"the SQLite database {db} is in use by another Cadenza process" in one_line(second.stderr)
+        refused = cadenza("db", "migrate", "--db", str(db))  # its schema is the server's
+        assert refused.returncode == 1 and "is in use" in one_line(refused.stderr)
+        status = cadenza("db", "status", "--db", str(db))  # reading is fine
+        assert status.returncode == 0 and "pending" not in status.stdout
+        first.kill()  # SIGKILL: the kernel lets go of the lock with the process
+        again = sqlite_server(db, tmp_path / "again.log")
+        again.start()
+        try:
+            await again.wait_ready()
+        finally:
+            again.stop()
+    finally:
+        first.stop()
+    assert not (tmp_path / "one.db.lock").exists()  # a clean stop leaves no lock file
+
+
+def test_a_port_in_use_is_refused_in_one_line_before_the_database_is_touched(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = cadenza(*start_args(tmp_path / "never.db", port))
+    assert started.returncode == 1
+    assert one_line(started.stderr) == (
+        f"cadenza: cannot listen for gRPC on 127.0.0.1:{port}: Address already in use")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_in_a_missing_folder_is_refused_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "missing" / "x.db"
+    started = cadenza(*start_args(db))
+    assert started.returncode == 1
+    assert one_line(started.stderr) == (
+        f"cadenza: cannot open the SQLite database {db}: folder {db.parent} does not exist")
+
+
+@pytest.mark.parametrize("flag", ["--port", "--http-port"])
+@pytest.mark.parametrize("value", ["99999", "65536", "-1"])
+def test_a_port_out_of_range_is_refused(tmp_path: Path, flag: str, value: str) -> None:
+    started = cadenza(*start_args(tmp_path / "never.db"), flag, value)
+    assert started.returncode == 2
+    assert one_line(started.stderr) == f"cadenza: {flag} {value} is out of range: a port is 0 to 65535"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version() -> None:
+    shown = cadenza("--version")
+    assert shown.returncode == 0
+    assert shown.stdout == f"cadenza {cadenza_package.__version__}\n"
+
+
+@pytest.mark.parametrize(("argv", "listed"), [
+    ((), ["server", "run the server", "db", "inspect and migrate the database schema",
+          "cadenza server start"]),
+    (("server",), ["start", "start the server and serve until SIGINT or SIGTERM"]),
+    (("db",), ["status", "migrate", "verify"]),
+])
+def test_a_command_line_without_a_command_shows_the_commands(argv: tuple[str, ...],
+                                                             listed: list[str]) -> None:
+    shown = cadenza(*argv)
+    assert shown.returncode == 2
+    assert "usage: cadenza" in shown.stderr and "COMMAND" in shown.stderr
+    for text in listed:
+        assert text in shown.stderr
+    assert "{" not in shown.stderr and "required" not in shown.stderr
+
+
+def test_db_status_of_a_file_not_yet_created_lists_the_shipped_migrations(tmp_path: Path) -> None:
+    db = tmp_path / "later.db"
+    shown = cadenza("db", "status", "--db", str(db))
+    assert shown.returncode == 0, shown.stderr
+    for migration in SQLITE_MIGRATIONS:
+        assert re.search(rf"^{migration.version}\s+{migration.name}\s+pending\s", shown.stdout, re.M)
+    assert f"schema version 0; this Cadenza knows up to {len(SQLITE_MIGRATIONS)}" in shown.stdout
+    assert not db.exists()
+
+
+def test_the_help_lists_every_honoured_dynamic_config_key() -> None:
+    shown = cadenza("server", "start", "--help")
+    assert shown.returncode == 0
+    for key in DYNAMIC_CONFIG_KEYS:
+        assert key in shown.stdout

@@ -158,7 +158,8 @@ async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path:
     server = servers.cadenza(db, tmp_path / "server.log")
     server.start()
     pg_server = postgres.suite_server()
-    store = open_store(postgres.database_for_path(pg_server, db) if pg_server else str(db))
+    store = open_store(postgres.database_for_path(pg_server, db) if pg_server else str(db),
+                       exclusive=False)  # reads the file the server holds
     try:
         await server.wait_ready()
         client = await Client.connect(server.address)

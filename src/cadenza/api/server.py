@@ -64,7 +64,10 @@ async def build(
     add_OperatorServiceServicer_to_server(cast(Any, operator_service), cast(Any, server))
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port(address)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:  # how grpc reports a failed bind; older versions returned 0
+        raise OSError(f"cannot listen on {address}") from exc
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     for name in ("", WORKFLOW_SERVICE, OPERATOR_SERVICE):

@@ -4,39 +4,55 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
+from cadenza.cli.groups import commands_of
+from cadenza.config import ConfigError, from_env
 from cadenza.persistence import schema
+from cadenza.persistence.errors import StorageError
 from cadenza.persistence.migrations import SchemaStatus
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], default_db: str) -> None:
-    db = commands.add_parser("db", help="inspect and migrate the database schema")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="inspect and migrate the database schema",
+                             description="Inspect and migrate the database schema.")
+    db_commands = commands_of(db)
     for name, text in (
-        ("status", "list the migrations this Cadenza ships and which the database has applied"),
-        ("migrate", "apply pending migrations (safe while other replicas start or run)"),
+        ("status", "list the migrations this Cadenza ships and which the database has applied "
+                   "(reads a database a server is using; creates no file)"),
+        ("migrate", "apply pending migrations (safe while PostgreSQL replicas start or run; "
+                    "a SQLite file must not be in use by a server)"),
         ("verify", "exit non-zero unless every migration is applied with the checksum shipped"),
     ):
         sub = db_commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.set_defaults(handler=run, db_command=name)
         sub.add_argument("--db", help="SQLite file or postgresql://user:pass@host/db "
                          f"(default CADENZA_DB, else {default_db})")
 
 
-def run(args: argparse.Namespace, db: str) -> int:
+def run(args: argparse.Namespace) -> int:
     """Carry out one ``db`` command; the exit code says whether the schema is usable."""
-    if args.db_command == "migrate":
+    try:
+        return _run(args.db_command, from_env(db=args.db).db)
+    except (ConfigError, StorageError) as exc:
+        print(f"cadenza: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(command: str, db: str) -> int:
+    if command == "migrate":
         applied = asyncio.run(schema.migrate(db))
         for migration in applied:
             print(f"applied {migration.version:04d} {migration.name}")
         print(f"schema is at version {asyncio.run(schema.status(db)).version}")
         return 0
     current = asyncio.run(schema.status(db))
-    if args.db_command == "status":
+    if command == "status":
         print(_table(current))
     problems = current.problems()
     for problem in problems:
         print(f"error: {problem}")
-    if args.db_command == "verify":
+    if command == "verify":
         if current.pending:
             print(f"error: {len(current.pending)} migration(s) not applied; run cadenza db migrate")
         if not problems and not current.pending:

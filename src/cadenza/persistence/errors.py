@@ -17,3 +17,14 @@ class SchemaTooNewError(SchemaError):
 
 class ChecksumMismatchError(SchemaError):
     """An applied migration differs from the file this Cadenza ships under the same version."""
+
+
+class DatabaseInUseError(StorageError):
+    """Another process serves this SQLite file; one file has one server at a time."""
+
+    def __init__(self, database: str, holder: int | None) -> None:
+        by = f"another Cadenza process (pid {holder})" if holder else "another Cadenza process"
+        super().__init__(f"the SQLite database {database} is in use by {by}; "
+                         "a SQLite database is served by one server at a time")
+        self.database = database
+        self.holder = holder

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from cadenza.persistence.errors import StorageError
 from cadenza.persistence.migrations import Migration, SchemaStatus
 from cadenza.persistence.store import is_postgres, sqlite_path
 
@@ -39,11 +38,13 @@ async def migrate(url: str) -> list[Migration]:
 
 
 def _sqlite_status(path: str) -> SchemaStatus:
+    """Read without the file's lock, so a served database can be inspected."""
     from cadenza.persistence.sqlite import schema as sqlite_schema
     from cadenza.persistence.sqlite.store import connect
 
     if path != ":memory:" and not Path(path).exists():
-        raise StorageError(f"no SQLite database at {path}")
+        # Not created yet: every shipped migration is pending, and looking creates nothing.
+        return SchemaStatus(sqlite_schema.MIGRATIONS, ())
     conn = connect(path)
     try:
         return sqlite_schema.status(conn)
@@ -52,11 +53,18 @@ def _sqlite_status(path: str) -> SchemaStatus:
 
 
 def _sqlite_migrate(path: str) -> list[Migration]:
+    """Under the file's lock: a running server's schema is never changed under it."""
     from cadenza.persistence.sqlite import schema as sqlite_schema
+    from cadenza.persistence.sqlite.lock import lock_database
     from cadenza.persistence.sqlite.store import connect
 
-    conn = connect(path)
+    lock = lock_database(path)
     try:
-        return sqlite_schema.migrate(conn)
+        conn = connect(path)
+        try:
+            return sqlite_schema.migrate(conn)
+        finally:
+            conn.close()
     finally:
-        conn.close()
+        if lock is not None:
+            lock.release()

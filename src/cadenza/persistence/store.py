@@ -183,11 +183,14 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, exclusive: bool = True) -> Store:
     """Pick the backend from the URL; drivers are imported only when chosen.
 
     ``postgresql://user:pass@host/db`` (or ``postgres://``) is PostgreSQL; anything
     else is a SQLite file path (``sqlite://`` prefix optional) or ``:memory:``.
+    An open SQLite store holds its file's lock, so no second server starts on it;
+    ``exclusive=False`` leaves the lock to the server that holds it, for a reader
+    that inspects a file being served. PostgreSQL is shared by replicas, unlocked.
     """
     if is_postgres(url):
         from cadenza.persistence.postgres.store import PostgresStore
@@ -195,7 +198,7 @@ def open_store(url: str) -> Store:
         return PostgresStore(url)
     from cadenza.persistence.sqlite.store import SqliteStore
 
-    return SqliteStore(sqlite_path(url))
+    return SqliteStore(sqlite_path(url), exclusive=exclusive)
 
 
 def backend_name(url: str) -> str:

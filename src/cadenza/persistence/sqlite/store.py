@@ -44,6 +44,7 @@ from cadenza.persistence.records import (
 )
 from cadenza.persistence.sql import load_queries
 from cadenza.persistence.sqlite import schema
+from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
@@ -66,18 +67,23 @@ class _Job:
 
 def connect(path: str) -> sqlite3.Connection:
     """A connection in WAL mode with ``synchronous=FULL``: a committed change survives power loss."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=5000")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open the SQLite database {path}: {exc}") from exc
     return conn
 
 
 class SqliteStore:
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, exclusive: bool = True) -> None:
         self._path = path
+        self._exclusive = exclusive
+        self._lock: DatabaseLock | None = None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,12 +95,19 @@ class SqliteStore:
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
-        conn = connect(self._path)
+        lock = lock_database(self._path) if self._exclusive else None
         try:
-            schema.migrate(conn)
+            conn = connect(self._path)
+            try:
+                schema.migrate(conn)
+            except BaseException:
+                conn.close()
+                raise
         except BaseException:
-            conn.close()
+            if lock is not None:
+                lock.release()
             raise
+        self._lock = lock
         self._conn = conn
         self._thread = threading.Thread(target=self._serve, name="cadenza-sqlite", daemon=True)
         self._thread.start()
@@ -122,6 +135,9 @@ class SqliteStore:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- namespaces ------------------------------------------------------------
 
