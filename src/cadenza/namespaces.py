@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from cadenza.exceptions import (
@@ -13,6 +14,8 @@ from cadenza.exceptions import (
 from cadenza.persistence import Store
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.visibility.attributes import BUILT_IN, SYSTEM_CUSTOM
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_SECONDS = 86400
 
@@ -58,6 +61,7 @@ class NamespaceRegistry:
             },
         )
         await self._store.create_namespace(record)
+        logger.info("namespace %s registered", name, extra={"namespace": name})
         self._by_name[name] = record
         return record
 
@@ -98,6 +102,7 @@ class NamespaceRegistry:
             if not kind:
                 raise InvalidArgumentError(f"Unable to read search attribute type for {attribute}.")
         await self._save_search_attributes(record, {**current, **wanted})
+        logger.info("namespace %s: search attributes added: %s", name, ", ".join(wanted))
 
     async def remove_search_attributes(self, name: str, names: list[str]) -> None:
         record = await self.get(name)
@@ -107,6 +112,7 @@ class NamespaceRegistry:
                 raise NotFoundError(f"Search attribute {attribute} doesn't exist.")
             del current[attribute]
         await self._save_search_attributes(record, current)
+        logger.info("namespace %s: search attributes removed: %s", name, ", ".join(names))
 
     async def delete(self, name: str) -> str:
         """Remove a namespace and all its executions; the default one cannot go."""
@@ -114,6 +120,7 @@ class NamespaceRegistry:
             raise InvalidArgumentError("Unable to delete default namespace.")
         record = await self.get(name)
         await self._store.delete_namespace(record.id)
+        logger.info("namespace %s deleted with its executions", name, extra={"namespace": name})
         self._by_name.pop(name, None)
         return name
 

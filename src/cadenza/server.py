@@ -149,6 +149,7 @@ class Server:
 
     async def stop(self) -> None:
         """Stop accepting calls, let running ones finish briefly, then close storage."""
+        logger.info("stopping: no new calls; calls in flight get %.0f s", SHUTDOWN_GRACE)
         if self._grpc is not None:
             await self._grpc.stop(SHUTDOWN_GRACE)
             self._grpc = None
@@ -158,6 +159,7 @@ class Server:
         await self._schedules.stop()
         await self.retention.stop()
         await self._store.close()
+        logger.info("stopped; database %s closed", self.config.db)
 
     def request_stop(self) -> None:
         self._stopping.set()

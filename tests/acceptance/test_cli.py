@@ -294,3 +294,19 @@ def test_the_help_lists_every_honoured_dynamic_config_key() -> None:
     assert shown.returncode == 0
     for key in DYNAMIC_CONFIG_KEYS:
         assert key in shown.stdout
+
+
+async def test_info_logs_each_run_started_and_closed_and_each_new_poller(
+    cadenza_server: ServerProcess, client: Client, task_queue: str, workflow_id: str,
+) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS):
+        await client.execute_workflow(wm.Countdown.run, 1, id=workflow_id, task_queue=task_queue)
+    log = cadenza_server.log_text()
+    about_the_workflow = [line.split(": ", 1)[1].split(":", 1)[0] for line in log.splitlines()
+                          if f"workflow {workflow_id} " in line]
+    # One line at each end of each run (it continued as new once), none per event or task.
+    assert about_the_workflow == [f"workflow {workflow_id} started",
+                                  f"workflow {workflow_id} continued_as_new",
+                                  f"workflow {workflow_id} started",
+                                  f"workflow {workflow_id} completed"]
+    assert log.count(f"polls workflow task queue {task_queue}\n") == 1

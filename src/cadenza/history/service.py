@@ -28,6 +28,7 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
+from cadenza import run_log
 from cadenza.clock import Clock
 from cadenza.config import Limits
 from cadenza.exceptions import (
@@ -161,6 +162,7 @@ class HistoryService:
             entry.notify()
 
     def _hand_off(self, change: Change) -> None:
+        run_log.committed(change)
         for task in change.tasks_added:
             self._dispatch.add_task(task)
         for timer in change.timers_added:

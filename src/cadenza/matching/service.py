@@ -7,12 +7,15 @@ loaded back in.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.queue import Queue, Waiters
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
+
+logger = logging.getLogger(__name__)
 
 STICKY_POLLER_GRACE = 10.0
 """A sticky queue counts as alive this long after its worker's last poll."""
@@ -48,6 +51,9 @@ class MatchingService:
         queue = self._queue((namespace_id, name, kind))
         queue.last_poll = time.monotonic()
         queue.shut_down = False
+        if identity not in queue.poller_identities:  # once per worker and queue, not per poll
+            logger.info("worker %s polls %s task queue %s", identity, kind.name.lower(), name,
+                        extra={"namespace_id": namespace_id, "task_queue": name, "identity": identity})
         queue.poller_identities[identity] = time.time()
         if queue.items:
             return queue.items.popleft()

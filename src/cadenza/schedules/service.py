@@ -90,6 +90,7 @@ class ScheduleService:
                 await self._iterate(Loaded(record, 0), now, mutate)
             except ConcurrentUpdateError:
                 raise scheduler_exists(schedule_id, request_id) from None
+        logger.info("schedule %s created in namespace %s", schedule_id, namespace.name)
         return record.conflict_token
 
     async def describe(self, namespace: NamespaceRecord, schedule_id: str) -> Loaded:
@@ -128,6 +129,7 @@ class ScheduleService:
             await self._store.write_schedule(ScheduleWrite(
                 namespace.id, schedule_id, loaded.version, b"", 0.0, delete=True,
                 timers_removed=[record.timer_id] if record.timer_id else []))
+        logger.info("schedule %s deleted from namespace %s", schedule_id, namespace.name)
 
     def matching_times(self, record: ScheduleRecord, start: float, end: float) -> list[float]:
         spec = _compile(record)
@@ -245,6 +247,7 @@ class ScheduleService:
                 continue
             scheduler.record_action(record, start, workflow_id, run_id, self._clock.now(),
                                     tracked=start is action.non_overlapping)
+            logger.info("schedule %s started workflow %s", record.schedule_id, workflow_id)
         who = identity(record)
         for execution in list(record.info.running_workflows):
             if action.need_terminate:
