@@ -27,6 +27,18 @@ from cadenza.persistence.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
+MAX_MESSAGE_BYTES = 2048
+"""The longest status message sent, in UTF-8 bytes.
+
+Messages quote client input (IDs, names). A status travels in HTTP/2 trailers,
+where grpc-message is percent-encoded and grpc-status-details-bin repeats it in
+base64; clients refuse trailers over 16 KB and drop the whole connection, so
+every message and detail is bounded before it is sent.
+"""
+
+MAX_DETAIL_BYTES = 4096
+"""A failure carried in an error detail is trimmed to its message past this size."""
+
 _CODES: list[tuple[type[exc.CadenzaError], int]] = [
     (exc.InvalidArgumentError, code_pb2.INVALID_ARGUMENT),
     (exc.NamespaceNotFoundError, code_pb2.NOT_FOUND),
@@ -45,7 +57,7 @@ def to_status(error: exc.CadenzaError) -> status_pb2.Status:
     # A failed multi-operation carries the code of the operation that failed.
     coded = error.cause if isinstance(error, exc.MultiOperationError) else error
     code = next((c for kind, c in _CODES if isinstance(coded, kind)), code_pb2.INTERNAL)
-    status = status_pb2.Status(code=code, message=error.message)
+    status = status_pb2.Status(code=code, message=bounded(error.message))
     detail = _detail(error)
     if detail is not None:
         status.details.append(_packed(detail))
@@ -78,10 +90,10 @@ def _detail(error: exc.CadenzaError) -> Message | None:
     if isinstance(error, exc.MultiOperationError):
         return _operation_statuses(error)
     if isinstance(error, exc.NamespaceNotFoundError):
-        return NamespaceNotFoundFailure(namespace=error.namespace)
+        return NamespaceNotFoundFailure(namespace=bounded(error.namespace))
     if isinstance(error, exc.WorkflowAlreadyStartedError):
         return WorkflowExecutionAlreadyStartedFailure(
-            start_request_id=error.start_request_id, run_id=error.run_id
+            start_request_id=bounded(error.start_request_id), run_id=error.run_id
         )
     if isinstance(error, exc.NamespaceAlreadyExistsError):
         return NamespaceAlreadyExistsFailure()
@@ -91,8 +103,19 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         detail = QueryFailedFailure()
         if isinstance(error.failure, Failure):
             detail.failure.CopyFrom(error.failure)
+            if detail.ByteSize() > MAX_DETAIL_BYTES:
+                detail.failure.Clear()
+                detail.failure.message = bounded(error.failure.message)
         return detail
     return None
+
+
+def bounded(text: str) -> str:
+    """``text`` cut to ``MAX_MESSAGE_BYTES`` of UTF-8, never inside a character."""
+    data = text.encode()
+    if len(data) <= MAX_MESSAGE_BYTES:
+        return text
+    return data[:MAX_MESSAGE_BYTES - 3].decode(errors="ignore") + "..."
 
 
 H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
@@ -111,15 +134,18 @@ def translated(handler: H) -> H:
             await context.abort_with_status(  # type: ignore[attr-defined]
                 rpc_status.to_status(to_status(error)))
         except exc.ConcurrentUpdateError as error:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"concurrent update, retry: {error}")
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                bounded(f"concurrent update, retry: {error}"))
         except StorageError as error:
             # The database is unreachable for now (restarting, failing over): clients retry.
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"database unavailable: {error}")
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                bounded(f"database unavailable: {error}"))
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError):
                 raise
             logger.exception("internal error in %s", handler.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {error}")
+            await context.abort(grpc.StatusCode.INTERNAL,
+                                bounded(f"internal error: {type(error).__name__}: {error}"))
 
     return wrapper  # type: ignore[return-value]
 

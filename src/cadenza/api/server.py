@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, cast
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import grpc
+from google.protobuf import message_factory
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb2
-from temporalio.api.operatorservice.v1.service_pb2_grpc import (
-    add_OperatorServiceServicer_to_server,
-)
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
-from temporalio.api.workflowservice.v1.service_pb2_grpc import (
-    add_WorkflowServiceServicer_to_server,
-)
 
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
+
+logger = logging.getLogger(__name__)
 
 WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 OPERATOR_SERVICE = "temporal.api.operatorservice.v1.OperatorService"
@@ -48,6 +48,43 @@ fill_unimplemented(WorkflowService, WORKFLOW_SERVICE, workflow_service_pb2.DESCR
 fill_unimplemented(OperatorService, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR)
 
 
+Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+def _decoding(method: Any, handler: Handler) -> Handler:
+    """Parse the request body here, so one that is not the method's protobuf is refused.
+
+    grpc's own deserialization would answer UNKNOWN and log a traceback at ERROR for
+    every such request; this answers INVALID_ARGUMENT and logs one line.
+    """
+    request_class = message_factory.GetMessageClass(method.input_type)
+
+    async def decode_then_handle(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            request = request_class.FromString(body)
+        except DecodeError as error:
+            logger.info("refused an undecodable %s request: %s", method.name, error)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"error unmarshalling request: {error}")
+        return await handler(request, context)
+
+    return decode_then_handle
+
+
+def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler:
+    """Every RPC of the service, answered by the servicer's method of the same name."""
+    service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
+    handlers = {
+        method.name: grpc.unary_unary_rpc_method_handler(
+            _decoding(method, getattr(servicer, method.name)),
+            request_deserializer=None,
+            response_serializer=lambda response: response.SerializeToString(),
+        )
+        for method in service.methods
+    }
+    return grpc.method_handlers_generic_handler(service_name, handlers)
+
+
 async def build(
     workflow_service: WorkflowService, operator_service: OperatorService, address: str,
     max_message: int,
@@ -59,9 +96,10 @@ async def build(
         ("grpc.so_reuseport", 0),
     ]
     server = grpc.aio.server(options=options)
-    # The generated registration only looks methods up by name, so a plain class serves.
-    add_WorkflowServiceServicer_to_server(cast(Any, workflow_service), cast(Any, server))
-    add_OperatorServiceServicer_to_server(cast(Any, operator_service), cast(Any, server))
+    server.add_generic_rpc_handlers((
+        _service_handler(workflow_service, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR),
+        _service_handler(operator_service, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR),
+    ))
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     try:

@@ -1,0 +1,78 @@
+"""Limits on what a client may send, with Temporal's values and wording.
+
+The API checks requests and the engine checks workflow-task commands with these
+same functions, so a name, a duration or a failure chain is judged the same
+way wherever it comes in. Each check raises ``InvalidArgumentError``; the
+engine turns that into a failed workflow task with the command's cause.
+"""
+
+from __future__ import annotations
+
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.failure.v1 import Failure
+
+from cadenza.exceptions import InvalidArgumentError
+
+MAX_ID_LENGTH = 1000
+"""Temporal's default limit on IDs and names (``limit.maxIDLength``), in bytes."""
+
+MAX_DURATION_SECONDS = 100 * 365 * 24 * 3600
+"""Temporal caps every duration it is given at 100 years, so deadlines stay representable."""
+
+MAX_FAILURE_DEPTH = 90
+"""The longest failure cause chain taken.
+
+Protobuf decoders stop at 100 nested messages (upb in this server, prost in the
+SDKs' core), and a failure is stored inside its event, its history and the
+response that carries them: a longer chain could be accepted but never read back.
+"""
+
+
+def length_of(value: str) -> int:
+    """A name's length as Temporal counts it: UTF-8 bytes."""
+    return len(value.encode())
+
+
+def check_length(value: str, message: str) -> None:
+    """Refuse ``value`` with Temporal's ``message`` if it is over the ID length limit."""
+    if length_of(value) > MAX_ID_LENGTH:
+        raise InvalidArgumentError(message)
+
+
+def check_length_counted(value: str, label: str) -> None:
+    """The newer wording, which states the length: ``WorkflowId exceeds maximum allowed length (1001/1000)``."""
+    length = length_of(value)
+    if length > MAX_ID_LENGTH:
+        raise InvalidArgumentError(
+            f"{label} exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
+
+
+def cap_duration(duration: Duration, label: str, where: str = "request") -> None:
+    """Refuse a malformed duration; cap a valid one at 100 years in place, as Temporal does."""
+    if (duration.seconds < 0 < duration.nanos) or (duration.nanos < 0 < duration.seconds):
+        raise InvalidArgumentError(
+            f"An invalid {label} is set on {where}. "
+            "cause: duration has seconds and nanos with different signs")
+    if duration.seconds < 0 or duration.nanos < 0:
+        raise InvalidArgumentError(f"An invalid {label} is set on {where}. cause: negative duration")
+    if duration.seconds + duration.nanos // 1_000_000_000 >= MAX_DURATION_SECONDS:
+        duration.seconds, duration.nanos = MAX_DURATION_SECONDS, 0
+
+
+def cap_durations(message: object, fields: tuple[tuple[str, str], ...],
+                  where: str = "request") -> None:
+    """``cap_duration`` on each (field, label) of ``message`` that is set."""
+    for field_name, label in fields:
+        if message.HasField(field_name):  # type: ignore[attr-defined]
+            cap_duration(getattr(message, field_name), label, where)
+
+
+def check_failure(failure: Failure) -> None:
+    """Refuse a failure whose cause chain is too deep to be stored and read back."""
+    depth, current = 1, failure
+    while current.HasField("cause"):
+        depth += 1
+        if depth > MAX_FAILURE_DEPTH:
+            raise InvalidArgumentError(
+                f"Failure cause chain exceeds the maximum depth of {MAX_FAILURE_DEPTH}.")
+        current = current.cause
