@@ -40,7 +40,7 @@ def check_length(value: str, message: str) -> None:
 
 
 def check_length_counted(value: str, label: str) -> None:
-    """The newer wording, which states the length: ``WorkflowId exceeds maximum allowed length (1001/1000)``."""
+    """Temporal's newer wording, which states the length: ``... (1001/1000)``."""
     length = length_of(value)
     if length > MAX_ID_LENGTH:
         raise InvalidArgumentError(

@@ -23,6 +23,7 @@ from temporalio.api.errordetails.v1 import (
 from temporalio.api.failure.v1 import Failure, MultiOperationExecutionAborted
 
 from cadenza import exceptions as exc
+from cadenza.api import request_limits
 from cadenza.persistence.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def translated(handler: H) -> H:
         self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
         try:
+            request_limits.check(request)
             return await _retrying_conflicts(handler, self, request, context)
         except exc.CadenzaError as error:
             await context.abort_with_status(  # type: ignore[attr-defined]

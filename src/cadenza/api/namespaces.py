@@ -14,14 +14,16 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
 from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord
+from cadenza.validation import cap_duration
 
 
 async def register(registry: NamespaceRegistry, request: RegisterNamespaceRequest) -> None:
-    retention: float = DEFAULT_RETENTION_SECONDS
-    if request.HasField("workflow_execution_retention_period"):
-        retention = ev.seconds(request.workflow_execution_retention_period)
-        if retention < 0:
-            raise InvalidArgumentError("WorkflowExecutionRetentionPeriod must not be negative.")
+    """Register a namespace; like Temporal, only with a positive retention period."""
+    period = request.workflow_execution_retention_period
+    if period.seconds < 0 or period.nanos < 0 or ev.seconds(period) <= 0:
+        raise InvalidArgumentError("A valid retention period is not set on request.")
+    cap_duration(period, "WorkflowExecutionRetentionPeriod")
+    retention = ev.seconds(period)
     await registry.register(
         request.namespace,
         description=request.description,
@@ -42,7 +44,9 @@ async def update(registry: NamespaceRegistry, request: UpdateNamespaceRequest) -
     if info.data:
         changes["data"] = dict(info.data)
     if request.config.HasField("workflow_execution_retention_ttl"):
-        retention = ev.seconds(request.config.workflow_execution_retention_ttl)
+        ttl = request.config.workflow_execution_retention_ttl
+        cap_duration(ttl, "WorkflowExecutionRetentionTtl")
+        retention = ev.seconds(ttl)
         if retention < 0:
             raise InvalidArgumentError("WorkflowExecutionRetentionPeriod must not be negative.")
         changes["retention_seconds"] = retention

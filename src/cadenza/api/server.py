@@ -71,7 +71,7 @@ def _decoding(method: Any, handler: Handler) -> Handler:
     return decode_then_handle
 
 
-def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler:
+def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler[Any, Any]:
     """Every RPC of the service, answered by the servicer's method of the same name."""
     service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
     handlers = {

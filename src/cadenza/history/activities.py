@@ -14,6 +14,7 @@ from cadenza.history.change import Change
 from cadenza.history.state import Activity, MutableState, decode_blob, encode_blob
 from cadenza.history.tokens import TaskToken
 from cadenza.persistence.records import TaskKind
+from cadenza.validation import cap_durations, check_length
 
 ACTIVITY_RETRY = "activity_retry"
 ACTIVITY_START_TO_CLOSE = "activity_start_to_close"
@@ -23,16 +24,27 @@ ACTIVITY_HEARTBEAT = "activity_heartbeat"
 MAX_PENDING_ACTIVITIES = 2000
 
 
+_TIMEOUT_FIELDS = (
+    ("schedule_to_close_timeout", "ScheduleToCloseTimeout"),
+    ("schedule_to_start_timeout", "ScheduleToStartTimeout"),
+    ("start_to_close_timeout", "StartToCloseTimeout"),
+    ("heartbeat_timeout", "HeartbeatTimeout"),
+)
+_RETRY_FIELDS = (("initial_interval", "InitialInterval"), ("maximum_interval", "MaximumInterval"))
+
+
 def validate(attrs: ScheduleActivityTaskCommandAttributes, pending: int) -> None:
     """Reject a ScheduleActivityTask command the way Temporal does."""
     if not attrs.activity_id:
         raise InvalidArgumentError("ActivityId is not set on command.")
     if not attrs.activity_type.name:
         raise InvalidArgumentError("ActivityType is not set on command.")
-    for name in ("schedule_to_close_timeout", "schedule_to_start_timeout",
-                 "start_to_close_timeout", "heartbeat_timeout"):
-        if ev.seconds(getattr(attrs, name)) < 0:
-            raise InvalidArgumentError(f"An invalid {name} is set on command.")
+    check_length(attrs.activity_id, "ActivityID exceeds length limit.")
+    check_length(attrs.activity_type.name, "ActivityType exceeds length limit.")
+    check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
+    cap_durations(attrs, _TIMEOUT_FIELDS, "command")
+    if attrs.HasField("retry_policy"):
+        cap_durations(attrs.retry_policy, _RETRY_FIELDS, "command")
     if ev.seconds(attrs.schedule_to_close_timeout) <= 0 and ev.seconds(
         attrs.start_to_close_timeout
     ) <= 0:

@@ -23,6 +23,7 @@ from cadenza.history import workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
+from cadenza.validation import cap_durations, check_length
 
 START_CHILD = "transfer_start_child"
 NOTIFY_PARENT = "transfer_notify_parent"
@@ -48,11 +49,27 @@ CHILD_CLOSE_EVENTS = {
 }
 
 
+CHILD_DURATION_FIELDS = (
+    ("workflow_execution_timeout", "WorkflowExecutionTimeout"),
+    ("workflow_run_timeout", "WorkflowRunTimeout"),
+    ("workflow_task_timeout", "WorkflowTaskTimeout"),
+)
+RETRY_DURATION_FIELDS = (("initial_interval", "InitialInterval"),
+                         ("maximum_interval", "MaximumInterval"))
+
+
 def validate_start(attrs: StartChildWorkflowExecutionCommandAttributes, pending: int) -> None:
     if not attrs.workflow_id:
         raise InvalidArgumentError("Required field WorkflowId is not set on command.")
     if not attrs.workflow_type.name:
         raise InvalidArgumentError("Required field WorkflowType is not set on command.")
+    check_length(attrs.namespace, "Namespace exceeds length limit.")
+    check_length(attrs.workflow_id, "WorkflowId exceeds length limit.")
+    check_length(attrs.workflow_type.name, "WorkflowType exceeds length limit.")
+    check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
+    cap_durations(attrs, CHILD_DURATION_FIELDS, "command")
+    if attrs.HasField("retry_policy"):
+        cap_durations(attrs.retry_policy, RETRY_DURATION_FIELDS, "command")
     if pending >= MAX_PENDING_CHILDREN:
         raise InvalidArgumentError(
             f"the number of pending child workflows exceeds the limit of {MAX_PENDING_CHILDREN}")

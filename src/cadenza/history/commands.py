@@ -16,12 +16,14 @@ from temporalio.api.enums.v1 import (
     WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
 )
+from temporalio.api.protocol.v1 import Message
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, children, runs, user_timers, visibility_fields
+from cadenza.history import activities, children, runs, updates, user_timers, visibility_fields
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.state import Activity
+from cadenza.validation import cap_durations, check_failure, check_length
 
 C = CommandType
 Cause = WorkflowTaskFailedCause
@@ -73,6 +75,7 @@ class _Batch:
     pending_children: int
     timers: set[str]
     activities: set[int]
+    activity_ids: set[str]
 
 
 def starts_new_run(commands: Sequence[Command]) -> bool:
@@ -80,17 +83,23 @@ def starts_new_run(commands: Sequence[Command]) -> bool:
                for c in commands)
 
 
-def validate(commands: Sequence[Command], change: Change, blob_limit: int) -> None:
+def validate(commands: Sequence[Command], change: Change, blob_limit: int,
+             messages: Sequence[Message] = ()) -> None:
+    for message in messages:
+        try:
+            updates.check_body(message)
+        except InvalidArgumentError as exc:
+            raise CommandRejected(
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
+                exc.message) from exc
     s = change.state
-    batch = _Batch(len(s.activities), len(s.children), set(s.timers), set(s.activities))
+    batch = _Batch(len(s.activities), len(s.children), set(s.timers), set(s.activities),
+                   {a.activity_id for a in s.activities.values()})
     for index, command in enumerate(commands):
         kind = command.command_type
         validator = _VALIDATORS.get(kind)
         if validator is None:
-            raise CommandRejected(
-                _bad_attributes_cause(kind),
-                f"Cadenza does not support command {C.Name(kind)} yet.",
-            )
+            raise CommandRejected(_bad_attributes_cause(kind), _unsupported(kind))
         if kind in _CLOSING and index != len(commands) - 1:
             raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                                   "a workflow-closing command must be the last command")
@@ -136,8 +145,12 @@ def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
             Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
             f"the number of pending activities exceeds the limit of "
             f"{activities.MAX_PENDING_ACTIVITIES}")
-    activities.validate(command.schedule_activity_task_command_attributes,
-                        batch.pending_activities)
+    attrs = command.schedule_activity_task_command_attributes
+    activities.validate(attrs, batch.pending_activities)
+    if attrs.activity_id in batch.activity_ids:
+        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+                              f"Activity ID already in use: {attrs.activity_id}")
+    batch.activity_ids.add(attrs.activity_id)
     batch.pending_activities += 1
 
 
@@ -160,14 +173,19 @@ def _validate_start_timer(command: Command, batch: _Batch) -> None:
 
 def _validate_cancel_timer(command: Command, batch: _Batch) -> None:
     timer_id = command.cancel_timer_command_attributes.timer_id
+    check_length(timer_id, "TimerId exceeds length limit.")
     if timer_id not in batch.timers:
         raise InvalidArgumentError(f"invalid timer ID {timer_id}: no such pending timer")
     batch.timers.discard(timer_id)
 
 
 def _validate_marker(command: Command, batch: _Batch) -> None:
-    if not command.record_marker_command_attributes.marker_name:
+    attrs = command.record_marker_command_attributes
+    if not attrs.marker_name:
         raise InvalidArgumentError("MarkerName is not set on command.")
+    check_length(attrs.marker_name, "MarkerName exceeds length limit.")
+    if attrs.HasField("failure"):
+        check_failure(attrs.failure)
 
 
 def _validate_start_child(command: Command, batch: _Batch) -> None:
@@ -185,13 +203,47 @@ def _validate_signal_external(command: Command, batch: _Batch) -> None:
     attrs = command.signal_external_workflow_execution_command_attributes
     if not attrs.execution.workflow_id:
         raise InvalidArgumentError("WorkflowId is not set on command.")
+    check_length(attrs.namespace, "Namespace exceeds length limit.")
+    check_length(attrs.execution.workflow_id, "WorkflowId exceeds length limit.")
     if not attrs.signal_name:
         raise InvalidArgumentError("SignalName is not set on command.")
+    check_length(attrs.signal_name, "SignalName exceeds length limit.")
 
 
 def _validate_cancel_external(command: Command, batch: _Batch) -> None:
-    if not command.request_cancel_external_workflow_execution_command_attributes.workflow_id:
+    attrs = command.request_cancel_external_workflow_execution_command_attributes
+    if not attrs.workflow_id:
         raise InvalidArgumentError("WorkflowId is not set on command.")
+    check_length(attrs.namespace, "Namespace exceeds length limit.")
+    check_length(attrs.workflow_id, "WorkflowId exceeds length limit.")
+
+
+def _validate_fail_workflow(command: Command, batch: _Batch) -> None:
+    check_failure(command.fail_workflow_execution_command_attributes.failure)
+
+
+def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
+    attrs = command.continue_as_new_workflow_execution_command_attributes
+    check_length(attrs.workflow_type.name, "WorkflowType exceeds length limit.")
+    check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
+    cap_durations(attrs, _CONTINUE_AS_NEW_DURATIONS, "command")
+    if attrs.HasField("retry_policy"):
+        cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, "command")
+    if attrs.HasField("failure"):
+        check_failure(attrs.failure)
+
+
+_CONTINUE_AS_NEW_DURATIONS = (
+    ("workflow_run_timeout", "WorkflowRunTimeout"),
+    ("workflow_task_timeout", "WorkflowTaskTimeout"),
+    ("backoff_start_interval", "BackoffStartInterval"),
+)
+
+
+def _unsupported(command_type: int) -> str:
+    if command_type not in C.values():
+        return f"Unknown command type: {command_type}"
+    return f"Cadenza does not support command {C.Name(command_type)} yet."  # type: ignore[arg-type]
 
 
 def _no_checks(command: Command, batch: _Batch) -> None:
@@ -207,9 +259,9 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
     C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _no_checks,
     C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _no_checks,
     C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: _no_checks,
-    C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _validate_fail_workflow,
     C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,
-    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: _no_checks,
+    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: _validate_continue_as_new,
     C.COMMAND_TYPE_PROTOCOL_MESSAGE: _no_checks,
     C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: _validate_start_child,
     C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: _validate_signal_external,
@@ -314,8 +366,8 @@ def _close_by_command(command: Command, change: Change, completed_id: int) -> No
 
 def _bad_attributes_cause(command_type: int) -> int:
     """Temporal's BAD_<COMMAND>_ATTRIBUTES cause for a command type, if it has one."""
-    name = C.Name(command_type).removeprefix("COMMAND_TYPE_")  # type: ignore[arg-type]
     try:
+        name = C.Name(command_type).removeprefix("COMMAND_TYPE_")  # type: ignore[arg-type]
         return Cause.Value(f"WORKFLOW_TASK_FAILED_CAUSE_BAD_{name}_ATTRIBUTES")
-    except ValueError:
+    except ValueError:  # a command type this API version does not know, or no such cause
         return Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND

@@ -118,9 +118,20 @@ def attributes(event: HistoryEvent):  # type: ignore[no-untyped-def]
     return getattr(event, ATTRIBUTE_FIELDS[event.event_type])
 
 
+TIMESTAMP_MIN = -62135596800.0
+"""0001-01-01T00:00:00Z, the earliest time a protobuf Timestamp holds."""
+TIMESTAMP_MAX = 253402300799.0
+"""9999-12-31T23:59:59Z, the latest."""
+
+
 def timestamp(seconds: float) -> Timestamp:
+    """A protobuf Timestamp; a time past its range is held at the range's end.
+
+    Durations are capped when they come in, so this only guards the replies: a
+    stored time protobuf cannot represent would break every listing that shows it.
+    """
     ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
+    ts.FromNanoseconds(int(min(max(seconds, TIMESTAMP_MIN), TIMESTAMP_MAX) * 1e9))
     return ts
 
 

@@ -363,7 +363,8 @@ class HistoryService:
             if change.start_event is None and commands.starts_new_run(request.commands):
                 change.start_event = (await self.cache.history(entry))[0]
             try:
-                commands.validate(request.commands, change, self._limits.blob_size_error)
+                commands.validate(request.commands, change, self._limits.blob_size_error,
+                                  request.messages)
             except commands.CommandRejected as exc:
                 rejected = exc
                 self._reject_commands(change, exc, request.identity)

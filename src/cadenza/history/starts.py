@@ -20,16 +20,21 @@ from cadenza.history import retry, runs, visibility_fields
 from cadenza.history.change import Change
 from cadenza.history.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
+from cadenza.validation import cap_durations, check_length, check_length_counted
 
-MAX_ID_LENGTH = 1000
 DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
 MAX_WORKFLOW_TASK_TIMEOUT = 120.0
 _RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 _SUCCEEDED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
-_TIMEOUT_FIELDS = (
+_DURATION_FIELDS = (
     ("workflow_execution_timeout", "WorkflowExecutionTimeoutSeconds"),
     ("workflow_run_timeout", "WorkflowRunTimeoutSeconds"),
     ("workflow_task_timeout", "WorkflowTaskTimeoutSeconds"),
+    ("workflow_start_delay", "WorkflowStartDelaySeconds"),
+)
+_RETRY_DURATION_FIELDS = (
+    ("initial_interval", "InitialInterval"),
+    ("maximum_interval", "MaximumInterval"),
 )
 
 
@@ -37,27 +42,24 @@ def validate(request: StartWorkflowExecutionRequest, limits: Limits) -> None:
     """Reject a malformed start request with Temporal's messages."""
     if not request.workflow_id:
         raise InvalidArgumentError("WorkflowId is not set on request.")
-    if len(request.workflow_id) > MAX_ID_LENGTH:
-        raise InvalidArgumentError(
-            f"WorkflowId exceeds maximum allowed length ({len(request.workflow_id)}/{MAX_ID_LENGTH})"
-        )
+    check_length_counted(request.workflow_id, "WorkflowId")
     if not request.workflow_type.name:
         raise InvalidArgumentError("WorkflowType is not set on request.")
+    check_length(request.workflow_type.name, "WorkflowType length exceeds limit.")
     if not request.task_queue.name:
         raise InvalidArgumentError("missing task queue name")
+    check_length(request.task_queue.name, "taskQueue length exceeds limit")
     if request.task_queue.name.startswith("/_sys/"):
         raise InvalidArgumentError("task queue name cannot start with reserved prefix /_sys/")
-    for field_name, label in _TIMEOUT_FIELDS:
-        if ev.seconds(getattr(request, field_name)) < 0:
-            raise InvalidArgumentError(
-                f"An invalid {label} is set on request. cause: negative duration"
-            )
+    check_length(request.request_id, "RequestId length exceeds limit.")
+    # Capped in place: the started event and every deadline then stay representable.
+    cap_durations(request, _DURATION_FIELDS)
+    if request.HasField("retry_policy"):
+        cap_durations(request.retry_policy, _RETRY_DURATION_FIELDS)
     if request.input.ByteSize() > limits.blob_size_error:
         raise InvalidArgumentError("Blob data size exceeds limit.")
     if request.memo.ByteSize() > limits.memo_size_error:
         raise InvalidArgumentError("Memo size exceeds limit.")
-    if ev.seconds(request.workflow_start_delay) < 0:
-        raise InvalidArgumentError("An invalid WorkflowStartDelay is set on request.")
     if request.cron_schedule and ev.seconds(request.workflow_start_delay) > 0:
         raise InvalidArgumentError("CronSchedule and WorkflowStartDelay may not be used together.")
     runs.validate_cron(request.cron_schedule)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
 from temporalio.api.enums.v1 import (
     EventType,
     UpdateWorkflowExecutionLifecycleStage,
@@ -22,8 +23,10 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.protocol.v1 import Message
 from temporalio.api.update.v1 import Acceptance, Outcome, Rejection, Request, Response
 
+from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.change import Change
 from cadenza.history.state import MutableState, UpdateRecord, decode_blob, encode_blob
+from cadenza.validation import check_failure
 
 Stage = UpdateWorkflowExecutionLifecycleStage
 ADMITTED = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
@@ -88,6 +91,26 @@ def _accepted_update_completed_workflow() -> Outcome:
 
 def has_undelivered(state: MutableState) -> bool:
     return any(record.request for record in state.updates.values())
+
+
+_BODIES = (Acceptance, Response, Rejection)
+
+
+def check_body(message: Message) -> None:
+    """Refuse a worker's answer whose body does not decode, before anything is applied."""
+    for kind in _BODIES:
+        if message.body.Is(kind.DESCRIPTOR):
+            body = kind()
+            try:
+                message.body.Unpack(body)
+            except DecodeError as error:
+                raise InvalidArgumentError(
+                    f"Message {message.id} has a body that does not decode as "
+                    f"{kind.DESCRIPTOR.full_name}.") from error
+            failure = body.outcome.failure if isinstance(body, Response) else getattr(
+                body, "failure", None)
+            if failure is not None:
+                check_failure(failure)
 
 
 def apply(change: Change, message: Message) -> None:

@@ -10,6 +10,7 @@ from cadenza.history import events as ev
 from cadenza.history import workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import UserTimer
+from cadenza.validation import cap_durations, check_length
 
 USER_TIMER = "user_timer"
 
@@ -17,8 +18,9 @@ USER_TIMER = "user_timer"
 def validate_start(attrs: StartTimerCommandAttributes) -> None:
     if not attrs.timer_id:
         raise InvalidArgumentError("TimerId is not set on command.")
-    if ev.seconds(attrs.start_to_fire_timeout) < 0:  # zero fires at once, as on Temporal
-        raise InvalidArgumentError("An invalid StartToFireTimeout is set on command.")
+    check_length(attrs.timer_id, "TimerId exceeds length limit.")
+    # Zero fires at once, as on Temporal.
+    cap_durations(attrs, (("start_to_fire_timeout", "StartToFireTimeout"),), "command")
 
 
 def start(change: Change, attrs: StartTimerCommandAttributes, completed_event_id: int) -> None:
