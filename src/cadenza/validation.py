@@ -19,12 +19,14 @@ MAX_ID_LENGTH = 1000
 MAX_DURATION_SECONDS = 100 * 365 * 24 * 3600
 """Temporal caps every duration it is given at 100 years, so deadlines stay representable."""
 
-MAX_FAILURE_DEPTH = 90
+MAX_FAILURE_DEPTH = 95
 """The longest failure cause chain taken.
 
 Protobuf decoders stop at 100 nested messages (upb in this server, prost in the
-SDKs' core), and a failure is stored inside its event, its history and the
-response that carries them: a longer chain could be accepted but never read back.
+SDKs' core), and a failure travels inside its event, its history and the
+response that carries them: a longer chain could be stored but never read back
+by the server or by a worker. (Temporal takes longer chains, which its SDKs then
+cannot decode.)
 """
 
 
@@ -45,6 +47,14 @@ def check_length_counted(value: str, label: str) -> None:
     if length > MAX_ID_LENGTH:
         raise InvalidArgumentError(
             f"{label} exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
+
+
+def check_length_stated(value: str, label: str) -> None:
+    """The wording of Temporal's activity checks: ``activityId exceeds length limit. Length=.. Limit=..``."""
+    length = length_of(value)
+    if length > MAX_ID_LENGTH:
+        raise InvalidArgumentError(
+            f"{label} exceeds length limit. Length={length} Limit={MAX_ID_LENGTH}")
 
 
 def cap_duration(duration: Duration, label: str, where: str = "request") -> None:

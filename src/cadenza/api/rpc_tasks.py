@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.api.enums.v1 import (
+    CommandType,
     DescribeTaskQueueMode,
     TaskQueueType,
 )
@@ -17,6 +18,16 @@ from cadenza.api.requests import (
 from cadenza.api.rpc_base import RpcBase
 from cadenza.history import events as ev
 from cadenza.persistence.records import TaskKind, TaskRecord
+
+_TARGETING = {
+    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        "start_child_workflow_execution_command_attributes",
+    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        "signal_external_workflow_execution_command_attributes",
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        "request_cancel_external_workflow_execution_command_attributes",
+}
+"""The commands that may name another namespace, and their attributes field."""
 
 
 class TaskRpcs(RpcBase):
@@ -47,7 +58,18 @@ class TaskRpcs(RpcBase):
         self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: Any
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         token = await self._token(request.task_token, request.namespace)
+        await self._check_target_namespaces(request.commands)
         return await self._history.complete_workflow_task(token, request)
+
+    async def _check_target_namespaces(self, commands: Any) -> None:
+        """A command aimed at another namespace needs it to exist, or the call is refused.
+
+        As on Temporal, the task is not failed: the call answers NOT_FOUND.
+        """
+        for command in commands:
+            field = _TARGETING.get(command.command_type)
+            if field is not None and getattr(command, field).namespace:
+                await self._namespaces.get(getattr(command, field).namespace)
 
     @translated
     async def RespondWorkflowTaskFailed(

@@ -14,7 +14,7 @@ from cadenza.history.change import Change
 from cadenza.history.state import Activity, MutableState, decode_blob, encode_blob
 from cadenza.history.tokens import TaskToken
 from cadenza.persistence.records import TaskKind
-from cadenza.validation import cap_durations, check_length
+from cadenza.validation import cap_durations, check_length, check_length_stated
 
 ACTIVITY_RETRY = "activity_retry"
 ACTIVITY_START_TO_CLOSE = "activity_start_to_close"
@@ -39,8 +39,8 @@ def validate(attrs: ScheduleActivityTaskCommandAttributes, pending: int) -> None
         raise InvalidArgumentError("ActivityId is not set on command.")
     if not attrs.activity_type.name:
         raise InvalidArgumentError("ActivityType is not set on command.")
-    check_length(attrs.activity_id, "ActivityID exceeds length limit.")
-    check_length(attrs.activity_type.name, "ActivityType exceeds length limit.")
+    check_length_stated(attrs.activity_id, "activityId")
+    check_length_stated(attrs.activity_type.name, "activityType")
     check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
     cap_durations(attrs, _TIMEOUT_FIELDS, "command")
     if attrs.HasField("retry_policy"):

@@ -97,9 +97,15 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int,
                    {a.activity_id for a in s.activities.values()})
     for index, command in enumerate(commands):
         kind = command.command_type
+        if kind not in C.values():
+            # As on Temporal: refused without failing the task, which the worker can retry.
+            raise InvalidArgumentError(f"unknown command type: {kind}")
         validator = _VALIDATORS.get(kind)
         if validator is None:
-            raise CommandRejected(_bad_attributes_cause(kind), _unsupported(kind))
+            raise CommandRejected(
+                _bad_attributes_cause(kind),
+                f"Cadenza does not support command {C.Name(kind)} yet.",
+            )
         if kind in _CLOSING and index != len(commands) - 1:
             raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                                   "a workflow-closing command must be the last command")
@@ -149,7 +155,8 @@ def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
     activities.validate(attrs, batch.pending_activities)
     if attrs.activity_id in batch.activity_ids:
         raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
-                              f"Activity ID already in use: {attrs.activity_id}")
+                              "invalid history builder state for action: "
+                              f"add-activitytask-scheduled-event, ActivityID: {attrs.activity_id}")
     batch.activity_ids.add(attrs.activity_id)
     batch.pending_activities += 1
 
@@ -238,12 +245,6 @@ _CONTINUE_AS_NEW_DURATIONS = (
     ("workflow_task_timeout", "WorkflowTaskTimeout"),
     ("backoff_start_interval", "BackoffStartInterval"),
 )
-
-
-def _unsupported(command_type: int) -> str:
-    if command_type not in C.values():
-        return f"Unknown command type: {command_type}"
-    return f"Cadenza does not support command {C.Name(command_type)} yet."  # type: ignore[arg-type]
 
 
 def _no_checks(command: Command, batch: _Batch) -> None:
@@ -364,10 +365,29 @@ def _close_by_command(command: Command, change: Change, completed_id: int) -> No
         close_execution(change, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED)
 
 
+_CAUSES: dict[int, int] = {
+    C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+    C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+    C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+    C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
+}
+"""Commands whose cause is not named BAD_<COMMAND>_ATTRIBUTES."""
+
+
 def _bad_attributes_cause(command_type: int) -> int:
     """Temporal's BAD_<COMMAND>_ATTRIBUTES cause for a command type, if it has one."""
+    if command_type in _CAUSES:
+        return _CAUSES[command_type]
     try:
         name = C.Name(command_type).removeprefix("COMMAND_TYPE_")  # type: ignore[arg-type]
         return Cause.Value(f"WORKFLOW_TASK_FAILED_CAUSE_BAD_{name}_ATTRIBUTES")
-    except ValueError:  # a command type this API version does not know, or no such cause
+    except ValueError:  # a command with no cause of its own
         return Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
