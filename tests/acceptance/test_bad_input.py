@@ -37,9 +37,11 @@ from temporalio.api.workflowservice.v1 import (
     SignalWorkflowExecutionRequest,
     StartWorkflowExecutionRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
 
+from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
 
 WORKFLOW_SERVICE = "/temporal.api.workflowservice.v1.WorkflowService/"
@@ -391,3 +393,16 @@ async def test_a_failure_chain_too_deep_to_read_back_fails_the_task(
     # The run's history is still readable by the SDK.
     failed = await _task_failed(client, workflow_id)
     assert failed.cause == Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES
+
+
+async def test_a_query_failure_quoting_a_huge_query_name_is_bounded(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS):
+        handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+        with pytest.raises(WorkflowQueryFailedError) as raised:
+            await handle.query("q" * 20_000)
+        assert "qqq" in str(raised.value)
+        assert len(str(raised.value).encode()) <= 2048
+        assert await handle.query(wm.Mailbox.count) == 0
+        await handle.terminate(reason="test over")

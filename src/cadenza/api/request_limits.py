@@ -56,6 +56,10 @@ def check(request: Any) -> None:
     for name in _FAILURES.get(kind, ()):
         if request.HasField(name):
             check_failure(getattr(request, name))
+    if kind == "ExecuteMultiOperationRequest":
+        for operation in request.operations:
+            if operation.HasField("update_workflow"):
+                check(operation.update_workflow)
 
 
 def _field(message: Any, path: str) -> str:
