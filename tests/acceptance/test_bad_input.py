@@ -44,15 +44,19 @@ from temporalio.worker import Worker
 from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
 
-WORKFLOW_SERVICE = "/temporal.api.workflowservice.v1.WorkflowService/"
+WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService/"
 HUNDRED_YEARS = 100 * 365 * 24 * 3600
 LONG = "x" * 1001
 
 
 async def raw_call(address: str, method: str, body: bytes) -> grpc.aio.AioRpcError | bytes:
-    """Send ``body`` as the request of ``method`` without the SDK, as any client could."""
+    """Send ``body`` as the request of ``method`` without the SDK, as any client could.
+
+    ``method`` is a WorkflowService method, or ``service/method`` for another service.
+    """
+    path = "/" + (method if "/" in method else WORKFLOW_SERVICE + method)
     async with grpc.aio.insecure_channel(address) as channel:
-        call = channel.unary_unary(WORKFLOW_SERVICE + method, request_serializer=lambda b: b,
+        call = channel.unary_unary(path, request_serializer=lambda b: b,
                                    response_deserializer=lambda b: b)
         try:
             return bytes(await call(body, timeout=10))
@@ -123,7 +127,11 @@ async def test_an_error_quoting_a_huge_workflow_id_is_bounded(client: Client) ->
 # --- undecodable bodies --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["StartWorkflowExecution", "GetSystemInfo"])
+@pytest.mark.parametrize("method", [
+    "StartWorkflowExecution", "GetSystemInfo",
+    "temporal.api.operatorservice.v1.OperatorService/ListSearchAttributes",
+    "grpc.health.v1.Health/Check",
+])
 async def test_a_body_that_is_not_protobuf_is_invalid_argument_with_one_log_line(
     cadenza_server: ServerProcess, client: Client, method: str
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.message import DecodeError
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2
 from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb2
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 
@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 OPERATOR_SERVICE = "temporal.api.operatorservice.v1.OperatorService"
+HEALTH_SERVICE = "grpc.health.v1.Health"
 
 
 def _unimplemented(name: str) -> Any:
@@ -71,17 +72,21 @@ def _decoding(method: Any, handler: Handler) -> Handler:
     return decode_then_handle
 
 
-def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler[Any, Any]:
+def _service_handler(
+    servicer: Any, service_name: str, descriptor: Any
+) -> grpc.GenericRpcHandler[Any, Any]:
     """Every RPC of the service, answered by the servicer's method of the same name."""
     service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
-    handlers = {
-        method.name: grpc.unary_unary_rpc_method_handler(
+    handlers = {}
+    for method in service.methods:
+        # A streaming reply (the health Watch) is written by the handler through its context.
+        kind = (grpc.unary_stream_rpc_method_handler if method.server_streaming
+                else grpc.unary_unary_rpc_method_handler)
+        handlers[method.name] = kind(
             _decoding(method, getattr(servicer, method.name)),
             request_deserializer=None,
             response_serializer=lambda response: response.SerializeToString(),
         )
-        for method in service.methods
-    }
     return grpc.method_handlers_generic_handler(service_name, handlers)
 
 
@@ -96,12 +101,12 @@ async def build(
         ("grpc.so_reuseport", 0),
     ]
     server = grpc.aio.server(options=options)
+    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     server.add_generic_rpc_handlers((
         _service_handler(workflow_service, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR),
         _service_handler(operator_service, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR),
+        _service_handler(health_servicer, HEALTH_SERVICE, health_pb2.DESCRIPTOR),
     ))
-    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     try:
         port = server.add_insecure_port(address)
     except RuntimeError as exc:  # how grpc reports a failed bind; older versions returned 0
