@@ -57,24 +57,49 @@ def check_length_stated(value: str, label: str) -> None:
             f"{label} exceeds length limit. Length={length} Limit={MAX_ID_LENGTH}")
 
 
-def cap_duration(duration: Duration, label: str, where: str = "request") -> None:
-    """Refuse a malformed duration; cap a valid one at 100 years in place, as Temporal does."""
+def check_on_command(value: str, field: str, command: str) -> None:
+    """Temporal's wording for a command's field: ``TimerId on StartTimerCommand exceeds ...``.
+
+    Temporal also quotes the value; it is left out here, since it may be megabytes long
+    and the message is kept in the workflow task's failed event.
+    """
+    length = length_of(value)
+    if length > MAX_ID_LENGTH:
+        raise InvalidArgumentError(f"{field} on {command}Command exceeds length limit. "
+                                   f"Length={length} Limit={MAX_ID_LENGTH}")
+
+
+def check_task_queue_on_command(name: str, command: str) -> None:
+    if length_of(name) > MAX_ID_LENGTH:
+        raise InvalidArgumentError(
+            f"invalid TaskQueue on {command}Command: taskQueue length exceeds limit")
+
+
+def cap_duration(duration: Duration, label: str, command: str = "") -> None:
+    """Refuse a malformed duration; cap a valid one at 100 years in place, as Temporal does.
+
+    ``command`` names the command the duration came in, if not a request.
+    """
     if (duration.seconds < 0 < duration.nanos) or (duration.nanos < 0 < duration.seconds):
         raise InvalidArgumentError(
-            f"An invalid {label} is set on {where}. "
-            "cause: duration has seconds and nanos with different signs")
+            _invalid_duration(label, command, "duration has seconds and nanos with different signs"))
     if duration.seconds < 0 or duration.nanos < 0:
-        raise InvalidArgumentError(f"An invalid {label} is set on {where}. cause: negative duration")
+        raise InvalidArgumentError(_invalid_duration(label, command, "negative duration"))
     if duration.seconds + duration.nanos // 1_000_000_000 >= MAX_DURATION_SECONDS:
         duration.seconds, duration.nanos = MAX_DURATION_SECONDS, 0
 
 
-def cap_durations(message: object, fields: tuple[tuple[str, str], ...],
-                  where: str = "request") -> None:
+def _invalid_duration(label: str, command: str, cause: str) -> str:
+    if command:
+        return f"Invalid {label} on {command}Command: {cause}."
+    return f"An invalid {label} is set on request. cause: {cause}"
+
+
+def cap_durations(message: object, fields: tuple[tuple[str, str], ...], command: str = "") -> None:
     """``cap_duration`` on each (field, label) of ``message`` that is set."""
     for field_name, label in fields:
         if message.HasField(field_name):  # type: ignore[attr-defined]
-            cap_duration(getattr(message, field_name), label, where)
+            cap_duration(getattr(message, field_name), label, command)
 
 
 def check_failure(failure: Failure) -> None:

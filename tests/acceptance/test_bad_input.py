@@ -10,8 +10,10 @@ import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.command.v1 import (
     Command,
+    ContinueAsNewWorkflowExecutionCommandAttributes,
     FailWorkflowExecutionCommandAttributes,
     ProtocolMessageCommandAttributes,
+    RecordMarkerCommandAttributes,
     ScheduleActivityTaskCommandAttributes,
     StartChildWorkflowExecutionCommandAttributes,
     StartTimerCommandAttributes,
@@ -414,3 +416,54 @@ async def test_a_query_failure_quoting_a_huge_query_name_is_bounded(
         assert len(str(raised.value).encode()) <= 2048
         assert await handle.query(wm.Mailbox.count) == 0
         await handle.terminate(reason="test over")
+
+
+def _timer_command(timer_id: str) -> Command:
+    attrs = StartTimerCommandAttributes(timer_id=timer_id)
+    attrs.start_to_fire_timeout.seconds = 5
+    return Command(command_type=CommandType.COMMAND_TYPE_START_TIMER,
+                   start_timer_command_attributes=attrs)
+
+
+def _child_command(workflow_id: str) -> Command:
+    return Command(
+        command_type=CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+        start_child_workflow_execution_command_attributes=StartChildWorkflowExecutionCommandAttributes(
+            workflow_id=workflow_id, workflow_type=WorkflowType(name="W")))
+
+
+def _continue_as_new_command(workflow_type: str) -> Command:
+    return Command(
+        command_type=CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+        continue_as_new_workflow_execution_command_attributes=(
+            ContinueAsNewWorkflowExecutionCommandAttributes(
+                workflow_type=WorkflowType(name=workflow_type))))
+
+
+def _marker_command(name: str) -> Command:
+    return Command(command_type=CommandType.COMMAND_TYPE_RECORD_MARKER,
+                   record_marker_command_attributes=RecordMarkerCommandAttributes(marker_name=name))
+
+
+@pytest.mark.parametrize(("command", "cause", "message"), [
+    (_timer_command(LONG), Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+     "BadStartTimerAttributes: TimerId on StartTimerCommand exceeds length limit."),
+    (_child_command(LONG), Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+     "BadStartChildExecutionAttributes: WorkflowId on StartChildWorkflowExecutionCommand "
+     "exceeds length limit."),
+    (_continue_as_new_command(LONG), Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+     "BadContinueAsNewAttributes: WorkflowType on ContinueAsNewWorkflowExecutionCommand "
+     "exceeds length limit."),
+    (_marker_command(LONG), Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES,
+     "BadRecordMarkerAttributes: MarkerName on RecordMarkerCommand exceeds length limit."),
+])
+async def test_command_names_over_the_limit_fail_the_task(
+    client: Client, task_queue: str, workflow_id: str, command: Command, cause: int, message: str
+) -> None:
+    task = await _first_task(client, task_queue, workflow_id)
+    error = await refused(client.workflow_service.respond_workflow_task_completed(
+        _completion(task, command)))
+    assert error.message == f"{message} Length=1001 Limit=1000"
+    events = await _events(client, workflow_id)
+    assert events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    assert events[-1].workflow_task_failed_event_attributes.cause == cause

@@ -42,9 +42,9 @@ def validate(attrs: ScheduleActivityTaskCommandAttributes, pending: int) -> None
     check_length_stated(attrs.activity_id, "activityId")
     check_length_stated(attrs.activity_type.name, "activityType")
     check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
-    cap_durations(attrs, _TIMEOUT_FIELDS, "command")
+    cap_durations(attrs, _TIMEOUT_FIELDS, "ScheduleActivityTask")
     if attrs.HasField("retry_policy"):
-        cap_durations(attrs.retry_policy, _RETRY_FIELDS, "command")
+        cap_durations(attrs.retry_policy, _RETRY_FIELDS, "ScheduleActivityTask")
     if ev.seconds(attrs.schedule_to_close_timeout) <= 0 and ev.seconds(
         attrs.start_to_close_timeout
     ) <= 0:

@@ -23,7 +23,7 @@ from cadenza.history import workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
-from cadenza.validation import cap_durations, check_length
+from cadenza.validation import cap_durations, check_on_command, check_task_queue_on_command
 
 START_CHILD = "transfer_start_child"
 NOTIFY_PARENT = "transfer_notify_parent"
@@ -63,13 +63,14 @@ def validate_start(attrs: StartChildWorkflowExecutionCommandAttributes, pending:
         raise InvalidArgumentError("Required field WorkflowId is not set on command.")
     if not attrs.workflow_type.name:
         raise InvalidArgumentError("Required field WorkflowType is not set on command.")
-    check_length(attrs.namespace, "Namespace exceeds length limit.")
-    check_length(attrs.workflow_id, "WorkflowId exceeds length limit.")
-    check_length(attrs.workflow_type.name, "WorkflowType exceeds length limit.")
-    check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
-    cap_durations(attrs, CHILD_DURATION_FIELDS, "command")
+    command = "StartChildWorkflowExecution"
+    check_on_command(attrs.namespace, "Namespace", command)
+    check_on_command(attrs.workflow_id, "WorkflowId", command)
+    check_on_command(attrs.workflow_type.name, "WorkflowType", command)
+    check_task_queue_on_command(attrs.task_queue.name, command)
+    cap_durations(attrs, CHILD_DURATION_FIELDS, command)
     if attrs.HasField("retry_policy"):
-        cap_durations(attrs.retry_policy, RETRY_DURATION_FIELDS, "command")
+        cap_durations(attrs.retry_policy, RETRY_DURATION_FIELDS, command)
     if pending >= MAX_PENDING_CHILDREN:
         raise InvalidArgumentError(
             f"the number of pending child workflows exceeds the limit of {MAX_PENDING_CHILDREN}")

@@ -23,7 +23,12 @@ from cadenza.history import activities, children, runs, updates, user_timers, vi
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.state import Activity
-from cadenza.validation import cap_durations, check_failure, check_length
+from cadenza.validation import (
+    cap_durations,
+    check_failure,
+    check_on_command,
+    check_task_queue_on_command,
+)
 
 C = CommandType
 Cause = WorkflowTaskFailedCause
@@ -180,7 +185,7 @@ def _validate_start_timer(command: Command, batch: _Batch) -> None:
 
 def _validate_cancel_timer(command: Command, batch: _Batch) -> None:
     timer_id = command.cancel_timer_command_attributes.timer_id
-    check_length(timer_id, "TimerId exceeds length limit.")
+    check_on_command(timer_id, "TimerId", "CancelTimer")
     if timer_id not in batch.timers:
         raise InvalidArgumentError(f"invalid timer ID {timer_id}: no such pending timer")
     batch.timers.discard(timer_id)
@@ -190,7 +195,7 @@ def _validate_marker(command: Command, batch: _Batch) -> None:
     attrs = command.record_marker_command_attributes
     if not attrs.marker_name:
         raise InvalidArgumentError("MarkerName is not set on command.")
-    check_length(attrs.marker_name, "MarkerName exceeds length limit.")
+    check_on_command(attrs.marker_name, "MarkerName", "RecordMarker")
     if attrs.HasField("failure"):
         check_failure(attrs.failure)
 
@@ -210,19 +215,21 @@ def _validate_signal_external(command: Command, batch: _Batch) -> None:
     attrs = command.signal_external_workflow_execution_command_attributes
     if not attrs.execution.workflow_id:
         raise InvalidArgumentError("WorkflowId is not set on command.")
-    check_length(attrs.namespace, "Namespace exceeds length limit.")
-    check_length(attrs.execution.workflow_id, "WorkflowId exceeds length limit.")
+    command_name = "SignalExternalWorkflowExecution"
+    check_on_command(attrs.namespace, "Namespace", command_name)
+    check_on_command(attrs.execution.workflow_id, "WorkflowId", command_name)
     if not attrs.signal_name:
         raise InvalidArgumentError("SignalName is not set on command.")
-    check_length(attrs.signal_name, "SignalName exceeds length limit.")
+    # Stricter than Temporal, which takes any length here: SignalWorkflowExecution would not.
+    check_on_command(attrs.signal_name, "SignalName", command_name)
 
 
 def _validate_cancel_external(command: Command, batch: _Batch) -> None:
     attrs = command.request_cancel_external_workflow_execution_command_attributes
     if not attrs.workflow_id:
         raise InvalidArgumentError("WorkflowId is not set on command.")
-    check_length(attrs.namespace, "Namespace exceeds length limit.")
-    check_length(attrs.workflow_id, "WorkflowId exceeds length limit.")
+    check_on_command(attrs.namespace, "Namespace", "RequestCancelExternalWorkflowExecution")
+    check_on_command(attrs.workflow_id, "WorkflowId", "RequestCancelExternalWorkflowExecution")
 
 
 def _validate_fail_workflow(command: Command, batch: _Batch) -> None:
@@ -231,11 +238,12 @@ def _validate_fail_workflow(command: Command, batch: _Batch) -> None:
 
 def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
     attrs = command.continue_as_new_workflow_execution_command_attributes
-    check_length(attrs.workflow_type.name, "WorkflowType exceeds length limit.")
-    check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
-    cap_durations(attrs, _CONTINUE_AS_NEW_DURATIONS, "command")
+    command_name = "ContinueAsNewWorkflowExecution"
+    check_on_command(attrs.workflow_type.name, "WorkflowType", command_name)
+    check_task_queue_on_command(attrs.task_queue.name, command_name)
+    cap_durations(attrs, _CONTINUE_AS_NEW_DURATIONS, command_name)
     if attrs.HasField("retry_policy"):
-        cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, "command")
+        cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, command_name)
     if attrs.HasField("failure"):
         check_failure(attrs.failure)
 

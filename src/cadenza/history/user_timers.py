@@ -10,7 +10,7 @@ from cadenza.history import events as ev
 from cadenza.history import workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import UserTimer
-from cadenza.validation import cap_durations, check_length
+from cadenza.validation import cap_durations, check_on_command
 
 USER_TIMER = "user_timer"
 
@@ -18,9 +18,9 @@ USER_TIMER = "user_timer"
 def validate_start(attrs: StartTimerCommandAttributes) -> None:
     if not attrs.timer_id:
         raise InvalidArgumentError("TimerId is not set on command.")
-    check_length(attrs.timer_id, "TimerId exceeds length limit.")
+    check_on_command(attrs.timer_id, "TimerId", "StartTimer")
     # Zero fires at once, as on Temporal.
-    cap_durations(attrs, (("start_to_fire_timeout", "StartToFireTimeout"),), "command")
+    cap_durations(attrs, (("start_to_fire_timeout", "StartToFireTimeout"),), "StartTimer")
 
 
 def start(change: Change, attrs: StartTimerCommandAttributes, completed_event_id: int) -> None:
