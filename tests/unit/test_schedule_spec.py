@@ -130,3 +130,54 @@ def test_go_durations() -> None:
     assert parse_duration("2d") == 172800
     with pytest.raises(SpecError):
         parse_duration("soon")
+
+
+def _utc(day: tuple[int, int, int, int]) -> float:
+    return datetime(*day, tzinfo=UTC).timestamp()
+
+
+# Read off the real Temporal server: ListScheduleMatchingTimes over the ten hours
+# from each start, in the zone named, for cron strings "30 * * * *" and "0 2 * * *".
+_FALL_BACK = [
+    ("Europe/Berlin", (2026, 10, 24, 20), "30 * * * *",
+     ["10-24T20:30", "10-24T21:30", "10-24T22:30", "10-24T23:30", "10-25T00:30",
+      "10-25T02:30", "10-25T03:30", "10-25T04:30", "10-25T05:30"]),
+    ("Europe/Berlin", (2026, 10, 24, 20), "0 2 * * *", ["10-25T01:00"]),
+    ("Europe/London", (2026, 10, 24, 20), "30 * * * *",
+     ["10-24T20:30", "10-24T21:30", "10-24T22:30", "10-24T23:30", "10-25T00:30",
+      "10-25T02:30", "10-25T03:30", "10-25T04:30", "10-25T05:30"]),
+    ("Europe/London", (2026, 10, 24, 20), "0 2 * * *", ["10-25T02:00"]),
+    ("Australia/Sydney", (2026, 4, 4, 12), "30 * * * *",
+     ["04-04T12:30", "04-04T13:30", "04-04T14:30", "04-04T15:30", "04-04T17:30",
+      "04-04T18:30", "04-04T19:30", "04-04T20:30", "04-04T21:30"]),
+    ("Australia/Sydney", (2026, 4, 4, 12), "0 2 * * *", ["04-04T16:00"]),
+    ("America/New_York", (2026, 11, 1, 2), "30 * * * *",
+     ["11-01T02:30", "11-01T03:30", "11-01T04:30", "11-01T05:30", "11-01T06:30",
+      "11-01T07:30", "11-01T08:30", "11-01T09:30", "11-01T10:30", "11-01T11:30"]),
+    ("America/New_York", (2026, 11, 1, 2), "0 2 * * *", ["11-01T07:00"]),
+    ("Europe/Berlin", (2026, 3, 28, 20), "0 2 * * *", []),
+]
+
+
+@pytest.mark.parametrize(("zone", "start", "cron", "expected"), _FALL_BACK)
+def test_a_repeated_wall_time_fires_as_on_temporal(
+        zone: str, start: tuple[int, int, int, int], cron: str, expected: list[str]) -> None:
+    spec = ScheduleSpec(cron_string=[cron], timezone_name=zone)
+    found = times(spec, _utc(start), _utc(start) + 10 * 3600)
+    assert [t[:-3] for t in found] == expected
+
+
+def test_an_hourly_calendar_in_berlin_skips_the_second_copy_of_the_repeated_hour() -> None:
+    # East of UTC, Temporal fires 02:00 local once (at 00:00 UTC, summer time) on the
+    # night the clocks go back; New York, west of UTC, fires its 01:00 twice.
+    spec = ScheduleSpec(structured_calendar=[daily_at_hours(Range(start=0, end=23))],
+                        timezone_name="Europe/Berlin")
+    found = times(spec, _utc((2026, 10, 24, 20)), _utc((2026, 10, 24, 20)) + 10 * 3600)
+    assert [t[:-3] for t in found] == [
+        "10-24T21:00", "10-24T22:00", "10-24T23:00", "10-25T00:00", "10-25T02:00",
+        "10-25T03:00", "10-25T04:00", "10-25T05:00", "10-25T06:00"]
+    spec.timezone_name = "America/New_York"
+    found = times(spec, _utc((2026, 11, 1, 2)), _utc((2026, 11, 1, 2)) + 10 * 3600)
+    assert [t[:-3] for t in found] == [
+        "11-01T03:00", "11-01T04:00", "11-01T05:00", "11-01T06:00", "11-01T07:00",
+        "11-01T08:00", "11-01T09:00", "11-01T10:00", "11-01T11:00", "11-01T12:00"]

@@ -3,7 +3,8 @@
 Times have one-second resolution. The search walks the local calendar field by
 field, outside in, as Temporal's scheduler does, so daylight-saving changes
 behave the same: a wall time skipped by a spring-forward gap never matches,
-and a wall time repeated by a fall-back matches twice.
+and a wall time repeated by a fall-back matches as it does on Temporal (once
+in zones east of UTC, twice in zones west of it; see ``_epoch``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import calendar as stdcal
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from temporalio.api.schedule.v1 import Range, StructuredCalendarSpec
 
@@ -134,14 +135,34 @@ def _local(ts: int, tz: tzinfo) -> datetime:
 
 
 def _epoch(y: int, mo: int, d: int, h: int, m: int, s: int, tz: tzinfo) -> int:
-    """Epoch seconds of a wall time; ambiguous and skipped times resolve as Go's time.Date does."""
-    return int(datetime(y, mo, d, h, m, s, tzinfo=tz).timestamp())
+    """Epoch seconds of a wall time, resolved as Go's ``time.Date`` resolves it.
+
+    Go reads the wall time as if it were UTC, takes the zone offset in effect at
+    that instant, and keeps it if the result falls in the same zone period (else
+    it takes the offset in effect at the result). So a repeated wall time is the
+    later copy in zones east of UTC and the earlier one west of it, and Temporal's
+    calendar walk, built on that, fires a repeated hour once in the east and
+    twice in the west. Matching Temporal means resolving exactly as Go does.
+    """
+    return _go_resolve(int(stdcal.timegm((y, mo, d, h, m, s))), tz)
+
+
+def _go_resolve(wall_as_utc: int, tz: tzinfo) -> int:
+    offset = _offset_at(wall_as_utc, tz)
+    resolved = wall_as_utc - offset
+    if _offset_at(resolved, tz) != offset:
+        resolved = wall_as_utc - _offset_at(resolved, tz)
+    return resolved
+
+
+def _offset_at(ts: int, tz: tzinfo) -> int:
+    shift = datetime.fromtimestamp(ts, UTC).astimezone(tz).utcoffset()
+    return int(shift.total_seconds()) if shift is not None else 0
 
 
 def _epoch_carry(y: int, mo: int, d: int, h: int, tz: tzinfo) -> int:
     """Like ``_epoch`` at minute 0 of hour ``h``, letting h == 24 roll into the next day."""
-    base = datetime(y, mo, d, tzinfo=tz)
-    return int((base.replace(tzinfo=None) + timedelta(hours=h)).replace(tzinfo=tz).timestamp())
+    return _go_resolve(int(stdcal.timegm((y, mo, d, 0, 0, 0))) + h * _HOUR, tz)
 
 
 def _days_in(y: int, mo: int) -> int:
