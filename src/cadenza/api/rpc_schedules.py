@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import SearchAttributes
-from temporalio.api.schedule.v1 import ScheduleListEntry, ScheduleListInfo
+from temporalio.api.schedule.v1 import ScheduleListEntry, ScheduleListInfo, SchedulePatch
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
@@ -18,6 +19,7 @@ from cadenza.persistence.records import NamespaceRecord
 from cadenza.schedules import scheduler
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
+from cadenza.schedules.wellknown import timestamp_problem
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility import query as q
@@ -39,6 +41,7 @@ class ScheduleRpcs(RpcBase):
             raise InvalidArgumentError("Can't load workflow execution.  WorkflowId not set.")
         _type_search_attributes(namespace, request.schedule.action.start_workflow.search_attributes)
         _type_search_attributes(namespace, request.search_attributes)
+        _check_patch_times(request.initial_patch)
         with _spec_errors():
             token = await self._schedules.create(
                 namespace, request.schedule_id, request.schedule,
@@ -81,6 +84,9 @@ class ScheduleRpcs(RpcBase):
         self, request: wsv1.PatchScheduleRequest, context: Any
     ) -> wsv1.PatchScheduleResponse:
         namespace = await self._namespaces.get(request.namespace)
+        if not request.HasField("patch"):
+            raise InvalidArgumentError("Patch is not set on request.")
+        _check_patch_times(request.patch)
         await self._schedules.patch(namespace, request.schedule_id, request.patch)
         return wsv1.PatchScheduleResponse()
 
@@ -126,8 +132,10 @@ class ScheduleRpcs(RpcBase):
         if not request.HasField("start_time") or not request.HasField("end_time"):
             raise InvalidArgumentError("missing or invalid query")
         loaded = await self._schedules.describe(namespace, request.schedule_id)
-        times = self._schedules.matching_times(
-            loaded.record, _seconds(request.start_time), _seconds(request.end_time))
+        # Up to a thousand calendar walks: done off the event loop, which keeps serving.
+        times = await asyncio.to_thread(
+            self._schedules.matching_times, loaded.record, _seconds(request.start_time),
+            _seconds(request.end_time))
         response = wsv1.ListScheduleMatchingTimesResponse()
         response.start_time.extend(scheduler.timestamp(t) for t in times)
         return response
@@ -162,6 +170,18 @@ class _spec_errors:
     def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
         if isinstance(error, SpecError):
             raise InvalidArgumentError(f"Invalid schedule spec: {error}") from error
+
+
+def _check_patch_times(patch: SchedulePatch) -> None:
+    """Refuse times no Timestamp can hold: they could be neither computed with nor shown."""
+    stamps = [("trigger_immediately.scheduled_time", patch.trigger_immediately.scheduled_time)]
+    for request in patch.backfill_request:
+        stamps += [("backfill_request.start_time", request.start_time),
+                   ("backfill_request.end_time", request.end_time)]
+    for name, stamp in stamps:
+        problem = timestamp_problem(stamp)
+        if problem:
+            raise InvalidArgumentError(f"Invalid schedule patch: {name} is not valid: {problem}")
 
 
 def _schedule_query(namespace: NamespaceRecord, text: str) -> q.Query:

@@ -19,6 +19,8 @@ from temporalio.api.schedule.v1 import Range, StructuredCalendarSpec
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 _HOUR = 3600
+_PAST_MAX_YEAR = stdcal.timegm((MAX_YEAR + 1, 1, 2, 0, 0, 0))
+"""A time past the last calendar year in every zone: nothing after it is searched."""
 
 
 def range_values(ranges: Iterable[Range]) -> frozenset[int]:
@@ -58,6 +60,8 @@ class CompiledCalendar:
         return not self.years or year in self.years
 
     def matches(self, ts: int) -> bool:
+        if ts >= _PAST_MAX_YEAR:
+            return False  # calendars are searched up to MAX_YEAR only; later wall times overflow
         local = _local(ts, self.tz)
         return (self._year(local.year) and local.month in self.months
                 and local.day in self.days and _weekday(local) in self.weekdays
@@ -68,6 +72,8 @@ class CompiledCalendar:
         """The first matching second after ``ts`` (epoch seconds), or None if none by 2100."""
         if not all((self.months, self.days, self.weekdays, self.hours, self.minutes, self.seconds)):
             return None  # an empty field matches nothing
+        if ts >= _PAST_MAX_YEAR:
+            return None
         local = _local(ts, self.tz)
         y, mo, d, h, m, s = local.year, local.month, local.day, local.hour, local.minute, local.second
         # In the second copy of a repeated hour, matches are an hour after their wall time.

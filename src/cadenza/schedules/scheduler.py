@@ -9,6 +9,7 @@ the counters, pause on failure and hand their result to the next run.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -24,6 +25,10 @@ from cadenza.schedules.spec import CompiledSpec
 DEFAULT_CATCHUP_WINDOW = 365 * 24 * 3600.0
 MIN_CATCHUP_WINDOW = 10.0
 MAX_BUFFER = 1000
+BACKFILLS_PER_PASS = 10
+"""Backfilled actions buffered per pass (Temporal's BackfillsPerIteration)."""
+MAX_TIMES_PER_PASS = 500
+"""Matching times one pass looks at in the time elapsed since the last; the rest wait a pass."""
 RECENT_ACTIONS = 10
 FUTURE_ACTIONS = 10
 _REQUEST_NAMESPACE = uuid.UUID("6f1d4a52-7f0e-4b7e-9a51-3c0f5d2b8e11")
@@ -66,26 +71,53 @@ def can_take(record: ScheduleRecord, manual: bool, decrement: bool = False) -> b
     return False
 
 
+@dataclass(frozen=True)
+class RangeOutcome:
+    """How far one pass got through a time range."""
+
+    next_time: float | None
+    """The first action time after the ones processed, or None if the schedule has no more."""
+    resume_after: float | None
+    """Where the next pass carries on when a limit stopped this one; None when it finished."""
+    looked_at: int = 0
+    """How many matching times this pass looked at."""
+    last: float | None = None
+    """The last matching time this pass looked at."""
+
+
 def process_time_range(record: ScheduleRecord, spec: CompiledSpec | None, start: float,
-                       end: float, overlap: int, manual: bool) -> float | None:
-    """Buffer the actions due in (start, end]; return the next action time after them."""
+                       end: float, overlap: int, manual: bool,
+                       limit: int = MAX_TIMES_PER_PASS) -> RangeOutcome:
+    """Buffer the actions due in (start, end], looking at no more than ``limit`` times.
+
+    Like Temporal's scheduler, a pass takes a bounded bite of a long range (a
+    backfill over centuries, or a long catch-up) and the next pass resumes where
+    it stopped, so no single pass does unbounded work.
+    """
     if spec is None:
-        return None
+        return RangeOutcome(None, None)
     if not can_take(record, manual):
         found = spec.next_time(seed(record), end)
-        return found.actual if found else None
+        return RangeOutcome(found.actual if found else None, None)
     window = catchup_window(record)
     update_time = _seconds(record.info.update_time)
     found = spec.next_time(seed(record), start)
+    looked_at, last = 0, None
     while found is not None and found.actual <= end:
+        if looked_at >= limit:
+            return RangeOutcome(found.actual, last, looked_at, last)
+        looked_at += 1
         if not manual and update_time > found.actual:
             pass  # due before the latest update: that update's spec decides from now on
         elif not manual and end - found.actual > window:
             record.info.missed_catchup_window += 1
         else:
             add_start(record, found.nominal, found.actual, overlap, manual)
+        last = found.actual
         found = spec.next_time(seed(record), found.actual)
-    return found.actual if found else None
+    if spec.limit_hit and last is not None:
+        return RangeOutcome(None, last, looked_at, last)  # out of compute: carry on next pass
+    return RangeOutcome(found.actual if found else None, None, looked_at, last)
 
 
 def add_start(record: ScheduleRecord, nominal: float, actual: float, overlap: int,
@@ -110,6 +142,9 @@ def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: Schedu
         at = _seconds(trigger.scheduled_time) if trigger.HasField("scheduled_time") else now
         add_start(record, at, at, trigger.overlap_policy, True)
     for request in patch.backfill_request:
+        if len(record.backfills) >= MAX_BUFFER:
+            record.info.buffer_dropped += 1
+            continue
         # The start is inclusive: a time matching it exactly is backfilled too.
         record.backfills.append(Backfill(_seconds(request.start_time) - 0.001,
                                          _seconds(request.end_time), request.overlap_policy))
@@ -124,9 +159,28 @@ def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: Schedu
 
 
 def process_backfills(record: ScheduleRecord, spec: CompiledSpec | None) -> None:
-    while record.backfills and len(record.buffer) < MAX_BUFFER // 2:
-        backfill = record.backfills.pop(0)
-        process_time_range(record, spec, backfill.start, backfill.end, backfill.overlap, True)
+    """Take the next few backfilled actions: at most BACKFILLS_PER_PASS, into half the buffer.
+
+    A backfill keeps its progress in its start time, so a huge one is worked
+    through a few actions per pass, durably, as Temporal does it.
+    """
+    budget = BACKFILLS_PER_PASS
+    while spec is not None and record.backfills and budget > 0 \
+            and len(record.buffer) < MAX_BUFFER // 2:
+        backfill = record.backfills[0]
+        outcome = process_time_range(record, spec, backfill.start, backfill.end,
+                                     backfill.overlap, True, limit=budget)
+        budget -= outcome.looked_at
+        if outcome.resume_after is not None:
+            backfill.start = outcome.resume_after
+        else:
+            # Done; or no time found within the spec's compute budget, which ends the
+            # backfill as Temporal ends a search over its compute limit.
+            record.backfills.pop(0)
+        if spec.limit_hit:
+            return
+    if spec is None:
+        record.backfills.clear()
 
 
 def record_action(record: ScheduleRecord, start: BufferedStart, workflow_id: str, run_id: str,

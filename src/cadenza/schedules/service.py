@@ -23,6 +23,7 @@ from cadenza.clock import Clock
 from cadenza.exceptions import (
     CadenzaError,
     ConcurrentUpdateError,
+    InvalidArgumentError,
     NotFoundError,
     ScheduleAlreadyExistsError,
 )
@@ -38,12 +39,16 @@ from cadenza.schedules import buffer, scheduler
 from cadenza.schedules.actions import Actions, identity
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
-from cadenza.schedules.spec import CompiledSpec, canonical
+from cadenza.schedules.spec import MAX_CANDIDATES, TOO_MANY_EXCLUSIONS, CompiledSpec, canonical
 from cadenza.visibility import attributes as attrs
 
 logger = logging.getLogger(__name__)
 
 TIMER_KIND = "schedule"
+MAX_MATCHING_TIMES = 1000
+"""Times one ListScheduleMatchingTimes answers with, as on Temporal."""
+MATCHING_TIMES_CANDIDATES = 10 * MAX_MATCHING_TIMES
+"""Candidate times it may look at: two per time with jitter, the rest for exclusions."""
 Mutation = Callable[[ScheduleRecord], None]
 
 
@@ -132,10 +137,15 @@ class ScheduleService:
         logger.info("schedule %s deleted from namespace %s", schedule_id, namespace.name)
 
     def matching_times(self, record: ScheduleRecord, start: float, end: float) -> list[float]:
-        spec = _compile(record)
+        """Action times in (start, end], at most MAX_MATCHING_TIMES of them (CPU-bound: callers
+        run it off the event loop). Refuses a spec whose exclusions need more work than that."""
+        spec = _compile(record, MATCHING_TIMES_CANDIDATES)
         if spec is None:
             return []
-        return spec.matching_times(scheduler.seed(record), start, end, 1000)
+        found = spec.matching_times(scheduler.seed(record), start, end, MAX_MATCHING_TIMES)
+        if spec.limit_hit:
+            raise InvalidArgumentError(TOO_MANY_EXCLUSIONS)
+        return found
 
     def future_times(self, record: ScheduleRecord, n: int) -> list[float]:
         return scheduler.future_action_times(record, _compile(record), n, record.last_processed)
@@ -201,16 +211,19 @@ class ScheduleService:
     async def _iterate(self, loaded: Loaded, now: float, mutate: Mutation | None) -> None:
         record = loaded.record
         end = max(now, record.last_processed)
-        scheduler.process_time_range(record, _compile(record), record.last_processed, end, 0, False)
-        record.last_processed = end
+        elapsed = scheduler.process_time_range(
+            record, _compile(record), record.last_processed, end, 0, False)
+        catching_up = elapsed.resume_after is not None
+        record.last_processed = end if elapsed.resume_after is None else elapsed.resume_after
         if mutate is not None:
             mutate(record)
-        spec = _compile(record)
-        scheduler.process_backfills(record, spec)
+        scheduler.process_backfills(record, _compile(record))
         await self._refresh(record)
         while record.buffer and await self._take_actions(record):
             pass
-        await self._commit(loaded, self._next_wake(record, spec, now))
+        # A fresh compile: the passes above may have spent the spec's candidate budget.
+        wake_at = now if catching_up else self._next_wake(record, _compile(record), now)
+        await self._commit(loaded, wake_at)
 
     async def _refresh(self, record: ScheduleRecord) -> None:
         """Find out which of the schedule's running workflows have closed."""
@@ -304,9 +317,10 @@ def scheduler_exists(schedule_id: str, request_id: str) -> CadenzaError:
     return ScheduleAlreadyExistsError(schedule_id, request_id)
 
 
-def _compile(record: ScheduleRecord) -> CompiledSpec | None:
+def _compile(record: ScheduleRecord,
+             max_candidates: int = MAX_CANDIDATES) -> CompiledSpec | None:
     try:
-        return CompiledSpec(record.schedule.spec)
+        return CompiledSpec(record.schedule.spec, max_candidates)
     except SpecError:
         return None
 

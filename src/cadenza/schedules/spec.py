@@ -1,7 +1,11 @@
 """Schedule specs: validation, the canonical form Describe shows, and matching times.
 
 Pure: no I/O and no clock. Times are epoch seconds; nominal times are whole
-seconds, jittered times have millisecond precision.
+seconds, jittered times have millisecond precision. Matching times lie between
+the Unix epoch (as on Temporal, nothing matches before it) and the last second
+a protobuf Timestamp can hold, and each compiled spec looks at a bounded number
+of candidate times, so a spec whose exclusions swallow everything costs a
+bounded amount of work instead of stalling the server.
 """
 
 from __future__ import annotations
@@ -16,8 +20,18 @@ from temporalio.api.schedule.v1 import IntervalSpec, Range, ScheduleSpec, Struct
 
 from cadenza.schedules.calendar import MAX_YEAR, MIN_YEAR, CompiledCalendar
 from cadenza.schedules.cron import SpecError, calendar_to_structured, parse_cron
+from cadenza.schedules.wellknown import (
+    MAX_TIMESTAMP_SECONDS,
+    duration_problem,
+    seconds_of,
+    timestamp_problem,
+)
 
 MAX_COMMENT = 200
+MAX_CANDIDATES = 2_000
+"""Candidate times one compiled spec examines (each is a calendar walk or an interval step)."""
+TOO_MANY_EXCLUSIONS = ("the schedule calendar specification has too many exclusions. "
+                       "Please modify the specification.")
 _LIMITS = (("second", "Second", 0, 59), ("minute", "Minute", 0, 59), ("hour", "Hour", 0, 23),
            ("day_of_month", "DayOfMonth", 1, 31), ("month", "Month", 1, 12),
            ("year", "Year", MIN_YEAR, MAX_YEAR), ("day_of_week", "DayOfWeek", 0, 6))
@@ -37,6 +51,7 @@ def canonical(spec: ScheduleSpec) -> ScheduleSpec:
     del out.calendar[:]
     del out.exclude_calendar[:]
     _apply_cron_strings(spec, out)
+    _validate_times(out)
     for structured in out.structured_calendar:
         _validate_calendar(structured)
     for interval in out.interval:
@@ -82,7 +97,18 @@ def _validate_calendar(cal: StructuredCalendarSpec) -> None:
         raise SpecError("invalid calendar spec: " + ", ".join(errors))
 
 
+def _validate_times(spec: ScheduleSpec) -> None:
+    for name in ("start_time", "end_time"):
+        problem = timestamp_problem(getattr(spec, name)) if spec.HasField(name) else None
+        if problem:
+            raise SpecError(f"{name} is not a valid timestamp: {problem}")
+
+
 def _validate_interval(interval: IntervalSpec) -> None:
+    for name in ("interval", "phase"):
+        problem = duration_problem(getattr(interval, name))
+        if problem:
+            raise SpecError(f"{name} is not a valid duration: {problem}")
     every = interval.interval.ToNanoseconds()
     phase = interval.phase.ToNanoseconds()
     if every < 1_000_000_000:
@@ -129,19 +155,26 @@ class NextTime:
 class CompiledSpec:
     """A canonical spec ready to answer "what is the next matching time after t?"."""
 
-    def __init__(self, spec: ScheduleSpec) -> None:
+    def __init__(self, spec: ScheduleSpec, max_candidates: int = MAX_CANDIDATES) -> None:
         self.spec = spec
+        self._candidates_left = max_candidates
+        self.limit_hit = False
+        """Whether the candidate budget ran out: later answers may have been cut short."""
         tz = load_timezone(spec)
         self._calendars = [CompiledCalendar.compile(c, tz) for c in spec.structured_calendar]
         self._excludes = [CompiledCalendar.compile(c, tz) for c in spec.exclude_structured_calendar]
         self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds))
                            for i in spec.interval]
-        self._start = spec.start_time.ToNanoseconds() / 1e9 if spec.HasField("start_time") else None
-        self._end = spec.end_time.ToNanoseconds() / 1e9 if spec.HasField("end_time") else None
-        self._jitter = spec.jitter.ToNanoseconds() / 1e9
+        self._start = seconds_of(spec.start_time) if spec.HasField("start_time") else None
+        self._end = seconds_of(spec.end_time) if spec.HasField("end_time") else None
+        self._jitter = seconds_of(spec.jitter)
 
     def next_time(self, seed: str, after: float) -> NextTime | None:
-        """The first action time after ``after``, or None when the schedule has no more."""
+        """The first action time after ``after``, or None when the schedule has no more
+        (or when this compiled spec has used up its candidate budget)."""
+        after = max(after, 0.0)
+        if after >= MAX_TIMESTAMP_SECONDS:
+            return None
         if self._start is not None and after < self._start:
             after = self._start - 1
         nominal: int | None = None
@@ -151,10 +184,12 @@ class CompiledSpec:
                 return None
             after = nominal
         limit = self._jitter
-        following = self._raw_next(nominal)
-        if following is not None:
-            limit = min(limit, following - nominal)
-        return NextTime(nominal, nominal + _jitter(seed, nominal, limit))
+        if limit > 0:
+            following = self._raw_next(nominal)
+            if following is not None:
+                limit = min(limit, following - nominal)
+        actual = nominal + _jitter(seed, nominal, limit)
+        return NextTime(nominal, actual) if actual <= MAX_TIMESTAMP_SECONDS else None
 
     def matching_times(self, seed: str, start: float, end: float, limit: int) -> list[float]:
         """Action times in (start, end], at most ``limit`` of them."""
@@ -169,11 +204,16 @@ class CompiledSpec:
         return out
 
     def _raw_next(self, after: float) -> int | None:
+        if self._candidates_left <= 0:
+            self.limit_hit = True
+            return None
+        self._candidates_left -= 1
         whole = int(after // 1)
         candidates = [c for cal in self._calendars if (c := cal.next_after(whole)) is not None]
         candidates.extend(((whole - phase) // every + 1) * every + phase
                           for every, phase in self._intervals)
-        return min(candidates) if candidates else None
+        found = min(candidates) if candidates else None
+        return found if found is not None and found <= MAX_TIMESTAMP_SECONDS else None
 
     def _excluded(self, ts: int) -> bool:
         return any(cal.matches(ts) for cal in self._excludes)
