@@ -35,6 +35,7 @@ class NamespaceRpcs(RpcBase):
         caps.upsert_memo = True
         caps.eager_workflow_start = True
         caps.count_group_by_execution_status = True
+        caps.supports_schedules = True
         return response
 
     @translated

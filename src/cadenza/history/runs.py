@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from temporalio.api.command.v1 import ContinueAsNewWorkflowExecutionCommandAttributes
 from temporalio.api.common.v1 import Header, Memo, Payloads, SearchAttributes
 from temporalio.api.enums.v1 import (
@@ -38,8 +38,22 @@ Status = WorkflowExecutionStatus
 
 
 def validate_cron(expression: str) -> None:
-    if expression and not croniter.is_valid(expression):
-        raise InvalidArgumentError(f"Invalid CronSchedule: {expression!r}")
+    """Refuse, as Temporal does at start, a cron string that does not parse or never fires.
+
+    Temporal's cron takes five fields or an ``@`` descriptor; a string whose
+    fields can never all match (the 31st of February) is refused too, instead of
+    failing later when the next run is due.
+    """
+    if not expression:
+        return
+    descriptor = expression.strip().startswith("@")
+    if not (descriptor or len(expression.split()) == 5) or not croniter.is_valid(expression):
+        raise InvalidArgumentError("invalid CronSchedule.")
+    try:
+        croniter(expression, datetime.now(UTC)).get_next(datetime)
+    except CroniterBadDateError:
+        raise InvalidArgumentError(
+            "invalid CronSchedule, no time can be found to satisfy the schedule") from None
 
 
 def next_cron_delay(expression: str, now: float) -> float:

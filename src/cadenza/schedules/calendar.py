@@ -19,6 +19,8 @@ from temporalio.api.schedule.v1 import Range, StructuredCalendarSpec
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 _HOUR = 3600
+LAST_MATCHING_TIME = stdcal.timegm((MAX_YEAR, 12, 31, 23, 59, 59))
+"""The last second any spec matches (intervals included), in UTC as on Temporal."""
 _PAST_MAX_YEAR = stdcal.timegm((MAX_YEAR + 1, 1, 2, 0, 0, 0))
 """A time past the last calendar year in every zone: nothing after it is searched."""
 

@@ -66,19 +66,36 @@ def parse_cron(text: str, comment: str = "") -> ParsedCron:
 def calendar_to_structured(cal: CalendarSpec) -> StructuredCalendarSpec:
     """A string CalendarSpec as ranges, with Temporal's defaults for empty fields."""
     out = StructuredCalendarSpec(comment=cal.comment)
-    out.second.extend(_ranges(cal.second, "0", 0, 59, None))
-    out.minute.extend(_ranges(cal.minute, "0", 0, 59, None))
-    out.hour.extend(_ranges(cal.hour, "0", 0, 23, None))
-    out.day_of_month.extend(_ranges(cal.day_of_month, "*", 1, 31, None))
-    out.month.extend(_ranges(cal.month, "*", 1, 12, _MONTHS))
+    out.second.extend(_ranges(cal.second, "0", _Field("Second", 0, 59)))
+    out.minute.extend(_ranges(cal.minute, "0", _Field("Minute", 0, 59)))
+    out.hour.extend(_ranges(cal.hour, "0", _Field("Hour", 0, 23)))
+    out.day_of_month.extend(_ranges(cal.day_of_month, "*", _Field("DayOfMonth", 1, 31)))
+    out.month.extend(_ranges(cal.month, "*", _Field("Month", 1, 12, _MONTHS)))
     if cal.year.strip() not in ("", "*"):
-        out.year.extend(_ranges(cal.year, "*", MIN_YEAR, MAX_YEAR, None))
+        out.year.extend(_ranges(cal.year, "*", _Field("Year", MIN_YEAR, MAX_YEAR)))
     out.day_of_week.extend(_weekday_ranges(cal.day_of_week))
     return out
 
 
+@dataclass(frozen=True)
+class _Field:
+    """One calendar field as Temporal names it in errors, with its range and value names."""
+
+    label: str
+    low: int
+    high: int
+    names: tuple[str, ...] | None = None
+
+    def out_of_range(self) -> SpecError:
+        return SpecError(f"{self.label} is not in range [{self.low}-{self.high}]")
+
+    def bad_end(self) -> SpecError:
+        return SpecError(
+            f"{self.label} End is before Start or not in range [{self.low}-{self.high}]")
+
+
 def _weekday_ranges(text: str) -> list[Range]:
-    ranges = _ranges(text, "*", 0, 7, _WEEKDAYS)
+    ranges = _ranges(text, "*", _Field("DayOfWeek", 0, 7, _WEEKDAYS))
     if text.strip() in ("", "*"):
         return [Range(start=0, end=6, step=1)]
     return [_sunday_as_zero(r) for r in ranges]
@@ -90,57 +107,57 @@ def _sunday_as_zero(r: Range) -> Range:
     return r
 
 
-def _ranges(text: str, default: str, low: int, high: int,
-            names: tuple[str, ...] | None) -> list[Range]:
-    return [_range(part, low, high, names) for part in (text.strip() or default).split(",")]
+def _ranges(text: str, default: str, field: _Field) -> list[Range]:
+    return [_range(part, field) for part in (text.strip() or default).split(",")]
 
 
-def _range(part: str, low: int, high: int, names: tuple[str, ...] | None) -> Range:
+def _range(part: str, field: _Field) -> Range:
     """One comma-separated item: ``*``, ``v``, ``a-b``, each with an optional ``/step``."""
     body, slash, step_text = part.partition("/")
     step = 1
     if slash:
-        if "/" in step_text:
-            raise SpecError("malformed expression")
-        step = _integer(step_text)
+        step = _integer(step_text, field)
         if step < 1:
-            raise SpecError("malformed expression")
-    start, end = low, high
+            raise SpecError(f"{field.label} has invalid Step")
+    start, end = field.low, field.high
     if body != "*":
         if "-" in body:
             bounds = body.split("-")
             if len(bounds) != 2:
-                raise SpecError("malformed expression")
-            start = _value(bounds[0], low, high, names)
-            end = _value(bounds[1], start, high, names)
+                raise field.out_of_range()
+            start = _value(bounds[0], field)
+            try:
+                end = _value(bounds[1], field)
+            except SpecError:
+                raise field.bad_end() from None
+            if end < start:
+                raise field.bad_end()
         else:
-            start = _value(body, low, high, names)
+            start = _value(body, field)
             # "v/step" runs from v to the end; a bare "v" is just v.
-            end = high if slash else start
+            end = field.high if slash else start
     return Range(start=start, end=end, step=step)
 
 
-def _value(text: str, low: int, high: int, names: tuple[str, ...] | None) -> int:
+def _value(text: str, field: _Field) -> int:
+    names = field.names
     minimum = 3 if names is _MONTHS else 2
     if names is not None and len(text) >= minimum:
         lowered = text.lower()
         for index, name in enumerate(names):
             if name.startswith(lowered):
-                number = index + 1 if names is _MONTHS else index
-                if not low <= number <= high:
-                    raise SpecError("out of range")
-                return number
-    number = _integer(text)
-    if not low <= number <= high:
-        raise SpecError("out of range")
+                return index + 1 if names is _MONTHS else index
+    number = _integer(text, field)
+    if not field.low <= number <= field.high:
+        raise field.out_of_range()
     return number
 
 
-def _integer(text: str) -> int:
+def _integer(text: str, field: _Field) -> int:
     try:
         return int(text)
-    except ValueError as exc:
-        raise SpecError(f'strconv.Atoi: parsing "{text}": invalid syntax') from exc
+    except ValueError:
+        raise field.out_of_range() from None
 
 
 def _parse_every(text: str) -> IntervalSpec:

@@ -263,7 +263,8 @@ def _seconds(ts: Timestamp) -> float:
 
 def _timestamp(seconds: float) -> Timestamp:
     out = Timestamp()
-    out.FromNanoseconds(round(seconds * 1e9))
+    # Microseconds: finer than any time here carries, coarse enough to keep float noise out.
+    out.FromMicroseconds(round(seconds * 1e6))
     return out
 
 

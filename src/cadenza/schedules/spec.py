@@ -2,8 +2,8 @@
 
 Pure: no I/O and no clock. Times are epoch seconds; nominal times are whole
 seconds, jittered times have millisecond precision. Matching times lie between
-the Unix epoch (as on Temporal, nothing matches before it) and the last second
-a protobuf Timestamp can hold, and each compiled spec looks at a bounded number
+the Unix epoch and the end of the last calendar year (2100, UTC), as on Temporal,
+whose intervals stop there too; and each compiled spec looks at a bounded number
 of candidate times, so a spec whose exclusions swallow everything costs a
 bounded amount of work instead of stalling the server.
 """
@@ -18,14 +18,9 @@ from datetime import UTC, tzinfo
 
 from temporalio.api.schedule.v1 import IntervalSpec, Range, ScheduleSpec, StructuredCalendarSpec
 
-from cadenza.schedules.calendar import MAX_YEAR, MIN_YEAR, CompiledCalendar
+from cadenza.schedules.calendar import LAST_MATCHING_TIME, MAX_YEAR, MIN_YEAR, CompiledCalendar
 from cadenza.schedules.cron import SpecError, calendar_to_structured, parse_cron
-from cadenza.schedules.wellknown import (
-    MAX_TIMESTAMP_SECONDS,
-    duration_problem,
-    seconds_of,
-    timestamp_problem,
-)
+from cadenza.schedules.wellknown import duration_problem, seconds_of, timestamp_problem
 
 MAX_COMMENT = 200
 MAX_CANDIDATES = 2_000
@@ -173,7 +168,7 @@ class CompiledSpec:
         """The first action time after ``after``, or None when the schedule has no more
         (or when this compiled spec has used up its candidate budget)."""
         after = max(after, 0.0)
-        if after >= MAX_TIMESTAMP_SECONDS:
+        if after >= LAST_MATCHING_TIME:
             return None
         if self._start is not None and after < self._start:
             after = self._start - 1
@@ -188,8 +183,7 @@ class CompiledSpec:
             following = self._raw_next(nominal)
             if following is not None:
                 limit = min(limit, following - nominal)
-        actual = nominal + _jitter(seed, nominal, limit)
-        return NextTime(nominal, actual) if actual <= MAX_TIMESTAMP_SECONDS else None
+        return NextTime(nominal, nominal + _jitter(seed, nominal, limit))
 
     def matching_times(self, seed: str, start: float, end: float, limit: int) -> list[float]:
         """Action times in (start, end], at most ``limit`` of them."""
@@ -213,7 +207,7 @@ class CompiledSpec:
         candidates.extend(((whole - phase) // every + 1) * every + phase
                           for every, phase in self._intervals)
         found = min(candidates) if candidates else None
-        return found if found is not None and found <= MAX_TIMESTAMP_SECONDS else None
+        return found if found is not None and found <= LAST_MATCHING_TIME else None
 
     def _excluded(self, ts: int) -> bool:
         return any(cal.matches(ts) for cal in self._excludes)
