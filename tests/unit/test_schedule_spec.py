@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.schedule.v1 import (
     CalendarSpec,
     IntervalSpec,
@@ -119,9 +121,30 @@ def test_canonical_form_is_what_describe_shows() -> None:
      "unknown time zone Mars/Base"),
     (ScheduleSpec(cron_string=["TZ=UTC 0 * * * *", "TZ=Asia/Tokyo 0 * * * *"]),
      "conflicting timezone names"),
+    (ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=10**12))]),
+     "interval is not a valid duration: proto: duration (seconds:1000000000000) "
+     "exceeds +10000 years"),
+    (ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=60),
+                                         phase=Duration(seconds=10**12))]),
+     "phase is not a valid duration: proto: duration (seconds:1000000000000) "
+     "exceeds +10000 years"),
+    (ScheduleSpec(cron_string=["@daily"], start_time=Timestamp(seconds=10**15)),
+     "start_time is not a valid timestamp: proto: timestamp (seconds:1000000000000000) "
+     "after 9999-12-31"),
+    (ScheduleSpec(cron_string=["@daily"], end_time=Timestamp(seconds=-10**15)),
+     "end_time is not a valid timestamp: proto: timestamp (seconds:-1000000000000000) "
+     "before 0001-01-01"),
+    (ScheduleSpec(cron_string=["61 * * * *"]), "Minute is not in range [0-59]"),
+    (ScheduleSpec(cron_string=["x * * * *"]), "Minute is not in range [0-59]"),
+    (ScheduleSpec(cron_string=["0 0 * * 9"]), "DayOfWeek is not in range [0-7]"),
+    (ScheduleSpec(cron_string=["5-2 * * * *"]),
+     "Minute End is before Start or not in range [0-59]"),
+    (ScheduleSpec(cron_string=["*/0 * * * *"]), "Minute has invalid Step"),
+    (ScheduleSpec(calendar=[CalendarSpec(month="foo")]), "Month is not in range [1-12]"),
+    (ScheduleSpec(calendar=[CalendarSpec(year="1999")]), "Year is not in range [2000-2100]"),
 ])
 def test_invalid_specs_are_refused_with_temporals_message(spec: ScheduleSpec, message: str) -> None:
-    with pytest.raises(SpecError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(SpecError, match=re.escape(message)):
         canonical(spec)
 
 
@@ -181,3 +204,23 @@ def test_an_hourly_calendar_in_berlin_skips_the_second_copy_of_the_repeated_hour
     assert [t[:-3] for t in found] == [
         "11-01T03:00", "11-01T04:00", "11-01T05:00", "11-01T06:00", "11-01T07:00",
         "11-01T08:00", "11-01T09:00", "11-01T10:00", "11-01T11:00", "11-01T12:00"]
+
+
+def test_times_begin_at_the_epoch_and_end_with_the_year_2100_as_on_temporal() -> None:
+    hourly = ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=3600))])
+    assert CompiledSpec(canonical(hourly)).matching_times("s", -1e15, 10800, 1000) == [
+        3600, 7200, 10800]
+    last_evening = _utc((2100, 12, 31, 20))
+    assert times(hourly, last_evening, last_evening + 9 * 3600) == [
+        "12-31T21:00:00", "12-31T22:00:00", "12-31T23:00:00"]
+    far = ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=10**11))])
+    assert CompiledSpec(canonical(far)).next_time("s", 0) is None
+
+
+def test_a_spec_whose_exclusions_swallow_everything_gives_up_after_a_bounded_search() -> None:
+    every_hour = daily_at_hours(Range(start=0, end=23))
+    spec = CompiledSpec(canonical(ScheduleSpec(structured_calendar=[every_hour],
+                                               exclude_structured_calendar=[every_hour])))
+    # Unbounded, this would walk every hour to 2100 (minutes of CPU on the event loop).
+    assert spec.next_time("s", START) is None
+    assert spec.limit_hit
