@@ -184,3 +184,13 @@ async def test_a_cron_schedule_that_cannot_run_is_refused_at_start(
 async def test_system_info_advertises_schedules(client: Client) -> None:
     info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
     assert info.capabilities.supports_schedules
+
+
+async def test_a_schedule_over_the_blob_limit_is_refused(client: Client) -> None:
+    # About 2.6 MB of calendars: the real server refuses it with these words.
+    every_day = StructuredCalendarSpec(
+        second=[Range(start=0)], minute=[Range(start=0)], hour=[Range(start=3)],
+        day_of_month=[Range(start=1, end=31)], month=[Range(start=1, end=12)],
+        day_of_week=[Range(start=0, end=6)])
+    error = await refused(create(client, ScheduleSpec(structured_calendar=[every_day] * 100_000)))
+    assert error.message == "Blob data size exceeds limit."

@@ -12,6 +12,7 @@ from temporalio.api.schedule.v1 import ScheduleListEntry, ScheduleListInfo, Sche
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
+from cadenza.api.requests import check_blob
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.namespaces import NamespaceRegistry
@@ -42,6 +43,7 @@ class ScheduleRpcs(RpcBase):
         _type_search_attributes(namespace, request.schedule.action.start_workflow.search_attributes)
         _type_search_attributes(namespace, request.search_attributes)
         _check_patch_times(request.initial_patch)
+        check_blob(request.schedule.ByteSize() + request.initial_patch.ByteSize(), self._config)
         with _spec_errors():
             token = await self._schedules.create(
                 namespace, request.schedule_id, request.schedule,
@@ -74,6 +76,7 @@ class ScheduleRpcs(RpcBase):
         search = request.search_attributes if request.HasField("search_attributes") else None
         if search is not None:
             _type_search_attributes(namespace, search)
+        check_blob(request.schedule.ByteSize(), self._config)
         with _spec_errors():
             await self._schedules.update(namespace, request.schedule_id, request.schedule,
                                          _token_value(request.conflict_token), search)

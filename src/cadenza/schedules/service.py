@@ -79,7 +79,8 @@ class ScheduleService:
         now = self._clock.now()
         stored = Schedule()
         stored.CopyFrom(schedule)
-        stored.spec.CopyFrom(canonical(schedule.spec))
+        # Linear in the spec's size (up to the blob limit): off the event loop.
+        stored.spec.CopyFrom(await asyncio.to_thread(canonical, schedule.spec))
         record = ScheduleRecord(
             namespace_id=namespace.id, namespace=namespace.name, schedule_id=schedule_id,
             schedule=stored, info=ScheduleInfo(create_time=scheduler.timestamp(now)),
@@ -103,7 +104,7 @@ class ScheduleService:
 
     async def update(self, namespace: NamespaceRecord, schedule_id: str, schedule: Schedule,
                      conflict_token: int, search: SearchAttributes | None) -> None:
-        spec = canonical(schedule.spec)
+        spec = await asyncio.to_thread(canonical, schedule.spec)
         now = self._clock.now()
 
         def mutate(record: ScheduleRecord) -> None:

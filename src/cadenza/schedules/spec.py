@@ -10,9 +10,11 @@ bounded amount of work instead of stalling the server.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
@@ -23,8 +25,9 @@ from cadenza.schedules.cron import SpecError, calendar_to_structured, parse_cron
 from cadenza.schedules.wellknown import duration_problem, seconds_of, timestamp_problem
 
 MAX_COMMENT = 200
-MAX_CANDIDATES = 2_000
-"""Candidate times one compiled spec examines (each is a calendar walk or an interval step)."""
+MAX_CANDIDATES = 5_000
+"""Work one compiled spec may do: a unit is one calendar walk or one candidate time checked
+(plus one per ten exclude calendars it is checked against)."""
 TOO_MANY_EXCLUSIONS = ("the schedule calendar specification has too many exclusions. "
                        "Please modify the specification.")
 _LIMITS = (("second", "Second", 0, 59), ("minute", "Minute", 0, 59), ("hour", "Hour", 0, 23),
@@ -155,9 +158,9 @@ class CompiledSpec:
         self._candidates_left = max_candidates
         self.limit_hit = False
         """Whether the candidate budget ran out: later answers may have been cut short."""
-        tz = load_timezone(spec)
-        self._calendars = [CompiledCalendar.compile(c, tz) for c in spec.structured_calendar]
-        self._excludes = [CompiledCalendar.compile(c, tz) for c in spec.exclude_structured_calendar]
+        self._calendars, self._excludes = _compiled_calendars(spec)
+        self._next_cache: list[tuple[int, int | None] | None] = [None] * len(self._calendars)
+        """Per calendar, its last answer: (after, first match after it)."""
         self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds))
                            for i in spec.interval]
         self._start = seconds_of(spec.start_time) if spec.HasField("start_time") else None
@@ -198,19 +201,71 @@ class CompiledSpec:
         return out
 
     def _raw_next(self, after: float) -> int | None:
-        if self._candidates_left <= 0:
-            self.limit_hit = True
+        if not self._spend(1 + len(self._excludes) // 10):
             return None
-        self._candidates_left -= 1
         whole = int(after // 1)
-        candidates = [c for cal in self._calendars if (c := cal.next_after(whole)) is not None]
+        candidates = []
+        for index in range(len(self._calendars)):
+            found = self._calendar_next(index, whole)
+            if self.limit_hit:
+                return None
+            if found is not None:
+                candidates.append(found)
         candidates.extend(((whole - phase) // every + 1) * every + phase
                           for every, phase in self._intervals)
-        found = min(candidates) if candidates else None
-        return found if found is not None and found <= LAST_MATCHING_TIME else None
+        first = min(candidates) if candidates else None
+        return first if first is not None and first <= LAST_MATCHING_TIME else None
+
+    def _calendar_next(self, index: int, whole: int) -> int | None:
+        """One calendar's next match after ``whole``; a walk only when its last answer is used."""
+        cached = self._next_cache[index]
+        if cached is not None:
+            since, found = cached
+            # Nothing matches in (since, found): so that is the answer for any time in between.
+            if since <= whole and (found is None or whole < found):
+                return found
+        if not self._spend(1):
+            return None
+        found = self._calendars[index].next_after(whole)
+        self._next_cache[index] = (whole, found)
+        return found
+
+    def _spend(self, units: int) -> bool:
+        """Take ``units`` of the candidate budget; False (and ``limit_hit``) when it is gone."""
+        if self._candidates_left < units:
+            self.limit_hit = True
+            return False
+        self._candidates_left -= units
+        return True
 
     def _excluded(self, ts: int) -> bool:
         return any(cal.matches(ts) for cal in self._excludes)
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled_by_bytes(data: bytes) -> tuple[tuple[CompiledCalendar, ...],
+                                             tuple[CompiledCalendar, ...]]:
+    spec = ScheduleSpec.FromString(data)
+    tz = load_timezone(spec)
+    return _compile_each(spec.structured_calendar, tz), \
+        _compile_each(spec.exclude_structured_calendar, tz)
+
+
+def _compile_each(calendars: Iterable[StructuredCalendarSpec],
+                  tz: tzinfo) -> tuple[CompiledCalendar, ...]:
+    # Identical calendars match identical times: one copy of each is enough.
+    unique = dict.fromkeys(c.SerializeToString(deterministic=True) for c in calendars)
+    compiled = (CompiledCalendar.compile(StructuredCalendarSpec.FromString(c), tz) for c in unique)
+    return tuple(dict.fromkeys(compiled))
+
+
+def _compiled_calendars(spec: ScheduleSpec) -> tuple[tuple[CompiledCalendar, ...],
+                                                     tuple[CompiledCalendar, ...]]:
+    """The spec's calendars compiled, kept for the next pass over the same spec."""
+    key = ScheduleSpec(structured_calendar=spec.structured_calendar,
+                       exclude_structured_calendar=spec.exclude_structured_calendar,
+                       timezone_name=spec.timezone_name, timezone_data=spec.timezone_data)
+    return _compiled_by_bytes(key.SerializeToString(deterministic=True))
 
 
 def _jitter(seed: str, nominal: int, limit: float) -> float:
