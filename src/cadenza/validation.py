@@ -9,9 +9,11 @@ engine turns that into a failed workflow task with the command's cause.
 from __future__ import annotations
 
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.events import TIMESTAMP_MAX, TIMESTAMP_MIN
 
 MAX_ID_LENGTH = 1000
 """Temporal's default limit on IDs and names (``limit.maxIDLength``), in bytes."""
@@ -100,6 +102,47 @@ def cap_durations(message: object, fields: tuple[tuple[str, str], ...], command:
     for field_name, label in fields:
         if message.HasField(field_name):  # type: ignore[attr-defined]
             cap_duration(getattr(message, field_name), label, command)
+
+
+PROTO_DURATION_MAX_SECONDS = 315_576_000_000
+"""10,000 years, the protobuf limit for a Duration."""
+_NANOS = 1_000_000_000
+
+
+def duration_problem(value: Duration) -> str | None:
+    """Why ``value`` is not a valid protobuf Duration, in the words of Go's ``CheckValid``
+    (which Temporal quotes, e.g. for a schedule's interval); None when it is valid."""
+    shown = _shown(value.seconds, value.nanos)
+    if value.seconds > PROTO_DURATION_MAX_SECONDS:
+        return f"proto: duration ({shown}) exceeds +10000 years"
+    if value.seconds < -PROTO_DURATION_MAX_SECONDS:
+        return f"proto: duration ({shown}) exceeds -10000 years"
+    if not -_NANOS < value.nanos < _NANOS:
+        return f"proto: duration ({shown}) has out-of-range nanos"
+    if (value.seconds > 0 > value.nanos) or (value.seconds < 0 < value.nanos):
+        return f"proto: duration ({shown}) has seconds and nanos with different signs"
+    return None
+
+
+def timestamp_problem(value: Timestamp) -> str | None:
+    """Why ``value`` is not a valid protobuf Timestamp, in Go's words; None when it is valid.
+    A time outside 0001-01-01..9999-12-31 can be neither computed with nor sent back."""
+    shown = _shown(value.seconds, value.nanos)
+    if value.seconds < TIMESTAMP_MIN:
+        return f"proto: timestamp ({shown}) before 0001-01-01"
+    if value.seconds > TIMESTAMP_MAX:
+        return f"proto: timestamp ({shown}) after 9999-12-31"
+    if not 0 <= value.nanos < _NANOS:
+        return f"proto: timestamp ({shown}) has out-of-range nanos"
+    return None
+
+
+def _shown(seconds: int, nanos: int) -> str:
+    """A Duration or Timestamp as Go's %v prints it: its set fields."""
+    parts = [f"seconds:{seconds}"] if seconds else []
+    if nanos:
+        parts.append(f"nanos:{nanos}")
+    return " ".join(parts)
 
 
 def check_failure(failure: Failure) -> None:

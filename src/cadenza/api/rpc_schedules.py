@@ -20,7 +20,7 @@ from cadenza.persistence.records import NamespaceRecord
 from cadenza.schedules import scheduler
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
-from cadenza.schedules.wellknown import timestamp_problem
+from cadenza.validation import timestamp_problem
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility import query as q
