@@ -224,3 +224,20 @@ def test_a_spec_whose_exclusions_swallow_everything_gives_up_after_a_bounded_sea
     # Unbounded, this would walk every hour to 2100 (minutes of CPU on the event loop).
     assert spec.next_time("s", START) is None
     assert spec.limit_hit
+
+
+def test_a_spec_with_more_distinct_calendars_than_the_budget_finds_no_time() -> None:
+    commented = []
+    for index in range(7200):  # the same 24 matchers, told apart only by their comments
+        calendar = daily_at_hours(Range(start=index % 24))
+        calendar.comment = str(index)
+        commented.append(calendar)
+    assert CompiledSpec(canonical(ScheduleSpec(structured_calendar=commented))).next_time(
+        "s", START) is not None
+    distinct = [StructuredCalendarSpec(second=[Range(start=s)], minute=[Range(start=m)],
+                                       hour=[Range(start=h)], day_of_month=[Range(start=1)],
+                                       month=[Range(start=1)], day_of_week=[Range(start=0, end=6)])
+                for h in range(3) for m in range(60) for s in range(60)]
+    spec = CompiledSpec(canonical(ScheduleSpec(structured_calendar=distinct)))
+    assert spec.next_time("s", START) is None
+    assert spec.limit_hit

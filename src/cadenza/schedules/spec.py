@@ -30,6 +30,9 @@ MAX_COMMENT = 200
 MAX_CANDIDATES = 5_000
 """Work one compiled spec may do: a unit is one calendar walk or one candidate time checked
 (plus one per ten exclude calendars it is checked against)."""
+MAX_DISTINCT_CALENDARS = MAX_CANDIDATES
+"""A spec with more distinct calendars (or exclusions) than this never finds a time: walking
+each once would take more than the budget. (Temporal has no such limit, only its blob size.)"""
 TOO_MANY_EXCLUSIONS = ("the schedule calendar specification has too many exclusions. "
                        "Please modify the specification.")
 _LIMITS = (("second", "Second", 0, 59), ("minute", "Minute", 0, 59), ("hour", "Hour", 0, 23),
@@ -160,7 +163,11 @@ class CompiledSpec:
         self._candidates_left = max_candidates
         self.limit_hit = False
         """Whether the candidate budget ran out: later answers may have been cut short."""
-        self._calendars, self._excludes = _compiled_calendars(spec)
+        compiled = _compiled_calendars(spec)
+        if compiled is None:
+            # More distinct calendars than the budget could ever walk once each.
+            compiled, self._candidates_left = ((), ()), 0
+        self._calendars, self._excludes = compiled
         self._next_cache: list[tuple[int, int | None] | None] = [None] * len(self._calendars)
         """Per calendar, its last answer: (after, first match after it)."""
         self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds))
@@ -246,25 +253,38 @@ class CompiledSpec:
         return any(cal.matches(ts) for cal in self._excludes)
 
 
-@functools.lru_cache(maxsize=128)
-def _compiled_by_bytes(data: bytes) -> tuple[tuple[CompiledCalendar, ...],
-                                             tuple[CompiledCalendar, ...]]:
+Compiled = tuple[tuple[CompiledCalendar, ...], tuple[CompiledCalendar, ...]]
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_by_bytes(data: bytes) -> Compiled | None:
     spec = ScheduleSpec.FromString(data)
     tz = load_timezone(spec)
-    return _compile_each(spec.structured_calendar, tz), \
-        _compile_each(spec.exclude_structured_calendar, tz)
+    calendars = _compile_each(spec.structured_calendar, tz)
+    excludes = _compile_each(spec.exclude_structured_calendar, tz)
+    return None if calendars is None or excludes is None else (calendars, excludes)
 
 
 def _compile_each(calendars: Iterable[StructuredCalendarSpec],
-                  tz: tzinfo) -> tuple[CompiledCalendar, ...]:
-    # Identical calendars match identical times: one copy of each is enough.
-    unique = dict.fromkeys(c.SerializeToString(deterministic=True) for c in calendars)
+                  tz: tzinfo) -> tuple[CompiledCalendar, ...] | None:
+    """Each distinct calendar compiled (identical ones match identical times), or None when
+    there are more than MAX_DISTINCT_CALENDARS: compiling them would be work for nothing."""
+    unique = dict.fromkeys(_matcher_bytes(c) for c in calendars)
+    if len(unique) > MAX_DISTINCT_CALENDARS:
+        return None
     compiled = (CompiledCalendar.compile(StructuredCalendarSpec.FromString(c), tz) for c in unique)
     return tuple(dict.fromkeys(compiled))
 
 
-def _compiled_calendars(spec: ScheduleSpec) -> tuple[tuple[CompiledCalendar, ...],
-                                                     tuple[CompiledCalendar, ...]]:
+def _matcher_bytes(calendar: StructuredCalendarSpec) -> bytes:
+    """What a calendar matches, as bytes: itself without its comment."""
+    matcher = StructuredCalendarSpec()
+    matcher.CopyFrom(calendar)
+    matcher.ClearField("comment")
+    return matcher.SerializeToString(deterministic=True)
+
+
+def _compiled_calendars(spec: ScheduleSpec) -> Compiled | None:
     """The spec's calendars compiled, kept for the next pass over the same spec."""
     key = ScheduleSpec(structured_calendar=spec.structured_calendar,
                        exclude_structured_calendar=spec.exclude_structured_calendar,
