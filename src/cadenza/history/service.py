@@ -75,6 +75,10 @@ class StartResult:
 
     run_id: str
     started: bool
+    status: int = RUNNING
+    """The run's status when answered: a request retried after its run closed finds it closed."""
+    first_execution_run_id: str = ""
+    """The first run of the run's chain (retries, cron runs, continue-as-new)."""
     eager_task: PollWorkflowTaskQueueResponse | None = None
     """The first workflow task, already started, when the client asked to run it itself."""
 
@@ -207,14 +211,22 @@ class HistoryService:
         if signal is not None and current is not None and current.status == RUNNING:
             key = ExecutionKey(namespace.id, request.workflow_id, current.run_id)
             await self.signal_workflow(key, signal)
-            return StartResult(current.run_id, False)
+            return await self._existing_run(key, started=False)
         existing = starts.check_existing(request, current)
         if existing.use_run_id:
-            return StartResult(existing.use_run_id, False)
+            # A retried request is told it started the run, as Temporal tells it.
+            retried = current is not None and request.request_id == current.start_request_id
+            return await self._existing_run(
+                ExecutionKey(namespace.id, request.workflow_id, existing.use_run_id),
+                started=retried)
         now = self._clock.now()
         run_id = new_run_id()
         state = starts.new_state(namespace, request, run_id, now)
         state.parent = parent
+        if parent is not None:
+            # Temporal creates a child run first, then schedules its first workflow task
+            # in a second transaction once the parent has recorded the start.
+            state.state_transitions = 1
         change = Change(state, now, 0, self._dispatch.sticky_alive)
         backoff = starts.first_task_backoff(request, now)
         starts.record_started(change, request, backoff)
@@ -228,13 +240,19 @@ class HistoryService:
         change.replaced_run_id = current.run_id if current is not None else None
         if existing.terminate_run_id:
             await self._terminate_for(change, existing.terminate_run_id)
-            return StartResult(run_id, True)
+            return StartResult(run_id, True, first_execution_run_id=run_id)
         entry = Entry(change.key, state, 0, events=[])
         self.cache.put(entry)
         async with entry.lock:
             await self._commit(entry, change)
             task = await self._workflow_task_response(entry, sticky=False) if eager else None
-        return StartResult(run_id, True, task)
+        return StartResult(run_id, True, first_execution_run_id=run_id, eager_task=task)
+
+    async def _existing_run(self, key: ExecutionKey, *, started: bool) -> StartResult:
+        """The answer naming a run that was there before the request."""
+        state = (await self.load(key)).state
+        return StartResult(key.run_id, started, state.status,
+                           state.first_execution_run_id or state.run_id)
 
     async def _terminate_for(self, successor: Change, run_id: str) -> None:
         """Terminate a running run and start ``successor`` in its place, in one commit."""
@@ -258,6 +276,7 @@ class HistoryService:
             self._require_running(entry.state)
             updates.admit(change, request)
             workflow_tasks.ensure_scheduled(change, speculative=True)
+            change.in_memory_on_temporal = True
 
     async def run_holding_update(self, namespace_id: str, workflow_id: str,
                                  update_id: str) -> str | None:
@@ -319,6 +338,7 @@ class HistoryService:
                     change.remove_task(task.task_id)
                     return None
                 workflow_tasks.record_started(change, identity, str(uuid.uuid4()), build_id)
+                change.in_memory_on_temporal = wft.speculative
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
