@@ -141,6 +141,13 @@ def duration(seconds: float) -> Duration:
     return d
 
 
+def between(start: float, end: float) -> Duration:
+    """The time from ``start`` to ``end``, exactly the difference of their timestamps."""
+    d = Duration()
+    d.FromNanoseconds(timestamp(end).ToNanoseconds() - timestamp(start).ToNanoseconds())
+    return d
+
+
 def seconds(d: Duration) -> float:
     return d.seconds + d.nanos / 1e9
 

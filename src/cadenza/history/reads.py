@@ -159,18 +159,15 @@ def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExe
     info.execution_time.CopyFrom(ev.timestamp(state.execution_time or state.start_time))
     if state.close_time:
         info.close_time.CopyFrom(ev.timestamp(state.close_time))
-        info.execution_duration.CopyFrom(ev.duration(execution_duration(state)))
+        # From when the run could first execute (after any start delay), as Temporal counts.
+        info.execution_duration.CopyFrom(
+            ev.between(state.execution_time or state.start_time, state.close_time))
     info.root_execution.workflow_id, info.root_execution.run_id = state.root
     if state.parent is not None:
         info.parent_execution.workflow_id = state.parent.workflow_id
         info.parent_execution.run_id = state.parent.run_id
         info.parent_namespace_id = state.parent.namespace_id
     return info
-
-
-def execution_duration(state: MutableState) -> float:
-    """From when the run could first execute (after any start delay) to its close, as Temporal counts."""
-    return state.close_time - (state.execution_time or state.start_time)
 
 
 def _extended_info(state: MutableState, started: HistoryEvent) -> WorkflowExecutionExtendedInfo:

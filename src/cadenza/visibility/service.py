@@ -96,7 +96,7 @@ def _info(row: ListedExecution) -> WorkflowExecutionInfo:
     if row.close_time:
         info.close_time.CopyFrom(ev.timestamp(row.close_time))
         info.execution_duration.CopyFrom(
-            ev.duration(row.close_time - (row.execution_time or row.start_time)))
+            ev.between(row.execution_time or row.start_time, row.close_time))
     _fill_system_values(info, json.loads(row.search_attributes or "{}"))
     return info
 
