@@ -60,7 +60,7 @@ async def poll_workflow_task(client: Client, task_queue: str) -> wsv1.PollWorkfl
 async def complete_workflow_task(
     client: Client, task: wsv1.PollWorkflowTaskQueueResponse, *, close: bool = False,
     messages: list[Message] | None = None, rejections: list[Message] | None = None,
-    activity_queue: str = "",
+    activity_queue: str = "", discard_with_events: bool = False,
 ) -> None:
     """Answer a workflow task with its update messages (rejections need no command), an
     activity on ``activity_queue`` if one is named, and the run's completion if ``close``."""
@@ -80,10 +80,12 @@ async def complete_workflow_task(
         complete = Command(command_type=CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION)
         complete.complete_workflow_execution_command_attributes.result.CopyFrom(Payloads())
         commands.append(complete)
-    await client.workflow_service.respond_workflow_task_completed(
-        wsv1.RespondWorkflowTaskCompletedRequest(
-            namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY,
-            commands=commands, messages=[*(messages or []), *(rejections or [])]))
+    request = wsv1.RespondWorkflowTaskCompletedRequest(
+        namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY,
+        commands=commands, messages=[*(messages or []), *(rejections or [])])
+    # A worker that can see events again lets the server drop a speculative task that had some.
+    request.capabilities.discard_speculative_workflow_task_with_events = discard_with_events
+    await client.workflow_service.respond_workflow_task_completed(request)
 
 
 async def poll_activity_task(client: Client, task_queue: str,
@@ -179,6 +181,11 @@ async def transition_counts(client: Client, workflow_id: str, task_queue: str) -
     task = await poll_workflow_task(client, task_queue)
     await record()
     await complete_workflow_task(client, task, messages=accept_and_complete_updates(task))
+    await updating
+    await record()
+    updating = asyncio.create_task(update(client, workflow_id, "bump-2"))
+    task = await poll_workflow_task(client, task_queue)
+    await complete_workflow_task(client, task, rejections=reject_updates(task))
     await updating
     await record()
     await signal(client, workflow_id)

@@ -130,10 +130,11 @@ async def test_state_transitions_count_the_changes_temporal_persists(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
     # Start, signal, workflow task started, completed; an update's admission and its
-    # speculative task are not persisted until the task completes; a signal; then the
-    # last task, started and completed with the run.
+    # speculative task are not persisted until the task completes; a rejected update's
+    # task is, as it came after the accepted update's events; a signal; then the last
+    # task, started and completed with the run.
     assert await raw.transition_counts(client, workflow_id, task_queue) == [
-        1, 2, 3, 4, 4, 5, 6, 8]
+        1, 2, 3, 4, 4, 5, 6, 7, 9]
 
 
 async def test_describe_names_a_childs_parent_and_a_closed_runs_duration(

@@ -67,6 +67,8 @@ from cadenza.worker_commands import WorkerCommands
 logger = logging.getLogger(__name__)
 
 MAX_EAGER_ACTIVITIES = 3
+MAX_DISCARDED_EVENTS = 10
+"""A speculative task that showed the worker more new events than this is kept, as on Temporal."""
 
 
 @dataclass(frozen=True)
@@ -392,6 +394,7 @@ class HistoryService:
                 if self._dropped_speculative(change, request):
                     # Tells the worker to rewind to the last task the history keeps.
                     response.reset_history_event_id = change.state.previous_started_event_id
+                    change.in_memory_on_temporal = True
                 else:
                     eager = self._complete_workflow_task(change, request)
                     if size_limits.enforce(change, self._limits):
@@ -463,7 +466,8 @@ class HistoryService:
         wft = change.state.workflow_task
         if (wft is None or not wft.speculative or request.commands or change.has_buffered
                 or request.force_create_new_workflow_task or not request.messages
-                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)):
+                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)
+                or _shipped_too_many_events(change.state, request)):
             return False
         workflow_tasks.close(change)
         for message in request.messages:
@@ -851,6 +855,21 @@ def _changes_nothing(change: Change) -> bool:
     return not (change.events or change.tasks_added or change.tasks_removed or change.timers_added
                 or change.timers_removed or change.has_buffered or change.state_changed
                 or change.successor is not None)
+
+
+def _shipped_too_many_events(state: MutableState,
+                             request: RespondWorkflowTaskCompletedRequest) -> bool:
+    """Whether a speculative task showed events that came after the last completed task.
+
+    Dropping the task makes the worker see those events again in the next one, which
+    only workers that say they can take that may be asked; and never for too many.
+    The last completed task's started event is followed by its completed event, so
+    anything past those two is new.
+    """
+    new_events = state.next_event_id - (state.previous_started_event_id + 2)
+    if request.capabilities.discard_speculative_workflow_task_with_events:
+        return new_events > MAX_DISCARDED_EVENTS
+    return new_events > 0
 
 
 def _keep_sticky(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> None:
