@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from tests import servers
 from tests.acceptance import raw_calls as raw
 from tests.acceptance import workflows as w
+from tests.acceptance import workflows_messages as wm
 from tests.acceptance import workflows_time as wt
 
 pytestmark = [
@@ -194,4 +195,47 @@ async def test_answers_fill_the_fields_real_temporal_fills(
 ) -> None:
     expected = await visible_fields(temporal_client)
     actual = await visible_fields(client)
+    assert actual == expected
+
+
+_CHILD_EVENTS = (EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+                 EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+                 EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+
+
+async def child_fields(client: Client) -> dict[str, Any]:
+    """What a parent's child events, and the child's start, description and listing show."""
+    task_queue, workflow_id = f"diff-{uuid.uuid4().hex[:8]}", f"diff-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS):
+        await client.execute_workflow(wm.Parent.run, "x", id=workflow_id, task_queue=task_queue)
+    child_id = f"{workflow_id}-child"
+    parent = await raw.describe(client, workflow_id)
+    child = await raw.describe(client, child_id)
+    namespace = await client.workflow_service.describe_namespace(
+        wsv1.DescribeNamespaceRequest(namespace="default"))
+    names = {workflow_id: "<parent>", child_id: "<child>", task_queue: "<queue>",
+             parent.workflow_execution_info.execution.run_id: "<parent run>",
+             child.workflow_execution_info.execution.run_id: "<child run>",
+             namespace.namespace_info.id: "<namespace id>"}
+
+    def symbolic(message: Message) -> Any:
+        return _symbolic(normalize(MessageToDict(message)), names)
+
+    # Where the child's completion lands among the parent's own events depends on timing.
+    parent_events = [{k: v for k, v in symbolic(e).items() if k != "eventId"}
+                     for e in await raw.history(client, workflow_id)
+                     if e.event_type in _CHILD_EVENTS]
+    started = symbolic((await raw.history(client, child_id))[0])
+    started["workflowExecutionStartedEventAttributes"].pop("workflowExecutionExpirationTime")
+    info = symbolic(child.workflow_execution_info)
+    listed = await _listed_closed(client, child_id)
+    return {"parent's child events": parent_events, "child started": started,
+            "child described": {key: info.get(key) for key in _OWN_INFO_KEYS},
+            "child listed": [{key: row.get(key) for key in _OWN_INFO_KEYS}
+                             for row in map(symbolic, listed.executions)]}
+
+
+async def test_child_fields_match_real_temporal(client: Client, temporal_client: Client) -> None:
+    expected = await child_fields(temporal_client)
+    actual = await child_fields(client)
     assert actual == expected

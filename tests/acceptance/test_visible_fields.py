@@ -7,7 +7,14 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio.api.common.v1 import Link, Priority, WorkflowExecution
+from temporalio.api.common.v1 import (
+    Link,
+    Memo,
+    Payload,
+    Priority,
+    SearchAttributes,
+    WorkflowExecution,
+)
 from temporalio.api.enums.v1 import (
     EventType,
     TaskQueueType,
@@ -266,3 +273,32 @@ async def test_started_event_and_describe_carry_a_priority_only_when_asked(
     asked = (await raw.history(client, prioritized))[0]
     assert asked.workflow_execution_started_event_attributes.priority.priority_key == 2
     assert (await raw.info(client, prioritized)).priority.priority_key == 2
+
+
+async def test_started_event_leaves_out_memo_and_search_attribute_values_that_are_none(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    memo = Memo(fields={
+        "gone": Payload(metadata={"encoding": b"binary/null"}),
+        "null": Payload(metadata={"encoding": b"json/plain"}, data=b"null"),
+        "kept": Payload(metadata={"encoding": b"json/plain"}, data=b"1")})
+    await raw.start(client, workflow_id, task_queue, memo=memo,
+                    search_attributes=SearchAttributes())
+    started = (await raw.history(client, workflow_id))[0].workflow_execution_started_event_attributes
+    assert list(started.memo.fields) == ["kept"]
+    assert not started.HasField("search_attributes")
+
+
+async def test_child_events_carry_the_timeouts_and_header_temporal_writes(
+    client: Client, worker: Worker, task_queue: str, workflow_id: str
+) -> None:
+    await client.execute_workflow(wm.Parent.run, "x", id=workflow_id, task_queue=task_queue)
+    events = {e.event_type: e for e in await raw.history(client, workflow_id)}
+    initiated = events[EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED]
+    attrs = initiated.start_child_workflow_execution_initiated_event_attributes
+    # The child's run timeout is its execution timeout (30 s); its task timeout the default.
+    assert (attrs.workflow_run_timeout.ToSeconds(), attrs.workflow_task_timeout.ToSeconds()) == (
+        30, 10)
+    assert not attrs.HasField("memo")  # the SDK sends an empty one; Temporal leaves it out
+    started = events[EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED]
+    assert started.child_workflow_execution_started_event_attributes.HasField("header")
