@@ -11,6 +11,7 @@ from temporalio.api.common.v1 import (
     Link,
     Memo,
     Payload,
+    Payloads,
     Priority,
     SearchAttributes,
     WorkflowExecution,
@@ -302,3 +303,28 @@ async def test_child_events_carry_the_timeouts_and_header_temporal_writes(
     assert not attrs.HasField("memo")  # the SDK sends an empty one; Temporal leaves it out
     started = events[EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED]
     assert started.child_workflow_execution_started_event_attributes.HasField("header")
+
+
+async def test_describe_shows_a_pending_activitys_heartbeat_and_options(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    await raw.start(client, workflow_id, task_queue)
+    task = await raw.poll_workflow_task(client, task_queue)
+    await raw.complete_workflow_task(client, task, activity_queue=task_queue)
+    activity = await raw.poll_activity_task(client, task_queue, rate_per_second=5.0)
+    # The command set no header or priority: the task, like Temporal's, carries none.
+    assert not activity.HasField("header") and not activity.HasField("priority")
+    details = Payloads(payloads=[Payload(data=b"1")])
+    await client.workflow_service.record_activity_task_heartbeat(
+        wsv1.RecordActivityTaskHeartbeatRequest(namespace="default",
+                                                task_token=activity.task_token, details=details))
+    [pending] = (await raw.describe(client, workflow_id)).pending_activities
+    assert pending.heartbeat_details == details
+    assert pending.HasField("last_heartbeat_time")
+    options = pending.activity_options
+    assert (options.task_queue.name, options.task_queue.normal_name) == (task_queue, task_queue)
+    assert options.start_to_close_timeout.ToSeconds() == 60
+    assert options.HasField("schedule_to_close_timeout") and options.HasField("heartbeat_timeout")
+    assert (options.retry_policy.initial_interval.ToSeconds(),
+            options.retry_policy.backoff_coefficient,
+            options.retry_policy.maximum_interval.ToSeconds()) == (1, 2.0, 100)

@@ -28,7 +28,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry
 from cadenza.history.service import HistoryService
-from cadenza.history.state import MutableState
+from cadenza.history.state import MutableState, decode_blob
 from cadenza.persistence.records import ExecutionKey
 
 DEFAULT_PAGE_SIZE = 1000
@@ -211,7 +211,31 @@ def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyp
     info.scheduled_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
     if activity.started:
         info.last_started_time.CopyFrom(ev.timestamp(activity.started_time))
+    if activity.last_heartbeat_time:
+        info.last_heartbeat_time.CopyFrom(ev.timestamp(activity.last_heartbeat_time))
+        if activity.heartbeat_details:
+            info.heartbeat_details.ParseFromString(decode_blob(activity.heartbeat_details))
+    if activity.last_failure:
+        info.last_failure.ParseFromString(decode_blob(activity.last_failure))
+    if activity.schedule_to_close:
+        info.expiration_time.CopyFrom(
+            ev.timestamp(activity.scheduled_time + activity.schedule_to_close))
+    _fill_activity_options(info.activity_options, activity)
     return info
+
+
+def _fill_activity_options(out, activity) -> None:  # type: ignore[no-untyped-def]
+    """The options the activity runs with, as Temporal describes them (no error types)."""
+    out.task_queue.name = out.task_queue.normal_name = activity.task_queue
+    out.schedule_to_close_timeout.CopyFrom(ev.duration(activity.schedule_to_close))
+    out.schedule_to_start_timeout.CopyFrom(ev.duration(activity.schedule_to_start))
+    out.start_to_close_timeout.CopyFrom(ev.duration(activity.start_to_close))
+    out.heartbeat_timeout.CopyFrom(ev.duration(activity.heartbeat_timeout))
+    policy = activity.retry
+    out.retry_policy.initial_interval.CopyFrom(ev.duration(policy.initial_interval))
+    out.retry_policy.backoff_coefficient = policy.backoff_coefficient
+    out.retry_policy.maximum_interval.CopyFrom(ev.duration(policy.maximum_interval))
+    out.retry_policy.maximum_attempts = policy.maximum_attempts
 
 
 def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:

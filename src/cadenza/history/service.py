@@ -556,13 +556,12 @@ class HistoryService:
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
             activity_type=attrs.activity_type,
             activity_id=activity.activity_id,
-            header=attrs.header,
             attempt=activity.attempt,
             retry_policy=attrs.retry_policy,
-            priority=attrs.priority,
         )
-        if attrs.HasField("input"):
-            response.input.CopyFrom(attrs.input)
+        for name in ("header", "input", "priority"):  # only those the scheduled event has
+            if attrs.HasField(name):
+                getattr(response, name).CopyFrom(getattr(attrs, name))
         if activity.heartbeat_details:
             response.heartbeat_details.CopyFrom(
                 Payloads.FromString(decode_blob(activity.heartbeat_details)))
