@@ -12,7 +12,11 @@ import uuid
 
 from temporalio.api.command.v1 import Command, ProtocolMessageCommandAttributes
 from temporalio.api.common.v1 import Payloads, WorkflowExecution, WorkflowType
-from temporalio.api.enums.v1 import CommandType, UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.enums.v1 import (
+    CommandType,
+    UpdateWorkflowExecutionLifecycleStage,
+    WorkflowIdConflictPolicy,
+)
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.protocol.v1 import Message
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -200,3 +204,20 @@ async def complete_activity(client: Client, task: wsv1.PollActivityTaskQueueResp
     await client.workflow_service.respond_activity_task_completed(
         wsv1.RespondActivityTaskCompletedRequest(
             namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY))
+
+
+async def update_with_start(client: Client, workflow_id: str, task_queue: str,
+                            update_id: str) -> wsv1.ExecuteMultiOperationResponse:
+    """Start the workflow (or use the running one) and update it, until the update completed."""
+    request = wsv1.ExecuteMultiOperationRequest(namespace=NAMESPACE)
+    request.operations.add().start_workflow.CopyFrom(start_request(
+        workflow_id, task_queue,
+        workflow_id_conflict_policy=WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING))
+    update = request.operations.add().update_workflow
+    update.namespace = NAMESPACE
+    update.workflow_execution.workflow_id = workflow_id
+    update.request.meta.update_id = update_id
+    update.request.input.name = "bump"
+    update.wait_policy.lifecycle_stage = (
+        UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED)
+    return await client.workflow_service.execute_multi_operation(request)

@@ -328,3 +328,23 @@ async def test_describe_shows_a_pending_activitys_heartbeat_and_options(
     assert (options.retry_policy.initial_interval.ToSeconds(),
             options.retry_policy.backoff_coefficient,
             options.retry_policy.maximum_interval.ToSeconds()) == (1, 2.0, 100)
+
+
+async def test_update_with_start_answers_with_status_and_a_link_to_the_started_event(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    answers = []
+    for update_id in ("first", "second"):  # the first starts the run, the second finds it
+        updating = asyncio.create_task(
+            raw.update_with_start(client, workflow_id, task_queue, update_id))
+        task = await raw.poll_workflow_task(client, task_queue)
+        await raw.complete_workflow_task(client, task,
+                                         messages=raw.accept_and_complete_updates(task))
+        answers.append((await updating).responses[0].start_workflow)
+    started, found = answers
+    assert started.started and started.first_execution_run_id == started.run_id
+    assert not found.started and not found.first_execution_run_id
+    for answer in answers:
+        assert answer.status == RUNNING
+        assert event_link(answer.link) == ("default", workflow_id, started.run_id)
+        assert answer.link.workflow_event.event_ref.event_id == 1

@@ -8,6 +8,7 @@ from typing import Any
 from temporalio.api.common.v1 import Link
 from temporalio.api.enums.v1 import (
     ResetReapplyType,
+    WorkflowExecutionStatus,
 )
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -140,9 +141,13 @@ class WorkflowRpcs(RpcBase):
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
         response = wsv1.ExecuteMultiOperationResponse()
-        first = response.responses.add()
-        first.start_workflow.run_id = run_id
-        first.start_workflow.started = started
+        answer = response.responses.add().start_workflow
+        answer.run_id, answer.started = run_id, started
+        # As on Temporal: a run found, not started, is reported running and without its chain.
+        answer.status = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        if started:
+            answer.first_execution_run_id = run_id
+        answer.link.CopyFrom(links.started_event(namespace.name, start.workflow_id, run_id))
         response.responses.add().update_workflow.CopyFrom(update)
         return response
 
