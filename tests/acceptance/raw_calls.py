@@ -65,13 +65,16 @@ async def complete_workflow_task(
     client: Client, task: wsv1.PollWorkflowTaskQueueResponse, *, close: bool = False,
     messages: list[Message] | None = None, rejections: list[Message] | None = None,
     activity_queue: str = "", discard_with_events: bool = False,
+    commands: list[Command] | None = None,
 ) -> None:
-    """Answer a workflow task with its update messages (rejections need no command), an
-    activity on ``activity_queue`` if one is named, and the run's completion if ``close``."""
-    commands = [Command(command_type=CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
-                        protocol_message_command_attributes=ProtocolMessageCommandAttributes(
-                            message_id=m.id))
-                for m in messages or []]
+    """Answer a workflow task with ``commands``, its update messages (rejections need no
+    command), an activity on ``activity_queue`` if one is named, and the run's completion
+    if ``close``."""
+    commands = [*(commands or []), *(
+        Command(command_type=CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
+                protocol_message_command_attributes=ProtocolMessageCommandAttributes(
+                    message_id=m.id))
+        for m in messages or [])]
     if activity_queue:
         schedule = Command(command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
         attrs = schedule.schedule_activity_task_command_attributes
@@ -221,3 +224,19 @@ async def update_with_start(client: Client, workflow_id: str, task_queue: str,
     update.wait_policy.lifecycle_stage = (
         UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED)
     return await client.workflow_service.execute_multi_operation(request)
+
+
+def start_child(workflow_id: str, task_queue: str) -> Command:
+    """A command starting a child workflow, leaving every option to the server's defaults."""
+    command = Command(command_type=CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION)
+    attrs = command.start_child_workflow_execution_command_attributes
+    attrs.workflow_id = workflow_id
+    attrs.workflow_type.name = "Raw"
+    attrs.task_queue.name = task_queue
+    return command
+
+
+def continue_as_new() -> Command:
+    command = Command(command_type=CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION)
+    command.continue_as_new_workflow_execution_command_attributes.workflow_type.name = "Raw"
+    return command

@@ -18,6 +18,7 @@ from temporalio.api.common.v1 import (
 )
 from temporalio.api.enums.v1 import (
     EventType,
+    ParentClosePolicy,
     TaskQueueType,
     WorkflowExecutionStatus,
     WorkflowIdConflictPolicy,
@@ -348,3 +349,24 @@ async def test_update_with_start_answers_with_status_and_a_link_to_the_started_e
         assert answer.status == RUNNING
         assert event_link(answer.link) == ("default", workflow_id, started.run_id)
         assert answer.link.workflow_event.event_ref.event_id == 1
+
+
+async def test_describe_lists_pending_children_and_names_the_chains_first_run(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    first_run = (await raw.start(client, workflow_id, task_queue)).run_id
+    child_id = f"{workflow_id}-child"
+    await raw.complete_workflow_task(client, await raw.poll_workflow_task(client, task_queue),
+                                     commands=[raw.start_child(child_id, f"{task_queue}-child")])
+    # The child's start brings the parent a new task; once it is there, the child has started.
+    task = await raw.poll_workflow_task(client, task_queue)
+    [child] = (await raw.describe(client, workflow_id)).pending_children
+    assert (child.workflow_id, child.workflow_type_name, child.initiated_id) == (
+        child_id, "Raw", 5)
+    assert child.run_id == (await raw.info(client, child_id)).execution.run_id
+    assert child.parent_close_policy == ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE
+
+    await raw.complete_workflow_task(client, task, commands=[raw.continue_as_new()])
+    continued = await raw.info(client, workflow_id)
+    assert continued.execution.run_id != first_run
+    assert continued.first_run_id == first_run

@@ -84,6 +84,8 @@ def initiate_child(change: Change, attrs: StartChildWorkflowExecutionCommandAttr
     copy_common_fields(attrs, out, skip=frozenset({"namespace", "task_queue"}))
     ev.drop_nil_values(out)
     _fill_timeouts(out)
+    if not out.parent_close_policy:  # Temporal writes its default
+        out.parent_close_policy = ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE
     out.namespace = attrs.namespace or s.namespace
     out.namespace_id = s.namespace_id if out.namespace == s.namespace else ""
     out.task_queue.CopyFrom(ev.task_queue(attrs.task_queue.name or s.task_queue))
@@ -91,7 +93,7 @@ def initiate_child(change: Change, attrs: StartChildWorkflowExecutionCommandAttr
     s.children[event.event_id] = Child(
         initiated_event_id=event.event_id, namespace=out.namespace,
         workflow_id=attrs.workflow_id, workflow_type=attrs.workflow_type.name,
-        parent_close_policy=attrs.parent_close_policy,
+        parent_close_policy=out.parent_close_policy,
     )
     change.add_timer(START_CHILD, change.now, event.event_id, 0)
 

@@ -108,6 +108,11 @@ class HistoryReader:
             response.execution_config.workflow_run_timeout.CopyFrom(ev.duration(s.run_timeout))
         for activity in s.activities.values():
             response.pending_activities.append(_pending_activity(activity))
+        for child in s.children.values():  # run ID empty until the child has started
+            response.pending_children.add(
+                workflow_id=child.workflow_id, run_id=child.run_id,
+                workflow_type_name=child.workflow_type, initiated_id=child.initiated_event_id,
+                parent_close_policy=child.parent_close_policy)
         if s.workflow_task is not None:
             response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
         return response
@@ -150,7 +155,7 @@ def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExe
         history_length=state.next_event_id - 1,
         task_queue=state.task_queue,
         history_size_bytes=state.history_size,
-        first_run_id=state.run_id,
+        first_run_id=state.first_execution_run_id or state.run_id,
         memo=memo,
         search_attributes=search_attributes,
         state_transition_count=state.state_transitions,
