@@ -240,3 +240,11 @@ def continue_as_new() -> Command:
     command = Command(command_type=CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION)
     command.continue_as_new_workflow_execution_command_attributes.workflow_type.name = "Raw"
     return command
+
+
+async def fail_activity(client: Client, task: wsv1.PollActivityTaskQueueResponse) -> None:
+    request = wsv1.RespondActivityTaskFailedRequest(
+        namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY)
+    request.failure.message = "try again"
+    request.failure.application_failure_info.type = "Flaky"
+    await client.workflow_service.respond_activity_task_failed(request)

@@ -370,3 +370,17 @@ async def test_describe_lists_pending_children_and_names_the_chains_first_run(
     continued = await raw.info(client, workflow_id)
     assert continued.execution.run_id != first_run
     assert continued.first_run_id == first_run
+
+
+async def test_an_activity_retry_is_not_a_state_transition_of_its_own(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    await raw.start(client, workflow_id, task_queue)
+    task = await raw.poll_workflow_task(client, task_queue)
+    await raw.complete_workflow_task(client, task, activity_queue=task_queue)
+    await raw.fail_activity(client, await raw.poll_activity_task(client, task_queue, 5.0))
+    # Started, task started, completed scheduling the activity, attempt started, failed.
+    assert (await raw.info(client, workflow_id)).state_transition_count == 5
+    await raw.poll_activity_task(client, task_queue, 5.0)
+    # The retry reached the worker from its timer; only the second attempt's start counts.
+    assert (await raw.info(client, workflow_id)).state_transition_count == 6

@@ -768,6 +768,8 @@ class HistoryService:
         activity = change.state.activities.get(timer.event_id)
         if activity is not None and activity.attempt == timer.attempt and not activity.started:
             activities.enqueue(change, activity)
+            # Temporal's retry timer hands the attempt to matching without writing the run.
+            change.in_memory_on_temporal = True
 
     def _on_activity_start_to_close(self, change: Change, timer: TimerRecord) -> None:
         activity = change.state.activities.get(timer.event_id)
