@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from tests.acceptance import raw_calls as raw
 from tests.acceptance import workflows_messages as wm
 
 
@@ -188,3 +189,33 @@ async def test_poll_without_a_stage_answers_at_once(client: Client, workflow_id:
     assert not answer.HasField("outcome")
     pending.cancel()
     await handle.terminate(reason="test over")
+
+
+@pytest.mark.parametrize("worker_takes_events_again", [False, True])
+async def test_rejecting_after_events_the_worker_had_not_seen_keeps_the_task(
+    client: Client, task_queue: str, workflow_id: str, worker_takes_events_again: bool
+) -> None:
+    """A speculative task is dropped only if dropping it makes the worker see no event twice,
+    unless the worker says it can take that (then up to 10 events), as on Temporal."""
+    await raw.start(client, workflow_id, task_queue)
+    await raw.complete_workflow_task(client, await raw.poll_workflow_task(client, task_queue))
+
+    async def answer_update(update_id: str, *, accept: bool) -> None:
+        updating = asyncio.create_task(raw.update(client, workflow_id, update_id))
+        task = await raw.poll_workflow_task(client, task_queue)
+        if accept:
+            await raw.complete_workflow_task(client, task,
+                                             messages=raw.accept_and_complete_updates(task))
+        else:
+            await raw.complete_workflow_task(
+                client, task, rejections=raw.reject_updates(task),
+                discard_with_events=worker_takes_events_again)
+        await updating
+
+    await answer_update("accepted", accept=True)  # leaves Accepted and Completed after the task
+    before = len(await raw.history(client, workflow_id))
+    await answer_update("rejected", accept=False)
+    written = [e.event_type for e in (await raw.history(client, workflow_id))[before:]]
+    assert written == ([] if worker_takes_events_again else [
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED])

@@ -17,6 +17,7 @@ from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import updates
 from cadenza.history.signals import Signal
+from cadenza.matching.service import DEFAULT_DISPATCH_RATE
 from cadenza.protoutil import is_repeated
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,14 @@ def signal_of(request: wsv1.SignalWorkflowExecutionRequest) -> Signal:
         request.header if request.HasField("header") else None,
         request.request_id,
     )
+
+
+def poller_rate(request: Any) -> float:
+    """The dispatch rate a poll asks for: an activity poll may name one, a workflow poll never."""
+    metadata = getattr(request, "task_queue_metadata", None)
+    if metadata is not None and metadata.HasField("max_tasks_per_second"):
+        return float(metadata.max_tasks_per_second.value)
+    return DEFAULT_DISPATCH_RATE
 
 
 def queue_name(task_queue: Any) -> str:

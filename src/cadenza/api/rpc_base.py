@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cadenza.api.requests import R, deadline_of
+from cadenza.api.requests import R, deadline_of, poller_rate
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.queries import Queries
@@ -82,7 +82,8 @@ class RpcBase:
         deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
         while (remaining := deadline - time.monotonic()) > 0:
             task = await self._matching.poll(namespace_id, name, kind, request.identity,
-                                             remaining, request.worker_instance_key)
+                                             remaining, request.worker_instance_key,
+                                             poller_rate(request))
             if task is None:
                 return None
             if context.done():  # the worker dropped this poll: keep the task for another

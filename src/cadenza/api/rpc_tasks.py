@@ -141,6 +141,6 @@ class TaskRpcs(RpcBase):
         return response
 
     def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
-        for identity, last in self._matching.pollers(namespace_id, name, kind).items():
-            poller = out.add(identity=identity)
-            poller.last_access_time.CopyFrom(ev.timestamp(last))
+        for identity, seen in self._matching.pollers(namespace_id, name, kind).items():
+            poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
+            poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))

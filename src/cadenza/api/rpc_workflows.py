@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from temporalio.api.common.v1 import Link
 from temporalio.api.enums.v1 import (
     ResetReapplyType,
+    WorkflowExecutionStatus,
 )
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from cadenza.api import links
 from cadenza.api.errors import translated
 from cadenza.api.requests import (
     check_blob,
@@ -36,7 +39,10 @@ class WorkflowRpcs(RpcBase):
         if not request.request_id:
             request.request_id = str(uuid.uuid4())
         result = await self._history.start_workflow(namespace, request)
-        response = wsv1.StartWorkflowExecutionResponse(run_id=result.run_id, started=True)
+        response = wsv1.StartWorkflowExecutionResponse(
+            run_id=result.run_id, first_execution_run_id=result.first_execution_run_id,
+            started=result.started, status=result.status,  # type: ignore[arg-type]
+            link=links.started_event(namespace.name, request.workflow_id, result.run_id))
         if result.eager_task is not None:
             response.eager_workflow_task.CopyFrom(result.eager_task)
         return response
@@ -50,7 +56,8 @@ class WorkflowRpcs(RpcBase):
             raise InvalidArgumentError("SignalName is not set on request.")
         check_blob(request.input.ByteSize(), self._config)
         await self._history.signal_workflow(key, signal_of(request))
-        return wsv1.SignalWorkflowExecutionResponse()
+        return wsv1.SignalWorkflowExecutionResponse(link=links.request_event(
+            request.namespace, key.workflow_id, key.run_id, request.request_id, links.SIGNALED))
 
     @translated
     async def SignalWithStartWorkflowExecution(
@@ -63,12 +70,17 @@ class WorkflowRpcs(RpcBase):
         if not request.request_id:
             request.request_id = str(uuid.uuid4())
         start = start_request_of(request)
+        # The signal is recorded under the request's ID, as Temporal records it.
         signal = Signal(request.signal_name,
                         request.signal_input if request.HasField("signal_input") else None,
-                        request.identity, request.header if request.HasField("header") else None)
+                        request.identity, request.header if request.HasField("header") else None,
+                        request.request_id)
         result = await self._history.start_workflow(namespace, start, signal)
         return wsv1.SignalWithStartWorkflowExecutionResponse(
-            run_id=result.run_id, started=result.started)
+            run_id=result.run_id, first_execution_run_id=result.first_execution_run_id,
+            started=result.started,
+            signal_link=links.request_event(namespace.name, request.workflow_id, result.run_id,
+                                            request.request_id, links.SIGNALED))
 
     @translated
     async def UpdateWorkflowExecution(
@@ -91,6 +103,9 @@ class WorkflowRpcs(RpcBase):
             key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline)
         response = wsv1.UpdateWorkflowExecutionResponse()
         _fill_update(response, key, update_id, status)
+        link = _update_link(request.namespace, key, request.request.request_id, status)
+        if link is not None:
+            response.link.CopyFrom(link)
         return response
 
     @translated
@@ -126,9 +141,13 @@ class WorkflowRpcs(RpcBase):
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
         response = wsv1.ExecuteMultiOperationResponse()
-        first = response.responses.add()
-        first.start_workflow.run_id = run_id
-        first.start_workflow.started = started
+        answer = response.responses.add().start_workflow
+        answer.run_id, answer.started = run_id, started
+        # As on Temporal: a run found, not started, is reported running and without its chain.
+        answer.status = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        if started:
+            answer.first_execution_run_id = run_id
+        answer.link.CopyFrom(links.started_event(namespace.name, start.workflow_id, run_id))
         response.responses.add().update_workflow.CopyFrom(update)
         return response
 
@@ -237,6 +256,21 @@ class WorkflowRpcs(RpcBase):
         key = await self._execution_key(request.namespace, request.workflow_execution)
         await self._history.delete_workflow(key)
         return wsv1.DeleteWorkflowExecutionResponse()
+
+
+def _update_link(namespace: str, key: ExecutionKey, request_id: str,
+                 status: updates.Status) -> Link | None:
+    """Where an update's answer points: its Accepted event, or the workflow if it failed.
+
+    As on Temporal, any update completed with a failure is linked as rejected.
+    """
+    if (status.stage == updates.COMPLETED and status.outcome is not None
+            and status.outcome.HasField("failure")):
+        return links.rejected_update(namespace, key.workflow_id, key.run_id)
+    if status.stage >= updates.ACCEPTED:
+        return links.request_event(namespace, key.workflow_id, key.run_id, request_id,
+                                   links.UPDATE_ACCEPTED)
+    return None
 
 
 def _fill_update(response: Any, key: ExecutionKey, update_id: str, status: updates.Status) -> None:

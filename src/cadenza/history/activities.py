@@ -70,7 +70,8 @@ def schedule(
     out.activity_id = attrs.activity_id
     out.activity_type.CopyFrom(attrs.activity_type)
     out.task_queue.CopyFrom(ev.task_queue(queue))
-    out.header.CopyFrom(attrs.header)
+    if attrs.HasField("header"):  # as the command has them: Temporal adds none
+        out.header.CopyFrom(attrs.header)
     if attrs.HasField("input"):
         out.input.CopyFrom(attrs.input)
     out.schedule_to_close_timeout.CopyFrom(ev.duration(to_close))
@@ -80,7 +81,8 @@ def schedule(
     out.workflow_task_completed_event_id = completed_event_id
     retry.to_proto(policy, out.retry_policy)
     out.use_workflow_build_id = attrs.use_workflow_build_id
-    out.priority.CopyFrom(attrs.priority)
+    if attrs.HasField("priority"):
+        out.priority.CopyFrom(attrs.priority)
     activity = Activity(
         scheduled_event_id=event.event_id,
         activity_id=attrs.activity_id,

@@ -94,6 +94,9 @@ class Change:
     """A new run of the same workflow ID (retry, cron) committed together with this change."""
     needs_workflow_task: bool = False
     """Set when the change added events the workflow must be shown in a new task."""
+    in_memory_on_temporal: bool = False
+    """Temporal keeps this change in memory only (an update's admission, a speculative
+    workflow task's start): it is committed, but not counted as a state transition."""
     worker_cancels: dict[str, list[bytes]] = field(default_factory=dict)
     """Activity task tokens to cancel on worker processes, by control queue; sent after commit."""
     _buffered_now: list[HistoryEvent] = field(default_factory=list, init=False, repr=False)
@@ -238,6 +241,8 @@ class Change:
         self._buffered_now.clear()
         s = self.state
         s.history_size += sum(e.ByteSize() for e in self.events)
+        if not self.in_memory_on_temporal:
+            s.state_transitions += 1
         batch = None
         if self.events:
             data = History(events=self.events).SerializeToString()

@@ -13,13 +13,13 @@ from temporalio.api.command.v1 import (
     SignalExternalWorkflowExecutionCommandAttributes,
     StartChildWorkflowExecutionCommandAttributes,
 )
-from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.common.v1 import Header, WorkflowExecution
 from temporalio.api.enums.v1 import EventType, ParentClosePolicy
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
-from cadenza.history import workflow_tasks
+from cadenza.history import starts, workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
@@ -82,6 +82,10 @@ def initiate_child(change: Change, attrs: StartChildWorkflowExecutionCommandAttr
     event = change.add_event(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)
     out = event.start_child_workflow_execution_initiated_event_attributes
     copy_common_fields(attrs, out, skip=frozenset({"namespace", "task_queue"}))
+    ev.drop_nil_values(out)
+    _fill_timeouts(out)
+    if not out.parent_close_policy:  # Temporal writes its default
+        out.parent_close_policy = ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE
     out.namespace = attrs.namespace or s.namespace
     out.namespace_id = s.namespace_id if out.namespace == s.namespace else ""
     out.task_queue.CopyFrom(ev.task_queue(attrs.task_queue.name or s.task_queue))
@@ -89,12 +93,29 @@ def initiate_child(change: Change, attrs: StartChildWorkflowExecutionCommandAttr
     s.children[event.event_id] = Child(
         initiated_event_id=event.event_id, namespace=out.namespace,
         workflow_id=attrs.workflow_id, workflow_type=attrs.workflow_type.name,
-        parent_close_policy=attrs.parent_close_policy,
+        parent_close_policy=out.parent_close_policy,
     )
     change.add_timer(START_CHILD, change.now, event.event_id, 0)
 
 
-def child_started(change: Change, child: Child, run_id: str, namespace_id: str) -> None:
+def _fill_timeouts(out) -> None:  # type: ignore[no-untyped-def]
+    """The run and task timeouts the child will have, written as Temporal writes them:
+    the run timeout bounded by the execution timeout, the task timeout defaulted and
+    bounded; zero (no timeout) written too."""
+    execution = ev.seconds(out.workflow_execution_timeout)
+    run = ev.seconds(out.workflow_run_timeout)
+    if execution:
+        run = min(run, execution) if run else execution
+    task = min(ev.seconds(out.workflow_task_timeout) or starts.DEFAULT_WORKFLOW_TASK_TIMEOUT,
+               starts.MAX_WORKFLOW_TASK_TIMEOUT)
+    if run:
+        task = min(task, run)
+    out.workflow_run_timeout.CopyFrom(ev.duration(run))
+    out.workflow_task_timeout.CopyFrom(ev.duration(task))
+
+
+def child_started(change: Change, child: Child, run_id: str, namespace_id: str,
+                  header: Header | None = None) -> None:
     event = change.add_or_buffer(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
     out = event.child_workflow_execution_started_event_attributes
     out.namespace = child.namespace
@@ -102,6 +123,8 @@ def child_started(change: Change, child: Child, run_id: str, namespace_id: str) 
     out.initiated_event_id = child.initiated_event_id
     out.workflow_execution.CopyFrom(WorkflowExecution(workflow_id=child.workflow_id, run_id=run_id))
     out.workflow_type.name = child.workflow_type
+    if header is not None:  # the child's header, as its initiated event holds it
+        out.header.CopyFrom(header)
     child.run_id = run_id
     child.started_event_id = event.event_id  # 0 while buffered; set when numbered
 

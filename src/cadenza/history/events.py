@@ -105,6 +105,23 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
 }
 
+_NIL_DATA = (b"", b"null", b"[]")
+"""Payload data Temporal takes for no value: none, JSON null, an empty list."""
+
+
+def drop_nil_values(attrs) -> None:  # type: ignore[no-untyped-def]
+    """Leave out the memo and search-attribute entries that hold no value, and a memo or
+    search attributes left empty, as Temporal writes started, continued and child events."""
+    for name, entries in (("memo", "fields"), ("search_attributes", "indexed_fields")):
+        if not attrs.HasField(name):
+            continue
+        values = getattr(getattr(attrs, name), entries)
+        for key in [k for k, payload in values.items() if payload.data in _NIL_DATA]:
+            del values[key]
+        if not values:
+            attrs.ClearField(name)
+
+
 def new_event(event_type: int, event_time: float) -> HistoryEvent:
     """An event of the given type with its time set; the caller fills its attributes."""
     event = HistoryEvent(event_type=event_type)  # type: ignore[arg-type]
@@ -138,6 +155,13 @@ def timestamp(seconds: float) -> Timestamp:
 def duration(seconds: float) -> Duration:
     d = Duration()
     d.FromNanoseconds(round(seconds * 1e9))
+    return d
+
+
+def between(start: float, end: float) -> Duration:
+    """The time from ``start`` to ``end``, exactly the difference of their timestamps."""
+    d = Duration()
+    d.FromNanoseconds(timestamp(end).ToNanoseconds() - timestamp(start).ToNanoseconds())
     return d
 
 

@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import Memo, SearchAttributes, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import (
     EventType,
@@ -18,6 +19,7 @@ from temporalio.api.workflow.v1 import (
     PendingActivityInfo,
     PendingWorkflowTaskInfo,
     WorkflowExecutionConfig,
+    WorkflowExecutionExtendedInfo,
     WorkflowExecutionInfo,
 )
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
@@ -26,10 +28,12 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry
 from cadenza.history.service import HistoryService
-from cadenza.history.state import MutableState
+from cadenza.history.state import MutableState, decode_blob
 from cadenza.persistence.records import ExecutionKey
 
 DEFAULT_PAGE_SIZE = 1000
+GO_ZERO_TIME_SECONDS = -62135596800
+"""0001-01-01T00:00:00Z, the time Temporal shows where a deadline is unset."""
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
 
@@ -90,7 +94,11 @@ class HistoryReader:
                 default_workflow_task_timeout=ev.duration(s.workflow_task_timeout),
             ),
             workflow_execution_info=_execution_info(s, memo, search_attributes),
+            workflow_extended_info=_extended_info(s, history[0]),
         )
+        started = history[0].workflow_execution_started_event_attributes
+        if started.HasField("priority"):
+            response.workflow_execution_info.priority.CopyFrom(started.priority)
         if history[0].HasField("user_metadata"):  # the start's static summary and details
             response.execution_config.user_metadata.CopyFrom(history[0].user_metadata)
         if s.execution_timeout:
@@ -100,6 +108,11 @@ class HistoryReader:
             response.execution_config.workflow_run_timeout.CopyFrom(ev.duration(s.run_timeout))
         for activity in s.activities.values():
             response.pending_activities.append(_pending_activity(activity))
+        for child in s.children.values():  # run ID empty until the child has started
+            response.pending_children.add(
+                workflow_id=child.workflow_id, run_id=child.run_id,
+                workflow_type_name=child.workflow_type, initiated_id=child.initiated_event_id,
+                parent_close_policy=child.parent_close_policy)
         if s.workflow_task is not None:
             response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
         return response
@@ -142,16 +155,52 @@ def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExe
         history_length=state.next_event_id - 1,
         task_queue=state.task_queue,
         history_size_bytes=state.history_size,
-        first_run_id=state.run_id,
+        first_run_id=state.first_execution_run_id or state.run_id,
         memo=memo,
         search_attributes=search_attributes,
+        state_transition_count=state.state_transitions,
     )
     info.start_time.CopyFrom(ev.timestamp(state.start_time))
-    info.execution_time.CopyFrom(ev.timestamp(state.start_time))
+    info.execution_time.CopyFrom(ev.timestamp(state.execution_time or state.start_time))
     if state.close_time:
         info.close_time.CopyFrom(ev.timestamp(state.close_time))
+        # From when the run could first execute (after any start delay), as Temporal counts.
+        info.execution_duration.CopyFrom(
+            ev.between(state.execution_time or state.start_time, state.close_time))
     info.root_execution.workflow_id, info.root_execution.run_id = state.root
+    if state.parent is not None:
+        info.parent_execution.workflow_id = state.parent.workflow_id
+        info.parent_execution.run_id = state.parent.run_id
+        info.parent_namespace_id = state.parent.namespace_id
     return info
+
+
+def _extended_info(state: MutableState, started: HistoryEvent) -> WorkflowExecutionExtendedInfo:
+    """Deadlines, the original start, cancellation and the requests recorded in the run."""
+    attrs = started.workflow_execution_started_event_attributes
+    info = WorkflowExecutionExtendedInfo(cancel_requested=state.cancel_requested)
+    if attrs.HasField("workflow_execution_expiration_time"):
+        info.execution_expiration_time.CopyFrom(attrs.workflow_execution_expiration_time)
+    info.run_expiration_time.CopyFrom(_run_expiration(state, attrs))
+    info.original_start_time.CopyFrom(started.event_time)
+    if state.start_request_id:
+        recorded = info.request_id_infos[state.start_request_id]
+        recorded.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+        recorded.event_id = started.event_id
+    return info
+
+
+def _run_expiration(state: MutableState, attrs) -> Timestamp:  # type: ignore[no-untyped-def]
+    """When the run times out: its run timeout after any start delay, capped by the execution's.
+
+    A run without a timeout has Go's zero time here (year 1), as Temporal answers.
+    """
+    if not state.run_timeout:
+        return Timestamp(seconds=GO_ZERO_TIME_SECONDS)
+    expires = state.start_time + state.run_timeout + ev.seconds(attrs.first_workflow_task_backoff)
+    if state.execution_deadline:
+        expires = min(expires, state.execution_deadline)
+    return ev.timestamp(expires)
 
 
 def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyped-def]
@@ -167,7 +216,31 @@ def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyp
     info.scheduled_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
     if activity.started:
         info.last_started_time.CopyFrom(ev.timestamp(activity.started_time))
+    if activity.last_heartbeat_time:
+        info.last_heartbeat_time.CopyFrom(ev.timestamp(activity.last_heartbeat_time))
+        if activity.heartbeat_details:
+            info.heartbeat_details.ParseFromString(decode_blob(activity.heartbeat_details))
+    if activity.last_failure:
+        info.last_failure.ParseFromString(decode_blob(activity.last_failure))
+    if activity.schedule_to_close:
+        info.expiration_time.CopyFrom(
+            ev.timestamp(activity.scheduled_time + activity.schedule_to_close))
+    _fill_activity_options(info.activity_options, activity)
     return info
+
+
+def _fill_activity_options(out, activity) -> None:  # type: ignore[no-untyped-def]
+    """The options the activity runs with, as Temporal describes them (no error types)."""
+    out.task_queue.name = out.task_queue.normal_name = activity.task_queue
+    out.schedule_to_close_timeout.CopyFrom(ev.duration(activity.schedule_to_close))
+    out.schedule_to_start_timeout.CopyFrom(ev.duration(activity.schedule_to_start))
+    out.start_to_close_timeout.CopyFrom(ev.duration(activity.start_to_close))
+    out.heartbeat_timeout.CopyFrom(ev.duration(activity.heartbeat_timeout))
+    policy = activity.retry
+    out.retry_policy.initial_interval.CopyFrom(ev.duration(policy.initial_interval))
+    out.retry_policy.backoff_coefficient = policy.backoff_coefficient
+    out.retry_policy.maximum_interval.CopyFrom(ev.duration(policy.maximum_interval))
+    out.retry_policy.maximum_attempts = policy.maximum_attempts
 
 
 def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:

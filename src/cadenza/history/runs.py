@@ -161,6 +161,7 @@ def continue_as_new(change: Change, command: ContinueAsNewWorkflowExecutionComma
     for name in ("header", "memo", "search_attributes"):
         if command.HasField(name):
             getattr(attrs, name).CopyFrom(getattr(command, name))
+    ev.drop_nil_values(attrs)
     overrides = _Overrides(
         workflow_type=attrs.workflow_type.name, task_queue=attrs.task_queue.name,
         input=command.input if command.HasField("input") else None,
@@ -242,6 +243,7 @@ def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
         attrs.workflow_run_timeout.CopyFrom(ev.duration(run_timeout))
     if overrides is not None:
         _apply_overrides(attrs, overrides, state)
+        ev.drop_nil_values(attrs)
     state.execution_time = change.now + backoff
     visibility_fields.upsert_search_attributes(state, attrs.search_attributes)
     visibility_fields.upsert_memo(state, attrs.memo)

@@ -67,6 +67,8 @@ from cadenza.worker_commands import WorkerCommands
 logger = logging.getLogger(__name__)
 
 MAX_EAGER_ACTIVITIES = 3
+MAX_DISCARDED_EVENTS = 10
+"""A speculative task that showed the worker more new events than this is kept, as on Temporal."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class StartResult:
 
     run_id: str
     started: bool
+    status: int = RUNNING
+    """The run's status when answered: a request retried after its run closed finds it closed."""
+    first_execution_run_id: str = ""
+    """The first run of the run's chain (retries, cron runs, continue-as-new)."""
     eager_task: PollWorkflowTaskQueueResponse | None = None
     """The first workflow task, already started, when the client asked to run it itself."""
 
@@ -207,14 +213,22 @@ class HistoryService:
         if signal is not None and current is not None and current.status == RUNNING:
             key = ExecutionKey(namespace.id, request.workflow_id, current.run_id)
             await self.signal_workflow(key, signal)
-            return StartResult(current.run_id, False)
+            return await self._existing_run(key, started=False)
         existing = starts.check_existing(request, current)
         if existing.use_run_id:
-            return StartResult(existing.use_run_id, False)
+            # A retried request is told it started the run, as Temporal tells it.
+            retried = current is not None and request.request_id == current.start_request_id
+            return await self._existing_run(
+                ExecutionKey(namespace.id, request.workflow_id, existing.use_run_id),
+                started=retried)
         now = self._clock.now()
         run_id = new_run_id()
         state = starts.new_state(namespace, request, run_id, now)
         state.parent = parent
+        if parent is not None:
+            # Temporal creates a child run first, then schedules its first workflow task
+            # in a second transaction once the parent has recorded the start.
+            state.state_transitions = 1
         change = Change(state, now, 0, self._dispatch.sticky_alive)
         backoff = starts.first_task_backoff(request, now)
         starts.record_started(change, request, backoff)
@@ -228,13 +242,19 @@ class HistoryService:
         change.replaced_run_id = current.run_id if current is not None else None
         if existing.terminate_run_id:
             await self._terminate_for(change, existing.terminate_run_id)
-            return StartResult(run_id, True)
+            return StartResult(run_id, True, first_execution_run_id=run_id)
         entry = Entry(change.key, state, 0, events=[])
         self.cache.put(entry)
         async with entry.lock:
             await self._commit(entry, change)
             task = await self._workflow_task_response(entry, sticky=False) if eager else None
-        return StartResult(run_id, True, task)
+        return StartResult(run_id, True, first_execution_run_id=run_id, eager_task=task)
+
+    async def _existing_run(self, key: ExecutionKey, *, started: bool) -> StartResult:
+        """The answer naming a run that was there before the request."""
+        state = (await self.load(key)).state
+        return StartResult(key.run_id, started, state.status,
+                           state.first_execution_run_id or state.run_id)
 
     async def _terminate_for(self, successor: Change, run_id: str) -> None:
         """Terminate a running run and start ``successor`` in its place, in one commit."""
@@ -258,6 +278,7 @@ class HistoryService:
             self._require_running(entry.state)
             updates.admit(change, request)
             workflow_tasks.ensure_scheduled(change, speculative=True)
+            change.in_memory_on_temporal = True
 
     async def run_holding_update(self, namespace_id: str, workflow_id: str,
                                  update_id: str) -> str | None:
@@ -319,6 +340,7 @@ class HistoryService:
                     change.remove_task(task.task_id)
                     return None
                 workflow_tasks.record_started(change, identity, str(uuid.uuid4()), build_id)
+                change.in_memory_on_temporal = wft.speculative
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
@@ -372,6 +394,7 @@ class HistoryService:
                 if self._dropped_speculative(change, request):
                     # Tells the worker to rewind to the last task the history keeps.
                     response.reset_history_event_id = change.state.previous_started_event_id
+                    change.in_memory_on_temporal = True
                 else:
                     eager = self._complete_workflow_task(change, request)
                     if size_limits.enforce(change, self._limits):
@@ -443,7 +466,8 @@ class HistoryService:
         wft = change.state.workflow_task
         if (wft is None or not wft.speculative or request.commands or change.has_buffered
                 or request.force_create_new_workflow_task or not request.messages
-                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)):
+                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)
+                or _shipped_too_many_events(change.state, request)):
             return False
         workflow_tasks.close(change)
         for message in request.messages:
@@ -532,13 +556,12 @@ class HistoryService:
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
             activity_type=attrs.activity_type,
             activity_id=activity.activity_id,
-            header=attrs.header,
             attempt=activity.attempt,
             retry_policy=attrs.retry_policy,
-            priority=attrs.priority,
         )
-        if attrs.HasField("input"):
-            response.input.CopyFrom(attrs.input)
+        for name in ("header", "input", "priority"):  # only those the scheduled event has
+            if attrs.HasField(name):
+                getattr(response, name).CopyFrom(getattr(attrs, name))
         if activity.heartbeat_details:
             response.heartbeat_details.CopyFrom(
                 Payloads.FromString(decode_blob(activity.heartbeat_details)))
@@ -745,6 +768,8 @@ class HistoryService:
         activity = change.state.activities.get(timer.event_id)
         if activity is not None and activity.attempt == timer.attempt and not activity.started:
             activities.enqueue(change, activity)
+            # Temporal's retry timer hands the attempt to matching without writing the run.
+            change.in_memory_on_temporal = True
 
     def _on_activity_start_to_close(self, change: Change, timer: TimerRecord) -> None:
         activity = change.state.activities.get(timer.event_id)
@@ -831,6 +856,21 @@ def _changes_nothing(change: Change) -> bool:
     return not (change.events or change.tasks_added or change.tasks_removed or change.timers_added
                 or change.timers_removed or change.has_buffered or change.state_changed
                 or change.successor is not None)
+
+
+def _shipped_too_many_events(state: MutableState,
+                             request: RespondWorkflowTaskCompletedRequest) -> bool:
+    """Whether a speculative task showed events that came after the last completed task.
+
+    Dropping the task makes the worker see those events again in the next one, which
+    only workers that say they can take that may be asked; and never for too many.
+    The last completed task's started event is followed by its completed event, so
+    anything past those two is new.
+    """
+    new_events = state.next_event_id - (state.previous_started_event_id + 2)
+    if request.capabilities.discard_speculative_workflow_task_with_events:
+        return new_events > MAX_DISCARDED_EVENTS
+    return new_events > 0
 
 
 def _keep_sticky(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> None:

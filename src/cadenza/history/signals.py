@@ -37,6 +37,7 @@ def record(change: Change, signal: Signal) -> None:
     attrs.identity = signal.identity
     if signal.header is not None:
         attrs.header.CopyFrom(signal.header)
+    attrs.request_id = signal.request_id
     if signal.request_id:
         ids = change.state.signal_request_ids
         ids.append(signal.request_id)

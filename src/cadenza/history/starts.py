@@ -195,9 +195,11 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.memo.CopyFrom(request.memo)
     if request.HasField("search_attributes"):
         attrs.search_attributes.CopyFrom(request.search_attributes)
+    ev.drop_nil_values(attrs)
     if s.retry_policy is not None:
         retry.to_proto(s.retry_policy, attrs.retry_policy)
-    attrs.priority.CopyFrom(request.priority)
+    if request.HasField("priority"):  # Temporal records it only when the request has one
+        attrs.priority.CopyFrom(request.priority)
     if request.HasField("user_metadata"):
         event.user_metadata.CopyFrom(request.user_metadata)
     s.execution_time = s.start_time + backoff

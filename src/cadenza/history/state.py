@@ -213,6 +213,8 @@ class MutableState:
     backoff_timer_id: str = ""
     """Delays the first workflow task (start delay, retry backoff, cron)."""
     history_size: int = 0
+    state_transitions: int = 0
+    """Committed changes to this run that Temporal would count as state transitions."""
 
     @property
     def running(self) -> bool:

@@ -103,7 +103,8 @@ class Transfers:
                 children.child_start_failed(change, child, cause,
                                             attrs.workflow_task_completed_event_id)
             else:
-                children.child_started(change, child, run_id, namespace_id)
+                children.child_started(change, child, run_id, namespace_id,
+                                       attrs.header if attrs.HasField("header") else None)
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)

@@ -13,6 +13,7 @@ from cadenza.visibility import attributes as attrs
 _TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
 
 
+
 def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> None:
     """Apply an upsert; a ``binary/null`` value removes the attribute, as in Temporal."""
     for name, payload in upsert.indexed_fields.items():
@@ -43,6 +44,7 @@ def snapshot(state: MutableState) -> Visibility:
             values[name] = attrs.stored_value(kind, attrs.decode(payload))
         except Exception:  # an unreadable value is listed but cannot be filtered on
             continue
+    values.update(system_values(state))
     return Visibility(
         execution_time=state.execution_time or state.start_time,
         history_length=state.next_event_id - 1,
@@ -50,3 +52,21 @@ def snapshot(state: MutableState) -> Visibility:
         search_attribute_payloads=payloads.SerializeToString(),
         memo=decode_blob(state.memo) if state.memo else b"",
     )
+
+
+def system_values(state: MutableState) -> dict[str, object]:
+    """The run's own facts Temporal keeps in visibility under system attribute names.
+
+    Listings show them and filters match on them. As on Temporal, the counters a run
+    only has once it closed (history size, state transitions) are recorded at close.
+    """
+    root_workflow_id, root_run_id = state.root
+    values: dict[str, object] = {attrs.ROOT_WORKFLOW_ID: root_workflow_id,
+                                 attrs.ROOT_RUN_ID: root_run_id}
+    if state.parent is not None:
+        values[attrs.PARENT_WORKFLOW_ID] = state.parent.workflow_id
+        values[attrs.PARENT_RUN_ID] = state.parent.run_id
+    if not state.running:
+        values[attrs.HISTORY_SIZE_BYTES] = state.history_size
+        values[attrs.STATE_TRANSITION_COUNT] = state.state_transitions
+    return values

@@ -20,6 +20,15 @@ LEFT_WORKER_MEMORY = 300.0
 """How long a worker that shut down is remembered, to answer its late polls empty at once."""
 
 
+@dataclass(frozen=True)
+class PollerSeen:
+    """A poller's last poll of a queue, as DescribeTaskQueue reports it."""
+
+    last_access_time: float
+    rate_per_second: float
+    """The dispatch rate the poller asked for (the server's default when it asked none)."""
+
+
 @dataclass
 class Queue(Generic[T]):
     """Pending items and the polls waiting for them."""
@@ -28,7 +37,7 @@ class Queue(Generic[T]):
     pollers: deque[asyncio.Future[T | None]] = field(default_factory=deque)
     last_poll: float = 0.0
     shut_down: bool = False
-    poller_identities: dict[str, float] = field(default_factory=dict)
+    poller_identities: dict[str, PollerSeen] = field(default_factory=dict)
 
     def offer(self, item: T) -> None:
         """Hand the item to the oldest waiting poll, or keep it for the next one."""

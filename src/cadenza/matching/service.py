@@ -11,12 +11,14 @@ import logging
 import time
 
 from cadenza.matching.control import ControlQueues
-from cadenza.matching.queue import Queue, Waiters
+from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_DISPATCH_RATE = 100000.0
+"""Tasks per second a poller is said to accept when it names no limit: Temporal's default."""
 STICKY_POLLER_GRACE = 10.0
 """A sticky queue counts as alive this long after its worker's last poll."""
 
@@ -43,7 +45,7 @@ class MatchingService:
 
     async def poll(
         self, namespace_id: str, name: str, kind: TaskKind, identity: str, timeout: float,
-        worker_key: str = "",
+        worker_key: str = "", rate_per_second: float = DEFAULT_DISPATCH_RATE,
     ) -> TaskRecord | None:
         """Wait up to ``timeout`` seconds for a task; None if none came or the worker left."""
         if self._waiters.has_left(worker_key):
@@ -54,7 +56,7 @@ class MatchingService:
         if identity not in queue.poller_identities:  # once per worker and queue, not per poll
             logger.info("worker %s polls %s task queue %s", identity, kind.name.lower(), name,
                         extra={"namespace_id": namespace_id, "task_queue": name, "identity": identity})
-        queue.poller_identities[identity] = time.time()
+        queue.poller_identities[identity] = PollerSeen(time.time(), rate_per_second)
         if queue.items:
             return queue.items.popleft()
         try:
@@ -87,8 +89,8 @@ class MatchingService:
         self._queues[(namespace_id, name, TaskKind.WORKFLOW)] = _Queue(shut_down=True)
         return list(queue.items)
 
-    def pollers(self, namespace_id: str, name: str, kind: TaskKind) -> dict[str, float]:
-        """Identities that polled the queue recently, with the time of their last poll."""
+    def pollers(self, namespace_id: str, name: str, kind: TaskKind) -> dict[str, PollerSeen]:
+        """Identities that polled the queue recently, with their last poll."""
         queue = self._queues.get((namespace_id, name, kind))
         return dict(queue.poller_identities) if queue else {}
 

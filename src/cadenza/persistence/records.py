@@ -165,6 +165,8 @@ class ListedExecution:
     history_length: int
     search_attribute_payloads: bytes
     memo: bytes
+    search_attributes: str = "{}"
+    """JSON object of filterable values, the run's system ones (root, parent, sizes) among them."""
 
 
 @dataclass

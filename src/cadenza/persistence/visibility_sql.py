@@ -25,7 +25,7 @@ from cadenza.visibility import attributes as attrs
 from cadenza.visibility import query as q
 
 LISTED_COLUMNS = ("workflow_id, run_id, workflow_type, task_queue, status, start_time, close_time, "
-                  "execution_time, history_length, search_payloads, memo")
+                  "execution_time, history_length, search_payloads, memo, search_attributes")
 SCHEDULE_COLUMNS = attrs.SCHEDULE_BUILT_IN
 """The built-in attributes of the schedules table (the executions table's are ``attrs.BUILT_IN``)."""
 SCHEDULE_ORDER = "create_time DESC, schedule_id"

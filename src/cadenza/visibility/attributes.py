@@ -64,6 +64,13 @@ SYSTEM_CUSTOM: dict[str, int] = {
     "TemporalWorkerDeploymentVersion": KEYWORD,
     "TemporalWorkflowVersioningBehavior": KEYWORD,
 }
+# System attributes whose values are the run's own facts, kept with its filterable values.
+ROOT_WORKFLOW_ID = "RootWorkflowId"
+ROOT_RUN_ID = "RootRunId"
+PARENT_WORKFLOW_ID = "ParentWorkflowId"
+PARENT_RUN_ID = "ParentRunId"
+HISTORY_SIZE_BYTES = "HistorySizeBytes"
+STATE_TRANSITION_COUNT = "StateTransitionCount"
 TYPE_NAMES: dict[int, str] = {
     KEYWORD: "Keyword", TEXT: "Text", INT: "Int", DOUBLE: "Double", BOOL: "Bool",
     DATETIME: "Datetime", KEYWORD_LIST: "KeywordList",

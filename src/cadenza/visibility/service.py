@@ -95,4 +95,23 @@ def _info(row: ListedExecution) -> WorkflowExecutionInfo:
     info.execution_time.CopyFrom(ev.timestamp(row.execution_time or row.start_time))
     if row.close_time:
         info.close_time.CopyFrom(ev.timestamp(row.close_time))
+        info.execution_duration.CopyFrom(
+            ev.between(row.execution_time or row.start_time, row.close_time))
+    _fill_system_values(info, json.loads(row.search_attributes or "{}"))
     return info
+
+
+def _fill_system_values(info: WorkflowExecutionInfo, values: dict[str, object]) -> None:
+    """Root, parent and the counters recorded at close, as Temporal's listing shows them."""
+    if attrs.ROOT_WORKFLOW_ID in values:
+        info.root_execution.workflow_id = str(values[attrs.ROOT_WORKFLOW_ID])
+        info.root_execution.run_id = str(values.get(attrs.ROOT_RUN_ID, ""))
+    if attrs.PARENT_WORKFLOW_ID in values:
+        info.parent_execution.workflow_id = str(values[attrs.PARENT_WORKFLOW_ID])
+        info.parent_execution.run_id = str(values.get(attrs.PARENT_RUN_ID, ""))
+    size = values.get(attrs.HISTORY_SIZE_BYTES)
+    if isinstance(size, int):
+        info.history_size_bytes = size
+    transitions = values.get(attrs.STATE_TRANSITION_COUNT)
+    if isinstance(transitions, int):
+        info.state_transition_count = transitions
