@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 
@@ -25,12 +26,19 @@ PING_TIMEOUT = 5.0
 BAD_CODES = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.DATA_LOSS,
                        grpc.StatusCode.UNAVAILABLE})
 MESSAGE_IN_REPORT = 160
+EARLIER_DATA = "(earlier data)"
+"""What a finding about the witnesses names as the field changed."""
+
+
+TRAILERS_A_CLIENT_TAKES = 16 * 1024
+"""The SDKs' HTTP/2 stack drops the connection (every call on it) past this much trailer."""
 
 
 @dataclass(frozen=True)
 class Answer:
     code: grpc.StatusCode
     message: str
+    trailer_bytes: int = 0
 
 
 def send(channel: grpc.Channel, case: Case) -> Answer:
@@ -40,7 +48,10 @@ def send(channel: grpc.Channel, case: Case) -> Answer:
     try:
         call(case.body, timeout=timeout)
     except grpc.RpcError as error:
-        return Answer(error.code(), error.details() or "")
+        message = error.details() or ""
+        metadata: Any = error.trailing_metadata() or ()
+        trailers = sum(len(key) + len(value) for key, value in metadata)
+        return Answer(error.code(), message, len(message.encode()) + trailers)
     return Answer(grpc.StatusCode.OK, "")
 
 
@@ -50,11 +61,15 @@ def trouble(case: Case, answer: Answer) -> str | None:
         return answer.code.name
     if answer.code == grpc.StatusCode.DEADLINE_EXCEEDED and not case.rpc.waits:
         return f"no answer within {CALL_TIMEOUT:.0f} s"
+    if answer.trailer_bytes > TRAILERS_A_CLIENT_TAKES:
+        return f"{answer.code.name} with {answer.trailer_bytes:,} bytes of trailers"
     return None
 
 
 def _normalized(message: str) -> str:
     """The message with its numbers and long names blurred, so one defect is one line."""
+    # The decoder's detail (which wire error, where) varies with the bytes, not the defect.
+    message = re.sub(r"(Error parsing message with type '[^']+').*", r"\1", message)
     message = re.sub(r"\d+", "N", message)
     message = re.sub(r"([A-Za-z])\1{20,}", r"\1…", message)
     return message[:MESSAGE_IN_REPORT]
@@ -76,6 +91,7 @@ class Findings:
     """Every bad answer, deduplicated by RPC, field changed, status and message."""
 
     by_key: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
+    sent: int = 0
 
     def add(self, case: Case, status: str, message: str) -> None:
         key = (case.rpc.name, case.changed, status, _normalized(message))
@@ -83,6 +99,15 @@ class Findings:
         finding.count += 1
         if case.value not in finding.values and len(finding.values) < 4:
             finding.values.append(case.value)
+
+    def add_damage(self, rpc: str, problems: list[str]) -> None:
+        """Earlier data found changed or unreadable after ``rpc``'s batch: each problem is
+        reported once, under the first batch after which it showed."""
+        reported = {f.message for f in self.by_key.values() if f.changed == EARLIER_DATA}
+        for problem in problems:
+            if _normalized(problem) not in reported:
+                key = (rpc, EARLIER_DATA, "damaged", _normalized(problem))
+                self.by_key[key] = Finding(*key, count=1)
 
     def of(self, rpc: str) -> list[Finding]:
         return [f for f in self.by_key.values() if f.rpc == rpc]

@@ -23,7 +23,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
-from tests.fuzz.strategies import Known
+from tests.fuzz.strategies import Fresh, Known
 
 NAMESPACE = "default"
 SPARE_NAMESPACE = "fuzz-spare"
@@ -56,11 +56,11 @@ def _start_request(workflow_id: str, workflow_type: str, queue: str) -> wsv1.Sta
     return request
 
 
-def _schedule(workflow_id: str, queue: str) -> schedule_pb2.Schedule:
+def _schedule(workflow_id: str, workflow_type: str, queue: str) -> schedule_pb2.Schedule:
     schedule = schedule_pb2.Schedule()
     schedule.spec.interval.add().interval.FromSeconds(3600)
     start = schedule.action.start_workflow
-    start.workflow_id, start.task_queue.name, start.workflow_type.name = workflow_id, queue, WITNESS_TYPE
+    start.workflow_id, start.task_queue.name, start.workflow_type.name = workflow_id, queue, workflow_type
     schedule.state.paused = True
     schedule.state.notes = "kept"
     return schedule
@@ -93,7 +93,7 @@ class Seeder:
             witnesses.histories[workflow_id] = self._history(workflow_id)
         self._workflows.CreateSchedule(wsv1.CreateScheduleRequest(
             namespace=NAMESPACE, schedule_id=WITNESS_SCHEDULE, request_id=str(uuid.uuid4()),
-            schedule=_schedule("fuzz-witness-scheduled", WITNESS_QUEUE)), timeout=TIMEOUT)
+            schedule=_schedule("fuzz-witness-scheduled", WITNESS_TYPE, WITNESS_QUEUE)), timeout=TIMEOUT)
         witnesses.schedule = self._schedule_of(WITNESS_SCHEDULE)
         return witnesses
 
@@ -124,14 +124,14 @@ class Seeder:
         schedule_id = f"fuzz-schedule-{batch}"
         self._workflows.CreateSchedule(wsv1.CreateScheduleRequest(
             namespace=NAMESPACE, schedule_id=schedule_id, request_id=str(uuid.uuid4()),
-            schedule=_schedule(f"fuzz-scheduled-{batch}", queue)), timeout=TIMEOUT)
+            schedule=_schedule(f"fuzz-scheduled-{batch}", "FuzzTarget", queue)), timeout=TIMEOUT)
         return Known({
             "namespace": [NAMESPACE],
-            "workflow_id": [*workflow_ids, f"fuzz-new-{batch}"],
+            "workflow_id": [*workflow_ids, Fresh(f"fuzz-new-{batch}")],
             "run_id": ["", *run_ids],
             "first_execution_run_id": ["", run_ids[0]],
             "task_token": [workflow_tokens[0], activity.task_token],
-            "schedule_id": [schedule_id, f"fuzz-new-schedule-{batch}"],
+            "schedule_id": [schedule_id, Fresh(f"fuzz-new-schedule-{batch}")],
             "activity_id": ["fuzz-activity"],
             "TaskQueue.name": [queue, activity_queue],
             "WorkflowType.name": ["FuzzTarget"],

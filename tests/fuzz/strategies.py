@@ -9,6 +9,7 @@ namespace lookup and reach the code behind it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,14 +41,36 @@ Pick = Callable[[Sequence[Any]], Any]
 """Chooses one of several real values: Hypothesis's draw, or the first for targeted cases."""
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """Stands for a name nothing has yet: each use is a new one, so a start or create is
+    not stopped by the one before."""
+
+    prefix: str
+
+
+_fresh_numbers = itertools.count()
+
+Pooled = str | bytes | Fresh
+
+
 @dataclass
 class Known:
     """Real values on the server under test, by the field name (or ``Message.field``) they fill."""
 
-    pools: dict[str, list[str | bytes]] = field(default_factory=dict)
+    pools: dict[str, list[Pooled]] = field(default_factory=dict)
 
-    def pool(self, descriptor: Any, field_name: str) -> list[str | bytes] | None:
+    def pool(self, descriptor: Any, field_name: str) -> list[Pooled] | None:
         return self.pools.get(f"{descriptor.name}.{field_name}") or self.pools.get(field_name)
+
+    def has_fresh(self, descriptor: Any) -> bool:
+        """Whether a field of this message can take a fresh name."""
+        return any(isinstance(value, Fresh) for fd in descriptor.fields
+                   for value in self.pool(descriptor, fd.name) or [])
+
+
+def _real(value: Pooled) -> str | bytes:
+    return f"{value.prefix}-{next(_fresh_numbers)}" if isinstance(value, Fresh) else value
 
 
 @dataclass(frozen=True)
@@ -97,7 +120,7 @@ def _fill(pick: Pick, message: Message, known: Known, depth: int) -> None:
         pool = known.pool(descriptor, fd.name)
         child_type: Any = fd.message_type
         if pool and fd.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES):
-            setattr(message, fd.name, pick(pool))
+            setattr(message, fd.name, _real(pick(pool)))
         elif child_type is not None and depth < MAX_DEPTH and child_type.full_name not in LEAF_MESSAGES:
             child = getattr(message, fd.name)
             template = TEMPLATES.get(child_type.full_name)
@@ -203,13 +226,23 @@ def _decodes(rpc: Rpc, body: bytes) -> bool:
 
 
 def targeted_cases(rpc: Rpc, known: Known) -> list[Case]:
-    """Every field of the request down to three levels, each set to its sharpest values."""
+    """Every field of the request down to three levels, each set to its sharpest values: in
+    a request aimed at the seeded data, and, where the request can name something new (a
+    workflow to start, a schedule to create), in one aimed at something new."""
     def first(options: Sequence[Any]) -> Any:
         return options[0]
-    request = rpc.request_class()
-    _fill(first, request, known, 0)
+
+    def last(options: Sequence[Any]) -> Any:
+        return options[-1]
+    def request(pick: Pick) -> Message:
+        """A new one each time, so that each gets a fresh name of its own."""
+        made = rpc.request_class()
+        _fill(pick, made, known, 0)
+        return made
     descriptor = rpc.request_class.DESCRIPTOR
-    return [_case(rpc, request, path, value, first, known)
+    picks = [first, last] if known.has_fresh(descriptor) else [first]
+    return [_case(rpc, request(pick), path, value, pick, known)
+            for pick in picks
             for path in _all_paths(descriptor, frozenset({descriptor.full_name}), [])
             for value in values.sharpest(path[-1])]
 
