@@ -50,19 +50,28 @@ def send(channel: grpc.Channel, case: Case) -> Answer:
     except grpc.RpcError as error:
         message = error.details() or ""
         metadata: Any = error.trailing_metadata() or ()
-        trailers = sum(len(key) + len(value) for key, value in metadata)
-        return Answer(error.code(), message, len(message.encode()) + trailers)
+        return Answer(error.code(), message, _trailer_bytes(message, metadata))
     return Answer(grpc.StatusCode.OK, "")
 
 
-def trouble(case: Case, answer: Answer) -> str | None:
-    """What is wrong with this answer, if anything (before asking whether the server lives)."""
+def _trailer_bytes(message: str, metadata: Any) -> int:
+    """About what the trailers take on the wire: binary values travel base64-encoded."""
+    size = len(message.encode())
+    for key, value in metadata:
+        size += len(key) + (len(value) * 4 // 3 if key.endswith("-bin") else len(value))
+    return size
+
+
+def trouble(case: Case, answer: Answer) -> tuple[str, str] | None:
+    """What is wrong with this answer, if anything (before asking whether the server lives):
+    a status and a message for the report."""
     if answer.code in BAD_CODES:
-        return answer.code.name
+        return answer.code.name, answer.message
     if answer.code == grpc.StatusCode.DEADLINE_EXCEEDED and not case.rpc.waits:
-        return f"no answer within {CALL_TIMEOUT:.0f} s"
+        return f"no answer within {CALL_TIMEOUT:.0f} s", answer.message
     if answer.trailer_bytes > TRAILERS_A_CLIENT_TAKES:
-        return f"{answer.code.name} with {answer.trailer_bytes:,} bytes of trailers"
+        return (f"{answer.code.name} with trailers over {TRAILERS_A_CLIENT_TAKES // 1024} KB",
+                f"{answer.trailer_bytes:,} bytes: {answer.message}")
     return None
 
 

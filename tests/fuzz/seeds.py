@@ -8,6 +8,7 @@ change, as the requests ask.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.api.workflowservice.v1.service_pb2_grpc import WorkflowServiceStub
 
-from tests.fuzz.strategies import Fresh, Known
+from tests.fuzz.strategies import Known, Made, fresh
 
 NAMESPACE = "default"
 SPARE_NAMESPACE = "fuzz-spare"
@@ -36,6 +37,8 @@ SEARCH_ATTRIBUTES = {"FuzzKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
                      "FuzzInt": IndexedValueType.INDEXED_VALUE_TYPE_INT,
                      "FuzzDatetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME}
 TIMEOUT = 10.0
+WORKFLOW_TASK_TIMEOUT = 60
+"""Long enough that a task opened for a request is still open when the request is sent."""
 
 
 def _json(text: str, kind: bytes = b"") -> Payload:
@@ -51,6 +54,7 @@ def _start_request(workflow_id: str, workflow_type: str, queue: str) -> wsv1.Sta
         namespace=NAMESPACE, workflow_id=workflow_id, task_queue=TaskQueue(name=queue),
         identity="fuzz-seed", request_id=str(uuid.uuid4()))
     request.workflow_type.name = workflow_type
+    request.workflow_task_timeout.FromSeconds(WORKFLOW_TASK_TIMEOUT)
     request.memo.fields["note"].CopyFrom(_json("kept"))
     request.search_attributes.indexed_fields["FuzzKeyword"].CopyFrom(_json("seed", b"Keyword"))
     return request
@@ -80,6 +84,7 @@ class Seeder:
     def __init__(self, channel: grpc.Channel) -> None:
         self._workflows = WorkflowServiceStub(channel)
         self._operator = OperatorServiceStub(channel)
+        self._numbers = itertools.count()
 
     def prepare(self) -> Witnesses:
         self._operator.AddSearchAttributes(opv1.AddSearchAttributesRequest(
@@ -127,11 +132,11 @@ class Seeder:
             schedule=_schedule(f"fuzz-scheduled-{batch}", "FuzzTarget", queue)), timeout=TIMEOUT)
         return Known({
             "namespace": [NAMESPACE],
-            "workflow_id": [*workflow_ids, Fresh(f"fuzz-new-{batch}")],
+            "workflow_id": [*workflow_ids, fresh(f"fuzz-new-{batch}")],
             "run_id": ["", *run_ids],
             "first_execution_run_id": ["", run_ids[0]],
-            "task_token": [workflow_tokens[0], activity.task_token],
-            "schedule_id": [schedule_id, Fresh(f"fuzz-new-schedule-{batch}")],
+            "task_token": [Made(self.open_workflow_task), workflow_tokens[0], activity.task_token],
+            "schedule_id": [schedule_id, fresh(f"fuzz-new-schedule-{batch}")],
             "activity_id": ["fuzz-activity"],
             "TaskQueue.name": [queue, activity_queue],
             "WorkflowType.name": ["FuzzTarget"],
@@ -144,6 +149,28 @@ class Seeder:
             "Input.name": ["fuzz-update"],
             "query": ["", "WorkflowType = 'FuzzTarget'"],
         })
+
+    def open_workflow_task(self) -> bytes:
+        """The token of a workflow task just started, on a workflow of its own."""
+        number = next(self._numbers)
+        queue = f"fuzz-open-q-{number}"
+        self._workflows.StartWorkflowExecution(
+            _start_request(f"fuzz-open-{number}", "FuzzTarget", queue), timeout=TIMEOUT)
+        return self._poll_workflow_task(queue)
+
+    def open_activity(self) -> tuple[str, bytes]:
+        """The workflow ID and task token of an activity (``fuzz-activity``) just started,
+        on a workflow of its own."""
+        number = next(self._numbers)
+        queue, activity_queue = f"fuzz-open-q-{number}", f"fuzz-open-aq-{number}"
+        workflow_id = f"fuzz-open-{number}"
+        self._workflows.StartWorkflowExecution(
+            _start_request(workflow_id, "FuzzTarget", queue), timeout=TIMEOUT)
+        self._schedule_activity(self._poll_workflow_task(queue), activity_queue)
+        activity = self._workflows.PollActivityTaskQueue(wsv1.PollActivityTaskQueueRequest(
+            namespace=NAMESPACE, task_queue=TaskQueue(name=activity_queue), identity="fuzz-seed"),
+            timeout=TIMEOUT)
+        return workflow_id, bytes(activity.task_token)
 
     def _poll_workflow_task(self, queue: str) -> bytes:
         response = self._workflows.PollWorkflowTaskQueue(wsv1.PollWorkflowTaskQueueRequest(

@@ -42,16 +42,23 @@ Pick = Callable[[Sequence[Any]], Any]
 
 
 @dataclass(frozen=True)
-class Fresh:
-    """Stands for a name nothing has yet: each use is a new one, so a start or create is
-    not stopped by the one before."""
+class Made:
+    """A value made anew for each request that uses it: a name nothing has yet (``new``), so
+    a start or create is not stopped by the one before; or a task still open, so a request
+    answering it is not stopped by one that answered it already."""
 
-    prefix: str
+    make: Callable[[], str | bytes]
+    new: bool = False
 
 
 _fresh_numbers = itertools.count()
 
-Pooled = str | bytes | Fresh
+
+def fresh(prefix: str) -> Made:
+    return Made(lambda: f"{prefix}-{next(_fresh_numbers)}", new=True)
+
+
+Pooled = str | bytes | Made
 
 
 @dataclass
@@ -65,12 +72,12 @@ class Known:
 
     def has_fresh(self, descriptor: Any) -> bool:
         """Whether a field of this message can take a fresh name."""
-        return any(isinstance(value, Fresh) for fd in descriptor.fields
+        return any(isinstance(value, Made) and value.new for fd in descriptor.fields
                    for value in self.pool(descriptor, fd.name) or [])
 
 
 def _real(value: Pooled) -> str | bytes:
-    return f"{value.prefix}-{next(_fresh_numbers)}" if isinstance(value, Fresh) else value
+    return value.make() if isinstance(value, Made) else value
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,7 @@ def _decodes(rpc: Rpc, body: bytes) -> bool:
     return True
 
 
-def targeted_cases(rpc: Rpc, known: Known) -> list[Case]:
+def targeted_cases(rpc: Rpc, known: Known) -> Iterator[Case]:
     """Every field of the request down to three levels, each set to its sharpest values: in
     a request aimed at the seeded data, and, where the request can name something new (a
     workflow to start, a schedule to create), in one aimed at something new."""
@@ -241,10 +248,11 @@ def targeted_cases(rpc: Rpc, known: Known) -> list[Case]:
         return made
     descriptor = rpc.request_class.DESCRIPTOR
     picks = [first, last] if known.has_fresh(descriptor) else [first]
-    return [_case(rpc, request(pick), path, value, pick, known)
+    # Made lazily: a task made for a case is still open when the case is sent.
+    return (_case(rpc, request(pick), path, value, pick, known)
             for pick in picks
             for path in _all_paths(descriptor, frozenset({descriptor.full_name}), [])
-            for value in values.sharpest(path[-1])]
+            for value in values.sharpest(path[-1]))
 
 
 @st.composite

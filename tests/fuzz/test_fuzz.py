@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from tests.fuzz.checks import PING_TIMEOUT, Findings, report, send, trouble
 from tests.fuzz.rpcs import Rpc, served_rpcs
 from tests.fuzz.seeds import SPARE_NAMESPACE, ping
-from tests.fuzz.strategies import Case, Known, cases, targeted_cases
+from tests.fuzz.strategies import Case, Known, Made, cases, targeted_cases
 from tests.fuzz.target import FuzzTarget
 
 EXAMPLES = int(os.environ.get("CADENZA_FUZZ_EXAMPLES", "40"))
@@ -45,11 +45,16 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
 
 
 def _aim(target: FuzzTarget, rpc: Rpc, known: Known) -> None:
-    """Fresh targets on the current server; calls that change a namespace get the spare one."""
-    target.current.seeder.ensure_spare_namespace()
-    known.pools = target.current.seeder.targets(rpc.name.lower()).pools
+    """Fresh targets on the current server. Calls that change a namespace get the spare one;
+    calls that answer an activity get one still open, for most requests."""
+    seeder = target.current.seeder
+    seeder.ensure_spare_namespace()
+    known.pools = seeder.targets(rpc.name.lower()).pools
     if rpc.touches_namespaces:
         known.pools["namespace"] = [SPARE_NAMESPACE]
+    if "ActivityTask" in rpc.name:
+        known.pools["task_token"] = [Made(lambda: seeder.open_activity()[1]), *known.pools["task_token"]]
+        known.pools["workflow_id"] = [Made(lambda: seeder.open_activity()[0]), *known.pools["workflow_id"]]
 
 
 def test_served_rpcs_come_from_the_servicers() -> None:
@@ -80,7 +85,7 @@ def test_hostile_requests_get_clear_answers(rpc: Rpc, target: FuzzTarget, findin
             target.restart()
             _aim(target, rpc, known)
         elif problem:
-            findings.add(case, problem, answer.message)
+            findings.add(case, *problem)
 
     for case in targeted_cases(rpc, known):
         exercise(case)

@@ -7,9 +7,9 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from tests.fuzz import values
 from tests.fuzz.rpcs import rpc_named
-from tests.fuzz.strategies import Fresh, Known, targeted_cases
+from tests.fuzz.strategies import Known, fresh, targeted_cases
 
-KNOWN = Known({"namespace": ["default"], "workflow_id": ["seeded", Fresh("new")],
+KNOWN = Known({"namespace": ["default"], "workflow_id": ["seeded", fresh("new")],
                "task_token": [b"token"], "TaskQueue.name": ["queue"]})
 
 

@@ -19,9 +19,9 @@ from tests.fuzz import wire
 Value = tuple[str, bytes]
 """A description for the report and one encoded occurrence of the field."""
 
-HUGE = 6_500
-"""Longer than any name Temporal accepts, and than the 16 KB of trailers a client takes
-once echoed back a couple of times."""
+HUGE = 8_000
+"""Longer than any name Temporal accepts; echoed back in an error's message and details,
+more than the 16 KB of trailers a client takes."""
 
 STRINGS: list[tuple[str, bytes]] = [
     ("empty", b""),
@@ -179,7 +179,7 @@ def _message(field: Any) -> list[Value]:
     elif name == "temporal.api.failure.v1.Failure":
         out += [(f"failure chain {depth:,} deep", failure_chain(field.message_type, depth))
                 for depth in FAILURE_DEPTHS]
-        out.append(("failure with a 6,500-char message", wire.length_delimited(1, b"m" * HUGE)))
+        out.append((f"failure with a {HUGE:,}-char message", wire.length_delimited(1, b"m" * HUGE)))
     elif name in ("temporal.api.common.v1.SearchAttributes", "temporal.api.common.v1.Memo",
                   "temporal.api.common.v1.Header"):
         out += _payload_maps(field.message_type)
