@@ -20,6 +20,7 @@ from google.protobuf.message import DecodeError, Message
 from hypothesis import strategies as st
 from temporalio.api.enums.v1 import CommandType
 from temporalio.api.schedule.v1 import BackfillRequest, ScheduleSpec
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.protoutil import is_repeated
 from tests.fuzz import values, wire
@@ -107,8 +108,16 @@ def _backfill() -> Message:
     return backfill
 
 
+def _matching_times() -> Message:
+    request = wsv1.ListScheduleMatchingTimesRequest()
+    request.start_time.FromSeconds(1_700_000_000)
+    request.end_time.FromSeconds(1_700_086_400)
+    return request
+
+
 TEMPLATES = {"temporal.api.schedule.v1.ScheduleSpec": _schedule_spec,
-             "temporal.api.schedule.v1.BackfillRequest": _backfill}
+             "temporal.api.schedule.v1.BackfillRequest": _backfill,
+             "temporal.api.workflowservice.v1.ListScheduleMatchingTimesRequest": _matching_times}
 """What a valid request needs beyond the seeded names."""
 
 
@@ -116,6 +125,9 @@ def _fill(pick: Pick, message: Message, known: Known, depth: int) -> None:
     """Set the fields a real value exists for, recursing into singular messages (only the
     first member of a oneof)."""
     descriptor = message.DESCRIPTOR
+    template = TEMPLATES.get(descriptor.full_name)
+    if template is not None:
+        message.MergeFrom(template())
     oneofs_seen: set[str] = set()
     for fd in descriptor.fields:
         if is_repeated(fd):
@@ -130,9 +142,6 @@ def _fill(pick: Pick, message: Message, known: Known, depth: int) -> None:
             setattr(message, fd.name, _real(pick(pool)))
         elif child_type is not None and depth < MAX_DEPTH and child_type.full_name not in LEAF_MESSAGES:
             child = getattr(message, fd.name)
-            template = TEMPLATES.get(child_type.full_name)
-            if template is not None:
-                child.MergeFrom(template())
             _fill(pick, child, known, depth + 1)
             if not child.ListFields():
                 message.ClearField(fd.name)
@@ -141,9 +150,6 @@ def _fill(pick: Pick, message: Message, known: Known, depth: int) -> None:
 def _element(pick: Pick, element_type: Any, inner: Any, known: Known) -> bytes:
     """A valid new element of a repeated field, into which the change to ``inner`` is merged."""
     element = message_factory.GetMessageClass(element_type)()
-    template = TEMPLATES.get(element_type.full_name)
-    if template is not None:
-        element.MergeFrom(template())
     _fill(pick, element, known, 1)
     if inner.containing_oneof is not None and inner.message_type is not None:
         chosen = getattr(element, inner.name)
