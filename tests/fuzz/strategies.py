@@ -254,11 +254,23 @@ def targeted_cases(rpc: Rpc, known: Known) -> Iterator[Case]:
         return made
     descriptor = rpc.request_class.DESCRIPTOR
     picks = [first, last] if known.has_fresh(descriptor) else [first]
+    yield from _raw_cases(rpc, request(first))
     # Made lazily: a task made for a case is still open when the case is sent.
-    return (_case(rpc, request(pick), path, value, pick, known)
-            for pick in picks
-            for path in _all_paths(descriptor, frozenset({descriptor.full_name}), [])
-            for value in values.sharpest(path[-1]))
+    yield from (_case(rpc, request(pick), path, value, pick, known)
+                for pick in picks
+                for path in _all_paths(descriptor, frozenset({descriptor.full_name}), [])
+                for value in values.sharpest(path[-1]))
+
+
+def _raw_cases(rpc: Rpc, request: Message) -> list[Case]:
+    """Bodies that do not decode: garbage, and the valid request cut short."""
+    return [Case(rpc, "body", *values.RAW_BODIES[0], _aimed_at(request)),
+            Case(rpc, "body", *_cut_short(request), _aimed_at(request))]
+
+
+def _cut_short(request: Message) -> values.Value:
+    """The valid request, then a field whose length runs past the end of the body."""
+    return "raw: request cut short", request.SerializeToString() + b"\x0a\x05ab"
 
 
 @st.composite
@@ -270,8 +282,7 @@ def cases(draw: Any, rpc: Rpc, known: Known) -> Case:
     _fill(pick, request, known, 0)
     shape = draw(st.sampled_from(["field"] * 8 + ["raw", "valid"]))
     if shape == "raw":
-        raw = draw(st.sampled_from([*values.RAW_BODIES,
-                                    ("raw: truncated request", request.SerializeToString()[:-1])]))
+        raw = draw(st.sampled_from([*values.RAW_BODIES, _cut_short(request)]))
         return Case(rpc, "body", raw[0], raw[1], _aimed_at(request))
     if shape == "valid":
         return Case(rpc, "-", "valid request", request.SerializeToString(), _aimed_at(request))
