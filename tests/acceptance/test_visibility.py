@@ -21,6 +21,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.api.workflowservice.v1 import (
     ListClosedWorkflowExecutionsRequest,
     ListOpenWorkflowExecutionsRequest,
+    ListWorkflowExecutionsRequest,
     RegisterNamespaceRequest,
 )
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -273,3 +274,18 @@ async def test_list_open_and_closed_executions_through_the_raw_service(client: C
             assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
         for handle in boxes[2:]:
             await handle.terminate(reason="test over")
+
+
+async def test_runs_with_large_memos_are_listed_over_several_pages(client: Client, task_queue: str) -> None:
+    """Three memos near the blob limit would make one page past gRPC's 4 MB: it ends early."""
+    memo = {"blob": "m" * 1_500_000}
+    started = [await client.start_workflow("NeverPolled", id=f"big-memo-{uuid.uuid4().hex[:8]}",
+                                           task_queue=task_queue, memo=memo) for _ in range(3)]
+    query = f"TaskQueue = '{task_queue}'"
+    first = await client.workflow_service.list_workflow_executions(
+        ListWorkflowExecutionsRequest(namespace="default", query=query, page_size=10))
+    assert 0 < len(first.executions) < 3 and first.next_page_token
+    listed = [w async for w in client.list_workflows(query)]
+    assert sorted(w.id for w in listed) == sorted(h.id for h in started)
+    for listed_run in listed:
+        assert await listed_run.memo_value("blob") == memo["blob"]

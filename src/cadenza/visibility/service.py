@@ -26,6 +26,11 @@ from cadenza.visibility.query import Query, parse
 # Temporal's default limit.visibilityMaxPageSize: pages are never larger.
 MAX_PAGE_SIZE = 1000
 
+PAGE_BYTES = 3 * 1024 * 1024
+"""A page ends early past this many bytes, well inside the 4 MB a gRPC answer may have:
+runs with memos near the 2 MB limit would otherwise make a whole page unsendable, and
+with it every listing of the namespace."""
+
 
 @dataclass(frozen=True)
 class Page:
@@ -49,8 +54,10 @@ class Visibility:
         limit = page_size if 0 < page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
         rows = await self._store.list_executions(namespace.id, checked, types, limit,
                                                  _cursor(token))
-        following = _token(rows[-1]) if len(rows) == limit else b""
-        return Page([_info(row) for row in rows], following)
+        executions = _within_bytes([_info(row) for row in rows])
+        more = len(executions) < len(rows) or len(rows) == limit
+        following = _token(rows[len(executions) - 1]) if more else b""
+        return Page(executions, following)
 
     async def count(self, namespace: NamespaceRecord, query: str) -> tuple[int, list[tuple[Payload, int]]]:
         types = NamespaceRegistry.search_attribute_types(namespace)
@@ -64,6 +71,17 @@ class Visibility:
                 value = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(name).encode())
                 groups.append((value, count))
         return total, groups
+
+
+def _within_bytes(executions: list[WorkflowExecutionInfo]) -> list[WorkflowExecutionInfo]:
+    """The first executions whose encoded size stays within ``PAGE_BYTES``; at least one,
+    since one run alone always fits (its memo and search attributes are limited)."""
+    total = 0
+    for kept, execution in enumerate(executions):
+        total += execution.ByteSize()
+        if total > PAGE_BYTES and kept > 0:
+            return executions[:kept]
+    return executions
 
 
 def _token(last: ListedExecution) -> bytes:
