@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import Command
+from temporalio.api.common.v1 import Memo, SearchAttributes
 from temporalio.api.enums.v1 import (
     CommandType,
     EventType,
+    TaskQueueKind,
     WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
 )
@@ -29,6 +31,7 @@ from cadenza.validation import (
     check_on_command,
     check_task_queue_on_command,
 )
+from cadenza.visibility import validation
 
 C = CommandType
 Cause = WorkflowTaskFailedCause
@@ -72,6 +75,16 @@ class Outcome:
     closed: bool = False
 
 
+@dataclass(frozen=True)
+class Checks:
+    """The limits and rules commands are checked against, beyond the run's own state."""
+
+    blob_limit: int
+    memo_limit: int
+    rules: dict[str, validation.Rules] = field(default_factory=dict)
+    """Search-attribute rules by namespace name: the run's own and its children's."""
+
+
 @dataclass
 class _Batch:
     """What validation tracks across one task's commands."""
@@ -81,6 +94,8 @@ class _Batch:
     timers: set[str]
     activities: set[int]
     activity_ids: set[str]
+    checks: Checks
+    namespace: str
 
 
 def starts_new_run(commands: Sequence[Command]) -> bool:
@@ -88,7 +103,7 @@ def starts_new_run(commands: Sequence[Command]) -> bool:
                for c in commands)
 
 
-def validate(commands: Sequence[Command], change: Change, blob_limit: int,
+def validate(commands: Sequence[Command], change: Change, checks: Checks,
              messages: Sequence[Message] = ()) -> None:
     for message in messages:
         try:
@@ -99,7 +114,7 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int,
                 exc.message) from exc
     s = change.state
     batch = _Batch(len(s.activities), len(s.children), set(s.timers), set(s.activities),
-                   {a.activity_id for a in s.activities.values()})
+                   {a.activity_id for a in s.activities.values()}, checks, s.namespace)
     for index, command in enumerate(commands):
         kind = command.command_type
         if kind not in C.values():
@@ -114,7 +129,7 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int,
         if kind in _CLOSING and index != len(commands) - 1:
             raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                                   "a workflow-closing command must be the last command")
-        oversized = _oversized_payload(command, blob_limit)
+        oversized = _oversized_payload(command, checks.blob_limit)
         if oversized:
             raise CommandRejected(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
@@ -206,9 +221,66 @@ def _validate_start_child(command: Command, batch: _Batch) -> None:
             Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
             f"the number of pending child workflows exceeds the limit of "
             f"{children.MAX_PENDING_CHILDREN}")
-    children.validate_start(command.start_child_workflow_execution_command_attributes,
-                            batch.pending_children)
+    attrs = command.start_child_workflow_execution_command_attributes
+    children.validate_start(attrs, batch.pending_children)
+    target = attrs.namespace or batch.namespace
+    _check_search_attributes(
+        attrs.search_attributes, batch.checks.rules.get(target),
+        "invalid SearchAttributes on StartChildWorkflowCommand: ",
+        f". WorkflowId={attrs.workflow_id} WorkflowType={attrs.workflow_type.name} "
+        f"Namespace={target}")
+    _check_memo(attrs.memo, batch, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+                "StartChildWorkflowExecutionCommandAttributes.Memo exceeds size limit.")
     batch.pending_children += 1
+
+
+def _validate_upsert_search_attributes(command: Command, batch: _Batch) -> None:
+    given = command.upsert_workflow_search_attributes_command_attributes.search_attributes
+    if not given.indexed_fields:
+        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
+                              "IndexedFields is not set on UpsertWorkflowSearchAttributesCommand.")
+    _check_search_attributes(given, batch.checks.rules.get(batch.namespace))
+
+
+def _validate_modify_properties(command: Command, batch: _Batch) -> None:
+    _check_memo(command.modify_workflow_properties_command_attributes.upserted_memo, batch,
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES,
+                "ModifyWorkflowPropertiesCommandAttributes exceeds size limit.")
+
+
+def _check_continue_as_new_attributes(command: Command, batch: _Batch) -> None:
+    """The new run's search attributes and memo."""
+    attrs = command.continue_as_new_workflow_execution_command_attributes
+    queue = attrs.task_queue
+    kind = TaskQueueKind.Name(queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL)
+    _check_search_attributes(
+        attrs.search_attributes, batch.checks.rules.get(batch.namespace),
+        "invalid SearchAttributes on ContinueAsNewWorkflowExecutionCommand: ",
+        f'. WorkflowType={attrs.workflow_type.name} TaskQueue=name:"{queue.name}"  kind:{kind}')
+    _check_memo(attrs.memo, batch, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+                "ContinueAsNewWorkflowExecutionCommandAttributes. Memo exceeds size limit.")
+
+
+def _check_search_attributes(given: SearchAttributes, rules: validation.Rules | None,
+                             before: str = "", after: str = "") -> None:
+    """Temporal's BAD_SEARCH_ATTRIBUTES: a value that does not fit fails the task, one over
+    a size limit ends the workflow. Without rules (another namespace that does not
+    exist) the start itself fails later."""
+    if rules is None:
+        return
+    cause = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES
+    try:
+        validation.check_values(given, rules)
+        validation.check_sizes(given, rules.limits)
+    except validation.SearchAttributeSizeError as exc:
+        raise CommandRejected(cause, f"{before}{exc.message}{after}", terminate=True) from exc
+    except InvalidArgumentError as exc:
+        raise CommandRejected(cause, f"{before}{exc.message}{after}") from exc
+
+
+def _check_memo(memo: Memo, batch: _Batch, cause: int, message: str) -> None:
+    if memo.ByteSize() > batch.checks.memo_limit:
+        raise CommandRejected(cause, message, terminate=True)
 
 
 def _validate_signal_external(command: Command, batch: _Batch) -> None:
@@ -246,6 +318,7 @@ def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
         cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, command_name)
     if attrs.HasField("failure"):
         check_failure(attrs.failure)
+    _check_continue_as_new_attributes(command, batch)
 
 
 _CONTINUE_AS_NEW_DURATIONS = (
@@ -265,8 +338,8 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
     C.COMMAND_TYPE_START_TIMER: _validate_start_timer,
     C.COMMAND_TYPE_CANCEL_TIMER: _validate_cancel_timer,
     C.COMMAND_TYPE_RECORD_MARKER: _validate_marker,
-    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _no_checks,
-    C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _no_checks,
+    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _validate_upsert_search_attributes,
+    C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _validate_modify_properties,
     C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _validate_fail_workflow,
     C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,

@@ -62,6 +62,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.visibility import validation
 from cadenza.worker_commands import WorkerCommands
 
 logger = logging.getLogger(__name__)
@@ -189,13 +190,18 @@ class HistoryService:
         request: StartWorkflowExecutionRequest,
         signal: Signal | None = None,
         parent: Parent | None = None,
+        rules: validation.Rules | None = None,
     ) -> StartResult:
         """Start a run; say which run answers and whether this call started it.
 
         With ``signal`` (SignalWithStart) a running workflow is signalled instead,
-        and a new run receives the signal before its first workflow task.
+        and a new run receives the signal before its first workflow task. ``rules``
+        check the search attributes of a start a client asked for; a child's or a
+        schedule's were checked when its command or schedule was taken.
         """
         starts.validate(request, self._limits)
+        if rules is not None:
+            validation.check(request.search_attributes, rules)
         id_key = (namespace.id, request.workflow_id)
         lock = self._id_locks.setdefault(id_key, asyncio.Lock())
         async with lock:
@@ -375,8 +381,11 @@ class HistoryService:
         return response
 
     async def complete_workflow_task(
-        self, token: TaskToken, request: RespondWorkflowTaskCompletedRequest
+        self, token: TaskToken, request: RespondWorkflowTaskCompletedRequest,
+        rules: dict[str, validation.Rules] | None = None,
     ) -> RespondWorkflowTaskCompletedResponse:
+        """Apply the commands of a completed task; ``rules`` check the search attributes
+        they set, by namespace name (the run's own, and those its children start in)."""
         response = RespondWorkflowTaskCompletedResponse()
         rejected: commands.CommandRejected | None = None
         eager: list[Activity] = []
@@ -385,8 +394,9 @@ class HistoryService:
             if change.start_event is None and commands.starts_new_run(request.commands):
                 change.start_event = (await self.cache.history(entry))[0]
             try:
-                commands.validate(request.commands, change, self._limits.blob_size_error,
-                                  request.messages)
+                checks = commands.Checks(self._limits.blob_size_error,
+                                         self._limits.memo_size_error, rules or {})
+                commands.validate(request.commands, change, checks, request.messages)
             except commands.CommandRejected as exc:
                 rejected = exc
                 self._reject_commands(change, exc, request.identity)
