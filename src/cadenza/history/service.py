@@ -46,6 +46,7 @@ from cadenza.history import (
     starts,
     updates,
     user_timers,
+    visibility_fields,
     workflow_ops,
     workflow_tasks,
 )
@@ -439,6 +440,7 @@ class HistoryService:
                     or request.binary_checksum)
         if build_id:
             attrs.worker_version.build_id = build_id
+        visibility_fields.record_build_id(s, build_id, request.worker_version_stamp.use_versioning)
         attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
         attrs.worker_deployment_name = request.deployment_options.deployment_name
         attrs.metering_metadata.CopyFrom(request.metering_metadata)
