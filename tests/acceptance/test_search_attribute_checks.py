@@ -363,3 +363,4 @@ async def test_count_groups_carry_the_keyword_type(scoped: Client) -> None:
     for group in counted.groups:
         assert group.group_values[0].metadata["type"] == b"Keyword"
     assert counted.groups
+
