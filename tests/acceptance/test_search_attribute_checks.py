@@ -27,19 +27,25 @@ from temporalio.api.common.v1 import (
     WorkflowType,
 )
 from temporalio.api.enums.v1 import CommandType, EventType, IndexedValueType
+from temporalio.api.errordetails.v1 import MultiOperationExecutionFailure
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.schedule.v1 import Schedule, ScheduleAction, ScheduleSpec
 from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.update.v1 import Input as UpdateInput
+from temporalio.api.update.v1 import Meta as UpdateMeta
+from temporalio.api.update.v1 import Request as UpdateRequest
 from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import (
     CountWorkflowExecutionsRequest,
     CreateScheduleRequest,
     DescribeWorkflowExecutionRequest,
+    ExecuteMultiOperationRequest,
     GetWorkflowExecutionHistoryRequest,
     PollWorkflowTaskQueueRequest,
     RespondWorkflowTaskCompletedRequest,
     SignalWithStartWorkflowExecutionRequest,
     StartWorkflowExecutionRequest,
+    UpdateWorkflowExecutionRequest,
 )
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
@@ -134,6 +140,23 @@ async def test_start_and_signal_with_start_refuse_invalid_search_attributes(
     assert (await refused(service.signal_with_start_workflow_execution(
         signal_with_start))).startswith(expected)
     assert [w async for w in scoped.list_workflows("WorkflowType = 'Nobody'")] == []
+
+
+async def test_update_with_start_refuses_invalid_search_attributes(scoped: Client) -> None:
+    start = start_request(scoped, {"Num": json_payload("abc")})
+    update = UpdateWorkflowExecutionRequest(
+        namespace=scoped.namespace, workflow_execution=WorkflowExecution(workflow_id=start.workflow_id),
+        request=UpdateRequest(meta=UpdateMeta(update_id="u1"), input=UpdateInput(name="u")))
+    with pytest.raises(RPCError) as caught:
+        await scoped.workflow_service.execute_multi_operation(ExecuteMultiOperationRequest(
+            namespace=scoped.namespace, operations=[
+                ExecuteMultiOperationRequest.Operation(start_workflow=start),
+                ExecuteMultiOperationRequest.Operation(update_workflow=update)]))
+    assert caught.value.message == "Update-with-Start could not be executed."
+    failure = MultiOperationExecutionFailure()
+    assert caught.value.grpc_status.details[0].Unpack(failure)
+    assert [status.message for status in failure.statuses] == [
+        "invalid value for search attribute Num of type Int: abc", "Operation was aborted."]
 
 
 def schedule_request(client: Client, **fields: Any) -> CreateScheduleRequest:
