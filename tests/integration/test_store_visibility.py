@@ -134,11 +134,23 @@ def _alternating(levels: int) -> str:
     (_alternating(60), ["a-1", "b-1"]),
     ("Tags IN (" + ", ".join(f"'v{i}'" for i in range(5000)) + ", 'z')", ["b-1"]),
     (" OR ".join(f"WorkflowId = 'w{i}'" for i in range(994)) + " OR WorkflowId = 'a-2'", ["a-2"]),
+    # More values than PostgreSQL takes parameters: a long list is bound as one.
+    ("WorkflowId IN (" + "'w', " * 40_000 + "'a-2')", ["a-2"]),
+    ("Color NOT IN (" + "'w', " * 40_000 + "'blue')", ["a-1", "b-1"]),
+    ("Size IN (" + "1000, " * 200 + "10)", ["a-2"]),
+    ("ExecutionStatus IN (" + "'Failed', " * 200 + "'Completed')", ["b-1", "a-2"]),
+    ("Done NOT IN (" + "true, " * 200 + "true)", ["a-2"]),
 ])
 async def test_deep_and_large_filters(listed: Store, text: str, expected: list[str]) -> None:
     """Filters as deep and as long as Temporal takes compile to SQL each database parses."""
     assert await ids(listed, text) == expected
     assert await listed.count_executions("ns", filters.check(parse(text), TYPES, True), TYPES)
+
+
+def test_more_values_than_a_statement_can_bind_are_invalid() -> None:
+    many_tags = "Tags IN (" + ", ".join(f"'t{i}'" for i in range(40_000)) + ")"
+    with pytest.raises(InvalidArgumentError, match="compares with more than 30000 values"):
+        visibility_sql.counting(SqliteDialect(), "ns", filters.check(parse(many_tags), TYPES), TYPES)
 
 
 def test_and_or_alternating_past_what_databases_parse_is_invalid() -> None:

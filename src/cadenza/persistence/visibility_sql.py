@@ -58,6 +58,10 @@ class Dialect(Protocol):
     def contains_text(self, text: str, marker: str) -> str:
         """True when the bound text ``marker`` occurs in ``text`` (NULL when ``text`` is)."""
 
+    def any_of(self, column: str, params: Params, values: list[object], attribute: bool) -> str:
+        """True when ``column`` equals one of ``values``, all bound as one parameter;
+        ``attribute`` when ``column`` is a custom attribute (from ``attribute``)."""
+
 
 class Params:
     """Bound values in order, handing out each one's marker in the dialect's style."""
@@ -131,7 +135,11 @@ def _where(query: q.Query, types: dict[str, int], params: Params,
     """
     if query.where is None:
         return "1 = 1"
+    bound_before = len(params.values)
     where = _expr(query.where, _Target(types, built_in, params))
+    if len(params.values) - bound_before > MAX_BOUND_VALUES:
+        raise InvalidArgumentError(
+            f"invalid query: the filter compares with more than {MAX_BOUND_VALUES} values")
     if _paren_depth(where) > MAX_SQL_NESTING:
         raise InvalidArgumentError(
             f"invalid query: AND and OR nest too deeply in the filter (at most "
@@ -232,6 +240,10 @@ def _predicate(node: q.Expr, target: _Target) -> str:
     if kind == attrs.TEXT:
         return _text(node, target.text(node.name, column), params)
     if isinstance(node, q.InList):
+        if len(node.values) > LONG_IN_LIST:
+            found = params.dialect.any_of(column, params, list(node.values),
+                                          node.name not in target.built_in)
+            return f"NOT ({found})" if node.negated else found
         marks = ", ".join(target.bind(node.name, v) for v in node.values)
         return f"{column} {'NOT ' if node.negated else ''}IN ({marks})"
     if isinstance(node, q.Between):
@@ -285,6 +297,11 @@ def _joined(op: str, parts: list[str]) -> str:
 
 
 _GROUP = 64
+LONG_IN_LIST = 100
+"""An IN list longer than this is bound as one list, not as one parameter per value:
+PostgreSQL takes at most 32,767 parameters in a statement."""
+MAX_BOUND_VALUES = 30_000
+"""Most values a filter may bind (KeywordList and Text matches bind one per value)."""
 MAX_SQL_NESTING = 64
 """Deepest nesting of parentheses a filter may compile to; SQLite's parser has room for
 about 90, and a predicate's own SQL takes a few."""
