@@ -120,6 +120,8 @@ INVALID = [
      'invalid value for search attribute Kw of type Keyword: value from '
      '<metadata:{key:"encoding"  value:"json/plain"}  data:"[[[['),
     ({"WorkflowId": json_payload("x")}, "WorkflowId attribute can't be set in SearchAttributes"),
+    ({"RootWorkflowId": json_payload("x")},
+     "RootWorkflowId attribute can't be set in SearchAttributes"),
     ({"Kw": json_payload("x" * 3000)}, "search attribute Kw value size 3002 exceeds size limit 2048"),
     ({f"Many{i}": json_payload("x") for i in range(10_000)},
      "Namespace {ns} has no mapping defined for search attribute Many"),

@@ -61,7 +61,7 @@ def check(given: SearchAttributes, rules: Rules) -> None:
 def check_values(given: SearchAttributes, rules: Rules) -> None:
     """Each name must be settable and registered, each value of its registered type."""
     for name, payload in given.indexed_fields.items():
-        if name in attrs.BUILT_IN:
+        if name in attrs.BUILT_IN or name in attrs.SERVER_SET:
             raise InvalidArgumentError(f"{name} attribute can't be set in SearchAttributes")
         kind = rules.type_of(name)
         if kind is None:
