@@ -389,3 +389,17 @@ async def test_count_groups_carry_the_keyword_type(scoped: Client) -> None:
         assert group.group_values[0].metadata["type"] == b"Keyword"
     assert counted.groups
 
+
+
+async def test_a_one_item_list_stands_for_its_item_and_null_for_no_value(scoped: Client) -> None:
+    """As on Temporal, which SDKs' older untyped search attributes rely on."""
+    solo = start_request(scoped, {"Kw": json_payload(["solo"]), "Num": json_payload([41]),
+                                  "Flag": json_payload(None), "When": json_payload([])})
+    await scoped.workflow_service.start_workflow_execution(solo)
+    found = [w.id async for w in scoped.list_workflows("Kw = 'solo' AND Num = 41 AND Flag IS NULL")]
+    assert found == [solo.workflow_id]
+    for wrong, message in (({"Kw": json_payload(["a", "b"])}, "Kw of type Keyword: [a b]"),
+                           ({"When": json_payload("2024-01-01T00:00:00")},
+                            "When of type Datetime: 2024-01-01T00:00:00")):
+        assert (await refused(scoped.workflow_service.start_workflow_execution(
+            start_request(scoped, wrong)))).endswith(message)

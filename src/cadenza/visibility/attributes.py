@@ -160,7 +160,13 @@ def payload_type(payload: Payload) -> str:
 
 
 def stored_value(kind: int, value: Any) -> Any:
-    """The form a value is kept in for filtering: datetimes as epoch seconds, Text as words."""
+    """The form a value is kept in for filtering: datetimes as epoch seconds, Text as words.
+
+    A one-item list given for a single-valued attribute stands for its item, an empty
+    one for no value, as on Temporal.
+    """
+    if kind != KEYWORD_LIST and isinstance(value, list):
+        value = value[0] if len(value) == 1 else None
     if kind == DATETIME and isinstance(value, str):
         # Values come from SDKs, which may leave out the zone; read them as UTC then.
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

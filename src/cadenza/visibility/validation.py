@@ -126,6 +126,12 @@ def _refuse_constant(text: str) -> Any:
 
 
 def _fits(kind: int, value: Any) -> bool:
+    """Whether a value suits its attribute's type. As on Temporal, null and an empty list
+    leave the attribute without a value, and a one-item list stands for its item."""
+    if value is None:
+        return True
+    if kind != attrs.KEYWORD_LIST and isinstance(value, list):
+        return not value or (len(value) == 1 and value[0] is not None and _fits(kind, value[0]))
     if kind in (attrs.KEYWORD, attrs.TEXT):
         return isinstance(value, str)
     if kind == attrs.INT:
@@ -141,19 +147,17 @@ def _fits(kind: int, value: Any) -> bool:
     return False
 
 
-_DATETIME = re.compile(
-    r"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 def _is_datetime(text: str) -> bool:
-    """RFC 3339 as Temporal takes it (a missing zone, which some SDKs send, reads as UTC)."""
+    """RFC 3339 as Temporal takes it: a date, a time and a zone."""
     match = _DATETIME.fullmatch(text)
     if match is None:
         return False
     whole, fraction, zone = match.groups()
     try:  # the date must exist: no February 30th, no year 10000
-        datetime.fromisoformat(whole + (fraction or "")[:7] + (zone or "").replace("Z", "+00:00")
-                               .replace("z", "+00:00"))
+        datetime.fromisoformat(whole + (fraction or "")[:7] + zone.replace("Z", "+00:00"))
     except ValueError:
         return False
     return True
