@@ -369,7 +369,8 @@ async def test_values_carry_their_type_so_the_sdk_reads_them_typed(
     assert typed[SearchAttributeKey.for_datetime("When")].year == 2030
     builds = typed[SearchAttributeKey.for_keyword_list("BuildIds")]
     assert builds[0] == "unversioned" and builds[1].startswith("unversioned:")
-    [listed] = [w async for w in scoped.list_workflows(f"WorkflowId = '{request.workflow_id}'")]
+    [listed] = [w async for w in scoped.list_workflows(
+        f"WorkflowId = '{request.workflow_id}' AND BuildIds = 'unversioned'")]
     assert listed.typed_search_attributes == typed
     described = await scoped.workflow_service.describe_workflow_execution(
         DescribeWorkflowExecutionRequest(namespace=scoped.namespace,
