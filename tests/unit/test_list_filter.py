@@ -197,3 +197,20 @@ def test_open_and_closed_listings_take_times_temporal_takes_and_refuse_year_1000
             "invalid query: invalid expression: unable to parse datetime "
             "'10000-01-01T00:00:00.0000005Z'")):
         open_closed.epoch_nanos(253402300800, 500)
+
+
+def test_a_filter_of_more_than_100000_tokens_is_refused_before_it_is_parsed() -> None:
+    long_list = "WorkflowId IN (" + ", ".join(["'x'"] * 60_000) + ")"
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "invalid query: the filter is too long (more than 100000 words, values and symbols)")):
+        q.parse(long_list)
+    q.parse("WorkflowId IN (" + ", ".join(["'x'"] * 40_000) + ")")
+
+
+def test_errors_quote_a_long_filter_only_in_part() -> None:
+    for text in ("WorkflowId = 'x' " + "AND WorkflowId = 'y' " * 10_000 + "AND",
+                 "WorkflowId = 'x' AND " * 10_000 + "WorkflowId ~ 'y'",
+                 "~" + "x" * 100_000):
+        with pytest.raises(InvalidArgumentError) as caught:
+            q.parse(text)
+        assert len(caught.value.message) < 400

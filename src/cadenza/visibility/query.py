@@ -108,6 +108,9 @@ MAX_TREE_DEPTH = 996
 """Deepest syntax tree Temporal's parser takes, counted as it builds the tree: a chain of
 ``a OR b OR c`` nests one level per operator, a comparison is two levels, parentheses and
 NOT one each (measured against the real server: 995 ORed comparisons pass, 996 do not)."""
+MAX_TOKENS = 100_000
+"""Longest filter read, so one request's parsing stays short. Each comparison takes three
+or more; a filter this long compares with more values than a store binds anyway."""
 _SQL_PREFIX_LENGTH = len("select * from table1 where ")
 """Temporal parses a filter inside this statement, so its error positions count it too."""
 _INT64 = 2**63
@@ -121,16 +124,29 @@ def parse(text: str) -> Query:
 
 def _tokenize(text: str) -> list[_Tok]:
     tokens: list[_Tok] = []
-    pos = 0
+    pos = _SPACE.match(text).end()  # type: ignore[union-attr]
     while pos < len(text):
-        if text[pos:].strip() == "":
-            break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise InvalidArgumentError(f"invalid query: unexpected character at {text[pos:]!r}")
+            raise InvalidArgumentError(
+                f"invalid query: unexpected character at {_shown(text[pos:])!r}")
         pos = match.end()
         tokens.append(_token(match, pos))
+        if len(tokens) > MAX_TOKENS:
+            raise InvalidArgumentError(
+                f"invalid query: the filter is too long (more than {MAX_TOKENS} words, values "
+                "and symbols)")
+        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
     return tokens
+
+
+_SPACE = re.compile(r"\s*")
+_SHOWN_CHARS = 100
+"""A filter is quoted in its error this far at most, so errors stay small."""
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
 
 
 def _token(match: re.Match[str], end: int) -> _Tok:
@@ -301,7 +317,8 @@ class _Parser:
     def _next(self, wanted: str) -> _Tok:
         tok = self._peek()
         if tok is None:
-            raise InvalidArgumentError(f"invalid query {self._text!r}: expected {wanted} at the end")
+            raise InvalidArgumentError(
+                f"invalid query {_shown(self._text)!r}: expected {wanted} at the end")
         self._pos += 1
         return tok
 
@@ -348,4 +365,4 @@ class _Parser:
             where = f" near {self._tokens[index].text!r}"
         else:
             where = " at the end"
-        return InvalidArgumentError(f"invalid query {self._text!r}: {message}{where}")
+        return InvalidArgumentError(f"invalid query {_shown(self._text)!r}: {message}{where}")
