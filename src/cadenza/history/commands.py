@@ -10,20 +10,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import Command
-from temporalio.api.common.v1 import Memo, SearchAttributes
 from temporalio.api.enums.v1 import (
     CommandType,
     EventType,
-    TaskQueueKind,
     WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
 )
 from temporalio.api.protocol.v1 import Message
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, children, runs, updates, user_timers, visibility_fields
+from cadenza.history import (
+    activities,
+    children,
+    command_attributes,
+    runs,
+    updates,
+    user_timers,
+    visibility_fields,
+)
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
+from cadenza.history.rejections import CommandRejected
 from cadenza.history.state import Activity
 from cadenza.validation import (
     cap_durations,
@@ -44,26 +51,6 @@ _CLOSING = frozenset(
         C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
     }
 )
-
-
-class CommandRejected(Exception):
-    """A command cannot be applied; the workflow task fails with ``cause``.
-
-    With ``terminate`` the workflow cannot go on at all (a payload over the limit).
-    """
-
-    def __init__(self, cause: int, message: str, *, terminate: bool = False) -> None:
-        super().__init__(message)
-        self.cause = cause
-        self.message = message
-        self.terminate = terminate
-
-    @property
-    def full_message(self) -> str:
-        """Temporal's form: the cause in CamelCase, then the message."""
-        name = Cause.Name(self.cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
-        camel = "".join(part.capitalize() for part in name.split("_"))
-        return f"{camel}: {self.message}" if self.message else camel
 
 
 @dataclass
@@ -224,63 +211,19 @@ def _validate_start_child(command: Command, batch: _Batch) -> None:
     attrs = command.start_child_workflow_execution_command_attributes
     children.validate_start(attrs, batch.pending_children)
     target = attrs.namespace or batch.namespace
-    _check_search_attributes(
-        attrs.search_attributes, batch.checks.rules.get(target),
-        "invalid SearchAttributes on StartChildWorkflowCommand: ",
-        f". WorkflowId={attrs.workflow_id} WorkflowType={attrs.workflow_type.name} "
-        f"Namespace={target}")
-    _check_memo(attrs.memo, batch, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-                "StartChildWorkflowExecutionCommandAttributes.Memo exceeds size limit.")
+    command_attributes.check_child(attrs, target, batch.checks.rules.get(target),
+                                   batch.checks.memo_limit)
     batch.pending_children += 1
 
 
 def _validate_upsert_search_attributes(command: Command, batch: _Batch) -> None:
-    given = command.upsert_workflow_search_attributes_command_attributes.search_attributes
-    if not given.indexed_fields:
-        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
-                              "IndexedFields is not set on UpsertWorkflowSearchAttributesCommand.")
-    _check_search_attributes(given, batch.checks.rules.get(batch.namespace))
+    command_attributes.check_upsert(command.upsert_workflow_search_attributes_command_attributes,
+                                    batch.checks.rules.get(batch.namespace))
 
 
 def _validate_modify_properties(command: Command, batch: _Batch) -> None:
-    _check_memo(command.modify_workflow_properties_command_attributes.upserted_memo, batch,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES,
-                "ModifyWorkflowPropertiesCommandAttributes exceeds size limit.")
-
-
-def _check_continue_as_new_attributes(command: Command, batch: _Batch) -> None:
-    """The new run's search attributes and memo."""
-    attrs = command.continue_as_new_workflow_execution_command_attributes
-    queue = attrs.task_queue
-    kind = TaskQueueKind.Name(queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL)
-    _check_search_attributes(
-        attrs.search_attributes, batch.checks.rules.get(batch.namespace),
-        "invalid SearchAttributes on ContinueAsNewWorkflowExecutionCommand: ",
-        f'. WorkflowType={attrs.workflow_type.name} TaskQueue=name:"{queue.name}"  kind:{kind}')
-    _check_memo(attrs.memo, batch, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-                "ContinueAsNewWorkflowExecutionCommandAttributes. Memo exceeds size limit.")
-
-
-def _check_search_attributes(given: SearchAttributes, rules: validation.Rules | None,
-                             before: str = "", after: str = "") -> None:
-    """Temporal's BAD_SEARCH_ATTRIBUTES: a value that does not fit fails the task, one over
-    a size limit ends the workflow. Without rules (another namespace that does not
-    exist) the start itself fails later."""
-    if rules is None:
-        return
-    cause = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES
-    try:
-        validation.check_values(given, rules)
-        validation.check_sizes(given, rules.limits)
-    except validation.SearchAttributeSizeError as exc:
-        raise CommandRejected(cause, f"{before}{exc.message}{after}", terminate=True) from exc
-    except InvalidArgumentError as exc:
-        raise CommandRejected(cause, f"{before}{exc.message}{after}") from exc
-
-
-def _check_memo(memo: Memo, batch: _Batch, cause: int, message: str) -> None:
-    if memo.ByteSize() > batch.checks.memo_limit:
-        raise CommandRejected(cause, message, terminate=True)
+    command_attributes.check_modify_properties(
+        command.modify_workflow_properties_command_attributes, batch.checks.memo_limit)
 
 
 def _validate_signal_external(command: Command, batch: _Batch) -> None:
@@ -318,7 +261,8 @@ def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
         cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, command_name)
     if attrs.HasField("failure"):
         check_failure(attrs.failure)
-    _check_continue_as_new_attributes(command, batch)
+    command_attributes.check_continue_as_new(attrs, batch.checks.rules.get(batch.namespace),
+                                             batch.checks.memo_limit)
 
 
 _CONTINUE_AS_NEW_DURATIONS = (

@@ -53,6 +53,7 @@ from cadenza.history import (
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.change import Change, new_run_id
+from cadenza.history.rejections import CommandRejected
 from cadenza.history.signals import Signal
 from cadenza.history.state import RUNNING, Activity, MutableState, Parent, decode_blob
 from cadenza.history.tokens import TaskToken
@@ -388,7 +389,7 @@ class HistoryService:
         """Apply the commands of a completed task; ``rules`` check the search attributes
         they set, by namespace name (the run's own, and those its children start in)."""
         response = RespondWorkflowTaskCompletedResponse()
-        rejected: commands.CommandRejected | None = None
+        rejected: CommandRejected | None = None
         eager: list[Activity] = []
         async with self._changing(token.key) as (entry, change):
             self._check_workflow_task(entry.state, token)
@@ -398,7 +399,7 @@ class HistoryService:
                 checks = commands.Checks(self._limits.blob_size_error,
                                          self._limits.memo_size_error, rules or {})
                 commands.validate(request.commands, change, checks, request.messages)
-            except commands.CommandRejected as exc:
+            except CommandRejected as exc:
                 rejected = exc
                 self._reject_commands(change, exc, request.identity)
             else:
@@ -417,7 +418,7 @@ class HistoryService:
         return response
 
     @staticmethod
-    def _reject_commands(change: Change, exc: commands.CommandRejected, identity: str) -> None:
+    def _reject_commands(change: Change, exc: CommandRejected, identity: str) -> None:
         """Fail the task as Temporal does; a payload over the limit ends the workflow."""
         failure = Failure(message=exc.full_message)
         failure.server_failure_info.SetInParent()
