@@ -32,6 +32,12 @@ class Limits:
     """Bytes of history: the same two limits."""
     suggest_continue_as_new_events: int = 4096
     """History length at which workflow tasks suggest continue-as-new."""
+    search_attributes_number_of_keys: int = 100
+    """Most search attributes one request or command may set."""
+    search_attributes_size_of_value: int = 2 * 1024
+    """Largest search attribute value, in bytes of its JSON."""
+    search_attributes_total_size: int = 40 * 1024
+    """Largest size of all the search attributes one request or command sets."""
 
 
 # Temporal's dynamic-config keys that Cadenza honours, and the limit each sets.
@@ -44,6 +50,9 @@ DYNAMIC_CONFIG_KEYS = {
     "limit.historySize.warn": "history_size_warn",
     "limit.historySize.error": "history_size_error",
     "limit.memoSize.error": "memo_size_error",
+    "frontend.searchAttributesNumberOfKeysLimit": "search_attributes_number_of_keys",
+    "frontend.searchAttributesSizeOfValueLimit": "search_attributes_size_of_value",
+    "frontend.searchAttributesTotalSizeLimit": "search_attributes_total_size",
 }
 
 

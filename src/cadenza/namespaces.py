@@ -13,11 +13,26 @@ from cadenza.exceptions import (
 )
 from cadenza.persistence import Store
 from cadenza.persistence.records import NamespaceRecord
-from cadenza.visibility.attributes import BUILT_IN, SYSTEM_CUSTOM
+from cadenza.visibility.attributes import BUILT_IN, SYSTEM_CUSTOM, TYPE_NAMES
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_SECONDS = 86400
+MAX_CUSTOM_ATTRIBUTES_PER_TYPE = 100
+"""Custom search attributes a namespace may register of each type. Temporal's SQL stores
+cap each type by their columns (10 Keyword, 3 of each other type on the dev server);
+Cadenza keeps values as JSON and has no columns to run out of, but bounds the registry
+so that no call can grow it without end."""
+
+
+def _check_per_type_limit(current: dict[str, int], wanted: dict[str, int]) -> None:
+    merged = {**current, **wanted}
+    for kind in sorted(set(wanted.values())):
+        limit = MAX_CUSTOM_ATTRIBUTES_PER_TYPE if kind else 0
+        if sum(1 for k in merged.values() if k == kind) > limit:
+            raise InvalidArgumentError(
+                f"Unable to create search attributes: cannot have more than {limit} search "
+                f"attribute of type {TYPE_NAMES.get(kind, 'Unspecified')}.")
 
 
 class NamespaceRegistry:
@@ -90,8 +105,12 @@ class NamespaceRegistry:
 
     async def add_search_attributes(self, name: str, wanted: dict[str, int]) -> None:
         """Register attributes; re-adding one with the same type is a no-op, as in Temporal."""
+        for kind in wanted.values():
+            if kind not in TYPE_NAMES and kind != 0:
+                raise InvalidArgumentError(f"Unknown search attribute type: {kind}.")
         record = await self.get(name)
         current = self.search_attribute_types(record)
+        _check_per_type_limit(current, wanted)
         for attribute, kind in wanted.items():
             if attribute in BUILT_IN or attribute in SYSTEM_CUSTOM:
                 raise InvalidArgumentError(
@@ -99,8 +118,6 @@ class NamespaceRegistry:
             if attribute in current and current[attribute] != kind:
                 raise InvalidArgumentError(
                     f"Search attribute {attribute} already exists with another type.")
-            if not kind:
-                raise InvalidArgumentError(f"Unable to read search attribute type for {attribute}.")
         await self._save_search_attributes(record, {**current, **wanted})
         logger.info("namespace %s: search attributes added: %s", name, ", ".join(wanted))
 

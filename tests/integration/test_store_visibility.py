@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.persistence import Store
+from cadenza.persistence import Store, visibility_sql
 from cadenza.persistence.records import (
     CurrentExecution,
     ExecutionKey,
@@ -16,6 +16,7 @@ from cadenza.persistence.records import (
     ListedExecution,
     Visibility,
 )
+from cadenza.persistence.sqlite.visibility import SqliteDialect
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility.query import parse
@@ -109,6 +110,53 @@ async def ids(store: Store, text: str) -> list[str]:
 ])
 async def test_filters(listed: Store, text: str, expected: list[str]) -> None:
     assert await ids(listed, text) == expected
+
+
+def _alternating(levels: int) -> str:
+    """Color = 'red', under ``levels`` alternations of AND and OR that change nothing."""
+    text = "Color = 'red'"
+    for level in range(levels):
+        text = (f"HistoryLength = 3 AND ({text})" if level % 2
+                else f"WorkflowId = 'none' OR ({text})")
+    return text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("HistoryLength > 99999999999999999999999", []),
+    ("HistoryLength < 99999999999999999999999", ALL),
+    ("Size > -99999999999999999999999", ["a-1", "a-2"]),
+    ("NOT NOT Color = 'red'", ["a-1", "b-1"]),
+    ("NOT " * 199 + "Color = 'red'", ["a-2"]),
+    ("(NOT " * 99 + "Color = 'red'" + ")" * 99, ["a-2"]),
+    ("NOT (Color = 'red' OR Size = 10)", []),  # b_2 has neither: unknown, as in SQL
+    ("NOT (Color = 'blue' AND Size = 10) AND WorkflowType = 'Alpha'", ["a-1"]),
+    ("NOT (Tags = 'x' OR Note = 'world')", ["b_2", "b-1", "a-2"]),
+    (_alternating(60), ["a-1", "b-1"]),
+    ("Tags IN (" + ", ".join(f"'v{i}'" for i in range(5000)) + ", 'z')", ["b-1"]),
+    (" OR ".join(f"WorkflowId = 'w{i}'" for i in range(994)) + " OR WorkflowId = 'a-2'", ["a-2"]),
+    # More values than PostgreSQL takes parameters: a long list is bound as one.
+    ("WorkflowId IN (" + "'w', " * 40_000 + "'a-2')", ["a-2"]),
+    ("Color NOT IN (" + "'w', " * 40_000 + "'blue')", ["a-1", "b-1"]),
+    ("Size IN (" + "1000, " * 200 + "10)", ["a-2"]),
+    ("ExecutionStatus IN (" + "'Failed', " * 200 + "'Completed')", ["b-1", "a-2"]),
+    ("Done NOT IN (" + "true, " * 200 + "true)", ["a-2"]),
+])
+async def test_deep_and_large_filters(listed: Store, text: str, expected: list[str]) -> None:
+    """Filters as deep and as long as Temporal takes compile to SQL each database parses."""
+    assert await ids(listed, text) == expected
+    assert await listed.count_executions("ns", filters.check(parse(text), TYPES, True), TYPES)
+
+
+def test_more_values_than_a_statement_can_bind_are_invalid() -> None:
+    many_tags = "Tags IN (" + ", ".join(f"'t{i}'" for i in range(40_000)) + ")"
+    with pytest.raises(InvalidArgumentError, match="compares with more than 30000 values"):
+        visibility_sql.counting(SqliteDialect(), "ns", filters.check(parse(many_tags), TYPES), TYPES)
+
+
+def test_and_or_alternating_past_what_databases_parse_is_invalid() -> None:
+    with pytest.raises(InvalidArgumentError, match="AND and OR nest too deeply"):
+        visibility_sql.counting(SqliteDialect(), "ns", filters.check(parse(_alternating(150)), TYPES),
+                                TYPES)
 
 
 async def test_pages_continue_after_the_last_run_of_the_previous_page(listed: Store) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.visibility import attributes as attrs
-from cadenza.visibility import filters
+from cadenza.visibility import filters, open_closed
 from cadenza.visibility import query as q
 
 
@@ -146,3 +146,71 @@ def test_text_words_fold_case_and_diacritics_and_split_on_punctuation() -> None:
         "creme", "brulee", "recipe", "v2", "final"]
     assert attrs.text_index_form("The quick  fox") == " the quick fox "
     assert attrs.text_phrases("a-b  c -") == (" a b ", " c ")
+
+
+# -- bounds: how deep and how large a filter may be, as Temporal bounds it ---------------
+
+def _nested(depth: int) -> str:
+    return "(" * depth + "WorkflowId = 'x'" + ")" * depth
+
+
+def test_parentheses_and_nots_nest_at_most_199_deep_with_temporals_error() -> None:
+    assert q.parse(_nested(199)).where == q.Comparison("WorkflowId", "=", "x")
+    assert isinstance(q.parse("NOT " * 199 + "WorkflowId = 'x'").where, q.Not)
+    # Temporal counts positions inside "select * from table1 where <filter>".
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "invalid query: malformed SQL query: max nesting level reached at position 228")):
+        q.parse(_nested(5000))
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "max nesting level reached at position 827 near 'not'")):
+        q.parse("NOT " * 3000 + "WorkflowId = 'x'")
+
+
+def test_a_chain_of_996_comparisons_is_too_deep_as_on_temporal() -> None:
+    def chain(count: int, op: str) -> str:
+        return f" {op} ".join(f"WorkflowId = 'x{i}'" for i in range(count))
+
+    for op in ("OR", "AND"):
+        assert isinstance(q.parse(chain(995, op)).where, q.BoolOp)
+        with pytest.raises(InvalidArgumentError, match="max ast depth reached"):
+            q.parse(chain(996, op))
+    grouped = "WorkflowId = 'x'" + " OR (WorkflowId = 'y' AND WorkflowId = 'z')" * 993
+    with pytest.raises(InvalidArgumentError, match="max ast depth reached"):
+        q.parse(grouped)
+    q.parse(grouped.removesuffix(" OR (WorkflowId = 'y' AND WorkflowId = 'z')"))
+
+
+def test_whole_numbers_past_64_bits_are_floats_and_int_bounds_stay_in_range() -> None:
+    assert q.parse("HistoryLength > 99999999999999999999999").where == q.Comparison(
+        "HistoryLength", ">", 1e23)
+    assert q.parse("HistoryLength > 9223372036854775807").where == q.Comparison(
+        "HistoryLength", ">", 2**63 - 1)
+    assert checked("Num > 99999999999999999999999") == q.Comparison("Num", ">", 2**63 - 1)
+    assert checked("Num < -99999999999999999999999") == q.Comparison("Num", "<", -2**63)
+
+
+def test_open_and_closed_listings_take_times_temporal_takes_and_refuse_year_10000() -> None:
+    assert open_closed.epoch_nanos(-62135596801, 0) == -62135596801 * 10**9
+    assert open_closed.epoch_nanos(5, -1) == 5 * 10**9 - 1
+    assert open_closed.epoch_nanos(5, 10**9) == 6 * 10**9
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "invalid query: invalid expression: unable to parse datetime "
+            "'10000-01-01T00:00:00.0000005Z'")):
+        open_closed.epoch_nanos(253402300800, 500)
+
+
+def test_a_filter_of_more_than_100000_tokens_is_refused_before_it_is_parsed() -> None:
+    long_list = "WorkflowId IN (" + ", ".join(["'x'"] * 60_000) + ")"
+    with pytest.raises(InvalidArgumentError, match=re.escape(
+            "invalid query: the filter is too long (more than 100000 words, values and symbols)")):
+        q.parse(long_list)
+    q.parse("WorkflowId IN (" + ", ".join(["'x'"] * 40_000) + ")")
+
+
+def test_errors_quote_a_long_filter_only_in_part() -> None:
+    for text in ("WorkflowId = 'x' " + "AND WorkflowId = 'y' " * 10_000 + "AND",
+                 "WorkflowId = 'x' AND " * 10_000 + "WorkflowId ~ 'y'",
+                 "~" + "x" * 100_000):
+        with pytest.raises(InvalidArgumentError) as caught:
+            q.parse(text)
+        assert len(caught.value.message) < 400

@@ -20,6 +20,7 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
 from cadenza.schedules.service import ScheduleService
+from cadenza.visibility import validation
 from cadenza.visibility.service import Visibility
 
 
@@ -48,6 +49,15 @@ class RpcBase:
         self._schedules = schedules
         self._store = store
         self._cluster_id = str(uuid.uuid4())
+
+    def _search_attribute_rules(self, namespace: NamespaceRecord) -> validation.Rules:
+        """What search attributes given in ``namespace`` are checked against."""
+        limits = self._config.limits
+        return validation.Rules(
+            namespace.name, NamespaceRegistry.search_attribute_types(namespace),
+            validation.SearchAttributeLimits(limits.search_attributes_number_of_keys,
+                                             limits.search_attributes_size_of_value,
+                                             limits.search_attributes_total_size))
 
     async def _execution_key(self, namespace_name: str, execution: Any,
                              first_execution_run_id: str = "") -> ExecutionKey:

@@ -8,7 +8,12 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import SearchAttributes
-from temporalio.api.schedule.v1 import ScheduleListEntry, ScheduleListInfo, SchedulePatch
+from temporalio.api.schedule.v1 import (
+    Schedule,
+    ScheduleListEntry,
+    ScheduleListInfo,
+    SchedulePatch,
+)
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
@@ -22,7 +27,7 @@ from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
 from cadenza.validation import timestamp_problem
 from cadenza.visibility import attributes as attrs
-from cadenza.visibility import filters
+from cadenza.visibility import filters, validation
 from cadenza.visibility import query as q
 
 DEFAULT_PAGE_SIZE = 1000
@@ -40,8 +45,9 @@ class ScheduleRpcs(RpcBase):
         namespace = await self._namespaces.get(request.namespace)
         if not request.schedule_id:
             raise InvalidArgumentError("Can't load workflow execution.  WorkflowId not set.")
-        _type_search_attributes(namespace, request.schedule.action.start_workflow.search_attributes)
-        _type_search_attributes(namespace, request.search_attributes)
+        self._check_schedule(namespace, request.schedule, request.search_attributes)
+        if request.memo.ByteSize() > self._config.limits.memo_size_error:
+            raise InvalidArgumentError("Memo size exceeds limit.")
         _check_patch_times(request.initial_patch)
         check_blob(request.schedule.ByteSize() + request.initial_patch.ByteSize(), self._config)
         with _spec_errors():
@@ -72,10 +78,8 @@ class ScheduleRpcs(RpcBase):
         self, request: wsv1.UpdateScheduleRequest, context: Any
     ) -> wsv1.UpdateScheduleResponse:
         namespace = await self._namespaces.get(request.namespace)
-        _type_search_attributes(namespace, request.schedule.action.start_workflow.search_attributes)
         search = request.search_attributes if request.HasField("search_attributes") else None
-        if search is not None:
-            _type_search_attributes(namespace, search)
+        self._check_schedule(namespace, request.schedule, search)
         check_blob(request.schedule.ByteSize(), self._config)
         with _spec_errors():
             await self._schedules.update(namespace, request.schedule_id, request.schedule,
@@ -146,6 +150,18 @@ class ScheduleRpcs(RpcBase):
         response.start_time.extend(scheduler.timestamp(t) for t in times)
         return response
 
+    def _check_schedule(self, namespace: NamespaceRecord, schedule: Schedule,
+                        search: SearchAttributes | None) -> None:
+        """The schedule's own search attributes and its action's, as a start checks them."""
+        rules = self._search_attribute_rules(namespace)
+        action = schedule.action.start_workflow
+        validation.check(action.search_attributes, rules)
+        # Temporal checks the action's memo as one more payload of the start it will make.
+        if action.memo.ByteSize() > self._config.limits.blob_size_error:
+            raise InvalidArgumentError("Blob data size exceeds limit.")
+        if search is not None:
+            validation.check(search, rules)
+
     async def _store_schedules(self, namespace: NamespaceRecord, parsed: q.Query, limit: int,
                                offset: int) -> list[ScheduleRecord]:
         rows = await self._store.list_schedules(
@@ -211,18 +227,6 @@ def _names(node: q.Expr | None) -> list[str]:
     if isinstance(node, q.Not):
         return _names(node.operand)
     return [node.name]
-
-
-def _type_search_attributes(namespace: NamespaceRecord, given: SearchAttributes) -> None:
-    """Mark each value with its registered type, as Temporal does; refuse unknown names."""
-    types = NamespaceRegistry.search_attribute_types(namespace)
-    for name, payload in given.indexed_fields.items():
-        kind = types.get(name, attrs.SYSTEM_CUSTOM.get(name))
-        if kind is None:
-            raise InvalidArgumentError(
-                f"Namespace {namespace.name} has no mapping defined for search attribute {name}")
-        if not payload.metadata.get("type"):
-            payload.metadata["type"] = attrs.TYPE_NAMES[kind].encode()
 
 
 def _token(value: int) -> bytes:

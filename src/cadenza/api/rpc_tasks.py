@@ -18,6 +18,7 @@ from cadenza.api.requests import (
 from cadenza.api.rpc_base import RpcBase
 from cadenza.history import events as ev
 from cadenza.persistence.records import TaskKind, TaskRecord
+from cadenza.visibility import validation
 
 _TARGETING = {
     CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
@@ -59,7 +60,20 @@ class TaskRpcs(RpcBase):
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         token = await self._token(request.task_token, request.namespace)
         await self._check_target_namespaces(request.commands)
-        return await self._history.complete_workflow_task(token, request)
+        return await self._history.complete_workflow_task(
+            token, request, await self._command_rules(request))
+
+    async def _command_rules(
+        self, request: wsv1.RespondWorkflowTaskCompletedRequest,
+    ) -> dict[str, validation.Rules]:
+        """Search-attribute rules for the namespaces the commands set attributes in
+        (their existence checked already)."""
+        names = {request.namespace}
+        for command in request.commands:
+            if command.HasField("start_child_workflow_execution_command_attributes"):
+                names.add(command.start_child_workflow_execution_command_attributes.namespace)
+        return {name: self._search_attribute_rules(await self._namespaces.get(name))
+                for name in names - {""}}
 
     async def _check_target_namespaces(self, commands: Any) -> None:
         """A command aimed at another namespace needs it to exist, or the call is refused.

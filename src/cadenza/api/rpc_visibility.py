@@ -104,5 +104,10 @@ def _time_range(request: Any) -> open_closed.TimeRange:
     """The request's start_time_filter; an unset end leaves the range open there."""
     window = request.start_time_filter
     return open_closed.TimeRange(
-        window.earliest_time.ToNanoseconds() if window.HasField("earliest_time") else None,
-        window.latest_time.ToNanoseconds() if window.HasField("latest_time") else None)
+        _nanos(window.earliest_time) if window.HasField("earliest_time") else None,
+        _nanos(window.latest_time) if window.HasField("latest_time") else None)
+
+
+def _nanos(moment: Any) -> int:
+    # Not ToNanoseconds(): it refuses the out-of-range times Temporal takes.
+    return open_closed.epoch_nanos(moment.seconds, moment.nanos)

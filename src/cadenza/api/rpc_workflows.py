@@ -38,7 +38,8 @@ class WorkflowRpcs(RpcBase):
         namespace = await self._namespaces.get(request.namespace)
         if not request.request_id:
             request.request_id = str(uuid.uuid4())
-        result = await self._history.start_workflow(namespace, request)
+        result = await self._history.start_workflow(
+            namespace, request, rules=self._search_attribute_rules(namespace))
         response = wsv1.StartWorkflowExecutionResponse(
             run_id=result.run_id, first_execution_run_id=result.first_execution_run_id,
             started=result.started, status=result.status,  # type: ignore[arg-type]
@@ -75,7 +76,8 @@ class WorkflowRpcs(RpcBase):
                         request.signal_input if request.HasField("signal_input") else None,
                         request.identity, request.header if request.HasField("header") else None,
                         request.request_id)
-        result = await self._history.start_workflow(namespace, start, signal)
+        result = await self._history.start_workflow(
+            namespace, start, signal, rules=self._search_attribute_rules(namespace))
         return wsv1.SignalWithStartWorkflowExecutionResponse(
             run_id=result.run_id, first_execution_run_id=result.first_execution_run_id,
             started=result.started,
@@ -160,7 +162,8 @@ class WorkflowRpcs(RpcBase):
         if holder is not None:
             return holder, False
         try:
-            result = await self._history.start_workflow(namespace, start)
+            result = await self._history.start_workflow(
+                namespace, start, rules=self._search_attribute_rules(namespace))
         except CadenzaError as error:
             raise MultiOperationError([error, None]) from error
         return result.run_id, result.started

@@ -19,9 +19,18 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.protocol.v1 import Message
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, children, runs, updates, user_timers, visibility_fields
+from cadenza.history import (
+    activities,
+    children,
+    command_attributes,
+    runs,
+    updates,
+    user_timers,
+    visibility_fields,
+)
 from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
+from cadenza.history.rejections import CommandRejected
 from cadenza.history.state import Activity
 from cadenza.validation import (
     cap_durations,
@@ -29,6 +38,7 @@ from cadenza.validation import (
     check_on_command,
     check_task_queue_on_command,
 )
+from cadenza.visibility import validation
 
 C = CommandType
 Cause = WorkflowTaskFailedCause
@@ -43,26 +53,6 @@ _CLOSING = frozenset(
 )
 
 
-class CommandRejected(Exception):
-    """A command cannot be applied; the workflow task fails with ``cause``.
-
-    With ``terminate`` the workflow cannot go on at all (a payload over the limit).
-    """
-
-    def __init__(self, cause: int, message: str, *, terminate: bool = False) -> None:
-        super().__init__(message)
-        self.cause = cause
-        self.message = message
-        self.terminate = terminate
-
-    @property
-    def full_message(self) -> str:
-        """Temporal's form: the cause in CamelCase, then the message."""
-        name = Cause.Name(self.cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")  # type: ignore[arg-type]
-        camel = "".join(part.capitalize() for part in name.split("_"))
-        return f"{camel}: {self.message}" if self.message else camel
-
-
 @dataclass
 class Outcome:
     """What applying the commands produced that the caller acts on."""
@@ -70,6 +60,16 @@ class Outcome:
     scheduled_activities: list[tuple[Activity, bool]] = field(default_factory=list)
     """Each new activity, and whether the worker asked to run it eagerly."""
     closed: bool = False
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The limits and rules commands are checked against, beyond the run's own state."""
+
+    blob_limit: int
+    memo_limit: int
+    rules: dict[str, validation.Rules] = field(default_factory=dict)
+    """Search-attribute rules by namespace name: the run's own and its children's."""
 
 
 @dataclass
@@ -81,6 +81,8 @@ class _Batch:
     timers: set[str]
     activities: set[int]
     activity_ids: set[str]
+    checks: Checks
+    namespace: str
 
 
 def starts_new_run(commands: Sequence[Command]) -> bool:
@@ -88,7 +90,7 @@ def starts_new_run(commands: Sequence[Command]) -> bool:
                for c in commands)
 
 
-def validate(commands: Sequence[Command], change: Change, blob_limit: int,
+def validate(commands: Sequence[Command], change: Change, checks: Checks,
              messages: Sequence[Message] = ()) -> None:
     for message in messages:
         try:
@@ -99,7 +101,7 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int,
                 exc.message) from exc
     s = change.state
     batch = _Batch(len(s.activities), len(s.children), set(s.timers), set(s.activities),
-                   {a.activity_id for a in s.activities.values()})
+                   {a.activity_id for a in s.activities.values()}, checks, s.namespace)
     for index, command in enumerate(commands):
         kind = command.command_type
         if kind not in C.values():
@@ -114,7 +116,7 @@ def validate(commands: Sequence[Command], change: Change, blob_limit: int,
         if kind in _CLOSING and index != len(commands) - 1:
             raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                                   "a workflow-closing command must be the last command")
-        oversized = _oversized_payload(command, blob_limit)
+        oversized = _oversized_payload(command, checks.blob_limit)
         if oversized:
             raise CommandRejected(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
@@ -206,9 +208,22 @@ def _validate_start_child(command: Command, batch: _Batch) -> None:
             Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
             f"the number of pending child workflows exceeds the limit of "
             f"{children.MAX_PENDING_CHILDREN}")
-    children.validate_start(command.start_child_workflow_execution_command_attributes,
-                            batch.pending_children)
+    attrs = command.start_child_workflow_execution_command_attributes
+    children.validate_start(attrs, batch.pending_children)
+    target = attrs.namespace or batch.namespace
+    command_attributes.check_child(attrs, target, batch.checks.rules.get(target),
+                                   batch.checks.memo_limit)
     batch.pending_children += 1
+
+
+def _validate_upsert_search_attributes(command: Command, batch: _Batch) -> None:
+    command_attributes.check_upsert(command.upsert_workflow_search_attributes_command_attributes,
+                                    batch.checks.rules.get(batch.namespace))
+
+
+def _validate_modify_properties(command: Command, batch: _Batch) -> None:
+    command_attributes.check_modify_properties(
+        command.modify_workflow_properties_command_attributes, batch.checks.memo_limit)
 
 
 def _validate_signal_external(command: Command, batch: _Batch) -> None:
@@ -246,6 +261,8 @@ def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
         cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, command_name)
     if attrs.HasField("failure"):
         check_failure(attrs.failure)
+    command_attributes.check_continue_as_new(attrs, batch.checks.rules.get(batch.namespace),
+                                             batch.checks.memo_limit)
 
 
 _CONTINUE_AS_NEW_DURATIONS = (
@@ -265,8 +282,8 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
     C.COMMAND_TYPE_START_TIMER: _validate_start_timer,
     C.COMMAND_TYPE_CANCEL_TIMER: _validate_cancel_timer,
     C.COMMAND_TYPE_RECORD_MARKER: _validate_marker,
-    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _no_checks,
-    C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _no_checks,
+    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _validate_upsert_search_attributes,
+    C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _validate_modify_properties,
     C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: _no_checks,
     C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _validate_fail_workflow,
     C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,

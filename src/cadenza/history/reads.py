@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.common.v1 import Memo, SearchAttributes, WorkflowExecution, WorkflowType
+from temporalio.api.common.v1 import Memo, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import (
     EventType,
     HistoryEventFilterType,
@@ -26,6 +26,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
+from cadenza.history import visibility_fields
 from cadenza.history.cache import Entry
 from cadenza.history.service import HistoryService
 from cadenza.history.state import MutableState, decode_blob
@@ -87,7 +88,9 @@ class HistoryReader:
     async def _describe(self, entry: Entry) -> DescribeWorkflowExecutionResponse:
         s = entry.state
         history = await self._history.cache.history(entry)
-        memo, search_attributes = current_memo_and_search_attributes(history)
+        memo = current_memo(history)
+        # The state's: typed as given, and with the attributes the server sets (BuildIds).
+        search_attributes = visibility_fields.current_search_attributes(s)
         response = DescribeWorkflowExecutionResponse(
             execution_config=WorkflowExecutionConfig(
                 task_queue=ev.task_queue(s.task_queue),
@@ -118,25 +121,17 @@ class HistoryReader:
         return response
 
 
-def current_memo_and_search_attributes(
-    history: list[HistoryEvent],
-) -> tuple[Memo, SearchAttributes]:
-    """The start's memo and search attributes with every later upsert applied.
+def current_memo(history: list[HistoryEvent]) -> Memo:
+    """The start's memo with every later upsert applied.
 
     An upserted value encoded as ``binary/null`` removes the key, as in Temporal.
     """
-    started = history[0].workflow_execution_started_event_attributes
     memo = Memo()
-    memo.CopyFrom(started.memo)
-    search_attributes = SearchAttributes()
-    search_attributes.CopyFrom(started.search_attributes)
+    memo.CopyFrom(history[0].workflow_execution_started_event_attributes.memo)
     for event in history:
-        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            upsert = event.upsert_workflow_search_attributes_event_attributes.search_attributes
-            _merge(search_attributes.indexed_fields, upsert.indexed_fields)
-        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
             _merge(memo.fields, event.workflow_properties_modified_event_attributes.upserted_memo.fields)
-    return memo, search_attributes
+    return memo
 
 
 def _merge(target, upsert) -> None:  # type: ignore[no-untyped-def]

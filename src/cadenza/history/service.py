@@ -46,12 +46,14 @@ from cadenza.history import (
     starts,
     updates,
     user_timers,
+    visibility_fields,
     workflow_ops,
     workflow_tasks,
 )
 from cadenza.history import events as ev
 from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.change import Change, new_run_id
+from cadenza.history.rejections import CommandRejected
 from cadenza.history.signals import Signal
 from cadenza.history.state import RUNNING, Activity, MutableState, Parent, decode_blob
 from cadenza.history.tokens import TaskToken
@@ -62,6 +64,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.visibility import validation
 from cadenza.worker_commands import WorkerCommands
 
 logger = logging.getLogger(__name__)
@@ -189,13 +192,18 @@ class HistoryService:
         request: StartWorkflowExecutionRequest,
         signal: Signal | None = None,
         parent: Parent | None = None,
+        rules: validation.Rules | None = None,
     ) -> StartResult:
         """Start a run; say which run answers and whether this call started it.
 
         With ``signal`` (SignalWithStart) a running workflow is signalled instead,
-        and a new run receives the signal before its first workflow task.
+        and a new run receives the signal before its first workflow task. ``rules``
+        check the search attributes of a start a client asked for; a child's or a
+        schedule's were checked when its command or schedule was taken.
         """
         starts.validate(request, self._limits)
+        if rules is not None:
+            validation.check(request.search_attributes, rules)
         id_key = (namespace.id, request.workflow_id)
         lock = self._id_locks.setdefault(id_key, asyncio.Lock())
         async with lock:
@@ -375,19 +383,23 @@ class HistoryService:
         return response
 
     async def complete_workflow_task(
-        self, token: TaskToken, request: RespondWorkflowTaskCompletedRequest
+        self, token: TaskToken, request: RespondWorkflowTaskCompletedRequest,
+        rules: dict[str, validation.Rules] | None = None,
     ) -> RespondWorkflowTaskCompletedResponse:
+        """Apply the commands of a completed task; ``rules`` check the search attributes
+        they set, by namespace name (the run's own, and those its children start in)."""
         response = RespondWorkflowTaskCompletedResponse()
-        rejected: commands.CommandRejected | None = None
+        rejected: CommandRejected | None = None
         eager: list[Activity] = []
         async with self._changing(token.key) as (entry, change):
             self._check_workflow_task(entry.state, token)
             if change.start_event is None and commands.starts_new_run(request.commands):
                 change.start_event = (await self.cache.history(entry))[0]
             try:
-                commands.validate(request.commands, change, self._limits.blob_size_error,
-                                  request.messages)
-            except commands.CommandRejected as exc:
+                checks = commands.Checks(self._limits.blob_size_error,
+                                         self._limits.memo_size_error, rules or {})
+                commands.validate(request.commands, change, checks, request.messages)
+            except CommandRejected as exc:
                 rejected = exc
                 self._reject_commands(change, exc, request.identity)
             else:
@@ -406,7 +418,7 @@ class HistoryService:
         return response
 
     @staticmethod
-    def _reject_commands(change: Change, exc: commands.CommandRejected, identity: str) -> None:
+    def _reject_commands(change: Change, exc: CommandRejected, identity: str) -> None:
         """Fail the task as Temporal does; a payload over the limit ends the workflow."""
         failure = Failure(message=exc.full_message)
         failure.server_failure_info.SetInParent()
@@ -429,6 +441,7 @@ class HistoryService:
                     or request.binary_checksum)
         if build_id:
             attrs.worker_version.build_id = build_id
+        visibility_fields.record_build_id(s, build_id, request.worker_version_stamp.use_versioning)
         attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
         attrs.worker_deployment_name = request.deployment_options.deployment_name
         attrs.metering_metadata.CopyFrom(request.metering_metadata)

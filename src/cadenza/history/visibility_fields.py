@@ -11,6 +11,7 @@ from cadenza.persistence.records import Visibility
 from cadenza.visibility import attributes as attrs
 
 _TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
+BUILD_IDS = "BuildIds"
 
 
 
@@ -21,6 +22,30 @@ def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> N
             state.search_attributes.pop(name, None)
         else:
             state.search_attributes[name] = encode_blob(payload.SerializeToString())
+
+
+def record_build_id(state: MutableState, build_id: str, versioned: bool) -> None:
+    """Add the worker's build to the run's ``BuildIds``, as Temporal lists the builds that
+    completed its workflow tasks: ``unversioned`` and ``unversioned:<id>`` for a worker
+    without versioning, ``versioned:<id>`` for one with it."""
+    blob = state.search_attributes.get(BUILD_IDS)
+    builds: list[str] = json.loads(Payload.FromString(decode_blob(blob)).data) if blob else []
+    wanted = [f"versioned:{build_id}"] if versioned else ["unversioned"]
+    if build_id and not versioned:
+        wanted.append(f"unversioned:{build_id}")
+    added = [build for build in wanted if build not in builds]
+    if added:
+        payload = Payload(metadata={"encoding": b"json/plain", "type": b"KeywordList"},
+                          data=json.dumps(builds + added, separators=(",", ":")).encode())
+        state.search_attributes[BUILD_IDS] = encode_blob(payload.SerializeToString())
+
+
+def current_search_attributes(state: MutableState) -> SearchAttributes:
+    """The run's search attributes as they stand, each value as it was given (typed)."""
+    current = SearchAttributes()
+    for name, blob in state.search_attributes.items():
+        current.indexed_fields[name].CopyFrom(Payload.FromString(decode_blob(blob)))
+    return current
 
 
 def upsert_memo(state: MutableState, upsert: Memo) -> None:
@@ -34,11 +59,9 @@ def upsert_memo(state: MutableState, upsert: Memo) -> None:
 
 
 def snapshot(state: MutableState) -> Visibility:
-    payloads = SearchAttributes()
+    payloads = current_search_attributes(state)
     values: dict[str, object] = {}
-    for name, blob in state.search_attributes.items():
-        payload = Payload.FromString(decode_blob(blob))
-        payloads.indexed_fields[name].CopyFrom(payload)
+    for name, payload in payloads.indexed_fields.items():
         kind = _TYPES_BY_NAME.get(attrs.payload_type(payload), attrs.SYSTEM_CUSTOM.get(name, 0))
         try:
             values[name] = attrs.stored_value(kind, attrs.decode(payload))

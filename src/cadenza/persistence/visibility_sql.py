@@ -58,6 +58,10 @@ class Dialect(Protocol):
     def contains_text(self, text: str, marker: str) -> str:
         """True when the bound text ``marker`` occurs in ``text`` (NULL when ``text`` is)."""
 
+    def any_of(self, column: str, params: Params, values: list[object], attribute: bool) -> str:
+        """True when ``column`` equals one of ``values``, all bound as one parameter;
+        ``attribute`` when ``column`` is a custom attribute (from ``attribute``)."""
+
 
 class Params:
     """Bound values in order, handing out each one's marker in the dialect's style."""
@@ -131,7 +135,28 @@ def _where(query: q.Query, types: dict[str, int], params: Params,
     """
     if query.where is None:
         return "1 = 1"
-    return _expr(query.where, _Target(types, built_in, params))
+    bound_before = len(params.values)
+    where = _expr(query.where, _Target(types, built_in, params))
+    if len(params.values) - bound_before > MAX_BOUND_VALUES:
+        raise InvalidArgumentError(
+            f"invalid query: the filter compares with more than {MAX_BOUND_VALUES} values")
+    if _paren_depth(where) > MAX_SQL_NESTING:
+        raise InvalidArgumentError(
+            f"invalid query: AND and OR nest too deeply in the filter (at most "
+            f"{MAX_SQL_NESTING} levels of alternating AND and OR)")
+    return where
+
+
+def _paren_depth(sql: str) -> int:
+    """How deeply parentheses nest in generated SQL (values are bound, never inlined)."""
+    depth = deepest = 0
+    for char in sql:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
 
 
 class _Target:
@@ -159,12 +184,51 @@ class _Target:
         return self.params.dialect.bind_attribute(self.params, value)
 
 
-def _expr(node: q.Expr, target: _Target) -> str:
-    params = target.params
-    if isinstance(node, q.BoolOp):
-        return "(" + f" {node.op} ".join(_expr(o, target) for o in node.operands) + ")"
+def _expr(node: q.Expr, target: _Target, negated: bool = False) -> str:
+    """SQL for ``node`` (for its negation with ``negated``).
+
+    NOT is pushed down to the predicates (De Morgan holds in SQL's three-valued
+    logic too), chains of one operator are merged, and the most deeply nested
+    operand goes first, so the SQL nests only where AND and OR alternate, and to
+    the left, where SQLite's parser has room for about 90 levels (to the right,
+    about 30).
+    """
     if isinstance(node, q.Not):
-        return f"NOT ({_expr(node.operand, target)})"
+        return _expr(node.operand, target, not negated)
+    if isinstance(node, q.BoolOp):
+        op = _DUAL[node.op] if negated else node.op
+        operands = sorted(_merged(node), key=_nesting, reverse=True)
+        return _joined(op, [_expr(o, target, negated) for o in operands])
+    predicate = _predicate(node, target)
+    return f"NOT ({predicate})" if negated else predicate
+
+
+_DUAL = {"AND": "OR", "OR": "AND"}
+
+
+def _nesting(node: q.Expr) -> int:
+    """How many alternations of AND and OR ``node`` holds, as ``_expr`` will nest them."""
+    if isinstance(node, q.Not):
+        return _nesting(node.operand)
+    if isinstance(node, q.BoolOp):
+        return 1 + max(_nesting(o) for o in _merged(node))
+    return 0
+
+
+def _merged(node: q.BoolOp) -> list[q.Expr]:
+    """The operands of ``node``, with those that are chains of the same operator spliced in."""
+    operands: list[q.Expr] = []
+    for operand in node.operands:
+        if isinstance(operand, q.BoolOp) and operand.op == node.op:
+            operands.extend(_merged(operand))
+        else:
+            operands.append(operand)
+    return operands
+
+
+def _predicate(node: q.Expr, target: _Target) -> str:
+    params = target.params
+    assert not isinstance(node, q.BoolOp | q.Not)
     column, kind = target.operand(node.name)
     if isinstance(node, q.IsNull):
         return f"{column} IS {'NOT ' if node.negated else ''}NULL"
@@ -176,6 +240,10 @@ def _expr(node: q.Expr, target: _Target) -> str:
     if kind == attrs.TEXT:
         return _text(node, target.text(node.name, column), params)
     if isinstance(node, q.InList):
+        if len(node.values) > LONG_IN_LIST:
+            found = params.dialect.any_of(column, params, list(node.values),
+                                          node.name not in target.built_in)
+            return f"NOT ({found})" if node.negated else found
         marks = ", ".join(target.bind(node.name, v) for v in node.values)
         return f"{column} {'NOT ' if node.negated else ''}IN ({marks})"
     if isinstance(node, q.Between):
@@ -195,10 +263,9 @@ def _text(node: q.Expr, text: str, params: Params) -> str:
     in Temporal.
     """
     assert isinstance(node, q.Comparison) and isinstance(node.value, tuple)
-    found = " OR ".join(params.dialect.contains_text(text, params.add(phrase))
-                        for phrase in node.value)
+    found = [params.dialect.contains_text(text, params.add(phrase)) for phrase in node.value]
     # A value of separators only ("-") has no words, and matches nothing.
-    matched = f"coalesce({found or 'FALSE'}, FALSE)"
+    matched = f"coalesce({_joined('OR', found) if found else 'FALSE'}, FALSE)"
     return matched if node.op == "=" else f"NOT {matched}"
 
 
@@ -209,8 +276,35 @@ def _keyword_list(node: q.Expr, params: Params) -> str:
         contains = dialect.list_contains(node.name, params, node.value)
         return contains if node.op == "=" else f"NOT {contains}"
     assert isinstance(node, q.InList)
-    anyof = "(" + " OR ".join(dialect.list_contains(node.name, params, v) for v in node.values) + ")"
+    anyof = _joined("OR", [dialect.list_contains(node.name, params, v) for v in node.values])
     return f"NOT {anyof}" if node.negated else anyof
+
+
+def _joined(op: str, parts: list[str]) -> str:
+    """``parts`` joined by ``op``, in groups of at most ``_GROUP``, groups joined likewise.
+
+    Databases parse ``a OR b OR c ...`` into a tree one level deeper per operand and
+    refuse deep ones (SQLite past 1,000 levels); grouping keeps both that depth and
+    the nesting of parentheses small, so a long IN list on a KeywordList or many
+    Text phrases compile at any length.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) > _GROUP:
+        size = -(-len(parts) // _GROUP)
+        parts = [_joined(op, parts[i:i + size]) for i in range(0, len(parts), size)]
+    return "(" + f" {op} ".join(parts) + ")"
+
+
+_GROUP = 64
+LONG_IN_LIST = 100
+"""An IN list longer than this is bound as one list, not as one parameter per value:
+PostgreSQL takes at most 32,767 parameters in a statement."""
+MAX_BOUND_VALUES = 30_000
+"""Most values a filter may bind (KeywordList and Text matches bind one per value)."""
+MAX_SQL_NESTING = 64
+"""Deepest nesting of parentheses a filter may compile to; SQLite's parser has room for
+about 90, and a predicate's own SQL takes a few."""
 
 
 def _escape_like(text: str) -> str:

@@ -71,6 +71,14 @@ PARENT_WORKFLOW_ID = "ParentWorkflowId"
 PARENT_RUN_ID = "ParentRunId"
 HISTORY_SIZE_BYTES = "HistorySizeBytes"
 STATE_TRANSITION_COUNT = "StateTransitionCount"
+SERVER_SET = frozenset({
+    "ParentWorkflowId", "ParentRunId", "RootWorkflowId", "RootRunId", "ExecutionDuration",
+    "HistorySizeBytes", "StateTransitionCount", "TemporalExternalPayloadCount",
+    "TemporalExternalPayloadSizeBytes", "TemporalUsedWorkerDeploymentVersions",
+    "TemporalWorkerDeployment", "TemporalWorkerDeploymentVersion",
+    "TemporalWorkflowVersioningBehavior",
+})
+"""Attributes of ``SYSTEM_CUSTOM`` only the server sets: clients may filter on them, not set them."""
 TYPE_NAMES: dict[int, str] = {
     KEYWORD: "Keyword", TEXT: "Text", INT: "Int", DOUBLE: "Double", BOOL: "Bool",
     DATETIME: "Datetime", KEYWORD_LIST: "KeywordList",
@@ -152,7 +160,13 @@ def payload_type(payload: Payload) -> str:
 
 
 def stored_value(kind: int, value: Any) -> Any:
-    """The form a value is kept in for filtering: datetimes as epoch seconds, Text as words."""
+    """The form a value is kept in for filtering: datetimes as epoch seconds, Text as words.
+
+    A one-item list given for a single-valued attribute stands for its item, an empty
+    one for no value, as on Temporal.
+    """
+    if kind != KEYWORD_LIST and isinstance(value, list):
+        value = value[0] if len(value) == 1 else None
     if kind == DATETIME and isinstance(value, str):
         # Values come from SDKs, which may leave out the zone; read them as UTC then.
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -16,6 +16,7 @@ from cadenza.visibility import query as q
 # What Text and KeywordList attributes can be filtered with, as in Temporal.
 _TEXT_OPERATORS = {"=", "!="}
 _KEYWORD_LIST_OPERATORS = {"=", "!=", "IN", "NOT IN"}
+_INT64_MAX = 2**63 - 1
 
 
 def check(query: q.Query, types: dict[str, int], counting: bool = False,
@@ -110,12 +111,28 @@ def _typed(name: str, kind: int, value: object) -> object:
     elif kind == attrs.BOOL:
         if isinstance(value, bool):
             return value
-    elif kind in (attrs.INT, attrs.DOUBLE):
+    elif kind == attrs.INT:
+        if is_number:
+            return _within_int64(value)  # type: ignore[arg-type]
+    elif kind == attrs.DOUBLE:
         if is_number:
             return value
     elif isinstance(value, str):
         return value
     raise _wrong_type(name, kind, value)
+
+
+def _within_int64(value: int | float) -> int | float:
+    """A bound for an Int attribute that every store can take.
+
+    Whole numbers past 64 bits come as floats (as Temporal reads them); no stored Int
+    is beyond the 64-bit range, so comparing with its end there answers the same.
+    """
+    if value >= _INT64_MAX:
+        return _INT64_MAX
+    if value <= -_INT64_MAX - 1:
+        return -_INT64_MAX - 1
+    return value
 
 
 def _wrong_type(name: str, kind: int, value: object) -> InvalidArgumentError:

@@ -15,6 +15,8 @@ from cadenza.visibility import attributes as attrs
 from cadenza.visibility import query as q
 
 RUNNING = "Running"
+YEAR_10000 = 253_402_300_800
+"""Epoch seconds at 10000-01-01: Temporal cannot read back a time from then on in its filter."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,44 @@ class TimeRange:
 
     earliest: int | None = None
     latest: int | None = None
+
+
+def epoch_nanos(seconds: int, nanos: int) -> int:
+    """A filter's time bound in epoch nanoseconds, nanoseconds out of range carried over.
+
+    Temporal writes the bound into a list filter as RFC 3339 text, and refuses the
+    filter when that text has a five-digit year; earlier times, even before year 1,
+    just match everything or nothing.
+    """
+    total = seconds * 1_000_000_000 + nanos
+    if total >= YEAR_10000 * 1_000_000_000:
+        raise InvalidArgumentError(
+            f"invalid query: invalid expression: unable to parse datetime '{_rfc3339(total)}'")
+    return total
+
+
+def _rfc3339(nanos_total: int) -> str:
+    """Go's RFC 3339 form of a time, for years Python's datetime cannot hold."""
+    seconds, nanos = divmod(nanos_total, 1_000_000_000)
+    days, second_of_day = divmod(seconds, 86_400)
+    year, month, day = _civil(days)
+    hour, rest = divmod(second_of_day, 3600)
+    minute, second = divmod(rest, 60)
+    fraction = f".{nanos:09d}".rstrip("0") if nanos else ""
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}Z"
+
+
+def _civil(days: int) -> tuple[int, int, int]:
+    """(year, month, day) of a day counted from 1970-01-01 (proleptic Gregorian)."""
+    shifted = days + 719_468
+    era, day_of_era = divmod(shifted, 146_097)
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524
+                   - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    month_index = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * month_index + 2) // 5 + 1
+    month = month_index + 3 if month_index < 10 else month_index - 9
+    return year_of_era + era * 400 + (month <= 2), month, day
 
 
 def open_filter(times: TimeRange, workflow_id: str | None, workflow_type: str | None) -> q.Query:

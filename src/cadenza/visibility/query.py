@@ -98,6 +98,22 @@ class _Tok:
     kind: str
     text: str
     value: object = None
+    end: int = 0
+    """Offset just past the token in the filter text."""
+
+
+MAX_NESTING = 200
+"""Parentheses and NOTs open at once that Temporal's parser refuses (199 pass)."""
+MAX_TREE_DEPTH = 996
+"""Deepest syntax tree Temporal's parser takes, counted as it builds the tree: a chain of
+``a OR b OR c`` nests one level per operator, a comparison is two levels, parentheses and
+NOT one each (measured against the real server: 995 ORed comparisons pass, 996 do not)."""
+MAX_TOKENS = 100_000
+"""Longest filter read, so one request's parsing stays short. Each comparison takes three
+or more; a filter this long compares with more values than a store binds anyway."""
+_SQL_PREFIX_LENGTH = len("select * from table1 where ")
+"""Temporal parses a filter inside this statement, so its error positions count it too."""
+_INT64 = 2**63
 
 
 def parse(text: str) -> Query:
@@ -108,32 +124,55 @@ def parse(text: str) -> Query:
 
 def _tokenize(text: str) -> list[_Tok]:
     tokens: list[_Tok] = []
-    pos = 0
+    pos = _SPACE.match(text).end()  # type: ignore[union-attr]
     while pos < len(text):
-        if text[pos:].strip() == "":
-            break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise InvalidArgumentError(f"invalid query: unexpected character at {text[pos:]!r}")
+            raise InvalidArgumentError(
+                f"invalid query: unexpected character at {_shown(text[pos:])!r}")
         pos = match.end()
-        if match.group("string") is not None:
-            raw = match.group("string")
-            tokens.append(_Tok("value", raw, _unquote(raw)))
-        elif match.group("number") is not None:
-            raw = match.group("number")
-            tokens.append(_Tok("value", raw, float(raw) if "." in raw else int(raw)))
-        elif match.group("op") is not None:
-            tokens.append(_Tok("op", match.group("op")))
-        else:
-            word = match.group("word").strip("`")
-            upper = word.upper()
-            if upper in ("TRUE", "FALSE"):
-                tokens.append(_Tok("value", word, upper == "TRUE"))
-            elif upper in _KEYWORDS:
-                tokens.append(_Tok("kw", upper))
-            else:
-                tokens.append(_Tok("name", word))
+        tokens.append(_token(match, pos))
+        if len(tokens) > MAX_TOKENS:
+            raise InvalidArgumentError(
+                f"invalid query: the filter is too long (more than {MAX_TOKENS} words, values "
+                "and symbols)")
+        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
     return tokens
+
+
+_SPACE = re.compile(r"\s*")
+_SHOWN_CHARS = 100
+"""A filter is quoted in its error this far at most, so errors stay small."""
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+
+
+def _token(match: re.Match[str], end: int) -> _Tok:
+    if match.group("string") is not None:
+        raw = match.group("string")
+        return _Tok("value", raw, _unquote(raw), end)
+    if match.group("number") is not None:
+        raw = match.group("number")
+        return _Tok("value", raw, _number(raw), end)
+    if match.group("op") is not None:
+        return _Tok("op", match.group("op"), end=end)
+    word = match.group("word").strip("`")
+    upper = word.upper()
+    if upper in ("TRUE", "FALSE"):
+        return _Tok("value", word, upper == "TRUE", end)
+    if upper in _KEYWORDS:
+        return _Tok("kw", upper, end=end)
+    return _Tok("name", word, end=end)
+
+
+def _number(raw: str) -> int | float:
+    """A number literal; whole numbers past 64 bits are read as floats, as Temporal reads them."""
+    if "." in raw:
+        return float(raw)
+    value = int(raw)
+    return value if -_INT64 <= value < _INT64 else float(value)
 
 
 def _unquote(raw: str) -> str:
@@ -143,16 +182,34 @@ def _unquote(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
+def _chain(op: str, operands: list[tuple[Expr, int]]) -> tuple[Expr, int]:
+    """Operands joined by ``op``, with the depth of the left-deep tree Temporal builds of them.
+
+    In ``a OR b OR c`` the first operand sits one level under each operator, and every
+    later one a level less deep than the one before it.
+    """
+    if len(operands) == 1:
+        return operands[0]
+    count = len(operands)
+    depth = max(operand_depth + count - max(index, 1)
+                for index, (_, operand_depth) in enumerate(operands))
+    return BoolOp(op, tuple(expr for expr, _ in operands)), depth
+
+
 class _Parser:
     def __init__(self, tokens: list[_Tok], text: str) -> None:
         self._tokens = tokens
         self._pos = 0
         self._text = text
+        self._nesting = 0
 
     def query(self) -> Query:
         where = None
         if self._peek() is not None and not self._at_kw("ORDER", "GROUP", "LIMIT"):
-            where = self._expr()
+            where, depth = self._expr()
+            if depth > MAX_TREE_DEPTH:
+                raise InvalidArgumentError(
+                    "invalid query: malformed SQL query: max ast depth reached")
         group_by = ""
         order_by: list[tuple[str, bool]] = []
         while self._peek() is not None:
@@ -180,26 +237,44 @@ class _Parser:
         self._accept_kw("ASC")
         return name, False
 
-    def _expr(self) -> Expr:
+    # Each parsing method answers the node and the depth of its tree as Temporal counts it.
+
+    def _expr(self) -> tuple[Expr, int]:
         operands = [self._and()]
         while self._accept_kw("OR"):
             operands.append(self._and())
-        return operands[0] if len(operands) == 1 else BoolOp("OR", tuple(operands))
+        return _chain("OR", operands)
 
-    def _and(self) -> Expr:
+    def _and(self) -> tuple[Expr, int]:
         operands = [self._unary()]
         while self._accept_kw("AND"):
             operands.append(self._unary())
-        return operands[0] if len(operands) == 1 else BoolOp("AND", tuple(operands))
+        return _chain("AND", operands)
 
-    def _unary(self) -> Expr:
+    def _unary(self) -> tuple[Expr, int]:
         if self._accept_kw("NOT"):
-            return Not(self._unary())
+            self._open()
+            operand, depth = self._unary()
+            self._nesting -= 1
+            return Not(operand), depth + 1
         if self._accept_op("("):
-            inner = self._expr()
+            self._open()
+            inner, depth = self._expr()
             self._expect_op(")")
-            return inner
-        return self._predicate()
+            self._nesting -= 1
+            return inner, depth + 1
+        predicate = self._predicate()
+        return predicate, 3 if isinstance(predicate, InList) else 2
+
+    def _open(self) -> None:
+        """Enter a parenthesis or NOT; refuse nesting as deep as Temporal refuses it."""
+        self._nesting += 1
+        if self._nesting >= MAX_NESTING:
+            tok = self._tokens[self._pos - 1]
+            near = f" near '{tok.text.lower()}'" if tok.kind == "kw" else ""
+            raise InvalidArgumentError(
+                f"invalid query: malformed SQL query: max nesting level reached at position "
+                f"{_SQL_PREFIX_LENGTH + tok.end + 1}{near}")
 
     def _predicate(self) -> Expr:
         name = self._name()
@@ -242,7 +317,8 @@ class _Parser:
     def _next(self, wanted: str) -> _Tok:
         tok = self._peek()
         if tok is None:
-            raise InvalidArgumentError(f"invalid query {self._text!r}: expected {wanted} at the end")
+            raise InvalidArgumentError(
+                f"invalid query {_shown(self._text)!r}: expected {wanted} at the end")
         self._pos += 1
         return tok
 
@@ -289,4 +365,4 @@ class _Parser:
             where = f" near {self._tokens[index].text!r}"
         else:
             where = " at the end"
-        return InvalidArgumentError(f"invalid query {self._text!r}: {message}{where}")
+        return InvalidArgumentError(f"invalid query {_shown(self._text)!r}: {message}{where}")

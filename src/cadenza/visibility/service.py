@@ -68,7 +68,8 @@ class Visibility:
         if checked.group_by:
             for status, count in rows:
                 name = attrs.STATUS_BY_NUMBER.get(int(status or 0), "Unspecified")
-                value = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(name).encode())
+                value = Payload(metadata={"encoding": b"json/plain", "type": b"Keyword"},
+                                data=json.dumps(name).encode())
                 groups.append((value, count))
         return total, groups
 

@@ -35,5 +35,10 @@ class PostgresDialect:
     def contains_text(self, text: str, marker: str) -> str:
         return f"strpos({text}, {marker}) > 0"
 
+    def any_of(self, column: str, params: Params, values: list[object], attribute: bool) -> str:
+        if attribute:
+            return f"{column} = ANY({params.add([json.dumps(v) for v in values])}::jsonb[])"
+        return f"{column} = ANY({params.add(values)})"
+
 
 DIALECT = PostgresDialect()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from cadenza.persistence.visibility_sql import Params
 
 
@@ -27,6 +29,10 @@ class SqliteDialect:
 
     def contains_text(self, text: str, marker: str) -> str:
         return f"instr({text}, {marker}) > 0"
+
+    def any_of(self, column: str, params: Params, values: list[object], attribute: bool) -> str:
+        # json_each yields the same SQL values json_extract does, for either kind of column.
+        return f"{column} IN (SELECT value FROM json_each({params.add(json.dumps(values))}))"
 
 
 def _path(name: str) -> str:
