@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from tests.servers import ServerProcess, cadenza
+from tests.servers import ServerProcess, cadenza, temporal
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +25,19 @@ def cadenza_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
 async def client(cadenza_server: ServerProcess) -> AsyncIterator[Client]:
     await cadenza_server.wait_ready()
     yield await Client.connect(cadenza_server.address)
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    """A client of the real Temporal dev server, for the differential tests; one for the session."""
+    workdir = tmp_path_factory.mktemp("temporal")
+    server = temporal(workdir / "temporal.db", workdir / "temporal.log")
+    server.start()
+    try:
+        await server.wait_ready()
+        yield await Client.connect(server.address)
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,17 +67,6 @@ def normalize(value: Any) -> Any:
         return [normalize(v) for v in value]
     return value
 
-
-@pytest.fixture(scope="module")
-async def temporal_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
-    workdir: Path = tmp_path_factory.mktemp("temporal")
-    server = servers.temporal(workdir / "temporal.db", workdir / "temporal.log")
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
 
 
 async def run_scenario(client: Client, run: Any, arg: Any) -> tuple[list[Any], int]:

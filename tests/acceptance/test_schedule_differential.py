@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from google.protobuf.duration_pb2 import Duration
@@ -32,17 +30,10 @@ from temporalio.service import RPCError
 
 from tests import servers
 
-
-@pytest.fixture(scope="module")
-async def temporal_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
-    workdir: Path = tmp_path_factory.mktemp("temporal-schedules")
-    server = servers.temporal(workdir / "temporal.db", workdir / "temporal.log")
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+pytestmark = [
+    pytest.mark.differential,
+    pytest.mark.skipif(servers.temporal_binary() is None, reason="temporal CLI not installed"),
+]
 
 
 async def create(client: Client, spec: ScheduleSpec) -> str:
