@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from temporalio.client import Client
@@ -91,6 +92,19 @@ def cadenza(db: Path, log: Path, port: int | None = None,
             "--port", str(port), "--http-port", str(free_port()), "--db", url,
             "--log-level", "info", *extra_args]
     return ServerProcess(argv, port, log, env)
+
+
+def with_dynamic_config(workdir: Path, settings: dict[str, object]) -> Iterator[ServerProcess]:
+    """A Cadenza server in ``workdir`` started with these dynamic-config values, for a fixture
+    to yield; stopped when the fixture ends."""
+    args = tuple(arg for key, value in settings.items()
+                 for arg in ("--dynamic-config-value", f"{key}={value}"))
+    server = cadenza(workdir / "cadenza.db", workdir / "server.log", extra_args=args)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def temporal_binary() -> str | None:

@@ -10,20 +10,15 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
-from tests.servers import ServerProcess, cadenza
+from tests.servers import ServerProcess, with_dynamic_config
 
 LIMIT = 20
 
 
 @pytest.fixture(scope="module")
 def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("small-history")
-    server = cadenza(workdir / "cadenza.db", workdir / "server.log", extra_args=(
-        "--dynamic-config-value", f"limit.historyCount.error={LIMIT}",
-        "--dynamic-config-value", "limit.historyCount.warn=10"))
-    server.start()
-    yield server
-    server.stop()
+    yield from with_dynamic_config(tmp_path_factory.mktemp("small-history"), {
+        "limit.historyCount.error": LIMIT, "limit.historyCount.warn": 10})
 
 
 @pytest.fixture

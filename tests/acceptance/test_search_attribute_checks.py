@@ -53,7 +53,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
-from tests.servers import ServerProcess, cadenza
+from tests.servers import ServerProcess, with_dynamic_config
 
 T = IndexedValueType
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -218,12 +218,8 @@ async def test_add_search_attributes_refuses_unknown_types_and_too_many(scoped: 
 
 @pytest.fixture(scope="module")
 def two_attribute_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("two-attributes")
-    server = cadenza(workdir / "cadenza.db", workdir / "server.log", extra_args=(
-        "--dynamic-config-value", "frontend.searchAttributesNumberOfKeysLimit=2"))
-    server.start()
-    yield server
-    server.stop()
+    yield from with_dynamic_config(tmp_path_factory.mktemp("two-attributes"),
+                                   {"frontend.searchAttributesNumberOfKeysLimit": 2})
 
 
 @pytest.fixture
