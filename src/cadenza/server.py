@@ -8,8 +8,6 @@ import signal
 import socket
 from dataclasses import dataclass
 
-import grpc
-
 from cadenza.api import server as grpc_server
 from cadenza.api.errors import CONFLICT_ATTEMPTS
 from cadenza.api.operator_service import OperatorService
@@ -75,7 +73,7 @@ class Server:
                                 self._matching.sticky_alive, link)
         self._peers = (Peers(link, self._matching, self._timers.add, self._history.cache,
                              self._recover, self._queries) if link is not None else None)
-        self._grpc: grpc.aio.Server | None = None
+        self._grpc: grpc_server.GrpcServer | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 

@@ -49,6 +49,9 @@ fill_unimplemented(WorkflowService, WORKFLOW_SERVICE, workflow_service_pb2.DESCR
 fill_unimplemented(OperatorService, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR)
 
 
+GrpcServer = grpc.aio.Server
+"""The running gRPC server as ``cadenza.server.Server`` holds it, so only the API imports grpc."""
+
 Handler = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
