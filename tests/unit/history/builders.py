@@ -120,6 +120,13 @@ class Run:
         workflow_tasks.record_started(change, identity, "poll-req", "")
         return self.commit(change)
 
+    def next_task(self, identity: str = IDENTITY) -> Change:
+        """Schedule a workflow task on an idle run and have a worker pick it up."""
+        change = self.change()
+        workflow_tasks.schedule(change)
+        workflow_tasks.record_started(change, identity, "poll-req", "")
+        return self.commit(change)
+
     def complete_task(self, *cmds: Command, messages: Sequence[Message] = (),
                       identity: str = IDENTITY) -> Change:
         """Complete the running task as the engine does: validate, then apply the commands."""

@@ -8,7 +8,7 @@ from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, workflow_tasks
+from cadenza.history import activities
 from cadenza.history import events as ev
 from cadenza.history.state import Activity, decode_blob
 from cadenza.persistence.records import TaskKind
@@ -75,7 +75,7 @@ def test_scheduling_enqueues_an_activity_task() -> None:
 
 
 def test_an_activity_may_name_its_own_task_queue() -> None:
-    run, activity = with_activity(task_queue="other")
+    _run, activity = with_activity(task_queue="other")
     assert activity.task_queue == "other"
 
 
@@ -109,6 +109,7 @@ def test_schedule_to_start_arms_a_timer_when_enqueued() -> None:
     timer = next(t for t in run.last.timers_added  # type: ignore[union-attr]
                  if t.kind == activities.ACTIVITY_SCHEDULE_TO_START)
     assert timer.fire_at == T0 + 4 and timer.attempt == 1
+    assert activity.schedule_to_start_timer_id == timer.timer_id
 
 
 def test_starting_writes_no_event_but_arms_the_attempt_timers() -> None:
@@ -296,11 +297,7 @@ def test_the_worker_confirms_a_cancellation() -> None:
 def test_an_activity_closing_while_a_task_runs_is_buffered() -> None:
     run, activity = with_activity()
     start(run, activity)
-    run.state.workflow_task = None
-    change = run.change()
-    workflow_tasks.schedule(change)
-    workflow_tasks.record_started(change, "w", "r", "")
-    run.commit(change)
+    run.next_task()
     change = run.change()
     activities.complete(change, activity, None, "act-worker")
     run.commit(change)
@@ -326,5 +323,5 @@ def test_too_many_pending_activities_are_refused() -> None:
 
 
 def test_run_timeout_bounds_the_activity_timeouts() -> None:
-    run, activity = with_activity(request=start_request(run_timeout=6), start_to_close=60)
+    _run, activity = with_activity(request=start_request(run_timeout=6), start_to_close=60)
     assert (activity.schedule_to_close, activity.start_to_close) == (6, 6)

@@ -10,7 +10,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.sdk.v1 import UserMetadata
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import commands, signals, user_timers, workflow_tasks
+from cadenza.history import commands, signals, user_timers
 from cadenza.history.rejections import CommandRejected
 from tests.unit.history.builders import (
     T0,
@@ -72,10 +72,7 @@ def test_cancel_timer_writes_timer_canceled_and_drops_the_durable_timer() -> Non
     run = started_run()
     run.complete_task(start_timer("t1", 5))
     record_id = run.state.timers["t1"].record_id
-    change = run.change()
-    workflow_tasks.schedule(change)
-    workflow_tasks.record_started(change, "w", "r", "")
-    run.commit(change)
+    run.next_task()
     change = run.complete_task(command(C.COMMAND_TYPE_CANCEL_TIMER, timer_id="t1"))
     attrs = run.history[-1].timer_canceled_event_attributes
     assert run.history[-1].event_type == E.EVENT_TYPE_TIMER_CANCELED

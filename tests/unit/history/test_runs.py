@@ -14,8 +14,8 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 
-from cadenza.history import events as ev
 from cadenza.history import children, runs, signals, workflow_ops
+from cadenza.history import events as ev
 from cadenza.history.change import Change
 from cadenza.history.state import Parent
 from tests.unit.history.builders import (
