@@ -11,11 +11,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows as w
+from tests.helpers import Registered, worker_for
+
+REGISTERED = Registered(w.ALL_WORKFLOWS, w.ALL_ACTIVITIES)
 
 
 def worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=w.ALL_WORKFLOWS,
-                  activities=w.ALL_ACTIVITIES)
+    return worker_for(client, task_queue, REGISTERED)
 
 
 async def test_one_activity(client: Client, task_queue: str, workflow_id: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tests import postgres, servers
 from tests.acceptance import workflows as w
+from tests.helpers import eventually
 
 
 async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
@@ -35,15 +35,13 @@ async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
         closed = await client.start_workflow(w.WaitsForever.run, id="old", task_queue="q")
         await closed.terminate(reason="done")
         running = await client.start_workflow(w.WaitsForever.run, id="alive", task_queue="q")
-        for _ in range(50):
-            try:
+
+        async def deleted() -> None:
+            with pytest.raises(RPCError) as raised:
                 await closed.describe()
-            except RPCError as err:
-                assert err.status == RPCStatusCode.NOT_FOUND
-                break
-            await asyncio.sleep(0.2)
-        else:
-            pytest.fail("the closed execution outlived its retention")
+            assert raised.value.status == RPCStatusCode.NOT_FOUND
+
+        await eventually(deleted, timeout=10, interval=0.2)  # outlives its retention no longer
         assert (await running.describe()).id == "alive"  # running ones are kept
     finally:
         server.stop()

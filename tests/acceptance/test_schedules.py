@@ -6,7 +6,6 @@ import asyncio
 import functools
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -38,21 +37,10 @@ from temporalio.worker import Worker
 
 from tests import servers
 from tests.acceptance.workflows_schedules import Fails, Quick, WaitsForFinish
+from tests.helpers import eventually
 
 T = TypeVar("T")
 WORKFLOWS = [Quick, WaitsForFinish, Fails]
-
-
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
-    """Poll until ``check`` stops raising AssertionError; return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
 
 
 def started_id(execution: ScheduleActionExecution) -> str:

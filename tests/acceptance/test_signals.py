@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,6 @@ from temporalio.worker import Worker
 from tests import servers
 from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
-
-
-@pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
-        yield running
 
 
 async def test_signals_reach_the_workflow_in_order(

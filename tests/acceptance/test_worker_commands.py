@@ -11,7 +11,6 @@ cancellation details tell the two apart without any timing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -33,19 +32,13 @@ from temporalio.worker import Worker
 
 from cadenza.matching.control import ControlTaskToken
 from tests.acceptance import workflows_worker_commands as wc
+from tests.helpers import Registered, eventually, worker_for
+
+REGISTERED = Registered(wc.ALL_WORKFLOWS, [wc.wait_without_heartbeat])
 
 
 def worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=wc.ALL_WORKFLOWS,
-                  activities=[wc.wait_without_heartbeat])
-
-
-async def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition never held")
+    return worker_for(client, task_queue, REGISTERED)
 
 
 async def cancellation_of(workflow_id: str) -> activity.ActivityCancellationDetails:
@@ -103,15 +96,12 @@ async def test_worker_heartbeats_are_listed(client: Client, task_queue: str) -> 
                                    namespace=config["namespace"], runtime=runtime)
     service = client.workflow_service
     async with worker(beating, task_queue):
-        listed: list[str] = []
 
-        async def poll_listing() -> None:
-            while task_queue not in listed:
-                response = await service.list_workers(ListWorkersRequest(namespace="default"))
-                listed[:] = [w.task_queue for w in response.workers]
-                await asyncio.sleep(0.2)
+        async def listed() -> None:
+            response = await service.list_workers(ListWorkersRequest(namespace="default"))
+            assert task_queue in [w.task_queue for w in response.workers]
 
-        await asyncio.wait_for(poll_listing(), 20)
+        await eventually(listed, interval=0.2)
     with pytest.raises(RPCError) as raised:
         await service.list_workers(ListWorkersRequest(namespace="default", query="TaskQueue='x'"))
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
