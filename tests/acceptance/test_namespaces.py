@@ -37,9 +37,12 @@ async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
         running = await client.start_workflow(w.WaitsForever.run, id="alive", task_queue="q")
 
         async def deleted() -> None:
-            with pytest.raises(RPCError) as raised:
+            try:
                 await closed.describe()
-            assert raised.value.status == RPCStatusCode.NOT_FOUND
+            except RPCError as err:
+                assert err.status == RPCStatusCode.NOT_FOUND
+            else:
+                raise AssertionError("the closed execution outlived its retention")
 
         await eventually(deleted, timeout=10, interval=0.2)  # outlives its retention no longer
         assert (await running.describe()).id == "alive"  # running ones are kept

@@ -8,7 +8,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 from temporalio.api.workflowservice.v1 import (
     DescribeScheduleRequest,
@@ -39,7 +38,6 @@ from tests import servers
 from tests.acceptance.workflows_schedules import Fails, Quick, WaitsForFinish
 from tests.helpers import eventually
 
-T = TypeVar("T")
 WORKFLOWS = [Quick, WaitsForFinish, Fails]
 
 
