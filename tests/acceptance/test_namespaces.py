@@ -23,11 +23,8 @@ from tests.helpers import eventually
 
 
 async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
-    server = servers.cadenza(tmp_path / "r.db", tmp_path / "server.log",
-                             env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"})
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "r.db", tmp_path / "server.log",
+                               env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"}) as server:
         admin = await Client.connect(server.address)
         await admin.workflow_service.register_namespace(RegisterNamespaceRequest(
             namespace="short", workflow_execution_retention_period=Duration(seconds=1)))
@@ -46,8 +43,6 @@ async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
 
         await eventually(deleted, timeout=10, interval=0.2)  # outlives its retention no longer
         assert (await running.describe()).id == "alive"  # running ones are kept
-    finally:
-        server.stop()
 
 
 async def test_deprecate_and_delete_namespace(client: Client) -> None:

@@ -78,10 +78,7 @@ async def refused(call: object) -> RPCError:
 
 async def test_a_backfill_over_all_of_time_is_paced_while_the_server_keeps_serving(
         tmp_path: Path) -> None:
-    server = servers.cadenza(tmp_path / "backfill.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "backfill.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         service = client.workflow_service
         schedule_id = await create(client, every(1))
@@ -111,8 +108,6 @@ async def test_a_backfill_over_all_of_time_is_paced_while_the_server_keeps_servi
         assert "-1970-01-01T00:00:" in first
         server.stop()  # SIGTERM, with SIGKILL only if it is ignored for 15 s
         assert server.returncode == 0
-    finally:
-        server.stop()
 
 
 async def test_spec_durations_out_of_range_are_refused_and_the_namespace_stays_readable(

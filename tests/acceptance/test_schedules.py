@@ -275,10 +275,7 @@ async def test_update_with_conflict_token_and_list(client: Client, task_queue: s
 
 
 async def test_missed_actions_catch_up_after_restart(tmp_path: Path, task_queue: str) -> None:
-    server = servers.cadenza(tmp_path / "cadenza.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "cadenza.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         handle = await client.create_schedule("catch-up", Schedule(
             action=action("Quick", task_queue, "cu"),
@@ -309,5 +306,3 @@ async def test_missed_actions_catch_up_after_restart(tmp_path: Path, task_queue:
                 "TemporalScheduledById = 'catch-up'")]
             described = await handle.describe()
             assert len(listed) == described.info.num_actions
-    finally:
-        server.stop()

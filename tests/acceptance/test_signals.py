@@ -88,10 +88,7 @@ async def test_a_signal_by_workflow_id_reaches_the_run_that_is_current_now(
 async def test_a_closed_run_read_last_does_not_hide_the_current_one(tmp_path: Path) -> None:
     """After a restart, reading an old run by its ID caches it; a signal by workflow ID still
     goes to the run that is current, which is not cached at all."""
-    server = servers.cadenza(tmp_path / "runs.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "runs.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         first = await client.start_workflow(wm.Mailbox.run, id="runs", task_queue="runs")
         await first.terminate(reason="replaced")
@@ -107,8 +104,6 @@ async def test_a_closed_run_read_last_does_not_hide_the_current_one(tmp_path: Pa
             current = client.get_workflow_handle("runs", run_id=second.result_run_id)
             await current.signal(wm.Mailbox.finish)
             assert await current.result() == ["to the current run"]
-    finally:
-        server.stop()
 
 
 async def test_continue_as_new_chains_runs_and_result_follows(

@@ -133,10 +133,7 @@ async def test_run_timeout(client: Client, worker: Worker, task_queue: str, work
 
 
 async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) -> None:
-    server = servers.cadenza(tmp_path / "t.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "t.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         async with Worker(client, task_queue="restart", workflows=wt.WORKFLOWS,
                           activities=wt.ACTIVITIES):
@@ -148,8 +145,6 @@ async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) ->
             server.start()
             await server.wait_ready()
             assert await asyncio.wait_for(handle.result(), 30) == "slept 2.0"
-    finally:
-        server.stop()
 
 
 async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path: Path) -> None:
