@@ -28,17 +28,12 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import TimeoutError, TimeoutType
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
 
 from cadenza.matching.control import ControlTaskToken
 from tests.acceptance import workflows_worker_commands as wc
 from tests.helpers import Registered, eventually, worker_for
 
 REGISTERED = Registered(wc.ALL_WORKFLOWS, [wc.wait_without_heartbeat])
-
-
-def worker(client: Client, task_queue: str) -> Worker:
-    return worker_for(client, task_queue, REGISTERED)
 
 
 async def cancellation_of(workflow_id: str) -> activity.ActivityCancellationDetails:
@@ -51,7 +46,7 @@ async def cancellation_of(workflow_id: str) -> activity.ActivityCancellationDeta
 async def test_timed_out_activity_is_cancelled_on_its_worker(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         with pytest.raises(WorkflowFailureError) as raised:
             await client.execute_workflow(
                 wc.ActivityTimesOut.run, id=workflow_id, task_queue=task_queue)
@@ -67,7 +62,7 @@ async def test_timed_out_activity_is_cancelled_on_its_worker(
 async def test_cancel_requested_by_workflow_reaches_activity_without_heartbeat(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         handle = await client.start_workflow(
             wc.CancelsActivity.run, id=workflow_id, task_queue=task_queue)
         await eventually(lambda: workflow_id in wc.STARTED)
@@ -79,7 +74,7 @@ async def test_cancel_requested_by_workflow_reaches_activity_without_heartbeat(
 async def test_activity_left_running_by_closed_workflow_is_cancelled(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         handle = await client.start_workflow(
             wc.LeavesActivityRunning.run, id=workflow_id, task_queue=task_queue)
         await eventually(lambda: workflow_id in wc.STARTED)
@@ -95,7 +90,7 @@ async def test_worker_heartbeats_are_listed(client: Client, task_queue: str) -> 
     beating = await Client.connect(client.service_client.config.target_host,
                                    namespace=config["namespace"], runtime=runtime)
     service = client.workflow_service
-    async with worker(beating, task_queue):
+    async with worker_for(beating, task_queue, REGISTERED):
 
         async def listed() -> None:
             response = await service.list_workers(ListWorkersRequest(namespace="default"))
