@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -10,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from temporalio.client import Client
@@ -92,6 +93,19 @@ def cadenza(db: Path, log: Path, port: int | None = None,
             "--port", str(port), "--http-port", str(free_port()), "--db", url,
             "--log-level", "info", *extra_args]
     return ServerProcess(argv, port, log, env)
+
+
+@contextlib.asynccontextmanager
+async def running(db: Path, log: Path, env: dict[str, str] | None = None) -> AsyncIterator[ServerProcess]:
+    """A Cadenza server started on ``db`` and ready; stopped when the block ends. The block may
+    stop, kill and start it again."""
+    server = cadenza(db, log, env=env)
+    server.start()
+    try:
+        await server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 def with_dynamic_config(workdir: Path, settings: dict[str, object]) -> Iterator[ServerProcess]:

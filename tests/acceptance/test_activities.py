@@ -8,25 +8,22 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
-from temporalio.worker import Worker
 
 from tests.acceptance import workflows as w
+from tests.helpers import Registered, worker_for
 
-
-def worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=w.ALL_WORKFLOWS,
-                  activities=w.ALL_ACTIVITIES)
+REGISTERED = Registered(w.ALL_WORKFLOWS, w.ALL_ACTIVITIES)
 
 
 async def test_one_activity(client: Client, task_queue: str, workflow_id: str) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         result = await client.execute_workflow(
             w.OneActivity.run, "Cadenza", id=workflow_id, task_queue=task_queue)
     assert result == "Hello, Cadenza!"
 
 
 async def test_ten_sequential_activities(client: Client, task_queue: str, workflow_id: str) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         result = await client.execute_workflow(
             w.SequentialActivities.run, 10, id=workflow_id, task_queue=task_queue)
     assert result == [f"step-{i}" for i in range(10)]
@@ -38,7 +35,7 @@ async def test_ten_sequential_activities(client: Client, task_queue: str, workfl
 async def test_hundred_concurrent_activities(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         result = await client.execute_workflow(
             w.ConcurrentActivities.run, 100, id=workflow_id, task_queue=task_queue)
     assert result == [f"item-{i}" for i in range(100)]
@@ -47,7 +44,7 @@ async def test_hundred_concurrent_activities(
 async def test_many_workflows_at_once(client: Client, task_queue: str) -> None:
     import asyncio
 
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         results = await asyncio.gather(*(
             client.execute_workflow(w.OneActivity.run, f"n{i}", id=f"many-{uuid.uuid4()}",
                                     task_queue=task_queue)
@@ -59,7 +56,7 @@ async def test_many_workflows_at_once(client: Client, task_queue: str) -> None:
 async def test_activity_retried_by_server_then_succeeds(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         result = await client.execute_workflow(
             w.Retrying.run, "flaky", id=workflow_id, task_queue=task_queue)
     assert result == "flaky succeeded on attempt 3"
@@ -73,7 +70,7 @@ async def test_activity_retried_by_server_then_succeeds(
 async def test_non_retryable_failure_fails_workflow(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         with pytest.raises(WorkflowFailureError) as raised:
             await client.execute_workflow(
                 w.NonRetryable.run, "doomed", id=workflow_id, task_queue=task_queue)
@@ -89,7 +86,7 @@ async def test_non_retryable_failure_fails_workflow(
 
 
 async def test_maximum_attempts_reached(client: Client, task_queue: str, workflow_id: str) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         with pytest.raises(WorkflowFailureError) as raised:
             await client.execute_workflow(
                 w.LimitedAttempts.run, "twice", id=workflow_id, task_queue=task_queue)
@@ -103,7 +100,7 @@ async def test_maximum_attempts_reached(client: Client, task_queue: str, workflo
 async def test_workflow_failure_reaches_client(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         with pytest.raises(WorkflowFailureError) as raised:
             await client.execute_workflow(
                 w.Failing.run, "wf", id=workflow_id, task_queue=task_queue,
@@ -118,7 +115,7 @@ async def test_one_megabyte_payload_round_trip(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
     payload = "x" * (1024 * 1024)
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         result = await client.execute_workflow(
             w.Echo.run, payload, id=workflow_id, task_queue=task_queue)
     assert result == payload

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
-
-
-@pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
-        yield running
+from tests.helpers import eventually
 
 
 async def test_child_result_reaches_the_parent(
@@ -63,17 +55,16 @@ async def test_parent_close_policy(
         wm.AbandonsOrTerminates.run, policy, id=workflow_id, task_queue=task_queue) == "parent done"
     child = client.get_workflow_handle(f"{workflow_id}-child")
     wants_cancel = policy == "REQUEST_CANCEL"
-    for _ in range(30):  # the policy is applied just after the parent closes
+
+    async def policy_applied() -> None:  # just after the parent closes
         history = await child.fetch_history()
         cancel_requested = any(
             e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
             for e in history.events)
-        description = await child.describe()
-        if description.status == status and cancel_requested == wants_cancel:
-            break
-        await asyncio.sleep(0.1)
-    assert description.status == status
-    assert cancel_requested == wants_cancel
+        assert (await child.describe()).status == status
+        assert cancel_requested == wants_cancel
+
+    await eventually(policy_applied, timeout=3)
     if status == WorkflowExecutionStatus.RUNNING:
         await child.terminate(reason="test over")
 

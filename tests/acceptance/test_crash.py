@@ -18,10 +18,7 @@ IN_FLIGHT = 50
 
 async def test_workflows_survive_sigkill(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    server = servers.cadenza(db, tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(db, tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         handles = [
             await client.start_workflow(w.TwoSteps.run, i, id=f"crash-{i}", task_queue="crash")
@@ -42,5 +39,3 @@ async def test_workflows_survive_sigkill(tmp_path: Path) -> None:
             completed = [e for e in history.events
                          if e.HasField("workflow_execution_completed_event_attributes")]
             assert len(completed) == 1
-    finally:
-        server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tests import postgres, servers
 from tests.acceptance import workflows as w
+from tests.helpers import eventually
 
 
 async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
-    server = servers.cadenza(tmp_path / "r.db", tmp_path / "server.log",
-                             env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"})
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "r.db", tmp_path / "server.log",
+                               env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"}) as server:
         admin = await Client.connect(server.address)
         await admin.workflow_service.register_namespace(RegisterNamespaceRequest(
             namespace="short", workflow_execution_retention_period=Duration(seconds=1)))
@@ -35,18 +32,17 @@ async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
         closed = await client.start_workflow(w.WaitsForever.run, id="old", task_queue="q")
         await closed.terminate(reason="done")
         running = await client.start_workflow(w.WaitsForever.run, id="alive", task_queue="q")
-        for _ in range(50):
+
+        async def deleted() -> None:
             try:
                 await closed.describe()
             except RPCError as err:
                 assert err.status == RPCStatusCode.NOT_FOUND
-                break
-            await asyncio.sleep(0.2)
-        else:
-            pytest.fail("the closed execution outlived its retention")
+            else:
+                raise AssertionError("the closed execution outlived its retention")
+
+        await eventually(deleted, timeout=10, interval=0.2)  # outlives its retention no longer
         assert (await running.describe()).id == "alive"  # running ones are kept
-    finally:
-        server.stop()
 
 
 async def test_deprecate_and_delete_namespace(client: Client) -> None:

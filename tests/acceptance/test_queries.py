@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
-
-
-@pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
-        yield running
 
 
 async def test_query_running_and_closed_workflow(

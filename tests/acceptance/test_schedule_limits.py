@@ -4,8 +4,6 @@ server: the answers quoted here are the ones it gives)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import (
     CreateScheduleRequest,
     DescribeScheduleRequest,
+    DescribeScheduleResponse,
     GetSystemInfoRequest,
     ListScheduleMatchingTimesRequest,
     ListSchedulesRequest,
@@ -42,6 +41,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from tests import servers
+from tests.helpers import eventually
 
 YEAR_ONE = -62_135_596_800
 LAST_SECOND = 253_402_300_799
@@ -78,10 +78,7 @@ async def refused(call: object) -> RPCError:
 
 async def test_a_backfill_over_all_of_time_is_paced_while_the_server_keeps_serving(
         tmp_path: Path) -> None:
-    server = servers.cadenza(tmp_path / "backfill.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "backfill.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         service = client.workflow_service
         schedule_id = await create(client, every(1))
@@ -91,8 +88,7 @@ async def test_a_backfill_over_all_of_time_is_paced_while_the_server_keeps_servi
             namespace="default", schedule_id=schedule_id,
             patch=SchedulePatch(backfill_request=[backfill])), timeout=PROMPTLY)
         # While the backfill runs, pass after pass, everything else is answered.
-        deadline = time.monotonic() + 60
-        while True:
+        async def thirty_actions_while_answering() -> DescribeScheduleResponse:
             described = await service.describe_schedule(DescribeScheduleRequest(
                 namespace="default", schedule_id=schedule_id), timeout=PROMPTLY)
             await service.list_schedules(ListSchedulesRequest(namespace="default"),
@@ -103,17 +99,15 @@ async def test_a_backfill_over_all_of_time_is_paced_while_the_server_keeps_servi
                 namespace="default", workflow_id=f"other-{uuid.uuid4().hex[:8]}",
                 workflow_type=WorkflowType(name="Other"), task_queue=TaskQueue(name="other-q"),
                 request_id=str(uuid.uuid4())), timeout=PROMPTLY)
-            if described.info.action_count >= 30 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)
+            assert described.info.action_count >= 30
+            return described
+
         # Ten actions a pass, from the epoch on (nothing matches before it, as on Temporal).
-        assert described.info.action_count >= 30
+        described = await eventually(thirty_actions_while_answering, timeout=60, interval=0.2)
         first = described.info.recent_actions[0].start_workflow_result.workflow_id
         assert "-1970-01-01T00:00:" in first
         server.stop()  # SIGTERM, with SIGKILL only if it is ignored for 15 s
         assert server.returncode == 0
-    finally:
-        server.stop()
 
 
 async def test_spec_durations_out_of_range_are_refused_and_the_namespace_stays_readable(

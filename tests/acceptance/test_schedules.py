@@ -6,10 +6,8 @@ import asyncio
 import functools
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 from temporalio.api.workflowservice.v1 import (
     DescribeScheduleRequest,
@@ -38,21 +36,9 @@ from temporalio.worker import Worker
 
 from tests import servers
 from tests.acceptance.workflows_schedules import Fails, Quick, WaitsForFinish
+from tests.helpers import eventually
 
-T = TypeVar("T")
 WORKFLOWS = [Quick, WaitsForFinish, Fails]
-
-
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
-    """Poll until ``check`` stops raising AssertionError; return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
 
 
 def started_id(execution: ScheduleActionExecution) -> str:
@@ -289,10 +275,7 @@ async def test_update_with_conflict_token_and_list(client: Client, task_queue: s
 
 
 async def test_missed_actions_catch_up_after_restart(tmp_path: Path, task_queue: str) -> None:
-    server = servers.cadenza(tmp_path / "cadenza.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "cadenza.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         handle = await client.create_schedule("catch-up", Schedule(
             action=action("Quick", task_queue, "cu"),
@@ -323,5 +306,3 @@ async def test_missed_actions_catch_up_after_restart(tmp_path: Path, task_queue:
                 "TemporalScheduledById = 'catch-up'")]
             described = await handle.describe()
             assert len(listed) == described.info.num_actions
-    finally:
-        server.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,6 @@ from temporalio.worker import Worker
 from tests import servers
 from tests.acceptance import workflows_messages as wm
 from tests.servers import ServerProcess
-
-
-@pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
-        yield running
 
 
 async def test_signals_reach_the_workflow_in_order(
@@ -95,10 +88,7 @@ async def test_a_signal_by_workflow_id_reaches_the_run_that_is_current_now(
 async def test_a_closed_run_read_last_does_not_hide_the_current_one(tmp_path: Path) -> None:
     """After a restart, reading an old run by its ID caches it; a signal by workflow ID still
     goes to the run that is current, which is not cached at all."""
-    server = servers.cadenza(tmp_path / "runs.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "runs.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         first = await client.start_workflow(wm.Mailbox.run, id="runs", task_queue="runs")
         await first.terminate(reason="replaced")
@@ -114,8 +104,6 @@ async def test_a_closed_run_read_last_does_not_hide_the_current_one(tmp_path: Pa
             current = client.get_workflow_handle("runs", run_id=second.result_run_id)
             await current.signal(wm.Mailbox.finish)
             assert await current.result() == ["to the current run"]
-    finally:
-        server.stop()
 
 
 async def test_continue_as_new_chains_runs_and_result_follows(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,12 @@ from cadenza.persistence import open_store
 from cadenza.persistence.records import ExecutionKey
 from tests import postgres, servers
 from tests.acceptance import workflows_time as wt
+from tests.helpers import Registered, eventually
 
 
 @pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wt.WORKFLOWS,
-                      activities=wt.ACTIVITIES) as running:
-        yield running
+def registered() -> Registered:
+    return Registered(wt.WORKFLOWS, wt.ACTIVITIES)
 
 
 async def event_types(client: Client, workflow_id: str) -> list[int]:
@@ -76,12 +74,15 @@ async def test_activity_completed_by_id_from_outside(
         wt.CompletedFromOutside.run, id=workflow_id, task_queue=task_queue)
     outside = client.get_async_activity_handle(workflow_id=workflow_id, run_id=None,
                                                activity_id="outside")
-    for _ in range(100):
+
+    async def heartbeat() -> bool:
         try:
             await outside.heartbeat("still here")
-            break
+            return True
         except Exception:  # not started yet
-            await asyncio.sleep(0.05)
+            return False
+
+    await eventually(heartbeat, timeout=5, interval=0.05)
     await outside.complete("done from outside")
     assert await handle.result() == "done from outside"
 
@@ -132,10 +133,7 @@ async def test_run_timeout(client: Client, worker: Worker, task_queue: str, work
 
 
 async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) -> None:
-    server = servers.cadenza(tmp_path / "t.db", tmp_path / "server.log")
-    server.start()
-    try:
-        await server.wait_ready()
+    async with servers.running(tmp_path / "t.db", tmp_path / "server.log") as server:
         client = await Client.connect(server.address)
         async with Worker(client, task_queue="restart", workflows=wt.WORKFLOWS,
                           activities=wt.ACTIVITIES):
@@ -147,8 +145,6 @@ async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) ->
             server.start()
             await server.wait_ready()
             assert await asyncio.wait_for(handle.result(), 30) == "slept 2.0"
-    finally:
-        server.stop()
 
 
 async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path: Path) -> None:
@@ -185,22 +181,23 @@ async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path:
 
 
 async def wait_for_event(handle: WorkflowHandle[Any, Any], event_type: int) -> None:
-    for _ in range(200):
-        if event_type in [e.event_type async for e in handle.fetch_history_events()]:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no event of type {event_type}")
+
+    async def has_event() -> None:
+        types = [e.event_type async for e in handle.fetch_history_events()]
+        assert event_type in types, f"no event of type {event_type}"
+
+    await eventually(has_event, timeout=10, interval=0.05)
 
 
 async def wait_until_idle(handle: WorkflowHandle[Any, Any]) -> None:
     """Until the workflow task that follows the activity is done: nothing pending remains."""
-    for _ in range(200):
-        described = await handle.describe()
-        raw = described.raw_description
-        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the workflow never went idle")
+
+    async def idle() -> None:
+        raw = (await handle.describe()).raw_description
+        assert not raw.pending_activities and not raw.HasField("pending_workflow_task"), \
+            "the workflow never went idle"
+
+    await eventually(idle, timeout=10, interval=0.05)
 
 
 async def test_workflow_retry_policy_starts_new_runs(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,12 +26,6 @@ from temporalio.worker import Worker
 
 from tests.acceptance import raw_calls as raw
 from tests.acceptance import workflows_messages as wm
-
-
-@pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
-        yield running
 
 
 async def test_update_is_accepted_and_completed(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 from temporalio.api.common.v1 import (
     Link,
     Memo,
@@ -37,12 +35,6 @@ STARTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
 SIGNALED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
 YEAR_ONE = -62135596800
 """0001-01-01T00:00:00Z in Unix seconds: Temporal's answer for a deadline that is not set."""
-
-
-@pytest.fixture
-async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
-    async with Worker(client, task_queue=task_queue, workflows=wm.WORKFLOWS) as running:
-        yield running
 
 
 def event_link(link: Link) -> tuple[str, str, str]:

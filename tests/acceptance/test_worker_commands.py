@@ -11,7 +11,6 @@ cancellation details tell the two apart without any timing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -29,23 +28,12 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import TimeoutError, TimeoutType
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
 
 from cadenza.matching.control import ControlTaskToken
 from tests.acceptance import workflows_worker_commands as wc
+from tests.helpers import Registered, eventually, worker_for
 
-
-def worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=wc.ALL_WORKFLOWS,
-                  activities=[wc.wait_without_heartbeat])
-
-
-async def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition never held")
+REGISTERED = Registered(wc.ALL_WORKFLOWS, [wc.wait_without_heartbeat])
 
 
 async def cancellation_of(workflow_id: str) -> activity.ActivityCancellationDetails:
@@ -58,7 +46,7 @@ async def cancellation_of(workflow_id: str) -> activity.ActivityCancellationDeta
 async def test_timed_out_activity_is_cancelled_on_its_worker(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         with pytest.raises(WorkflowFailureError) as raised:
             await client.execute_workflow(
                 wc.ActivityTimesOut.run, id=workflow_id, task_queue=task_queue)
@@ -74,7 +62,7 @@ async def test_timed_out_activity_is_cancelled_on_its_worker(
 async def test_cancel_requested_by_workflow_reaches_activity_without_heartbeat(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         handle = await client.start_workflow(
             wc.CancelsActivity.run, id=workflow_id, task_queue=task_queue)
         await eventually(lambda: workflow_id in wc.STARTED)
@@ -86,7 +74,7 @@ async def test_cancel_requested_by_workflow_reaches_activity_without_heartbeat(
 async def test_activity_left_running_by_closed_workflow_is_cancelled(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    async with worker(client, task_queue):
+    async with worker_for(client, task_queue, REGISTERED):
         handle = await client.start_workflow(
             wc.LeavesActivityRunning.run, id=workflow_id, task_queue=task_queue)
         await eventually(lambda: workflow_id in wc.STARTED)
@@ -102,16 +90,13 @@ async def test_worker_heartbeats_are_listed(client: Client, task_queue: str) -> 
     beating = await Client.connect(client.service_client.config.target_host,
                                    namespace=config["namespace"], runtime=runtime)
     service = client.workflow_service
-    async with worker(beating, task_queue):
-        listed: list[str] = []
+    async with worker_for(beating, task_queue, REGISTERED):
 
-        async def poll_listing() -> None:
-            while task_queue not in listed:
-                response = await service.list_workers(ListWorkersRequest(namespace="default"))
-                listed[:] = [w.task_queue for w in response.workers]
-                await asyncio.sleep(0.2)
+        async def listed() -> None:
+            response = await service.list_workers(ListWorkersRequest(namespace="default"))
+            assert task_queue in [w.task_queue for w in response.workers]
 
-        await asyncio.wait_for(poll_listing(), 20)
+        await eventually(listed, interval=0.2)
     with pytest.raises(RPCError) as raised:
         await service.list_workers(ListWorkersRequest(namespace="default", query="TaskQueue='x'"))
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT

@@ -4,7 +4,7 @@ shared queries."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -14,6 +14,7 @@ from cadenza.persistence.postgres.store import PostgresStore
 from cadenza.persistence.records import ExecutionKey, QueryReply, SharedQuery, TaskRecord
 from cadenza.persistence.store import ReplicaLink
 from tests import postgres
+from tests.helpers import eventually
 from tests.integration.test_store_contract import start, task, timer, write
 
 
@@ -79,10 +80,8 @@ async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(
     key = ExecutionKey("ns", "wf", "run")
     await start(writer, key, tasks_added=[task("a", key)])
     await writer.commit(write(key, 1, tasks_added=[task("b", key)]))
-    for _ in range(200):
-        if len(heard_tasks) == 2 and heard_changes:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(heard_tasks) == 2 and bool(heard_changes), timeout=2,
+                     interval=0.01)
     assert heard_tasks == [task("a", key), task("b", key)]
     assert heard_changes == [(key, 2)]
     assert own_news == []
@@ -93,14 +92,6 @@ async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(
 def shared_query(owner: PostgresStore, query_id: str, task_queue: str = "q") -> SharedQuery:
     return SharedQuery(query_id, link(owner).replica_id, "ns", task_queue, "wf", "run",
                        b"\x0a\x05count", 1.0)
-
-
-async def eventually(check: Callable[[], object]) -> None:
-    """Wait up to 2 s for an announcement to arrive; the assertion after it says what was due."""
-    for _ in range(200):
-        if check():
-            return
-        await asyncio.sleep(0.01)
 
 
 async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owner(
@@ -117,7 +108,7 @@ async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owne
                              answers.append)
     query = shared_query(owner, "query-1")
     await link(owner).offer_query(query)
-    await eventually(lambda: offers)
+    await eventually(lambda: bool(offers), timeout=2, interval=0.01)
     assert offers == [("query-1", "ns", "q")] and own_offers == []
     assert await link(second).unclaimed_queries("ns", "q", 10) == ["query-1"]
     claims = await asyncio.gather(*(link(s).claim_query("query-1") for s in stores))
@@ -130,7 +121,7 @@ async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owne
     assert await link(owner).query_reply("query-1") is None
     assert await link(winner).answer_query("query-1", reply)
     assert not await link(winner).answer_query("query-1", QueryReply(2, None, "late", None))
-    await eventually(lambda: answers)
+    await eventually(lambda: bool(answers), timeout=2, interval=0.01)
     assert answers == ["query-1"] and others_answers == []
     assert await link(owner).query_reply("query-1") == reply
     await link(owner).drop_query("query-1")

@@ -1,0 +1,63 @@
+"""Helpers shared by the tests: wait for a condition by polling it, and the SDK worker they run."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+T = TypeVar("T")
+
+
+@overload
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = ...,
+                     interval: float = ...) -> T: ...
+
+
+@overload
+async def eventually(check: Callable[[], T], timeout: float = ..., interval: float = ...) -> T: ...
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 20.0,
+                     interval: float = 0.1) -> Any:
+    """Poll ``check`` until it holds, and return what it returned.
+
+    ``check`` is a predicate or an assertion, plain or async: it holds once it
+    returns without raising AssertionError and returns anything but ``False``.
+    After ``timeout`` seconds the last AssertionError is raised again, or one
+    saying that the predicate never held.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            value = await result if inspect.isawaitable(result) else result
+            if value is not False:
+                return value
+            failure = AssertionError(f"{getattr(check, '__qualname__', check)} never held "
+                                     f"in {timeout} s")
+        except AssertionError as exc:
+            failure = exc
+        if time.monotonic() > deadline:
+            raise failure
+        await asyncio.sleep(interval)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The workflows and activities a test's worker runs."""
+
+    workflows: Sequence[type]
+    activities: Sequence[Callable[..., Any]] = ()
+
+
+def worker_for(client: Client, task_queue: str, registered: Registered) -> Worker:
+    """A worker to run with ``async with``; the ``worker`` fixture is one, started for a test."""
+    return Worker(client, task_queue=task_queue, workflows=registered.workflows,
+                  activities=registered.activities)
