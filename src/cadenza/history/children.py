@@ -19,7 +19,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import events as ev
-from cadenza.history import starts, workflow_tasks
+from cadenza.history import workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
@@ -106,8 +106,8 @@ def _fill_timeouts(out) -> None:  # type: ignore[no-untyped-def]
     run = ev.seconds(out.workflow_run_timeout)
     if execution:
         run = min(run, execution) if run else execution
-    task = min(ev.seconds(out.workflow_task_timeout) or starts.DEFAULT_WORKFLOW_TASK_TIMEOUT,
-               starts.MAX_WORKFLOW_TASK_TIMEOUT)
+    task = min(ev.seconds(out.workflow_task_timeout) or workflow_tasks.DEFAULT_TIMEOUT,
+               workflow_tasks.MAX_TIMEOUT)
     if run:
         task = min(task, run)
     out.workflow_run_timeout.CopyFrom(ev.duration(run))

@@ -16,14 +16,12 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history import events as ev
-from cadenza.history import retry, runs, visibility_fields
+from cadenza.history import retry, runs, visibility_fields, workflow_tasks
 from cadenza.history.change import Change
 from cadenza.history.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
 from cadenza.validation import cap_durations, check_length, check_length_counted
 
-DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
-MAX_WORKFLOW_TASK_TIMEOUT = 120.0
 _RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 _SUCCEEDED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
 _DURATION_FIELDS = (
@@ -118,7 +116,7 @@ def check_existing(request: StartWorkflowExecutionRequest, current: CurrentExecu
 def new_state(
     namespace: NamespaceRecord, request: StartWorkflowExecutionRequest, run_id: str, now: float
 ) -> MutableState:
-    task_timeout = ev.seconds(request.workflow_task_timeout) or DEFAULT_WORKFLOW_TASK_TIMEOUT
+    task_timeout = ev.seconds(request.workflow_task_timeout) or workflow_tasks.DEFAULT_TIMEOUT
     execution_timeout = ev.seconds(request.workflow_execution_timeout)
     run_timeout = ev.seconds(request.workflow_run_timeout)
     if execution_timeout > 0:
@@ -137,7 +135,7 @@ def new_state(
         task_queue=request.task_queue.name,
         start_time=now,
         start_request_id=request.request_id,
-        workflow_task_timeout=min(task_timeout, MAX_WORKFLOW_TASK_TIMEOUT, run_timeout or math.inf),
+        workflow_task_timeout=min(task_timeout, workflow_tasks.MAX_TIMEOUT, run_timeout or math.inf),
         run_timeout=run_timeout,
         execution_timeout=execution_timeout,
     )

@@ -24,6 +24,11 @@ from cadenza.history.change import Change
 from cadenza.history.state import MutableState, WorkflowTask
 from cadenza.persistence.records import TaskKind
 
+DEFAULT_TIMEOUT = 10.0
+"""A workflow task's start-to-close timeout when the start request sets none, as on Temporal."""
+MAX_TIMEOUT = 120.0
+"""The longest start-to-close timeout a workflow task gets, whatever the request asks."""
+
 WFT_START_TO_CLOSE = "wft_start_to_close"
 WFT_STICKY_SCHEDULE_TO_START = "wft_sticky_schedule_to_start"
 

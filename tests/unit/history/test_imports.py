@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-MODULES = ["activities", "change", "children", "commands", "reset", "retry", "runs", "signals",
-           "starts", "updates", "user_timers", "workflow_tasks"]
+MODULES = ["activities", "change", "children", "closing", "commands", "reset", "retry", "runs",
+           "signals", "size_limits", "starts", "updates", "user_timers", "workflow_ops",
+           "workflow_tasks"]
 
 
 def import_alone(module: str) -> None:
@@ -32,12 +33,4 @@ def import_alone(module: str) -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_a_pure_module_imports_first(module: str) -> None:
-    import_alone(module)
-
-
-@pytest.mark.parametrize("module", ["closing", "size_limits", "workflow_ops"])
-@pytest.mark.xfail(strict=True, raises=ImportError,
-                   reason="import cycle closing -> children -> starts -> runs -> closing: "
-                   "importing closing, workflow_ops or size_limits first raises ImportError")
-def test_a_closing_module_imports_first(module: str) -> None:
     import_alone(module)
