@@ -129,12 +129,16 @@ async def populate(client: Client, prefix: str, executions: int, concurrency: in
             index = next_index
             next_index += 1
             request = StartWorkflowExecutionRequest(
-                namespace=NAMESPACE, workflow_id=f"{prefix}-{index}", request_id=str(uuid.uuid4()),
+                namespace=NAMESPACE,
+                workflow_id=f"{prefix}-{index}",
+                request_id=str(uuid.uuid4()),
                 workflow_type=WorkflowType(name=workflow_type(index)),
-                task_queue=TaskQueue(name=queue))
+                task_queue=TaskQueue(name=queue),
+            )
             if times_out(index):
                 request.workflow_execution_timeout.CopyFrom(
-                    Duration(seconds=int(EXECUTION_TIMEOUT.total_seconds())))
+                    Duration(seconds=int(EXECUTION_TIMEOUT.total_seconds()))
+                )
             if not await start_with_retries(client, request):
                 failed += 1
 
@@ -156,7 +160,8 @@ async def start_with_retries(client: Client, request: StartWorkflowExecutionRequ
 
 async def count(client: Client, query: str) -> int:
     response = await client.workflow_service.count_workflow_executions(
-        CountWorkflowExecutionsRequest(namespace=NAMESPACE, query=query))
+        CountWorkflowExecutionsRequest(namespace=NAMESPACE, query=query)
+    )
     return int(response.count)
 
 
@@ -170,8 +175,9 @@ async def wait_visible(client: Client, executions: int, timeout_s: float) -> Non
         if total == executions and open_now == running:
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"visibility shows {total} runs, {open_now} open;"
-                               f" expected {executions}, {running} open")
+            raise TimeoutError(
+                f"visibility shows {total} runs, {open_now} open; expected {executions}, {running} open"
+            )
         await asyncio.sleep(VISIBLE_POLL_S)
 
 
@@ -189,7 +195,8 @@ async def check_filtered(client: Client) -> None:
 
 async def list_page(client: Client, query: str) -> Any:
     return await client.workflow_service.list_workflow_executions(
-        ListWorkflowExecutionsRequest(namespace=NAMESPACE, page_size=PAGE, query=query))
+        ListWorkflowExecutionsRequest(namespace=NAMESPACE, page_size=PAGE, query=query)
+    )
 
 
 async def timed(call: Callable[[], Awaitable[Any]], calls: int, warmup: int) -> list[float]:
@@ -204,8 +211,7 @@ async def timed(call: Callable[[], Awaitable[Any]], calls: int, warmup: int) -> 
     return latencies
 
 
-async def measure_calls(client: Client, result: ListResult, executions: int, calls: int,
-                        warmup: int) -> None:
+async def measure_calls(client: Client, result: ListResult, executions: int, calls: int, warmup: int) -> None:
     await check_filtered(client)
     matched = await count(client, FILTER)
     if matched != expected_filtered(executions):

@@ -224,27 +224,40 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         "--query-concurrency", type=positive_int, default=10, help="max queries in flight (10)"
     )
     parser.add_argument(
-        "--sequential-calls", type=positive_int, default=200,
+        "--sequential-calls",
+        type=positive_int,
+        default=200,
         help="signals and queries sent one at a time before the concurrent phase (200)",
     )
     parser.add_argument(
-        "--list-executions", type=positive_int, default=100_000,
+        "--list-executions",
+        type=positive_int,
+        default=100_000,
         help="list workload: executions to populate (100000)",
     )
     parser.add_argument(
-        "--list-concurrency", type=positive_int, default=100,
+        "--list-concurrency",
+        type=positive_int,
+        default=100,
         help="list workload: start calls in flight while populating (100)",
     )
     parser.add_argument(
-        "--list-calls", type=positive_int, default=200,
+        "--list-calls",
+        type=positive_int,
+        default=200,
         help="list workload: measured calls of each kind (200)",
     )
     parser.add_argument(
-        "--list-temporal-executions", type=positive_int, default=None,
+        "--list-temporal-executions",
+        type=positive_int,
+        default=None,
         help="list workload: executions on Temporal, if fewer are feasible (--list-executions)",
     )
     parser.add_argument(
-        "--list-timeout", type=float, default=3600.0, dest="list_timeout_s",
+        "--list-timeout",
+        type=float,
+        default=3600.0,
+        dest="list_timeout_s",
         help="list workload: give up on a server after this many seconds (3600)",
     )
     parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
@@ -680,8 +693,9 @@ async def bench_calls(name: str, config: BenchConfig, workdir: Path, workload: s
 async def bench_list(name: str, config: BenchConfig, workdir: Path) -> ListResult:
     """Benchmark one server with the list workload."""
     result = ListResult(server=name)
-    await guard(result, config.list_timeout_s, lambda: measure_list(name, config, workdir, result),
-                what=" (list)")
+    await guard(
+        result, config.list_timeout_s, lambda: measure_list(name, config, workdir, result), what=" (list)"
+    )
     return result
 
 
@@ -706,8 +720,7 @@ class RunResults:
 
     def all_ok(self) -> bool:
         """True only if every selected server fully succeeded on every selected workload."""
-        every: list[Outcome] = [*self.activity, *self.timers, *self.signal, *self.query,
-                                *self.listing]
+        every: list[Outcome] = [*self.activity, *self.timers, *self.signal, *self.query, *self.listing]
         return all(r.ok for r in every)
 
 
@@ -862,8 +875,7 @@ def report(config: BenchConfig, results: RunResults) -> str:
             lines += [f"{r.server}: {workload} error: {r.error}" for r in calls if r.error]
             parts.append("\n".join(lines))
     if LIST in config.workloads:
-        lines = [list_heading(config), format_list_table(results.listing,
-                                                         list_ratios_for(results.listing))]
+        lines = [list_heading(config), format_list_table(results.listing, list_ratios_for(results.listing))]
         lines += [f"{r.server}: list error: {r.error}" for r in results.listing if r.error]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

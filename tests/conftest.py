@@ -53,5 +53,8 @@ def workflow_id() -> str:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Cheap tests first: unit, then integration, then acceptance."""
     order = {"unit": 0, "integration": 1, "acceptance": 2}
-    items.sort(key=lambda item: next(
-        (rank for name, rank in order.items() if f"/{name}/" in str(Path(str(item.fspath)))), 3))
+    items.sort(
+        key=lambda item: next(
+            (rank for name, rank in order.items() if f"/{name}/" in str(Path(str(item.fspath)))), 3
+        )
+    )

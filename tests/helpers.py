@@ -16,16 +16,14 @@ T = TypeVar("T")
 
 
 @overload
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = ...,
-                     interval: float = ...) -> T: ...
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = ..., interval: float = ...) -> T: ...
 
 
 @overload
 async def eventually(check: Callable[[], T], timeout: float = ..., interval: float = ...) -> T: ...
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 20.0,
-                     interval: float = 0.1) -> Any:
+async def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
     """Poll ``check`` until it holds, and return what it returned.
 
     ``check`` is a predicate or an assertion, plain or async: it holds once it
@@ -40,8 +38,7 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0,
             value = await result if inspect.isawaitable(result) else result
             if value is not False:
                 return value
-            failure = AssertionError(f"{getattr(check, '__qualname__', check)} never held "
-                                     f"in {timeout} s")
+            failure = AssertionError(f"{getattr(check, '__qualname__', check)} never held in {timeout} s")
         except AssertionError as exc:
             failure = exc
         if time.monotonic() > deadline:
@@ -59,5 +56,6 @@ class Registered:
 
 def worker_for(client: Client, task_queue: str, registered: Registered) -> Worker:
     """A worker to run with ``async with``; the ``worker`` fixture is one, started for a test."""
-    return Worker(client, task_queue=task_queue, workflows=registered.workflows,
-                  activities=registered.activities)
+    return Worker(
+        client, task_queue=task_queue, workflows=registered.workflows, activities=registered.activities
+    )

@@ -69,8 +69,9 @@ def database_for_path(server_url: str, path: Path) -> str:
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:20]
     result: list[str] = []
     # Callable from inside a running event loop (async tests), so run on a thread of its own.
-    worker = threading.Thread(target=lambda: result.append(
-        asyncio.run(create_database(server_url, f"cadenza_test_{digest}"))))
+    worker = threading.Thread(
+        target=lambda: result.append(asyncio.run(create_database(server_url, f"cadenza_test_{digest}")))
+    )
     worker.start()
     worker.join()
     if not result:
@@ -125,21 +126,34 @@ class Cluster:
             owner = pwd.getpwnam("postgres")
             os.chown(self._dir, owner.pw_uid, owner.pw_gid)
         data = self._dir / "data"
-        self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--no-sync")
-        self._run("pg_ctl", "-D", str(data), "-l", str(self._dir / "log"), "-o", self._options(),
-                  "-w", "start")
+        self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._run(
+            "pg_ctl", "-D", str(data), "-l", str(self._dir / "log"), "-o", self._options(), "-w", "start"
+        )
 
     def restart(self) -> None:
         """Stop the cluster (cutting every connection) and start it again."""
-        self._run("pg_ctl", "-D", str(self._dir / "data"), "-l", str(self._dir / "log"),
-                  "-o", self._options(), "-m", "fast", "-w", "restart")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self._dir / "data"),
+            "-l",
+            str(self._dir / "log"),
+            "-o",
+            self._options(),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        )
 
     def _options(self) -> str:
         # fsync off: a test cluster needs no durability against power loss, and it keeps the
         # shared machine quick (a clean restart still keeps every commit).
-        return (f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=500")
+        return (
+            f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=500"
+        )
 
     def stop(self) -> None:
         try:

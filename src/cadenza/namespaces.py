@@ -32,7 +32,8 @@ def _check_per_type_limit(current: dict[str, int], wanted: dict[str, int]) -> No
         if sum(1 for k in merged.values() if k == kind) > limit:
             raise InvalidArgumentError(
                 f"Unable to create search attributes: cannot have more than {limit} search "
-                f"attribute of type {TYPE_NAMES.get(kind, 'Unspecified')}.")
+                f"attribute of type {TYPE_NAMES.get(kind, 'Unspecified')}."
+            )
 
 
 class NamespaceRegistry:
@@ -113,11 +114,9 @@ class NamespaceRegistry:
         _check_per_type_limit(current, wanted)
         for attribute, kind in wanted.items():
             if attribute in BUILT_IN or attribute in SYSTEM_CUSTOM:
-                raise InvalidArgumentError(
-                    f"Search attribute {attribute} is reserved by system.")
+                raise InvalidArgumentError(f"Search attribute {attribute} is reserved by system.")
             if attribute in current and current[attribute] != kind:
-                raise InvalidArgumentError(
-                    f"Search attribute {attribute} already exists with another type.")
+                raise InvalidArgumentError(f"Search attribute {attribute} already exists with another type.")
         await self._save_search_attributes(record, {**current, **wanted})
         logger.info("namespace %s: search attributes added: %s", name, ", ".join(wanted))
 

@@ -41,9 +41,15 @@ replicas, they are handed out there, and copies kept here would only pile up."""
 class Peers:
     """Keeps one replica in step with the others: tasks, timers, cached executions, queries."""
 
-    def __init__(self, link: ReplicaLink, matching: MatchingService,
-                 add_timer: Callable[[TimerRecord], None], cache: ExecutionCache,
-                 recover: Callable[[], Awaitable[None]], queries: Queries) -> None:
+    def __init__(
+        self,
+        link: ReplicaLink,
+        matching: MatchingService,
+        add_timer: Callable[[TimerRecord], None],
+        cache: ExecutionCache,
+        recover: Callable[[], Awaitable[None]],
+        queries: Queries,
+    ) -> None:
         self._link = link
         self._recover = recover
         self._matching = matching
@@ -53,8 +59,12 @@ class Peers:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._link.listen(self._task_announced, self._execution_changed,
-                                self._query_offered, self._queries.answered_elsewhere)
+        await self._link.listen(
+            self._task_announced,
+            self._execution_changed,
+            self._query_offered,
+            self._queries.answered_elsewhere,
+        )
         self._task = asyncio.create_task(self._run(), name="cadenza-peers")
 
     async def stop(self) -> None:

@@ -28,15 +28,27 @@ def committed(change: Change) -> None:
         return
     state = change.state
     if change.version == 0:
-        logger.info("workflow %s started: run %s, type %s, task queue %s, namespace %s",
-                    state.workflow_id, state.run_id, state.workflow_type, state.task_queue,
-                    state.namespace, extra=_fields(state))
+        logger.info(
+            "workflow %s started: run %s, type %s, task queue %s, namespace %s",
+            state.workflow_id,
+            state.run_id,
+            state.workflow_type,
+            state.task_queue,
+            state.namespace,
+            extra=_fields(state),
+        )
     if change.status_changed and state.status != _RUNNING:
         status = status_name(state.status)
-        logger.info("workflow %s %s: run %s, type %s, after %.3f s, namespace %s",
-                    state.workflow_id, status, state.run_id, state.workflow_type,
-                    state.close_time - state.start_time, state.namespace,
-                    extra={**_fields(state), "status": status})
+        logger.info(
+            "workflow %s %s: run %s, type %s, after %.3f s, namespace %s",
+            state.workflow_id,
+            status,
+            state.run_id,
+            state.workflow_type,
+            state.close_time - state.start_time,
+            state.namespace,
+            extra={**_fields(state), "status": status},
+        )
 
 
 def status_name(status: int) -> str:
@@ -49,5 +61,10 @@ def status_name(status: int) -> str:
 
 
 def _fields(state: MutableState) -> dict[str, object]:
-    return {"namespace": state.namespace, "workflow_id": state.workflow_id, "run_id": state.run_id,
-            "workflow_type": state.workflow_type, "task_queue": state.task_queue}
+    return {
+        "namespace": state.namespace,
+        "workflow_id": state.workflow_id,
+        "run_id": state.run_id,
+        "workflow_type": state.workflow_type,
+        "task_queue": state.task_queue,
+    }

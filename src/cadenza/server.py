@@ -56,23 +56,38 @@ class Server:
             self._store,
             self._clock,
             config.limits,
-            Dispatch(self._matching.add_task, self._timers.add, self._timers.discard,
-                     self._matching.sticky_alive, self._matching.control.push),
+            Dispatch(
+                self._matching.add_task,
+                self._timers.add,
+                self._timers.discard,
+                self._matching.sticky_alive,
+                self._matching.control.push,
+            ),
         )
         self._namespaces = NamespaceRegistry(self._store)
         self._transfers = Transfers(self._history, self._namespaces, self._store)
         self._reader = HistoryReader(self._history, config.history_long_poll_seconds)
         self._schedules = schedules.ScheduleService(
-            self._store, Actions(self._store, self._history, self._reader, self._namespaces),
-            self._clock, self._timers.add)
+            self._store,
+            Actions(self._store, self._history, self._reader, self._namespaces),
+            self._clock,
+            self._timers.add,
+        )
         self._history.on_run_closed = self._schedules.run_closed
-        self.retention = RetentionSweeper(self._store, self._namespaces, self._clock,
-                                          self._history.cache.drop, config.retention_sweep_seconds)
+        self.retention = RetentionSweeper(
+            self._store,
+            self._namespaces,
+            self._clock,
+            self._history.cache.drop,
+            config.retention_sweep_seconds,
+        )
         link = self._store.replicas()
-        self._queries = Queries(self._history, self._matching.add_task,
-                                self._matching.sticky_alive, link)
-        self._peers = (Peers(link, self._matching, self._timers.add, self._history.cache,
-                             self._recover, self._queries) if link is not None else None)
+        self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
+        self._peers = (
+            Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
+            if link is not None
+            else None
+        )
         self._grpc: grpc_server.GrpcServer | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
@@ -122,7 +137,9 @@ class Server:
             self._store,
         )
         self._grpc, port = await grpc_server.build(
-            service, OperatorService(self._namespaces), f"{self.config.ip}:{self.config.port}",
+            service,
+            OperatorService(self._namespaces),
+            f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
         )
         await self._grpc.start()
@@ -193,7 +210,8 @@ def ensure_can_listen(ip: str, port: int) -> None:
         return
     try:
         for family, kind, proto, _, address in socket.getaddrinfo(
-                ip, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+            ip, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
             with socket.socket(family, kind, proto) as probe:
                 # As the gRPC listener does: a port whose last connections linger is free.
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -47,16 +47,14 @@ def check_length_counted(value: str, label: str) -> None:
     """Temporal's newer wording, which states the length: ``... (1001/1000)``."""
     length = length_of(value)
     if length > MAX_ID_LENGTH:
-        raise InvalidArgumentError(
-            f"{label} exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
+        raise InvalidArgumentError(f"{label} exceeds maximum allowed length ({length}/{MAX_ID_LENGTH})")
 
 
 def check_length_stated(value: str, label: str) -> None:
     """The wording of Temporal's activity checks: ``activityId exceeds length limit. Length=.. Limit=..``."""
     length = length_of(value)
     if length > MAX_ID_LENGTH:
-        raise InvalidArgumentError(
-            f"{label} exceeds length limit. Length={length} Limit={MAX_ID_LENGTH}")
+        raise InvalidArgumentError(f"{label} exceeds length limit. Length={length} Limit={MAX_ID_LENGTH}")
 
 
 def check_on_command(value: str, field: str, command: str) -> None:
@@ -67,14 +65,14 @@ def check_on_command(value: str, field: str, command: str) -> None:
     """
     length = length_of(value)
     if length > MAX_ID_LENGTH:
-        raise InvalidArgumentError(f"{field} on {command}Command exceeds length limit. "
-                                   f"Length={length} Limit={MAX_ID_LENGTH}")
+        raise InvalidArgumentError(
+            f"{field} on {command}Command exceeds length limit. Length={length} Limit={MAX_ID_LENGTH}"
+        )
 
 
 def check_task_queue_on_command(name: str, command: str) -> None:
     if length_of(name) > MAX_ID_LENGTH:
-        raise InvalidArgumentError(
-            f"invalid TaskQueue on {command}Command: taskQueue length exceeds limit")
+        raise InvalidArgumentError(f"invalid TaskQueue on {command}Command: taskQueue length exceeds limit")
 
 
 def cap_duration(duration: Duration, label: str, command: str = "") -> None:
@@ -84,7 +82,8 @@ def cap_duration(duration: Duration, label: str, command: str = "") -> None:
     """
     if (duration.seconds < 0 < duration.nanos) or (duration.nanos < 0 < duration.seconds):
         raise InvalidArgumentError(
-            _invalid_duration(label, command, "duration has seconds and nanos with different signs"))
+            _invalid_duration(label, command, "duration has seconds and nanos with different signs")
+        )
     if duration.seconds < 0 or duration.nanos < 0:
         raise InvalidArgumentError(_invalid_duration(label, command, "negative duration"))
     if duration.seconds + duration.nanos // 1_000_000_000 >= MAX_DURATION_SECONDS:
@@ -152,5 +151,6 @@ def check_failure(failure: Failure) -> None:
         depth += 1
         if depth > MAX_FAILURE_DEPTH:
             raise InvalidArgumentError(
-                f"Failure cause chain exceeds the maximum depth of {MAX_FAILURE_DEPTH}.")
+                f"Failure cause chain exceeds the maximum depth of {MAX_FAILURE_DEPTH}."
+            )
         current = current.cause

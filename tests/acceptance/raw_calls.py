@@ -32,23 +32,35 @@ IDENTITY = "raw-calls"
 def start_request(workflow_id: str, task_queue: str, **fields: object) -> wsv1.StartWorkflowExecutionRequest:
     chosen: dict[str, object] = {"request_id": str(uuid.uuid4()), **fields}
     return wsv1.StartWorkflowExecutionRequest(
-        namespace=NAMESPACE, workflow_id=workflow_id, workflow_type=WorkflowType(name="Raw"),
-        task_queue=TaskQueue(name=task_queue), identity=IDENTITY,
-        **chosen)  # type: ignore[arg-type]
+        namespace=NAMESPACE,
+        workflow_id=workflow_id,
+        workflow_type=WorkflowType(name="Raw"),
+        task_queue=TaskQueue(name=task_queue),
+        identity=IDENTITY,
+        **chosen,  # type: ignore[arg-type]
+    )
 
 
-async def start(client: Client, workflow_id: str, task_queue: str,
-                **fields: object) -> wsv1.StartWorkflowExecutionResponse:
+async def start(
+    client: Client, workflow_id: str, task_queue: str, **fields: object
+) -> wsv1.StartWorkflowExecutionResponse:
     return await client.workflow_service.start_workflow_execution(
-        start_request(workflow_id, task_queue, **fields))
+        start_request(workflow_id, task_queue, **fields)
+    )
 
 
-async def signal(client: Client, workflow_id: str,
-                 request_id: str = "") -> wsv1.SignalWorkflowExecutionResponse:
+async def signal(
+    client: Client, workflow_id: str, request_id: str = ""
+) -> wsv1.SignalWorkflowExecutionResponse:
     return await client.workflow_service.signal_workflow_execution(
         wsv1.SignalWorkflowExecutionRequest(
-            namespace=NAMESPACE, workflow_execution=WorkflowExecution(workflow_id=workflow_id),
-            signal_name="poke", identity=IDENTITY, request_id=request_id or str(uuid.uuid4())))
+            namespace=NAMESPACE,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+            signal_name="poke",
+            identity=IDENTITY,
+            request_id=request_id or str(uuid.uuid4()),
+        )
+    )
 
 
 async def poll_workflow_task(client: Client, task_queue: str) -> wsv1.PollWorkflowTaskQueueResponse:
@@ -56,25 +68,37 @@ async def poll_workflow_task(client: Client, task_queue: str) -> wsv1.PollWorkfl
     while True:
         task = await client.workflow_service.poll_workflow_task_queue(
             wsv1.PollWorkflowTaskQueueRequest(
-                namespace=NAMESPACE, task_queue=TaskQueue(name=task_queue), identity=IDENTITY))
+                namespace=NAMESPACE, task_queue=TaskQueue(name=task_queue), identity=IDENTITY
+            )
+        )
         if task.task_token:
             return task
 
 
 async def complete_workflow_task(
-    client: Client, task: wsv1.PollWorkflowTaskQueueResponse, *, close: bool = False,
-    messages: list[Message] | None = None, rejections: list[Message] | None = None,
-    activity_queue: str = "", discard_with_events: bool = False,
+    client: Client,
+    task: wsv1.PollWorkflowTaskQueueResponse,
+    *,
+    close: bool = False,
+    messages: list[Message] | None = None,
+    rejections: list[Message] | None = None,
+    activity_queue: str = "",
+    discard_with_events: bool = False,
     commands: list[Command] | None = None,
 ) -> None:
     """Answer a workflow task with ``commands``, its update messages (rejections need no
     command), an activity on ``activity_queue`` if one is named, and the run's completion
     if ``close``."""
-    commands = [*(commands or []), *(
-        Command(command_type=CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
-                protocol_message_command_attributes=ProtocolMessageCommandAttributes(
-                    message_id=m.id))
-        for m in messages or [])]
+    commands = [
+        *(commands or []),
+        *(
+            Command(
+                command_type=CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE,
+                protocol_message_command_attributes=ProtocolMessageCommandAttributes(message_id=m.id),
+            )
+            for m in messages or []
+        ),
+    ]
     if activity_queue:
         schedule = Command(command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK)
         attrs = schedule.schedule_activity_task_command_attributes
@@ -88,18 +112,24 @@ async def complete_workflow_task(
         complete.complete_workflow_execution_command_attributes.result.CopyFrom(Payloads())
         commands.append(complete)
     request = wsv1.RespondWorkflowTaskCompletedRequest(
-        namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY,
-        commands=commands, messages=[*(messages or []), *(rejections or [])])
+        namespace=NAMESPACE,
+        task_token=task.task_token,
+        identity=IDENTITY,
+        commands=commands,
+        messages=[*(messages or []), *(rejections or [])],
+    )
     # A worker that can see events again lets the server drop a speculative task that had some.
     request.capabilities.discard_speculative_workflow_task_with_events = discard_with_events
     await client.workflow_service.respond_workflow_task_completed(request)
 
 
-async def poll_activity_task(client: Client, task_queue: str,
-                             rate_per_second: float) -> wsv1.PollActivityTaskQueueResponse:
+async def poll_activity_task(
+    client: Client, task_queue: str, rate_per_second: float
+) -> wsv1.PollActivityTaskQueueResponse:
     """Poll for an activity task, asking for at most ``rate_per_second`` tasks a second."""
     request = wsv1.PollActivityTaskQueueRequest(
-        namespace=NAMESPACE, task_queue=TaskQueue(name=task_queue), identity=IDENTITY)
+        namespace=NAMESPACE, task_queue=TaskQueue(name=task_queue), identity=IDENTITY
+    )
     request.task_queue_metadata.max_tasks_per_second.value = rate_per_second
     while True:
         task = await client.workflow_service.poll_activity_task_queue(request)
@@ -113,8 +143,12 @@ def accept_and_complete_updates(task: wsv1.PollWorkflowTaskQueueResponse) -> lis
     for request_message in task.messages:
         update_id = request_message.protocol_instance_id
         accept = Message(id=f"{update_id}/accept", protocol_instance_id=update_id)
-        accept.body.Pack(Acceptance(accepted_request_message_id=request_message.id,
-                                    accepted_request_sequencing_event_id=request_message.event_id))
+        accept.body.Pack(
+            Acceptance(
+                accepted_request_message_id=request_message.id,
+                accepted_request_sequencing_event_id=request_message.event_id,
+            )
+        )
         done = Message(id=f"{update_id}/complete", protocol_instance_id=update_id)
         response = Response()
         response.meta.update_id = update_id
@@ -130,8 +164,10 @@ def reject_updates(task: wsv1.PollWorkflowTaskQueueResponse) -> list[Message]:
     for request_message in task.messages:
         update_id = request_message.protocol_instance_id
         reject = Message(id=f"{update_id}/reject", protocol_instance_id=update_id)
-        rejection = Rejection(rejected_request_message_id=request_message.id,
-                              rejected_request_sequencing_event_id=request_message.event_id)
+        rejection = Rejection(
+            rejected_request_message_id=request_message.id,
+            rejected_request_sequencing_event_id=request_message.event_id,
+        )
         rejection.failure.message = "not now"
         reject.body.Pack(rejection)
         out.append(reject)
@@ -141,7 +177,9 @@ def reject_updates(task: wsv1.PollWorkflowTaskQueueResponse) -> list[Message]:
 async def describe(client: Client, workflow_id: str) -> wsv1.DescribeWorkflowExecutionResponse:
     return await client.workflow_service.describe_workflow_execution(
         wsv1.DescribeWorkflowExecutionRequest(
-            namespace=NAMESPACE, execution=WorkflowExecution(workflow_id=workflow_id)))
+            namespace=NAMESPACE, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
 
 
 async def info(client: Client, workflow_id: str) -> WorkflowExecutionInfo:
@@ -151,21 +189,26 @@ async def info(client: Client, workflow_id: str) -> WorkflowExecutionInfo:
 async def history(client: Client, workflow_id: str) -> list[HistoryEvent]:
     response = await client.workflow_service.get_workflow_execution_history(
         wsv1.GetWorkflowExecutionHistoryRequest(
-            namespace=NAMESPACE, execution=WorkflowExecution(workflow_id=workflow_id)))
+            namespace=NAMESPACE, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
     return list(response.history.events)
 
 
-async def update(client: Client, workflow_id: str, update_id: str,
-                 request_id: str = "") -> wsv1.UpdateWorkflowExecutionResponse:
+async def update(
+    client: Client, workflow_id: str, update_id: str, request_id: str = ""
+) -> wsv1.UpdateWorkflowExecutionResponse:
     """Send an update and wait until it completed (a worker must answer it meanwhile)."""
     request = wsv1.UpdateWorkflowExecutionRequest(
-        namespace=NAMESPACE, workflow_execution=WorkflowExecution(workflow_id=workflow_id))
+        namespace=NAMESPACE, workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+    )
     request.request.meta.update_id = update_id
     request.request.meta.identity = IDENTITY
     request.request.input.name = "bump"
     request.request.request_id = request_id
     request.wait_policy.lifecycle_stage = (
-        UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED)
+        UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+    )
     return await client.workflow_service.update_workflow_execution(request)
 
 
@@ -206,23 +249,31 @@ async def transition_counts(client: Client, workflow_id: str, task_queue: str) -
 async def complete_activity(client: Client, task: wsv1.PollActivityTaskQueueResponse) -> None:
     await client.workflow_service.respond_activity_task_completed(
         wsv1.RespondActivityTaskCompletedRequest(
-            namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY))
+            namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY
+        )
+    )
 
 
-async def update_with_start(client: Client, workflow_id: str, task_queue: str,
-                            update_id: str) -> wsv1.ExecuteMultiOperationResponse:
+async def update_with_start(
+    client: Client, workflow_id: str, task_queue: str, update_id: str
+) -> wsv1.ExecuteMultiOperationResponse:
     """Start the workflow (or use the running one) and update it, until the update completed."""
     request = wsv1.ExecuteMultiOperationRequest(namespace=NAMESPACE)
-    request.operations.add().start_workflow.CopyFrom(start_request(
-        workflow_id, task_queue,
-        workflow_id_conflict_policy=WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING))
+    request.operations.add().start_workflow.CopyFrom(
+        start_request(
+            workflow_id,
+            task_queue,
+            workflow_id_conflict_policy=WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+        )
+    )
     update = request.operations.add().update_workflow
     update.namespace = NAMESPACE
     update.workflow_execution.workflow_id = workflow_id
     update.request.meta.update_id = update_id
     update.request.input.name = "bump"
     update.wait_policy.lifecycle_stage = (
-        UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED)
+        UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+    )
     return await client.workflow_service.execute_multi_operation(request)
 
 
@@ -244,7 +295,8 @@ def continue_as_new() -> Command:
 
 async def fail_activity(client: Client, task: wsv1.PollActivityTaskQueueResponse) -> None:
     request = wsv1.RespondActivityTaskFailedRequest(
-        namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY)
+        namespace=NAMESPACE, task_token=task.task_token, identity=IDENTITY
+    )
     request.failure.message = "try again"
     request.failure.application_failure_info.type = "Flaky"
     await client.workflow_service.respond_activity_task_failed(request)

@@ -37,30 +37,40 @@ async def test_child_result_reaches_the_parent(
 async def test_child_failure_reaches_the_parent(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
-    result = await client.execute_workflow(
-        wm.ParentOfFailingChild.run, id=workflow_id, task_queue=task_queue)
+    result = await client.execute_workflow(wm.ParentOfFailingChild.run, id=workflow_id, task_queue=task_queue)
     assert result == "child failed: child says no"
 
 
-@pytest.mark.parametrize(("policy", "status"), [
-    ("TERMINATE", WorkflowExecutionStatus.TERMINATED),
-    ("ABANDON", WorkflowExecutionStatus.RUNNING),
-    ("REQUEST_CANCEL", WorkflowExecutionStatus.CANCELED),
-])
+@pytest.mark.parametrize(
+    ("policy", "status"),
+    [
+        ("TERMINATE", WorkflowExecutionStatus.TERMINATED),
+        ("ABANDON", WorkflowExecutionStatus.RUNNING),
+        ("REQUEST_CANCEL", WorkflowExecutionStatus.CANCELED),
+    ],
+)
 async def test_parent_close_policy(
-    client: Client, worker: Worker, task_queue: str, workflow_id: str, policy: str,
+    client: Client,
+    worker: Worker,
+    task_queue: str,
+    workflow_id: str,
+    policy: str,
     status: WorkflowExecutionStatus,
 ) -> None:
-    assert await client.execute_workflow(
-        wm.AbandonsOrTerminates.run, policy, id=workflow_id, task_queue=task_queue) == "parent done"
+    assert (
+        await client.execute_workflow(
+            wm.AbandonsOrTerminates.run, policy, id=workflow_id, task_queue=task_queue
+        )
+        == "parent done"
+    )
     child = client.get_workflow_handle(f"{workflow_id}-child")
     wants_cancel = policy == "REQUEST_CANCEL"
 
     async def policy_applied() -> None:  # just after the parent closes
         history = await child.fetch_history()
         cancel_requested = any(
-            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
-            for e in history.events)
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED for e in history.events
+        )
         assert (await child.describe()).status == status
         assert cancel_requested == wants_cancel
 
@@ -72,9 +82,7 @@ async def test_parent_close_policy(
 async def test_workflow_signals_another_and_cancel_of_missing_fails(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
-    target = await client.start_workflow(wm.Mailbox.run, id=f"{workflow_id}-target",
-                                         task_queue=task_queue)
-    result = await client.execute_workflow(
-        wm.Messenger.run, target.id, id=workflow_id, task_queue=task_queue)
+    target = await client.start_workflow(wm.Mailbox.run, id=f"{workflow_id}-target", task_queue=task_queue)
+    result = await client.execute_workflow(wm.Messenger.run, target.id, id=workflow_id, task_queue=task_queue)
     assert result.startswith("cancel failed")
     assert await target.result() == ["from a workflow"]

@@ -28,17 +28,24 @@ async def test_cluster_info_names_the_cluster_and_the_clients_it_serves(client: 
 
 
 async def test_each_task_queue_is_one_partition_on_this_server(
-    client: Client, cadenza_server: ServerProcess, task_queue: str,
+    client: Client,
+    cadenza_server: ServerProcess,
+    task_queue: str,
 ) -> None:
     partitions = await client.workflow_service.list_task_queue_partitions(
-        ListTaskQueuePartitionsRequest(namespace="default", task_queue=TaskQueue(
-            name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)))
-    for listed in (partitions.workflow_task_queue_partitions,
-                   partitions.activity_task_queue_partitions):
+        ListTaskQueuePartitionsRequest(
+            namespace="default",
+            task_queue=TaskQueue(name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+        )
+    )
+    for listed in (partitions.workflow_task_queue_partitions, partitions.activity_task_queue_partitions):
         assert [(p.key, p.owner_host_name) for p in listed] == [(task_queue, cadenza_server.address)]
-    for namespace, name, code in [("default", "", RPCStatusCode.INVALID_ARGUMENT),
-                                  ("no-such-namespace", task_queue, RPCStatusCode.NOT_FOUND)]:
+    for namespace, name, code in [
+        ("default", "", RPCStatusCode.INVALID_ARGUMENT),
+        ("no-such-namespace", task_queue, RPCStatusCode.NOT_FOUND),
+    ]:
         with pytest.raises(RPCError) as raised:
             await client.workflow_service.list_task_queue_partitions(
-                ListTaskQueuePartitionsRequest(namespace=namespace, task_queue=TaskQueue(name=name)))
+                ListTaskQueuePartitionsRequest(namespace=namespace, task_queue=TaskQueue(name=name))
+            )
         assert raised.value.status == code

@@ -24,18 +24,23 @@ async def test_workflows_survive_sigkill(tmp_path: Path) -> None:
             await client.start_workflow(w.TwoSteps.run, i, id=f"crash-{i}", task_queue="crash")
             for i in range(IN_FLIGHT)
         ]
-        async with Worker(client, task_queue="crash", workflows=w.ALL_WORKFLOWS,
-                          activities=w.ALL_ACTIVITIES, max_concurrent_activities=20):
+        async with Worker(
+            client,
+            task_queue="crash",
+            workflows=w.ALL_WORKFLOWS,
+            activities=w.ALL_ACTIVITIES,
+            max_concurrent_activities=20,
+        ):
             await asyncio.sleep(0.7)  # let some workflows reach their activities
             server.kill()
             await asyncio.sleep(0.5)
             server.start()  # same port and file
             await server.wait_ready()
-            results = await asyncio.wait_for(
-                asyncio.gather(*(h.result() for h in handles)), timeout=90)
+            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=90)
         assert results == [f"slept 0.5/{i}" for i in range(IN_FLIGHT)]
         for handle in handles[:5]:
             history = await handle.fetch_history()
-            completed = [e for e in history.events
-                         if e.HasField("workflow_execution_completed_event_attributes")]
+            completed = [
+                e for e in history.events if e.HasField("workflow_execution_completed_event_attributes")
+            ]
             assert len(completed) == 1

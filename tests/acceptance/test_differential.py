@@ -30,9 +30,19 @@ pytestmark = [
 ]
 
 # Keys whose values differ between any two runs, whichever server runs them.
-VOLATILE = {"eventTime", "taskId", "requestId", "identity", "originalExecutionRunId",
-            "firstExecutionRunId", "historySizeBytes", "workerVersion", "stackTrace",
-            "newExecutionRunId", "workflowId"}
+VOLATILE = {
+    "eventTime",
+    "taskId",
+    "requestId",
+    "identity",
+    "originalExecutionRunId",
+    "firstExecutionRunId",
+    "historySizeBytes",
+    "workerVersion",
+    "stackTrace",
+    "newExecutionRunId",
+    "workflowId",
+}
 
 SCENARIOS: list[tuple[Any, Any]] = [
     (w.OneActivity.run, "World"),
@@ -68,13 +78,16 @@ def normalize(value: Any) -> Any:
     return value
 
 
-
 async def run_scenario(client: Client, run: Any, arg: Any) -> tuple[list[Any], int]:
     """The normalized history of one run of the scenario, and its state transition count."""
     task_queue = f"diff-{uuid.uuid4().hex[:8]}"
     workflow_id = f"diff-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=task_queue, workflows=[*w.ALL_WORKFLOWS, *wt.WORKFLOWS],
-                      activities=[*w.ALL_ACTIVITIES, *wt.ACTIVITIES]):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[*w.ALL_WORKFLOWS, *wt.WORKFLOWS],
+        activities=[*w.ALL_ACTIVITIES, *wt.ACTIVITIES],
+    ):
         args = [] if arg is None else [arg]
         handle = await client.start_workflow(run, args=args, id=workflow_id, task_queue=task_queue)
         try:
@@ -127,42 +140,54 @@ async def visible_fields(client: Client) -> dict[str, Any]:
     shown["signal with start"] = symbolic(
         await client.workflow_service.signal_with_start_workflow_execution(
             wsv1.SignalWithStartWorkflowExecutionRequest(
-                namespace="default", workflow_id=workflow_id, workflow_type=request.workflow_type,
-                task_queue=request.task_queue, request_id="sws-1", signal_name="poke")))
+                namespace="default",
+                workflow_id=workflow_id,
+                workflow_type=request.workflow_type,
+                task_queue=request.task_queue,
+                request_id="sws-1",
+                signal_name="poke",
+            )
+        )
+    )
     task = await raw.poll_workflow_task(client, task_queue)
     await raw.complete_workflow_task(client, task, activity_queue=task_queue)
     activity = await raw.poll_activity_task(client, task_queue, rate_per_second=5.0)
     for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
         queue = await client.workflow_service.describe_task_queue(
-            wsv1.DescribeTaskQueueRequest(namespace="default", task_queue=request.task_queue,
-                                          task_queue_type=kind))
+            wsv1.DescribeTaskQueueRequest(
+                namespace="default", task_queue=request.task_queue, task_queue_type=kind
+            )
+        )
         shown[f"pollers {kind}"] = [(p.identity, p.rate_per_second) for p in queue.pollers]
     await raw.complete_activity(client, activity)
-    await raw.complete_workflow_task(client, await raw.poll_workflow_task(client, task_queue),
-                                     close=True)
+    await raw.complete_workflow_task(client, await raw.poll_workflow_task(client, task_queue), close=True)
     described = await raw.describe(client, workflow_id)
     names[described.workflow_execution_info.first_run_id] = "<run>"
     info = symbolic(described.workflow_execution_info)
     shown["describe"] = {key: info.get(key) for key in _OWN_INFO_KEYS}
     shown["extended info"] = symbolic(described.workflow_extended_info)
     listed = await _listed_closed(client, workflow_id)
-    shown["listed"] = [{key: row.get(key) for key in _OWN_INFO_KEYS}
-                       for row in map(symbolic, listed.executions)]
+    shown["listed"] = [
+        {key: row.get(key) for key in _OWN_INFO_KEYS} for row in map(symbolic, listed.executions)
+    ]
     events = await raw.history(client, workflow_id)
-    shown["started event has a priority"] = (
-        events[0].workflow_execution_started_event_attributes.HasField("priority"))
+    shown["started event has a priority"] = events[0].workflow_execution_started_event_attributes.HasField(
+        "priority"
+    )
     shown["signal request IDs"] = [
-        e.workflow_execution_signaled_event_attributes.request_id for e in events
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+        e.workflow_execution_signaled_event_attributes.request_id
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
     shown["state transitions"] = await raw.transition_counts(
-        client, f"diff-{uuid.uuid4().hex[:8]}", f"diff-{uuid.uuid4().hex[:8]}")
+        client, f"diff-{uuid.uuid4().hex[:8]}", f"diff-{uuid.uuid4().hex[:8]}"
+    )
     return shown
 
 
 async def _listed_closed(client: Client, workflow_id: str) -> wsv1.ListWorkflowExecutionsResponse:
     """The listing of a closed run, once it shows the close (Temporal records it after a moment)."""
-    request = wsv1.ListWorkflowExecutionsRequest(namespace="default",
-                                                 query=f"WorkflowId = '{workflow_id}'")
+    request = wsv1.ListWorkflowExecutionsRequest(namespace="default", query=f"WorkflowId = '{workflow_id}'")
     while True:
         listed = await client.workflow_service.list_workflow_executions(request)
         if listed.executions and listed.executions[0].HasField("close_time"):
@@ -170,9 +195,18 @@ async def _listed_closed(client: Client, workflow_id: str) -> wsv1.ListWorkflowE
         await asyncio.sleep(0.1)
 
 
-_OWN_INFO_KEYS = ("status", "historyLength", "stateTransitionCount", "historySizeBytes",
-                  "executionDuration", "rootExecution", "parentExecution", "parentNamespaceId",
-                  "firstRunId", "priority")
+_OWN_INFO_KEYS = (
+    "status",
+    "historyLength",
+    "stateTransitionCount",
+    "historySizeBytes",
+    "executionDuration",
+    "rootExecution",
+    "parentExecution",
+    "parentNamespaceId",
+    "firstRunId",
+    "priority",
+)
 _CHANGING = {"historySizeBytes", "executionDuration", "originalStartTime"}
 """Keys whose values differ on every run: only whether they are there is compared."""
 
@@ -185,17 +219,17 @@ def _symbolic(value: Any, names: dict[str, str]) -> Any:
     return names.get(value, value) if isinstance(value, str) else value
 
 
-async def test_answers_fill_the_fields_real_temporal_fills(
-    client: Client, temporal_client: Client
-) -> None:
+async def test_answers_fill_the_fields_real_temporal_fills(client: Client, temporal_client: Client) -> None:
     expected = await visible_fields(temporal_client)
     actual = await visible_fields(client)
     assert actual == expected
 
 
-_CHILD_EVENTS = (EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
-                 EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
-                 EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED)
+_CHILD_EVENTS = (
+    EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+)
 
 
 async def child_fields(client: Client) -> dict[str, Any]:
@@ -207,27 +241,38 @@ async def child_fields(client: Client) -> dict[str, Any]:
     parent = await raw.describe(client, workflow_id)
     child = await raw.describe(client, child_id)
     namespace = await client.workflow_service.describe_namespace(
-        wsv1.DescribeNamespaceRequest(namespace="default"))
-    names = {workflow_id: "<parent>", child_id: "<child>", task_queue: "<queue>",
-             parent.workflow_execution_info.execution.run_id: "<parent run>",
-             child.workflow_execution_info.execution.run_id: "<child run>",
-             namespace.namespace_info.id: "<namespace id>"}
+        wsv1.DescribeNamespaceRequest(namespace="default")
+    )
+    names = {
+        workflow_id: "<parent>",
+        child_id: "<child>",
+        task_queue: "<queue>",
+        parent.workflow_execution_info.execution.run_id: "<parent run>",
+        child.workflow_execution_info.execution.run_id: "<child run>",
+        namespace.namespace_info.id: "<namespace id>",
+    }
 
     def symbolic(message: Message) -> Any:
         return _symbolic(normalize(MessageToDict(message)), names)
 
     # Where the child's completion lands among the parent's own events depends on timing.
-    parent_events = [{k: v for k, v in symbolic(e).items() if k != "eventId"}
-                     for e in await raw.history(client, workflow_id)
-                     if e.event_type in _CHILD_EVENTS]
+    parent_events = [
+        {k: v for k, v in symbolic(e).items() if k != "eventId"}
+        for e in await raw.history(client, workflow_id)
+        if e.event_type in _CHILD_EVENTS
+    ]
     started = symbolic((await raw.history(client, child_id))[0])
     started["workflowExecutionStartedEventAttributes"].pop("workflowExecutionExpirationTime")
     info = symbolic(child.workflow_execution_info)
     listed = await _listed_closed(client, child_id)
-    return {"parent's child events": parent_events, "child started": started,
-            "child described": {key: info.get(key) for key in _OWN_INFO_KEYS},
-            "child listed": [{key: row.get(key) for key in _OWN_INFO_KEYS}
-                             for row in map(symbolic, listed.executions)]}
+    return {
+        "parent's child events": parent_events,
+        "child started": started,
+        "child described": {key: info.get(key) for key in _OWN_INFO_KEYS},
+        "child listed": [
+            {key: row.get(key) for key in _OWN_INFO_KEYS} for row in map(symbolic, listed.executions)
+        ],
+    }
 
 
 async def test_child_fields_match_real_temporal(client: Client, temporal_client: Client) -> None:

@@ -17,8 +17,10 @@ LIMIT = 20
 
 @pytest.fixture(scope="module")
 def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from with_dynamic_config(tmp_path_factory.mktemp("small-history"), {
-        "limit.historyCount.error": LIMIT, "limit.historyCount.warn": 10})
+    yield from with_dynamic_config(
+        tmp_path_factory.mktemp("small-history"),
+        {"limit.historyCount.error": LIMIT, "limit.historyCount.warn": 10},
+    )
 
 
 @pytest.fixture
@@ -31,8 +33,7 @@ async def test_history_over_the_count_limit_terminates_the_run(
     small_history_server: ServerProcess, small_client: Client, task_queue: str, workflow_id: str
 ) -> None:
     async with Worker(small_client, task_queue=task_queue, workflows=wm.WORKFLOWS):
-        handle = await small_client.start_workflow(wm.Mailbox.run, id=workflow_id,
-                                                   task_queue=task_queue)
+        handle = await small_client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
         for n in range(12):  # each signal adds its event and a workflow task's three
             if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
                 break
@@ -43,7 +44,8 @@ async def test_history_over_the_count_limit_terminates_the_run(
     last = history[-1]
     assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED
     assert last.workflow_execution_terminated_event_attributes.reason == (
-        "Workflow history count exceeds limit.")
+        "Workflow history count exceeds limit."
+    )
     assert history[-2].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
     assert LIMIT < len(history) <= LIMIT + 5
     assert "is large" in small_history_server.log_text()

@@ -23,11 +23,15 @@ from tests.helpers import eventually
 
 
 async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
-    async with servers.running(tmp_path / "r.db", tmp_path / "server.log",
-                               env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"}) as server:
+    async with servers.running(
+        tmp_path / "r.db", tmp_path / "server.log", env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"}
+    ) as server:
         admin = await Client.connect(server.address)
-        await admin.workflow_service.register_namespace(RegisterNamespaceRequest(
-            namespace="short", workflow_execution_retention_period=Duration(seconds=1)))
+        await admin.workflow_service.register_namespace(
+            RegisterNamespaceRequest(
+                namespace="short", workflow_execution_retention_period=Duration(seconds=1)
+            )
+        )
         client = await Client.connect(server.address, namespace="short")
         closed = await client.start_workflow(w.WaitsForever.run, id="old", task_queue="q")
         await closed.terminate(reason="done")
@@ -46,14 +50,15 @@ async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
 
 
 async def test_deprecate_and_delete_namespace(client: Client) -> None:
-    await client.workflow_service.register_namespace(RegisterNamespaceRequest(
-        namespace="doomed", workflow_execution_retention_period=Duration(seconds=3600)))
+    await client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace="doomed", workflow_execution_retention_period=Duration(seconds=3600)
+        )
+    )
     await client.workflow_service.deprecate_namespace(DeprecateNamespaceRequest(namespace="doomed"))
-    described = await client.workflow_service.describe_namespace(
-        DescribeNamespaceRequest(namespace="doomed"))
+    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
     assert described.namespace_info.state == NamespaceState.NAMESPACE_STATE_DEPRECATED
-    deleted = await client.operator_service.delete_namespace(
-        DeleteNamespaceRequest(namespace="doomed"))
+    deleted = await client.operator_service.delete_namespace(DeleteNamespaceRequest(namespace="doomed"))
     assert deleted.deleted_namespace == "doomed"
     with pytest.raises(RPCError) as raised:
         await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))

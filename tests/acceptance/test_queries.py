@@ -24,9 +24,7 @@ async def test_query_running_and_closed_workflow(
         await handle.query(wm.Mailbox.count, reject_condition=QueryRejectCondition.NOT_OPEN)
 
 
-async def test_unknown_query_fails(
-    client: Client, worker: Worker, task_queue: str, workflow_id: str
-) -> None:
+async def test_unknown_query_fails(client: Client, worker: Worker, task_queue: str, workflow_id: str) -> None:
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
     with pytest.raises(WorkflowQueryFailedError, match="nosuchquery"):
         await handle.query("nosuchquery")

@@ -30,18 +30,31 @@ async def test_signals_reach_the_workflow_in_order(
     await handle.signal(wm.Mailbox.finish)
     assert await handle.result() == ["a", "b", "c"]
     history = await handle.fetch_history()
-    signaled = [e.workflow_execution_signaled_event_attributes.signal_name for e in history.events
-                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    signaled = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
     assert signaled == ["deliver", "deliver", "deliver", "finish"]
 
 
 async def test_signal_with_start_starts_then_signals(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
-    first = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-                                        start_signal="deliver", start_signal_args=["one"])
-    second = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-                                         start_signal="deliver", start_signal_args=["two"])
+    first = await client.start_workflow(
+        wm.Mailbox.run,
+        id=workflow_id,
+        task_queue=task_queue,
+        start_signal="deliver",
+        start_signal_args=["one"],
+    )
+    second = await client.start_workflow(
+        wm.Mailbox.run,
+        id=workflow_id,
+        task_queue=task_queue,
+        start_signal="deliver",
+        start_signal_args=["two"],
+    )
     assert first.result_run_id == second.result_run_id
     await first.signal(wm.Mailbox.finish)
     assert await first.result() == ["one", "two"]
@@ -78,8 +91,11 @@ async def test_a_signal_by_workflow_id_reaches_the_run_that_is_current_now(
     assert await second.result() == ["to the second run"]
     assert (await by_id.describe()).run_id == second.result_run_id
 
-    await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)))
+    await client.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(
+            namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
     with pytest.raises(RPCError) as raised:
         await by_id.signal(wm.Mailbox.deliver, "to nobody")
     assert raised.value.status == RPCStatusCode.NOT_FOUND
@@ -111,8 +127,9 @@ async def test_continue_as_new_chains_runs_and_result_follows(
 ) -> None:
     handle = await client.start_workflow(wm.Countdown.run, 2, id=workflow_id, task_queue=task_queue)
     assert await handle.result() == "done after run True"
-    first = await client.get_workflow_handle(workflow_id, run_id=handle.first_execution_run_id
-                                             ).fetch_history()
+    first = await client.get_workflow_handle(
+        workflow_id, run_id=handle.first_execution_run_id
+    ).fetch_history()
     last = first.events[-1]
     assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     following = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
@@ -126,8 +143,11 @@ async def test_delete_removes_the_workflow(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
-    await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)))
+    await client.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(
+            namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
     with pytest.raises(RPCError) as raised:
         await handle.describe()
     assert raised.value.status == RPCStatusCode.NOT_FOUND
@@ -138,9 +158,14 @@ async def test_delete_removes_the_workflow(
 async def test_describe_shows_memo_and_upserted_search_attributes(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
-    handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-                                         memo={"owner": "ada"}, static_summary="a mailbox",
-                                         static_details="holds messages")
+    handle = await client.start_workflow(
+        wm.Mailbox.run,
+        id=workflow_id,
+        task_queue=task_queue,
+        memo={"owner": "ada"},
+        static_summary="a mailbox",
+        static_details="holds messages",
+    )
     description = await handle.describe()
     assert await description.memo_value("owner") == "ada"
     assert await description.static_summary() == "a mailbox"
@@ -155,12 +180,18 @@ async def test_reset_replays_to_a_workflow_task_and_reapplies_signals(
     await handle.signal(wm.Mailbox.deliver, "kept")
     assert await handle.query(wm.Mailbox.count) == 1
     history = await handle.fetch_history()
-    first_completed = next(e.event_id for e in history.events
-                           if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
-    reset = await client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
-        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id),
-        reason="try again", workflow_task_finish_event_id=first_completed,
-        request_id=str(uuid.uuid4())))
+    first_completed = next(
+        e.event_id for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    )
+    reset = await client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace="default",
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+            reason="try again",
+            workflow_task_finish_event_id=first_completed,
+            request_id=str(uuid.uuid4()),
+        )
+    )
     assert reset.run_id != handle.result_run_id
     new_run = client.get_workflow_handle(workflow_id, run_id=reset.run_id)
     await new_run.signal(wm.Mailbox.finish)
@@ -168,14 +199,13 @@ async def test_reset_replays_to_a_workflow_task_and_reapplies_signals(
     new_history = await new_run.fetch_history()
     failed = new_history.events[first_completed - 1]
     assert failed.workflow_task_failed_event_attributes.cause == (
-        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW)
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+    )
     old = await client.get_workflow_handle(workflow_id, run_id=handle.result_run_id).describe()
     assert old.status == WorkflowExecutionStatus.TERMINATED
 
 
-async def test_signal_payload_limits(
-    cadenza_server: ServerProcess, client: Client, workflow_id: str
-) -> None:
+async def test_signal_payload_limits(cadenza_server: ServerProcess, client: Client, workflow_id: str) -> None:
     """Over 256 KB a payload is taken with a warning in the log; over 2 MB it is refused."""
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue="no-worker")
     await handle.signal(wm.Mailbox.deliver, "x" * (300 * 1024))
@@ -184,8 +214,11 @@ async def test_signal_payload_limits(
         await handle.signal(wm.Mailbox.deliver, "x" * (2 * 1024 * 1024 + 1))
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
     assert raised.value.message == "Blob data size exceeds limit."
-    signals = [e for e in (await handle.fetch_history()).events
-               if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    signals = [
+        e
+        for e in (await handle.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
     assert len(signals) == 1
     await handle.terminate(reason="test over")
 

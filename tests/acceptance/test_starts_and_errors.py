@@ -31,7 +31,8 @@ async def test_starting_a_running_workflow_id_again_is_refused(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
     first: WorkflowHandle[w.WaitsForever, None] = await client.start_workflow(
-        w.WaitsForever.run, id=workflow_id, task_queue=task_queue)
+        w.WaitsForever.run, id=workflow_id, task_queue=task_queue
+    )
     with pytest.raises(WorkflowAlreadyStartedError) as raised:
         await client.start_workflow(w.WaitsForever.run, id=workflow_id, task_queue=task_queue)
     assert raised.value.run_id == first.first_execution_run_id
@@ -42,8 +43,10 @@ async def test_repeated_request_id_returns_the_same_run(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
     request = StartWorkflowExecutionRequest(
-        namespace="default", workflow_id=workflow_id,
-        workflow_type=WorkflowType(name="WaitsForever"), task_queue=TaskQueue(name=task_queue),
+        namespace="default",
+        workflow_id=workflow_id,
+        workflow_type=WorkflowType(name="WaitsForever"),
+        task_queue=TaskQueue(name=task_queue),
         request_id=str(uuid.uuid4()),
     )
     first = await client.workflow_service.start_workflow_execution(request)
@@ -59,16 +62,21 @@ async def test_unknown_namespace_is_not_found(client: Client, task_queue: str) -
     assert raised.value.status == RPCStatusCode.NOT_FOUND
     assert "Namespace no-such-ns is not found." in raised.value.message
     with pytest.raises(RPCError) as described:
-        await client.workflow_service.describe_namespace(
-            DescribeNamespaceRequest(namespace="no-such-ns"))
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="no-such-ns"))
     assert described.value.status == RPCStatusCode.NOT_FOUND
 
 
 async def test_empty_workflow_id_is_invalid(client: Client, task_queue: str) -> None:
     with pytest.raises(RPCError) as raised:
-        await client.workflow_service.start_workflow_execution(StartWorkflowExecutionRequest(
-            namespace="default", workflow_id="", workflow_type=WorkflowType(name="X"),
-            task_queue=TaskQueue(name=task_queue), request_id=str(uuid.uuid4())))
+        await client.workflow_service.start_workflow_execution(
+            StartWorkflowExecutionRequest(
+                namespace="default",
+                workflow_id="",
+                workflow_type=WorkflowType(name="X"),
+                task_queue=TaskQueue(name=task_queue),
+                request_id=str(uuid.uuid4()),
+            )
+        )
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
     assert raised.value.message == "WorkflowId is not set on request."
 
@@ -84,8 +92,12 @@ async def test_other_malformed_starts_are_invalid(
     client: Client, workflow_id: str, field: str, value: object, message: str
 ) -> None:
     request = StartWorkflowExecutionRequest(
-        namespace="default", workflow_id=workflow_id, workflow_type=WorkflowType(name="X"),
-        task_queue=TaskQueue(name="q"), request_id=str(uuid.uuid4()))
+        namespace="default",
+        workflow_id=workflow_id,
+        workflow_type=WorkflowType(name="X"),
+        task_queue=TaskQueue(name="q"),
+        request_id=str(uuid.uuid4()),
+    )
     getattr(request, field).CopyFrom(value)
     with pytest.raises(RPCError) as raised:
         await client.workflow_service.start_workflow_execution(request)
@@ -94,14 +106,17 @@ async def test_other_malformed_starts_are_invalid(
     with pytest.raises(RPCError) as missing:
         await client.workflow_service.get_workflow_execution_history(
             GetWorkflowExecutionHistoryRequest(
-                namespace="default", execution=WorkflowExecution(workflow_id=workflow_id)))
+                namespace="default", execution=WorkflowExecution(workflow_id=workflow_id)
+            )
+        )
     assert missing.value.status == RPCStatusCode.NOT_FOUND
 
 
 async def test_garbage_task_token_is_invalid(client: Client) -> None:
     with pytest.raises(RPCError) as raised:
         await client.workflow_service.respond_activity_task_completed(
-            RespondActivityTaskCompletedRequest(namespace="default", task_token=b"garbage"))
+            RespondActivityTaskCompletedRequest(namespace="default", task_token=b"garbage")
+        )
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
     assert raised.value.message == "Error deserializing task token."
 
@@ -110,11 +125,15 @@ async def test_stale_workflow_task_token_is_not_found_and_changes_nothing(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
     await client.start_workflow(w.WaitsForever.run, id=workflow_id, task_queue=task_queue)
-    polled = await client.workflow_service.poll_workflow_task_queue(PollWorkflowTaskQueueRequest(
-        namespace="default", task_queue=TaskQueue(name=task_queue), identity="test"))
+    polled = await client.workflow_service.poll_workflow_task_queue(
+        PollWorkflowTaskQueueRequest(
+            namespace="default", task_queue=TaskQueue(name=task_queue), identity="test"
+        )
+    )
     assert polled.started_event_id == 3
     done = RespondWorkflowTaskCompletedRequest(
-        namespace="default", task_token=polled.task_token, identity="test")
+        namespace="default", task_token=polled.task_token, identity="test"
+    )
     await client.workflow_service.respond_workflow_task_completed(done)
     before = await history_length(client, workflow_id)
     with pytest.raises(RPCError) as raised:
@@ -129,8 +148,7 @@ async def test_workflow_history_events_in_temporal_order(
 ) -> None:
     from temporalio.worker import Worker
 
-    async with Worker(client, task_queue=task_queue, workflows=w.ALL_WORKFLOWS,
-                      activities=w.ALL_ACTIVITIES):
+    async with Worker(client, task_queue=task_queue, workflows=w.ALL_WORKFLOWS, activities=w.ALL_ACTIVITIES):
         await client.execute_workflow(w.OneActivity.run, "x", id=workflow_id, task_queue=task_queue)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     assert [e.event_type for e in history.events] == [

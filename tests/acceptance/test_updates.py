@@ -34,17 +34,21 @@ async def test_update_is_accepted_and_completed(
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
     assert await handle.execute_update(wm.Mailbox.deliver_and_count, "one", id="u1") == 1
     assert await handle.execute_update(wm.Mailbox.deliver_and_count, "one", id="u1") == 1  # deduplicated
-    started = await handle.start_update(wm.Mailbox.deliver_and_count, "two",
-                                        wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    started = await handle.start_update(
+        wm.Mailbox.deliver_and_count, "two", wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
     assert await started.result() == 2
     history = await handle.fetch_history()
-    accepted = [e for e in history.events
-                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
-    completed = [e for e in history.events
-                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED]
+    accepted = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+    completed = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
+    ]
     assert len(accepted) == len(completed) == 2
     assert completed[0].workflow_execution_update_completed_event_attributes.accepted_event_id == (
-        accepted[0].event_id)
+        accepted[0].event_id
+    )
     await handle.signal(wm.Mailbox.finish)
     assert await handle.result() == ["one", "two"]
 
@@ -81,10 +85,14 @@ async def test_update_with_start(client: Client, worker: Worker, task_queue: str
     workflow_id = f"uws-{uuid.uuid4()}"
     for expected in (1, 2):
         start = WithStartWorkflowOperation(
-            wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+            wm.Mailbox.run,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
         result = await client.execute_update_with_start_workflow(
-            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
+            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start
+        )
         assert result == expected
     await client.get_workflow_handle(workflow_id).terminate(reason="test over")
 
@@ -98,19 +106,30 @@ async def test_update_with_start_attaches_to_a_known_update_whatever_the_policie
 
     def start() -> WithStartWorkflowOperation[wm.Mailbox, list[str]]:
         return WithStartWorkflowOperation(
-            wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+            wm.Mailbox.run,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
 
     first = start()
-    assert await client.execute_update_with_start_workflow(
-        wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=first) == 1
+    assert (
+        await client.execute_update_with_start_workflow(
+            wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=first
+        )
+        == 1
+    )
     handle = await first.workflow_handle()
     await handle.signal(wm.Mailbox.finish)
     assert await handle.result() == ["hi"]
 
     again = start()
-    assert await client.execute_update_with_start_workflow(
-        wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=again) == 1
+    assert (
+        await client.execute_update_with_start_workflow(
+            wm.Mailbox.deliver_and_count, "hi", id="u1", start_workflow_operation=again
+        )
+        == 1
+    )
     assert (await again.workflow_handle()).first_execution_run_id == handle.first_execution_run_id
 
 
@@ -120,11 +139,15 @@ async def test_update_with_start_conflict_names_each_operation(
     """A start that fails aborts the update; the error says so per operation, as Temporal does."""
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
     start = WithStartWorkflowOperation(
-        wm.Mailbox.run, id=workflow_id, task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+        wm.Mailbox.run,
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
     with pytest.raises(WorkflowAlreadyStartedError) as raised:
         await client.execute_update_with_start_workflow(
-            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start)
+            wm.Mailbox.deliver_and_count, "hi", start_workflow_operation=start
+        )
     assert raised.value.run_id == handle.result_run_id
     with pytest.raises(WorkflowAlreadyStartedError):
         await start.workflow_handle()
@@ -135,8 +158,9 @@ async def test_update_accepted_but_unfinished_fails_when_the_workflow_completes(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
     handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
-    waiting = await handle.start_update(wm.Mailbox.wait_for_finish,
-                                        wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    waiting = await handle.start_update(
+        wm.Mailbox.wait_for_finish, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
     await handle.signal(wm.Mailbox.finish)
     assert await handle.result() == []
     with pytest.raises(WorkflowUpdateFailedError) as raised:
@@ -171,8 +195,12 @@ async def test_poll_without_a_stage_answers_at_once(client: Client, workflow_id:
         try:
             # Waiting for a stage would hold the call for its whole minute; the bound is only
             # there to catch that, not to time the answer.
-            answer = await asyncio.wait_for(client.workflow_service.poll_workflow_execution_update(
-                request, timeout=timedelta(seconds=60)), 30)
+            answer = await asyncio.wait_for(
+                client.workflow_service.poll_workflow_execution_update(
+                    request, timeout=timedelta(seconds=60)
+                ),
+                30,
+            )
             break
         except RPCError as error:
             assert error.status == RPCStatusCode.NOT_FOUND
@@ -197,18 +225,26 @@ async def test_rejecting_after_events_the_worker_had_not_seen_keeps_the_task(
         updating = asyncio.create_task(raw.update(client, workflow_id, update_id))
         task = await raw.poll_workflow_task(client, task_queue)
         if accept:
-            await raw.complete_workflow_task(client, task,
-                                             messages=raw.accept_and_complete_updates(task))
+            await raw.complete_workflow_task(client, task, messages=raw.accept_and_complete_updates(task))
         else:
             await raw.complete_workflow_task(
-                client, task, rejections=raw.reject_updates(task),
-                discard_with_events=worker_takes_events_again)
+                client,
+                task,
+                rejections=raw.reject_updates(task),
+                discard_with_events=worker_takes_events_again,
+            )
         await updating
 
     await answer_update("accepted", accept=True)  # leaves Accepted and Completed after the task
     before = len(await raw.history(client, workflow_id))
     await answer_update("rejected", accept=False)
     written = [e.event_type for e in (await raw.history(client, workflow_id))[before:]]
-    assert written == ([] if worker_takes_events_again else [
-        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED])
+    assert written == (
+        []
+        if worker_takes_events_again
+        else [
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        ]
+    )

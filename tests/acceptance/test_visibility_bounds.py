@@ -37,13 +37,17 @@ async def test_deeply_nested_filters_are_invalid_everywhere_a_filter_is_taken(cl
         service.list_workflow_executions(ListWorkflowExecutionsRequest(namespace="default", query=NESTED)),
         service.scan_workflow_executions(ScanWorkflowExecutionsRequest(namespace="default", query=NESTED)),
         service.count_workflow_executions(CountWorkflowExecutionsRequest(namespace="default", query=NESTED)),
-        service.list_schedules(ListSchedulesRequest(
-            namespace="default", query="(" * 5000 + "ScheduleId = 'x'" + ")" * 5000)),
+        service.list_schedules(
+            ListSchedulesRequest(namespace="default", query="(" * 5000 + "ScheduleId = 'x'" + ")" * 5000)
+        ),
     ):
         assert await _refused(call) == expected
     long_chain = " OR ".join(f"WorkflowId = 'x{i}'" for i in range(5000))
-    message = await _refused(service.count_workflow_executions(CountWorkflowExecutionsRequest(
-        namespace="default", query=long_chain)))
+    message = await _refused(
+        service.count_workflow_executions(
+            CountWorkflowExecutionsRequest(namespace="default", query=long_chain)
+        )
+    )
     assert message == "invalid query: malformed SQL query: max ast depth reached"
 
 
@@ -52,9 +56,11 @@ async def test_filters_temporal_takes_are_answered(client: Client) -> None:
     deep alternations of AND and OR, and thousands of values on a KeywordList."""
     service = client.workflow_service
     tags = f"Tags{uuid.uuid4().hex[:8]}"
-    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace="default",
-        search_attributes={tags: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST}))
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default", search_attributes={tags: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST}
+        )
+    )
     alternating = _alternating(60)
     for query in (
         "HistoryLength > 99999999999999999999999",
@@ -67,9 +73,11 @@ async def test_filters_temporal_takes_are_answered(client: Client) -> None:
         " OR ".join(f"WorkflowId = 'x{i}'" for i in range(995)),
     ):
         await service.count_workflow_executions(
-            CountWorkflowExecutionsRequest(namespace="default", query=query))
+            CountWorkflowExecutionsRequest(namespace="default", query=query)
+        )
         await service.list_workflow_executions(
-            ListWorkflowExecutionsRequest(namespace="default", query=query, page_size=1))
+            ListWorkflowExecutionsRequest(namespace="default", query=query, page_size=1)
+        )
 
 
 def _alternating(levels: int) -> str:
@@ -80,8 +88,11 @@ def _alternating(levels: int) -> str:
 
 
 async def test_and_or_alternating_past_what_the_database_parses_is_invalid(client: Client) -> None:
-    message = await _refused(client.workflow_service.count_workflow_executions(
-        CountWorkflowExecutionsRequest(namespace="default", query=_alternating(150))))
+    message = await _refused(
+        client.workflow_service.count_workflow_executions(
+            CountWorkflowExecutionsRequest(namespace="default", query=_alternating(150))
+        )
+    )
     assert "AND and OR nest too deeply" in message
 
 
@@ -98,17 +109,37 @@ async def test_open_and_closed_listings_take_any_time_before_year_10000(client: 
     service = client.workflow_service
     before_year_1 = Timestamp(seconds=-62135596801)
     negative_nanos = Timestamp(seconds=5, nanos=-1)
-    for window in (_window(earliest=before_year_1), _window(latest=before_year_1),
-                   _window(earliest=negative_nanos), _window(latest=Timestamp(nanos=10**9))):
+    for window in (
+        _window(earliest=before_year_1),
+        _window(latest=before_year_1),
+        _window(earliest=negative_nanos),
+        _window(latest=Timestamp(nanos=10**9)),
+    ):
         await service.list_open_workflow_executions(
-            ListOpenWorkflowExecutionsRequest(namespace="default", start_time_filter=window))
+            ListOpenWorkflowExecutionsRequest(namespace="default", start_time_filter=window)
+        )
         await service.list_closed_workflow_executions(
-            ListClosedWorkflowExecutionsRequest(namespace="default", start_time_filter=window))
+            ListClosedWorkflowExecutionsRequest(namespace="default", start_time_filter=window)
+        )
     year_10000 = Timestamp(seconds=253402300800)
-    expected = ("invalid query: invalid expression: unable to parse datetime "
-                "'10000-01-01T00:00:00Z'")
-    assert await _refused(service.list_open_workflow_executions(ListOpenWorkflowExecutionsRequest(
-        namespace="default", start_time_filter=_window(earliest=year_10000)))) == expected
-    assert await _refused(service.list_closed_workflow_executions(
-        ListClosedWorkflowExecutionsRequest(
-            namespace="default", start_time_filter=_window(latest=year_10000)))) == expected
+    expected = "invalid query: invalid expression: unable to parse datetime '10000-01-01T00:00:00Z'"
+    assert (
+        await _refused(
+            service.list_open_workflow_executions(
+                ListOpenWorkflowExecutionsRequest(
+                    namespace="default", start_time_filter=_window(earliest=year_10000)
+                )
+            )
+        )
+        == expected
+    )
+    assert (
+        await _refused(
+            service.list_closed_workflow_executions(
+                ListClosedWorkflowExecutionsRequest(
+                    namespace="default", start_time_filter=_window(latest=year_10000)
+                )
+            )
+        )
+        == expected
+    )

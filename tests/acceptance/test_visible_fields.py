@@ -58,8 +58,7 @@ async def test_start_answers_with_status_first_run_and_a_link_to_its_started_eve
     retried = await client.workflow_service.start_workflow_execution(request)
     assert retried == started
     request.request_id = str(uuid.uuid4())
-    request.workflow_id_conflict_policy = (
-        WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+    request.workflow_id_conflict_policy = WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
     reused = await client.workflow_service.start_workflow_execution(request)
     assert not reused.started and reused.status == RUNNING and reused.run_id == started.run_id
     assert reused.link == started.link
@@ -75,7 +74,8 @@ async def test_signal_answers_with_a_link_and_its_event_keeps_the_request_id(
     assert answer.link.workflow_event.request_id_ref.event_type == SIGNALED
     signaled = [e for e in await raw.history(client, workflow_id) if e.event_type == SIGNALED]
     assert [e.workflow_execution_signaled_event_attributes.request_id for e in signaled] == [
-        "signal-request-1"]
+        "signal-request-1"
+    ]
 
 
 async def test_signal_with_start_answers_with_the_first_run_and_a_signal_link(
@@ -85,9 +85,15 @@ async def test_signal_with_start_answers_with_the_first_run_and_a_signal_link(
         start = raw.start_request(workflow_id, task_queue)
         return await client.workflow_service.signal_with_start_workflow_execution(
             wsv1.SignalWithStartWorkflowExecutionRequest(
-                namespace="default", workflow_id=workflow_id, workflow_type=start.workflow_type,
-                task_queue=start.task_queue, identity=raw.IDENTITY, request_id=request_id,
-                signal_name="poke"))
+                namespace="default",
+                workflow_id=workflow_id,
+                workflow_type=start.workflow_type,
+                task_queue=start.task_queue,
+                identity=raw.IDENTITY,
+                request_id=request_id,
+                signal_name="poke",
+            )
+        )
 
     first = await signal_with_start("sws-1")
     second = await signal_with_start("sws-2")
@@ -98,8 +104,7 @@ async def test_signal_with_start_answers_with_the_first_run_and_a_signal_link(
         assert answer.signal_link.workflow_event.request_id_ref.request_id == request_id
         assert answer.signal_link.workflow_event.request_id_ref.event_type == SIGNALED
     signaled = [e for e in await raw.history(client, workflow_id) if e.event_type == SIGNALED]
-    assert [e.workflow_execution_signaled_event_attributes.request_id for e in signaled] == [
-        "sws-1", "sws-2"]
+    assert [e.workflow_execution_signaled_event_attributes.request_id for e in signaled] == ["sws-1", "sws-2"]
 
 
 async def test_update_answers_link_its_accepted_event_or_the_workflow_when_rejected(
@@ -114,8 +119,10 @@ async def test_update_answers_link_its_accepted_event_or_the_workflow_when_rejec
     accepted = await updating
     assert event_link(accepted.link) == ("default", workflow_id, run_id)
     assert accepted.link.workflow_event.request_id_ref.request_id == "upd-req"
-    assert (accepted.link.workflow_event.request_id_ref.event_type
-            == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    assert (
+        accepted.link.workflow_event.request_id_ref.event_type
+        == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    )
 
     updating = asyncio.create_task(raw.update(client, workflow_id, "u-2"))
     task = await raw.poll_workflow_task(client, task_queue)
@@ -134,18 +141,17 @@ async def test_state_transitions_count_the_changes_temporal_persists(
     # speculative task are not persisted until the task completes; a rejected update's
     # task is, as it came after the accepted update's events; a signal; then the last
     # task, started and completed with the run.
-    assert await raw.transition_counts(client, workflow_id, task_queue) == [
-        1, 2, 3, 4, 4, 5, 6, 7, 9]
+    assert await raw.transition_counts(client, workflow_id, task_queue) == [1, 2, 3, 4, 4, 5, 6, 7, 9]
 
 
 async def test_describe_names_a_childs_parent_and_a_closed_runs_duration(
     client: Client, worker: Worker, task_queue: str, workflow_id: str
 ) -> None:
-    parent = await client.execute_workflow(wm.Parent.run, "x", id=workflow_id,
-                                           task_queue=task_queue)
+    parent = await client.execute_workflow(wm.Parent.run, "x", id=workflow_id, task_queue=task_queue)
     assert parent == "parent got child x"
     namespace = await client.workflow_service.describe_namespace(
-        wsv1.DescribeNamespaceRequest(namespace="default"))
+        wsv1.DescribeNamespaceRequest(namespace="default")
+    )
     parent_run = (await raw.info(client, workflow_id)).execution.run_id
     child = await raw.info(client, f"{workflow_id}-child")
     assert child.parent_execution == WorkflowExecution(workflow_id=workflow_id, run_id=parent_run)
@@ -153,14 +159,14 @@ async def test_describe_names_a_childs_parent_and_a_closed_runs_duration(
     # Created, first workflow task scheduled, started, completed with the run.
     assert child.state_transition_count == 4
     assert child.HasField("execution_duration")
-    assert (child.execution_duration.ToNanoseconds()
-            == child.close_time.ToNanoseconds() - child.execution_time.ToNanoseconds())
+    assert (
+        child.execution_duration.ToNanoseconds()
+        == child.close_time.ToNanoseconds() - child.execution_time.ToNanoseconds()
+    )
     assert not (await raw.info(client, workflow_id)).HasField("parent_execution")
 
 
-async def test_describe_has_the_extended_info(
-    client: Client, task_queue: str, workflow_id: str
-) -> None:
+async def test_describe_has_the_extended_info(client: Client, task_queue: str, workflow_id: str) -> None:
     request = raw.start_request(workflow_id, task_queue)
     request.workflow_execution_timeout.FromSeconds(600)
     request.workflow_run_timeout.FromSeconds(300)
@@ -177,7 +183,9 @@ async def test_describe_has_the_extended_info(
 
     await client.workflow_service.request_cancel_workflow_execution(
         wsv1.RequestCancelWorkflowExecutionRequest(
-            namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)))
+            namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
     assert (await raw.describe(client, workflow_id)).workflow_extended_info.cancel_requested
 
     untimed = (await raw.describe(client, (await _started(client, task_queue)))).workflow_extended_info
@@ -200,8 +208,8 @@ async def test_listings_show_duration_size_transitions_root_and_parent(
     child_id = f"{workflow_id}-child"
     parent_info = await raw.info(client, workflow_id)
     listed = await client.workflow_service.list_workflow_executions(
-        wsv1.ListWorkflowExecutionsRequest(
-            namespace="default", query=f"TaskQueue = '{task_queue}'"))
+        wsv1.ListWorkflowExecutionsRequest(namespace="default", query=f"TaskQueue = '{task_queue}'")
+    )
     by_id = {e.execution.workflow_id: e for e in listed.executions}
     assert set(by_id) == {workflow_id, child_id, open_id}
     for closed_id in (workflow_id, child_id):
@@ -221,17 +229,21 @@ async def test_listings_show_duration_size_transitions_root_and_parent(
 
     closed_listing = await client.workflow_service.list_closed_workflow_executions(
         wsv1.ListClosedWorkflowExecutionsRequest(
-            namespace="default", execution_filter=WorkflowExecutionFilter(workflow_id=child_id)))
+            namespace="default", execution_filter=WorkflowExecutionFilter(workflow_id=child_id)
+        )
+    )
     assert [e.parent_execution for e in closed_listing.executions] == [parent_info.execution]
     assert closed_listing.executions[0].history_size_bytes > 0
     open_listing = await client.workflow_service.list_open_workflow_executions(
         wsv1.ListOpenWorkflowExecutionsRequest(
-            namespace="default", execution_filter=WorkflowExecutionFilter(workflow_id=open_id)))
+            namespace="default", execution_filter=WorkflowExecutionFilter(workflow_id=open_id)
+        )
+    )
     assert [e.root_execution.workflow_id for e in open_listing.executions] == [open_id]
 
     rooted = await client.workflow_service.list_workflow_executions(
-        wsv1.ListWorkflowExecutionsRequest(
-            namespace="default", query=f"RootWorkflowId = '{workflow_id}'"))
+        wsv1.ListWorkflowExecutionsRequest(namespace="default", query=f"RootWorkflowId = '{workflow_id}'")
+    )
     assert {e.execution.workflow_id for e in rooted.executions} == {workflow_id, child_id}
 
 
@@ -245,8 +257,12 @@ async def test_task_queue_pollers_report_their_rate(
 
     async def pollers(kind: int) -> list[tuple[str, float]]:
         described = await client.workflow_service.describe_task_queue(
-            wsv1.DescribeTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=task_queue),
-                                          task_queue_type=kind))  # type: ignore[arg-type]
+            wsv1.DescribeTaskQueueRequest(
+                namespace="default",
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=kind,  # type: ignore[arg-type]
+            )
+        )
         return [(p.identity, p.rate_per_second) for p in described.pollers]
 
     # A workflow poller names no rate: Temporal reports its default dispatch rate.
@@ -272,12 +288,14 @@ async def test_started_event_and_describe_carry_a_priority_only_when_asked(
 async def test_started_event_leaves_out_memo_and_search_attribute_values_that_are_none(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    memo = Memo(fields={
-        "gone": Payload(metadata={"encoding": b"binary/null"}),
-        "null": Payload(metadata={"encoding": b"json/plain"}, data=b"null"),
-        "kept": Payload(metadata={"encoding": b"json/plain"}, data=b"1")})
-    await raw.start(client, workflow_id, task_queue, memo=memo,
-                    search_attributes=SearchAttributes())
+    memo = Memo(
+        fields={
+            "gone": Payload(metadata={"encoding": b"binary/null"}),
+            "null": Payload(metadata={"encoding": b"json/plain"}, data=b"null"),
+            "kept": Payload(metadata={"encoding": b"json/plain"}, data=b"1"),
+        }
+    )
+    await raw.start(client, workflow_id, task_queue, memo=memo, search_attributes=SearchAttributes())
     started = (await raw.history(client, workflow_id))[0].workflow_execution_started_event_attributes
     assert list(started.memo.fields) == ["kept"]
     assert not started.HasField("search_attributes")
@@ -291,8 +309,7 @@ async def test_child_events_carry_the_timeouts_and_header_temporal_writes(
     initiated = events[EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED]
     attrs = initiated.start_child_workflow_execution_initiated_event_attributes
     # The child's run timeout is its execution timeout (30 s); its task timeout the default.
-    assert (attrs.workflow_run_timeout.ToSeconds(), attrs.workflow_task_timeout.ToSeconds()) == (
-        30, 10)
+    assert (attrs.workflow_run_timeout.ToSeconds(), attrs.workflow_task_timeout.ToSeconds()) == (30, 10)
     assert not attrs.HasField("memo")  # the SDK sends an empty one; Temporal leaves it out
     started = events[EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED]
     assert started.child_workflow_execution_started_event_attributes.HasField("header")
@@ -309,8 +326,10 @@ async def test_describe_shows_a_pending_activitys_heartbeat_and_options(
     assert not activity.HasField("header") and not activity.HasField("priority")
     details = Payloads(payloads=[Payload(data=b"1")])
     await client.workflow_service.record_activity_task_heartbeat(
-        wsv1.RecordActivityTaskHeartbeatRequest(namespace="default",
-                                                task_token=activity.task_token, details=details))
+        wsv1.RecordActivityTaskHeartbeatRequest(
+            namespace="default", task_token=activity.task_token, details=details
+        )
+    )
     [pending] = (await raw.describe(client, workflow_id)).pending_activities
     assert pending.heartbeat_details == details
     assert pending.HasField("last_heartbeat_time")
@@ -318,9 +337,11 @@ async def test_describe_shows_a_pending_activitys_heartbeat_and_options(
     assert (options.task_queue.name, options.task_queue.normal_name) == (task_queue, task_queue)
     assert options.start_to_close_timeout.ToSeconds() == 60
     assert options.HasField("schedule_to_close_timeout") and options.HasField("heartbeat_timeout")
-    assert (options.retry_policy.initial_interval.ToSeconds(),
-            options.retry_policy.backoff_coefficient,
-            options.retry_policy.maximum_interval.ToSeconds()) == (1, 2.0, 100)
+    assert (
+        options.retry_policy.initial_interval.ToSeconds(),
+        options.retry_policy.backoff_coefficient,
+        options.retry_policy.maximum_interval.ToSeconds(),
+    ) == (1, 2.0, 100)
 
 
 async def test_update_with_start_answers_with_status_and_a_link_to_the_started_event(
@@ -328,11 +349,9 @@ async def test_update_with_start_answers_with_status_and_a_link_to_the_started_e
 ) -> None:
     answers = []
     for update_id in ("first", "second"):  # the first starts the run, the second finds it
-        updating = asyncio.create_task(
-            raw.update_with_start(client, workflow_id, task_queue, update_id))
+        updating = asyncio.create_task(raw.update_with_start(client, workflow_id, task_queue, update_id))
         task = await raw.poll_workflow_task(client, task_queue)
-        await raw.complete_workflow_task(client, task,
-                                         messages=raw.accept_and_complete_updates(task))
+        await raw.complete_workflow_task(client, task, messages=raw.accept_and_complete_updates(task))
         answers.append((await updating).responses[0].start_workflow)
     started, found = answers
     assert started.started and started.first_execution_run_id == started.run_id
@@ -348,13 +367,15 @@ async def test_describe_lists_pending_children_and_names_the_chains_first_run(
 ) -> None:
     first_run = (await raw.start(client, workflow_id, task_queue)).run_id
     child_id = f"{workflow_id}-child"
-    await raw.complete_workflow_task(client, await raw.poll_workflow_task(client, task_queue),
-                                     commands=[raw.start_child(child_id, f"{task_queue}-child")])
+    await raw.complete_workflow_task(
+        client,
+        await raw.poll_workflow_task(client, task_queue),
+        commands=[raw.start_child(child_id, f"{task_queue}-child")],
+    )
     # The child's start brings the parent a new task; once it is there, the child has started.
     task = await raw.poll_workflow_task(client, task_queue)
     [child] = (await raw.describe(client, workflow_id)).pending_children
-    assert (child.workflow_id, child.workflow_type_name, child.initiated_id) == (
-        child_id, "Raw", 5)
+    assert (child.workflow_id, child.workflow_type_name, child.initiated_id) == (child_id, "Raw", 5)
     assert child.run_id == (await raw.info(client, child_id)).execution.run_id
     assert child.parent_close_policy == ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE
 

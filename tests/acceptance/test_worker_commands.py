@@ -48,8 +48,7 @@ async def test_timed_out_activity_is_cancelled_on_its_worker(
 ) -> None:
     async with worker_for(client, task_queue, REGISTERED):
         with pytest.raises(WorkflowFailureError) as raised:
-            await client.execute_workflow(
-                wc.ActivityTimesOut.run, id=workflow_id, task_queue=task_queue)
+            await client.execute_workflow(wc.ActivityTimesOut.run, id=workflow_id, task_queue=task_queue)
         timeout = raised.value.cause.__cause__
         assert isinstance(timeout, TimeoutError)
         assert timeout.type == TimeoutType.START_TO_CLOSE
@@ -63,8 +62,7 @@ async def test_cancel_requested_by_workflow_reaches_activity_without_heartbeat(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
     async with worker_for(client, task_queue, REGISTERED):
-        handle = await client.start_workflow(
-            wc.CancelsActivity.run, id=workflow_id, task_queue=task_queue)
+        handle = await client.start_workflow(wc.CancelsActivity.run, id=workflow_id, task_queue=task_queue)
         await eventually(lambda: workflow_id in wc.STARTED)
         await handle.signal(wc.CancelsActivity.go)
         assert await asyncio.wait_for(handle.result(), 30) == "CancelledError"
@@ -76,7 +74,8 @@ async def test_activity_left_running_by_closed_workflow_is_cancelled(
 ) -> None:
     async with worker_for(client, task_queue, REGISTERED):
         handle = await client.start_workflow(
-            wc.LeavesActivityRunning.run, id=workflow_id, task_queue=task_queue)
+            wc.LeavesActivityRunning.run, id=workflow_id, task_queue=task_queue
+        )
         await eventually(lambda: workflow_id in wc.STARTED)
         await handle.signal(wc.LeavesActivityRunning.go)
         assert await handle.result() == "done"
@@ -87,8 +86,9 @@ async def test_activity_left_running_by_closed_workflow_is_cancelled(
 async def test_worker_heartbeats_are_listed(client: Client, task_queue: str) -> None:
     runtime = Runtime(telemetry=TelemetryConfig(), worker_heartbeat_interval=timedelta(seconds=1))
     config = client.config()
-    beating = await Client.connect(client.service_client.config.target_host,
-                                   namespace=config["namespace"], runtime=runtime)
+    beating = await Client.connect(
+        client.service_client.config.target_host, namespace=config["namespace"], runtime=runtime
+    )
     service = client.workflow_service
     async with worker_for(beating, task_queue, REGISTERED):
 
@@ -109,23 +109,27 @@ async def test_nexus_task_rpcs_reject_what_they_do_not_know(client: Client) -> N
 
     with pytest.raises(RPCError) as raised:
         await service.respond_nexus_task_completed(
-            RespondNexusTaskCompletedRequest(namespace="default", task_token=b"not a token"))
+            RespondNexusTaskCompletedRequest(namespace="default", task_token=b"not a token")
+        )
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
     with pytest.raises(RPCError) as raised:
         await service.respond_nexus_task_completed(
-            RespondNexusTaskCompletedRequest(namespace="default", task_token=unknown.encode()))
+            RespondNexusTaskCompletedRequest(namespace="default", task_token=unknown.encode())
+        )
     assert raised.value.status == RPCStatusCode.NOT_FOUND
     with pytest.raises(RPCError) as raised:
         await service.respond_nexus_task_failed(
-            RespondNexusTaskFailedRequest(namespace="default", task_token=unknown.encode()))
+            RespondNexusTaskFailedRequest(namespace="default", task_token=unknown.encode())
+        )
     assert raised.value.status == RPCStatusCode.INVALID_ARGUMENT
     assert "error or failure" in raised.value.message
 
 
 async def test_poll_of_an_ordinary_nexus_queue_returns_empty(client: Client, task_queue: str) -> None:
     request = PollNexusTaskQueueRequest(
-        namespace="default", identity="test",
-        task_queue=TaskQueue(name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL))
-    response = await client.workflow_service.poll_nexus_task_queue(
-        request, timeout=timedelta(seconds=3))
+        namespace="default",
+        identity="test",
+        task_queue=TaskQueue(name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+    )
+    response = await client.workflow_service.poll_nexus_task_queue(request, timeout=timedelta(seconds=3))
     assert not response.task_token

@@ -11,9 +11,7 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-FAST_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=1)
-)
+FAST_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=1))
 
 
 @activity.defn
@@ -36,9 +34,7 @@ async def fails_twice(tag: str) -> str:
 
 @activity.defn
 async def fails_for_good(tag: str) -> str:
-    raise ApplicationError(
-        f"{tag} cannot work", "details!", type="Unrecoverable", non_retryable=True
-    )
+    raise ApplicationError(f"{tag} cannot work", "details!", type="Unrecoverable", non_retryable=True)
 
 
 @activity.defn
@@ -59,9 +55,7 @@ ALL_ACTIVITIES: list[Callable[..., Any]] = [echo, shout, fails_twice, fails_for_
 class OneActivity:
     @workflow.run
     async def run(self, name: str) -> str:
-        return await workflow.execute_activity(
-            shout, name, start_to_close_timeout=timedelta(seconds=10)
-        )
+        return await workflow.execute_activity(shout, name, start_to_close_timeout=timedelta(seconds=10))
 
 
 @workflow.defn
@@ -70,8 +64,11 @@ class SequentialActivities:
     async def run(self, count: int) -> list[str]:
         results = []
         for i in range(count):
-            results.append(await workflow.execute_activity(
-                echo, f"step-{i}", start_to_close_timeout=timedelta(seconds=10)))
+            results.append(
+                await workflow.execute_activity(
+                    echo, f"step-{i}", start_to_close_timeout=timedelta(seconds=10)
+                )
+            )
         return results
 
 
@@ -79,12 +76,14 @@ class SequentialActivities:
 class ConcurrentActivities:
     @workflow.run
     async def run(self, count: int) -> list[str]:
-        return list(await asyncio.gather(*(
-            workflow.execute_activity(
-                echo, f"item-{i}", start_to_close_timeout=timedelta(seconds=30)
+        return list(
+            await asyncio.gather(
+                *(
+                    workflow.execute_activity(echo, f"item-{i}", start_to_close_timeout=timedelta(seconds=30))
+                    for i in range(count)
+                )
             )
-            for i in range(count)
-        )))
+        )
 
 
 @workflow.defn
@@ -110,10 +109,10 @@ class LimitedAttempts:
     @workflow.run
     async def run(self, tag: str) -> str:
         return await workflow.execute_activity(
-            always_fails, tag, start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(milliseconds=100), maximum_attempts=2
-            ),
+            always_fails,
+            tag,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=2),
         )
 
 
@@ -128,18 +127,14 @@ class Failing:
 class Echo:
     @workflow.run
     async def run(self, payload: str) -> str:
-        return await workflow.execute_activity(
-            echo, payload, start_to_close_timeout=timedelta(seconds=30)
-        )
+        return await workflow.execute_activity(echo, payload, start_to_close_timeout=timedelta(seconds=30))
 
 
 @workflow.defn
 class SlowActivity:
     @workflow.run
     async def run(self, seconds: float) -> str:
-        return await workflow.execute_activity(
-            slow, seconds, start_to_close_timeout=timedelta(seconds=30)
-        )
+        return await workflow.execute_activity(slow, seconds, start_to_close_timeout=timedelta(seconds=30))
 
 
 @workflow.defn
@@ -149,8 +144,18 @@ class WaitsForever:
         await workflow.wait_condition(lambda: False)
 
 
-ALL_WORKFLOWS = [OneActivity, SequentialActivities, ConcurrentActivities, Retrying, NonRetryable,
-                 LimitedAttempts, Failing, Echo, SlowActivity, WaitsForever]
+ALL_WORKFLOWS = [
+    OneActivity,
+    SequentialActivities,
+    ConcurrentActivities,
+    Retrying,
+    NonRetryable,
+    LimitedAttempts,
+    Failing,
+    Echo,
+    SlowActivity,
+    WaitsForever,
+]
 
 
 @workflow.defn
@@ -160,9 +165,11 @@ class TwoSteps:
     @workflow.run
     async def run(self, n: int) -> str:
         first = await workflow.execute_activity(
-            slow, 0.5, start_to_close_timeout=timedelta(seconds=5), retry_policy=FAST_RETRY)
+            slow, 0.5, start_to_close_timeout=timedelta(seconds=5), retry_policy=FAST_RETRY
+        )
         second = await workflow.execute_activity(
-            echo, f"{n}", start_to_close_timeout=timedelta(seconds=5), retry_policy=FAST_RETRY)
+            echo, f"{n}", start_to_close_timeout=timedelta(seconds=5), retry_policy=FAST_RETRY
+        )
         return f"{first}/{second}"
 
 

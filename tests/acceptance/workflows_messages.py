@@ -73,8 +73,11 @@ class Parent:
     @workflow.run
     async def run(self, name: str) -> str:
         result = await workflow.execute_child_workflow(
-            Child.run, name, id=f"{workflow.info().workflow_id}-child",
-            execution_timeout=timedelta(seconds=30))
+            Child.run,
+            name,
+            id=f"{workflow.info().workflow_id}-child",
+            execution_timeout=timedelta(seconds=30),
+        )
         return f"parent got {result}"
 
 
@@ -107,8 +110,10 @@ class AbandonsOrTerminates:
     @workflow.run
     async def run(self, policy: str) -> str:
         await workflow.start_child_workflow(
-            Mailbox.run, id=f"{workflow.info().workflow_id}-child",
-            parent_close_policy=workflow.ParentClosePolicy[policy])
+            Mailbox.run,
+            id=f"{workflow.info().workflow_id}-child",
+            parent_close_policy=workflow.ParentClosePolicy[policy],
+        )
         return "parent done"
 
 

@@ -40,8 +40,12 @@ async def sleeps(seconds: float) -> str:
     return "woke"
 
 
-ACTIVITIES: list[Callable[..., Any]] = [heartbeat_until_cancelled, stalls_after_one_heartbeat,
-                                        completes_later, sleeps]
+ACTIVITIES: list[Callable[..., Any]] = [
+    heartbeat_until_cancelled,
+    stalls_after_one_heartbeat,
+    completes_later,
+    sleeps,
+]
 
 
 @workflow.defn
@@ -67,7 +71,8 @@ class CancelsItsActivity:
     @workflow.run
     async def run(self) -> str:
         handle = workflow.start_activity(
-            heartbeat_until_cancelled, start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_until_cancelled,
+            start_to_close_timeout=timedelta(seconds=30),
             heartbeat_timeout=timedelta(seconds=5),
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
@@ -85,7 +90,8 @@ class ResumesFromHeartbeat:
     @workflow.run
     async def run(self) -> str:
         return await workflow.execute_activity(
-            stalls_after_one_heartbeat, start_to_close_timeout=timedelta(seconds=30),
+            stalls_after_one_heartbeat,
+            start_to_close_timeout=timedelta(seconds=30),
             heartbeat_timeout=timedelta(seconds=1),
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
         )
@@ -96,7 +102,8 @@ class CompletedFromOutside:
     @workflow.run
     async def run(self) -> str:
         return await workflow.execute_activity(
-            completes_later, activity_id="outside", start_to_close_timeout=timedelta(seconds=30))
+            completes_later, activity_id="outside", start_to_close_timeout=timedelta(seconds=30)
+        )
 
 
 @workflow.defn
@@ -105,7 +112,8 @@ class ScheduleToCloseTimeout:
     async def run(self) -> str:
         try:
             return await workflow.execute_activity(
-                sleeps, 5.0, schedule_to_close_timeout=timedelta(seconds=1))
+                sleeps, 5.0, schedule_to_close_timeout=timedelta(seconds=1)
+            )
         except ActivityError as err:
             return f"{type(err.cause).__name__}: {err.cause}"
 
@@ -132,8 +140,16 @@ class CancelTimerEarly:
         return "impossible"
 
 
-WORKFLOWS = [Sleeper, ZeroTimer, CancelsItsActivity, ResumesFromHeartbeat, CompletedFromOutside,
-             ScheduleToCloseTimeout, CancellableSleeper, CancelTimerEarly]
+WORKFLOWS = [
+    Sleeper,
+    ZeroTimer,
+    CancelsItsActivity,
+    ResumesFromHeartbeat,
+    CompletedFromOutside,
+    ScheduleToCloseTimeout,
+    CancellableSleeper,
+    CancelTimerEarly,
+]
 
 
 @workflow.defn
@@ -178,7 +194,8 @@ class UsesLocalActivityAndPatch:
     @workflow.run
     async def run(self) -> str:
         result = await workflow.execute_local_activity(
-            sleeps, 0.0, start_to_close_timeout=timedelta(seconds=5))
+            sleeps, 0.0, start_to_close_timeout=timedelta(seconds=5)
+        )
         return f"{result}, patched={workflow.patched('my-patch')}"
 
 
@@ -188,9 +205,12 @@ class NobodyPicksUpItsActivity:
     async def run(self) -> str:
         try:
             return await workflow.execute_activity(
-                sleeps, 0.0, task_queue="a-queue-nobody-polls",
+                sleeps,
+                0.0,
+                task_queue="a-queue-nobody-polls",
                 schedule_to_start_timeout=timedelta(milliseconds=500),
-                start_to_close_timeout=timedelta(seconds=5))
+                start_to_close_timeout=timedelta(seconds=5),
+            )
         except ActivityError as err:
             return f"{type(err.cause).__name__}: {err.cause}"
 
@@ -208,8 +228,11 @@ class QuickActivityThenWait:
     @workflow.run
     async def run(self) -> str:
         result = await workflow.execute_activity(
-            sleeps, 0.0, start_to_close_timeout=timedelta(seconds=1),
-            schedule_to_close_timeout=timedelta(seconds=1))
+            sleeps,
+            0.0,
+            start_to_close_timeout=timedelta(seconds=1),
+            schedule_to_close_timeout=timedelta(seconds=1),
+        )
         await workflow.wait_condition(lambda: self.finished)
         return result
 

@@ -42,8 +42,8 @@ class ActivityTimesOut:
     @workflow.run
     async def run(self) -> str:
         return await workflow.execute_activity(
-            wait_without_heartbeat, start_to_close_timeout=timedelta(seconds=1),
-            retry_policy=ONE_ATTEMPT)
+            wait_without_heartbeat, start_to_close_timeout=timedelta(seconds=1), retry_policy=ONE_ATTEMPT
+        )
 
 
 @workflow.defn
@@ -56,9 +56,11 @@ class CancelsActivity:
     @workflow.run
     async def run(self) -> str:
         handle = workflow.start_activity(
-            wait_without_heartbeat, start_to_close_timeout=timedelta(minutes=5),
+            wait_without_heartbeat,
+            start_to_close_timeout=timedelta(minutes=5),
             retry_policy=ONE_ATTEMPT,
-            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
         await workflow.wait_condition(lambda: self._go)
         handle.cancel()
         try:
@@ -81,8 +83,11 @@ class LeavesActivityRunning:
     @workflow.run
     async def run(self) -> str:
         workflow.start_activity(
-            wait_without_heartbeat, start_to_close_timeout=timedelta(minutes=5),
-            retry_policy=ONE_ATTEMPT, cancellation_type=ActivityCancellationType.ABANDON)
+            wait_without_heartbeat,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=ONE_ATTEMPT,
+            cancellation_type=ActivityCancellationType.ABANDON,
+        )
         await workflow.wait_condition(lambda: self._go)
         return "done"
 

@@ -23,8 +23,14 @@ WAITING_CALL_TIMEOUT = 1.5
 answers them a second before the caller's deadline, so this keeps them short."""
 PING_TIMEOUT = 5.0
 
-BAD_CODES = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.DATA_LOSS,
-                       grpc.StatusCode.UNAVAILABLE})
+BAD_CODES = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.DATA_LOSS,
+        grpc.StatusCode.UNAVAILABLE,
+    }
+)
 MESSAGE_IN_REPORT = 160
 EARLIER_DATA = "(earlier data)"
 """What a finding about the witnesses names as the field changed."""
@@ -70,8 +76,10 @@ def trouble(case: Case, answer: Answer) -> tuple[str, str] | None:
     if answer.code == grpc.StatusCode.DEADLINE_EXCEEDED and not case.rpc.waits:
         return f"no answer within {CALL_TIMEOUT:.0f} s", answer.message
     if answer.trailer_bytes > TRAILERS_A_CLIENT_TAKES:
-        return (f"{answer.code.name} with trailers over {TRAILERS_A_CLIENT_TAKES // 1024} KB",
-                f"{answer.trailer_bytes:,} bytes: {answer.message}")
+        return (
+            f"{answer.code.name} with trailers over {TRAILERS_A_CLIENT_TAKES // 1024} KB",
+            f"{answer.trailer_bytes:,} bytes: {answer.message}",
+        )
     return None
 
 
@@ -131,6 +139,7 @@ def report(findings: Iterable[Finding]) -> str:
             current = finding.rpc
             lines.append(f"{finding.rpc}:")
         values = ", ".join(finding.values)
-        lines.append(f"  {finding.changed} [{values}] -> {finding.status} {finding.message!r}"
-                     f" (x{finding.count})")
+        lines.append(
+            f"  {finding.changed} [{values}] -> {finding.status} {finding.message!r} (x{finding.count})"
+        )
     return "\n".join(lines)

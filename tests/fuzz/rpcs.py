@@ -72,9 +72,14 @@ def _is_served(servicer_class: type, name: str) -> bool:
 
 def _served(servicer_class: type, service: ServiceDescriptor) -> list[Rpc]:
     return [
-        Rpc(service.full_name, method.name, message_factory.GetMessageClass(method.input_type),
-            message_factory.GetMessageClass(method.output_type))
-        for method in service.methods if _is_served(servicer_class, method.name)
+        Rpc(
+            service.full_name,
+            method.name,
+            message_factory.GetMessageClass(method.input_type),
+            message_factory.GetMessageClass(method.output_type),
+        )
+        for method in service.methods
+        if _is_served(servicer_class, method.name)
     ]
 
 

@@ -33,9 +33,11 @@ WITNESS_QUEUE = "fuzz-witness-queue"
 WITNESS_SCHEDULE = "fuzz-witness-schedule"
 WITNESS_TYPE = "FuzzWitness"
 WITNESSES = 3
-SEARCH_ATTRIBUTES = {"FuzzKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-                     "FuzzInt": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-                     "FuzzDatetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME}
+SEARCH_ATTRIBUTES = {
+    "FuzzKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "FuzzInt": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "FuzzDatetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
 TIMEOUT = 10.0
 WORKFLOW_TASK_TIMEOUT = 60
 """Long enough that a task opened for a request is still open when the request is sent."""
@@ -51,8 +53,12 @@ def _json(text: str, kind: bytes = b"") -> Payload:
 
 def _start_request(workflow_id: str, workflow_type: str, queue: str) -> wsv1.StartWorkflowExecutionRequest:
     request = wsv1.StartWorkflowExecutionRequest(
-        namespace=NAMESPACE, workflow_id=workflow_id, task_queue=TaskQueue(name=queue),
-        identity="fuzz-seed", request_id=str(uuid.uuid4()))
+        namespace=NAMESPACE,
+        workflow_id=workflow_id,
+        task_queue=TaskQueue(name=queue),
+        identity="fuzz-seed",
+        request_id=str(uuid.uuid4()),
+    )
     request.workflow_type.name = workflow_type
     request.workflow_task_timeout.FromSeconds(WORKFLOW_TASK_TIMEOUT)
     request.memo.fields["note"].CopyFrom(_json("kept"))
@@ -87,18 +93,27 @@ class Seeder:
         self._numbers = itertools.count()
 
     def prepare(self) -> Witnesses:
-        self._operator.AddSearchAttributes(opv1.AddSearchAttributesRequest(
-            namespace=NAMESPACE, search_attributes=SEARCH_ATTRIBUTES), timeout=TIMEOUT)
+        self._operator.AddSearchAttributes(
+            opv1.AddSearchAttributesRequest(namespace=NAMESPACE, search_attributes=SEARCH_ATTRIBUTES),
+            timeout=TIMEOUT,
+        )
         self.ensure_spare_namespace()
         witnesses = Witnesses()
         for index in range(WITNESSES):
             workflow_id = f"fuzz-witness-{index}"
             self._workflows.StartWorkflowExecution(
-                _start_request(workflow_id, WITNESS_TYPE, WITNESS_QUEUE), timeout=TIMEOUT)
+                _start_request(workflow_id, WITNESS_TYPE, WITNESS_QUEUE), timeout=TIMEOUT
+            )
             witnesses.histories[workflow_id] = self._history(workflow_id)
-        self._workflows.CreateSchedule(wsv1.CreateScheduleRequest(
-            namespace=NAMESPACE, schedule_id=WITNESS_SCHEDULE, request_id=str(uuid.uuid4()),
-            schedule=_schedule("fuzz-witness-scheduled", WITNESS_TYPE, WITNESS_QUEUE)), timeout=TIMEOUT)
+        self._workflows.CreateSchedule(
+            wsv1.CreateScheduleRequest(
+                namespace=NAMESPACE,
+                schedule_id=WITNESS_SCHEDULE,
+                request_id=str(uuid.uuid4()),
+                schedule=_schedule("fuzz-witness-scheduled", WITNESS_TYPE, WITNESS_QUEUE),
+            ),
+            timeout=TIMEOUT,
+        )
         witnesses.schedule = self._schedule_of(WITNESS_SCHEDULE)
         return witnesses
 
@@ -119,43 +134,56 @@ class Seeder:
         workflow_ids = [f"fuzz-target-{batch}-{index}" for index in range(2)]
         for workflow_id in workflow_ids:
             response = self._workflows.StartWorkflowExecution(
-                _start_request(workflow_id, "FuzzTarget", queue), timeout=TIMEOUT)
+                _start_request(workflow_id, "FuzzTarget", queue), timeout=TIMEOUT
+            )
             run_ids.append(response.run_id)
         workflow_tokens = [self._poll_workflow_task(queue) for _ in workflow_ids]
         self._schedule_activity(workflow_tokens[1], activity_queue)
-        activity = self._workflows.PollActivityTaskQueue(wsv1.PollActivityTaskQueueRequest(
-            namespace=NAMESPACE, task_queue=TaskQueue(name=activity_queue), identity="fuzz-seed"),
-            timeout=TIMEOUT)
+        activity = self._workflows.PollActivityTaskQueue(
+            wsv1.PollActivityTaskQueueRequest(
+                namespace=NAMESPACE, task_queue=TaskQueue(name=activity_queue), identity="fuzz-seed"
+            ),
+            timeout=TIMEOUT,
+        )
         schedule_id = f"fuzz-schedule-{batch}"
-        self._workflows.CreateSchedule(wsv1.CreateScheduleRequest(
-            namespace=NAMESPACE, schedule_id=schedule_id, request_id=str(uuid.uuid4()),
-            schedule=_schedule(f"fuzz-scheduled-{batch}", "FuzzTarget", queue)), timeout=TIMEOUT)
-        return Known({
-            "namespace": [NAMESPACE],
-            "workflow_id": [*workflow_ids, fresh(f"fuzz-new-{batch}")],
-            "run_id": ["", *run_ids],
-            "first_execution_run_id": ["", run_ids[0]],
-            "task_token": [Made(self.open_workflow_task), workflow_tokens[0], activity.task_token],
-            "schedule_id": [schedule_id, fresh(f"fuzz-new-schedule-{batch}")],
-            "activity_id": ["fuzz-activity"],
-            "TaskQueue.name": [queue, activity_queue],
-            "WorkflowType.name": ["FuzzTarget"],
-            "ActivityType.name": ["FuzzActivity"],
-            "identity": ["fuzz"],
-            "request_id": [f"fuzz-request-{batch}"],
-            "signal_name": ["fuzz-signal"],
-            "WorkflowQuery.query_type": ["fuzz-query"],
-            "update_id": ["fuzz-update"],
-            "Input.name": ["fuzz-update"],
-            "query": ["", "WorkflowType = 'FuzzTarget'"],
-        })
+        self._workflows.CreateSchedule(
+            wsv1.CreateScheduleRequest(
+                namespace=NAMESPACE,
+                schedule_id=schedule_id,
+                request_id=str(uuid.uuid4()),
+                schedule=_schedule(f"fuzz-scheduled-{batch}", "FuzzTarget", queue),
+            ),
+            timeout=TIMEOUT,
+        )
+        return Known(
+            {
+                "namespace": [NAMESPACE],
+                "workflow_id": [*workflow_ids, fresh(f"fuzz-new-{batch}")],
+                "run_id": ["", *run_ids],
+                "first_execution_run_id": ["", run_ids[0]],
+                "task_token": [Made(self.open_workflow_task), workflow_tokens[0], activity.task_token],
+                "schedule_id": [schedule_id, fresh(f"fuzz-new-schedule-{batch}")],
+                "activity_id": ["fuzz-activity"],
+                "TaskQueue.name": [queue, activity_queue],
+                "WorkflowType.name": ["FuzzTarget"],
+                "ActivityType.name": ["FuzzActivity"],
+                "identity": ["fuzz"],
+                "request_id": [f"fuzz-request-{batch}"],
+                "signal_name": ["fuzz-signal"],
+                "WorkflowQuery.query_type": ["fuzz-query"],
+                "update_id": ["fuzz-update"],
+                "Input.name": ["fuzz-update"],
+                "query": ["", "WorkflowType = 'FuzzTarget'"],
+            }
+        )
 
     def open_workflow_task(self) -> bytes:
         """The token of a workflow task just started, on a workflow of its own."""
         number = next(self._numbers)
         queue = f"fuzz-open-q-{number}"
         self._workflows.StartWorkflowExecution(
-            _start_request(f"fuzz-open-{number}", "FuzzTarget", queue), timeout=TIMEOUT)
+            _start_request(f"fuzz-open-{number}", "FuzzTarget", queue), timeout=TIMEOUT
+        )
         return self._poll_workflow_task(queue)
 
     def open_activity(self) -> tuple[str, bytes]:
@@ -165,16 +193,24 @@ class Seeder:
         queue, activity_queue = f"fuzz-open-q-{number}", f"fuzz-open-aq-{number}"
         workflow_id = f"fuzz-open-{number}"
         self._workflows.StartWorkflowExecution(
-            _start_request(workflow_id, "FuzzTarget", queue), timeout=TIMEOUT)
+            _start_request(workflow_id, "FuzzTarget", queue), timeout=TIMEOUT
+        )
         self._schedule_activity(self._poll_workflow_task(queue), activity_queue)
-        activity = self._workflows.PollActivityTaskQueue(wsv1.PollActivityTaskQueueRequest(
-            namespace=NAMESPACE, task_queue=TaskQueue(name=activity_queue), identity="fuzz-seed"),
-            timeout=TIMEOUT)
+        activity = self._workflows.PollActivityTaskQueue(
+            wsv1.PollActivityTaskQueueRequest(
+                namespace=NAMESPACE, task_queue=TaskQueue(name=activity_queue), identity="fuzz-seed"
+            ),
+            timeout=TIMEOUT,
+        )
         return workflow_id, bytes(activity.task_token)
 
     def _poll_workflow_task(self, queue: str) -> bytes:
-        response = self._workflows.PollWorkflowTaskQueue(wsv1.PollWorkflowTaskQueueRequest(
-            namespace=NAMESPACE, task_queue=TaskQueue(name=queue), identity="fuzz-seed"), timeout=TIMEOUT)
+        response = self._workflows.PollWorkflowTaskQueue(
+            wsv1.PollWorkflowTaskQueueRequest(
+                namespace=NAMESPACE, task_queue=TaskQueue(name=queue), identity="fuzz-seed"
+            ),
+            timeout=TIMEOUT,
+        )
         assert response.task_token, f"no workflow task on {queue}"
         return bytes(response.task_token)
 
@@ -184,19 +220,26 @@ class Seeder:
         attributes.activity_id, attributes.activity_type.name = "fuzz-activity", "FuzzActivity"
         attributes.task_queue.name = queue
         attributes.start_to_close_timeout.FromSeconds(3600)
-        self._workflows.RespondWorkflowTaskCompleted(wsv1.RespondWorkflowTaskCompletedRequest(
-            namespace=NAMESPACE, task_token=token, commands=[command], identity="fuzz-seed"),
-            timeout=TIMEOUT)
+        self._workflows.RespondWorkflowTaskCompleted(
+            wsv1.RespondWorkflowTaskCompletedRequest(
+                namespace=NAMESPACE, task_token=token, commands=[command], identity="fuzz-seed"
+            ),
+            timeout=TIMEOUT,
+        )
 
     def _history(self, workflow_id: str) -> bytes:
         request = wsv1.GetWorkflowExecutionHistoryRequest(namespace=NAMESPACE)
         request.execution.workflow_id = workflow_id
-        return bytes(self._workflows.GetWorkflowExecutionHistory(request, timeout=TIMEOUT)
-                     .history.SerializeToString(deterministic=True))
+        return bytes(
+            self._workflows.GetWorkflowExecutionHistory(request, timeout=TIMEOUT).history.SerializeToString(
+                deterministic=True
+            )
+        )
 
     def _schedule_of(self, schedule_id: str) -> bytes:
-        response = self._workflows.DescribeSchedule(wsv1.DescribeScheduleRequest(
-            namespace=NAMESPACE, schedule_id=schedule_id), timeout=TIMEOUT)
+        response = self._workflows.DescribeSchedule(
+            wsv1.DescribeScheduleRequest(namespace=NAMESPACE, schedule_id=schedule_id), timeout=TIMEOUT
+        )
         return bytes(response.schedule.SerializeToString(deterministic=True))
 
     def check(self, witnesses: Witnesses) -> list[str]:
@@ -228,23 +271,36 @@ class Seeder:
         return problems
 
     def _check_histories(self, witnesses: Witnesses) -> list[str]:
-        return [f"{workflow_id} history changed" for workflow_id, history in witnesses.histories.items()
-                if self._history(workflow_id) != history]
+        return [
+            f"{workflow_id} history changed"
+            for workflow_id, history in witnesses.histories.items()
+            if self._history(workflow_id) != history
+        ]
 
     def _check_listed(self, witnesses: Witnesses) -> list[str]:
         listed: set[str] = set()
         page_token = b""
         while True:
-            response = self._workflows.ListWorkflowExecutions(wsv1.ListWorkflowExecutionsRequest(
-                namespace=NAMESPACE, page_size=1000, next_page_token=page_token), timeout=TIMEOUT)
+            response = self._workflows.ListWorkflowExecutions(
+                wsv1.ListWorkflowExecutionsRequest(
+                    namespace=NAMESPACE, page_size=1000, next_page_token=page_token
+                ),
+                timeout=TIMEOUT,
+            )
             listed |= {e.execution.workflow_id for e in response.executions}
             page_token = response.next_page_token
             if not page_token:
                 break
-        filtered = self._workflows.ListWorkflowExecutions(wsv1.ListWorkflowExecutionsRequest(
-            namespace=NAMESPACE, query=f"WorkflowType = '{WITNESS_TYPE}'"), timeout=TIMEOUT)
-        counted = self._workflows.CountWorkflowExecutions(wsv1.CountWorkflowExecutionsRequest(
-            namespace=NAMESPACE, query=f"WorkflowType = '{WITNESS_TYPE}'"), timeout=TIMEOUT)
+        filtered = self._workflows.ListWorkflowExecutions(
+            wsv1.ListWorkflowExecutionsRequest(namespace=NAMESPACE, query=f"WorkflowType = '{WITNESS_TYPE}'"),
+            timeout=TIMEOUT,
+        )
+        counted = self._workflows.CountWorkflowExecutions(
+            wsv1.CountWorkflowExecutionsRequest(
+                namespace=NAMESPACE, query=f"WorkflowType = '{WITNESS_TYPE}'"
+            ),
+            timeout=TIMEOUT,
+        )
         problems = [f"{w} not listed" for w in witnesses.histories if w not in listed]
         if {e.execution.workflow_id for e in filtered.executions} != set(witnesses.histories):
             problems.append(f"filtered listing is {[e.execution.workflow_id for e in filtered.executions]}")
@@ -259,8 +315,12 @@ class Seeder:
         listed: set[str] = set()
         page_token = b""
         while True:
-            response = self._workflows.ListSchedules(wsv1.ListSchedulesRequest(
-                namespace=NAMESPACE, maximum_page_size=1000, next_page_token=page_token), timeout=TIMEOUT)
+            response = self._workflows.ListSchedules(
+                wsv1.ListSchedulesRequest(
+                    namespace=NAMESPACE, maximum_page_size=1000, next_page_token=page_token
+                ),
+                timeout=TIMEOUT,
+            )
             listed |= {s.schedule_id for s in response.schedules}
             page_token = response.next_page_token
             if not page_token:

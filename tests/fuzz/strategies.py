@@ -26,12 +26,19 @@ from cadenza.protoutil import is_repeated
 from tests.fuzz import values, wire
 from tests.fuzz.rpcs import Rpc
 
-LEAF_MESSAGES = frozenset({
-    "google.protobuf.Duration", "google.protobuf.Timestamp", "google.protobuf.Any",
-    "temporal.api.common.v1.Payload", "temporal.api.common.v1.Payloads",
-    "temporal.api.failure.v1.Failure", "temporal.api.common.v1.SearchAttributes",
-    "temporal.api.common.v1.Memo", "temporal.api.common.v1.Header",
-})
+LEAF_MESSAGES = frozenset(
+    {
+        "google.protobuf.Duration",
+        "google.protobuf.Timestamp",
+        "google.protobuf.Any",
+        "temporal.api.common.v1.Payload",
+        "temporal.api.common.v1.Payloads",
+        "temporal.api.failure.v1.Failure",
+        "temporal.api.common.v1.SearchAttributes",
+        "temporal.api.common.v1.Memo",
+        "temporal.api.common.v1.Header",
+    }
+)
 """Messages changed as a whole, with values that mean something for them."""
 
 MAX_DEPTH = 5
@@ -73,8 +80,11 @@ class Known:
 
     def has_fresh(self, descriptor: Any) -> bool:
         """Whether a field of this message can take a fresh name."""
-        return any(isinstance(value, Made) and value.new for fd in descriptor.fields
-                   for value in self.pool(descriptor, fd.name) or [])
+        return any(
+            isinstance(value, Made) and value.new
+            for fd in descriptor.fields
+            for value in self.pool(descriptor, fd.name) or []
+        )
 
 
 def _real(value: Pooled) -> str | bytes:
@@ -115,9 +125,11 @@ def _matching_times() -> Message:
     return request
 
 
-TEMPLATES = {"temporal.api.schedule.v1.ScheduleSpec": _schedule_spec,
-             "temporal.api.schedule.v1.BackfillRequest": _backfill,
-             "temporal.api.workflowservice.v1.ListScheduleMatchingTimesRequest": _matching_times}
+TEMPLATES = {
+    "temporal.api.schedule.v1.ScheduleSpec": _schedule_spec,
+    "temporal.api.schedule.v1.BackfillRequest": _backfill,
+    "temporal.api.workflowservice.v1.ListScheduleMatchingTimesRequest": _matching_times,
+}
 """What a valid request needs beyond the seeded names."""
 
 
@@ -178,8 +190,14 @@ def _changed(pick: Pick, path: list[Any], occurrence: bytes, known: Known) -> by
 
 def _descends(fd: Any, seen: set[str], depth: int, limit: int) -> bool:
     child = fd.message_type
-    return not (child is None or child.full_name in LEAF_MESSAGES or child.GetOptions().map_entry
-                or child.full_name in seen or depth >= limit or not child.fields)
+    return not (
+        child is None
+        or child.full_name in LEAF_MESSAGES
+        or child.GetOptions().map_entry
+        or child.full_name in seen
+        or depth >= limit
+        or not child.fields
+    )
 
 
 def _path(draw: Any, descriptor: Any) -> list[Any]:
@@ -210,15 +228,23 @@ def _aimed_at(request: Message) -> str:
         for fd, value in request.ListFields():
             if fd.name == key:
                 names.append(f"{key}={value}")
-    execution = next((v for fd, v in request.ListFields() if fd.name in ("execution", "workflow_execution")),
-                     None)
+    execution = next(
+        (v for fd, v in request.ListFields() if fd.name in ("execution", "workflow_execution")), None
+    )
     if execution is not None:
         names.append(f"workflow_id={execution.workflow_id}")
     return ", ".join(names)
 
 
-def _case(rpc: Rpc, request: Message, path: list[Any], value: values.Value, pick: Pick,
-          known: Known, copies: int = 1) -> Case:
+def _case(
+    rpc: Rpc,
+    request: Message,
+    path: list[Any],
+    value: values.Value,
+    pick: Pick,
+    known: Known,
+    copies: int = 1,
+) -> Case:
     name, payload = value
     leaf = path[-1]
     body = request.SerializeToString() + _changed(pick, path, wire.field_bytes(leaf, payload) * copies, known)
@@ -242,30 +268,37 @@ def targeted_cases(rpc: Rpc, known: Known) -> Iterator[Case]:
     """Every field of the request down to three levels, each set to its sharpest values: in
     a request aimed at the seeded data, and, where the request can name something new (a
     workflow to start, a schedule to create), in one aimed at something new."""
+
     def first(options: Sequence[Any]) -> Any:
         return options[0]
 
     def last(options: Sequence[Any]) -> Any:
         return options[-1]
+
     def request(pick: Pick) -> Message:
         """A new one each time, so that each gets a fresh name of its own."""
         made = rpc.request_class()
         _fill(pick, made, known, 0)
         return made
+
     descriptor = rpc.request_class.DESCRIPTOR
     picks = [first, last] if known.has_fresh(descriptor) else [first]
     yield from _raw_cases(rpc, request(first))
     # Made lazily: a task made for a case is still open when the case is sent.
-    yield from (_case(rpc, request(pick), path, value, pick, known)
-                for pick in picks
-                for path in _all_paths(descriptor, frozenset({descriptor.full_name}), [])
-                for value in values.sharpest(path[-1]))
+    yield from (
+        _case(rpc, request(pick), path, value, pick, known)
+        for pick in picks
+        for path in _all_paths(descriptor, frozenset({descriptor.full_name}), [])
+        for value in values.sharpest(path[-1])
+    )
 
 
 def _raw_cases(rpc: Rpc, request: Message) -> list[Case]:
     """Bodies that do not decode: garbage, and the valid request cut short."""
-    return [Case(rpc, "body", *values.RAW_BODIES[0], _aimed_at(request)),
-            Case(rpc, "body", *_cut_short(request), _aimed_at(request))]
+    return [
+        Case(rpc, "body", *values.RAW_BODIES[0], _aimed_at(request)),
+        Case(rpc, "body", *_cut_short(request), _aimed_at(request)),
+    ]
 
 
 def _cut_short(request: Message) -> values.Value:
@@ -276,8 +309,10 @@ def _cut_short(request: Message) -> values.Value:
 @st.composite
 def cases(draw: Any, rpc: Rpc, known: Known) -> Case:
     """A valid request with one field changed, or, now and then, a body that does not decode."""
+
     def pick(options: Sequence[Any]) -> Any:
         return draw(st.sampled_from(options))
+
     request = rpc.request_class()
     _fill(pick, request, known, 0)
     # A request with no fields (GetSystemInfo) has nothing to change but its body.

@@ -28,11 +28,14 @@ class Generation:
         self.db = db
         self.server: ServerProcess = cadenza(db, log)
         self.server.start()
-        self.channel = grpc.insecure_channel(self.server.address, options=[
-            ("grpc.max_send_message_length", MAX_MESSAGE),
-            ("grpc.max_receive_message_length", MAX_MESSAGE),
-            ("grpc.max_metadata_size", MAX_MESSAGE),
-        ])
+        self.channel = grpc.insecure_channel(
+            self.server.address,
+            options=[
+                ("grpc.max_send_message_length", MAX_MESSAGE),
+                ("grpc.max_receive_message_length", MAX_MESSAGE),
+                ("grpc.max_metadata_size", MAX_MESSAGE),
+            ],
+        )
         deadline = time.monotonic() + READY_TIMEOUT
         while not ping(self.channel, 1.0):
             if self.server.returncode is not None or time.monotonic() > deadline:

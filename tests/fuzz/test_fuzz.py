@@ -78,8 +78,9 @@ def test_hostile_requests_get_clear_answers(rpc: Rpc, target: FuzzTarget, findin
         answer = send(target.channel, case)
         findings.sent += 1
         problem = trouble(case, answer)
-        if answer.code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE) \
-                and not ping(target.channel, PING_TIMEOUT):
+        if answer.code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE) and not ping(
+            target.channel, PING_TIMEOUT
+        ):
             findings.add(case, "server stopped answering", f"{answer.code.name}: {case.summary()}")
             stalls.append(case)
             target.restart()
@@ -89,9 +90,14 @@ def test_hostile_requests_get_clear_answers(rpc: Rpc, target: FuzzTarget, findin
 
     for case in targeted_cases(rpc, known):
         exercise(case)
-    settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-             phases=[Phase.generate], suppress_health_check=list(HealthCheck))(
-        given(cases(rpc, known))(exercise))()
+    settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )(given(cases(rpc, known))(exercise))()
     assert ping(target.channel, PING_TIMEOUT), "the server stopped answering after the batch"
     damage = target.current.seeder.check(target.current.witnesses)
     if damage:

@@ -9,8 +9,14 @@ from tests.fuzz import values
 from tests.fuzz.rpcs import rpc_named
 from tests.fuzz.strategies import Known, fresh, targeted_cases
 
-KNOWN = Known({"namespace": ["default"], "workflow_id": ["seeded", fresh("new")],
-               "task_token": [b"token"], "TaskQueue.name": ["queue"]})
+KNOWN = Known(
+    {
+        "namespace": ["default"],
+        "workflow_id": ["seeded", fresh("new")],
+        "task_token": [b"token"],
+        "TaskQueue.name": ["queue"],
+    }
+)
 
 
 def test_a_targeted_case_changes_one_field_of_a_valid_request() -> None:
@@ -23,8 +29,11 @@ def test_a_targeted_case_changes_one_field_of_a_valid_request() -> None:
 
 def test_names_that_stand_for_something_new_are_new_each_time() -> None:
     cases = targeted_cases(rpc_named("StartWorkflowExecution"), KNOWN)
-    fresh = [wsv1.StartWorkflowExecutionRequest.FromString(c.body).workflow_id
-             for c in cases if c.changed != "body" and "seeded" not in c.aimed_at]
+    fresh = [
+        wsv1.StartWorkflowExecutionRequest.FromString(c.body).workflow_id
+        for c in cases
+        if c.changed != "body" and "seeded" not in c.aimed_at
+    ]
     assert fresh and len(set(fresh)) == len(fresh)
 
 
@@ -39,5 +48,11 @@ def test_a_failure_chain_too_deep_for_protobuf_is_reported_as_undecodable() -> N
     cases = targeted_cases(rpc_named("RespondActivityTaskFailed"), KNOWN)
     deep = next(c for c in cases if "failure chain 150" in c.value)
     assert deep.changed == "body"
-    assert len(values.failure_chain(wsv1.RespondActivityTaskFailedRequest.DESCRIPTOR.fields_by_name[
-        "failure"].message_type, 150)) > 150
+    assert (
+        len(
+            values.failure_chain(
+                wsv1.RespondActivityTaskFailedRequest.DESCRIPTOR.fields_by_name["failure"].message_type, 150
+            )
+        )
+        > 150
+    )

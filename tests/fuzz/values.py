@@ -55,10 +55,29 @@ CRONS: list[tuple[str, bytes]] = [
     ("cron unknown zone", b"CRON_TZ=Nowhere/Zone * * * * *"),
     ("cron garbage", b"every tuesday"),
 ]
-DURATIONS = [(10**12, 0), (-(10**12), 0), (315_576_000_001, 0), (-1, 0), (0, -1),
-             (0, 10**9), (1, -1), (2**63 - 1, 999_999_999), (-(2**63), 0)]
-TIMESTAMPS = [(-62_135_596_800, 0), (253_402_300_799, 0), (253_402_300_800, 0), (-62_135_596_801, 0),
-              (-(10**15), 0), (10**15, 0), (0, -1), (0, 2 * 10**9), (2**63 - 1, 0), (-(2**63), 0)]
+DURATIONS = [
+    (10**12, 0),
+    (-(10**12), 0),
+    (315_576_000_001, 0),
+    (-1, 0),
+    (0, -1),
+    (0, 10**9),
+    (1, -1),
+    (2**63 - 1, 999_999_999),
+    (-(2**63), 0),
+]
+TIMESTAMPS = [
+    (-62_135_596_800, 0),
+    (253_402_300_799, 0),
+    (253_402_300_800, 0),
+    (-62_135_596_801, 0),
+    (-(10**15), 0),
+    (10**15, 0),
+    (0, -1),
+    (0, 2 * 10**9),
+    (2**63 - 1, 0),
+    (-(2**63), 0),
+]
 DEEP_JSON = [
     ("JSON nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000),
     ("JSON objects nested 20,000 deep", b'{"a":' * 20_000 + b"1" + b"}" * 20_000),
@@ -77,9 +96,13 @@ FAILURE_DEPTHS = [150, 1_000, 10_000]
 
 def _int_payloads(field: Any) -> list[Value]:
     numbers = [0, -1, 999, 2**31 - 1, -(2**31)]
-    if field.type in (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_SINT64,
-                      FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_FIXED64,
-                      FieldDescriptor.TYPE_SFIXED64):
+    if field.type in (
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_SINT64,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_FIXED64,
+        FieldDescriptor.TYPE_SFIXED64,
+    ):
         numbers += [2**63 - 1, -(2**63), 10**12, -(10**15), 2**64 - 1]
     if field.type == FieldDescriptor.TYPE_ENUM:
         numbers += [value.number for value in field.enum_type.values]
@@ -102,8 +125,7 @@ def _scalar(field: Any, number: int) -> bytes:
 
 def _floats(field: Any) -> list[Value]:
     fmt = "<d" if field.type == FieldDescriptor.TYPE_DOUBLE else "<f"
-    return [(str(x), struct.pack(fmt, x)) for x in (float("nan"), float("inf"), float("-inf"),
-                                                     -1.0, 1e38)]
+    return [(str(x), struct.pack(fmt, x)) for x in (float("nan"), float("inf"), float("-inf"), -1.0, 1e38)]
 
 
 def _seconds_nanos(seconds: int, nanos: int) -> bytes:
@@ -112,8 +134,10 @@ def _seconds_nanos(seconds: int, nanos: int) -> bytes:
 
 def _payload(data: bytes, encoding: bytes = b"json/plain", kind: bytes = b"") -> bytes:
     """A temporal.api.common.v1.Payload: metadata (field 1, a map) and data (field 2)."""
+
     def entry(key: bytes, value: bytes) -> bytes:
         return wire.length_delimited(1, wire.length_delimited(1, key) + wire.length_delimited(2, value))
+
     body = entry(b"encoding", encoding)
     if kind:
         body += entry(b"type", kind)
@@ -123,17 +147,30 @@ def _payload(data: bytes, encoding: bytes = b"json/plain", kind: bytes = b"") ->
 def payloads() -> list[Value]:
     out = [(f"payload {name}", _payload(data)) for name, data in PAYLOAD_DATA]
     out += [(f"payload encoding {enc.decode()}", _payload(b"1", enc)) for enc in ENCODINGS]
-    out.append(("payload with 10,000 metadata entries", b"".join(
-        wire.length_delimited(1, wire.length_delimited(1, b"k%d" % i) + wire.length_delimited(2, b"v"))
-        for i in range(10_000))))
+    out.append(
+        (
+            "payload with 10,000 metadata entries",
+            b"".join(
+                wire.length_delimited(
+                    1, wire.length_delimited(1, b"k%d" % i) + wire.length_delimited(2, b"v")
+                )
+                for i in range(10_000)
+            ),
+        )
+    )
     return out
 
 
 def search_attribute_payloads() -> list[Value]:
     out = []
     for kind in SEARCH_ATTRIBUTE_TYPES:
-        for name, data in [*DEEP_JSON, ("invalid JSON", b"{x"), ("a string", b'"text"'),
-                           ("a number", b"12"), ("a date past 9999", b'"10000-01-01T00:00:00Z"')]:
+        for name, data in [
+            *DEEP_JSON,
+            ("invalid JSON", b"{x"),
+            ("a string", b'"text"'),
+            ("a number", b"12"),
+            ("a date past 9999", b'"10000-01-01T00:00:00Z"'),
+        ]:
             out.append((f"{kind.decode()} search attribute, {name}", _payload(data, kind=kind)))
     return out
 
@@ -152,11 +189,16 @@ def failure_chain(descriptor: Any, depth: int) -> bytes:
 def _any() -> list[Value]:
     def packed(type_url: bytes, value: bytes) -> bytes:
         return wire.length_delimited(1, type_url) + wire.length_delimited(2, value)
+
     return [
-        ("Any with a corrupt body", packed(b"type.googleapis.com/temporal.api.update.v1.Request",
-                                           b"\xff\xff\xff\xff")),
-        ("Any of a corrupt Acceptance", packed(b"type.googleapis.com/temporal.api.update.v1.Acceptance",
-                                               b"\x0a\xff")),
+        (
+            "Any with a corrupt body",
+            packed(b"type.googleapis.com/temporal.api.update.v1.Request", b"\xff\xff\xff\xff"),
+        ),
+        (
+            "Any of a corrupt Acceptance",
+            packed(b"type.googleapis.com/temporal.api.update.v1.Acceptance", b"\x0a\xff"),
+        ),
         ("Any of an unknown type", packed(b"type.googleapis.com/no.such.Type", b"\x08\x01")),
         ("Any without a type", packed(b"", b"\x08\x01")),
     ]
@@ -177,11 +219,16 @@ def _message(field: Any) -> list[Value]:
         out += [(name, wire.length_delimited(1, body)) for name, body in payloads()]
         out.append(("10,000 payloads", wire.length_delimited(1, _payload(b"1")) * 10_000))
     elif name == "temporal.api.failure.v1.Failure":
-        out += [(f"failure chain {depth:,} deep", failure_chain(field.message_type, depth))
-                for depth in FAILURE_DEPTHS]
+        out += [
+            (f"failure chain {depth:,} deep", failure_chain(field.message_type, depth))
+            for depth in FAILURE_DEPTHS
+        ]
         out.append((f"failure with a {HUGE:,}-char message", wire.length_delimited(1, b"m" * HUGE)))
-    elif name in ("temporal.api.common.v1.SearchAttributes", "temporal.api.common.v1.Memo",
-                  "temporal.api.common.v1.Header"):
+    elif name in (
+        "temporal.api.common.v1.SearchAttributes",
+        "temporal.api.common.v1.Memo",
+        "temporal.api.common.v1.Header",
+    ):
         out += _payload_maps(field.message_type)
     return out
 
@@ -191,14 +238,23 @@ def _payload_maps(descriptor: Any) -> list[Value]:
     map_field = descriptor.fields[0]
 
     def entry(key: bytes, value: bytes) -> bytes:
-        return wire.length_delimited(map_field.number, wire.length_delimited(1, key)
-                                     + wire.length_delimited(2, value))
+        return wire.length_delimited(
+            map_field.number, wire.length_delimited(1, key) + wire.length_delimited(2, value)
+        )
+
     values = search_attribute_payloads() if "SearchAttributes" in descriptor.name else payloads()
     keys = [b"FuzzKeyword", b"FuzzInt", b"FuzzDatetime", b"CustomKeywordField", b"x" * HUGE]
-    out = [(f"{value_name} under {key[:20].decode()}", entry(key, value))
-           for key in keys for value_name, value in values]
-    out.append(("10,000 entries", b"".join(entry(b"K%d" % i, _payload(b'"v"', kind=b"Keyword"))
-                                           for i in range(10_000))))
+    out = [
+        (f"{value_name} under {key[:20].decode()}", entry(key, value))
+        for key in keys
+        for value_name, value in values
+    ]
+    out.append(
+        (
+            "10,000 entries",
+            b"".join(entry(b"K%d" % i, _payload(b'"v"', kind=b"Keyword")) for i in range(10_000)),
+        )
+    )
     return out
 
 
@@ -208,8 +264,12 @@ def _map_entries(field: Any) -> list[Value]:
     keys = [b"k", b"", b"x" * HUGE] if key_field.type == FieldDescriptor.TYPE_STRING else [b"\x01"]
     out = []
     for value_name, value in leaf_values(value_field)[:30]:
-        out.append((f"entry of {value_name}",
-                    wire.field_bytes(key_field, keys[0]) + wire.field_bytes(value_field, value)))
+        out.append(
+            (
+                f"entry of {value_name}",
+                wire.field_bytes(key_field, keys[0]) + wire.field_bytes(value_field, value),
+            )
+        )
     for key in keys[1:]:
         out.append((f"key of {len(key)} chars", wire.field_bytes(key_field, key)))
     return out
@@ -257,16 +317,28 @@ def sharpest(field: Any) -> list[Value]:
 
     def named(*prefixes: str) -> list[Value]:
         """The first value of each kind."""
-        return [next(value for value in everything if value[0].startswith(prefix))
-                for prefix in prefixes if any(value[0].startswith(prefix) for value in everything)]
+        return [
+            next(value for value in everything if value[0].startswith(prefix))
+            for prefix in prefixes
+            if any(value[0].startswith(prefix) for value in everything)
+        ]
+
     child = field.message_type
     if child is not None and child.GetOptions().map_entry:
         return []
     if child is not None:
-        return named("duration 1000000000000s", "timestamp -62135596800s", "timestamp 253402300800s",
-                     "timestamp -1000000000000000s",
-                     "payload JSON nested", "JSON nested", "Keyword search attribute, JSON nested",
-                     "failure chain 150 ", "Any with a corrupt", "10,000 entries")
+        return named(
+            "duration 1000000000000s",
+            "timestamp -62135596800s",
+            "timestamp 253402300800s",
+            "timestamp -1000000000000000s",
+            "payload JSON nested",
+            "JSON nested",
+            "Keyword search attribute, JSON nested",
+            "failure chain 150 ",
+            "Any with a corrupt",
+            "10,000 entries",
+        )
     if field.type == FieldDescriptor.TYPE_STRING:
         if "query" in field.name:
             return FILTERS

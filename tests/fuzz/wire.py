@@ -12,10 +12,14 @@ from google.protobuf.descriptor import FieldDescriptor
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 
 _WIRE_TYPES = {
-    FieldDescriptor.TYPE_DOUBLE: FIXED64, FieldDescriptor.TYPE_FIXED64: FIXED64,
-    FieldDescriptor.TYPE_SFIXED64: FIXED64, FieldDescriptor.TYPE_FLOAT: FIXED32,
-    FieldDescriptor.TYPE_FIXED32: FIXED32, FieldDescriptor.TYPE_SFIXED32: FIXED32,
-    FieldDescriptor.TYPE_STRING: LENGTH, FieldDescriptor.TYPE_BYTES: LENGTH,
+    FieldDescriptor.TYPE_DOUBLE: FIXED64,
+    FieldDescriptor.TYPE_FIXED64: FIXED64,
+    FieldDescriptor.TYPE_SFIXED64: FIXED64,
+    FieldDescriptor.TYPE_FLOAT: FIXED32,
+    FieldDescriptor.TYPE_FIXED32: FIXED32,
+    FieldDescriptor.TYPE_SFIXED32: FIXED32,
+    FieldDescriptor.TYPE_STRING: LENGTH,
+    FieldDescriptor.TYPE_BYTES: LENGTH,
     FieldDescriptor.TYPE_MESSAGE: LENGTH,
 }
 

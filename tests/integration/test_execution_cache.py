@@ -16,9 +16,16 @@ def write(version: int, task_queue: str) -> ExecutionWrite:
     """A change of KEY from ``version``; its state names ``task_queue``, to tell copies apart."""
     state = MutableState("ns", "default", "wf", "run", "T", task_queue, 1.0, "req", 10.0, 0.0, 0.0)
     current = CurrentExecution("run", 1, "req") if version == 0 else None
-    return ExecutionWrite(key=KEY, expected_version=version, state=state.to_bytes(), status=1,
-                          workflow_type="T", task_queue=task_queue, start_time=1.0,
-                          new_current=current)
+    return ExecutionWrite(
+        key=KEY,
+        expected_version=version,
+        state=state.to_bytes(),
+        status=1,
+        workflow_type="T",
+        task_queue=task_queue,
+        start_time=1.0,
+        new_current=current,
+    )
 
 
 async def test_a_read_overtaken_by_an_announced_change_is_read_again(store: Store) -> None:

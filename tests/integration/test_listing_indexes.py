@@ -35,10 +35,17 @@ TYPES: dict[str, int] = {}
 def run(index: int, workflow_type: str, closed_at: float | None) -> ExecutionWrite:
     key = ExecutionKey("ns", f"wf{index}", f"run{index}")
     return ExecutionWrite(
-        key=key, expected_version=0, state=b"{}", workflow_type=workflow_type, task_queue="q",
-        status=COMPLETED if closed_at else RUNNING, start_time=float(index), close_time=closed_at,
+        key=key,
+        expected_version=0,
+        state=b"{}",
+        workflow_type=workflow_type,
+        task_queue="q",
+        status=COMPLETED if closed_at else RUNNING,
+        start_time=float(index),
+        close_time=closed_at,
         new_current=CurrentExecution(key.run_id, 1, f"req{index}"),
-        visibility=Visibility(float(index), 3, json.dumps({}), b"", b""))
+        visibility=Visibility(float(index), 3, json.dumps({}), b"", b""),
+    )
 
 
 @pytest.fixture
@@ -68,7 +75,10 @@ AFTER = ListCursor(None, 5.0, "run5")
 
 @pytest.mark.parametrize(("text", "index"), INDEXED)
 async def test_sqlite_reads_the_newest_page_from_an_index_without_sorting(
-    store: Store, tmp_path: Path, text: str, index: str,
+    store: Store,
+    tmp_path: Path,
+    text: str,
+    index: str,
 ) -> None:
     checked = filters.check(q.parse(text), TYPES)
     with sqlite3.connect(tmp_path / "v.db") as conn:
@@ -81,7 +91,9 @@ async def test_sqlite_reads_the_newest_page_from_an_index_without_sorting(
 
 @pytest.mark.parametrize(("text", "index"), INDEXED)
 async def test_postgres_reads_the_newest_page_from_an_index_without_sorting(
-    postgres_server: str, text: str, index: str,
+    postgres_server: str,
+    text: str,
+    index: str,
 ) -> None:
     url = await postgres.create_database(postgres_server)
     migrated = open_store(url)

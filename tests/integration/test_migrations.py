@@ -34,8 +34,9 @@ async def execute(url: str, sql: str) -> None:
 
 
 def cadenza(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cadenza", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cadenza", *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 async def test_first_open_applies_every_migration_once(db_url: str) -> None:
@@ -58,14 +59,18 @@ async def test_replicas_starting_together_apply_each_migration_once(db_url: str)
     if db_url.startswith("postgresql://"):
         assert len(applied) == 6
     assert sorted(len(a) for a in applied) == (
-        [0] * (len(applied) - 1) + [len((await schema.status(db_url)).known)])
+        [0] * (len(applied) - 1) + [len((await schema.status(db_url)).known)]
+    )
     assert len((await schema.status(db_url)).applied) == len((await schema.status(db_url)).known)
 
 
 async def test_a_newer_schema_is_refused(db_url: str) -> None:
     await schema.migrate(db_url)
-    await execute(db_url, "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
-                          "VALUES (999, 'future', 'abc', '2030-01-01T00:00:00+00:00')")
+    await execute(
+        db_url,
+        "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+        "VALUES (999, 'future', 'abc', '2030-01-01T00:00:00+00:00')",
+    )
     with pytest.raises(SchemaTooNewError, match="newer than this Cadenza knows"):
         await open_store(db_url).open()
     with pytest.raises(SchemaTooNewError):
@@ -95,18 +100,17 @@ async def test_db_commands_report_and_apply(db_url: str) -> None:
     assert cadenza("db", "verify", "--db", db_url).returncode == 1
     migrated = cadenza("db", "migrate", "--db", db_url)
     assert migrated.returncode == 0
-    assert ("applied 0001 initial\napplied 0002 schedules\napplied 0003 listing_indexes\n"
-            in migrated.stdout)
+    assert "applied 0001 initial\napplied 0002 schedules\napplied 0003 listing_indexes\n" in migrated.stdout
     latest = len(SQLITE_MIGRATIONS)
     assert latest == len(POSTGRES_MIGRATIONS)
     after = cadenza("db", "status", "--db", db_url)
     assert "pending" not in after.stdout and f"schema version {latest}" in after.stdout
-    assert (cadenza("db", "migrate", "--db", db_url).stdout.strip()
-            == f"schema is at version {latest}")
+    assert cadenza("db", "migrate", "--db", db_url).stdout.strip() == f"schema is at version {latest}"
 
 
-@pytest.mark.parametrize("tables", [1, 2, 3],
-                         ids=["without-schedules", "with-schedules", "with-listing-indexes"])
+@pytest.mark.parametrize(
+    "tables", [1, 2, 3], ids=["without-schedules", "with-schedules", "with-listing-indexes"]
+)
 async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Path, tables: int) -> None:
     """Files made before the ledger hold migration 1's tables, later ones the schedules, then
     the listing indexes too; every one ends with the listing indexes in place of the old ones."""
@@ -116,20 +120,27 @@ async def test_a_sqlite_file_from_before_the_ledger_keeps_its_data(tmp_path: Pat
             conn.executescript(migration.sql)
         conn.execute("INSERT INTO namespaces (id, name, info) VALUES ('id1', 'kept', '{}')")
         if tables >= 2:
-            conn.execute("INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state) "
-                         "VALUES ('id1', 'sched', 3, 1.0, x'00')")
+            conn.execute(
+                "INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state) "
+                "VALUES ('id1', 'sched', 3, 1.0, x'00')"
+            )
     store = open_store(str(path))
     await store.open()
     try:
         assert await store.get_namespace("kept") == NamespaceRecord("id1", "kept", {})
         assert [(s.schedule_id, s.version) for s in await store.list_all_schedules()] == (
-            [("sched", 3)] if tables >= 2 else [])
+            [("sched", 3)] if tables >= 2 else []
+        )
     finally:
         await store.close()
     assert (await schema.status(str(path))).version == len(SQLITE_MIGRATIONS)
     with sqlite3.connect(path) as conn:
-        indexes = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions'")}
+        indexes = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions'"
+            )
+        }
     assert "executions_listed_by_type_status" in indexes and "executions_by_start" not in indexes
 
 
@@ -153,7 +164,8 @@ def test_shipped_migrations_are_never_edited() -> None:
 
 
 async def test_both_backends_migrate_to_the_same_tables_and_columns(
-        postgres_server: str, tmp_path: Path) -> None:
+    postgres_server: str, tmp_path: Path
+) -> None:
     lite_path = str(tmp_path / "lite.db")
     await schema.migrate(lite_path)
     with sqlite3.connect(lite_path) as lite:
@@ -163,8 +175,9 @@ async def test_both_backends_migrate_to_the_same_tables_and_columns(
     await schema.migrate(pg_url)
     conn = await asyncpg.connect(pg_url)
     try:
-        rows = await conn.fetch("SELECT table_name, column_name FROM information_schema.columns "
-                                "WHERE table_schema = 'public'")
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+        )
     finally:
         await conn.close()
     on_postgres: dict[str, list[str]] = {}

@@ -38,13 +38,16 @@ class Pair:
 
     def worker(self, task_queue: str) -> Worker:
         """A worker connected to B only."""
-        return Worker(self.worker_side, task_queue=task_queue, workflows=[w.Tally],
-                      graceful_shutdown_timeout=timedelta(seconds=1))
+        return Worker(
+            self.worker_side,
+            task_queue=task_queue,
+            workflows=[w.Tally],
+            graceful_shutdown_timeout=timedelta(seconds=1),
+        )
 
     async def start(self, task_queue: str, name: str) -> WorkflowHandle[w.Tally, list[int]]:
         """Start through A, so A holds nothing B's worker does not get through the database."""
-        return await self.asker.start_workflow(w.Tally.run, id=f"{name}-{task_queue}",
-                                               task_queue=task_queue)
+        return await self.asker.start_workflow(w.Tally.run, id=f"{name}-{task_queue}", task_queue=task_queue)
 
     async def stored_queries(self) -> int:
         conn = await asyncpg.connect(self.url)
@@ -70,7 +73,8 @@ async def pair(postgres_server: str, tmp_path: Path) -> AsyncIterator[Pair]:
 
 
 async def test_queries_through_one_replica_are_answered_by_a_worker_on_the_other(
-        pair: Pair, task_queue: str) -> None:
+    pair: Pair, task_queue: str
+) -> None:
     async with pair.worker(task_queue):
         handles = [await pair.start(task_queue, f"tally-{i}") for i in range(3)]
         assert [await h.query(w.Tally.total) for h in handles] == [0, 0, 0]
@@ -90,7 +94,8 @@ async def test_queries_through_one_replica_are_answered_by_a_worker_on_the_other
 
 
 async def test_a_query_failing_in_the_workflow_fails_the_caller_on_the_other_replica(
-        pair: Pair, task_queue: str) -> None:
+    pair: Pair, task_queue: str
+) -> None:
     async with pair.worker(task_queue):
         handle = await pair.start(task_queue, "broken")
         await handle.signal(w.Tally.add, 5)
@@ -103,7 +108,8 @@ async def test_a_query_failing_in_the_workflow_fails_the_caller_on_the_other_rep
 
 
 async def test_a_query_nobody_answers_times_out_and_leaves_nothing_behind(
-        pair: Pair, task_queue: str) -> None:
+    pair: Pair, task_queue: str
+) -> None:
     async with pair.worker(task_queue):
         handle = await pair.start(task_queue, "unanswered")
         assert await handle.query(w.Tally.total) == 0  # its first workflow task is done

@@ -42,7 +42,8 @@ async def split(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[Cli
 
 
 async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
-        postgres_server: str, tmp_path: Path) -> None:
+    postgres_server: str, tmp_path: Path
+) -> None:
     async with split(postgres_server, tmp_path) as (caller, worker_side):
         workflow_id = f"update-{uuid.uuid4()}"
         handle = await caller.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=QUEUE)
@@ -51,8 +52,9 @@ async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
         # The same update ID again, through the other replica: the first answer stands.
         again = worker_side.get_workflow_handle(workflow_id)
         assert await again.execute_update(wm.Mailbox.deliver_and_count, "two", id="second") == 2
-        started = await handle.start_update(wm.Mailbox.wait_for_finish,
-                                            wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+        started = await handle.start_update(
+            wm.Mailbox.wait_for_finish, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+        )
         assert started.id
         await handle.signal(wm.Mailbox.finish)
         assert await handle.result() == ["one", "two"]
@@ -62,10 +64,10 @@ async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
 
 
 async def test_a_rejection_on_the_worker_side_reaches_the_caller_on_the_other(
-        postgres_server: str, tmp_path: Path) -> None:
+    postgres_server: str, tmp_path: Path
+) -> None:
     async with split(postgres_server, tmp_path) as (caller, _):
-        handle = await caller.start_workflow(wm.Mailbox.run, id=f"reject-{uuid.uuid4()}",
-                                             task_queue=QUEUE)
+        handle = await caller.start_workflow(wm.Mailbox.run, id=f"reject-{uuid.uuid4()}", task_queue=QUEUE)
         with pytest.raises(WorkflowUpdateFailedError) as raised:
             await handle.execute_update(wm.Mailbox.deliver_and_count, "")
         assert "empty message" in str(raised.value.cause)
@@ -77,13 +79,18 @@ async def test_a_rejection_on_the_worker_side_reaches_the_caller_on_the_other(
 
 
 async def test_update_with_start_through_one_replica_with_the_worker_on_the_other(
-        postgres_server: str, tmp_path: Path) -> None:
+    postgres_server: str, tmp_path: Path
+) -> None:
     async with split(postgres_server, tmp_path) as (caller, _):
         start = WithStartWorkflowOperation(
-            wm.Mailbox.run, id=f"uws-{uuid.uuid4()}", task_queue=QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+            wm.Mailbox.run,
+            id=f"uws-{uuid.uuid4()}",
+            task_queue=QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
         result = await caller.execute_update_with_start_workflow(
-            wm.Mailbox.deliver_and_count, "first", start_workflow_operation=start)
+            wm.Mailbox.deliver_and_count, "first", start_workflow_operation=start
+        )
         assert result == 1
         handle = await start.workflow_handle()
         await handle.signal(wm.Mailbox.finish)

@@ -44,9 +44,23 @@ def cluster() -> Iterator[postgres.Cluster]:
 
 def replica(url: str, log: Path) -> servers.ServerProcess:
     port = servers.free_port()
-    argv = [sys.executable, "-m", "cadenza", "server", "start", "--ip", "127.0.0.1",
-            "--port", str(port), "--http-port", str(servers.free_port()), "--db", url,
-            "--log-level", "info"]
+    argv = [
+        sys.executable,
+        "-m",
+        "cadenza",
+        "server",
+        "start",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http-port",
+        str(servers.free_port()),
+        "--db",
+        url,
+        "--log-level",
+        "info",
+    ]
     return servers.ServerProcess(argv, port, log)
 
 
@@ -68,19 +82,29 @@ async def replicas(url: str, tmp_path: Path, count: int) -> AsyncIterator[list[s
 async def workers(clients: list[Client]) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         for client in clients:
-            await stack.enter_async_context(Worker(
-                client, task_queue=QUEUE, workflows=[w.OneActivity], activities=[w.note],
-                graceful_shutdown_timeout=timedelta(seconds=1)))
+            await stack.enter_async_context(
+                Worker(
+                    client,
+                    task_queue=QUEUE,
+                    workflows=[w.OneActivity],
+                    activities=[w.note],
+                    graceful_shutdown_timeout=timedelta(seconds=1),
+                )
+            )
         yield
 
 
-async def start_all(clients: list[Client], prefix: str,
-                    count: int = WORKFLOWS) -> list[WorkflowHandle[w.OneActivity, str]]:
+async def start_all(
+    clients: list[Client], prefix: str, count: int = WORKFLOWS
+) -> list[WorkflowHandle[w.OneActivity, str]]:
     """Start the workflows through every client in turn, a few at a time."""
+
     async def start(i: int) -> WorkflowHandle[w.OneActivity, str]:
         workflow_id = f"{prefix}-{i}"
         return await clients[i % len(clients)].start_workflow(
-            w.OneActivity.run, workflow_id, id=workflow_id, task_queue=QUEUE)
+            w.OneActivity.run, workflow_id, id=workflow_id, task_queue=QUEUE
+        )
+
     handles: list[WorkflowHandle[w.OneActivity, str]] = []
     for first in range(0, count, 20):
         handles += await asyncio.gather(*(start(i) for i in range(first, min(first + 20, count))))
@@ -89,8 +113,9 @@ async def start_all(clients: list[Client], prefix: str,
 
 async def assert_completed_once(client: Client, workflow_ids: list[str]) -> None:
     """Every workflow's result is its own; its history completes it and its activity once."""
-    results = await asyncio.wait_for(asyncio.gather(
-        *(client.get_workflow_handle(i).result() for i in workflow_ids)), 120)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(client.get_workflow_handle(i).result() for i in workflow_ids)), 120
+    )
     assert results == [f"done {i}" for i in workflow_ids]
     for workflow_id in workflow_ids:
         handle = client.get_workflow_handle(workflow_id)
@@ -101,8 +126,7 @@ async def assert_completed_once(client: Client, workflow_ids: list[str]) -> None
         assert w.EXECUTIONS[workflow_id] >= 1, workflow_id
 
 
-async def test_two_replicas_complete_every_workflow_once(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
+async def test_two_replicas_complete_every_workflow_once(cluster: postgres.Cluster, tmp_path: Path) -> None:
     url = await postgres.create_database(cluster.url)
     async with replicas(url, tmp_path, 2) as (a, b):
         clients = [await Client.connect(a.address), await Client.connect(b.address)]
@@ -114,7 +138,8 @@ async def test_two_replicas_complete_every_workflow_once(
 
 
 async def test_a_worker_on_one_replica_runs_workflows_started_on_the_other(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
+    cluster: postgres.Cluster, tmp_path: Path
+) -> None:
     """Every task is created on B (starts, activity completions' next workflow tasks go
     wherever the worker reports), and only A has a worker: announcements carry them over."""
     url = await postgres.create_database(cluster.url)
@@ -126,7 +151,8 @@ async def test_a_worker_on_one_replica_runs_workflows_started_on_the_other(
 
 
 async def test_a_replica_killed_mid_load_leaves_nothing_unfinished(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
+    cluster: postgres.Cluster, tmp_path: Path
+) -> None:
     url = await postgres.create_database(cluster.url)
     async with replicas(url, tmp_path, 2) as (a, b):
         clients = [await Client.connect(a.address), await Client.connect(b.address)]
@@ -141,7 +167,8 @@ async def test_a_replica_killed_mid_load_leaves_nothing_unfinished(
 
 
 async def test_postgres_restart_under_load_loses_nothing_acknowledged(
-        cluster: postgres.Cluster, tmp_path: Path) -> None:
+    cluster: postgres.Cluster, tmp_path: Path
+) -> None:
     url = await postgres.create_database(cluster.url)
     async with replicas(url, tmp_path, 1) as (server,):
         client = await Client.connect(server.address)
@@ -149,6 +176,7 @@ async def test_postgres_restart_under_load_loses_nothing_acknowledged(
             before = await start_all([client], "before")
             # Restart while those run and more are being started: every start that was
             # answered must complete; the rest the SDK retries until the database is back.
-            _, during = await asyncio.gather(asyncio.to_thread(cluster.restart),
-                                             start_all([client], "during", WORKFLOWS // 2))
+            _, during = await asyncio.gather(
+                asyncio.to_thread(cluster.restart), start_all([client], "during", WORKFLOWS // 2)
+            )
             await assert_completed_once(client, [h.id for h in before + during])

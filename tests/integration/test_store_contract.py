@@ -21,8 +21,14 @@ from cadenza.persistence.records import (
 
 
 def write(key: ExecutionKey, version: int, **extra: object) -> ExecutionWrite:
-    fields: dict[str, object] = {"state": b"{}", "status": 1, "workflow_type": "T", "task_queue": "q",
-                                 "start_time": 1.0, **extra}
+    fields: dict[str, object] = {
+        "state": b"{}",
+        "status": 1,
+        "workflow_type": "T",
+        "task_queue": "q",
+        "start_time": 1.0,
+        **extra,
+    }
     return ExecutionWrite(key=key, expected_version=version, **fields)  # type: ignore[arg-type]
 
 
@@ -46,7 +52,8 @@ async def test_namespaces_are_unique_updatable_and_deletable(store: Store) -> No
     assert [n.name for n in await store.list_namespaces()] == ["another", "default"]
     await store.update_namespace(NamespaceRecord("1", "default", {"description": "new", "n": [1, 2]}))
     assert await store.get_namespace("default") == NamespaceRecord(
-        "1", "default", {"description": "new", "n": [1, 2]})
+        "1", "default", {"description": "new", "n": [1, 2]}
+    )
     key = ExecutionKey("3", "wf", "run")
     await start(store, key, tasks_added=[task("t", key)], timers_added=[timer("x", key, 5.0)])
     await store.delete_namespace("3")
@@ -83,10 +90,22 @@ async def test_a_new_run_replaces_only_the_run_it_expects(store: Store) -> None:
     current = await store.get_current_execution("ns", "wf")
     assert current == CurrentExecution("r1", 2, "req")
     with pytest.raises(ConcurrentUpdateError):
-        await store.commit(write(ExecutionKey("ns", "wf", "r3"), 0,
-                                 new_current=CurrentExecution("r3", 1, "c"), replaced_run_id="not-r1"))
-    await store.commit(write(ExecutionKey("ns", "wf", "r2"), 0,
-                             new_current=CurrentExecution("r2", 1, "b"), replaced_run_id="r1"))
+        await store.commit(
+            write(
+                ExecutionKey("ns", "wf", "r3"),
+                0,
+                new_current=CurrentExecution("r3", 1, "c"),
+                replaced_run_id="not-r1",
+            )
+        )
+    await store.commit(
+        write(
+            ExecutionKey("ns", "wf", "r2"),
+            0,
+            new_current=CurrentExecution("r2", 1, "b"),
+            replaced_run_id="r1",
+        )
+    )
     assert await store.get_current_execution("ns", "wf") == CurrentExecution("r2", 1, "b")
 
 
@@ -94,9 +113,10 @@ async def test_changes_committed_together_land_together_or_not_at_all(store: Sto
     held, fresh = ExecutionKey("ns", "held", "r1"), ExecutionKey("ns", "fresh", "r1")
     await start(store, held)
     with pytest.raises(ConcurrentUpdateError):
-        await store.commit(write(fresh, 0, new_current=CurrentExecution("r1", 1, "a"),
-                                 tasks_added=[task("t-fresh", fresh)]),
-                           write(held, 0, new_current=CurrentExecution("r1", 1, "b")))
+        await store.commit(
+            write(fresh, 0, new_current=CurrentExecution("r1", 1, "a"), tasks_added=[task("t-fresh", fresh)]),
+            write(held, 0, new_current=CurrentExecution("r1", 1, "b")),
+        )
     assert await store.load_execution(fresh) is None
     assert await store.get_current_execution("ns", "fresh") is None
     assert await store.list_tasks() == []
@@ -106,10 +126,12 @@ async def test_concurrent_commits_all_land_and_survive_reopen(db_url: str) -> No
     store = open_store(db_url)
     await store.open()
     keys = [ExecutionKey("ns", f"wf{i}", "run") for i in range(200)]
-    await asyncio.gather(*(
-        start(store, key, tasks_added=[task(f"t{i}", key)], timers_added=[timer(f"x{i}", key, 300.0 - i)])
-        for i, key in enumerate(keys)
-    ))
+    await asyncio.gather(
+        *(
+            start(store, key, tasks_added=[task(f"t{i}", key)], timers_added=[timer(f"x{i}", key, 300.0 - i)])
+            for i, key in enumerate(keys)
+        )
+    )
     racing = [store.commit(write(keys[0], 1, status=n)) for n in range(2, 7)]
     outcomes = await asyncio.gather(*racing, return_exceptions=True)
     assert sum(o is None for o in outcomes) == 1
@@ -144,9 +166,13 @@ async def test_tasks_are_listed_in_the_order_they_were_written(store: Store) -> 
 async def test_deleting_a_run_removes_its_history_tasks_timers_and_id(store: Store) -> None:
     gone, kept = ExecutionKey("ns", "gone", "r"), ExecutionKey("ns", "kept", "r")
     for key in (gone, kept):
-        await start(store, key, events=EventBatch(1, 3, b"h"),
-                    tasks_added=[task(f"t-{key.workflow_id}", key)],
-                    timers_added=[timer(f"x-{key.workflow_id}", key, 9.0)])
+        await start(
+            store,
+            key,
+            events=EventBatch(1, 3, b"h"),
+            tasks_added=[task(f"t-{key.workflow_id}", key)],
+            timers_added=[timer(f"x-{key.workflow_id}", key, 9.0)],
+        )
     await store.delete_execution(gone)
     assert await store.load_execution(gone) is None
     assert await store.read_history(gone, 1) == []

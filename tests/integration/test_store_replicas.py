@@ -46,14 +46,14 @@ async def expire_lease(url: str, store: PostgresStore) -> None:
     """What a SIGKILL leaves behind once the lease runs out: a replica that renews no more."""
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("UPDATE replicas SET expires_at = 0 WHERE replica_id = $1",
-                           link(store).replica_id)
+        await conn.execute("UPDATE replicas SET expires_at = 0 WHERE replica_id = $1", link(store).replica_id)
     finally:
         await conn.close()
 
 
 async def test_a_timer_belongs_to_its_writer_until_its_lease_runs_out(
-        url: str, stores: list[PostgresStore]) -> None:
+    url: str, stores: list[PostgresStore]
+) -> None:
     writer, first, second = stores
     key = ExecutionKey("ns", "wf", "run")
     await start(writer, key, timers_added=[timer("t1", key, 5.0), timer("t2", key, 6.0)])
@@ -61,16 +61,14 @@ async def test_a_timer_belongs_to_its_writer_until_its_lease_runs_out(
     assert await first.list_timers() == []  # a replica starting now leaves them to their owner
     assert await link(first).claim_orphan_timers() == []
     await expire_lease(url, writer)
-    claims = await asyncio.gather(link(first).claim_orphan_timers(),
-                                  link(second).claim_orphan_timers())
+    claims = await asyncio.gather(link(first).claim_orphan_timers(), link(second).claim_orphan_timers())
     assert sorted(t.timer_id for claimed in claims for t in claimed) == ["t1", "t2"]
     assert [] in claims  # exactly one replica took them
     assert await link(first).claim_orphan_timers() == []
     assert await link(second).claim_orphan_timers() == []
 
 
-async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(
-        stores: list[PostgresStore]) -> None:
+async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(stores: list[PostgresStore]) -> None:
     writer, listener, _ = stores
     heard_tasks: list[TaskRecord] = []
     heard_changes: list[tuple[ExecutionKey, int]] = []
@@ -80,32 +78,34 @@ async def test_new_tasks_and_changes_are_announced_to_the_other_replicas(
     key = ExecutionKey("ns", "wf", "run")
     await start(writer, key, tasks_added=[task("a", key)])
     await writer.commit(write(key, 1, tasks_added=[task("b", key)]))
-    await eventually(lambda: len(heard_tasks) == 2 and bool(heard_changes), timeout=2,
-                     interval=0.01)
+    await eventually(lambda: len(heard_tasks) == 2 and bool(heard_changes), timeout=2, interval=0.01)
     assert heard_tasks == [task("a", key), task("b", key)]
     assert heard_changes == [(key, 2)]
     assert own_news == []
-    assert [t.task_id for t in await link(listener).queued_tasks("ns", "q", task("a", key).kind,
-                                                                   10)] == ["a", "b"]
+    assert [t.task_id for t in await link(listener).queued_tasks("ns", "q", task("a", key).kind, 10)] == [
+        "a",
+        "b",
+    ]
 
 
 def shared_query(owner: PostgresStore, query_id: str, task_queue: str = "q") -> SharedQuery:
-    return SharedQuery(query_id, link(owner).replica_id, "ns", task_queue, "wf", "run",
-                       b"\x0a\x05count", 1.0)
+    return SharedQuery(query_id, link(owner).replica_id, "ns", task_queue, "wf", "run", b"\x0a\x05count", 1.0)
 
 
 async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owner(
-        stores: list[PostgresStore]) -> None:
+    stores: list[PostgresStore],
+) -> None:
     owner, first, second = stores
     offers: list[tuple[str, str, str]] = []
     own_offers: list[object] = []
     answers: list[str] = []
     others_answers: list[str] = []
-    await link(first).listen(lambda t: None, lambda k, v: None,
-                             lambda *offer: offers.append(offer), others_answers.append)
-    await link(owner).listen(lambda t: None, lambda k, v: None,
-                             lambda *offer: own_offers.append(offer),
-                             answers.append)
+    await link(first).listen(
+        lambda t: None, lambda k, v: None, lambda *offer: offers.append(offer), others_answers.append
+    )
+    await link(owner).listen(
+        lambda t: None, lambda k, v: None, lambda *offer: own_offers.append(offer), answers.append
+    )
     query = shared_query(owner, "query-1")
     await link(owner).offer_query(query)
     await eventually(lambda: bool(offers), timeout=2, interval=0.01)
@@ -129,8 +129,7 @@ async def test_a_shared_query_is_handed_out_once_and_its_answer_reaches_its_owne
     assert await link(winner).answer_query("query-1", reply) is False
 
 
-async def test_queries_of_a_replica_that_is_gone_are_dropped(
-        url: str, stores: list[PostgresStore]) -> None:
+async def test_queries_of_a_replica_that_is_gone_are_dropped(url: str, stores: list[PostgresStore]) -> None:
     gone, alive, other = stores
     await link(gone).offer_query(shared_query(gone, "orphan"))
     await link(alive).offer_query(shared_query(alive, "kept"))

@@ -24,8 +24,11 @@ class OneActivity:
     @workflow.run
     async def run(self, workflow_id: str) -> str:
         return await workflow.execute_activity(
-            note, workflow_id, start_to_close_timeout=timedelta(seconds=5),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200)))
+            note,
+            workflow_id,
+            start_to_close_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200)),
+        )
 
 
 @workflow.defn

@@ -21,7 +21,8 @@ def test_only_start_to_close_leaves_the_others_unset() -> None:
 
 def test_schedule_to_close_fills_and_caps_the_others() -> None:
     got = activities._timeouts(
-        command(schedule_to_close_timeout=30, start_to_close_timeout=60, heartbeat_timeout=90), 0)
+        command(schedule_to_close_timeout=30, start_to_close_timeout=60, heartbeat_timeout=90), 0
+    )
     assert got == (30, 30, 30, 30)
 
 

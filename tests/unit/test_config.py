@@ -18,10 +18,13 @@ def test_bad_environment_value_names_the_key() -> None:
 
 
 def test_dynamic_config_sets_known_limits_and_reports_the_rest() -> None:
-    limits, ignored = apply_dynamic_config(Limits(), [
-        "limit.historyCount.suggestContinueAsNew=50",
-        "frontend.enableUpdateWorkflowExecution=true",
-    ])
+    limits, ignored = apply_dynamic_config(
+        Limits(),
+        [
+            "limit.historyCount.suggestContinueAsNew=50",
+            "frontend.enableUpdateWorkflowExecution=true",
+        ],
+    )
     assert limits.suggest_continue_as_new_events == 50
     assert ignored == ["frontend.enableUpdateWorkflowExecution"]
 

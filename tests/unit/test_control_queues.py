@@ -45,8 +45,7 @@ async def test_ordinary_nexus_queue_of_the_same_name_gets_nothing() -> None:
 
 async def test_worker_shutdown_ends_its_control_poll() -> None:
     matching = MatchingService()
-    poll = asyncio.create_task(
-        matching.control.poll("ns", "control-1", CONTROL_KIND, 30.0, "worker-1"))
+    poll = asyncio.create_task(matching.control.poll("ns", "control-1", CONTROL_KIND, 30.0, "worker-1"))
     await asyncio.sleep(0)
     matching.end_polls("worker-1")
     assert await asyncio.wait_for(poll, 1.0) is None

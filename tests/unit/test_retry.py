@@ -10,8 +10,9 @@ from cadenza.history.state import RetryPolicy
 
 
 def app_failure(kind: str = "Boom", non_retryable: bool = False) -> Failure:
-    return Failure(message="x", application_failure_info=ApplicationFailureInfo(
-        type=kind, non_retryable=non_retryable))
+    return Failure(
+        message="x", application_failure_info=ApplicationFailureInfo(type=kind, non_retryable=non_retryable)
+    )
 
 
 def test_backoff_grows_by_coefficient_and_caps_at_maximum() -> None:

@@ -36,6 +36,7 @@ def test_cancel_and_terminate_other_ask_to_stop_the_running_workflow() -> None:
 
 
 def test_allow_all_starts_everything_and_a_start_may_override_the_schedule() -> None:
-    action = process_buffer(starts(3, P.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL), True,
-                            P.SCHEDULE_OVERLAP_POLICY_SKIP)
+    action = process_buffer(
+        starts(3, P.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL), True, P.SCHEDULE_OVERLAP_POLICY_SKIP
+    )
     assert len(action.overlapping) == 3 and action.overlap_skipped == 0

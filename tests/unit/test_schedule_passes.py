@@ -27,9 +27,16 @@ NOW = 1_900_000_000.0
 def every_second() -> ScheduleRecord:
     spec = canonical(ScheduleSpec(interval=[IntervalSpec(interval=Duration(seconds=1))]))
     return ScheduleRecord(
-        namespace_id="ns", namespace="default", schedule_id="s", schedule=Schedule(spec=spec),
-        info=ScheduleInfo(), memo=Memo(), search_attributes=SearchAttributes(),
-        create_request_id="r", last_processed=NOW)
+        namespace_id="ns",
+        namespace="default",
+        schedule_id="s",
+        schedule=Schedule(spec=spec),
+        info=ScheduleInfo(),
+        memo=Memo(),
+        search_attributes=SearchAttributes(),
+        create_request_id="r",
+        last_processed=NOW,
+    )
 
 
 def backfill_all_of_time(record: ScheduleRecord) -> None:

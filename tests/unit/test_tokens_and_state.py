@@ -22,13 +22,23 @@ def test_malformed_tokens_are_invalid_arguments(data: bytes) -> None:
 
 def test_state_round_trip_keeps_tasks_and_activities() -> None:
     state = MutableState(
-        namespace_id="n", namespace="default", workflow_id="w", run_id="r", workflow_type="T",
-        task_queue="q", start_time=1.5, start_request_id="req", workflow_task_timeout=10,
-        run_timeout=0, execution_timeout=0, next_event_id=6,
+        namespace_id="n",
+        namespace="default",
+        workflow_id="w",
+        run_id="r",
+        workflow_type="T",
+        task_queue="q",
+        start_time=1.5,
+        start_request_id="req",
+        workflow_task_timeout=10,
+        run_timeout=0,
+        execution_timeout=0,
+        next_event_id=6,
     )
     state.workflow_task = WorkflowTask(2, 1, "q", 1.5, "task-1")
-    state.activities[5] = Activity(5, "1", "act", "q", 2.0, 0, 0, 10, 0,
-                                   RetryPolicy(maximum_attempts=3), attempt=2)
+    state.activities[5] = Activity(
+        5, "1", "act", "q", 2.0, 0, 0, 10, 0, RetryPolicy(maximum_attempts=3), attempt=2
+    )
     again = MutableState.from_bytes(state.to_bytes())
     assert again == state
     assert again.activities[5].retry.maximum_attempts == 3

@@ -27,10 +27,13 @@ def test_a_duration_past_a_century_is_capped_in_place() -> None:
     assert (short.seconds, short.nanos) == (30, 5)
 
 
-@pytest.mark.parametrize(("duration", "cause"), [
-    (Duration(seconds=5, nanos=-1), "duration has seconds and nanos with different signs"),
-    (Duration(seconds=-5), "negative duration"),
-])
+@pytest.mark.parametrize(
+    ("duration", "cause"),
+    [
+        (Duration(seconds=5, nanos=-1), "duration has seconds and nanos with different signs"),
+        (Duration(seconds=-5), "negative duration"),
+    ],
+)
 def test_malformed_durations_are_refused(duration: Duration, cause: str) -> None:
     with pytest.raises(InvalidArgumentError) as raised:
         validation.cap_duration(duration, "Timeout")

@@ -116,7 +116,7 @@ def bounded(text: str) -> str:
     data = text.encode()
     if len(data) <= MAX_MESSAGE_BYTES:
         return text
-    return data[:MAX_MESSAGE_BYTES - 3].decode(errors="ignore") + "..."
+    return data[: MAX_MESSAGE_BYTES - 3].decode(errors="ignore") + "..."
 
 
 H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
@@ -126,28 +126,26 @@ def translated(handler: H) -> H:
     """Wrap a servicer method so domain errors reach the client as gRPC statuses."""
 
     @functools.wraps(handler)
-    async def wrapper(
-        self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> Any:
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             request_limits.check(request)
             return await _retrying_conflicts(handler, self, request, context)
         except exc.CadenzaError as error:
             await context.abort_with_status(  # type: ignore[attr-defined]
-                rpc_status.to_status(to_status(error)))
+                rpc_status.to_status(to_status(error))
+            )
         except exc.ConcurrentUpdateError as error:
-            await context.abort(grpc.StatusCode.UNAVAILABLE,
-                                bounded(f"concurrent update, retry: {error}"))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, bounded(f"concurrent update, retry: {error}"))
         except StorageError as error:
             # The database is unreachable for now (restarting, failing over): clients retry.
-            await context.abort(grpc.StatusCode.UNAVAILABLE,
-                                bounded(f"database unavailable: {error}"))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, bounded(f"database unavailable: {error}"))
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError):
                 raise
             logger.exception("internal error in %s", handler.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL,
-                                bounded(f"internal error: {type(error).__name__}: {error}"))
+            await context.abort(
+                grpc.StatusCode.INTERNAL, bounded(f"internal error: {type(error).__name__}: {error}")
+            )
 
     return wrapper  # type: ignore[return-value]
 

@@ -25,8 +25,7 @@ def started_event(namespace: str, workflow_id: str, run_id: str) -> Link:
     return link
 
 
-def request_event(namespace: str, workflow_id: str, run_id: str, request_id: str,
-                  event_type: int) -> Link:
+def request_event(namespace: str, workflow_id: str, run_id: str, request_id: str, event_type: int) -> Link:
     """A link to the event recorded for ``request_id``, named by the request, not its event ID."""
     link = Link()
     target = link.workflow_event

@@ -60,8 +60,11 @@ def describe(record: NamespaceRecord, config: ServerConfig) -> DescribeNamespace
     ni = response.namespace_info
     ni.name = record.name
     ni.id = record.id
-    ni.state = (NamespaceState.NAMESPACE_STATE_DEPRECATED if info.get("state") == "deprecated"
-                else NamespaceState.NAMESPACE_STATE_REGISTERED)
+    ni.state = (
+        NamespaceState.NAMESPACE_STATE_DEPRECATED
+        if info.get("state") == "deprecated"
+        else NamespaceState.NAMESPACE_STATE_REGISTERED
+    )
     ni.description = str(info.get("description", ""))
     ni.owner_email = str(info.get("owner_email", ""))
     data = info.get("data") or {}

@@ -23,7 +23,8 @@ class OperatorService:
         if not request.search_attributes:
             raise InvalidArgumentError("SearchAttributes are not set on request.")
         await self._namespaces.add_search_attributes(
-            request.namespace or "default", dict(request.search_attributes))
+            request.namespace or "default", dict(request.search_attributes)
+        )
         return opv1.AddSearchAttributesResponse()
 
     @translated
@@ -33,7 +34,8 @@ class OperatorService:
         if not request.search_attributes:
             raise InvalidArgumentError("SearchAttributes are not set on request.")
         await self._namespaces.remove_search_attributes(
-            request.namespace or "default", list(request.search_attributes))
+            request.namespace or "default", list(request.search_attributes)
+        )
         return opv1.RemoveSearchAttributesResponse()
 
     @translated

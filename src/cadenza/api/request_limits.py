@@ -18,9 +18,7 @@ _NAMES: dict[str, tuple[tuple[str, str], ...]] = {
         ("signal_name", "SignalName length exceeds limit."),
         ("request_id", "RequestId length exceeds limit."),
     ),
-    "UpdateWorkflowExecutionRequest": (
-        ("request.meta.update_id", "UpdateId length exceeds limit."),
-    ),
+    "UpdateWorkflowExecutionRequest": (("request.meta.update_id", "UpdateId length exceeds limit."),),
     "PollWorkflowTaskQueueRequest": _TASK_QUEUE,
     "PollActivityTaskQueueRequest": _TASK_QUEUE,
     "PollNexusTaskQueueRequest": _TASK_QUEUE,

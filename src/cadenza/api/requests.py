@@ -99,6 +99,6 @@ def check_blob(size: int, config: ServerConfig) -> None:
     if size > config.limits.blob_size_error:
         raise InvalidArgumentError("Blob data size exceeds limit.")
     if size > config.limits.blob_size_warn:
-        logger.warning("blob data size %d exceeds the warning limit of %d bytes",
-                       size, config.limits.blob_size_warn)
-
+        logger.warning(
+            "blob data size %d exceeds the warning limit of %d bytes", size, config.limits.blob_size_warn
+        )

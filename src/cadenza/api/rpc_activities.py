@@ -31,11 +31,13 @@ class ActivityRpcs(RpcBase):
 
         async def deliver(task: TaskRecord) -> wsv1.PollActivityTaskQueueResponse | None:
             return await self._delivered(
-                task, self._history.record_activity_task_started(
-                    task, request.identity, request.worker_control_task_queue))
+                task,
+                self._history.record_activity_task_started(
+                    task, request.identity, request.worker_control_task_queue
+                ),
+            )
 
-        response = await self._poll(namespace.id, name, TaskKind.ACTIVITY, request, context,
-                                    deliver)
+        response = await self._poll(namespace.id, name, TaskKind.ACTIVITY, request, context, deliver)
         return response or wsv1.PollActivityTaskQueueResponse()
 
     @translated
@@ -52,8 +54,7 @@ class ActivityRpcs(RpcBase):
     ) -> wsv1.RespondActivityTaskFailedResponse:
         token = await self._token(request.task_token, request.namespace)
         check_blob(request.failure.ByteSize(), self._config)
-        details = (request.last_heartbeat_details if request.HasField("last_heartbeat_details")
-                   else None)
+        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
         await self._history.fail_activity(token, request.failure, request.identity, details)
         return wsv1.RespondActivityTaskFailedResponse()
 
@@ -96,8 +97,7 @@ class ActivityRpcs(RpcBase):
     ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         token = await self._token_by_id(request)
         check_blob(request.failure.ByteSize(), self._config)
-        details = (request.last_heartbeat_details if request.HasField("last_heartbeat_details")
-                   else None)
+        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
         await self._history.fail_activity(token, request.failure, request.identity, details)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
@@ -114,7 +114,8 @@ class ActivityRpcs(RpcBase):
         """Complete, unless the result is over the limit: then, as Temporal, the activity fails."""
         if request.result.ByteSize() > self._config.limits.blob_size_error:
             await self._history.fail_activity(
-                token, oversize_failure("Complete result exceeds size limit."), request.identity)
+                token, oversize_failure("Complete result exceeds size limit."), request.identity
+            )
             return
         result = request.result if request.HasField("result") else None
         await self._history.complete_activity(token, result, request.identity)
@@ -122,7 +123,8 @@ class ActivityRpcs(RpcBase):
     async def _heartbeat(self, token: TaskToken, request: Any) -> bool:
         if request.details.ByteSize() > self._config.limits.blob_size_error:
             await self._history.fail_activity(
-                token, oversize_failure("Heartbeat details exceed size limit."), request.identity)
+                token, oversize_failure("Heartbeat details exceed size limit."), request.identity
+            )
             return False
         details = request.details if request.HasField("details") else None
         return await self._history.heartbeat_activity(token, details)
@@ -131,6 +133,6 @@ class ActivityRpcs(RpcBase):
         if not request.activity_id:
             raise InvalidArgumentError("ActivityId is not set on request.")
         key = await self._execution_key(
-            request.namespace,
-            WorkflowExecution(workflow_id=request.workflow_id, run_id=request.run_id))
+            request.namespace, WorkflowExecution(workflow_id=request.workflow_id, run_id=request.run_id)
+        )
         return await self._history.activity_token(key, request.activity_id)

@@ -54,19 +54,23 @@ class RpcBase:
         """What search attributes given in ``namespace`` are checked against."""
         limits = self._config.limits
         return validation.Rules(
-            namespace.name, NamespaceRegistry.search_attribute_types(namespace),
-            validation.SearchAttributeLimits(limits.search_attributes_number_of_keys,
-                                             limits.search_attributes_size_of_value,
-                                             limits.search_attributes_total_size))
+            namespace.name,
+            NamespaceRegistry.search_attribute_types(namespace),
+            validation.SearchAttributeLimits(
+                limits.search_attributes_number_of_keys,
+                limits.search_attributes_size_of_value,
+                limits.search_attributes_total_size,
+            ),
+        )
 
-    async def _execution_key(self, namespace_name: str, execution: Any,
-                             first_execution_run_id: str = "") -> ExecutionKey:
+    async def _execution_key(
+        self, namespace_name: str, execution: Any, first_execution_run_id: str = ""
+    ) -> ExecutionKey:
         """The run a request names; with ``first_execution_run_id``, only within that chain."""
         namespace = await self._namespaces.get(namespace_name)
         if not execution.workflow_id:
             raise InvalidArgumentError("WorkflowId is not set on request.")
-        key = await self._history.resolve_run(namespace.id, execution.workflow_id,
-                                              execution.run_id)
+        key = await self._history.resolve_run(namespace.id, execution.workflow_id, execution.run_id)
         if first_execution_run_id:
             await self._history.check_chain(key, first_execution_run_id)
         return key
@@ -81,7 +85,12 @@ class RpcBase:
         return token
 
     async def _poll(
-        self, namespace_id: str, name: str, kind: TaskKind, request: Any, context: Any,
+        self,
+        namespace_id: str,
+        name: str,
+        kind: TaskKind,
+        request: Any,
+        context: Any,
         deliver: Callable[[TaskRecord], Awaitable[R | None]],
     ) -> R | None:
         """Long-poll a queue until a task is delivered; None when the poll ends empty.
@@ -91,9 +100,15 @@ class RpcBase:
         """
         deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
         while (remaining := deadline - time.monotonic()) > 0:
-            task = await self._matching.poll(namespace_id, name, kind, request.identity,
-                                             remaining, request.worker_instance_key,
-                                             poller_rate(request))
+            task = await self._matching.poll(
+                namespace_id,
+                name,
+                kind,
+                request.identity,
+                remaining,
+                request.worker_instance_key,
+                poller_rate(request),
+            )
             if task is None:
                 return None
             if context.done():  # the worker dropped this poll: keep the task for another
@@ -113,4 +128,3 @@ class RpcBase:
         except BaseException:
             self._matching.return_task(task)
             raise
-

@@ -15,8 +15,16 @@ from cadenza.persistence.store import backend_name
 
 # The client versions Temporal's server says it works with; Cadenza serves the same API.
 SUPPORTED_CLIENTS = {
-    name: "<2.0.0" for name in ("temporal-go", "temporal-java", "temporal-typescript",
-                                "temporal-php", "temporal-cli", "temporal-server", "Nexus-go-sdk")
+    name: "<2.0.0"
+    for name in (
+        "temporal-go",
+        "temporal-java",
+        "temporal-typescript",
+        "temporal-php",
+        "temporal-cli",
+        "temporal-server",
+        "Nexus-go-sdk",
+    )
 } | {"temporal-ui": "<3.0.0"}
 
 
@@ -91,5 +99,7 @@ class NamespaceRpcs(RpcBase):
         record = await ns_api.update(self._namespaces, request)
         described = ns_api.describe(record, self._config)
         return wsv1.UpdateNamespaceResponse(
-            namespace_info=described.namespace_info, config=described.config,
-            replication_config=described.replication_config)
+            namespace_info=described.namespace_info,
+            config=described.config,
+            replication_config=described.replication_config,
+        )

@@ -43,7 +43,8 @@ class NexusRpcs(WorkerRpcs):
         self._record_heartbeats(namespace.id, request.worker_heartbeat)
         deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
         task = await self._matching.control.poll(
-            namespace.id, name, kind, deadline - time.monotonic(), request.worker_instance_key)
+            namespace.id, name, kind, deadline - time.monotonic(), request.worker_instance_key
+        )
         if task is None:
             return wsv1.PollNexusTaskQueueResponse()
         return control_task_response(task)
@@ -63,15 +64,20 @@ class NexusRpcs(WorkerRpcs):
         token = await self._control_token(request.task_token, request.namespace)
         if not request.HasField("error") and not request.HasField("failure"):
             raise InvalidArgumentError("request must contain error or failure")
-        if request.HasField("failure") and not request.failure.HasField(
-                "nexus_handler_failure_info"):
+        if request.HasField("failure") and not request.failure.HasField("nexus_handler_failure_info"):
             raise InvalidArgumentError(
-                "request Failure must contain error or failure with NexusHandlerFailureInfo")
+                "request Failure must contain error or failure with NexusHandlerFailureInfo"
+            )
         task = self._finish(token)
         # As in Temporal, a worker's refusal is final: the commands are best effort anyway.
         message = request.failure.message or request.error.failure.message
-        logger.warning("worker %s failed control task %s on %s: %s", request.identity,
-                       task.task_id, token.task_queue, message)
+        logger.warning(
+            "worker %s failed control task %s on %s: %s",
+            request.identity,
+            task.task_id,
+            token.task_queue,
+            message,
+        )
         return wsv1.RespondNexusTaskFailedResponse()
 
     async def _control_token(self, data: bytes, namespace_name: str) -> ControlTaskToken:
@@ -97,17 +103,20 @@ def control_task_response(task: ControlTask) -> wsv1.PollNexusTaskQueueResponse:
     core decodes it itself rather than through the language SDK's converters.
     """
     commands = task.commands
-    execute = ExecuteCommandsRequest(commands=[
-        WorkerCommand(cancel_activity=CancelActivityCommand(task_token=token))
-        for token in commands.cancel_activities
-    ])
+    execute = ExecuteCommandsRequest(
+        commands=[
+            WorkerCommand(cancel_activity=CancelActivityCommand(task_token=token))
+            for token in commands.cancel_activities
+        ]
+    )
     timeout = f"{int(REQUEST_TIMEOUT * 1000)}ms"
     nexus_request = Request(header={"request-timeout": timeout, "Request-Timeout": timeout})
     start = nexus_request.start_operation
     start.service = WORKER_SERVICE
     start.operation = EXECUTE_COMMANDS
     start.request_id = task.task_id
-    start.payload.CopyFrom(Payload(metadata={"encoding": b"binary/protobuf"},
-                                   data=execute.SerializeToString()))
+    start.payload.CopyFrom(
+        Payload(metadata={"encoding": b"binary/protobuf"}, data=execute.SerializeToString())
+    )
     token = ControlTaskToken(commands.namespace_id, commands.control_queue, task.task_id)
     return wsv1.PollNexusTaskQueueResponse(task_token=token.encode(), request=nexus_request)

@@ -52,9 +52,14 @@ class ScheduleRpcs(RpcBase):
         check_blob(request.schedule.ByteSize() + request.initial_patch.ByteSize(), self._config)
         with _spec_errors():
             token = await self._schedules.create(
-                namespace, request.schedule_id, request.schedule,
+                namespace,
+                request.schedule_id,
+                request.schedule,
                 request.initial_patch if request.HasField("initial_patch") else None,
-                request.memo, request.search_attributes, request.request_id)
+                request.memo,
+                request.search_attributes,
+                request.request_id,
+            )
         return wsv1.CreateScheduleResponse(conflict_token=_token(token))
 
     @translated
@@ -65,9 +70,12 @@ class ScheduleRpcs(RpcBase):
         loaded = await self._schedules.describe(namespace, request.schedule_id)
         record = loaded.record
         response = wsv1.DescribeScheduleResponse(
-            schedule=record.schedule, info=record.info, memo=record.memo,
+            schedule=record.schedule,
+            info=record.info,
+            memo=record.memo,
             search_attributes=record.search_attributes,
-            conflict_token=_token(record.conflict_token))
+            conflict_token=_token(record.conflict_token),
+        )
         response.info.buffer_size = len(record.buffer)
         for t in self._schedules.future_times(record, scheduler.FUTURE_ACTIONS):
             response.info.future_action_times.append(scheduler.timestamp(t))
@@ -82,8 +90,9 @@ class ScheduleRpcs(RpcBase):
         self._check_schedule(namespace, request.schedule, search)
         check_blob(request.schedule.ByteSize(), self._config)
         with _spec_errors():
-            await self._schedules.update(namespace, request.schedule_id, request.schedule,
-                                         _token_value(request.conflict_token), search)
+            await self._schedules.update(
+                namespace, request.schedule_id, request.schedule, _token_value(request.conflict_token), search
+            )
         return wsv1.UpdateScheduleResponse()
 
     @translated
@@ -131,7 +140,8 @@ class ScheduleRpcs(RpcBase):
         namespace = await self._namespaces.get(request.namespace)
         parsed = _schedule_query(namespace, request.query)
         count = await self._store.count_schedules(
-            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace))
+            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace)
+        )
         return wsv1.CountSchedulesResponse(count=count)
 
     @translated
@@ -144,14 +154,18 @@ class ScheduleRpcs(RpcBase):
         loaded = await self._schedules.describe(namespace, request.schedule_id)
         # Up to a thousand calendar walks: done off the event loop, which keeps serving.
         times = await asyncio.to_thread(
-            self._schedules.matching_times, loaded.record, _seconds(request.start_time),
-            _seconds(request.end_time))
+            self._schedules.matching_times,
+            loaded.record,
+            _seconds(request.start_time),
+            _seconds(request.end_time),
+        )
         response = wsv1.ListScheduleMatchingTimesResponse()
         response.start_time.extend(scheduler.timestamp(t) for t in times)
         return response
 
-    def _check_schedule(self, namespace: NamespaceRecord, schedule: Schedule,
-                        search: SearchAttributes | None) -> None:
+    def _check_schedule(
+        self, namespace: NamespaceRecord, schedule: Schedule, search: SearchAttributes | None
+    ) -> None:
         """The schedule's own search attributes and its action's, as a start checks them."""
         rules = self._search_attribute_rules(namespace)
         action = schedule.action.start_workflow
@@ -162,25 +176,33 @@ class ScheduleRpcs(RpcBase):
         if search is not None:
             validation.check(search, rules)
 
-    async def _store_schedules(self, namespace: NamespaceRecord, parsed: q.Query, limit: int,
-                               offset: int) -> list[ScheduleRecord]:
+    async def _store_schedules(
+        self, namespace: NamespaceRecord, parsed: q.Query, limit: int, offset: int
+    ) -> list[ScheduleRecord]:
         rows = await self._store.list_schedules(
-            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace), limit,
-            offset)
+            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace), limit, offset
+        )
         return [ScheduleRecord.decode(row.state) for row in rows]
 
     def _list_entry(self, record: ScheduleRecord) -> ScheduleListEntry:
         spec = record.schedule.spec
         info = ScheduleListInfo(
             workflow_type=record.schedule.action.start_workflow.workflow_type,
-            notes=record.schedule.state.notes, paused=record.schedule.state.paused)
+            notes=record.schedule.state.notes,
+            paused=record.schedule.state.paused,
+        )
         info.spec.CopyFrom(spec)
         info.spec.ClearField("timezone_data")
         info.recent_actions.extend(record.info.recent_actions[-LIST_ACTIONS:])
         info.future_action_times.extend(
-            scheduler.timestamp(t) for t in self._schedules.future_times(record, LIST_ACTIONS))
-        return ScheduleListEntry(schedule_id=record.schedule_id, memo=record.memo,
-                                 search_attributes=record.search_attributes, info=info)
+            scheduler.timestamp(t) for t in self._schedules.future_times(record, LIST_ACTIONS)
+        )
+        return ScheduleListEntry(
+            schedule_id=record.schedule_id,
+            memo=record.memo,
+            search_attributes=record.search_attributes,
+            info=info,
+        )
 
 
 class _spec_errors:
@@ -198,8 +220,10 @@ def _check_patch_times(patch: SchedulePatch) -> None:
     """Refuse times no Timestamp can hold: they could be neither computed with nor shown."""
     stamps = [("trigger_immediately.scheduled_time", patch.trigger_immediately.scheduled_time)]
     for request in patch.backfill_request:
-        stamps += [("backfill_request.start_time", request.start_time),
-                   ("backfill_request.end_time", request.end_time)]
+        stamps += [
+            ("backfill_request.start_time", request.start_time),
+            ("backfill_request.end_time", request.end_time),
+        ]
     for name, stamp in stamps:
         problem = timestamp_problem(stamp)
         if problem:
@@ -211,11 +235,11 @@ def _schedule_query(namespace: NamespaceRecord, text: str) -> q.Query:
     custom = NamespaceRegistry.search_attribute_types(namespace)
     for name in _names(parsed.where):
         if name not in _FILTERABLE_SYSTEM and name not in custom:
-            raise InvalidArgumentError(
-                f'invalid query filter for schedules: cannot filter on "{name}"')
+            raise InvalidArgumentError(f'invalid query filter for schedules: cannot filter on "{name}"')
     if parsed.order_by or parsed.group_by:
-        raise InvalidArgumentError("invalid query filter for schedules: "
-                                   "ORDER BY and GROUP BY are not supported")
+        raise InvalidArgumentError(
+            "invalid query filter for schedules: ORDER BY and GROUP BY are not supported"
+        )
     return filters.check(parsed, custom, built_in=attrs.SCHEDULE_BUILT_IN)
 
 

@@ -21,12 +21,9 @@ from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.visibility import validation
 
 _TARGETING = {
-    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-        "start_child_workflow_execution_command_attributes",
-    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
-        "signal_external_workflow_execution_command_attributes",
-    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
-        "request_cancel_external_workflow_execution_command_attributes",
+    CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: "start_child_workflow_execution_command_attributes",
+    CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: "signal_external_workflow_execution_command_attributes",
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: "request_cancel_external_workflow_execution_command_attributes",
 }
 """The commands that may name another namespace, and their attributes field."""
 
@@ -41,17 +38,20 @@ class TaskRpcs(RpcBase):
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
         # Older SDK settings name the build in the deprecated binary_checksum; Temporal takes it too.
-        build_id = (request.deployment_options.build_id
-                    or request.worker_version_capabilities.build_id or request.binary_checksum)
+        build_id = (
+            request.deployment_options.build_id
+            or request.worker_version_capabilities.build_id
+            or request.binary_checksum
+        )
 
         async def deliver(task: TaskRecord) -> wsv1.PollWorkflowTaskQueueResponse | None:
             if task.query_id:
                 return await self._queries.task_response(task)
             return await self._delivered(
-                task, self._history.record_workflow_task_started(task, request.identity, build_id))
+                task, self._history.record_workflow_task_started(task, request.identity, build_id)
+            )
 
-        response = await self._poll(namespace.id, name, TaskKind.WORKFLOW, request, context,
-                                    deliver)
+        response = await self._poll(namespace.id, name, TaskKind.WORKFLOW, request, context, deliver)
         return response or wsv1.PollWorkflowTaskQueueResponse()
 
     @translated
@@ -60,11 +60,11 @@ class TaskRpcs(RpcBase):
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         token = await self._token(request.task_token, request.namespace)
         await self._check_target_namespaces(request.commands)
-        return await self._history.complete_workflow_task(
-            token, request, await self._command_rules(request))
+        return await self._history.complete_workflow_task(token, request, await self._command_rules(request))
 
     async def _command_rules(
-        self, request: wsv1.RespondWorkflowTaskCompletedRequest,
+        self,
+        request: wsv1.RespondWorkflowTaskCompletedRequest,
     ) -> dict[str, validation.Rules]:
         """Search-attribute rules for the namespaces the commands set attributes in
         (their existence checked already)."""
@@ -72,8 +72,7 @@ class TaskRpcs(RpcBase):
         for command in request.commands:
             if command.HasField("start_child_workflow_execution_command_attributes"):
                 names.add(command.start_child_workflow_execution_command_attributes.namespace)
-        return {name: self._search_attribute_rules(await self._namespaces.get(name))
-                for name in names - {""}}
+        return {name: self._search_attribute_rules(await self._namespaces.get(name)) for name in names - {""}}
 
     async def _check_target_namespaces(self, commands: Any) -> None:
         """A command aimed at another namespace needs it to exist, or the call is refused.
@@ -120,25 +119,30 @@ class TaskRpcs(RpcBase):
     ) -> wsv1.DescribeTaskQueueResponse:
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
-        kind = (TaskKind.ACTIVITY
-                if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
-                else TaskKind.WORKFLOW)
+        kind = (
+            TaskKind.ACTIVITY
+            if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+            else TaskKind.WORKFLOW
+        )
         response = wsv1.DescribeTaskQueueResponse()
         self._fill_pollers(response.pollers, namespace.id, name, kind)
-        response.task_queue_status.backlog_count_hint = self._matching.backlog(
-            namespace.id, name, kind)
+        response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
         if request.api_mode == DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
             # The CLI's view: pollers and backlog per task type, for the unversioned queue.
             version = response.versions_info[""]
-            kinds = list(request.task_queue_types) or [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-                                                       TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]
+            kinds = list(request.task_queue_types) or [
+                TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            ]
             for queue_type in kinds:
-                task_kind = (TaskKind.ACTIVITY if queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
-                             else TaskKind.WORKFLOW)
+                task_kind = (
+                    TaskKind.ACTIVITY
+                    if queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+                    else TaskKind.WORKFLOW
+                )
                 info = version.types_info[queue_type]
                 self._fill_pollers(info.pollers, namespace.id, name, task_kind)
-                info.stats.approximate_backlog_count = self._matching.backlog(
-                    namespace.id, name, task_kind)
+                info.stats.approximate_backlog_count = self._matching.backlog(namespace.id, name, task_kind)
         return response
 
     @translated

@@ -22,10 +22,12 @@ class VisibilityRpcs(RpcBase):
         self, request: wsv1.ListWorkflowExecutionsRequest, context: Any
     ) -> wsv1.ListWorkflowExecutionsResponse:
         namespace = await self._namespaces.get(request.namespace)
-        page = await self._visibility.list_page(namespace, request.query, request.page_size,
-                                                request.next_page_token)
+        page = await self._visibility.list_page(
+            namespace, request.query, request.page_size, request.next_page_token
+        )
         return wsv1.ListWorkflowExecutionsResponse(
-            executions=page.executions, next_page_token=page.next_page_token)
+            executions=page.executions, next_page_token=page.next_page_token
+        )
 
     @translated
     async def ListOpenWorkflowExecutions(
@@ -33,9 +35,11 @@ class VisibilityRpcs(RpcBase):
     ) -> wsv1.ListOpenWorkflowExecutionsResponse:
         workflow_id, type_name, _ = _chosen_filter(request)
         page = await self._old_style_page(
-            request, open_closed.open_filter(_time_range(request), workflow_id, type_name))
+            request, open_closed.open_filter(_time_range(request), workflow_id, type_name)
+        )
         return wsv1.ListOpenWorkflowExecutionsResponse(
-            executions=page.executions, next_page_token=page.next_page_token)
+            executions=page.executions, next_page_token=page.next_page_token
+        )
 
     @translated
     async def ListClosedWorkflowExecutions(
@@ -43,15 +47,18 @@ class VisibilityRpcs(RpcBase):
     ) -> wsv1.ListClosedWorkflowExecutionsResponse:
         workflow_id, type_name, status = _chosen_filter(request)
         page = await self._old_style_page(
-            request, open_closed.closed_filter(_time_range(request), workflow_id, type_name, status))
+            request, open_closed.closed_filter(_time_range(request), workflow_id, type_name, status)
+        )
         return wsv1.ListClosedWorkflowExecutionsResponse(
-            executions=page.executions, next_page_token=page.next_page_token)
+            executions=page.executions, next_page_token=page.next_page_token
+        )
 
     async def _old_style_page(self, request: Any, parsed: Query) -> Page:
         """One page of ListOpen/ListClosedWorkflowExecutions, whose filter is already built."""
         namespace = await self._namespaces.get(request.namespace)
-        return await self._visibility.list_parsed(namespace, parsed, request.maximum_page_size,
-                                                  request.next_page_token)
+        return await self._visibility.list_parsed(
+            namespace, parsed, request.maximum_page_size, request.next_page_token
+        )
 
     @translated
     async def ScanWorkflowExecutions(
@@ -60,11 +67,16 @@ class VisibilityRpcs(RpcBase):
         # Scanning is listing without a promised order; Cadenza lists newest first for both.
         listed = await self.ListWorkflowExecutions(
             wsv1.ListWorkflowExecutionsRequest(
-                namespace=request.namespace, page_size=request.page_size,
-                next_page_token=request.next_page_token, query=request.query),
-            context)
+                namespace=request.namespace,
+                page_size=request.page_size,
+                next_page_token=request.next_page_token,
+                query=request.query,
+            ),
+            context,
+        )
         return wsv1.ScanWorkflowExecutionsResponse(
-            executions=listed.executions, next_page_token=listed.next_page_token)
+            executions=listed.executions, next_page_token=listed.next_page_token
+        )
 
     @translated
     async def CountWorkflowExecutions(
@@ -86,8 +98,10 @@ class VisibilityRpcs(RpcBase):
         response = wsv1.GetSearchAttributesResponse()
         for name, (_, kind) in attributes.BUILT_IN.items():
             response.keys[name] = kind  # type: ignore[assignment]
-        for name, kind in {**attributes.SYSTEM_CUSTOM,
-                           **NamespaceRegistry.search_attribute_types(namespace)}.items():
+        for name, kind in {
+            **attributes.SYSTEM_CUSTOM,
+            **NamespaceRegistry.search_attribute_types(namespace),
+        }.items():
             response.keys[name] = kind  # type: ignore[assignment]
         return response
 
@@ -95,9 +109,11 @@ class VisibilityRpcs(RpcBase):
 def _chosen_filter(request: Any) -> tuple[str | None, str | None, int | None]:
     """(workflow ID, type name, status) from the request's one-of filter; None where not chosen."""
     chosen = request.WhichOneof("filters")
-    return (request.execution_filter.workflow_id if chosen == "execution_filter" else None,
-            request.type_filter.name if chosen == "type_filter" else None,
-            request.status_filter.status if chosen == "status_filter" else None)
+    return (
+        request.execution_filter.workflow_id if chosen == "execution_filter" else None,
+        request.type_filter.name if chosen == "type_filter" else None,
+        request.status_filter.status if chosen == "status_filter" else None,
+    )
 
 
 def _time_range(request: Any) -> open_closed.TimeRange:
@@ -105,7 +121,8 @@ def _time_range(request: Any) -> open_closed.TimeRange:
     window = request.start_time_filter
     return open_closed.TimeRange(
         _nanos(window.earliest_time) if window.HasField("earliest_time") else None,
-        _nanos(window.latest_time) if window.HasField("latest_time") else None)
+        _nanos(window.latest_time) if window.HasField("latest_time") else None,
+    )
 
 
 def _nanos(moment: Any) -> int:

@@ -34,12 +34,11 @@ class WorkerRpcs(RpcBase):
         if data is None:
             raise NotFoundError(f"Worker {request.worker_instance_key} not found")
         return wsv1.DescribeWorkerResponse(
-            worker_info=WorkerInfo(worker_heartbeat=WorkerHeartbeat.FromString(data)))
+            worker_info=WorkerInfo(worker_heartbeat=WorkerHeartbeat.FromString(data))
+        )
 
     @translated
-    async def ListWorkers(
-        self, request: wsv1.ListWorkersRequest, context: Any
-    ) -> wsv1.ListWorkersResponse:
+    async def ListWorkers(self, request: wsv1.ListWorkersRequest, context: Any) -> wsv1.ListWorkersResponse:
         namespace = await self._namespaces.get(request.namespace)
         if request.query.strip():
             raise InvalidArgumentError("ListWorkers does not support a query in Cadenza.")
@@ -55,5 +54,6 @@ class WorkerRpcs(RpcBase):
         if any(not heartbeat.worker_instance_key for heartbeat in heartbeats):
             raise InvalidArgumentError("WorkerInstanceKey is not set on worker heartbeat.")
         for heartbeat in heartbeats:
-            self._matching.workers.record(namespace_id, heartbeat.worker_instance_key,
-                                          heartbeat.SerializeToString())
+            self._matching.workers.record(
+                namespace_id, heartbeat.worker_instance_key, heartbeat.SerializeToString()
+            )

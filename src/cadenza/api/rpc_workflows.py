@@ -39,11 +39,15 @@ class WorkflowRpcs(RpcBase):
         if not request.request_id:
             request.request_id = str(uuid.uuid4())
         result = await self._history.start_workflow(
-            namespace, request, rules=self._search_attribute_rules(namespace))
+            namespace, request, rules=self._search_attribute_rules(namespace)
+        )
         response = wsv1.StartWorkflowExecutionResponse(
-            run_id=result.run_id, first_execution_run_id=result.first_execution_run_id,
-            started=result.started, status=result.status,  # type: ignore[arg-type]
-            link=links.started_event(namespace.name, request.workflow_id, result.run_id))
+            run_id=result.run_id,
+            first_execution_run_id=result.first_execution_run_id,
+            started=result.started,
+            status=result.status,  # type: ignore[arg-type]
+            link=links.started_event(namespace.name, request.workflow_id, result.run_id),
+        )
         if result.eager_task is not None:
             response.eager_workflow_task.CopyFrom(result.eager_task)
         return response
@@ -57,8 +61,11 @@ class WorkflowRpcs(RpcBase):
             raise InvalidArgumentError("SignalName is not set on request.")
         check_blob(request.input.ByteSize(), self._config)
         await self._history.signal_workflow(key, signal_of(request))
-        return wsv1.SignalWorkflowExecutionResponse(link=links.request_event(
-            request.namespace, key.workflow_id, key.run_id, request.request_id, links.SIGNALED))
+        return wsv1.SignalWorkflowExecutionResponse(
+            link=links.request_event(
+                request.namespace, key.workflow_id, key.run_id, request.request_id, links.SIGNALED
+            )
+        )
 
     @translated
     async def SignalWithStartWorkflowExecution(
@@ -72,28 +79,37 @@ class WorkflowRpcs(RpcBase):
             request.request_id = str(uuid.uuid4())
         start = start_request_of(request)
         # The signal is recorded under the request's ID, as Temporal records it.
-        signal = Signal(request.signal_name,
-                        request.signal_input if request.HasField("signal_input") else None,
-                        request.identity, request.header if request.HasField("header") else None,
-                        request.request_id)
+        signal = Signal(
+            request.signal_name,
+            request.signal_input if request.HasField("signal_input") else None,
+            request.identity,
+            request.header if request.HasField("header") else None,
+            request.request_id,
+        )
         result = await self._history.start_workflow(
-            namespace, start, signal, rules=self._search_attribute_rules(namespace))
+            namespace, start, signal, rules=self._search_attribute_rules(namespace)
+        )
         return wsv1.SignalWithStartWorkflowExecutionResponse(
-            run_id=result.run_id, first_execution_run_id=result.first_execution_run_id,
+            run_id=result.run_id,
+            first_execution_run_id=result.first_execution_run_id,
             started=result.started,
-            signal_link=links.request_event(namespace.name, request.workflow_id, result.run_id,
-                                            request.request_id, links.SIGNALED))
+            signal_link=links.request_event(
+                namespace.name, request.workflow_id, result.run_id, request.request_id, links.SIGNALED
+            ),
+        )
 
     @translated
     async def UpdateWorkflowExecution(
         self, request: wsv1.UpdateWorkflowExecutionRequest, context: Any
     ) -> wsv1.UpdateWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution,
-                                        request.first_execution_run_id)
+        key = await self._execution_key(
+            request.namespace, request.workflow_execution, request.first_execution_run_id
+        )
         return await self._update(key, request, deadline_of(context))
 
-    async def _update(self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest,
-                      deadline: float) -> wsv1.UpdateWorkflowExecutionResponse:
+    async def _update(
+        self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest, deadline: float
+    ) -> wsv1.UpdateWorkflowExecutionResponse:
         if not request.request.meta.update_id:
             raise InvalidArgumentError("Update ID is not set on request.")
         if not request.request.input.name:
@@ -102,7 +118,8 @@ class WorkflowRpcs(RpcBase):
         await self._history.request_update(key, request.request)
         update_id = request.request.meta.update_id
         status = await self._history.wait_update(
-            key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline)
+            key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline
+        )
         response = wsv1.UpdateWorkflowExecutionResponse()
         _fill_update(response, key, update_id, status)
         link = _update_link(request.namespace, key, request.request.request_id, status)
@@ -118,8 +135,8 @@ class WorkflowRpcs(RpcBase):
         update_id = request.update_ref.update_id
         # With no stage asked for, a poll answers at once with where the update is.
         status = await self._history.wait_update(
-            key, update_id, request.wait_policy.lifecycle_stage or updates.ADMITTED,
-            deadline_of(context))
+            key, update_id, request.wait_policy.lifecycle_stage or updates.ADMITTED, deadline_of(context)
+        )
         response = wsv1.PollWorkflowExecutionUpdateResponse()
         _fill_update(response, key, update_id, status)
         return response
@@ -130,16 +147,19 @@ class WorkflowRpcs(RpcBase):
     ) -> wsv1.ExecuteMultiOperationResponse:
         """Update-with-start: start (or find) the workflow, then update it."""
         operations = list(request.operations)
-        if (len(operations) != 2 or not operations[0].HasField("start_workflow")
-                or not operations[1].HasField("update_workflow")):
+        if (
+            len(operations) != 2
+            or not operations[0].HasField("start_workflow")
+            or not operations[1].HasField("update_workflow")
+        ):
             raise InvalidArgumentError(
-                "ExecuteMultiOperation takes exactly a StartWorkflow then an UpdateWorkflow.")
+                "ExecuteMultiOperation takes exactly a StartWorkflow then an UpdateWorkflow."
+            )
         namespace = await self._namespaces.get(request.namespace)
         start = operations[0].start_workflow
         if not start.request_id:
             start.request_id = str(uuid.uuid4())
-        run_id, started = await self._start_for_update(namespace, start,
-                                                       operations[1].update_workflow)
+        run_id, started = await self._start_for_update(namespace, start, operations[1].update_workflow)
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
         response = wsv1.ExecuteMultiOperationResponse()
@@ -153,17 +173,22 @@ class WorkflowRpcs(RpcBase):
         response.responses.add().update_workflow.CopyFrom(update)
         return response
 
-    async def _start_for_update(self, namespace: NamespaceRecord,
-                                start: wsv1.StartWorkflowExecutionRequest,
-                                update: wsv1.UpdateWorkflowExecutionRequest) -> tuple[str, bool]:
+    async def _start_for_update(
+        self,
+        namespace: NamespaceRecord,
+        start: wsv1.StartWorkflowExecutionRequest,
+        update: wsv1.UpdateWorkflowExecutionRequest,
+    ) -> tuple[str, bool]:
         """The run the update goes to, and whether this call started it."""
         holder = await self._history.run_holding_update(
-            namespace.id, start.workflow_id, update.request.meta.update_id)
+            namespace.id, start.workflow_id, update.request.meta.update_id
+        )
         if holder is not None:
             return holder, False
         try:
             result = await self._history.start_workflow(
-                namespace, start, rules=self._search_attribute_rules(namespace))
+                namespace, start, rules=self._search_attribute_rules(namespace)
+            )
         except CadenzaError as error:
             raise MultiOperationError([error, None]) from error
         return result.run_id, result.started
@@ -176,8 +201,9 @@ class WorkflowRpcs(RpcBase):
         if not request.query.query_type:
             raise InvalidArgumentError("QueryType is not set on request.")
         check_blob(request.query.query_args.ByteSize(), self._config)
-        answer = await self._queries.ask(key, request.query, request.query_reject_condition,
-                                         deadline_of(context))
+        answer = await self._queries.ask(
+            key, request.query, request.query_reject_condition, deadline_of(context)
+        )
         response = wsv1.QueryWorkflowResponse()
         if answer.rejected_status:
             response.query_rejected.status = answer.rejected_status  # type: ignore[assignment]
@@ -193,9 +219,12 @@ class WorkflowRpcs(RpcBase):
         if not token.query_id:
             raise InvalidArgumentError("Invalid query task token.")
         await self._queries.answer(
-            token, request.completed_type,
+            token,
+            request.completed_type,
             request.query_result if request.HasField("query_result") else None,
-            request.error_message, request.failure if request.HasField("failure") else None)
+            request.error_message,
+            request.failure if request.HasField("failure") else None,
+        )
         return wsv1.RespondQueryTaskCompletedResponse()
 
     @translated
@@ -226,8 +255,9 @@ class WorkflowRpcs(RpcBase):
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: Any
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution,
-                                        request.first_execution_run_id)
+        key = await self._execution_key(
+            request.namespace, request.workflow_execution, request.first_execution_run_id
+        )
         await self._history.request_cancel_workflow(key, request.reason, request.identity)
         return wsv1.RequestCancelWorkflowExecutionResponse()
 
@@ -235,8 +265,9 @@ class WorkflowRpcs(RpcBase):
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: Any
     ) -> wsv1.TerminateWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution,
-                                        request.first_execution_run_id)
+        key = await self._execution_key(
+            request.namespace, request.workflow_execution, request.first_execution_run_id
+        )
         details = request.details if request.HasField("details") else None
         await self._history.terminate_workflow(key, request.reason, details, request.identity)
         return wsv1.TerminateWorkflowExecutionResponse()
@@ -248,8 +279,12 @@ class WorkflowRpcs(RpcBase):
         key = await self._execution_key(request.namespace, request.workflow_execution)
         reapply = request.reset_reapply_type != ResetReapplyType.RESET_REAPPLY_TYPE_NONE
         run_id = await self._history.reset_workflow(
-            key, request.workflow_task_finish_event_id, request.reason, request.identity,
-            reapply_signals=reapply)
+            key,
+            request.workflow_task_finish_event_id,
+            request.reason,
+            request.identity,
+            reapply_signals=reapply,
+        )
         return wsv1.ResetWorkflowExecutionResponse(run_id=run_id)
 
     @translated
@@ -261,18 +296,19 @@ class WorkflowRpcs(RpcBase):
         return wsv1.DeleteWorkflowExecutionResponse()
 
 
-def _update_link(namespace: str, key: ExecutionKey, request_id: str,
-                 status: updates.Status) -> Link | None:
+def _update_link(namespace: str, key: ExecutionKey, request_id: str, status: updates.Status) -> Link | None:
     """Where an update's answer points: its Accepted event, or the workflow if it failed.
 
     As on Temporal, any update completed with a failure is linked as rejected.
     """
-    if (status.stage == updates.COMPLETED and status.outcome is not None
-            and status.outcome.HasField("failure")):
+    if (
+        status.stage == updates.COMPLETED
+        and status.outcome is not None
+        and status.outcome.HasField("failure")
+    ):
         return links.rejected_update(namespace, key.workflow_id, key.run_id)
     if status.stage >= updates.ACCEPTED:
-        return links.request_event(namespace, key.workflow_id, key.run_id, request_id,
-                                   links.UPDATE_ACCEPTED)
+        return links.request_event(namespace, key.workflow_id, key.run_id, request_id, links.UPDATE_ACCEPTED)
     return None
 
 

@@ -68,23 +68,23 @@ def _decoding(method: Any, handler: Handler) -> Handler:
             request = request_class.FromString(body)
         except DecodeError as error:
             logger.info("refused an undecodable %s request: %s", method.name, error)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"error unmarshalling request: {error}")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"error unmarshalling request: {error}")
         return await handler(request, context)
 
     return decode_then_handle
 
 
-def _service_handler(
-    servicer: Any, service_name: str, descriptor: Any
-) -> grpc.GenericRpcHandler[Any, Any]:
+def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler[Any, Any]:
     """Every RPC of the service, answered by the servicer's method of the same name."""
     service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
     handlers = {}
     for method in service.methods:
         # A streaming reply (the health Watch) is written by the handler through its context.
-        kind = (grpc.unary_stream_rpc_method_handler if method.server_streaming
-                else grpc.unary_unary_rpc_method_handler)
+        kind = (
+            grpc.unary_stream_rpc_method_handler
+            if method.server_streaming
+            else grpc.unary_unary_rpc_method_handler
+        )
         handlers[method.name] = kind(
             _decoding(method, getattr(servicer, method.name)),
             request_deserializer=None,
@@ -94,7 +94,9 @@ def _service_handler(
 
 
 async def build(
-    workflow_service: WorkflowService, operator_service: OperatorService, address: str,
+    workflow_service: WorkflowService,
+    operator_service: OperatorService,
+    address: str,
     max_message: int,
 ) -> tuple[grpc.aio.Server, int]:
     """A server bound to ``address``; returns it and the port it bound."""
@@ -105,11 +107,13 @@ async def build(
     ]
     server = grpc.aio.server(options=options)
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
-    server.add_generic_rpc_handlers((
-        _service_handler(workflow_service, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR),
-        _service_handler(operator_service, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR),
-        _service_handler(health_servicer, HEALTH_SERVICE, health_pb2.DESCRIPTOR),
-    ))
+    server.add_generic_rpc_handlers(
+        (
+            _service_handler(workflow_service, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR),
+            _service_handler(operator_service, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR),
+            _service_handler(health_servicer, HEALTH_SERVICE, health_pb2.DESCRIPTOR),
+        )
+    )
     try:
         port = server.add_insecure_port(address)
     except RuntimeError as exc:  # how grpc reports a failed bind; older versions returned 0

@@ -15,6 +15,7 @@ from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 
 
-class WorkflowService(NamespaceRpcs, WorkflowRpcs, TaskRpcs, ActivityRpcs, NexusRpcs,
-                      WorkerRpcs, VisibilityRpcs, ScheduleRpcs):
+class WorkflowService(
+    NamespaceRpcs, WorkflowRpcs, TaskRpcs, ActivityRpcs, NexusRpcs, WorkerRpcs, VisibilityRpcs, ScheduleRpcs
+):
     """The subset of Temporal's WorkflowService that Cadenza serves."""

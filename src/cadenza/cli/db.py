@@ -14,20 +14,31 @@ from cadenza.persistence.migrations import SchemaStatus
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], default_db: str) -> None:
-    db = commands.add_parser("db", help="inspect and migrate the database schema",
-                             description="Inspect and migrate the database schema.")
+    db = commands.add_parser(
+        "db",
+        help="inspect and migrate the database schema",
+        description="Inspect and migrate the database schema.",
+    )
     db_commands = commands_of(db)
     for name, text in (
-        ("status", "list the migrations this Cadenza ships and which the database has applied "
-                   "(reads a database a server is using; creates no file)"),
-        ("migrate", "apply pending migrations (safe while PostgreSQL replicas start or run; "
-                    "a SQLite file must not be in use by a server)"),
+        (
+            "status",
+            "list the migrations this Cadenza ships and which the database has applied "
+            "(reads a database a server is using; creates no file)",
+        ),
+        (
+            "migrate",
+            "apply pending migrations (safe while PostgreSQL replicas start or run; "
+            "a SQLite file must not be in use by a server)",
+        ),
         ("verify", "exit non-zero unless every migration is applied with the checksum shipped"),
     ):
         sub = db_commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         sub.set_defaults(handler=run, db_command=name)
-        sub.add_argument("--db", help="SQLite file or postgresql://user:pass@host/db "
-                         f"(default CADENZA_DB, else {default_db})")
+        sub.add_argument(
+            "--db",
+            help=f"SQLite file or postgresql://user:pass@host/db (default CADENZA_DB, else {default_db})",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,8 +79,11 @@ def _table(current: SchemaStatus) -> str:
         row = applied.get(migration.version)
         when = row.applied_at.isoformat(timespec="seconds") if row else "pending"
         lines.append(f"{migration.version:<8} {migration.name:<24} {when:<32} {migration.checksum[:12]}")
-    lines.extend(f"{a.version:<8} {a.name:<24} {a.applied_at.isoformat(timespec='seconds'):<32} "
-                 f"{a.checksum[:12]} (unknown to this Cadenza)"
-                 for a in current.applied if a.version > current.latest)
+    lines.extend(
+        f"{a.version:<8} {a.name:<24} {a.applied_at.isoformat(timespec='seconds'):<32} "
+        f"{a.checksum[:12]} (unknown to this Cadenza)"
+        for a in current.applied
+        if a.version > current.latest
+    )
     lines.append(f"schema version {current.version}; this Cadenza knows up to {current.latest}")
     return "\n".join(lines)

@@ -30,11 +30,17 @@ USAGE_ERROR = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cadenza", description="Cadenza: a durable workflow server that speaks Temporal's API.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="cadenza",
+        description="Cadenza: a durable workflow server that speaks Temporal's API.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"cadenza {__version__}",
-                        help="print Cadenza's version and exit")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"cadenza {__version__}",
+        help="print Cadenza's version and exit",
+    )
     commands = commands_of(parser)
     server = commands.add_parser("server", help="run the server", description="Run the server.")
     start = commands_of(server).add_parser(
@@ -45,20 +51,36 @@ def _parser() -> argparse.ArgumentParser:
     start.set_defaults(handler=_start)
     defaults = ServerConfig()
     start.add_argument("--ip", help=f"address to listen on (default {defaults.ip})")
-    start.add_argument("--port", type=int, help=f"gRPC port for SDKs and the CLI, 0 for any free one "
-                       f"(default {defaults.port})")
-    start.add_argument("--http-port", type=int, dest="http_port",
-                       help=f"HTTP port for health and metrics (default {defaults.http_port})")
-    start.add_argument("--db", help="SQLite file to store everything in (locked while served), "
-                       ":memory: for a throwaway server, or postgresql://user:pass@host/db for "
-                       f"PostgreSQL (default {defaults.db})")
-    start.add_argument("--dynamic-config-value", action="append", default=[], metavar="KEY=VALUE",
-                       dest="dynamic_config",
-                       help="a Temporal dynamic-config setting, as the Temporal CLI takes it; "
-                       f"Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
-                       "and reported at --log-level info")
-    start.add_argument("--log-level", default="warning",
-                       choices=["debug", "info", "warning", "error"], help="log verbosity")
+    start.add_argument(
+        "--port",
+        type=int,
+        help=f"gRPC port for SDKs and the CLI, 0 for any free one (default {defaults.port})",
+    )
+    start.add_argument(
+        "--http-port",
+        type=int,
+        dest="http_port",
+        help=f"HTTP port for health and metrics (default {defaults.http_port})",
+    )
+    start.add_argument(
+        "--db",
+        help="SQLite file to store everything in (locked while served), "
+        ":memory: for a throwaway server, or postgresql://user:pass@host/db for "
+        f"PostgreSQL (default {defaults.db})",
+    )
+    start.add_argument(
+        "--dynamic-config-value",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="dynamic_config",
+        help="a Temporal dynamic-config setting, as the Temporal CLI takes it; "
+        f"Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
+        "and reported at --log-level info",
+    )
+    start.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="log verbosity"
+    )
     db.add_commands(commands, defaults.db)
     return parser
 
@@ -73,8 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         config = from_env(ip=args.ip, port=args.port, http_port=args.http_port, db=args.db)
         limits, ignored = apply_dynamic_config(config.limits, args.dynamic_config)
@@ -90,4 +113,3 @@ def _start(args: argparse.Namespace) -> int:
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
     return 0
-

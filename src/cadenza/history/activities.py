@@ -45,12 +45,8 @@ def validate(attrs: ScheduleActivityTaskCommandAttributes, pending: int) -> None
     cap_durations(attrs, _TIMEOUT_FIELDS, "ScheduleActivityTask")
     if attrs.HasField("retry_policy"):
         cap_durations(attrs.retry_policy, _RETRY_FIELDS, "ScheduleActivityTask")
-    if ev.seconds(attrs.schedule_to_close_timeout) <= 0 and ev.seconds(
-        attrs.start_to_close_timeout
-    ) <= 0:
-        raise InvalidArgumentError(
-            "A valid StartToClose or ScheduleToCloseTimeout is not set on command."
-        )
+    if ev.seconds(attrs.schedule_to_close_timeout) <= 0 and ev.seconds(attrs.start_to_close_timeout) <= 0:
+        raise InvalidArgumentError("A valid StartToClose or ScheduleToCloseTimeout is not set on command.")
     if pending >= MAX_PENDING_ACTIVITIES:
         raise InvalidArgumentError(
             f"the number of pending activities exceeds the limit of {MAX_PENDING_ACTIVITIES}"
@@ -111,8 +107,10 @@ def enqueue(change: Change, activity: Activity) -> None:
     )
     if activity.schedule_to_start > 0:
         activity.schedule_to_start_timer_id = change.add_timer(
-            ACTIVITY_SCHEDULE_TO_START, change.now + activity.schedule_to_start,
-            activity.scheduled_event_id, activity.attempt,
+            ACTIVITY_SCHEDULE_TO_START,
+            change.now + activity.schedule_to_start,
+            activity.scheduled_event_id,
+            activity.attempt,
         )
 
 
@@ -134,28 +132,36 @@ def record_started(
     activity.control_queue = control_queue
     if activity.heartbeat_timeout > 0:
         activity.heartbeat_timer_id = change.add_timer(
-            ACTIVITY_HEARTBEAT, change.now + activity.heartbeat_timeout,
-            activity.scheduled_event_id, activity.attempt,
+            ACTIVITY_HEARTBEAT,
+            change.now + activity.heartbeat_timeout,
+            activity.scheduled_event_id,
+            activity.attempt,
         )
     if activity.start_to_close > 0:
         activity.attempt_timer_id = change.add_timer(
-            ACTIVITY_START_TO_CLOSE, change.now + activity.start_to_close,
-            activity.scheduled_event_id, activity.attempt,
+            ACTIVITY_START_TO_CLOSE,
+            change.now + activity.start_to_close,
+            activity.scheduled_event_id,
+            activity.attempt,
         )
 
 
 def task_token(state: MutableState, activity: Activity) -> TaskToken:
     """The token of the activity's current attempt, as its worker was given it."""
-    return TaskToken(state.namespace_id, state.workflow_id, state.run_id,
-                     activity.scheduled_event_id, activity.attempt,
-                     activity_id=activity.activity_id)
+    return TaskToken(
+        state.namespace_id,
+        state.workflow_id,
+        state.run_id,
+        activity.scheduled_event_id,
+        activity.attempt,
+        activity_id=activity.activity_id,
+    )
 
 
 def stop_on_worker(change: Change, activity: Activity) -> None:
     """The running attempt ends without its worker's answer: tell the worker to cancel it."""
     if activity.started and activity.control_queue:
-        change.cancel_on_worker(activity.control_queue,
-                                task_token(change.state, activity).encode())
+        change.cancel_on_worker(activity.control_queue, task_token(change.state, activity).encode())
 
 
 def complete(change: Change, activity: Activity, result: Payloads | None, identity: str) -> None:
@@ -193,9 +199,7 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     failure = _timeout_failure(activity, timeout_type, f"activity {_timeout_name(timeout_type)} timeout")
     stop_on_worker(change, activity)
     if timeout_type in _RETRYABLE_TIMEOUTS:
-        deadline = (
-            activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
-        )
+        deadline = activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
         decision = retry.decide(activity.retry, activity.attempt, failure, change.now, deadline)
         if decision.delay is not None:
             _retry_later(change, activity, failure, decision.delay)
@@ -203,9 +207,11 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
         retry_state = decision.retry_state
         if retry_state == RetryState.RETRY_STATE_TIMEOUT:
             failure = _timeout_failure(
-                activity, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+                activity,
+                TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
                 "Not enough time to schedule next retry before activity ScheduleToClose timeout, "
-                "giving up retrying")
+                "giving up retrying",
+            )
     else:
         retry_state = RetryState.RETRY_STATE_TIMEOUT
     started_id = _close(change, activity) if activity.started else _close_unstarted(change, activity)
@@ -225,7 +231,8 @@ def _timeout_failure(activity: Activity, timeout_type: int, message: str) -> Fai
     failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
     if activity.heartbeat_details:
         failure.timeout_failure_info.last_heartbeat_details.CopyFrom(
-            Payloads.FromString(decode_blob(activity.heartbeat_details)))
+            Payloads.FromString(decode_blob(activity.heartbeat_details))
+        )
     return failure
 
 
@@ -247,7 +254,9 @@ def heartbeat_deadline(activity: Activity) -> float:
 def rearm_heartbeat(change: Change, activity: Activity) -> None:
     """The heartbeat timer fired early because heartbeats arrived: wait for the new deadline."""
     activity.heartbeat_timer_id = change.add_timer(
-        ACTIVITY_HEARTBEAT, heartbeat_deadline(activity), activity.scheduled_event_id,
+        ACTIVITY_HEARTBEAT,
+        heartbeat_deadline(activity),
+        activity.scheduled_event_id,
         activity.attempt,
     )
 
@@ -302,8 +311,11 @@ def _retry_later(change: Change, activity: Activity, failure: Failure, delay: fl
 
 
 def _drop_attempt_timers(change: Change, activity: Activity) -> None:
-    for timer_id in (activity.attempt_timer_id, activity.heartbeat_timer_id,
-                     activity.schedule_to_start_timer_id):
+    for timer_id in (
+        activity.attempt_timer_id,
+        activity.heartbeat_timer_id,
+        activity.schedule_to_start_timer_id,
+    ):
         change.remove_timer(timer_id)
     activity.attempt_timer_id = activity.heartbeat_timer_id = ""
     activity.schedule_to_start_timer_id = ""

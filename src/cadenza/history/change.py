@@ -166,9 +166,7 @@ class Change:
                 started_ids[attrs.scheduled_event_id] = event.event_id
             elif event.event_type in _ACTIVITY_CLOSE_TYPES:
                 attrs = ev.attributes(event)
-                attrs.started_event_id = started_ids.get(
-                    attrs.scheduled_event_id, attrs.started_event_id
-                )
+                attrs.started_event_id = started_ids.get(attrs.scheduled_event_id, attrs.started_event_id)
             elif event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
                 initiated = event.child_workflow_execution_started_event_attributes.initiated_event_id
                 child_started_ids[initiated] = event.event_id
@@ -178,7 +176,8 @@ class Change:
             elif event.event_type in _CHILD_CLOSE_TYPES:
                 attrs = ev.attributes(event)
                 attrs.started_event_id = child_started_ids.get(
-                    attrs.initiated_event_id, attrs.started_event_id)
+                    attrs.initiated_event_id, attrs.started_event_id
+                )
         return bool(buffered)
 
     @property
@@ -191,14 +190,19 @@ class Change:
         self.state.next_event_id += 1
         self.events.append(event)
 
-
     # -- tasks and timers -----------------------------------------------------------
 
     def add_task(self, kind: TaskKind, task_queue: str, scheduled_event_id: int, attempt: int) -> str:
         s = self.state
         task = TaskRecord(
-            new_id(), s.namespace_id, task_queue, kind, s.workflow_id, s.run_id,
-            scheduled_event_id, attempt,
+            new_id(),
+            s.namespace_id,
+            task_queue,
+            kind,
+            s.workflow_id,
+            s.run_id,
+            scheduled_event_id,
+            attempt,
         )
         self.tasks_added.append(task)
         return task.task_id
@@ -230,8 +234,10 @@ class Change:
 
     def worker_commands(self) -> list[WorkerCommands]:
         namespace_id = self.state.namespace_id
-        return [WorkerCommands(namespace_id, queue, tuple(tokens))
-                for queue, tokens in self.worker_cancels.items()]
+        return [
+            WorkerCommands(namespace_id, queue, tuple(tokens))
+            for queue, tokens in self.worker_cancels.items()
+        ]
 
     # -- the write ---------------------------------------------------------------------
 

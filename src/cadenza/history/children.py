@@ -31,21 +31,17 @@ PARENT_CLOSE_POLICY = "transfer_parent_close_policy"
 SIGNAL_EXTERNAL = "transfer_signal_external"
 CANCEL_EXTERNAL = "transfer_cancel_external"
 TRANSFER_KINDS = frozenset(
-    {START_CHILD, NOTIFY_PARENT, PARENT_CLOSE_POLICY, SIGNAL_EXTERNAL, CANCEL_EXTERNAL})
+    {START_CHILD, NOTIFY_PARENT, PARENT_CLOSE_POLICY, SIGNAL_EXTERNAL, CANCEL_EXTERNAL}
+)
 MAX_PENDING_CHILDREN = 2000
 
 # Child close events on the parent, by the child's close event type.
 CHILD_CLOSE_EVENTS = {
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
-        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
 }
 
 
@@ -54,8 +50,7 @@ CHILD_DURATION_FIELDS = (
     ("workflow_run_timeout", "WorkflowRunTimeout"),
     ("workflow_task_timeout", "WorkflowTaskTimeout"),
 )
-RETRY_DURATION_FIELDS = (("initial_interval", "InitialInterval"),
-                         ("maximum_interval", "MaximumInterval"))
+RETRY_DURATION_FIELDS = (("initial_interval", "InitialInterval"), ("maximum_interval", "MaximumInterval"))
 
 
 def validate_start(attrs: StartChildWorkflowExecutionCommandAttributes, pending: int) -> None:
@@ -73,11 +68,13 @@ def validate_start(attrs: StartChildWorkflowExecutionCommandAttributes, pending:
         cap_durations(attrs.retry_policy, RETRY_DURATION_FIELDS, command)
     if pending >= MAX_PENDING_CHILDREN:
         raise InvalidArgumentError(
-            f"the number of pending child workflows exceeds the limit of {MAX_PENDING_CHILDREN}")
+            f"the number of pending child workflows exceeds the limit of {MAX_PENDING_CHILDREN}"
+        )
 
 
-def initiate_child(change: Change, attrs: StartChildWorkflowExecutionCommandAttributes,
-                   completed_id: int) -> None:
+def initiate_child(
+    change: Change, attrs: StartChildWorkflowExecutionCommandAttributes, completed_id: int
+) -> None:
     s = change.state
     event = change.add_event(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)
     out = event.start_child_workflow_execution_initiated_event_attributes
@@ -91,8 +88,10 @@ def initiate_child(change: Change, attrs: StartChildWorkflowExecutionCommandAttr
     out.task_queue.CopyFrom(ev.task_queue(attrs.task_queue.name or s.task_queue))
     out.workflow_task_completed_event_id = completed_id
     s.children[event.event_id] = Child(
-        initiated_event_id=event.event_id, namespace=out.namespace,
-        workflow_id=attrs.workflow_id, workflow_type=attrs.workflow_type.name,
+        initiated_event_id=event.event_id,
+        namespace=out.namespace,
+        workflow_id=attrs.workflow_id,
+        workflow_type=attrs.workflow_type.name,
         parent_close_policy=out.parent_close_policy,
     )
     change.add_timer(START_CHILD, change.now, event.event_id, 0)
@@ -106,16 +105,18 @@ def _fill_timeouts(out) -> None:  # type: ignore[no-untyped-def]
     run = ev.seconds(out.workflow_run_timeout)
     if execution:
         run = min(run, execution) if run else execution
-    task = min(ev.seconds(out.workflow_task_timeout) or workflow_tasks.DEFAULT_TIMEOUT,
-               workflow_tasks.MAX_TIMEOUT)
+    task = min(
+        ev.seconds(out.workflow_task_timeout) or workflow_tasks.DEFAULT_TIMEOUT, workflow_tasks.MAX_TIMEOUT
+    )
     if run:
         task = min(task, run)
     out.workflow_run_timeout.CopyFrom(ev.duration(run))
     out.workflow_task_timeout.CopyFrom(ev.duration(task))
 
 
-def child_started(change: Change, child: Child, run_id: str, namespace_id: str,
-                  header: Header | None = None) -> None:
+def child_started(
+    change: Change, child: Child, run_id: str, namespace_id: str, header: Header | None = None
+) -> None:
     event = change.add_or_buffer(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
     out = event.child_workflow_execution_started_event_attributes
     out.namespace = child.namespace
@@ -144,8 +145,9 @@ def child_start_failed(change: Change, child: Child, cause: int, completed_id: i
     workflow_tasks.ensure_scheduled(change)
 
 
-def child_closed(change: Change, child: Child, close_event: HistoryEvent, namespace_id: str,
-                 started_event_id: int) -> None:
+def child_closed(
+    change: Change, child: Child, close_event: HistoryEvent, namespace_id: str, started_event_id: int
+) -> None:
     """Report the child's close event to the parent as the matching ChildWorkflow* event."""
     kind = CHILD_CLOSE_EVENTS[close_event.event_type]
     event = change.add_or_buffer(kind)
@@ -156,8 +158,7 @@ def child_closed(change: Change, child: Child, close_event: HistoryEvent, namesp
             copy_field(src, out, name)
     out.namespace = child.namespace
     out.namespace_id = namespace_id
-    out.workflow_execution.CopyFrom(WorkflowExecution(workflow_id=child.workflow_id,
-                                                      run_id=child.run_id))
+    out.workflow_execution.CopyFrom(WorkflowExecution(workflow_id=child.workflow_id, run_id=child.run_id))
     out.workflow_type.name = child.workflow_type
     out.initiated_event_id = child.initiated_event_id
     out.started_event_id = started_event_id
@@ -168,15 +169,20 @@ def child_closed(change: Change, child: Child, close_event: HistoryEvent, namesp
 def schedule_parent_close_policies(change: Change) -> None:
     """On close, ask that children be terminated or cancelled as their policy says."""
     for child in change.state.children.values():
-        if child.parent_close_policy in (
-            ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
-            ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
-        ) or not child.parent_close_policy:
+        if (
+            child.parent_close_policy
+            in (
+                ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+                ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+            )
+            or not child.parent_close_policy
+        ):
             change.add_timer(PARENT_CLOSE_POLICY, change.now, child.initiated_event_id, 0)
 
 
-def initiate_signal(change: Change, attrs: SignalExternalWorkflowExecutionCommandAttributes,
-                    completed_id: int) -> None:
+def initiate_signal(
+    change: Change, attrs: SignalExternalWorkflowExecutionCommandAttributes, completed_id: int
+) -> None:
     s = change.state
     event = change.add_event(EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
     out = event.signal_external_workflow_execution_initiated_event_attributes
@@ -192,17 +198,16 @@ def initiate_signal(change: Change, attrs: SignalExternalWorkflowExecutionComman
     if attrs.HasField("header"):
         out.header.CopyFrom(attrs.header)
     s.external[event.event_id] = ExternalRequest(
-        event.event_id, SIGNAL_EXTERNAL, out.namespace, attrs.execution.workflow_id,
-        attrs.execution.run_id)
+        event.event_id, SIGNAL_EXTERNAL, out.namespace, attrs.execution.workflow_id, attrs.execution.run_id
+    )
     change.add_timer(SIGNAL_EXTERNAL, change.now, event.event_id, 0)
 
 
-def initiate_cancel(change: Change,
-                    attrs: RequestCancelExternalWorkflowExecutionCommandAttributes,
-                    completed_id: int) -> None:
+def initiate_cancel(
+    change: Change, attrs: RequestCancelExternalWorkflowExecutionCommandAttributes, completed_id: int
+) -> None:
     s = change.state
-    event = change.add_event(
-        EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
+    event = change.add_event(EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
     out = event.request_cancel_external_workflow_execution_initiated_event_attributes
     out.workflow_task_completed_event_id = completed_id
     out.namespace = attrs.namespace or s.namespace
@@ -213,22 +218,34 @@ def initiate_cancel(change: Change,
     out.child_workflow_only = attrs.child_workflow_only
     out.reason = attrs.reason
     s.external[event.event_id] = ExternalRequest(
-        event.event_id, CANCEL_EXTERNAL, out.namespace, attrs.workflow_id, attrs.run_id)
+        event.event_id, CANCEL_EXTERNAL, out.namespace, attrs.workflow_id, attrs.run_id
+    )
     change.add_timer(CANCEL_EXTERNAL, change.now, event.event_id, 0)
 
 
-def external_done(change: Change, request: ExternalRequest, namespace_id: str, run_id: str,
-                  failed_cause: int | None, *, initiated: HistoryEvent) -> None:
+def external_done(
+    change: Change,
+    request: ExternalRequest,
+    namespace_id: str,
+    run_id: str,
+    failed_cause: int | None,
+    *,
+    initiated: HistoryEvent,
+) -> None:
     """Record the outcome of a signal or cancellation request to another workflow."""
     src = ev.attributes(initiated)
     if failed_cause is None:
-        kind = (EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED
-                if request.kind == SIGNAL_EXTERNAL
-                else EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+        kind = (
+            EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED
+            if request.kind == SIGNAL_EXTERNAL
+            else EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+        )
     else:
-        kind = (EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
-                if request.kind == SIGNAL_EXTERNAL
-                else EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED)
+        kind = (
+            EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
+            if request.kind == SIGNAL_EXTERNAL
+            else EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
+        )
     event = change.add_or_buffer(kind)
     out = ev.attributes(event)
     out.initiated_event_id = request.initiated_event_id

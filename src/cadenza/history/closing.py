@@ -16,8 +16,12 @@ def close_execution(change: Change, status: int) -> None:
     for activity in s.activities.values():
         activities.stop_on_worker(change, activity)  # its result can no longer matter
         change.remove_task(activity.task_id)
-        for timer_id in (activity.timer_id, activity.attempt_timer_id, activity.heartbeat_timer_id,
-                         activity.schedule_to_start_timer_id):
+        for timer_id in (
+            activity.timer_id,
+            activity.attempt_timer_id,
+            activity.heartbeat_timer_id,
+            activity.schedule_to_start_timer_id,
+        ):
             change.remove_timer(timer_id)
     s.activities.clear()
     for timer in s.timers.values():

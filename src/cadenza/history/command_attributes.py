@@ -23,47 +23,69 @@ from cadenza.history.rejections import CommandRejected
 from cadenza.visibility import validation
 
 
-def check_upsert(attrs: UpsertWorkflowSearchAttributesCommandAttributes,
-                 rules: validation.Rules | None) -> None:
+def check_upsert(
+    attrs: UpsertWorkflowSearchAttributesCommandAttributes, rules: validation.Rules | None
+) -> None:
     if not attrs.search_attributes.indexed_fields:
-        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
-                              "IndexedFields is not set on UpsertWorkflowSearchAttributesCommand.")
+        raise CommandRejected(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
+            "IndexedFields is not set on UpsertWorkflowSearchAttributesCommand.",
+        )
     _check_search_attributes(attrs.search_attributes, rules)
 
 
-def check_modify_properties(attrs: ModifyWorkflowPropertiesCommandAttributes,
-                            memo_limit: int) -> None:
-    _check_memo(attrs.upserted_memo, memo_limit,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES,
-                "ModifyWorkflowPropertiesCommandAttributes exceeds size limit.")
+def check_modify_properties(attrs: ModifyWorkflowPropertiesCommandAttributes, memo_limit: int) -> None:
+    _check_memo(
+        attrs.upserted_memo,
+        memo_limit,
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES,
+        "ModifyWorkflowPropertiesCommandAttributes exceeds size limit.",
+    )
 
 
-def check_child(attrs: StartChildWorkflowExecutionCommandAttributes, namespace: str,
-                rules: validation.Rules | None, memo_limit: int) -> None:
+def check_child(
+    attrs: StartChildWorkflowExecutionCommandAttributes,
+    namespace: str,
+    rules: validation.Rules | None,
+    memo_limit: int,
+) -> None:
     """The child's search attributes, by the rules of ``namespace``, where it starts."""
     _check_search_attributes(
-        attrs.search_attributes, rules, "invalid SearchAttributes on StartChildWorkflowCommand: ",
-        f". WorkflowId={attrs.workflow_id} WorkflowType={attrs.workflow_type.name} "
-        f"Namespace={namespace}")
-    _check_memo(attrs.memo, memo_limit,
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-                "StartChildWorkflowExecutionCommandAttributes.Memo exceeds size limit.")
+        attrs.search_attributes,
+        rules,
+        "invalid SearchAttributes on StartChildWorkflowCommand: ",
+        f". WorkflowId={attrs.workflow_id} WorkflowType={attrs.workflow_type.name} Namespace={namespace}",
+    )
+    _check_memo(
+        attrs.memo,
+        memo_limit,
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+        "StartChildWorkflowExecutionCommandAttributes.Memo exceeds size limit.",
+    )
 
 
-def check_continue_as_new(attrs: ContinueAsNewWorkflowExecutionCommandAttributes,
-                          rules: validation.Rules | None, memo_limit: int) -> None:
+def check_continue_as_new(
+    attrs: ContinueAsNewWorkflowExecutionCommandAttributes, rules: validation.Rules | None, memo_limit: int
+) -> None:
     queue = attrs.task_queue
     kind = TaskQueueKind.Name(queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL)
     _check_search_attributes(
-        attrs.search_attributes, rules,
+        attrs.search_attributes,
+        rules,
         "invalid SearchAttributes on ContinueAsNewWorkflowExecutionCommand: ",
-        f'. WorkflowType={attrs.workflow_type.name} TaskQueue=name:"{queue.name}"  kind:{kind}')
-    _check_memo(attrs.memo, memo_limit, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-                "ContinueAsNewWorkflowExecutionCommandAttributes. Memo exceeds size limit.")
+        f'. WorkflowType={attrs.workflow_type.name} TaskQueue=name:"{queue.name}"  kind:{kind}',
+    )
+    _check_memo(
+        attrs.memo,
+        memo_limit,
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+        "ContinueAsNewWorkflowExecutionCommandAttributes. Memo exceeds size limit.",
+    )
 
 
-def _check_search_attributes(given: SearchAttributes, rules: validation.Rules | None,
-                             before: str = "", after: str = "") -> None:
+def _check_search_attributes(
+    given: SearchAttributes, rules: validation.Rules | None, before: str = "", after: str = ""
+) -> None:
     """Temporal's messages, framed by ``before`` and ``after`` as it frames them per command.
 
     Without rules (a namespace that does not exist) there is nothing to check against:

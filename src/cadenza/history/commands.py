@@ -86,22 +86,29 @@ class _Batch:
 
 
 def starts_new_run(commands: Sequence[Command]) -> bool:
-    return any(c.command_type == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION
-               for c in commands)
+    return any(c.command_type == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION for c in commands)
 
 
-def validate(commands: Sequence[Command], change: Change, checks: Checks,
-             messages: Sequence[Message] = ()) -> None:
+def validate(
+    commands: Sequence[Command], change: Change, checks: Checks, messages: Sequence[Message] = ()
+) -> None:
     for message in messages:
         try:
             updates.check_body(message)
         except InvalidArgumentError as exc:
             raise CommandRejected(
-                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
-                exc.message) from exc
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, exc.message
+            ) from exc
     s = change.state
-    batch = _Batch(len(s.activities), len(s.children), set(s.timers), set(s.activities),
-                   {a.activity_id for a in s.activities.values()}, checks, s.namespace)
+    batch = _Batch(
+        len(s.activities),
+        len(s.children),
+        set(s.timers),
+        set(s.activities),
+        {a.activity_id for a in s.activities.values()},
+        checks,
+        s.namespace,
+    )
     for index, command in enumerate(commands):
         kind = command.command_type
         if kind not in C.values():
@@ -114,13 +121,17 @@ def validate(commands: Sequence[Command], change: Change, checks: Checks,
                 f"Cadenza does not support command {C.Name(kind)} yet.",
             )
         if kind in _CLOSING and index != len(commands) - 1:
-            raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                                  "a workflow-closing command must be the last command")
+            raise CommandRejected(
+                Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                "a workflow-closing command must be the last command",
+            )
         oversized = _oversized_payload(command, checks.blob_limit)
         if oversized:
             raise CommandRejected(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
-                f"{oversized} exceeds size limit.", terminate=True)
+                f"{oversized} exceeds size limit.",
+                terminate=True,
+            )
         if kind in _CLOSING and change.has_buffered:
             # New events arrived while the task ran; the workflow must see them first.
             raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "")
@@ -132,14 +143,20 @@ def validate(commands: Sequence[Command], change: Change, checks: Checks,
 
 _PAYLOAD_FIELDS: dict[int, tuple[str, str, str]] = {
     C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: (
-        "schedule_activity_task_command_attributes", "input",
-        "ScheduleActivityTaskCommandAttributes.Input"),
+        "schedule_activity_task_command_attributes",
+        "input",
+        "ScheduleActivityTaskCommandAttributes.Input",
+    ),
     C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: (
-        "complete_workflow_execution_command_attributes", "result",
-        "CompleteWorkflowExecutionCommandAttributes.Result"),
+        "complete_workflow_execution_command_attributes",
+        "result",
+        "CompleteWorkflowExecutionCommandAttributes.Result",
+    ),
     C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: (
-        "fail_workflow_execution_command_attributes", "failure",
-        "FailWorkflowExecutionCommandAttributes.Failure"),
+        "fail_workflow_execution_command_attributes",
+        "failure",
+        "FailWorkflowExecutionCommandAttributes.Failure",
+    ),
 }
 
 
@@ -156,14 +173,16 @@ def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
     if batch.pending_activities >= activities.MAX_PENDING_ACTIVITIES:
         raise CommandRejected(
             Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
-            f"the number of pending activities exceeds the limit of "
-            f"{activities.MAX_PENDING_ACTIVITIES}")
+            f"the number of pending activities exceeds the limit of {activities.MAX_PENDING_ACTIVITIES}",
+        )
     attrs = command.schedule_activity_task_command_attributes
     activities.validate(attrs, batch.pending_activities)
     if attrs.activity_id in batch.activity_ids:
-        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
-                              "invalid history builder state for action: "
-                              f"add-activitytask-scheduled-event, ActivityID: {attrs.activity_id}")
+        raise CommandRejected(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+            "invalid history builder state for action: "
+            f"add-activitytask-scheduled-event, ActivityID: {attrs.activity_id}",
+        )
     batch.activity_ids.add(attrs.activity_id)
     batch.pending_activities += 1
 
@@ -179,9 +198,10 @@ def _validate_start_timer(command: Command, batch: _Batch) -> None:
     attrs = command.start_timer_command_attributes
     user_timers.validate_start(attrs)
     if attrs.timer_id in batch.timers:
-        raise CommandRejected(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
-                              "invalid history builder state for action: add-timer-started-event, "
-                              f"TimerID: {attrs.timer_id}")
+        raise CommandRejected(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
+            f"invalid history builder state for action: add-timer-started-event, TimerID: {attrs.timer_id}",
+        )
     batch.timers.add(attrs.timer_id)
 
 
@@ -206,24 +226,25 @@ def _validate_start_child(command: Command, batch: _Batch) -> None:
     if batch.pending_children >= children.MAX_PENDING_CHILDREN:
         raise CommandRejected(
             Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
-            f"the number of pending child workflows exceeds the limit of "
-            f"{children.MAX_PENDING_CHILDREN}")
+            f"the number of pending child workflows exceeds the limit of {children.MAX_PENDING_CHILDREN}",
+        )
     attrs = command.start_child_workflow_execution_command_attributes
     children.validate_start(attrs, batch.pending_children)
     target = attrs.namespace or batch.namespace
-    command_attributes.check_child(attrs, target, batch.checks.rules.get(target),
-                                   batch.checks.memo_limit)
+    command_attributes.check_child(attrs, target, batch.checks.rules.get(target), batch.checks.memo_limit)
     batch.pending_children += 1
 
 
 def _validate_upsert_search_attributes(command: Command, batch: _Batch) -> None:
-    command_attributes.check_upsert(command.upsert_workflow_search_attributes_command_attributes,
-                                    batch.checks.rules.get(batch.namespace))
+    command_attributes.check_upsert(
+        command.upsert_workflow_search_attributes_command_attributes, batch.checks.rules.get(batch.namespace)
+    )
 
 
 def _validate_modify_properties(command: Command, batch: _Batch) -> None:
     command_attributes.check_modify_properties(
-        command.modify_workflow_properties_command_attributes, batch.checks.memo_limit)
+        command.modify_workflow_properties_command_attributes, batch.checks.memo_limit
+    )
 
 
 def _validate_signal_external(command: Command, batch: _Batch) -> None:
@@ -261,8 +282,9 @@ def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
         cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, command_name)
     if attrs.HasField("failure"):
         check_failure(attrs.failure)
-    command_attributes.check_continue_as_new(attrs, batch.checks.rules.get(batch.namespace),
-                                             batch.checks.memo_limit)
+    command_attributes.check_continue_as_new(
+        attrs, batch.checks.rules.get(batch.namespace), batch.checks.memo_limit
+    )
 
 
 _CONTINUE_AS_NEW_DURATIONS = (
@@ -295,8 +317,13 @@ _VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
 }
 
 
-def apply(commands: Sequence[Command], change: Change, completed_event_id: int,
-          identity: str, on_message: Callable[[str], None]) -> Outcome:
+def apply(
+    commands: Sequence[Command],
+    change: Change,
+    completed_event_id: int,
+    identity: str,
+    on_message: Callable[[str], None],
+) -> Outcome:
     """Apply every command in order; protocol messages are handed to ``on_message`` by ID."""
     outcome = Outcome()
     for command in commands:
@@ -311,8 +338,7 @@ def apply(commands: Sequence[Command], change: Change, completed_event_id: int,
     return outcome
 
 
-def _apply_one(command: Command, change: Change, completed_id: int, identity: str,
-               outcome: Outcome) -> None:
+def _apply_one(command: Command, change: Change, completed_id: int, identity: str, outcome: Outcome) -> None:
     kind = command.command_type
     if kind == C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
         attrs = command.schedule_activity_task_command_attributes
@@ -332,25 +358,27 @@ def _apply_one(command: Command, change: Change, completed_id: int, identity: st
         out = event.upsert_workflow_search_attributes_event_attributes
         out.workflow_task_completed_event_id = completed_id
         out.search_attributes.CopyFrom(
-            command.upsert_workflow_search_attributes_command_attributes.search_attributes)
+            command.upsert_workflow_search_attributes_command_attributes.search_attributes
+        )
         visibility_fields.upsert_search_attributes(change.state, out.search_attributes)
     elif kind == C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)
         props = event.workflow_properties_modified_event_attributes
         props.workflow_task_completed_event_id = completed_id
-        props.upserted_memo.CopyFrom(
-            command.modify_workflow_properties_command_attributes.upserted_memo)
+        props.upserted_memo.CopyFrom(command.modify_workflow_properties_command_attributes.upserted_memo)
         visibility_fields.upsert_memo(change.state, props.upserted_memo)
     elif kind == C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
         children.initiate_child(
-            change, command.start_child_workflow_execution_command_attributes, completed_id)
+            change, command.start_child_workflow_execution_command_attributes, completed_id
+        )
     elif kind == C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
         children.initiate_signal(
-            change, command.signal_external_workflow_execution_command_attributes, completed_id)
+            change, command.signal_external_workflow_execution_command_attributes, completed_id
+        )
     elif kind == C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
         children.initiate_cancel(
-            change, command.request_cancel_external_workflow_execution_command_attributes,
-            completed_id)
+            change, command.request_cancel_external_workflow_execution_command_attributes, completed_id
+        )
     else:
         _close_by_command(command, change, completed_id)
         outcome.closed = True
@@ -379,7 +407,8 @@ def _close_by_command(command: Command, change: Change, completed_id: int) -> No
         runs.fail(change, command.fail_workflow_execution_command_attributes.failure, completed_id)
     elif kind == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
         runs.continue_as_new(
-            change, command.continue_as_new_workflow_execution_command_attributes, completed_id)
+            change, command.continue_as_new_workflow_execution_command_attributes, completed_id
+        )
     else:
         event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)
         canceled = event.workflow_execution_canceled_event_attributes
@@ -391,18 +420,12 @@ def _close_by_command(command: Command, change: Change, completed_id: int) -> No
 
 
 _CAUSES: dict[int, int] = {
-    C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
-    C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
-    C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
-    C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
-    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
-    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
+    C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+    C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+    C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+    C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
 }
 """Commands whose cause is not named BAD_<COMMAND>_ATTRIBUTES."""
 

@@ -11,9 +11,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 # Each event type's attributes field on HistoryEvent, by event type.
 ATTRIBUTE_FIELDS: dict[int, str] = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "workflow_execution_started_event_attributes",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: (
-        "workflow_execution_completed_event_attributes"
-    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: ("workflow_execution_completed_event_attributes"),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "workflow_execution_failed_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED: "workflow_task_scheduled_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: "workflow_task_started_event_attributes",
@@ -25,9 +23,7 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
     EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
     EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED: (
-        "activity_task_cancel_requested_event_attributes"
-    ),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED: ("activity_task_cancel_requested_event_attributes"),
     EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
     EventType.EVENT_TYPE_TIMER_STARTED: "timer_started_event_attributes",
     EventType.EVENT_TYPE_TIMER_FIRED: "timer_fired_event_attributes",
@@ -36,18 +32,12 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: (
         "upsert_workflow_search_attributes_event_attributes"
     ),
-    EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED: (
-        "workflow_properties_modified_event_attributes"
-    ),
+    EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED: ("workflow_properties_modified_event_attributes"),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED: (
         "workflow_execution_cancel_requested_event_attributes"
     ),
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: (
-        "workflow_execution_canceled_event_attributes"
-    ),
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: (
-        "workflow_execution_terminated_event_attributes"
-    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: ("workflow_execution_canceled_event_attributes"),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: ("workflow_execution_terminated_event_attributes"),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: (
         "workflow_execution_continued_as_new_event_attributes"
     ),
@@ -100,9 +90,7 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
         "workflow_execution_update_completed_event_attributes"
     ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "workflow_execution_signaled_event_attributes",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: (
-        "workflow_execution_timed_out_event_attributes"
-    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: ("workflow_execution_timed_out_event_attributes"),
 }
 
 _NIL_DATA = (b"", b"null", b"[]")
@@ -172,7 +160,5 @@ def seconds(d: Duration) -> float:
 def task_queue(name: str, sticky_of: str = "") -> TaskQueue:
     """A task queue value as events carry it: sticky queues name their normal queue."""
     if sticky_of:
-        return TaskQueue(
-            name=name, kind=TaskQueueKind.TASK_QUEUE_KIND_STICKY, normal_name=sticky_of
-        )
+        return TaskQueue(name=name, kind=TaskQueueKind.TASK_QUEUE_KIND_STICKY, normal_name=sticky_of)
     return TaskQueue(name=name, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)

@@ -70,20 +70,26 @@ class _Pending:
     """Offered to the other replicas too, so handing it out here needs the claim as well."""
 
 
-def query_task(query_id: str, namespace_id: str, task_queue: str, key: ExecutionKey | None = None
-               ) -> TaskRecord:
+def query_task(
+    query_id: str, namespace_id: str, task_queue: str, key: ExecutionKey | None = None
+) -> TaskRecord:
     """The in-memory task that hands a query to a poll of ``task_queue``."""
     workflow_id, run_id = (key.workflow_id, key.run_id) if key else ("", "")
-    return TaskRecord(query_id, namespace_id, task_queue, TaskKind.WORKFLOW, workflow_id, run_id,
-                      0, 1, query_id=query_id)
+    return TaskRecord(
+        query_id, namespace_id, task_queue, TaskKind.WORKFLOW, workflow_id, run_id, 0, 1, query_id=query_id
+    )
 
 
 class Queries:
     """Hands queries to workers and their answers back to the callers."""
 
-    def __init__(self, history: HistoryService, add_task: Callable[[TaskRecord], None],
-                 sticky_alive: Callable[[str, str], bool],
-                 link: ReplicaLink | None = None) -> None:
+    def __init__(
+        self,
+        history: HistoryService,
+        add_task: Callable[[TaskRecord], None],
+        sticky_alive: Callable[[str, str], bool],
+        link: ReplicaLink | None = None,
+    ) -> None:
         self._history = history
         self._add_task = add_task
         self._sticky_alive = sticky_alive
@@ -91,14 +97,16 @@ class Queries:
         self._pending: dict[str, _Pending] = {}
         self._reading: set[asyncio.Task[None]] = set()
 
-    async def ask(self, key: ExecutionKey, query: WorkflowQuery, reject_condition: int,
-                  deadline: float) -> QueryAnswer:
+    async def ask(
+        self, key: ExecutionKey, query: WorkflowQuery, reject_condition: int, deadline: float
+    ) -> QueryAnswer:
         entry = await self._history.load(key)
         rejected = _rejected(entry.state.status, reject_condition)
         if rejected:
             return QueryAnswer(rejected_status=rejected)
-        while entry.state.running and (entry.state.previous_started_event_id == 0
-                                       or entry.state.workflow_task is not None):
+        while entry.state.running and (
+            entry.state.previous_started_event_id == 0 or entry.state.workflow_task is not None
+        ):
             # Wait until the worker has seen every event so far (the first task included),
             # so the answer reflects them, as Temporal's buffered queries do.
             if not await entry.wait_changed(deadline - time.monotonic()):
@@ -106,14 +114,16 @@ class Queries:
             entry = await self._history.load(key)
         return await self._hand_out(key, entry.state, query, deadline)
 
-    async def _hand_out(self, key: ExecutionKey, s: MutableState, query: WorkflowQuery,
-                        deadline: float) -> QueryAnswer:
+    async def _hand_out(
+        self, key: ExecutionKey, s: MutableState, query: WorkflowQuery, deadline: float
+    ) -> QueryAnswer:
         """Queue the query (offering it to the other replicas too) and wait for its answer."""
         queue = self._queue_for(s)
         query_id = uuid.uuid4().hex
         answer: asyncio.Future[QueryAnswer] = asyncio.get_running_loop().create_future()
         pending = self._pending[query_id] = _Pending(
-            key, query, answer, shared=self._link is not None and queue == s.task_queue)
+            key, query, answer, shared=self._link is not None and queue == s.task_queue
+        )
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 if pending.shared:
@@ -136,9 +146,18 @@ class Queries:
     async def _offer(self, query_id: str, s: MutableState, query: WorkflowQuery) -> None:
         """Store and announce the query, before any poll here can take it and try to claim it."""
         assert self._link is not None
-        await self._link.offer_query(SharedQuery(
-            query_id, self._link.replica_id, s.namespace_id, s.task_queue, s.workflow_id,
-            s.run_id, query.SerializeToString(), time.time()))
+        await self._link.offer_query(
+            SharedQuery(
+                query_id,
+                self._link.replica_id,
+                s.namespace_id,
+                s.task_queue,
+                s.workflow_id,
+                s.run_id,
+                query.SerializeToString(),
+                time.time(),
+            )
+        )
 
     async def _forget(self, query_id: str) -> None:
         """The caller is done: drop the stored query (left behind, other replicas drop it
@@ -171,8 +190,9 @@ class Queries:
         query = WorkflowQuery.FromString(shared.query)
         return await self._response(shared.query_id, shared.key, query, shared.task_queue)
 
-    async def _response(self, query_id: str, key: ExecutionKey, query: WorkflowQuery,
-                        task_queue: str) -> PollWorkflowTaskQueueResponse:
+    async def _response(
+        self, query_id: str, key: ExecutionKey, query: WorkflowQuery, task_queue: str
+    ) -> PollWorkflowTaskQueueResponse:
         entry = await self._history.load(key)
         s = entry.state
         token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, 0, 1, query_id=query_id)
@@ -190,16 +210,28 @@ class Queries:
             response.history.events.extend(await self._history.cache.history(entry))
         return response
 
-    async def answer(self, token: TaskToken, completed_type: int, result: Payloads | None,
-                     error_message: str, failure: Failure | None) -> None:
+    async def answer(
+        self,
+        token: TaskToken,
+        completed_type: int,
+        result: Payloads | None,
+        error_message: str,
+        failure: Failure | None,
+    ) -> None:
         """A worker's answer: to the caller waiting here, or stored for the replica it waits on."""
         pending = self._pending.get(token.query_id)
         if pending is not None:
             _resolve(pending, completed_type, result, error_message, failure)
         elif self._link is not None:
-            await self._link.answer_query(token.query_id, QueryReply(
-                completed_type, result.SerializeToString() if result is not None else None,
-                error_message, failure.SerializeToString() if failure is not None else None))
+            await self._link.answer_query(
+                token.query_id,
+                QueryReply(
+                    completed_type,
+                    result.SerializeToString() if result is not None else None,
+                    error_message,
+                    failure.SerializeToString() if failure is not None else None,
+                ),
+            )
 
     def answered_elsewhere(self, query_id: str) -> None:
         """Another replica stored the answer to a query asked here: read it for its caller."""
@@ -231,8 +263,13 @@ class Queries:
         _resolve(pending, reply.completed_type, result, reply.error_message, failure)
 
 
-def _resolve(pending: _Pending, completed_type: int, result: Payloads | None, error_message: str,
-             failure: Failure | None) -> None:
+def _resolve(
+    pending: _Pending,
+    completed_type: int,
+    result: Payloads | None,
+    error_message: str,
+    failure: Failure | None,
+) -> None:
     """Hand the worker's answer (or failure) to the caller, if it still waits."""
     if pending.answer.done():
         return
@@ -248,6 +285,7 @@ def _rejected(status: int, condition: int) -> int:
     if condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN:
         return status
     if condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY and (
-            status != _COMPLETED):
+        status != _COMPLETED
+    ):
         return status
     return 0

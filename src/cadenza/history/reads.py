@@ -73,9 +73,13 @@ class HistoryReader:
             if not close_only:
                 history = await self._history.cache.history(entry)
                 if len(history) >= first or not wait_new_event or not entry.state.running:
-                    return _slice(history, first, page_size or DEFAULT_PAGE_SIZE,
-                                  follow=wait_new_event and entry.state.running,
-                                  run_id=entry.state.run_id)
+                    return _slice(
+                        history,
+                        first,
+                        page_size or DEFAULT_PAGE_SIZE,
+                        follow=wait_new_event and entry.state.running,
+                        run_id=entry.state.run_id,
+                    )
             remaining = wait_until - time.monotonic()
             if remaining <= 0 or not await entry.wait_changed(remaining):
                 return HistoryPage([], _make_token(first, entry.state.run_id))
@@ -105,17 +109,19 @@ class HistoryReader:
         if history[0].HasField("user_metadata"):  # the start's static summary and details
             response.execution_config.user_metadata.CopyFrom(history[0].user_metadata)
         if s.execution_timeout:
-            response.execution_config.workflow_execution_timeout.CopyFrom(
-                ev.duration(s.execution_timeout))
+            response.execution_config.workflow_execution_timeout.CopyFrom(ev.duration(s.execution_timeout))
         if s.run_timeout:
             response.execution_config.workflow_run_timeout.CopyFrom(ev.duration(s.run_timeout))
         for activity in s.activities.values():
             response.pending_activities.append(_pending_activity(activity))
         for child in s.children.values():  # run ID empty until the child has started
             response.pending_children.add(
-                workflow_id=child.workflow_id, run_id=child.run_id,
-                workflow_type_name=child.workflow_type, initiated_id=child.initiated_event_id,
-                parent_close_policy=child.parent_close_policy)
+                workflow_id=child.workflow_id,
+                run_id=child.run_id,
+                workflow_type_name=child.workflow_type,
+                initiated_id=child.initiated_event_id,
+                parent_close_policy=child.parent_close_policy,
+            )
         if s.workflow_task is not None:
             response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
         return response
@@ -161,7 +167,8 @@ def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExe
         info.close_time.CopyFrom(ev.timestamp(state.close_time))
         # From when the run could first execute (after any start delay), as Temporal counts.
         info.execution_duration.CopyFrom(
-            ev.between(state.execution_time or state.start_time, state.close_time))
+            ev.between(state.execution_time or state.start_time, state.close_time)
+        )
     info.root_execution.workflow_id, info.root_execution.run_id = state.root
     if state.parent is not None:
         info.parent_execution.workflow_id = state.parent.workflow_id
@@ -203,8 +210,11 @@ def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyp
         activity_id=activity.activity_id,
         attempt=activity.attempt,
         maximum_attempts=activity.retry.maximum_attempts,
-        state=(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED if activity.started
-               else PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED),
+        state=(
+            PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            if activity.started
+            else PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+        ),
         last_worker_identity=activity.identity,
     )
     info.activity_type.name = activity.activity_type
@@ -218,8 +228,7 @@ def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyp
     if activity.last_failure:
         info.last_failure.ParseFromString(decode_blob(activity.last_failure))
     if activity.schedule_to_close:
-        info.expiration_time.CopyFrom(
-            ev.timestamp(activity.scheduled_time + activity.schedule_to_close))
+        info.expiration_time.CopyFrom(ev.timestamp(activity.scheduled_time + activity.schedule_to_close))
     _fill_activity_options(info.activity_options, activity)
     return info
 
@@ -242,8 +251,11 @@ def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:
     wft = state.workflow_task
     assert wft is not None
     info = PendingWorkflowTaskInfo(
-        state=(PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED if wft.started_event_id
-               else PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED),
+        state=(
+            PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+            if wft.started_event_id
+            else PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+        ),
         attempt=wft.attempt,
     )
     info.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
@@ -253,8 +265,9 @@ def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:
     return info
 
 
-def _slice(history: list[HistoryEvent], first: int, page_size: int, *, follow: bool,
-           run_id: str) -> HistoryPage:
+def _slice(
+    history: list[HistoryEvent], first: int, page_size: int, *, follow: bool, run_id: str
+) -> HistoryPage:
     """Events from ``first`` on, at most ``page_size`` of them and about 2 MB.
 
     With ``follow`` (a long poll on a running workflow) a token is returned even

@@ -20,10 +20,17 @@ from cadenza.history.state import Activity, MutableState, UserTimer
 from cadenza.history.user_timers import USER_TIMER
 
 E = EventType
-_FINISH_TYPES = (E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-                 E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
-_ACTIVITY_CLOSES = (E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, E.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-                    E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, E.EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+_FINISH_TYPES = (
+    E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+)
+_ACTIVITY_CLOSES = (
+    E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+    E.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    E.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+)
 
 
 def started_event_id(history: list[HistoryEvent], finish_event_id: int) -> int:
@@ -36,12 +43,20 @@ def started_event_id(history: list[HistoryEvent], finish_event_id: int) -> int:
     if event.event_type in _FINISH_TYPES:
         return int(ev.attributes(event).started_event_id)
     raise InvalidArgumentError(
-        "WorkflowTaskFinishEventId must name a workflow task completed, failed, timed out "
-        "or started event.")
+        "WorkflowTaskFinishEventId must name a workflow task completed, failed, timed out or started event."
+    )
 
 
-def build(change: Change, base: list[HistoryEvent], started_id: int, *, reason: str,
-          identity: str, base_run_id: str, reapply_signals: bool) -> None:
+def build(
+    change: Change,
+    base: list[HistoryEvent],
+    started_id: int,
+    *,
+    reason: str,
+    identity: str,
+    base_run_id: str,
+    reapply_signals: bool,
+) -> None:
     """Write the new run's history into ``change`` and rebuild its pending state."""
     s = change.state
     for original in base[:started_id]:
@@ -66,7 +81,8 @@ def build(change: Change, base: list[HistoryEvent], started_id: int, *, reason: 
             if later.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
                 signal = change.add_event(E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
                 signal.workflow_execution_signaled_event_attributes.CopyFrom(
-                    later.workflow_execution_signaled_event_attributes)
+                    later.workflow_execution_signaled_event_attributes
+                )
     _redispatch(change)
     workflow_tasks.schedule(change, use_sticky=False)
 
@@ -77,19 +93,21 @@ def _fold(s: MutableState, event: HistoryEvent) -> None:
     if kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         a = event.activity_task_scheduled_event_attributes
         s.activities[event.event_id] = Activity(
-            scheduled_event_id=event.event_id, activity_id=a.activity_id,
-            activity_type=a.activity_type.name, task_queue=a.task_queue.name,
+            scheduled_event_id=event.event_id,
+            activity_id=a.activity_id,
+            activity_type=a.activity_type.name,
+            task_queue=a.task_queue.name,
             scheduled_time=event.event_time.ToNanoseconds() / 1e9,
             schedule_to_close=ev.seconds(a.schedule_to_close_timeout),
             schedule_to_start=ev.seconds(a.schedule_to_start_timeout),
             start_to_close=ev.seconds(a.start_to_close_timeout),
             heartbeat_timeout=ev.seconds(a.heartbeat_timeout),
-            retry=retry.from_proto(a.retry_policy))
+            retry=retry.from_proto(a.retry_policy),
+        )
     elif kind in _ACTIVITY_CLOSES:
         s.activities.pop(ev.attributes(event).scheduled_event_id, None)
     elif kind == E.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
-        activity = s.activities.get(event.activity_task_cancel_requested_event_attributes
-                                    .scheduled_event_id)
+        activity = s.activities.get(event.activity_task_cancel_requested_event_attributes.scheduled_event_id)
         if activity is not None:
             activity.cancel_requested_event_id = event.event_id
     elif kind == E.EVENT_TYPE_TIMER_STARTED:

@@ -58,9 +58,7 @@ def _non_retryable(policy: RetryPolicy, failure: Failure) -> bool:
         return failure.server_failure_info.non_retryable
     if failure.HasField("timeout_failure_info"):
         return False
-    return failure.HasField("canceled_failure_info") or failure.HasField(
-        "terminated_failure_info"
-    )
+    return failure.HasField("canceled_failure_info") or failure.HasField("terminated_failure_info")
 
 
 def from_proto(given: RetryPolicyProto) -> RetryPolicy:

@@ -53,7 +53,8 @@ def validate_cron(expression: str) -> None:
         croniter(expression, datetime.now(UTC)).get_next(datetime)
     except CroniterBadDateError:
         raise InvalidArgumentError(
-            "invalid CronSchedule, no time can be found to satisfy the schedule") from None
+            "invalid CronSchedule, no time can be found to satisfy the schedule"
+        ) from None
 
 
 def next_cron_delay(expression: str, now: float) -> float:
@@ -67,8 +68,7 @@ def begin(change: Change, backoff: float) -> None:
     """Start the run's clocks and its first workflow task, after ``backoff`` seconds."""
     s = change.state
     if s.run_timeout > 0:
-        s.run_timer_id = change.add_timer(
-            WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0)
+        s.run_timer_id = change.add_timer(WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0)
     if backoff > 0:
         s.backoff_timer_id = change.add_timer(WORKFLOW_BACKOFF, s.start_time + backoff, 1, 0)
     else:
@@ -121,8 +121,13 @@ def _retry_or_cron(change: Change, failure: Failure) -> tuple[int, str]:
     if s.retry_policy is not None:
         decision = retry.decide(s.retry_policy, s.attempt, failure, change.now, s.execution_deadline)
         if decision.delay is not None:
-            run_id = _successor(change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
-                                decision.delay, s.attempt + 1, failure=failure)
+            run_id = _successor(
+                change,
+                ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
+                decision.delay,
+                s.attempt + 1,
+                failure=failure,
+            )
             return RetryState.RETRY_STATE_IN_PROGRESS, run_id
         state = decision.retry_state
     else:
@@ -132,15 +137,23 @@ def _retry_or_cron(change: Change, failure: Failure) -> tuple[int, str]:
     return state, ""
 
 
-def _follow_with_cron(change: Change, *, result: Payloads | None = None,
-                      failure: Failure | None = None) -> str:
+def _follow_with_cron(
+    change: Change, *, result: Payloads | None = None, failure: Failure | None = None
+) -> str:
     delay = next_cron_delay(change.state.cron_schedule, change.now)
-    return _successor(change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE,
-                      delay, 1, failure=failure, result=result)
+    return _successor(
+        change,
+        ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE,
+        delay,
+        1,
+        failure=failure,
+        result=result,
+    )
 
 
-def continue_as_new(change: Change, command: ContinueAsNewWorkflowExecutionCommandAttributes,
-                    completed_id: int) -> None:
+def continue_as_new(
+    change: Change, command: ContinueAsNewWorkflowExecutionCommandAttributes, completed_id: int
+) -> None:
     """The workflow asked to start afresh: close this run and start the next with new input."""
     s = change.state
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
@@ -163,19 +176,21 @@ def continue_as_new(change: Change, command: ContinueAsNewWorkflowExecutionComma
             getattr(attrs, name).CopyFrom(getattr(command, name))
     ev.drop_nil_values(attrs)
     overrides = _Overrides(
-        workflow_type=attrs.workflow_type.name, task_queue=attrs.task_queue.name,
+        workflow_type=attrs.workflow_type.name,
+        task_queue=attrs.task_queue.name,
         input=command.input if command.HasField("input") else None,
-        run_timeout=run_timeout, task_timeout=task_timeout,
+        run_timeout=run_timeout,
+        task_timeout=task_timeout,
         header=command.header if command.HasField("header") else None,
         memo=command.memo if command.HasField("memo") else None,
-        search_attributes=(command.search_attributes
-                           if command.HasField("search_attributes") else None),
-        retry=(retry.from_proto(command.retry_policy) if command.HasField("retry_policy")
-               else s.retry_policy),
+        search_attributes=(command.search_attributes if command.HasField("search_attributes") else None),
+        retry=(
+            retry.from_proto(command.retry_policy) if command.HasField("retry_policy") else s.retry_policy
+        ),
     )
     attrs.new_execution_run_id = _successor(
-        change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW, backoff, 1,
-        overrides=overrides)
+        change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW, backoff, 1, overrides=overrides
+    )
     close_execution(change, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW)
 
 
@@ -194,9 +209,16 @@ class _Overrides:
     retry: RetryPolicy | None
 
 
-def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
-               failure: Failure | None = None, result: Payloads | None = None,
-               overrides: _Overrides | None = None) -> str:
+def _successor(
+    change: Change,
+    initiator: int,
+    backoff: float,
+    attempt: int,
+    *,
+    failure: Failure | None = None,
+    result: Payloads | None = None,
+    overrides: _Overrides | None = None,
+) -> str:
     """Create the next run of this workflow ID, to be committed with ``change``."""
     old = change.state
     assert change.start_event is not None, "the start event is needed to start a new run"
@@ -207,14 +229,18 @@ def _successor(change: Change, initiator: int, backoff: float, attempt: int, *,
         remaining = old.execution_deadline - change.now
         run_timeout = min(run_timeout, remaining) if run_timeout else remaining
     state = MutableState(
-        namespace_id=old.namespace_id, namespace=old.namespace, workflow_id=old.workflow_id,
+        namespace_id=old.namespace_id,
+        namespace=old.namespace,
+        workflow_id=old.workflow_id,
         run_id=run_id,
         workflow_type=overrides.workflow_type if overrides else old.workflow_type,
         task_queue=overrides.task_queue if overrides else old.task_queue,
-        start_time=change.now, start_request_id=str(uuid.uuid4()),
+        start_time=change.now,
+        start_request_id=str(uuid.uuid4()),
         workflow_task_timeout=overrides.task_timeout if overrides else old.workflow_task_timeout,
         run_timeout=run_timeout,
-        execution_timeout=old.execution_timeout, attempt=attempt,
+        execution_timeout=old.execution_timeout,
+        attempt=attempt,
         retry_policy=overrides.retry if overrides else old.retry_policy,
         cron_schedule=old.cron_schedule,
         first_execution_run_id=old.first_execution_run_id,

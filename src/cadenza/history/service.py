@@ -125,9 +125,13 @@ class HistoryService:
         """Lock the execution, let the caller mutate it, then commit and hand off."""
         entry = await self._locked(key)
         try:
-            change = Change(entry.state, self._clock.now(), entry.version,
-                            self._dispatch.sticky_alive,
-                            suggest_continue_as_new_at=self._limits.suggest_continue_as_new_events)
+            change = Change(
+                entry.state,
+                self._clock.now(),
+                entry.version,
+                self._dispatch.sticky_alive,
+                suggest_continue_as_new_at=self._limits.suggest_continue_as_new_events,
+            )
             if entry.state.retry_policy is not None or entry.state.cron_schedule:
                 change.start_event = (await self.cache.history(entry))[0]
             try:
@@ -149,8 +153,15 @@ class HistoryService:
             entry.lock.release()
 
     async def _commit(self, entry: Entry, change: Change) -> None:
-        if not (change.events or change.tasks_added or change.tasks_removed or change.state_changed
-                or change.timers_added or change.timers_removed or change.has_buffered):
+        if not (
+            change.events
+            or change.tasks_added
+            or change.tasks_removed
+            or change.state_changed
+            or change.timers_added
+            or change.timers_removed
+            or change.has_buffered
+        ):
             return
         write = change.to_write()
         follow = change.successor
@@ -178,8 +189,7 @@ class HistoryService:
             self._dispatch.add_timer(timer)
         for timer_id in change.timers_removed:
             self._dispatch.discard_timer(timer_id)
-        if (change.status_changed and change.state.status != RUNNING
-                and self.on_run_closed is not None):
+        if change.status_changed and change.state.status != RUNNING and self.on_run_closed is not None:
             self.on_run_closed(change.state)
         for pushed in change.worker_commands():
             self._dispatch.send_worker_commands(pushed)
@@ -214,8 +224,11 @@ class HistoryService:
                     self._id_locks.pop(id_key, None)
 
     async def _start_locked(
-        self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest,
-        signal: Signal | None, parent: Parent | None,
+        self,
+        namespace: NamespaceRecord,
+        request: StartWorkflowExecutionRequest,
+        signal: Signal | None,
+        parent: Parent | None,
     ) -> StartResult:
         current = await self._store.get_current_execution(namespace.id, request.workflow_id)
         if signal is not None and current is not None and current.status == RUNNING:
@@ -227,8 +240,8 @@ class HistoryService:
             # A retried request is told it started the run, as Temporal tells it.
             retried = current is not None and request.request_id == current.start_request_id
             return await self._existing_run(
-                ExecutionKey(namespace.id, request.workflow_id, existing.use_run_id),
-                started=retried)
+                ExecutionKey(namespace.id, request.workflow_id, existing.use_run_id), started=retried
+            )
         now = self._clock.now()
         run_id = new_run_id()
         state = starts.new_state(namespace, request, run_id, now)
@@ -261,8 +274,7 @@ class HistoryService:
     async def _existing_run(self, key: ExecutionKey, *, started: bool) -> StartResult:
         """The answer naming a run that was there before the request."""
         state = (await self.load(key)).state
-        return StartResult(key.run_id, started, state.status,
-                           state.first_execution_run_id or state.run_id)
+        return StartResult(key.run_id, started, state.status, state.first_execution_run_id or state.run_id)
 
     async def _terminate_for(self, successor: Change, run_id: str) -> None:
         """Terminate a running run and start ``successor`` in its place, in one commit."""
@@ -271,9 +283,11 @@ class HistoryService:
             details = Payloads()
             details.payloads.add(
                 metadata={"encoding": b"json/plain"},
-                data=json.dumps(f"terminated by new runID: {successor.state.run_id}").encode())
-            workflow_ops.terminate(change, "TerminateIfRunning WorkflowIdReusePolicy", details,
-                                   "history-service")
+                data=json.dumps(f"terminated by new runID: {successor.state.run_id}").encode(),
+            )
+            workflow_ops.terminate(
+                change, "TerminateIfRunning WorkflowIdReusePolicy", details, "history-service"
+            )
             change.successor = successor
 
     # -- updates ---------------------------------------------------------------------------
@@ -288,8 +302,7 @@ class HistoryService:
             workflow_tasks.ensure_scheduled(change, speculative=True)
             change.in_memory_on_temporal = True
 
-    async def run_holding_update(self, namespace_id: str, workflow_id: str,
-                                 update_id: str) -> str | None:
+    async def run_holding_update(self, namespace_id: str, workflow_id: str, update_id: str) -> str | None:
         """The run an update-with-start attaches to instead of starting one.
 
         That is the current run when it already knows the update: at any stage
@@ -307,8 +320,9 @@ class HistoryService:
         completed = status.outcome is not None and not status.abandoned
         return key.run_id if entry.state.running or completed else None
 
-    async def wait_update(self, key: ExecutionKey, update_id: str, stage: int,
-                          deadline: float) -> updates.Status:
+    async def wait_update(
+        self, key: ExecutionKey, update_id: str, stage: int, deadline: float
+    ) -> updates.Status:
         """Wait until the update reaches ``stage`` (or the deadline); return where it is."""
         while True:
             entry = await self.load(key)
@@ -343,8 +357,12 @@ class HistoryService:
         try:
             async with self._changing(task.key) as (entry, change):
                 wft = entry.state.workflow_task
-                if (not entry.state.running or wft is None or wft.started_event_id
-                        or wft.scheduled_event_id != task.scheduled_event_id):
+                if (
+                    not entry.state.running
+                    or wft is None
+                    or wft.started_event_id
+                    or wft.scheduled_event_id != task.scheduled_event_id
+                ):
                     change.remove_task(task.task_id)
                     return None
                 workflow_tasks.record_started(change, identity, str(uuid.uuid4()), build_id)
@@ -355,16 +373,21 @@ class HistoryService:
         sticky = task.task_queue != entry.state.task_queue
         return await self._workflow_task_response(entry, sticky=sticky)
 
-    async def _workflow_task_response(
-        self, entry: Entry, *, sticky: bool
-    ) -> PollWorkflowTaskQueueResponse:
+    async def _workflow_task_response(self, entry: Entry, *, sticky: bool) -> PollWorkflowTaskQueueResponse:
         s = entry.state
         wft = s.workflow_task
         assert wft is not None
         history = await self.cache.history(entry)
         first = s.previous_started_event_id + 1 if sticky else 1
-        token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, wft.scheduled_event_id,
-                          wft.attempt, wft.started_event_id, start_request_id=wft.request_id)
+        token = TaskToken(
+            s.namespace_id,
+            s.workflow_id,
+            s.run_id,
+            wft.scheduled_event_id,
+            wft.attempt,
+            wft.started_event_id,
+            start_request_id=wft.request_id,
+        )
         response = PollWorkflowTaskQueueResponse(
             task_token=token.encode(),
             workflow_execution=WorkflowExecution(workflow_id=s.workflow_id, run_id=s.run_id),
@@ -376,14 +399,15 @@ class HistoryService:
         )
         response.history.events.extend(history[first - 1 :])
         response.history.events.extend(workflow_tasks.transient_events(s))
-        response.messages.extend(
-            updates.messages(s, wft.scheduled_event_id))
+        response.messages.extend(updates.messages(s, wft.scheduled_event_id))
         response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
         response.started_time.CopyFrom(ev.timestamp(wft.started_time))
         return response
 
     async def complete_workflow_task(
-        self, token: TaskToken, request: RespondWorkflowTaskCompletedRequest,
+        self,
+        token: TaskToken,
+        request: RespondWorkflowTaskCompletedRequest,
         rules: dict[str, validation.Rules] | None = None,
     ) -> RespondWorkflowTaskCompletedResponse:
         """Apply the commands of a completed task; ``rules`` check the search attributes
@@ -396,8 +420,9 @@ class HistoryService:
             if change.start_event is None and commands.starts_new_run(request.commands):
                 change.start_event = (await self.cache.history(entry))[0]
             try:
-                checks = commands.Checks(self._limits.blob_size_error,
-                                         self._limits.memo_size_error, rules or {})
+                checks = commands.Checks(
+                    self._limits.blob_size_error, self._limits.memo_size_error, rules or {}
+                )
                 commands.validate(request.commands, change, checks, request.messages)
             except CommandRejected as exc:
                 rejected = exc
@@ -437,8 +462,11 @@ class HistoryService:
         attrs.scheduled_event_id = wft.scheduled_event_id
         attrs.started_event_id = wft.started_event_id
         attrs.identity = request.identity
-        build_id = (request.deployment_options.build_id or request.worker_version_stamp.build_id
-                    or request.binary_checksum)
+        build_id = (
+            request.deployment_options.build_id
+            or request.worker_version_stamp.build_id
+            or request.binary_checksum
+        )
         if build_id:
             attrs.worker_version.build_id = build_id
         visibility_fields.record_build_id(s, build_id, request.worker_version_stamp.use_versioning)
@@ -454,33 +482,41 @@ class HistoryService:
             if message is not None:
                 updates.apply(change, message)
 
-        outcome = commands.apply(request.commands, change, event.event_id, request.identity,
-                                 on_message)
+        outcome = commands.apply(request.commands, change, event.event_id, request.identity, on_message)
         for message in list(messages.values()):  # answers no command points at (rejections)
             updates.apply(change, message)
-        eager = self._start_or_enqueue(change, outcome.scheduled_activities, request.identity,
-                                       request.worker_control_task_queue)
+        eager = self._start_or_enqueue(
+            change, outcome.scheduled_activities, request.identity, request.worker_control_task_queue
+        )
         if outcome.closed:
             return []
         flushed = change.flush_buffered()
-        if (flushed or request.force_create_new_workflow_task or change.needs_workflow_task
-                or updates.has_undelivered(s)):
+        if (
+            flushed
+            or request.force_create_new_workflow_task
+            or change.needs_workflow_task
+            or updates.has_undelivered(s)
+        ):
             workflow_tasks.schedule(change)
         return eager
 
-    def _dropped_speculative(
-        self, change: Change, request: RespondWorkflowTaskCompletedRequest
-    ) -> bool:
+    def _dropped_speculative(self, change: Change, request: RespondWorkflowTaskCompletedRequest) -> bool:
         """Drop a speculative task that only rejected updates, leaving no events, as Temporal does.
 
         A task answered with nothing at all is kept: the worker did not take the
         updates in, and a task with fresh event IDs is what brings them to it again.
         """
         wft = change.state.workflow_task
-        if (wft is None or not wft.speculative or request.commands or change.has_buffered
-                or request.force_create_new_workflow_task or not request.messages
-                or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)
-                or _shipped_too_many_events(change.state, request)):
+        if (
+            wft is None
+            or not wft.speculative
+            or request.commands
+            or change.has_buffered
+            or request.force_create_new_workflow_task
+            or not request.messages
+            or not all(m.body.Is(Rejection.DESCRIPTOR) for m in request.messages)
+            or _shipped_too_many_events(change.state, request)
+        ):
             return False
         workflow_tasks.close(change)
         for message in request.messages:
@@ -491,37 +527,47 @@ class HistoryService:
         return True
 
     def _start_or_enqueue(
-        self, change: Change, scheduled: list[tuple[Activity, bool]], identity: str,
+        self,
+        change: Change,
+        scheduled: list[tuple[Activity, bool]],
+        identity: str,
         control_queue: str,
     ) -> list[Activity]:
         """Start up to a few activities in the response, as Temporal's eager dispatch does."""
         eager: list[Activity] = []
         for activity, wants_eager in scheduled:
-            if (wants_eager and len(eager) < MAX_EAGER_ACTIVITIES
-                    and activity.task_queue == change.state.task_queue):
-                activities.record_started(change, activity, identity, str(uuid.uuid4()),
-                                          control_queue)
+            if (
+                wants_eager
+                and len(eager) < MAX_EAGER_ACTIVITIES
+                and activity.task_queue == change.state.task_queue
+            ):
+                activities.record_started(change, activity, identity, str(uuid.uuid4()), control_queue)
                 eager.append(activity)
             else:
                 activities.enqueue(change, activity)
         return eager
 
-    async def fail_workflow_task(
-        self, token: TaskToken, request: RespondWorkflowTaskFailedRequest
-    ) -> None:
+    async def fail_workflow_task(self, token: TaskToken, request: RespondWorkflowTaskFailedRequest) -> None:
         async with self._changing(token.key) as (entry, change):
             self._check_workflow_task(entry.state, token)
             workflow_tasks.fail(
-                change, request.cause,
-                request.failure if request.HasField("failure") else None, request.identity,
+                change,
+                request.cause,
+                request.failure if request.HasField("failure") else None,
+                request.identity,
             )
 
     @staticmethod
     def _check_workflow_task(state: MutableState, token: TaskToken) -> None:
         wft = state.workflow_task
-        if (not state.running or wft is None or wft.scheduled_event_id != token.scheduled_event_id
-                or wft.started_event_id != token.started_event_id or wft.attempt != token.attempt
-                or wft.request_id != token.start_request_id):
+        if (
+            not state.running
+            or wft is None
+            or wft.scheduled_event_id != token.scheduled_event_id
+            or wft.started_event_id != token.started_event_id
+            or wft.attempt != token.attempt
+            or wft.request_id != token.start_request_id
+        ):
             raise NotFoundError("Workflow task not found.")
 
     async def reset_sticky(self, key: ExecutionKey) -> None:
@@ -530,8 +576,9 @@ class HistoryService:
 
     async def sticky_queue_lost(self, task: TaskRecord) -> None:
         """The sticky worker is gone: move the pending workflow task to the normal queue."""
-        await self._workflow_task_timeout(task.key, task.scheduled_event_id, task.attempt,
-                                          TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
+        await self._workflow_task_timeout(
+            task.key, task.scheduled_event_id, task.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START
+        )
 
     # -- activity tasks -------------------------------------------------------------------
 
@@ -545,12 +592,15 @@ class HistoryService:
         try:
             async with self._changing(task.key) as (entry, change):
                 activity = entry.state.activities.get(task.scheduled_event_id)
-                if (not entry.state.running or activity is None or activity.started
-                        or activity.attempt != task.attempt):
+                if (
+                    not entry.state.running
+                    or activity is None
+                    or activity.started
+                    or activity.attempt != task.attempt
+                ):
                     change.remove_task(task.task_id)
                     return None
-                activities.record_started(change, activity, identity, str(uuid.uuid4()),
-                                          control_queue)
+                activities.record_started(change, activity, identity, str(uuid.uuid4()), control_queue)
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
@@ -576,12 +626,9 @@ class HistoryService:
             if attrs.HasField(name):
                 getattr(response, name).CopyFrom(getattr(attrs, name))
         if activity.heartbeat_details:
-            response.heartbeat_details.CopyFrom(
-                Payloads.FromString(decode_blob(activity.heartbeat_details)))
+            response.heartbeat_details.CopyFrom(Payloads.FromString(decode_blob(activity.heartbeat_details)))
         response.scheduled_time.CopyFrom(ev.timestamp(activity.scheduled_time))
-        response.current_attempt_scheduled_time.CopyFrom(
-            ev.timestamp(activity.attempt_scheduled_time)
-        )
+        response.current_attempt_scheduled_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
         response.started_time.CopyFrom(ev.timestamp(activity.started_time))
         response.schedule_to_close_timeout.CopyFrom(attrs.schedule_to_close_timeout)
         response.start_to_close_timeout.CopyFrom(attrs.start_to_close_timeout)
@@ -592,33 +639,28 @@ class HistoryService:
         history = await self.cache.history(entry)
         return history[event_id - 1]
 
-    async def complete_activity(
-        self, token: TaskToken, result: Payloads | None, identity: str
-    ) -> None:
+    async def complete_activity(self, token: TaskToken, result: Payloads | None, identity: str) -> None:
         async with self._changing(token.key) as (entry, change):
             activity = self._running_activity(entry.state, token)
             activities.complete(change, activity, result, identity)
 
-    async def fail_activity(self, token: TaskToken, failure: Failure, identity: str,
-                            heartbeat_details: Payloads | None = None) -> None:
+    async def fail_activity(
+        self, token: TaskToken, failure: Failure, identity: str, heartbeat_details: Payloads | None = None
+    ) -> None:
         async with self._changing(token.key) as (entry, change):
             activity = self._running_activity(entry.state, token)
             if heartbeat_details is not None:  # the next attempt resumes from these
                 activities.heartbeat(change, activity, heartbeat_details)
             activities.fail_attempt(change, activity, failure, identity)
 
-    async def heartbeat_activity(
-        self, token: TaskToken, details: Payloads | None
-    ) -> bool:
+    async def heartbeat_activity(self, token: TaskToken, details: Payloads | None) -> bool:
         """Record a heartbeat; return whether cancellation has been requested."""
         async with self._changing(token.key) as (entry, change):
             activity = self._running_activity(entry.state, token)
             activities.heartbeat(change, activity, details)
             return activity.cancel_requested
 
-    async def cancel_activity(
-        self, token: TaskToken, details: Payloads | None, identity: str
-    ) -> None:
+    async def cancel_activity(self, token: TaskToken, details: Payloads | None, identity: str) -> None:
         async with self._changing(token.key) as (entry, change):
             activity = self._running_activity(entry.state, token)
             activities.canceled(change, activity, details, identity)
@@ -632,7 +674,8 @@ class HistoryService:
                 return activities.task_token(s, activity)
         raise NotFoundError(
             f"cannot find pending activity with ActivityID {activity_id}, check workflow "
-            "execution history for more details")
+            "execution history for more details"
+        )
 
     # -- whole runs --------------------------------------------------------------------------
 
@@ -649,26 +692,43 @@ class HistoryService:
             self._require_running(entry.state)
             workflow_ops.terminate(change, reason, details, identity)
 
-    async def reset_workflow(self, key: ExecutionKey, finish_event_id: int, reason: str,
-                             identity: str, reapply_signals: bool) -> str:
+    async def reset_workflow(
+        self, key: ExecutionKey, finish_event_id: int, reason: str, identity: str, reapply_signals: bool
+    ) -> str:
         """Start a new run from the base run's history up to a workflow task; return its ID."""
         base = await self.load(key)
         history = list(await self.cache.history(base))
         started_id = reset.started_event_id(history, finish_event_id)
         s = base.state
         state = MutableState(
-            namespace_id=s.namespace_id, namespace=s.namespace, workflow_id=s.workflow_id,
-            run_id=str(uuid.uuid4()), workflow_type=s.workflow_type, task_queue=s.task_queue,
-            start_time=self._clock.now(), start_request_id=str(uuid.uuid4()),
-            workflow_task_timeout=s.workflow_task_timeout, run_timeout=s.run_timeout,
-            execution_timeout=s.execution_timeout, attempt=s.attempt,
-            retry_policy=s.retry_policy, cron_schedule=s.cron_schedule,
+            namespace_id=s.namespace_id,
+            namespace=s.namespace,
+            workflow_id=s.workflow_id,
+            run_id=str(uuid.uuid4()),
+            workflow_type=s.workflow_type,
+            task_queue=s.task_queue,
+            start_time=self._clock.now(),
+            start_request_id=str(uuid.uuid4()),
+            workflow_task_timeout=s.workflow_task_timeout,
+            run_timeout=s.run_timeout,
+            execution_timeout=s.execution_timeout,
+            attempt=s.attempt,
+            retry_policy=s.retry_policy,
+            cron_schedule=s.cron_schedule,
             first_execution_run_id=s.first_execution_run_id,
-            execution_deadline=s.execution_deadline, parent=s.parent,
+            execution_deadline=s.execution_deadline,
+            parent=s.parent,
         )
         follow = Change(state, state.start_time, 0, self._dispatch.sticky_alive)
-        reset.build(follow, history, started_id, reason=reason, identity=identity,
-                    base_run_id=s.run_id, reapply_signals=reapply_signals)
+        reset.build(
+            follow,
+            history,
+            started_id,
+            reason=reason,
+            identity=identity,
+            base_run_id=s.run_id,
+            reapply_signals=reapply_signals,
+        )
         follow.new_current = starts.current_record(state)
         current = await self._store.get_current_execution(s.namespace_id, s.workflow_id)
         assert current is not None
@@ -758,14 +818,17 @@ class HistoryService:
 
     def _on_wft_start_to_close(self, change: Change, timer: TimerRecord) -> None:
         wft = change.state.workflow_task
-        if (wft is not None and wft.scheduled_event_id == timer.event_id and wft.started_event_id
-                and wft.attempt == timer.attempt):
+        if (
+            wft is not None
+            and wft.scheduled_event_id == timer.event_id
+            and wft.started_event_id
+            and wft.attempt == timer.attempt
+        ):
             workflow_tasks.time_out(change, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE)
 
     def _on_wft_sticky_timeout(self, change: Change, timer: TimerRecord) -> None:
         wft = change.state.workflow_task
-        if (wft is not None and wft.scheduled_event_id == timer.event_id
-                and not wft.started_event_id):
+        if wft is not None and wft.scheduled_event_id == timer.event_id and not wft.started_event_id:
             workflow_tasks.time_out(change, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
 
     async def _workflow_task_timeout(
@@ -773,8 +836,13 @@ class HistoryService:
     ) -> None:
         async with self._changing(key) as (entry, change):
             wft = entry.state.workflow_task
-            if (entry.state.running and wft is not None and not wft.started_event_id
-                    and wft.scheduled_event_id == scheduled_event_id and wft.attempt == attempt):
+            if (
+                entry.state.running
+                and wft is not None
+                and not wft.started_event_id
+                and wft.scheduled_event_id == scheduled_event_id
+                and wft.attempt == attempt
+            ):
                 workflow_tasks.time_out(change, timeout_type)
 
     def _on_activity_retry(self, change: Change, timer: TimerRecord) -> None:
@@ -812,10 +880,16 @@ class HistoryService:
             return
         activity.timer_id = ""
         # When the attempt's own deadline is also due, Temporal judges the attempt first.
-        attempt_due = (activity.started and activity.start_to_close > 0
-                       and activity.started_time + activity.start_to_close <= change.now + 0.001)
-        kind = (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE if attempt_due
-                else TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+        attempt_due = (
+            activity.started
+            and activity.start_to_close > 0
+            and activity.started_time + activity.start_to_close <= change.now + 0.001
+        )
+        kind = (
+            TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+            if attempt_due
+            else TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+        )
         activities.time_out(change, activity, kind)
 
     # -- reading ------------------------------------------------------------------------------
@@ -824,8 +898,7 @@ class HistoryService:
         entry = await self.cache.get(key)
         if entry is None:
             raise NotFoundError(
-                f'workflow execution not found for workflow ID "{key.workflow_id}" '
-                f'and run ID "{key.run_id}"'
+                f'workflow execution not found for workflow ID "{key.workflow_id}" and run ID "{key.run_id}"'
             )
         return entry
 
@@ -834,8 +907,8 @@ class HistoryService:
         entry = await self.load(key)
         if entry.state.first_execution_run_id != first_execution_run_id:
             raise NotFoundError(
-                f'workflow execution not found for workflow ID "{key.workflow_id}" '
-                f'and run ID "{key.run_id}"')
+                f'workflow execution not found for workflow ID "{key.workflow_id}" and run ID "{key.run_id}"'
+            )
 
     async def resolve_run(self, namespace_id: str, workflow_id: str, run_id: str) -> ExecutionKey:
         """The run a request means: the given one, or the current run of the workflow ID."""
@@ -866,13 +939,19 @@ class HistoryService:
 
 def _changes_nothing(change: Change) -> bool:
     """Whether a change so far records nothing: no event, task, timer or state of its own."""
-    return not (change.events or change.tasks_added or change.tasks_removed or change.timers_added
-                or change.timers_removed or change.has_buffered or change.state_changed
-                or change.successor is not None)
+    return not (
+        change.events
+        or change.tasks_added
+        or change.tasks_removed
+        or change.timers_added
+        or change.timers_removed
+        or change.has_buffered
+        or change.state_changed
+        or change.successor is not None
+    )
 
 
-def _shipped_too_many_events(state: MutableState,
-                             request: RespondWorkflowTaskCompletedRequest) -> bool:
+def _shipped_too_many_events(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> bool:
     """Whether a speculative task showed events that came after the last completed task.
 
     Dropping the task makes the worker see those events again in the next one, which

@@ -25,12 +25,22 @@ def enforce(change: Change, limits: Limits) -> bool:
     if not s.running:
         return False
     count, size = s.next_event_id - 1, change.history_size()
-    reason = (COUNT_EXCEEDED if count > limits.history_count_error
-              else SIZE_EXCEEDED if size > limits.history_size_error else "")
+    reason = (
+        COUNT_EXCEEDED
+        if count > limits.history_count_error
+        else SIZE_EXCEEDED
+        if size > limits.history_size_error
+        else ""
+    )
     if reason:
         workflow_ops.terminate(change, reason, None, "history-service")
         return True
     if count > limits.history_count_warn or size > limits.history_size_warn:
-        logger.warning("history of workflow %s run %s is large: %d events, %d bytes",
-                       s.workflow_id, s.run_id, count, size)
+        logger.warning(
+            "history of workflow %s run %s is large: %d events, %d bytes",
+            s.workflow_id,
+            s.run_id,
+            count,
+            size,
+        )
     return False

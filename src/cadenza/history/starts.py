@@ -83,9 +83,11 @@ def check_existing(request: StartWorkflowExecutionRequest, current: CurrentExecu
         policy = request.workflow_id_conflict_policy
         if policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
             return Existing(use_run_id=current.run_id)
-        if (policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
-                or request.workflow_id_reuse_policy
-                == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING):
+        if (
+            policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+            or request.workflow_id_reuse_policy
+            == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING
+        ):
             return Existing(terminate_run_id=current.run_id)
         raise WorkflowAlreadyStartedError(
             f"Workflow execution is already running. WorkflowId: {request.workflow_id}, "
@@ -101,8 +103,10 @@ def check_existing(request: StartWorkflowExecutionRequest, current: CurrentExecu
             current.start_request_id,
             current.run_id,
         )
-    if (reuse == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
-            and current.status == _SUCCEEDED):
+    if (
+        reuse == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+        and current.status == _SUCCEEDED
+    ):
         raise WorkflowAlreadyStartedError(
             f"Workflow execution already finished successfully. WorkflowId: "
             f"{request.workflow_id}, RunId: {current.run_id}. Workflow Id reuse policy: allow "

@@ -29,14 +29,8 @@ from cadenza.protoutil import copy_common_fields
 
 logger = logging.getLogger(__name__)
 
-_NOT_FOUND = (
-    SignalExternalWorkflowExecutionFailedCause
-    .SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND
-)
-_NAMESPACE_NOT_FOUND = (
-    SignalExternalWorkflowExecutionFailedCause
-    .SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
-)
+_NOT_FOUND = SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND
+_NAMESPACE_NOT_FOUND = SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
 
 
 class RetryLater(Exception):
@@ -81,30 +75,27 @@ class Transfers:
         copy_common_fields(attrs, request)
         request.request_id = f"{entry.state.run_id}:{timer.event_id}"
         s = entry.state
-        parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id,
-                        *s.root)
+        parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id, *s.root)
         run_id, namespace_id, cause = "", "", 0
         try:
             namespace = await self._namespaces.get(attrs.namespace)
             namespace_id = namespace.id
             run_id = (await self._history.start_workflow(namespace, request, parent=parent)).run_id
         except WorkflowAlreadyStartedError:
-            cause = (StartChildWorkflowExecutionFailedCause
-                     .START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS)
+            cause = StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS
         except NamespaceNotFoundError:
-            cause = (StartChildWorkflowExecutionFailedCause
-                     .START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND)
+            cause = StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
         async with self._history.changing(timer.key) as (entry, change):
             change.remove_timer(timer.timer_id)
             child = entry.state.children.get(timer.event_id)
             if child is None or child.run_id or not entry.state.running:
                 return
             if cause:
-                children.child_start_failed(change, child, cause,
-                                            attrs.workflow_task_completed_event_id)
+                children.child_start_failed(change, child, cause, attrs.workflow_task_completed_event_id)
             else:
-                children.child_started(change, child, run_id, namespace_id,
-                                       attrs.header if attrs.HasField("header") else None)
+                children.child_started(
+                    change, child, run_id, namespace_id, attrs.header if attrs.HasField("header") else None
+                )
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)
@@ -119,8 +110,9 @@ class Transfers:
             if parent_entry.state.running and child is not None:
                 if not child.run_id:
                     raise RetryLater("the parent has not recorded the child's start yet")
-                children.child_closed(change, child, close_event, entry.state.namespace_id,
-                                      child.started_event_id)
+                children.child_closed(
+                    change, child, close_event, entry.state.namespace_id, child.started_event_id
+                )
         await self._done(timer)
 
     async def _apply_parent_close_policy(self, timer: TimerRecord) -> None:
@@ -137,8 +129,7 @@ class Transfers:
             if child.parent_close_policy == ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
                 await self._history.request_cancel_workflow(key, "by parent close policy", "")
             else:
-                await self._history.terminate_workflow(key, "by parent close policy", None,
-                                                       "history-service")
+                await self._history.terminate_workflow(key, "by parent close policy", None, "history-service")
         except NotFoundError:
             pass  # already closed
 
@@ -155,15 +146,20 @@ class Transfers:
         try:
             namespace = await self._namespaces.get(request.namespace)
             namespace_id = namespace.id
-            key = await self._history.resolve_run(namespace.id, request.workflow_id,
-                                                  request.run_id)
+            key = await self._history.resolve_run(namespace.id, request.workflow_id, request.run_id)
             run_id = key.run_id
             if request.kind == children.SIGNAL_EXTERNAL:
                 attrs = initiated.signal_external_workflow_execution_initiated_event_attributes
-                await self._history.signal_workflow(key, Signal(
-                    attrs.signal_name, attrs.input if attrs.HasField("input") else None, "",
-                    attrs.header if attrs.HasField("header") else None,
-                    request_id=f"{entry.state.run_id}:{timer.event_id}"))
+                await self._history.signal_workflow(
+                    key,
+                    Signal(
+                        attrs.signal_name,
+                        attrs.input if attrs.HasField("input") else None,
+                        "",
+                        attrs.header if attrs.HasField("header") else None,
+                        request_id=f"{entry.state.run_id}:{timer.event_id}",
+                    ),
+                )
             else:
                 cancel = initiated.request_cancel_external_workflow_execution_initiated_event_attributes
                 reason = cancel.reason
@@ -176,5 +172,4 @@ class Transfers:
             change.remove_timer(timer.timer_id)
             request = entry.state.external.get(timer.event_id)
             if request is not None and entry.state.running:
-                children.external_done(change, request, namespace_id, run_id, cause,
-                                       initiated=initiated)
+                children.external_done(change, request, namespace_id, run_id, cause, initiated=initiated)

@@ -63,7 +63,8 @@ def status(state: MutableState, update_id: str) -> Status | None:
 def admit(change: Change, request: Request) -> None:
     """Remember a new update until the worker answers it."""
     change.state.updates[request.meta.update_id] = UpdateRecord(
-        request=encode_blob(request.SerializeToString()))
+        request=encode_blob(request.SerializeToString())
+    )
     change.state_changed = True
 
 
@@ -75,15 +76,22 @@ def messages(state: MutableState, scheduled_event_id: int) -> list[Message]:
             continue
         body = any_pb2.Any()
         body.Pack(Request.FromString(decode_blob(record.request)))
-        out.append(Message(id=f"{update_id}/request", protocol_instance_id=update_id,
-                           event_id=scheduled_event_id, body=body))
+        out.append(
+            Message(
+                id=f"{update_id}/request",
+                protocol_instance_id=update_id,
+                event_id=scheduled_event_id,
+                body=body,
+            )
+        )
     return out
 
 
 def _accepted_update_completed_workflow() -> Outcome:
     failure = Failure(
         message="Workflow Update failed because the Workflow completed before the Update completed.",
-        source="Server")
+        source="Server",
+    )
     failure.application_failure_info.type = "AcceptedUpdateCompletedWorkflow"
     failure.application_failure_info.non_retryable = True
     return Outcome(failure=failure)
@@ -105,10 +113,9 @@ def check_body(message: Message) -> None:
                 message.body.Unpack(body)
             except DecodeError as error:
                 raise InvalidArgumentError(
-                    f"Message {message.id} has a body that does not decode as "
-                    f"{kind.DESCRIPTOR.full_name}.") from error
-            failure = body.outcome.failure if isinstance(body, Response) else getattr(
-                body, "failure", None)
+                    f"Message {message.id} has a body that does not decode as {kind.DESCRIPTOR.full_name}."
+                ) from error
+            failure = body.outcome.failure if isinstance(body, Response) else getattr(body, "failure", None)
             if failure is not None:
                 check_failure(failure)
 
@@ -125,8 +132,7 @@ def apply(change: Change, message: Message) -> None:
         attrs.accepted_request_message_id = acceptance.accepted_request_message_id
         attrs.accepted_request_sequencing_event_id = acceptance.accepted_request_sequencing_event_id
         attrs.accepted_request.CopyFrom(acceptance.accepted_request)
-        change.state.updates[message.protocol_instance_id] = UpdateRecord(
-            accepted_event_id=event.event_id)
+        change.state.updates[message.protocol_instance_id] = UpdateRecord(accepted_event_id=event.event_id)
     elif body.Is(Response.DESCRIPTOR):
         response = Response()
         body.Unpack(response)
@@ -138,7 +144,8 @@ def apply(change: Change, message: Message) -> None:
         done.outcome.CopyFrom(response.outcome)
         change.state.updates[response.meta.update_id] = UpdateRecord(
             accepted_event_id=done.accepted_event_id,
-            outcome=encode_blob(response.outcome.SerializeToString()))
+            outcome=encode_blob(response.outcome.SerializeToString()),
+        )
     elif body.Is(Rejection.DESCRIPTOR):
         rejection = Rejection()
         body.Unpack(rejection)

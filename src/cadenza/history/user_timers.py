@@ -34,8 +34,9 @@ def start(change: Change, attrs: StartTimerCommandAttributes, completed_event_id
     change.state.timers[attrs.timer_id] = UserTimer(attrs.timer_id, event.event_id, fire_at, record_id)
 
 
-def cancel(change: Change, attrs: CancelTimerCommandAttributes, completed_event_id: int,
-           identity: str) -> None:
+def cancel(
+    change: Change, attrs: CancelTimerCommandAttributes, completed_event_id: int, identity: str
+) -> None:
     timer = change.state.timers.pop(attrs.timer_id)
     change.remove_timer(timer.record_id)
     event = change.add_event(EventType.EVENT_TYPE_TIMER_CANCELED)
@@ -48,8 +49,7 @@ def cancel(change: Change, attrs: CancelTimerCommandAttributes, completed_event_
 
 def fire(change: Change, started_event_id: int) -> None:
     """The durable timer came due: record TimerFired if the workflow still waits on it."""
-    timer = next((t for t in change.state.timers.values()
-                  if t.started_event_id == started_event_id), None)
+    timer = next((t for t in change.state.timers.values() if t.started_event_id == started_event_id), None)
     if timer is None:
         return
     del change.state.timers[timer.timer_id]

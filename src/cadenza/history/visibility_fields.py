@@ -14,7 +14,6 @@ _TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
 BUILD_IDS = "BuildIds"
 
 
-
 def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> None:
     """Apply an upsert; a ``binary/null`` value removes the attribute, as in Temporal."""
     for name, payload in upsert.indexed_fields.items():
@@ -35,8 +34,10 @@ def record_build_id(state: MutableState, build_id: str, versioned: bool) -> None
         wanted.append(f"unversioned:{build_id}")
     added = [build for build in wanted if build not in builds]
     if added:
-        payload = Payload(metadata={"encoding": b"json/plain", "type": b"KeywordList"},
-                          data=json.dumps(builds + added, separators=(",", ":")).encode())
+        payload = Payload(
+            metadata={"encoding": b"json/plain", "type": b"KeywordList"},
+            data=json.dumps(builds + added, separators=(",", ":")).encode(),
+        )
         state.search_attributes[BUILD_IDS] = encode_blob(payload.SerializeToString())
 
 
@@ -84,8 +85,7 @@ def system_values(state: MutableState) -> dict[str, object]:
     only has once it closed (history size, state transitions) are recorded at close.
     """
     root_workflow_id, root_run_id = state.root
-    values: dict[str, object] = {attrs.ROOT_WORKFLOW_ID: root_workflow_id,
-                                 attrs.ROOT_RUN_ID: root_run_id}
+    values: dict[str, object] = {attrs.ROOT_WORKFLOW_ID: root_workflow_id, attrs.ROOT_RUN_ID: root_run_id}
     if state.parent is not None:
         values[attrs.PARENT_WORKFLOW_ID] = state.parent.workflow_id
         values[attrs.PARENT_RUN_ID] = state.parent.run_id

@@ -45,8 +45,9 @@ def start_to_close(state: MutableState, attempt: int) -> float:
     return state.workflow_task_timeout + extra
 
 
-def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True,
-             speculative: bool = False) -> WorkflowTask:
+def schedule(
+    change: Change, *, attempt: int = 1, use_sticky: bool = True, speculative: bool = False
+) -> WorkflowTask:
     """Schedule the next workflow task, on the sticky queue if the worker keeps one."""
     s = change.state
     sticky = s.sticky_queue if use_sticky else ""
@@ -71,8 +72,10 @@ def schedule(change: Change, *, attempt: int = 1, use_sticky: bool = True,
     )
     if queue == sticky and s.sticky_schedule_to_start > 0:
         wft.timer_id = change.add_timer(
-            WFT_STICKY_SCHEDULE_TO_START, change.now + s.sticky_schedule_to_start,
-            scheduled_id, attempt,
+            WFT_STICKY_SCHEDULE_TO_START,
+            change.now + s.sticky_schedule_to_start,
+            scheduled_id,
+            attempt,
         )
     s.workflow_task = wft
     return wft
@@ -113,7 +116,9 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
     if not wft.transient:
         _started_event(change, wft)
     wft.timer_id = change.add_timer(
-        WFT_START_TO_CLOSE, change.now + start_to_close(s, wft.attempt), wft.scheduled_event_id,
+        WFT_START_TO_CLOSE,
+        change.now + start_to_close(s, wft.attempt),
+        wft.scheduled_event_id,
         wft.attempt,
     )
 
@@ -126,7 +131,8 @@ def _started_event(change: Change, wft: WorkflowTask) -> HistoryEvent:
         attrs = event.workflow_task_started_event_attributes
         attrs.suggest_continue_as_new = True
         attrs.suggest_continue_as_new_reasons.append(
-            SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS)
+            SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS
+        )
     return event
 
 
@@ -160,8 +166,7 @@ def transient_events(state: MutableState) -> list[HistoryEvent]:
     scheduled.event_id = wft.scheduled_event_id
     attrs = scheduled.workflow_task_scheduled_event_attributes
     sticky = wft.sticky_queue
-    attrs.task_queue.CopyFrom(ev.task_queue(sticky or state.task_queue,
-                                            state.task_queue if sticky else ""))
+    attrs.task_queue.CopyFrom(ev.task_queue(sticky or state.task_queue, state.task_queue if sticky else ""))
     attrs.start_to_close_timeout.CopyFrom(ev.duration(start_to_close(state, wft.attempt)))
     attrs.attempt = wft.attempt
     events = [scheduled]

@@ -44,8 +44,14 @@ class MatchingService:
         self._queue((task.namespace_id, task.task_queue, task.kind)).offer(task)
 
     async def poll(
-        self, namespace_id: str, name: str, kind: TaskKind, identity: str, timeout: float,
-        worker_key: str = "", rate_per_second: float = DEFAULT_DISPATCH_RATE,
+        self,
+        namespace_id: str,
+        name: str,
+        kind: TaskKind,
+        identity: str,
+        timeout: float,
+        worker_key: str = "",
+        rate_per_second: float = DEFAULT_DISPATCH_RATE,
     ) -> TaskRecord | None:
         """Wait up to ``timeout`` seconds for a task; None if none came or the worker left."""
         if self._waiters.has_left(worker_key):
@@ -54,8 +60,13 @@ class MatchingService:
         queue.last_poll = time.monotonic()
         queue.shut_down = False
         if identity not in queue.poller_identities:  # once per worker and queue, not per poll
-            logger.info("worker %s polls %s task queue %s", identity, kind.name.lower(), name,
-                        extra={"namespace_id": namespace_id, "task_queue": name, "identity": identity})
+            logger.info(
+                "worker %s polls %s task queue %s",
+                identity,
+                kind.name.lower(),
+                name,
+                extra={"namespace_id": namespace_id, "task_queue": name, "identity": identity},
+            )
         queue.poller_identities[identity] = PollerSeen(time.time(), rate_per_second)
         if queue.items:
             return queue.items.popleft()
@@ -97,8 +108,7 @@ class MatchingService:
     def has_waiting_poll(self, namespace_id: str, name: str, kind: TaskKind) -> bool:
         """Whether a poll waits on the queue with nothing to hand it."""
         queue = self._queues.get((namespace_id, name, kind))
-        return queue is not None and not queue.items and any(
-            not poller.done() for poller in queue.pollers)
+        return queue is not None and not queue.items and any(not poller.done() for poller in queue.pollers)
 
     def starving_queues(self) -> list[QueueKey]:
         """Queues whose polls wait with nothing to hand them."""

@@ -43,5 +43,6 @@ class WorkerRegistry:
 
     def all(self, namespace_id: str) -> list[bytes]:
         now = time.monotonic()
-        return [r.data for r in self._reports.get(namespace_id, {}).values()
-                if now - r.received <= HEARTBEAT_TTL]
+        return [
+            r.data for r in self._reports.get(namespace_id, {}).values() if now - r.received <= HEARTBEAT_TTL
+        ]

@@ -38,13 +38,24 @@ class Step(NamedTuple):
     """Why the change lost, when the check fails."""
 
 
-RUN_TABLES = ("delete_execution", "delete_history", "delete_execution_tasks",
-              "delete_execution_timers", "delete_current_if")
+RUN_TABLES = (
+    "delete_execution",
+    "delete_history",
+    "delete_execution_tasks",
+    "delete_execution_timers",
+    "delete_current_if",
+)
 """Queries that remove one run from every table, each taking the execution key."""
 
-NAMESPACE_TABLES = ("delete_namespace_schedules", "delete_namespace_executions",
-                    "delete_namespace_history", "delete_namespace_current", "delete_namespace_tasks",
-                    "delete_namespace_timers", "delete_namespace")
+NAMESPACE_TABLES = (
+    "delete_namespace_schedules",
+    "delete_namespace_executions",
+    "delete_namespace_history",
+    "delete_namespace_current",
+    "delete_namespace_tasks",
+    "delete_namespace_timers",
+    "delete_namespace",
+)
 """Queries that remove a namespace with everything in it, each taking its ID."""
 
 
@@ -55,25 +66,63 @@ def steps(w: ExecutionWrite) -> list[Step]:
     if w.new_current is not None:
         plan.append(_take_over_workflow_id(w))
     if w.expected_version == 0:
-        plan.append(Step("insert_execution", [(*key, w.new_version, w.status, w.workflow_type,
-                                               w.task_queue, w.start_time, w.close_time, w.state)],
-                         Check.INSERTS, "execution already exists"))
+        plan.append(
+            Step(
+                "insert_execution",
+                [
+                    (
+                        *key,
+                        w.new_version,
+                        w.status,
+                        w.workflow_type,
+                        w.task_queue,
+                        w.start_time,
+                        w.close_time,
+                        w.state,
+                    )
+                ],
+                Check.INSERTS,
+                "execution already exists",
+            )
+        )
     else:
-        plan.append(Step("update_execution", [(w.new_version, w.state, *key, w.expected_version)],
-                         Check.ONE_ROW, "execution changed concurrently"))
+        plan.append(
+            Step(
+                "update_execution",
+                [(w.new_version, w.state, *key, w.expected_version)],
+                Check.ONE_ROW,
+                "execution changed concurrently",
+            )
+        )
         # Apart, and only when they change: status and close time are in every
         # listing index, and setting them at all rewrites those index entries.
-        plan.append(Step("update_execution_status",
-                         [(w.status, w.close_time, *key, w.status, w.close_time)]))
+        plan.append(Step("update_execution_status", [(w.status, w.close_time, *key, w.status, w.close_time)]))
     if w.current_status is not None and w.new_current is None:
         plan.append(Step("update_current_status", [(w.current_status, *key)]))
     if w.visibility is not None:
         v = w.visibility
-        plan.append(Step("update_visibility", [(v.execution_time, v.history_length, v.search_attributes,
-                                                v.search_attribute_payloads, v.memo, *key)]))
+        plan.append(
+            Step(
+                "update_visibility",
+                [
+                    (
+                        v.execution_time,
+                        v.history_length,
+                        v.search_attributes,
+                        v.search_attribute_payloads,
+                        v.memo,
+                        *key,
+                    )
+                ],
+            )
+        )
     if w.events is not None:
-        plan.append(Step("insert_history_batch",
-                         [(*key, w.events.first_event_id, w.events.last_event_id, w.events.data)]))
+        plan.append(
+            Step(
+                "insert_history_batch",
+                [(*key, w.events.first_event_id, w.events.last_event_id, w.events.data)],
+            )
+        )
     _add(plan, "insert_task", [task_row(t) for t in w.tasks_added])
     _add(plan, "delete_task", [(t,) for t in w.tasks_removed])
     _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
@@ -85,16 +134,23 @@ def schedule_steps(w: ScheduleWrite) -> list[Step]:
     """The statements of one schedule change: its row, then its wake-up timers, in one transaction."""
     conflict = f"schedule {w.schedule_id} changed concurrently"
     if w.expected_version == 0:
-        row = Step("insert_schedule", [(w.namespace_id, w.schedule_id, w.create_time, w.state,
-                                        w.search_attributes)],
-                   Check.INSERTS, "schedule already exists")
+        row = Step(
+            "insert_schedule",
+            [(w.namespace_id, w.schedule_id, w.create_time, w.state, w.search_attributes)],
+            Check.INSERTS,
+            "schedule already exists",
+        )
     elif w.delete:
-        row = Step("delete_schedule", [(w.namespace_id, w.schedule_id, w.expected_version)],
-                   Check.ONE_ROW, conflict)
+        row = Step(
+            "delete_schedule", [(w.namespace_id, w.schedule_id, w.expected_version)], Check.ONE_ROW, conflict
+        )
     else:
-        row = Step("update_schedule", [(w.state, w.search_attributes, w.namespace_id, w.schedule_id,
-                                        w.expected_version)],
-                   Check.ONE_ROW, conflict)
+        row = Step(
+            "update_schedule",
+            [(w.state, w.search_attributes, w.namespace_id, w.schedule_id, w.expected_version)],
+            Check.ONE_ROW,
+            conflict,
+        )
     plan = [row]
     _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
     _add(plan, "delete_timer", [(t,) for t in w.timers_removed])
@@ -105,13 +161,18 @@ def _take_over_workflow_id(w: ExecutionWrite) -> Step:
     assert w.new_current is not None
     c = w.new_current
     if w.replaced_run_id is None:
-        return Step("insert_current_execution",
-                    [(w.key.namespace_id, w.key.workflow_id, c.run_id, c.status, c.start_request_id)],
-                    Check.INSERTS, "workflow ID taken concurrently")
-    return Step("replace_current_execution",
-                [(c.run_id, c.status, c.start_request_id, w.key.namespace_id, w.key.workflow_id,
-                  w.replaced_run_id)],
-                Check.ONE_ROW, "workflow ID taken concurrently")
+        return Step(
+            "insert_current_execution",
+            [(w.key.namespace_id, w.key.workflow_id, c.run_id, c.status, c.start_request_id)],
+            Check.INSERTS,
+            "workflow ID taken concurrently",
+        )
+    return Step(
+        "replace_current_execution",
+        [(c.run_id, c.status, c.start_request_id, w.key.namespace_id, w.key.workflow_id, w.replaced_run_id)],
+        Check.ONE_ROW,
+        "workflow ID taken concurrently",
+    )
 
 
 def _add(plan: list[Step], query: str, rows: list[tuple[Any, ...]]) -> None:
@@ -124,10 +185,17 @@ def key_row(key: ExecutionKey) -> tuple[str, str, str]:
 
 
 def task_row(t: TaskRecord) -> tuple[Any, ...]:
-    return (t.task_id, t.namespace_id, t.task_queue, int(t.kind), t.workflow_id, t.run_id,
-            t.scheduled_event_id, t.attempt)
+    return (
+        t.task_id,
+        t.namespace_id,
+        t.task_queue,
+        int(t.kind),
+        t.workflow_id,
+        t.run_id,
+        t.scheduled_event_id,
+        t.attempt,
+    )
 
 
 def timer_row(t: TimerRecord) -> tuple[Any, ...]:
-    return (t.timer_id, t.fire_at, t.namespace_id, t.workflow_id, t.run_id, t.kind, t.event_id,
-            t.attempt)
+    return (t.timer_id, t.fire_at, t.namespace_id, t.workflow_id, t.run_id, t.kind, t.event_id, t.attempt)

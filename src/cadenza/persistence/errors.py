@@ -24,7 +24,9 @@ class DatabaseInUseError(StorageError):
 
     def __init__(self, database: str, holder: int | None) -> None:
         by = f"another Cadenza process (pid {holder})" if holder else "another Cadenza process"
-        super().__init__(f"the SQLite database {database} is in use by {by}; "
-                         "a SQLite database is served by one server at a time")
+        super().__init__(
+            f"the SQLite database {database} is in use by {by}; "
+            "a SQLite database is served by one server at a time"
+        )
         self.database = database
         self.holder = holder

@@ -68,16 +68,22 @@ class SchemaStatus:
         known = {m.version: m for m in self.known}
         found: list[SchemaError] = []
         if self.version > self.latest:
-            found.append(SchemaTooNewError(
-                f"the database schema is at version {self.version}, newer than this Cadenza knows "
-                f"(up to {self.latest}); upgrade Cadenza to use this database"))
+            found.append(
+                SchemaTooNewError(
+                    f"the database schema is at version {self.version}, newer than this Cadenza knows "
+                    f"(up to {self.latest}); upgrade Cadenza to use this database"
+                )
+            )
         for applied in self.applied:
             migration = known.get(applied.version)
             if migration is not None and migration.checksum != applied.checksum:
-                found.append(ChecksumMismatchError(
-                    f"migration {applied.version} ({applied.name}) was applied with checksum "
-                    f"{applied.checksum[:12]}, but this Cadenza ships {migration.checksum[:12]}; "
-                    "the schema was changed outside Cadenza's migrations"))
+                found.append(
+                    ChecksumMismatchError(
+                        f"migration {applied.version} ({applied.name}) was applied with checksum "
+                        f"{applied.checksum[:12]}, but this Cadenza ships {migration.checksum[:12]}; "
+                        "the schema was changed outside Cadenza's migrations"
+                    )
+                )
         return found
 
     def check(self) -> None:

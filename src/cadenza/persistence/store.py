@@ -42,9 +42,13 @@ class ReplicaLink(Protocol):
 
     replica_id: str
 
-    async def listen(self, on_task: TaskAnnounced, on_change: ExecutionChanged,
-                     on_query: QueryOffered | None = None,
-                     on_answer: QueryAnswered | None = None) -> None:
+    async def listen(
+        self,
+        on_task: TaskAnnounced,
+        on_change: ExecutionChanged,
+        on_query: QueryOffered | None = None,
+        on_answer: QueryAnswered | None = None,
+    ) -> None:
         """Start hearing other replicas' new tasks, execution changes and queries, and the
         answers to this replica's queries."""
 
@@ -80,8 +84,7 @@ class ReplicaLink(Protocol):
     async def drop_orphan_queries(self) -> int:
         """Forget the queries of replicas whose lease ran out; return how many."""
 
-    async def unclaimed_queries(self, namespace_id: str, task_queue: str,
-                                limit: int) -> list[str]:
+    async def unclaimed_queries(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
         """The IDs of the oldest queries offered on one queue and not yet handed out."""
 
     async def close(self) -> None:
@@ -112,7 +115,11 @@ class Store(Protocol):
     async def update_namespace(self, record: NamespaceRecord) -> None: ...
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
         after: ListCursor | None,
     ) -> list[ListedExecution]:
         """Runs matching a checked filter, in Temporal's listing order, after ``after``."""
@@ -122,9 +129,7 @@ class Store(Protocol):
     ) -> list[tuple[int | None, int]]:
         """(status or None, count) rows; grouped by status for GROUP BY ExecutionStatus."""
 
-    async def get_current_execution(
-        self, namespace_id: str, workflow_id: str
-    ) -> CurrentExecution | None: ...
+    async def get_current_execution(self, namespace_id: str, workflow_id: str) -> CurrentExecution | None: ...
 
     async def load_execution(self, key: ExecutionKey) -> StoredExecution | None: ...
 
@@ -141,9 +146,7 @@ class Store(Protocol):
     async def delete_execution(self, key: ExecutionKey) -> None:
         """Remove a run with its history, tasks and timers (and its claim on the ID)."""
 
-    async def delete_closed_before(
-        self, namespace_id: str, cutoff: float, limit: int
-    ) -> list[ExecutionKey]:
+    async def delete_closed_before(self, namespace_id: str, cutoff: float, limit: int) -> list[ExecutionKey]:
         """Remove up to ``limit`` runs closed before ``cutoff`` (retention); return them."""
 
     async def delete_namespace(self, namespace_id: str) -> None:
@@ -159,9 +162,7 @@ class Store(Protocol):
     ) -> list[StoredSchedule]:
         """Schedules matching a parsed filter, newest first."""
 
-    async def count_schedules(
-        self, namespace_id: str, query: Query, types: dict[str, int]
-    ) -> int: ...
+    async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int: ...
 
     async def list_all_schedules(self) -> list[StoredSchedule]:
         """Every schedule of every namespace, for recovery at start."""

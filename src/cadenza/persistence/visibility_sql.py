@@ -24,8 +24,10 @@ from cadenza.persistence.records import ListCursor
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import query as q
 
-LISTED_COLUMNS = ("workflow_id, run_id, workflow_type, task_queue, status, start_time, close_time, "
-                  "execution_time, history_length, search_payloads, memo, search_attributes")
+LISTED_COLUMNS = (
+    "workflow_id, run_id, workflow_type, task_queue, status, start_time, close_time, "
+    "execution_time, history_length, search_payloads, memo, search_attributes"
+)
 SCHEDULE_COLUMNS = attrs.SCHEDULE_BUILT_IN
 """The built-in attributes of the schedules table (the executions table's are ``attrs.BUILT_IN``)."""
 SCHEDULE_ORDER = "create_time DESC, schedule_id"
@@ -75,20 +77,29 @@ class Params:
         return self.dialect.placeholder(len(self.values))
 
 
-def listing(dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int],
-            limit: int, after: ListCursor | None) -> tuple[str, list[object]]:
+def listing(
+    dialect: Dialect,
+    namespace_id: str,
+    query: q.Query,
+    types: dict[str, int],
+    limit: int,
+    after: ListCursor | None,
+) -> tuple[str, list[object]]:
     """SQL and parameters for one listing page: runs matching ``query`` after ``after``, in order."""
     params = Params(dialect, namespace_id)
     # Bound in the order the markers appear: SQLite's ``?`` are positional.
     cursor = f"{_after(after, params)} AND " if after is not None else ""
     where = f"{cursor}({_where(query, types, params)})"
-    sql = (f"SELECT {LISTED_COLUMNS} FROM executions WHERE namespace_id = {dialect.placeholder(1)} "
-           f"AND {where} ORDER BY {LISTING_ORDER} LIMIT {params.add(limit)}")
+    sql = (
+        f"SELECT {LISTED_COLUMNS} FROM executions WHERE namespace_id = {dialect.placeholder(1)} "
+        f"AND {where} ORDER BY {LISTING_ORDER} LIMIT {params.add(limit)}"
+    )
     return sql, params.values
 
 
-def counting(dialect: Dialect, namespace_id: str, query: q.Query,
-             types: dict[str, int]) -> tuple[str, list[object]]:
+def counting(
+    dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int]
+) -> tuple[str, list[object]]:
     """SQL and parameters counting matching runs: (status, count) rows when grouped, else (NULL, count)."""
     params = Params(dialect, namespace_id)
     where = _where(query, types, params)
@@ -98,37 +109,48 @@ def counting(dialect: Dialect, namespace_id: str, query: q.Query,
     return f"SELECT NULL, COUNT(*) {head}", params.values
 
 
-def schedule_listing(dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int],
-                     limit: int, offset: int) -> tuple[str, list[object]]:
+def schedule_listing(
+    dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int], limit: int, offset: int
+) -> tuple[str, list[object]]:
     """SQL and parameters listing the schedules that match ``query``'s filter, newest first."""
     params = Params(dialect, namespace_id)
     where = _where(query, types, params, SCHEDULE_COLUMNS)
-    sql = (f"SELECT namespace_id, schedule_id, version, state FROM schedules "
-           f"WHERE namespace_id = {dialect.placeholder(1)} AND ({where}) ORDER BY {SCHEDULE_ORDER} "
-           f"LIMIT {params.add(limit)} OFFSET {params.add(offset)}")
+    sql = (
+        f"SELECT namespace_id, schedule_id, version, state FROM schedules "
+        f"WHERE namespace_id = {dialect.placeholder(1)} AND ({where}) ORDER BY {SCHEDULE_ORDER} "
+        f"LIMIT {params.add(limit)} OFFSET {params.add(offset)}"
+    )
     return sql, params.values
 
 
-def schedule_counting(dialect: Dialect, namespace_id: str, query: q.Query,
-                      types: dict[str, int]) -> tuple[str, list[object]]:
+def schedule_counting(
+    dialect: Dialect, namespace_id: str, query: q.Query, types: dict[str, int]
+) -> tuple[str, list[object]]:
     """SQL and parameters counting the schedules that match ``query``'s filter."""
     params = Params(dialect, namespace_id)
     where = _where(query, types, params, SCHEDULE_COLUMNS)
-    return (f"SELECT COUNT(*) FROM schedules WHERE namespace_id = {dialect.placeholder(1)} "
-            f"AND ({where})"), params.values
+    return (
+        f"SELECT COUNT(*) FROM schedules WHERE namespace_id = {dialect.placeholder(1)} AND ({where})"
+    ), params.values
 
 
 def _after(cursor: ListCursor, params: Params) -> str:
     """Rows after a page's last (close, start, run), in ``LISTING_ORDER``."""
     close = OPEN_CLOSE_TIME if cursor.close_time is None else cursor.close_time
-    return (f"(({SORT_CLOSE_TIME} = {params.add(close)} AND start_time = "
-            f"{params.add(cursor.start_time)} AND run_id > {params.add(cursor.run_id)})"
-            f" OR ({SORT_CLOSE_TIME} = {params.add(close)} AND start_time < "
-            f"{params.add(cursor.start_time)}) OR {SORT_CLOSE_TIME} < {params.add(close)})")
+    return (
+        f"(({SORT_CLOSE_TIME} = {params.add(close)} AND start_time = "
+        f"{params.add(cursor.start_time)} AND run_id > {params.add(cursor.run_id)})"
+        f" OR ({SORT_CLOSE_TIME} = {params.add(close)} AND start_time < "
+        f"{params.add(cursor.start_time)}) OR {SORT_CLOSE_TIME} < {params.add(close)})"
+    )
 
 
-def _where(query: q.Query, types: dict[str, int], params: Params,
-           built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> str:
+def _where(
+    query: q.Query,
+    types: dict[str, int],
+    params: Params,
+    built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN,
+) -> str:
     """The WHERE condition for a checked ``query``; ``types`` are the namespace's custom attributes.
 
     ``built_in`` names the table's own columns: the executions table's by default.
@@ -139,11 +161,13 @@ def _where(query: q.Query, types: dict[str, int], params: Params,
     where = _expr(query.where, _Target(types, built_in, params))
     if len(params.values) - bound_before > MAX_BOUND_VALUES:
         raise InvalidArgumentError(
-            f"invalid query: the filter compares with more than {MAX_BOUND_VALUES} values")
+            f"invalid query: the filter compares with more than {MAX_BOUND_VALUES} values"
+        )
     if _paren_depth(where) > MAX_SQL_NESTING:
         raise InvalidArgumentError(
             f"invalid query: AND and OR nest too deeply in the filter (at most "
-            f"{MAX_SQL_NESTING} levels of alternating AND and OR)")
+            f"{MAX_SQL_NESTING} levels of alternating AND and OR)"
+        )
     return where
 
 
@@ -162,8 +186,7 @@ def _paren_depth(sql: str) -> int:
 class _Target:
     """What a filter is compiled against: the table's own columns, the namespace's attributes."""
 
-    def __init__(self, types: dict[str, int], built_in: dict[str, tuple[str, int]],
-                 params: Params) -> None:
+    def __init__(self, types: dict[str, int], built_in: dict[str, tuple[str, int]], params: Params) -> None:
         self.types = types
         self.built_in = built_in
         self.params = params
@@ -241,8 +264,7 @@ def _predicate(node: q.Expr, target: _Target) -> str:
         return _text(node, target.text(node.name, column), params)
     if isinstance(node, q.InList):
         if len(node.values) > LONG_IN_LIST:
-            found = params.dialect.any_of(column, params, list(node.values),
-                                          node.name not in target.built_in)
+            found = params.dialect.any_of(column, params, list(node.values), node.name not in target.built_in)
             return f"NOT ({found})" if node.negated else found
         marks = ", ".join(target.bind(node.name, v) for v in node.values)
         return f"{column} {'NOT ' if node.negated else ''}IN ({marks})"
@@ -292,7 +314,7 @@ def _joined(op: str, parts: list[str]) -> str:
         return parts[0]
     if len(parts) > _GROUP:
         size = -(-len(parts) // _GROUP)
-        parts = [_joined(op, parts[i:i + size]) for i in range(0, len(parts), size)]
+        parts = [_joined(op, parts[i : i + size]) for i in range(0, len(parts), size)]
     return "(" + f" {op} ".join(parts) + ")"
 
 

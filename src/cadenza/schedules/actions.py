@@ -28,9 +28,17 @@ from cadenza.schedules.record import BufferedStart, ScheduleRecord
 
 logger = logging.getLogger(__name__)
 
-_OPTIONAL_FIELDS = ("input", "workflow_execution_timeout", "workflow_run_timeout",
-                    "workflow_task_timeout", "retry_policy", "memo", "header", "user_metadata",
-                    "priority")
+_OPTIONAL_FIELDS = (
+    "input",
+    "workflow_execution_timeout",
+    "workflow_run_timeout",
+    "workflow_task_timeout",
+    "retry_policy",
+    "memo",
+    "header",
+    "user_metadata",
+    "priority",
+)
 _RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
@@ -46,8 +54,9 @@ class Closed:
 class Actions:
     """The schedule's hands on the engine; every call is an ordinary engine change."""
 
-    def __init__(self, store: Store, history: HistoryService, reader: HistoryReader,
-                 namespaces: NamespaceRegistry) -> None:
+    def __init__(
+        self, store: Store, history: HistoryService, reader: HistoryReader, namespaces: NamespaceRegistry
+    ) -> None:
         self._store = store
         self._history = history
         self._reader = reader
@@ -69,16 +78,20 @@ class Actions:
             return None
         key = ExecutionKey(namespace_id, workflow_id, current.run_id)
         page = await self._reader.page(
-            key, page_size=1, token=b"", wait_new_event=False, deadline=0.0,
-            filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+            key,
+            page_size=1,
+            token=b"",
+            wait_new_event=False,
+            deadline=0.0,
+            filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+        )
         result, failure = _outcome(page.events[-1]) if page.events else (None, None)
         return Closed(current.status, result, failure)
 
     async def cancel(self, namespace_id: str, workflow_id: str, identity: str) -> None:
         try:
             key = await self._history.resolve_run(namespace_id, workflow_id, "")
-            await self._history.request_cancel_workflow(
-                key, "cancelled by schedule overlap policy", identity)
+            await self._history.request_cancel_workflow(key, "cancelled by schedule overlap policy", identity)
         except CadenzaError as error:
             logger.info("schedule could not cancel %s: %s", workflow_id, error.message)
 
@@ -86,7 +99,8 @@ class Actions:
         try:
             key = await self._history.resolve_run(namespace_id, workflow_id, "")
             await self._history.terminate_workflow(
-                key, "terminated by schedule overlap policy", None, identity)
+                key, "terminated by schedule overlap policy", None, identity
+            )
         except CadenzaError as error:
             logger.info("schedule could not terminate %s: %s", workflow_id, error.message)
 
@@ -104,8 +118,10 @@ def start_request(record: ScheduleRecord, start: BufferedStart) -> StartWorkflow
         identity=identity(record),
         request_id=start.request_id,
         workflow_id_reuse_policy=(
-            WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE if start.manual
-            else WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE),
+            WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+            if start.manual
+            else WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+        ),
     )
     request.workflow_type.CopyFrom(action.workflow_type)
     request.task_queue.CopyFrom(action.task_queue)
@@ -115,7 +131,8 @@ def start_request(record: ScheduleRecord, start: BufferedStart) -> StartWorkflow
     request.search_attributes.CopyFrom(action.search_attributes)
     fields = request.search_attributes.indexed_fields
     fields["TemporalScheduledStartTime"].CopyFrom(
-        _typed(scheduler.workflow_id_for("", start.nominal)[1:], "Datetime"))
+        _typed(scheduler.workflow_id_for("", start.nominal)[1:], "Datetime")
+    )
     fields["TemporalScheduledById"].CopyFrom(_typed(record.schedule_id, "Keyword"))
     overlap = scheduler.resolve_start_policy(record, start)
     if overlap != ScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL:
@@ -128,8 +145,9 @@ def start_request(record: ScheduleRecord, start: BufferedStart) -> StartWorkflow
 
 
 def _typed(value: str, kind: str) -> Payload:
-    return Payload(metadata={"encoding": b"json/plain", "type": kind.encode()},
-                   data=json.dumps(value).encode())
+    return Payload(
+        metadata={"encoding": b"json/plain", "type": kind.encode()}, data=json.dumps(value).encode()
+    )
 
 
 def _outcome(event: object) -> tuple[Payloads | None, Failure | None]:

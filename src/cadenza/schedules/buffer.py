@@ -32,8 +32,7 @@ def resolve(policy: int, schedule_policy: int) -> int:
     return policy or schedule_policy or P.SCHEDULE_OVERLAP_POLICY_SKIP
 
 
-def process_buffer(buffer: list[BufferedStart], is_running: bool,
-                   schedule_policy: int) -> BufferAction:
+def process_buffer(buffer: list[BufferedStart], is_running: bool, schedule_policy: int) -> BufferAction:
     action = BufferAction()
     for start in buffer:
         policy = resolve(start.overlap, schedule_policy)
@@ -59,8 +58,7 @@ def _overlaps(action: BufferAction, start: BufferedStart, policy: int, is_runnin
             action.new_buffer.append(start)
     elif policy == P.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL:
         action.new_buffer.append(start)
-    elif policy in (P.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER,
-                    P.SCHEDULE_OVERLAP_POLICY_TERMINATE_OTHER):
+    elif policy in (P.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER, P.SCHEDULE_OVERLAP_POLICY_TERMINATE_OTHER):
         if not is_running:
             action.non_overlapping = start  # replaces the one not yet started
         elif policy == P.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER:

@@ -54,9 +54,16 @@ class CompiledCalendar:
         weekdays = range_values(spec.day_of_week)
         if 7 in weekdays:
             weekdays = weekdays | {0}
-        return cls(tz, range_values(spec.year), range_values(spec.month),
-                   range_values(spec.day_of_month), weekdays, range_values(spec.hour),
-                   range_values(spec.minute), range_values(spec.second))
+        return cls(
+            tz,
+            range_values(spec.year),
+            range_values(spec.month),
+            range_values(spec.day_of_month),
+            weekdays,
+            range_values(spec.hour),
+            range_values(spec.minute),
+            range_values(spec.second),
+        )
 
     def _year(self, year: int) -> bool:
         return not self.years or year in self.years
@@ -65,10 +72,15 @@ class CompiledCalendar:
         if ts >= _PAST_MAX_YEAR:
             return False  # calendars are searched up to MAX_YEAR only; later wall times overflow
         local = _local(ts, self.tz)
-        return (self._year(local.year) and local.month in self.months
-                and local.day in self.days and _weekday(local) in self.weekdays
-                and local.hour in self.hours and local.minute in self.minutes
-                and local.second in self.seconds)
+        return (
+            self._year(local.year)
+            and local.month in self.months
+            and local.day in self.days
+            and _weekday(local) in self.weekdays
+            and local.hour in self.hours
+            and local.minute in self.minutes
+            and local.second in self.seconds
+        )
 
     def next_after(self, ts: int) -> int | None:
         """The first matching second after ``ts`` (epoch seconds), or None if none by 2100."""
@@ -108,8 +120,9 @@ class CompiledCalendar:
                 continue
             return found
 
-    def _search_date(self, y: int, mo: int, d: int, h: int, m: int, s: int,
-                     second_copy: bool) -> int | tuple[int, int, int, int, int, int, bool]:
+    def _search_date(
+        self, y: int, mo: int, d: int, h: int, m: int, s: int, second_copy: bool
+    ) -> int | tuple[int, int, int, int, int, int, bool]:
         """Match month down to second; a tuple is where to carry on the outer search."""
         while mo not in self.months:
             mo, d, h, m, s, second_copy = mo + 1, 1, 0, 0, 0, False

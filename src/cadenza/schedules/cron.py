@@ -22,17 +22,41 @@ class SpecError(ValueError):
     """A schedule spec Temporal would refuse; the message is Temporal's."""
 
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 _PREDEFINED = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
-                 "h": 3600.0, "d": 86400.0}
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
 
 
 @dataclass(frozen=True)
@@ -54,9 +78,11 @@ def parse_cron(text: str, comment: str = "") -> ParsedCron:
         return ParsedCron(None, _parse_every(text), "")
     text = _PREDEFINED.get(text, text)
     fields = text.split()
-    names = {5: ("minute", "hour", "day_of_month", "month", "day_of_week"),
-             6: ("minute", "hour", "day_of_month", "month", "day_of_week", "year"),
-             7: ("second", "minute", "hour", "day_of_month", "month", "day_of_week", "year")}
+    names = {
+        5: ("minute", "hour", "day_of_month", "month", "day_of_week"),
+        6: ("minute", "hour", "day_of_month", "month", "day_of_week", "year"),
+        7: ("second", "minute", "hour", "day_of_month", "month", "day_of_week", "year"),
+    }
     if len(fields) not in names:
         raise SpecError("CronString does not have 5-7 fields")
     legacy = CalendarSpec(comment=comment, **dict(zip(names[len(fields)], fields, strict=True)))
@@ -90,8 +116,7 @@ class _Field:
         return SpecError(f"{self.label} is not in range [{self.low}-{self.high}]")
 
     def bad_end(self) -> SpecError:
-        return SpecError(
-            f"{self.label} End is before Start or not in range [{self.low}-{self.high}]")
+        return SpecError(f"{self.label} End is before Start or not in range [{self.low}-{self.high}]")
 
 
 def _weekday_ranges(text: str) -> list[Range]:

@@ -56,11 +56,15 @@ class ScheduleRecord:
 
     def encode(self) -> bytes:
         raw: dict[str, Any] = {
-            "namespace_id": self.namespace_id, "namespace": self.namespace,
-            "schedule_id": self.schedule_id, "create_request_id": self.create_request_id,
-            "conflict_token": self.conflict_token, "last_processed": self.last_processed,
+            "namespace_id": self.namespace_id,
+            "namespace": self.namespace,
+            "schedule_id": self.schedule_id,
+            "create_request_id": self.create_request_id,
+            "conflict_token": self.conflict_token,
+            "last_processed": self.last_processed,
             "buffer": [asdict(b) for b in self.buffer],
-            "backfills": [asdict(b) for b in self.backfills], "timer_id": self.timer_id,
+            "backfills": [asdict(b) for b in self.backfills],
+            "timer_id": self.timer_id,
         }
         for name in _PROTOS:
             value = getattr(self, name)
@@ -72,20 +76,28 @@ class ScheduleRecord:
         raw = json.loads(data)
         protos: dict[str, Any] = {
             name: None if raw[name] is None else kind.FromString(base64.b64decode(raw[name]))
-            for name, kind in _PROTOS.items()}
+            for name, kind in _PROTOS.items()
+        }
         return cls(
-            namespace_id=raw["namespace_id"], namespace=raw["namespace"],
-            schedule_id=raw["schedule_id"], create_request_id=raw["create_request_id"],
-            conflict_token=raw["conflict_token"], last_processed=raw["last_processed"],
+            namespace_id=raw["namespace_id"],
+            namespace=raw["namespace"],
+            schedule_id=raw["schedule_id"],
+            create_request_id=raw["create_request_id"],
+            conflict_token=raw["conflict_token"],
+            last_processed=raw["last_processed"],
             buffer=[BufferedStart(**b) for b in raw["buffer"]],
-            backfills=[Backfill(**b) for b in raw["backfills"]], timer_id=raw["timer_id"],
+            backfills=[Backfill(**b) for b in raw["backfills"]],
+            timer_id=raw["timer_id"],
             **protos,
         )
 
 
 _PROTOS: dict[str, type[Message]] = {
-    "schedule": Schedule, "info": ScheduleInfo, "memo": Memo,
-    "search_attributes": SearchAttributes, "last_completion_result": Payloads,
+    "schedule": Schedule,
+    "info": ScheduleInfo,
+    "memo": Memo,
+    "search_attributes": SearchAttributes,
+    "last_completion_result": Payloads,
     "continued_failure": Failure,
 }
 

@@ -85,9 +85,15 @@ class RangeOutcome:
     """The last matching time this pass looked at."""
 
 
-def process_time_range(record: ScheduleRecord, spec: CompiledSpec | None, start: float,
-                       end: float, overlap: int, manual: bool,
-                       limit: int = MAX_TIMES_PER_PASS) -> RangeOutcome:
+def process_time_range(
+    record: ScheduleRecord,
+    spec: CompiledSpec | None,
+    start: float,
+    end: float,
+    overlap: int,
+    manual: bool,
+    limit: int = MAX_TIMES_PER_PASS,
+) -> RangeOutcome:
     """Buffer the actions due in (start, end], looking at no more than ``limit`` times.
 
     Like Temporal's scheduler, a pass takes a bounded bite of a long range (a
@@ -120,8 +126,7 @@ def process_time_range(record: ScheduleRecord, spec: CompiledSpec | None, start:
     return RangeOutcome(found.actual if found else None, None, looked_at, last)
 
 
-def add_start(record: ScheduleRecord, nominal: float, actual: float, overlap: int,
-              manual: bool) -> None:
+def add_start(record: ScheduleRecord, nominal: float, actual: float, overlap: int, manual: bool) -> None:
     if len(record.buffer) >= MAX_BUFFER:
         record.info.buffer_dropped += 1
         return
@@ -130,13 +135,13 @@ def add_start(record: ScheduleRecord, nominal: float, actual: float, overlap: in
     else:
         # The same scheduled action always gets the same request ID, so starting it again
         # after a crash finds the run already started instead of starting another.
-        request_id = str(uuid.uuid5(_REQUEST_NAMESPACE,
-                                    f"{seed(record)}/{nominal}/{actual}/{record.conflict_token}"))
+        request_id = str(
+            uuid.uuid5(_REQUEST_NAMESPACE, f"{seed(record)}/{nominal}/{actual}/{record.conflict_token}")
+        )
     record.buffer.append(BufferedStart(nominal, actual, overlap, manual, request_id))
 
 
-def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: SchedulePatch,
-                now: float) -> None:
+def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: SchedulePatch, now: float) -> None:
     if patch.HasField("trigger_immediately"):
         trigger = patch.trigger_immediately
         at = _seconds(trigger.scheduled_time) if trigger.HasField("scheduled_time") else now
@@ -146,8 +151,9 @@ def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: Schedu
             record.info.buffer_dropped += 1
             continue
         # The start is inclusive: a time matching it exactly is backfilled too.
-        record.backfills.append(Backfill(_seconds(request.start_time) - 0.001,
-                                         _seconds(request.end_time), request.overlap_policy))
+        record.backfills.append(
+            Backfill(_seconds(request.start_time) - 0.001, _seconds(request.end_time), request.overlap_policy)
+        )
     if patch.pause:
         record.schedule.state.paused = True
         record.schedule.state.notes = patch.pause
@@ -165,11 +171,11 @@ def process_backfills(record: ScheduleRecord, spec: CompiledSpec | None) -> None
     through a few actions per pass, durably, as Temporal does it.
     """
     budget = BACKFILLS_PER_PASS
-    while spec is not None and record.backfills and budget > 0 \
-            and len(record.buffer) < MAX_BUFFER // 2:
+    while spec is not None and record.backfills and budget > 0 and len(record.buffer) < MAX_BUFFER // 2:
         backfill = record.backfills[0]
-        outcome = process_time_range(record, spec, backfill.start, backfill.end,
-                                     backfill.overlap, True, limit=budget)
+        outcome = process_time_range(
+            record, spec, backfill.start, backfill.end, backfill.overlap, True, limit=budget
+        )
         budget -= outcome.looked_at
         if outcome.resume_after is not None:
             backfill.start = outcome.resume_after
@@ -183,10 +189,17 @@ def process_backfills(record: ScheduleRecord, spec: CompiledSpec | None) -> None
         record.backfills.clear()
 
 
-def record_action(record: ScheduleRecord, start: BufferedStart, workflow_id: str, run_id: str,
-                  started_at: float, tracked: bool) -> None:
+def record_action(
+    record: ScheduleRecord,
+    start: BufferedStart,
+    workflow_id: str,
+    run_id: str,
+    started_at: float,
+    tracked: bool,
+) -> None:
     result = ScheduleActionResult(
-        schedule_time=_timestamp(start.actual), actual_time=_timestamp(started_at),
+        schedule_time=_timestamp(start.actual),
+        actual_time=_timestamp(started_at),
         start_workflow_result=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
         start_workflow_status=S.WORKFLOW_EXECUTION_STATUS_RUNNING,
     )
@@ -198,8 +211,9 @@ def record_action(record: ScheduleRecord, start: BufferedStart, workflow_id: str
         info.running_workflows.append(result.start_workflow_result)
 
 
-def workflow_closed(record: ScheduleRecord, workflow_id: str, status: int,
-                    result: Payloads | None, failure: Failure | None) -> None:
+def workflow_closed(
+    record: ScheduleRecord, workflow_id: str, status: int, result: Payloads | None, failure: Failure | None
+) -> None:
     """A tracked workflow finished: stop tracking it, note its result, maybe pause."""
     running = record.info.running_workflows
     for index, execution in enumerate(running):
@@ -226,8 +240,9 @@ def workflow_closed(record: ScheduleRecord, workflow_id: str, status: int,
         record.continued_failure = failure
 
 
-def future_action_times(record: ScheduleRecord, spec: CompiledSpec | None, n: int,
-                        after: float) -> list[float]:
+def future_action_times(
+    record: ScheduleRecord, spec: CompiledSpec | None, n: int, after: float
+) -> list[float]:
     """The next ``n`` action times (no more than the remaining actions)."""
     if spec is None:
         return []

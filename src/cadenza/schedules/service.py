@@ -61,8 +61,9 @@ class Loaded:
 class ScheduleService:
     """Creates, changes and runs schedules."""
 
-    def __init__(self, store: Store, actions: Actions, clock: Clock,
-                 add_timer: Callable[[TimerRecord], None]) -> None:
+    def __init__(
+        self, store: Store, actions: Actions, clock: Clock, add_timer: Callable[[TimerRecord], None]
+    ) -> None:
         self._store = store
         self._actions = actions
         self._clock = clock
@@ -72,9 +73,16 @@ class ScheduleService:
 
     # -- the API ---------------------------------------------------------------------
 
-    async def create(self, namespace: NamespaceRecord, schedule_id: str, schedule: Schedule,
-                     patch: SchedulePatch | None, memo: Memo, search: SearchAttributes,
-                     request_id: str) -> int:
+    async def create(
+        self,
+        namespace: NamespaceRecord,
+        schedule_id: str,
+        schedule: Schedule,
+        patch: SchedulePatch | None,
+        memo: Memo,
+        search: SearchAttributes,
+        request_id: str,
+    ) -> int:
         """Create a schedule and run its first pass; the conflict token it starts with."""
         now = self._clock.now()
         stored = Schedule()
@@ -82,10 +90,16 @@ class ScheduleService:
         # Linear in the spec's size (up to the blob limit): off the event loop.
         stored.spec.CopyFrom(await asyncio.to_thread(canonical, schedule.spec))
         record = ScheduleRecord(
-            namespace_id=namespace.id, namespace=namespace.name, schedule_id=schedule_id,
-            schedule=stored, info=ScheduleInfo(create_time=scheduler.timestamp(now)),
-            memo=memo, search_attributes=search, create_request_id=request_id,
-            last_processed=now)
+            namespace_id=namespace.id,
+            namespace=namespace.name,
+            schedule_id=schedule_id,
+            schedule=stored,
+            info=ScheduleInfo(create_time=scheduler.timestamp(now)),
+            memo=memo,
+            search_attributes=search,
+            create_request_id=request_id,
+            last_processed=now,
+        )
         scheduler.fill_defaults(record)
         async with self._lock(namespace.id, schedule_id):
             existing = await self._store.get_schedule(namespace.id, schedule_id)
@@ -102,8 +116,14 @@ class ScheduleService:
     async def describe(self, namespace: NamespaceRecord, schedule_id: str) -> Loaded:
         return await self._load(namespace.id, schedule_id)
 
-    async def update(self, namespace: NamespaceRecord, schedule_id: str, schedule: Schedule,
-                     conflict_token: int, search: SearchAttributes | None) -> None:
+    async def update(
+        self,
+        namespace: NamespaceRecord,
+        schedule_id: str,
+        schedule: Schedule,
+        conflict_token: int,
+        search: SearchAttributes | None,
+    ) -> None:
         spec = await asyncio.to_thread(canonical, schedule.spec)
         now = self._clock.now()
 
@@ -122,19 +142,27 @@ class ScheduleService:
 
         await self._change(namespace.id, schedule_id, now, mutate)
 
-    async def patch(self, namespace: NamespaceRecord, schedule_id: str,
-                    patch: SchedulePatch) -> None:
+    async def patch(self, namespace: NamespaceRecord, schedule_id: str, patch: SchedulePatch) -> None:
         now = self._clock.now()
-        await self._change(namespace.id, schedule_id, now,
-                           lambda r: scheduler.apply_patch(r, _compile(r), patch, now))
+        await self._change(
+            namespace.id, schedule_id, now, lambda r: scheduler.apply_patch(r, _compile(r), patch, now)
+        )
 
     async def delete(self, namespace: NamespaceRecord, schedule_id: str) -> None:
         async with self._lock(namespace.id, schedule_id):
             loaded = await self._load(namespace.id, schedule_id)
             record = loaded.record
-            await self._store.write_schedule(ScheduleWrite(
-                namespace.id, schedule_id, loaded.version, b"", 0.0, delete=True,
-                timers_removed=[record.timer_id] if record.timer_id else []))
+            await self._store.write_schedule(
+                ScheduleWrite(
+                    namespace.id,
+                    schedule_id,
+                    loaded.version,
+                    b"",
+                    0.0,
+                    delete=True,
+                    timers_removed=[record.timer_id] if record.timer_id else [],
+                )
+            )
         logger.info("schedule %s deleted from namespace %s", schedule_id, namespace.name)
 
     def matching_times(self, record: ScheduleRecord, start: float, end: float) -> list[float]:
@@ -203,8 +231,7 @@ class ScheduleService:
 
     # -- one pass ----------------------------------------------------------------------------
 
-    async def _change(self, namespace_id: str, schedule_id: str, now: float,
-                      mutate: Mutation | None) -> None:
+    async def _change(self, namespace_id: str, schedule_id: str, now: float, mutate: Mutation | None) -> None:
         async with self._lock(namespace_id, schedule_id):
             loaded = await self._load(namespace_id, schedule_id)
             await self._iterate(loaded, now, mutate)
@@ -212,8 +239,7 @@ class ScheduleService:
     async def _iterate(self, loaded: Loaded, now: float, mutate: Mutation | None) -> None:
         record = loaded.record
         end = max(now, record.last_processed)
-        elapsed = scheduler.process_time_range(
-            record, _compile(record), record.last_processed, end, 0, False)
+        elapsed = scheduler.process_time_range(record, _compile(record), record.last_processed, end, 0, False)
         catching_up = elapsed.resume_after is not None
         record.last_processed = end if elapsed.resume_after is None else elapsed.resume_after
         if mutate is not None:
@@ -231,14 +257,14 @@ class ScheduleService:
         for execution in list(record.info.running_workflows):
             closed = await self._actions.closed(record.namespace_id, execution.workflow_id)
             if closed is not None:
-                scheduler.workflow_closed(record, execution.workflow_id, closed.status,
-                                          closed.result, closed.failure)
+                scheduler.workflow_closed(
+                    record, execution.workflow_id, closed.status, closed.result, closed.failure
+                )
 
     async def _take_actions(self, record: ScheduleRecord) -> bool:
         """Start what the overlap policy allows; True if the buffer should be looked at again."""
         running = bool(record.info.running_workflows)
-        action = buffer.process_buffer(record.buffer, running,
-                                       record.schedule.policies.overlap_policy)
+        action = buffer.process_buffer(record.buffer, running, record.schedule.policies.overlap_policy)
         record.buffer = action.new_buffer
         record.info.overlap_skipped += action.overlap_skipped
         if not record.schedule.action.HasField("start_workflow"):
@@ -255,12 +281,12 @@ class ScheduleService:
             try:
                 workflow_id, run_id = await self._actions.start(record, start)
             except CadenzaError as error:
-                logger.info("schedule %s could not start its workflow: %s",
-                            record.schedule_id, error.message)
+                logger.info("schedule %s could not start its workflow: %s", record.schedule_id, error.message)
                 again = True
                 continue
-            scheduler.record_action(record, start, workflow_id, run_id, self._clock.now(),
-                                    tracked=start is action.non_overlapping)
+            scheduler.record_action(
+                record, start, workflow_id, run_id, self._clock.now(), tracked=start is action.non_overlapping
+            )
             logger.info("schedule %s started workflow %s", record.schedule_id, workflow_id)
         who = identity(record)
         for execution in list(record.info.running_workflows):
@@ -270,8 +296,7 @@ class ScheduleService:
                 await self._actions.cancel(record.namespace_id, execution.workflow_id, who)
         return again and not running and bool(record.buffer)
 
-    def _next_wake(self, record: ScheduleRecord, spec: CompiledSpec | None,
-                   now: float) -> float | None:
+    def _next_wake(self, record: ScheduleRecord, spec: CompiledSpec | None, now: float) -> float | None:
         if record.backfills:
             return now + 1.0
         if spec is None or not scheduler.can_take(record, False):
@@ -285,13 +310,29 @@ class ScheduleService:
         timer = None
         record.timer_id = ""
         if wake_at is not None:
-            timer = TimerRecord(f"schedule-{uuid.uuid4()}", wake_at, record.namespace_id,
-                                record.schedule_id, "", TIMER_KIND, 0, 0)
+            timer = TimerRecord(
+                f"schedule-{uuid.uuid4()}",
+                wake_at,
+                record.namespace_id,
+                record.schedule_id,
+                "",
+                TIMER_KIND,
+                0,
+                0,
+            )
             record.timer_id = timer.timer_id
-        await self._store.write_schedule(ScheduleWrite(
-            record.namespace_id, record.schedule_id, loaded.version, record.encode(),
-            _seconds(record.info.create_time), _filterable(record),
-            timers_added=[timer] if timer else [], timers_removed=removed))
+        await self._store.write_schedule(
+            ScheduleWrite(
+                record.namespace_id,
+                record.schedule_id,
+                loaded.version,
+                record.encode(),
+                _seconds(record.info.create_time),
+                _filterable(record),
+                timers_added=[timer] if timer else [],
+                timers_removed=removed,
+            )
+        )
         if timer is not None:
             self._add_timer(timer)
 
@@ -300,8 +341,7 @@ class ScheduleService:
     async def _load(self, namespace_id: str, schedule_id: str) -> Loaded:
         stored: StoredSchedule | None = await self._store.get_schedule(namespace_id, schedule_id)
         if stored is None:
-            raise NotFoundError(
-                f"workflow not found for ID: temporal-sys-scheduler:{schedule_id}")
+            raise NotFoundError(f"workflow not found for ID: temporal-sys-scheduler:{schedule_id}")
         return Loaded(ScheduleRecord.decode(stored.state), stored.version)
 
     def _lock(self, namespace_id: str, schedule_id: str) -> asyncio.Lock:
@@ -318,8 +358,7 @@ def scheduler_exists(schedule_id: str, request_id: str) -> CadenzaError:
     return ScheduleAlreadyExistsError(schedule_id, request_id)
 
 
-def _compile(record: ScheduleRecord,
-             max_candidates: int = MAX_CANDIDATES) -> CompiledSpec | None:
+def _compile(record: ScheduleRecord, max_candidates: int = MAX_CANDIDATES) -> CompiledSpec | None:
     try:
         return CompiledSpec(record.schedule.spec, max_candidates)
     except SpecError:

@@ -33,11 +33,18 @@ MAX_CANDIDATES = 5_000
 MAX_DISTINCT_CALENDARS = MAX_CANDIDATES
 """A spec with more distinct calendars (or exclusions) than this never finds a time: walking
 each once would take more than the budget. (Temporal has no such limit, only its blob size.)"""
-TOO_MANY_EXCLUSIONS = ("the schedule calendar specification has too many exclusions. "
-                       "Please modify the specification.")
-_LIMITS = (("second", "Second", 0, 59), ("minute", "Minute", 0, 59), ("hour", "Hour", 0, 23),
-           ("day_of_month", "DayOfMonth", 1, 31), ("month", "Month", 1, 12),
-           ("year", "Year", MIN_YEAR, MAX_YEAR), ("day_of_week", "DayOfWeek", 0, 6))
+TOO_MANY_EXCLUSIONS = (
+    "the schedule calendar specification has too many exclusions. Please modify the specification."
+)
+_LIMITS = (
+    ("second", "Second", 0, 59),
+    ("minute", "Minute", 0, 59),
+    ("hour", "Hour", 0, 23),
+    ("day_of_month", "DayOfMonth", 1, 31),
+    ("month", "Month", 1, 12),
+    ("year", "Year", MIN_YEAR, MAX_YEAR),
+    ("day_of_week", "DayOfWeek", 0, 6),
+)
 
 
 def canonical(spec: ScheduleSpec) -> ScheduleSpec:
@@ -170,8 +177,7 @@ class CompiledSpec:
         self._calendars, self._excludes = compiled
         self._next_cache: list[tuple[int, int | None] | None] = [None] * len(self._calendars)
         """Per calendar, its last answer: (after, first match after it)."""
-        self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds))
-                           for i in spec.interval]
+        self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds)) for i in spec.interval]
         # Plain arithmetic: the protobuf helpers refuse times out of range, which an
         # older stored spec may hold.
         self._start = _seconds(spec.start_time) if spec.HasField("start_time") else None
@@ -222,8 +228,7 @@ class CompiledSpec:
                 return None
             if found is not None:
                 candidates.append(found)
-        candidates.extend(((whole - phase) // every + 1) * every + phase
-                          for every, phase in self._intervals)
+        candidates.extend(((whole - phase) // every + 1) * every + phase for every, phase in self._intervals)
         first = min(candidates) if candidates else None
         return first if first is not None and first <= LAST_MATCHING_TIME else None
 
@@ -265,8 +270,9 @@ def _compiled_by_bytes(data: bytes) -> Compiled | None:
     return None if calendars is None or excludes is None else (calendars, excludes)
 
 
-def _compile_each(calendars: Iterable[StructuredCalendarSpec],
-                  tz: tzinfo) -> tuple[CompiledCalendar, ...] | None:
+def _compile_each(
+    calendars: Iterable[StructuredCalendarSpec], tz: tzinfo
+) -> tuple[CompiledCalendar, ...] | None:
     """Each distinct calendar compiled (identical ones match identical times), or None when
     there are more than MAX_DISTINCT_CALENDARS: compiling them would be work for nothing."""
     unique = dict.fromkeys(_matcher_bytes(c) for c in calendars)
@@ -286,9 +292,12 @@ def _matcher_bytes(calendar: StructuredCalendarSpec) -> bytes:
 
 def _compiled_calendars(spec: ScheduleSpec) -> Compiled | None:
     """The spec's calendars compiled, kept for the next pass over the same spec."""
-    key = ScheduleSpec(structured_calendar=spec.structured_calendar,
-                       exclude_structured_calendar=spec.exclude_structured_calendar,
-                       timezone_name=spec.timezone_name, timezone_data=spec.timezone_data)
+    key = ScheduleSpec(
+        structured_calendar=spec.structured_calendar,
+        exclude_structured_calendar=spec.exclude_structured_calendar,
+        timezone_name=spec.timezone_name,
+        timezone_data=spec.timezone_data,
+    )
     return _compiled_by_bytes(key.SerializeToString(deterministic=True))
 
 

@@ -97,5 +97,6 @@ class TimerQueue:
             self.add(replace(timer, fire_at=self._clock.now() + RETRY_DELAY))
         else:
             lateness = self._clock.now() - timer.fire_at
-            logger.debug("timer %s fired %.3fs late in %.3fs", timer.kind, lateness,
-                         time.monotonic() - started)
+            logger.debug(
+                "timer %s fired %.3fs late in %.3fs", timer.kind, lateness, time.monotonic() - started
+            )

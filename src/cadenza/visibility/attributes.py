@@ -71,17 +71,32 @@ PARENT_WORKFLOW_ID = "ParentWorkflowId"
 PARENT_RUN_ID = "ParentRunId"
 HISTORY_SIZE_BYTES = "HistorySizeBytes"
 STATE_TRANSITION_COUNT = "StateTransitionCount"
-SERVER_SET = frozenset({
-    "ParentWorkflowId", "ParentRunId", "RootWorkflowId", "RootRunId", "ExecutionDuration",
-    "HistorySizeBytes", "StateTransitionCount", "TemporalExternalPayloadCount",
-    "TemporalExternalPayloadSizeBytes", "TemporalUsedWorkerDeploymentVersions",
-    "TemporalWorkerDeployment", "TemporalWorkerDeploymentVersion",
-    "TemporalWorkflowVersioningBehavior",
-})
+SERVER_SET = frozenset(
+    {
+        "ParentWorkflowId",
+        "ParentRunId",
+        "RootWorkflowId",
+        "RootRunId",
+        "ExecutionDuration",
+        "HistorySizeBytes",
+        "StateTransitionCount",
+        "TemporalExternalPayloadCount",
+        "TemporalExternalPayloadSizeBytes",
+        "TemporalUsedWorkerDeploymentVersions",
+        "TemporalWorkerDeployment",
+        "TemporalWorkerDeploymentVersion",
+        "TemporalWorkflowVersioningBehavior",
+    }
+)
 """Attributes of ``SYSTEM_CUSTOM`` only the server sets: clients may filter on them, not set them."""
 TYPE_NAMES: dict[int, str] = {
-    KEYWORD: "Keyword", TEXT: "Text", INT: "Int", DOUBLE: "Double", BOOL: "Bool",
-    DATETIME: "Datetime", KEYWORD_LIST: "KeywordList",
+    KEYWORD: "Keyword",
+    TEXT: "Text",
+    INT: "Int",
+    DOUBLE: "Double",
+    BOOL: "Bool",
+    DATETIME: "Datetime",
+    KEYWORD_LIST: "KeywordList",
 }
 _STATUS_NAMES = {
     "Running": WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,

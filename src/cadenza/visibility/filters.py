@@ -19,8 +19,12 @@ _KEYWORD_LIST_OPERATORS = {"=", "!=", "IN", "NOT IN"}
 _INT64_MAX = 2**63 - 1
 
 
-def check(query: q.Query, types: dict[str, int], counting: bool = False,
-          built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> q.Query:
+def check(
+    query: q.Query,
+    types: dict[str, int],
+    counting: bool = False,
+    built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN,
+) -> q.Query:
     """``query`` checked and with typed values; ``types`` are the namespace's custom attributes.
 
     ORDER BY is refused, as Temporal's SQL visibility refuses it; GROUP BY is
@@ -33,14 +37,13 @@ def check(query: q.Query, types: dict[str, int], counting: bool = False,
         kind_of(query.group_by, types, built_in)
         if query.group_by != "ExecutionStatus":
             raise InvalidArgumentError(
-                f"{q.NOT_SUPPORTED}: 'GROUP BY' clause is not supported for search attribute "
-                f"{query.group_by}")
+                f"{q.NOT_SUPPORTED}: 'GROUP BY' clause is not supported for search attribute {query.group_by}"
+            )
     where = _node(query.where, types, built_in) if query.where is not None else None
     return q.Query(where, (), query.group_by if counting else "")
 
 
-def kind_of(name: str, types: dict[str, int],
-            built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> int:
+def kind_of(name: str, types: dict[str, int], built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> int:
     """The type of a search attribute the namespace knows; InvalidArgument otherwise."""
     if name in built_in:
         return built_in[name][1]
@@ -68,8 +71,9 @@ def _node(node: q.Expr, types: dict[str, int], built_in: dict[str, tuple[str, in
         return dataclasses.replace(node, values=tuple(_typed(node.name, kind, v) for v in node.values))
     if isinstance(node, q.Between):
         _require_operator(node.name, kind, "NOT BETWEEN" if node.negated else "BETWEEN")
-        return dataclasses.replace(node, low=_typed(node.name, kind, node.low),
-                                   high=_typed(node.name, kind, node.high))
+        return dataclasses.replace(
+            node, low=_typed(node.name, kind, node.low), high=_typed(node.name, kind, node.high)
+        )
     _require_operator(node.name, kind, "STARTS_WITH")
     _typed(node.name, kind, node.prefix)
     if kind != attrs.KEYWORD or node.name == "ExecutionStatus":
@@ -87,7 +91,8 @@ def _require_operator(name: str, kind: int, operator: str) -> None:
 def _unsupported(name: str, kind: int, operator: str) -> InvalidArgumentError:
     return InvalidArgumentError(
         f"{q.NOT_SUPPORTED}: operator '{operator}' not supported for "
-        f"{attrs.TYPE_NAMES[kind]} type search attribute '{name}'")
+        f"{attrs.TYPE_NAMES[kind]} type search attribute '{name}'"
+    )
 
 
 def _text_phrases(name: str, value: object) -> tuple[str, ...]:
@@ -96,7 +101,8 @@ def _text_phrases(name: str, value: object) -> tuple[str, ...]:
     if not value.strip(" "):
         raise InvalidArgumentError(
             f"invalid query: invalid expression: no tokens found filtering on Text type "
-            f"search attribute {name}")
+            f"search attribute {name}"
+        )
     return attrs.text_phrases(value)
 
 
@@ -138,4 +144,5 @@ def _within_int64(value: int | float) -> int | float:
 def _wrong_type(name: str, kind: int, value: object) -> InvalidArgumentError:
     return InvalidArgumentError(
         f"invalid query: invalid expression: invalid value type for search attribute {name} "
-        f"of type {attrs.TYPE_NAMES[kind]}: {value!r}")
+        f"of type {attrs.TYPE_NAMES[kind]}: {value!r}"
+    )

@@ -37,7 +37,8 @@ def epoch_nanos(seconds: int, nanos: int) -> int:
     total = seconds * 1_000_000_000 + nanos
     if total >= YEAR_10000 * 1_000_000_000:
         raise InvalidArgumentError(
-            f"invalid query: invalid expression: unable to parse datetime '{_rfc3339(total)}'")
+            f"invalid query: invalid expression: unable to parse datetime '{_rfc3339(total)}'"
+        )
     return total
 
 
@@ -56,8 +57,7 @@ def _civil(days: int) -> tuple[int, int, int]:
     """(year, month, day) of a day counted from 1970-01-01 (proleptic Gregorian)."""
     shifted = days + 719_468
     era, day_of_era = divmod(shifted, 146_097)
-    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524
-                   - day_of_era // 146_096) // 365
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
     day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
     month_index = (5 * day_of_year + 2) // 153
     day = day_of_year - (153 * month_index + 2) // 5 + 1
@@ -72,8 +72,9 @@ def open_filter(times: TimeRange, workflow_id: str | None, workflow_type: str | 
     return q.Query(q.BoolOp("AND", tuple(terms)))
 
 
-def closed_filter(times: TimeRange, workflow_id: str | None, workflow_type: str | None,
-                  status: int | None) -> q.Query:
+def closed_filter(
+    times: TimeRange, workflow_id: str | None, workflow_type: str | None, status: int | None
+) -> q.Query:
     terms: list[q.Expr] = [q.Comparison("ExecutionStatus", "!=", RUNNING)]
     terms += _time_terms("CloseTime", times)
     narrowing = _narrowing(workflow_id, workflow_type)
@@ -88,7 +89,8 @@ def _time_terms(name: str, times: TimeRange) -> list[q.Expr]:
     if times.earliest is not None and times.latest is not None:
         if times.earliest > times.latest:
             raise InvalidArgumentError(
-                "EarliestTime in StartTimeFilter should not be larger than LatestTime.")
+                "EarliestTime in StartTimeFilter should not be larger than LatestTime."
+            )
         return [q.Between(name, times.earliest, times.latest)]
     if times.earliest is not None:
         return [q.Comparison(name, ">=", times.earliest)]

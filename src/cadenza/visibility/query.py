@@ -88,8 +88,25 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_KEYWORDS = {"AND", "OR", "NOT", "IN", "BETWEEN", "STARTS_WITH", "IS", "NULL", "ORDER", "BY",
-             "GROUP", "ASC", "DESC", "TRUE", "FALSE", "LIMIT", "LIKE"}
+_KEYWORDS = {
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "BETWEEN",
+    "STARTS_WITH",
+    "IS",
+    "NULL",
+    "ORDER",
+    "BY",
+    "GROUP",
+    "ASC",
+    "DESC",
+    "TRUE",
+    "FALSE",
+    "LIMIT",
+    "LIKE",
+}
 NOT_SUPPORTED = "invalid query: operation is not supported"
 
 
@@ -128,14 +145,13 @@ def _tokenize(text: str) -> list[_Tok]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise InvalidArgumentError(
-                f"invalid query: unexpected character at {_shown(text[pos:])!r}")
+            raise InvalidArgumentError(f"invalid query: unexpected character at {_shown(text[pos:])!r}")
         pos = match.end()
         tokens.append(_token(match, pos))
         if len(tokens) > MAX_TOKENS:
             raise InvalidArgumentError(
-                f"invalid query: the filter is too long (more than {MAX_TOKENS} words, values "
-                "and symbols)")
+                f"invalid query: the filter is too long (more than {MAX_TOKENS} words, values and symbols)"
+            )
         pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
     return tokens
 
@@ -191,8 +207,7 @@ def _chain(op: str, operands: list[tuple[Expr, int]]) -> tuple[Expr, int]:
     if len(operands) == 1:
         return operands[0]
     count = len(operands)
-    depth = max(operand_depth + count - max(index, 1)
-                for index, (_, operand_depth) in enumerate(operands))
+    depth = max(operand_depth + count - max(index, 1) for index, (_, operand_depth) in enumerate(operands))
     return BoolOp(op, tuple(expr for expr, _ in operands)), depth
 
 
@@ -208,8 +223,7 @@ class _Parser:
         if self._peek() is not None and not self._at_kw("ORDER", "GROUP", "LIMIT"):
             where, depth = self._expr()
             if depth > MAX_TREE_DEPTH:
-                raise InvalidArgumentError(
-                    "invalid query: malformed SQL query: max ast depth reached")
+                raise InvalidArgumentError("invalid query: malformed SQL query: max ast depth reached")
         group_by = ""
         order_by: list[tuple[str, bool]] = []
         while self._peek() is not None:
@@ -218,7 +232,8 @@ class _Parser:
                 group_by = self._name()
                 if self._accept_op(","):
                     raise InvalidArgumentError(
-                        f"{NOT_SUPPORTED}: 'GROUP BY' clause supports only a single field")
+                        f"{NOT_SUPPORTED}: 'GROUP BY' clause supports only a single field"
+                    )
             elif self._accept_kw("LIMIT"):
                 raise InvalidArgumentError(f"{NOT_SUPPORTED}: 'LIMIT' clause")
             elif self._accept_kw("ORDER"):
@@ -274,7 +289,8 @@ class _Parser:
             near = f" near '{tok.text.lower()}'" if tok.kind == "kw" else ""
             raise InvalidArgumentError(
                 f"invalid query: malformed SQL query: max nesting level reached at position "
-                f"{_SQL_PREFIX_LENGTH + tok.end + 1}{near}")
+                f"{_SQL_PREFIX_LENGTH + tok.end + 1}{near}"
+            )
 
     def _predicate(self) -> Expr:
         name = self._name()
@@ -317,8 +333,7 @@ class _Parser:
     def _next(self, wanted: str) -> _Tok:
         tok = self._peek()
         if tok is None:
-            raise InvalidArgumentError(
-                f"invalid query {_shown(self._text)!r}: expected {wanted} at the end")
+            raise InvalidArgumentError(f"invalid query {_shown(self._text)!r}: expected {wanted} at the end")
         self._pos += 1
         return tok
 

@@ -20,8 +20,14 @@ BATCH = 500
 class RetentionSweeper:
     """Deletes expired closed runs in every namespace, every ``interval`` seconds."""
 
-    def __init__(self, store: Store, namespaces: NamespaceRegistry, clock: Clock,
-                 forget: Callable[[ExecutionKey], None], interval: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        namespaces: NamespaceRegistry,
+        clock: Clock,
+        forget: Callable[[ExecutionKey], None],
+        interval: float,
+    ) -> None:
         self._store = store
         self._namespaces = namespaces
         self._clock = clock

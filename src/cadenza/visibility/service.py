@@ -42,18 +42,17 @@ class Visibility:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def list_page(self, namespace: NamespaceRecord, query: str, page_size: int,
-                        token: bytes) -> Page:
+    async def list_page(self, namespace: NamespaceRecord, query: str, page_size: int, token: bytes) -> Page:
         """One page of the runs a list filter matches, in Temporal's listing order."""
         return await self.list_parsed(namespace, parse(query), page_size, token)
 
-    async def list_parsed(self, namespace: NamespaceRecord, parsed: Query, page_size: int,
-                          token: bytes) -> Page:
+    async def list_parsed(
+        self, namespace: NamespaceRecord, parsed: Query, page_size: int, token: bytes
+    ) -> Page:
         types = NamespaceRegistry.search_attribute_types(namespace)
         checked = filters.check(parsed, types)
         limit = page_size if 0 < page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
-        rows = await self._store.list_executions(namespace.id, checked, types, limit,
-                                                 _cursor(token))
+        rows = await self._store.list_executions(namespace.id, checked, types, limit, _cursor(token))
         executions = _within_bytes([_info(row) for row in rows])
         more = len(executions) < len(rows) or len(rows) == limit
         following = _token(rows[len(executions) - 1]) if more else b""
@@ -68,8 +67,9 @@ class Visibility:
         if checked.group_by:
             for status, count in rows:
                 name = attrs.STATUS_BY_NUMBER.get(int(status or 0), "Unspecified")
-                value = Payload(metadata={"encoding": b"json/plain", "type": b"Keyword"},
-                                data=json.dumps(name).encode())
+                value = Payload(
+                    metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=json.dumps(name).encode()
+                )
                 groups.append((value, count))
         return total, groups
 
@@ -94,8 +94,7 @@ def _cursor(token: bytes) -> ListCursor | None:
         return None
     try:
         close_time, start_time, run_id = json.loads(token)
-        return ListCursor(None if close_time is None else float(close_time), float(start_time),
-                          str(run_id))
+        return ListCursor(None if close_time is None else float(close_time), float(start_time), str(run_id))
     except (ValueError, TypeError) as exc:
         raise InvalidArgumentError("Invalid NextPageToken.") from exc
 
@@ -114,8 +113,7 @@ def _info(row: ListedExecution) -> WorkflowExecutionInfo:
     info.execution_time.CopyFrom(ev.timestamp(row.execution_time or row.start_time))
     if row.close_time:
         info.close_time.CopyFrom(ev.timestamp(row.close_time))
-        info.execution_duration.CopyFrom(
-            ev.between(row.execution_time or row.start_time, row.close_time))
+        info.execution_duration.CopyFrom(ev.between(row.execution_time or row.start_time, row.close_time))
     _fill_system_values(info, json.loads(row.search_attributes or "{}"))
     return info
 

@@ -66,7 +66,8 @@ def check_values(given: SearchAttributes, rules: Rules) -> None:
         kind = rules.type_of(name)
         if kind is None:
             raise InvalidArgumentError(
-                f"Namespace {rules.namespace} has no mapping defined for search attribute {name}")
+                f"Namespace {rules.namespace} has no mapping defined for search attribute {name}"
+            )
         _check_value(name, kind, payload)
         if not _is_unset(payload):
             payload.metadata["type"] = attrs.TYPE_NAMES[kind].encode()
@@ -77,16 +78,19 @@ def check_sizes(given: SearchAttributes, limits: SearchAttributeLimits) -> None:
     count = len(given.indexed_fields)
     if count > limits.number_of_keys:
         raise SearchAttributeSizeError(
-            f"number of search attributes {count} exceeds limit {limits.number_of_keys}")
+            f"number of search attributes {count} exceeds limit {limits.number_of_keys}"
+        )
     for name, payload in given.indexed_fields.items():
         if len(payload.data) > limits.size_of_value:
             raise SearchAttributeSizeError(
                 f"search attribute {name} value size {len(payload.data)} exceeds size limit "
-                f"{limits.size_of_value}")
+                f"{limits.size_of_value}"
+            )
     total = given.ByteSize()
     if total > limits.total_size:
         raise SearchAttributeSizeError(
-            f"total size of search attributes {total} exceeds size limit {limits.total_size}")
+            f"total size of search attributes {total} exceeds size limit {limits.total_size}"
+        )
 
 
 def _is_unset(payload: Payload) -> bool:
@@ -167,7 +171,8 @@ def _invalid(name: str, kind: int, shown: str) -> InvalidArgumentError:
     if len(shown) > _SHOWN_VALUE_CHARS:
         shown = shown[:_SHOWN_VALUE_CHARS] + "..."
     return InvalidArgumentError(
-        f"invalid value for search attribute {name} of type {attrs.TYPE_NAMES[kind]}: {shown}")
+        f"invalid value for search attribute {name} of type {attrs.TYPE_NAMES[kind]}: {shown}"
+    )
 
 
 def _go_text(value: Any) -> str:
@@ -190,8 +195,10 @@ def _go_text(value: Any) -> str:
 
 def _payload_text(payload: Payload) -> str:
     """The payload in protobuf's text form, as Temporal quotes a value it cannot read."""
-    parts = [f'metadata:{{key:"{key}"  value:"{_escaped(payload.metadata[key])}"}}'
-             for key in sorted(payload.metadata)]
+    parts = [
+        f'metadata:{{key:"{key}"  value:"{_escaped(payload.metadata[key])}"}}'
+        for key in sorted(payload.metadata)
+    ]
     if payload.data:
         parts.append(f'data:"{_escaped(payload.data[:_SHOWN_VALUE_CHARS])}"')
     return "  ".join(parts)

@@ -59,19 +59,28 @@ def duration(seconds: float) -> Duration:
 
 
 def payloads(*values: bytes) -> Payloads:
-    return Payloads(payloads=[Payload(metadata={"encoding": b"json/plain"}, data=v)
-                              for v in values])
+    return Payloads(payloads=[Payload(metadata={"encoding": b"json/plain"}, data=v) for v in values])
 
 
 def start_request(
-    workflow_id: str = "wf-1", *, run_timeout: float = 0, execution_timeout: float = 0,
-    task_timeout: float = 0, cron: str = "", start_delay: float = 0,
-    retry: RetryPolicy | None = None, input: Payloads | None = None,
+    workflow_id: str = "wf-1",
+    *,
+    run_timeout: float = 0,
+    execution_timeout: float = 0,
+    task_timeout: float = 0,
+    cron: str = "",
+    start_delay: float = 0,
+    retry: RetryPolicy | None = None,
+    input: Payloads | None = None,
 ) -> StartWorkflowExecutionRequest:
     request = StartWorkflowExecutionRequest(
-        namespace=NAMESPACE.name, workflow_id=workflow_id,
-        workflow_type=WorkflowType(name="Wf"), task_queue=TaskQueue(name=TASK_QUEUE),
-        identity="client", request_id="req-1", cron_schedule=cron,
+        namespace=NAMESPACE.name,
+        workflow_id=workflow_id,
+        workflow_type=WorkflowType(name="Wf"),
+        task_queue=TaskQueue(name=TASK_QUEUE),
+        identity="client",
+        request_id="req-1",
+        cron_schedule=cron,
     )
     if run_timeout:
         request.workflow_run_timeout.CopyFrom(duration(run_timeout))
@@ -127,12 +136,12 @@ class Run:
         workflow_tasks.record_started(change, identity, "poll-req", "")
         return self.commit(change)
 
-    def complete_task(self, *cmds: Command, messages: Sequence[Message] = (),
-                      identity: str = IDENTITY) -> Change:
+    def complete_task(
+        self, *cmds: Command, messages: Sequence[Message] = (), identity: str = IDENTITY
+    ) -> Change:
         """Complete the running task as the engine does: validate, then apply the commands."""
         change = self.change()
-        commands.validate(cmds, change, commands.Checks(2 * 1024 * 1024, 2 * 1024 * 1024),
-                          messages)
+        commands.validate(cmds, change, commands.Checks(2 * 1024 * 1024, 2 * 1024 * 1024), messages)
         workflow_tasks.materialize(change)
         wft = workflow_tasks.close(change)
         done = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
@@ -151,8 +160,9 @@ class Run:
             updates.apply(change, message)
         for activity, _eager in outcome.scheduled_activities:
             activities.enqueue(change, activity)
-        if not outcome.closed and (change.flush_buffered() or change.needs_workflow_task
-                                   or updates.has_undelivered(change.state)):
+        if not outcome.closed and (
+            change.flush_buffered() or change.needs_workflow_task or updates.has_undelivered(change.state)
+        ):
             workflow_tasks.schedule(change)
         return self.commit(change)
 
@@ -160,8 +170,12 @@ class Run:
         return [e.event_type for e in self.history]
 
 
-def new_run(request: StartWorkflowExecutionRequest | None = None, *,
-            clock: FakeClock | None = None, run_id: str = "run-1") -> Run:
+def new_run(
+    request: StartWorkflowExecutionRequest | None = None,
+    *,
+    clock: FakeClock | None = None,
+    run_id: str = "run-1",
+) -> Run:
     """A run just started: WorkflowExecutionStarted and (unless delayed) its first task scheduled."""
     clock = clock or FakeClock()
     request = request or start_request()
@@ -177,8 +191,9 @@ def new_run(request: StartWorkflowExecutionRequest | None = None, *,
     return run
 
 
-def started_run(request: StartWorkflowExecutionRequest | None = None, *,
-                clock: FakeClock | None = None) -> Run:
+def started_run(
+    request: StartWorkflowExecutionRequest | None = None, *, clock: FakeClock | None = None
+) -> Run:
     """A fresh run whose first workflow task a worker has picked up."""
     run = new_run(request, clock=clock)
     run.start_task()
@@ -192,26 +207,17 @@ def command(kind: int, **attrs: object) -> Command:
         CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: "schedule_activity_task_command_attributes",
         CommandType.COMMAND_TYPE_START_TIMER: "start_timer_command_attributes",
         CommandType.COMMAND_TYPE_CANCEL_TIMER: "cancel_timer_command_attributes",
-        CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
-            "complete_workflow_execution_command_attributes",
+        CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: "complete_workflow_execution_command_attributes",
         CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: "fail_workflow_execution_command_attributes",
-        CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
-            "cancel_workflow_execution_command_attributes",
-        CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
-            "continue_as_new_workflow_execution_command_attributes",
+        CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: "cancel_workflow_execution_command_attributes",
+        CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: "continue_as_new_workflow_execution_command_attributes",
         CommandType.COMMAND_TYPE_RECORD_MARKER: "record_marker_command_attributes",
-        CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
-            "request_cancel_activity_task_command_attributes",
-        CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
-            "start_child_workflow_execution_command_attributes",
-        CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
-            "signal_external_workflow_execution_command_attributes",
-        CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
-            "request_cancel_external_workflow_execution_command_attributes",
-        CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            "upsert_workflow_search_attributes_command_attributes",
-        CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
-            "modify_workflow_properties_command_attributes",
+        CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: "request_cancel_activity_task_command_attributes",
+        CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: "start_child_workflow_execution_command_attributes",
+        CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: "signal_external_workflow_execution_command_attributes",
+        CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: "request_cancel_external_workflow_execution_command_attributes",
+        CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "upsert_workflow_search_attributes_command_attributes",
+        CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: "modify_workflow_properties_command_attributes",
         CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: "protocol_message_command_attributes",
     }[kind]  # type: ignore[index]
     target = getattr(cmd, name)
@@ -225,10 +231,16 @@ def command(kind: int, **attrs: object) -> Command:
     return cmd
 
 
-def schedule_activity(activity_id: str = "a1", *, start_to_close: float = 10,
-                      schedule_to_close: float = 0, schedule_to_start: float = 0,
-                      heartbeat: float = 0, retry: RetryPolicy | None = None,
-                      task_queue: str = "") -> Command:
+def schedule_activity(
+    activity_id: str = "a1",
+    *,
+    start_to_close: float = 10,
+    schedule_to_close: float = 0,
+    schedule_to_start: float = 0,
+    heartbeat: float = 0,
+    retry: RetryPolicy | None = None,
+    task_queue: str = "",
+) -> Command:
     cmd = command(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, activity_id=activity_id)
     attrs = cmd.schedule_activity_task_command_attributes
     attrs.activity_type.name = "Act"
@@ -247,8 +259,9 @@ def schedule_activity(activity_id: str = "a1", *, start_to_close: float = 10,
 
 
 def start_timer(timer_id: str = "t1", seconds: float = 5) -> Command:
-    return command(CommandType.COMMAND_TYPE_START_TIMER, timer_id=timer_id,
-                   start_to_fire_timeout=duration(seconds))
+    return command(
+        CommandType.COMMAND_TYPE_START_TIMER, timer_id=timer_id, start_to_fire_timeout=duration(seconds)
+    )
 
 
 def packed(message: object) -> any_pb2.Any:

@@ -69,16 +69,22 @@ def test_start_child_writes_initiated_with_temporal_defaults() -> None:
 
 def test_start_child_arms_the_transfer_that_starts_it() -> None:
     run = with_child()
-    [timer] = [t for t in run.last.timers_added  # type: ignore[union-attr]
-               if t.kind == children.START_CHILD]
+    [timer] = [
+        t
+        for t in run.last.timers_added  # type: ignore[union-attr]
+        if t.kind == children.START_CHILD
+    ]
     assert (timer.fire_at, timer.event_id) == (T0, run.history[-1].event_id)
     child = run.state.children[run.history[-1].event_id]
     assert (child.workflow_id, child.workflow_type, child.run_id) == ("child-1", "Child", "")
 
 
 def test_child_timeouts_are_bounded_as_temporal_bounds_them() -> None:
-    run = with_child(workflow_execution_timeout=duration(30), workflow_run_timeout=duration(60),
-                     workflow_task_timeout=duration(300))
+    run = with_child(
+        workflow_execution_timeout=duration(30),
+        workflow_run_timeout=duration(60),
+        workflow_task_timeout=duration(300),
+    )
     attrs = run.history[-1].start_child_workflow_execution_initiated_event_attributes
     assert ev.seconds(attrs.workflow_run_timeout) == 30
     assert ev.seconds(attrs.workflow_task_timeout) == 30
@@ -96,8 +102,10 @@ def test_child_started_is_recorded_and_wakes_the_parent() -> None:
     change = run.change()
     children.child_started(change, child, "child-run", "ns-id")
     run.commit(change)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     attrs = run.history[-2].child_workflow_execution_started_event_attributes
     assert attrs.initiated_event_id == child.initiated_event_id
     assert attrs.workflow_execution == WorkflowExecution(workflow_id="child-1", run_id="child-run")
@@ -107,8 +115,7 @@ def test_child_started_is_recorded_and_wakes_the_parent() -> None:
 def test_a_child_that_could_not_start_is_forgotten() -> None:
     run = with_child()
     child = next(iter(run.state.children.values()))
-    cause = (StartChildWorkflowExecutionFailedCause.
-             START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS)
+    cause = StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS
     change = run.change()
     children.child_start_failed(change, child, cause, 4)
     run.commit(change)
@@ -117,20 +124,25 @@ def test_a_child_that_could_not_start_is_forgotten() -> None:
     assert run.state.children == {}
 
 
-@pytest.mark.parametrize(("close", "expected", "field"), [
-    (E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-     "result"),
-    (E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
-     "failure"),
-    (E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
-     "details"),
-    (E.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
-     "retry_state"),
-    (E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-     E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED, ""),
-])
-def test_a_child_close_becomes_the_matching_parent_event(close: int, expected: int,
-                                                         field: str) -> None:
+@pytest.mark.parametrize(
+    ("close", "expected", "field"),
+    [
+        (
+            E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+            E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+            "result",
+        ),
+        (E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED, "failure"),
+        (E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED, "details"),
+        (
+            E.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+            E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+            "retry_state",
+        ),
+        (E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED, ""),
+    ],
+)
+def test_a_child_close_becomes_the_matching_parent_event(close: int, expected: int, field: str) -> None:
     run = with_child()
     child = next(iter(run.state.children.values()))
     change = run.change()
@@ -154,15 +166,20 @@ def test_a_child_close_becomes_the_matching_parent_event(close: int, expected: i
     if field:
         assert getattr(out, field) == getattr(src, field)
     assert (out.initiated_event_id, out.started_event_id) == (
-        child.initiated_event_id, child.started_event_id)
+        child.initiated_event_id,
+        child.started_event_id,
+    )
     assert run.state.children == {}
 
 
-@pytest.mark.parametrize(("policy", "asked"), [
-    (ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE, True),
-    (ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL, True),
-    (ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON, False),
-])
+@pytest.mark.parametrize(
+    ("policy", "asked"),
+    [
+        (ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE, True),
+        (ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL, True),
+        (ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON, False),
+    ],
+)
 def test_closing_the_parent_applies_each_child_policy(policy: int, asked: bool) -> None:
     run = with_child(parent_close_policy=policy)
     run.next_task()
@@ -173,10 +190,14 @@ def test_closing_the_parent_applies_each_child_policy(policy: int, asked: bool) 
 
 def test_signal_external_writes_initiated_and_arms_its_transfer() -> None:
     run = started_run()
-    change = run.complete_task(command(
-        C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
-        execution=WorkflowExecution(workflow_id="other"), signal_name="ping",
-        input=payloads(b"1")))
+    change = run.complete_task(
+        command(
+            C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+            execution=WorkflowExecution(workflow_id="other"),
+            signal_name="ping",
+            input=payloads(b"1"),
+        )
+    )
     attrs = run.history[-1].signal_external_workflow_execution_initiated_event_attributes
     assert (attrs.signal_name, attrs.workflow_execution.workflow_id) == ("ping", "other")
     assert attrs.namespace == NAMESPACE.name
@@ -187,9 +208,13 @@ def test_signal_external_writes_initiated_and_arms_its_transfer() -> None:
 
 def test_a_delivered_external_signal_is_recorded() -> None:
     run = started_run()
-    run.complete_task(command(C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
-                              execution=WorkflowExecution(workflow_id="other"),
-                              signal_name="ping"))
+    run.complete_task(
+        command(
+            C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+            execution=WorkflowExecution(workflow_id="other"),
+            signal_name="ping",
+        )
+    )
     initiated = run.history[-1]
     request = run.state.external[initiated.event_id]
     change = run.change()
@@ -204,11 +229,9 @@ def test_a_delivered_external_signal_is_recorded() -> None:
 
 def test_a_failed_external_cancel_is_recorded_with_its_cause() -> None:
     run = started_run()
-    run.complete_task(command(C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION,
-                              workflow_id="other"))
+    run.complete_task(command(C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION, workflow_id="other"))
     initiated = run.history[-1]
-    assert initiated.event_type == \
-        E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+    assert initiated.event_type == E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
     request = run.state.external[initiated.event_id]
     change = run.change()
     children.external_done(change, request, "ns-id", "", 1, initiated=initiated)
@@ -217,9 +240,10 @@ def test_a_failed_external_cancel_is_recorded_with_its_cause() -> None:
     assert event.event_type == E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
     attrs = event.request_cancel_external_workflow_execution_failed_event_attributes
     assert attrs.cause == 1
-    assert attrs.workflow_task_completed_event_id == \
-        initiated.request_cancel_external_workflow_execution_initiated_event_attributes \
-        .workflow_task_completed_event_id
+    assert (
+        attrs.workflow_task_completed_event_id
+        == initiated.request_cancel_external_workflow_execution_initiated_event_attributes.workflow_task_completed_event_id
+    )
 
 
 def test_a_child_without_a_workflow_id_is_refused() -> None:
@@ -231,8 +255,10 @@ def test_a_child_without_a_workflow_id_is_refused() -> None:
 def test_too_many_pending_children_are_refused() -> None:
     cmd = start_child()
     with pytest.raises(InvalidArgumentError, match="limit of 2000"):
-        children.validate_start(cmd.start_child_workflow_execution_command_attributes,  # type: ignore[attr-defined]
-                                children.MAX_PENDING_CHILDREN)
+        children.validate_start(
+            cmd.start_child_workflow_execution_command_attributes,  # type: ignore[attr-defined]
+            children.MAX_PENDING_CHILDREN,
+        )
 
 
 # -- reset ----------------------------------------------------------------------------
@@ -258,14 +284,28 @@ def test_other_reset_points_are_refused(finish: int) -> None:
 def reset_run(base: Run, started_id: int, *, reapply: bool = True) -> Change:
     old = base.state
     state = MutableState(
-        namespace_id=old.namespace_id, namespace=old.namespace, workflow_id=old.workflow_id,
-        run_id="reset-run", workflow_type=old.workflow_type, task_queue=old.task_queue,
-        start_time=old.start_time, start_request_id="r",
-        workflow_task_timeout=old.workflow_task_timeout, run_timeout=old.run_timeout,
-        execution_timeout=old.execution_timeout)
+        namespace_id=old.namespace_id,
+        namespace=old.namespace,
+        workflow_id=old.workflow_id,
+        run_id="reset-run",
+        workflow_type=old.workflow_type,
+        task_queue=old.task_queue,
+        start_time=old.start_time,
+        start_request_id="r",
+        workflow_task_timeout=old.workflow_task_timeout,
+        run_timeout=old.run_timeout,
+        execution_timeout=old.execution_timeout,
+    )
     change = Change(state, base.clock.now(), 0)
-    reset.build(change, base.history, started_id, reason="oops", identity="admin",
-                base_run_id=old.run_id, reapply_signals=reapply)
+    reset.build(
+        change,
+        base.history,
+        started_id,
+        reason="oops",
+        identity="admin",
+        base_run_id=old.run_id,
+        reapply_signals=reapply,
+    )
     return change
 
 
@@ -274,9 +314,12 @@ def test_reset_copies_the_history_and_fails_the_chosen_task() -> None:
     base.clock.advance(10)
     change = reset_run(base, 3)
     assert [e.event_type for e in change.events] == [
-        E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-        E.EVENT_TYPE_WORKFLOW_TASK_STARTED, E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     attrs = change.events[3].workflow_task_failed_event_attributes
     assert attrs.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
     assert (attrs.scheduled_event_id, attrs.started_event_id) == (2, 3)
@@ -304,8 +347,11 @@ def test_reset_reapplies_later_signals_unless_told_not_to() -> None:
     signal.workflow_execution_signaled_event_attributes.signal_name = "late"
     base.history.append(signal)
     with_signals = reset_run(base, 3)
-    names = [e.workflow_execution_signaled_event_attributes.signal_name
-             for e in with_signals.events if e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    names = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in with_signals.events
+        if e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
     assert names == ["late"]
     without = reset_run(base, 3, reapply=False)
     assert E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED not in [e.event_type for e in without.events]

@@ -111,8 +111,7 @@ def test_a_rejected_batch_changes_nothing() -> None:
 
 
 def test_a_closing_command_must_be_last() -> None:
-    exc = rejected(started_run(), command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION),
-                   start_timer("t1"))
+    exc = rejected(started_run(), command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION), start_timer("t1"))
     assert exc.cause == Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
 
 
@@ -131,46 +130,60 @@ def test_an_unknown_command_type_is_refused_without_failing_the_task() -> None:
 
 
 def test_an_unsupported_command_names_its_bad_attributes_cause() -> None:
-    exc = rejected(started_run(), Command(
-        command_type=C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION))
+    exc = rejected(started_run(), Command(command_type=C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION))
     assert exc.cause == Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES
     assert "does not support" in exc.full_message
 
 
 def test_a_payload_over_the_blob_limit_ends_the_workflow() -> None:
     run = started_run()
-    big = command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-                  result=payloads(b"x" * (2 * 1024 * 1024 + 1)))
+    big = command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, result=payloads(b"x" * (2 * 1024 * 1024 + 1)))
     exc = rejected(run, big)
     assert exc.terminate
 
 
-@pytest.mark.parametrize(("kind", "cause"), [
-    (C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES),
-    (C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES),
-    (C.COMMAND_TYPE_START_TIMER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES),
-    (C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
-     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES),
-    (C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES),
-    (C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
-     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES),
-    (C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
-     Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES),
-    (C.COMMAND_TYPE_RECORD_MARKER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES),
-    (C.COMMAND_TYPE_CANCEL_TIMER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES),
-    (C.COMMAND_TYPE_PROTOCOL_MESSAGE, Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND),
-])
+@pytest.mark.parametrize(
+    ("kind", "cause"),
+    [
+        (
+            C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+        ),
+        (
+            C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+        ),
+        (C.COMMAND_TYPE_START_TIMER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES),
+        (
+            C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+        ),
+        (
+            C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
+        ),
+        (
+            C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+        ),
+        (
+            C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+        ),
+        (C.COMMAND_TYPE_RECORD_MARKER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES),
+        (C.COMMAND_TYPE_CANCEL_TIMER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES),
+        (C.COMMAND_TYPE_PROTOCOL_MESSAGE, Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND),
+    ],
+)
 def test_each_command_has_its_bad_attributes_cause(kind: int, cause: int) -> None:
     assert commands._bad_attributes_cause(kind) == cause
 
 
 def test_a_marker_records_its_details_and_failure() -> None:
     run = started_run()
-    cmd = command(C.COMMAND_TYPE_RECORD_MARKER, marker_name="LocalActivity",
-                  failure=Failure(message="la failed"))
+    cmd = command(
+        C.COMMAND_TYPE_RECORD_MARKER, marker_name="LocalActivity", failure=Failure(message="la failed")
+    )
     cmd.record_marker_command_attributes.details["data"].CopyFrom(payloads(b"7"))
     run.complete_task(cmd)
     attrs = run.history[-1].marker_recorded_event_attributes
@@ -187,10 +200,14 @@ def test_a_marker_without_a_name_is_rejected() -> None:
 
 def test_upserted_search_attributes_reach_the_event_and_the_state() -> None:
     run = started_run()
-    sa = SearchAttributes(indexed_fields={"CustomKeywordField": Payload(
-        metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=b'"v"')})
-    run.complete_task(command(C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-                              search_attributes=sa))
+    sa = SearchAttributes(
+        indexed_fields={
+            "CustomKeywordField": Payload(
+                metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=b'"v"'
+            )
+        }
+    )
+    run.complete_task(command(C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, search_attributes=sa))
     event = run.history[-1]
     assert event.event_type == E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
     assert event.upsert_workflow_search_attributes_event_attributes.search_attributes == sa
@@ -218,23 +235,27 @@ def test_user_metadata_travels_on_the_command_event() -> None:
 def test_commands_are_applied_in_order_with_consecutive_ids() -> None:
     run = started_run()
     run.complete_task(schedule_activity("a"), start_timer("t"), schedule_activity("b"))
-    assert run.event_types()[-3:] == [E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-                                      E.EVENT_TYPE_TIMER_STARTED,
-                                      E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert run.event_types()[-3:] == [
+        E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        E.EVENT_TYPE_TIMER_STARTED,
+        E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    ]
     completed_id = run.history[-4].event_id
-    assert {run.history[i].activity_task_scheduled_event_attributes.workflow_task_completed_event_id
-            for i in (-3, -1)} == {completed_id}
+    assert {
+        run.history[i].activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        for i in (-3, -1)
+    } == {completed_id}
 
 
 def test_request_cancel_of_an_unknown_activity_is_rejected() -> None:
-    exc = rejected(started_run(), command(C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-                                          scheduled_event_id=42))
+    exc = rejected(started_run(), command(C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK, scheduled_event_id=42))
     assert exc.cause == Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES
 
 
 def test_starts_new_run_sees_continue_as_new() -> None:
-    assert commands.starts_new_run([start_timer(), command(
-        C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION)])
+    assert commands.starts_new_run(
+        [start_timer(), command(C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION)]
+    )
     assert not commands.starts_new_run([command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION)])
 
 

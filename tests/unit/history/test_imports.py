@@ -7,17 +7,30 @@ import sys
 
 import pytest
 
-MODULES = ["activities", "change", "children", "closing", "commands", "reset", "retry", "runs",
-           "signals", "size_limits", "starts", "updates", "user_timers", "workflow_ops",
-           "workflow_tasks"]
+MODULES = [
+    "activities",
+    "change",
+    "children",
+    "closing",
+    "commands",
+    "reset",
+    "retry",
+    "runs",
+    "signals",
+    "size_limits",
+    "starts",
+    "updates",
+    "user_timers",
+    "workflow_ops",
+    "workflow_tasks",
+]
 
 
 def import_alone(module: str) -> None:
     """Import ``cadenza.history.<module>`` as the first history module, then put back the
     modules the other tests use."""
     package = sys.modules["cadenza.history"]
-    saved = {name: mod for name, mod in sys.modules.items()
-             if name.startswith("cadenza.history.")}
+    saved = {name: mod for name, mod in sys.modules.items() if name.startswith("cadenza.history.")}
     attributes = dict(vars(package))
     for name in saved:
         del sys.modules[name]

@@ -27,8 +27,10 @@ def test_a_signal_to_an_idle_run_is_written_and_wakes_it() -> None:
     run = started_run()
     run.complete_task()
     signal(run)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     attrs = run.history[-2].workflow_execution_signaled_event_attributes
     assert (attrs.signal_name, attrs.identity) == ("go", "client")
     assert attrs.input.payloads[0].data == b"1"
@@ -47,10 +49,12 @@ def test_buffered_signals_follow_the_completed_task_and_need_a_new_one() -> None
     signal(run, "a")
     signal(run, "b")
     run.complete_task()
-    assert run.event_types()[-4:] == [E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types()[-4:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     names = [e.workflow_execution_signaled_event_attributes.signal_name for e in run.history[-3:-1]]
     assert names == ["a", "b"]
     assert run.state.buffered_events == []
@@ -82,8 +86,9 @@ def test_an_empty_request_id_is_never_seen() -> None:
 
 
 def request(update_id: str = "u1") -> Request:
-    return Request(meta=Meta(update_id=update_id, identity="client"),
-                   input=Input(name="upd", args=payloads(b"5")))
+    return Request(
+        meta=Meta(update_id=update_id, identity="client"), input=Input(name="upd", args=payloads(b"5"))
+    )
 
 
 def admit(run: Run, update_id: str = "u1") -> None:
@@ -95,22 +100,35 @@ def admit(run: Run, update_id: str = "u1") -> None:
 
 
 def acceptance(update_id: str = "u1") -> Message:
-    return Message(id=f"{update_id}/accept", protocol_instance_id=update_id,
-                   body=packed(Acceptance(accepted_request_message_id=f"{update_id}/request",
-                                          accepted_request_sequencing_event_id=2,
-                                          accepted_request=request(update_id))))
+    return Message(
+        id=f"{update_id}/accept",
+        protocol_instance_id=update_id,
+        body=packed(
+            Acceptance(
+                accepted_request_message_id=f"{update_id}/request",
+                accepted_request_sequencing_event_id=2,
+                accepted_request=request(update_id),
+            )
+        ),
+    )
 
 
 def response(update_id: str = "u1") -> Message:
-    return Message(id=f"{update_id}/complete", protocol_instance_id=update_id,
-                   body=packed(Response(meta=Meta(update_id=update_id),
-                                        outcome=Outcome(success=payloads(b"10")))))
+    return Message(
+        id=f"{update_id}/complete",
+        protocol_instance_id=update_id,
+        body=packed(Response(meta=Meta(update_id=update_id), outcome=Outcome(success=payloads(b"10")))),
+    )
 
 
 def rejection(update_id: str = "u1") -> Message:
-    return Message(id=f"{update_id}/reject", protocol_instance_id=update_id,
-                   body=packed(Rejection(rejected_request_message_id=f"{update_id}/request",
-                                         failure=Failure(message="no"))))
+    return Message(
+        id=f"{update_id}/reject",
+        protocol_instance_id=update_id,
+        body=packed(
+            Rejection(rejected_request_message_id=f"{update_id}/request", failure=Failure(message="no"))
+        ),
+    )
 
 
 def idle_run() -> Run:
@@ -143,7 +161,9 @@ def test_the_task_carries_a_request_message_per_undelivered_update() -> None:
     scheduled = run.state.workflow_task.scheduled_event_id  # type: ignore[union-attr]
     messages = updates.messages(run.state, scheduled)
     assert [(m.id, m.protocol_instance_id, m.event_id) for m in messages] == [
-        ("u1/request", "u1", scheduled), ("u2/request", "u2", scheduled)]
+        ("u1/request", "u1", scheduled),
+        ("u2/request", "u2", scheduled),
+    ]
     body = Request()
     messages[0].body.Unpack(body)
     assert body.input.name == "upd"
@@ -155,20 +175,24 @@ def test_an_unknown_update_has_no_status() -> None:
 
 def accept_and_complete(run: Run) -> None:
     run.start_task()
-    run.complete_task(command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"),
-                      command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/complete"),
-                      messages=[acceptance(), response()])
+    run.complete_task(
+        command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"),
+        command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/complete"),
+        messages=[acceptance(), response()],
+    )
 
 
 def test_accepting_and_completing_writes_both_events() -> None:
     run = idle_run()
     admit(run)
     accept_and_complete(run)
-    assert run.event_types()[-5:] == [E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED]
+    assert run.event_types()[-5:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    ]
     accepted = run.history[-2].workflow_execution_update_accepted_event_attributes
     assert accepted.protocol_instance_id == "u1"
     assert accepted.accepted_request.input.name == "upd"
@@ -191,8 +215,9 @@ def test_an_accepted_update_is_at_the_accepted_stage() -> None:
     run = idle_run()
     admit(run)
     run.start_task()
-    run.complete_task(command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"),
-                      messages=[acceptance()])
+    run.complete_task(
+        command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"), messages=[acceptance()]
+    )
     status = updates.status(run.state, "u1")
     assert status is not None and status.stage == updates.ACCEPTED
 
@@ -201,8 +226,9 @@ def test_an_accepted_update_left_by_a_closed_run_reports_a_failure() -> None:
     run = idle_run()
     admit(run)
     run.start_task()
-    run.complete_task(command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"),
-                      messages=[acceptance()])
+    run.complete_task(
+        command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"), messages=[acceptance()]
+    )
     change = run.change()
     workflow_ops.terminate(change, "x", None, "admin")
     run.commit(change)
@@ -255,7 +281,8 @@ def test_a_task_whose_update_is_still_undelivered_gets_another() -> None:
     admit(run)
     run.start_task()
     admit(run, "u2")  # arrives while the task runs
-    run.complete_task(command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"),
-                      messages=[acceptance()])
+    run.complete_task(
+        command(CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE, message_id="u1/accept"), messages=[acceptance()]
+    )
     assert run.state.workflow_task is not None
     assert updates.has_undelivered(run.state)

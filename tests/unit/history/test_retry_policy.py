@@ -14,8 +14,13 @@ from tests.unit.history.builders import duration
 NOW = 1000.0
 
 
-def policy(initial: float = 1.0, coefficient: float = 2.0, maximum: float = 100.0,
-           attempts: int = 0, non_retryable: tuple[str, ...] = ()) -> RetryPolicy:
+def policy(
+    initial: float = 1.0,
+    coefficient: float = 2.0,
+    maximum: float = 100.0,
+    attempts: int = 0,
+    non_retryable: tuple[str, ...] = (),
+) -> RetryPolicy:
     return RetryPolicy(initial, coefficient, maximum, attempts, list(non_retryable))
 
 
@@ -89,12 +94,15 @@ def test_non_retryable_wins_over_maximum_attempts() -> None:
     assert decision.retry_state == RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE
 
 
-@pytest.mark.parametrize(("info", "retried"), [
-    ("timeout_failure_info", True),
-    ("canceled_failure_info", False),
-    ("terminated_failure_info", False),
-    ("activity_failure_info", True),
-])
+@pytest.mark.parametrize(
+    ("info", "retried"),
+    [
+        ("timeout_failure_info", True),
+        ("canceled_failure_info", False),
+        ("terminated_failure_info", False),
+        ("activity_failure_info", True),
+    ],
+)
 def test_failure_kinds_decide_whether_to_retry(info: str, retried: bool) -> None:
     failure = Failure(message="x")
     getattr(failure, info).SetInParent()
@@ -131,9 +139,13 @@ def test_the_default_maximum_interval_is_a_hundred_initial_intervals() -> None:
 
 
 def test_given_values_are_kept() -> None:
-    given = RetryPolicyProto(initial_interval=duration(2), backoff_coefficient=3.0,
-                             maximum_interval=duration(7), maximum_attempts=4,
-                             non_retryable_error_types=["A", "B"])
+    given = RetryPolicyProto(
+        initial_interval=duration(2),
+        backoff_coefficient=3.0,
+        maximum_interval=duration(7),
+        maximum_attempts=4,
+        non_retryable_error_types=["A", "B"],
+    )
     assert retry.from_proto(given) == RetryPolicy(2.0, 3.0, 7.0, 4, ["A", "B"])
 
 

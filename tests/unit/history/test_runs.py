@@ -45,8 +45,9 @@ def backoff_elapsed(run: Run) -> None:
 
 
 def fail_workflow(run: Run, failure: Failure | None = None) -> Change:
-    return run.complete_task(command(C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
-                                     failure=failure or Failure(message="wf failed")))
+    return run.complete_task(
+        command(C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, failure=failure or Failure(message="wf failed"))
+    )
 
 
 def successor_started(change: Change):  # type: ignore[no-untyped-def]
@@ -57,8 +58,9 @@ def successor_started(change: Change):  # type: ignore[no-untyped-def]
 def test_complete_closes_the_run_with_its_result() -> None:
     run = started_run()
     run.clock.advance(3)
-    change = run.complete_task(command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-                                       result=payloads(b'"done"')))
+    change = run.complete_task(
+        command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, result=payloads(b'"done"'))
+    )
     event = run.history[-1]
     assert event.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
     attrs = event.workflow_execution_completed_event_attributes
@@ -139,8 +141,7 @@ def test_a_non_retryable_workflow_failure_is_not_retried() -> None:
 
 
 def test_a_workflow_retry_past_the_execution_deadline_is_not_made() -> None:
-    run = started_run(start_request(execution_timeout=10,
-                                    retry=RetryPolicy(initial_interval=duration(30))))
+    run = started_run(start_request(execution_timeout=10, retry=RetryPolicy(initial_interval=duration(30))))
     change = fail_workflow(run)
     attrs = run.history[-1].workflow_execution_failed_event_attributes
     assert attrs.retry_state == RetryState.RETRY_STATE_TIMEOUT
@@ -148,8 +149,7 @@ def test_a_workflow_retry_past_the_execution_deadline_is_not_made() -> None:
 
 
 def test_a_retried_run_keeps_what_remains_of_the_execution_timeout() -> None:
-    run = started_run(start_request(execution_timeout=100,
-                                    retry=RetryPolicy(initial_interval=duration(1))))
+    run = started_run(start_request(execution_timeout=100, retry=RetryPolicy(initial_interval=duration(1))))
     run.clock.advance(30)
     change = fail_workflow(run)
     assert change.successor is not None
@@ -163,8 +163,10 @@ def test_run_timeout_closes_the_run_as_timed_out() -> None:
     change = run.change()
     runs.time_out(change)
     run.commit(change)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    ]
     failed = run.history[-2].workflow_task_failed_event_attributes
     assert failed.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND
     attrs = run.history[-1].workflow_execution_timed_out_event_attributes
@@ -174,8 +176,7 @@ def test_run_timeout_closes_the_run_as_timed_out() -> None:
 
 
 def test_execution_timeout_reports_the_timeout_retry_state() -> None:
-    run = new_run(start_request(execution_timeout=30,
-                                retry=RetryPolicy(initial_interval=duration(1))))
+    run = new_run(start_request(execution_timeout=30, retry=RetryPolicy(initial_interval=duration(1))))
     run.clock.advance(30)
     change = run.change()
     runs.time_out(change)
@@ -202,8 +203,7 @@ def test_cron_completion_schedules_the_next_run_at_the_next_cron_time() -> None:
     backoff_elapsed(run)
     run.start_task()
     run.clock.advance(10)
-    change = run.complete_task(command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-                                       result=payloads(b"1")))
+    change = run.complete_task(command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, result=payloads(b"1")))
     started = successor_started(change)
     assert started.initiator == Initiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE
     assert ev.seconds(started.first_workflow_task_backoff) == 3590
@@ -225,13 +225,16 @@ def test_a_failed_cron_run_is_followed_by_the_next_cron_run() -> None:
     assert ev.seconds(started.first_workflow_task_backoff) == 300
 
 
-@pytest.mark.parametrize(("cron", "offset", "expected"), [
-    ("* * * * *", 0, 40),  # T0 is 22:13:20
-    ("*/15 * * * *", 0, 100),
-    ("0 0 * * *", 0, 6400),
-    ("@hourly", 0, 2800),
-    ("* * * * *", 0.5, 40),  # whole seconds, rounded up
-])
+@pytest.mark.parametrize(
+    ("cron", "offset", "expected"),
+    [
+        ("* * * * *", 0, 40),  # T0 is 22:13:20
+        ("*/15 * * * *", 0, 100),
+        ("0 0 * * *", 0, 6400),
+        ("@hourly", 0, 2800),
+        ("* * * * *", 0.5, 40),  # whole seconds, rounded up
+    ],
+)
 def test_next_cron_delay(cron: str, offset: float, expected: float) -> None:
     assert runs.next_cron_delay(cron, T0 + offset) == expected
 
@@ -244,9 +247,13 @@ def test_valid_crons_are_accepted(cron: str) -> None:
 def test_continue_as_new_closes_the_run_and_starts_the_next() -> None:
     run = started_run(start_request(run_timeout=50))
     run.clock.advance(5)
-    change = run.complete_task(command(
-        C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, input=payloads(b"2"),
-        backoff_start_interval=duration(7)))
+    change = run.complete_task(
+        command(
+            C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+            input=payloads(b"2"),
+            backoff_start_interval=duration(7),
+        )
+    )
     event = run.history[-1]
     assert event.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     attrs = event.workflow_execution_continued_as_new_event_attributes
@@ -301,8 +308,7 @@ def test_request_cancel_writes_the_request_once() -> None:
         change = run.change()
         workflow_ops.request_cancel(change, "please", "client")
         run.commit(change)
-    cancels = [e for e in run.history
-               if e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED]
+    cancels = [e for e in run.history if e.event_type == E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED]
     assert len(cancels) == 1
     attrs = cancels[0].workflow_execution_cancel_requested_event_attributes
     assert (attrs.cause, attrs.identity) == ("please", "client")
@@ -315,8 +321,10 @@ def test_a_cancel_request_after_a_completed_task_schedules_one() -> None:
     change = run.change()
     workflow_ops.request_cancel(change, "", "client")
     run.commit(change)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
 
 
 def test_the_cancel_command_closes_the_run_as_canceled() -> None:
@@ -333,8 +341,10 @@ def test_terminate_fails_a_running_task_then_closes() -> None:
     change = run.change()
     workflow_ops.terminate(change, "enough", payloads(b"why"), "admin")
     run.commit(change)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    ]
     attrs = run.history[-1].workflow_execution_terminated_event_attributes
     assert (attrs.reason, attrs.identity) == ("enough", "admin")
     assert attrs.details.payloads[0].data == b"why"
@@ -359,9 +369,11 @@ def test_terminate_flushes_buffered_events_before_the_close() -> None:
     change = run.change()
     workflow_ops.terminate(change, "x", None, "admin")
     run.commit(change)
-    assert run.event_types()[-3:] == [E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED]
+    assert run.event_types()[-3:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    ]
 
 
 def test_a_closing_child_notifies_its_parent() -> None:

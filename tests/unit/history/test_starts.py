@@ -24,8 +24,10 @@ S = WorkflowExecutionStatus
 
 def test_a_fresh_run_has_started_and_a_scheduled_workflow_task() -> None:
     run = new_run()
-    assert run.event_types() == [E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-                                 E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types() == [
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     assert run.state.next_event_id == 3
     assert run.state.running
 
@@ -106,8 +108,12 @@ def test_the_elapsed_backoff_schedules_the_first_task() -> None:
 def test_a_retry_policy_is_recorded_with_its_defaults() -> None:
     run = new_run(start_request(retry=RetryPolicy(maximum_attempts=3)))
     attrs = run.history[0].workflow_execution_started_event_attributes.retry_policy
-    assert (ev.seconds(attrs.initial_interval), attrs.backoff_coefficient,
-            ev.seconds(attrs.maximum_interval), attrs.maximum_attempts) == (1, 2.0, 100, 3)
+    assert (
+        ev.seconds(attrs.initial_interval),
+        attrs.backoff_coefficient,
+        ev.seconds(attrs.maximum_interval),
+        attrs.maximum_attempts,
+    ) == (1, 2.0, 100, 3)
 
 
 def test_a_start_without_a_retry_policy_has_none() -> None:
@@ -116,14 +122,17 @@ def test_a_start_without_a_retry_policy_has_none() -> None:
     assert not run.history[0].workflow_execution_started_event_attributes.HasField("retry_policy")
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda r: setattr(r, "workflow_id", ""), "WorkflowId is not set on request."),
-    (lambda r: r.workflow_type.ClearField("name"), "WorkflowType is not set on request."),
-    (lambda r: r.task_queue.ClearField("name"), "missing task queue name"),
-    (lambda r: setattr(r.task_queue, "name", "/_sys/x"), "reserved prefix"),
-    (lambda r: setattr(r, "cron_schedule", "not a cron"), "invalid CronSchedule."),
-    (lambda r: setattr(r, "cron_schedule", "0 0 31 2 *"), "no time can be found"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: setattr(r, "workflow_id", ""), "WorkflowId is not set on request."),
+        (lambda r: r.workflow_type.ClearField("name"), "WorkflowType is not set on request."),
+        (lambda r: r.task_queue.ClearField("name"), "missing task queue name"),
+        (lambda r: setattr(r.task_queue, "name", "/_sys/x"), "reserved prefix"),
+        (lambda r: setattr(r, "cron_schedule", "not a cron"), "invalid CronSchedule."),
+        (lambda r: setattr(r, "cron_schedule", "0 0 31 2 *"), "no time can be found"),
+    ],
+)
 def test_a_malformed_start_is_refused(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
     request = start_request()
     mutate(request)
@@ -157,15 +166,15 @@ def test_a_running_workflow_id_is_refused_by_default() -> None:
 
 def test_use_existing_answers_with_the_running_run() -> None:
     request = start_request()
-    request.workflow_id_conflict_policy = (
-        WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+    request.workflow_id_conflict_policy = WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
     assert starts.check_existing(request, current()).use_run_id == "old-run"
 
 
 def test_terminate_existing_terminates_the_running_run() -> None:
     request = start_request()
     request.workflow_id_conflict_policy = (
-        WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING)
+        WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+    )
     assert starts.check_existing(request, current()).terminate_run_id == "old-run"
 
 
@@ -176,15 +185,19 @@ def test_reject_duplicate_refuses_after_a_closed_run() -> None:
         starts.check_existing(request, current(S.WORKFLOW_EXECUTION_STATUS_FAILED))
 
 
-@pytest.mark.parametrize(("status", "allowed"), [
-    (S.WORKFLOW_EXECUTION_STATUS_COMPLETED, False),
-    (S.WORKFLOW_EXECUTION_STATUS_FAILED, True),
-    (S.WORKFLOW_EXECUTION_STATUS_TERMINATED, True),
-])
+@pytest.mark.parametrize(
+    ("status", "allowed"),
+    [
+        (S.WORKFLOW_EXECUTION_STATUS_COMPLETED, False),
+        (S.WORKFLOW_EXECUTION_STATUS_FAILED, True),
+        (S.WORKFLOW_EXECUTION_STATUS_TERMINATED, True),
+    ],
+)
 def test_allow_duplicate_failed_only(status: int, allowed: bool) -> None:
     request = start_request()
     request.workflow_id_reuse_policy = (
-        WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
+        WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+    )
     if allowed:
         assert starts.check_existing(request, current(status)) == starts.Existing()
     else:

@@ -21,8 +21,11 @@ E = EventType
 Cause = WorkflowTaskFailedCause
 
 
-def fail(run: Run, cause: int = Cause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
-         failure: Failure | None = None) -> None:
+def fail(
+    run: Run,
+    cause: int = Cause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+    failure: Failure | None = None,
+) -> None:
     change = run.change()
     workflow_tasks.fail(change, cause, failure, "worker-1")
     run.commit(change)
@@ -41,8 +44,7 @@ def signal(run: Run) -> None:
     run.commit(change)
 
 
-@pytest.mark.parametrize(("attempt", "expected"), [(1, 10), (3, 10), (4, 15), (5, 20), (6, 30),
-                                                   (20, 610)])
+@pytest.mark.parametrize(("attempt", "expected"), [(1, 10), (3, 10), (4, 15), (5, 20), (6, 30), (20, 610)])
 def test_later_attempts_get_more_time(attempt: int, expected: float) -> None:
     state = new_run().state
     assert workflow_tasks.start_to_close(state, attempt) == expected
@@ -58,8 +60,7 @@ def test_starting_writes_the_started_event_and_arms_start_to_close() -> None:
     assert (attrs.scheduled_event_id, attrs.identity, attrs.request_id) == (2, "w-7", "poll-req")
     assert attrs.history_size_bytes > 0
     [timer] = change.timers_added
-    assert (timer.kind, timer.fire_at, timer.event_id) == (
-        workflow_tasks.WFT_START_TO_CLOSE, T0 + 12, 2)
+    assert (timer.kind, timer.fire_at, timer.event_id) == (workflow_tasks.WFT_START_TO_CLOSE, T0 + 12, 2)
     assert run.state.workflow_task is not None and run.state.workflow_task.started_time == T0 + 2
 
 
@@ -116,8 +117,10 @@ def test_a_transient_attempt_is_shown_to_the_worker_but_not_stored() -> None:
     fail(run)
     run.start_task()
     shown = workflow_tasks.transient_events(run.state)
-    assert [e.event_type for e in shown] == [E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                                             E.EVENT_TYPE_WORKFLOW_TASK_STARTED]
+    assert [e.event_type for e in shown] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    ]
     assert [e.event_id for e in shown] == [5, 6]
     assert shown[0].workflow_task_scheduled_event_attributes.attempt == 2
     assert run.state.next_event_id == 5
@@ -132,9 +135,11 @@ def test_a_completed_transient_attempt_is_materialized() -> None:
     fail(run)
     run.start_task()
     run.complete_task()
-    assert run.event_types()[-3:] == [E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+    assert run.event_types()[-3:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    ]
     scheduled = run.history[-3].workflow_task_scheduled_event_attributes
     assert scheduled.attempt == 2
     assert [e.event_id for e in run.history] == list(range(1, len(run.history) + 1))
@@ -144,8 +149,10 @@ def test_a_signal_during_a_transient_retry_materializes_it() -> None:
     run = started_run()
     fail(run)
     signal(run)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+    ]
     assert not run.state.workflow_task.transient  # type: ignore[union-attr]
 
 
@@ -164,8 +171,10 @@ def test_schedule_to_start_timeout_keeps_the_attempt() -> None:
     run = new_run()
     run.state.sticky_queue = "sticky"
     time_out(run, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
-    assert run.event_types()[-2:] == [E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types()[-2:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     attrs = run.history[-2].workflow_task_timed_out_event_attributes
     assert attrs.timeout_type == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START
     assert attrs.started_event_id == 0
@@ -179,9 +188,11 @@ def test_events_buffered_while_failing_reset_the_attempt() -> None:
     signal(run)  # buffered: the task is running
     assert run.state.buffered_events
     fail(run)
-    assert run.event_types()[-3:] == [E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-                                      E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert run.event_types()[-3:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    ]
     assert run.state.workflow_task.attempt == 1  # type: ignore[union-attr]
 
 
@@ -243,9 +254,11 @@ def test_a_failed_speculative_task_is_written_like_any_other() -> None:
     run.commit(change)
     run.start_task()
     fail(run)
-    assert run.event_types()[-3:] == [E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-                                      E.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+    assert run.event_types()[-3:] == [
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    ]
 
 
 def test_started_suggests_continue_as_new_past_the_history_limit() -> None:
@@ -256,7 +269,8 @@ def test_started_suggests_continue_as_new_past_the_history_limit() -> None:
     attrs = change.events[-1].workflow_task_started_event_attributes
     assert attrs.suggest_continue_as_new
     assert list(attrs.suggest_continue_as_new_reasons) == [
-        SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS]
+        SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS
+    ]
 
 
 def test_started_does_not_suggest_below_the_limit() -> None:

@@ -65,9 +65,13 @@ class PostgresReplicas:
         self._on_query: QueryOffered | None = None
         self._on_answer: QueryAnswered | None = None
 
-    async def listen(self, on_task: TaskAnnounced, on_change: ExecutionChanged,
-                     on_query: QueryOffered | None = None,
-                     on_answer: QueryAnswered | None = None) -> None:
+    async def listen(
+        self,
+        on_task: TaskAnnounced,
+        on_change: ExecutionChanged,
+        on_query: QueryOffered | None = None,
+        on_answer: QueryAnswered | None = None,
+    ) -> None:
         self._on_task, self._on_change = on_task, on_change
         self._on_query, self._on_answer = on_query, on_answer
         await self._connect_listener()
@@ -90,23 +94,38 @@ class PostgresReplicas:
     async def queued_tasks(
         self, namespace_id: str, task_queue: str, kind: TaskKind, limit: int
     ) -> list[TaskRecord]:
-        rows = await self._run("fetch", Q["queued_tasks"], namespace_id, task_queue, int(kind),
-                               limit)
+        rows = await self._run("fetch", Q["queued_tasks"], namespace_id, task_queue, int(kind), limit)
         return [TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
 
     async def offer_query(self, query: SharedQuery) -> None:
-        await self._run("execute", Q["offer_query"], query.query_id, query.owner,
-                        query.namespace_id, query.task_queue, query.workflow_id, query.run_id,
-                        query.query, query.created_at)
+        await self._run(
+            "execute",
+            Q["offer_query"],
+            query.query_id,
+            query.owner,
+            query.namespace_id,
+            query.task_queue,
+            query.workflow_id,
+            query.run_id,
+            query.query,
+            query.created_at,
+        )
 
     async def claim_query(self, query_id: str) -> SharedQuery | None:
         rows = await self._run("fetch", Q["claim_query"], query_id, self.replica_id)
         return SharedQuery(*rows[0]) if rows else None
 
     async def answer_query(self, query_id: str, reply: QueryReply) -> bool:
-        status = await self._run("execute", Q["answer_query"], query_id, self.replica_id,
-                                 reply.completed_type, reply.result, reply.error_message,
-                                 reply.failure)
+        status = await self._run(
+            "execute",
+            Q["answer_query"],
+            query_id,
+            self.replica_id,
+            reply.completed_type,
+            reply.result,
+            reply.error_message,
+            reply.failure,
+        )
         return bool(status == "UPDATE 1")
 
     async def query_reply(self, query_id: str) -> QueryReply | None:
@@ -120,8 +139,7 @@ class PostgresReplicas:
         status = await self._run("execute", Q["drop_orphan_queries"])
         return int(str(status).rsplit(" ", 1)[-1])
 
-    async def unclaimed_queries(self, namespace_id: str, task_queue: str,
-                                limit: int) -> list[str]:
+    async def unclaimed_queries(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
         rows = await self._run("fetch", Q["unclaimed_queries"], namespace_id, task_queue, limit)
         return [row[0] for row in rows]
 
@@ -152,8 +170,7 @@ class PostgresReplicas:
         row = json.loads(str(payload))
         if row[8] == self.replica_id or self._on_task is None:
             return
-        self._on_task(TaskRecord(row[0], row[1], row[2], TaskKind(row[3]), row[4], row[5],
-                                 row[6], row[7]))
+        self._on_task(TaskRecord(row[0], row[1], row[2], TaskKind(row[3]), row[4], row[5], row[6], row[7]))
 
     def _execution_changed(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         row = json.loads(str(payload))
@@ -174,6 +191,5 @@ class PostgresReplicas:
     async def _run(self, method: str, sql: str, *args: Any) -> Any:
         try:
             return await getattr(self._pool(), method)(sql, *args)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-                asyncpg.InternalClientError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
             raise StorageError(str(exc)) from exc

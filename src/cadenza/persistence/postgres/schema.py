@@ -46,8 +46,9 @@ async def _migrate(conn: asyncpg.Connection) -> list[migrations.Migration]:
         for migration in current.pending:
             async with conn.transaction():
                 await conn.execute(migration.sql)
-                await conn.execute(Q["record_migration"], migration.version, migration.name,
-                                   migration.checksum)
+                await conn.execute(
+                    Q["record_migration"], migration.version, migration.name, migration.checksum
+                )
         return current.pending
     finally:
         await conn.execute(Q["unlock_schema"], SCHEMA_LOCK)

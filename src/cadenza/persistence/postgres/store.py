@@ -46,12 +46,12 @@ Q = load_queries("cadenza.persistence.postgres", "queries.sql")
 T = TypeVar("T")
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
-                 OSError)
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 """What the driver raises when the database fails or the connection is cut (as by a restart)."""
 
 POOL_SIZE = 10
 """Connections per replica; concurrent changes to different executions commit in parallel."""
+
 
 async def connect(url: str) -> asyncpg.Connection:
     """One connection, with driver failures reported as ``StorageError``."""
@@ -81,8 +81,11 @@ class PostgresStore:
             # Sessions name their replica: the timers they write are its own, and the
             # announcements their commits send say who sent them.
             self._pool = await asyncpg.create_pool(
-                self._url, min_size=1, max_size=POOL_SIZE,
-                server_settings={"cadenza.replica": self._replicas.replica_id})
+                self._url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                server_settings={"cadenza.replica": self._replicas.replica_id},
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
         await self._replicas.renew_lease()
@@ -119,7 +122,11 @@ class PostgresStore:
     # -- visibility --------------------------------------------------------------
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
         after: ListCursor | None,
     ) -> list[ListedExecution]:
         sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, after)
@@ -133,9 +140,7 @@ class PostgresStore:
 
     # -- executions --------------------------------------------------------------
 
-    async def get_current_execution(
-        self, namespace_id: str, workflow_id: str
-    ) -> CurrentExecution | None:
+    async def get_current_execution(self, namespace_id: str, workflow_id: str) -> CurrentExecution | None:
         rows = await self._fetch(Q["get_current_execution"], namespace_id, workflow_id)
         return CurrentExecution(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
@@ -156,9 +161,7 @@ class PostgresStore:
         async with self._transaction() as conn:
             await _delete_run(conn, key)
 
-    async def delete_closed_before(
-        self, namespace_id: str, cutoff: float, limit: int
-    ) -> list[ExecutionKey]:
+    async def delete_closed_before(self, namespace_id: str, cutoff: float, limit: int) -> list[ExecutionKey]:
         async with self._transaction() as conn:
             rows = await conn.fetch(Q["closed_before"], namespace_id, cutoff, limit)
             keys = [ExecutionKey(namespace_id, row[0], row[1]) for row in rows]
@@ -180,8 +183,7 @@ class PostgresStore:
     async def list_schedules(
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
     ) -> list[StoredSchedule]:
-        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit,
-                                                      offset)
+        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit, offset)
         return [StoredSchedule(*row) for row in await self._fetch(sql, *params)]
 
     async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:

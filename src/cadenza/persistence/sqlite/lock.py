@@ -71,11 +71,13 @@ def _open(database: str, lock_path: Path) -> int:
     try:
         return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except FileNotFoundError:
-        raise StorageError(f"cannot open the SQLite database {database}: "
-                           f"folder {lock_path.parent} does not exist") from None
+        raise StorageError(
+            f"cannot open the SQLite database {database}: folder {lock_path.parent} does not exist"
+        ) from None
     except OSError as exc:
-        raise StorageError(f"cannot open the SQLite database {database}: "
-                           f"{exc.strerror} ({lock_path})") from None
+        raise StorageError(
+            f"cannot open the SQLite database {database}: {exc.strerror} ({lock_path})"
+        ) from None
 
 
 def _read_holder(fd: int) -> int | None:

@@ -36,8 +36,10 @@ def migrate(conn: sqlite3.Connection) -> list[migrations.Migration]:
             pending = current.pending
             for migration in pending:
                 _run_script(conn, migration.sql)
-                conn.execute(Q["record_migration"], (migration.version, migration.name,
-                                                     migration.checksum, datetime.now(UTC).isoformat()))
+                conn.execute(
+                    Q["record_migration"],
+                    (migration.version, migration.name, migration.checksum, datetime.now(UTC).isoformat()),
+                )
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -112,8 +112,12 @@ class SqliteStore:
         self._thread = threading.Thread(target=self._serve, name="cadenza-sqlite", daemon=True)
         self._thread.start()
         if self._path != ":memory:":
-            self._reader = threading.Thread(target=self._serve_reads, name="cadenza-sqlite-reads",
-                                            args=(self._connect_reader(),), daemon=True)
+            self._reader = threading.Thread(
+                target=self._serve_reads,
+                name="cadenza-sqlite-reads",
+                args=(self._connect_reader(),),
+                daemon=True,
+            )
             self._reader.start()
 
     def _connect_reader(self) -> sqlite3.Connection:
@@ -146,9 +150,7 @@ class SqliteStore:
             try:
                 conn.execute(Q["insert_namespace"], (record.id, record.name, json.dumps(record.info)))
             except sqlite3.IntegrityError as exc:
-                raise NamespaceAlreadyExistsError(
-                    f"Namespace {record.name} already exists."
-                ) from exc
+                raise NamespaceAlreadyExistsError(f"Namespace {record.name} already exists.") from exc
 
         await self._submit(run, is_write=True)
 
@@ -159,10 +161,15 @@ class SqliteStore:
     async def update_namespace(self, record: NamespaceRecord) -> None:
         await self._submit(
             lambda conn: conn.execute(Q["update_namespace"], (json.dumps(record.info), record.id)),
-            is_write=True)
+            is_write=True,
+        )
 
     async def list_executions(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int,
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
         after: ListCursor | None,
     ) -> list[ListedExecution]:
         sql, params = visibility_sql.listing(DIALECT, namespace_id, query, types, limit, after)
@@ -182,9 +189,7 @@ class SqliteStore:
 
     # -- executions --------------------------------------------------------------
 
-    async def get_current_execution(
-        self, namespace_id: str, workflow_id: str
-    ) -> CurrentExecution | None:
+    async def get_current_execution(self, namespace_id: str, workflow_id: str) -> CurrentExecution | None:
         rows = await self._read(Q["get_current_execution"], (namespace_id, workflow_id))
         return CurrentExecution(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
@@ -210,9 +215,7 @@ class SqliteStore:
 
         await self._submit(run, is_write=True)
 
-    async def delete_closed_before(
-        self, namespace_id: str, cutoff: float, limit: int
-    ) -> list[ExecutionKey]:
+    async def delete_closed_before(self, namespace_id: str, cutoff: float, limit: int) -> list[ExecutionKey]:
         """Delete up to ``limit`` runs that closed before ``cutoff``; return which."""
 
         def run(conn: sqlite3.Connection) -> list[ExecutionKey]:
@@ -249,8 +252,7 @@ class SqliteStore:
     async def list_schedules(
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
     ) -> list[StoredSchedule]:
-        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit,
-                                                      offset)
+        sql, params = visibility_sql.schedule_listing(DIALECT, namespace_id, query, types, limit, offset)
         return [StoredSchedule(*row) for row in await self._read(sql, tuple(params))]
 
     async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int:

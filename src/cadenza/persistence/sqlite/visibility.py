@@ -24,8 +24,10 @@ class SqliteDialect:
 
     def list_contains(self, name: str, params: Params, value: object) -> str:
         # json_each also yields a lone scalar, so a single keyword matches like a one-item list.
-        return (f"EXISTS (SELECT 1 FROM json_each(search_attributes, {_path(name)}) "
-                f"WHERE value = {params.add(value)})")
+        return (
+            f"EXISTS (SELECT 1 FROM json_each(search_attributes, {_path(name)}) "
+            f"WHERE value = {params.add(value)})"
+        )
 
     def contains_text(self, text: str, marker: str) -> str:
         return f"instr({text}, {marker}) > 0"
