@@ -94,9 +94,10 @@ class Change:
     """A new run of the same workflow ID (retry, cron) committed together with this change."""
     needs_workflow_task: bool = False
     """Set when the change added events the workflow must be shown in a new task."""
-    in_memory_on_temporal: bool = False
-    """Temporal keeps this change in memory only (an update's admission, a speculative
-    workflow task's start): it is committed, but not counted as a state transition."""
+    counts_as_transition: bool = True
+    """False for a change Temporal keeps in memory only (an update's admission, a speculative
+    workflow task's start, an activity retry handed to matching): it is committed here, but
+    not counted in the run's state transitions, so the count matches Temporal's."""
     worker_cancels: dict[str, list[bytes]] = field(default_factory=dict)
     """Activity task tokens to cancel on worker processes, by control queue; sent after commit."""
     _buffered_now: list[HistoryEvent] = field(default_factory=list, init=False, repr=False)
@@ -247,7 +248,7 @@ class Change:
         self._buffered_now.clear()
         s = self.state
         s.history_size += sum(e.ByteSize() for e in self.events)
-        if not self.in_memory_on_temporal:
+        if self.counts_as_transition:
             s.state_transitions += 1
         batch = None
         if self.events:

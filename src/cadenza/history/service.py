@@ -300,7 +300,7 @@ class HistoryService:
             self._require_running(entry.state)
             updates.admit(change, request)
             workflow_tasks.ensure_scheduled(change, speculative=True)
-            change.in_memory_on_temporal = True
+            change.counts_as_transition = False
 
     async def run_holding_update(self, namespace_id: str, workflow_id: str, update_id: str) -> str | None:
         """The run an update-with-start attaches to instead of starting one.
@@ -366,7 +366,7 @@ class HistoryService:
                     change.remove_task(task.task_id)
                     return None
                 workflow_tasks.record_started(change, identity, str(uuid.uuid4()), build_id)
-                change.in_memory_on_temporal = wft.speculative
+                change.counts_as_transition = not wft.speculative
         except NotFoundError:
             await self._store.remove_stale([task.task_id], [])
             return None
@@ -431,7 +431,7 @@ class HistoryService:
                 if self._dropped_speculative(change, request):
                     # Tells the worker to rewind to the last task the history keeps.
                     response.reset_history_event_id = change.state.previous_started_event_id
-                    change.in_memory_on_temporal = True
+                    change.counts_as_transition = False
                 else:
                     eager = self._complete_workflow_task(change, request)
                     if size_limits.enforce(change, self._limits):
@@ -850,7 +850,7 @@ class HistoryService:
         if activity is not None and activity.attempt == timer.attempt and not activity.started:
             activities.enqueue(change, activity)
             # Temporal's retry timer hands the attempt to matching without writing the run.
-            change.in_memory_on_temporal = True
+            change.counts_as_transition = False
 
     def _on_activity_start_to_close(self, change: Change, timer: TimerRecord) -> None:
         activity = change.state.activities.get(timer.event_id)

@@ -404,11 +404,11 @@ def test_a_task_created_and_consumed_in_one_change_never_exists() -> None:
     assert change.tasks_added == [] and change.tasks_removed == []
 
 
-def test_the_write_counts_a_state_transition_unless_in_memory_on_temporal() -> None:
+def test_the_write_counts_a_state_transition_unless_told_not_to() -> None:
     run = started_run()
     before = run.state.state_transitions
     change = run.change()
-    change.in_memory_on_temporal = True
+    change.counts_as_transition = False
     change.to_write()
     assert run.state.state_transitions == before
     run.change().to_write()

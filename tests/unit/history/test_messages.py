@@ -95,7 +95,7 @@ def admit(run: Run, update_id: str = "u1") -> None:
     change = run.change()
     updates.admit(change, request(update_id))
     workflow_tasks.ensure_scheduled(change, speculative=True)
-    change.in_memory_on_temporal = True
+    change.counts_as_transition = False
     run.commit(change)
 
 
