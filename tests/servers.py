@@ -91,9 +91,20 @@ def cadenza(
     server, on a database there that stands for that file (the same file, the same database)."""
     from tests import postgres
 
-    port = port or free_port()
     pg_server = postgres.suite_server()
     url = postgres.database_for_path(pg_server, db) if pg_server else str(db)
+    return cadenza_at(url, log, port, env, extra_args)
+
+
+def cadenza_at(
+    url: str,
+    log: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> ServerProcess:
+    """A Cadenza server on the database ``url`` (a SQLite path or a PostgreSQL URL) as given."""
+    port = port or free_port()
     argv = [
         sys.executable,
         "-m",

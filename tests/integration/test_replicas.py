@@ -9,7 +9,6 @@ restarts under load (the server reconnects, nothing acknowledged is lost).
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -42,31 +41,9 @@ def cluster() -> Iterator[postgres.Cluster]:
         cluster.stop()
 
 
-def replica(url: str, log: Path) -> servers.ServerProcess:
-    port = servers.free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "cadenza",
-        "server",
-        "start",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--http-port",
-        str(servers.free_port()),
-        "--db",
-        url,
-        "--log-level",
-        "info",
-    ]
-    return servers.ServerProcess(argv, port, log)
-
-
 @asynccontextmanager
 async def replicas(url: str, tmp_path: Path, count: int) -> AsyncIterator[list[servers.ServerProcess]]:
-    started = [replica(url, tmp_path / f"replica-{i}.log") for i in range(count)]
+    started = [servers.cadenza_at(url, tmp_path / f"replica-{i}.log") for i in range(count)]
     try:
         for server in started:
             server.start()
