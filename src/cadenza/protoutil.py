@@ -37,3 +37,8 @@ def copy_common_fields(src: Any, out: Any, skip: frozenset[str] = frozenset()) -
     for field in src.DESCRIPTOR.fields:
         if field.name in names and field.name not in skip:
             copy_field(src, out, field.name)
+
+
+def present(message: Any, name: str) -> Any:
+    """The message field ``name`` if the sender set it, else None (proto3 has no null)."""
+    return getattr(message, name) if message.HasField(name) else None

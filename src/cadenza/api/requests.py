@@ -18,7 +18,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history import updates
 from cadenza.history.signals import Signal
 from cadenza.matching.service import DEFAULT_DISPATCH_RATE
-from cadenza.protoutil import is_repeated
+from cadenza.protoutil import is_repeated, present
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ def start_request_of(
 def signal_of(request: wsv1.SignalWorkflowExecutionRequest) -> Signal:
     return Signal(
         request.signal_name,
-        request.input if request.HasField("input") else None,
+        present(request, "input"),
         request.identity,
-        request.header if request.HasField("header") else None,
+        present(request, "header"),
         request.request_id,
     )
 

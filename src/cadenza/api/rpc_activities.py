@@ -17,6 +17,7 @@ from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.tokens import TaskToken
 from cadenza.persistence.records import TaskKind, TaskRecord
+from cadenza.protoutil import present
 
 
 class ActivityRpcs(RpcBase):
@@ -54,7 +55,7 @@ class ActivityRpcs(RpcBase):
     ) -> wsv1.RespondActivityTaskFailedResponse:
         token = await self._token(request.task_token, request.namespace)
         check_blob(request.failure.ByteSize(), self._config)
-        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        details = present(request, "last_heartbeat_details")
         await self._history.fail_activity(token, request.failure, request.identity, details)
         return wsv1.RespondActivityTaskFailedResponse()
 
@@ -63,7 +64,7 @@ class ActivityRpcs(RpcBase):
         self, request: wsv1.RespondActivityTaskCanceledRequest, context: Any
     ) -> wsv1.RespondActivityTaskCanceledResponse:
         token = await self._token(request.task_token, request.namespace)
-        details = request.details if request.HasField("details") else None
+        details = present(request, "details")
         await self._history.cancel_activity(token, details, request.identity)
         return wsv1.RespondActivityTaskCanceledResponse()
 
@@ -97,7 +98,7 @@ class ActivityRpcs(RpcBase):
     ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         token = await self._token_by_id(request)
         check_blob(request.failure.ByteSize(), self._config)
-        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        details = present(request, "last_heartbeat_details")
         await self._history.fail_activity(token, request.failure, request.identity, details)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
@@ -106,7 +107,7 @@ class ActivityRpcs(RpcBase):
         self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: Any
     ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
         token = await self._token_by_id(request)
-        details = request.details if request.HasField("details") else None
+        details = present(request, "details")
         await self._history.cancel_activity(token, details, request.identity)
         return wsv1.RespondActivityTaskCanceledByIdResponse()
 
@@ -117,7 +118,7 @@ class ActivityRpcs(RpcBase):
                 token, oversize_failure("Complete result exceeds size limit."), request.identity
             )
             return
-        result = request.result if request.HasField("result") else None
+        result = present(request, "result")
         await self._history.complete_activity(token, result, request.identity)
 
     async def _heartbeat(self, token: TaskToken, request: Any) -> bool:
@@ -126,7 +127,7 @@ class ActivityRpcs(RpcBase):
                 token, oversize_failure("Heartbeat details exceed size limit."), request.identity
             )
             return False
-        details = request.details if request.HasField("details") else None
+        details = present(request, "details")
         return await self._history.heartbeat_activity(token, details)
 
     async def _token_by_id(self, request: Any) -> TaskToken:

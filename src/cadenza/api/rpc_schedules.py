@@ -22,6 +22,7 @@ from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord
+from cadenza.protoutil import present
 from cadenza.schedules import scheduler
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
@@ -55,7 +56,7 @@ class ScheduleRpcs(RpcBase):
                 namespace,
                 request.schedule_id,
                 request.schedule,
-                request.initial_patch if request.HasField("initial_patch") else None,
+                present(request, "initial_patch"),
                 request.memo,
                 request.search_attributes,
                 request.request_id,
@@ -86,7 +87,7 @@ class ScheduleRpcs(RpcBase):
         self, request: wsv1.UpdateScheduleRequest, context: Any
     ) -> wsv1.UpdateScheduleResponse:
         namespace = await self._namespaces.get(request.namespace)
-        search = request.search_attributes if request.HasField("search_attributes") else None
+        search = present(request, "search_attributes")
         self._check_schedule(namespace, request.schedule, search)
         check_blob(request.schedule.ByteSize(), self._config)
         with _spec_errors():

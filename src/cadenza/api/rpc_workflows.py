@@ -26,6 +26,7 @@ from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperatio
 from cadenza.history import updates
 from cadenza.history.signals import Signal
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
+from cadenza.protoutil import present
 
 
 class WorkflowRpcs(RpcBase):
@@ -81,9 +82,9 @@ class WorkflowRpcs(RpcBase):
         # The signal is recorded under the request's ID, as Temporal records it.
         signal = Signal(
             request.signal_name,
-            request.signal_input if request.HasField("signal_input") else None,
+            present(request, "signal_input"),
             request.identity,
-            request.header if request.HasField("header") else None,
+            present(request, "header"),
             request.request_id,
         )
         result = await self._history.start_workflow(
@@ -221,9 +222,9 @@ class WorkflowRpcs(RpcBase):
         await self._queries.answer(
             token,
             request.completed_type,
-            request.query_result if request.HasField("query_result") else None,
+            present(request, "query_result"),
             request.error_message,
-            request.failure if request.HasField("failure") else None,
+            present(request, "failure"),
         )
         return wsv1.RespondQueryTaskCompletedResponse()
 
@@ -268,7 +269,7 @@ class WorkflowRpcs(RpcBase):
         key = await self._execution_key(
             request.namespace, request.workflow_execution, request.first_execution_run_id
         )
-        details = request.details if request.HasField("details") else None
+        details = present(request, "details")
         await self._history.terminate_workflow(key, request.reason, details, request.identity)
         return wsv1.TerminateWorkflowExecutionResponse()
 

@@ -32,6 +32,7 @@ from cadenza.history.change import Change
 from cadenza.history.closing import close_execution
 from cadenza.history.rejections import CommandRejected
 from cadenza.history.state import Activity
+from cadenza.protoutil import present
 from cadenza.validation import (
     cap_durations,
     check_failure,
@@ -402,7 +403,7 @@ def _close_by_command(command: Command, change: Change, completed_id: int) -> No
     kind = command.command_type
     if kind == C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
         src = command.complete_workflow_execution_command_attributes
-        runs.complete(change, src.result if src.HasField("result") else None, completed_id)
+        runs.complete(change, present(src, "result"), completed_id)
     elif kind == C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
         runs.fail(change, command.fail_workflow_execution_command_attributes.failure, completed_id)
     elif kind == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:

@@ -31,6 +31,7 @@ from cadenza.history.closing import close_execution
 from cadenza.history.state import MutableState, RetryPolicy
 from cadenza.history.workflow_ops import end_running_workflow_task
 from cadenza.persistence.records import CurrentExecution
+from cadenza.protoutil import present
 
 WORKFLOW_BACKOFF = "workflow_backoff"
 WORKFLOW_RUN_TIMEOUT = "workflow_run_timeout"
@@ -178,12 +179,12 @@ def continue_as_new(
     overrides = _Overrides(
         workflow_type=attrs.workflow_type.name,
         task_queue=attrs.task_queue.name,
-        input=command.input if command.HasField("input") else None,
+        input=present(command, "input"),
         run_timeout=run_timeout,
         task_timeout=task_timeout,
-        header=command.header if command.HasField("header") else None,
-        memo=command.memo if command.HasField("memo") else None,
-        search_attributes=(command.search_attributes if command.HasField("search_attributes") else None),
+        header=present(command, "header"),
+        memo=present(command, "memo"),
+        search_attributes=present(command, "search_attributes"),
         retry=(
             retry.from_proto(command.retry_policy) if command.HasField("retry_policy") else s.retry_policy
         ),

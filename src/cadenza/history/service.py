@@ -64,6 +64,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.protoutil import present
 from cadenza.visibility import validation
 from cadenza.worker_commands import WorkerCommands
 
@@ -553,7 +554,7 @@ class HistoryService:
             workflow_tasks.fail(
                 change,
                 request.cause,
-                request.failure if request.HasField("failure") else None,
+                present(request, "failure"),
                 request.identity,
             )
 

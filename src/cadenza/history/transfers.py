@@ -25,7 +25,7 @@ from cadenza.history.state import Child, Parent
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, TimerRecord
-from cadenza.protoutil import copy_common_fields
+from cadenza.protoutil import copy_common_fields, present
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ class Transfers:
             if cause:
                 children.child_start_failed(change, child, cause, attrs.workflow_task_completed_event_id)
             else:
-                children.child_started(
-                    change, child, run_id, namespace_id, attrs.header if attrs.HasField("header") else None
-                )
+                children.child_started(change, child, run_id, namespace_id, present(attrs, "header"))
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)
@@ -154,9 +152,9 @@ class Transfers:
                     key,
                     Signal(
                         attrs.signal_name,
-                        attrs.input if attrs.HasField("input") else None,
+                        present(attrs, "input"),
                         "",
-                        attrs.header if attrs.HasField("header") else None,
+                        present(attrs, "header"),
                         request_id=f"{entry.state.run_id}:{timer.event_id}",
                     ),
                 )
