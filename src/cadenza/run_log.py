@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
 if TYPE_CHECKING:
-    from cadenza.history.change import Change
-    from cadenza.history.state import MutableState
+    from cadenza.history.machine.change import Change
+    from cadenza.history.machine.state import MutableState
 
 logger = logging.getLogger(__name__)
 

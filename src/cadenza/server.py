@@ -15,7 +15,7 @@ from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.exceptions import ConcurrentUpdateError
-from cadenza.history import children
+from cadenza.history.machine import children
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import Dispatch, HistoryService

@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.events import TIMESTAMP_MAX, TIMESTAMP_MIN
+from cadenza.history.machine.events import TIMESTAMP_MAX, TIMESTAMP_MIN
 
 MAX_ID_LENGTH = 1000
 """Temporal's default limit on IDs and names (``limit.maxIDLength``), in bytes."""

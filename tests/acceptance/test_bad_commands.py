@@ -140,7 +140,7 @@ async def test_failing_workflow_task_is_retried_without_growing_history(
 
 
 async def test_heartbeat_with_unknown_token_is_not_found(client: Client) -> None:
-    from cadenza.history.tokens import TaskToken
+    from cadenza.history.machine.tokens import TaskToken
 
     ns = (
         await client.workflow_service.describe_namespace(
@@ -160,7 +160,7 @@ async def test_heartbeat_with_unknown_token_is_not_found(client: Client) -> None
 async def test_pending_activity_limit_fails_the_task(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    from cadenza.history.activities import MAX_PENDING_ACTIVITIES
+    from cadenza.history.machine.activities import MAX_PENDING_ACTIVITIES
 
     await client.start_workflow(w.WaitsForever.run, id=workflow_id, task_queue=task_queue)
     task = await poll(client, task_queue)

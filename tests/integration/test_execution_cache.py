@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from cadenza.history.cache import ExecutionCache
-from cadenza.history.state import MutableState
+from cadenza.history.machine.state import MutableState
 from cadenza.persistence import Store
 from cadenza.persistence.records import CurrentExecution, ExecutionKey, ExecutionWrite
 

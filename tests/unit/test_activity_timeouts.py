@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio.api.command.v1 import ScheduleActivityTaskCommandAttributes
 
-from cadenza.history import activities
-from cadenza.history import events as ev
+from cadenza.history.machine import activities
+from cadenza.history.machine import events as ev
 
 
 def command(**timeouts: float) -> ScheduleActivityTaskCommandAttributes:

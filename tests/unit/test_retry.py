@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio.api.enums.v1 import RetryState
 from temporalio.api.failure.v1 import ApplicationFailureInfo, Failure
 
-from cadenza.history import retry
-from cadenza.history.state import RetryPolicy
+from cadenza.history.machine import retry
+from cadenza.history.machine.state import RetryPolicy
 
 
 def app_failure(kind: str = "Boom", non_retryable: bool = False) -> Failure:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.state import Activity, MutableState, RetryPolicy, WorkflowTask
-from cadenza.history.tokens import TaskToken
+from cadenza.history.machine.state import Activity, MutableState, RetryPolicy, WorkflowTask
+from cadenza.history.machine.tokens import TaskToken
 
 
 def test_token_round_trip() -> None:
@@ -47,7 +47,7 @@ def test_state_round_trip_keeps_tasks_and_activities() -> None:
 def test_run_ids_are_time_ordered_uuid7() -> None:
     import uuid
 
-    from cadenza.history.change import new_run_id
+    from cadenza.history.machine.change import new_run_id
 
     first, second = new_run_id(), new_run_id()
     assert uuid.UUID(first).version == 7

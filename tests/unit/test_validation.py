@@ -9,7 +9,7 @@ from temporalio.api.failure.v1 import Failure
 from cadenza import validation
 from cadenza.api.errors import MAX_MESSAGE_BYTES, bounded
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
+from cadenza.history.machine import events as ev
 
 
 def test_lengths_are_counted_in_utf8_bytes_as_temporal_counts_them() -> None:

@@ -11,7 +11,7 @@ from temporalio.api.workflowservice.v1 import (
 
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
+from cadenza.history.machine import events as ev
 from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.validation import cap_duration

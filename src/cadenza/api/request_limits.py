@@ -1,7 +1,7 @@
 """Length and depth limits on the fields of incoming requests, with Temporal's wording.
 
 Checked for every RPC before its handler runs (see ``cadenza.api.errors.translated``).
-Start requests are checked by the engine (``cadenza.history.starts``), because
+Start requests are checked by the engine (``cadenza.history.machine.starts``), because
 SignalWithStart and ExecuteMultiOperation start workflows through it too.
 """
 

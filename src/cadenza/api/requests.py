@@ -15,8 +15,8 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import updates
-from cadenza.history.signals import Signal
+from cadenza.history.machine import updates
+from cadenza.history.machine.signals import Signal
 from cadenza.matching.service import DEFAULT_DISPATCH_RATE
 from cadenza.protoutil import is_repeated, present
 

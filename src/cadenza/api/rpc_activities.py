@@ -15,7 +15,7 @@ from cadenza.api.requests import (
 )
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.tokens import TaskToken
+from cadenza.history.machine.tokens import TaskToken
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.protoutil import present
 

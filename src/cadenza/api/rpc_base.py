@@ -11,10 +11,10 @@ from typing import Any
 from cadenza.api.requests import R, deadline_of, poller_rate
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import HistoryService
-from cadenza.history.tokens import TaskToken
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store

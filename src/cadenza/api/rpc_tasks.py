@@ -16,7 +16,7 @@ from cadenza.api.requests import (
     queue_name,
 )
 from cadenza.api.rpc_base import RpcBase
-from cadenza.history import events as ev
+from cadenza.history.machine import events as ev
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.visibility import validation
 

@@ -23,8 +23,8 @@ from cadenza.api.requests import (
 )
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperationError
-from cadenza.history import updates
-from cadenza.history.signals import Signal
+from cadenza.history.machine import updates
+from cadenza.history.machine.signals import Signal
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 from cadenza.protoutil import present
 

@@ -36,10 +36,10 @@ from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.workflowservice.v1 import PollWorkflowTaskQueueResponse
 
 from cadenza.exceptions import DeadlineExceededError, QueryFailedError
-from cadenza.history import events as ev
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.state import MutableState
+from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService
-from cadenza.history.state import MutableState
-from cadenza.history.tokens import TaskToken
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import (
     ExecutionKey,

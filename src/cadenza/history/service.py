@@ -36,7 +36,8 @@ from cadenza.exceptions import (
     InvalidArgumentError,
     NotFoundError,
 )
-from cadenza.history import (
+from cadenza.history.cache import Entry, ExecutionCache
+from cadenza.history.machine import (
     activities,
     commands,
     reset,
@@ -50,13 +51,12 @@ from cadenza.history import (
     workflow_ops,
     workflow_tasks,
 )
-from cadenza.history import events as ev
-from cadenza.history.cache import Entry, ExecutionCache
-from cadenza.history.change import Change, new_run_id
-from cadenza.history.rejections import CommandRejected
-from cadenza.history.signals import Signal
-from cadenza.history.state import RUNNING, Activity, MutableState, Parent, decode_blob
-from cadenza.history.tokens import TaskToken
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.change import Change, new_run_id
+from cadenza.history.machine.rejections import CommandRejected
+from cadenza.history.machine.signals import Signal
+from cadenza.history.machine.state import RUNNING, Activity, MutableState, Parent, decode_blob
+from cadenza.history.machine.tokens import TaskToken
 from cadenza.persistence import Store
 from cadenza.persistence.records import (
     ExecutionKey,

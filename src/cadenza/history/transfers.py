@@ -18,10 +18,10 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
-from cadenza.history import children
+from cadenza.history.machine import children
+from cadenza.history.machine.signals import Signal
+from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
-from cadenza.history.signals import Signal
-from cadenza.history.state import Child, Parent
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, TimerRecord

@@ -27,7 +27,7 @@ from cadenza.exceptions import (
     NotFoundError,
     ScheduleAlreadyExistsError,
 )
-from cadenza.history.state import MutableState, decode_blob
+from cadenza.history.machine.state import MutableState, decode_blob
 from cadenza.persistence import Store
 from cadenza.persistence.records import (
     NamespaceRecord,

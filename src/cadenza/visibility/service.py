@@ -15,7 +15,7 @@ from temporalio.api.common.v1 import (
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
+from cadenza.history.machine import events as ev
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
 from cadenza.persistence.records import ListCursor, ListedExecution, NamespaceRecord

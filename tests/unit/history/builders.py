@@ -22,9 +22,9 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.clock import Clock
 from cadenza.config import Limits
-from cadenza.history import activities, commands, runs, starts, updates, workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.state import MutableState
+from cadenza.history.machine import activities, commands, runs, starts, updates, workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import NamespaceRecord
 
 T0 = 1_700_000_000.0

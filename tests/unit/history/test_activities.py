@@ -8,9 +8,9 @@ from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities
-from cadenza.history import events as ev
-from cadenza.history.state import Activity, decode_blob
+from cadenza.history.machine import activities
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.state import Activity, decode_blob
 from cadenza.persistence.records import TaskKind
 from tests.unit.history.builders import (
     T0,

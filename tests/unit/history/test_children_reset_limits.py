@@ -18,10 +18,10 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import children, reset, size_limits, user_timers, workflow_tasks
-from cadenza.history import events as ev
-from cadenza.history.change import Change
-from cadenza.history.state import MutableState
+from cadenza.history.machine import children, reset, size_limits, user_timers, workflow_tasks
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import TaskKind
 from tests.unit.history.builders import (
     NAMESPACE,

@@ -10,8 +10,8 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.sdk.v1 import UserMetadata
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import commands, signals, user_timers
-from cadenza.history.rejections import CommandRejected
+from cadenza.history.machine import commands, signals, user_timers
+from cadenza.history.machine.rejections import CommandRejected
 from tests.unit.history.builders import (
     T0,
     Run,

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+PACKAGE = "cadenza.history.machine"
+
 MODULES = [
     "activities",
     "change",
@@ -27,18 +29,18 @@ MODULES = [
 
 
 def import_alone(module: str) -> None:
-    """Import ``cadenza.history.<module>`` as the first history module, then put back the
-    modules the other tests use."""
-    package = sys.modules["cadenza.history"]
-    saved = {name: mod for name, mod in sys.modules.items() if name.startswith("cadenza.history.")}
+    """Import ``cadenza.history.machine.<module>`` as the first state machine module, then put
+    back the modules the other tests use."""
+    package = importlib.import_module(PACKAGE)
+    saved = {name: mod for name, mod in sys.modules.items() if name.startswith(f"{PACKAGE}.")}
     attributes = dict(vars(package))
     for name in saved:
         del sys.modules[name]
         vars(package).pop(name.rsplit(".", 1)[1], None)  # else `from package import x` finds it
     try:
-        importlib.import_module(f"cadenza.history.{module}")
+        importlib.import_module(f"{PACKAGE}.{module}")
     finally:
-        for name in [n for n in sys.modules if n.startswith("cadenza.history.")]:
+        for name in [n for n in sys.modules if n.startswith(f"{PACKAGE}.")]:
             del sys.modules[name]
         sys.modules.update(saved)
         vars(package).update(attributes)

@@ -9,7 +9,7 @@ from temporalio.api.protocol.v1 import Message
 from temporalio.api.update.v1 import Acceptance, Input, Meta, Outcome, Rejection, Request, Response
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import signals, updates, workflow_ops, workflow_tasks
+from cadenza.history.machine import signals, updates, workflow_ops, workflow_tasks
 from tests.unit.history.builders import Run, command, packed, payloads, started_run
 
 E = EventType

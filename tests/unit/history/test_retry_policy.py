@@ -7,8 +7,8 @@ from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.enums.v1 import RetryState
 from temporalio.api.failure.v1 import Failure
 
-from cadenza.history import retry
-from cadenza.history.state import RetryPolicy
+from cadenza.history.machine import retry
+from cadenza.history.machine.state import RetryPolicy
 from tests.unit.history.builders import duration
 
 NOW = 1000.0

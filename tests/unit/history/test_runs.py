@@ -14,10 +14,10 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 
-from cadenza.history import children, runs, signals, workflow_ops
-from cadenza.history import events as ev
-from cadenza.history.change import Change
-from cadenza.history.state import Parent
+from cadenza.history.machine import children, runs, signals, workflow_ops
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import Parent
 from tests.unit.history.builders import (
     T0,
     TASK_QUEUE,

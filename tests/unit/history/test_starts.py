@@ -13,8 +13,8 @@ from temporalio.api.enums.v1 import (
 
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
-from cadenza.history import events as ev
-from cadenza.history import runs, starts, workflow_tasks
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import runs, starts, workflow_tasks
 from cadenza.persistence.records import CurrentExecution
 from tests.unit.history.builders import T0, TASK_QUEUE, new_run, payloads, start_request
 

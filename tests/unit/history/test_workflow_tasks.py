@@ -11,9 +11,9 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 
-from cadenza.history import events as ev
-from cadenza.history import signals, workflow_tasks
-from cadenza.history.state import MutableState
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import signals, workflow_tasks
+from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import TaskKind
 from tests.unit.history.builders import T0, TASK_QUEUE, Run, new_run, start_request, started_run
 

@@ -24,12 +24,12 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
-from cadenza.history import retry, visibility_fields, workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.closing import close_execution
-from cadenza.history.state import MutableState, RetryPolicy
-from cadenza.history.workflow_ops import end_running_workflow_task
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import retry, visibility_fields, workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.closing import close_execution
+from cadenza.history.machine.state import MutableState, RetryPolicy
+from cadenza.history.machine.workflow_ops import end_running_workflow_task
 from cadenza.persistence.records import CurrentExecution
 from cadenza.protoutil import present
 

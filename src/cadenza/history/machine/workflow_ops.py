@@ -9,9 +9,9 @@ from temporalio.api.enums.v1 import (
     WorkflowTaskFailedCause,
 )
 
-from cadenza.history import workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.closing import close_execution
+from cadenza.history.machine import workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.closing import close_execution
 
 
 def request_cancel(change: Change, reason: str, identity: str) -> None:

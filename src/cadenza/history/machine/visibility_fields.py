@@ -6,7 +6,7 @@ import json
 
 from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
 
-from cadenza.history.state import MutableState, decode_blob, encode_blob
+from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import Visibility
 from cadenza.visibility import attributes as attrs
 

@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import TaskQueueKind
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause as Cause
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.rejections import CommandRejected
+from cadenza.history.machine.rejections import CommandRejected
 from cadenza.visibility import validation
 
 

@@ -13,11 +13,11 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import activities, retry, workflow_tasks
-from cadenza.history import events as ev
-from cadenza.history.change import Change
-from cadenza.history.state import Activity, MutableState, UserTimer
-from cadenza.history.user_timers import USER_TIMER
+from cadenza.history.machine import activities, retry, workflow_tasks
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import Activity, MutableState, UserTimer
+from cadenza.history.machine.user_timers import USER_TIMER
 
 E = EventType
 _FINISH_TYPES = (

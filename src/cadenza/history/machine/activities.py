@@ -8,11 +8,11 @@ from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
-from cadenza.history import retry, workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.state import Activity, MutableState, decode_blob, encode_blob
-from cadenza.history.tokens import TaskToken
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import retry, workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import Activity, MutableState, decode_blob, encode_blob
+from cadenza.history.machine.tokens import TaskToken
 from cadenza.persistence.records import TaskKind
 from cadenza.validation import cap_durations, check_length, check_length_stated
 

@@ -6,10 +6,10 @@ from temporalio.api.command.v1 import CancelTimerCommandAttributes, StartTimerCo
 from temporalio.api.enums.v1 import EventType
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
-from cadenza.history import workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.state import UserTimer
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import UserTimer
 from cadenza.validation import cap_durations, check_on_command
 
 USER_TIMER = "user_timer"

@@ -18,10 +18,10 @@ from temporalio.api.enums.v1 import EventType, ParentClosePolicy
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import events as ev
-from cadenza.history import workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.state import Child, ExternalRequest
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
 from cadenza.validation import cap_durations, check_on_command, check_task_queue_on_command
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from temporalio.api.common.v1 import Header, Payloads
 from temporalio.api.enums.v1 import EventType
 
-from cadenza.history.change import Change
-from cadenza.history.state import MutableState
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState
 
 MAX_REMEMBERED_REQUESTS = 100
 """How many recent signal request IDs a run remembers to drop client retries."""

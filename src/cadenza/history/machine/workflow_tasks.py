@@ -19,9 +19,9 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
-from cadenza.history import events as ev
-from cadenza.history.change import Change
-from cadenza.history.state import MutableState, WorkflowTask
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState, WorkflowTask
 from cadenza.persistence.records import TaskKind
 
 DEFAULT_TIMEOUT = 10.0

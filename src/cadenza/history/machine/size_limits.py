@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 
 from cadenza.config import Limits
-from cadenza.history import workflow_ops
-from cadenza.history.change import Change
+from cadenza.history.machine import workflow_ops
+from cadenza.history.machine.change import Change
 
 logger = logging.getLogger(__name__)
 

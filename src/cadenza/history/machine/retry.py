@@ -8,8 +8,8 @@ from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 from temporalio.api.enums.v1 import RetryState
 from temporalio.api.failure.v1 import Failure
 
-from cadenza.history import events as ev
-from cadenza.history.state import RetryPolicy
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.state import RetryPolicy
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cadenza.history import activities, children
-from cadenza.history.change import Change
+from cadenza.history.machine import activities, children
+from cadenza.history.machine.change import Change
 
 
 def close_execution(change: Change, status: int) -> None:

@@ -15,10 +15,10 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
-from cadenza.history import events as ev
-from cadenza.history import retry, runs, visibility_fields, workflow_tasks
-from cadenza.history.change import Change
-from cadenza.history.state import MutableState, RetryPolicy
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import retry, runs, visibility_fields, workflow_tasks
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
 from cadenza.validation import cap_durations, check_length, check_length_counted
 

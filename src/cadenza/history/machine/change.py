@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
-from cadenza.history import events as ev
-from cadenza.history import visibility_fields
-from cadenza.history.state import MutableState, decode_blob, encode_blob
+from cadenza.history.machine import events as ev
+from cadenza.history.machine import visibility_fields
+from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import (
     CurrentExecution,
     EventBatch,
@@ -121,7 +121,7 @@ class Change:
         """Any new event ends a transient workflow task's invisibility (see workflow_tasks)."""
         wft = self.state.workflow_task
         if wft is not None and wft.transient and not self._materializing:
-            from cadenza.history.workflow_tasks import materialize
+            from cadenza.history.machine.workflow_tasks import materialize
 
             self._materializing = True
             try:

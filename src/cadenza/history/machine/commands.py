@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.protocol.v1 import Message
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history import (
+from cadenza.history.machine import (
     activities,
     children,
     command_attributes,
@@ -28,10 +28,10 @@ from cadenza.history import (
     user_timers,
     visibility_fields,
 )
-from cadenza.history.change import Change
-from cadenza.history.closing import close_execution
-from cadenza.history.rejections import CommandRejected
-from cadenza.history.state import Activity
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.closing import close_execution
+from cadenza.history.machine.rejections import CommandRejected
+from cadenza.history.machine.state import Activity
 from cadenza.protoutil import present
 from cadenza.validation import (
     cap_durations,

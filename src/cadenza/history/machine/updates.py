@@ -24,8 +24,8 @@ from temporalio.api.protocol.v1 import Message
 from temporalio.api.update.v1 import Acceptance, Outcome, Rejection, Request, Response
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.change import Change
-from cadenza.history.state import MutableState, UpdateRecord, decode_blob, encode_blob
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState, UpdateRecord, decode_blob, encode_blob
 from cadenza.validation import check_failure
 
 Stage = UpdateWorkflowExecutionLifecycleStage
