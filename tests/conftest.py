@@ -1,4 +1,5 @@
-"""Shared fixtures: one live Cadenza server for the session, and SDK clients on it."""
+"""Shared fixtures: one live Cadenza server process for the session, a fresh in-process server
+for one test, and SDK clients on them (tests/servers.py says which to use when)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from tests.servers import ServerProcess, cadenza, temporal
+from tests.servers import InProcessServer, ServerProcess, cadenza, in_process, temporal
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +26,18 @@ def cadenza_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
 async def client(cadenza_server: ServerProcess) -> AsyncIterator[Client]:
     await cadenza_server.wait_ready()
     yield await Client.connect(cadenza_server.address)
+
+
+@pytest.fixture
+async def in_process_server() -> AsyncIterator[InProcessServer]:
+    """A Cadenza server of this test's own, in this process, starting empty."""
+    async with in_process() as server:
+        yield server
+
+
+@pytest.fixture
+async def in_process_client(in_process_server: InProcessServer) -> Client:
+    return await Client.connect(in_process_server.address)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,11 @@
-"""Helpers shared by the tests: wait for a condition by polling it, and the SDK worker they run."""
+"""Helpers shared by the tests: wait for a condition by polling it, the SDK worker they run, and a
+free port to listen on."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -59,3 +61,10 @@ def worker_for(client: Client, task_queue: str, registered: Registered) -> Worke
     return Worker(
         client, task_queue=task_queue, workflows=registered.workflows, activities=registered.activities
     )
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on at the moment, for a server's command line."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

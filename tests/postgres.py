@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from tests.servers import free_port
+from tests.helpers import free_port
 
 WHOLE_SUITE_VAR = "CADENZA_TEST_DB"
 CONTRACT_VAR = "CADENZA_TEST_POSTGRES"
@@ -61,6 +61,17 @@ async def create_database(server_url: str, name: str | None = None) -> str:
     finally:
         await conn.close()
     return with_database(server_url, name)
+
+
+async def drop_database(server_url: str, database_url: str) -> None:
+    """Drop the database ``database_url`` names on ``server_url``, cutting whoever is still on it."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(
+            f'DROP DATABASE IF EXISTS "{urlsplit(database_url).path.lstrip("/")}" WITH (FORCE)'
+        )
+    finally:
+        await conn.close()
 
 
 def database_for_path(server_url: str, path: Path) -> str:

@@ -1,4 +1,23 @@
-"""Real servers for tests: Cadenza and the real Temporal dev server, each as its own process."""
+"""Real servers for tests: Cadenza in this process or as its own process, and the real Temporal
+dev server as its own process.
+
+Which Cadenza to start:
+
+- ``in_process``: the real ``cadenza.server.Server`` on the test's own event loop, on a
+  loopback port the system picks, on a SQLite ``:memory:`` database (or, when
+  ``CADENZA_TEST_DB`` names a PostgreSQL server, a fresh database there, dropped
+  afterwards), stopped gracefully when the block ends. It starts in a fraction of a second and
+  its settings are typed values (``ServerConfig`` fields, Temporal's dynamic-config keys), so
+  it suits any test that only needs a server to call: a private server with its own limits or
+  a quick retention sweep, a store read beside the server, a fresh server per test. Its log
+  records reach pytest's ``caplog``.
+- ``cadenza`` / ``running`` (a subprocess): for what only a process has: ``kill -9`` and a
+  restart on the same file, SIGTERM, its output and exit code, its command-line flags and
+  ``CADENZA_*`` environment, the file lock between processes, several replicas; and for a test
+  that blocks its thread (a CLI run with ``subprocess.run``), which would freeze a server
+  sharing its event loop. The session's ``cadenza_server`` (tests/conftest.py) is one, shared by
+  the acceptance suite, whose tests also read its log.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +26,25 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 
+from cadenza.config import Limits, ServerConfig, apply_dynamic_config
+from cadenza.server import Server
+from tests import postgres
+from tests.helpers import free_port
+
 READY_TIMEOUT = 30.0
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+MEMORY = ":memory:"
+"""SQLite's name for a database that lives and dies with its one connection."""
 
 
 class ServerProcess:
@@ -89,8 +111,6 @@ def cadenza(
 ) -> ServerProcess:
     """A Cadenza server on SQLite file ``db``; or, when ``CADENZA_TEST_DB`` names a PostgreSQL
     server, on a database there that stands for that file (the same file, the same database)."""
-    from tests import postgres
-
     pg_server = postgres.suite_server()
     url = postgres.database_for_path(pg_server, db) if pg_server else str(db)
     return cadenza_at(url, log, port, env, extra_args)
@@ -151,6 +171,74 @@ def with_dynamic_config(workdir: Path, settings: dict[str, object]) -> Iterator[
         yield server
     finally:
         server.stop()
+
+
+@dataclass(frozen=True)
+class InProcessServer:
+    """A Cadenza ``Server`` serving on this test's event loop."""
+
+    server: Server
+    address: str
+    """Where its gRPC listens, ``127.0.0.1:port``, as ``Client.connect`` takes it."""
+
+    @property
+    def db(self) -> str:
+        """The database it serves: ``:memory:``, a SQLite path or a PostgreSQL URL."""
+        return self.server.config.db
+
+
+@contextlib.asynccontextmanager
+async def in_process(
+    db: Path | None = None,
+    dynamic_config: Mapping[str, object] | None = None,
+    **settings: Any,
+) -> AsyncIterator[InProcessServer]:
+    """A Cadenza ``Server`` started in this process on the running event loop and ready; stopped
+    gracefully (no new calls, calls in flight drained, storage closed) when the block ends.
+
+    Its database is ``:memory:``, or SQLite file ``db`` when given; when ``CADENZA_TEST_DB``
+    names a PostgreSQL server, a fresh database there instead (dropped afterwards), or the one
+    that stands for ``db``, as ``cadenza`` chooses. ``dynamic_config`` holds Temporal's
+    dynamic-config values as ``--dynamic-config-value`` takes them; ``settings`` are
+    ``ServerConfig`` fields (``retention_sweep_seconds=0.3``).
+    """
+    async with _database(db) as url:
+        config = replace(
+            ServerConfig(ip="127.0.0.1", port=0, http_port=free_port(), db=url),
+            limits=_limits(dynamic_config or {}),
+            **settings,
+        )
+        server = Server(config)
+        addresses = await server.start()
+        try:
+            yield InProcessServer(server, addresses.grpc)
+        finally:
+            await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def _database(db: Path | None) -> AsyncIterator[str]:
+    """The URL of the database an in-process server serves, as ``in_process`` chooses it."""
+    pg_server = postgres.suite_server()
+    if pg_server is None:
+        yield MEMORY if db is None else str(db)
+    elif db is not None:
+        yield postgres.database_for_path(pg_server, db)
+    else:
+        url = await postgres.create_database(pg_server)
+        try:
+            yield url
+        finally:
+            await postgres.drop_database(pg_server, url)
+
+
+def _limits(dynamic_config: Mapping[str, object]) -> Limits:
+    """The limits these dynamic-config values set; every key must be one Cadenza acts on."""
+    limits, ignored = apply_dynamic_config(
+        Limits(), [f"{key}={value}" for key, value in dynamic_config.items()]
+    )
+    assert not ignored, f"dynamic config Cadenza does not act on: {ignored}"
+    return limits
 
 
 def temporal_binary() -> str | None:

@@ -22,6 +22,7 @@ from cadenza.config import DYNAMIC_CONFIG_KEYS
 from cadenza.persistence.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from tests import servers
 from tests.acceptance import workflows_messages as wm
+from tests.helpers import free_port
 from tests.servers import ServerProcess
 
 needs_temporal_cli = pytest.mark.skipif(
@@ -281,7 +282,7 @@ def cadenza(*args: str) -> subprocess.CompletedProcess[str]:
 
 def sqlite_server(db: Path, log: Path) -> ServerProcess:
     """A server on SQLite file ``db`` whatever backend the suite runs on: the lock is SQLite's."""
-    port = servers.free_port()
+    port = free_port()
     return ServerProcess(
         [
             sys.executable,
@@ -292,7 +293,7 @@ def sqlite_server(db: Path, log: Path) -> ServerProcess:
             "--port",
             str(port),
             "--http-port",
-            str(servers.free_port()),
+            str(free_port()),
             "--db",
             str(db),
             "--log-level",
@@ -308,9 +309,9 @@ def start_args(db: Path | str, port: int | None = None) -> list[str]:
         "server",
         "start",
         "--port",
-        str(port or servers.free_port()),
+        str(port or free_port()),
         "--http-port",
-        str(servers.free_port()),
+        str(free_port()),
         "--db",
         str(db),
     ]

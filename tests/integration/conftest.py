@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from cadenza.persistence import Store, open_store
@@ -30,11 +29,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     server: str = request.getfixturevalue("postgres_server")
     url = await postgres.create_database(server)
     yield url
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[-1]}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await postgres.drop_database(server, url)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from cadenza.persistence.postgres.schema import MIGRATIONS as POSTGRES_MIGRATION
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.persistence.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from tests import postgres
-from tests.servers import free_port
+from tests.helpers import free_port
 
 
 async def execute(url: str, sql: str) -> None:
