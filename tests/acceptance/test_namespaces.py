@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import NamespaceState
@@ -22,10 +20,8 @@ from tests.acceptance import workflows as w
 from tests.helpers import eventually
 
 
-async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
-    async with servers.running(
-        tmp_path / "r.db", tmp_path / "server.log", env={"CADENZA_RETENTION_SWEEP_SECONDS": "0.3"}
-    ) as server:
+async def test_retention_deletes_closed_executions() -> None:
+    async with servers.in_process(retention_sweep_seconds=0.3) as server:
         admin = await Client.connect(server.address)
         await admin.workflow_service.register_namespace(
             RegisterNamespaceRequest(
@@ -49,23 +45,26 @@ async def test_retention_deletes_closed_executions(tmp_path: Path) -> None:
         assert (await running.describe()).id == "alive"  # running ones are kept
 
 
-async def test_deprecate_and_delete_namespace(client: Client) -> None:
-    await client.workflow_service.register_namespace(
+async def test_deprecate_and_delete_namespace(in_process_client: Client) -> None:
+    service = in_process_client.workflow_service
+    await service.register_namespace(
         RegisterNamespaceRequest(
             namespace="doomed", workflow_execution_retention_period=Duration(seconds=3600)
         )
     )
-    await client.workflow_service.deprecate_namespace(DeprecateNamespaceRequest(namespace="doomed"))
-    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
+    await service.deprecate_namespace(DeprecateNamespaceRequest(namespace="doomed"))
+    described = await service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
     assert described.namespace_info.state == NamespaceState.NAMESPACE_STATE_DEPRECATED
-    deleted = await client.operator_service.delete_namespace(DeleteNamespaceRequest(namespace="doomed"))
+    deleted = await in_process_client.operator_service.delete_namespace(
+        DeleteNamespaceRequest(namespace="doomed")
+    )
     assert deleted.deleted_namespace == "doomed"
     with pytest.raises(RPCError) as raised:
-        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
+        await service.describe_namespace(DescribeNamespaceRequest(namespace="doomed"))
     assert raised.value.status == RPCStatusCode.NOT_FOUND
 
 
-async def test_cluster_info_names_the_store_in_use(client: Client) -> None:
-    info = await client.workflow_service.get_cluster_info(GetClusterInfoRequest())
+async def test_cluster_info_names_the_store_in_use(in_process_client: Client) -> None:
+    info = await in_process_client.workflow_service.get_cluster_info(GetClusterInfoRequest())
     expected = "postgres12" if postgres.suite_server() else "sqlite"
     assert (info.persistence_store, info.visibility_store) == (expected, expected)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
@@ -53,7 +53,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
-from tests.servers import ServerProcess, with_dynamic_config
+from tests.servers import InProcessServer, in_process
 
 T = IndexedValueType
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -265,16 +265,14 @@ async def test_add_search_attributes_refuses_unknown_types_and_too_many(scoped: 
 
 
 @pytest.fixture(scope="module")
-def two_attribute_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from with_dynamic_config(
-        tmp_path_factory.mktemp("two-attributes"), {"frontend.searchAttributesNumberOfKeysLimit": 2}
-    )
+async def two_attribute_server() -> AsyncIterator[InProcessServer]:
+    async with in_process(dynamic_config={"frontend.searchAttributesNumberOfKeysLimit": 2}) as server:
+        yield server
 
 
 @pytest.fixture
-async def two_attribute_client(two_attribute_server: ServerProcess) -> AsyncIterator[Client]:
-    await two_attribute_server.wait_ready()
-    yield await Client.connect(two_attribute_server.address)
+async def two_attribute_client(two_attribute_server: InProcessServer) -> Client:
+    return await Client.connect(two_attribute_server.address)
 
 
 async def test_more_search_attributes_than_the_limit_are_refused(two_attribute_client: Client) -> None:

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from cadenza.persistence import open_store
 from cadenza.persistence.records import ExecutionKey
-from tests import postgres, servers
+from tests import servers
 from tests.acceptance import workflows_time as wt
 from tests.helpers import Registered, eventually
 
@@ -144,38 +144,33 @@ async def test_timer_due_while_server_was_down_fires_at_start(tmp_path: Path) ->
 async def test_timeouts_of_a_finished_activity_change_nothing_when_due(tmp_path: Path) -> None:
     """Its timeout timers were removed with the completion: when their time comes, the
     execution is left as it is (no new version another replica would have to reload)."""
-    db = tmp_path / "timeouts.db"
-    server = servers.cadenza(db, tmp_path / "server.log")
-    server.start()
-    pg_server = postgres.suite_server()
-    store = open_store(
-        postgres.database_for_path(pg_server, db) if pg_server else str(db), exclusive=False
-    )  # reads the file the server holds
-    try:
-        await server.wait_ready()
+    async with servers.in_process(tmp_path / "timeouts.db") as server:
         client = await Client.connect(server.address)
-        async with Worker(client, task_queue="timeouts", workflows=wt.WORKFLOWS, activities=wt.ACTIVITIES):
-            handle = await client.start_workflow(
-                wt.QuickActivityThenWait.run, id="quick", task_queue="timeouts"
-            )
-            await wait_for_event(handle, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
-            await wait_until_idle(handle)
-            await store.open()
-            key = ExecutionKey(
-                (await store.get_namespace("default")).id,  # type: ignore[union-attr]
-                "quick",
-                handle.result_run_id or "",
-            )
-            before = await store.load_execution(key)
-            await asyncio.sleep(1.5)  # both activity timeouts come due
-            after = await store.load_execution(key)
-            assert before is not None and after is not None
-            assert after.version == before.version
-            await handle.signal(wt.QuickActivityThenWait.finish)
-            assert await handle.result() == "woke"
-    finally:
-        await store.close()
-        server.stop()
+        store = open_store(server.db, exclusive=False)  # reads the file the server holds
+        try:
+            async with Worker(
+                client, task_queue="timeouts", workflows=wt.WORKFLOWS, activities=wt.ACTIVITIES
+            ):
+                handle = await client.start_workflow(
+                    wt.QuickActivityThenWait.run, id="quick", task_queue="timeouts"
+                )
+                await wait_for_event(handle, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+                await wait_until_idle(handle)
+                await store.open()
+                key = ExecutionKey(
+                    (await store.get_namespace("default")).id,  # type: ignore[union-attr]
+                    "quick",
+                    handle.result_run_id or "",
+                )
+                before = await store.load_execution(key)
+                await asyncio.sleep(1.5)  # both activity timeouts come due
+                after = await store.load_execution(key)
+                assert before is not None and after is not None
+                assert after.version == before.version
+                await handle.signal(wt.QuickActivityThenWait.finish)
+                assert await handle.result() == "woke"
+        finally:
+            await store.close()
 
 
 async def wait_for_event(handle: WorkflowHandle[Any, Any], event_type: int) -> None:
