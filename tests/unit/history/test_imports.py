@@ -24,6 +24,7 @@ MODULES = [
     "updates",
     "user_timers",
     "workflow_ops",
+    "workflow_task_events",
     "workflow_tasks",
 ]
 
