@@ -14,6 +14,7 @@ MODULES = [
     "change",
     "children",
     "closing",
+    "command_checks",
     "commands",
     "reset",
     "retry",
