@@ -14,6 +14,7 @@ MODULES = [
     "change",
     "children",
     "closing",
+    "command_checks",
     "commands",
     "reset",
     "retry",
@@ -24,6 +25,7 @@ MODULES = [
     "updates",
     "user_timers",
     "workflow_ops",
+    "workflow_task_events",
     "workflow_tasks",
 ]
 

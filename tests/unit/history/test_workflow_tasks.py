@@ -12,7 +12,7 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import signals, workflow_tasks
+from cadenza.history.machine import signals, workflow_task_events, workflow_tasks
 from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import TaskKind
 from tests.unit.history.builders import T0, TASK_QUEUE, Run, new_run, start_request, started_run
@@ -47,7 +47,7 @@ def signal(run: Run) -> None:
 @pytest.mark.parametrize(("attempt", "expected"), [(1, 10), (3, 10), (4, 15), (5, 20), (6, 30), (20, 610)])
 def test_later_attempts_get_more_time(attempt: int, expected: float) -> None:
     state = new_run().state
-    assert workflow_tasks.start_to_close(state, attempt) == expected
+    assert workflow_task_events.start_to_close(state, attempt) == expected
 
 
 def test_starting_writes_the_started_event_and_arms_start_to_close() -> None:

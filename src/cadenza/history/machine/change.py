@@ -14,6 +14,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import visibility_fields
+from cadenza.history.machine import workflow_task_events as wft_events
 from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -101,7 +102,6 @@ class Change:
     worker_cancels: dict[str, list[bytes]] = field(default_factory=dict)
     """Activity task tokens to cancel on worker processes, by control queue; sent after commit."""
     _buffered_now: list[HistoryEvent] = field(default_factory=list, init=False, repr=False)
-    _materializing: bool = field(default=False, init=False, repr=False)
 
     @property
     def key(self) -> ExecutionKey:
@@ -112,22 +112,30 @@ class Change:
 
     def add_event(self, event_type: int) -> HistoryEvent:
         """Append a new event to history, numbered next."""
-        self._materialize_transient()
+        self.materialize_transient()
+        return self._append(event_type)
+
+    def materialize_transient(self) -> None:
+        """Write a transient workflow task's Scheduled (and Started) events (see workflow_tasks).
+
+        Any new event ends a transient task's invisibility. The task reserved the IDs
+        of its events when it was scheduled and started, so they are written first.
+        """
+        wft = self.state.workflow_task
+        if wft is None or not wft.transient:
+            return
+        wft.transient = wft.speculative = False
+        scheduled = self._append(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+        wft_events.fill_scheduled(scheduled, self.state, wft.attempt, wft.sticky_queue)
+        if wft.started_event_id:
+            started = self._append(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+            wft_events.fill_started(started, wft)
+            wft_events.suggest_continue_as_new(started, self.suggest_continue_as_new_at)
+
+    def _append(self, event_type: int) -> HistoryEvent:
         event = ev.new_event(event_type, self.now)
         self._number(event)
         return event
-
-    def _materialize_transient(self) -> None:
-        """Any new event ends a transient workflow task's invisibility (see workflow_tasks)."""
-        wft = self.state.workflow_task
-        if wft is not None and wft.transient and not self._materializing:
-            from cadenza.history.machine.workflow_tasks import materialize
-
-            self._materializing = True
-            try:
-                materialize(self)
-            finally:
-                self._materializing = False
 
     def add_or_buffer(self, event_type: int) -> HistoryEvent:
         """A new event that waits, unnumbered, while a workflow task is running.
@@ -139,7 +147,7 @@ class Change:
         if self.workflow_task_running:
             self._buffered_now.append(event)
         else:
-            self._materialize_transient()
+            self.materialize_transient()
             self._number(event)
         return event
 

@@ -1,7 +1,9 @@
 """Turns the commands of a completed workflow task into history events.
 
 Every command is validated before any is applied, so a bad one fails the
-workflow task and changes nothing else.
+workflow task and changes nothing else. This module walks a task's commands
+twice, checking what concerns their order and then applying each; what a single
+command must satisfy is in ``command_checks``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import (
     activities,
     children,
-    command_attributes,
+    command_checks,
     runs,
     updates,
     user_timers,
@@ -33,12 +35,6 @@ from cadenza.history.machine.closing import close_execution
 from cadenza.history.machine.rejections import CommandRejected
 from cadenza.history.machine.state import Activity
 from cadenza.protoutil import present
-from cadenza.validation import (
-    cap_durations,
-    check_failure,
-    check_on_command,
-    check_task_queue_on_command,
-)
 from cadenza.visibility import validation
 
 C = CommandType
@@ -73,19 +69,6 @@ class Checks:
     """Search-attribute rules by namespace name: the run's own and its children's."""
 
 
-@dataclass
-class _Batch:
-    """What validation tracks across one task's commands."""
-
-    pending_activities: int
-    pending_children: int
-    timers: set[str]
-    activities: set[int]
-    activity_ids: set[str]
-    checks: Checks
-    namespace: str
-
-
 def starts_new_run(commands: Sequence[Command]) -> bool:
     return any(c.command_type == C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION for c in commands)
 
@@ -100,22 +83,13 @@ def validate(
             raise CommandRejected(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, exc.message
             ) from exc
-    s = change.state
-    batch = _Batch(
-        len(s.activities),
-        len(s.children),
-        set(s.timers),
-        set(s.activities),
-        {a.activity_id for a in s.activities.values()},
-        checks,
-        s.namespace,
-    )
+    batch = command_checks.new_batch(change.state, checks.memo_limit, checks.rules)
     for index, command in enumerate(commands):
         kind = command.command_type
         if kind not in C.values():
             # As on Temporal: refused without failing the task, which the worker can retry.
             raise InvalidArgumentError(f"unknown command type: {kind}")
-        validator = _VALIDATORS.get(kind)
+        validator = command_checks.VALIDATORS.get(kind)
         if validator is None:
             raise CommandRejected(
                 _bad_attributes_cause(kind),
@@ -168,154 +142,6 @@ def _oversized_payload(command: Command, limit: int) -> str:
         return ""
     attrs = getattr(command, where[0])
     return where[2] if getattr(attrs, where[1]).ByteSize() > limit else ""
-
-
-def _validate_schedule_activity(command: Command, batch: _Batch) -> None:
-    if batch.pending_activities >= activities.MAX_PENDING_ACTIVITIES:
-        raise CommandRejected(
-            Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
-            f"the number of pending activities exceeds the limit of {activities.MAX_PENDING_ACTIVITIES}",
-        )
-    attrs = command.schedule_activity_task_command_attributes
-    activities.validate(attrs, batch.pending_activities)
-    if attrs.activity_id in batch.activity_ids:
-        raise CommandRejected(
-            Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
-            "invalid history builder state for action: "
-            f"add-activitytask-scheduled-event, ActivityID: {attrs.activity_id}",
-        )
-    batch.activity_ids.add(attrs.activity_id)
-    batch.pending_activities += 1
-
-
-def _validate_request_cancel_activity(command: Command, batch: _Batch) -> None:
-    scheduled = command.request_cancel_activity_task_command_attributes.scheduled_event_id
-    if scheduled not in batch.activities:
-        raise InvalidArgumentError(f"invalid scheduled event ID {scheduled}: no such activity")
-    batch.activities.discard(scheduled)
-
-
-def _validate_start_timer(command: Command, batch: _Batch) -> None:
-    attrs = command.start_timer_command_attributes
-    user_timers.validate_start(attrs)
-    if attrs.timer_id in batch.timers:
-        raise CommandRejected(
-            Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID,
-            f"invalid history builder state for action: add-timer-started-event, TimerID: {attrs.timer_id}",
-        )
-    batch.timers.add(attrs.timer_id)
-
-
-def _validate_cancel_timer(command: Command, batch: _Batch) -> None:
-    timer_id = command.cancel_timer_command_attributes.timer_id
-    check_on_command(timer_id, "TimerId", "CancelTimer")
-    if timer_id not in batch.timers:
-        raise InvalidArgumentError(f"invalid timer ID {timer_id}: no such pending timer")
-    batch.timers.discard(timer_id)
-
-
-def _validate_marker(command: Command, batch: _Batch) -> None:
-    attrs = command.record_marker_command_attributes
-    if not attrs.marker_name:
-        raise InvalidArgumentError("MarkerName is not set on command.")
-    check_on_command(attrs.marker_name, "MarkerName", "RecordMarker")
-    if attrs.HasField("failure"):
-        check_failure(attrs.failure)
-
-
-def _validate_start_child(command: Command, batch: _Batch) -> None:
-    if batch.pending_children >= children.MAX_PENDING_CHILDREN:
-        raise CommandRejected(
-            Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
-            f"the number of pending child workflows exceeds the limit of {children.MAX_PENDING_CHILDREN}",
-        )
-    attrs = command.start_child_workflow_execution_command_attributes
-    children.validate_start(attrs, batch.pending_children)
-    target = attrs.namespace or batch.namespace
-    command_attributes.check_child(attrs, target, batch.checks.rules.get(target), batch.checks.memo_limit)
-    batch.pending_children += 1
-
-
-def _validate_upsert_search_attributes(command: Command, batch: _Batch) -> None:
-    command_attributes.check_upsert(
-        command.upsert_workflow_search_attributes_command_attributes, batch.checks.rules.get(batch.namespace)
-    )
-
-
-def _validate_modify_properties(command: Command, batch: _Batch) -> None:
-    command_attributes.check_modify_properties(
-        command.modify_workflow_properties_command_attributes, batch.checks.memo_limit
-    )
-
-
-def _validate_signal_external(command: Command, batch: _Batch) -> None:
-    attrs = command.signal_external_workflow_execution_command_attributes
-    if not attrs.execution.workflow_id:
-        raise InvalidArgumentError("WorkflowId is not set on command.")
-    command_name = "SignalExternalWorkflowExecution"
-    check_on_command(attrs.namespace, "Namespace", command_name)
-    check_on_command(attrs.execution.workflow_id, "WorkflowId", command_name)
-    if not attrs.signal_name:
-        raise InvalidArgumentError("SignalName is not set on command.")
-    # Stricter than Temporal, which takes any length here: SignalWorkflowExecution would not.
-    check_on_command(attrs.signal_name, "SignalName", command_name)
-
-
-def _validate_cancel_external(command: Command, batch: _Batch) -> None:
-    attrs = command.request_cancel_external_workflow_execution_command_attributes
-    if not attrs.workflow_id:
-        raise InvalidArgumentError("WorkflowId is not set on command.")
-    check_on_command(attrs.namespace, "Namespace", "RequestCancelExternalWorkflowExecution")
-    check_on_command(attrs.workflow_id, "WorkflowId", "RequestCancelExternalWorkflowExecution")
-
-
-def _validate_fail_workflow(command: Command, batch: _Batch) -> None:
-    check_failure(command.fail_workflow_execution_command_attributes.failure)
-
-
-def _validate_continue_as_new(command: Command, batch: _Batch) -> None:
-    attrs = command.continue_as_new_workflow_execution_command_attributes
-    command_name = "ContinueAsNewWorkflowExecution"
-    check_on_command(attrs.workflow_type.name, "WorkflowType", command_name)
-    check_task_queue_on_command(attrs.task_queue.name, command_name)
-    cap_durations(attrs, _CONTINUE_AS_NEW_DURATIONS, command_name)
-    if attrs.HasField("retry_policy"):
-        cap_durations(attrs.retry_policy, children.RETRY_DURATION_FIELDS, command_name)
-    if attrs.HasField("failure"):
-        check_failure(attrs.failure)
-    command_attributes.check_continue_as_new(
-        attrs, batch.checks.rules.get(batch.namespace), batch.checks.memo_limit
-    )
-
-
-_CONTINUE_AS_NEW_DURATIONS = (
-    ("workflow_run_timeout", "WorkflowRunTimeout"),
-    ("workflow_task_timeout", "WorkflowTaskTimeout"),
-    ("backoff_start_interval", "BackoffStartInterval"),
-)
-
-
-def _no_checks(command: Command, batch: _Batch) -> None:
-    pass
-
-
-_VALIDATORS: dict[int, Callable[[Command, _Batch], None]] = {
-    C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: _validate_schedule_activity,
-    C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: _validate_request_cancel_activity,
-    C.COMMAND_TYPE_START_TIMER: _validate_start_timer,
-    C.COMMAND_TYPE_CANCEL_TIMER: _validate_cancel_timer,
-    C.COMMAND_TYPE_RECORD_MARKER: _validate_marker,
-    C.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: _validate_upsert_search_attributes,
-    C.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: _validate_modify_properties,
-    C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: _no_checks,
-    C.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: _validate_fail_workflow,
-    C.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: _no_checks,
-    C.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: _validate_continue_as_new,
-    C.COMMAND_TYPE_PROTOCOL_MESSAGE: _no_checks,
-    C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: _validate_start_child,
-    C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: _validate_signal_external,
-    C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: _validate_cancel_external,
-}
 
 
 def apply(

@@ -11,15 +11,12 @@ if the worker just rejects the updates it leaves nothing in history at all.
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import (
-    EventType,
-    SuggestContinueAsNewReason,
-    TimeoutType,
-)
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.history.machine import events as ev
+from cadenza.history.machine import workflow_task_events as wft_events
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState, WorkflowTask
 from cadenza.persistence.records import TaskKind
@@ -31,18 +28,6 @@ MAX_TIMEOUT = 120.0
 
 WFT_START_TO_CLOSE = "wft_start_to_close"
 WFT_STICKY_SCHEDULE_TO_START = "wft_sticky_schedule_to_start"
-
-RETRY_INITIAL_EXTRA = 5.0
-RETRY_MAX_EXTRA = 600.0
-"""Attempts after the third get this much more time, doubling, up to the maximum."""
-
-
-def start_to_close(state: MutableState, attempt: int) -> float:
-    """A struggling workflow gets more time per attempt, as in Temporal."""
-    if attempt <= 3:
-        return state.workflow_task_timeout
-    extra = min(RETRY_INITIAL_EXTRA * 2.0 ** (attempt - 4), RETRY_MAX_EXTRA)
-    return state.workflow_task_timeout + extra
 
 
 def schedule(
@@ -82,12 +67,8 @@ def schedule(
 
 
 def _scheduled_event(change: Change, attempt: int, sticky: str) -> HistoryEvent:
-    s = change.state
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
-    attrs = event.workflow_task_scheduled_event_attributes
-    attrs.task_queue.CopyFrom(ev.task_queue(sticky or s.task_queue, s.task_queue if sticky else ""))
-    attrs.start_to_close_timeout.CopyFrom(ev.duration(start_to_close(s, attempt)))
-    attrs.attempt = attempt
+    wft_events.fill_scheduled(event, change.state, attempt, sticky)
     return event
 
 
@@ -117,7 +98,7 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
         _started_event(change, wft)
     wft.timer_id = change.add_timer(
         WFT_START_TO_CLOSE,
-        change.now + start_to_close(s, wft.attempt),
+        change.now + wft_events.start_to_close(s, wft.attempt),
         wft.scheduled_event_id,
         wft.attempt,
     )
@@ -125,36 +106,17 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
 
 def _started_event(change: Change, wft: WorkflowTask) -> HistoryEvent:
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
-    _fill_started(event, wft)
-    limit = change.suggest_continue_as_new_at
-    if limit and event.event_id >= limit:
-        attrs = event.workflow_task_started_event_attributes
-        attrs.suggest_continue_as_new = True
-        attrs.suggest_continue_as_new_reasons.append(
-            SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS
-        )
+    wft_events.fill_started(event, wft)
+    wft_events.suggest_continue_as_new(event, change.suggest_continue_as_new_at)
     return event
 
 
-def _fill_started(event: HistoryEvent, wft: WorkflowTask) -> None:
-    attrs = event.workflow_task_started_event_attributes
-    attrs.scheduled_event_id = wft.scheduled_event_id
-    attrs.identity = wft.identity
-    attrs.request_id = wft.request_id
-    attrs.history_size_bytes = wft.history_size
-    if wft.build_id:
-        attrs.worker_version.build_id = wft.build_id
-
-
 def materialize(change: Change) -> None:
-    """Write a transient task's Scheduled (and Started) events: it is no longer a retry loop."""
-    wft = change.state.workflow_task
-    if wft is None or not wft.transient:
-        return
-    wft.transient = wft.speculative = False
-    _scheduled_event(change, wft.attempt, wft.sticky_queue)
-    if wft.started_event_id:
-        _started_event(change, wft)
+    """Write a transient task's Scheduled (and Started) events: it is no longer a retry loop.
+
+    ``Change`` does the writing, since it must also do so before any other event.
+    """
+    change.materialize_transient()
 
 
 def transient_events(state: MutableState) -> list[HistoryEvent]:
@@ -164,16 +126,12 @@ def transient_events(state: MutableState) -> list[HistoryEvent]:
         return []
     scheduled = ev.new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, wft.scheduled_time)
     scheduled.event_id = wft.scheduled_event_id
-    attrs = scheduled.workflow_task_scheduled_event_attributes
-    sticky = wft.sticky_queue
-    attrs.task_queue.CopyFrom(ev.task_queue(sticky or state.task_queue, state.task_queue if sticky else ""))
-    attrs.start_to_close_timeout.CopyFrom(ev.duration(start_to_close(state, wft.attempt)))
-    attrs.attempt = wft.attempt
+    wft_events.fill_scheduled(scheduled, state, wft.attempt, wft.sticky_queue)
     events = [scheduled]
     if wft.started_event_id:
         started = ev.new_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, wft.started_time)
         started.event_id = wft.started_event_id
-        _fill_started(started, wft)
+        wft_events.fill_started(started, wft)
         events.append(started)
     return events
 
