@@ -9,12 +9,11 @@ import socket
 from dataclasses import dataclass
 
 from cadenza.api import server as grpc_server
-from cadenza.api.errors import CONFLICT_ATTEMPTS
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
-from cadenza.exceptions import ConcurrentUpdateError
+from cadenza.conflicts import retrying_conflicts
 from cadenza.history.machine import children
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
@@ -95,12 +94,7 @@ class Server:
     async def _fire_timer(self, timer: TimerRecord) -> None:
         """Fire a timer; if another replica changed its execution first, fire it on the
         execution as it now is (its handler sees whether the timer still matters)."""
-        for _ in range(CONFLICT_ATTEMPTS - 1):
-            try:
-                return await self._fire_timer_once(timer)
-            except ConcurrentUpdateError:
-                logger.debug("timer %s lost a conditional write; firing it again", timer.timer_id)
-        await self._fire_timer_once(timer)
+        await retrying_conflicts(lambda: self._fire_timer_once(timer), f"timer {timer.timer_id}")
 
     async def _fire_timer_once(self, timer: TimerRecord) -> None:
         if timer.kind in children.TRANSFER_KINDS:
