@@ -9,13 +9,10 @@ import socket
 from dataclasses import dataclass
 
 from cadenza.api import server as grpc_server
-from cadenza.api.errors import CONFLICT_ATTEMPTS
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
-from cadenza.exceptions import ConcurrentUpdateError
-from cadenza.history.machine import children
 from cadenza.history.queries import Queries
 from cadenza.history.reads import HistoryReader
 from cadenza.history.service import Dispatch, HistoryService
@@ -27,7 +24,9 @@ from cadenza.persistence import Store, open_store
 from cadenza.persistence.records import TimerRecord
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
-from cadenza.timers import TimerQueue
+from cadenza.timers.dispatch import TimerDispatch
+from cadenza.timers.kinds import TimerOwner
+from cadenza.timers.queue import TimerQueue
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 
@@ -88,27 +87,24 @@ class Server:
             if link is not None
             else None
         )
+        self._timer_dispatch = TimerDispatch(
+            {
+                TimerOwner.HISTORY: self._history.fire_timer,
+                TimerOwner.TRANSFERS: self._transfers.run,
+                TimerOwner.SCHEDULES: self._schedules.fire,
+            },
+            self._drop_timer,
+        )
         self._grpc: grpc_server.GrpcServer | None = None
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 
     async def _fire_timer(self, timer: TimerRecord) -> None:
-        """Fire a timer; if another replica changed its execution first, fire it on the
-        execution as it now is (its handler sees whether the timer still matters)."""
-        for _ in range(CONFLICT_ATTEMPTS - 1):
-            try:
-                return await self._fire_timer_once(timer)
-            except ConcurrentUpdateError:
-                logger.debug("timer %s lost a conditional write; firing it again", timer.timer_id)
-        await self._fire_timer_once(timer)
+        # The queue is built before the roles that handle its timers, so it calls through here.
+        await self._timer_dispatch.fire(timer)
 
-    async def _fire_timer_once(self, timer: TimerRecord) -> None:
-        if timer.kind in children.TRANSFER_KINDS:
-            await self._transfers.run(timer)
-        elif timer.kind == schedules.TIMER_KIND:
-            await self._schedules.fire(timer)
-        else:
-            await self._history.fire_timer(timer)
+    async def _drop_timer(self, timer: TimerRecord) -> None:
+        await self._store.remove_stale([], [timer.timer_id])
 
     async def start(self) -> Addresses:
         """Open storage and listen; on failure, whatever was opened is closed again."""

@@ -24,6 +24,7 @@ from temporalio.api.failure.v1 import Failure, MultiOperationExecutionAborted
 
 from cadenza import exceptions as exc
 from cadenza.api import request_limits
+from cadenza.conflicts import retrying_conflicts
 from cadenza.persistence.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def translated(handler: H) -> H:
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             request_limits.check(request)
-            return await _retrying_conflicts(handler, self, request, context)
+            return await retrying_conflicts(lambda: handler(self, request, context), handler.__name__)
         except exc.CadenzaError as error:
             await context.abort_with_status(  # type: ignore[attr-defined]
                 rpc_status.to_status(to_status(error))
@@ -148,21 +149,3 @@ def translated(handler: H) -> H:
             )
 
     return wrapper  # type: ignore[return-value]
-
-
-CONFLICT_ATTEMPTS = 5
-"""How often a call is run again after losing a conditional write to another replica."""
-
-
-async def _retrying_conflicts(handler: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-    """Run the call; if another writer changed the execution first, run it again.
-
-    A lost write keeps nothing and drops the cached copy, so the next attempt
-    starts from the execution as the database has it.
-    """
-    for _ in range(CONFLICT_ATTEMPTS - 1):
-        try:
-            return await handler(*args)
-        except exc.ConcurrentUpdateError:
-            logger.debug("%s lost a conditional write; running it again", handler.__name__)
-    return await handler(*args)

@@ -65,6 +65,7 @@ from cadenza.persistence.records import (
     TimerRecord,
 )
 from cadenza.protoutil import present
+from cadenza.timers.kinds import TimerKind
 from cadenza.visibility import validation
 from cadenza.worker_commands import WorkerCommands
 
@@ -773,16 +774,16 @@ class HistoryService:
     async def fire_timer(self, timer: TimerRecord) -> None:
         """A durable deadline came due; act if the thing it guards is still pending."""
         handlers: dict[str, Callable[[Change, TimerRecord], None]] = {
-            workflow_tasks.WFT_START_TO_CLOSE: self._on_wft_start_to_close,
-            workflow_tasks.WFT_STICKY_SCHEDULE_TO_START: self._on_wft_sticky_timeout,
-            activities.ACTIVITY_RETRY: self._on_activity_retry,
-            activities.ACTIVITY_START_TO_CLOSE: self._on_activity_start_to_close,
-            activities.ACTIVITY_SCHEDULE_TO_CLOSE: self._on_activity_schedule_to_close,
-            activities.ACTIVITY_SCHEDULE_TO_START: self._on_activity_schedule_to_start,
-            activities.ACTIVITY_HEARTBEAT: self._on_activity_heartbeat,
-            user_timers.USER_TIMER: lambda change, timer: user_timers.fire(change, timer.event_id),
-            runs.WORKFLOW_RUN_TIMEOUT: lambda change, _timer: runs.time_out(change),
-            runs.WORKFLOW_BACKOFF: lambda change, _timer: runs.backoff_elapsed(change),
+            TimerKind.WFT_START_TO_CLOSE: self._on_wft_start_to_close,
+            TimerKind.WFT_STICKY_SCHEDULE_TO_START: self._on_wft_sticky_timeout,
+            TimerKind.ACTIVITY_RETRY: self._on_activity_retry,
+            TimerKind.ACTIVITY_START_TO_CLOSE: self._on_activity_start_to_close,
+            TimerKind.ACTIVITY_SCHEDULE_TO_CLOSE: self._on_activity_schedule_to_close,
+            TimerKind.ACTIVITY_SCHEDULE_TO_START: self._on_activity_schedule_to_start,
+            TimerKind.ACTIVITY_HEARTBEAT: self._on_activity_heartbeat,
+            TimerKind.USER_TIMER: lambda change, timer: user_timers.fire(change, timer.event_id),
+            TimerKind.WORKFLOW_RUN_TIMEOUT: lambda change, _timer: runs.time_out(change),
+            TimerKind.WORKFLOW_BACKOFF: lambda change, _timer: runs.backoff_elapsed(change),
         }
         handler = handlers.get(timer.kind)
         if handler is None:

@@ -9,6 +9,7 @@ the same commit that records the outcome.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from temporalio.api.enums.v1 import (
     ParentClosePolicy,
@@ -26,6 +27,7 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, TimerRecord
 from cadenza.protoutil import copy_common_fields, present
+from cadenza.timers.kinds import TimerKind
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +46,16 @@ class Transfers:
         self._history = history
         self._namespaces = namespaces
         self._store = store
+        self._handlers: dict[str, Callable[[TimerRecord], Awaitable[None]]] = {
+            TimerKind.START_CHILD: self._start_child,
+            TimerKind.NOTIFY_PARENT: self._notify_parent,
+            TimerKind.PARENT_CLOSE_POLICY: self._apply_parent_close_policy,
+            TimerKind.SIGNAL_EXTERNAL: self._deliver_external,
+            TimerKind.CANCEL_EXTERNAL: self._deliver_external,
+        }
 
     async def run(self, timer: TimerRecord) -> None:
-        handler = {
-            children.START_CHILD: self._start_child,
-            children.NOTIFY_PARENT: self._notify_parent,
-            children.PARENT_CLOSE_POLICY: self._apply_parent_close_policy,
-            children.SIGNAL_EXTERNAL: self._deliver_external,
-            children.CANCEL_EXTERNAL: self._deliver_external,
-        }[timer.kind]
+        handler = self._handlers[timer.kind]
         try:
             await handler(timer)
         except NotFoundError:
@@ -146,7 +149,7 @@ class Transfers:
             namespace_id = namespace.id
             key = await self._history.resolve_run(namespace.id, request.workflow_id, request.run_id)
             run_id = key.run_id
-            if request.kind == children.SIGNAL_EXTERNAL:
+            if request.kind == TimerKind.SIGNAL_EXTERNAL:
                 attrs = initiated.signal_external_workflow_execution_initiated_event_attributes
                 await self._history.signal_workflow(
                     key,

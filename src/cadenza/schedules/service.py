@@ -40,11 +40,11 @@ from cadenza.schedules.actions import Actions, identity
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
 from cadenza.schedules.spec import MAX_CANDIDATES, TOO_MANY_EXCLUSIONS, CompiledSpec, canonical
+from cadenza.timers.kinds import TimerKind
 from cadenza.visibility import attributes as attrs
 
 logger = logging.getLogger(__name__)
 
-TIMER_KIND = "schedule"
 MAX_MATCHING_TIMES = 1000
 """Times one ListScheduleMatchingTimes answers with, as on Temporal."""
 MATCHING_TIMES_CANDIDATES = 10 * MAX_MATCHING_TIMES
@@ -316,7 +316,7 @@ class ScheduleService:
                 record.namespace_id,
                 record.schedule_id,
                 "",
-                TIMER_KIND,
+                TimerKind.SCHEDULE,
                 0,
                 0,
             )

@@ -12,6 +12,7 @@ from cadenza.history.machine import activities
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import Activity, decode_blob
 from cadenza.persistence.records import TaskKind
+from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import (
     T0,
     TASK_QUEUE,
@@ -108,7 +109,7 @@ def test_schedule_to_close_arms_a_timer_at_scheduling() -> None:
     timer = next(
         t
         for t in run.last.timers_added  # type: ignore[union-attr]
-        if t.kind == activities.ACTIVITY_SCHEDULE_TO_CLOSE
+        if t.kind == TimerKind.ACTIVITY_SCHEDULE_TO_CLOSE
     )
     assert timer.fire_at == T0 + 30 and activity.timer_id == timer.timer_id
 
@@ -118,7 +119,7 @@ def test_schedule_to_start_arms_a_timer_when_enqueued() -> None:
     timer = next(
         t
         for t in run.last.timers_added  # type: ignore[union-attr]
-        if t.kind == activities.ACTIVITY_SCHEDULE_TO_START
+        if t.kind == TimerKind.ACTIVITY_SCHEDULE_TO_START
     )
     assert timer.fire_at == T0 + 4 and timer.attempt == 1
     assert activity.schedule_to_start_timer_id == timer.timer_id
@@ -131,7 +132,7 @@ def test_starting_writes_no_event_but_arms_the_attempt_timers() -> None:
     start(run, activity)
     assert len(run.history) == before
     kinds = {t.kind: t.fire_at for t in run.last.timers_added}  # type: ignore[union-attr]
-    assert kinds == {activities.ACTIVITY_START_TO_CLOSE: T0 + 11, activities.ACTIVITY_HEARTBEAT: T0 + 4}
+    assert kinds == {TimerKind.ACTIVITY_START_TO_CLOSE: T0 + 11, TimerKind.ACTIVITY_HEARTBEAT: T0 + 4}
     assert activity.started and activity.identity == "act-worker"
 
 
@@ -165,7 +166,7 @@ def test_a_failed_attempt_is_retried_after_the_backoff_without_events() -> None:
     [timer] = [
         t
         for t in run.last.timers_added  # type: ignore[union-attr]
-        if t.kind == activities.ACTIVITY_RETRY
+        if t.kind == TimerKind.ACTIVITY_RETRY
     ]
     assert (timer.fire_at, timer.attempt) == (T0 + 2, 2)
     assert activity.attempt_scheduled_time == T0 + 2
@@ -180,7 +181,7 @@ def test_the_backoff_grows_with_each_attempt() -> None:
         [timer] = [
             t
             for t in run.last.timers_added  # type: ignore[union-attr]
-            if t.kind == activities.ACTIVITY_RETRY
+            if t.kind == TimerKind.ACTIVITY_RETRY
         ]
         delays.append(timer.fire_at - run.clock.now())
     assert delays == [1, 3, 9]

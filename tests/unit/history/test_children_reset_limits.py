@@ -23,6 +23,7 @@ from cadenza.history.machine import events as ev
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import TaskKind
+from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import (
     NAMESPACE,
     T0,
@@ -72,7 +73,7 @@ def test_start_child_arms_the_transfer_that_starts_it() -> None:
     [timer] = [
         t
         for t in run.last.timers_added  # type: ignore[union-attr]
-        if t.kind == children.START_CHILD
+        if t.kind == TimerKind.START_CHILD
     ]
     assert (timer.fire_at, timer.event_id) == (T0, run.history[-1].event_id)
     child = run.state.children[run.history[-1].event_id]
@@ -185,7 +186,7 @@ def test_closing_the_parent_applies_each_child_policy(policy: int, asked: bool) 
     run.next_task()
     change = run.complete_task(command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION))
     kinds = [t.kind for t in change.timers_added]
-    assert (children.PARENT_CLOSE_POLICY in kinds) is asked
+    assert (TimerKind.PARENT_CLOSE_POLICY in kinds) is asked
 
 
 def test_signal_external_writes_initiated_and_arms_its_transfer() -> None:
@@ -202,8 +203,8 @@ def test_signal_external_writes_initiated_and_arms_its_transfer() -> None:
     assert (attrs.signal_name, attrs.workflow_execution.workflow_id) == ("ping", "other")
     assert attrs.namespace == NAMESPACE.name
     request = run.state.external[run.history[-1].event_id]
-    assert request.kind == children.SIGNAL_EXTERNAL
-    assert [t.kind for t in change.timers_added] == [children.SIGNAL_EXTERNAL]
+    assert request.kind == TimerKind.SIGNAL_EXTERNAL
+    assert [t.kind for t in change.timers_added] == [TimerKind.SIGNAL_EXTERNAL]
 
 
 def test_a_delivered_external_signal_is_recorded() -> None:
@@ -335,7 +336,7 @@ def test_reset_after_work_rebuilds_and_redispatches_pending_activities_and_timer
     assert set(change.state.activities) == {5}
     assert set(change.state.timers) == {"t"}
     kinds = {t.kind for t in change.timers_added}
-    assert user_timers.USER_TIMER in kinds
+    assert TimerKind.USER_TIMER in kinds
     assert change.state.timers["t"].fire_at == T0 + 60
     assert [t.kind for t in change.tasks_added] == [TaskKind.ACTIVITY, TaskKind.WORKFLOW]
     assert change.state.previous_started_event_id == 3

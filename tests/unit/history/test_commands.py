@@ -12,6 +12,7 @@ from temporalio.api.sdk.v1 import UserMetadata
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import commands, signals, user_timers
 from cadenza.history.machine.rejections import CommandRejected
+from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import (
     T0,
     Run,
@@ -42,7 +43,7 @@ def test_start_timer_writes_timer_started_and_arms_a_durable_timer() -> None:
     assert event.event_type == E.EVENT_TYPE_TIMER_STARTED
     attrs = event.timer_started_event_attributes
     assert attrs.timer_id == "t1" and attrs.workflow_task_completed_event_id == event.event_id - 1
-    [timer] = [t for t in change.timers_added if t.kind == user_timers.USER_TIMER]
+    [timer] = [t for t in change.timers_added if t.kind == TimerKind.USER_TIMER]
     assert (timer.fire_at, timer.event_id) == (T0 + 6, event.event_id)
     assert run.state.timers["t1"].fire_at == T0 + 6
 

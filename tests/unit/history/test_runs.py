@@ -14,10 +14,11 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 
-from cadenza.history.machine import children, runs, signals, workflow_ops
 from cadenza.history.machine import events as ev
+from cadenza.history.machine import runs, signals, workflow_ops
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import Parent
+from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import (
     T0,
     TASK_QUEUE,
@@ -272,7 +273,7 @@ def test_continue_as_new_closes_the_run_and_starts_the_next() -> None:
     assert ev.seconds(started.first_workflow_task_backoff) == 7
     assert follow.state.execution_time == T0 + 5 + 7
     timers = {t.kind: t.fire_at for t in follow.timers_added}
-    assert timers == {runs.WORKFLOW_BACKOFF: T0 + 12, runs.WORKFLOW_RUN_TIMEOUT: T0 + 62}
+    assert timers == {TimerKind.WORKFLOW_BACKOFF: T0 + 12, TimerKind.WORKFLOW_RUN_TIMEOUT: T0 + 62}
 
 
 def test_continue_as_new_may_change_type_and_queue() -> None:
@@ -380,5 +381,5 @@ def test_a_closing_child_notifies_its_parent() -> None:
     run = started_run()
     run.state.parent = Parent("default", "ns-id", "parent-wf", "parent-run", 5)
     change = run.complete_task(command(C.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION))
-    [notify] = [t for t in change.timers_added if t.kind == children.NOTIFY_PARENT]
+    [notify] = [t for t in change.timers_added if t.kind == TimerKind.NOTIFY_PARENT]
     assert notify.event_id == run.state.close_event_id

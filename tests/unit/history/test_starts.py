@@ -16,6 +16,7 @@ from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import runs, starts, workflow_tasks
 from cadenza.persistence.records import CurrentExecution
+from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import T0, TASK_QUEUE, new_run, payloads, start_request
 
 E = EventType
@@ -80,7 +81,7 @@ def test_an_execution_timeout_alone_becomes_the_run_timeout() -> None:
 def test_a_run_timeout_arms_the_run_timer() -> None:
     run = new_run(start_request(run_timeout=60))
     timers = {t.kind: t.fire_at for t in run.last.timers_added}  # type: ignore[union-attr]
-    assert timers[runs.WORKFLOW_RUN_TIMEOUT] == T0 + 60
+    assert timers[TimerKind.WORKFLOW_RUN_TIMEOUT] == T0 + 60
     assert run.state.run_timer_id
 
 
@@ -89,7 +90,7 @@ def test_a_start_delay_postpones_the_first_task() -> None:
     assert run.event_types() == [E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED]
     assert run.state.workflow_task is None
     timers = {t.kind: t.fire_at for t in run.last.timers_added}  # type: ignore[union-attr]
-    assert timers == {runs.WORKFLOW_BACKOFF: T0 + 30, runs.WORKFLOW_RUN_TIMEOUT: T0 + 90}
+    assert timers == {TimerKind.WORKFLOW_BACKOFF: T0 + 30, TimerKind.WORKFLOW_RUN_TIMEOUT: T0 + 90}
     attrs = run.history[0].workflow_execution_started_event_attributes
     assert ev.seconds(attrs.first_workflow_task_backoff) == 30
 

@@ -15,6 +15,7 @@ from cadenza.history.machine import events as ev
 from cadenza.history.machine import signals, workflow_task_events, workflow_tasks
 from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import TaskKind
+from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import T0, TASK_QUEUE, Run, new_run, start_request, started_run
 
 E = EventType
@@ -60,7 +61,7 @@ def test_starting_writes_the_started_event_and_arms_start_to_close() -> None:
     assert (attrs.scheduled_event_id, attrs.identity, attrs.request_id) == (2, "w-7", "poll-req")
     assert attrs.history_size_bytes > 0
     [timer] = change.timers_added
-    assert (timer.kind, timer.fire_at, timer.event_id) == (workflow_tasks.WFT_START_TO_CLOSE, T0 + 12, 2)
+    assert (timer.kind, timer.fire_at, timer.event_id) == (TimerKind.WFT_START_TO_CLOSE, T0 + 12, 2)
     assert run.state.workflow_task is not None and run.state.workflow_task.started_time == T0 + 2
 
 
@@ -207,7 +208,7 @@ def test_a_sticky_task_goes_to_the_sticky_queue_when_its_worker_polls() -> None:
     assert attrs.task_queue.name == "sticky" and attrs.task_queue.normal_name == TASK_QUEUE
     assert change.tasks_added[-1].task_queue == "sticky"
     [timer] = change.timers_added
-    assert timer.kind == workflow_tasks.WFT_STICKY_SCHEDULE_TO_START
+    assert timer.kind == TimerKind.WFT_STICKY_SCHEDULE_TO_START
     assert timer.fire_at == change.now + 5
 
 

@@ -14,13 +14,9 @@ from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import Activity, MutableState, decode_blob, encode_blob
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.persistence.records import TaskKind
+from cadenza.timers.kinds import TimerKind
 from cadenza.validation import cap_durations, check_length, check_length_stated
 
-ACTIVITY_RETRY = "activity_retry"
-ACTIVITY_START_TO_CLOSE = "activity_start_to_close"
-ACTIVITY_SCHEDULE_TO_CLOSE = "activity_schedule_to_close"
-ACTIVITY_SCHEDULE_TO_START = "activity_schedule_to_start"
-ACTIVITY_HEARTBEAT = "activity_heartbeat"
 MAX_PENDING_ACTIVITIES = 2000
 
 
@@ -95,7 +91,7 @@ def schedule(
     s.activities[event.event_id] = activity
     if to_close > 0:
         activity.timer_id = change.add_timer(
-            ACTIVITY_SCHEDULE_TO_CLOSE, change.now + to_close, event.event_id, 0
+            TimerKind.ACTIVITY_SCHEDULE_TO_CLOSE, change.now + to_close, event.event_id, 0
         )
     return activity
 
@@ -107,7 +103,7 @@ def enqueue(change: Change, activity: Activity) -> None:
     )
     if activity.schedule_to_start > 0:
         activity.schedule_to_start_timer_id = change.add_timer(
-            ACTIVITY_SCHEDULE_TO_START,
+            TimerKind.ACTIVITY_SCHEDULE_TO_START,
             change.now + activity.schedule_to_start,
             activity.scheduled_event_id,
             activity.attempt,
@@ -132,14 +128,14 @@ def record_started(
     activity.control_queue = control_queue
     if activity.heartbeat_timeout > 0:
         activity.heartbeat_timer_id = change.add_timer(
-            ACTIVITY_HEARTBEAT,
+            TimerKind.ACTIVITY_HEARTBEAT,
             change.now + activity.heartbeat_timeout,
             activity.scheduled_event_id,
             activity.attempt,
         )
     if activity.start_to_close > 0:
         activity.attempt_timer_id = change.add_timer(
-            ACTIVITY_START_TO_CLOSE,
+            TimerKind.ACTIVITY_START_TO_CLOSE,
             change.now + activity.start_to_close,
             activity.scheduled_event_id,
             activity.attempt,
@@ -254,7 +250,7 @@ def heartbeat_deadline(activity: Activity) -> float:
 def rearm_heartbeat(change: Change, activity: Activity) -> None:
     """The heartbeat timer fired early because heartbeats arrived: wait for the new deadline."""
     activity.heartbeat_timer_id = change.add_timer(
-        ACTIVITY_HEARTBEAT,
+        TimerKind.ACTIVITY_HEARTBEAT,
         heartbeat_deadline(activity),
         activity.scheduled_event_id,
         activity.attempt,
@@ -307,7 +303,9 @@ def _retry_later(change: Change, activity: Activity, failure: Failure, delay: fl
     activity.request_id = ""
     activity.control_queue = ""
     activity.attempt_scheduled_time = change.now + delay
-    change.add_timer(ACTIVITY_RETRY, change.now + delay, activity.scheduled_event_id, activity.attempt)
+    change.add_timer(
+        TimerKind.ACTIVITY_RETRY, change.now + delay, activity.scheduled_event_id, activity.attempt
+    )
 
 
 def _drop_attempt_timers(change: Change, activity: Activity) -> None:

@@ -25,6 +25,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.timers.kinds import TimerKind
 from cadenza.worker_commands import WorkerCommands
 
 # Event task IDs only need to increase within a history; SDKs never interpret them.
@@ -216,7 +217,7 @@ class Change:
         self.tasks_added.append(task)
         return task.task_id
 
-    def add_timer(self, kind: str, fire_at: float, event_id: int, attempt: int) -> str:
+    def add_timer(self, kind: TimerKind, fire_at: float, event_id: int, attempt: int) -> str:
         s = self.state
         timer = TimerRecord(
             new_id(), fire_at, s.namespace_id, s.workflow_id, s.run_id, kind, event_id, attempt

@@ -23,16 +23,9 @@ from cadenza.history.machine import workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
+from cadenza.timers.kinds import TimerKind
 from cadenza.validation import cap_durations, check_on_command, check_task_queue_on_command
 
-START_CHILD = "transfer_start_child"
-NOTIFY_PARENT = "transfer_notify_parent"
-PARENT_CLOSE_POLICY = "transfer_parent_close_policy"
-SIGNAL_EXTERNAL = "transfer_signal_external"
-CANCEL_EXTERNAL = "transfer_cancel_external"
-TRANSFER_KINDS = frozenset(
-    {START_CHILD, NOTIFY_PARENT, PARENT_CLOSE_POLICY, SIGNAL_EXTERNAL, CANCEL_EXTERNAL}
-)
 MAX_PENDING_CHILDREN = 2000
 
 # Child close events on the parent, by the child's close event type.
@@ -94,7 +87,7 @@ def initiate_child(
         workflow_type=attrs.workflow_type.name,
         parent_close_policy=out.parent_close_policy,
     )
-    change.add_timer(START_CHILD, change.now, event.event_id, 0)
+    change.add_timer(TimerKind.START_CHILD, change.now, event.event_id, 0)
 
 
 def _fill_timeouts(out) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +170,7 @@ def schedule_parent_close_policies(change: Change) -> None:
             )
             or not child.parent_close_policy
         ):
-            change.add_timer(PARENT_CLOSE_POLICY, change.now, child.initiated_event_id, 0)
+            change.add_timer(TimerKind.PARENT_CLOSE_POLICY, change.now, child.initiated_event_id, 0)
 
 
 def initiate_signal(
@@ -198,9 +191,13 @@ def initiate_signal(
     if attrs.HasField("header"):
         out.header.CopyFrom(attrs.header)
     s.external[event.event_id] = ExternalRequest(
-        event.event_id, SIGNAL_EXTERNAL, out.namespace, attrs.execution.workflow_id, attrs.execution.run_id
+        event.event_id,
+        TimerKind.SIGNAL_EXTERNAL,
+        out.namespace,
+        attrs.execution.workflow_id,
+        attrs.execution.run_id,
     )
-    change.add_timer(SIGNAL_EXTERNAL, change.now, event.event_id, 0)
+    change.add_timer(TimerKind.SIGNAL_EXTERNAL, change.now, event.event_id, 0)
 
 
 def initiate_cancel(
@@ -218,9 +215,9 @@ def initiate_cancel(
     out.child_workflow_only = attrs.child_workflow_only
     out.reason = attrs.reason
     s.external[event.event_id] = ExternalRequest(
-        event.event_id, CANCEL_EXTERNAL, out.namespace, attrs.workflow_id, attrs.run_id
+        event.event_id, TimerKind.CANCEL_EXTERNAL, out.namespace, attrs.workflow_id, attrs.run_id
     )
-    change.add_timer(CANCEL_EXTERNAL, change.now, event.event_id, 0)
+    change.add_timer(TimerKind.CANCEL_EXTERNAL, change.now, event.event_id, 0)
 
 
 def external_done(
@@ -237,13 +234,13 @@ def external_done(
     if failed_cause is None:
         kind = (
             EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED
-            if request.kind == SIGNAL_EXTERNAL
+            if request.kind == TimerKind.SIGNAL_EXTERNAL
             else EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED
         )
     else:
         kind = (
             EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
-            if request.kind == SIGNAL_EXTERNAL
+            if request.kind == TimerKind.SIGNAL_EXTERNAL
             else EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
         )
     event = change.add_or_buffer(kind)

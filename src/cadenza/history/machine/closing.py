@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cadenza.history.machine import activities, children
 from cadenza.history.machine.change import Change
+from cadenza.timers.kinds import TimerKind
 
 
 def close_execution(change: Change, status: int) -> None:
@@ -36,4 +37,4 @@ def close_execution(change: Change, status: int) -> None:
     s.buffered_events = []
     children.schedule_parent_close_policies(change)
     if s.parent is not None and change.successor is None:
-        change.add_timer(children.NOTIFY_PARENT, change.now, s.close_event_id, 0)
+        change.add_timer(TimerKind.NOTIFY_PARENT, change.now, s.close_event_id, 0)

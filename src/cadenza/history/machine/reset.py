@@ -17,7 +17,7 @@ from cadenza.history.machine import activities, retry, workflow_tasks
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import Activity, MutableState, UserTimer
-from cadenza.history.machine.user_timers import USER_TIMER
+from cadenza.timers.kinds import TimerKind
 
 E = EventType
 _FINISH_TYPES = (
@@ -129,4 +129,4 @@ def _redispatch(change: Change) -> None:
         activity.attempt_scheduled_time = change.now
         activities.enqueue(change, activity)
     for timer in s.timers.values():
-        timer.record_id = change.add_timer(USER_TIMER, timer.fire_at, timer.started_event_id, 0)
+        timer.record_id = change.add_timer(TimerKind.USER_TIMER, timer.fire_at, timer.started_event_id, 0)

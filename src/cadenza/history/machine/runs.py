@@ -32,9 +32,8 @@ from cadenza.history.machine.state import MutableState, RetryPolicy
 from cadenza.history.machine.workflow_ops import end_running_workflow_task
 from cadenza.persistence.records import CurrentExecution
 from cadenza.protoutil import present
+from cadenza.timers.kinds import TimerKind
 
-WORKFLOW_BACKOFF = "workflow_backoff"
-WORKFLOW_RUN_TIMEOUT = "workflow_run_timeout"
 Status = WorkflowExecutionStatus
 
 
@@ -69,9 +68,11 @@ def begin(change: Change, backoff: float) -> None:
     """Start the run's clocks and its first workflow task, after ``backoff`` seconds."""
     s = change.state
     if s.run_timeout > 0:
-        s.run_timer_id = change.add_timer(WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0)
+        s.run_timer_id = change.add_timer(
+            TimerKind.WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0
+        )
     if backoff > 0:
-        s.backoff_timer_id = change.add_timer(WORKFLOW_BACKOFF, s.start_time + backoff, 1, 0)
+        s.backoff_timer_id = change.add_timer(TimerKind.WORKFLOW_BACKOFF, s.start_time + backoff, 1, 0)
     else:
         workflow_tasks.schedule(change)
 

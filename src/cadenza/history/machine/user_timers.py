@@ -10,9 +10,8 @@ from cadenza.history.machine import events as ev
 from cadenza.history.machine import workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import UserTimer
+from cadenza.timers.kinds import TimerKind
 from cadenza.validation import cap_durations, check_on_command
-
-USER_TIMER = "user_timer"
 
 
 def validate_start(attrs: StartTimerCommandAttributes) -> None:
@@ -30,7 +29,7 @@ def start(change: Change, attrs: StartTimerCommandAttributes, completed_event_id
     out.start_to_fire_timeout.CopyFrom(attrs.start_to_fire_timeout)
     out.workflow_task_completed_event_id = completed_event_id
     fire_at = change.now + ev.seconds(attrs.start_to_fire_timeout)
-    record_id = change.add_timer(USER_TIMER, fire_at, event.event_id, 0)
+    record_id = change.add_timer(TimerKind.USER_TIMER, fire_at, event.event_id, 0)
     change.state.timers[attrs.timer_id] = UserTimer(attrs.timer_id, event.event_id, fire_at, record_id)
 
 

@@ -20,14 +20,12 @@ from cadenza.history.machine import workflow_task_events as wft_events
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState, WorkflowTask
 from cadenza.persistence.records import TaskKind
+from cadenza.timers.kinds import TimerKind
 
 DEFAULT_TIMEOUT = 10.0
 """A workflow task's start-to-close timeout when the start request sets none, as on Temporal."""
 MAX_TIMEOUT = 120.0
 """The longest start-to-close timeout a workflow task gets, whatever the request asks."""
-
-WFT_START_TO_CLOSE = "wft_start_to_close"
-WFT_STICKY_SCHEDULE_TO_START = "wft_sticky_schedule_to_start"
 
 
 def schedule(
@@ -57,7 +55,7 @@ def schedule(
     )
     if queue == sticky and s.sticky_schedule_to_start > 0:
         wft.timer_id = change.add_timer(
-            WFT_STICKY_SCHEDULE_TO_START,
+            TimerKind.WFT_STICKY_SCHEDULE_TO_START,
             change.now + s.sticky_schedule_to_start,
             scheduled_id,
             attempt,
@@ -97,7 +95,7 @@ def record_started(change: Change, identity: str, request_id: str, build_id: str
     if not wft.transient:
         _started_event(change, wft)
     wft.timer_id = change.add_timer(
-        WFT_START_TO_CLOSE,
+        TimerKind.WFT_START_TO_CLOSE,
         change.now + wft_events.start_to_close(s, wft.attempt),
         wft.scheduled_event_id,
         wft.attempt,
