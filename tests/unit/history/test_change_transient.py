@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from temporalio.api.enums.v1 import EventType, SuggestContinueAsNewReason, WorkflowTaskFailedCause
 
-from cadenza.history.machine import workflow_task_events, workflow_tasks
+from cadenza.history.machine import workflow_ops, workflow_task_events, workflow_tasks
 from cadenza.history.machine.change import Change
 from tests.unit.history.builders import TASK_QUEUE, Run, started_run
 
@@ -161,3 +161,45 @@ def test_no_limit_never_suggests_continue_as_new() -> None:
     started = run.history[2]
     workflow_task_events.suggest_continue_as_new(started, 0)
     assert not started.workflow_task_started_event_attributes.suggest_continue_as_new
+
+
+def failed_twice_run() -> Run:
+    """A run whose first task failed and whose retry (a transient attempt) is running."""
+    run = started_run()
+    change = run.change()
+    workflow_tasks.fail(
+        change,
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+        None,
+        "w",
+    )
+    run.commit(change)
+    change = run.change()
+    workflow_tasks.record_started(change, "w-2", "poll-2", "build-3")
+    run.commit(change)
+    return run
+
+
+def test_terminating_during_a_retried_task_writes_no_event_for_it() -> None:
+    run = failed_twice_run()
+    before = len(run.history)
+    change = run.change()
+    workflow_ops.terminate(change, "stop", None, "me")
+    assert types(change) == [E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED]
+    assert change.events[0].event_id == before + 1
+    assert run.state.workflow_task is None
+
+
+def test_terminating_during_a_speculative_task_writes_it_then_fails_it() -> None:
+    run = running_speculative_run()
+    change = run.change()
+    workflow_ops.terminate(change, "stop", None, "me")
+    assert types(change) == [
+        E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        E.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    ]
+    scheduled, started, failed, _ = change.events
+    attrs = failed.workflow_task_failed_event_attributes
+    assert (attrs.scheduled_event_id, attrs.started_event_id) == (scheduled.event_id, started.event_id)
