@@ -154,15 +154,7 @@ class HistoryService:
             entry.lock.release()
 
     async def _commit(self, entry: Entry, change: Change) -> None:
-        if not (
-            change.events
-            or change.tasks_added
-            or change.tasks_removed
-            or change.state_changed
-            or change.timers_added
-            or change.timers_removed
-            or change.has_buffered
-        ):
+        if change.is_empty:
             return
         write = change.to_write()
         follow = change.successor
@@ -793,7 +785,7 @@ class HistoryService:
             async with self._changing(timer.key) as (entry, change):
                 if entry.state.running:
                     handler(change, timer)
-                if _changes_nothing(change):
+                if change.is_empty:
                     obsolete = True  # a versioned change would only make others reload
                     await self._check_fresh(entry)
                 else:
@@ -936,20 +928,6 @@ class HistoryService:
         """
         entry = self.cache.latest_run(namespace_id, workflow_id) if self._alone else None
         return entry.key if entry is not None and entry.state.running else None
-
-
-def _changes_nothing(change: Change) -> bool:
-    """Whether a change so far records nothing: no event, task, timer or state of its own."""
-    return not (
-        change.events
-        or change.tasks_added
-        or change.tasks_removed
-        or change.timers_added
-        or change.timers_removed
-        or change.has_buffered
-        or change.state_changed
-        or change.successor is not None
-    )
 
 
 def _shipped_too_many_events(state: MutableState, request: RespondWorkflowTaskCompletedRequest) -> bool:
