@@ -16,10 +16,10 @@ from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.exceptions import ConcurrentUpdateError
 from cadenza.history.machine import children
-from cadenza.history.queries import Queries
-from cadenza.history.reads import HistoryReader
 from cadenza.history.service import Dispatch, HistoryService
-from cadenza.history.transfers import Transfers
+from cadenza.history.service.queries import Queries
+from cadenza.history.service.reads import HistoryReader
+from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers

@@ -18,9 +18,9 @@ from cadenza import run_log
 from cadenza.clock import Clock
 from cadenza.config import Limits
 from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError, NotFoundError
-from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import RUNNING, MutableState
+from cadenza.history.service.cache import Entry, ExecutionCache
 from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
 from cadenza.worker_commands import WorkerCommands

@@ -17,11 +17,11 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
-from cadenza.history.cache import Entry
 from cadenza.history.machine import runs, signals, starts, workflow_ops, workflow_tasks
 from cadenza.history.machine.change import Change, new_run_id
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import RUNNING, Parent
+from cadenza.history.service.cache import Entry
 from cadenza.history.service.signal_rpcs import SignalRpcs
 from cadenza.history.service.task_responses import workflow_task_response
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord

@@ -12,11 +12,11 @@ from temporalio.api.workflowservice.v1 import (
     PollWorkflowTaskQueueResponse,
 )
 
-from cadenza.history.cache import Entry, ExecutionCache
 from cadenza.history.machine import activities, updates, workflow_tasks
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import Activity, decode_blob
 from cadenza.history.machine.tokens import TaskToken
+from cadenza.history.service.cache import Entry, ExecutionCache
 
 
 async def workflow_task_response(

@@ -25,11 +25,11 @@ from temporalio.api.workflow.v1 import (
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.cache import Entry
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import visibility_fields
 from cadenza.history.machine.state import MutableState, decode_blob
 from cadenza.history.service import HistoryService
+from cadenza.history.service.cache import Entry
 from cadenza.persistence.records import ExecutionKey
 
 DEFAULT_PAGE_SIZE = 1000
