@@ -50,6 +50,10 @@ class KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[Hashable, _KeyLock] = {}
 
+    def __len__(self) -> int:
+        """How many keys have a lock now (held or awaited)."""
+        return len(self._locks)
+
     @asynccontextmanager
     async def hold(self, key: Hashable) -> AsyncIterator[None]:
         held = self._locks.setdefault(key, _KeyLock())
