@@ -20,8 +20,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from cadenza.history.cache import ExecutionCache
-from cadenza.history.queries import Queries, query_task
+from cadenza.history.service.cache import ExecutionCache
+from cadenza.history.service.queries import Queries, query_task
 from cadenza.matching import MatchingService
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord

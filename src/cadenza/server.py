@@ -13,10 +13,10 @@ from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
-from cadenza.history.queries import Queries
-from cadenza.history.reads import HistoryReader
 from cadenza.history.service import Dispatch, HistoryService
-from cadenza.history.transfers import Transfers
+from cadenza.history.service.queries import Queries
+from cadenza.history.service.reads import HistoryReader
+from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers

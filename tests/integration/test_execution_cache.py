@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from cadenza.history.cache import ExecutionCache
 from cadenza.history.machine.state import MutableState
+from cadenza.history.service.cache import ExecutionCache
 from cadenza.persistence import Store
 from cadenza.persistence.records import CurrentExecution, ExecutionKey, ExecutionWrite
 

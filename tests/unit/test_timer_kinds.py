@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from cadenza.history.service import fired_timers
 from cadenza.persistence.records import TimerRecord
 from cadenza.timers.dispatch import TimerDispatch, handler_table
 from cadenza.timers.kinds import OWNERS, TimerKind, TimerOwner, owned_by
@@ -109,3 +110,7 @@ async def test_a_timer_of_an_unknown_kind_is_logged_and_dropped(caplog: pytest.L
     assert dropped.fired == [timer("no_such_kind")]
     assert all(not handler.fired for handler in handlers.values())
     assert "unknown timer kind no_such_kind; dropping it" in caplog.text
+
+
+def test_the_history_has_a_handler_for_exactly_the_kinds_it_owns() -> None:
+    assert set(fired_timers.HANDLERS) == owned_by(TimerOwner.HISTORY)

@@ -12,9 +12,9 @@ from cadenza.api.requests import R, deadline_of, poller_rate
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
-from cadenza.history.queries import Queries
-from cadenza.history.reads import HistoryReader
 from cadenza.history.service import HistoryService
+from cadenza.history.service.queries import Queries
+from cadenza.history.service.reads import HistoryReader
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store

@@ -18,8 +18,8 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.exceptions import CadenzaError
-from cadenza.history.reads import HistoryReader
 from cadenza.history.service import HistoryService
+from cadenza.history.service.reads import HistoryReader
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey

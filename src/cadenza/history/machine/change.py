@@ -194,6 +194,23 @@ class Change:
     def has_buffered(self) -> bool:
         return bool(self.state.buffered_events or self._buffered_now)
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the change records nothing so far: no event, task, timer, state or new run.
+
+        An empty change is not written: a versioned write would only make others reload.
+        """
+        return not (
+            self.events
+            or self.tasks_added
+            or self.tasks_removed
+            or self.timers_added
+            or self.timers_removed
+            or self.has_buffered
+            or self.state_changed
+            or self.successor is not None
+        )
+
     def _number(self, event: HistoryEvent) -> None:
         event.event_id = self.state.next_event_id
         event.task_id = next(_task_ids)

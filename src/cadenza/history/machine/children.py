@@ -2,8 +2,9 @@
 
 Work that touches another execution never happens inside this run's commit.
 The command records an *Initiated* event together with an outbox entry (a
-timer due at once, so it is durable); ``cadenza.history.transfers`` then does
-the cross-execution work and reports back with a second change to this run.
+timer due at once, so it is durable); ``cadenza.history.service.transfers``
+then does the cross-execution work and reports back with a second change to
+this run.
 """
 
 from __future__ import annotations

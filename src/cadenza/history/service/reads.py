@@ -6,15 +6,17 @@ import json
 import time
 from dataclasses import dataclass
 
+from google.protobuf.internal.containers import MessageMap
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.common.v1 import Memo, WorkflowExecution, WorkflowType
+from temporalio.api.activity.v1 import ActivityOptions
+from temporalio.api.common.v1 import Memo, Payload, SearchAttributes, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import (
     EventType,
     HistoryEventFilterType,
     PendingActivityState,
     PendingWorkflowTaskState,
 )
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.api.workflow.v1 import (
     PendingActivityInfo,
     PendingWorkflowTaskInfo,
@@ -25,11 +27,11 @@ from temporalio.api.workflow.v1 import (
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.cache import Entry
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import visibility_fields
-from cadenza.history.machine.state import MutableState, decode_blob
+from cadenza.history.machine.state import Activity, MutableState, decode_blob
 from cadenza.history.service import HistoryService
+from cadenza.history.service.cache import Entry
 from cadenza.persistence.records import ExecutionKey
 
 DEFAULT_PAGE_SIZE = 1000
@@ -140,7 +142,7 @@ def current_memo(history: list[HistoryEvent]) -> Memo:
     return memo
 
 
-def _merge(target, upsert) -> None:  # type: ignore[no-untyped-def]
+def _merge(target: MessageMap[str, Payload], upsert: MessageMap[str, Payload]) -> None:
     for key, payload in upsert.items():
         if payload.metadata.get("encoding") == b"binary/null":
             target.pop(key, None)
@@ -148,7 +150,9 @@ def _merge(target, upsert) -> None:  # type: ignore[no-untyped-def]
             target[key].CopyFrom(payload)
 
 
-def _execution_info(state: MutableState, memo, search_attributes) -> WorkflowExecutionInfo:  # type: ignore[no-untyped-def]
+def _execution_info(
+    state: MutableState, memo: Memo, search_attributes: SearchAttributes
+) -> WorkflowExecutionInfo:
     info = WorkflowExecutionInfo(
         execution=WorkflowExecution(workflow_id=state.workflow_id, run_id=state.run_id),
         type=WorkflowType(name=state.workflow_type),
@@ -192,7 +196,7 @@ def _extended_info(state: MutableState, started: HistoryEvent) -> WorkflowExecut
     return info
 
 
-def _run_expiration(state: MutableState, attrs) -> Timestamp:  # type: ignore[no-untyped-def]
+def _run_expiration(state: MutableState, attrs: WorkflowExecutionStartedEventAttributes) -> Timestamp:
     """When the run times out: its run timeout after any start delay, capped by the execution's.
 
     A run without a timeout has Go's zero time here (year 1), as Temporal answers.
@@ -205,7 +209,7 @@ def _run_expiration(state: MutableState, attrs) -> Timestamp:  # type: ignore[no
     return ev.timestamp(expires)
 
 
-def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyped-def]
+def _pending_activity(activity: Activity) -> PendingActivityInfo:
     info = PendingActivityInfo(
         activity_id=activity.activity_id,
         attempt=activity.attempt,
@@ -233,7 +237,7 @@ def _pending_activity(activity) -> PendingActivityInfo:  # type: ignore[no-untyp
     return info
 
 
-def _fill_activity_options(out, activity) -> None:  # type: ignore[no-untyped-def]
+def _fill_activity_options(out: ActivityOptions, activity: Activity) -> None:
     """The options the activity runs with, as Temporal describes them (no error types)."""
     out.task_queue.name = out.task_queue.normal_name = activity.task_queue
     out.schedule_to_close_timeout.CopyFrom(ev.duration(activity.schedule_to_close))

@@ -1,0 +1,219 @@
+"""The transaction every operation on an execution runs in: lock, load, change, commit, hand off.
+
+What Temporal's server calls "get and update workflow". The operation families
+(starting, workflow tasks, activity tasks, updates, signals, whole runs, fired
+timers) derive from ``Engine`` and only say what their change records; the
+order of locking, loading, committing and handing off is written once, here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from cadenza import run_log
+from cadenza.clock import Clock
+from cadenza.config import Limits
+from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError, NotFoundError
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import RUNNING, MutableState
+from cadenza.history.service.cache import Entry, ExecutionCache
+from cadenza.persistence import Store
+from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
+from cadenza.worker_commands import WorkerCommands
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Where committed tasks and timers go: matching and the timer queue."""
+
+    add_task: Callable[[TaskRecord], None]
+    add_timer: Callable[[TimerRecord], None]
+    discard_timer: Callable[[str], None]
+    sticky_alive: Callable[[str, str], bool]
+    send_worker_commands: Callable[[WorkerCommands], None]
+
+
+@dataclass
+class _KeyLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+    """Tasks holding or waiting for the lock; it is forgotten once none is left."""
+
+
+class KeyedLocks:
+    """One lock per key, kept only while some task holds it or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, _KeyLock] = {}
+
+    def __len__(self) -> int:
+        """How many keys have a lock now (held or awaited)."""
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        held = self._locks.setdefault(key, _KeyLock())
+        held.users += 1
+        try:
+            async with held.lock:
+                yield
+        finally:
+            held.users -= 1
+            if not held.users:
+                del self._locks[key]
+
+
+class Engine:
+    """Every change to an execution goes through here, one at a time per execution."""
+
+    def __init__(self, store: Store, clock: Clock, limits: Limits, dispatch: Dispatch) -> None:
+        self._store = store
+        self._clock = clock
+        self._limits = limits
+        self._dispatch = dispatch
+        self.cache = ExecutionCache(store)
+        self._workflow_id_locks = KeyedLocks()
+        """Starts of one workflow ID, one at a time: each reads the current run, then replaces it."""
+        self._alone = store.replicas() is None
+        """No other replica writes to the store, so a cached running run is surely current."""
+        self.on_run_closed: Callable[[MutableState], None] | None = None
+        """Told (after commit) of every run that closes; schedules watch their workflows so."""
+
+    # -- the transaction -------------------------------------------------------------
+
+    @asynccontextmanager
+    async def changing(self, key: ExecutionKey) -> AsyncIterator[tuple[Entry, Change]]:
+        """Lock the execution, let the caller mutate it, then commit and hand off.
+
+        An exception from the caller drops the cached copy (it may be half changed)
+        and commits nothing.
+        """
+        entry = await self._locked(key)
+        try:
+            change = Change(
+                entry.state,
+                self._clock.now(),
+                entry.version,
+                self._dispatch.sticky_alive,
+                suggest_continue_as_new_at=self._limits.suggest_continue_as_new_events,
+            )
+            if entry.state.retry_policy is not None or entry.state.cron_schedule:
+                change.start_event = (await self.cache.history(entry))[0]
+            try:
+                yield entry, change
+            except BaseException:
+                self.cache.drop(key)
+                raise
+            await self._commit(entry, change)
+        finally:
+            entry.lock.release()
+
+    async def _locked(self, key: ExecutionKey) -> Entry:
+        """The cached execution with its lock held, re-fetched if it was dropped meanwhile."""
+        while True:
+            entry = await self.load(key)
+            await entry.lock.acquire()
+            if self.cache.holds(entry):
+                return entry
+            entry.lock.release()
+
+    async def _commit(self, entry: Entry, change: Change) -> None:
+        if change.is_empty:
+            return
+        write = change.to_write()
+        follow = change.successor
+        more = [follow.to_write()] if follow is not None else []
+        try:
+            await self._store.commit(write, *more)
+        except BaseException:
+            self.cache.drop(entry.key)
+            raise
+        entry.version = write.new_version
+        if entry.events is not None:
+            entry.events.extend(change.events)
+        self._hand_off(change)
+        if follow is not None:
+            self.cache.put(Entry(follow.key, follow.state, 1, events=list(follow.events)))
+            self._hand_off(follow)
+        if change.events or change.state_changed:
+            entry.notify()
+
+    def _hand_off(self, change: Change) -> None:
+        """Give what a committed change created to matching, the timer queue and workers."""
+        run_log.committed(change)
+        for task in change.tasks_added:
+            self._dispatch.add_task(task)
+        for timer in change.timers_added:
+            self._dispatch.add_timer(timer)
+        for timer_id in change.timers_removed:
+            self._dispatch.discard_timer(timer_id)
+        if change.status_changed and change.state.status != RUNNING and self.on_run_closed is not None:
+            self.on_run_closed(change.state)
+        for pushed in change.worker_commands():
+            self._dispatch.send_worker_commands(pushed)
+
+    async def _check_fresh(self, entry: Entry) -> None:
+        """Raise ConcurrentUpdateError if another replica changed the execution since it was cached.
+
+        A decision taken without a versioned write, such as finding a timer obsolete,
+        must not rest on an old copy: a timer taken over from a dead replica may guard
+        something this replica has not seen yet. The caller runs again on a fresh copy.
+        """
+        if self._alone:
+            return
+        stored = await self._store.load_execution(entry.key)
+        if stored is not None and stored.version != entry.version:
+            raise ConcurrentUpdateError("the cached copy is older than the database's")
+
+    @staticmethod
+    def _require_running(state: MutableState) -> None:
+        if not state.running:
+            raise NotFoundError("workflow execution already completed")
+
+    # -- finding runs ------------------------------------------------------------------
+
+    async def load(self, key: ExecutionKey) -> Entry:
+        entry = await self.cache.get(key)
+        if entry is None:
+            raise NotFoundError(
+                f'workflow execution not found for workflow ID "{key.workflow_id}" and run ID "{key.run_id}"'
+            )
+        return entry
+
+    async def check_chain(self, key: ExecutionKey, first_execution_run_id: str) -> None:
+        """Refuse a run that does not belong to the chain started by ``first_execution_run_id``."""
+        entry = await self.load(key)
+        if entry.state.first_execution_run_id != first_execution_run_id:
+            raise NotFoundError(
+                f'workflow execution not found for workflow ID "{key.workflow_id}" and run ID "{key.run_id}"'
+            )
+
+    async def resolve_run(self, namespace_id: str, workflow_id: str, run_id: str) -> ExecutionKey:
+        """The run a request means: the given one, or the current run of the workflow ID."""
+        if run_id:
+            try:
+                uuid.UUID(run_id)
+            except ValueError as exc:
+                raise InvalidArgumentError("Invalid RunId.") from exc
+            return ExecutionKey(namespace_id, workflow_id, run_id)
+        known = self._running_current(namespace_id, workflow_id)
+        if known is not None:
+            return known
+        current = await self._store.get_current_execution(namespace_id, workflow_id)
+        if current is None:
+            raise NotFoundError(f"workflow not found for ID: {workflow_id}")
+        return ExecutionKey(namespace_id, workflow_id, current.run_id)
+
+    def _running_current(self, namespace_id: str, workflow_id: str) -> ExecutionKey | None:
+        """The current run without a database read, when memory alone can vouch for it.
+
+        A workflow ID has at most one running run, and a newer run only starts once
+        it closed; so a cached run that is still running is the current one. With
+        other replicas the cached copy may lag behind theirs, so they always read.
+        """
+        entry = self.cache.latest_run(namespace_id, workflow_id) if self._alone else None
+        return entry.key if entry is not None and entry.state.running else None
