@@ -57,13 +57,13 @@ from cadenza.history.machine.rejections import CommandRejected
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import RUNNING, Activity, MutableState, Parent, decode_blob
 from cadenza.history.machine.tokens import TaskToken
-from cadenza.persistence import Store
 from cadenza.persistence.records import (
     ExecutionKey,
     NamespaceRecord,
     TaskRecord,
     TimerRecord,
 )
+from cadenza.persistence.store import Store
 from cadenza.protoutil import present
 from cadenza.timers.kinds import TimerKind
 from cadenza.visibility import validation
