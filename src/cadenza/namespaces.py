@@ -11,8 +11,8 @@ from cadenza.exceptions import (
     NamespaceNotFoundError,
     NotFoundError,
 )
-from cadenza.persistence import Store
 from cadenza.persistence.records import NamespaceRecord
+from cadenza.persistence.roles import NamespaceStore
 from cadenza.visibility.attributes import BUILT_IN, SYSTEM_CUSTOM, TYPE_NAMES
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def _check_per_type_limit(current: dict[str, int], wanted: dict[str, int]) -> No
 class NamespaceRegistry:
     """Looks namespaces up by name, from memory after the first read."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NamespaceStore) -> None:
         self._store = store
         self._by_name: dict[str, NamespaceRecord] = {}
 

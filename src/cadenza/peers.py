@@ -25,7 +25,7 @@ from cadenza.history.service.queries import Queries, query_task
 from cadenza.matching import MatchingService
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
-from cadenza.persistence.store import ReplicaLink
+from cadenza.persistence.roles import ReplicaLink
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,9 @@ from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers
-from cadenza.persistence import Store, open_store
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.records import TimerRecord
+from cadenza.persistence.store import Store
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch

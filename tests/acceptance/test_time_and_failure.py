@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import TerminatedError, TimeoutError, TimeoutType
 from temporalio.worker import Worker
 
-from cadenza.persistence import open_store
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.records import ExecutionKey
 from tests import servers
 from tests.acceptance import workflows_time as wt

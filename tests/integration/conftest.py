@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cadenza.persistence import Store, open_store
+from cadenza.persistence.backends import open_store
+from cadenza.persistence.store import Store
 from tests import postgres
 
 

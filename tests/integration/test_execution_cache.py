@@ -6,8 +6,8 @@ import asyncio
 
 from cadenza.history.machine.state import MutableState
 from cadenza.history.service.cache import ExecutionCache
-from cadenza.persistence import Store
 from cadenza.persistence.records import CurrentExecution, ExecutionKey, ExecutionWrite
+from cadenza.persistence.store import Store
 
 KEY = ExecutionKey("ns", "wf", "run")
 

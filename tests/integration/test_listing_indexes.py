@@ -14,7 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from cadenza.persistence import Store, open_store, visibility_sql
+from cadenza.persistence import visibility_sql
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.postgres.visibility import DIALECT as POSTGRES
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -24,6 +25,7 @@ from cadenza.persistence.records import (
     Visibility,
 )
 from cadenza.persistence.sqlite.visibility import DIALECT as SQLITE
+from cadenza.persistence.store import Store
 from cadenza.visibility import filters
 from cadenza.visibility import query as q
 from tests import postgres

@@ -11,7 +11,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from cadenza.persistence import open_store, schema
+from cadenza.persistence import schema
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import ChecksumMismatchError, DatabaseInUseError, SchemaTooNewError
 from cadenza.persistence.postgres.schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from cadenza.persistence.records import NamespaceRecord

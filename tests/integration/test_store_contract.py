@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from cadenza.exceptions import ConcurrentUpdateError, NamespaceAlreadyExistsError
-from cadenza.persistence import Store, open_store
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.records import (
     CurrentExecution,
     EventBatch,
@@ -18,6 +18,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
+from cadenza.persistence.store import Store
 
 
 def write(key: ExecutionKey, version: int, **extra: object) -> ExecutionWrite:

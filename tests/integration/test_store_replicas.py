@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from cadenza.persistence import open_store
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.postgres.store import PostgresStore
 from cadenza.persistence.records import ExecutionKey, QueryReply, SharedQuery, TaskRecord
-from cadenza.persistence.store import ReplicaLink
+from cadenza.persistence.roles import ReplicaLink
 from tests import postgres
 from tests.helpers import eventually
 from tests.integration.test_store_contract import start, task, timer, write

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError
-from cadenza.persistence import Store, open_store
+from cadenza.persistence.backends import open_store
 from cadenza.persistence.records import NamespaceRecord, ScheduleWrite, TimerRecord
+from cadenza.persistence.store import Store
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility.query import Query, parse

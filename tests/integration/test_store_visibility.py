@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.persistence import Store, visibility_sql
+from cadenza.persistence import visibility_sql
 from cadenza.persistence.records import (
     CurrentExecution,
     ExecutionKey,
@@ -17,6 +17,7 @@ from cadenza.persistence.records import (
     Visibility,
 )
 from cadenza.persistence.sqlite.visibility import SqliteDialect
+from cadenza.persistence.store import Store
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility.query import parse

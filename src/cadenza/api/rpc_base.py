@@ -17,8 +17,8 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord, TaskKind, TaskRecord
+from cadenza.persistence.roles import ScheduleStore
 from cadenza.schedules.service import ScheduleService
 from cadenza.visibility import validation
 from cadenza.visibility.service import Visibility
@@ -37,7 +37,7 @@ class RpcBase:
         queries: Queries,
         visibility: Visibility,
         schedules: ScheduleService,
-        store: Store,
+        store: ScheduleStore,
     ) -> None:
         self._config = config
         self._namespaces = namespaces

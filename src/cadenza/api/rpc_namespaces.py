@@ -11,7 +11,7 @@ from cadenza.api import namespaces as ns_api
 from cadenza.api.errors import translated
 from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.persistence.store import backend_name
+from cadenza.persistence.backends import backend_name
 
 # The client versions Temporal's server says it works with; Cadenza serves the same API.
 SUPPORTED_CLIENTS = {

@@ -1,5 +1,6 @@
-"""Persistence: one ``Store`` interface; the backend is chosen from the database URL."""
+"""Persistence: the ``Store`` (``store``) and its narrow roles (``roles``), one module per backend
+(``sqlite/``, ``postgres/``) chosen from the database URL (``backends``), and the records they
+exchange (``records``).
 
-from cadenza.persistence.store import Store, open_store
-
-__all__ = ["Store", "open_store"]
+Nothing is imported here, so the pure state machine can use ``records`` without loading a store.
+"""

@@ -21,8 +21,8 @@ from cadenza.exceptions import CadenzaError
 from cadenza.history.service import HistoryService
 from cadenza.history.service.reads import HistoryReader
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey
+from cadenza.persistence.roles import ExecutionReader
 from cadenza.schedules import scheduler
 from cadenza.schedules.record import BufferedStart, ScheduleRecord
 
@@ -55,7 +55,11 @@ class Actions:
     """The schedule's hands on the engine; every call is an ordinary engine change."""
 
     def __init__(
-        self, store: Store, history: HistoryService, reader: HistoryReader, namespaces: NamespaceRegistry
+        self,
+        store: ExecutionReader,
+        history: HistoryService,
+        reader: HistoryReader,
+        namespaces: NamespaceRegistry,
     ) -> None:
         self._store = store
         self._history = history

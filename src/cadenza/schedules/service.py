@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
 from temporalio.api.schedule.v1 import Schedule, ScheduleInfo, SchedulePatch
@@ -28,13 +29,13 @@ from cadenza.exceptions import (
     ScheduleAlreadyExistsError,
 )
 from cadenza.history.machine.state import MutableState, decode_blob
-from cadenza.persistence import Store
 from cadenza.persistence.records import (
     NamespaceRecord,
     ScheduleWrite,
     StoredSchedule,
     TimerRecord,
 )
+from cadenza.persistence.roles import ScheduleStore, TaskStore
 from cadenza.schedules import buffer, scheduler
 from cadenza.schedules.actions import Actions, identity
 from cadenza.schedules.cron import SpecError
@@ -52,6 +53,10 @@ MATCHING_TIMES_CANDIDATES = 10 * MAX_MATCHING_TIMES
 Mutation = Callable[[ScheduleRecord], None]
 
 
+class SchedulerStore(ScheduleStore, TaskStore, Protocol):
+    """The schedules' state, and the timers a schedule drops when they are no longer its own."""
+
+
 @dataclass(frozen=True)
 class Loaded:
     record: ScheduleRecord
@@ -62,7 +67,7 @@ class ScheduleService:
     """Creates, changes and runs schedules."""
 
     def __init__(
-        self, store: Store, actions: Actions, clock: Clock, add_timer: Callable[[TimerRecord], None]
+        self, store: SchedulerStore, actions: Actions, clock: Clock, add_timer: Callable[[TimerRecord], None]
     ) -> None:
         self._store = store
         self._actions = actions

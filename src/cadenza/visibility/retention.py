@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from cadenza.clock import Clock
 from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
-from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey
+from cadenza.persistence.roles import RetentionStore
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class RetentionSweeper:
 
     def __init__(
         self,
-        store: Store,
+        store: RetentionStore,
         namespaces: NamespaceRegistry,
         clock: Clock,
         forget: Callable[[ExecutionKey], None],

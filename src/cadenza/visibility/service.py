@@ -17,8 +17,8 @@ from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence import Store
 from cadenza.persistence.records import ListCursor, ListedExecution, NamespaceRecord
+from cadenza.persistence.roles import VisibilityStore
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility.query import Query, parse
@@ -39,7 +39,7 @@ class Page:
 
 
 class Visibility:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: VisibilityStore) -> None:
         self._store = store
 
     async def list_page(self, namespace: NamespaceRecord, query: str, page_size: int, token: bytes) -> Page:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from cadenza.history.machine.state import MutableState
-from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey
+from cadenza.persistence.store import Store
 
 
 @dataclass

@@ -21,8 +21,8 @@ from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError, NotF
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import RUNNING, MutableState
 from cadenza.history.service.cache import Entry, ExecutionCache
-from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
+from cadenza.persistence.store import Store
 from cadenza.worker_commands import WorkerCommands
 
 

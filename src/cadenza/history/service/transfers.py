@@ -24,8 +24,8 @@ from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence import Store
 from cadenza.persistence.records import ExecutionKey, TimerRecord
+from cadenza.persistence.store import Store
 from cadenza.protoutil import copy_common_fields, present
 from cadenza.timers.kinds import TimerKind
 

@@ -31,13 +31,13 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
-from cadenza.persistence.sql import load_queries
-from cadenza.persistence.store import (
+from cadenza.persistence.roles import (
     ExecutionChanged,
     QueryAnswered,
     QueryOffered,
     TaskAnnounced,
 )
+from cadenza.persistence.sql import load_queries
 
 logger = logging.getLogger(__name__)
 Q = load_queries("cadenza.persistence.postgres", "queries.sql")

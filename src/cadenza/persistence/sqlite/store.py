@@ -1,27 +1,16 @@
-"""SQLite backend: one connection owned by one thread, writes grouped into shared commits.
+"""SQLite backend: the Store's queries on an embedded file in WAL mode with ``synchronous=FULL``.
 
-Every caller's change becomes a job on a queue. The database thread takes all
-jobs waiting at that moment, runs each write inside its own savepoint of one
-transaction and commits once, so concurrent changes share a single fsync
-(group commit). A write whose condition fails is rolled back to its savepoint
-alone; the others still commit.
-
-Reads go to a second connection on a thread of their own, so a lookup never
-waits behind another change's fsync; WAL lets it read the last committed state
-while the writer commits. (An in-memory database has one connection, which
-then serves both.)
+The queries run as jobs on the database threads of ``group_commit``: writes
+share one commit (and one fsync) with whatever other changes wait at that
+moment, reads run on a connection of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cadenza.exceptions import ConcurrentUpdateError, NamespaceAlreadyExistsError
@@ -44,25 +33,14 @@ from cadenza.persistence.records import (
 )
 from cadenza.persistence.sql import load_queries
 from cadenza.persistence.sqlite import schema
+from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
-logger = logging.getLogger(__name__)
-
 _PACKAGE = "cadenza.persistence.sqlite"
 Q = load_queries(_PACKAGE, "queries.sql")
 T = TypeVar("T")
-
-
-@dataclass
-class _Job:
-    """A unit of work for the database thread; ``run`` executes on that thread."""
-
-    run: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any]
-    is_write: bool
-    outcome: tuple[bool, Any] = field(default=(False, None))
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -84,17 +62,12 @@ class SqliteStore:
         self._path = path
         self._exclusive = exclusive
         self._lock: DatabaseLock | None = None
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
-        self._reads: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._reader: threading.Thread | None = None
+        self._threads: DatabaseThreads | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
     async def open(self) -> None:
-        self._loop = asyncio.get_running_loop()
         lock = lock_database(self._path) if self._exclusive else None
         try:
             conn = connect(self._path)
@@ -109,16 +82,9 @@ class SqliteStore:
             raise
         self._lock = lock
         self._conn = conn
-        self._thread = threading.Thread(target=self._serve, name="cadenza-sqlite", daemon=True)
-        self._thread.start()
-        if self._path != ":memory:":
-            self._reader = threading.Thread(
-                target=self._serve_reads,
-                name="cadenza-sqlite-reads",
-                args=(self._connect_reader(),),
-                daemon=True,
-            )
-            self._reader.start()
+        reader = self._connect_reader() if self._path != ":memory:" else None
+        self._threads = DatabaseThreads(asyncio.get_running_loop(), conn, reader)
+        self._threads.start()
 
     def _connect_reader(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -127,15 +93,10 @@ class SqliteStore:
         return conn
 
     async def close(self) -> None:
-        if self._thread is None:
+        if self._threads is None:
             return
-        self._jobs.put(None)
-        await asyncio.to_thread(self._thread.join)
-        self._thread = None
-        if self._reader is not None:
-            self._reads.put(None)
-            await asyncio.to_thread(self._reader.join)
-            self._reader = None
+        await self._threads.stop()
+        self._threads = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -164,6 +125,18 @@ class SqliteStore:
             is_write=True,
         )
 
+    async def list_namespaces(self) -> list[NamespaceRecord]:
+        return [_namespace(row) for row in await self._read(Q["list_namespaces"], ())]
+
+    async def delete_namespace(self, namespace_id: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            for query in changes.NAMESPACE_TABLES:
+                conn.execute(Q[query], (namespace_id,))
+
+        await self._submit(run, is_write=True)
+
+    # -- visibility ------------------------------------------------------------
+
     async def list_executions(
         self,
         namespace_id: str,
@@ -183,9 +156,6 @@ class SqliteStore:
         sql, params = visibility_sql.counting(DIALECT, namespace_id, query, types)
         rows = await self._read(sql, tuple(params))
         return [(row[0], row[1]) for row in rows]
-
-    async def list_namespaces(self) -> list[NamespaceRecord]:
-        return [_namespace(row) for row in await self._read(Q["list_namespaces"], ())]
 
     # -- executions --------------------------------------------------------------
 
@@ -228,13 +198,6 @@ class SqliteStore:
 
         result: list[ExecutionKey] = await self._submit(run, is_write=True)
         return result
-
-    async def delete_namespace(self, namespace_id: str) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            for query in changes.NAMESPACE_TABLES:
-                conn.execute(Q[query], (namespace_id,))
-
-        await self._submit(run, is_write=True)
 
     # -- schedules -------------------------------------------------------------------
 
@@ -284,7 +247,7 @@ class SqliteStore:
         """A SQLite file has one server: it holds every task and timer itself."""
         return None
 
-    # -- the database thread -------------------------------------------------------
+    # -- the database threads ------------------------------------------------------
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         result: list[tuple[Any, ...]] = await self._submit(
@@ -293,104 +256,9 @@ class SqliteStore:
         return result
 
     async def _submit(self, run: Callable[[sqlite3.Connection], T], *, is_write: bool) -> T:
-        if self._loop is None or self._thread is None:
+        if self._threads is None:
             raise StorageError("the store is not open")
-        future: asyncio.Future[T] = self._loop.create_future()
-        jobs = self._reads if not is_write and self._reader is not None else self._jobs
-        jobs.put(_Job(run, future, is_write))
-        return await future
-
-    def _serve_reads(self, conn: sqlite3.Connection) -> None:
-        try:
-            while (job := self._reads.get()) is not None:
-                job.outcome = _attempt(job.run, conn)
-                self._deliver([job])
-        finally:
-            conn.close()
-
-    def _deliver(self, jobs: list[_Job]) -> None:
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(_resolve_all, jobs)
-        except RuntimeError:
-            logger.warning("event loop closed before %d database results were delivered", len(jobs))
-
-    def _serve(self) -> None:
-        assert self._conn is not None
-        conn = self._conn
-        while True:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while True:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                batch.append(job)
-            self._run_batch(conn, batch)
-            if stop:
-                return
-
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        reads = [job for job in batch if not job.is_write]
-        for job in reads:
-            job.outcome = _attempt(job.run, conn)
-        if reads:  # answered now: they need not wait for the writes' fsync
-            self._deliver(reads)
-        writes = [job for job in batch if job.is_write]
-        if writes:
-            self._commit_group(conn, writes)
-            self._deliver(writes)
-
-    @staticmethod
-    def _commit_group(conn: sqlite3.Connection, writes: list[_Job]) -> None:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job in writes:
-                conn.execute("SAVEPOINT change")
-                job.outcome = _attempt(job.run, conn)
-                if job.outcome[0]:
-                    conn.execute("RELEASE change")
-                else:
-                    conn.execute("ROLLBACK TO change")
-                    conn.execute("RELEASE change")
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            logger.exception("group commit of %d changes failed", len(writes))
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            failure = StorageError(f"database commit failed: {exc}")
-            for job in writes:
-                job.outcome = (False, failure)
-
-
-def _attempt(run: Callable[[sqlite3.Connection], Any], conn: sqlite3.Connection) -> tuple[bool, Any]:
-    try:
-        return True, run(conn)
-    except (ConcurrentUpdateError, NamespaceAlreadyExistsError) as exc:
-        return False, exc
-    except sqlite3.Error as exc:
-        return False, StorageError(str(exc))
-    except Exception as exc:
-        logger.exception("unexpected error in a database job")
-        return False, exc
-
-
-def _resolve_all(batch: list[_Job]) -> None:
-    for job in batch:
-        if job.future.done():
-            continue
-        ok, value = job.outcome
-        if ok:
-            job.future.set_result(value)
-        else:
-            job.future.set_exception(value)
+        return await self._threads.submit(run, is_write=is_write)
 
 
 def _namespace(row: tuple[Any, ...]) -> NamespaceRecord:

@@ -1,0 +1,196 @@
+"""The narrow seams of storage: each consumer is typed against the role it plays with the store.
+
+A backend implements them all (``store.Store`` combines them), but the
+namespace registry sees only namespaces, the scheduler only schedules, and so
+on: what a component may touch is in its signature, and a test can hand it a
+small fake instead of a whole database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from cadenza.persistence.records import (
+    CurrentExecution,
+    EventBatch,
+    ExecutionKey,
+    ExecutionWrite,
+    ListCursor,
+    ListedExecution,
+    NamespaceRecord,
+    QueryReply,
+    ScheduleWrite,
+    SharedQuery,
+    StoredExecution,
+    StoredSchedule,
+    TaskKind,
+    TaskRecord,
+    TimerRecord,
+)
+from cadenza.visibility.query import Query
+
+TaskAnnounced = Callable[[TaskRecord], None]
+ExecutionChanged = Callable[[ExecutionKey, int], None]
+QueryOffered = Callable[[str, str, str], None]
+"""Another replica offers a query: its ID, namespace ID and task queue."""
+QueryAnswered = Callable[[str], None]
+"""A query this replica offered was answered elsewhere: its ID (the answer is stored)."""
+
+
+class NamespaceStore(Protocol):
+    """Namespaces and their settings."""
+
+    async def create_namespace(self, record: NamespaceRecord) -> None:
+        """Insert a namespace; ``NamespaceAlreadyExistsError`` if the name is taken."""
+
+    async def get_namespace(self, name: str) -> NamespaceRecord | None: ...
+
+    async def list_namespaces(self) -> list[NamespaceRecord]: ...
+
+    async def update_namespace(self, record: NamespaceRecord) -> None: ...
+
+    async def delete_namespace(self, namespace_id: str) -> None:
+        """Remove a namespace with everything in it."""
+
+
+class ExecutionReader(Protocol):
+    """Executions as stored: which run holds a workflow ID, a run's state, its history."""
+
+    async def get_current_execution(self, namespace_id: str, workflow_id: str) -> CurrentExecution | None: ...
+
+    async def load_execution(self, key: ExecutionKey) -> StoredExecution | None: ...
+
+    async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
+        """Batches holding events from ``first_event_id`` on, in order."""
+
+
+class ExecutionStore(ExecutionReader, Protocol):
+    """Executions changed: each change one conditional, atomic write."""
+
+    async def commit(self, write: ExecutionWrite, *more: ExecutionWrite) -> None:
+        """Apply one execution change (and any that must go with it) atomically.
+
+        Raises ``ConcurrentUpdateError`` when the version or current-run
+        condition does not hold; then nothing was written.
+        """
+
+    async def delete_execution(self, key: ExecutionKey) -> None:
+        """Remove a run with its history, tasks and timers (and its claim on the ID)."""
+
+
+class TaskStore(Protocol):
+    """The stored tasks and timers: handed back at start, dropped when obsolete."""
+
+    async def list_tasks(self) -> list[TaskRecord]:
+        """Every task not yet handed to a worker, for recovery at start."""
+
+    async def list_timers(self) -> list[TimerRecord]:
+        """Every timer not yet fired, for recovery at start."""
+
+    async def remove_stale(self, task_ids: list[str], timer_ids: list[str]) -> None:
+        """Drop tasks and timers that turned out to be obsolete."""
+
+
+class VisibilityStore(Protocol):
+    """Listing and counting runs by a checked filter."""
+
+    async def list_executions(
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
+        after: ListCursor | None,
+    ) -> list[ListedExecution]:
+        """Runs matching a checked filter, in Temporal's listing order, after ``after``."""
+
+    async def count_executions(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> list[tuple[int | None, int]]:
+        """(status or None, count) rows; grouped by status for GROUP BY ExecutionStatus."""
+
+
+class RetentionStore(Protocol):
+    """Closed runs deleted once their namespace's retention has passed."""
+
+    async def delete_closed_before(self, namespace_id: str, cutoff: float, limit: int) -> list[ExecutionKey]:
+        """Remove up to ``limit`` runs closed before ``cutoff`` (retention); return them."""
+
+
+class ScheduleStore(Protocol):
+    """Schedules: their state, written with their timers, and their listing."""
+
+    async def write_schedule(self, write: ScheduleWrite) -> None:
+        """Insert, update or delete a schedule with its timers, atomically and conditionally."""
+
+    async def get_schedule(self, namespace_id: str, schedule_id: str) -> StoredSchedule | None: ...
+
+    async def list_schedules(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[StoredSchedule]:
+        """Schedules matching a parsed filter, newest first."""
+
+    async def count_schedules(self, namespace_id: str, query: Query, types: dict[str, int]) -> int: ...
+
+    async def list_all_schedules(self) -> list[StoredSchedule]:
+        """Every schedule of every namespace, for recovery at start."""
+
+
+class ReplicaLink(Protocol):
+    """What a replica shares with the others on one database.
+
+    Every replica holds a lease it renews; the timers it writes are its own to
+    fire until its lease runs out, when another replica claims them. New tasks
+    and execution changes are announced to every replica as they commit.
+    """
+
+    replica_id: str
+
+    async def listen(
+        self,
+        on_task: TaskAnnounced,
+        on_change: ExecutionChanged,
+        on_query: QueryOffered | None = None,
+        on_answer: QueryAnswered | None = None,
+    ) -> None:
+        """Start hearing other replicas' new tasks, execution changes and queries, and the
+        answers to this replica's queries."""
+
+    async def renew(self) -> bool:
+        """Extend this replica's lease; True if announcements may have been missed meanwhile
+        (the listening connection was lost and is back), so cached state is suspect."""
+
+    async def claim_orphan_timers(self) -> list[TimerRecord]:
+        """Timers of replicas whose lease ran out, now this replica's to fire."""
+
+    async def queued_tasks(
+        self, namespace_id: str, task_queue: str, kind: TaskKind, limit: int
+    ) -> list[TaskRecord]:
+        """The oldest tasks stored for one queue, whichever replica created them."""
+
+    async def offer_query(self, query: SharedQuery) -> None:
+        """Store a query for any replica's worker to answer, and announce it."""
+
+    async def claim_query(self, query_id: str) -> SharedQuery | None:
+        """Take a query to hand to a worker here; None if it is gone or another replica
+        took it (one replica only ever wins)."""
+
+    async def answer_query(self, query_id: str, reply: QueryReply) -> bool:
+        """Store the answer to a query this replica claimed and announce it to the query's
+        owner; False if nobody waits for it any more."""
+
+    async def query_reply(self, query_id: str) -> QueryReply | None:
+        """The stored answer to a query, if it has one."""
+
+    async def drop_query(self, query_id: str) -> None:
+        """Forget a query whose caller is done."""
+
+    async def drop_orphan_queries(self) -> int:
+        """Forget the queries of replicas whose lease ran out; return how many."""
+
+    async def unclaimed_queries(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
+        """The IDs of the oldest queries offered on one queue and not yet handed out."""
+
+    async def close(self) -> None:
+        """Stop listening and give up the lease, so others take over its timers at once."""
