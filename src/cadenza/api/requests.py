@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any, TypeVar
 
 import grpc
@@ -36,6 +37,12 @@ SIGNAL_WITH_START_FIELDS = frozenset(
 def wanted_stage(stage: int) -> int:
     """Unspecified means completed, as in Temporal."""
     return stage or updates.COMPLETED
+
+
+def with_request_id(request: Any) -> None:
+    """Give a request its client left without an ID a fresh one, as Temporal's frontend does."""
+    if not request.request_id:
+        request.request_id = str(uuid.uuid4())
 
 
 def start_request_of(
