@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cadenza.api.requests import R, deadline_of, poller_rate
+from cadenza.api.requests import R, poll_deadline, poller_rate
 from cadenza.matching import MatchingService
 from cadenza.persistence.records import TaskKind, TaskRecord
 
@@ -38,7 +38,7 @@ class LongPolls:
         A task that turns out to be obsolete (``deliver`` answers None) is skipped,
         and the poll goes on waiting for the rest of its time.
         """
-        deadline = min(deadline_of(context), time.monotonic() + self._long_poll_seconds)
+        deadline = poll_deadline(context, self._long_poll_seconds)
         while (remaining := deadline - time.monotonic()) > 0:
             task = await self._matching.poll(
                 namespace_id,

@@ -95,6 +95,11 @@ def deadline_of(context: grpc.aio.ServicerContext[Any, Any]) -> float:
     return time.monotonic() + max(0.0, remaining - POLL_SAFETY_MARGIN)
 
 
+def poll_deadline(context: grpc.aio.ServicerContext[Any, Any], long_poll_seconds: float) -> float:
+    """When a long poll answers empty: at the server's longest poll, or before the client gives up."""
+    return min(deadline_of(context), time.monotonic() + long_poll_seconds)
+
+
 def oversize_failure(message: str) -> Failure:
     failure = Failure(message=message)
     failure.server_failure_info.non_retryable = True

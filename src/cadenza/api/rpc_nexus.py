@@ -20,7 +20,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.api.lookups import check_token_namespace
-from cadenza.api.requests import deadline_of, queue_name
+from cadenza.api.requests import poll_deadline, queue_name
 from cadenza.api.rpc_workers import record_heartbeats
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
@@ -58,7 +58,7 @@ class NexusRpcs:
         name = queue_name(request.task_queue)
         kind = request.task_queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL
         record_heartbeats(self._workers, namespace.id, request.worker_heartbeat)
-        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
+        deadline = poll_deadline(context, self._config.long_poll_seconds)
         task = await self._control.poll(
             namespace.id, name, kind, deadline - time.monotonic(), request.worker_instance_key
         )

@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import SearchAttributes
 from temporalio.api.schedule.v1 import (
     Schedule,
@@ -23,7 +22,7 @@ from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord
-from cadenza.protoutil import present
+from cadenza.protoutil import present, seconds
 from cadenza.schedules import scheduler
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
@@ -163,8 +162,8 @@ class ScheduleRpcs:
         times = await asyncio.to_thread(
             self._schedules.matching_times,
             loaded.record,
-            _seconds(request.start_time),
-            _seconds(request.end_time),
+            seconds(request.start_time),
+            seconds(request.end_time),
         )
         response = wsv1.ListScheduleMatchingTimesResponse()
         response.start_time.extend(scheduler.timestamp(t) for t in times)
@@ -267,7 +266,3 @@ def _offset(token: bytes) -> int:
         return int(json.loads(token)["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidArgumentError("Invalid NextPageToken.") from exc
-
-
-def _seconds(ts: Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9

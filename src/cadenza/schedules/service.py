@@ -36,6 +36,7 @@ from cadenza.persistence.records import (
     StoredSchedule,
     TimerRecord,
 )
+from cadenza.protoutil import seconds
 from cadenza.schedules import buffer, scheduler
 from cadenza.schedules.actions import Actions, identity
 from cadenza.schedules.cron import SpecError
@@ -341,7 +342,7 @@ class ScheduleService:
                 record.schedule_id,
                 loaded.version,
                 record.encode(),
-                _seconds(record.info.create_time),
+                seconds(record.info.create_time),
                 _filterable(record),
                 timers_added=[timer] if timer else [],
                 timers_removed=removed,
@@ -388,7 +389,3 @@ def _filterable(record: ScheduleRecord) -> str:
         except CadenzaError:
             continue
     return json.dumps(values)
-
-
-def _seconds(ts: object) -> float:
-    return getattr(ts, "seconds", 0) + getattr(ts, "nanos", 0) / 1e9
