@@ -54,6 +54,10 @@ class WorkflowRpcs:
         self._queries = queries
         self._runs = Runs(namespaces, history)
 
+    def _rules(self, namespace: NamespaceRecord) -> validation.Rules:
+        """What search attributes set in ``namespace`` are checked against."""
+        return search_attribute_rules(namespace, self._config.limits)
+
     @translated
     async def StartWorkflowExecution(
         self, request: wsv1.StartWorkflowExecutionRequest, context: Any
@@ -71,9 +75,6 @@ class WorkflowRpcs:
         if result.eager_task is not None:
             response.eager_workflow_task.CopyFrom(result.eager_task)
         return response
-
-    def _rules(self, namespace: NamespaceRecord) -> validation.Rules:
-        return search_attribute_rules(namespace, self._config.limits)
 
     @translated
     async def SignalWorkflowExecution(
