@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
 
 def is_repeated(field: Any) -> bool:
     """protobuf 7 says ``is_repeated``; older releases only have ``label``."""
@@ -42,3 +45,8 @@ def copy_common_fields(src: Any, out: Any, skip: frozenset[str] = frozenset()) -
 def present(message: Any, name: str) -> Any:
     """The message field ``name`` if the sender set it, else None (proto3 has no null)."""
     return getattr(message, name) if message.HasField(name) else None
+
+
+def seconds(value: Timestamp | Duration) -> float:
+    """A Timestamp as seconds since the epoch, or a Duration as seconds, with their fraction."""
+    return value.seconds + value.nanos / 1e9

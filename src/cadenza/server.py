@@ -10,6 +10,14 @@ from dataclasses import dataclass
 
 from cadenza.api import server as grpc_server
 from cadenza.api.operator_service import OperatorService
+from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_namespaces import NamespaceRpcs
+from cadenza.api.rpc_nexus import NexusRpcs
+from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_tasks import TaskRpcs
+from cadenza.api.rpc_visibility import VisibilityRpcs
+from cadenza.api.rpc_workers import WorkerRpcs
+from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
@@ -122,19 +130,8 @@ class Server:
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
-        service = WorkflowService(
-            self.config,
-            self._namespaces,
-            self._history,
-            self._reader,
-            self._matching,
-            self._queries,
-            Visibility(self._store),
-            self._schedules,
-            self._store,
-        )
         self._grpc, port = await grpc_server.build(
-            service,
+            self._workflow_service(),
             OperatorService(self._namespaces),
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
@@ -147,6 +144,41 @@ class Server:
             grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{self.config.http_port}"
         )
         return self.addresses
+
+    def _workflow_service(self) -> WorkflowService:
+        """The frontend API, each group of RPCs given the roles it calls and no others."""
+        config, namespaces, history = self.config, self._namespaces, self._history
+        return WorkflowService(
+            namespaces=NamespaceRpcs(config=config, namespaces=namespaces),
+            workflows=WorkflowRpcs(
+                config=config,
+                namespaces=namespaces,
+                history=history,
+                reader=self._reader,
+                queries=self._queries,
+            ),
+            tasks=TaskRpcs(
+                config=config,
+                namespaces=namespaces,
+                history=history,
+                matching=self._matching,
+                queries=self._queries,
+            ),
+            activities=ActivityRpcs(
+                config=config, namespaces=namespaces, history=history, matching=self._matching
+            ),
+            nexus=NexusRpcs(
+                config=config,
+                namespaces=namespaces,
+                control=self._matching.control,
+                workers=self._matching.workers,
+            ),
+            workers=WorkerRpcs(namespaces=namespaces, workers=self._matching.workers),
+            visibility=VisibilityRpcs(
+                config=config, namespaces=namespaces, visibility=Visibility(self._store)
+            ),
+            schedules=ScheduleRpcs(config=config, namespaces=namespaces, schedules=self._schedules),
+        )
 
     async def _recover(self) -> None:
         """Hand every stored task and timer back to matching and the timer queue."""

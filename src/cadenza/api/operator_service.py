@@ -50,11 +50,7 @@ class OperatorService:
         self, request: opv1.ListSearchAttributesRequest, context: Any
     ) -> opv1.ListSearchAttributesResponse:
         record = await self._namespaces.get(request.namespace or "default")
-        response = opv1.ListSearchAttributesResponse()
-        for name, kind in NamespaceRegistry.search_attribute_types(record).items():
-            response.custom_attributes[name] = kind  # type: ignore[assignment]
-        for name, (_, kind) in attributes.BUILT_IN.items():
-            response.system_attributes[name] = kind  # type: ignore[assignment]
-        for name, kind in attributes.SYSTEM_CUSTOM.items():
-            response.system_attributes[name] = kind  # type: ignore[assignment]
-        return response
+        return opv1.ListSearchAttributesResponse(
+            custom_attributes=NamespaceRegistry.search_attribute_types(record),  # type: ignore[arg-type]
+            system_attributes=attributes.SYSTEM_TYPES,  # type: ignore[arg-type]
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any, TypeVar
 
 import grpc
@@ -36,6 +37,12 @@ SIGNAL_WITH_START_FIELDS = frozenset(
 def wanted_stage(stage: int) -> int:
     """Unspecified means completed, as in Temporal."""
     return stage or updates.COMPLETED
+
+
+def with_request_id(request: Any) -> None:
+    """Give a request its client left without an ID a fresh one, as Temporal's frontend does."""
+    if not request.request_id:
+        request.request_id = str(uuid.uuid4())
 
 
 def start_request_of(
@@ -86,6 +93,11 @@ def deadline_of(context: grpc.aio.ServicerContext[Any, Any]) -> float:
     if remaining is None:
         remaining = 70.0
     return time.monotonic() + max(0.0, remaining - POLL_SAFETY_MARGIN)
+
+
+def poll_deadline(context: grpc.aio.ServicerContext[Any, Any], long_poll_seconds: float) -> float:
+    """When a long poll answers empty: at the server's longest poll, or before the client gives up."""
+    return min(deadline_of(context), time.monotonic() + long_poll_seconds)
 
 
 def oversize_failure(message: str) -> Failure:

@@ -4,24 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
+from cadenza.api.long_poll import LongPolls
+from cadenza.api.lookups import Runs, task_token
 from cadenza.api.requests import (
     check_blob,
     oversize_failure,
     queue_name,
 )
-from cadenza.api.rpc_base import RpcBase
+from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
+from cadenza.history.service import HistoryService
+from cadenza.matching import MatchingService
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.protoutil import present
 
 
-class ActivityRpcs(RpcBase):
+class ActivityRpcs:
     """Activity-task RPCs: polling, completing, failing, cancelling, heartbeats, and their ById forms."""
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        namespaces: NamespaceRegistry,
+        history: HistoryService,
+        matching: MatchingService,
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._history = history
+        self._polls = LongPolls(matching, config.long_poll_seconds)
+        self._runs = Runs(namespaces, history)
 
     @translated
     async def PollActivityTaskQueue(
@@ -31,21 +49,21 @@ class ActivityRpcs(RpcBase):
         name = queue_name(request.task_queue)
 
         async def deliver(task: TaskRecord) -> wsv1.PollActivityTaskQueueResponse | None:
-            return await self._delivered(
+            return await self._polls.delivered(
                 task,
                 self._history.record_activity_task_started(
                     task, request.identity, request.worker_control_task_queue
                 ),
             )
 
-        response = await self._poll(namespace.id, name, TaskKind.ACTIVITY, request, context, deliver)
+        response = await self._polls.poll(namespace.id, name, TaskKind.ACTIVITY, request, context, deliver)
         return response or wsv1.PollActivityTaskQueueResponse()
 
     @translated
     async def RespondActivityTaskCompleted(
         self, request: wsv1.RespondActivityTaskCompletedRequest, context: Any
     ) -> wsv1.RespondActivityTaskCompletedResponse:
-        token = await self._token(request.task_token, request.namespace)
+        token = await task_token(self._namespaces, request)
         await self._complete_activity(token, request)
         return wsv1.RespondActivityTaskCompletedResponse()
 
@@ -53,26 +71,23 @@ class ActivityRpcs(RpcBase):
     async def RespondActivityTaskFailed(
         self, request: wsv1.RespondActivityTaskFailedRequest, context: Any
     ) -> wsv1.RespondActivityTaskFailedResponse:
-        token = await self._token(request.task_token, request.namespace)
-        check_blob(request.failure.ByteSize(), self._config)
-        details = present(request, "last_heartbeat_details")
-        await self._history.fail_activity(token, request.failure, request.identity, details)
+        token = await task_token(self._namespaces, request)
+        await self._fail_activity(token, request)
         return wsv1.RespondActivityTaskFailedResponse()
 
     @translated
     async def RespondActivityTaskCanceled(
         self, request: wsv1.RespondActivityTaskCanceledRequest, context: Any
     ) -> wsv1.RespondActivityTaskCanceledResponse:
-        token = await self._token(request.task_token, request.namespace)
-        details = present(request, "details")
-        await self._history.cancel_activity(token, details, request.identity)
+        token = await task_token(self._namespaces, request)
+        await self._history.cancel_activity(token, present(request, "details"), request.identity)
         return wsv1.RespondActivityTaskCanceledResponse()
 
     @translated
     async def RecordActivityTaskHeartbeat(
         self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: Any
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
-        token = await self._token(request.task_token, request.namespace)
+        token = await task_token(self._namespaces, request)
         cancel = await self._heartbeat(token, request)
         return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel)
 
@@ -97,9 +112,7 @@ class ActivityRpcs(RpcBase):
         self, request: wsv1.RespondActivityTaskFailedByIdRequest, context: Any
     ) -> wsv1.RespondActivityTaskFailedByIdResponse:
         token = await self._token_by_id(request)
-        check_blob(request.failure.ByteSize(), self._config)
-        details = present(request, "last_heartbeat_details")
-        await self._history.fail_activity(token, request.failure, request.identity, details)
+        await self._fail_activity(token, request)
         return wsv1.RespondActivityTaskFailedByIdResponse()
 
     @translated
@@ -107,8 +120,7 @@ class ActivityRpcs(RpcBase):
         self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: Any
     ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
         token = await self._token_by_id(request)
-        details = present(request, "details")
-        await self._history.cancel_activity(token, details, request.identity)
+        await self._history.cancel_activity(token, present(request, "details"), request.identity)
         return wsv1.RespondActivityTaskCanceledByIdResponse()
 
     async def _complete_activity(self, token: TaskToken, request: Any) -> None:
@@ -120,6 +132,11 @@ class ActivityRpcs(RpcBase):
             return
         result = present(request, "result")
         await self._history.complete_activity(token, result, request.identity)
+
+    async def _fail_activity(self, token: TaskToken, request: Any) -> None:
+        check_blob(request.failure.ByteSize(), self._config)
+        details = present(request, "last_heartbeat_details")
+        await self._history.fail_activity(token, request.failure, request.identity, details)
 
     async def _heartbeat(self, token: TaskToken, request: Any) -> bool:
         if request.details.ByteSize() > self._config.limits.blob_size_error:
@@ -133,7 +150,6 @@ class ActivityRpcs(RpcBase):
     async def _token_by_id(self, request: Any) -> TaskToken:
         if not request.activity_id:
             raise InvalidArgumentError("ActivityId is not set on request.")
-        key = await self._execution_key(
-            request.namespace, WorkflowExecution(workflow_id=request.workflow_id, run_id=request.run_id)
-        )
+        # A ById request names the run in its own workflow_id and run_id fields.
+        key = await self._runs.key(request.namespace, request)
         return await self._history.activity_token(key, request.activity_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
@@ -9,8 +10,9 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from cadenza import __version__
 from cadenza.api import namespaces as ns_api
 from cadenza.api.errors import translated
-from cadenza.api.rpc_base import RpcBase
+from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.backends import backend_name
 
 # The client versions Temporal's server says it works with; Cadenza serves the same API.
@@ -28,8 +30,13 @@ SUPPORTED_CLIENTS = {
 } | {"temporal-ui": "<3.0.0"}
 
 
-class NamespaceRpcs(RpcBase):
+class NamespaceRpcs:
     """The cluster and namespace RPCs."""
+
+    def __init__(self, *, config: ServerConfig, namespaces: NamespaceRegistry) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._cluster_id = str(uuid.uuid4())
 
     @translated
     async def GetSystemInfo(self, request: Any, context: Any) -> wsv1.GetSystemInfoResponse:

@@ -19,10 +19,14 @@ from temporalio.api.worker.v1 import CancelActivityCommand, WorkerCommand
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
-from cadenza.api.requests import deadline_of, queue_name
-from cadenza.api.rpc_workers import WorkerRpcs
+from cadenza.api.lookups import check_token_namespace
+from cadenza.api.requests import poll_deadline, queue_name
+from cadenza.api.rpc_workers import record_heartbeats
+from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
-from cadenza.matching.control import REQUEST_TIMEOUT, ControlTask, ControlTaskToken
+from cadenza.matching.control import REQUEST_TIMEOUT, ControlQueues, ControlTask, ControlTaskToken
+from cadenza.matching.workers import WorkerRegistry
+from cadenza.namespaces import NamespaceRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +34,21 @@ WORKER_SERVICE = "temporal.api.nexusservices.workerservice.v1.WorkerService"
 EXECUTE_COMMANDS = "ExecuteCommands"
 
 
-class NexusRpcs(WorkerRpcs):
+class NexusRpcs:
     """PollNexusTaskQueue and the answers to the tasks it hands out."""
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        namespaces: NamespaceRegistry,
+        control: ControlQueues,
+        workers: WorkerRegistry,
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._control = control
+        self._workers = workers
 
     @translated
     async def PollNexusTaskQueue(
@@ -40,9 +57,9 @@ class NexusRpcs(WorkerRpcs):
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
         kind = request.task_queue.kind or TaskQueueKind.TASK_QUEUE_KIND_NORMAL
-        self._record_heartbeats(namespace.id, request.worker_heartbeat)
-        deadline = min(deadline_of(context), time.monotonic() + self._config.long_poll_seconds)
-        task = await self._matching.control.poll(
+        record_heartbeats(self._workers, namespace.id, request.worker_heartbeat)
+        deadline = poll_deadline(context, self._config.long_poll_seconds)
+        task = await self._control.poll(
             namespace.id, name, kind, deadline - time.monotonic(), request.worker_instance_key
         )
         if task is None:
@@ -84,13 +101,11 @@ class NexusRpcs(WorkerRpcs):
         if not data:
             raise InvalidArgumentError("Invalid TaskToken.")
         token = ControlTaskToken.decode(data)
-        namespace = await self._namespaces.get(namespace_name)
-        if namespace.id != token.namespace_id:
-            raise InvalidArgumentError("Operation requested with a token from a different namespace.")
+        await check_token_namespace(self._namespaces, namespace_name, token.namespace_id)
         return token
 
     def _finish(self, token: ControlTaskToken) -> ControlTask:
-        task = self._matching.control.finish(token.namespace_id, token.task_id)
+        task = self._control.finish(token.namespace_id, token.task_id)
         if task is None:
             raise NotFoundError("Nexus task not found or already expired")
         return task

@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import SearchAttributes
 from temporalio.api.schedule.v1 import (
     Schedule,
@@ -17,15 +16,17 @@ from temporalio.api.schedule.v1 import (
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
+from cadenza.api.lookups import search_attribute_rules
 from cadenza.api.requests import check_blob
-from cadenza.api.rpc_base import RpcBase
+from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord
-from cadenza.protoutil import present
+from cadenza.protoutil import present, seconds
 from cadenza.schedules import scheduler
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
+from cadenza.schedules.service import ScheduleService
 from cadenza.validation import timestamp_problem
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters, validation
@@ -36,8 +37,15 @@ LIST_ACTIONS = 5
 _FILTERABLE_SYSTEM = {"ScheduleId", "TemporalSchedulePaused"}
 
 
-class ScheduleRpcs(RpcBase):
+class ScheduleRpcs:
     """Schedules, served natively by ``cadenza.schedules``."""
+
+    def __init__(
+        self, *, config: ServerConfig, namespaces: NamespaceRegistry, schedules: ScheduleService
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._schedules = schedules
 
     @translated
     async def CreateSchedule(
@@ -123,7 +131,7 @@ class ScheduleRpcs(RpcBase):
         parsed = _schedule_query(namespace, request.query)
         limit = request.maximum_page_size or DEFAULT_PAGE_SIZE
         offset = _offset(request.next_page_token)
-        rows = await self._store_schedules(namespace, parsed, limit, offset)
+        rows = await self._schedules.search(namespace, parsed, limit, offset)
         response = wsv1.ListSchedulesResponse()
         for record in rows:
             response.schedules.append(self._list_entry(record))
@@ -140,10 +148,7 @@ class ScheduleRpcs(RpcBase):
     ) -> wsv1.CountSchedulesResponse:
         namespace = await self._namespaces.get(request.namespace)
         parsed = _schedule_query(namespace, request.query)
-        count = await self._store.count_schedules(
-            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace)
-        )
-        return wsv1.CountSchedulesResponse(count=count)
+        return wsv1.CountSchedulesResponse(count=await self._schedules.count(namespace, parsed))
 
     @translated
     async def ListScheduleMatchingTimes(
@@ -157,8 +162,8 @@ class ScheduleRpcs(RpcBase):
         times = await asyncio.to_thread(
             self._schedules.matching_times,
             loaded.record,
-            _seconds(request.start_time),
-            _seconds(request.end_time),
+            seconds(request.start_time),
+            seconds(request.end_time),
         )
         response = wsv1.ListScheduleMatchingTimesResponse()
         response.start_time.extend(scheduler.timestamp(t) for t in times)
@@ -168,7 +173,7 @@ class ScheduleRpcs(RpcBase):
         self, namespace: NamespaceRecord, schedule: Schedule, search: SearchAttributes | None
     ) -> None:
         """The schedule's own search attributes and its action's, as a start checks them."""
-        rules = self._search_attribute_rules(namespace)
+        rules = search_attribute_rules(namespace, self._config.limits)
         action = schedule.action.start_workflow
         validation.check(action.search_attributes, rules)
         # Temporal checks the action's memo as one more payload of the start it will make.
@@ -176,14 +181,6 @@ class ScheduleRpcs(RpcBase):
             raise InvalidArgumentError("Blob data size exceeds limit.")
         if search is not None:
             validation.check(search, rules)
-
-    async def _store_schedules(
-        self, namespace: NamespaceRecord, parsed: q.Query, limit: int, offset: int
-    ) -> list[ScheduleRecord]:
-        rows = await self._store.list_schedules(
-            namespace.id, parsed, NamespaceRegistry.search_attribute_types(namespace), limit, offset
-        )
-        return [ScheduleRecord.decode(row.state) for row in rows]
 
     def _list_entry(self, record: ScheduleRecord) -> ScheduleListEntry:
         spec = record.schedule.spec
@@ -269,7 +266,3 @@ def _offset(token: bytes) -> int:
         return int(json.loads(token)["offset"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidArgumentError("Invalid NextPageToken.") from exc
-
-
-def _seconds(ts: Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9

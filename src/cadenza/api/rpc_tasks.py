@@ -12,11 +12,15 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
-from cadenza.api.requests import (
-    queue_name,
-)
-from cadenza.api.rpc_base import RpcBase
+from cadenza.api.long_poll import LongPolls
+from cadenza.api.lookups import Runs, search_attribute_rules, task_token
+from cadenza.api.requests import queue_name
+from cadenza.config import ServerConfig
 from cadenza.history.machine import events as ev
+from cadenza.history.service import HistoryService
+from cadenza.history.service.queries import Queries
+from cadenza.matching import MatchingService
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.visibility import validation
 
@@ -28,8 +32,25 @@ _TARGETING = {
 """The commands that may name another namespace, and their attributes field."""
 
 
-class TaskRpcs(RpcBase):
+class TaskRpcs:
     """Workflow-task RPCs: polling, completing, failing, sticky queues, task queue descriptions."""
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        namespaces: NamespaceRegistry,
+        history: HistoryService,
+        matching: MatchingService,
+        queries: Queries,
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._history = history
+        self._matching = matching
+        self._queries = queries
+        self._polls = LongPolls(matching, config.long_poll_seconds)
+        self._runs = Runs(namespaces, history)
 
     @translated
     async def PollWorkflowTaskQueue(
@@ -47,18 +68,18 @@ class TaskRpcs(RpcBase):
         async def deliver(task: TaskRecord) -> wsv1.PollWorkflowTaskQueueResponse | None:
             if task.query_id:
                 return await self._queries.task_response(task)
-            return await self._delivered(
+            return await self._polls.delivered(
                 task, self._history.record_workflow_task_started(task, request.identity, build_id)
             )
 
-        response = await self._poll(namespace.id, name, TaskKind.WORKFLOW, request, context, deliver)
+        response = await self._polls.poll(namespace.id, name, TaskKind.WORKFLOW, request, context, deliver)
         return response or wsv1.PollWorkflowTaskQueueResponse()
 
     @translated
     async def RespondWorkflowTaskCompleted(
         self, request: wsv1.RespondWorkflowTaskCompletedRequest, context: Any
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
-        token = await self._token(request.task_token, request.namespace)
+        token = await task_token(self._namespaces, request)
         await self._check_target_namespaces(request.commands)
         return await self._history.complete_workflow_task(token, request, await self._command_rules(request))
 
@@ -72,7 +93,10 @@ class TaskRpcs(RpcBase):
         for command in request.commands:
             if command.HasField("start_child_workflow_execution_command_attributes"):
                 names.add(command.start_child_workflow_execution_command_attributes.namespace)
-        return {name: self._search_attribute_rules(await self._namespaces.get(name)) for name in names - {""}}
+        limits = self._config.limits
+        return {
+            name: search_attribute_rules(await self._namespaces.get(name), limits) for name in names - {""}
+        }
 
     async def _check_target_namespaces(self, commands: Any) -> None:
         """A command aimed at another namespace needs it to exist, or the call is refused.
@@ -88,7 +112,7 @@ class TaskRpcs(RpcBase):
     async def RespondWorkflowTaskFailed(
         self, request: wsv1.RespondWorkflowTaskFailedRequest, context: Any
     ) -> wsv1.RespondWorkflowTaskFailedResponse:
-        token = await self._token(request.task_token, request.namespace)
+        token = await task_token(self._namespaces, request)
         await self._history.fail_workflow_task(token, request)
         return wsv1.RespondWorkflowTaskFailedResponse()
 
@@ -96,7 +120,7 @@ class TaskRpcs(RpcBase):
     async def ResetStickyTaskQueue(
         self, request: wsv1.ResetStickyTaskQueueRequest, context: Any
     ) -> wsv1.ResetStickyTaskQueueResponse:
-        key = await self._execution_key(request.namespace, request.execution)
+        key = await self._runs.key(request.namespace, request.execution)
         await self._history.reset_sticky(key)
         return wsv1.ResetStickyTaskQueueResponse()
 
@@ -119,11 +143,7 @@ class TaskRpcs(RpcBase):
     ) -> wsv1.DescribeTaskQueueResponse:
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
-        kind = (
-            TaskKind.ACTIVITY
-            if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
-            else TaskKind.WORKFLOW
-        )
+        kind = _task_kind(request.task_queue_type)
         response = wsv1.DescribeTaskQueueResponse()
         self._fill_pollers(response.pollers, namespace.id, name, kind)
         response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
@@ -135,11 +155,7 @@ class TaskRpcs(RpcBase):
                 TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
             ]
             for queue_type in kinds:
-                task_kind = (
-                    TaskKind.ACTIVITY
-                    if queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
-                    else TaskKind.WORKFLOW
-                )
+                task_kind = _task_kind(queue_type)
                 info = version.types_info[queue_type]
                 self._fill_pollers(info.pollers, namespace.id, name, task_kind)
                 info.stats.approximate_backlog_count = self._matching.backlog(namespace.id, name, task_kind)
@@ -162,3 +178,8 @@ class TaskRpcs(RpcBase):
         for identity, seen in self._matching.pollers(namespace_id, name, kind).items():
             poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
             poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
+
+
+def _task_kind(queue_type: int) -> TaskKind:
+    """The tasks a task queue type holds: activity tasks, or else workflow tasks."""
+    return TaskKind.ACTIVITY if queue_type == TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY else TaskKind.WORKFLOW

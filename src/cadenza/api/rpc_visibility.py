@@ -7,15 +7,22 @@ from typing import Any
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
-from cadenza.api.rpc_base import RpcBase
+from cadenza.config import ServerConfig
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.visibility import attributes, open_closed
 from cadenza.visibility.query import Query
-from cadenza.visibility.service import Page
+from cadenza.visibility.service import Page, Visibility
 
 
-class VisibilityRpcs(RpcBase):
+class VisibilityRpcs:
     """Listing, counting and search-attribute RPCs."""
+
+    def __init__(
+        self, *, config: ServerConfig, namespaces: NamespaceRegistry, visibility: Visibility
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._visibility = visibility
 
     @translated
     async def ListWorkflowExecutions(
@@ -95,15 +102,8 @@ class VisibilityRpcs(RpcBase):
         self, request: wsv1.GetSearchAttributesRequest, context: Any
     ) -> wsv1.GetSearchAttributesResponse:
         namespace = await self._namespaces.get(self._config.default_namespace)
-        response = wsv1.GetSearchAttributesResponse()
-        for name, (_, kind) in attributes.BUILT_IN.items():
-            response.keys[name] = kind  # type: ignore[assignment]
-        for name, kind in {
-            **attributes.SYSTEM_CUSTOM,
-            **NamespaceRegistry.search_attribute_types(namespace),
-        }.items():
-            response.keys[name] = kind  # type: ignore[assignment]
-        return response
+        types = attributes.SYSTEM_TYPES | NamespaceRegistry.search_attribute_types(namespace)
+        return wsv1.GetSearchAttributesResponse(keys=types)  # type: ignore[arg-type]
 
 
 def _chosen_filter(request: Any) -> tuple[str | None, str | None, int | None]:

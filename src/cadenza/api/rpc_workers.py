@@ -9,20 +9,25 @@ from temporalio.api.worker.v1 import WorkerHeartbeat, WorkerInfo
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
-from cadenza.api.rpc_base import RpcBase
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
+from cadenza.matching.workers import WorkerRegistry
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.protoutil import copy_common_fields
 
 
-class WorkerRpcs(RpcBase):
+class WorkerRpcs:
     """RecordWorkerHeartbeat, DescribeWorker and ListWorkers."""
+
+    def __init__(self, *, namespaces: NamespaceRegistry, workers: WorkerRegistry) -> None:
+        self._namespaces = namespaces
+        self._workers = workers
 
     @translated
     async def RecordWorkerHeartbeat(
         self, request: wsv1.RecordWorkerHeartbeatRequest, context: Any
     ) -> wsv1.RecordWorkerHeartbeatResponse:
         namespace = await self._namespaces.get(request.namespace)
-        self._record_heartbeats(namespace.id, request.worker_heartbeat)
+        record_heartbeats(self._workers, namespace.id, request.worker_heartbeat)
         return wsv1.RecordWorkerHeartbeatResponse()
 
     @translated
@@ -30,7 +35,7 @@ class WorkerRpcs(RpcBase):
         self, request: wsv1.DescribeWorkerRequest, context: Any
     ) -> wsv1.DescribeWorkerResponse:
         namespace = await self._namespaces.get(request.namespace)
-        data = self._matching.workers.get(namespace.id, request.worker_instance_key)
+        data = self._workers.get(namespace.id, request.worker_instance_key)
         if data is None:
             raise NotFoundError(f"Worker {request.worker_instance_key} not found")
         return wsv1.DescribeWorkerResponse(
@@ -43,17 +48,19 @@ class WorkerRpcs(RpcBase):
         if request.query.strip():
             raise InvalidArgumentError("ListWorkers does not support a query in Cadenza.")
         response = wsv1.ListWorkersResponse()
-        for data in self._matching.workers.all(namespace.id):
+        for data in self._workers.all(namespace.id):
             heartbeat = WorkerHeartbeat.FromString(data)
             response.workers_info.add(worker_heartbeat=heartbeat)
             copy_common_fields(heartbeat, response.workers.add())
         return response
 
-    def _record_heartbeats(self, namespace_id: str, heartbeats: Iterable[WorkerHeartbeat]) -> None:
-        heartbeats = list(heartbeats)
-        if any(not heartbeat.worker_instance_key for heartbeat in heartbeats):
-            raise InvalidArgumentError("WorkerInstanceKey is not set on worker heartbeat.")
-        for heartbeat in heartbeats:
-            self._matching.workers.record(
-                namespace_id, heartbeat.worker_instance_key, heartbeat.SerializeToString()
-            )
+
+def record_heartbeats(
+    workers: WorkerRegistry, namespace_id: str, heartbeats: Iterable[WorkerHeartbeat]
+) -> None:
+    """Keep the latest heartbeat of each worker, as sent on its own or with a Nexus poll."""
+    heartbeats = list(heartbeats)
+    if any(not heartbeat.worker_instance_key for heartbeat in heartbeats):
+        raise InvalidArgumentError("WorkerInstanceKey is not set on worker heartbeat.")
+    for heartbeat in heartbeats:
+        workers.record(namespace_id, heartbeat.worker_instance_key, heartbeat.SerializeToString())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from temporalio.api.common.v1 import Link
@@ -14,34 +13,58 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api import links
 from cadenza.api.errors import translated
+from cadenza.api.lookups import Runs, search_attribute_rules, task_token
 from cadenza.api.requests import (
     check_blob,
     deadline_of,
     signal_of,
     start_request_of,
     wanted_stage,
+    with_request_id,
 )
-from cadenza.api.rpc_base import RpcBase
+from cadenza.config import ServerConfig
 from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperationError
 from cadenza.history.machine import updates
 from cadenza.history.machine.signals import Signal
+from cadenza.history.service import HistoryService
+from cadenza.history.service.queries import Queries
+from cadenza.history.service.reads import HistoryReader
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 from cadenza.protoutil import present
+from cadenza.visibility import validation
 
 
-class WorkflowRpcs(RpcBase):
+class WorkflowRpcs:
     """RPCs on whole workflows: start, signal, query, update, read, cancel, terminate, reset, delete."""
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        namespaces: NamespaceRegistry,
+        history: HistoryService,
+        reader: HistoryReader,
+        queries: Queries,
+    ) -> None:
+        self._config = config
+        self._namespaces = namespaces
+        self._history = history
+        self._reader = reader
+        self._queries = queries
+        self._runs = Runs(namespaces, history)
+
+    def _rules(self, namespace: NamespaceRecord) -> validation.Rules:
+        """What search attributes set in ``namespace`` are checked against."""
+        return search_attribute_rules(namespace, self._config.limits)
 
     @translated
     async def StartWorkflowExecution(
         self, request: wsv1.StartWorkflowExecutionRequest, context: Any
     ) -> wsv1.StartWorkflowExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
-        if not request.request_id:
-            request.request_id = str(uuid.uuid4())
-        result = await self._history.start_workflow(
-            namespace, request, rules=self._search_attribute_rules(namespace)
-        )
+        with_request_id(request)
+        result = await self._history.start_workflow(namespace, request, rules=self._rules(namespace))
         response = wsv1.StartWorkflowExecutionResponse(
             run_id=result.run_id,
             first_execution_run_id=result.first_execution_run_id,
@@ -57,7 +80,7 @@ class WorkflowRpcs(RpcBase):
     async def SignalWorkflowExecution(
         self, request: wsv1.SignalWorkflowExecutionRequest, context: Any
     ) -> wsv1.SignalWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._runs.key(request.namespace, request.workflow_execution)
         if not request.signal_name:
             raise InvalidArgumentError("SignalName is not set on request.")
         check_blob(request.input.ByteSize(), self._config)
@@ -76,8 +99,7 @@ class WorkflowRpcs(RpcBase):
         if not request.signal_name:
             raise InvalidArgumentError("SignalName is not set on request.")
         check_blob(request.signal_input.ByteSize(), self._config)
-        if not request.request_id:
-            request.request_id = str(uuid.uuid4())
+        with_request_id(request)
         start = start_request_of(request)
         # The signal is recorded under the request's ID, as Temporal records it.
         signal = Signal(
@@ -87,9 +109,7 @@ class WorkflowRpcs(RpcBase):
             present(request, "header"),
             request.request_id,
         )
-        result = await self._history.start_workflow(
-            namespace, start, signal, rules=self._search_attribute_rules(namespace)
-        )
+        result = await self._history.start_workflow(namespace, start, signal, rules=self._rules(namespace))
         return wsv1.SignalWithStartWorkflowExecutionResponse(
             run_id=result.run_id,
             first_execution_run_id=result.first_execution_run_id,
@@ -103,7 +123,7 @@ class WorkflowRpcs(RpcBase):
     async def UpdateWorkflowExecution(
         self, request: wsv1.UpdateWorkflowExecutionRequest, context: Any
     ) -> wsv1.UpdateWorkflowExecutionResponse:
-        key = await self._execution_key(
+        key = await self._runs.key(
             request.namespace, request.workflow_execution, request.first_execution_run_id
         )
         return await self._update(key, request, deadline_of(context))
@@ -132,7 +152,7 @@ class WorkflowRpcs(RpcBase):
     async def PollWorkflowExecutionUpdate(
         self, request: wsv1.PollWorkflowExecutionUpdateRequest, context: Any
     ) -> wsv1.PollWorkflowExecutionUpdateResponse:
-        key = await self._execution_key(request.namespace, request.update_ref.workflow_execution)
+        key = await self._runs.key(request.namespace, request.update_ref.workflow_execution)
         update_id = request.update_ref.update_id
         # With no stage asked for, a poll answers at once with where the update is.
         status = await self._history.wait_update(
@@ -158,8 +178,7 @@ class WorkflowRpcs(RpcBase):
             )
         namespace = await self._namespaces.get(request.namespace)
         start = operations[0].start_workflow
-        if not start.request_id:
-            start.request_id = str(uuid.uuid4())
+        with_request_id(start)
         run_id, started = await self._start_for_update(namespace, start, operations[1].update_workflow)
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
@@ -187,9 +206,7 @@ class WorkflowRpcs(RpcBase):
         if holder is not None:
             return holder, False
         try:
-            result = await self._history.start_workflow(
-                namespace, start, rules=self._search_attribute_rules(namespace)
-            )
+            result = await self._history.start_workflow(namespace, start, rules=self._rules(namespace))
         except CadenzaError as error:
             raise MultiOperationError([error, None]) from error
         return result.run_id, result.started
@@ -198,7 +215,7 @@ class WorkflowRpcs(RpcBase):
     async def QueryWorkflow(
         self, request: wsv1.QueryWorkflowRequest, context: Any
     ) -> wsv1.QueryWorkflowResponse:
-        key = await self._execution_key(request.namespace, request.execution)
+        key = await self._runs.key(request.namespace, request.execution)
         if not request.query.query_type:
             raise InvalidArgumentError("QueryType is not set on request.")
         check_blob(request.query.query_args.ByteSize(), self._config)
@@ -216,7 +233,7 @@ class WorkflowRpcs(RpcBase):
     async def RespondQueryTaskCompleted(
         self, request: wsv1.RespondQueryTaskCompletedRequest, context: Any
     ) -> wsv1.RespondQueryTaskCompletedResponse:
-        token = await self._token(request.task_token, request.namespace)
+        token = await task_token(self._namespaces, request)
         if not token.query_id:
             raise InvalidArgumentError("Invalid query task token.")
         await self._queries.answer(
@@ -232,7 +249,7 @@ class WorkflowRpcs(RpcBase):
     async def GetWorkflowExecutionHistory(
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: Any
     ) -> wsv1.GetWorkflowExecutionHistoryResponse:
-        key = await self._execution_key(request.namespace, request.execution)
+        key = await self._runs.key(request.namespace, request.execution)
         page = await self._reader.page(
             key,
             page_size=request.maximum_page_size,
@@ -249,14 +266,14 @@ class WorkflowRpcs(RpcBase):
     async def DescribeWorkflowExecution(
         self, request: wsv1.DescribeWorkflowExecutionRequest, context: Any
     ) -> wsv1.DescribeWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.execution)
+        key = await self._runs.key(request.namespace, request.execution)
         return await self._reader.describe(key)
 
     @translated
     async def RequestCancelWorkflowExecution(
         self, request: wsv1.RequestCancelWorkflowExecutionRequest, context: Any
     ) -> wsv1.RequestCancelWorkflowExecutionResponse:
-        key = await self._execution_key(
+        key = await self._runs.key(
             request.namespace, request.workflow_execution, request.first_execution_run_id
         )
         await self._history.request_cancel_workflow(key, request.reason, request.identity)
@@ -266,7 +283,7 @@ class WorkflowRpcs(RpcBase):
     async def TerminateWorkflowExecution(
         self, request: wsv1.TerminateWorkflowExecutionRequest, context: Any
     ) -> wsv1.TerminateWorkflowExecutionResponse:
-        key = await self._execution_key(
+        key = await self._runs.key(
             request.namespace, request.workflow_execution, request.first_execution_run_id
         )
         details = present(request, "details")
@@ -277,7 +294,7 @@ class WorkflowRpcs(RpcBase):
     async def ResetWorkflowExecution(
         self, request: wsv1.ResetWorkflowExecutionRequest, context: Any
     ) -> wsv1.ResetWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._runs.key(request.namespace, request.workflow_execution)
         reapply = request.reset_reapply_type != ResetReapplyType.RESET_REAPPLY_TYPE_NONE
         run_id = await self._history.reset_workflow(
             key,
@@ -292,7 +309,7 @@ class WorkflowRpcs(RpcBase):
     async def DeleteWorkflowExecution(
         self, request: wsv1.DeleteWorkflowExecutionRequest, context: Any
     ) -> wsv1.DeleteWorkflowExecutionResponse:
-        key = await self._execution_key(request.namespace, request.workflow_execution)
+        key = await self._runs.key(request.namespace, request.workflow_execution)
         await self._history.delete_workflow(key)
         return wsv1.DeleteWorkflowExecutionResponse()
 

@@ -18,6 +18,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.schedule.v1 import ScheduleActionResult, SchedulePatch
 
+from cadenza.protoutil import seconds
 from cadenza.schedules.buffer import resolve
 from cadenza.schedules.record import Backfill, BufferedStart, ScheduleRecord
 from cadenza.schedules.spec import CompiledSpec
@@ -106,7 +107,7 @@ def process_time_range(
         found = spec.next_time(seed(record), end)
         return RangeOutcome(found.actual if found else None, None)
     window = catchup_window(record)
-    update_time = _seconds(record.info.update_time)
+    update_time = seconds(record.info.update_time)
     found = spec.next_time(seed(record), start)
     looked_at, last = 0, None
     while found is not None and found.actual <= end:
@@ -144,7 +145,7 @@ def add_start(record: ScheduleRecord, nominal: float, actual: float, overlap: in
 def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: SchedulePatch, now: float) -> None:
     if patch.HasField("trigger_immediately"):
         trigger = patch.trigger_immediately
-        at = _seconds(trigger.scheduled_time) if trigger.HasField("scheduled_time") else now
+        at = seconds(trigger.scheduled_time) if trigger.HasField("scheduled_time") else now
         add_start(record, at, at, trigger.overlap_policy, True)
     for request in patch.backfill_request:
         if len(record.backfills) >= MAX_BUFFER:
@@ -152,7 +153,7 @@ def apply_patch(record: ScheduleRecord, spec: CompiledSpec | None, patch: Schedu
             continue
         # The start is inclusive: a time matching it exactly is backfilled too.
         record.backfills.append(
-            Backfill(_seconds(request.start_time) - 0.001, _seconds(request.end_time), request.overlap_policy)
+            Backfill(seconds(request.start_time) - 0.001, seconds(request.end_time), request.overlap_policy)
         )
     if patch.pause:
         record.schedule.state.paused = True
@@ -249,7 +250,7 @@ def future_action_times(
     state = record.schedule.state
     if state.limited_actions:
         n = min(n, state.remaining_actions)
-    update_time = _seconds(record.info.update_time)
+    update_time = seconds(record.info.update_time)
     out: list[float] = []
     t = after
     while len(out) < n:
@@ -270,10 +271,6 @@ def workflow_id_for(base: str, nominal: float) -> str:
     """Temporal's ID for a scheduled run: the action's ID and the nominal time in RFC 3339."""
     stamp = datetime.fromtimestamp(int(nominal // 1), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{base}-{stamp}"
-
-
-def _seconds(ts: Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9
 
 
 def _timestamp(seconds: float) -> Timestamp:

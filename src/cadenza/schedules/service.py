@@ -29,6 +29,7 @@ from cadenza.exceptions import (
     ScheduleAlreadyExistsError,
 )
 from cadenza.history.machine.state import MutableState, decode_blob
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import (
     NamespaceRecord,
     ScheduleWrite,
@@ -36,6 +37,7 @@ from cadenza.persistence.records import (
     TimerRecord,
 )
 from cadenza.persistence.roles import ScheduleStore, TaskStore
+from cadenza.protoutil import seconds
 from cadenza.schedules import buffer, scheduler
 from cadenza.schedules.actions import Actions, identity
 from cadenza.schedules.cron import SpecError
@@ -43,6 +45,7 @@ from cadenza.schedules.record import ScheduleRecord
 from cadenza.schedules.spec import MAX_CANDIDATES, TOO_MANY_EXCLUSIONS, CompiledSpec, canonical
 from cadenza.timers.kinds import TimerKind
 from cadenza.visibility import attributes as attrs
+from cadenza.visibility.query import Query
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +172,18 @@ class ScheduleService:
                 )
             )
         logger.info("schedule %s deleted from namespace %s", schedule_id, namespace.name)
+
+    async def search(
+        self, namespace: NamespaceRecord, query: Query, limit: int, offset: int
+    ) -> list[ScheduleRecord]:
+        """The schedules a parsed filter matches, newest first: one page of a listing."""
+        types = NamespaceRegistry.search_attribute_types(namespace)
+        stored = await self._store.list_schedules(namespace.id, query, types, limit, offset)
+        return [ScheduleRecord.decode(row.state) for row in stored]
+
+    async def count(self, namespace: NamespaceRecord, query: Query) -> int:
+        types = NamespaceRegistry.search_attribute_types(namespace)
+        return await self._store.count_schedules(namespace.id, query, types)
 
     def matching_times(self, record: ScheduleRecord, start: float, end: float) -> list[float]:
         """Action times in (start, end], at most MAX_MATCHING_TIMES of them (CPU-bound: callers
@@ -332,7 +347,7 @@ class ScheduleService:
                 record.schedule_id,
                 loaded.version,
                 record.encode(),
-                _seconds(record.info.create_time),
+                seconds(record.info.create_time),
                 _filterable(record),
                 timers_added=[timer] if timer else [],
                 timers_removed=removed,
@@ -379,7 +394,3 @@ def _filterable(record: ScheduleRecord) -> str:
         except CadenzaError:
             continue
     return json.dumps(values)
-
-
-def _seconds(ts: object) -> float:
-    return getattr(ts, "seconds", 0) + getattr(ts, "nanos", 0) / 1e9

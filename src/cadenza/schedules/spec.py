@@ -18,10 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.schedule.v1 import IntervalSpec, Range, ScheduleSpec, StructuredCalendarSpec
 
+from cadenza.protoutil import seconds
 from cadenza.schedules.calendar import LAST_MATCHING_TIME, MAX_YEAR, MIN_YEAR, CompiledCalendar
 from cadenza.schedules.cron import SpecError, calendar_to_structured, parse_cron
 from cadenza.validation import duration_problem, timestamp_problem
@@ -180,9 +179,9 @@ class CompiledSpec:
         self._intervals = [(max(1, i.interval.seconds), max(0, i.phase.seconds)) for i in spec.interval]
         # Plain arithmetic: the protobuf helpers refuse times out of range, which an
         # older stored spec may hold.
-        self._start = _seconds(spec.start_time) if spec.HasField("start_time") else None
-        self._end = _seconds(spec.end_time) if spec.HasField("end_time") else None
-        self._jitter = _seconds(spec.jitter)
+        self._start = seconds(spec.start_time) if spec.HasField("start_time") else None
+        self._end = seconds(spec.end_time) if spec.HasField("end_time") else None
+        self._jitter = seconds(spec.jitter)
 
     def next_time(self, seed: str, after: float) -> NextTime | None:
         """The first action time after ``after``, or None when the schedule has no more
@@ -299,10 +298,6 @@ def _compiled_calendars(spec: ScheduleSpec) -> Compiled | None:
         timezone_data=spec.timezone_data,
     )
     return _compiled_by_bytes(key.SerializeToString(deterministic=True))
-
-
-def _seconds(value: Timestamp | Duration) -> float:
-    return value.seconds + value.nanos / 1e9
 
 
 def _jitter(seed: str, nominal: int, limit: float) -> float:

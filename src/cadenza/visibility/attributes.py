@@ -64,6 +64,8 @@ SYSTEM_CUSTOM: dict[str, int] = {
     "TemporalWorkerDeploymentVersion": KEYWORD,
     "TemporalWorkflowVersioningBehavior": KEYWORD,
 }
+SYSTEM_TYPES: dict[str, int] = {name: kind for name, (_, kind) in BUILT_IN.items()} | SYSTEM_CUSTOM
+"""Every attribute Temporal defines, built in or not, and its type: what the RPCs list as system."""
 # System attributes whose values are the run's own facts, kept with its filterable values.
 ROOT_WORKFLOW_ID = "RootWorkflowId"
 ROOT_RUN_ID = "RootRunId"
