@@ -9,13 +9,11 @@ the cost on every commit is one cached level check.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
-if TYPE_CHECKING:
-    from cadenza.history.machine.change import Change
-    from cadenza.history.machine.state import MutableState
+from cadenza.history.machine.change import Change
+from cadenza.history.machine.state import MutableState
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ import signal
 import socket
 from dataclasses import dataclass
 
+from cadenza import __version__
 from cadenza.api import server as grpc_server
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rpc_activities import ActivityRpcs
@@ -213,7 +214,7 @@ class Server:
         loop = asyncio.get_running_loop()
         addresses = await self.start()
         print(
-            f"Cadenza {_version()} serving gRPC on {addresses.grpc} "
+            f"Cadenza {__version__} serving gRPC on {addresses.grpc} "
             f"(HTTP {addresses.http}), database {self.config.db}",
             flush=True,
         )
@@ -247,9 +248,3 @@ def ensure_can_listen(ip: str, port: int) -> None:
                 probe.bind(address)
     except OSError as exc:
         raise OSError(f"cannot listen for gRPC on {ip}:{port}: {exc.strerror or exc}") from exc
-
-
-def _version() -> str:
-    from cadenza import __version__
-
-    return __version__

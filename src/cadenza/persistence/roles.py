@@ -194,3 +194,14 @@ class ReplicaLink(Protocol):
 
     async def close(self) -> None:
         """Stop listening and give up the lease, so others take over its timers at once."""
+
+
+class HistoryStore(ExecutionStore, Protocol):
+    """What the history service uses: executions, dropping obsolete tasks and timers, and
+    whether other replicas share the database (a cached run may then be stale)."""
+
+    async def remove_stale(self, task_ids: list[str], timer_ids: list[str]) -> None:
+        """Drop tasks and timers that turned out to be obsolete."""
+
+    def replicas(self) -> ReplicaLink | None:
+        """The link to other replicas on the same database; None where there can be none."""

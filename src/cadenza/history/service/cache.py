@@ -10,7 +10,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 
 from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import ExecutionKey
-from cadenza.persistence.store import Store
+from cadenza.persistence.roles import ExecutionReader
 
 
 @dataclass
@@ -61,7 +61,7 @@ _HISTORY_LOAD_ATTEMPTS = 1000
 class ExecutionCache:
     """A bounded LRU of executions, loaded from the store on a miss."""
 
-    def __init__(self, store: Store, capacity: int = 20_000) -> None:
+    def __init__(self, store: ExecutionReader, capacity: int = 20_000) -> None:
         self._store = store
         self._capacity = capacity
         self._entries: OrderedDict[ExecutionKey, Entry] = OrderedDict()

@@ -22,7 +22,7 @@ from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import RUNNING, MutableState
 from cadenza.history.service.cache import Entry, ExecutionCache
 from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
-from cadenza.persistence.store import Store
+from cadenza.persistence.roles import HistoryStore
 from cadenza.worker_commands import WorkerCommands
 
 
@@ -70,7 +70,7 @@ class KeyedLocks:
 class Engine:
     """Every change to an execution goes through here, one at a time per execution."""
 
-    def __init__(self, store: Store, clock: Clock, limits: Limits, dispatch: Dispatch) -> None:
+    def __init__(self, store: HistoryStore, clock: Clock, limits: Limits, dispatch: Dispatch) -> None:
         self._store = store
         self._clock = clock
         self._limits = limits

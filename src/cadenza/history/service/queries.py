@@ -48,7 +48,7 @@ from cadenza.persistence.records import (
     TaskKind,
     TaskRecord,
 )
-from cadenza.persistence.store import ReplicaLink
+from cadenza.persistence.roles import ReplicaLink
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import ExecutionKey, TimerRecord
-from cadenza.persistence.store import Store
+from cadenza.persistence.roles import TaskStore
 from cadenza.protoutil import copy_common_fields, present
 from cadenza.timers.kinds import TimerKind
 
@@ -42,7 +42,7 @@ class RetryLater(Exception):
 class Transfers:
     """Runs outbox entries for the history service."""
 
-    def __init__(self, history: HistoryService, namespaces: NamespaceRegistry, store: Store) -> None:
+    def __init__(self, history: HistoryService, namespaces: NamespaceRegistry, store: TaskStore) -> None:
         self._history = history
         self._namespaces = namespaces
         self._store = store
