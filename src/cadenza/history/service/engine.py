@@ -184,6 +184,22 @@ class Engine:
             )
         return entry
 
+    async def load_committed(self, key: ExecutionKey) -> Entry:
+        """The execution as last committed, for reads that answer a client.
+
+        A change mutates the cached state before its transaction commits; a read
+        that finds one in flight waits for it to land (or fail) rather than report
+        what may never become durable. Nothing can change the entry between the
+        lock's release and the caller's next await.
+        """
+        while True:
+            entry = await self.load(key)
+            if not entry.busy:
+                return entry
+            async with entry.lock:
+                if self.cache.holds(entry):
+                    return entry
+
     async def check_chain(self, key: ExecutionKey, first_execution_run_id: str) -> None:
         """Refuse a run that does not belong to the chain started by ``first_execution_run_id``."""
         entry = await self.load(key)

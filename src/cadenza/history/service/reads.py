@@ -64,7 +64,7 @@ class HistoryReader:
         deadline: float,
     ) -> HistoryPage:
         """One page of history from the token's position, waiting for news if asked."""
-        entry = await self._history.load(key)
+        entry = await self._history.load_committed(key)
         first = _token_position(token, entry.state.run_id)
         wait_until = min(time.monotonic() + self._long_poll, deadline)
         close_only = filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
@@ -85,11 +85,14 @@ class HistoryReader:
             remaining = wait_until - time.monotonic()
             if remaining <= 0 or not await entry.wait_changed(remaining):
                 return HistoryPage([], _make_token(first, entry.state.run_id))
-            entry = await self._history.load(key)
+            entry = await self._history.load_committed(key)
 
     async def describe(self, key: ExecutionKey) -> DescribeWorkflowExecutionResponse:
-        entry = await self._history.load(key)
-        return await self._describe(entry)
+        while True:
+            entry = await self._history.load_committed(key)
+            if entry.events is not None:  # so describing it awaits nothing a change could use
+                return await self._describe(entry)
+            await self._history.cache.history(entry)
 
     async def _describe(self, entry: Entry) -> DescribeWorkflowExecutionResponse:
         s = entry.state
