@@ -14,30 +14,46 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from cadenza.persistence.records import ExecutionWrite
 from tests import servers
 from tests.acceptance import workflows as w
+from tests.acceptance import workflows_messages as wm
 from tests.helpers import Registered, worker_for
 
 GREETER = Registered([w.OneActivity], [w.shout])
+MAILBOX = Registered([wm.Mailbox])
 RUNNING = WorkflowExecutionStatus.RUNNING.value
 
 
-class HeldClose:
-    """Holds the commit of the change that closes a run until ``release`` is set."""
+class HeldCommit:
+    """Holds the commit of the first change ``matches`` picks until ``release`` is set."""
 
-    def __init__(self, commit: Callable[..., Awaitable[None]]) -> None:
+    def __init__(
+        self, commit: Callable[..., Awaitable[None]], matches: Callable[[ExecutionWrite], bool]
+    ) -> None:
         self._commit = commit
-        self.closing = asyncio.Event()
+        self._matches = matches
+        self.holding = asyncio.Event()
         self.release = asyncio.Event()
 
     async def __call__(self, write: ExecutionWrite, *more: ExecutionWrite) -> None:
-        if write.status != RUNNING and not self.release.is_set():
-            self.closing.set()
+        if not self.release.is_set() and self._matches(write):
+            self.holding.set()
             await self.release.wait()
         await self._commit(write, *more)
+
+
+def closes_the_run(write: ExecutionWrite) -> bool:
+    return write.status != RUNNING
+
+
+def completes_an_update(write: ExecutionWrite) -> bool:
+    events = History.FromString(write.events.data).events if write.events is not None else []
+    return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED for e in events)
 
 
 async def _pending(task: asyncio.Task[Any]) -> bool:
@@ -51,17 +67,36 @@ async def test_a_close_being_committed_is_not_read_before_it_is_durable(
 ) -> None:
     async with servers.in_process() as server:
         store = server.server._store
-        held = HeldClose(store.commit)
+        held = HeldCommit(store.commit, closes_the_run)
         monkeypatch.setattr(store, "commit", held)
         client = await Client.connect(server.address)
         async with worker_for(client, task_queue, GREETER):
             handle = await client.start_workflow(
                 w.OneActivity.run, "there", id=workflow_id, task_queue=task_queue
             )
-            await asyncio.wait_for(held.closing.wait(), 20)
+            await asyncio.wait_for(held.holding.wait(), 20)
             described = asyncio.create_task(handle.describe())
             result = asyncio.create_task(handle.result())  # a close-event-only history long poll
             assert await _pending(described), "a close not yet committed was reported"
             held.release.set()
             assert (await described).status == WorkflowExecutionStatus.COMPLETED
             assert await result == "Hello, there!"
+
+
+async def test_an_update_outcome_is_told_only_once_it_is_durable(
+    monkeypatch: pytest.MonkeyPatch, workflow_id: str, task_queue: str
+) -> None:
+    async with servers.in_process() as server:
+        store = server.server._store
+        held = HeldCommit(store.commit, completes_an_update)
+        monkeypatch.setattr(store, "commit", held)
+        client = await Client.connect(server.address)
+        async with worker_for(client, task_queue, MAILBOX):
+            handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+            update = asyncio.create_task(handle.execute_update(wm.Mailbox.deliver_and_count, "hi"))
+            await asyncio.wait_for(held.holding.wait(), 20)
+            assert await _pending(update), "an update outcome not yet committed was told"
+            held.release.set()
+            assert await update == 1
+            await handle.signal(wm.Mailbox.finish)
+            assert await handle.result() == ["hi"]

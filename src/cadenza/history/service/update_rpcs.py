@@ -41,7 +41,7 @@ class UpdateRpcs(Engine):
         if current is None:
             return None
         key = ExecutionKey(namespace_id, workflow_id, current.run_id)
-        entry = await self.load(key)
+        entry = await self.load_committed(key)
         status = updates.status(entry.state, update_id)
         if status is None:
             return None
@@ -53,7 +53,7 @@ class UpdateRpcs(Engine):
     ) -> updates.Status:
         """Wait until the update reaches ``stage`` (or the deadline); return where it is."""
         while True:
-            entry = await self.load(key)
+            entry = await self.load_committed(key)  # an outcome is told only once it is durable
             current = updates.status(entry.state, update_id)
             if current is None:
                 if not entry.state.running:
