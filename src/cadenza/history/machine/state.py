@@ -17,6 +17,28 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
+class _Encoded:
+    """A record of a per-item collection that keeps its own JSON until one of its fields changes.
+
+    A workflow with a thousand pending activities changes one of them per event:
+    re-encoding only that one keeps the cost of writing the state independent of
+    the workflow's size. Any assignment to a field drops the cached bytes; fields
+    are never mutated in place. orjson skips the underscore-named cache.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        self.__dict__["_json"] = None
+
+    def json(self) -> orjson.Fragment:
+        """The record's JSON, encoded again only if a field changed since last time."""
+        data: orjson.Fragment | None = self.__dict__.get("_json")
+        if data is None:
+            data = orjson.Fragment(orjson.dumps(self))
+            self.__dict__["_json"] = data
+        return data
+
+
 @dataclass
 class RetryPolicy:
     """Temporal's retry policy with the server's defaults already filled in."""
@@ -54,7 +76,7 @@ class WorkflowTask:
 
 
 @dataclass
-class Activity:
+class Activity(_Encoded):
     """A scheduled activity that has not yet closed."""
 
     scheduled_event_id: int
@@ -100,7 +122,7 @@ class Activity:
 
 
 @dataclass
-class UserTimer:
+class UserTimer(_Encoded):
     """A timer the workflow started and has not yet seen fire or cancelled."""
 
     timer_id: str
@@ -110,7 +132,7 @@ class UserTimer:
 
 
 @dataclass
-class Child:
+class Child(_Encoded):
     """A child workflow this run started (or is starting)."""
 
     initiated_event_id: int
@@ -138,7 +160,7 @@ class Parent:
 
 
 @dataclass
-class ExternalRequest:
+class ExternalRequest(_Encoded):
     """A signal or cancellation this run asked to deliver to another workflow."""
 
     initiated_event_id: int
@@ -149,7 +171,7 @@ class ExternalRequest:
 
 
 @dataclass
-class UpdateRecord:
+class UpdateRecord(_Encoded):
     """An update this run knows, at the stage it reached."""
 
     accepted_event_id: int = 0
@@ -228,9 +250,12 @@ class MutableState:
         return self.workflow_id, self.run_id
 
     def to_bytes(self) -> bytes:
-        # Written on every change: orjson serializes the dataclasses directly,
-        # tens of times faster than asdict + json with many pending activities.
-        return orjson.dumps(self, option=orjson.OPT_NON_STR_KEYS)
+        # Written on every change: the per-item records bring their cached JSON,
+        # so only the items this change touched are encoded again.
+        fields = dict(self.__dict__)
+        for name in _COLLECTIONS:
+            fields[name] = {key: item.json() for key, item in fields[name].items()}
+        return orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MutableState:
@@ -253,6 +278,10 @@ class MutableState:
         state.workflow_task = WorkflowTask(**wft) if wft else None
         state.activities = {int(k): _activity(v) for k, v in activities.items()}
         return state
+
+
+_COLLECTIONS = ("activities", "timers", "children", "external", "updates")
+"""The fields of ``MutableState`` holding per-item records, encoded item by item."""
 
 
 def _activity(raw: dict[str, Any]) -> Activity:
