@@ -8,6 +8,7 @@ buffered events) travel inside it as base64 of their serialized bytes.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,20 +22,23 @@ class _Encoded:
     """A record of a per-item collection that keeps its own JSON until one of its fields changes.
 
     A workflow with a thousand pending activities changes one of them per event:
-    re-encoding only that one keeps the cost of writing the state independent of
-    the workflow's size. Any assignment to a field drops the cached bytes; fields
-    are never mutated in place. orjson skips the underscore-named cache.
+    re-encoding (and, for activities, storing) only that one keeps the cost of an
+    event independent of the workflow's size. Any assignment to a field drops the
+    cached bytes; fields are never mutated in place. orjson skips the cache, whose
+    name starts with an underscore.
     """
+
+    _json: bytes | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         self.__dict__["_json"] = None
 
-    def json(self) -> orjson.Fragment:
+    def encoded(self) -> bytes:
         """The record's JSON, encoded again only if a field changed since last time."""
-        data: orjson.Fragment | None = self.__dict__.get("_json")
+        data = self._json
         if data is None:
-            data = orjson.Fragment(orjson.dumps(self))
+            data = orjson.dumps(self)
             self.__dict__["_json"] = data
         return data
 
@@ -237,6 +241,8 @@ class MutableState:
     history_size: int = 0
     state_transitions: int = 0
     """Committed changes to this run that Temporal would count as state transitions."""
+    _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
+    """The activities that have a row of their own in the store, as of the last write."""
 
     @property
     def running(self) -> bool:
@@ -250,18 +256,42 @@ class MutableState:
         return self.workflow_id, self.run_id
 
     def to_bytes(self) -> bytes:
+        """The whole state, pending activities included, as one JSON document."""
+        return self._encode(_COLLECTIONS)
+
+    def to_stored(self) -> tuple[bytes, list[tuple[int, bytes]], list[int]]:
+        """What a write stores: the state without its pending activities, then the rows of
+        the activities added or changed since the last write, and the ones gone since.
+
+        Each activity is a row of its own, so a change rewrites only those it touched.
+        The rows are taken as written from here on: a write that fails drops this copy.
+        """
+        written = [(key, a.encoded()) for key, a in self.activities.items() if a._json is None]
+        removed = list(self._stored_activities - self.activities.keys())
+        self._stored_activities.difference_update(removed)
+        self._stored_activities.update(key for key, _ in written)
+        return self._encode(_COLLECTIONS[1:]), written, removed
+
+    def _encode(self, collections: tuple[str, ...]) -> bytes:
         # Written on every change: the per-item records bring their cached JSON,
         # so only the items this change touched are encoded again.
-        fields = dict(self.__dict__)
-        for name in _COLLECTIONS:
-            fields[name] = {key: item.json() for key, item in fields[name].items()}
+        fields = {name: value for name, value in self.__dict__.items() if name[0] != "_"}
+        if "activities" not in collections:
+            del fields["activities"]
+        for name in collections:
+            fields[name] = {key: orjson.Fragment(item.encoded()) for key, item in fields[name].items()}
         return orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> MutableState:
+    def from_bytes(cls, data: bytes, activities: Iterable[tuple[int, bytes]] = ()) -> MutableState:
+        """The state from ``to_bytes``, or from ``to_stored`` with its activities' rows.
+
+        A state stored before activities had rows of their own holds them inside; its
+        next write moves them to rows.
+        """
         raw: dict[str, Any] = orjson.loads(data)
         wft = raw.pop("workflow_task")
-        activities = raw.pop("activities")
+        inside = raw.pop("activities", {})
         timers = raw.pop("timers", {})
         retry_policy = raw.pop("retry_policy", None)
         children = raw.pop("children", {})
@@ -276,7 +306,12 @@ class MutableState:
         state.retry_policy = RetryPolicy(**retry_policy) if retry_policy else None
         state.timers = {k: UserTimer(**v) for k, v in timers.items()}
         state.workflow_task = WorkflowTask(**wft) if wft else None
-        state.activities = {int(k): _activity(v) for k, v in activities.items()}
+        state.activities = {int(k): _activity(v) for k, v in inside.items()}
+        for key, row in activities:
+            activity = _activity(orjson.loads(row))
+            activity.__dict__["_json"] = row  # as stored: unchanged until a field is set
+            state.activities[key] = activity
+            state._stored_activities.add(key)
         return state
 
 
