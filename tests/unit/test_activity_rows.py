@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from cadenza.history.machine.state import Activity, MutableState, RetryPolicy
 
@@ -43,6 +44,7 @@ def test_the_stored_state_with_its_rows_is_the_state() -> None:
     rows: dict[int, bytes] = {}
     again = reload(state, rows)
     assert again == state and again.activities[6].retry.maximum_attempts == 3
+    assert list(again.activities) == [5, 6, 7]
     assert again.to_stored()[1:] == ([], [])  # as loaded: nothing to write again
     again.activities[6].started_time = 3.0
     again.activities.clear()
@@ -55,3 +57,11 @@ def test_a_state_stored_with_its_activities_inside_moves_them_to_rows() -> None:
     older = MutableState.from_bytes(state.to_bytes())
     assert older == state
     assert [event_id for event_id, _ in older.to_stored()[1]] == [5, 6]
+
+
+def test_pending_activities_change_only_in_ways_a_write_notices() -> None:
+    state = state_with(1)
+    with pytest.raises(TypeError):
+        state.activities.update({})
+    assert state.activities.pop(5).activity_id == "5" and state.activities.pop(5, None) is None
+    assert state.to_stored()[1:] == ([], [])  # added and gone before any write: nothing to store

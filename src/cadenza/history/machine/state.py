@@ -32,7 +32,11 @@ class _Encoded:
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        self.__dict__["_json"] = None
+        fields = self.__dict__
+        fields["_json"] = None
+        tracker: tuple[set[int], int] | None = fields.get("_tracker")
+        if tracker is not None:  # an activity tells its collection it changed
+            tracker[0].add(tracker[1])
 
     def encoded(self) -> bytes:
         """The record's JSON, encoded again only if a field changed since last time."""
@@ -125,6 +129,38 @@ class Activity(_Encoded):
         return self.started_time > 0
 
 
+class PendingActivities(dict[int, Activity]):
+    """A run's pending activities by scheduled event ID, noting which were added, changed
+    (any field set) or removed since the last write, so a write finds them without a scan."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.touched: set[int] = set()
+
+    def __setitem__(self, key: int, activity: Activity) -> None:
+        super().__setitem__(key, activity)
+        activity.__dict__["_tracker"] = (self.touched, key)
+        self.touched.add(key)
+
+    def __delitem__(self, key: int) -> None:
+        super().__delitem__(key)
+        self.touched.add(key)
+
+    def pop(self, key: int, *default: Any) -> Any:
+        if key in self:
+            self.touched.add(key)
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        self.touched.update(self)
+        super().clear()
+
+    def _untracked(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("pending activities change one at a time, so each change is noted")
+
+    update = setdefault = popitem = __ior__ = _untracked
+
+
 @dataclass
 class UserTimer(_Encoded):
     """A timer the workflow started and has not yet seen fire or cancelled."""
@@ -209,7 +245,7 @@ class MutableState:
     sticky_queue: str = ""
     sticky_schedule_to_start: float = 0.0
     workflow_task: WorkflowTask | None = None
-    activities: dict[int, Activity] = field(default_factory=dict)
+    activities: PendingActivities = field(default_factory=PendingActivities)
     buffered_events: list[str] = field(default_factory=list)
     """base64 of serialized events that arrived while a workflow task was running."""
     close_event_id: int = 0
@@ -266,10 +302,17 @@ class MutableState:
         Each activity is a row of its own, so a change rewrites only those it touched.
         The rows are taken as written from here on: a write that fails drops this copy.
         """
-        written = [(key, a.encoded()) for key, a in self.activities.items() if a._json is None]
-        removed = list(self._stored_activities - self.activities.keys())
-        self._stored_activities.difference_update(removed)
-        self._stored_activities.update(key for key, _ in written)
+        written: list[tuple[int, bytes]] = []
+        removed: list[int] = []
+        for key in sorted(self.activities.touched):
+            activity = self.activities.get(key)
+            if activity is not None:
+                written.append((key, activity.encoded()))
+                self._stored_activities.add(key)
+            elif key in self._stored_activities:
+                removed.append(key)
+                self._stored_activities.discard(key)
+        self.activities.touched.clear()
         return self._encode(_COLLECTIONS[1:]), written, removed
 
     def _encode(self, collections: tuple[str, ...]) -> bytes:
@@ -306,12 +349,14 @@ class MutableState:
         state.retry_policy = RetryPolicy(**retry_policy) if retry_policy else None
         state.timers = {k: UserTimer(**v) for k, v in timers.items()}
         state.workflow_task = WorkflowTask(**wft) if wft else None
-        state.activities = {int(k): _activity(v) for k, v in inside.items()}
         for key, row in activities:
             activity = _activity(orjson.loads(row))
             activity.__dict__["_json"] = row  # as stored: unchanged until a field is set
             state.activities[key] = activity
             state._stored_activities.add(key)
+        state.activities.touched.clear()
+        for k, v in inside.items():  # stored inside the state: to be moved to rows
+            state.activities[int(k)] = _activity(v)
         return state
 
 

@@ -25,12 +25,13 @@ WHERE namespace_id = $2 AND workflow_id = $3 AND run_id = $4;
 
 -- name: load_execution
 -- The run's row (kind 0) and its pending activities' rows (kind 1), read in one statement so
--- both come from the same committed state.
+-- both come from the same committed state; activities in the order they were scheduled.
 SELECT 0, version, state FROM executions
 WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3
 UNION ALL
 SELECT 1, scheduled_event_id, data FROM pending_activities
-WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
+WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3
+ORDER BY 1, 2;
 
 -- name: insert_execution
 INSERT INTO executions
