@@ -13,6 +13,7 @@ from cadenza.persistence.records import (
     ExecutionKey,
     ExecutionWrite,
     ScheduleWrite,
+    StoredExecution,
     TaskRecord,
     TimerRecord,
 )
@@ -41,6 +42,7 @@ class Step(NamedTuple):
 RUN_TABLES = (
     "delete_execution",
     "delete_history",
+    "delete_execution_activities",
     "delete_execution_tasks",
     "delete_execution_timers",
     "delete_current_if",
@@ -51,6 +53,7 @@ NAMESPACE_TABLES = (
     "delete_namespace_schedules",
     "delete_namespace_executions",
     "delete_namespace_history",
+    "delete_namespace_activities",
     "delete_namespace_current",
     "delete_namespace_tasks",
     "delete_namespace_timers",
@@ -123,11 +126,22 @@ def steps(w: ExecutionWrite) -> list[Step]:
                 [(*key, w.events.first_event_id, w.events.last_event_id, w.events.data)],
             )
         )
+    _add(plan, "write_activity", [(*key, event_id, data) for event_id, data in w.activities_written])
+    _add(plan, "delete_activity", [(*key, event_id) for event_id in w.activities_removed])
     _add(plan, "insert_task", [task_row(t) for t in w.tasks_added])
     _add(plan, "delete_task", [(t,) for t in w.tasks_removed])
     _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
     _add(plan, "delete_timer", [(t,) for t in w.timers_removed])
     return plan
+
+
+def stored_execution(rows: list[Any]) -> StoredExecution | None:
+    """The execution read by ``load_execution``: its row (kind 0) and its activities' rows (kind 1)."""
+    run = [row for row in rows if row[0] == 0]
+    if not run:
+        return None
+    activities = tuple((row[1], row[2]) for row in rows if row[0] == 1)
+    return StoredExecution(run[0][1], run[0][2], activities)
 
 
 def schedule_steps(w: ScheduleWrite) -> list[Step]:

@@ -126,6 +126,8 @@ class StoredExecution:
 
     version: int
     state: bytes
+    activities: tuple[tuple[int, bytes], ...] = ()
+    """Its pending activities' rows: (scheduled event ID, the encoded activity)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,10 @@ class ExecutionWrite:
     """Set when the run's status changes, to keep the current-execution row in step."""
     visibility: Visibility | None = None
     """What listing and filtering see of the run."""
+    activities_written: list[tuple[int, bytes]] = field(default_factory=list)
+    """Pending activities added or changed: (scheduled event ID, the encoded activity)."""
+    activities_removed: list[int] = field(default_factory=list)
+    """Scheduled event IDs of activities no longer pending."""
 
     @property
     def new_version(self) -> int:

@@ -280,10 +280,11 @@ class Change:
         if self.events:
             data = History(events=self.events).SerializeToString()
             batch = EventBatch(self.events[0].event_id, self.events[-1].event_id, data)
+        state, activities_written, activities_removed = s.to_stored()
         return ExecutionWrite(
             key=self.key,
             expected_version=self.version,
-            state=s.to_bytes(),
+            state=state,
             status=s.status,
             workflow_type=s.workflow_type,
             task_queue=s.task_queue,
@@ -298,4 +299,6 @@ class Change:
             replaced_run_id=self.replaced_run_id,
             current_status=s.status if self.status_changed else None,
             visibility=visibility_fields.snapshot(s),
+            activities_written=activities_written,
+            activities_removed=activities_removed,
         )

@@ -8,6 +8,7 @@ buffered events) travel inside it as base64 of their serialized bytes.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,35 @@ import orjson
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+
+class _Encoded:
+    """A record of a per-item collection that keeps its own JSON until one of its fields changes.
+
+    A workflow with a thousand pending activities changes one of them per event:
+    re-encoding (and, for activities, storing) only that one keeps the cost of an
+    event independent of the workflow's size. Any assignment to a field drops the
+    cached bytes; fields are never mutated in place. orjson skips the cache, whose
+    name starts with an underscore.
+    """
+
+    _json: bytes | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        fields = self.__dict__
+        fields["_json"] = None
+        tracker: tuple[set[int], int] | None = fields.get("_tracker")
+        if tracker is not None:  # an activity tells its collection it changed
+            tracker[0].add(tracker[1])
+
+    def encoded(self) -> bytes:
+        """The record's JSON, encoded again only if a field changed since last time."""
+        data = self._json
+        if data is None:
+            data = orjson.dumps(self)
+            self.__dict__["_json"] = data
+        return data
 
 
 @dataclass
@@ -54,7 +84,7 @@ class WorkflowTask:
 
 
 @dataclass
-class Activity:
+class Activity(_Encoded):
     """A scheduled activity that has not yet closed."""
 
     scheduled_event_id: int
@@ -99,8 +129,40 @@ class Activity:
         return self.started_time > 0
 
 
+class PendingActivities(dict[int, Activity]):
+    """A run's pending activities by scheduled event ID, noting which were added, changed
+    (any field set) or removed since the last write, so a write finds them without a scan."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.touched: set[int] = set()
+
+    def __setitem__(self, key: int, activity: Activity) -> None:
+        super().__setitem__(key, activity)
+        activity.__dict__["_tracker"] = (self.touched, key)
+        self.touched.add(key)
+
+    def __delitem__(self, key: int) -> None:
+        super().__delitem__(key)
+        self.touched.add(key)
+
+    def pop(self, key: int, *default: Any) -> Any:
+        if key in self:
+            self.touched.add(key)
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        self.touched.update(self)
+        super().clear()
+
+    def _untracked(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("pending activities change one at a time, so each change is noted")
+
+    update = setdefault = popitem = __ior__ = _untracked
+
+
 @dataclass
-class UserTimer:
+class UserTimer(_Encoded):
     """A timer the workflow started and has not yet seen fire or cancelled."""
 
     timer_id: str
@@ -110,7 +172,7 @@ class UserTimer:
 
 
 @dataclass
-class Child:
+class Child(_Encoded):
     """A child workflow this run started (or is starting)."""
 
     initiated_event_id: int
@@ -138,7 +200,7 @@ class Parent:
 
 
 @dataclass
-class ExternalRequest:
+class ExternalRequest(_Encoded):
     """A signal or cancellation this run asked to deliver to another workflow."""
 
     initiated_event_id: int
@@ -149,7 +211,7 @@ class ExternalRequest:
 
 
 @dataclass
-class UpdateRecord:
+class UpdateRecord(_Encoded):
     """An update this run knows, at the stage it reached."""
 
     accepted_event_id: int = 0
@@ -183,7 +245,7 @@ class MutableState:
     sticky_queue: str = ""
     sticky_schedule_to_start: float = 0.0
     workflow_task: WorkflowTask | None = None
-    activities: dict[int, Activity] = field(default_factory=dict)
+    activities: PendingActivities = field(default_factory=PendingActivities)
     buffered_events: list[str] = field(default_factory=list)
     """base64 of serialized events that arrived while a workflow task was running."""
     close_event_id: int = 0
@@ -215,6 +277,8 @@ class MutableState:
     history_size: int = 0
     state_transitions: int = 0
     """Committed changes to this run that Temporal would count as state transitions."""
+    _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
+    """The activities that have a row of their own in the store, as of the last write."""
 
     @property
     def running(self) -> bool:
@@ -228,15 +292,49 @@ class MutableState:
         return self.workflow_id, self.run_id
 
     def to_bytes(self) -> bytes:
-        # Written on every change: orjson serializes the dataclasses directly,
-        # tens of times faster than asdict + json with many pending activities.
-        return orjson.dumps(self, option=orjson.OPT_NON_STR_KEYS)
+        """The whole state, pending activities included, as one JSON document."""
+        return self._encode(_COLLECTIONS)
+
+    def to_stored(self) -> tuple[bytes, list[tuple[int, bytes]], list[int]]:
+        """What a write stores: the state without its pending activities, then the rows of
+        the activities added or changed since the last write, and the ones gone since.
+
+        Each activity is a row of its own, so a change rewrites only those it touched.
+        The rows are taken as written from here on: a write that fails drops this copy.
+        """
+        written: list[tuple[int, bytes]] = []
+        removed: list[int] = []
+        for key in sorted(self.activities.touched):
+            activity = self.activities.get(key)
+            if activity is not None:
+                written.append((key, activity.encoded()))
+                self._stored_activities.add(key)
+            elif key in self._stored_activities:
+                removed.append(key)
+                self._stored_activities.discard(key)
+        self.activities.touched.clear()
+        return self._encode(_COLLECTIONS[1:]), written, removed
+
+    def _encode(self, collections: tuple[str, ...]) -> bytes:
+        # Written on every change: the per-item records bring their cached JSON,
+        # so only the items this change touched are encoded again.
+        fields = {name: value for name, value in self.__dict__.items() if name[0] != "_"}
+        if "activities" not in collections:
+            del fields["activities"]
+        for name in collections:
+            fields[name] = {key: orjson.Fragment(item.encoded()) for key, item in fields[name].items()}
+        return orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> MutableState:
+    def from_bytes(cls, data: bytes, activities: Iterable[tuple[int, bytes]] = ()) -> MutableState:
+        """The state from ``to_bytes``, or from ``to_stored`` with its activities' rows.
+
+        A state stored before activities had rows of their own holds them inside; its
+        next write moves them to rows.
+        """
         raw: dict[str, Any] = orjson.loads(data)
         wft = raw.pop("workflow_task")
-        activities = raw.pop("activities")
+        inside = raw.pop("activities", {})
         timers = raw.pop("timers", {})
         retry_policy = raw.pop("retry_policy", None)
         children = raw.pop("children", {})
@@ -251,8 +349,19 @@ class MutableState:
         state.retry_policy = RetryPolicy(**retry_policy) if retry_policy else None
         state.timers = {k: UserTimer(**v) for k, v in timers.items()}
         state.workflow_task = WorkflowTask(**wft) if wft else None
-        state.activities = {int(k): _activity(v) for k, v in activities.items()}
+        for key, row in activities:
+            activity = _activity(orjson.loads(row))
+            activity.__dict__["_json"] = row  # as stored: unchanged until a field is set
+            state.activities[key] = activity
+            state._stored_activities.add(key)
+        state.activities.touched.clear()
+        for k, v in inside.items():  # stored inside the state: to be moved to rows
+            state.activities[int(k)] = _activity(v)
         return state
+
+
+_COLLECTIONS = ("activities", "timers", "children", "external", "updates")
+"""The fields of ``MutableState`` holding per-item records, encoded item by item."""
 
 
 def _activity(raw: dict[str, Any]) -> Activity:

@@ -90,7 +90,7 @@ class ExecutionCache:
             return None
         entry = self._entries.get(key)  # another task may have loaded it meanwhile
         if entry is None:
-            entry = Entry(key, MutableState.from_bytes(stored.state), stored.version)
+            entry = Entry(key, MutableState.from_bytes(stored.state, stored.activities), stored.version)
             self.put(entry)
         return entry
 

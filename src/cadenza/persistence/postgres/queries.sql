@@ -24,7 +24,14 @@ UPDATE current_executions SET status = $1
 WHERE namespace_id = $2 AND workflow_id = $3 AND run_id = $4;
 
 -- name: load_execution
-SELECT version, state FROM executions WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
+-- The run's row (kind 0) and its pending activities' rows (kind 1), read in one statement so
+-- both come from the same committed state; activities in the order they were scheduled.
+SELECT 0, version, state FROM executions
+WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3
+UNION ALL
+SELECT 1, scheduled_event_id, data FROM pending_activities
+WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3
+ORDER BY 1, 2;
 
 -- name: insert_execution
 INSERT INTO executions
@@ -151,6 +158,18 @@ DELETE FROM executions WHERE namespace_id = $1 AND workflow_id = $2 AND run_id =
 -- name: delete_history
 DELETE FROM history_batches WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
 
+-- name: delete_execution_activities
+DELETE FROM pending_activities WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
+
+-- name: write_activity
+INSERT INTO pending_activities (namespace_id, workflow_id, run_id, scheduled_event_id, data)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (namespace_id, workflow_id, run_id, scheduled_event_id) DO UPDATE SET data = excluded.data;
+
+-- name: delete_activity
+DELETE FROM pending_activities
+WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3 AND scheduled_event_id = $4;
+
 -- name: delete_execution_tasks
 DELETE FROM tasks WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
 
@@ -173,6 +192,9 @@ DELETE FROM executions WHERE namespace_id = $1;
 
 -- name: delete_namespace_history
 DELETE FROM history_batches WHERE namespace_id = $1;
+
+-- name: delete_namespace_activities
+DELETE FROM pending_activities WHERE namespace_id = $1;
 
 -- name: delete_namespace_current
 DELETE FROM current_executions WHERE namespace_id = $1;

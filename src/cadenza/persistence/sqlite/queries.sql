@@ -24,7 +24,14 @@ UPDATE current_executions SET status = ?
 WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
 
 -- name: load_execution
-SELECT version, state FROM executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+-- The run's row (kind 0) and its pending activities' rows (kind 1), read in one statement so
+-- both come from the same committed state; activities in the order they were scheduled.
+SELECT 0, version, state FROM executions
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?
+UNION ALL
+SELECT 1, scheduled_event_id, data FROM pending_activities
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?
+ORDER BY 1, 2;
 
 -- name: insert_execution
 INSERT INTO executions
@@ -89,6 +96,18 @@ DELETE FROM executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?
 -- name: delete_history
 DELETE FROM history_batches WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
 
+-- name: delete_execution_activities
+DELETE FROM pending_activities WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
+-- name: write_activity
+INSERT INTO pending_activities (namespace_id, workflow_id, run_id, scheduled_event_id, data)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (namespace_id, workflow_id, run_id, scheduled_event_id) DO UPDATE SET data = excluded.data;
+
+-- name: delete_activity
+DELETE FROM pending_activities
+WHERE namespace_id = ? AND workflow_id = ? AND run_id = ? AND scheduled_event_id = ?;
+
 -- name: delete_execution_tasks
 DELETE FROM tasks WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
 
@@ -111,6 +130,9 @@ DELETE FROM executions WHERE namespace_id = ?;
 
 -- name: delete_namespace_history
 DELETE FROM history_batches WHERE namespace_id = ?;
+
+-- name: delete_namespace_activities
+DELETE FROM pending_activities WHERE namespace_id = ?;
 
 -- name: delete_namespace_current
 DELETE FROM current_executions WHERE namespace_id = ?;

@@ -164,8 +164,7 @@ class SqliteStore:
         return CurrentExecution(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     async def load_execution(self, key: ExecutionKey) -> StoredExecution | None:
-        rows = await self._read(Q["load_execution"], changes.key_row(key))
-        return StoredExecution(rows[0][0], rows[0][1]) if rows else None
+        return changes.stored_execution(await self._read(Q["load_execution"], changes.key_row(key) * 2))
 
     async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
         rows = await self._read(Q["read_history"], (*changes.key_row(key), first_event_id))
