@@ -6,7 +6,6 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import (
     EventType,
     WorkflowExecutionStatus,
-    WorkflowTaskFailedCause,
 )
 
 from cadenza.history.machine import workflow_tasks
@@ -40,23 +39,8 @@ def terminate(change: Change, reason: str, details: Payloads | None, identity: s
 
 
 def end_running_workflow_task(change: Change) -> None:
-    """A running workflow task cannot complete after the run closes: fail it first.
-
-    As on Temporal, a speculative task is written before it is failed, and a retried
-    (transient) attempt is dropped unwritten: its failure was recorded once already.
-    """
+    """A running workflow task cannot complete after the run closes: fail it first."""
     wft = change.state.workflow_task
     if wft is not None and wft.started_event_id:
-        if wft.speculative:
-            change.materialize_transient()
-        if wft.transient:
-            workflow_tasks.close(change)
-            change.flush_buffered()
-            return
-        wft = workflow_tasks.close(change)
-        event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
-        attrs = event.workflow_task_failed_event_attributes
-        attrs.scheduled_event_id = wft.scheduled_event_id
-        attrs.started_event_id = wft.started_event_id
-        attrs.cause = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND
+        workflow_tasks.fail_for_close(change)
     change.flush_buffered()

@@ -11,7 +11,7 @@ if the worker just rejects the updates it leaves nothing in history at all.
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import EventType, TimeoutType
+from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
@@ -146,7 +146,18 @@ def close(change: Change) -> WorkflowTask:
 
 
 def fail(change: Change, cause: int, failure: Failure | None, identity: str) -> None:
-    """Record a failed workflow task and schedule a fresh attempt on the normal queue.
+    """Record a failed workflow task and schedule a fresh attempt on the normal queue."""
+    wft = _record_failure(change, cause, failure, identity)
+    _retry(change, wft.attempt + 1)
+
+
+def fail_for_close(change: Change) -> None:
+    """Fail the running task of a run being closed from outside; no attempt follows."""
+    _record_failure(change, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, None, "")
+
+
+def _record_failure(change: Change, cause: int, failure: Failure | None, identity: str) -> WorkflowTask:
+    """Close the current task and write its failure, as Temporal does.
 
     Only the first failure is written; later attempts stay transient until one
     of them completes. A speculative task that fails is written like any other.
@@ -162,7 +173,7 @@ def fail(change: Change, cause: int, failure: Failure | None, identity: str) -> 
         if failure is not None:
             attrs.failure.CopyFrom(failure)
         attrs.identity = identity
-    _retry(change, wft.attempt + 1)
+    return wft
 
 
 def time_out(change: Change, timeout_type: int) -> None:
