@@ -10,7 +10,8 @@ window, as slow storage would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -62,41 +63,48 @@ async def _pending(task: asyncio.Task[Any]) -> bool:
     return not task.done()
 
 
+@contextlib.asynccontextmanager
+async def held_server(
+    monkeypatch: pytest.MonkeyPatch,
+    matches: Callable[[ExecutionWrite], bool],
+    task_queue: str,
+    registered: Registered,
+) -> AsyncIterator[tuple[Client, HeldCommit]]:
+    """An in-process server whose store holds the first commit ``matches`` picks, with a worker."""
+    async with servers.in_process() as server:
+        store = server.server._store
+        held = HeldCommit(store.commit, matches)
+        monkeypatch.setattr(store, "commit", held)
+        client = await Client.connect(server.address)
+        async with worker_for(client, task_queue, registered):
+            yield client, held
+
+
 async def test_a_close_being_committed_is_not_read_before_it_is_durable(
     monkeypatch: pytest.MonkeyPatch, workflow_id: str, task_queue: str
 ) -> None:
-    async with servers.in_process() as server:
-        store = server.server._store
-        held = HeldCommit(store.commit, closes_the_run)
-        monkeypatch.setattr(store, "commit", held)
-        client = await Client.connect(server.address)
-        async with worker_for(client, task_queue, GREETER):
-            handle = await client.start_workflow(
-                w.OneActivity.run, "there", id=workflow_id, task_queue=task_queue
-            )
-            await asyncio.wait_for(held.holding.wait(), 20)
-            described = asyncio.create_task(handle.describe())
-            result = asyncio.create_task(handle.result())  # a close-event-only history long poll
-            assert await _pending(described), "a close not yet committed was reported"
-            held.release.set()
-            assert (await described).status == WorkflowExecutionStatus.COMPLETED
-            assert await result == "Hello, there!"
+    async with held_server(monkeypatch, closes_the_run, task_queue, GREETER) as (client, held):
+        handle = await client.start_workflow(
+            w.OneActivity.run, "there", id=workflow_id, task_queue=task_queue
+        )
+        await asyncio.wait_for(held.holding.wait(), 20)
+        described = asyncio.create_task(handle.describe())
+        result = asyncio.create_task(handle.result())  # a close-event-only history long poll
+        assert await _pending(described), "a close not yet committed was reported"
+        held.release.set()
+        assert (await described).status == WorkflowExecutionStatus.COMPLETED
+        assert await result == "Hello, there!"
 
 
 async def test_an_update_outcome_is_told_only_once_it_is_durable(
     monkeypatch: pytest.MonkeyPatch, workflow_id: str, task_queue: str
 ) -> None:
-    async with servers.in_process() as server:
-        store = server.server._store
-        held = HeldCommit(store.commit, completes_an_update)
-        monkeypatch.setattr(store, "commit", held)
-        client = await Client.connect(server.address)
-        async with worker_for(client, task_queue, MAILBOX):
-            handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
-            update = asyncio.create_task(handle.execute_update(wm.Mailbox.deliver_and_count, "hi"))
-            await asyncio.wait_for(held.holding.wait(), 20)
-            assert await _pending(update), "an update outcome not yet committed was told"
-            held.release.set()
-            assert await update == 1
-            await handle.signal(wm.Mailbox.finish)
-            assert await handle.result() == ["hi"]
+    async with held_server(monkeypatch, completes_an_update, task_queue, MAILBOX) as (client, held):
+        handle = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=task_queue)
+        update = asyncio.create_task(handle.execute_update(wm.Mailbox.deliver_and_count, "hi"))
+        await asyncio.wait_for(held.holding.wait(), 20)
+        assert await _pending(update), "an update outcome not yet committed was told"
+        held.release.set()
+        assert await update == 1
+        await handle.signal(wm.Mailbox.finish)
+        assert await handle.result() == ["hi"]

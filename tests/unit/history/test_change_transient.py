@@ -133,7 +133,8 @@ def test_a_written_start_suggests_continue_as_new_past_the_limit() -> None:
     ]
 
 
-def test_a_retried_task_is_written_with_its_attempt() -> None:
+def retried_run() -> Run:
+    """A run whose first task failed, so its next attempt is transient."""
     run = started_run()
     change = run.change()
     workflow_tasks.fail(
@@ -143,6 +144,11 @@ def test_a_retried_task_is_written_with_its_attempt() -> None:
         "w",
     )
     run.commit(change)
+    return run
+
+
+def test_a_retried_task_is_written_with_its_attempt() -> None:
+    run = retried_run()
     change = run.change()
     change.add_event(E.EVENT_TYPE_MARKER_RECORDED)
     assert change.events[0].workflow_task_scheduled_event_attributes.attempt == 2
@@ -165,15 +171,7 @@ def test_no_limit_never_suggests_continue_as_new() -> None:
 
 def failed_twice_run() -> Run:
     """A run whose first task failed and whose retry (a transient attempt) is running."""
-    run = started_run()
-    change = run.change()
-    workflow_tasks.fail(
-        change,
-        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
-        None,
-        "w",
-    )
-    run.commit(change)
+    run = retried_run()
     change = run.change()
     workflow_tasks.record_started(change, "w-2", "poll-2", "build-3")
     run.commit(change)
