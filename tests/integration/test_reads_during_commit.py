@@ -10,42 +10,22 @@ window, as slow storage would.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus
 
 from cadenza.persistence.records import ExecutionWrite
-from tests import servers
 from tests.acceptance import workflows as w
 from tests.acceptance import workflows_messages as wm
-from tests.helpers import Registered, worker_for
+from tests.held_commit import held_server
+from tests.helpers import Registered
 
 GREETER = Registered([w.OneActivity], [w.shout])
 MAILBOX = Registered([wm.Mailbox])
 RUNNING = WorkflowExecutionStatus.RUNNING.value
-
-
-class HeldCommit:
-    """Holds the commit of the first change ``matches`` picks until ``release`` is set."""
-
-    def __init__(
-        self, commit: Callable[..., Awaitable[None]], matches: Callable[[ExecutionWrite], bool]
-    ) -> None:
-        self._commit = commit
-        self._matches = matches
-        self.holding = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def __call__(self, write: ExecutionWrite, *more: ExecutionWrite) -> None:
-        if not self.release.is_set() and self._matches(write):
-            self.holding.set()
-            await self.release.wait()
-        await self._commit(write, *more)
 
 
 def closes_the_run(write: ExecutionWrite) -> bool:
@@ -61,23 +41,6 @@ async def _pending(task: asyncio.Task[Any]) -> bool:
     """Whether ``task`` is still waiting after the server has had time to answer it."""
     await asyncio.sleep(0.3)
     return not task.done()
-
-
-@contextlib.asynccontextmanager
-async def held_server(
-    monkeypatch: pytest.MonkeyPatch,
-    matches: Callable[[ExecutionWrite], bool],
-    task_queue: str,
-    registered: Registered,
-) -> AsyncIterator[tuple[Client, HeldCommit]]:
-    """An in-process server whose store holds the first commit ``matches`` picks, with a worker."""
-    async with servers.in_process() as server:
-        store = server.server._store
-        held = HeldCommit(store.commit, matches)
-        monkeypatch.setattr(store, "commit", held)
-        client = await Client.connect(server.address)
-        async with worker_for(client, task_queue, registered):
-            yield client, held
 
 
 async def test_a_close_being_committed_is_not_read_before_it_is_durable(

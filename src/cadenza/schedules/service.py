@@ -21,6 +21,7 @@ from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
 from temporalio.api.schedule.v1 import Schedule, ScheduleInfo, SchedulePatch
 
 from cadenza.clock import Clock
+from cadenza.committing import finish_even_if_cancelled
 from cadenza.exceptions import (
     CadenzaError,
     ConcurrentUpdateError,
@@ -341,18 +342,20 @@ class ScheduleService:
                 0,
             )
             record.timer_id = timer.timer_id
-        await self._store.write_schedule(
-            ScheduleWrite(
-                record.namespace_id,
-                record.schedule_id,
-                loaded.version,
-                record.encode(),
-                seconds(record.info.create_time),
-                _filterable(record),
-                timers_added=[timer] if timer else [],
-                timers_removed=removed,
-            )
+        write = ScheduleWrite(
+            record.namespace_id,
+            record.schedule_id,
+            loaded.version,
+            record.encode(),
+            seconds(record.info.create_time),
+            _filterable(record),
+            timers_added=[timer] if timer else [],
+            timers_removed=removed,
         )
+        await finish_even_if_cancelled(self._write_and_arm(write, timer))
+
+    async def _write_and_arm(self, write: ScheduleWrite, timer: TimerRecord | None) -> None:
+        await self._store.write_schedule(write)
         if timer is not None:
             self._add_timer(timer)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from cadenza import run_log
 from cadenza.clock import Clock
+from cadenza.committing import finish_even_if_cancelled
 from cadenza.config import Limits
 from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError, NotFoundError
 from cadenza.history.machine.change import Change
@@ -124,6 +125,12 @@ class Engine:
     async def _commit(self, entry: Entry, change: Change) -> None:
         if change.is_empty:
             return
+        # A store that has the write commits it whether or not its caller still waits
+        # (a client's deadline may pass meanwhile), so the hand-off must follow regardless:
+        # else the run's tasks and timers would sit in the store, due, until a restart.
+        await finish_even_if_cancelled(self._commit_and_hand_off(entry, change))
+
+    async def _commit_and_hand_off(self, entry: Entry, change: Change) -> None:
         write = change.to_write()
         follow = change.successor
         more = [follow.to_write()] if follow is not None else []
