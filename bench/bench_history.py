@@ -72,8 +72,8 @@ class HistoryResult:
         self.activity_first_p50_ms, self.activity_last_p50_ms, self.activity_growth = first_and_last(acts)
 
 
-def _seconds(event: HistoryEvent) -> float:
-    return event.event_time.ToNanoseconds() / 1e9
+def _nanoseconds(event: HistoryEvent) -> int:
+    return int(event.event_time.ToNanoseconds())
 
 
 def _scheduled_id(event: HistoryEvent) -> int:
@@ -84,9 +84,9 @@ def _scheduled_id(event: HistoryEvent) -> int:
 
 def spans(events: Sequence[HistoryEvent], scheduled: int, completed: int) -> list[float]:
     """Seconds from each `scheduled` event to its `completed` event, in history order."""
-    times = {e.event_id: _seconds(e) for e in events if e.event_type == scheduled}
+    times = {e.event_id: _nanoseconds(e) for e in events if e.event_type == scheduled}
     return [
-        _seconds(e) - times[_scheduled_id(e)]
+        (_nanoseconds(e) - times[_scheduled_id(e)]) / 1e9
         for e in events
         if e.event_type == completed and _scheduled_id(e) in times
     ]
