@@ -8,7 +8,12 @@ All are deliberately trivial so that the measured cost is the server's:
   the server's timer firing can be timed from the history it records;
 - `CounterWorkflow` (signal and query workloads): a long-running workflow
   that counts `increment` signals, answers `count` queries and ends on a
-  `finish` signal, returning its count.
+  `finish` signal, returning its count;
+- `FanoutWorkflow` (fanout workload): N `echo` activities at once
+  (`asyncio.gather`), completing when all have returned;
+- `HistoryWorkflow` (history workload): rounds of a few parallel `echo`
+  activities until its history holds a target number of events (no
+  continue-as-new), so the cost of one more event can be seen as it grows.
 """
 
 from __future__ import annotations
@@ -78,3 +83,37 @@ class CounterWorkflow:
     def count(self) -> int:
         """The current count."""
         return self._count
+
+
+@workflow.defn
+class FanoutWorkflow:
+    """Run `width` echo activities in parallel and wait for all of them."""
+
+    @workflow.run
+    async def run(self, width: int) -> int:
+        """Return how many activities completed."""
+        results = await asyncio.gather(
+            *(
+                workflow.execute_activity(echo, str(i), start_to_close_timeout=ACTIVITY_TIMEOUT)
+                for i in range(width)
+            )
+        )
+        return len(results)
+
+
+@workflow.defn
+class HistoryWorkflow:
+    """Run rounds of `width` parallel echo activities until the history reaches `target_events`."""
+
+    @workflow.run
+    async def run(self, target_events: int, width: int) -> int:
+        """Return the history length seen at the last round (the final events come after)."""
+        info = workflow.info()
+        while info.get_current_history_length() < target_events:
+            await asyncio.gather(
+                *(
+                    workflow.execute_activity(echo, str(i), start_to_close_timeout=ACTIVITY_TIMEOUT)
+                    for i in range(width)
+                )
+            )
+        return info.get_current_history_length()

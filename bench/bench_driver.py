@@ -132,13 +132,18 @@ async def await_ready_line(proc: asyncio.subprocess.Process) -> None:
 
 @contextlib.asynccontextmanager
 async def worker_process(
-    target: str, task_queue: str, log_path: Path
+    target: str, task_queue: str, log_path: Path, max_activities: int | None = None
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run the benchmark worker for the duration of the block."""
+    """Run the benchmark worker for the duration of the block.
+
+    `max_activities` raises how many activities it runs at once (a fan-out
+    wider than the SDK's default of 100 would otherwise queue in the worker).
+    """
+    extra = [] if max_activities is None else ["--max-activities", str(max_activities)]
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(WORKER_SCRIPT),
-            "--target", target, "--task-queue", task_queue,
+            "--target", target, "--task-queue", task_queue, *extra,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,

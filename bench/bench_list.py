@@ -52,8 +52,9 @@ def workflow_type(index: int) -> str:
     return "ListA" if index % 2 == 0 else "ListB"
 
 
-def times_out(index: int) -> bool:
-    return index % TIMEOUT_EVERY == TIMEOUT_EVERY - 1
+def times_out(index: int, every: int = TIMEOUT_EVERY) -> bool:
+    """Whether run `index` gets an execution timeout (every `every`-th run; 1: all of them)."""
+    return index % every == every - 1
 
 
 def expected_filtered(executions: int) -> int:
@@ -117,8 +118,13 @@ def format_list_table(results: Sequence[ListResult], ratios: Sequence[Ratio]) ->
     return format_table(results, ratios, LIST_ROWS)
 
 
-async def populate(client: Client, prefix: str, executions: int, concurrency: int) -> int:
-    """Start `executions` workflows, at most `concurrency` in flight; returns how many failed."""
+async def populate(
+    client: Client, prefix: str, executions: int, concurrency: int, timeout_every: int = TIMEOUT_EVERY
+) -> int:
+    """Start `executions` workflows, at most `concurrency` in flight; returns how many failed.
+
+    Every `timeout_every`-th run gets a short execution timeout, so the server closes it.
+    """
     queue = f"{prefix}-q"
     next_index = 0
     failed = 0
@@ -135,7 +141,7 @@ async def populate(client: Client, prefix: str, executions: int, concurrency: in
                 workflow_type=WorkflowType(name=workflow_type(index)),
                 task_queue=TaskQueue(name=queue),
             )
-            if times_out(index):
+            if times_out(index, timeout_every):
                 request.workflow_execution_timeout.CopyFrom(
                     Duration(seconds=int(EXECUTION_TIMEOUT.total_seconds()))
                 )
@@ -165,10 +171,12 @@ async def count(client: Client, query: str) -> int:
     return int(response.count)
 
 
-async def wait_visible(client: Client, executions: int, timeout_s: float) -> None:
+async def wait_visible(
+    client: Client, executions: int, timeout_s: float, timeout_every: int = TIMEOUT_EVERY
+) -> None:
     """Until visibility shows every run and every timeout has fired."""
     deadline = time.monotonic() + timeout_s
-    running = executions - sum(1 for i in range(executions) if times_out(i))
+    running = executions - sum(1 for i in range(executions) if times_out(i, timeout_every))
     while True:
         total = await count(client, "")
         open_now = await count(client, "ExecutionStatus = 'Running'")

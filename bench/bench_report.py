@@ -335,6 +335,7 @@ class CallResult:
     # one call at a time, after the concurrent phase: the latency of a call on its own
     sequential_p50_ms: float = math.nan
     sequential_p99_ms: float = math.nan
+    sequential_cpu_ms: float = math.nan  # server CPU per call, one at a time
     cpu_s_per_1000: float = math.nan  # server CPU per 1000 successful calls
     driver_cpu_s_per_1000: float = math.nan
     worker_cpu_s_per_1000: float = math.nan
@@ -358,10 +359,13 @@ class CallResult:
         self.p99_ms = percentile(latencies_s, 99) * 1000
         self.max_ms = percentile(latencies_s, 100) * 1000
 
-    def apply_sequential(self, latencies_s: Sequence[float]) -> None:
-        """Fill the one-at-a-time latency figures (seconds in, milliseconds out)."""
+    def apply_sequential(self, latencies_s: Sequence[float], server_cpu_s: float = math.nan) -> None:
+        """Fill the one-at-a-time figures (seconds in, milliseconds out) from the calls that
+        succeeded and the server CPU they used."""
         self.sequential_p50_ms = percentile(latencies_s, 50) * 1000
         self.sequential_p99_ms = percentile(latencies_s, 99) * 1000
+        if latencies_s:
+            self.sequential_cpu_ms = server_cpu_s * 1000 / len(latencies_s)
 
 
 # (ratio key, CallResult attribute, whether Cadenza is the numerator)
@@ -370,6 +374,7 @@ CALL_RATIO_SPECS: tuple[tuple[str, str, bool], ...] = (
     ("p50", "p50_ms", False),
     ("p99", "p99_ms", False),
     ("sequential_p50", "sequential_p50_ms", False),
+    ("sequential_cpu", "sequential_cpu_ms", True),
     ("cpu_per_1000", "cpu_s_per_1000", True),
 )
 
@@ -393,6 +398,7 @@ def call_rows(noun: str) -> tuple[tuple[str, str, str, str | None], ...]:
         (f"{noun} latency max (ms)", "max_ms", "{:.1f}", None),
         ("one at a time: p50 (ms)", "sequential_p50_ms", "{:.2f}", "sequential_p50"),
         ("one at a time: p99 (ms)", "sequential_p99_ms", "{:.2f}", None),
+        (f"one at a time: server CPU ms / {noun}", "sequential_cpu_ms", "{:.3f}", "sequential_cpu"),
         (f"server CPU s / 1000 {plural}", "cpu_s_per_1000", "{:.2f}", "cpu_per_1000"),
         (f"driver CPU s / 1000 {plural}", "driver_cpu_s_per_1000", "{:.2f}", None),
         (f"worker CPU s / 1000 {plural}", "worker_cpu_s_per_1000", "{:.2f}", None),

@@ -7,10 +7,15 @@ Usage:
                         [--signal-concurrency C] [--queries N] [--query-workflows W]
                         [--query-concurrency C] [--sequential-calls N]
                         [--list-executions N] [--list-concurrency C] [--list-calls M]
-                        [--list-timeout S] [--only cadenza|temporal] [--json PATH]
+                        [--list-timeout S] [--fanout-sizes N,N] [--fanout-workflows N]
+                        [--history-events N] [--history-width N] [--history-fetches N]
+                        [--scale-sizes N,N] [--scale-million] [--scale-temporal-sizes N,N]
+                        [--scale-workflows N] [--scale-concurrency C] [--scale-sequential M]
+                        [--only cadenza|temporal] [--json PATH]
 
-The list workload (`--workloads list`) runs only when selected: it populates
-100,000 executions on each server first.
+The list, fanout, history and scale workloads run only when selected in
+`--workloads`: list and scale populate large stores first, fanout and history
+run workflows with 1,000 activities or 10,000 events.
 
 Servers are benchmarked one at a time (never both running at once) so they
 do not compete for CPU, each workload on a freshly started server with new
@@ -42,7 +47,15 @@ from temporalio.client import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_defs import HistoryWorkflow
 from bench_driver import PhaseResult, Workload, run_concurrent, run_sequential, worker_process
+from bench_fanout import FANOUT_GROWTH_ROWS, FANOUT_METRICS, apply_fanout, run_fanouts
+from bench_history import (
+    HistoryResult,
+    compute_history_ratios,
+    format_history_table,
+    time_fetches,
+)
 from bench_list import FILTER as FILTER_TEXT
 from bench_list import (
     ListResult,
@@ -52,7 +65,7 @@ from bench_list import (
     populate,
     wait_visible,
 )
-from bench_procstats import PeakRssSampler, cpu_seconds, own_cpu_seconds
+from bench_procstats import PeakRssSampler, cpu_seconds, own_cpu_seconds, tree_rss_bytes
 from bench_report import (
     CADENZA,
     MB,
@@ -79,6 +92,7 @@ from bench_rpc import (
     start_counters,
     start_value,
 )
+from bench_scale import ALL_TIME_OUT, MILLION, SCALE_GROWTH_ROWS, SCALE_METRICS, apply_scale
 from bench_servers import (
     LOOPBACK,
     ServerError,
@@ -91,6 +105,7 @@ from bench_servers import (
     temporal_command,
     wait_until_ready,
 )
+from bench_sized import Metric, SizedResult, compute_sized_ratios, format_sized_table
 from bench_timers import TimerLateness, collect_lateness, run_timer_workflows
 
 CommandBuilder = Callable[[Path, ServerPorts, Path], list[str]]
@@ -106,10 +121,15 @@ TIMERS = "timers"
 SIGNAL = "signal"
 QUERY = "query"
 LIST = "list"
-WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY, LIST)  # also the run order
-# The list workload populates a large store first, so it runs only when asked for.
+FANOUT = "fanout"
+HISTORY = "history"
+SCALE = "scale"
+WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY, LIST, FANOUT, HISTORY, SCALE)  # also the run order
+# The others populate large stores or grow large workflows, so they run only when asked for.
 DEFAULT_WORKLOADS = (ACTIVITY, TIMERS, SIGNAL, QUERY)
 DEFAULT_TIMER_DURATIONS = (0.2, 0.5, 1.0, 2.0)
+DEFAULT_FANOUT_SIZES = (100, 1000)
+DEFAULT_SCALE_SIZES = (10_000, 100_000)
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,19 @@ class BenchConfig:
     list_calls: int = 200
     list_timeout_s: float = 3600.0
     list_temporal_executions: int | None = None
+    fanout_sizes: tuple[int, ...] = DEFAULT_FANOUT_SIZES
+    fanout_workflows: int = 3
+    history_events: int = 10_000
+    history_width: int = 20
+    history_fetches: int = 5
+    scale_sizes: tuple[int, ...] = DEFAULT_SCALE_SIZES
+    scale_million: bool = False
+    scale_temporal_sizes: tuple[int, ...] | None = None
+    scale_workflows: int = 200
+    scale_concurrency: int = 20
+    scale_sequential: int = 50
+    long_timeout_s: float = 900.0
+    scale_timeout_s: float = 7200.0
 
 
 def positive_int(text: str) -> int:
@@ -176,6 +209,92 @@ def duration_list(text: str) -> tuple[float, ...]:
     if not all(0 < d < 3600 for d in durations):  # also rejects NaN
         raise argparse.ArgumentTypeError(f"durations must be in (0, 3600) seconds, got {text!r}")
     return durations
+
+
+def size_list(text: str) -> tuple[int, ...]:
+    """argparse type for comma-separated positive sizes, returned sorted without repeats."""
+    try:
+        sizes = {int(part) for part in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"sizes must be >= 1, got {text!r}")
+    return tuple(sorted(sizes))
+
+
+def add_growth_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the fanout, history and scale workloads."""
+    parser.add_argument(
+        "--fanout-sizes",
+        type=size_list,
+        default=DEFAULT_FANOUT_SIZES,
+        help="fanout workload: parallel activities per workflow, one measurement each (100,1000)",
+    )
+    parser.add_argument(
+        "--fanout-workflows", type=positive_int, default=3, help="fanout workload: workflows per size (3)"
+    )
+    parser.add_argument(
+        "--history-events",
+        type=positive_int,
+        default=10_000,
+        help="history workload: events to grow to (10000)",
+    )
+    parser.add_argument(
+        "--history-width",
+        type=positive_int,
+        default=20,
+        help="history workload: parallel activities per round (20)",
+    )
+    parser.add_argument(
+        "--history-fetches",
+        type=positive_int,
+        default=5,
+        help="history workload: timed full GetWorkflowExecutionHistory reads (5)",
+    )
+    parser.add_argument(
+        "--scale-sizes",
+        type=size_list,
+        default=DEFAULT_SCALE_SIZES,
+        help="scale workload: executions stored before measuring, one fresh server each (10000,100000)",
+    )
+    parser.add_argument(
+        "--scale-million", action="store_true", help="scale workload: also measure with 1,000,000 stored"
+    )
+    parser.add_argument(
+        "--scale-temporal-sizes",
+        type=size_list,
+        default=None,
+        help="scale workload: sizes on Temporal, if the full ones are not feasible (--scale-sizes)",
+    )
+    parser.add_argument(
+        "--scale-workflows",
+        type=positive_int,
+        default=200,
+        help="scale workload: concurrent-phase workflows (200)",
+    )
+    parser.add_argument(
+        "--scale-concurrency", type=positive_int, default=20, help="scale workload: max in flight (20)"
+    )
+    parser.add_argument(
+        "--scale-sequential",
+        type=positive_int,
+        default=50,
+        help="scale workload: one-at-a-time workflows (50)",
+    )
+    parser.add_argument(
+        "--long-timeout",
+        type=float,
+        default=900.0,
+        dest="long_timeout_s",
+        help="fanout and history workloads: give up on a server after this many seconds (900)",
+    )
+    parser.add_argument(
+        "--scale-timeout",
+        type=float,
+        default=7200.0,
+        dest="scale_timeout_s",
+        help="scale workload: give up on a server (all its sizes) after this many seconds (7200)",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> BenchConfig:
@@ -260,6 +379,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         dest="list_timeout_s",
         help="list workload: give up on a server after this many seconds (3600)",
     )
+    add_growth_options(parser)
     parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
     parser.add_argument("--json", type=Path, dest="json_path", help="write results as JSON here")
     parser.add_argument(
@@ -574,14 +694,16 @@ async def measure_signal(name: str, config: BenchConfig, workdir: Path, result: 
         if config.warmup:
             check_warmup(await sender.batch(config.warmup, config.signal_concurrency))
         log(f"{name}: {config.sequential_calls} signals one at a time")
+        alone_began = probe.read()
         alone = await sender.batch(config.sequential_calls, 1)
+        alone_cpu = probe.read() - alone_began
         log(f"{name}: {config.signals} signals, concurrency {config.signal_concurrency}")
         before = probe.read()
         phase = await sender.batch(config.signals, config.signal_concurrency)
         completion = await finish_and_check(handles, sender.expected_results())
         cpu = probe.read() - before
     apply_call_run(result, phase, cpu, completion)
-    result.apply_sequential(alone.latencies_s)
+    result.apply_sequential(alone.latencies_s, alone_cpu.server_s)
 
 
 async def measure_query(name: str, config: BenchConfig, workdir: Path, result: CallResult) -> None:
@@ -590,14 +712,16 @@ async def measure_query(name: str, config: BenchConfig, workdir: Path, result: C
         if config.warmup:
             check_warmup(await query_batch(handles, config.warmup, config.query_concurrency))
         log(f"{name}: {config.sequential_calls} queries one at a time")
+        alone_began = probe.read()
         alone = await query_batch(handles, config.sequential_calls, 1)
+        alone_cpu = probe.read() - alone_began
         log(f"{name}: {config.queries} queries, concurrency {config.query_concurrency}")
         before = probe.read()
         phase = await query_batch(handles, config.queries, config.query_concurrency)
         cpu = probe.read() - before
         completion = await finish_and_check(handles, [start_value(i) for i in range(len(handles))])
     apply_call_run(result, phase, cpu, completion)
-    result.apply_sequential(alone.latencies_s)
+    result.apply_sequential(alone.latencies_s, alone_cpu.server_s)
 
 
 async def measure_list(name: str, config: BenchConfig, workdir: Path, result: ListResult) -> None:
@@ -628,6 +752,138 @@ def list_executions(name: str, config: BenchConfig) -> int:
     if name == TEMPORAL and config.list_temporal_executions is not None:
         return config.list_temporal_executions
     return config.list_executions
+
+
+@contextlib.asynccontextmanager
+async def server_with_worker(
+    name: str, workdir: Path, max_activities: int | None = None
+) -> AsyncIterator[tuple[RunningServer, Workload, CpuProbe]]:
+    """A fresh server and one worker process, with the probe for their CPU."""
+    async with running_server(name, workdir) as srv:
+        load = fresh_workload(srv.client)
+        async with worker_process(
+            srv.target, load.task_queue, workdir / "worker.log", max_activities
+        ) as worker:
+            probe = CpuProbe(
+                servers=(srv.root,), driver=psutil.Process(), workers=(psutil.Process(worker.pid),)
+            )
+            yield srv, load, probe
+
+
+async def measure_fanout(name: str, config: BenchConfig, workdir: Path, result: SizedResult) -> None:
+    """The fanout workload on one freshly started server: every width in turn, smallest first."""
+    widest = max(config.fanout_sizes)
+    async with server_with_worker(name, workdir, max_activities=widest) as (srv, load, probe):
+        result.startup_s = srv.startup_s
+        with PeakRssSampler(srv.root) as rss:
+            if config.warmup:
+                warm_load = dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm")
+                check_warmup(await run_fanouts(warm_load, min(config.fanout_sizes), 1))
+            for width in config.fanout_sizes:
+                log(f"{name}: {config.fanout_workflows} workflows of {width} parallel activities")
+                before = probe.read()
+                phase = await run_fanouts(load, width, config.fanout_workflows)
+                cpu = probe.read() - before
+                apply_fanout(result, width, phase, cpu.server_s, cpu.worker_s)
+        result.peak_rss_mb = rss.peak_bytes / MB
+    result.compute_growth([key for _, key in FANOUT_GROWTH_ROWS])
+
+
+async def measure_history(name: str, config: BenchConfig, workdir: Path, result: HistoryResult) -> None:
+    """The history workload on one freshly started server: one workflow grown to many events."""
+    async with server_with_worker(name, workdir, max_activities=config.history_width) as (srv, load, probe):
+        result.startup_s = srv.startup_s
+        with PeakRssSampler(srv.root) as rss:
+            if config.warmup:
+                warm_load = dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm")
+                check_warmup(await run_fanouts(warm_load, config.history_width, 1))
+            log(
+                f"{name}: one workflow to {config.history_events} events, {config.history_width} activities a round"
+            )
+            before = probe.read()
+            began = time.perf_counter()
+            handle = await srv.client.start_workflow(
+                HistoryWorkflow.run,
+                args=[config.history_events, config.history_width],
+                id=f"{load.id_prefix}-history",
+                task_queue=load.task_queue,
+            )
+            await handle.result()
+            result.wall_s = time.perf_counter() - began
+            cpu = probe.read() - before
+            result.workflows_ok = 1
+            history = await handle.fetch_history()
+            result.apply_history(history.events)
+            log(f"{name}: {result.events} events; {config.history_fetches} full history reads")
+            fetch_before = probe.read()
+            fetches, result.fetch_pages = await time_fetches(
+                srv.client, handle.id, config.history_fetches, result.events
+            )
+            fetch_cpu = probe.read() - fetch_before
+        result.peak_rss_mb = rss.peak_bytes / MB
+    result.events_per_s = result.events / result.wall_s
+    result.cpu_ms_per_event = cpu.server_s * 1000 / result.events
+    result.worker_cpu_ms_per_event = cpu.worker_s * 1000 / result.events
+    result.fetch_p50_ms = percentile(fetches, 50) * 1000
+    result.fetch_cpu_ms = fetch_cpu.server_s * 1000 / len(fetches)
+
+
+def scale_sizes(name: str, config: BenchConfig) -> tuple[int, ...]:
+    """How many executions the scale workload stores on this server before each measurement."""
+    sizes = config.scale_sizes
+    if name == TEMPORAL and config.scale_temporal_sizes is not None:
+        sizes = config.scale_temporal_sizes
+    return tuple(sorted({*sizes, MILLION})) if config.scale_million else sizes
+
+
+async def measure_scale(name: str, config: BenchConfig, workdir: Path, result: SizedResult) -> None:
+    """The scale workload: for each size, a fresh server whose store holds that many closed runs."""
+    for size in scale_sizes(name, config):
+        sized_dir = workdir / str(size)
+        sized_dir.mkdir()
+        await measure_scale_size(name, config, sized_dir, result, size)
+    result.peak_rss_mb = max(result.get(size, "peak_rss_mb") for size in result.sizes())
+    result.compute_growth([key for _, key in SCALE_GROWTH_ROWS])
+
+
+async def measure_scale_size(
+    name: str, config: BenchConfig, workdir: Path, result: SizedResult, size: int
+) -> None:
+    """Populate one fresh server with `size` runs that all time out, then run EchoWorkflows on it."""
+    async with running_server(name, workdir) as srv:
+        result.startup_s = srv.startup_s
+        log(f"{name}: storing {size} executions, concurrency {config.list_concurrency}")
+        began = time.perf_counter()
+        prefix = f"scale-{uuid.uuid4().hex[:8]}"
+        failed = await populate(srv.client, prefix, size, config.list_concurrency, ALL_TIME_OUT)
+        if failed:
+            raise ServerError(f"{failed} of {size} starts failed")
+        result.put(size, "starts_per_s", size / (time.perf_counter() - began))
+        await wait_visible(srv.client, size, config.scale_timeout_s, ALL_TIME_OUT)
+        result.put(size, "idle_rss_mb", tree_rss_bytes(srv.root) / MB)
+        load = fresh_workload(srv.client)
+        async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
+            probe = CpuProbe(
+                servers=(srv.root,), driver=psutil.Process(), workers=(psutil.Process(worker.pid),)
+            )
+            with PeakRssSampler(srv.root) as rss:
+                warm = await run_sequential(
+                    dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm"), config.warmup
+                )
+                check_warmup(warm)
+                log(f"{name}: {size} stored; {config.scale_workflows} + {config.scale_sequential} workflows")
+                before = probe.read()
+                concurrent = await run_concurrent(
+                    dataclasses.replace(load, id_prefix=f"{load.id_prefix}-conc"),
+                    config.scale_workflows,
+                    config.scale_concurrency,
+                )
+                sequential = await run_sequential(
+                    dataclasses.replace(load, id_prefix=f"{load.id_prefix}-seq"), config.scale_sequential
+                )
+                cpu = probe.read() - before
+            result.put(size, "peak_rss_mb", rss.peak_bytes / MB)
+        apply_scale(result, size, concurrent, sequential, cpu.server_s)
 
 
 class Outcome(Protocol):
@@ -699,6 +955,36 @@ async def bench_list(name: str, config: BenchConfig, workdir: Path) -> ListResul
     return result
 
 
+async def bench_fanout(name: str, config: BenchConfig, workdir: Path) -> SizedResult:
+    """Benchmark one server with the fanout workload."""
+    result = SizedResult(server=name)
+    await guard(
+        result, config.long_timeout_s, lambda: measure_fanout(name, config, workdir, result), what=" (fanout)"
+    )
+    return result
+
+
+async def bench_history(name: str, config: BenchConfig, workdir: Path) -> HistoryResult:
+    """Benchmark one server with the history workload."""
+    result = HistoryResult(server=name)
+    await guard(
+        result,
+        config.long_timeout_s,
+        lambda: measure_history(name, config, workdir, result),
+        what=" (history)",
+    )
+    return result
+
+
+async def bench_scale(name: str, config: BenchConfig, workdir: Path) -> SizedResult:
+    """Benchmark one server with the scale workload (every size)."""
+    result = SizedResult(server=name)
+    await guard(
+        result, config.scale_timeout_s, lambda: measure_scale(name, config, workdir, result), what=" (scale)"
+    )
+    return result
+
+
 def selected_servers(only: str | None) -> list[str]:
     """Servers to run, in a fixed order."""
     return [only] if only else list(SERVERS)
@@ -713,14 +999,22 @@ class RunResults:
     signal: list[CallResult] = field(default_factory=list)
     query: list[CallResult] = field(default_factory=list)
     listing: list[ListResult] = field(default_factory=list)
+    fanout: list[SizedResult] = field(default_factory=list)
+    history: list[HistoryResult] = field(default_factory=list)
+    scale: list[SizedResult] = field(default_factory=list)
 
     def calls(self) -> tuple[tuple[str, list[CallResult]], ...]:
         """The signal and query results, each with its workload name."""
         return ((SIGNAL, self.signal), (QUERY, self.query))
 
+    def sized(self) -> tuple[tuple[str, list[SizedResult], tuple[Metric, ...]], ...]:
+        """The fanout and scale results, each with its workload name and metrics."""
+        return ((FANOUT, self.fanout, FANOUT_METRICS), (SCALE, self.scale, SCALE_METRICS))
+
     def all_ok(self) -> bool:
         """True only if every selected server fully succeeded on every selected workload."""
         every: list[Outcome] = [*self.activity, *self.timers, *self.signal, *self.query, *self.listing]
+        every += [*self.fanout, *self.history, *self.scale]
         return all(r.ok for r in every)
 
 
@@ -743,12 +1037,18 @@ async def run_all(config: BenchConfig) -> RunResults:
                     results.signal.append(await bench_calls(name, config, workdir, SIGNAL))
                 elif workload == LIST:
                     results.listing.append(await bench_list(name, config, workdir))
+                elif workload == FANOUT:
+                    results.fanout.append(await bench_fanout(name, config, workdir))
+                elif workload == HISTORY:
+                    results.history.append(await bench_history(name, config, workdir))
+                elif workload == SCALE:
+                    results.scale.append(await bench_scale(name, config, workdir))
                 else:
                     results.query.append(await bench_calls(name, config, workdir, QUERY))
     return results
 
 
-R = TypeVar("R", ServerResult, TimerResult, CallResult, ListResult)
+R = TypeVar("R", ServerResult, TimerResult, CallResult, ListResult, SizedResult, HistoryResult)
 
 
 def _cadenza_and_temporal(results: Sequence[R]) -> tuple[R, R] | None:
@@ -781,6 +1081,18 @@ def list_ratios_for(results: Sequence[ListResult]) -> list[Ratio]:
     """Cadenza-vs-Temporal list ratios, or none unless both servers were run."""
     pair = _cadenza_and_temporal(results)
     return compute_list_ratios(*pair) if pair else []
+
+
+def sized_ratios_for(results: Sequence[SizedResult], metrics: Sequence[Metric]) -> list[Ratio]:
+    """Cadenza-vs-Temporal ratios per size, or none unless both servers were run."""
+    pair = _cadenza_and_temporal(results)
+    return compute_sized_ratios(*pair, metrics) if pair else []
+
+
+def history_ratios_for(results: Sequence[HistoryResult]) -> list[Ratio]:
+    """Cadenza-vs-Temporal history ratios, or none unless both servers were run."""
+    pair = _cadenza_and_temporal(results)
+    return compute_history_ratios(*pair) if pair else []
 
 
 def _ratios_json(ratios: Sequence[Ratio]) -> dict[str, Any]:
@@ -822,6 +1134,17 @@ def results_document(config: BenchConfig, results: RunResults) -> dict[str, Any]
             "servers": {r.server: r.to_json() for r in results.listing},
             "ratios": _ratios_json(list_ratios_for(results.listing)),
         }
+    if HISTORY in config.workloads:
+        document[HISTORY] = {
+            "servers": {r.server: r.to_json() for r in results.history},
+            "ratios": _ratios_json(history_ratios_for(results.history)),
+        }
+    for workload, sized, metrics in results.sized():
+        if workload in config.workloads:
+            document[workload] = {
+                "servers": {r.server: r.to_json() for r in sized},
+                "ratios": _ratios_json(sized_ratios_for(sized, metrics)),
+            }
     return document
 
 
@@ -830,6 +1153,25 @@ def list_heading(config: BenchConfig) -> str:
     return (
         f"list workload: executions as in the first row (half ListA, a fifth timed out);"
         f" {config.list_calls} sequential calls each; filter = {FILTER_TEXT}"
+    )
+
+
+def growth_heading(config: BenchConfig, workload: str) -> str:
+    """One line saying what the fanout, history or scale table measured."""
+    if workload == FANOUT:
+        return (
+            f"fanout workload: {config.fanout_workflows} workflows per size, one at a time, each running"
+            f" N activities at once; ratios per size"
+        )
+    if workload == HISTORY:
+        return (
+            f"history workload: one workflow grown to {config.history_events} events in rounds of"
+            f" {config.history_width} parallel activities; first/last = first/last tenth of them"
+        )
+    return (
+        f"scale workload: per size a fresh server storing that many timed-out runs, then"
+        f" {config.scale_workflows} workflows (concurrency {config.scale_concurrency})"
+        f" + {config.scale_sequential} one at a time"
     )
 
 
@@ -878,7 +1220,29 @@ def report(config: BenchConfig, results: RunResults) -> str:
         lines = [list_heading(config), format_list_table(results.listing, list_ratios_for(results.listing))]
         lines += [f"{r.server}: list error: {r.error}" for r in results.listing if r.error]
         parts.append("\n".join(lines))
+    if FANOUT in config.workloads:
+        table = format_sized_table(
+            results.fanout,
+            sized_ratios_for(results.fanout, FANOUT_METRICS),
+            FANOUT_METRICS,
+            FANOUT_GROWTH_ROWS,
+        )
+        parts.append(with_errors(growth_heading(config, FANOUT), table, FANOUT, results.fanout))
+    if HISTORY in config.workloads:
+        table = format_history_table(results.history, history_ratios_for(results.history))
+        parts.append(with_errors(growth_heading(config, HISTORY), table, HISTORY, results.history))
+    if SCALE in config.workloads:
+        table = format_sized_table(
+            results.scale, sized_ratios_for(results.scale, SCALE_METRICS), SCALE_METRICS, SCALE_GROWTH_ROWS
+        )
+        parts.append(with_errors(growth_heading(config, SCALE), table, SCALE, results.scale))
     return "\n\n".join(parts)
+
+
+def with_errors(heading: str, table: str, workload: str, results: Sequence[Outcome]) -> str:
+    """A workload's heading, table and one line per server that failed."""
+    lines = [heading, table] + [f"{r.server}: {workload} error: {r.error}" for r in results if r.error]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Benchmark worker, run as its own process so its CPU never mixes with the driver's.
 
-Usage: python bench/worker.py --target HOST:PORT --task-queue NAME
+Usage: python bench/worker.py --target HOST:PORT --task-queue NAME [--max-activities N]
 
 Prints ``READY`` on stdout once polling has started and shuts down gracefully
 on SIGTERM/SIGINT, so the driver can sequence start-up and tear-down.
@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_defs import CounterWorkflow, EchoWorkflow, TimersWorkflow, echo
+from bench_defs import CounterWorkflow, EchoWorkflow, FanoutWorkflow, HistoryWorkflow, TimersWorkflow, echo
 
 READY_LINE = "READY"
 
@@ -30,6 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--target", required=True, help="server gRPC address")
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--namespace", default="default")
+    parser.add_argument(
+        "--max-activities",
+        type=int,
+        default=None,
+        help="activities run at once (the SDK's default when unset); the fanout workload needs its width",
+    )
     return parser.parse_args(argv)
 
 
@@ -48,8 +54,9 @@ async def serve(args: argparse.Namespace) -> None:
     worker = Worker(
         client,
         task_queue=args.task_queue,
-        workflows=[EchoWorkflow, TimersWorkflow, CounterWorkflow],
+        workflows=[EchoWorkflow, TimersWorkflow, CounterWorkflow, FanoutWorkflow, HistoryWorkflow],
         activities=[echo],
+        max_concurrent_activities=args.max_activities,
     )
     async with worker:
         print(READY_LINE, flush=True)
