@@ -6,9 +6,8 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from temporalio.api.history.v1 import History, HistoryEvent
-
 from cadenza.history.machine.state import MutableState
+from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey
 from cadenza.persistence.roles import ExecutionReader
 
@@ -20,7 +19,7 @@ class Entry:
     key: ExecutionKey
     state: MutableState
     version: int
-    events: list[HistoryEvent] | None = None
+    events: EventLog | None = None
     """The whole history once loaded; None until something needs it."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dropped: bool = False
@@ -135,7 +134,7 @@ class ExecutionCache:
         for key in list(self._entries):
             self.drop(key)
 
-    async def history(self, entry: Entry) -> list[HistoryEvent]:
+    async def history(self, entry: Entry) -> EventLog:
         """The execution's whole committed history, loading it once if needed.
 
         A commit can land while the load is in flight (it cannot extend a list
@@ -146,9 +145,7 @@ class ExecutionCache:
             if entry.events is not None:
                 return entry.events
             batches = await self._store.read_history(entry.key, 1)
-            events: list[HistoryEvent] = []
-            for batch in batches:
-                events.extend(History.FromString(batch.data).events)
+            events = EventLog.of_batches(batch.data for batch in batches)
             if entry.events is None and len(events) >= entry.state.next_event_id - 1:
                 entry.events = events
             elif entry.events is None:

@@ -1,0 +1,76 @@
+"""A run's committed history in memory: each event's stored bytes, decoded only when asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
+
+from temporalio.api.history.v1 import HistoryEvent
+
+from cadenza.history.service import wire
+
+
+class EventLog(Sequence[HistoryEvent]):
+    """Events in order, event ID ``i + 1`` at index ``i``.
+
+    Answers to workers are assembled from ``raw`` (the bytes the store holds), so
+    a history loaded from the store is never parsed just to be encoded again; an
+    event is decoded the first time something reads it as a message, and kept.
+    """
+
+    __slots__ = ("_events", "_raw")
+
+    def __init__(self) -> None:
+        self._raw: list[bytes] = []
+        self._events: list[HistoryEvent | None] = []
+
+    @classmethod
+    def of_batches(cls, batches: Iterable[bytes]) -> EventLog:
+        """The events of stored batches (each a serialized ``History``), in order."""
+        log = cls()
+        for batch in batches:
+            log.append_batch(batch)
+        return log
+
+    def append_batch(self, data: bytes, events: Sequence[HistoryEvent] = ()) -> None:
+        """Add a serialized ``History`` batch; ``events`` are its messages, when at hand."""
+        raw = wire.split_events(data)
+        if events and len(events) != len(raw):
+            raise ValueError("a batch's messages and bytes differ in length")
+        self._raw.extend(raw)
+        self._events.extend(events or [None] * len(raw))
+
+    def raw(self, start: int = 0, stop: int | None = None) -> list[bytes]:
+        """The serialized events ``[start:stop]``."""
+        return self._raw[start:stop]
+
+    def raw_at(self, index: int) -> bytes:
+        return self._raw[index]
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    @overload
+    def __getitem__(self, index: int) -> HistoryEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[HistoryEvent]: ...
+
+    def __getitem__(self, index: int | slice) -> HistoryEvent | list[HistoryEvent]:
+        if isinstance(index, slice):
+            return [self._decoded(i) for i in range(*index.indices(len(self._raw)))]
+        if index < 0:
+            index += len(self._raw)
+        if not 0 <= index < len(self._raw):
+            raise IndexError("event index out of range")
+        return self._decoded(index)
+
+    def __iter__(self) -> Iterator[HistoryEvent]:
+        for i in range(len(self._raw)):
+            yield self._decoded(i)
+
+    def _decoded(self, index: int) -> HistoryEvent:
+        event = self._events[index]
+        if event is None:
+            event = self._events[index] = HistoryEvent.FromString(self._raw[index])
+        return event

@@ -1,0 +1,90 @@
+"""Protobuf's wire format, for answers assembled from event bytes already serialized.
+
+A repeated message field is, on the wire, one (tag, length, bytes) entry per
+element, and a message's fields may come in any order and merge when repeated.
+So a response carrying stored events is the rest of the response serialized as
+usual, with the events written in as entries of its nested ``History``: the
+stored events are neither parsed nor encoded again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_LENGTH_DELIMITED = 2
+EVENTS_TAG = b"\x0a"
+"""``History.events``: field 1, length-delimited."""
+
+
+def varint(value: int) -> bytes:
+    """``value`` (not negative) as a base-128 varint."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def split_events(history: bytes) -> list[bytes]:
+    """The serialized events of a serialized ``History`` message, each as written."""
+    events = []
+    pos, end = 0, len(history)
+    while pos < end:
+        if history[pos] != EVENTS_TAG[0]:
+            raise ValueError(f"not a History message: tag {history[pos]} at {pos}")
+        length, pos = _read_varint(history, pos + 1)
+        events.append(history[pos : pos + length])
+        pos += length
+    if pos != end:
+        raise ValueError("truncated History message")
+    return events
+
+
+def history_bytes(events: Iterable[bytes]) -> bytes:
+    """A serialized ``History`` message holding these serialized events, in order."""
+    return b"".join(EVENTS_TAG + varint(len(event)) + event for event in events)
+
+
+def with_field(message: bytes, number: int, value: bytes) -> bytes:
+    """A serialized message with a length-delimited field ``number`` added, in field order.
+
+    The field is written before the first field with a higher number, where
+    protobuf's own serializer puts it, so the answer is the bytes that
+    serializing the whole message would give (up to the order of map entries,
+    which protobuf leaves unspecified).
+    """
+    pos, end = 0, len(message)
+    while pos < end:
+        tag, after_tag = _read_varint(message, pos)
+        if tag >> 3 > number:
+            break
+        pos = _skip(message, after_tag, tag & 7)
+    field = varint(number << 3 | _LENGTH_DELIMITED) + varint(len(value)) + value
+    return message[:pos] + field + message[pos:]
+
+
+def _skip(message: bytes, pos: int, wire_type: int) -> int:
+    """The position after a field's value of ``wire_type`` starting at ``pos``."""
+    if wire_type == 0:
+        return _read_varint(message, pos)[1]
+    if wire_type == 1:
+        return pos + 8
+    if wire_type == _LENGTH_DELIMITED:
+        length, pos = _read_varint(message, pos)
+        return pos + length
+    if wire_type == 5:
+        return pos + 4
+    raise ValueError(f"unexpected wire type {wire_type}")
