@@ -37,8 +37,9 @@ def test_varints_are_protobufs(value: int) -> None:
 def test_a_history_splits_into_its_events_and_joins_back(n: int, size: int) -> None:
     history = History(events=events(n, size)).SerializeToString()
     split = wire.split_events(history)
-    assert [HistoryEvent.FromString(e) for e in split] == events(n, size)
-    assert wire.history_bytes(split) == history
+    assert [HistoryEvent.FromString(wire.event_bytes(e)) for e in split] == events(n, size)
+    assert [wire.event_size(e) for e in split] == [e.ByteSize() for e in events(n, size)]
+    assert b"".join(split) == history
 
 
 def test_what_is_not_a_history_is_refused() -> None:
@@ -60,7 +61,8 @@ def test_a_field_is_written_where_protobuf_writes_it() -> None:
     without.CopyFrom(full)
     without.ClearField("history")
     number = PollWorkflowTaskQueueResponse.DESCRIPTOR.fields_by_name["history"].number
-    assembled = wire.with_field(without.SerializeToString(), number, full.history.SerializeToString())
+    parts = wire.split_events(full.history.SerializeToString())
+    assembled = wire.with_field(without.SerializeToString(), number, parts)
     assert assembled == full.SerializeToString()
 
 
@@ -70,7 +72,7 @@ def test_a_field_before_or_after_every_other_one(token: bytes) -> None:
     full.history.SetInParent()  # present even when empty, as the extend of no events makes it
     number = GetWorkflowExecutionHistoryResponse.DESCRIPTOR.fields_by_name["history"].number
     head = GetWorkflowExecutionHistoryResponse(next_page_token=token).SerializeToString()
-    assert wire.with_field(head, number, b"") == full.SerializeToString()
+    assert wire.with_field(head, number, []) == full.SerializeToString()
 
 
 def test_an_event_log_decodes_each_event_once_and_keeps_what_it_was_given() -> None:
@@ -80,6 +82,6 @@ def test_an_event_log_decodes_each_event_once_and_keeps_what_it_was_given() -> N
     assert len(log) == 4 and list(log) == given
     assert log[3] is given[3] and log[0] is log[0] and log[-1] is given[3]
     assert log[1:3] == given[1:3]
-    assert [HistoryEvent.FromString(r) for r in log.raw(1)] == given[1:]
+    assert History.FromString(b"".join(log.entries(1))).events == given[1:]
     with pytest.raises(IndexError):
         log[4]

@@ -13,15 +13,16 @@ from cadenza.history.service import wire
 class EventLog(Sequence[HistoryEvent]):
     """Events in order, event ID ``i + 1`` at index ``i``.
 
-    Answers to workers are assembled from ``raw`` (the bytes the store holds), so
+    Answers to workers are assembled from ``entries`` (the bytes the store holds), so
     a history loaded from the store is never parsed just to be encoded again; an
     event is decoded the first time something reads it as a message, and kept.
     """
 
-    __slots__ = ("_events", "_raw")
+    __slots__ = ("_entries", "_events")
 
     def __init__(self) -> None:
-        self._raw: list[bytes] = []
+        self._entries: list[bytes] = []
+        """Each event as an entry of a serialized ``History``: tag, length and bytes."""
         self._events: list[HistoryEvent | None] = []
 
     @classmethod
@@ -34,21 +35,18 @@ class EventLog(Sequence[HistoryEvent]):
 
     def append_batch(self, data: bytes, events: Sequence[HistoryEvent] = ()) -> None:
         """Add a serialized ``History`` batch; ``events`` are its messages, when at hand."""
-        raw = wire.split_events(data)
-        if events and len(events) != len(raw):
+        entries = wire.split_events(data)
+        if events and len(events) != len(entries):
             raise ValueError("a batch's messages and bytes differ in length")
-        self._raw.extend(raw)
-        self._events.extend(events or [None] * len(raw))
+        self._entries.extend(entries)
+        self._events.extend(events or [None] * len(entries))
 
-    def raw(self, start: int = 0, stop: int | None = None) -> list[bytes]:
-        """The serialized events ``[start:stop]``."""
-        return self._raw[start:stop]
-
-    def raw_at(self, index: int) -> bytes:
-        return self._raw[index]
+    def entries(self, start: int = 0, stop: int | None = None) -> list[bytes]:
+        """Events ``[start:stop]`` as entries of a ``History``; joined, they serialize one."""
+        return self._entries[start:stop]
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._entries)
 
     @overload
     def __getitem__(self, index: int) -> HistoryEvent: ...
@@ -58,19 +56,19 @@ class EventLog(Sequence[HistoryEvent]):
 
     def __getitem__(self, index: int | slice) -> HistoryEvent | list[HistoryEvent]:
         if isinstance(index, slice):
-            return [self._decoded(i) for i in range(*index.indices(len(self._raw)))]
+            return [self._decoded(i) for i in range(*index.indices(len(self._entries)))]
         if index < 0:
-            index += len(self._raw)
-        if not 0 <= index < len(self._raw):
+            index += len(self._entries)
+        if not 0 <= index < len(self._entries):
             raise IndexError("event index out of range")
         return self._decoded(index)
 
     def __iter__(self) -> Iterator[HistoryEvent]:
-        for i in range(len(self._raw)):
+        for i in range(len(self._entries)):
             yield self._decoded(i)
 
     def _decoded(self, index: int) -> HistoryEvent:
         event = self._events[index]
         if event is None:
-            event = self._events[index] = HistoryEvent.FromString(self._raw[index])
+            event = self._events[index] = HistoryEvent.FromString(wire.event_bytes(self._entries[index]))
         return event

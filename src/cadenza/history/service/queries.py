@@ -209,9 +209,9 @@ class Queries:
             workflow_execution_task_queue=ev.task_queue(s.task_queue),
         )
         # The SDK insists on a history, even an empty one.
-        events = b""
+        events: list[bytes] = []
         if task_queue == s.task_queue:  # not the sticky worker: it must replay
-            events = wire.history_bytes((await self._history.cache.history(entry)).raw())
+            events = (await self._history.cache.history(entry)).entries()
         return wire.with_field(response.SerializeToString(), _HISTORY_FIELD, events)
 
     async def answer(

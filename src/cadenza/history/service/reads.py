@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import (
     PendingActivityState,
     PendingWorkflowTaskState,
 )
-from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
+from temporalio.api.history.v1 import History, HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.api.workflow.v1 import (
     PendingActivityInfo,
     PendingWorkflowTaskInfo,
@@ -48,20 +48,18 @@ _HISTORY_FIELD = GetWorkflowExecutionHistoryResponse.DESCRIPTOR.fields_by_name["
 
 @dataclass(frozen=True)
 class HistoryPage:
-    raw_events: list[bytes]
-    """The page's events, serialized as stored."""
+    entries: list[bytes]
+    """The page's events as stored, each an entry of a serialized ``History``."""
     next_page_token: bytes
 
     @property
     def events(self) -> list[HistoryEvent]:
-        return [HistoryEvent.FromString(event) for event in self.raw_events]
+        return list(History.FromString(b"".join(self.entries)).events)
 
     def response_bytes(self) -> bytes:
         """The serialized GetWorkflowExecutionHistoryResponse carrying this page."""
         response = GetWorkflowExecutionHistoryResponse(next_page_token=self.next_page_token)
-        return wire.with_field(
-            response.SerializeToString(), _HISTORY_FIELD, wire.history_bytes(self.raw_events)
-        )
+        return wire.with_field(response.SerializeToString(), _HISTORY_FIELD, self.entries)
 
 
 class HistoryReader:
@@ -89,7 +87,9 @@ class HistoryReader:
         while True:
             if close_only and not entry.state.running:
                 history = await self._history.cache.history(entry)
-                return HistoryPage([history.raw_at(entry.state.close_event_id - 1)], b"")
+                return HistoryPage(
+                    history.entries(entry.state.close_event_id - 1, entry.state.close_event_id), b""
+                )
             if not close_only:
                 history = await self._history.cache.history(entry)
                 if len(history) >= first or not wait_new_event or not entry.state.running:
@@ -298,8 +298,8 @@ def _slice(history: EventLog, first: int, page_size: int, *, follow: bool, run_i
     """
     events: list[bytes] = []
     size = 0
-    for event in history.raw(first - 1, first - 1 + page_size):
-        size += len(event)
+    for event in history.entries(first - 1, first - 1 + page_size):
+        size += wire.event_size(event)
         if events and size > MAX_PAGE_BYTES:
             break
         events.append(event)

@@ -37,10 +37,10 @@ async def workflow_task_response(
 async def workflow_task_response_bytes(cache: ExecutionCache, entry: Entry, *, sticky: bool) -> bytes:
     """``workflow_task_response`` serialized, its stored events written as stored."""
     history = await cache.history(entry)
-    events = wire.history_bytes(history.raw(_first_event(entry.state, sticky) - 1))
+    events = history.entries(_first_event(entry.state, sticky) - 1)
     transient = workflow_tasks.transient_events(entry.state)
     if transient:
-        events += History(events=transient).SerializeToString()
+        events.append(History(events=transient).SerializeToString())
     return wire.with_field(_without_history(entry.state).SerializeToString(), _HISTORY_FIELD, events)
 
 

@@ -3,13 +3,13 @@
 A repeated message field is, on the wire, one (tag, length, bytes) entry per
 element, and a message's fields may come in any order and merge when repeated.
 So a response carrying stored events is the rest of the response serialized as
-usual, with the events written in as entries of its nested ``History``: the
-stored events are neither parsed nor encoded again.
+usual, with the stored events written in as entries of its nested ``History``:
+they are neither parsed nor encoded again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 _LENGTH_DELIMITED = 2
 EVENTS_TAG = b"\x0a"
@@ -39,32 +39,39 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def split_events(history: bytes) -> list[bytes]:
-    """The serialized events of a serialized ``History`` message, each as written."""
-    events = []
+    """The entries of a serialized ``History`` message: each event with its tag and length,
+    as written, so that joining entries gives the ``History`` holding those events."""
+    entries = []
     pos, end = 0, len(history)
     while pos < end:
         if history[pos] != EVENTS_TAG[0]:
             raise ValueError(f"not a History message: tag {history[pos]} at {pos}")
-        length, pos = _read_varint(history, pos + 1)
-        events.append(history[pos : pos + length])
-        pos += length
+        length, after = _read_varint(history, pos + 1)
+        entries.append(history[pos : after + length])
+        pos = after + length
     if pos != end:
         raise ValueError("truncated History message")
-    return events
+    return entries
 
 
-def history_bytes(events: Iterable[bytes]) -> bytes:
-    """A serialized ``History`` message holding these serialized events, in order."""
-    return b"".join(EVENTS_TAG + varint(len(event)) + event for event in events)
+def event_bytes(entry: bytes) -> bytes:
+    """The serialized event of one ``History`` entry (the entry less its tag and length)."""
+    return entry[_read_varint(entry, 1)[1] :]
 
 
-def with_field(message: bytes, number: int, value: bytes) -> bytes:
+def event_size(entry: bytes) -> int:
+    """The serialized size of one entry's event, what ``ByteSize`` of its message gives."""
+    return _read_varint(entry, 1)[0]
+
+
+def with_field(message: bytes, number: int, value: Sequence[bytes]) -> bytes:
     """A serialized message with a length-delimited field ``number`` added, in field order.
 
-    The field is written before the first field with a higher number, where
-    protobuf's own serializer puts it, so the answer is the bytes that
-    serializing the whole message would give (up to the order of map entries,
-    which protobuf leaves unspecified).
+    The field's value is the concatenation of ``value``'s parts (the entries of a
+    ``History``, say), copied once. It is written before the first field with a
+    higher number, where protobuf's own serializer puts it, so the answer is the
+    bytes that serializing the whole message gives (up to the order of map
+    entries, which protobuf leaves unspecified).
     """
     pos, end = 0, len(message)
     while pos < end:
@@ -72,8 +79,8 @@ def with_field(message: bytes, number: int, value: bytes) -> bytes:
         if tag >> 3 > number:
             break
         pos = _skip(message, after_tag, tag & 7)
-    field = varint(number << 3 | _LENGTH_DELIMITED) + varint(len(value)) + value
-    return message[:pos] + field + message[pos:]
+    header = varint(number << 3 | _LENGTH_DELIMITED) + varint(sum(map(len, value)))
+    return b"".join((message[:pos], header, *value, message[pos:]))
 
 
 def _skip(message: bytes, pos: int, wire_type: int) -> int:
