@@ -134,13 +134,14 @@ class Engine:
             self.cache.drop(entry.key)
             raise
         entry.version = write.new_version
+        # Only the bytes are kept (a tenth of the messages' memory); what is read is decoded again.
         if entry.events is not None and write.events is not None:
-            entry.events.append_batch(write.events.data, change.events)
+            entry.events.append_batch(write.events.data)
         self._hand_off(change)
         if follow is not None:
             follow_events = EventLog()
             if more[0].events is not None:
-                follow_events.append_batch(more[0].events.data, follow.events)
+                follow_events.append_batch(more[0].events.data)
             self.cache.put(Entry(follow.key, follow.state, 1, events=follow_events))
             self._hand_off(follow)
         if change.events or change.state_changed:
