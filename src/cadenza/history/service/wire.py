@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 _LENGTH_DELIMITED = 2
+_ONE_BYTE = [bytes((value,)) for value in range(0x80)]
 EVENTS_TAG = b"\x0a"
 """``History.events``: field 1, length-delimited."""
 
 
 def varint(value: int) -> bytes:
     """``value`` (not negative) as a base-128 varint."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -28,6 +31,9 @@ def varint(value: int) -> bytes:
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
     """The varint at ``pos`` and the position after it."""
+    value = data[pos]
+    if value < 0x80:  # most tags and lengths: one byte
+        return value, pos + 1
     value = shift = 0
     while True:
         byte = data[pos]
