@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from cadenza.history.machine.state import MutableState
+from cadenza.history.service import wire
 from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey
 from cadenza.persistence.roles import ExecutionReader
@@ -153,6 +154,19 @@ class ExecutionCache:
         if entry.events is None:
             raise RuntimeError(f"history of {entry.key} could not be read consistently")
         return entry.events
+
+    async def event_entry(self, entry: Entry, event_id: int) -> bytes:
+        """One committed event, as its entry of a serialized ``History``.
+
+        A history not loaded yet stays so: only the batch holding the event is read
+        (a client waiting for a closed run's result needs its last event alone).
+        """
+        if entry.events is not None and len(entry.events) >= event_id:
+            return entry.events.entries(event_id - 1, event_id)[0]
+        for batch in await self._store.read_history(entry.key, event_id):
+            if batch.first_event_id <= event_id <= batch.last_event_id:
+                return wire.split_events(batch.data)[event_id - batch.first_event_id]
+        raise RuntimeError(f"event {event_id} of {entry.key} is not stored")
 
     def _evict(self) -> None:
         while len(self._entries) > self._capacity:

@@ -86,10 +86,8 @@ class HistoryReader:
         close_only = filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
         while True:
             if close_only and not entry.state.running:
-                history = await self._history.cache.history(entry)
-                return HistoryPage(
-                    history.entries(entry.state.close_event_id - 1, entry.state.close_event_id), b""
-                )
+                close = await self._history.cache.event_entry(entry, entry.state.close_event_id)
+                return HistoryPage([close], b"")
             if not close_only:
                 history = await self._history.cache.history(entry)
                 if len(history) >= first or not wait_new_event or not entry.state.running:
