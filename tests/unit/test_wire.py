@@ -13,6 +13,7 @@ from temporalio.api.workflowservice.v1 import (
 
 from cadenza.history.service import wire
 from cadenza.history.service.event_log import EventLog
+from cadenza.history.service.reads import MAX_PAGE_BYTES, _slice
 
 
 def events(n: int, size: int = 10) -> list[HistoryEvent]:
@@ -85,3 +86,14 @@ def test_an_event_log_decodes_each_event_once() -> None:
     assert History.FromString(b"".join(log.entries(1))).events == given[1:]
     with pytest.raises(IndexError):
         log[4]
+
+
+def test_a_history_page_holds_at_most_2_mb_of_events_and_at_least_one() -> None:
+    big = events(6, 100_000)  # event i carries 2 * 100 kB * i
+    log = EventLog.of_batches([History(events=big).SerializeToString()])
+    sizes = [e.ByteSize() for e in big]
+    first = _slice(log, 1, 100, follow=False, run_id="r")
+    assert first.events == big[:4] and sum(sizes[:4]) <= MAX_PAGE_BYTES < sum(sizes[:5])
+    last = _slice(log, 6, 100, follow=False, run_id="r")
+    assert last.events == big[5:] and sizes[5] > MAX_PAGE_BYTES // 2 and not last.next_page_token
+    assert _slice(log, 2, 2, follow=False, run_id="r").events == big[1:3]

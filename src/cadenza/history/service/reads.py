@@ -294,16 +294,22 @@ def _slice(history: EventLog, first: int, page_size: int, *, follow: bool, run_i
     With ``follow`` (a long poll on a running workflow) a token is returned even
     at the end, so the caller can wait for what comes next.
     """
-    events: list[bytes] = []
-    size = 0
-    for event in history.entries(first - 1, first - 1 + page_size):
-        size += wire.event_size(event)
-        if events and size > MAX_PAGE_BYTES:
-            break
-        events.append(event)
+    events = history.entries(first - 1, first - 1 + page_size)
+    if sum(map(len, events)) > MAX_PAGE_BYTES:  # entries are a little larger than their events
+        events = _within_page_bytes(events)
     following = first + len(events)
     more = following <= len(history) or follow
     return HistoryPage(events, _make_token(following, run_id) if more else b"")
+
+
+def _within_page_bytes(entries: list[bytes]) -> list[bytes]:
+    """The first entries whose events add up to at most 2 MB (and at least one)."""
+    size = 0
+    for count, entry in enumerate(entries):
+        size += wire.event_size(entry)
+        if count and size > MAX_PAGE_BYTES:
+            return entries[:count]
+    return entries
 
 
 def _make_token(next_event_id: int, run_id: str) -> bytes:
