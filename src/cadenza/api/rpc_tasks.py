@@ -55,7 +55,8 @@ class TaskRpcs:
     @translated
     async def PollWorkflowTaskQueue(
         self, request: wsv1.PollWorkflowTaskQueueRequest, context: Any
-    ) -> wsv1.PollWorkflowTaskQueueResponse:
+    ) -> wsv1.PollWorkflowTaskQueueResponse | bytes:
+        """A task's response comes serialized, with the stored events sent as stored."""
         namespace = await self._namespaces.get(request.namespace)
         name = queue_name(request.task_queue)
         # Older SDK settings name the build in the deprecated binary_checksum; Temporal takes it too.
@@ -65,7 +66,7 @@ class TaskRpcs:
             or request.binary_checksum
         )
 
-        async def deliver(task: TaskRecord) -> wsv1.PollWorkflowTaskQueueResponse | None:
+        async def deliver(task: TaskRecord) -> bytes | None:
             if task.query_id:
                 return await self._queries.task_response(task)
             return await self._polls.delivered(

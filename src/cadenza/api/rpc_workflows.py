@@ -248,7 +248,8 @@ class WorkflowRpcs:
     @translated
     async def GetWorkflowExecutionHistory(
         self, request: wsv1.GetWorkflowExecutionHistoryRequest, context: Any
-    ) -> wsv1.GetWorkflowExecutionHistoryResponse:
+    ) -> bytes:
+        """The page, already serialized: its events are sent as stored."""
         key = await self._runs.key(request.namespace, request.execution)
         page = await self._reader.page(
             key,
@@ -258,9 +259,7 @@ class WorkflowRpcs:
             filter_type=request.history_event_filter_type,
             deadline=deadline_of(context),
         )
-        response = wsv1.GetWorkflowExecutionHistoryResponse(next_page_token=page.next_page_token)
-        response.history.events.extend(page.events)
-        return response
+        return page.response_bytes()
 
     @translated
     async def DescribeWorkflowExecution(

@@ -74,6 +74,11 @@ def _decoding(method: Any, handler: Handler) -> Handler:
     return decode_then_handle
 
 
+def _serialized(response: Any) -> bytes:
+    """A response message's bytes; a handler may answer with bytes it assembled itself."""
+    return response if isinstance(response, bytes) else response.SerializeToString()
+
+
 def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler[Any, Any]:
     """Every RPC of the service, answered by the servicer's method of the same name."""
     service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
@@ -88,7 +93,7 @@ def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.
         handlers[method.name] = kind(
             _decoding(method, getattr(servicer, method.name)),
             request_deserializer=None,
-            response_serializer=lambda response: response.SerializeToString(),
+            response_serializer=_serialized,
         )
     return grpc.method_handlers_generic_handler(service_name, handlers)
 

@@ -4,7 +4,9 @@ The I/O side of the history role, one module per operation family, each named
 after the RPCs it serves: ``starting``, ``workflow_task_rpcs``,
 ``activity_task_rpcs``, ``update_rpcs``, ``signal_rpcs``, ``run_operations``,
 ``fired_timers``. They share the transaction in ``engine`` (lock, load, change,
-commit, hand off). Next to them: ``cache`` (executions in memory), ``reads``
+commit, hand off). Next to them: ``cache`` (executions in memory, their
+histories kept in ``event_log`` as the stored bytes, which ``wire`` writes
+into answers without decoding them), ``reads``
 (history pages, descriptions), ``queries`` and ``transfers`` (work between
 executions). What the operations record is decided by the pure state machine,
 ``cadenza.history.machine``.

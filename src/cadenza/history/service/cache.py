@@ -6,9 +6,9 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from temporalio.api.history.v1 import History, HistoryEvent
-
 from cadenza.history.machine.state import MutableState
+from cadenza.history.service import wire
+from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey
 from cadenza.persistence.roles import ExecutionReader
 
@@ -20,7 +20,7 @@ class Entry:
     key: ExecutionKey
     state: MutableState
     version: int
-    events: list[HistoryEvent] | None = None
+    events: EventLog | None = None
     """The whole history once loaded; None until something needs it."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dropped: bool = False
@@ -135,7 +135,7 @@ class ExecutionCache:
         for key in list(self._entries):
             self.drop(key)
 
-    async def history(self, entry: Entry) -> list[HistoryEvent]:
+    async def history(self, entry: Entry) -> EventLog:
         """The execution's whole committed history, loading it once if needed.
 
         A commit can land while the load is in flight (it cannot extend a list
@@ -146,9 +146,7 @@ class ExecutionCache:
             if entry.events is not None:
                 return entry.events
             batches = await self._store.read_history(entry.key, 1)
-            events: list[HistoryEvent] = []
-            for batch in batches:
-                events.extend(History.FromString(batch.data).events)
+            events = EventLog.of_batches(batch.data for batch in batches)
             if entry.events is None and len(events) >= entry.state.next_event_id - 1:
                 entry.events = events
             elif entry.events is None:
@@ -156,6 +154,19 @@ class ExecutionCache:
         if entry.events is None:
             raise RuntimeError(f"history of {entry.key} could not be read consistently")
         return entry.events
+
+    async def event_entry(self, entry: Entry, event_id: int) -> bytes:
+        """One committed event, as its entry of a serialized ``History``.
+
+        A history not loaded yet stays so: only the batch holding the event is read
+        (a client waiting for a closed run's result needs its last event alone).
+        """
+        if entry.events is not None and len(entry.events) >= event_id:
+            return entry.events.entries(event_id - 1, event_id)[0]
+        for batch in await self._store.read_history(entry.key, event_id):
+            if batch.first_event_id <= event_id <= batch.last_event_id:
+                return wire.split_events(batch.data)[event_id - batch.first_event_id]
+        raise RuntimeError(f"event {event_id} of {entry.key} is not stored")
 
     def _evict(self) -> None:
         while len(self._entries) > self._capacity:

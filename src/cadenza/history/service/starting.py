@@ -22,6 +22,7 @@ from cadenza.history.machine.change import Change, new_run_id
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import RUNNING, Parent
 from cadenza.history.service.cache import Entry
+from cadenza.history.service.event_log import EventLog
 from cadenza.history.service.signal_rpcs import SignalRpcs
 from cadenza.history.service.task_responses import workflow_task_response
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
@@ -107,7 +108,7 @@ class Starting(SignalRpcs):
         if existing.terminate_run_id:
             await self._terminate_for(change, existing.terminate_run_id)
             return StartResult(run_id, True, first_execution_run_id=run_id)
-        entry = Entry(change.key, state, 0, events=[])
+        entry = Entry(change.key, state, 0, events=EventLog())
         self.cache.put(entry)
         async with entry.lock:
             await self._commit(entry, change)

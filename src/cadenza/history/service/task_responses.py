@@ -7,6 +7,7 @@ in a completed workflow task's response), so they live apart from any of them.
 from __future__ import annotations
 
 from temporalio.api.common.v1 import Payloads, WorkflowExecution, WorkflowType
+from temporalio.api.history.v1 import History
 from temporalio.api.workflowservice.v1 import (
     PollActivityTaskQueueResponse,
     PollWorkflowTaskQueueResponse,
@@ -14,20 +15,42 @@ from temporalio.api.workflowservice.v1 import (
 
 from cadenza.history.machine import activities, updates, workflow_tasks
 from cadenza.history.machine import events as ev
-from cadenza.history.machine.state import Activity, decode_blob
+from cadenza.history.machine.state import Activity, MutableState, decode_blob
 from cadenza.history.machine.tokens import TaskToken
+from cadenza.history.service import wire
 from cadenza.history.service.cache import Entry, ExecutionCache
+
+_HISTORY_FIELD = PollWorkflowTaskQueueResponse.DESCRIPTOR.fields_by_name["history"].number
 
 
 async def workflow_task_response(
     cache: ExecutionCache, entry: Entry, *, sticky: bool
 ) -> PollWorkflowTaskQueueResponse:
     """The run's started workflow task; a sticky worker gets only the events it has not seen."""
-    s = entry.state
+    history = await cache.history(entry)
+    response = _without_history(entry.state)
+    response.history.events.extend(history[_first_event(entry.state, sticky) - 1 :])
+    response.history.events.extend(workflow_tasks.transient_events(entry.state))
+    return response
+
+
+async def workflow_task_response_bytes(cache: ExecutionCache, entry: Entry, *, sticky: bool) -> bytes:
+    """``workflow_task_response`` serialized, its stored events written as stored."""
+    history = await cache.history(entry)
+    events = history.entries(_first_event(entry.state, sticky) - 1)
+    transient = workflow_tasks.transient_events(entry.state)
+    if transient:
+        events.append(History(events=transient).SerializeToString())
+    return wire.with_field(_without_history(entry.state).SerializeToString(), _HISTORY_FIELD, events)
+
+
+def _first_event(s: MutableState, sticky: bool) -> int:
+    return s.previous_started_event_id + 1 if sticky else 1
+
+
+def _without_history(s: MutableState) -> PollWorkflowTaskQueueResponse:
     wft = s.workflow_task
     assert wft is not None
-    history = await cache.history(entry)
-    first = s.previous_started_event_id + 1 if sticky else 1
     token = TaskToken(
         s.namespace_id,
         s.workflow_id,
@@ -46,8 +69,6 @@ async def workflow_task_response(
         attempt=wft.attempt,
         workflow_execution_task_queue=ev.task_queue(s.task_queue),
     )
-    response.history.events.extend(history[first - 1 :])
-    response.history.events.extend(workflow_tasks.transient_events(s))
     response.messages.extend(updates.messages(s, wft.scheduled_event_id))
     response.scheduled_time.CopyFrom(ev.timestamp(wft.scheduled_time))
     response.started_time.CopyFrom(ev.timestamp(wft.started_time))

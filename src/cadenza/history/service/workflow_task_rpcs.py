@@ -14,7 +14,6 @@ from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.update.v1 import Rejection
 from temporalio.api.workflowservice.v1 import (
-    PollWorkflowTaskQueueResponse,
     RespondWorkflowTaskCompletedRequest,
     RespondWorkflowTaskCompletedResponse,
     RespondWorkflowTaskFailedRequest,
@@ -36,7 +35,7 @@ from cadenza.history.machine.rejections import CommandRejected
 from cadenza.history.machine.state import Activity, MutableState
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service.engine import Engine
-from cadenza.history.service.task_responses import activity_task_response, workflow_task_response
+from cadenza.history.service.task_responses import activity_task_response, workflow_task_response_bytes
 from cadenza.persistence.records import ExecutionKey, TaskRecord
 from cadenza.protoutil import present
 from cadenza.visibility import validation
@@ -51,8 +50,9 @@ class WorkflowTaskRpcs(Engine):
 
     async def record_workflow_task_started(
         self, task: TaskRecord, identity: str, build_id: str
-    ) -> PollWorkflowTaskQueueResponse | None:
-        """Hand a polled workflow task to a worker; None if the task is obsolete."""
+    ) -> bytes | None:
+        """Hand a polled workflow task to a worker, as the serialized poll response;
+        None if the task is obsolete."""
         try:
             async with self.changing(task.key) as (entry, change):
                 wft = entry.state.workflow_task
@@ -70,7 +70,7 @@ class WorkflowTaskRpcs(Engine):
             await self._store.remove_stale([task.task_id], [])
             return None
         sticky = task.task_queue != entry.state.task_queue
-        return await workflow_task_response(self.cache, entry, sticky=sticky)
+        return await workflow_task_response_bytes(self.cache, entry, sticky=sticky)
 
     async def complete_workflow_task(
         self,
