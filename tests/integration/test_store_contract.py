@@ -71,6 +71,8 @@ async def test_stale_version_is_rejected_and_writes_nothing(store: Store) -> Non
         await store.commit(write(key, 1, events=EventBatch(4, 4, b"lost"), tasks_added=[task("t1", key)]))
     stored = await store.load_execution(key)
     assert stored is not None and stored.version == 2
+    assert await store.execution_version(key) == 2
+    assert await store.execution_version(ExecutionKey("ns", "wf", "other")) is None
     assert [b.data for b in await store.read_history(key, 1)] == [b"one", b"two"]
     assert [b.data for b in await store.read_history(key, 3)] == [b"two"]
     assert await store.list_tasks() == []

@@ -61,6 +61,9 @@ class ExecutionReader(Protocol):
 
     async def load_execution(self, key: ExecutionKey) -> StoredExecution | None: ...
 
+    async def execution_version(self, key: ExecutionKey) -> int | None:
+        """The run's stored version, without its state: None if there is no such run."""
+
     async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
         """Batches holding events from ``first_event_id`` on, in order."""
 

@@ -177,8 +177,8 @@ class Engine:
         """
         if self._alone:
             return
-        stored = await self._store.load_execution(entry.key)
-        if stored is not None and stored.version != entry.version:
+        version = await self._store.execution_version(entry.key)
+        if version is not None and version != entry.version:
             raise ConcurrentUpdateError("the cached copy is older than the database's")
 
     @staticmethod

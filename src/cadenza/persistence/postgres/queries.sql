@@ -33,6 +33,10 @@ SELECT 1, scheduled_event_id, data FROM pending_activities
 WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3
 ORDER BY 1, 2;
 
+-- name: execution_version
+-- Only the version: enough to tell whether a cached copy is still the stored one.
+SELECT version FROM executions WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;
+
 -- name: insert_execution
 INSERT INTO executions
     (namespace_id, workflow_id, run_id, version, status, workflow_type, task_queue,

@@ -147,6 +147,10 @@ class PostgresStore:
     async def load_execution(self, key: ExecutionKey) -> StoredExecution | None:
         return changes.stored_execution(await self._fetch(Q["load_execution"], *changes.key_row(key)))
 
+    async def execution_version(self, key: ExecutionKey) -> int | None:
+        rows = await self._fetch(Q["execution_version"], *changes.key_row(key))
+        return int(rows[0][0]) if rows else None
+
     async def read_history(self, key: ExecutionKey, first_event_id: int) -> list[EventBatch]:
         rows = await self._fetch(Q["read_history"], *changes.key_row(key), first_event_id)
         return [EventBatch(r[0], r[1], r[2]) for r in rows]

@@ -33,6 +33,10 @@ SELECT 1, scheduled_event_id, data FROM pending_activities
 WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?
 ORDER BY 1, 2;
 
+-- name: execution_version
+-- Only the version: enough to tell whether a cached copy is still the stored one.
+SELECT version FROM executions WHERE namespace_id = ? AND workflow_id = ? AND run_id = ?;
+
 -- name: insert_execution
 INSERT INTO executions
     (namespace_id, workflow_id, run_id, version, status, workflow_type, task_queue,
