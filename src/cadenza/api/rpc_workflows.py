@@ -131,11 +131,7 @@ class WorkflowRpcs:
     async def _update(
         self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest, deadline: float
     ) -> wsv1.UpdateWorkflowExecutionResponse:
-        if not request.request.meta.update_id:
-            raise InvalidArgumentError("Update ID is not set on request.")
-        if not request.request.input.name:
-            raise InvalidArgumentError("Update name is not set on request.")
-        check_blob(request.request.input.args.ByteSize(), self._config)
+        self._check_update(request)
         await self._history.request_update(key, request.request)
         update_id = request.request.meta.update_id
         status = await self._history.wait_update(
@@ -147,6 +143,13 @@ class WorkflowRpcs:
         if link is not None:
             response.link.CopyFrom(link)
         return response
+
+    def _check_update(self, request: wsv1.UpdateWorkflowExecutionRequest) -> None:
+        if not request.request.meta.update_id:
+            raise InvalidArgumentError("Update ID is not set on request.")
+        if not request.request.input.name:
+            raise InvalidArgumentError("Update name is not set on request.")
+        check_blob(request.request.input.args.ByteSize(), self._config)
 
     @translated
     async def PollWorkflowExecutionUpdate(
@@ -179,6 +182,10 @@ class WorkflowRpcs:
         namespace = await self._namespaces.get(request.namespace)
         start = operations[0].start_workflow
         with_request_id(start)
+        try:  # before the start, which admits the update in its own commit
+            self._check_update(operations[1].update_workflow)
+        except CadenzaError as error:
+            raise MultiOperationError([None, error]) from error
         run_id, started = await self._start_for_update(namespace, start, operations[1].update_workflow)
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
@@ -206,7 +213,9 @@ class WorkflowRpcs:
         if holder is not None:
             return holder, False
         try:
-            result = await self._history.start_workflow(namespace, start, rules=self._rules(namespace))
+            result = await self._history.start_workflow(
+                namespace, start, rules=self._rules(namespace), update=update.request
+            )
         except CadenzaError as error:
             raise MultiOperationError([error, None]) from error
         return result.run_id, result.started

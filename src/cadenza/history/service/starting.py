@@ -12,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 
 from temporalio.api.common.v1 import Payloads
+from temporalio.api.update.v1 import Request
 from temporalio.api.workflowservice.v1 import (
     PollWorkflowTaskQueueResponse,
     StartWorkflowExecutionRequest,
 )
 
-from cadenza.history.machine import runs, signals, starts, workflow_ops, workflow_tasks
+from cadenza.history.machine import runs, signals, starts, updates, workflow_ops, workflow_tasks
 from cadenza.history.machine.change import Change, new_run_id
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import RUNNING, Parent
@@ -53,11 +54,13 @@ class Starting(SignalRpcs):
         signal: Signal | None = None,
         parent: Parent | None = None,
         rules: validation.Rules | None = None,
+        update: Request | None = None,
     ) -> StartResult:
         """Start a run; say which run answers and whether this call started it.
 
         With ``signal`` (SignalWithStart) a running workflow is signalled instead,
-        and a new run receives the signal before its first workflow task. ``rules``
+        and a new run receives the signal before its first workflow task; so too
+        ``update`` (update-with-start), admitted with the run it starts. ``rules``
         check the search attributes of a start a client asked for; a child's or a
         schedule's were checked when its command or schedule was taken.
         """
@@ -65,7 +68,7 @@ class Starting(SignalRpcs):
         if rules is not None:
             validation.check(request.search_attributes, rules)
         async with self._workflow_id_locks.hold((namespace.id, request.workflow_id)):
-            return await self._start_locked(namespace, request, signal, parent)
+            return await self._start_locked(namespace, request, signal, parent, update)
 
     async def _start_locked(
         self,
@@ -73,6 +76,7 @@ class Starting(SignalRpcs):
         request: StartWorkflowExecutionRequest,
         signal: Signal | None,
         parent: Parent | None,
+        update: Request | None = None,
     ) -> StartResult:
         current = await self._store.get_current_execution(namespace.id, request.workflow_id)
         if signal is not None and current is not None and current.status == RUNNING:
@@ -99,6 +103,8 @@ class Starting(SignalRpcs):
         starts.record_started(change, request, backoff)
         if signal is not None:
             signals.record(change, signal)
+        if update is not None:  # in the start's own commit, so the first workflow task carries it
+            updates.admit(change, update)
         runs.begin(change, backoff)
         eager = request.request_eager_execution and state.workflow_task is not None
         if eager:  # the starting client's own worker runs the first task: no poll needed
