@@ -27,7 +27,17 @@ pytestmark = [
 NS = "/api/v1/namespaces/default"
 JSON = {"content-type": "application/json"}
 
-VOLATILE = {"runId", "requestId", "eventTime", "startTime", "executionTime", "link", "links", "signalLink"}
+VOLATILE = {
+    "runId",
+    "firstExecutionRunId",
+    "requestId",
+    "eventTime",
+    "startTime",
+    "executionTime",
+    "link",
+    "links",
+    "signalLink",
+}
 """Keys whose values differ between any two servers; their presence is still compared."""
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -203,3 +213,60 @@ async def test_counts_and_query_parameters_answer_the_same(
         assert answer(ours) == answer(real)
     ours, real = await on_both(both, lambda http: http.get(f"{NS}/workflows", params={"pageSize": "many"}))
     assert error_shape(ours) == error_shape(real)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"pageSize": "many"},
+        {"pageSize": "99999999999"},
+        {"nextPageToken": "!!"},
+        [("query", "a"), ("query", "b")],
+    ],
+)
+async def test_bad_query_parameters_are_refused_the_same(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], params: Any
+) -> None:
+    ours, real = await on_both(both, lambda http: http.get(f"{NS}/workflows", params=params))
+    assert (ours.status_code, ours.text) == (real.status_code, real.text)
+
+
+async def test_a_form_posted_to_a_get_route_is_that_get(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    workflow_id = f"wf-{uuid.uuid4().hex[:8]}"
+    start = {"workflowType": {"name": "Nobody"}, "taskQueue": {"name": "nobody"}}
+    await on_both(both, lambda http: http.post(f"{NS}/workflows/{workflow_id}", json=start))
+    form = {"query": f"WorkflowId = '{workflow_id}'"}
+
+    async def counted() -> None:
+        ours, real = await on_both(both, lambda http: http.post(f"{NS}/workflow-count", data=form))
+        assert answer(ours) == answer(real) == (200, {"count": "1"})
+
+    await eventually(counted)
+
+
+async def test_signals_and_histories_answer_the_same(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    workflow_id = f"wf-{uuid.uuid4().hex[:8]}"
+    workflow = f"{NS}/workflows/{workflow_id}"
+    start = {"workflowType": {"name": "Nobody"}, "taskQueue": {"name": "nobody"}, "input": ["in"]}
+    await on_both(both, lambda http: http.post(workflow, json=start))
+    signal = {"input": [{"x": [1, 2]}, None], "header": {"fields": {"h": "v"}}}
+    ours, real = await on_both(both, lambda http: http.post(f"{workflow}/signal/go", json=signal))
+    assert answer(ours) == answer(real)
+    for params in ({}, {"noPayloadShorthand": ""}):
+        ours, real = await on_both(
+            both, lambda http, params=params: http.get(f"{workflow}/history", params=params)
+        )
+        events_ours, events_real = (r.json()["history"]["events"] for r in (ours, real))
+        assert [e["eventType"] for e in events_ours] == [e["eventType"] for e in events_real]
+        signaled = "workflowExecutionSignaledEventAttributes"
+        (ours_signal,) = (e[signaled] for e in events_ours if signaled in e)
+        (real_signal,) = (e[signaled] for e in events_real if signaled in e)
+        assert normalized(ours_signal) == normalized(real_signal)
+    ours, real = await on_both(both, lambda http: http.get(workflow))
+    info_ours, info_real = (r.json()["workflowExecutionInfo"] for r in (ours, real))
+    for key in ("type", "status", "taskQueue", "historyLength"):
+        assert info_ours[key] == info_real[key]
