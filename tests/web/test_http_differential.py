@@ -191,6 +191,10 @@ async def test_requests_without_a_json_content_type_are_read_the_same(
         assert error_shape(ours) == error_shape(real)
 
 
+def reading(path: str, params: dict[str, str]) -> Request:
+    return lambda http: http.get(path, params=params)
+
+
 def counting(query: dict[str, str], headers: dict[str, str]) -> Request:
     return lambda http: http.get(f"{NS}/workflow-count", params=query, headers=headers)
 
@@ -257,9 +261,7 @@ async def test_signals_and_histories_answer_the_same(
     ours, real = await on_both(both, lambda http: http.post(f"{workflow}/signal/go", json=signal))
     assert answer(ours) == answer(real)
     for params in ({}, {"noPayloadShorthand": ""}):
-        ours, real = await on_both(
-            both, lambda http, params=params: http.get(f"{workflow}/history", params=params)
-        )
+        ours, real = await on_both(both, reading(f"{workflow}/history", params))
         events_ours, events_real = (r.json()["history"]["events"] for r in (ours, real))
         assert [e["eventType"] for e in events_ours] == [e["eventType"] for e in events_real]
         signaled = "workflowExecutionSignaledEventAttributes"
