@@ -116,6 +116,7 @@ class Server:
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
+        self._http_api: TemporalHttpApi | None = None
         self._serving = False
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
@@ -162,7 +163,8 @@ class Server:
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
         assert self._http_socket is not None, "start() binds the HTTP socket first"
-        app = build_app(self._not_ready, TemporalHttpApi(calls), self._extra_http_routes())
+        self._http_api = TemporalHttpApi(calls)
+        app = build_app(self._not_ready, self._http_api, self._extra_http_routes())
         self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
@@ -256,7 +258,8 @@ class Server:
 
     async def _stop_http(self) -> None:
         if self._http is not None:
-            await self._http.stop()
+            assert self._http_api is not None
+            await asyncio.gather(self._http_api.drain(SHUTDOWN_GRACE), self._http.stop())
             self._http = None
 
     def request_stop(self) -> None:

@@ -118,3 +118,28 @@ async def test_readyz_follows_storage(cluster: postgres.Cluster) -> None:
             await eventually(ready, timeout=30)
     finally:
         await server.stop()
+
+
+async def test_calls_in_flight_when_the_server_stops_are_answered_unavailable() -> None:
+    async with in_process(http_port=0) as running:
+        addresses = running.server.addresses
+        assert addresses is not None
+        async with httpx.AsyncClient(base_url=f"http://{addresses.http}", timeout=60) as http:
+            start = {"workflowType": {"name": "Idle"}, "taskQueue": {"name": "nobody"}}
+            assert (
+                await http.post("/api/v1/namespaces/default/workflows/idle", json=start)
+            ).status_code == 200
+            close_event = {
+                "waitNewEvent": "true",
+                "historyEventFilterType": "HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT",
+            }
+            waiting = asyncio.ensure_future(
+                http.get("/api/v1/namespaces/default/workflows/idle/history", params=close_event)
+            )
+            api = running.server._http_api
+            assert api is not None
+            await eventually(lambda: api.calls_in_flight == 1)  # it waits for the run to close
+            assert not waiting.done()
+            await running.server.stop()
+            answer = await waiting
+    assert (answer.status_code, answer.json()) == (503, {"code": 14, "message": "the server is stopping"})

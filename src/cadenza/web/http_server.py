@@ -72,7 +72,8 @@ class HttpServer:
             http="h11",
             ws="none",
             backlog=BACKLOG,
-            timeout_graceful_shutdown=max(1, round(grace)),
+            # The app ends its own calls after the grace; this only bounds what is left after.
+            timeout_graceful_shutdown=round(grace) + 1,
         )
         self._server = _Embedded(config)
         self._task: asyncio.Task[None] | None = None

@@ -50,6 +50,19 @@ class TemporalHttpApi:
     def __init__(self, calls: HttpCalls, routes: list[Route] | None = None) -> None:
         self._calls = calls
         self._table = RouteTable(all_routes() if routes is None else routes)
+        self._in_flight: set[asyncio.Future[Message]] = set()
+
+    @property
+    def calls_in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def drain(self, grace: float) -> None:
+        """Give the calls in flight ``grace`` seconds, then cancel the rest: their clients are
+        answered UNAVAILABLE (503), as gRPC's clients are when the server stops."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=grace)
+        for call in self._in_flight:
+            call.cancel()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -111,10 +124,14 @@ class TemporalHttpApi:
         gone = asyncio.ensure_future(_disconnect(receive))
         context = HttpCallContext(_metadata(request), _timeout(request), gone.done)
         call = asyncio.ensure_future(self._calls.call(route.rpc, rpc_request, context))
+        self._in_flight.add(call)
+        call.add_done_callback(self._in_flight.discard)
         try:
             await asyncio.wait((call, gone), return_when=asyncio.FIRST_COMPLETED)
             if not call.done():
                 return None  # the client went away: the call is cancelled, as over gRPC
+            if call.cancelled():
+                return error_response(code_pb2.UNAVAILABLE, "the server is stopping", style)
             return _answer_of(call, style)
         finally:
             for task in (call, gone):
