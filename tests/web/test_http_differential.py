@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 
 from tests import servers
 from tests.helpers import eventually
+from tests.web.conftest import HttpPair
 
 pytestmark = [
     pytest.mark.differential,
@@ -62,32 +62,9 @@ def error_shape(response: httpx.Response) -> tuple[int, int, list[str]]:
 
 
 @pytest.fixture(scope="module")
-async def both(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+def both(http_pair: HttpPair) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
     """(Cadenza, Temporal): HTTP clients of the two servers."""
-    workdir: Path = tmp_path_factory.mktemp("temporal-http")
-    temporal = servers.temporal(workdir / "temporal.db", workdir / "temporal.log")
-    temporal_http = f"http://127.0.0.1:{temporal.argv[temporal.argv.index('--http-port') + 1]}"
-    temporal.start()
-    try:
-        await temporal.wait_ready()
-        async with (
-            servers.in_process(http_port=0) as cadenza,
-            httpx.AsyncClient(base_url=f"http://{cadenza.server.addresses.http}", timeout=30) as ours,  # type: ignore[union-attr]
-            httpx.AsyncClient(base_url=temporal_http, timeout=30) as real,
-        ):
-            await eventually(lambda: _serving(real))
-            yield ours, real
-    finally:
-        temporal.stop()
-
-
-async def _serving(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/api/v1/system-info")).status_code == 200
-    except httpx.TransportError:
-        return False
+    return http_pair.ours, http_pair.real
 
 
 async def on_both(
