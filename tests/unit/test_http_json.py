@@ -147,6 +147,15 @@ def test_error_details_are_written_with_their_type() -> None:
     }
 
 
+def test_payloads_nested_deep_are_written_or_refused_but_never_crash() -> None:
+    deep = "[" * 400 + "]" * 400
+    written = encode(wsv1.SignalWorkflowExecutionRequest(input=Payloads(payloads=[plain(deep)])), SHORTHAND)
+    assert written.startswith(b'{"input":[[[[')
+    with pytest.raises(EncodeError):
+        too_deep = "[" * 5000 + "]" * 5000
+        encode(wsv1.SignalWorkflowExecutionRequest(input=Payloads(payloads=[plain(too_deep)])), SHORTHAND)
+
+
 def test_pretty_indents() -> None:
     assert encode(wsv1.CountWorkflowExecutionsResponse(count=1), PRETTY) == b'{\n  "count": "1"\n}'
 

@@ -10,6 +10,7 @@ indented or not.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import struct
 from dataclasses import dataclass
@@ -63,9 +64,22 @@ def encode(message: Message, style: Style) -> bytes:
     """``message`` as JSON text in ``style``."""
     try:
         value = to_json_value(message, style)
-    except (ValueError, TypeError, KeyError) as error:
-        raise EncodeError(str(error)) from error
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 if style.pretty else 0)
+    except (ValueError, TypeError, KeyError, RecursionError) as error:
+        raise EncodeError(str(error) or type(error).__name__) from error
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 if style.pretty else 0)
+    except orjson.JSONEncodeError:
+        # orjson stops at 255 levels; a payload's JSON may nest deeper, as Go's writer allows.
+        return _deep_dumps(value, style)
+
+
+def _deep_dumps(value: Any, style: Style) -> bytes:
+    try:
+        if style.pretty:
+            return json.dumps(value, ensure_ascii=False, indent=2).encode()
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    except RecursionError as error:
+        raise EncodeError("the answer nests too deep to be written as JSON") from error
 
 
 def to_json_value(message: Message, style: Style) -> Any:
