@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
 from urllib.parse import parse_qsl
 
@@ -30,8 +29,6 @@ from cadenza.web.temporal_api.json_decode import DecodeError, decode
 from cadenza.web.temporal_api.json_encode import EncodeError, Style, encode
 from cadenza.web.temporal_api.routes import Route, RouteTable, all_routes
 from cadenza.web.temporal_api.statuses import error_response, status_response
-
-logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The largest request body read, as the real server limits it (gRPC's default message size)."""
@@ -77,17 +74,8 @@ class TemporalHttpApi:
             list(request.query_params.keys()),
         )
         path: str = request.scope["path"]
-        found = self._table.find(request.method, path)
         try:
-            params = request.query_params.multi_items()
-            if found is None and _is_form_post(request):
-                # As grpc-gateway does: a form POSTed to a path served by GET is that GET,
-                # its fields in the body and the query.
-                found = self._table.find("GET", path)
-                params = (
-                    parse_qsl((await _body(request)).decode(errors="replace"), keep_blank_values=True)
-                    + params
-                )
+            found, params = await self._route(request, path)
             if found is None:
                 if self._table.other_methods_serve(request.method, path):
                     return error_response(code_pb2.UNIMPLEMENTED, "Method Not Allowed", outbound)
@@ -97,6 +85,19 @@ class TemporalHttpApi:
         except BadRequest as error:
             return error_response(code_pb2.INVALID_ARGUMENT, str(error), outbound)
         return await self._call(route, rpc_request, request, receive, outbound)
+
+    async def _route(
+        self, request: Request, path: str
+    ) -> tuple[tuple[Route, dict[str, str]] | None, list[tuple[str, str]]]:
+        """The route and its path variables (None when there is none), and the query parameters."""
+        found = self._table.find(request.method, path)
+        params = request.query_params.multi_items()
+        if found is None and _is_form_post(request):
+            # As grpc-gateway does: a form POSTed to a path served by GET is that GET, its
+            # fields in the body and the query.
+            form = parse_qsl((await _body(request)).decode(errors="replace"), keep_blank_values=True)
+            return self._table.find("GET", path), form + params
+        return found, params
 
     async def _request(
         self,

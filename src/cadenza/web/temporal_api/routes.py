@@ -119,17 +119,19 @@ def all_routes(services: Sequence[tuple[FileDescriptor, str]] = SERVICES) -> lis
 
 
 class RouteTable:
-    """Finds the route for a request as grpc-gateway's mux does."""
+    """Finds the route for a request as grpc-gateway's mux does (first match in precedence order)."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
-        self._by_method: dict[str, list[Route]] = {}
+        # Indexed by method and number of segments, in precedence order within each.
+        self._routes: dict[str, dict[int, list[Route]]] = {}
         for route in routes:
-            self._by_method.setdefault(route.http_method, []).append(route)
+            by_length = self._routes.setdefault(route.http_method, {})
+            by_length.setdefault(len(route.segments), []).append(route)
 
     def find(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route and its path variables for this method and (decoded) path."""
         parts = path[1:].split("/")
-        for route in self._by_method.get(http_method, ()):
+        for route in self._routes.get(http_method, {}).get(len(parts), ()):
             bound = route.match(parts)
             if bound is not None:
                 return route, bound
@@ -137,4 +139,4 @@ class RouteTable:
 
     def other_methods_serve(self, http_method: str, path: str) -> bool:
         """Whether the path has a route under some other method (a 501 rather than a 404)."""
-        return any(self.find(other, path) is not None for other in self._by_method if other != http_method)
+        return any(self.find(other, path) is not None for other in self._routes if other != http_method)
