@@ -24,6 +24,9 @@ M = TypeVar("M", bound=Message)
 MAX_DEPTH = 100
 """Messages nested deeper than this are refused (protobuf's own default)."""
 
+MAX_MESSAGE_CHARS = 1000
+"""An error message quotes the input; it is cut to this."""
+
 
 class DecodeError(ValueError):
     """A body that is not the request's JSON."""
@@ -39,7 +42,9 @@ def decode(body: bytes, request: M, style: Style) -> M:
             value = _canonical(value, request.DESCRIPTOR, 0)
         json_format.ParseDict(value, request, max_recursion_depth=MAX_DEPTH)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
-        raise DecodeError(f"proto: {error}") from None
+        # protobuf lists every field the message has after an unknown one: the name is enough.
+        said = str(error).split("\n Available Fields", 1)[0]
+        raise DecodeError(f"proto: {said[:MAX_MESSAGE_CHARS]}") from None
     return request
 
 
