@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tests.helpers import eventually
+from tests.web.workflows_http import WaitsForItsActivity, finished_elsewhere
 
 NS = "/api/v1/namespaces/default"
 
@@ -174,3 +175,27 @@ async def test_search_attributes_and_system_info(http: httpx.AsyncClient) -> Non
     assert attributes["systemAttributes"]["WorkflowId"] == "INDEXED_VALUE_TYPE_KEYWORD"
     info = await ok(http.get("/api/v1/system-info"))
     assert "capabilities" in info
+
+
+async def test_an_activity_completed_over_http(
+    http: httpx.AsyncClient, sdk_client: Client, workflow_id: str, task_queue: str
+) -> None:
+    worker = Worker(
+        sdk_client, task_queue=task_queue, workflows=[WaitsForItsActivity], activities=[finished_elsewhere]
+    )
+    async with worker:
+        handle = await sdk_client.start_workflow(
+            WaitsForItsActivity.run, id=workflow_id, task_queue=task_queue
+        )
+
+        async def activity_started() -> None:
+            described = await ok(http.get(f"{NS}/workflows/{workflow_id}"))
+            pending = described.get("pendingActivities", [])
+            assert [p["state"] for p in pending] == ["PENDING_ACTIVITY_STATE_STARTED"]
+
+        await eventually(activity_started)
+        heartbeat = f"{NS}/workflows/{workflow_id}/activities/outside/heartbeat"
+        assert await ok(http.post(heartbeat, json={"details": ["halfway"]})) == {}
+        completed = f"{NS}/workflows/{workflow_id}/activities/outside/complete"
+        assert await ok(http.post(completed, json={"result": ["done over HTTP"]})) == {}
+        assert await handle.result() == "done over HTTP"
