@@ -199,3 +199,17 @@ async def test_an_activity_completed_over_http(
         completed = f"{NS}/workflows/{workflow_id}/activities/outside/complete"
         assert await ok(http.post(completed, json={"result": ["done over HTTP"]})) == {}
         assert await handle.result() == "done over HTTP"
+
+
+async def test_large_requests_and_answers(http: httpx.AsyncClient, workflow_id: str, task_queue: str) -> None:
+    """Bodies and answers past 64 KB are read and written as JSON off the event loop, the same."""
+    large = "x" * 300_000
+    start = {
+        "workflowType": {"name": "Mailbox"},
+        "taskQueue": {"name": task_queue},
+        "input": [large, {"n": 1}],
+    }
+    assert (await http.post(f"{NS}/workflows/{workflow_id}", json=start)).status_code == 200
+    history = await ok(http.get(f"{NS}/workflows/{workflow_id}/history", params={"pretty": ""}))
+    started = history["history"]["events"][0]["workflowExecutionStartedEventAttributes"]
+    assert started["input"] == [large, {"n": 1}]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from google.protobuf import message_factory
@@ -30,8 +32,13 @@ from cadenza.web.temporal_api.json_encode import EncodeError, Style, encode
 from cadenza.web.temporal_api.routes import Route, RouteTable, all_routes
 from cadenza.web.temporal_api.statuses import error_response, status_response
 
+LARGE_BYTES = 64 * 1024
+"""Requests and answers past this are read and written as JSON on a thread."""
+
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The largest request body read, as the real server limits it (gRPC's default message size)."""
+
+T = TypeVar("T")
 
 _GRPC_TIMEOUT = re.compile(r"^([0-9]{1,8})([HMSmun])$")
 _TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
@@ -110,7 +117,8 @@ class TemporalHttpApi:
         rpc_request = message_factory.GetMessageClass(route.rpc.input_type)()
         try:
             if route.body == "*":
-                decode(await _body(request), rpc_request, style)
+                body = await _body(request)
+                await _off_the_loop_if(len(body) > LARGE_BYTES, decode, body, rpc_request, style)
             else:
                 bind_query(rpc_request, params, variables)
             for field_path, value in variables.items():
@@ -133,7 +141,7 @@ class TemporalHttpApi:
                 return None  # the client went away: the call is cancelled, as over gRPC
             if call.cancelled():
                 return error_response(code_pb2.UNAVAILABLE, "the server is stopping", style)
-            return _answer_of(call, style)
+            return await _answer_of(call, style)
         finally:
             for task in (call, gone):
                 task.cancel()
@@ -141,16 +149,24 @@ class TemporalHttpApi:
                 await call
 
 
-def _answer_of(call: asyncio.Future[Message], style: Style) -> Response:
+async def _answer_of(call: asyncio.Future[Message], style: Style) -> Response:
     try:
         response = call.result()
     except CallFailed as failed:
         return status_response(failed.status, style)
     try:
-        body = encode(response, style)
+        body = await _off_the_loop_if(response.ByteSize() > LARGE_BYTES, encode, response, style)
     except EncodeError as error:
         return error_response(code_pb2.UNKNOWN, str(error), style)
     return Response(body, media_type=style.content_type)
+
+
+async def _off_the_loop_if(large: bool, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)``, on a thread when it is large, so a long history written as JSON (tens of
+    milliseconds per thousand events) does not hold up every other call on the loop."""
+    if large:
+        return await asyncio.to_thread(work, *args)
+    return work(*args)
 
 
 def _is_form_post(request: Request) -> bool:

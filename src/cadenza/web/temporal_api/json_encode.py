@@ -10,6 +10,7 @@ indented or not.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import struct
@@ -114,12 +115,23 @@ def _fields(message: Message) -> list[tuple[Any, Any]]:
 
 
 def _field(field: Any, value: Any, style: Style) -> Any:
-    if field.message_type is not None and field.message_type.GetOptions().map_entry:
-        value_field = field.message_type.fields_by_name["value"]
+    shape, value_field = _shape(field)
+    if shape is _MAP:
         return {_map_key(key): _single(value_field, value[key], style) for key in sorted(value)}
-    if is_repeated(field):
+    if shape is _LIST:
         return [_single(field, item, style) for item in value]
     return _single(field, value, style)
+
+
+_MAP, _LIST, _SINGLE = "map", "list", "single"
+
+
+@functools.cache
+def _shape(field: Any) -> tuple[str, Any]:
+    """Whether a field is a map (and its value field), a list or a single value; asked once each."""
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return _MAP, field.message_type.fields_by_name["value"]
+    return (_LIST if is_repeated(field) else _SINGLE), None
 
 
 def _single(field: Any, value: Any, style: Style) -> Any:

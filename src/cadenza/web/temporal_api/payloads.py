@@ -32,6 +32,9 @@ BINARY_NULL = b"binary/null"
 BINARY_NULL_BASE64 = base64.b64encode(BINARY_NULL).decode()
 MESSAGE_TYPE_KEY = "_protoMessageType"
 
+EXACT_FLOAT_INTS = 2.0**53
+"""Below this a whole float64 is an integer exactly, so its digits are the integer's."""
+
 GO_PLAIN_FLOAT_LIMIT = 1e21
 """Go writes a float64 in plain digits below this magnitude, in exponent form from it on."""
 
@@ -95,6 +98,9 @@ def _go_inner(value: Any) -> Any:
 def go_number(number: float) -> int | float:
     """A float64 as Go writes it: whole numbers below 1e21 in plain digits (as ``int``)."""
     if number.is_integer() and abs(number) < GO_PLAIN_FLOAT_LIMIT:
+        if abs(number) < EXACT_FLOAT_INTS:
+            return int(number)
+        # Past 2**53 Go writes the shortest digits that read back as the same float64.
         whole = int(Decimal(repr(number)))
         # A whole number past 64 bits stays a float: the JSON writer takes no wider ints.
         return whole if -(2**63) <= whole < 2**64 else number
