@@ -158,6 +158,24 @@ class Cluster:
             "restart",
         )
 
+    def pause(self) -> None:
+        """Stop the cluster, cutting every connection, keeping its data for ``resume``."""
+        self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a paused cluster again, on the same port."""
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self._dir / "data"),
+            "-l",
+            str(self._dir / "log"),
+            "-o",
+            self._options(),
+            "-w",
+            "start",
+        )
+
     def _options(self) -> str:
         # fsync off: a test cluster needs no durability against power loss, and it keeps the
         # shared machine quick (a clean restart still keeps every commit).

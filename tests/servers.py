@@ -204,7 +204,7 @@ async def in_process(
     """
     async with _database(db) as url:
         config = replace(
-            ServerConfig(ip="127.0.0.1", port=0, http_port=free_port(), db=url),
+            ServerConfig(ip="127.0.0.1", port=0, http_port=0, db=url),
             limits=_limits(dynamic_config or {}),
             **settings,
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
@@ -30,6 +31,7 @@ from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
+from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import TimerRecord
 from cadenza.persistence.store import Store
 from cadenza.schedules import service as schedules
@@ -39,11 +41,17 @@ from cadenza.timers.kinds import TimerOwner
 from cadenza.timers.queue import TimerQueue
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
+from cadenza.web import http_server
+from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 5.0
 """Seconds in-flight calls get to finish before they are cancelled."""
+
+READY_PROBE_SECONDS = 2.0
+"""How long ``/readyz`` waits for storage to answer before calling it unreachable."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,10 @@ class Server:
             self._drop_timer,
         )
         self._grpc: grpc_server.GrpcServer | None = None
+        self._http_socket: socket.socket | None = None
+        self._http: http_server.HttpServer | None = None
+        self._http_api: TemporalHttpApi | None = None
+        self._serving = False
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 
@@ -119,6 +131,7 @@ class Server:
     async def start(self) -> Addresses:
         """Open storage and listen; on failure, whatever was opened is closed again."""
         ensure_can_listen(self.config.ip, self.config.port)
+        self._http_socket = http_server.bind(self.config.ip, self.config.http_port)
         try:
             return await self._start()
         except BaseException:
@@ -131,9 +144,10 @@ class Server:
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
+        workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
         self._grpc, port = await grpc_server.build(
-            self._workflow_service(),
-            OperatorService(self._namespaces),
+            workflow_service,
+            operator_service,
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
         )
@@ -141,10 +155,38 @@ class Server:
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
-        self.addresses = Addresses(
-            grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{self.config.http_port}"
-        )
+        self._serving = True
+        http_port = await self._serve_http(HttpCalls.of(workflow_service, operator_service))
+        self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
+
+    async def _serve_http(self, calls: HttpCalls) -> int:
+        """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
+        assert self._http_socket is not None, "start() binds the HTTP socket first"
+        self._http_api = TemporalHttpApi(calls)
+        app = build_app(self._not_ready, self._http_api, self._extra_http_routes())
+        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE)
+        self._http_socket = None  # the HTTP server owns it now
+        await self._http.start()
+        return self._http.port
+
+    def _extra_http_routes(self) -> list[HttpRoute]:
+        """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API (/metrics...)."""
+        return []
+
+    async def _not_ready(self) -> str | None:
+        """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""
+        if not self._serving:
+            return "not serving: starting or stopping"
+        try:
+            await asyncio.wait_for(
+                self._store.get_namespace(self.config.default_namespace), READY_PROBE_SECONDS
+            )
+        except StorageError as error:
+            return f"storage unreachable: {error}"
+        except TimeoutError:
+            return f"storage did not answer within {READY_PROBE_SECONDS:.0f} s"
+        return None
 
     def _workflow_service(self) -> WorkflowService:
         """The frontend API, each group of RPCs given the roles it calls and no others."""
@@ -195,9 +237,12 @@ class Server:
     async def stop(self) -> None:
         """Stop accepting calls, let running ones finish briefly, then close storage."""
         logger.info("stopping: no new calls; calls in flight get %.0f s", SHUTDOWN_GRACE)
-        if self._grpc is not None:
-            await self._grpc.stop(SHUTDOWN_GRACE)
-            self._grpc = None
+        self._serving = False
+        if self._http_socket is not None:
+            self._http_socket.close()
+            self._http_socket = None
+        if self._grpc is not None or self._http is not None:
+            await asyncio.gather(self._stop_grpc(), self._stop_http())
         await self._timers.stop()
         if self._peers is not None:
             await self._peers.stop()
@@ -205,6 +250,17 @@ class Server:
         await self.retention.stop()
         await self._store.close()
         logger.info("stopped; database %s closed", self.config.db)
+
+    async def _stop_grpc(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(SHUTDOWN_GRACE)
+            self._grpc = None
+
+    async def _stop_http(self) -> None:
+        if self._http is not None:
+            assert self._http_api is not None
+            await asyncio.gather(self._http_api.drain(SHUTDOWN_GRACE), self._http.stop())
+            self._http = None
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -215,7 +271,7 @@ class Server:
         addresses = await self.start()
         print(
             f"Cadenza {__version__} serving gRPC on {addresses.grpc} "
-            f"(HTTP {addresses.http}), database {self.config.db}",
+            f"and HTTP on {addresses.http}, database {self.config.db}",
             flush=True,
         )
         installed = []

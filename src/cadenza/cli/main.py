@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--http-port",
         type=int,
         dest="http_port",
-        help=f"HTTP port for health and metrics (default {defaults.http_port})",
+        help=f"HTTP port for Temporal's HTTP API, health and metrics, 0 for any free one (default {defaults.http_port})",
     )
     start.add_argument(
         "--db",

@@ -1,0 +1,138 @@
+"""Calls from the HTTP API into the very servicer methods gRPC calls.
+
+Temporal's HTTP API is its gRPC API reached over HTTP: the real server hands each
+HTTP request to the same handler as its gRPC twin. Here the servicer methods take
+``(request, context)``; ``HttpCallContext`` stands in for grpc's context with
+what they use of it (abort, abort_with_status, time_remaining, done,
+invocation_metadata), so a handler cannot tell the two apart and behaviour
+cannot drift. An abort ends the call as ``CallFailed`` carrying the status, for
+the HTTP layer to write as Temporal's error JSON; nothing outside ``api/``
+needs grpc for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import DecodeError, Message
+from google.rpc import code_pb2, status_pb2
+from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb2
+from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
+
+from cadenza.api.errors import bounded
+from cadenza.api.operator_service import OperatorService
+from cadenza.api.workflow_service import WorkflowService
+
+logger = logging.getLogger(__name__)
+
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+"""The trailer in which a gRPC status travels whole, details included."""
+
+
+class CallFailed(Exception):
+    """The call ended with a gRPC status other than OK."""
+
+    def __init__(self, status: status_pb2.Status) -> None:
+        super().__init__(status.message)
+        self.status = status
+
+
+class _Aborted(grpc.aio.AbortError):
+    # An AbortError, so ``cadenza.api.errors.translated`` lets it pass as it lets grpc's own.
+    def __init__(self, status: status_pb2.Status) -> None:
+        super().__init__(status.message)
+        self.status = status
+
+
+class HttpCallContext:
+    """What a servicer method uses of ``grpc.aio.ServicerContext``, for a call made over HTTP."""
+
+    def __init__(
+        self,
+        metadata: Iterable[tuple[str, str]] = (),
+        timeout: float | None = None,
+        disconnected: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._metadata = tuple(metadata)
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._disconnected = disconnected
+
+    async def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata: Any = ()) -> NoReturn:
+        raise _Aborted(status_pb2.Status(code=code.value[0], message=details))
+
+    async def abort_with_status(self, status: grpc.Status) -> NoReturn:
+        for key, value in status.trailing_metadata or ():
+            if key == STATUS_DETAILS_KEY:
+                raise _Aborted(status_pb2.Status.FromString(value))
+        raise _Aborted(status_pb2.Status(code=status.code.value[0], message=status.details))
+
+    def time_remaining(self) -> float | None:
+        """Seconds until the caller's deadline; None when it set none, as on gRPC."""
+        return None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+
+    def done(self) -> bool:
+        """Whether the caller has gone (an HTTP client that closed its connection)."""
+        return self._disconnected()
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+
+class HttpCalls:
+    """The unary RPCs of the servicers, by service and method name, for the HTTP API to call."""
+
+    def __init__(self, servicers: Mapping[str, Any]) -> None:
+        """``servicers`` maps a service's full name (``temporal.api.workflowservice.v1.WorkflowService``)
+        to the servicer gRPC serves it with."""
+        self._servicers = dict(servicers)
+
+    @classmethod
+    def of(cls, workflow_service: WorkflowService, operator_service: OperatorService) -> HttpCalls:
+        """The calls of the two servicers gRPC serves Temporal's API with."""
+        return cls(
+            {
+                workflow_service_pb2.DESCRIPTOR.services_by_name[
+                    "WorkflowService"
+                ].full_name: workflow_service,
+                operator_service_pb2.DESCRIPTOR.services_by_name[
+                    "OperatorService"
+                ].full_name: operator_service,
+            }
+        )
+
+    async def call(self, method: MethodDescriptor, request: Message, context: HttpCallContext) -> Message:
+        """Run ``method``'s handler on ``request``; its answer, or ``CallFailed`` with its status."""
+        servicer = self._servicers.get(method.containing_service.full_name)
+        if servicer is None:
+            raise CallFailed(status_pb2.Status(code=code_pb2.UNIMPLEMENTED, message="unknown service"))
+        handler = getattr(servicer, method.name)
+        try:
+            response = await handler(request, context)
+        except _Aborted as aborted:
+            raise CallFailed(aborted.status) from None
+        except Exception as error:
+            logger.exception("internal error in %s over HTTP", method.name)
+            status = status_pb2.Status(
+                code=code_pb2.INTERNAL, message=bounded(f"internal error: {type(error).__name__}: {error}")
+            )
+            raise CallFailed(status) from error
+        return _as_message(method, response)
+
+
+def _as_message(method: MethodDescriptor, response: Message | bytes) -> Message:
+    """The response as a message; a handler may answer with the bytes it assembled (history pages)."""
+    if not isinstance(response, bytes):
+        return response
+    response_class = message_factory.GetMessageClass(method.output_type)
+    try:
+        return response_class.FromString(response)
+    except DecodeError as error:  # bytes the server itself wrote: a bug, said as such
+        raise CallFailed(
+            status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error: undecodable answer: {error}")
+        ) from error
