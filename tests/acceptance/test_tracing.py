@@ -1,20 +1,19 @@
 """OpenTelemetry spans: each RPC continues the trace its caller sent (the official SDK's
 TracingInterceptor, or gRPC ``traceparent`` metadata), and each task a poll hands over is a
-span of its own; a server process exports them over OTLP to the endpoint it is given."""
+span of its own (test_tracing_export: a server process sends them over OTLP)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
 import grpc
 import pytest
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from temporalio.api.common.v1 import Payload
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -26,7 +25,7 @@ from cadenza.observability.otel import OtelTracer
 from tests import servers
 from tests.acceptance import workflows as w
 from tests.acceptance import workflows_messages as wm
-from tests.helpers import Registered, eventually
+from tests.helpers import Registered
 
 WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 GREETER = Registered([w.OneActivity], [w.shout])
@@ -152,6 +151,28 @@ async def test_an_rpc_span_continues_the_traceparent_of_the_calls_metadata(
     assert span.parent is not None and span.parent.span_id == int(CALLER_SPAN_ID, 16)
 
 
+@pytest.mark.parametrize(
+    "carrier", [b"not json", b"[]", b'{"traceparent": "00-xyz"}', b'{"traceparent": 1}', b"[" * 5000]
+)
+async def test_a_tracer_header_that_is_no_trace_context_starts_a_trace_of_its_own(
+    server_spans: InMemorySpanExporter, workflow_id: str, carrier: bytes
+) -> None:
+    request = wsv1.StartWorkflowExecutionRequest(
+        namespace="default", workflow_id=workflow_id, request_id=workflow_id, identity="test"
+    )
+    request.workflow_type.name = "Anything"
+    request.task_queue.name = "no-worker"
+    request.header.fields["_tracer-data"].CopyFrom(
+        Payload(metadata={"encoding": b"json/plain"}, data=carrier)
+    )
+    async with servers.in_process() as server:
+        client = await Client.connect(server.address)
+        started = await client.workflow_service.start_workflow_execution(request)
+    assert started.run_id
+    [span] = named(server_spans.get_finished_spans(), f"{WORKFLOW_SERVICE}/StartWorkflowExecution")
+    assert span.parent is None and span.status.is_ok
+
+
 async def test_a_failed_rpc_span_has_the_calls_status(server_spans: InMemorySpanExporter) -> None:
     async with servers.in_process() as server:
         client = await Client.connect(server.address)
@@ -197,66 +218,3 @@ async def test_a_requests_log_lines_name_the_trace_of_its_span(
     [warning] = [r for r in kept.records if "exceeds the warning limit" in r.getMessage()]
     assert warning.__dict__["rpc"] == "SignalWorkflowExecution"
     assert warning.__dict__["trace_id"] == format(trace_id_of(client_signal), "032x")
-
-
-class Collector(trace_service_pb2_grpc.TraceServiceServicer):
-    """An OTLP/gRPC trace receiver that keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.received: list[trace_service_pb2.ExportTraceServiceRequest] = []
-
-    async def Export(
-        self, request: trace_service_pb2.ExportTraceServiceRequest, context: object
-    ) -> trace_service_pb2.ExportTraceServiceResponse:
-        self.received.append(request)
-        return trace_service_pb2.ExportTraceServiceResponse()
-
-    def spans(self) -> list[tuple[str, str, bytes]]:
-        """(service name, span name, trace ID) of each span received."""
-        found: list[tuple[str, str, bytes]] = []
-        for request in self.received:
-            for resource_spans in request.resource_spans:
-                service = next(
-                    a.value.string_value
-                    for a in resource_spans.resource.attributes
-                    if a.key == "service.name"
-                )
-                for scope_spans in resource_spans.scope_spans:
-                    found.extend((service, span.name, span.trace_id) for span in scope_spans.spans)
-        return found
-
-
-@pytest.fixture
-async def collector() -> AsyncIterator[tuple[Collector, int]]:
-    receiver = Collector()
-    server = grpc.aio.server()
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(receiver, server)  # type: ignore[no-untyped-call]
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        yield receiver, port
-    finally:
-        await server.stop(None)
-
-
-async def test_a_server_process_exports_its_spans_over_otlp(
-    tmp_path: Path, collector: tuple[Collector, int]
-) -> None:
-    receiver, port = collector
-    server = servers.cadenza(
-        tmp_path / "traced.db",
-        tmp_path / "server.log",
-        env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}", "OTEL_BSP_SCHEDULE_DELAY": "100"},
-    )
-    server.start()
-    try:
-        await server.wait_ready()
-        client = await Client.connect(server.address)
-        await client.workflow_service.describe_namespace(
-            wsv1.DescribeNamespaceRequest(namespace="default"),
-            metadata={"traceparent": f"00-{CALLER_TRACE_ID}-{CALLER_SPAN_ID}-01"},
-        )
-        expected = ("cadenza", f"{WORKFLOW_SERVICE}/DescribeNamespace", bytes.fromhex(CALLER_TRACE_ID))
-        await eventually(lambda: expected in receiver.spans())
-    finally:
-        server.stop()

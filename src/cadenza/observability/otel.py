@@ -19,6 +19,7 @@ task whose header carries the context of the workflow that scheduled it links to
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -68,6 +69,9 @@ _REQUEST_ATTRIBUTES = {
 """The request's fields as span attributes, under the names the SDKs' spans use."""
 
 _propagator = TraceContextTextMapPropagator()
+
+EXPORT_GRACE = 5.0
+"""Seconds a stopping server waits for its last spans to be sent."""
 
 
 class OtelTracer:
@@ -139,7 +143,11 @@ class OtelTracer:
         ).end()
 
     def shutdown(self) -> None:
-        self._provider.shutdown()
+        """Send what is left, waiting at most ``EXPORT_GRACE`` seconds: a collector that is
+        down must not hold up the server's stop (the exporter retries for longer)."""
+        closing = threading.Thread(target=self._provider.shutdown, name="cadenza-trace-shutdown", daemon=True)
+        closing.start()
+        closing.join(EXPORT_GRACE)
 
 
 def _dispatch_name(task: TaskRecord) -> str:
@@ -226,7 +234,8 @@ def exporting_tracer(env: Mapping[str, str]) -> OtelTracer:
     if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
         # Named by neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES.
         resource = resource.merge(Resource({"service.name": "cadenza"}))
-    provider = TracerProvider(resource=resource)
+    # Shut down by OtelTracer.shutdown, within a bound, not by the SDK's own unbounded atexit hook.
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     return OtelTracer(provider)
 
