@@ -83,3 +83,5 @@ def configure(level: str, log_format: str) -> None:
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logging.basicConfig(level=level.upper(), handlers=[handler])
+    # Python's warnings become records too, so that a JSON log stays one object per line.
+    logging.captureWarnings(True)
