@@ -1,5 +1,6 @@
-"""The API's two hooks, where each RPC enters and where a poll hands a task over, and the
-tracer they report to.
+"""The API's hooks, and the tracer they report to: ``observed`` where each RPC enters,
+``about_run`` where a request is found to be about a run, ``dispatching`` where a poll hands
+a task over and ``eager_dispatching`` where a workflow task's answer hands activities over.
 
 Tracing is off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or its traces-only form) is set;
 off, OpenTelemetry is never imported and each hook costs one check of a module attribute.

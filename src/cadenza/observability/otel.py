@@ -10,7 +10,9 @@ that has a ``traceparent`` winning:
   holding the carrier, which is what the official SDKs' tracing interceptors send
   (``temporalio.contrib.opentelemetry.TracingInterceptor`` and its Go, Java and TypeScript
   counterparts) on starts, signals, signal-with-start, queries, updates and update-with-start.
-  The SDKs send nothing in the metadata, so for them the header is the caller's span.
+  The Python SDK sends no ``traceparent`` metadata (its calls carry only client name,
+  version, namespace and user agent), nor do the others unless their gRPC connection is
+  instrumented, so for them the header is the caller's span.
 
 A task's dispatch span is a child of the poll that hands it over (or, for an activity task
 dispatched eagerly, of the workflow task completion whose answer carries it); an activity

@@ -98,6 +98,7 @@ def _execution(request: Any, descriptor: Descriptor) -> tuple[str, str]:
 def _token_execution(data: bytes) -> tuple[str, str]:
     try:
         token = TaskToken.decode(data)
-    except InvalidArgumentError:  # the RPC itself refuses it; the log line just lacks the run
+    # The RPC itself refuses such a token; the log line just lacks the run.
+    except (InvalidArgumentError, RecursionError):
         return "", ""
     return token.workflow_id, token.run_id
