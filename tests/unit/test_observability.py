@@ -56,6 +56,10 @@ EXECUTION = WorkflowExecution(workflow_id="wf", run_id="run")
             wsv1.RespondWorkflowTaskCompletedRequest(namespace="ns", task_token=b"not a token"),
             {"namespace": "ns"},
         ),
+        (
+            wsv1.RespondWorkflowTaskCompletedRequest(namespace="ns", task_token=b"[" * 100_000),
+            {"namespace": "ns"},
+        ),
         (wsv1.DescribeNamespaceRequest(namespace="ns"), {"namespace": "ns"}),
         (b"undecoded", {}),
     ],
