@@ -56,18 +56,27 @@ DYNAMIC_CONFIG_KEYS = {
 }
 
 
-def apply_dynamic_config(limits: Limits, pairs: list[str]) -> tuple[Limits, list[str]]:
+DYNAMIC_CONFIG_FLAG = "--dynamic-config-value"
+DYNAMIC_CONFIG_ENV = "CADENZA_DYNAMIC_CONFIG_VALUE"
+"""The environment form of the repeatable flag: one or more ``KEY=VALUE`` separated by
+whitespace (spaces or newlines), as no key or compact JSON value contains any."""
+
+
+def apply_dynamic_config(
+    limits: Limits, pairs: list[str], source: str = DYNAMIC_CONFIG_FLAG
+) -> tuple[Limits, list[str]]:
     """Apply ``key=value`` settings as Temporal's ``--dynamic-config-value`` takes them.
 
     Returns the new limits and the keys Cadenza does not act on (features that
-    are always on here, or not yet built), so the caller can say so.
+    are always on here, or not yet built), so the caller can say so. ``source``
+    names where the settings came from in errors (the flag or its variable).
     """
     values: dict[str, int] = {}
     ignored = []
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep:
-            raise ConfigError(f"--dynamic-config-value {pair!r}: expected KEY=VALUE")
+            raise ConfigError(f"{source} {pair!r}: expected KEY=VALUE")
         field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
         if field_name is None:
             ignored.append(key.strip())
@@ -75,8 +84,24 @@ def apply_dynamic_config(limits: Limits, pairs: list[str]) -> tuple[Limits, list
         try:
             values[field_name] = int(raw.strip().strip('"'))
         except ValueError as exc:
-            raise ConfigError(f"--dynamic-config-value {key}: {raw!r} is not a whole number") from exc
+            raise ConfigError(f"{source} {key}: {raw!r} is not a whole number") from exc
     return replace(limits, **values), ignored
+
+
+def dynamic_config(
+    limits: Limits, flags: list[str], env: Mapping[str, str] | None = None
+) -> tuple[Limits, list[str]]:
+    """Apply ``CADENZA_DYNAMIC_CONFIG_VALUE`` and then the flags, so a key given both
+    ways takes the flag's value; returns the limits and the keys Cadenza does not act on."""
+    env = os.environ if env is None else env
+    from_variable = env.get(DYNAMIC_CONFIG_ENV, "").split()
+    limits, ignored = apply_dynamic_config(limits, from_variable, DYNAMIC_CONFIG_ENV)
+    limits, ignored_flags = apply_dynamic_config(limits, flags)
+    return limits, list(dict.fromkeys([*ignored, *ignored_flags]))
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -99,11 +124,24 @@ class ServerConfig:
     """How long a history long poll waits for a new event before answering empty."""
     retention_sweep_seconds: float = 60.0
     """How often closed executions past their namespace's retention are deleted."""
+    log_level: str = "warning"
+    """The least severe log records written: debug, info, warning or error."""
+    log_format: str = "text"
+    """``text`` (a line per record) or ``json`` (an object per line); the command line sets
+    up logging from these two before the server starts."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         for name in ("port", "http_port"):
             _check_port(name, getattr(self, name))
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                flag = "--" + name.replace("_", "-")
+                raise ConfigError(f"{flag} {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+
+
+_CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
+"""The fields that take one of a few words, and those words (in lower case)."""
 
 
 MAX_PORT = 65535
@@ -135,7 +173,14 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
 
 
 def _convert(name: str, raw: str, kind: type) -> object:
+    variable = _ENV_PREFIX + name.upper()
+    allowed = _CHOICES.get(name)
+    if allowed is not None:
+        # Words are taken in any case, as LOG_LEVEL=INFO is commonly written.
+        if raw.strip().lower() not in allowed:
+            raise ConfigError(f"{variable}: {raw!r} is not one of {', '.join(allowed)}")
+        return raw.strip().lower()
     try:
         return kind(raw)
     except ValueError as exc:
-        raise ConfigError(f"{_ENV_PREFIX}{name.upper()}: cannot read {raw!r} as {kind.__name__}") from exc
+        raise ConfigError(f"{variable}: cannot read {raw!r} as {kind.__name__}") from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cadenza.config import ConfigError, Limits, apply_dynamic_config, from_env
+from cadenza.config import ConfigError, Limits, apply_dynamic_config, dynamic_config, from_env
 
 
 def test_environment_then_overrides() -> None:
@@ -33,3 +33,27 @@ def test_dynamic_config_sets_known_limits_and_reports_the_rest() -> None:
 def test_malformed_dynamic_config_is_refused(pair: str) -> None:
     with pytest.raises(ConfigError):
         apply_dynamic_config(Limits(), [pair])
+
+
+def test_the_dynamic_config_variable_holds_several_settings_and_the_flags_come_after_it() -> None:
+    env = {"CADENZA_DYNAMIC_CONFIG_VALUE": "limit.blobSize.warn=10\n limit.blobSize.error=20  other.key=1"}
+    limits, ignored = dynamic_config(Limits(), ["limit.blobSize.error=30", "other.key=2"], env)
+    assert (limits.blob_size_warn, limits.blob_size_error) == (10, 30)
+    assert ignored == ["other.key"]
+
+
+def test_a_bad_dynamic_config_variable_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"^CADENZA_DYNAMIC_CONFIG_VALUE 'oops': expected KEY=VALUE$"):
+        dynamic_config(Limits(), [], {"CADENZA_DYNAMIC_CONFIG_VALUE": "oops"})
+
+
+def test_log_settings_come_from_the_environment_in_any_case() -> None:
+    config = from_env({"CADENZA_LOG_LEVEL": "INFO", "CADENZA_LOG_FORMAT": " Json "})
+    assert (config.log_level, config.log_format) == ("info", "json")
+    assert from_env({"CADENZA_LOG_LEVEL": "info"}, log_level="debug").log_level == "debug"
+
+
+@pytest.mark.parametrize("variable", ["CADENZA_LOG_LEVEL", "CADENZA_LOG_FORMAT"])
+def test_a_log_setting_outside_its_words_is_refused_by_name(variable: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable}: 'loud' is not one of "):
+        from_env({variable: "loud"})

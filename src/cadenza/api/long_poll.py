@@ -14,6 +14,7 @@ from typing import Any
 
 from cadenza.api.requests import R, poll_deadline, poller_rate
 from cadenza.matching import MatchingService
+from cadenza.observability.hooks import dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 
@@ -56,7 +57,7 @@ class LongPolls:
                 return None
             # Once matched, the task is recorded to the end even if the poll is cancelled
             # meanwhile, so memory never lags behind what was committed.
-            response = await asyncio.shield(deliver(task))
+            response = await asyncio.shield(dispatching(task, deliver))
             if response is not None:
                 return response
         return None

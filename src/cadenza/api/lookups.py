@@ -14,6 +14,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.observability.hooks import about_run
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 from cadenza.visibility import validation
 
@@ -53,6 +54,7 @@ class Runs:
         if not execution.workflow_id:
             raise InvalidArgumentError("WorkflowId is not set on request.")
         key = await self._history.resolve_run(namespace.id, execution.workflow_id, execution.run_id)
+        about_run(key.workflow_id, key.run_id)
         if first_execution_run_id:
             await self._history.check_chain(key, first_execution_run_id)
         return key

@@ -21,6 +21,7 @@ from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.observability.hooks import eager_dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.visibility import validation
 
@@ -82,7 +83,8 @@ class TaskRpcs:
     ) -> wsv1.RespondWorkflowTaskCompletedResponse:
         token = await task_token(self._namespaces, request)
         await self._check_target_namespaces(request.commands)
-        return await self._history.complete_workflow_task(token, request, await self._command_rules(request))
+        rules = await self._command_rules(request)
+        return await eager_dispatching(self._history.complete_workflow_task(token, request, rules))
 
     async def _command_rules(
         self,

@@ -16,6 +16,7 @@ from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb
 
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.observability.hooks import observed
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.
             else grpc.unary_unary_rpc_method_handler
         )
         handlers[method.name] = kind(
-            _decoding(method, getattr(servicer, method.name)),
+            _decoding(method, observed(service_name, method.name, getattr(servicer, method.name))),
             request_deserializer=None,
             response_serializer=_serialized,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,7 +13,17 @@ from dataclasses import replace
 from cadenza import __version__
 from cadenza.cli import db
 from cadenza.cli.groups import commands_of
-from cadenza.config import DYNAMIC_CONFIG_KEYS, ConfigError, ServerConfig, apply_dynamic_config, from_env
+from cadenza.config import (
+    DYNAMIC_CONFIG_ENV,
+    DYNAMIC_CONFIG_KEYS,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    ConfigError,
+    ServerConfig,
+    dynamic_config,
+    from_env,
+)
+from cadenza.observability import hooks, logs
 from cadenza.persistence.errors import StorageError
 from cadenza.server import Server
 
@@ -46,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     start = commands_of(server).add_parser(
         "start",
         help="start the server and serve until SIGINT or SIGTERM",
-        description="Start Cadenza. Every flag can also be set as CADENZA_<FLAG> in the environment.",
+        description="Start Cadenza. Every flag can also be set in the environment, as the "
+        "CADENZA_<FLAG> each names; a flag given wins over its variable. Traces are sent over "
+        "OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (needs cadenza[otel]).",
     )
     start.set_defaults(handler=_start)
     defaults = ServerConfig()
@@ -74,15 +87,39 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         dest="dynamic_config",
-        help="a Temporal dynamic-config setting, as the Temporal CLI takes it; "
-        f"Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
-        "and reported at --log-level info",
+        help="a Temporal dynamic-config setting, as the Temporal CLI takes it; repeat the flag "
+        f"for several. Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
+        f"and reported at --log-level info. {DYNAMIC_CONFIG_ENV} holds one or more KEY=VALUE "
+        "separated by spaces or newlines, applied before the flags (a key given both ways "
+        "takes the flag's value)",
     )
     start.add_argument(
-        "--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="log verbosity"
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help=f"least severe records logged (default {defaults.log_level})",
     )
+    start.add_argument(
+        "--log-format",
+        type=str.lower,
+        choices=LOG_FORMATS,
+        help="text: a line per record; json: an object per line with time, level, logger, "
+        "message, and the rpc, request_id, namespace, workflow_id and run_id of the request "
+        f"it is about (default {defaults.log_format})",
+    )
+    _name_variables(start)
     db.add_commands(commands, defaults.db)
     return parser
+
+
+def _name_variables(command: argparse.ArgumentParser) -> None:
+    """End each flag's help with the variable that sets it: --http-port, CADENZA_HTTP_PORT."""
+    for action in command._actions:
+        flag = next((name for name in action.option_strings if name.startswith("--")), None)
+        if flag is None or flag == "--help":
+            continue
+        variable = "CADENZA_" + flag.removeprefix("--").replace("-", "_").upper()
+        action.help = f"{action.help} [env {variable}]"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,21 +132,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
-        config = from_env(ip=args.ip, port=args.port, http_port=args.http_port, db=args.db)
-        limits, ignored = apply_dynamic_config(config.limits, args.dynamic_config)
+        config = from_env(
+            ip=args.ip,
+            port=args.port,
+            http_port=args.http_port,
+            db=args.db,
+            log_level=args.log_level,
+            log_format=args.log_format,
+        )
+        limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits)
+        tracer = hooks.tracer_from_env(os.environ)
     except ConfigError as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    logs.configure(config.log_level, config.log_format)
     if ignored:
         logging.getLogger("cadenza").info("dynamic config not used by Cadenza: %s", ", ".join(ignored))
+    hooks.use_tracer(tracer)
     try:
         asyncio.run(Server(config).serve())
     except (OSError, StorageError) as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if tracer is not None:
+            hooks.use_tracer(None)
+            tracer.shutdown()
     return 0
