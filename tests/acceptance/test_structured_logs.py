@@ -9,10 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from temporalio.client import Client, WorkflowHandle
 
 from tests import servers
 from tests.acceptance import workflows_messages as wm
+from tests.helpers import free_port
 from tests.servers import ServerProcess
 
 BLOB_WARNING = "exceeds the warning limit of 100 bytes"
@@ -101,3 +103,30 @@ async def test_text_lines_show_the_request_fields_before_the_message(
     ), log
     # A line about no request has no brackets.
     assert re.search(r"^\S+ \S+ INFO cadenza\.server: stopping", log, re.MULTILINE), log
+
+
+async def test_a_call_over_http_logs_with_the_fields_of_its_grpc_twin(
+    tmp_path: Path, workflow_id: str
+) -> None:
+    http_port = free_port()
+    server = await started_server(tmp_path, "--log-format", "json", "--http-port", str(http_port))
+    try:
+        client = await Client.connect(server.address)
+        started = await client.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue="no-worker")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as http:
+            answer = await http.post(
+                f"/api/v1/namespaces/default/workflows/{workflow_id}/signal/deliver",
+                json={"input": ["x" * 200]},
+            )
+        assert answer.status_code == 200, answer.text
+        await started.terminate(reason="test over")
+    finally:
+        server.stop()
+    lines = [line for line in server.log_text().splitlines() if line.startswith("{")]
+    [warning] = [r for r in map(json.loads, lines) if BLOB_WARNING in r["message"]]
+    assert warning["rpc"] == "SignalWorkflowExecution"
+    assert (warning["namespace"], warning["workflow_id"], warning["run_id"]) == (
+        "default",
+        workflow_id,
+        started.result_run_id,
+    )

@@ -28,6 +28,7 @@ from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb
 from cadenza.api.errors import bounded
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.observability.hooks import observed
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ class HttpCalls:
         servicer = self._servicers.get(method.containing_service.full_name)
         if servicer is None:
             raise CallFailed(status_pb2.Status(code=code_pb2.UNIMPLEMENTED, message="unknown service"))
-        handler = getattr(servicer, method.name)
+        # The same request scope (log fields, span) as the method's gRPC twin gets.
+        handler = observed(method.containing_service.full_name, method.name, getattr(servicer, method.name))
         try:
             response = await handler(request, context)
         except _Aborted as aborted:
