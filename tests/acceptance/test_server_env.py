@@ -104,7 +104,7 @@ async def test_a_server_started_from_the_environment_alone_serves_as_its_flags_w
     finally:
         server.stop()
     log = server.log_text()
-    assert f"serving gRPC on 127.0.0.1:{port} (HTTP 127.0.0.1:{http_port}), database {db}" in log
+    assert f"serving gRPC on 127.0.0.1:{port} and HTTP on 127.0.0.1:{http_port}, database {db}" in log
     assert db.exists()
     messages = {str(record["message"]) for record in json_records(log)}
     assert "dynamic config not used by Cadenza: frontend.notACadenzaKey" in messages
