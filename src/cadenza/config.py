@@ -99,11 +99,20 @@ class ServerConfig:
     """How long a history long poll waits for a new event before answering empty."""
     retention_sweep_seconds: float = 60.0
     """How often closed executions past their namespace's retention are deleted."""
+    metrics: bool = True
+    """Record Prometheus metrics (served at ``/metrics`` on the HTTP port); off, nothing is recorded."""
+    metrics_label_limit: int = 100
+    """Distinct namespaces, task queues and workflow types that get a metric label value of
+    their own; later ones are counted under ``_other_``, so no client can grow the series without end."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         for name in ("port", "http_port"):
             _check_port(name, getattr(self, name))
+        if self.metrics_label_limit < 0:
+            raise ConfigError(
+                f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
+            )
 
 
 MAX_PORT = 65535
@@ -134,7 +143,15 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     return ServerConfig(**values)  # type: ignore[arg-type]
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _convert(name: str, raw: str, kind: type) -> object:
+    if kind is bool:
+        if raw.strip().lower() in _TRUE + _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ConfigError(f"{_ENV_PREFIX}{name.upper()}: cannot read {raw!r} as true or false")
     try:
         return kind(raw)
     except ValueError as exc:

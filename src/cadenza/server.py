@@ -27,6 +27,7 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
+from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
@@ -58,9 +59,12 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
         self._clock = clock or SystemClock()
-        self._store: Store = open_store(config.db)
-        self._matching = MatchingService()
+        self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
+        """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
+        self._store: Store = self.metrics.instrument_store(open_store(config.db))
+        self._matching = MatchingService(self.metrics.task_observer)
         self._timers = TimerQueue(self._clock, self._fire_timer)
+        self._timers.on_fired = self.metrics.on_timer_fired
         self._history = HistoryService(
             self._store,
             self._clock,
@@ -83,6 +87,13 @@ class Server:
             self._timers.add,
         )
         self._history.on_run_closed = self._schedules.run_closed
+        self._history.on_committed = self.metrics.on_committed
+        self.metrics.watch(
+            self._matching.backlogs,
+            self._history.cache,
+            self._namespaces.cached_name,
+            self._namespaces.is_cached,
+        )
         self.retention = RetentionSweeper(
             self._store,
             self._namespaces,
@@ -136,6 +147,7 @@ class Server:
             OperatorService(self._namespaces),
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
+            self.metrics.wrap_rpc,
         )
         await self._grpc.start()
         self._timers.start()
