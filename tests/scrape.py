@@ -17,12 +17,17 @@ class Sample:
 class Scrape:
     """One page of metrics, parsed by ``prometheus_client``'s own parser."""
 
-    def __init__(self, page: bytes) -> None:
+    def __init__(self, page: bytes, bare_counters: bool = False) -> None:
+        """``bare_counters`` names a counter's samples after the counter, as Temporal's page does
+        (the parser calls them ``..._total`` whatever the page says)."""
         self.types: dict[str, str] = {}
         self.samples: list[Sample] = []
         for family in text_string_to_metric_families(page.decode()):
             self.types[family.name] = family.type
-            self.samples.extend(Sample(s.name, dict(s.labels), s.value) for s in family.samples)
+            bare = bare_counters and family.type == "counter"
+            self.samples.extend(
+                Sample(family.name if bare else s.name, dict(s.labels), s.value) for s in family.samples
+            )
 
     def value(self, name: str, **labels: str) -> float:
         """The sum of the samples named ``name`` whose labels include ``labels`` (0 if none)."""

@@ -42,6 +42,8 @@ TASK_QUEUE = (
     "worker_build_id", "worker_deployment_name", "worker_version",
 )  # fmt: skip
 """The labels of Temporal's per-queue matching metrics (polls, backlog)."""
+BACKLOG_COUNT = (*TASK_QUEUE, "task_priority")
+"""``approximate_backlog_count`` is also by priority; every task has Temporal's default, 3."""
 DISPATCH = (
     "service_name", "operation", "namespace", "taskqueue", "task_type", "partition", "forwarded", "source",
     "task_priority", "worker_version",

@@ -111,7 +111,8 @@ class RpcMetrics:
             series = self._series.get((name, namespace)) or self._labelled(name, namespace, at_end=False)
             if series is not None:
                 series.requests.inc()
-                series.pending.inc()
+                if series.pending is not None:
+                    series.pending.inc()
             started = time.perf_counter()
             try:
                 return await handler(request, context)
@@ -123,7 +124,7 @@ class RpcMetrics:
                 if series is None:
                     series = self._labelled(name, namespace, at_end=True)
                     series.requests.inc()
-                else:
+                elif series.pending is not None:
                     series.pending.dec()
                 series.latency.observe(elapsed)
 
@@ -144,7 +145,10 @@ class RpcMetrics:
         series = _Series(
             f.service_requests.labels(FRONTEND, operation, label),
             f.service_latency.labels(FRONTEND, operation, label),
-            f.service_pending_requests.labels(FRONTEND, operation, label),
+            # Temporal tracks only long polls as pending: they are what can pile up.
+            f.service_pending_requests.labels(FRONTEND, operation, label)
+            if operation.startswith("Poll")
+            else None,
         )
         if label not in (OTHER, UNKNOWN_NAMESPACE):  # others are not remembered one by one
             self._series[(operation, namespace)] = series
@@ -165,7 +169,7 @@ class RpcMetrics:
 class _Series:
     requests: Any
     latency: Any
-    pending: Any
+    pending: Any | None
 
 
 def _code_name(context: Any, error: BaseException) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from cadenza.metrics.families import TASK_QUEUE, Families
+from cadenza.metrics.families import BACKLOG_COUNT, TASK_QUEUE, Families
 from cadenza.metrics.guard import OTHER, LabelGuard
 from cadenza.persistence.records import TaskKind, TaskRecord
 
@@ -29,6 +29,8 @@ UNVERSIONED = "__unversioned__"
 NORMAL_PARTITION = "0"
 """Cadenza's queues have one partition each, Temporal's first."""
 STICKY_PARTITION = "__sticky__"
+DEFAULT_PRIORITY = "3"
+"""Temporal's default task priority: Cadenza's tasks all have it."""
 TASK_TYPES = {TaskKind.WORKFLOW: "Workflow", TaskKind.ACTIVITY: "Activity"}
 """``task_type`` as Temporal's Go enums print a task queue type."""
 MAX_TRACKED = 200_000
@@ -193,14 +195,14 @@ class BacklogCollector(Collector):
             oldest_age = now - queued_at if queued_at is not None else 0.0
             ages[labels] = max(ages.get(labels, 0.0), oldest_age)
         count = GaugeMetricFamily(
-            "approximate_backlog_count", "Tasks waiting in a queue for a poll.", labels=TASK_QUEUE
+            "approximate_backlog_count", "Tasks waiting in a queue for a poll.", labels=BACKLOG_COUNT
         )
         age = GaugeMetricFamily(
             "approximate_backlog_age_seconds", "Age of a queue's oldest waiting task.", labels=TASK_QUEUE
         )
         for labels, value in counts.items():
             backlog = poll_labels("TaskQueuePartitionManager", labels)
-            count.add_metric(backlog, value)
+            count.add_metric((*backlog, DEFAULT_PRIORITY), value)
             age.add_metric(backlog, ages[labels])
         yield count
         yield age
