@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.api.workflowservice.v1 import ListWorkerDeploymentsRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -112,7 +113,8 @@ async def test_rpcs_are_counted_by_operation_namespace_and_error(
     other = await Client.connect(in_process_server.address, namespace="no-such-namespace")
     with pytest.raises(RPCError):
         await other.get_workflow_handle("nobody").describe()
-    page = scrape(in_process_server)
+    # grpc sends an aborted call's status before the handler's wrapper has seen the abort.
+    page = await eventually(lambda: recorded(in_process_server, "DescribeWorkflowExecution", 2))
 
     start = {"operation": "StartWorkflowExecution", "namespace": "default", "service_name": "frontend"}
     assert page.value("service_requests", **start) == 2
@@ -136,11 +138,27 @@ async def test_rpcs_are_counted_by_operation_namespace_and_error(
     )
     # A missing workflow is the client's error, not the server's: Temporal leaves it out.
     assert page.value("service_errors") == 0
+
+    with pytest.raises(RPCError):
+        await client.workflow_service.list_worker_deployments(
+            ListWorkerDeploymentsRequest(namespace="default")
+        )
+    page = await eventually(lambda: recorded(in_process_server, "ListWorkerDeployments", 1))
+    unserved = {"operation": "ListWorkerDeployments", "namespace": "default"}
+    assert page.value("service_errors", **unserved) == 1  # an RPC Cadenza does not serve is its own
+    assert page.value("service_error_with_type", **unserved, error_type="serviceerror_Unimplemented") == 1
+    assert page.value("service_errors") == 1
     assert page.value("persistence_requests", operation="Commit") >= 2
     assert page.value("persistence_latency_count", operation="Commit") == page.value(
         "persistence_requests", operation="Commit"
     )
     assert page.value("persistence_errors") == 0
+
+
+def recorded(server: servers.InProcessServer, operation: str, failures: int) -> Scrape:
+    page = scrape(server)
+    assert page.value("service_error_with_type", operation=operation) == failures
+    return page
 
 
 async def test_polls_dispatch_and_backlog(in_process_server: servers.InProcessServer) -> None:
