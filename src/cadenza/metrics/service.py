@@ -108,7 +108,9 @@ class Metrics:
     # -- rendering -------------------------------------------------------------------
 
     def render(self, accept: str = "") -> tuple[bytes, str]:
-        """The exposition page and its content type; OpenMetrics when ``accept`` asks for it."""
+        """The exposition page and its content type; OpenMetrics when ``accept`` (the scrape's
+        Accept header) asks for it. Call it on the server's event loop, as an ``async`` route
+        does: the backlog and the cache are read from the roles' memory as they stand."""
         encode, content_type = choose_encoder(accept)
         return encode(self._page), content_type
 
