@@ -129,6 +129,11 @@ class ServerConfig:
     log_format: str = "text"
     """``text`` (a line per record) or ``json`` (an object per line); the command line sets
     up logging from these two before the server starts."""
+    metrics: bool = True
+    """Record Prometheus metrics (served at ``/metrics`` on the HTTP port); off, nothing is recorded."""
+    metrics_label_limit: int = 100
+    """Distinct namespaces, task queues and workflow types that get a metric label value of
+    their own; later ones are counted under ``_other_``, so no client can grow the series without end."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -138,6 +143,10 @@ class ServerConfig:
             if getattr(self, name) not in allowed:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+        if self.metrics_label_limit < 0:
+            raise ConfigError(
+                f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
+            )
 
 
 _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
@@ -172,6 +181,10 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     return ServerConfig(**values)  # type: ignore[arg-type]
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _convert(name: str, raw: str, kind: type) -> object:
     variable = _ENV_PREFIX + name.upper()
     allowed = _CHOICES.get(name)
@@ -180,6 +193,10 @@ def _convert(name: str, raw: str, kind: type) -> object:
         if raw.strip().lower() not in allowed:
             raise ConfigError(f"{variable}: {raw!r} is not one of {', '.join(allowed)}")
         return raw.strip().lower()
+    if kind is bool:
+        if raw.strip().lower() in _TRUE + _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ConfigError(f"{variable}: cannot read {raw!r} as true or false")
     try:
         return kind(raw)
     except ValueError as exc:

@@ -55,6 +55,14 @@ class NamespaceRegistry:
             self._by_name[name] = record
         return record
 
+    def cached_name(self, namespace_id: str) -> str | None:
+        """The name of a namespace this registry has loaded, by its ID; never reads the store."""
+        return next((r.name for r in self._by_name.values() if r.id == namespace_id), None)
+
+    def is_cached(self, name: str) -> bool:
+        """Whether this registry has loaded the namespace ``name``; never reads the store."""
+        return name in self._by_name
+
     async def register(
         self,
         name: str,

@@ -28,6 +28,7 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
+from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
@@ -43,6 +44,7 @@ from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 
 logger = logging.getLogger(__name__)
@@ -66,9 +68,12 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
         self._clock = clock or SystemClock()
-        self._store: Store = open_store(config.db)
-        self._matching = MatchingService()
+        self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
+        """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
+        self._store: Store = self.metrics.instrument_store(open_store(config.db))
+        self._matching = MatchingService(self.metrics.task_observer)
         self._timers = TimerQueue(self._clock, self._fire_timer)
+        self._timers.on_fired = self.metrics.on_timer_fired
         self._history = HistoryService(
             self._store,
             self._clock,
@@ -91,6 +96,13 @@ class Server:
             self._timers.add,
         )
         self._history.on_run_closed = self._schedules.run_closed
+        self._history.on_committed = self.metrics.on_committed
+        self.metrics.watch(
+            self._matching.backlogs,
+            self._history.cache,
+            self._namespaces.cached_name,
+            self._namespaces.is_cached,
+        )
         self.retention = RetentionSweeper(
             self._store,
             self._namespaces,
@@ -150,13 +162,16 @@ class Server:
             operator_service,
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
+            self.metrics.wrap_rpc,
         )
         await self._grpc.start()
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
         self._serving = True
-        http_port = await self._serve_http(HttpCalls.of(workflow_service, operator_service))
+        http_port = await self._serve_http(
+            HttpCalls.of(workflow_service, operator_service, self.metrics.wrap_rpc)
+        )
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
@@ -171,8 +186,8 @@ class Server:
         return self._http.port
 
     def _extra_http_routes(self) -> list[HttpRoute]:
-        """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API (/metrics...)."""
-        return []
+        """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
+        return metrics_routes(self.metrics.render)
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""

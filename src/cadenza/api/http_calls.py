@@ -28,7 +28,7 @@ from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb
 from cadenza.api.errors import bounded
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.workflow_service import WorkflowService
-from cadenza.observability.hooks import observed
+from cadenza.observability.hooks import Handler, observed
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +63,27 @@ class HttpCallContext:
         self._metadata = tuple(metadata)
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._disconnected = disconnected
+        self._code: grpc.StatusCode | None = None
+        self._trailing: tuple[tuple[str, Any], ...] = ()
 
     async def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata: Any = ()) -> NoReturn:
+        self._code = code
         raise _Aborted(status_pb2.Status(code=code.value[0], message=details))
 
     async def abort_with_status(self, status: grpc.Status) -> NoReturn:
-        for key, value in status.trailing_metadata or ():
+        self._code, self._trailing = status.code, tuple(status.trailing_metadata or ())
+        for key, value in self._trailing:
             if key == STATUS_DETAILS_KEY:
                 raise _Aborted(status_pb2.Status.FromString(value))
         raise _Aborted(status_pb2.Status(code=status.code.value[0], message=status.details))
+
+    def code(self) -> grpc.StatusCode | None:
+        """The code the call was aborted with, as gRPC's context reports it (metrics read it)."""
+        return self._code
+
+    def trailing_metadata(self) -> tuple[tuple[str, Any], ...]:
+        """The aborted status's trailers, carrying its details, as gRPC's context reports them."""
+        return self._trailing
 
     def time_remaining(self) -> float | None:
         """Seconds until the caller's deadline; None when it set none, as on gRPC."""
@@ -85,16 +97,27 @@ class HttpCallContext:
         return self._metadata
 
 
+RpcWrapper = Callable[[str, str, Handler], Handler]
+"""Wraps a servicer method as gRPC's server does (service, method, handler)."""
+
+
 class HttpCalls:
     """The unary RPCs of the servicers, by service and method name, for the HTTP API to call."""
 
-    def __init__(self, servicers: Mapping[str, Any]) -> None:
+    def __init__(self, servicers: Mapping[str, Any], wrap: RpcWrapper | None = None) -> None:
         """``servicers`` maps a service's full name (``temporal.api.workflowservice.v1.WorkflowService``)
-        to the servicer gRPC serves it with."""
+        to the servicer gRPC serves it with; ``wrap`` wraps each handler as gRPC's are (metrics)."""
         self._servicers = dict(servicers)
+        self._wrap = wrap
+        self._handlers: dict[tuple[str, str], Handler] = {}
 
     @classmethod
-    def of(cls, workflow_service: WorkflowService, operator_service: OperatorService) -> HttpCalls:
+    def of(
+        cls,
+        workflow_service: WorkflowService,
+        operator_service: OperatorService,
+        wrap: RpcWrapper | None = None,
+    ) -> HttpCalls:
         """The calls of the two servicers gRPC serves Temporal's API with."""
         return cls(
             {
@@ -104,7 +127,8 @@ class HttpCalls:
                 operator_service_pb2.DESCRIPTOR.services_by_name[
                     "OperatorService"
                 ].full_name: operator_service,
-            }
+            },
+            wrap,
         )
 
     async def call(self, method: MethodDescriptor, request: Message, context: HttpCallContext) -> Message:
@@ -112,8 +136,7 @@ class HttpCalls:
         servicer = self._servicers.get(method.containing_service.full_name)
         if servicer is None:
             raise CallFailed(status_pb2.Status(code=code_pb2.UNIMPLEMENTED, message="unknown service"))
-        # The same request scope (log fields, span) as the method's gRPC twin gets.
-        handler = observed(method.containing_service.full_name, method.name, getattr(servicer, method.name))
+        handler = self._handler(method.containing_service.full_name, method.name, servicer)
         try:
             response = await handler(request, context)
         except _Aborted as aborted:
@@ -125,6 +148,18 @@ class HttpCalls:
             )
             raise CallFailed(status) from error
         return _as_message(method, response)
+
+    def _handler(self, service: str, name: str, servicer: Any) -> Handler:
+        """The method wrapped as its gRPC twin is: the same request scope (log fields, span) and
+        the same metrics."""
+        key = (service, name)
+        handler = self._handlers.get(key)
+        if handler is None:
+            handler = getattr(servicer, name)
+            if self._wrap is not None:
+                handler = self._wrap(service, name, handler)
+            handler = self._handlers[key] = observed(service, name, handler)
+        return handler
 
 
 def _as_message(method: MethodDescriptor, response: Message | bytes) -> Message:

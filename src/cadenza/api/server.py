@@ -80,7 +80,17 @@ def _serialized(response: Any) -> bytes:
     return response if isinstance(response, bytes) else response.SerializeToString()
 
 
-def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.GenericRpcHandler[Any, Any]:
+RpcWrapper = Callable[[str, str, Handler], Handler]
+"""Wraps one RPC's handler, given its service and method names (metrics record each call so)."""
+
+
+def _unwrapped(_service: str, _method: str, handler: Handler) -> Handler:
+    return handler
+
+
+def _service_handler(
+    servicer: Any, service_name: str, descriptor: Any, wrap: RpcWrapper = _unwrapped
+) -> grpc.GenericRpcHandler[Any, Any]:
     """Every RPC of the service, answered by the servicer's method of the same name."""
     service = descriptor.services_by_name[service_name.rsplit(".", 1)[1]]
     handlers = {}
@@ -92,7 +102,12 @@ def _service_handler(servicer: Any, service_name: str, descriptor: Any) -> grpc.
             else grpc.unary_unary_rpc_method_handler
         )
         handlers[method.name] = kind(
-            _decoding(method, observed(service_name, method.name, getattr(servicer, method.name))),
+            _decoding(
+                method,
+                observed(
+                    service_name, method.name, wrap(service_name, method.name, getattr(servicer, method.name))
+                ),
+            ),
             request_deserializer=None,
             response_serializer=_serialized,
         )
@@ -104,8 +119,12 @@ async def build(
     operator_service: OperatorService,
     address: str,
     max_message: int,
+    wrap_rpc: RpcWrapper = _unwrapped,
 ) -> tuple[grpc.aio.Server, int]:
-    """A server bound to ``address``; returns it and the port it bound."""
+    """A server bound to ``address``; returns it and the port it bound.
+
+    ``wrap_rpc`` wraps each WorkflowService and OperatorService handler once, here.
+    """
     options = [
         ("grpc.max_receive_message_length", max_message),
         ("grpc.max_send_message_length", max_message),
@@ -115,8 +134,8 @@ async def build(
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     server.add_generic_rpc_handlers(
         (
-            _service_handler(workflow_service, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR),
-            _service_handler(operator_service, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR),
+            _service_handler(workflow_service, WORKFLOW_SERVICE, workflow_service_pb2.DESCRIPTOR, wrap_rpc),
+            _service_handler(operator_service, OPERATOR_SERVICE, operator_service_pb2.DESCRIPTOR, wrap_rpc),
             _service_handler(health_servicer, HEALTH_SERVICE, health_pb2.DESCRIPTOR),
         )
     )

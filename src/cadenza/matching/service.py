@@ -13,6 +13,7 @@ import time
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.workers import WorkerRegistry
+from cadenza.metrics.hooks import UNOBSERVED, TaskObserver
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 logger = logging.getLogger(__name__)
@@ -32,15 +33,18 @@ class MatchingService:
 
     ``control`` holds the workers' control queues, whose polls end at a
     worker's shutdown like the others; ``workers`` their latest heartbeats.
+    ``observer`` is told each task queued and each poll's end (metrics).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, observer: TaskObserver = UNOBSERVED) -> None:
+        self._observer = observer
         self._queues: dict[QueueKey, _Queue] = {}
         self._waiters = Waiters()
         self.control = ControlQueues(self._waiters)
         self.workers = WorkerRegistry()
 
     def add_task(self, task: TaskRecord) -> None:
+        self._observer.added(task)
         self._queue((task.namespace_id, task.task_queue, task.kind)).offer(task)
 
     async def poll(
@@ -69,9 +73,13 @@ class MatchingService:
             )
         queue.poller_identities[identity] = PollerSeen(time.time(), rate_per_second)
         if queue.items:
-            return queue.items.popleft()
+            task = queue.items.popleft()
+            self._observer.polled(namespace_id, name, kind, task, False)
+            return task
         try:
-            return await self._waiters.wait(queue, timeout, worker_key, self.add_task)
+            waited = await self._waiters.wait(queue, timeout, worker_key, self.add_task)
+            self._observer.polled(namespace_id, name, kind, waited, True)
+            return waited
         finally:
             queue.last_poll = time.monotonic()
 
@@ -127,6 +135,10 @@ class MatchingService:
                 dropped += len(queue.items)
                 queue.items.clear()
         return dropped
+
+    def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
+        """Every queue with its number of pending tasks and the oldest of them (for metrics)."""
+        return [(key, len(q.items), q.items[0] if q.items else None) for key, q in list(self._queues.items())]
 
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))

@@ -35,6 +35,8 @@ class TimerQueue:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self.on_fired: Callable[[TimerRecord, float], None] | None = None
+        """Told each timer that fired and how many seconds after its time it began to."""
 
     def add(self, timer: TimerRecord) -> None:
         if timer.timer_id in self._queued:
@@ -87,6 +89,7 @@ class TimerQueue:
 
     async def _fire_one(self, timer: TimerRecord) -> None:
         started = time.monotonic()
+        lateness = self._clock.now() - timer.fire_at
         try:
             await self._fire(timer)
         except asyncio.CancelledError:
@@ -96,7 +99,8 @@ class TimerQueue:
             logger.exception("timer %s (%s) failed to fire; retrying", timer.timer_id, timer.kind)
             self.add(replace(timer, fire_at=self._clock.now() + RETRY_DELAY))
         else:
-            lateness = self._clock.now() - timer.fire_at
+            if self.on_fired is not None:
+                self.on_fired(timer, lateness)
             logger.debug(
                 "timer %s fired %.3fs late in %.3fs", timer.kind, lateness, time.monotonic() - started
             )

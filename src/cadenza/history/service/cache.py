@@ -68,12 +68,21 @@ class ExecutionCache:
         self._loading: dict[ExecutionKey, _Load] = {}
         self._latest_runs: dict[tuple[str, str], ExecutionKey] = {}
         """The run of each workflow ID cached last; held only while that run is cached."""
+        self.hits = 0
+        self.misses = 0
+        """Lookups that found the run in memory and that read it from the store (metrics)."""
+
+    def size(self) -> int:
+        """Runs held now."""
+        return len(self._entries)
 
     async def get(self, key: ExecutionKey) -> Entry | None:
         entry = self._entries.get(key)
         if entry is not None:
+            self.hits += 1
             self._entries.move_to_end(key)
             return entry
+        self.misses += 1
         load = self._loading.setdefault(key, _Load())
         load.readers += 1
         try:

@@ -84,6 +84,8 @@ class Engine:
         """No other replica writes to the store, so a cached running run is surely current."""
         self.on_run_closed: Callable[[MutableState], None] | None = None
         """Told (after commit) of every run that closes; schedules watch their workflows so."""
+        self.on_committed: Callable[[Change], None] | None = None
+        """Told every change once it is committed: metrics count outcomes from it."""
 
     # -- the transaction -------------------------------------------------------------
 
@@ -157,6 +159,8 @@ class Engine:
     def _hand_off(self, change: Change) -> None:
         """Give what a committed change created to matching, the timer queue and workers."""
         run_log.committed(change)
+        if self.on_committed is not None:
+            self.on_committed(change)
         for task in change.tasks_added:
             self._dispatch.add_task(task)
         for timer in change.timers_added:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -55,8 +56,12 @@ ANSWERS_CHANNEL = "cadenza_answers"
 class PostgresReplicas:
     """The ``ReplicaLink`` of one PostgreSQL store."""
 
+    lease_seconds = LEASE_SECONDS
+
     def __init__(self, url: str, replica_id: str, pool: Callable[[], asyncpg.Pool]) -> None:
         self.replica_id = replica_id
+        self.lease_renewed_at = 0.0
+        """Wall-clock time of the last renewal that succeeded (metrics report the lease's age)."""
         self._url = url
         self._pool = pool
         self._listener: asyncpg.Connection | None = None
@@ -78,6 +83,7 @@ class PostgresReplicas:
 
     async def renew_lease(self) -> None:
         await self._run("execute", Q["renew_lease"], self.replica_id, LEASE_SECONDS)
+        self.lease_renewed_at = time.time()
 
     async def renew(self) -> bool:
         await self.renew_lease()

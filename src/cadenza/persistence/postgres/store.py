@@ -96,6 +96,13 @@ class PostgresStore:
             await self._pool.close()
             self._pool = None
 
+    def pool_use(self) -> tuple[int, int, int]:
+        """(connections open, of them idle, most allowed), for metrics."""
+        pool = self._pool
+        if pool is None:
+            return 0, 0, POOL_SIZE
+        return pool.get_size(), pool.get_idle_size(), pool.get_max_size()
+
     # -- namespaces ------------------------------------------------------------
 
     async def create_namespace(self, record: NamespaceRecord) -> None:

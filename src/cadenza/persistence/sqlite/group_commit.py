@@ -19,6 +19,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -45,11 +46,17 @@ class DatabaseThreads:
     """Runs jobs on the writer's connection, grouping writes, and reads on the reader's."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, conn: sqlite3.Connection, reader: sqlite3.Connection | None
+        self,
+        loop: asyncio.AbstractEventLoop,
+        conn: sqlite3.Connection,
+        reader: sqlite3.Connection | None,
+        on_commit: Callable[[int, float], None] | None = None,
     ) -> None:
         """``reader`` is None for a database with one connection only; the writer then reads too.
-        The reader's connection is closed by its thread when it stops."""
+        The reader's connection is closed by its thread when it stops. ``on_commit`` is told,
+        on the writer's thread, how many changes each commit held and how long it took."""
         self._loop = loop
+        self._on_commit = on_commit
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._reads: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, args=(conn,), name="cadenza-sqlite", daemon=True)
@@ -123,7 +130,10 @@ class DatabaseThreads:
             self._deliver(reads)
         writes = [job for job in batch if job.is_write]
         if writes:
+            started = time.perf_counter()
             _commit_group(conn, writes)
+            if self._on_commit is not None:
+                self._on_commit(len(writes), time.perf_counter() - started)
             self._deliver(writes)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -64,6 +65,8 @@ class SqliteStore:
         self._lock: DatabaseLock | None = None
         self._conn: sqlite3.Connection | None = None
         self._threads: DatabaseThreads | None = None
+        self.on_group_commit: Callable[[int, float], None] | None = None
+        """Told the size and duration of each group commit (set before ``open``; metrics)."""
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -83,7 +86,7 @@ class SqliteStore:
         self._lock = lock
         self._conn = conn
         reader = self._connect_reader() if self._path != ":memory:" else None
-        self._threads = DatabaseThreads(asyncio.get_running_loop(), conn, reader)
+        self._threads = DatabaseThreads(asyncio.get_running_loop(), conn, reader, self.on_group_commit)
         self._threads.start()
 
     def _connect_reader(self) -> sqlite3.Connection:
@@ -103,6 +106,13 @@ class SqliteStore:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+    def wal_bytes(self) -> int:
+        """The write-ahead log's size now: what a checkpoint has yet to fold into the file."""
+        try:
+            return os.path.getsize(self._path + "-wal") if self._path != ":memory:" else 0
+        except FileNotFoundError:
+            return 0
 
     # -- namespaces ------------------------------------------------------------
 
