@@ -80,6 +80,7 @@ class Server:
             config.limits,
             Dispatch(
                 self._matching.add_task,
+                self._matching.withdraw,
                 self._timers.add,
                 self._timers.discard,
                 self._matching.sticky_alive,

@@ -38,6 +38,8 @@ class Queue(Generic[T]):
     last_poll: float = 0.0
     shut_down: bool = False
     poller_identities: dict[str, PollerSeen] = field(default_factory=dict)
+    withdrawn: int = 0
+    """Items still in ``items`` that were withdrawn: skipped when reached, or swept out in bulk."""
 
     def offer(self, item: T) -> None:
         """Hand the item to the oldest waiting poll, or keep it for the next one."""

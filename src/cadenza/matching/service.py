@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from collections.abc import Iterable
 
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
@@ -20,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DISPATCH_RATE = 100000.0
 """Tasks per second a poller is said to accept when it names no limit: Temporal's default."""
+SWEEP_AT = 64
+"""Withdrawn tasks a queue holds before it may be swept: fewer are cheaper to skip."""
 STICKY_POLLER_GRACE = 10.0
 """A sticky queue counts as alive this long after its worker's last poll."""
 
@@ -39,13 +43,45 @@ class MatchingService:
     def __init__(self, observer: TaskObserver = UNOBSERVED) -> None:
         self._observer = observer
         self._queues: dict[QueueKey, _Queue] = {}
+        self._pending: dict[str, QueueKey] = {}
+        """The queue of each task waiting in one; a withdrawn task is no longer here."""
         self._waiters = Waiters()
         self.control = ControlQueues(self._waiters)
         self.workers = WorkerRegistry()
 
     def add_task(self, task: TaskRecord) -> None:
         self._observer.added(task)
-        self._queue((task.namespace_id, task.task_queue, task.kind)).offer(task)
+        key = (task.namespace_id, task.task_queue, task.kind)
+        queue = self._queue(key)
+        queue.offer(task)
+        if queue.items and queue.items[-1] is task:  # no poll was waiting: it waits in the queue
+            self._pending[task.task_id] = key
+
+    def withdraw(self, task_ids: Iterable[str]) -> None:
+        """Forget waiting tasks that a committed change removed (their run closed, say).
+
+        Without this, a queue nobody polls would keep every task it was ever given in
+        memory. A withdrawn task is skipped when a poll reaches it; once withdrawn tasks
+        are half a queue, the queue is swept, so each costs O(1) on average.
+        """
+        for task_id in task_ids:
+            key = self._pending.pop(task_id, None)
+            queue = self._queues.get(key) if key is not None else None
+            if queue is None:
+                continue
+            queue.withdrawn += 1
+            if queue.withdrawn >= SWEEP_AT and queue.withdrawn * 2 >= len(queue.items):
+                queue.items = deque(t for t in queue.items if self._pending.get(t.task_id) == key)
+                queue.withdrawn = 0
+
+    def _next_waiting(self, queue: _Queue) -> TaskRecord | None:
+        """The oldest task in ``queue`` not withdrawn, taken out of it; None if there is none."""
+        while queue.items:
+            task = queue.items.popleft()
+            if self._pending.pop(task.task_id, None) is not None:
+                return task
+            queue.withdrawn = max(0, queue.withdrawn - 1)
+        return None
 
     async def poll(
         self,
@@ -72,8 +108,8 @@ class MatchingService:
                 extra={"namespace_id": namespace_id, "task_queue": name, "identity": identity},
             )
         queue.poller_identities[identity] = PollerSeen(time.time(), rate_per_second)
-        if queue.items:
-            task = queue.items.popleft()
+        task = self._next_waiting(queue)
+        if task is not None:
             self._observer.polled(namespace_id, name, kind, task, False)
             return task
         try:
@@ -106,7 +142,7 @@ class MatchingService:
         for poller in queue.pollers:
             poller.cancel()
         self._queues[(namespace_id, name, TaskKind.WORKFLOW)] = _Queue(shut_down=True)
-        return list(queue.items)
+        return [task for task in queue.items if self._pending.pop(task.task_id, None) is not None]
 
     def pollers(self, namespace_id: str, name: str, kind: TaskKind) -> dict[str, PollerSeen]:
         """Identities that polled the queue recently, with their last poll."""
@@ -132,20 +168,27 @@ class MatchingService:
         dropped = 0
         for queue in self._queues.values():
             if queue.items and not queue.pollers and queue.last_poll < cutoff:
-                dropped += len(queue.items)
+                dropped += len(queue.items) - queue.withdrawn
+                for task in queue.items:
+                    self._pending.pop(task.task_id, None)
                 queue.items.clear()
+                queue.withdrawn = 0
         return dropped
 
     def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
         """Every queue with its number of pending tasks and the oldest of them (for metrics)."""
-        return [(key, len(q.items), q.items[0] if q.items else None) for key, q in list(self._queues.items())]
+        return [(key, _waiting(q), q.items[0] if q.items else None) for key, q in list(self._queues.items())]
 
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
-        return len(queue.items) if queue else 0
+        return _waiting(queue) if queue else 0
 
     def _queue(self, key: QueueKey) -> _Queue:
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = _Queue()
         return queue
+
+
+def _waiting(queue: _Queue) -> int:
+    return len(queue.items) - queue.withdrawn

@@ -33,6 +33,7 @@ class Dispatch:
     """Where committed tasks and timers go: matching and the timer queue."""
 
     add_task: Callable[[TaskRecord], None]
+    withdraw_tasks: Callable[[list[str]], None]
     add_timer: Callable[[TimerRecord], None]
     discard_timer: Callable[[str], None]
     sticky_alive: Callable[[str, str], bool]
@@ -161,6 +162,8 @@ class Engine:
         run_log.committed(change)
         if self.on_committed is not None:
             self.on_committed(change)
+        if change.tasks_removed:  # a task still waiting for a poll would otherwise stay in memory
+            self._dispatch.withdraw_tasks(change.tasks_removed)
         for task in change.tasks_added:
             self._dispatch.add_task(task)
         for timer in change.timers_added:

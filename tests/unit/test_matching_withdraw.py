@@ -1,0 +1,58 @@
+"""Tasks a committed change removed leave matching's memory, even from a queue nobody polls."""
+
+from __future__ import annotations
+
+from cadenza.matching.service import SWEEP_AT, MatchingService
+from cadenza.persistence.records import TaskKind, TaskRecord
+
+WORKFLOW = TaskKind.WORKFLOW
+
+
+def _task(task_id: str) -> TaskRecord:
+    return TaskRecord(task_id, "ns", "queue", WORKFLOW, "wf", task_id, 2, 1)
+
+
+def _queued(matching: MatchingService, count: int) -> list[str]:
+    ids = [f"t{i}" for i in range(count)]
+    for task_id in ids:
+        matching.add_task(_task(task_id))
+    return ids
+
+
+async def test_a_withdrawn_task_is_not_handed_out_and_not_counted() -> None:
+    matching = MatchingService()
+    _queued(matching, 3)
+    matching.withdraw(["t0", "t2", "never-queued"])
+    assert matching.backlog("ns", "queue", WORKFLOW) == 1
+    task = await matching.poll("ns", "queue", WORKFLOW, "me", 0.01)
+    assert task is not None and task.task_id == "t1"
+    assert await matching.poll("ns", "queue", WORKFLOW, "me", 0.01) is None
+
+
+def test_withdrawn_tasks_are_swept_from_a_queue_nobody_polls() -> None:
+    matching = MatchingService()
+    ids = _queued(matching, 4 * SWEEP_AT)
+    matching.withdraw(ids[: 3 * SWEEP_AT])
+    [(_, waiting, oldest)] = matching.backlogs()
+    assert waiting == SWEEP_AT
+    assert oldest is not None and oldest.task_id == ids[3 * SWEEP_AT]  # the withdrawn left memory
+
+
+async def test_a_task_handed_out_is_no_longer_withdrawable_and_a_returned_one_is_again() -> None:
+    matching = MatchingService()
+    _queued(matching, 1)
+    task = await matching.poll("ns", "queue", WORKFLOW, "me", 0.01)
+    assert task is not None
+    matching.withdraw(["t0"])  # already handed out: nothing to do
+    matching.return_task(task)
+    assert matching.backlog("ns", "queue", WORKFLOW) == 1
+    matching.withdraw(["t0"])
+    assert matching.backlog("ns", "queue", WORKFLOW) == 0
+
+
+def test_a_departed_sticky_worker_hands_back_only_tasks_not_withdrawn() -> None:
+    matching = MatchingService()
+    for task_id in ("s1", "s2"):
+        matching.add_task(TaskRecord(task_id, "ns", "sticky", WORKFLOW, "wf", "run", 2, 1))
+    matching.withdraw(["s1"])
+    assert [t.task_id for t in matching.shut_down_sticky("ns", "sticky")] == ["s2"]
