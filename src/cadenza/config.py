@@ -129,6 +129,10 @@ class ServerConfig:
     log_format: str = "text"
     """``text`` (a line per record) or ``json`` (an object per line); the command line sets
     up logging from these two before the server starts."""
+    ui: bool = True
+    """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
+    ui_read_only: bool = False
+    """The web UI shows everything and changes nothing: its actions are hidden and refused."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -180,7 +184,20 @@ def _convert(name: str, raw: str, kind: type) -> object:
         if raw.strip().lower() not in allowed:
             raise ConfigError(f"{variable}: {raw!r} is not one of {', '.join(allowed)}")
         return raw.strip().lower()
+    if kind is bool:
+        return _boolean(variable, raw)
     try:
         return kind(raw)
     except ValueError as exc:
         raise ConfigError(f"{variable}: cannot read {raw!r} as {kind.__name__}") from exc
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _boolean(variable: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ConfigError(f"{variable}: {raw!r} is not one of {', '.join(_TRUE + _FALSE)}")
+    return word in _TRUE
