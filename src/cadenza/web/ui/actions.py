@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from temporalio.api.common.v1 import Payload, Payloads
@@ -42,9 +41,9 @@ async def act(site: Site, request: Request) -> Response:
         return site.refused(request, 403, "Read-only", "this UI is read-only: actions are turned off")
     if not _same_origin(request):
         return site.refused(request, 403, "Forbidden", "actions are taken only from this server's pages")
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+    form = await _form(request)
+    if form is None:
         return site.refused(request, 413, "Too Large", "the form is over 2 MB")
-    form = await request.form()
     if form.get("confirm") != "yes":
         return site.refused(request, 400, "Not Confirmed", "tick the box that confirms the action")
     run = Run.of(request)
@@ -68,12 +67,25 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
+async def _form(request: Request) -> dict[str, str] | None:
+    """The URL-encoded form the page posts (its fields, the first value of each); None when
+    it is larger than ``MAX_FORM_BYTES``."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(body.decode(errors="replace"), keep_blank_values=True):
+        fields.setdefault(name, value)
+    return fields
 
 
-def _payloads(form: FormData) -> Payloads | None:
+def _text(form: dict[str, str], name: str) -> str:
+    return form.get(name, "").strip()
+
+
+def _payloads(form: dict[str, str]) -> Payloads | None:
     """The ``input`` field's JSON as one ``json/plain`` payload, as the SDKs' converters read it;
     None when the field is empty."""
     text = _text(form, "input")
@@ -87,7 +99,7 @@ def _payloads(form: FormData) -> Payloads | None:
     return Payloads(payloads=[Payload(metadata={"encoding": b"json/plain"}, data=data)])
 
 
-async def _act(site: Site, run: Run, action: str, form: FormData) -> str:
+async def _act(site: Site, run: Run, action: str, form: dict[str, str]) -> str:
     request_id = str(uuid.uuid4())
     if action == "signal":
         name = _text(form, "name")
@@ -126,7 +138,7 @@ async def _act(site: Site, run: Run, action: str, form: FormData) -> str:
     raise BadForm(f"no action {action!r}: expected signal, query, cancel or terminate")
 
 
-async def _query(site: Site, request: Request, run: Run, form: FormData) -> Response:
+async def _query(site: Site, request: Request, run: Run, form: dict[str, str]) -> Response:
     name = _text(form, "name")
     if not name:
         raise BadForm("name the query to run")

@@ -44,6 +44,7 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
         Route("/namespaces", page(namespaces.namespace_list)),
         Route("/namespaces/{namespace}", page(namespaces.namespace_detail)),
         Route("/namespaces/{namespace}/workflows", _ForBrowsers(page(workflows.workflow_list), api)),
+        Route("/namespaces/{namespace}/workflows.{kind}", page(workflows.workflow_export)),
         Route(f"{RUN}/history", page(workflow.workflow_page)),
         Route(f"{RUN}/history.json", page(workflow.history_json)),
         Route(f"{RUN}/wait", page(workflow.wait_for_news)),

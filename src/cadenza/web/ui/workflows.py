@@ -1,5 +1,6 @@
 """``/namespaces/{namespace}/workflows``: the list with Temporal's filter language, quick filters,
-counts by status, paging by the RPC's page token, and export of the whole list as CSV or JSON."""
+counts by status, paging by the RPC's page token; and ``workflows.csv`` / ``workflows.json``, the
+whole list exported."""
 
 from __future__ import annotations
 
@@ -94,9 +95,6 @@ def _token(text: str) -> bytes | None:
 async def workflow_list(site: Site, request: Request) -> Response:
     namespace = request.path_params["namespace"]
     filters = Filters.of(request)
-    export = request.query_params.get("export", "")
-    if export:
-        return await _export(site, request, namespace, filters, export)
     token = _token(request.query_params.get("token", ""))
     if token is None:
         return site.refused(request, 400, "Bad Request", "the page token is not one this list gave")
@@ -125,7 +123,14 @@ async def workflow_list(site: Site, request: Request) -> Response:
     )
 
 
-async def _export(site: Site, request: Request, namespace: str, filters: Filters, kind: str) -> Response:
+async def workflow_export(site: Site, request: Request) -> Response:
+    """``/namespaces/{namespace}/workflows.csv`` (or ``.json``): every execution the list's
+    filter matches, up to ``EXPORT_LIMIT``."""
+    namespace, kind, filters = (
+        request.path_params["namespace"],
+        request.path_params["kind"],
+        Filters.of(request),
+    )
     if kind not in ("csv", "json"):
         return site.refused(request, 400, "Bad Request", f"export {kind!r}: expected csv or json")
     try:
