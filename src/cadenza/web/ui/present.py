@@ -15,7 +15,7 @@ from temporalio.api.enums.v1 import EventType, NamespaceState, WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.web.temporal_api.json_encode import EncodeError, Style, to_json_value
-from cadenza.web.temporal_api.payloads import NotShorthand, payload_value
+from cadenza.web.temporal_api.payloads import JSON_PLAIN, NotShorthand, payload_value
 
 SHORTHAND = Style("application/json", shorthand=True)
 FULL = Style("application/json", shorthand=False)
@@ -70,13 +70,21 @@ class Shown:
 def shown_payload(payload: Payload) -> Shown:
     raw = pretty(to_json_value(payload, FULL))
     try:
-        decoded = pretty(payload_value(payload))
+        decoded = pretty(_decoded(payload))
     except NotShorthand:
         encoding = payload.metadata.get("encoding", b"").decode(errors="replace") or "no encoding"
         decoded = f"({encoding}: {len(payload.data)} bytes, see the raw form)"
     except ValueError as error:
         decoded = f"(not the JSON its encoding claims: {error})"
     return Shown(decoded, raw)
+
+
+def _decoded(payload: Payload) -> Any:
+    """The JSON value a payload holds: its shorthand, or the data of any ``json/plain`` one
+    (search attributes carry their type beside the encoding, so have no shorthand)."""
+    if payload.metadata.get("encoding") == JSON_PLAIN:
+        return json.loads(payload.data)
+    return payload_value(payload)
 
 
 def shown_payloads(payloads: Payloads) -> list[Shown]:

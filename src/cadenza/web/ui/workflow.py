@@ -100,6 +100,7 @@ async def workflow_page(site: Site, request: Request, notice: str = "", status_c
         status_code=status_code,
         title=f"{run.workflow_id} · {run.namespace}",
         run=run,
+        namespace=run.namespace,
         info=info,
         status=present.status_name(info.status),
         running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,

@@ -87,7 +87,7 @@ def _quoted(text: str) -> str:
 
 def _token(text: str) -> bytes | None:
     try:
-        return base64.urlsafe_b64decode(text.encode())
+        return base64.b64decode(text.encode(), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return None
 
