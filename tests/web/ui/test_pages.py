@@ -148,13 +148,14 @@ async def test_live_updates_and_actions(
     await expect(page.locator("[data-field=status]")).to_have_text("Running")
     await expect(page.locator("dd", has_text='"ops"')).to_be_visible()  # the memo, decoded
 
-    # An event the SDK causes appears without a reload.
-    await waiting.signal(wm.Mailbox.deliver, "from the SDK")
-    await expect(page.locator("tbody[data-field=events]")).to_contain_text("WorkflowExecutionSignaled")
-    await _shot(page, screenshots, "workflow-running")
-
+    # An event the SDK causes appears without a reload, and what is being typed stays.
     signal = page.locator("form[action$='/actions/signal']")
     await signal.get_by_label("Name").fill("deliver")
+    await waiting.signal(wm.Mailbox.deliver, "from the SDK")
+    await expect(page.locator("tbody[data-field=events]")).to_contain_text("WorkflowExecutionSignaled")
+    await expect(signal.get_by_label("Name")).to_have_value("deliver")
+    await _shot(page, screenshots, "workflow-running")
+
     await signal.get_by_label("Input (JSON)").fill('"from the UI"')
     await signal.get_by_label("Confirm").check()
     await signal.get_by_role("button", name="Send signal").click()

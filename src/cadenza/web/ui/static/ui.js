@@ -21,17 +21,34 @@ async function follow(root) {
       continue;
     }
     if (String(news.lastEventId) !== String(last)) {
-      const page = await fetch(window.location.href, { headers: { Accept: "text/html" } });
+      // The history page as shown (its notice included); a query's answer page is an action's URL.
+      const source = window.location.pathname.endsWith("/history") ? window.location.href : root.dataset.page;
+      const page = await fetch(source, { headers: { Accept: "text/html" } });
       if (!page.ok) return;
       const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById("workflow");
       if (!fresh) return;
       keepOpenDetails(root, fresh);
-      root.replaceWith(fresh);
-      root = fresh;
+      swap(root, fresh);
       last = root.dataset.lastEventId;
     }
     if (!news.running) return;
   }
+}
+
+// The fresh content goes in; the actions stay as they are while a person is filling one in.
+function swap(root, fresh) {
+  const actions = root.querySelector(".actions");
+  const busy = actions && (actions.contains(document.activeElement) ||
+    [...actions.querySelectorAll("textarea, input:not([type=hidden]):not([type=checkbox])")].some((f) => f.value));
+  const kept = busy ? actions : null;
+  for (const old of [...root.children]) if (old !== kept) old.remove();
+  let before = true;
+  for (const node of [...fresh.children]) {
+    if (kept && node.matches(".actions")) { before = false; continue; }
+    if (kept && before) root.insertBefore(node, kept); else root.appendChild(node);
+  }
+  root.dataset.lastEventId = fresh.dataset.lastEventId;
+  root.dataset.running = fresh.dataset.running;
 }
 
 // What a person opened stays open when the page's content is replaced.
