@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Dialog, Download, Page, expect
+from playwright.async_api import Browser, Dialog, Download, Page, expect
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.worker import Replayer, Worker
 
@@ -65,6 +65,25 @@ async def test_namespace_pages(page: Page, base_url: str, screenshots: Path) -> 
     await expect(page.locator("[data-field=retention]")).to_have_text("1 day, 0:00:00")
     await expect(page.get_by_role("cell", name="WorkflowType", exact=True)).to_be_visible()
     await _shot(page, screenshots, "namespace")
+
+
+async def test_pages_follow_a_dark_system_setting_and_the_keyboard(
+    browser: Browser, base_url: str, screenshots: Path
+) -> None:
+    context = await browser.new_context(color_scheme="dark")
+    try:
+        dark = await context.new_page()
+        await dark.goto(base_url + "/namespaces/default/workflows")
+        background = await dark.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 18, 22)"
+        await _shot(dark, screenshots, "workflows-dark")
+        await dark.keyboard.press("Tab")
+        await expect(dark.get_by_role("link", name="Skip to content")).to_be_focused()
+        await dark.keyboard.press("Enter")
+        await dark.keyboard.press("Tab")
+        await expect(dark.locator("input[name=query]")).to_be_focused()
+    finally:
+        await context.close()
 
 
 async def test_workflow_list_filters_counts_and_export(

@@ -11,7 +11,7 @@ from typing import Any
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.api.enums.v1 import EventType, NamespaceState, WorkflowExecutionStatus
+from temporalio.api.enums.v1 import EventType, NamespaceState, PendingActivityState, WorkflowExecutionStatus
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.web.temporal_api.json_encode import EncodeError, Style, to_json_value
@@ -39,6 +39,11 @@ def status_name(status: int) -> str:
 def namespace_state(state: int) -> str:
     name: str = NamespaceState.Name(state)  # type: ignore[arg-type]
     return name.removeprefix("NAMESPACE_STATE_").title()
+
+
+def activity_state(state: int) -> str:
+    name: str = PendingActivityState.Name(state)  # type: ignore[arg-type]
+    return name.removeprefix("PENDING_ACTIVITY_STATE_").title().replace("_", " ")
 
 
 def event_type_name(event_type: int) -> str:

@@ -39,6 +39,7 @@ def _environment() -> Environment:
     environment.filters["status_name"] = present.status_name
     environment.filters["namespace_state"] = present.namespace_state
     environment.filters["event_type_name"] = present.event_type_name
+    environment.filters["activity_state"] = present.activity_state
     return environment
 
 
