@@ -21,7 +21,7 @@ from tests.web.ui import workflows_ui
 
 CHROMIUM = "/usr/bin/chromium"
 HAS_CHROMIUM = Path(CHROMIUM).exists()
-UI_WORKFLOWS = Registered([workflows_ui.Greeter, workflows_ui.Broken, wm.Mailbox])
+UI_WORKFLOWS = Registered([workflows_ui.Greeter, workflows_ui.Broken, wm.Mailbox, wm.Parent, wm.Child])
 
 
 @pytest.fixture(scope="module")

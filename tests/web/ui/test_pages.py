@@ -201,3 +201,20 @@ async def test_live_updates_and_actions(
     await expect(page.locator("[data-field=notice]")).to_have_text("cancellation requested")
     await expect(page.locator("[data-field=status]")).to_have_text("Canceled")  # live, once the worker acts
     assert (await other.describe()).status == WorkflowExecutionStatus.CANCELED
+
+
+async def test_a_child_and_its_parent_link_to_each_other(
+    page: Page, base_url: str, sdk_client: Client, task_queue: str, ui_worker: Worker
+) -> None:
+    parent = await sdk_client.start_workflow(
+        wm.Parent.run, "Kim", id=f"parent-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    assert await parent.result() == "parent got child Kim"
+    child = sdk_client.get_workflow_handle(f"{parent.id}-child")
+    child_run = (await child.describe()).run_id
+    await page.goto(f"{base_url}/namespaces/default/workflows/{child.id}/{child_run}/history")
+    assert json.loads(await page.get_by_label("result", exact=True).inner_text()) == "child Kim"
+    await page.get_by_role("link", name=parent.id, exact=True).click()
+    await expect(page.locator("[data-field=type]")).to_have_text("Parent")
+    await expect(page.locator("tbody[data-field=events]")).to_contain_text("ChildWorkflowExecutionCompleted")
+    await expect(page.locator("[data-field=child]")).to_have_text(f"{child.id} (Child)")

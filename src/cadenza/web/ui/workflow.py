@@ -114,6 +114,7 @@ async def workflow_page(site: Site, request: Request, notice: str = "", status_c
             for name, value in info.search_attributes.indexed_fields.items()
         },
         events=[_event_row(event) for event in events],
+        children=_children(events),
         last_event_id=events[-1].event_id if events else 0,
         notice=notice or request.query_params.get("done", ""),
     )
@@ -148,6 +149,16 @@ def _outcome(events: list[HistoryEvent]) -> Outcome | None:
     if which == "workflow_execution_terminated_event_attributes" and attributes.reason:
         failure = f"terminated: {attributes.reason}"
     return Outcome(present.event_type_name(last.event_type), results, failure)
+
+
+def _children(events: list[HistoryEvent]) -> list[tuple[WorkflowExecution, str]]:
+    """The child runs this run started, with their types, in the order they started."""
+    return [
+        (started.workflow_execution, started.workflow_type.name)
+        for event in events
+        if event.HasField("child_workflow_execution_started_event_attributes")
+        for started in (event.child_workflow_execution_started_event_attributes,)
+    ]
 
 
 @dataclass(frozen=True)
