@@ -58,6 +58,8 @@ async def test_bad_requests_are_answered_with_a_page_saying_why(http: httpx.Asyn
     bad_token = await http.get("/namespaces/default/workflows", params={"token": "%%%"}, headers=HTML)
     assert bad_token.status_code == 400
     assert (await http.get("/namespaces/default/workflows.xml")).status_code == 400
+    quoted = await http.get("/namespaces/default/workflows", params={"id": 'a"b\\c'}, headers=HTML)
+    assert quoted.status_code == 200 and "No workflows match." in quoted.text
     missing = await http.get("/namespaces/default/workflows/none/none/history", headers=HTML)
     assert missing.status_code in (400, 404)
 
