@@ -134,6 +134,10 @@ class ServerConfig:
     metrics_label_limit: int = 100
     """Distinct namespaces, task queues and workflow types that get a metric label value of
     their own; later ones are counted under ``_other_``, so no client can grow the series without end."""
+    ui: bool = True
+    """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
+    ui_read_only: bool = False
+    """The web UI shows everything and changes nothing: its actions are hidden and refused."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -181,10 +185,6 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     return ServerConfig(**values)  # type: ignore[arg-type]
 
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
-
 def _convert(name: str, raw: str, kind: type) -> object:
     variable = _ENV_PREFIX + name.upper()
     allowed = _CHOICES.get(name)
@@ -194,10 +194,19 @@ def _convert(name: str, raw: str, kind: type) -> object:
             raise ConfigError(f"{variable}: {raw!r} is not one of {', '.join(allowed)}")
         return raw.strip().lower()
     if kind is bool:
-        if raw.strip().lower() in _TRUE + _FALSE:
-            return raw.strip().lower() in _TRUE
-        raise ConfigError(f"{variable}: cannot read {raw!r} as true or false")
+        return _boolean(variable, raw)
     try:
         return kind(raw)
     except ValueError as exc:
         raise ConfigError(f"{variable}: cannot read {raw!r} as {kind.__name__}") from exc
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _boolean(variable: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ConfigError(f"{variable}: {raw!r} is not one of {', '.join(_TRUE + _FALSE)}")
+    return word in _TRUE

@@ -46,6 +46,8 @@ from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
+from cadenza.web.ui.routes import ui_routes
+from cadenza.web.ui.site import UiOptions
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +182,7 @@ class Server:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
-        app = build_app(self._not_ready, self._http_api, self._extra_http_routes())
+        app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
         self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
@@ -189,6 +191,16 @@ class Server:
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
         return metrics_routes(self.metrics.render)
+
+    def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
+        """The web UI's routes, unless it is turned off."""
+        if not self.config.ui:
+            return []
+        assert self._http_api is not None
+        options = UiOptions(
+            default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
+        )
+        return ui_routes(calls, self._http_api, options)
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""

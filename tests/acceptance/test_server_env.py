@@ -28,6 +28,8 @@ START_FLAGS = (
     "--dynamic-config-value",
     "--log-level",
     "--log-format",
+    "--ui",
+    "--ui-read-only",
 )
 
 SMALL_BLOB_LIMIT = "limit.blobSize.error=1000"

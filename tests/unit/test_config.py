@@ -57,3 +57,17 @@ def test_log_settings_come_from_the_environment_in_any_case() -> None:
 def test_a_log_setting_outside_its_words_is_refused_by_name(variable: str) -> None:
     with pytest.raises(ConfigError, match=f"^{variable}: 'loud' is not one of "):
         from_env({variable: "loud"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("false", False), ("0", False), ("Off", False), ("true", True)]
+)
+def test_the_ui_is_turned_off_and_made_read_only_from_the_environment(raw: str, expected: bool) -> None:
+    config = from_env({"CADENZA_UI": raw, "CADENZA_UI_READ_ONLY": raw})
+    assert (config.ui, config.ui_read_only) == (expected, expected)
+    assert from_env({"CADENZA_UI": raw}, ui=not expected).ui is not expected  # a flag wins
+
+
+def test_a_switch_that_is_no_yes_or_no_names_its_variable() -> None:
+    with pytest.raises(ConfigError, match="CADENZA_UI_READ_ONLY: 'maybe'"):
+        from_env({"CADENZA_UI_READ_ONLY": "maybe"})

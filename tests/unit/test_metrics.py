@@ -124,7 +124,7 @@ def test_recording_and_the_label_limit_are_read_from_the_environment() -> None:
     assert from_env({"CADENZA_METRICS": "false"}).metrics is False
     assert from_env({"CADENZA_METRICS": "On"}).metrics is True
     assert from_env({"CADENZA_METRICS_LABEL_LIMIT": "7"}).metrics_label_limit == 7
-    with pytest.raises(ConfigError, match="CADENZA_METRICS: cannot read 'maybe' as true or false"):
+    with pytest.raises(ConfigError, match="CADENZA_METRICS: 'maybe' is not one of 1, true"):
         from_env({"CADENZA_METRICS": "maybe"})
     with pytest.raises(ConfigError, match="CADENZA_METRICS_LABEL_LIMIT -1 is negative"):
         from_env({"CADENZA_METRICS_LABEL_LIMIT": "-1"})

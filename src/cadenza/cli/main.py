@@ -107,6 +107,18 @@ def _parser() -> argparse.ArgumentParser:
         "message, and the rpc, request_id, namespace, workflow_id and run_id of the request "
         f"it is about (default {defaults.log_format})",
     )
+    start.add_argument(
+        "--ui",
+        action=argparse.BooleanOptionalAction,
+        help="serve the web UI on the HTTP port; --no-ui turns it off (default on)",
+    )
+    start.add_argument(
+        "--ui-read-only",
+        action=argparse.BooleanOptionalAction,
+        dest="ui_read_only",
+        help="the web UI shows everything and changes nothing: signal, query, cancel and "
+        "terminate are hidden and refused (default off)",
+    )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     return parser
@@ -140,6 +152,8 @@ def _start(args: argparse.Namespace) -> int:
             db=args.db,
             log_level=args.log_level,
             log_format=args.log_format,
+            ui=args.ui,
+            ui_read_only=args.ui_read_only,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits)

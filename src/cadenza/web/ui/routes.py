@@ -1,0 +1,70 @@
+"""The UI's routes on the HTTP port, at the paths of Temporal's UI.
+
+``/namespaces/{namespace}/workflows`` is also a path of Temporal's HTTP API
+(ListWorkflowExecutions' second binding): a browser, which asks for HTML, gets the
+page; any other client gets the API's JSON as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cadenza.api.http_calls import HttpCalls
+from cadenza.web.ui import actions, namespaces, workflow, workflows
+from cadenza.web.ui.rpc import Rpc
+from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
+
+Page = Callable[[Site, Request], Awaitable[Response]]
+
+RUN = "/namespaces/{namespace}/workflows/{workflow_id}/{run_id}"
+
+
+def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRoute]:
+    """The pages, their actions and static files; ``api`` answers non-browser requests on the
+    paths the UI shares with Temporal's HTTP API."""
+    site = Site(Rpc(calls), options)
+
+    def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await handler(site, request)
+
+        return endpoint
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(f"/namespaces/{options.default_namespace}/workflows", status_code=302)
+
+    return [
+        Route("/", home),
+        Route("/namespaces", page(namespaces.namespace_list)),
+        Route("/namespaces/{namespace}", page(namespaces.namespace_detail)),
+        Route("/namespaces/{namespace}/workflows", _ForBrowsers(page(workflows.workflow_list), api)),
+        Route("/namespaces/{namespace}/workflows.{kind}", page(workflows.workflow_export)),
+        Route(f"{RUN}/history", page(workflow.workflow_page)),
+        Route(f"{RUN}/history.json", page(workflow.history_json)),
+        Route(f"{RUN}/wait", page(workflow.wait_for_news)),
+        Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+class _ForBrowsers:
+    """The page for a request that accepts HTML, ``api`` for every other."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]], api: ASGIApp) -> None:
+        self._endpoint = endpoint
+        self._api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        wants_page = request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+        if not wants_page:
+            await self._api(scope, receive, send)
+            return
+        response = await self._endpoint(request)
+        await response(scope, receive, send)

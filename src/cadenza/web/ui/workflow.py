@@ -1,0 +1,237 @@
+"""``/namespaces/{namespace}/workflows/{workflow_id}/{run_id}/history``: one run's summary, its
+payloads, its events; its history as Temporal's ``history.json``; and the long poll that keeps
+the page current while the run goes on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from temporalio.api.common.v1 import Payloads, WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.history.v1 import History, HistoryEvent
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
+    GetWorkflowExecutionHistoryRequest,
+    GetWorkflowExecutionHistoryResponse,
+)
+
+from cadenza.web.temporal_api.json_encode import encode
+from cadenza.web.ui import present
+from cadenza.web.ui.rpc import CallFailed, Rpc
+from cadenza.web.ui.site import Site
+
+HISTORY_PAGE = 1000
+LIVE_POLL_SECONDS = 20.0
+"""How long one live-update request waits for a new event before answering "nothing new"."""
+
+_CLOSE_ATTRIBUTES = {
+    "workflow_execution_completed_event_attributes": "result",
+    "workflow_execution_failed_event_attributes": "failure",
+    "workflow_execution_timed_out_event_attributes": "",
+    "workflow_execution_canceled_event_attributes": "details",
+    "workflow_execution_terminated_event_attributes": "details",
+    "workflow_execution_continued_as_new_event_attributes": "",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """The run a URL names."""
+
+    namespace: str
+    workflow_id: str
+    run_id: str
+
+    @classmethod
+    def of(cls, request: Request) -> Run:
+        params = request.path_params
+        return cls(params["namespace"], params["workflow_id"], params["run_id"])
+
+    @property
+    def execution(self) -> WorkflowExecution:
+        return WorkflowExecution(workflow_id=self.workflow_id, run_id=self.run_id)
+
+    @property
+    def path(self) -> str:
+        return f"/namespaces/{self.namespace}/workflows/{self.workflow_id}/{self.run_id}"
+
+
+async def history_events(rpc: Rpc, run: Run) -> list[HistoryEvent]:
+    """Every event of the run, page after page."""
+    events: list[HistoryEvent] = []
+    token = b""
+    while True:
+        page = await rpc(
+            "GetWorkflowExecutionHistory",
+            GetWorkflowExecutionHistoryRequest(
+                namespace=run.namespace,
+                execution=run.execution,
+                maximum_page_size=HISTORY_PAGE,
+                next_page_token=token,
+            ),
+            GetWorkflowExecutionHistoryResponse,
+        )
+        events.extend(page.history.events)
+        token = page.next_page_token
+        if not token:
+            return events
+
+
+async def workflow_page(site: Site, request: Request, notice: str = "", status_code: int = 200) -> Response:
+    run = Run.of(request)
+    try:
+        described = await site.rpc(
+            "DescribeWorkflowExecution",
+            DescribeWorkflowExecutionRequest(namespace=run.namespace, execution=run.execution),
+            DescribeWorkflowExecutionResponse,
+        )
+        events = await history_events(site.rpc, run)
+    except CallFailed as failure:
+        return site.failed(request, failure)
+    info = described.workflow_execution_info
+    started = events[0].workflow_execution_started_event_attributes if events else None
+    return site.page(
+        request,
+        "workflow.html",
+        status_code=status_code,
+        title=f"{run.workflow_id} · {run.namespace}",
+        run=run,
+        namespace=run.namespace,
+        info=info,
+        status=present.status_name(info.status),
+        running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+        described=described,
+        started=started,
+        inputs=present.shown_payloads(started.input) if started else [],
+        outcome=_outcome(events),
+        memo={name: present.shown_payload(value) for name, value in info.memo.fields.items()},
+        search_attributes={
+            name: present.shown_payload(value)
+            for name, value in info.search_attributes.indexed_fields.items()
+        },
+        events=[_event_row(event) for event in events],
+        children=_children(events),
+        last_event_id=events[-1].event_id if events else 0,
+        notice=notice or request.query_params.get("done", ""),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the run ended: the close event's result or failure, decoded."""
+
+    event_type: str
+    results: list[present.Shown]
+    failure: str
+
+
+def _outcome(events: list[HistoryEvent]) -> Outcome | None:
+    if not events:
+        return None
+    last = events[-1]
+    which = last.WhichOneof("attributes")
+    if which not in _CLOSE_ATTRIBUTES:
+        return None
+    attributes = getattr(last, which)
+    field = _CLOSE_ATTRIBUTES[which]
+    results: list[present.Shown] = []
+    failure = ""
+    if field == "failure":
+        failure = present.as_json(attributes.failure)
+    elif field:
+        value = getattr(attributes, field)
+        if isinstance(value, Payloads):
+            results = present.shown_payloads(value)
+    if which == "workflow_execution_terminated_event_attributes" and attributes.reason:
+        failure = f"terminated: {attributes.reason}"
+    return Outcome(present.event_type_name(last.event_type), results, failure)
+
+
+def _children(events: list[HistoryEvent]) -> list[tuple[WorkflowExecution, str]]:
+    """The child runs this run started, with their types, in the order they started."""
+    return [
+        (started.workflow_execution, started.workflow_type.name)
+        for event in events
+        if event.HasField("child_workflow_execution_started_event_attributes")
+        for started in (event.child_workflow_execution_started_event_attributes,)
+    ]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event_id: int
+    time: str
+    event_type: str
+    summary: str
+    detail: str
+
+
+def _event_row(event: HistoryEvent) -> EventRow:
+    return EventRow(
+        event_id=event.event_id,
+        time=present.when(event.event_time),
+        event_type=present.event_type_name(event.event_type),
+        summary=present.summary(event),
+        detail=present.as_json(event),
+    )
+
+
+async def history_json(site: Site, request: Request) -> Response:
+    """The history as ``temporal workflow show --output json`` writes it, which replayers read."""
+    run = Run.of(request)
+    try:
+        events = await history_events(site.rpc, run)
+    except CallFailed as failure:
+        return site.failed(request, failure)
+    body = encode(History(events=events), present.FULL_PRETTY)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{run.workflow_id}_{run.run_id}_history.json"'
+        },
+    )
+
+
+async def wait_for_news(site: Site, request: Request) -> Response:
+    """Answers once the run has an event after ``?after=`` (or has none within the long poll):
+    ``{"lastEventId": N, "running": bool}``. The page's script reloads its content on news."""
+    run = Run.of(request)
+    try:
+        after = int(request.query_params.get("after", "0"))
+    except ValueError:
+        return JSONResponse({"message": "after: expected an event ID"}, status_code=400)
+    try:
+        last, running = await _long_poll(site.rpc, run, after)
+    except CallFailed as failure:
+        return JSONResponse({"message": failure.status.message}, status_code=404)
+    return Response(orjson.dumps({"lastEventId": last, "running": running}), media_type="application/json")
+
+
+async def _long_poll(rpc: Rpc, run: Run, after: int) -> tuple[int, bool]:
+    """The last event ID once past ``after``, following the history with ``wait_new_event``."""
+    token, last = b"", 0
+    while True:
+        page = await rpc(
+            "GetWorkflowExecutionHistory",
+            GetWorkflowExecutionHistoryRequest(
+                namespace=run.namespace,
+                execution=run.execution,
+                maximum_page_size=HISTORY_PAGE,
+                next_page_token=token,
+                wait_new_event=True,
+            ),
+            GetWorkflowExecutionHistoryResponse,
+            timeout=LIVE_POLL_SECONDS + 5,
+        )
+        if page.history.events:
+            last = page.history.events[-1].event_id
+        token = page.next_page_token
+        if not token:  # the run has closed: everything it will ever have is read
+            return last, False
+        if last > after or (not page.history.events and last):
+            return last, True
