@@ -15,6 +15,8 @@ from cadenza.web.ui_graph.svg import STYLE, attr, clip, description, run_url, st
 NODE_W, NODE_H = 180, 56
 GAP_X, GAP_Y = 20, 44
 MARGIN = 16
+GUTTER = 40
+"""Room on the left for the edges that skip rows, so they pass beside the nodes, not behind them."""
 PER_LINE = 6
 LABEL_CHARS = 24
 
@@ -49,7 +51,7 @@ def render_graph(graph: Graph) -> str:
 def _layout(rows: tuple[Row, ...]) -> tuple[dict[str, tuple[int, int]], list[str], int, int]:
     """Each node's top-left corner, the bands behind parallel rows, and the drawing's size."""
     widest = max((min(len(row.node_ids), PER_LINE) for row in rows), default=1)
-    width = 2 * MARGIN + widest * NODE_W + (widest - 1) * GAP_X
+    width = 2 * MARGIN + GUTTER + widest * NODE_W + (widest - 1) * GAP_X
     positions: dict[str, tuple[int, int]] = {}
     bands: list[str] = []
     y = MARGIN
@@ -57,7 +59,7 @@ def _layout(rows: tuple[Row, ...]) -> tuple[dict[str, tuple[int, int]], list[str
         top = y
         for line_start in range(0, len(row.node_ids), PER_LINE):
             line = row.node_ids[line_start : line_start + PER_LINE]
-            x = (width - (len(line) * NODE_W + (len(line) - 1) * GAP_X)) // 2
+            x = GUTTER + (width - GUTTER - (len(line) * NODE_W + (len(line) - 1) * GAP_X)) // 2
             for node_id in line:
                 positions[node_id] = (x, y)
                 x += NODE_W + GAP_X
@@ -70,8 +72,9 @@ def _layout(rows: tuple[Row, ...]) -> tuple[dict[str, tuple[int, int]], list[str
 def _band(row: Row, top: int, bottom: int, width: int) -> str:
     label = f"{len(row.node_ids)} in parallel" if row.workflow_task else f"{len(row.node_ids)} received"
     return (
-        f'<g><rect class="cz-band" x="4" y="{top - 8}" width="{width - 8}" height="{bottom - top + 16}" rx="8"/>'
-        f'<text class="cz-muted" x="10" y="{top + 4}" font-size="10">{text(label)}</text></g>'
+        f'<g><rect class="cz-band" x="{GUTTER}" y="{top - 18}" width="{width - GUTTER - 4}"'
+        f' height="{bottom - top + 26}" rx="8"/>'
+        f'<text class="cz-muted" x="{GUTTER + 6}" y="{top - 6}" font-size="10">{text(label)}</text></g>'
     )
 
 
@@ -104,13 +107,25 @@ def _edges(step: Step, positions: dict[str, tuple[int, int]]) -> str:
     if not sources or not targets:
         return ""
     if len(sources) == 1 or len(targets) == 1:
-        lines = [_curve(_bottom(s), _top(t), arrow=True) for s in sources for t in targets]
+        lines = [_edge(s, t) for s in sources for t in targets]
     else:
         first_top = min(_top(t)[1] for t in targets)
         junction = (sum(_top(t)[0] for t in targets) // len(targets), first_top - GAP_Y // 2)
         lines = [_curve(_bottom(s), junction, arrow=False) for s in sources]
         lines += [_curve(junction, _top(t), arrow=True) for t in targets]
     return '<g class="cz-edges">' + "".join(lines) + "</g>"
+
+
+def _edge(source: tuple[int, int], target: tuple[int, int]) -> str:
+    """From below the source to above the target; beside the rows between when it skips some."""
+    if target[1] - source[1] <= NODE_H + GAP_Y + GAP_X:
+        return _curve(_bottom(source), _top(target), arrow=True)
+    lane = 8 + (source[1] // 7) % 4 * 7
+    (x1, y1), (x2, y2) = (source[0], source[1] + NODE_H // 2), (target[0], target[1] + NODE_H // 2)
+    return (
+        f'<path class="cz-edge cz-skip" d="M{x1} {y1}H{lane + 10}Q{lane} {y1} {lane} {y1 + 10}'
+        f'V{y2 - 10}Q{lane} {y2} {lane + 10} {y2}H{x2}" marker-end="url(#cz-arrow)"/>'
+    )
 
 
 def _bottom(corner: tuple[int, int]) -> tuple[int, int]:

@@ -17,9 +17,9 @@ STYLE = """<style>
 .cz-drawing .cz-band{fill:currentColor;fill-opacity:.04;stroke:currentColor;stroke-opacity:.25;stroke-dasharray:4 3}
 .cz-drawing .cz-edge{fill:none;stroke:currentColor;stroke-opacity:.45;stroke-width:1.2}
 .cz-drawing .cz-axis{stroke:currentColor;stroke-opacity:.2}
-.cz-drawing .cz-completed>.cz-box,.cz-drawing .cz-fired>.cz-box,.cz-drawing .cz-received>.cz-box{stroke:var(--cz-ok,#2f9e5a);stroke-opacity:1}
-.cz-drawing .cz-failed>.cz-box,.cz-drawing .cz-timed-out>.cz-box,.cz-drawing .cz-terminated>.cz-box,.cz-drawing .cz-rejected>.cz-box{stroke:var(--cz-bad,#d9434b);stroke-opacity:1;stroke-width:2.5}
-.cz-drawing .cz-running>.cz-box,.cz-drawing .cz-scheduled>.cz-box,.cz-drawing .cz-accepted>.cz-box,.cz-drawing .cz-admitted>.cz-box{stroke:var(--cz-live,#3b82f6);stroke-opacity:1;stroke-dasharray:5 3}
+.cz-drawing .cz-completed .cz-box,.cz-drawing .cz-fired .cz-box,.cz-drawing .cz-received .cz-box{stroke:var(--cz-ok,#2f9e5a);stroke-opacity:1}
+.cz-drawing .cz-failed .cz-box,.cz-drawing .cz-timed-out .cz-box,.cz-drawing .cz-terminated .cz-box,.cz-drawing .cz-rejected .cz-box{stroke:var(--cz-bad,#d9434b);stroke-opacity:1;stroke-width:2.5}
+.cz-drawing .cz-running .cz-box,.cz-drawing .cz-scheduled .cz-box,.cz-drawing .cz-accepted .cz-box,.cz-drawing .cz-admitted .cz-box{stroke:var(--cz-live,#3b82f6);stroke-opacity:1;stroke-dasharray:5 3}
 .cz-drawing .cz-retries{fill:var(--cz-bad,#d9434b)}
 .cz-drawing .cz-retries+text{fill:#fff;font-size:10px;font-weight:600}
 .cz-drawing .cz-bar{fill:var(--cz-ok,#2f9e5a)}
@@ -28,7 +28,8 @@ STYLE = """<style>
 .cz-drawing .cz-bar.cz-canceled{fill:#8a8f98}
 .cz-drawing .cz-wait{fill:currentColor;fill-opacity:.18}
 .cz-drawing a:focus .cz-box,.cz-drawing a:hover .cz-box{stroke-width:3}
-.cz-drawing a text{text-decoration:underline}
+.cz-drawing a text,.cz-drawing text a{text-decoration:underline}
+.cz-drawing text a{fill:LinkText}
 </style>"""
 
 
