@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -20,12 +21,11 @@ playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 
-async def screenshot(page: playwright_api.Page, name: str) -> None:
-    """A full-page screenshot into ``CADENZA_SCREENSHOTS``, when it names a folder."""
+async def screenshot(page: Any, name: str) -> None:
+    """A full-page screenshot into ``CADENZA_SCREENSHOTS`` (made if missing), when it names a folder."""
     folder = os.environ.get("CADENZA_SCREENSHOTS")
     if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        await page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
 async def test_the_graph_page_draws_the_run_and_links_its_child() -> None:
