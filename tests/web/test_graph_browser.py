@@ -72,5 +72,9 @@ async def test_the_graph_page_draws_the_run_and_links_its_child() -> None:
                 rows = page.locator("svg.cz-timeline g.cz-row")
                 assert await rows.count() == 8
                 await screenshot(page, "workflow-timeline")
+
+                await page.emulate_media(color_scheme="dark")
+                await page.goto(f"{base}/namespaces/default/workflows/drawn%2Fbrowser/{run}/graph")
+                await screenshot(page, "workflow-graph-dark")
             finally:
                 await browser.close()

@@ -280,7 +280,8 @@ def _on_child_started(reader: _Reader, event: HistoryEvent) -> None:
     item.started_at = seconds(event)
     item.triggers.append(event.event_id)
     execution = attrs.workflow_execution
-    item.link = RunRef(attrs.namespace or reader.namespace, execution.workflow_id, execution.run_id)
+    namespace = attrs.namespace or (item.link.namespace if item.link else reader.namespace)
+    item.link = RunRef(namespace, execution.workflow_id, execution.run_id)
     item.facts.append(("run ID", execution.run_id))
 
 
