@@ -39,9 +39,15 @@ def named(graph: Graph, node_id: str) -> str:
     return f"{item.kind.value}:{item.label}{suffix}"
 
 
+def drawing(events: list[HistoryEvent]) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """A run's graph as the test names it: its rows, and its edges."""
+    graph = build_graph(read_run(events, "default"))
+    rows = [[named(graph, node) for node in row.node_ids] for row in graph.rows]
+    return rows, [(named(graph, source), named(graph, target)) for source, target in graph.edges]
+
+
 async def test_the_graph_has_a_node_for_everything_the_run_did(drawn: tuple[list[HistoryEvent], str]) -> None:
-    graph = build_graph(read_run(drawn[0], "default"))
-    assert [[named(graph, node) for node in row.node_ids] for row in graph.rows] == [
+    assert drawing(drawn[0])[0] == [
         ["start:Drawn"],
         ["activity:fetch#1", "activity:fetch#2", "activity:fetch#3"],
         ["timer:timer 1"],
@@ -119,3 +125,12 @@ async def test_the_timeline_has_a_bar_per_item_in_the_order_they_began(
     # The last of three attempts started after two failures and their backoffs.
     assert charge.started is not None and charge.started > charge.begins
     assert charge.item.attempts == 3
+
+
+@pytest.mark.differential
+async def test_the_real_servers_history_of_the_same_run_draws_the_same_graph(
+    drawn: tuple[list[HistoryEvent], str], temporal_client: Client, task_queue: str
+) -> None:
+    async with worker_for(temporal_client, task_queue, Registered(wd.WORKFLOWS, wd.ACTIVITIES)):
+        handle = await run_drawn(temporal_client, f"drawn-{task_queue}", task_queue)
+    assert drawing(await events_of(handle)) == drawing(drawn[0])
