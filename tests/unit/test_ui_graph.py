@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 from cadenza.web.ui_graph import graph_svg, timeline_svg
 from cadenza.web.ui_graph.graph import build_graph
 from cadenza.web.ui_graph.graph_svg import PER_LINE, render_graph
-from cadenza.web.ui_graph.items import Status, read_run
+from cadenza.web.ui_graph.items import Status
+from cadenza.web.ui_graph.reading import read_run
 from cadenza.web.ui_graph.timeline import build_timeline
 from tests.unit.synthetic_history import HistoryWriter, fan_out
 

@@ -11,7 +11,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from cadenza.web.ui_graph.graph import Graph, build_graph
-from cadenza.web.ui_graph.items import Kind, RunRef, Status, read_run
+from cadenza.web.ui_graph.items import Kind, RunRef, Status
+from cadenza.web.ui_graph.reading import read_run
 from cadenza.web.ui_graph.timeline import build_timeline
 from tests.helpers import Registered, worker_for
 from tests.servers import in_process
@@ -134,3 +135,25 @@ async def test_the_real_servers_history_of_the_same_run_draws_the_same_graph(
     async with worker_for(temporal_client, task_queue, Registered(wd.WORKFLOWS, wd.ACTIVITIES)):
         handle = await run_drawn(temporal_client, f"drawn-{task_queue}", task_queue)
     assert drawing(await events_of(handle)) == drawing(drawn[0])
+
+
+async def test_a_failed_workflow_task_a_patch_and_a_local_activity_are_drawn(
+    in_process_client: Client, task_queue: str
+) -> None:
+    async with worker_for(in_process_client, task_queue, Registered(wd.WORKFLOWS, wd.ACTIVITIES)):
+        handle = await in_process_client.start_workflow(wd.Stumbles.run, id=task_queue, task_queue=task_queue)
+        assert await handle.result() == "stamped box"
+    graph = build_graph(read_run((await handle.fetch_history()).events, "default"))
+    rows = [
+        [(graph.nodes[node].kind, graph.nodes[node].label) for node in row.node_ids] for row in graph.rows
+    ]
+    assert rows == [
+        [(Kind.START, "Stumbles")],
+        [(Kind.TASK_FAILURE, "workflow worker unhandled failure")],
+        [(Kind.MARKER, "patch stamp-first"), (Kind.LOCAL_ACTIVITY, "stamp")],
+        [(Kind.CLOSE, "completed")],
+    ]
+    failure = next(item for item in graph.nodes.values() if item.kind is Kind.TASK_FAILURE)
+    assert failure.failure == "stumbled on the first try"
+    local = next(item for item in graph.nodes.values() if item.kind is Kind.LOCAL_ACTIVITY)
+    assert (local.status, local.attempts) == (Status.COMPLETED, 1)

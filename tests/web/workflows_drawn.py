@@ -73,5 +73,29 @@ class Drawn:
         return len(self.notes)
 
 
-WORKFLOWS = [Drawn, Packer]
-ACTIVITIES = [fetch, charge]
+@activity.defn
+async def stamp(label: str) -> str:
+    return f"stamped {label}"
+
+
+FAILED_TASKS: set[str] = set()
+"""Workflow IDs whose first workflow task has failed already (the workflow runs unsandboxed)."""
+
+
+@workflow.defn(sandboxed=False)
+class Stumbles:
+    """Fails its first workflow task, then runs a patched local activity."""
+
+    @workflow.run
+    async def run(self) -> str:
+        workflow_id = workflow.info().workflow_id
+        if workflow_id not in FAILED_TASKS:
+            FAILED_TASKS.add(workflow_id)
+            raise RuntimeError("stumbled on the first try")
+        if workflow.patched("stamp-first"):
+            return await workflow.execute_local_activity(stamp, "box", start_to_close_timeout=QUICK)
+        return "unpatched"
+
+
+WORKFLOWS = [Drawn, Packer, Stumbles]
+ACTIVITIES = [fetch, charge, stamp]

@@ -120,7 +120,7 @@ def _steps(run: Run, delivery: _Delivery) -> tuple[Step, ...]:
 def _open(item: Item) -> bool:
     return (
         item.kind not in ARRIVALS
-        and item.kind not in {Kind.START, Kind.CLOSE, Kind.MARKER}
+        and item.kind not in {Kind.START, Kind.CLOSE, Kind.MARKER, Kind.LOCAL_ACTIVITY}
         and (item.close_event_id is None)
     )
 

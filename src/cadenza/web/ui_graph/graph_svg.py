@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.web.ui_graph.graph import Graph, Row, Step, build_graph
-from cadenza.web.ui_graph.items import Item, Kind, read_run
+from cadenza.web.ui_graph.items import Item, Kind
+from cadenza.web.ui_graph.reading import read_run
 from cadenza.web.ui_graph.svg import STYLE, attr, clip, description, run_url, status_line, text
 
 NODE_W, NODE_H = 180, 56

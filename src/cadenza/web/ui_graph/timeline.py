@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cadenza.web.ui_graph.items import Item, Kind, Run
 
-POINTS = frozenset({Kind.SIGNAL, Kind.MARKER, Kind.CANCEL_REQUEST})
+POINTS = frozenset({Kind.SIGNAL, Kind.MARKER, Kind.LOCAL_ACTIVITY, Kind.CANCEL_REQUEST, Kind.TASK_FAILURE})
 
 
 @dataclass(frozen=True)

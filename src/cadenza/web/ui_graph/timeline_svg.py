@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 from temporalio.api.history.v1 import HistoryEvent
 
-from cadenza.web.ui_graph.items import Kind, read_run
+from cadenza.web.ui_graph.items import Kind
+from cadenza.web.ui_graph.reading import read_run
 from cadenza.web.ui_graph.svg import STYLE, attr, clip, description, run_url, text
 from cadenza.web.ui_graph.timeline import Bar, Timeline, build_timeline
 
