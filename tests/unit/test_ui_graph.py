@@ -11,7 +11,7 @@ from cadenza.web.ui_graph.graph_svg import PER_LINE, render_graph
 from cadenza.web.ui_graph.items import Status
 from cadenza.web.ui_graph.reading import read_run
 from cadenza.web.ui_graph.timeline import build_timeline
-from tests.unit.synthetic_history import HistoryWriter, fan_out
+from tests.unit.synthetic_history import E, HistoryWriter, fan_out
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -72,3 +72,21 @@ def test_a_wide_fan_out_wraps_and_joins_through_one_point() -> None:
 def test_an_empty_history_draws_an_empty_graph() -> None:
     ElementTree.fromstring(graph_svg([], "default"))
     ElementTree.fromstring(timeline_svg([]))
+
+
+def test_a_run_continued_as_new_links_to_its_next_run() -> None:
+    history = HistoryWriter()
+    history.start()
+    task = history.workflow_task()
+    history.add(
+        E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        "workflow_execution_continued_as_new_event_attributes",
+        new_execution_run_id="run-2",
+        workflow_task_completed_event_id=task,
+    )
+    graph = build_graph(read_run(history.events, "default"))
+    assert graph.edges == [("start", "close")]
+    assert graph.nodes["close"].status is Status.CONTINUED_AS_NEW
+    root = ElementTree.fromstring(render_graph(graph))
+    # The same workflow's next run: a path relative to this run's page.
+    assert [a.get("href") for a in root.iter(f"{SVG}a")] == ["../run-2/graph"]
