@@ -1,14 +1,16 @@
 """The graph and timeline pages over real HTTP: drawn for a run, a clear 404 for a run or
-namespace that does not exist, nothing but GET drawn, odd workflow IDs escaped."""
+namespace that does not exist, nothing but GET drawn, odd workflow IDs escaped, and a running
+activity with the attempt under way."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import httpx
 from temporalio.client import Client
 
-from tests.helpers import Registered, worker_for
+from tests.helpers import Registered, eventually, worker_for
 from tests.web import workflows_drawn as wd
 
 ODD_ID = 'a b/<script>"x"'
@@ -48,3 +50,26 @@ async def test_only_get_is_served(http: httpx.AsyncClient) -> None:
     # Any other method falls through to Temporal's HTTP API, which knows no such route.
     answer = await http.post("/namespaces/default/workflows/w/r/graph")
     assert (answer.status_code, answer.json()["code"]) == (404, 5)
+
+
+async def test_a_running_activity_shows_the_attempt_under_way_and_its_last_failure(
+    http: httpx.AsyncClient, sdk_client: Client, task_queue: str
+) -> None:
+    async with worker_for(sdk_client, task_queue, Registered(wd.WORKFLOWS, wd.ACTIVITIES)):
+        handle = await sdk_client.start_workflow(
+            wd.KeepsCharging.run, "order-9", id=task_queue, task_queue=task_queue
+        )
+
+        async def retried() -> bool:
+            pending = (await handle.describe()).raw_description.pending_activities
+            return bool(pending) and pending[0].attempt >= 3
+
+        await eventually(retried)
+        page = await http.get(
+            f"/namespaces/default/workflows/{task_queue}/{handle.first_execution_run_id}/graph"
+        )
+        await handle.terminate("enough")
+    assert page.status_code == 200
+    attempts = re.search(r"(\d+) attempts", page.text)
+    assert attempts is not None and int(attempts.group(1)) >= 3
+    assert "last failure: card declined for order-9" in page.text

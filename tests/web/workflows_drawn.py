@@ -97,5 +97,19 @@ class Stumbles:
         return "unpatched"
 
 
-WORKFLOWS = [Drawn, Packer, Stumbles]
+@workflow.defn
+class KeepsCharging:
+    """Retries the charge until someone ends it."""
+
+    @workflow.run
+    async def run(self, order: str) -> str:
+        return await workflow.execute_activity(
+            charge,
+            order,
+            start_to_close_timeout=QUICK,
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50), backoff_coefficient=1),
+        )
+
+
+WORKFLOWS = [Drawn, Packer, Stumbles, KeepsCharging]
 ACTIVITIES = [fetch, charge, stamp]

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from cadenza.web.ui_graph.graph import Graph, Row, Step, build_graph
 from cadenza.web.ui_graph.items import Item, Kind
@@ -22,9 +23,12 @@ PER_LINE = 6
 LABEL_CHARS = 24
 
 
-def graph_svg(events: Iterable[HistoryEvent], namespace: str) -> str:
-    """The run whose history is ``events`` (in namespace ``namespace``) drawn as an SVG graph."""
-    return render_graph(build_graph(read_run(events, namespace)))
+def graph_svg(
+    events: Iterable[HistoryEvent], namespace: str, pending: Iterable[PendingActivityInfo] = ()
+) -> str:
+    """The run whose history is ``events`` (in namespace ``namespace``) drawn as an SVG graph;
+    ``pending``, its description's pending activities, adds the attempt under way to each."""
+    return render_graph(build_graph(read_run(events, namespace, pending)))
 
 
 def render_graph(graph: Graph) -> str:

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.api.workflowservice.v1 import request_response_pb2, service_pb2
 
 from cadenza.api.http_calls import CallFailed, HttpCallContext, HttpCalls
@@ -28,7 +30,21 @@ _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("cadenza.web.ui_graph", "templates"), autoescape=True
 )
 _HTTP_STATUS = {code_pb2.NOT_FOUND: 404, code_pb2.INVALID_ARGUMENT: 400, code_pb2.PERMISSION_DENIED: 403}
-_VIEWS: dict[str, tuple[str, Callable[[list[HistoryEvent], str], str]]] = {
+_DESCRIBE = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"].methods_by_name[
+    "DescribeWorkflowExecution"
+]
+_CLOSES = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
+_Draw = Callable[[list[HistoryEvent], str, list[PendingActivityInfo]], str]
+_VIEWS: dict[str, tuple[str, _Draw]] = {
     "graph": ("Graph", graph_svg),
     "timeline": ("Timeline", timeline_svg),
 }
@@ -54,8 +70,10 @@ def drawing_routes(calls: HttpCalls) -> list[Route]:
         }
         status = 200
         try:
-            events = await history(calls, params["namespace"], params["workflow_id"], params["run_id"])
-            context["drawing"] = draw(events, params["namespace"])
+            execution = WorkflowExecution(workflow_id=params["workflow_id"], run_id=params["run_id"])
+            events = await history(calls, params["namespace"], execution)
+            pending = await pending_activities(calls, params["namespace"], execution, events)
+            context["drawing"] = draw(events, params["namespace"], pending)
         except CallFailed as failed:
             status = _HTTP_STATUS.get(failed.status.code, 500)
             context["error"] = failed.status.message
@@ -66,15 +84,13 @@ def drawing_routes(calls: HttpCalls) -> list[Route]:
     return [Route(f"{base}/{view}", page, methods=["GET"], name=f"workflow-{view}") for view in _VIEWS]
 
 
-async def history(calls: HttpCalls, namespace: str, workflow_id: str, run_id: str) -> list[HistoryEvent]:
+async def history(calls: HttpCalls, namespace: str, execution: WorkflowExecution) -> list[HistoryEvent]:
     """Every event of the run, page after page; ``CallFailed`` as the RPC answers it."""
     events: list[HistoryEvent] = []
     token = b""
     for _ in range(MAX_PAGES):
         request = request_response_pb2.GetWorkflowExecutionHistoryRequest(
-            namespace=namespace,
-            execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
-            next_page_token=token,
+            namespace=namespace, execution=execution, next_page_token=token
         )
         response = await calls.call(_HISTORY, request, HttpCallContext(timeout=30.0))
         assert isinstance(response, request_response_pb2.GetWorkflowExecutionHistoryResponse)
@@ -83,3 +99,15 @@ async def history(calls: HttpCalls, namespace: str, workflow_id: str, run_id: st
         if not token:
             break
     return events
+
+
+async def pending_activities(
+    calls: HttpCalls, namespace: str, execution: WorkflowExecution, events: list[HistoryEvent]
+) -> list[PendingActivityInfo]:
+    """The open run's pending activities, as DescribeWorkflowExecution tells them; none once closed."""
+    if not events or events[-1].event_type in _CLOSES:
+        return []
+    request = request_response_pb2.DescribeWorkflowExecutionRequest(namespace=namespace, execution=execution)
+    response = await calls.call(_DESCRIBE, request, HttpCallContext(timeout=30.0))
+    assert isinstance(response, request_response_pb2.DescribeWorkflowExecutionResponse)
+    return list(response.pending_activities)

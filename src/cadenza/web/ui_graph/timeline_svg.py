@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
 
 from cadenza.web.ui_graph.items import Kind
 from cadenza.web.ui_graph.reading import read_run
@@ -19,9 +20,11 @@ MARGIN = 12
 LABEL_CHARS = 32
 
 
-def timeline_svg(events: Iterable[HistoryEvent], namespace: str = "default") -> str:
-    """The run whose history is ``events`` drawn as an SVG timeline."""
-    return render_timeline(build_timeline(read_run(events, namespace)))
+def timeline_svg(
+    events: Iterable[HistoryEvent], namespace: str = "default", pending: Iterable[PendingActivityInfo] = ()
+) -> str:
+    """The run whose history is ``events`` drawn as an SVG timeline (``pending`` as for the graph)."""
+    return render_timeline(build_timeline(read_run(events, namespace, pending)))
 
 
 def render_timeline(timeline: Timeline) -> str:
