@@ -36,7 +36,7 @@ async def test_both_pages_draw_the_run(http: httpx.AsyncClient, sdk_client: Clie
     assert timeline.status_code == 200 and 'class="cz-drawing cz-timeline"' in timeline.text
 
 
-async def test_a_missing_run_or_namespace_is_a_404_that_says_so(http: httpx.AsyncClient) -> None:
+async def test_a_missing_run_or_namespace_is_a_404_and_a_bad_run_id_a_400(http: httpx.AsyncClient) -> None:
     missing_run = await http.get(
         "/namespaces/default/workflows/nobody/0190d8e4-0000-7000-8000-000000000000/graph"
     )
@@ -44,6 +44,8 @@ async def test_a_missing_run_or_namespace_is_a_404_that_says_so(http: httpx.Asyn
     assert 'role="alert"' in missing_run.text and "not found" in missing_run.text
     missing_namespace = await http.get("/namespaces/no-such-ns/workflows/w/r/timeline")
     assert missing_namespace.status_code == 404 and "no-such-ns" in missing_namespace.text
+    bad_run = await http.get("/namespaces/default/workflows/w/not-a-run-id/graph")
+    assert bad_run.status_code == 400 and "Invalid RunId" in bad_run.text
 
 
 async def test_only_get_is_served(http: httpx.AsyncClient) -> None:

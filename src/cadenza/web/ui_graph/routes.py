@@ -29,7 +29,15 @@ _HISTORY = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"].methods_by
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("cadenza.web.ui_graph", "templates"), autoescape=True
 )
-_HTTP_STATUS = {code_pb2.NOT_FOUND: 404, code_pb2.INVALID_ARGUMENT: 400, code_pb2.PERMISSION_DENIED: 403}
+_HTTP_STATUS = {
+    code_pb2.NOT_FOUND: 404,
+    code_pb2.INVALID_ARGUMENT: 400,
+    code_pb2.PERMISSION_DENIED: 403,
+    code_pb2.UNAUTHENTICATED: 401,
+    code_pb2.UNAVAILABLE: 503,
+    code_pb2.DEADLINE_EXCEEDED: 504,
+}
+"""The HTTP status of a page whose call failed, by gRPC code (500 for any other)."""
 _DESCRIBE = service_pb2.DESCRIPTOR.services_by_name["WorkflowService"].methods_by_name[
     "DescribeWorkflowExecution"
 ]
