@@ -48,6 +48,7 @@ from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 from cadenza.web.ui.routes import ui_routes
 from cadenza.web.ui.site import UiOptions
+from cadenza.web.ui_graph.routes import drawing_routes
 
 logger = logging.getLogger(__name__)
 
@@ -193,14 +194,15 @@ class Server:
         return metrics_routes(self.metrics.render)
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
-        """The web UI's routes, unless it is turned off."""
+        """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless
+        it is turned off."""
         if not self.config.ui:
             return []
         assert self._http_api is not None
         options = UiOptions(
             default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
         )
-        return ui_routes(calls, self._http_api, options)
+        return [*ui_routes(calls, self._http_api, options), *drawing_routes(calls)]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""
