@@ -35,8 +35,9 @@ class BadForm(ValueError):
     """The form cannot be made into a request; nothing was called."""
 
 
-async def act(site: Site, request: Request) -> Response:
-    action = request.path_params["action"]
+async def confirmed_form(site: Site, request: Request) -> dict[str, str] | Response:
+    """The posted form of an action that may be taken, or the page refusing it: read-only mode,
+    another site's page, a form too large or not confirmed."""
     if site.options.read_only:
         return site.refused(request, 403, "Read-only", "this UI is read-only: actions are turned off")
     if not _same_origin(request):
@@ -46,6 +47,14 @@ async def act(site: Site, request: Request) -> Response:
         return site.refused(request, 413, "Too Large", "the form is over 2 MB")
     if form.get("confirm") != "yes":
         return site.refused(request, 400, "Not Confirmed", "tick the box that confirms the action")
+    return form
+
+
+async def act(site: Site, request: Request) -> Response:
+    action = request.path_params["action"]
+    form = await confirmed_form(site, request)
+    if isinstance(form, Response):
+        return form
     run = Run.of(request)
     try:
         if action == "query":
@@ -81,14 +90,14 @@ async def _form(request: Request) -> dict[str, str] | None:
     return fields
 
 
-def _text(form: dict[str, str], name: str) -> str:
+def form_text(form: dict[str, str], name: str) -> str:
     return form.get(name, "").strip()
 
 
-def _payloads(form: dict[str, str]) -> Payloads | None:
+def form_payloads(form: dict[str, str]) -> Payloads | None:
     """The ``input`` field's JSON as one ``json/plain`` payload, as the SDKs' converters read it;
     None when the field is empty."""
-    text = _text(form, "input")
+    text = form_text(form, "input")
     if not text:
         return None
     try:
@@ -102,7 +111,7 @@ def _payloads(form: dict[str, str]) -> Payloads | None:
 async def _act(site: Site, run: Run, action: str, form: dict[str, str]) -> str:
     request_id = str(uuid.uuid4())
     if action == "signal":
-        name = _text(form, "name")
+        name = form_text(form, "name")
         if not name:
             raise BadForm("name the signal to send")
         signal = SignalWorkflowExecutionRequest(
@@ -112,7 +121,7 @@ async def _act(site: Site, run: Run, action: str, form: dict[str, str]) -> str:
             identity=IDENTITY,
             request_id=request_id,
         )
-        payloads = _payloads(form)
+        payloads = form_payloads(form)
         if payloads is not None:
             signal.input.CopyFrom(payloads)
         await site.rpc("SignalWorkflowExecution", signal, SignalWorkflowExecutionResponse)
@@ -130,20 +139,20 @@ async def _act(site: Site, run: Run, action: str, form: dict[str, str]) -> str:
         terminate = TerminateWorkflowExecutionRequest(
             namespace=run.namespace,
             workflow_execution=run.execution,
-            reason=_text(form, "reason"),
+            reason=form_text(form, "reason"),
             identity=IDENTITY,
         )
         await site.rpc("TerminateWorkflowExecution", terminate, TerminateWorkflowExecutionResponse)
         return "terminated"
-    raise BadForm(f"no action {action!r}: expected signal, query, cancel or terminate")
+    raise BadForm(f"no action {action!r}: expected signal, query, update, reset, cancel or terminate")
 
 
 async def _query(site: Site, request: Request, run: Run, form: dict[str, str]) -> Response:
-    name = _text(form, "name")
+    name = form_text(form, "name")
     if not name:
         raise BadForm("name the query to run")
     query = WorkflowQuery(query_type=name)
-    payloads = _payloads(form)
+    payloads = form_payloads(form)
     if payloads is not None:
         query.query_args.CopyFrom(payloads)
     answer = await site.rpc(

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cadenza.api.http_calls import HttpCalls
-from cadenza.web.ui import actions, namespaces, workflow, workflows
+from cadenza.web.ui import actions, namespaces, run_actions, run_tabs, workflow, workflows
 from cadenza.web.ui.rpc import Rpc
 from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
 
@@ -48,7 +48,13 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
         Route(f"{RUN}/history", page(workflow.workflow_page)),
         Route(f"{RUN}/history.json", page(workflow.history_json)),
         Route(f"{RUN}/wait", page(workflow.wait_for_news)),
+        Route(f"{RUN}/pending-activities", page(run_tabs.pending_activities_page)),
+        Route(f"{RUN}/call-stack", page(run_tabs.call_stack_page)),
+        Route(f"{RUN}/relationships", page(run_tabs.relationships_page)),
+        Route(f"{RUN}/actions/update", page(run_actions.update), methods=["POST"]),
+        Route(f"{RUN}/actions/reset", page(run_actions.reset), methods=["POST"]),
         Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
+        Route("/namespaces/{namespace}/start-workflow", page(run_actions.start), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
