@@ -5,7 +5,6 @@ through the links each start and close event carries (``continued_execution_run_
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -240,7 +239,7 @@ async def _is_running(rpc: Rpc, run: Run) -> bool:
 
 
 async def _runs_of(rpc: Rpc, run: Run) -> list[tuple[str, str]]:
-    return await _list(rpc, run, f"WorkflowId = {json.dumps(run.workflow_id)}", OTHER_RUNS)
+    return await _list(rpc, run, f"WorkflowId = {_quoted(run.workflow_id)}", OTHER_RUNS)
 
 
 async def _list(rpc: Rpc, run: Run, query: str, size: int) -> list[tuple[str, str]]:
@@ -250,3 +249,8 @@ async def _list(rpc: Rpc, run: Run, query: str, size: int) -> list[tuple[str, st
         ListWorkflowExecutionsResponse,
     )
     return [(info.execution.run_id, present.status_name(info.status)) for info in listed.executions[:size]]
+
+
+def _quoted(text: str) -> str:
+    """A string literal of Temporal's list-filter language, as the list page writes them."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
