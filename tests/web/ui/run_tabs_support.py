@@ -3,11 +3,13 @@ activity that failed twice and waits with its heartbeat recorded."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -40,7 +42,10 @@ async def tended_waiting(client: Client, task_queue: str) -> Handle:
 
     async def waiting() -> bool:
         pending = (await handle.describe()).raw_description.pending_activities
-        return bool(pending) and pending[0].attempt == 3 and pending[0].HasField("last_heartbeat_time")
+        if not pending or pending[0].state != PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+            return False
+        details = pending[0].heartbeat_details.payloads
+        return bool(details) and json.loads(details[0].data)["attempt"] == 3
 
     await eventually(waiting)
     return handle

@@ -44,7 +44,9 @@ async def test_pending_activities_call_stack_and_update(
     await _shot(page, screenshots, "workflow-pending-activities")
 
     await page.get_by_role("link", name="Call stack").click()
-    await expect(page.locator("[data-field=call-stack]")).to_contain_text("workflows_tabs.py")
+    await expect(page.locator("[data-field=call-stack]")).to_contain_text(
+        "activity: stubborn (workflow: Tended"
+    )
     await _shot(page, screenshots, "workflow-call-stack")
 
     await page.get_by_role("link", name="History").click()

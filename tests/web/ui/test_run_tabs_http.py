@@ -55,7 +55,7 @@ async def test_pending_activities_show_attempt_failure_and_heartbeat(
     assert "stubborn" in page.text
 
     stack = await http.get(run_path(handle.id, handle.result_run_id) + "/call-stack")
-    assert stack.status_code == 200 and "workflows_tabs.py" in stack.text
+    assert stack.status_code == 200 and "activity: stubborn (workflow: Tended" in stack.text
 
     await handle.terminate("done looking")
     closed = await http.get(run_path(handle.id, handle.result_run_id) + "/pending-activities")
@@ -156,8 +156,11 @@ async def test_update_reset_and_start_take_effect(
     )
     assert started.status_code == 303 and f"/workflows/{workflow_id}/" in started.headers["location"]
     assert await sdk_client.get_workflow_handle(workflow_id).result() == {"greeting": "Hello, Zed!"}
-    again = await http.post("/namespaces/default/start-workflow", data={**start, "workflow_id": workflow_id})
-    assert again.status_code == 409
+    running = {**start, "workflow_type": "Mailbox", "input": "", "workflow_id": f"{workflow_id}-mailbox"}
+    assert (await http.post("/namespaces/default/start-workflow", data=running)).status_code == 303
+    again = await http.post("/namespaces/default/start-workflow", data=running)
+    assert again.status_code == 409 and "already" in again.text.lower()
+    await sdk_client.get_workflow_handle(running["workflow_id"]).signal(wm.Mailbox.finish)
 
 
 async def test_read_only_hides_and_refuses_the_new_actions(sdk_client: Client, task_queue: str) -> None:
