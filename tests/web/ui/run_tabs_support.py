@@ -18,7 +18,15 @@ from tests.helpers import Registered, eventually, worker_for
 from tests.web.ui import workflows_tabs, workflows_ui
 
 TAB_WORKFLOWS = Registered(
-    [workflows_tabs.Tended, workflows_ui.Greeter, wm.Countdown, wm.Parent, wm.Child, wm.Mailbox],
+    [
+        workflows_tabs.Tended,
+        workflows_tabs.FailsOnce,
+        workflows_ui.Greeter,
+        wm.Countdown,
+        wm.Parent,
+        wm.Child,
+        wm.Mailbox,
+    ],
     activities=[workflows_tabs.stubborn],
 )
 Handle = WorkflowHandle[Any, Any]

@@ -73,6 +73,23 @@ async def test_relationships_reset_and_start(
     await page.get_by_role("link", name=f"{parent.id}-child").click()
     await expect(page.locator("[data-field=parent]")).to_have_text(parent.id)
 
+    countdown = await sdk_client.start_workflow(
+        wm.Countdown.run, 2, id=f"countdown-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    await countdown.result()
+    await page.goto(base_url + run_path(countdown.id, countdown.result_run_id) + "/relationships")
+    chain = page.locator("[data-field=chain] li")
+    await expect(chain).to_have_count(3)
+    await expect(chain.locator("[data-field=began]")).to_have_text(
+        ["first run", "continued as new", "continued as new"]
+    )
+    await _shot(page, screenshots, "workflow-run-chain")
+    await chain.last.get_by_role("link").click()
+    await expect(page.locator("[data-field=chain] li[aria-current]")).to_have_attribute(
+        "data-run-id", await page.locator("[data-field=run-id]").inner_text()
+    )
+    await expect(page.locator("[data-field=status]")).to_have_text("Completed")
+
     await page.goto(base_url + run_path(parent.id, parent.result_run_id) + "/history")
     reset = page.locator("form[action$='/actions/reset']")
     await reset.get_by_label("Reason").fill("once more")

@@ -9,10 +9,12 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
 from tests.acceptance import workflows_messages as wm
@@ -95,6 +97,16 @@ async def test_relationships_show_the_chain_and_the_family(
     assert field(page.text, "began")[:3] == ["first run", "continued as new", "continued as new"]
     for other in (runs[0], runs[2]):
         assert f'href="{run_path(countdown.id, other)}/relationships"' in page.text
+
+    retried = await sdk_client.start_workflow(
+        workflows_tabs.FailsOnce.run,
+        id=f"retried-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=2),
+    )
+    assert await retried.result() == "second attempt"
+    first = await http.get(run_path(retried.id, retried.first_execution_run_id) + "/relationships")
+    assert field(first.text, "began") == ["first run", "retry"]
 
     parent = await sdk_client.start_workflow(
         wm.Parent.run, "Kim", id=f"parent-{uuid.uuid4().hex[:8]}", task_queue=task_queue

@@ -55,3 +55,14 @@ class Tended:
     def check_note(self, text: str) -> None:
         if not text:
             raise ValueError("an empty note")
+
+
+@workflow.defn
+class FailsOnce:
+    """Fails its first attempt, so a retry policy makes a second run that completes."""
+
+    @workflow.run
+    async def run(self) -> str:
+        if workflow.info().attempt == 1:
+            raise ApplicationError("first attempt fails")
+        return "second attempt"
