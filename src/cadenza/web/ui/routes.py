@@ -16,13 +16,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cadenza.api.http_calls import HttpCalls
-from cadenza.web.ui import actions, namespaces, workflow, workflows
+from cadenza.web.ui import actions, namespaces, schedule_actions, schedules, task_queues, workflow, workflows
 from cadenza.web.ui.rpc import Rpc
 from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
 
 Page = Callable[[Site, Request], Awaitable[Response]]
 
 RUN = "/namespaces/{namespace}/workflows/{workflow_id}/{run_id}"
+SCHEDULES = "/namespaces/{namespace}/schedules"
 
 
 def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRoute]:
@@ -49,6 +50,17 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
         Route(f"{RUN}/history.json", page(workflow.history_json)),
         Route(f"{RUN}/wait", page(workflow.wait_for_news)),
         Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
+        Route(SCHEDULES, _ForBrowsers(page(schedules.schedule_list), api)),
+        Route(f"{SCHEDULES}/{{schedule_id}}", _ForBrowsers(page(schedules.schedule_detail), api)),
+        Route(
+            f"{SCHEDULES}/{{schedule_id}}/actions/{{action}}",
+            page(schedule_actions.act_on_schedule),
+            methods=["POST"],
+        ),
+        Route(
+            "/namespaces/{namespace}/task-queues/{task_queue}",
+            _ForBrowsers(page(task_queues.task_queue_page), api),
+        ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
