@@ -5,6 +5,7 @@ the ``screenshots`` folder."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from playwright.async_api import Dialog, Page, expect
@@ -12,7 +13,7 @@ from temporalio.client import Client, ScheduleHandle
 from temporalio.worker import Worker
 
 from tests.helpers import eventually
-from tests.web.ui import schedules_ui
+from tests.web.ui import schedules_ui, workflows_ui
 
 
 async def _accept(dialog: Dialog) -> None:
@@ -82,17 +83,17 @@ async def test_a_schedule_paused_triggered_and_deleted_from_its_page(
 async def test_the_task_queue_of_a_workflow_shows_its_worker(
     page: Page, base_url: str, sdk_client: Client, task_queue: str, ui_worker: Worker, screenshots: Path
 ) -> None:
-    handle = await schedules_ui.hourly(sdk_client, task_queue)
-    await page.goto(base_url + f"/namespaces/default/schedules/{handle.id}")
-    await page.locator("[data-field=task-queue] a").click()
-    await eventually(
-        lambda: _polled_by(
-            page, base_url + f"/namespaces/default/task-queues/{task_queue}", sdk_client.identity
-        )
+    handle = await sdk_client.start_workflow(
+        workflows_ui.Greeter.run, {"name": "Queue"}, id=f"greet-{uuid.uuid4().hex[:8]}", task_queue=task_queue
     )
-    await page.reload()
+    await handle.result()
+    queue_url = base_url + f"/namespaces/default/task-queues/{task_queue}"
+    await eventually(lambda: _polled_by(page, queue_url, sdk_client.identity))
+    await page.goto(base_url + f"/namespaces/default/workflows/{handle.id}/{handle.result_run_id}/history")
+    await page.locator("[data-field=task-queue] a").click()
+    assert page.url == queue_url
     workflow_side = page.locator("[data-queue=workflow]")
     await expect(workflow_side.locator(f'tr[data-identity="{sdk_client.identity}"]')).to_have_count(1)
     await expect(workflow_side.locator("[data-field=backlog]")).to_have_text("0")
+    await expect(page.locator("[data-queue=activity] [data-field=poller-count]")).to_have_text("0")
     await _shot(page, screenshots, "task-queue")
-    await handle.delete()
