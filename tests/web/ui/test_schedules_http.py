@@ -205,3 +205,17 @@ async def test_the_task_queue_page_shows_its_pollers_and_backlog(
     api = await http.get(path)
     assert "html" not in api.headers["content-type"]
     assert any(poller["identity"] == sdk_client.identity for poller in api.json()["pollers"])
+
+
+async def test_bad_requests_get_a_page_saying_why(http: httpx.AsyncClient) -> None:
+    for path in ("/namespaces/nowhere/schedules", "/namespaces/nowhere/task-queues/some-queue"):
+        unknown = await http.get(path, headers=HTML)
+        assert unknown.status_code == 404 and "nowhere" in unknown.text
+    bad_query = await http.get(
+        "/namespaces/default/schedules", params={"query": "WorkflowId = 'x'"}, headers=HTML
+    )
+    assert bad_query.status_code == 400 and "cannot filter" in bad_query.text
+    bad_token = await http.get("/namespaces/default/schedules", params={"token": "%%%"}, headers=HTML)
+    assert bad_token.status_code == 400
+    too_long = await http.get(f"/namespaces/default/task-queues/{'q' * 2000}", headers=HTML)
+    assert too_long.status_code == 400

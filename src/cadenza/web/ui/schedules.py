@@ -55,7 +55,9 @@ async def schedule_list(site: Site, request: Request) -> Response:
     namespace = request.path_params["namespace"]
     query = request.query_params.get("query", "").strip()
     try:
-        token = base64.urlsafe_b64decode(request.query_params.get("token", ""))
+        token = base64.b64decode(
+            request.query_params.get("token", "").encode(), altchars=b"-_", validate=True
+        )
     except (binascii.Error, ValueError):
         return site.refused(request, 400, "Bad Request", "token: not a page token")
     try:
