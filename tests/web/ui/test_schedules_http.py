@@ -20,6 +20,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from cadenza.web.ui import schedules as schedules_page
 from tests.helpers import eventually
 from tests.servers import in_process
 from tests.web.ui import schedules_ui
@@ -219,3 +220,22 @@ async def test_bad_requests_get_a_page_saying_why(http: httpx.AsyncClient) -> No
     assert bad_token.status_code == 400
     too_long = await http.get(f"/namespaces/default/task-queues/{'q' * 2000}", headers=HTML)
     assert too_long.status_code == 400
+
+
+async def test_the_list_pages_by_the_rpcs_token(
+    http: httpx.AsyncClient, sdk_client: Client, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schedules_page, "PAGE_SIZE", 2)
+    handles = [await schedules_ui.hourly(sdk_client, task_queue) for _ in range(3)]
+    seen: list[str] = []
+    url: str | None = "/namespaces/default/schedules"
+    while url:
+        page = await http.get(url, headers=HTML)
+        rows = re.findall(r'<tr data-schedule-id="([^"]+)">', page.text)
+        assert len(rows) <= 2  # a last page may be empty: a full page always has a next one
+        seen += rows
+        following = re.search(r'<a rel="next" href="([^"]+)">', page.text)
+        url = html.unescape(following.group(1)) if following else None
+    assert {handle.id for handle in handles} <= set(seen) and len(seen) == len(set(seen))
+    for handle in handles:
+        await handle.delete()

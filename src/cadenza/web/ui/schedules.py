@@ -120,7 +120,7 @@ def _action_row(namespace: str, action: ScheduleActionResult) -> ActionRow:
     )
 
 
-async def schedule_detail(site: Site, request: Request, notice: str = "") -> Response:
+async def schedule_detail(site: Site, request: Request) -> Response:
     namespace = request.path_params["namespace"]
     schedule_id = request.path_params["schedule_id"]
     try:
@@ -158,7 +158,7 @@ async def schedule_detail(site: Site, request: Request, notice: str = "") -> Res
             for run in info.running_workflows
         ],
         overlap_policies=schedule_specs.OVERLAP_POLICIES,
-        notice=notice or request.query_params.get("done", ""),
+        notice=request.query_params.get("done", ""),
     )
 
 
