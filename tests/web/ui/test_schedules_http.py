@@ -117,6 +117,8 @@ async def test_actions_pause_trigger_backfill_and_delete(
     page = await http.get(_path(handle), headers=HTML)
     link = f"/workflows/{quote(started.workflow_id, safe='')}/{started.first_execution_run_id}/history"
     assert f'href="/namespaces/default{link}"' in page.text
+    listed = await http.get("/namespaces/default/schedules", headers=HTML)
+    assert f'href="/namespaces/default{link}"' in _row(listed.text, handle.id)  # its last action
 
     backfill = {
         "start": "2024-01-01T00:00",

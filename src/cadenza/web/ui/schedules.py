@@ -38,6 +38,28 @@ def run_path(namespace: str, workflow_id: str, run_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class ActionRow:
+    """One action the schedule took: when it was due, when it ran, the run it started."""
+
+    scheduled: str
+    actual: str
+    workflow_id: str
+    run_path: str
+    status: str
+
+
+def _action_row(namespace: str, action: ScheduleActionResult) -> ActionRow:
+    started = action.start_workflow_result
+    return ActionRow(
+        scheduled=present.when(action.schedule_time),
+        actual=present.when(action.actual_time),
+        workflow_id=started.workflow_id,
+        run_path=run_path(namespace, started.workflow_id, started.run_id) if started.workflow_id else "",
+        status=present.status_name(action.start_workflow_status) if action.start_workflow_status else "",
+    )
+
+
+@dataclass(frozen=True)
 class ScheduleRow:
     """One schedule of the list."""
 
@@ -48,7 +70,7 @@ class ScheduleRow:
     workflow_type: str
     spec: str
     next_runs: list[str]
-    last_action: str
+    last_action: ActionRow | None
 
 
 async def schedule_list(site: Site, request: Request) -> Response:
@@ -79,9 +101,9 @@ async def schedule_list(site: Site, request: Request) -> Response:
             workflow_type=entry.info.workflow_type.name,
             spec=schedule_specs.spec_summary(entry.info.spec),
             next_runs=[present.when(t) for t in entry.info.future_action_times[:LIST_NEXT_RUNS]],
-            last_action=present.when(entry.info.recent_actions[-1].actual_time)
+            last_action=_action_row(namespace, entry.info.recent_actions[-1])
             if entry.info.recent_actions
-            else "",
+            else None,
         )
         for entry in listed.schedules
     ]
@@ -95,28 +117,6 @@ async def schedule_list(site: Site, request: Request) -> Response:
         schedules=rows,
         next_token=next_token,
         notice=request.query_params.get("done", ""),
-    )
-
-
-@dataclass(frozen=True)
-class ActionRow:
-    """One action the schedule took: when it was due, when it ran, the run it started."""
-
-    scheduled: str
-    actual: str
-    workflow_id: str
-    run_path: str
-    status: str
-
-
-def _action_row(namespace: str, action: ScheduleActionResult) -> ActionRow:
-    started = action.start_workflow_result
-    return ActionRow(
-        scheduled=present.when(action.schedule_time),
-        actual=present.when(action.actual_time),
-        workflow_id=started.workflow_id,
-        run_path=run_path(namespace, started.workflow_id, started.run_id) if started.workflow_id else "",
-        status=present.status_name(action.start_workflow_status) if action.start_workflow_status else "",
     )
 
 
