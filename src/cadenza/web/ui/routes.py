@@ -16,13 +16,24 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cadenza.api.http_calls import HttpCalls
-from cadenza.web.ui import actions, namespaces, run_actions, run_tabs, workflow, workflows
+from cadenza.web.ui import (
+    actions,
+    namespaces,
+    run_actions,
+    run_tabs,
+    schedule_actions,
+    schedules,
+    task_queues,
+    workflow,
+    workflows,
+)
 from cadenza.web.ui.rpc import Rpc
 from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
 
 Page = Callable[[Site, Request], Awaitable[Response]]
 
 RUN = "/namespaces/{namespace}/workflows/{workflow_id}/{run_id}"
+SCHEDULES = "/namespaces/{namespace}/schedules"
 
 
 def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRoute]:
@@ -55,6 +66,17 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
         Route(f"{RUN}/actions/reset", page(run_actions.reset), methods=["POST"]),
         Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
         Route("/namespaces/{namespace}/start-workflow", page(run_actions.start), methods=["POST"]),
+        Route(SCHEDULES, _ForBrowsers(page(schedules.schedule_list), api)),
+        Route(f"{SCHEDULES}/{{schedule_id}}", _ForBrowsers(page(schedules.schedule_detail), api)),
+        Route(
+            f"{SCHEDULES}/{{schedule_id}}/actions/{{action}}",
+            page(schedule_actions.act_on_schedule),
+            methods=["POST"],
+        ),
+        Route(
+            "/namespaces/{namespace}/task-queues/{task_queue}",
+            _ForBrowsers(page(task_queues.task_queue_page), api),
+        ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
