@@ -138,25 +138,11 @@ class Cluster:
             os.chown(self._dir, owner.pw_uid, owner.pw_gid)
         data = self._dir / "data"
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        self._run(
-            "pg_ctl", "-D", str(data), "-l", str(self._dir / "log"), "-o", self._options(), "-w", "start"
-        )
+        self._pg_ctl("start")
 
     def restart(self) -> None:
         """Stop the cluster (cutting every connection) and start it again."""
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self._dir / "data"),
-            "-l",
-            str(self._dir / "log"),
-            "-o",
-            self._options(),
-            "-m",
-            "fast",
-            "-w",
-            "restart",
-        )
+        self._pg_ctl("restart", "-m", "fast")
 
     def pause(self) -> None:
         """Stop the cluster, cutting every connection, keeping its data for ``resume``."""
@@ -164,17 +150,11 @@ class Cluster:
 
     def resume(self) -> None:
         """Start a paused cluster again, on the same port."""
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self._dir / "data"),
-            "-l",
-            str(self._dir / "log"),
-            "-o",
-            self._options(),
-            "-w",
-            "start",
-        )
+        self._pg_ctl("start")
+
+    def _pg_ctl(self, action: str, *flags: str) -> None:
+        data, log = str(self._dir / "data"), str(self._dir / "log")
+        self._run("pg_ctl", "-D", data, "-l", log, "-o", self._options(), *flags, "-w", action)
 
     def _options(self) -> str:
         # fsync off: a test cluster needs no durability against power loss, and it keeps the

@@ -21,7 +21,7 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from cadenza.web.ui import schedule_specs
-from cadenza.web.ui.actions import IDENTITY, BadForm, _form, _same_origin
+from cadenza.web.ui.actions import IDENTITY, BadForm, confirmed_form
 from cadenza.web.ui.rpc import CallFailed
 from cadenza.web.ui.schedules import schedule_path
 from cadenza.web.ui.site import Site
@@ -35,15 +35,9 @@ async def act_on_schedule(site: Site, request: Request) -> Response:
     action = request.path_params["action"]
     namespace = request.path_params["namespace"]
     schedule_id = request.path_params["schedule_id"]
-    if site.options.read_only:
-        return site.refused(request, 403, "Read-only", "this UI is read-only: actions are turned off")
-    if not _same_origin(request):
-        return site.refused(request, 403, "Forbidden", "actions are taken only from this server's pages")
-    form = await _form(request)
-    if form is None:
-        return site.refused(request, 413, "Too Large", "the form is over 2 MB")
-    if form.get("confirm") != "yes":
-        return site.refused(request, 400, "Not Confirmed", "tick the box that confirms the action")
+    form = await confirmed_form(site, request)
+    if isinstance(form, Response):
+        return form
     try:
         if action == "delete":
             await site.rpc(
