@@ -166,7 +166,7 @@ class Server:
             operator_service,
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
-            self.metrics.wrap_rpc,
+            grpc_server.chained(self._rpc_wrappers()),
         )
         await self._grpc.start()
         self._timers.start()
@@ -174,10 +174,15 @@ class Server:
         self.retention.start()
         self._serving = True
         http_port = await self._serve_http(
-            HttpCalls.of(workflow_service, operator_service, self.metrics.wrap_rpc)
+            HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
+
+    def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
+        """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
+        metrics see every call, refused ones too."""
+        return [self.metrics.wrap_rpc]
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -86,6 +86,18 @@ RpcWrapper = Callable[[str, str, Handler], Handler]
 
 def _unwrapped(_service: str, _method: str, handler: Handler) -> Handler:
     return handler
+
+
+def chained(wrappers: Sequence[RpcWrapper]) -> RpcWrapper:
+    """One wrapper applying ``wrappers`` outermost first: the first sees every call, even one a
+    later wrapper refuses."""
+
+    def wrap(service: str, method: str, handler: Handler) -> Handler:
+        for wrapper in reversed(wrappers):
+            handler = wrapper(service, method, handler)
+        return handler
+
+    return wrap
 
 
 def _service_handler(
