@@ -21,6 +21,7 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.auth.authenticators import Authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -183,6 +184,10 @@ class Server:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too."""
         return [self.metrics.wrap_rpc]
+
+    def _authenticators(self) -> list[Authenticator]:
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
+        return []
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
