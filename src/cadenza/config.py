@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from cadenza.audit.times import parse_duration
+
 
 class ConfigError(ValueError):
     """A configuration value could not be used; the message names the key."""
@@ -138,9 +140,30 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    audit: bool | None = None
+    """Record the audit log (mutating and refused calls, in the database); unset, it is
+    recorded whenever authentication is on."""
+    audit_retention: str = "30d"
+    """How long audit rows are kept (``30d``, ``12h``); older ones are deleted every
+    ``retention_sweep_seconds``."""
     limits: Limits = field(default_factory=Limits)
 
+    @property
+    def audit_on(self) -> bool:
+        """Whether the audit log is recorded: as ``audit`` says, else when auth is on."""
+        if self.audit is not None:
+            return self.audit
+        return bool(getattr(self, "auth", False))  # the auth switch, where this server has one
+
+    @property
+    def audit_retention_seconds(self) -> float:
+        return parse_duration(self.audit_retention)
+
     def __post_init__(self) -> None:
+        try:
+            parse_duration(self.audit_retention)
+        except ValueError as exc:
+            raise ConfigError(f"--audit-retention: {exc}") from None
         for name in ("port", "http_port"):
             _check_port(name, getattr(self, name))
         for name, allowed in _CHOICES.items():
@@ -168,6 +191,8 @@ def _check_port(name: str, value: int) -> None:
 
 
 _ENV_PREFIX = "CADENZA_"
+_OPTIONAL_SWITCHES = frozenset({"audit"})
+"""Switches whose default (None) follows another setting; the environment sets them on or off."""
 
 
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:
@@ -180,7 +205,8 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:
             continue
-        values[f.name] = _convert(f.name, raw, type(getattr(ServerConfig(), f.name)))
+        kind = bool if f.name in _OPTIONAL_SWITCHES else type(getattr(ServerConfig(), f.name))
+        values[f.name] = _convert(f.name, raw, kind)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return ServerConfig(**values)  # type: ignore[arg-type]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.auditing import Auditing
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rpc_activities import ActivityRpcs
@@ -21,6 +22,8 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.audit.log import AuditLog
+from cadenza.audit.retention import AuditSweeper
 from cadenza.auth.authenticators import Authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
@@ -115,6 +118,11 @@ class Server:
             self._history.cache.drop,
             config.retention_sweep_seconds,
         )
+        self.audit_log = AuditLog(self._store, self._clock)
+        """The audit log's rows: written by the ``Auditing`` wrapper when ``config.audit_on``."""
+        self.audit_retention = AuditSweeper(
+            self._store, self._clock, config.audit_retention_seconds, config.retention_sweep_seconds
+        )
         link = self._store.replicas()
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
@@ -173,6 +181,7 @@ class Server:
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
+        self.audit_retention.start()
         self._serving = True
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
@@ -182,8 +191,12 @@ class Server:
 
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
-        metrics see every call, refused ones too."""
-        return [self.metrics.wrap_rpc]
+        metrics see every call, refused ones too; the audit log sees what authorization refuses
+        as well as what handlers answer."""
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
+        if self.config.audit_on:
+            wrappers.append(Auditing(self.audit_log).wrap)
+        return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
         """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
@@ -288,6 +301,7 @@ class Server:
             await self._peers.stop()
         await self._schedules.stop()
         await self.retention.stop()
+        await self.audit_retention.stop()
         await self._store.close()
         logger.info("stopped; database %s closed", self.config.db)
 

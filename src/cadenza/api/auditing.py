@@ -1,0 +1,85 @@
+"""The audit log's RPC wrapper: records every mutating call and every refused one.
+
+It sits between the metrics and the authorization wrapper, so it sees both
+the refusals of authorization and the outcomes of handlers; the principal the
+authorization wrapper sets is read once the call is over (or, for a change
+committed to an execution, by the engine at commit, see ``cadenza.audit.pending``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+
+from cadenza.api.server import Handler
+from cadenza.audit.calls import DENIED, mutating_family
+from cadenza.audit.log import AuditLog
+from cadenza.audit.pending import PendingAudit, pending_audit, record
+from cadenza.audit.subjects import subject_of
+from cadenza.persistence.audit_records import OK
+
+
+class Auditing:
+    """Wraps each RPC handler to write its audit rows to ``log``."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    def wrap(self, service: str, method: str, handler: Handler) -> Handler:
+        """``handler`` recorded when it mutates, or whenever it is refused."""
+        if mutating_family(service, method) is None:
+            return self._refusals_of(service, method, handler)
+        return self._calls_of(service, method, handler)
+
+    def _calls_of(self, service: str, method: str, handler: Handler) -> Handler:
+        async def audited(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            pending = PendingAudit(service, method, subject_of(request))
+            token = pending_audit.set(pending)
+            try:
+                response = await handler(request, context)
+            except BaseException as error:
+                if not pending.written:
+                    now = self._log.clock.now()
+                    await self._log.append(
+                        pending.row(now, _code_name(context, error), _reason(context, error))
+                    )
+                raise
+            finally:
+                pending_audit.reset(token)
+            if not pending.written:
+                await self._log.append(pending.row(self._log.clock.now(), OK))
+            return response
+
+        return audited
+
+    def _refusals_of(self, service: str, method: str, handler: Handler) -> Handler:
+        async def refusals_audited(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            try:
+                return await handler(request, context)
+            except grpc.aio.AbortError as error:
+                code = _code_name(context, error)
+                if code in DENIED:
+                    now = self._log.clock.now()
+                    row = record(service, method, subject_of(request), now, code, _reason(context, error))
+                    await self._log.append(row)
+                raise
+
+        return refusals_audited
+
+
+def _code_name(context: Any, error: BaseException) -> str:
+    """The gRPC status the call ended with, by name."""
+    if isinstance(error, asyncio.CancelledError):
+        return "CANCELLED"
+    code = context.code()
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
+
+
+def _reason(context: Any, error: BaseException) -> str:
+    """The status message the caller was given (grpc's context keeps it; over HTTP the error
+    carries it)."""
+    details = getattr(context, "details", None)
+    message = details() if callable(details) else None
+    return str(message) if message else str(error)
