@@ -1,7 +1,7 @@
 -- Migration 9: the audit log, one row per mutating or refused client call. A call that
 -- changes an execution writes its row in the same transaction as the change.
 CREATE TABLE IF NOT EXISTS audit_log (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             INTEGER PRIMARY KEY,
     recorded_at    REAL NOT NULL,
     principal_kind TEXT NOT NULL,
     principal_name TEXT NOT NULL,
