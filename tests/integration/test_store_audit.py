@@ -4,6 +4,7 @@ execution change (or not at all), listings by filter, and retention."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -17,7 +18,9 @@ SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 
 
 def row(time: float, namespace: str = "default", principal: str = "alice", **extra: str) -> AuditRecord:
-    return AuditRecord(time, "api-key", principal, namespace, SERVICE, "SignalWorkflowExecution", **extra)
+    return replace(
+        AuditRecord(time, "api-key", principal, namespace, SERVICE, "SignalWorkflowExecution"), **extra
+    )
 
 
 async def test_rows_are_listed_newest_first_by_namespace_principal_and_time(store: Store) -> None:

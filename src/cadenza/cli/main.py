@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cadenza import __version__
-from cadenza.cli import db
+from cadenza.cli import audit, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -119,8 +119,20 @@ def _parser() -> argparse.ArgumentParser:
         help="the web UI shows everything and changes nothing: signal, query, cancel and "
         "terminate are hidden and refused (default off)",
     )
+    start.add_argument(
+        "--audit",
+        action=argparse.BooleanOptionalAction,
+        help="record every mutating call and every refused call in the database's audit log "
+        "(cadenza audit list); --no-audit turns it off (default: on when --auth is)",
+    )
+    start.add_argument(
+        "--audit-retention",
+        dest="audit_retention",
+        help=f"how long audit rows are kept, as 12h, 30d or 2w (default {defaults.audit_retention})",
+    )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
+    audit.add_commands(commands, defaults.db)
     return parser
 
 
@@ -154,6 +166,8 @@ def _start(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             ui=args.ui,
             ui_read_only=args.ui_read_only,
+            audit=args.audit,
+            audit_retention=args.audit_retention,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits)
