@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.integration.test_store_contract import start, write
 SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 
 
-def row(time: float, namespace: str = "default", principal: str = "alice", **extra: str) -> AuditRecord:
+def row(time: float, namespace: str = "default", principal: str = "alice", **extra: Any) -> AuditRecord:
     return replace(
         AuditRecord(time, "api-key", principal, namespace, SERVICE, "SignalWorkflowExecution"), **extra
     )
