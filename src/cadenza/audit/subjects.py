@@ -2,7 +2,8 @@
 
 Read by field name from any request message, so one reader serves every RPC:
 ``workflow_execution`` (signal, cancel, terminate...), ``workflow_id`` (start,
-signal-with-start), the first operation of a multi-operation, ``schedule_id``.
+signal-with-start), the first operation of a multi-operation, ``schedule_id``, an
+update's ``request.meta`` (its ID stands as the request ID).
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ def subject_of(request: Any) -> Subject:
     if not workflow_id and operations:
         start = _message(operations[0], "start_workflow")
         workflow_id, request_id = _text(start, "workflow_id"), request_id or _text(start, "request_id")
+    # An update carries its ID and the caller's identity in the request's ``meta``.
+    meta = _message(_message(request, "request"), "meta")
     return Subject(
         namespace=_text(request, "namespace"),
         workflow_id=workflow_id,
         run_id=_text(execution, "run_id"),
         schedule_id=_text(request, "schedule_id"),
-        request_id=request_id,
-        identity=_text(request, "identity"),
+        request_id=request_id or _text(meta, "update_id"),
+        identity=_text(request, "identity") or _text(meta, "identity"),
     )
 
 
@@ -49,7 +52,7 @@ def _has(message: Any, name: str) -> bool:
 
 
 def _message(message: Any, name: str) -> Any:
-    return getattr(message, name) if _has(message, name) else None
+    return getattr(message, name) if message is not None and _has(message, name) else None
 
 
 def _text(message: Any, name: str) -> str:
