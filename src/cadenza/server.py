@@ -196,6 +196,9 @@ class Server:
         wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
         if self.config.audit_on:
             wrappers.append(Auditing(self.audit_log).wrap)
+        # Authorization goes here: after the audit, which records its refusals too.
+        if self.config.audit_on:
+            wrappers.append(Auditing.note_principal)  # inside authorization: the caller it proved
         return wrappers
 
     def _authenticators(self) -> list[Authenticator]:

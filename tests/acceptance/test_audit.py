@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 from cadenza.audit.calls import WORKFLOW_SERVICE
 from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from tests.acceptance import workflows_messages as wm
-from tests.helpers import Registered, worker_for
+from tests.helpers import Registered, eventually, worker_for
 from tests.servers import InProcessServer, in_process
 
 IDENTITY = "audit-test-client"
@@ -49,9 +49,16 @@ async def worker(audited_client: Client, task_queue: str) -> AsyncIterator[Worke
         yield running
 
 
-async def rows(server: InProcessServer) -> list[AuditRecord]:
-    """Every row, oldest first."""
-    return list(reversed(await server.server.audit_log.list(AuditFilter(limit=1000))))
+async def rows(server: InProcessServer, count: int) -> list[AuditRecord]:
+    """The ``count`` rows, oldest first, once written (a failed call's row is written as its
+    caller hears the failure: gRPC answers an abort at once)."""
+
+    async def written() -> list[AuditRecord]:
+        found = list(reversed(await server.server.audit_log.list(AuditFilter(limit=1000))))
+        assert len(found) >= count
+        return found
+
+    return await eventually(written)
 
 
 async def test_each_mutating_call_is_one_row_with_its_ids_and_outcome(
@@ -84,7 +91,7 @@ async def test_each_mutating_call_is_one_row_with_its_ids_and_outcome(
     )
     await schedule.delete()
 
-    recorded = await rows(audited)
+    recorded = await rows(audited, 10)
     summary = [(r.method, r.workflow_id or r.schedule_id, r.outcome) for r in recorded]
     assert summary == [
         ("StartWorkflowExecution", mailbox.id, "ok"),

@@ -1,9 +1,10 @@
 """The audit log's RPC wrapper: records every mutating call and every refused one.
 
-It sits between the metrics and the authorization wrapper, so it sees both
-the refusals of authorization and the outcomes of handlers; the principal the
-authorization wrapper sets is read once the call is over (or, for a change
-committed to an execution, by the engine at commit, see ``cadenza.audit.pending``).
+``Auditing.wrap`` sits between the metrics and the authorization wrapper, so it
+sees both the refusals of authorization and the outcomes of handlers.
+``Auditing.note_principal`` sits inside authorization, next to the handler, and
+notes the principal authorization proved before the handler runs; the engine
+reads it at commit for a change's row (see ``cadenza.audit.pending``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cadenza.audit.calls import DENIED, mutating_family
 from cadenza.audit.log import AuditLog
 from cadenza.audit.pending import PendingAudit, pending_audit, record
 from cadenza.audit.subjects import subject_of
+from cadenza.auth.principal import current_principal
 from cadenza.persistence.audit_records import OK
 
 
@@ -32,6 +34,21 @@ class Auditing:
         if mutating_family(service, method) is None:
             return self._refusals_of(service, method, handler)
         return self._calls_of(service, method, handler)
+
+    @staticmethod
+    def note_principal(service: str, method: str, handler: Handler) -> Handler:
+        """``handler`` with the caller noted on the call's pending row as it starts (placed
+        inside authorization, which sets the caller)."""
+        if mutating_family(service, method) is None:
+            return handler
+
+        async def noted(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            pending = pending_audit.get()
+            if pending is not None:
+                pending.principal = current_principal.get()
+            return await handler(request, context)
+
+        return noted
 
     def _calls_of(self, service: str, method: str, handler: Handler) -> Handler:
         async def audited(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

@@ -33,6 +33,9 @@ class PendingAudit:
     subject: Subject
     written: bool = False
     """Set once a commit carrying the row succeeded."""
+    principal: Principal | None = None
+    """The caller as authorization proved it, noted as the handler starts: authorization may
+    unset ``current_principal`` again before the call's end is recorded."""
 
     def row_for(self, key: ExecutionKey, now: float) -> AuditRecord | None:
         """The row to commit with a change to ``key`` at ``now``; None if the row is written
@@ -42,15 +45,22 @@ class PendingAudit:
         return replace(self.row(now, OK), run_id=self.subject.run_id or key.run_id)
 
     def row(self, now: float, outcome: str, reason: str = "") -> AuditRecord:
-        """The call's row, by the principal handling it now."""
-        return record(self.service, self.method, self.subject, now, outcome, reason)
+        """The call's row, by its principal (anonymous if none was proven)."""
+        principal = current_principal.get() or self.principal
+        return record(self.service, self.method, self.subject, now, outcome, reason, principal)
 
 
 def record(
-    service: str, method: str, subject: Subject, now: float, outcome: str, reason: str = ""
+    service: str,
+    method: str,
+    subject: Subject,
+    now: float,
+    outcome: str,
+    reason: str = "",
+    principal: Principal | None = None,
 ) -> AuditRecord:
-    """A row for a call on ``subject``, made by the current principal (anonymous if none)."""
-    principal: Principal = current_principal.get() or ANONYMOUS
+    """A row for a call on ``subject`` by ``principal``, else the current one, else anonymous."""
+    principal = principal or current_principal.get() or ANONYMOUS
     return AuditRecord(
         time=now,
         principal_kind=principal.kind.value,

@@ -1,7 +1,7 @@
 """What a request names: its namespace, workflow, run, schedule, request ID and identity.
 
 Read by field name from any request message, so one reader serves every RPC:
-``workflow_execution`` (signal, cancel, terminate...), ``workflow_id`` (start,
+``workflow_execution`` (signal, cancel, terminate...) or ``execution`` (describe), ``workflow_id`` (start,
 signal-with-start), the first operation of a multi-operation, ``schedule_id``, an
 update's ``request.meta`` (its ID stands as the request ID).
 """
@@ -27,7 +27,7 @@ class Subject:
 
 def subject_of(request: Any) -> Subject:
     """The names ``request`` carries; empty where it has no such field."""
-    execution = _message(request, "workflow_execution")
+    execution = _message(request, "workflow_execution") or _message(request, "execution")
     workflow_id = _text(request, "workflow_id") or _text(execution, "workflow_id")
     request_id = _text(request, "request_id")
     operations = getattr(request, "operations", None) if _has(request, "operations") else None
