@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.auditing import Auditing
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
@@ -48,6 +49,7 @@ from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.audit_route import audit_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 from cadenza.web.ui.routes import ui_routes
@@ -142,6 +144,7 @@ class Server:
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
         self._http_api: TemporalHttpApi | None = None
+        self._audit_calls: AuditCalls | None = None
         self._serving = False
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
@@ -183,6 +186,7 @@ class Server:
         self.retention.start()
         self.audit_retention.start()
         self._serving = True
+        self._audit_calls = AuditCalls(self.audit_log, grpc_server.chained(self._rpc_wrappers()))
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
@@ -217,7 +221,8 @@ class Server:
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        return metrics_routes(self.metrics.render)
+        assert self._audit_calls is not None, "start() makes the audit log's calls first"
+        return [*metrics_routes(self.metrics.render), *audit_routes(self._audit_calls)]
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
         """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless
@@ -226,9 +231,11 @@ class Server:
             return []
         assert self._http_api is not None
         options = UiOptions(
-            default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
+            default_namespace=self.config.default_namespace,
+            read_only=self.config.ui_read_only,
+            audit_log=self.config.audit_on,
         )
-        return [*ui_routes(calls, self._http_api, options), *drawing_routes(calls)]
+        return [*ui_routes(calls, self._http_api, options, self._audit_calls), *drawing_routes(calls)]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""

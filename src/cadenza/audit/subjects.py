@@ -48,7 +48,9 @@ def subject_of(request: Any) -> Subject:
 
 def _has(message: Any, name: str) -> bool:
     descriptor = getattr(message, "DESCRIPTOR", None)
-    return descriptor is not None and name in descriptor.fields_by_name
+    if descriptor is None:  # a request of Cadenza's own (an audit listing), not a protobuf
+        return hasattr(message, name)
+    return name in descriptor.fields_by_name
 
 
 def _message(message: Any, name: str) -> Any:
