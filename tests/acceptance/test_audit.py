@@ -145,3 +145,17 @@ async def test_audit_list_exports_json_lines_and_filters(
     assert len(audit_list("--json", "--limit", "1")) == 1
     table = audit_list("--principal", "anonymous")
     assert table[0].split()[:2] == ["time", "principal"] and "TerminateWorkflowExecution" in table[1]
+
+
+async def test_with_auth_and_audit_off_nothing_is_recorded_and_events_name_no_principal(
+    in_process_server: InProcessServer, in_process_client: Client, task_queue: str
+) -> None:
+    assert not in_process_server.server.config.audit_on  # off by default, as auth is
+    handle = await in_process_client.start_workflow(
+        wm.Mailbox.run, id=f"quiet-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    await handle.signal(wm.Mailbox.deliver, "x")
+    await handle.terminate()
+    events = [event async for event in handle.fetch_history_events()]
+    assert events and not any(event.HasField("principal") for event in events)
+    assert await in_process_server.server.audit_log.list(AuditFilter()) == []

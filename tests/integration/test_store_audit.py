@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from cadenza.audit import retention
+from cadenza.audit.retention import AuditSweeper
+from cadenza.audit.times import parse_duration
 from cadenza.exceptions import ConcurrentUpdateError
 from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from cadenza.persistence.records import ExecutionKey
@@ -91,3 +94,26 @@ async def test_retention_deletes_only_rows_older_than_the_cutoff(store: Store) -
     assert await store.delete_audit_before(5.0, 2) == 1
     assert await store.delete_audit_before(5.0, 2) == 0
     assert [r.time for r in await store.list_audit(AuditFilter())] == [10.0]
+
+
+class StoppedClock:
+    def __init__(self, now: float) -> None:
+        self.time = now
+
+    def now(self) -> float:
+        return self.time
+
+
+async def test_the_sweeper_deletes_rows_past_retention_in_batches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "BATCH", 2)
+    for time in (100.0, 200.0, 300.0, 350.0, 950.0):
+        await store.append_audit(row(time))
+    clock = StoppedClock(1000.0)
+    sweeper = AuditSweeper(store, clock, retention=parse_duration("10m"), interval=3600)
+    assert await sweeper.sweep() == 4  # older than 1000 - 600: in two full batches and one empty
+    assert [r.time for r in await store.list_audit(AuditFilter())] == [950.0]
+    clock.time = 2000.0
+    assert await sweeper.sweep() == 1
+    assert await sweeper.sweep() == 0
