@@ -32,6 +32,7 @@ examples:
   cadenza server start                  serve on 127.0.0.1:7233, data in ./cadenza.db
   cadenza server start --db :memory:    a throwaway server
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
+  cadenza audit list --since 1h         who changed what in the last hour (--json to export)
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
