@@ -57,19 +57,22 @@ class Auditing:
             try:
                 response = await handler(request, context)
             except BaseException as error:
-                if not pending.written:
-                    now = self._log.clock.now()
-                    await self._log.append(
-                        pending.row(now, _code_name(context, error), _reason(context, error))
-                    )
+                await self._ended(pending, _code_name(context, error), _reason(context, error))
                 raise
             finally:
                 pending_audit.reset(token)
-            if not pending.written:
-                await self._log.append(pending.row(self._log.clock.now(), OK))
+            await self._ended(pending, OK)
             return response
 
         return audited
+
+    async def _ended(self, pending: PendingAudit, outcome: str, reason: str = "") -> None:
+        """Record a call that committed no row with a change; either way the row is closed,
+        so work the call set off that outlives it (and inherited its context) adds none."""
+        if pending.written:
+            return
+        pending.written = True
+        await self._log.append(pending.row(self._log.clock.now(), outcome, reason))
 
     def _refusals_of(self, service: str, method: str, handler: Handler) -> Handler:
         async def refusals_audited(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
