@@ -138,6 +138,23 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    jwt_jwks_url: str = ""
+    """Accept JWT bearer tokens signed with the keys published at this JWKS URL (an identity
+    provider's ``jwks_uri``); fetched when first needed, again for a key it lacks."""
+    jwt_key_file: str = ""
+    """Accept JWT bearer tokens signed with the keys in this file: a JWKS document, or one PEM
+    public key or certificate; read at start."""
+    jwt_issuer: str = ""
+    """When set, a JWT must carry this ``iss``."""
+    jwt_audience: str = ""
+    """When set, a JWT's ``aud`` must name this audience."""
+    jwt_permissions_claim: str = "permissions"
+    """The JWT claim listing permissions in Temporal's format, ``namespace:read|write|admin``."""
+    jwt_subject_claim: str = "sub"
+    """The JWT claim that names the caller."""
+    jwt_algorithms: str = ""
+    """The JWT signing algorithms accepted, separated by commas; empty, every asymmetric one
+    (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA). Shared-secret ones and ``none`` never are."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.authenticators import Authenticator
+from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -71,6 +72,8 @@ class Server:
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
+        self._jwt = jwt_authenticator(config)
+        """JWT bearer tokens, when keys are configured; built first, as a bad key file stops the start."""
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
@@ -187,7 +190,7 @@ class Server:
 
     def _authenticators(self) -> list[Authenticator]:
         """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
-        return []
+        return [self._jwt] if self._jwt is not None else []
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""

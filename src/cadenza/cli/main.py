@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cadenza import __version__
+from cadenza.auth.jwt_keys import KEY_KINDS
 from cadenza.cli import db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
@@ -119,9 +120,41 @@ def _parser() -> argparse.ArgumentParser:
         help="the web UI shows everything and changes nothing: signal, query, cancel and "
         "terminate are hidden and refused (default off)",
     )
+    _jwt_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     return parser
+
+
+def _jwt_flags(start: argparse.ArgumentParser) -> None:
+    """How JWT bearer tokens are verified; none of them set, JWTs are not accepted."""
+    jwt = start.add_argument_group("JWT authentication (OIDC); tokens in Temporal's claim format")
+    jwt.add_argument(
+        "--jwt-jwks-url", metavar="URL", help="accept JWTs signed with the keys at this JWKS URL"
+    )
+    jwt.add_argument(
+        "--jwt-key-file",
+        metavar="FILE",
+        help="accept JWTs signed with the keys in this file: a JWKS document, or a PEM public key or certificate",
+    )
+    jwt.add_argument("--jwt-issuer", help="a JWT must carry this iss claim (default: not checked)")
+    jwt.add_argument(
+        "--jwt-audience", help="a JWT's aud claim must name this audience (default: not checked)"
+    )
+    jwt.add_argument(
+        "--jwt-permissions-claim",
+        metavar="CLAIM",
+        help="the claim listing permissions as namespace:read|write|admin, temporal-system:admin for "
+        "the cluster (default permissions)",
+    )
+    jwt.add_argument(
+        "--jwt-subject-claim", metavar="CLAIM", help="the claim that names the caller (default sub)"
+    )
+    jwt.add_argument(
+        "--jwt-algorithms",
+        metavar="ALG,...",
+        help=f"signing algorithms accepted (default all of {','.join(KEY_KINDS)}; never HS* or none)",
+    )
 
 
 def _name_variables(command: argparse.ArgumentParser) -> None:
@@ -154,6 +187,13 @@ def _start(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             ui=args.ui,
             ui_read_only=args.ui_read_only,
+            jwt_jwks_url=args.jwt_jwks_url,
+            jwt_key_file=args.jwt_key_file,
+            jwt_issuer=args.jwt_issuer,
+            jwt_audience=args.jwt_audience,
+            jwt_permissions_claim=args.jwt_permissions_claim,
+            jwt_subject_claim=args.jwt_subject_claim,
+            jwt_algorithms=args.jwt_algorithms,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits)
@@ -167,6 +207,9 @@ def _start(args: argparse.Namespace) -> int:
     hooks.use_tracer(tracer)
     try:
         asyncio.run(Server(config).serve())
+    except ConfigError as exc:  # found once the server reads what the config names (a key file)
+        print(f"cadenza: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     except (OSError, StorageError) as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1

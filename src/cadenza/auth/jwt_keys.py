@@ -1,0 +1,195 @@
+"""Where the keys that verify JWTs come from: a local file read at start, or an issuer's JWKS URL.
+
+Either source answers one question, the public key for a token's header,
+and never decides which algorithm a token may use: the configured list does
+(see ``cadenza.auth.jwt_tokens``), and the key must be of that algorithm's kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jwt import PyJWK, PyJWKClient, PyJWKClientConnectionError, PyJWKClientError, PyJWKSet
+from jwt.exceptions import PyJWKError, PyJWKSetError
+
+from cadenza.auth.authenticators import AuthenticationError
+from cadenza.config import ConfigError
+
+logger = logging.getLogger(__name__)
+
+PublicKey = RSAPublicKey | EllipticCurvePublicKey | Ed25519PublicKey | Ed448PublicKey
+"""The kinds of key an asymmetric JWT algorithm verifies with."""
+
+KEY_KINDS: Mapping[str, tuple[type, ...]] = {
+    **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), (RSAPublicKey,)),
+    **dict.fromkeys(("ES256", "ES384", "ES512"), (EllipticCurvePublicKey,)),
+    "EdDSA": (Ed25519PublicKey, Ed448PublicKey),
+}
+"""Every algorithm a JWT may be signed with here, and the kind of key each verifies with: only
+asymmetric ones, so a public key can never be taken for a shared secret (and never ``none``)."""
+
+JWKS_LIFESPAN_SECONDS = 300.0
+"""How long a fetched key set is used before it is fetched again."""
+JWKS_REFRESH_COOLDOWN_SECONDS = 10.0
+"""Least time between two fetches caused by tokens naming an unknown key, so tokens made up
+with random key IDs cannot make the server hammer the issuer."""
+JWKS_TIMEOUT_SECONDS = 10.0
+"""How long one fetch of the key set may take."""
+
+
+class KeySource(Protocol):
+    """Finds the public key a token says it was signed with."""
+
+    async def key_for(self, header: Mapping[str, Any]) -> PublicKey:
+        """The key named by the token's header; ``AuthenticationError`` when there is none."""
+
+
+def _public_key(jwk: PyJWK) -> PublicKey | None:
+    """The JWK's public key, if it is of an asymmetric kind (a shared secret is never used)."""
+    key = jwk.key
+    if isinstance(key, PublicKey):
+        return key
+    public = getattr(key, "public_key", None)
+    derived = public() if callable(public) else None
+    return derived if isinstance(derived, PublicKey) else None
+
+
+def _kid(header: Mapping[str, Any]) -> str | None:
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) else None
+
+
+class LocalKeys:
+    """Keys read once from a file: a JWKS document or one PEM public key (or certificate)."""
+
+    def __init__(self, keys: Mapping[str, PublicKey], only: PublicKey | None) -> None:
+        self._keys = dict(keys)
+        self._only = only
+        """The key used for a token that names none: the file's only key, if it holds one."""
+
+    @classmethod
+    def from_file(cls, path: str) -> LocalKeys:
+        """Read the file; ``ConfigError`` naming it when it holds no usable public key."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"--jwt-key-file {path}: cannot be read: {exc.strerror}") from exc
+        if data.lstrip().startswith(b"{"):
+            return cls._from_jwks(path, data)
+        key = _pem_key(path, data)
+        return cls({}, key)
+
+    @classmethod
+    def _from_jwks(cls, path: str, data: bytes) -> LocalKeys:
+        try:
+            document = json.loads(data)
+            jwks = PyJWKSet.from_dict(document if "keys" in document else {"keys": [document]})
+        except (ValueError, PyJWKError, PyJWKSetError) as exc:
+            raise ConfigError(f"--jwt-key-file {path}: not a usable JWKS document: {exc}") from exc
+        keys: dict[str, PublicKey] = {}
+        unnamed: list[PublicKey] = []
+        for jwk in jwks:
+            key = _public_key(jwk)
+            if key is None or jwk.public_key_use not in ("sig", None):
+                continue
+            if jwk.key_id:
+                keys[jwk.key_id] = key
+            else:
+                unnamed.append(key)
+        every = [*keys.values(), *unnamed]
+        if not every:
+            raise ConfigError(f"--jwt-key-file {path}: holds no public signing key (RSA, EC or OKP)")
+        return cls(keys, every[0] if len(every) == 1 else None)
+
+    async def key_for(self, header: Mapping[str, Any]) -> PublicKey:
+        kid = _kid(header)
+        if kid is not None and kid in self._keys:
+            return self._keys[kid]
+        if self._only is not None:
+            return self._only
+        if kid is None:
+            raise AuthenticationError(
+                "the token names no key (no 'kid' header) and the key file holds several"
+            )
+        raise AuthenticationError(f"the token's key {kid!r} is not in the key file")
+
+
+def _pem_key(path: str, data: bytes) -> PublicKey:
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            key: object = x509.load_pem_x509_certificate(data).public_key()
+        else:
+            key = load_pem_public_key(data)
+    except ValueError as exc:
+        raise ConfigError(
+            f"--jwt-key-file {path}: neither a JWKS document nor a PEM public key or certificate"
+        ) from exc
+    if not isinstance(key, PublicKey):
+        raise ConfigError(f"--jwt-key-file {path}: a {type(key).__name__}, not an RSA, EC or EdDSA key")
+    return key
+
+
+class RemoteKeys:
+    """Keys fetched from a JWKS URL, cached, and fetched again for a key the cache lacks.
+
+    The fetch blocks (urllib), so it runs in a thread, one at a time; a token
+    whose key is cached is verified without leaving the event loop.
+    """
+
+    def __init__(self, url: str, refresh_cooldown: float = JWKS_REFRESH_COOLDOWN_SECONDS) -> None:
+        try:
+            self._client = PyJWKClient(
+                url,
+                lifespan=JWKS_LIFESPAN_SECONDS,
+                timeout=JWKS_TIMEOUT_SECONDS,
+                cooldown_duration=refresh_cooldown,
+            )
+        except PyJWKClientError as exc:
+            raise ConfigError(f"--jwt-jwks-url {url}: {exc}") from exc
+        self.url = url
+        self._fetching = asyncio.Lock()
+
+    async def key_for(self, header: Mapping[str, Any]) -> PublicKey:
+        kid = _kid(header)
+        if kid is None:
+            raise AuthenticationError("the token names no key (no 'kid' header)")
+        cached = self._cached(kid)
+        if cached is not None:
+            return cached
+        async with self._fetching:
+            jwk = await self._fetch(kid)
+        key = _public_key(jwk)
+        if key is None:
+            raise AuthenticationError(f"the token's key {kid!r} at {self.url} is not a public key")
+        return key
+
+    def _cached(self, kid: str) -> PublicKey | None:
+        cache = self._client.jwk_set_cache
+        jwks = cache.get() if cache is not None else None
+        if jwks is None:
+            return None
+        jwk = next((jwk for jwk in jwks if jwk.key_id == kid and jwk.public_key_use in ("sig", None)), None)
+        return _public_key(jwk) if jwk is not None else None
+
+    async def _fetch(self, kid: str) -> PyJWK:
+        try:
+            return await asyncio.to_thread(self._client.get_signing_key, kid)
+        except PyJWKClientConnectionError as exc:
+            logger.warning("JWT signing keys could not be fetched from %s: %s", self.url, exc)
+            raise AuthenticationError(f"the signing keys could not be fetched from {self.url}") from exc
+        except (PyJWKClientError, PyJWKSetError, PyJWKError) as exc:
+            raise AuthenticationError(f"the token's key {kid!r} is not among the keys at {self.url}") from exc
+        except ValueError as exc:  # the answer was not JSON
+            logger.warning("JWT signing keys at %s are unreadable: %s", self.url, exc)
+            raise AuthenticationError(f"the signing keys at {self.url} are unreadable") from exc

@@ -1,0 +1,169 @@
+"""JWT (OIDC) authentication: a bearer token signed by an identity provider becomes a principal.
+
+The token's signature is checked with the provider's public key (from its
+JWKS URL or a local file), then its times (``exp`` required, ``nbf``, ``iat``,
+with a little leeway for clocks that disagree), then its issuer and audience
+when they are configured. Its subject names the principal and its
+permissions claim, in Temporal's format (``cadenza.auth.temporal_claims``),
+gives the roles. A bearer token that is not a JWT at all (an API key) is left
+to the next authenticator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jwt
+
+from cadenza.auth.authenticators import AuthenticationError, Credentials
+from cadenza.auth.jwt_keys import KEY_KINDS, KeySource, LocalKeys, PublicKey, RemoteKeys
+from cadenza.auth.principal import Principal, PrincipalKind
+from cadenza.auth.temporal_claims import permissions_from_claim
+from cadenza.config import ConfigError, ServerConfig
+
+LEEWAY_SECONDS = 30
+"""How far the server's clock may disagree with the token issuer's on ``exp``, ``nbf`` and ``iat``."""
+
+
+class JwtAuthenticator:
+    """Verifies JWT bearer tokens against one key source; see the module's docstring."""
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        algorithms: Sequence[str] = tuple(KEY_KINDS),
+        issuer: str = "",
+        audience: str = "",
+        permissions_claim: str = "permissions",
+        subject_claim: str = "sub",
+    ) -> None:
+        self._keys = keys
+        self._algorithms = tuple(algorithms)
+        self._issuer = issuer
+        self._audience = audience
+        self._permissions_claim = permissions_claim
+        self._subject_claim = subject_claim
+
+    async def authenticate(self, credentials: Credentials) -> Principal | None:
+        token = credentials.bearer_token
+        if not token:
+            return None
+        header = _header(token)
+        if header is None:
+            return None
+        algorithm = header.get("alg")
+        if algorithm not in self._algorithms:
+            raise AuthenticationError(
+                f"the token's algorithm {algorithm!r} is not accepted (accepted: {', '.join(self._algorithms)})"
+            )
+        key = await self._keys.key_for(header)
+        if not isinstance(key, KEY_KINDS[algorithm]):
+            raise AuthenticationError(f"the token's algorithm {algorithm} does not fit its key")
+        return self._principal(self._verified_claims(token, key, algorithm))
+
+    def _verified_claims(self, token: str, key: PublicKey, algorithm: str) -> dict[str, Any]:
+        required = ["exp", *(["iss"] if self._issuer else []), *(["aud"] if self._audience else [])]
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                # Without a configured audience the token's own is not checked, as Temporal does.
+                options={
+                    "require": required,
+                    "verify_aud": bool(self._audience),
+                    "enforce_minimum_key_length": True,
+                },
+                audience=self._audience or None,
+                issuer=self._issuer or None,
+                leeway=LEEWAY_SECONDS,
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(self._reason(exc)) from exc
+        return claims
+
+    def _reason(self, error: jwt.PyJWTError) -> str:
+        """What was wrong with the token, in words for the caller."""
+        for kind, reason in _REASONS:
+            if isinstance(error, kind):
+                return reason(self, error)
+        return f"the token is not valid: {error}"
+
+    def _principal(self, claims: Mapping[str, Any]) -> Principal:
+        subject = claims.get(self._subject_claim)
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationError(f"the token has no {self._subject_claim!r} claim naming who it is for")
+        permissions = permissions_from_claim(claims.get(self._permissions_claim))
+        return Principal(
+            PrincipalKind.JWT,
+            subject,
+            roles=permissions.roles,
+            cluster_admin=permissions.cluster_admin,
+            claims=dict(claims),
+        )
+
+
+def _header(token: str) -> dict[str, Any] | None:
+    """The token's JOSE header; None when the token is not a JWT at all."""
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.DecodeError:
+        return None
+    except jwt.InvalidTokenError as exc:
+        raise AuthenticationError(f"the token's header is not valid: {exc}") from exc
+
+
+_REASONS: Sequence[tuple[type[jwt.PyJWTError], Callable[[JwtAuthenticator, Any], str]]] = (
+    (jwt.ExpiredSignatureError, lambda _, __: "the token has expired"),
+    (jwt.ImmatureSignatureError, lambda _, __: "the token is not valid yet"),
+    (jwt.MissingRequiredClaimError, lambda _, error: f"the token has no {error.claim!r} claim"),
+    (jwt.InvalidIssuerError, lambda self, _: f"the token was not issued by {self._issuer}"),
+    (jwt.InvalidAudienceError, lambda self, _: f"the token is not meant for {self._audience}"),
+    (jwt.InvalidSignatureError, lambda _, __: "the token's signature does not verify"),
+    (jwt.InvalidKeyError, lambda _, error: f"the token's key cannot be used: {error}"),
+    (jwt.DecodeError, lambda _, error: f"the token is malformed: {error}"),
+)
+"""PyJWT's errors, most specific first, and how each is told to the caller."""
+
+
+def algorithms_from(text: str) -> tuple[str, ...]:
+    """The algorithms named in ``--jwt-algorithms`` (commas or spaces between), or every
+    asymmetric one when it is empty; ``ConfigError`` for a shared-secret one or ``none``."""
+    canonical = {name.lower(): name for name in KEY_KINDS}
+    names = [name for name in re.split(r"[,\s]+", text.strip()) if name]
+    unknown = [name for name in names if name.lower() not in canonical]
+    if unknown:
+        raise ConfigError(
+            f"--jwt-algorithms {', '.join(unknown)}: not accepted; a JWT here is signed with one of "
+            f"{', '.join(KEY_KINDS)} (asymmetric only, so a public key can never verify a forged HMAC)"
+        )
+    return tuple(dict.fromkeys(canonical[name.lower()] for name in names)) or tuple(KEY_KINDS)
+
+
+def jwt_authenticator(config: ServerConfig) -> JwtAuthenticator | None:
+    """The JWT authenticator the configuration asks for, or None when it names no keys.
+
+    Reads the key file now, so a bad one stops the server from starting (``ConfigError``).
+    """
+    keys: KeySource
+    if config.jwt_jwks_url and config.jwt_key_file:
+        raise ConfigError("--jwt-jwks-url and --jwt-key-file: give one source of keys, not both")
+    if config.jwt_jwks_url:
+        keys = RemoteKeys(config.jwt_jwks_url)
+    elif config.jwt_key_file:
+        keys = LocalKeys.from_file(config.jwt_key_file)
+    else:
+        if config.jwt_issuer or config.jwt_audience:
+            raise ConfigError("--jwt-issuer and --jwt-audience need --jwt-jwks-url or --jwt-key-file")
+        return None
+    return JwtAuthenticator(
+        keys,
+        algorithms=algorithms_from(config.jwt_algorithms),
+        issuer=config.jwt_issuer,
+        audience=config.jwt_audience,
+        permissions_claim=config.jwt_permissions_claim,
+        subject_claim=config.jwt_subject_claim,
+    )
