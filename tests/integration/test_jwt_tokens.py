@@ -9,14 +9,15 @@ import json
 import re
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 
 from cadenza.auth.authenticators import AuthenticationError, Credentials
-from cadenza.auth.jwt_keys import LocalKeys, RemoteKeys
+from cadenza.auth.jwt_keys import KeySource, LocalKeys, PublicKey, RemoteKeys
 from cadenza.auth.jwt_tokens import JwtAuthenticator, algorithms_from, jwt_authenticator
 from cadenza.auth.principal import PrincipalKind, Role
 from cadenza.config import ConfigError, ServerConfig
@@ -295,3 +296,29 @@ def test_without_keys_configured_there_is_no_jwt_authenticator_and_checks_need_k
         jwt_authenticator(ServerConfig(jwt_jwks_url="https://a.test/jwks", jwt_key_file="keys.pem"))
     with pytest.raises(ConfigError, match=re.escape("--jwt-jwks-url ftp://a.test/jwks")):
         jwt_authenticator(ServerConfig(jwt_jwks_url="ftp://a.test/jwks"))
+
+
+class CountingKeys:
+    """A key source that counts how often a token's key is looked up, i.e. a signature checked."""
+
+    def __init__(self, keys: KeySource) -> None:
+        self.keys = keys
+        self.lookups = 0
+
+    async def key_for(self, header: Mapping[str, Any]) -> PublicKey:
+        self.lookups += 1
+        return await self.keys.key_for(header)
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(issuer: Issuer) -> None:
+    now = [time.time()]
+    keys = CountingKeys(RemoteKeys(issuer.url))
+    authenticator = JwtAuthenticator(keys, clock=lambda: now[0])
+    token = sign(issuer.keys[0], claims(exp=int(now[0]) + 60))
+    first = await authenticator.authenticate(bearer(token))
+    assert await authenticator.authenticate(bearer(token)) == first
+    assert keys.lookups == 1
+
+    now[0] += 61  # past the token's expiry by the authenticator's clock: verified again
+    await authenticator.authenticate(bearer(token))
+    assert keys.lookups == 2

@@ -12,6 +12,7 @@ to the next authenticator.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,37 @@ from cadenza.config import ConfigError, ServerConfig
 LEEWAY_SECONDS = 30
 """How far the server's clock may disagree with the token issuer's on ``exp``, ``nbf`` and ``iat``."""
 
+REMEMBERED_TOKENS = 1024
+"""How many verified tokens are remembered, so a worker polling with one token has its signature
+checked once rather than on every call (a check costs a few hundred microseconds)."""
+REMEMBERED_SECONDS = 300.0
+"""Longest a verified token is remembered (never past its ``exp``): as long as a fetched key set
+is used, so a key withdrawn by the issuer stops working as soon either way."""
+
+
+class VerifiedTokens:
+    """Tokens already verified, each with its principal, until it expires; the oldest go first."""
+
+    def __init__(self, clock: Callable[[], float], size: int = REMEMBERED_TOKENS) -> None:
+        self._clock = clock
+        self._size = size
+        self._principals: dict[str, tuple[Principal, float]] = {}
+
+    def principal_of(self, token: str) -> Principal | None:
+        remembered = self._principals.get(token)
+        if remembered is None:
+            return None
+        principal, until = remembered
+        if self._clock() < until:
+            return principal
+        del self._principals[token]
+        return None
+
+    def remember(self, token: str, principal: Principal, expires: float) -> None:
+        if len(self._principals) >= self._size:
+            del self._principals[next(iter(self._principals))]
+        self._principals[token] = (principal, min(expires, self._clock() + REMEMBERED_SECONDS))
+
 
 class JwtAuthenticator:
     """Verifies JWT bearer tokens against one key source; see the module's docstring."""
@@ -39,6 +71,7 @@ class JwtAuthenticator:
         audience: str = "",
         permissions_claim: str = "permissions",
         subject_claim: str = "sub",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = keys
         self._algorithms = tuple(algorithms)
@@ -46,11 +79,15 @@ class JwtAuthenticator:
         self._audience = audience
         self._permissions_claim = permissions_claim
         self._subject_claim = subject_claim
+        self._verified = VerifiedTokens(clock)
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
         token = credentials.bearer_token
         if not token:
             return None
+        remembered = self._verified.principal_of(token)
+        if remembered is not None:
+            return remembered
         header = _header(token)
         if header is None:
             return None
@@ -62,7 +99,10 @@ class JwtAuthenticator:
         key = await self._keys.key_for(header)
         if not isinstance(key, KEY_KINDS[algorithm]):
             raise AuthenticationError(f"the token's algorithm {algorithm} does not fit its key")
-        return self._principal(self._verified_claims(token, key, algorithm))
+        claims = self._verified_claims(token, key, algorithm)
+        principal = self._principal(claims)
+        self._verified.remember(token, principal, float(claims["exp"]))
+        return principal
 
     def _verified_claims(self, token: str, key: PublicKey, algorithm: str) -> dict[str, Any]:
         required = ["exp", *(["iss"] if self._issuer else []), *(["aud"] if self._audience else [])]
