@@ -126,10 +126,23 @@ class JwtAuthenticator:
         return claims
 
     def _reason(self, error: jwt.PyJWTError) -> str:
-        """What was wrong with the token, in words for the caller."""
-        for kind, reason in _REASONS:
-            if isinstance(error, kind):
-                return reason(self, error)
+        """What was wrong with the token, in words for the caller (most specific errors first)."""
+        if isinstance(error, jwt.ExpiredSignatureError):
+            return "the token has expired"
+        if isinstance(error, jwt.ImmatureSignatureError):
+            return "the token is not valid yet"
+        if isinstance(error, jwt.MissingRequiredClaimError):
+            return f"the token has no {error.claim!r} claim"
+        if isinstance(error, jwt.InvalidIssuerError):
+            return f"the token was not issued by {self._issuer}"
+        if isinstance(error, jwt.InvalidAudienceError):
+            return f"the token is not meant for {self._audience}"
+        if isinstance(error, jwt.InvalidSignatureError):
+            return "the token's signature does not verify"
+        if isinstance(error, jwt.InvalidKeyError):
+            return f"the token's key cannot be used: {error}"
+        if isinstance(error, jwt.DecodeError):
+            return f"the token is malformed: {error}"
         return f"the token is not valid: {error}"
 
     def _principal(self, claims: Mapping[str, Any]) -> Principal:
@@ -154,19 +167,6 @@ def _header(token: str) -> dict[str, Any] | None:
         return None
     except jwt.InvalidTokenError as exc:
         raise AuthenticationError(f"the token's header is not valid: {exc}") from exc
-
-
-_REASONS: Sequence[tuple[type[jwt.PyJWTError], Callable[[JwtAuthenticator, Any], str]]] = (
-    (jwt.ExpiredSignatureError, lambda _, __: "the token has expired"),
-    (jwt.ImmatureSignatureError, lambda _, __: "the token is not valid yet"),
-    (jwt.MissingRequiredClaimError, lambda _, error: f"the token has no {error.claim!r} claim"),
-    (jwt.InvalidIssuerError, lambda self, _: f"the token was not issued by {self._issuer}"),
-    (jwt.InvalidAudienceError, lambda self, _: f"the token is not meant for {self._audience}"),
-    (jwt.InvalidSignatureError, lambda _, __: "the token's signature does not verify"),
-    (jwt.InvalidKeyError, lambda _, error: f"the token's key cannot be used: {error}"),
-    (jwt.DecodeError, lambda _, error: f"the token is malformed: {error}"),
-)
-"""PyJWT's errors, most specific first, and how each is told to the caller."""
 
 
 def algorithms_from(text: str) -> tuple[str, ...]:
