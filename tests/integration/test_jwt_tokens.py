@@ -73,9 +73,18 @@ async def test_an_ec_signed_token_verifies_with_its_key_from_the_same_set(
 async def test_a_bearer_token_that_is_not_a_jwt_is_left_to_the_next_authenticator(
     authenticator: JwtAuthenticator,
 ) -> None:
-    for token in ("cdz_0123456789abcdef", "not.a.jwt", ""):
+    for token in ("cdz_0123456789abcdef_secret", "not.a.jwt", "e30.e30.e30", ""):
         assert await authenticator.authenticate(bearer(token)) is None
     assert await authenticator.authenticate(Credentials()) is None
+
+
+async def test_a_jwt_with_a_damaged_part_is_refused_as_malformed(
+    issuer: Issuer, authenticator: JwtAuthenticator
+) -> None:
+    token = issuer.token()
+    assert await refusal(authenticator, token + "x") == "the token is malformed: Invalid crypto padding"
+    header, _, signature = token.split(".")
+    assert (await refusal(authenticator, f"{header}.%%%.{signature}")).startswith("the token is malformed")
 
 
 async def test_an_expired_token_is_refused(issuer: Issuer, authenticator: JwtAuthenticator) -> None:

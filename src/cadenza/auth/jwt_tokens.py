@@ -11,12 +11,14 @@ to the next authenticator.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jwt
+from jwt.utils import base64url_decode
 
 from cadenza.auth.authenticators import AuthenticationError, Credentials
 from cadenza.auth.jwt_keys import KEY_KINDS, KeySource, LocalKeys, PublicKey, RemoteKeys
@@ -160,13 +162,27 @@ class JwtAuthenticator:
 
 
 def _header(token: str) -> dict[str, Any] | None:
-    """The token's JOSE header; None when the token is not a JWT at all."""
+    """The token's JOSE header; None when the token is not a JWT at all, so that another
+    authenticator may know it. One that is a JWT but malformed is refused."""
+    if not _is_jwt(token):
+        return None
     try:
         return jwt.get_unverified_header(token)
-    except jwt.DecodeError:
-        return None
     except jwt.InvalidTokenError as exc:
-        raise AuthenticationError(f"the token's header is not valid: {exc}") from exc
+        raise AuthenticationError(f"the token is malformed: {exc}") from exc
+
+
+def _is_jwt(token: str) -> bool:
+    """Three parts between dots, the first a JSON object naming an algorithm: what a JWT has
+    and an API key has not, whatever else is wrong with it."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        header = json.loads(base64url_decode(parts[0]))
+    except ValueError:  # not base64url, not UTF-8, not JSON
+        return False
+    return isinstance(header, dict) and "alg" in header
 
 
 def algorithms_from(text: str) -> tuple[str, ...]:
