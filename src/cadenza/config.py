@@ -138,6 +138,9 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    auth: bool = False
+    """Every call must prove who it is (an API key, ...) and may do only what its roles allow;
+    off, every call is anonymous and may do everything."""
     jwt_jwks_url: str = ""
     """Accept JWT bearer tokens signed with the keys published at this JWKS URL (an identity
     provider's ``jwks_uri``); fetched when first needed, again for a key it lacks."""

@@ -120,6 +120,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the web UI shows everything and changes nothing: signal, query, cancel and "
         "terminate are hidden and refused (default off)",
     )
+    start.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        help="require credentials on every call (an API key from 'cadenza auth key create', "
+        "sent as 'authorization: Bearer KEY') and check each call against the caller's roles "
+        "(default off: anyone who reaches the ports may do anything)",
+    )
     _jwt_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
@@ -187,6 +194,7 @@ def _start(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             ui=args.ui,
             ui_read_only=args.ui_read_only,
+            auth=args.auth,
             jwt_jwks_url=args.jwt_jwks_url,
             jwt_key_file=args.jwt_key_file,
             jwt_issuer=args.jwt_issuer,
