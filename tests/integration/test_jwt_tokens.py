@@ -17,7 +17,14 @@ import jwt
 import pytest
 
 from cadenza.auth.authenticators import AuthenticationError, Credentials
-from cadenza.auth.jwt_keys import KeySource, LocalKeys, PublicKey, RemoteKeys
+from cadenza.auth.jwt_keys import (
+    JWKS_LIFESPAN_SECONDS,
+    JWKS_REFRESH_COOLDOWN_SECONDS,
+    KeySource,
+    LocalKeys,
+    PublicKey,
+    RemoteKeys,
+)
 from cadenza.auth.jwt_tokens import JwtAuthenticator, algorithms_from, jwt_authenticator
 from cadenza.auth.principal import PrincipalKind, Role
 from cadenza.config import ConfigError, ServerConfig
@@ -208,21 +215,66 @@ async def test_a_key_too_short_to_be_safe_is_refused(issuer: Issuer) -> None:
     assert "the token's key cannot be used" in await refusal(authenticator, token)
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_a_token_naming_an_unknown_key_fetches_the_keys_again_so_rotated_keys_work() -> None:
+    clock = Clock()
     with Issuer(rsa_key("old")).serving() as issuer:
-        authenticator = JwtAuthenticator(RemoteKeys(issuer.url, refresh_cooldown=0))
+        authenticator = JwtAuthenticator(RemoteKeys(issuer.url, refresh_cooldown=10, clock=clock))
         assert await authenticator.authenticate(bearer(issuer.token("alice"))) is not None
-        assert await authenticator.authenticate(bearer(issuer.token("alice"))) is not None
-        assert issuer.fetches == 1, "a cached key is used without fetching"
+        assert await authenticator.authenticate(bearer(issuer.token("bob"))) is not None
+        assert issuer.fetches == 1, "a fetched key is used again without fetching"
 
         issuer.rotate(rsa_key("new"))
-        principal = await authenticator.authenticate(bearer(issuer.token("bob")))
+        clock.now += 10
+        principal = await authenticator.authenticate(bearer(issuer.token("carol")))
         assert principal is not None
-        assert principal.name == "bob"
+        assert principal.name == "carol"
         assert issuer.fetches == 2
 
-        stranger = sign(rsa_key("unknown"), claims())
-        assert "key 'unknown' is not among the keys" in await refusal(authenticator, stranger)
+
+async def test_fetches_for_unknown_keys_are_a_cooldown_apart() -> None:
+    clock = Clock()
+    with Issuer(rsa_key("known")).serving() as issuer:
+        authenticator = JwtAuthenticator(RemoteKeys(issuer.url, refresh_cooldown=10, clock=clock))
+        assert await authenticator.authenticate(bearer(issuer.token())) is not None
+        for subject in ("mallory", "trudy"):
+            stranger = sign(rsa_key("made-up"), claims(subject))
+            assert "key 'made-up' is not among the keys" in await refusal(authenticator, stranger)
+        assert issuer.fetches == 1
+        clock.now += 10
+        assert "is not among the keys" in await refusal(authenticator, sign(rsa_key("made-up"), claims()))
+        assert issuer.fetches == 2
+
+
+async def test_the_keys_are_fetched_again_once_their_lifespan_is_over() -> None:
+    clock = Clock()
+    with Issuer(rsa_key("k")).serving() as issuer:
+        authenticator = JwtAuthenticator(RemoteKeys(issuer.url, clock=clock))
+        assert await authenticator.authenticate(bearer(issuer.token("alice"))) is not None
+        clock.now += JWKS_LIFESPAN_SECONDS
+        assert await authenticator.authenticate(bearer(issuer.token("bob"))) is not None
+        assert issuer.fetches == 2
+
+
+async def test_while_the_issuer_is_unreachable_the_keys_fetched_last_stay_in_use() -> None:
+    clock = Clock()
+    with Issuer(rsa_key("k")).serving() as issuer:
+        authenticator = JwtAuthenticator(RemoteKeys(issuer.url, clock=clock))
+        assert await authenticator.authenticate(bearer(issuer.token("alice"))) is not None
+    clock.now += JWKS_LIFESPAN_SECONDS
+    assert await authenticator.authenticate(bearer(issuer.token("bob"))) is not None
+    clock.now += JWKS_REFRESH_COOLDOWN_SECONDS
+    unknown = sign(rsa_key("other"), claims())
+    assert await refusal(authenticator, unknown) == f"the signing keys could not be fetched from {issuer.url}"
 
 
 async def test_a_token_without_a_key_id_is_refused_when_keys_come_from_a_url(issuer: Issuer) -> None:

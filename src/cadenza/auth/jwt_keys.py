@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from jwt import PyJWK, PyJWKClient, PyJWKClientConnectionError, PyJWKClientError, PyJWKSet
+from jwt import PyJWK, PyJWKClient, PyJWKClientError, PyJWKSet
 from jwt.exceptions import PyJWKError, PyJWKSetError
 
 from cadenza.auth.authenticators import AuthenticationError
@@ -42,8 +43,7 @@ asymmetric ones, so a public key can never be taken for a shared secret (and nev
 JWKS_LIFESPAN_SECONDS = 300.0
 """How long a fetched key set is used before it is fetched again."""
 JWKS_REFRESH_COOLDOWN_SECONDS = 10.0
-"""Least time between two fetches caused by tokens naming an unknown key, so tokens made up
-with random key IDs cannot make the server hammer the issuer."""
+"""Least time between two fetches of the key set (for a key it lacks, or after a failed fetch)."""
 JWKS_TIMEOUT_SECONDS = 10.0
 """How long one fetch of the key set may take."""
 
@@ -141,55 +141,65 @@ def _pem_key(path: str, data: bytes) -> PublicKey:
 
 
 class RemoteKeys:
-    """Keys fetched from a JWKS URL, cached, and fetched again for a key the cache lacks.
+    """Keys fetched from a JWKS URL, kept for a while, and fetched again for a key they lack.
 
     The fetch blocks (urllib), so it runs in a thread, one at a time; a token
-    whose key is cached is verified without leaving the event loop.
+    whose key is known is verified without leaving the event loop. Fetches are
+    at least ``refresh_cooldown`` apart, so tokens naming made-up keys cannot
+    make the server hammer the issuer, nor wait on it over and over while it
+    is down; and while it is down the keys fetched last stay in use.
     """
 
-    def __init__(self, url: str, refresh_cooldown: float = JWKS_REFRESH_COOLDOWN_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        refresh_cooldown: float = JWKS_REFRESH_COOLDOWN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         try:
-            self._client = PyJWKClient(
-                url,
-                lifespan=JWKS_LIFESPAN_SECONDS,
-                timeout=JWKS_TIMEOUT_SECONDS,
-                cooldown_duration=refresh_cooldown,
-            )
+            self._client = PyJWKClient(url, cache_jwk_set=False, timeout=JWKS_TIMEOUT_SECONDS)
         except PyJWKClientError as exc:
             raise ConfigError(f"--jwt-jwks-url {url}: {exc}") from exc
         self.url = url
+        self._cooldown = refresh_cooldown
+        self._clock = clock
+        self._keys: dict[str, PublicKey] = {}
+        self._fetched_at: float | None = None
+        """When the keys were last fetched; None until they have been."""
+        self._tried_at: float | None = None
+        """When a fetch was last tried, whether or not it worked."""
         self._fetching = asyncio.Lock()
 
     async def key_for(self, header: Mapping[str, Any]) -> PublicKey:
         kid = _kid(header)
         if kid is None:
             raise AuthenticationError("the token names no key (no 'kid' header)")
-        cached = self._cached(kid)
-        if cached is not None:
-            return cached
-        async with self._fetching:
-            jwk = await self._fetch(kid)
-        key = _public_key(jwk)
-        if key is None:
-            raise AuthenticationError(f"the token's key {kid!r} at {self.url} is not a public key")
-        return key
+        if self._should_fetch(kid):
+            async with self._fetching:
+                if self._should_fetch(kid):  # not fetched by another call while this one waited
+                    await self._fetch()
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        if self._fetched_at is None or self._fetched_at != self._tried_at:
+            raise AuthenticationError(f"the signing keys could not be fetched from {self.url}")
+        raise AuthenticationError(f"the token's key {kid!r} is not among the keys at {self.url}")
 
-    def _cached(self, kid: str) -> PublicKey | None:
-        cache = self._client.jwk_set_cache
-        jwks = cache.get() if cache is not None else None
-        if jwks is None:
-            return None
-        jwk = next((jwk for jwk in jwks if jwk.key_id == kid and jwk.public_key_use in ("sig", None)), None)
-        return _public_key(jwk) if jwk is not None else None
+    def _should_fetch(self, kid: str) -> bool:
+        now = self._clock()
+        fresh = self._fetched_at is not None and now - self._fetched_at < JWKS_LIFESPAN_SECONDS
+        if fresh and kid in self._keys:
+            return False
+        return self._tried_at is None or now - self._tried_at >= self._cooldown
 
-    async def _fetch(self, kid: str) -> PyJWK:
+    async def _fetch(self) -> None:
+        self._tried_at = self._clock()
         try:
-            return await asyncio.to_thread(self._client.get_signing_key, kid)
-        except PyJWKClientConnectionError as exc:
+            jwks = await asyncio.to_thread(self._client.get_signing_keys, True)
+        except (PyJWKClientError, PyJWKError, PyJWKSetError, ValueError) as exc:
+            # ValueError: the answer was not JSON. The keys fetched before stay in use.
             logger.warning("JWT signing keys could not be fetched from %s: %s", self.url, exc)
-            raise AuthenticationError(f"the signing keys could not be fetched from {self.url}") from exc
-        except (PyJWKClientError, PyJWKSetError, PyJWKError) as exc:
-            raise AuthenticationError(f"the token's key {kid!r} is not among the keys at {self.url}") from exc
-        except ValueError as exc:  # the answer was not JSON
-            logger.warning("JWT signing keys at %s are unreadable: %s", self.url, exc)
-            raise AuthenticationError(f"the signing keys at {self.url} are unreadable") from exc
+            return
+        keys = {jwk.key_id: _public_key(jwk) for jwk in jwks if jwk.key_id}
+        self._keys = {kid: key for kid, key in keys.items() if key is not None}
+        self._fetched_at = self._tried_at
