@@ -315,12 +315,31 @@ async def test_keys_from_a_jwks_file_are_found_by_key_id(tmp_path: Path) -> None
     assert "names no key" in await refusal(authenticator, unnamed)
 
 
+async def test_a_jwks_file_of_one_key_verifies_tokens_naming_no_key_and_refuses_other_names(
+    tmp_path: Path,
+) -> None:
+    key = ec_key("only")
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(Issuer(key).jwks()))
+    authenticator = JwtAuthenticator(LocalKeys.from_file(str(path)))
+    assert (
+        await authenticator.authenticate(bearer(jwt.encode(claims(), key.private, algorithm="ES256")))
+        is not None
+    )
+    renamed = jwt.encode(claims(), key.private, algorithm="ES256", headers={"kid": "other"})
+    assert await refusal(authenticator, renamed) == "the token's key 'other' is not in the key file"
+
+
 @pytest.mark.parametrize(
     ("content", "complaint"),
     [
         (b"", "neither a JWKS document nor a PEM public key"),
         (b"{not json", "not a usable JWKS document"),
         (json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}).encode(), "holds no public signing key"),
+        (
+            b"-----BEGIN PRIVATE KEY-----\nMII=\n-----END PRIVATE KEY-----\n",
+            "a private key; give the issuer's",
+        ),
     ],
 )
 def test_a_key_file_without_a_usable_public_key_is_a_configuration_error(

@@ -116,7 +116,8 @@ class LocalKeys:
         kid = _kid(header)
         if kid is not None and kid in self._keys:
             return self._keys[kid]
-        if self._only is not None:
+        # A PEM key has no ID, so any the token names is taken to be it.
+        if self._only is not None and (kid is None or not self._keys):
             return self._only
         if kid is None:
             raise AuthenticationError(
@@ -126,6 +127,8 @@ class LocalKeys:
 
 
 def _pem_key(path: str, data: bytes) -> PublicKey:
+    if b"PRIVATE KEY-----" in data:
+        raise ConfigError(f"--jwt-key-file {path}: a private key; give the issuer's public key instead")
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
             key: object = x509.load_pem_x509_certificate(data).public_key()
