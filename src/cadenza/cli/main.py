@@ -135,7 +135,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _jwt_flags(start: argparse.ArgumentParser) -> None:
     """How JWT bearer tokens are verified; none of them set, JWTs are not accepted."""
-    jwt = start.add_argument_group("JWT authentication (OIDC); tokens in Temporal's claim format")
+    jwt = start.add_argument_group(
+        "JWT authentication (OIDC), with --auth; tokens in Temporal's claim format"
+    )
     jwt.add_argument(
         "--jwt-jwks-url", metavar="URL", help="accept JWTs signed with the keys at this JWKS URL"
     )
@@ -144,9 +146,13 @@ def _jwt_flags(start: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="accept JWTs signed with the keys in this file: a JWKS document, or a PEM public key or certificate",
     )
-    jwt.add_argument("--jwt-issuer", help="a JWT must carry this iss claim (default: not checked)")
     jwt.add_argument(
-        "--jwt-audience", help="a JWT's aud claim must name this audience (default: not checked)"
+        "--jwt-issuer", metavar="ISSUER", help="a JWT must carry this iss claim (default: not checked)"
+    )
+    jwt.add_argument(
+        "--jwt-audience",
+        metavar="AUDIENCE",
+        help="a JWT's aud claim must name this audience (default: not checked)",
     )
     jwt.add_argument(
         "--jwt-permissions-claim",
