@@ -75,6 +75,8 @@ class Server:
         self.config = config
         self._jwt = jwt_authenticator(config)
         """JWT bearer tokens, when keys are configured; built first, as a bad key file stops the start."""
+        if self._jwt is not None and not config.auth:
+            logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""

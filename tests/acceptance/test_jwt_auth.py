@@ -11,7 +11,11 @@ from datetime import timedelta
 import httpx
 import pytest
 from google.protobuf.duration_pb2 import Duration
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeNamespaceRequest,
+    ListNamespacesRequest,
+    RegisterNamespaceRequest,
+)
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -127,6 +131,20 @@ async def test_temporal_system_admin_registers_a_namespace_and_a_namespace_admin
         DescribeNamespaceRequest(namespace=name)
     )
     assert described.namespace_info.name == name
+
+    listed = await cluster_admin.workflow_service.list_namespaces(ListNamespacesRequest())
+    assert {NAMESPACE, name} <= {entry.namespace_info.name for entry in listed.namespaces}
+    reader = await connect(server, issuer.token("reader", [f"{NAMESPACE}:read"]))
+    listed = await reader.workflow_service.list_namespaces(ListNamespacesRequest())
+    assert [entry.namespace_info.name for entry in listed.namespaces] == [NAMESPACE]
+
+
+async def test_jwt_keys_without_auth_are_reported_as_checking_nothing(
+    issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with in_process(jwt_jwks_url=issuer.url):
+        pass
+    assert "JWT keys are configured but auth is off, so no call is checked: add --auth" in caplog.text
 
 
 async def test_a_bad_token_is_unauthenticated_with_its_reason(
