@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import ssl
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ from cadenza.config import ServerConfig
 from cadenza.server import Server
 from tests.acceptance.workflows import ALL_ACTIVITIES, OneActivity
 from tests.certificates import CertificateAuthority, Issued, common_name_of
-from tests.helpers import Registered, worker_for
+from tests.helpers import Registered, eventually, free_port, worker_for
+from tests.servers import ServerProcess
 
 
 @dataclass(frozen=True)
@@ -267,3 +269,59 @@ async def test_a_renewed_certificate_is_served_to_new_connections(pki: Pki, tmp_
             await renewed_client.count_workflows()
             async with httpx.AsyncClient(base_url=http_url, verify=context) as http:
                 assert (await http.get("/healthz")).status_code == 200
+
+
+async def run_cadenza(*args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cadenza",
+        "server",
+        "start",
+        "--db",
+        ":memory:",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_the_command_refuses_unusable_tls_files_in_one_line(pki: Pki, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.key"
+    code, output = await run_cadenza("--tls-cert", str(pki.server_cert), "--tls-key", str(missing))
+    assert (code, output) == (1, f"cadenza: --tls-key {missing}: cannot read: No such file or directory\n")
+    code, output = await run_cadenza("--tls-client-ca", str(pki.client_ca))
+    assert code == 2 and "--tls-client-ca needs --tls-cert and --tls-key" in output
+
+
+async def test_the_command_serves_https_and_grpc_with_tls_from_its_variables(
+    pki: Pki, tmp_path: Path
+) -> None:
+    port, http_port = free_port(), free_port()
+    env = {
+        "CADENZA_TLS_CERT": str(pki.server_cert),
+        "CADENZA_TLS_KEY": str(pki.server_key),
+        "CADENZA_TLS_CLIENT_CA": str(pki.client_ca),
+    }
+    argv = [sys.executable, "-m", "cadenza", "server", "start", "--db", ":memory:"]
+    server = ServerProcess(
+        [*argv, "--port", str(port), "--http-port", str(http_port)], port, tmp_path / "log", env
+    )
+    server.start()
+    try:
+        async with httpx.AsyncClient(verify=https_context(pki, pki.alice)) as http:
+
+            async def healthy() -> bool:
+                with contextlib.suppress(httpx.TransportError):
+                    return (await http.get(f"https://127.0.0.1:{http_port}/healthz")).status_code == 200
+                assert server.returncode is None, server.log_text()
+                return False
+
+            await eventually(healthy)
+        client = await Client.connect(server.address, tls=sdk_tls(pki, pki.alice))
+        await client.count_workflows()
+    finally:
+        server.stop()
