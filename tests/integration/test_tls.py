@@ -201,6 +201,17 @@ async def test_the_http_api_and_health_answer_over_https_with_the_certificate(
     assert principal is not None and principal.name == "alice@example"
 
 
+async def test_the_ui_calls_carry_the_browsers_certificate(pki: Pki, mtls: RecordingServer) -> None:
+    mtls.seen.clear()
+    async with httpx.AsyncClient(base_url=addresses(mtls)[1], verify=https_context(pki, pki.alice)) as http:
+        page = await http.get("/namespaces", headers={"accept": "text/html"})
+    assert page.status_code == 200, page.text
+    assert mtls.seen, "the page made no calls"
+    for credentials, principal in mtls.seen:
+        assert credentials.client_certificate is not None
+        assert principal is not None and principal.name == "alice@example"
+
+
 @pytest.mark.parametrize("who", ["no certificate", "another CA"])
 async def test_https_refuses_clients_without_a_good_certificate(
     pki: Pki, mtls: RecordingServer, who: str

@@ -4,7 +4,8 @@ asyncio serves every connection of a listener with the one ``ssl.SSLContext`` it
 so a renewed certificate is loaded into that same context; uvicorn makes the connection's
 protocol before the TLS handshake starts, which is where the files are looked at. The verified
 client certificate reaches the app as the ASGI TLS extension has it:
-``scope["extensions"]["tls"]["client_cert_chain"]``, a list of PEM strings.
+``scope["extensions"]["tls"]["client_cert_chain"]``, a list of PEM strings, and, for code
+that sees no scope (the UI's calls), as ``connection_certificate`` while the request is served.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,6 +22,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from cadenza.tls import CertificateWatcher, TlsError
 
 logger = logging.getLogger(__name__)
+
+
+connection_certificate: ContextVar[bytes | None] = ContextVar("connection_certificate", default=None)
+"""The verified client certificate (PEM) of the connection the request being served came on."""
 
 
 def client_certificate(scope: Scope) -> bytes | None:
@@ -65,8 +71,14 @@ def protocol_for(reloading: Reloading) -> type[H11Protocol]:
 
 
 def _with_client_certificate(app: ASGIApp, pem: str) -> ASGIApp:
+    certificate = pem.encode()
+
     async def with_certificate(scope: Scope, receive: Receive, send: Send) -> None:
         extensions = {**scope.get("extensions", {}), "tls": {"client_cert_chain": [pem]}}
-        await app({**scope, "extensions": extensions}, receive, send)
+        token = connection_certificate.set(certificate)
+        try:
+            await app({**scope, "extensions": extensions}, receive, send)
+        finally:
+            connection_certificate.reset(token)
 
     return with_certificate
