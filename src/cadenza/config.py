@@ -138,6 +138,9 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    auth: bool = False
+    """Every call must prove who it is (an API key, ...) and may do only what its roles allow;
+    off, every call is anonymous and may do everything."""
     tls_cert: str = ""
     """PEM file of the server's certificate chain: with ``tls_key``, TLS on the gRPC and HTTP
     ports (empty: plain TCP). Re-read when it changes, for new connections."""

@@ -18,8 +18,6 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 from tests.certificates import CertificateAuthority, Issued
 from tests.servers import InProcessServer, in_process
 
-pytest.importorskip("cadenza.api.authorization", reason="authorization is not in this tree")
-
 ROLES = """
 [[rule]]
 cn = "auditor"

@@ -28,11 +28,12 @@ class CallContext(Protocol):
 
 def credentials_of(context: CallContext) -> Credentials:
     """The bearer token, client certificate and other metadata of the call ``context`` serves."""
-    metadata = {}
+    metadata: dict[str, str] = {}
     for key, value in context.invocation_metadata() or ():
-        # Binary (``-bin``) metadata carries nothing an authenticator reads.
+        # Binary (``-bin``) metadata carries nothing an authenticator reads; a repeated key
+        # counts as its first value.
         if isinstance(value, str):
-            metadata[key.lower()] = value
+            metadata.setdefault(key.lower(), value)
     token = bearer_token(metadata.get(AUTHORIZATION))
     if token is not None:
         del metadata[AUTHORIZATION]  # the token is in the credentials, not twice

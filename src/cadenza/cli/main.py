@@ -119,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the web UI shows everything and changes nothing: signal, query, cancel and "
         "terminate are hidden and refused (default off)",
     )
+    start.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        help="require credentials on every call (an API key from 'cadenza auth key create', "
+        "sent as 'authorization: Bearer KEY') and check each call against the caller's roles "
+        "(default off: anyone who reaches the ports may do anything)",
+    )
     _tls_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
@@ -177,6 +184,7 @@ def _start(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             ui=args.ui,
             ui_read_only=args.ui_read_only,
+            auth=args.auth,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             tls_client_ca=args.tls_client_ca,
