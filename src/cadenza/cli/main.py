@@ -127,10 +127,33 @@ def _parser() -> argparse.ArgumentParser:
         "sent as 'authorization: Bearer KEY') and check each call against the caller's roles "
         "(default off: anyone who reaches the ports may do anything)",
     )
+    _tls_flags(start)
     _jwt_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     return parser
+
+
+def _tls_flags(start: argparse.ArgumentParser) -> None:
+    start.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="the server's certificate chain: with --tls-key, TLS on the gRPC and HTTP ports; "
+        "re-read when the file changes, for new connections (default off)",
+    )
+    start.add_argument("--tls-key", metavar="PEM", help="the unencrypted private key of --tls-cert")
+    start.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        help="CA bundle for client certificates: mTLS on both ports, clients without a certificate "
+        "signed by one of these CAs are refused (default off)",
+    )
+    start.add_argument(
+        "--tls-client-roles",
+        metavar="FILE",
+        help="TOML or JSON rules mapping a client certificate's CN or SAN to a principal name and "
+        "its roles per namespace (see the README's Security section)",
+    )
 
 
 def _jwt_flags(start: argparse.ArgumentParser) -> None:
@@ -201,6 +224,10 @@ def _start(args: argparse.Namespace) -> int:
             ui=args.ui,
             ui_read_only=args.ui_read_only,
             auth=args.auth,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
+            tls_client_roles=args.tls_client_roles,
             jwt_jwks_url=args.jwt_jwks_url,
             jwt_key_file=args.jwt_key_file,
             jwt_issuer=args.jwt_issuer,
@@ -221,10 +248,7 @@ def _start(args: argparse.Namespace) -> int:
     hooks.use_tracer(tracer)
     try:
         asyncio.run(Server(config).serve())
-    except ConfigError as exc:  # found once the server reads what the config names (a key file)
-        print(f"cadenza: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except (OSError, StorageError) as exc:
+    except (OSError, StorageError, ConfigError) as exc:  # ConfigError: TLS or JWT key files found unusable
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
     finally:
