@@ -46,15 +46,20 @@ class AuditCalls:
         return [as_json(record) for record in await self._log.list(request.wanted)]
 
     async def list(
-        self, query: Mapping[str, str], metadata: Iterable[tuple[str, str]], namespace: str | None = None
+        self,
+        query: Mapping[str, str],
+        metadata: Iterable[tuple[str, str]],
+        namespace: str | None = None,
+        client_certificate: bytes | None = None,
     ) -> list[dict[str, Any]]:
         """Rows (as JSON objects, newest first) ``query`` asks for, as the caller ``metadata``
-        proves may read them; ``CallFailed`` for a bad query or a refusal."""
+        (or the connection's ``client_certificate``) proves may read them; ``CallFailed`` for a
+        bad query or a refusal."""
         try:
             wanted = filter_from(query, self._log.clock.now(), namespace)
         except ValueError as error:
             raise CallFailed(status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(error))) from None
-        context = HttpCallContext(metadata)
+        context = HttpCallContext(metadata, client_certificate=client_certificate)
         try:
             rows: list[dict[str, Any]] = await self._handler(
                 AuditListing(wanted.namespace or "", wanted), context

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import CallFailed
 from cadenza.web.temporal_api.statuses import HTTP_STATUS
+from cadenza.web.tls_protocol import client_certificate
 
 PATH = "/api/v1/cadenza/audit"
 JSON_LINES = "application/x-ndjson"
@@ -25,7 +26,11 @@ JSON_LINES = "application/x-ndjson"
 def audit_routes(audit: AuditCalls) -> list[BaseRoute]:
     async def listing(request: Request) -> Response:
         try:
-            rows = await audit.list(request.query_params, request_metadata(request))
+            rows = await audit.list(
+                request.query_params,
+                request_metadata(request),
+                client_certificate=client_certificate(request.scope),
+            )
         except CallFailed as failed:
             return JSONResponse(
                 {"code": failed.status.code, "message": failed.status.message, "details": []},

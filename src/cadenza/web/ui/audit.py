@@ -12,6 +12,7 @@ from starlette.responses import Response
 from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import CallFailed
 from cadenza.web.audit_route import request_metadata
+from cadenza.web.tls_protocol import connection_certificate
 from cadenza.web.ui.schedules import run_path, schedule_path
 from cadenza.web.ui.site import Site
 
@@ -61,7 +62,12 @@ async def audit_page(site: Site, audit: AuditCalls, request: Request) -> Respons
         key: value for key, value in request.query_params.items() if key in ("principal", "since", "before")
     }
     try:
-        records = await audit.list({**query, "limit": str(PAGE_SIZE)}, request_metadata(request), namespace)
+        records = await audit.list(
+            {**query, "limit": str(PAGE_SIZE)},
+            request_metadata(request),
+            namespace,
+            connection_certificate.get(),  # the browser's, under mTLS, as for the UI's other calls
+        )
     except CallFailed as failure:
         return site.failed(request, failure)
     return site.page(
