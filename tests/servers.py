@@ -36,7 +36,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from cadenza.config import Limits, ServerConfig, apply_dynamic_config
+from cadenza.config import Limits, ServerConfig, apply_dynamic_config, dynamic_quotas
 from cadenza.server import Server
 from tests import postgres
 from tests.helpers import free_port
@@ -206,6 +206,9 @@ async def in_process(
         config = replace(
             ServerConfig(ip="127.0.0.1", port=0, http_port=0, db=url),
             limits=_limits(dynamic_config or {}),
+            quotas=dynamic_quotas(
+                [f"{key}={value}" for key, value in (dynamic_config or {}).items()], env={}
+            ),
             **settings,
         )
         server = Server(config)
