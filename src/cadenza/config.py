@@ -153,6 +153,9 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    auth: bool = False
+    """Every call must prove who it is (an API key, ...) and may do only what its roles allow;
+    off, every call is anonymous and may do everything."""
     limits: Limits = field(default_factory=Limits)
     quotas: quota_settings.QuotaSettings = field(default_factory=quota_settings.QuotaSettings)
     """Rate limits and long-poll quotas from ``--dynamic-config-value`` (see ``cadenza.quotas``)."""

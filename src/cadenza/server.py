@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
@@ -143,6 +144,7 @@ class Server:
             },
             self._drop_timer,
         )
+        self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
@@ -201,7 +203,11 @@ class Server:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too; the rate limits come last, as they may
         read the caller that authentication found."""
-        return [self.metrics.wrap_rpc, self._rate_limiting.wrap]
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
+        if self.config.auth:
+            wrappers.append(self._authorization.wrap)
+        wrappers.append(self._rate_limiting.wrap)
+        return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
         """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""

@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
@@ -16,8 +15,8 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCStatusCode
 
-from cadenza.api.server import Handler, RpcWrapper
-from cadenza.auth.principal import Principal, PrincipalKind, current_principal
+from cadenza.auth.authenticators import Authenticator, Credentials
+from cadenza.auth.principal import Principal, PrincipalKind, Role
 from cadenza.cli.main import main
 from cadenza.config import ServerConfig, dynamic_quotas
 from cadenza.quotas.settings import SettingsError
@@ -26,39 +25,30 @@ from tests import servers
 from tests.helpers import eventually
 from tests.integration.test_rate_limits import LIMITED, describe, refusal, register
 
-PRINCIPAL_HEADER = "x-test-principal"
+
+class KeysAreNames:
+    """Stands in for the API keys: the key is the principal's name, a reader of ``default``."""
+
+    async def authenticate(self, credentials: Credentials) -> Principal | None:
+        if credentials.bearer_token is None:
+            return None
+        return Principal(
+            PrincipalKind.API_KEY, credentials.bearer_token, {"default": frozenset({Role.READER})}
+        )
 
 
-def principal_from_header(_service: str, _method: str, handler: Handler) -> Handler:
-    """Stands in for authentication: the caller is whoever the header names."""
+class KeyedServer(Server):
+    """The server with auth on and the stand-in authenticator."""
 
-    async def named(request: Any, context: Any) -> Any:
-        name = dict(context.invocation_metadata() or ()).get(PRINCIPAL_HEADER)
-        if name is None:
-            return await handler(request, context)
-        token = current_principal.set(Principal(PrincipalKind.API_KEY, name))
-        try:
-            return await handler(request, context)
-        finally:
-            current_principal.reset(token)
-
-    return named
-
-
-class NamingServer(Server):
-    """The server with the stand-in authentication where the real one goes: before the limits."""
-
-    def _rpc_wrappers(self) -> list[RpcWrapper]:
-        *outer, limits = super()._rpc_wrappers()
-        return [*outer, principal_from_header, limits]
+    def _authenticators(self) -> list[Authenticator]:
+        return [KeysAreNames()]
 
 
 @contextlib.asynccontextmanager
-async def naming_server(settings: dict[str, str]) -> AsyncIterator[str]:
+async def keyed_server(settings: dict[str, str]) -> AsyncIterator[str]:
     pairs = [f"{key}={value}" for key, value in settings.items()]
-    server = NamingServer(
-        ServerConfig(port=0, http_port=0, db=":memory:", quotas=dynamic_quotas(pairs, env={}))
-    )
+    config = ServerConfig(port=0, http_port=0, db=":memory:", auth=True, quotas=dynamic_quotas(pairs, env={}))
+    server = KeyedServer(config)
     addresses = await server.start()
     try:
         yield addresses.grpc
@@ -66,21 +56,17 @@ async def naming_server(settings: dict[str, str]) -> AsyncIterator[str]:
         await server.stop()
 
 
-async def as_principal(client: Client, name: str) -> RPCStatusCode:
-    """The status of describing a missing workflow in ``default`` as principal ``name``."""
-    with_header = await Client.connect(
-        client.service_client.config.target_host, rpc_metadata={PRINCIPAL_HEADER: name}
-    )
-    return await describe(with_header, "default")
+async def as_principal(address: str, name: str) -> RPCStatusCode:
+    """The status of describing a missing workflow in ``default`` with API key ``name``."""
+    return await describe(await Client.connect(address, api_key=name, tls=False), "default")
 
 
 async def test_a_principal_over_its_rate_is_refused_while_others_go_on() -> None:
     # One call per 1,000 s for alice: her second call is refused, whatever the machine's speed.
     alice_only = '[{"value":0.001,"constraints":{"principal":"alice"}}]'
-    async with naming_server({"cadenza.principalRPS": alice_only}) as address:
-        client = await Client.connect(address)
-        assert await as_principal(client, "alice") == RPCStatusCode.NOT_FOUND
-        alice = await Client.connect(address, rpc_metadata={PRINCIPAL_HEADER: "alice"})
+    async with keyed_server({"cadenza.principalRPS": alice_only}) as address:
+        assert await as_principal(address, "alice") == RPCStatusCode.NOT_FOUND
+        alice = await Client.connect(address, api_key="alice", tls=False)
         message, detail = await refusal(
             alice.workflow_service.describe_workflow_execution(
                 DescribeWorkflowExecutionRequest(
@@ -93,9 +79,16 @@ async def test_a_principal_over_its_rate_is_refused_while_others_go_on() -> None
         assert detail.cause == ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT
         assert detail.scope == ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE
         for _ in range(5):
-            assert await as_principal(client, "bob") == RPCStatusCode.NOT_FOUND
-            assert await describe(client, "default") == RPCStatusCode.NOT_FOUND  # anonymous
-        assert await as_principal(client, "alice") == RPCStatusCode.RESOURCE_EXHAUSTED
+            assert await as_principal(address, "bob") == RPCStatusCode.NOT_FOUND
+        assert await as_principal(address, "alice") == RPCStatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_without_auth_callers_are_anonymous_and_only_the_namespace_limits_hold() -> None:
+    everyone = '[{"value":0.001}]'
+    async with servers.in_process(dynamic_config={"cadenza.principalRPS": everyone}) as server:
+        client = await Client.connect(server.address)
+        for _ in range(5):
+            assert await describe(client, "default") == RPCStatusCode.NOT_FOUND
 
 
 def write(path: Path, text: str) -> None:

@@ -131,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the web UI shows everything and changes nothing: signal, query, cancel and "
         "terminate are hidden and refused (default off)",
     )
+    start.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        help="require credentials on every call (an API key from 'cadenza auth key create', "
+        "sent as 'authorization: Bearer KEY') and check each call against the caller's roles "
+        "(default off: anyone who reaches the ports may do anything)",
+    )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     return parser
@@ -166,6 +173,7 @@ def _start(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             ui=args.ui,
             ui_read_only=args.ui_read_only,
+            auth=args.auth,
             dynamic_config_file=args.dynamic_config_file,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
