@@ -33,6 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from tests import servers
 from tests.acceptance import workflows as w
 from tests.helpers import Registered, eventually, worker_for
+from tests.scrape import Scrape
 
 LIMITED = "limited"
 GREETER = Registered([w.OneActivity], [w.shout])
@@ -104,6 +105,32 @@ async def test_a_namespace_over_its_rate_is_refused_while_another_runs_workflows
     assert result == "Hello, there!"
     assert await describe(client, "default") == RPCStatusCode.NOT_FOUND
     assert await describe(client, LIMITED) == RPCStatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_refusals_are_counted_by_cause_and_scope_as_temporal_counts_them(
+    limited_server: servers.InProcessServer,
+) -> None:
+    client = await Client.connect(limited_server.address)
+    for _ in range(3):
+        assert await describe(client, LIMITED) == RPCStatusCode.RESOURCE_EXHAUSTED
+    labels = {"operation": "DescribeWorkflowExecution", "namespace": LIMITED}
+
+    def counted() -> None:
+        # A refused call's answer may reach the client before its handler has finished unwinding.
+        page = Scrape(limited_server.server.metrics.render()[0], bare_counters=True)
+        exhausted = page.value(
+            "service_errors_resource_exhausted",
+            **labels,
+            resource_exhausted_cause="RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT",
+            resource_exhausted_scope="RESOURCE_EXHAUSTED_SCOPE_NAMESPACE",
+        )
+        assert exhausted == 3
+        assert (
+            page.value("service_error_with_type", **labels, error_type="serviceerror_ResourceExhausted") == 3
+        )
+        assert page.value("service_errors", **labels) == 0  # the namespace's own doing, not the server's
+
+    await eventually(counted)
 
 
 async def test_over_http_a_refused_call_is_429_with_temporals_error_json(
