@@ -194,3 +194,27 @@ async def test_long_polls_past_the_namespace_count_are_refused_until_one_ends(ta
         await limited_client.start_workflow("Anything", id="second", task_queue=task_queue)
         assert (await poll(client, task_queue)).task_token
         elsewhere.cancel()
+
+
+async def test_an_sdk_worker_and_client_back_off_and_finish_within_a_low_rate(
+    workflow_id: str, task_queue: str
+) -> None:
+    # Ten calls a second, burst ten: the worker's polls alone would spend more, so some calls
+    # are refused, and the SDK's retries of RESOURCE_EXHAUSTED carry the workflow through.
+    rate = {
+        "frontend.namespaceRPS": only_for(LIMITED, 10),
+        "frontend.namespaceBurstRatio": only_for(LIMITED, 1),
+    }
+    async with servers.in_process(dynamic_config=rate) as server:
+        await register(await Client.connect(server.address), LIMITED)
+        client = await Client.connect(server.address, namespace=LIMITED)
+        async with worker_for(client, task_queue, GREETER):
+            handles = [
+                await client.start_workflow(
+                    w.OneActivity.run, "there", id=f"{workflow_id}-{n}", task_queue=task_queue
+                )
+                for n in range(5)
+            ]
+            assert [await handle.result() for handle in handles] == ["Hello, there!"] * 5
+        page = Scrape(server.server.metrics.render()[0], bare_counters=True)
+        assert page.value("service_errors_resource_exhausted", namespace=LIMITED) > 0
