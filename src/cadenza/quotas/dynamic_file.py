@@ -29,7 +29,7 @@ def read_settings(path: str) -> QuotaSettings:
         raise SettingsError(f"{FILE_FLAG} {path}: cannot read it: {exc}") from exc
     settings, others = from_yaml(text, f"{FILE_FLAG} {path}")
     if others:
-        logger.info("dynamic config file keys not read at run time: %s", ", ".join(others))
+        logger.info("dynamic config file keys not read (only rate limits are): %s", ", ".join(others))
     return settings
 
 
