@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from cadenza.config import ConfigError, Limits, apply_dynamic_config, dynamic_quotas
+from cadenza.config import ConfigError, Limits, ServerConfig, apply_dynamic_config, dynamic_quotas
+from cadenza.quotas.dynamic_file import DynamicConfigFile
 from cadenza.quotas.settings import KEYS, QuotaSettings, SettingsError, from_pairs, from_yaml
 
 
@@ -97,3 +99,33 @@ def test_the_flags_win_over_the_variable_and_bad_values_are_config_errors() -> N
 def test_the_rate_limit_keys_are_honoured_not_reported_as_ignored() -> None:
     _limits, ignored = apply_dynamic_config(Limits(), [f"{key}=1" for key in KEYS])
     assert ignored == []
+
+
+def test_the_file_watcher_applies_each_good_version_once_and_keeps_the_last_good_one(tmp_path: Path) -> None:
+    path = tmp_path / "dynamic.yaml"
+    path.write_text("frontend.namespaceRPS: [{value: 7}]\n")
+    applied: list[float] = []
+    watched = DynamicConfigFile(
+        str(path), 10.0, lambda settings: applied.append(settings.value("frontend.namespaceRPS"))
+    )
+    watched.load()
+    watched.check()  # unchanged: nothing applied again
+    path.write_text("frontend.namespaceRPS: [{value: 8}]\n")
+    watched.check()
+    path.write_text("frontend.namespaceRPS: [{value: nine}]\n")
+    watched.check()  # bad: the last good settings stay
+    path.unlink()
+    watched.check()  # gone: likewise
+    path.write_text("frontend.namespaceRPS: [{value: 8}]\n")
+    watched.check()  # back: applied again, even as it was
+    assert applied == [7, 8, 8]
+
+
+def test_a_file_that_cannot_be_read_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read it"):
+        DynamicConfigFile(str(tmp_path / "missing.yaml"), 10.0, lambda _settings: None).load()
+
+
+def test_the_file_is_polled_at_a_positive_interval() -> None:
+    with pytest.raises(ConfigError, match="CADENZA_DYNAMIC_CONFIG_POLL_SECONDS 0"):
+        ServerConfig(dynamic_config_poll_seconds=0)
