@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cadenza.quotas import limiter
 from cadenza.quotas.buckets import PriorityBuckets, Rate, TokenBucket
 from cadenza.quotas.limiter import CONCURRENT_POLLS, NAMESPACE_RATE, PRINCIPAL_RATE, SERVER_RATE, Call, Quotas
 from cadenza.quotas.settings import Entry, QuotaSettings, from_pairs
@@ -168,3 +169,13 @@ def test_settings_from_the_file_apply_over_the_flags_at_once() -> None:
     limits.apply_file(QuotaSettings(({"frontend.namespaceRPS": [Entry(0, namespace="a")]},)))
     assert [limits.refusal(Call("StartWorkflowExecution", "a")) for _ in range(2)] == [None, NAMESPACE_RATE]
     assert limits.settings.value("frontend.namespaceRPS", "b") == 1000
+
+
+def test_buckets_are_bounded_the_least_recently_used_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limiter, "MAX_BUCKETS", 3)  # the server bucket and two namespaces
+    limits = quotas(["frontend.namespaceRPS=0"], HandClock(), known=("a", "b", "c"))
+    assert [limits.refusal(Call("StartWorkflowExecution", "a")) for _ in range(2)] == [None, NAMESPACE_RATE]
+    assert limits.refusal(Call("StartWorkflowExecution", "b")) is None
+    assert limits.refusal(Call("StartWorkflowExecution", "c")) is None  # "a" is forgotten
+    assert limits.refusal(Call("StartWorkflowExecution", "a")) is None
+    assert len(limits._buckets) == 3
