@@ -13,6 +13,7 @@ from cadenza.api import server as grpc_server
 from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
+from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -39,6 +40,8 @@ from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import TimerRecord
 from cadenza.persistence.store import Store
+from cadenza.quotas.dynamic_file import DynamicConfigFile
+from cadenza.quotas.limiter import Quotas
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch
@@ -101,6 +104,16 @@ class Server:
             ),
         )
         self._namespaces = NamespaceRegistry(self._store)
+        self.quotas = Quotas(config.quotas, self._namespaces.is_cached)
+        """The rate limits and long-poll quotas every WorkflowService call is held to."""
+        self._rate_limiting = RateLimiting(self.quotas)
+        self._dynamic_config_file = (
+            DynamicConfigFile(
+                config.dynamic_config_file, config.dynamic_config_poll_seconds, self.quotas.apply_file
+            )
+            if config.dynamic_config_file
+            else None
+        )
         self._transfers = Transfers(self._history, self._namespaces, self._store)
         self._reader = HistoryReader(self._history, config.history_long_poll_seconds)
         self._schedules = schedules.ScheduleService(
@@ -166,6 +179,8 @@ class Server:
             raise
 
     async def _start(self) -> Addresses:
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.load()
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
         if self._peers is not None:
@@ -184,6 +199,8 @@ class Server:
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.start()
         self._serving = True
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
@@ -193,10 +210,12 @@ class Server:
 
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
-        metrics see every call, refused ones too."""
+        metrics see every call, refused ones too; the rate limits come last, as they may
+        read the caller that authentication found."""
         wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
         if self.config.auth:
             wrappers.append(self._authorization.wrap)
+        wrappers.append(self._rate_limiting.wrap)
         return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
@@ -309,6 +328,8 @@ class Server:
             await self._peers.stop()
         await self._schedules.stop()
         await self.retention.stop()
+        if self._dynamic_config_file is not None:
+            await self._dynamic_config_file.stop()
         await self._store.close()
         logger.info("stopped; database %s closed", self.config.db)
 
