@@ -24,7 +24,18 @@ LABELS = {
     "WorkflowType": "Type",
     "StartTime": "Start",
     "CloseTime": "End",
+    "ExecutionTime": "Execution time",
+    "ExecutionDuration": "Duration",
+    "TaskQueue": "Task queue",
+    "HistoryLength": "History length",
+    "HistorySizeBytes": "History size (bytes)",
+    "StateTransitionCount": "State transitions",
+    "ParentWorkflowId": "Parent workflow ID",
+    "ParentRunId": "Parent run ID",
+    "RootWorkflowId": "Root workflow ID",
+    "RootRunId": "Root run ID",
 }
+"""Column headings; a search attribute is headed by its own name."""
 
 _FIELDS: dict[str, Callable[[WorkflowExecutionInfo], str]] = {
     "ExecutionStatus": lambda info: present.status_name(info.status),
