@@ -10,7 +10,7 @@ import html
 import re
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -165,7 +165,7 @@ async def test_a_time_range_is_written_into_the_editable_filter(
 
 
 async def test_saved_views_are_created_listed_opened_and_deleted_once_each(http: httpx.AsyncClient) -> None:
-    name = f"Failed orders {uuid.uuid4().hex[:6]}"
+    name = f"Failed/orders? #{uuid.uuid4().hex[:6]}"
     view = "query=WorkflowType+%3D+%22Order%22&status=Failed&columns=WorkflowId,CloseTime&sort=close-desc&token=abc"
     saved = await http.post(
         "/namespaces/default/saved-views", data={"name": name, "view": view, "confirm": "yes"}
@@ -190,7 +190,9 @@ async def test_saved_views_are_created_listed_opened_and_deleted_once_each(http:
     elsewhere = await http.post("/namespaces/nowhere/saved-views", data={"name": "x", "confirm": "yes"})
     assert elsewhere.status_code == 404
 
-    path = f"/namespaces/default/saved-views/{name}/delete"
+    page = html.unescape((await http.get(LIST, headers=HTML)).text)
+    path = page.split(f'<li data-view="{name}">')[1].split('action="')[1].split('"')[0]
+    assert path == f"/namespaces/default/saved-views/{quote(name)}/delete"
     assert (await http.post(path, data={"confirm": "yes"})).status_code == 303
     assert f'data-view="{name}"' not in (await http.get(LIST, headers=HTML)).text
     assert (await http.post(path, data={"confirm": "yes"})).status_code == 404
