@@ -80,8 +80,9 @@ async def test_an_ordered_filter_pages_within_its_matches(tied: Store) -> None:
     assert [row.workflow_id for row in first + rest] == ["a", "b", "c", "d", "f"]
 
 
-def test_the_first_page_by_start_time_is_read_from_an_index(tmp_path: pytest.TempPathFactory) -> None:
-    """No sorting step: SQLite walks ``executions_by_start_time`` either way."""
+def test_a_page_by_start_time_is_read_from_an_index_where_the_last_one_ended() -> None:
+    """No sorting step and no walk over earlier pages: SQLite seeks ``executions_by_start_time``,
+    either way, to just after the previous page's last run."""
     conn = sqlite3.connect(":memory:")
     for statement in (
         "CREATE TABLE executions (namespace_id, workflow_id, run_id, workflow_type, task_queue, status, "
@@ -95,6 +96,7 @@ def test_the_first_page_by_start_time_is_read_from_an_index(tmp_path: pytest.Tem
         )
         plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
         assert "executions_by_start_time" in plan and "TEMP B-TREE" not in plan, plan
+        assert "(start_time,run_id)" in plan, plan
 
 
 async def test_saved_views_are_unique_by_name_within_a_namespace(store: Store) -> None:

@@ -55,7 +55,16 @@ def order_clause(order: tuple[Key, ...]) -> str:
 
 def after(order: tuple[Key, ...], cursor: ListCursor, params: Binder) -> str:
     """Rows that come after ``cursor`` in ``order``: later in the first key, or equal in the
-    first keys and later in the next. Markers are bound in the order they appear."""
+    first keys and later in the next. Markers are bound in the order they appear.
+
+    When every key sorts the same way (start time and run ID), one row-value comparison says
+    it, which both databases answer as a range of the index: a deep page starts where the
+    previous one ended instead of walking the rows before it.
+    """
+    if len({descending for _, descending in order}) == 1:
+        columns = ", ".join(column for column, _ in order)
+        markers = ", ".join(params.add(_CURSOR_VALUES[column](cursor)) for column, _ in order)
+        return f"(({columns}) {'<' if order[0][1] else '>'} ({markers}))"
     alternatives = []
     for index, (column, descending) in enumerate(order):
         equal = [f"{key} = {params.add(_CURSOR_VALUES[key](cursor))}" for key, _ in order[:index]]

@@ -69,7 +69,9 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedVi
         Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
         Route("/namespaces/{namespace}/saved-views", page(saved_views.save), methods=["POST"]),
         Route(
-            "/namespaces/{namespace}/saved-views/{name:path}/delete", page(saved_views.delete), methods=["POST"]
+            "/namespaces/{namespace}/saved-views/{name:path}/delete",
+            page(saved_views.delete),
+            methods=["POST"],
         ),
         Route("/namespaces/{namespace}/start-workflow", page(run_actions.start), methods=["POST"]),
         Route(SCHEDULES, _ForBrowsers(page(schedules.schedule_list), api)),
