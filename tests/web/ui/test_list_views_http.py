@@ -10,7 +10,7 @@ import html
 import re
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -160,6 +160,13 @@ async def test_a_time_range_is_written_into_the_editable_filter(
     rewritten = parse_qs(urlsplit(moved.headers["location"]).query)["query"][0]
     assert rewritten == f'{query} AND StartTime BETWEEN "2020-01-01T00:00:00Z" AND "2020-01-02T00:00:00Z"'
     assert _listed_ids((await http.get(moved.headers["location"], headers=HTML)).text) == []
+    untouched = await http.get(
+        LIST, params={"query": query, "time": "StartTime", "range": "", "from": ""}, headers=HTML
+    )
+    assert (
+        untouched.status_code == 303
+        and untouched.headers["location"] == f"{LIST}?{urlencode({'query': query})}"
+    )
     backwards = await http.get(LIST, params={**custom, "to": "2019-01-01T00:00"}, headers=HTML)
     assert backwards.status_code == 400 and "ends before it starts" in backwards.text
 

@@ -122,7 +122,7 @@ def _token(text: str) -> bytes | None:
 async def workflow_list(site: Site, request: Request) -> Response:
     namespace = request.path_params["namespace"]
     filters = Filters.of(request)
-    if request.query_params.get("range"):
+    if "range" in request.query_params:
         return _with_time_range(site, request, filters)
     token = _token(request.query_params.get("token", ""))
     if token is None:
@@ -171,8 +171,12 @@ async def workflow_list(site: Site, request: Request) -> Response:
 
 def _with_time_range(site: Site, request: Request, filters: Filters) -> Response:
     """The list with the chosen time range written into its filter, where it can be read and
-    edited (``StartTime > "..."``), as Temporal's UI writes it."""
+    edited (``StartTime > "..."``), as Temporal's UI writes it; with no range chosen, the list
+    the filter form asked for, its URL rid of the empty range fields."""
     params = request.query_params
+    namespace = request.path_params["namespace"]
+    if not params["range"]:
+        return RedirectResponse(list_url(namespace, urlencode(filters.params())), 303)
     try:
         clause = time_range.clause(
             params.get("time", "StartTime"),
@@ -185,7 +189,7 @@ def _with_time_range(site: Site, request: Request, filters: Filters) -> Response
         return site.refused(request, 400, "Bad Request", str(error))
     query = time_range.with_clause(filters.query, clause)
     changed = dataclasses.replace(filters, query=query)
-    return RedirectResponse(list_url(request.path_params["namespace"], urlencode(changed.params())), 303)
+    return RedirectResponse(list_url(namespace, urlencode(changed.params())), 303)
 
 
 async def workflow_export(site: Site, request: Request) -> Response:
