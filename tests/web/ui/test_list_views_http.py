@@ -128,6 +128,10 @@ async def test_each_order_pages_through_every_run_once(
     )
     assert _listed_ids(newest_first.text) == ids[::-1]
     assert 'aria-sort="descending"' in newest_first.text
+    typed = await http.get(
+        LIST, params={"query": f'WorkflowId STARTS_WITH "{prefix}" order by StartTime'}, headers=HTML
+    )
+    assert _listed_ids(typed.text) == ids and '<option value="start-asc" selected>' in typed.text
     closed_first = await http.get(
         LIST, params={"query": f'WorkflowId STARTS_WITH "{prefix}"', "sort": "close-asc"}, headers=HTML
     )

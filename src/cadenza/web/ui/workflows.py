@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import datetime
 import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -68,12 +69,13 @@ class Filters:
     def of_params(cls, params: QueryParams) -> Filters:
         status, sort = params.get("status", ""), params.get("sort", "")
         asked = [name.strip() for value in params.getlist("columns") for name in value.split(",")]
+        query, typed_sort = _order_split(params.get("query", "").strip())
         return cls(
-            query=params.get("query", "").strip(),
+            query=query,
             status=status if status in present.STATUSES else "",
             workflow_type=params.get("type", "").strip(),
             workflow_id=params.get("id", "").strip(),
-            sort=sort if sort in SORTS else "",
+            sort=typed_sort or (sort if sort in SORTS else ""),
             columns=tuple(name for name in asked if name),
         )
 
@@ -106,6 +108,20 @@ class Filters:
             **changes,
         }
         return {key: value for key, value in values.items() if value}
+
+
+_TYPED_ORDER = re.compile(r"\s*\bORDER\s+BY\s+(StartTime|CloseTime)(?:\s+(ASC|DESC))?\s*$", re.IGNORECASE)
+
+
+def _order_split(query: str) -> tuple[str, str]:
+    """A query typed with an ORDER BY the list offers, as the filter and the ``SORTS`` key:
+    the list puts its own order after the whole filter, where the typed one must be too."""
+    match = _TYPED_ORDER.search(query)
+    if match is None:
+        return query, ""
+    field = "start" if match.group(1).lower() == "starttime" else "close"
+    direction = "asc" if (match.group(2) or "ASC").upper() == "ASC" else "desc"
+    return query[: match.start()].strip(), f"{field}-{direction}"
 
 
 def _quoted(text: str) -> str:
