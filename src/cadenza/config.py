@@ -138,6 +138,20 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    auth: bool = False
+    """Every call must prove who it is (an API key, ...) and may do only what its roles allow;
+    off, every call is anonymous and may do everything."""
+    tls_cert: str = ""
+    """PEM file of the server's certificate chain: with ``tls_key``, TLS on the gRPC and HTTP
+    ports (empty: plain TCP). Re-read when it changes, for new connections."""
+    tls_key: str = ""
+    """PEM file of the private key of ``tls_cert`` (unencrypted)."""
+    tls_client_ca: str = ""
+    """PEM bundle of the CAs that sign client certificates: mTLS on both ports, a client without
+    a certificate signed by one of them is refused (empty: no client certificates asked for)."""
+    tls_client_roles: str = ""
+    """TOML or JSON file mapping client certificates (subject CN, SAN) to a principal and its
+    roles; see ``cadenza.auth.certificates``. Needs ``tls_client_ca``."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -151,6 +165,7 @@ class ServerConfig:
             raise ConfigError(
                 f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
             )
+        _check_tls(self)
 
 
 _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
@@ -158,6 +173,21 @@ _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
 
 
 MAX_PORT = 65535
+
+
+def _check_tls(config: ServerConfig) -> None:
+    """The TLS flags need each other: a certificate and its key, and TLS under mTLS."""
+    if bool(config.tls_cert) != bool(config.tls_key):
+        given, missing = ("--tls-cert", "--tls-key") if config.tls_cert else ("--tls-key", "--tls-cert")
+        raise ConfigError(f"{given} needs {missing}: TLS takes a certificate and its private key")
+    if config.tls_client_ca and not config.tls_cert:
+        raise ConfigError(
+            "--tls-client-ca needs --tls-cert and --tls-key: mTLS is TLS with client certificates"
+        )
+    if config.tls_client_roles and not config.tls_client_ca:
+        raise ConfigError(
+            "--tls-client-roles needs --tls-client-ca: roles are given to verified client certificates"
+        )
 
 
 def _check_port(name: str, value: int) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rpc_activities import ActivityRpcs
@@ -22,6 +23,7 @@ from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.authenticators import Authenticator
+from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -41,6 +43,7 @@ from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch
 from cadenza.timers.kinds import TimerOwner
 from cadenza.timers.queue import TimerQueue
+from cadenza.tls import TlsFiles
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
@@ -71,6 +74,7 @@ class Server:
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
+        self._tls, self._certificate_rules = _checked_tls(config)
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
@@ -130,6 +134,7 @@ class Server:
             },
             self._drop_timer,
         )
+        self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
@@ -168,6 +173,7 @@ class Server:
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
             grpc_server.chained(self._rpc_wrappers()),
+            self._tls,
         )
         await self._grpc.start()
         self._timers.start()
@@ -183,18 +189,26 @@ class Server:
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too."""
-        return [self.metrics.wrap_rpc]
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
+        if self.config.auth:
+            wrappers.append(self._authorization.wrap)
+        return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
-        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
-        return []
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``); the
+        client certificate last, as a bearer token names the caller more precisely than its
+        connection does."""
+        authenticators: list[Authenticator] = []
+        if self._tls is not None and self._tls.mutual:
+            authenticators.append(CertificateAuthenticator(self._certificate_rules))
+        return authenticators
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
-        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE)
+        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE, self._tls)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
@@ -327,6 +341,15 @@ class Server:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.stop()
+
+
+def _checked_tls(config: ServerConfig) -> tuple[TlsFiles | None, list[CertificateRule]]:
+    """The TLS files and client certificate rules, each read and checked whole: a server with an
+    unusable one does not start (``ConfigError`` naming it)."""
+    files = TlsFiles.of(config)
+    if files is not None:
+        files.check()
+    return files, load_rules(config.tls_client_roles) if config.tls_client_roles else []
 
 
 def ensure_can_listen(ip: str, port: int) -> None:

@@ -119,9 +119,39 @@ def _parser() -> argparse.ArgumentParser:
         help="the web UI shows everything and changes nothing: signal, query, cancel and "
         "terminate are hidden and refused (default off)",
     )
+    start.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        help="require credentials on every call (an API key from 'cadenza auth key create', "
+        "sent as 'authorization: Bearer KEY') and check each call against the caller's roles "
+        "(default off: anyone who reaches the ports may do anything)",
+    )
+    _tls_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     return parser
+
+
+def _tls_flags(start: argparse.ArgumentParser) -> None:
+    start.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="the server's certificate chain: with --tls-key, TLS on the gRPC and HTTP ports; "
+        "re-read when the file changes, for new connections (default off)",
+    )
+    start.add_argument("--tls-key", metavar="PEM", help="the unencrypted private key of --tls-cert")
+    start.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        help="CA bundle for client certificates: mTLS on both ports, clients without a certificate "
+        "signed by one of these CAs are refused (default off)",
+    )
+    start.add_argument(
+        "--tls-client-roles",
+        metavar="FILE",
+        help="TOML or JSON rules mapping a client certificate's CN or SAN to a principal name and "
+        "its roles per namespace (see the README's Security section)",
+    )
 
 
 def _name_variables(command: argparse.ArgumentParser) -> None:
@@ -154,6 +184,11 @@ def _start(args: argparse.Namespace) -> int:
             log_format=args.log_format,
             ui=args.ui,
             ui_read_only=args.ui_read_only,
+            auth=args.auth,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
+            tls_client_roles=args.tls_client_roles,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits)
@@ -167,7 +202,7 @@ def _start(args: argparse.Namespace) -> int:
     hooks.use_tracer(tracer)
     try:
         asyncio.run(Server(config).serve())
-    except (OSError, StorageError) as exc:
+    except (OSError, StorageError, ConfigError) as exc:  # ConfigError: TLS files found unusable
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
     finally:
