@@ -98,6 +98,8 @@ async def test_chosen_columns_show_fields_and_decoded_search_attributes(
     assert 'data-column="ViewTags">gold, vip</td>' in page.text
     assert 'data-column="ViewDue">2030-05-01 12:30:00 UTC</td>' in page.text
     assert 'value="ViewDue" checked' in page.text and 'value="ExecutionStatus" >' in page.text
+    clear = f'href="{LIST}?columns={columns.replace(",", "%2C")}">Clear</a>'
+    assert clear in html.unescape(page.text)
     default = await http.get(LIST, params={"id": handle.id, "columns": "NoSuchThing"}, headers=HTML)
     headers = re.findall(r'<th scope="col" data-column="([^"]+)"', default.text)
     assert headers == ["ExecutionStatus", "WorkflowId", "RunId", "WorkflowType", "StartTime", "CloseTime"]

@@ -109,6 +109,10 @@ class Filters:
         }
         return {key: value for key, value in values.items() if value}
 
+    def shown(self) -> dict[str, str]:
+        """The parameters of how the list is shown (columns, order), which clearing the filter keeps."""
+        return {key: value for key, value in self.params().items() if key in ("columns", "sort")}
+
 
 _TYPED_ORDER = re.compile(r"\s*\bORDER\s+BY\s+(StartTime|CloseTime)(?:\s+(ASC|DESC))?\s*$", re.IGNORECASE)
 
