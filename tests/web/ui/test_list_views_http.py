@@ -5,8 +5,10 @@ unique by name, and refused in read-only mode."""
 
 from __future__ import annotations
 
+import csv
 import datetime
 import html
+import io
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -98,6 +100,13 @@ async def test_chosen_columns_show_fields_and_decoded_search_attributes(
     assert 'data-column="ViewTags">gold, vip</td>' in page.text
     assert 'data-column="ViewDue">2030-05-01 12:30:00 UTC</td>' in page.text
     assert 'value="ViewDue" checked' in page.text and 'value="ExecutionStatus" >' in page.text
+    exported = await http.get(
+        f"{LIST}.csv", params={"id": handle.id, "columns": "WorkflowId,ViewTags,ViewDue"}
+    )
+    assert list(csv.reader(io.StringIO(exported.text))) == [
+        ["Workflow ID", "ViewTags", "ViewDue"],
+        [handle.id, "gold, vip", "2030-05-01 12:30:00 UTC"],
+    ]
     clear = f'href="{LIST}?columns={columns.replace(",", "%2C")}">Clear</a>'
     assert clear in html.unescape(page.text)
     default = await http.get(LIST, params={"id": handle.id, "columns": "NoSuchThing"}, headers=HTML)

@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -156,11 +156,7 @@ async def workflow_list(site: Site, request: Request) -> Response:
             ListWorkflowExecutionsResponse,
         )
         counts = await status_counts(site.rpc, namespace, filters.without_status())
-        attributes = await site.rpc(
-            "ListSearchAttributes",
-            ListSearchAttributesRequest(namespace=namespace),
-            ListSearchAttributesResponse,
-        )
+        attributes = await _attributes(site.rpc, namespace)
         views = await site.saved_views.saved_views(await namespace_id(site.rpc, namespace))
     except CallFailed as failure:
         return site.failed(request, failure)
@@ -224,6 +220,7 @@ async def workflow_export(site: Site, request: Request) -> Response:
         return site.refused(request, 400, "Bad Request", f"export {kind!r}: expected csv or json")
     try:
         executions = [info async for info in _all(site.rpc, namespace, filters.full())]
+        attributes = await _attributes(site.rpc, namespace) if filters.columns else None
     except CallFailed as failure:
         return site.failed(request, failure)
     filename = f"workflows-{namespace}.{kind}"
@@ -234,8 +231,30 @@ async def workflow_export(site: Site, request: Request) -> Response:
         )
         return Response(body, media_type="application/json", headers=headers)
     out = io.StringIO()
-    csv.writer(out).writerows(present.csv_rows(executions))
+    if attributes is not None:
+        # The columns the list shows, as it shows them; without a choice, every field as before.
+        csv.writer(out).writerows(_shown_rows(executions, filters.columns, attributes))
+    else:
+        csv.writer(out).writerows(present.csv_rows(executions))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+async def _attributes(rpc: Rpc, namespace: str) -> ListSearchAttributesResponse:
+    return await rpc(
+        "ListSearchAttributes", ListSearchAttributesRequest(namespace=namespace), ListSearchAttributesResponse
+    )
+
+
+def _shown_rows(
+    executions: list[WorkflowExecutionInfo], asked: tuple[str, ...], attributes: ListSearchAttributesResponse
+) -> Iterable[list[str]]:
+    """An export's rows in the chosen columns: their headings, then one row per execution."""
+    types = {**attributes.system_attributes, **attributes.custom_attributes}
+    choices = list_columns.available(attributes.system_attributes, attributes.custom_attributes)
+    columns = list_columns.chosen(asked, choices)
+    yield [list_columns.label(name) for name in columns]
+    for info in executions:
+        yield [list_columns.cell(info, name, types) for name in columns]
 
 
 async def _all(rpc: Rpc, namespace: str, query: str) -> AsyncIterator[WorkflowExecutionInfo]:
