@@ -252,7 +252,7 @@ class Server:
         options = UiOptions(
             default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
         )
-        return [*ui_routes(calls, self._http_api, options), *drawing_routes(calls)]
+        return [*ui_routes(calls, self._http_api, options, self._store), *drawing_routes(calls)]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""

@@ -14,6 +14,7 @@ from cadenza.persistence.roles import (
     NamespaceStore,
     ReplicaLink,
     RetentionStore,
+    SavedViewStore,
     ScheduleStore,
     TaskStore,
     VisibilityStore,
@@ -29,9 +30,11 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    SavedViewStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
+    saved views."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.
