@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
 from cadenza.audit.times import parse_duration
+from cadenza.quotas import settings as quota_settings
 
 
 class ConfigError(ValueError):
@@ -80,6 +81,8 @@ def apply_dynamic_config(
         if not sep:
             raise ConfigError(f"{source} {pair!r}: expected KEY=VALUE")
         field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
+        if key.strip() in quota_settings.KEYS:
+            continue  # read by ``quota_settings.from_pairs``, values per namespace and all
         if field_name is None:
             ignored.append(key.strip())
             continue
@@ -100,6 +103,17 @@ def dynamic_config(
     limits, ignored = apply_dynamic_config(limits, from_variable, DYNAMIC_CONFIG_ENV)
     limits, ignored_flags = apply_dynamic_config(limits, flags)
     return limits, list(dict.fromkeys([*ignored, *ignored_flags]))
+
+
+def dynamic_quotas(flags: list[str], env: Mapping[str, str] | None = None) -> quota_settings.QuotaSettings:
+    """The rate-limit settings of ``CADENZA_DYNAMIC_CONFIG_VALUE`` and the flags, the flags'
+    taking precedence."""
+    env = os.environ if env is None else env
+    try:
+        from_variable = quota_settings.from_pairs(env.get(DYNAMIC_CONFIG_ENV, "").split(), DYNAMIC_CONFIG_ENV)
+        return quota_settings.from_pairs(flags, DYNAMIC_CONFIG_FLAG).over(from_variable)
+    except quota_settings.SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -178,6 +192,13 @@ class ServerConfig:
     """How long audit rows are kept (``30d``, ``12h``); older ones are deleted every
     ``retention_sweep_seconds``."""
     limits: Limits = field(default_factory=Limits)
+    quotas: quota_settings.QuotaSettings = field(default_factory=quota_settings.QuotaSettings)
+    """Rate limits and long-poll quotas from ``--dynamic-config-value`` (see ``cadenza.quotas``)."""
+    dynamic_config_file: str = ""
+    """A Temporal dynamic-config YAML file whose rate-limit keys apply over ``quotas``, re-read
+    when it changes."""
+    dynamic_config_poll_seconds: float = 10.0
+    """How often the dynamic-config file is checked for changes (Temporal's default)."""
 
     @property
     def audit_on(self) -> bool:
@@ -201,6 +222,10 @@ class ServerConfig:
             if getattr(self, name) not in allowed:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+        if self.dynamic_config_poll_seconds <= 0:
+            raise ConfigError(
+                f"CADENZA_DYNAMIC_CONFIG_POLL_SECONDS {self.dynamic_config_poll_seconds} must be more than 0"
+            )
         if self.metrics_label_limit < 0:
             raise ConfigError(
                 f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
@@ -247,7 +272,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     env = os.environ if env is None else env
     values: dict[str, object] = {}
     for f in fields(ServerConfig):
-        if f.name == "limits":
+        if f.name in ("limits", "quotas"):
             continue
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:

@@ -15,6 +15,7 @@ from cadenza.api.auditing import Auditing
 from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
+from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -43,6 +44,8 @@ from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import TimerRecord
 from cadenza.persistence.store import Store
+from cadenza.quotas.dynamic_file import DynamicConfigFile
+from cadenza.quotas.limiter import Quotas
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch
@@ -106,6 +109,16 @@ class Server:
             ),
         )
         self._namespaces = NamespaceRegistry(self._store)
+        self.quotas = Quotas(config.quotas, self._namespaces.is_cached)
+        """The rate limits and long-poll quotas every WorkflowService call is held to."""
+        self._rate_limiting = RateLimiting(self.quotas)
+        self._dynamic_config_file = (
+            DynamicConfigFile(
+                config.dynamic_config_file, config.dynamic_config_poll_seconds, self.quotas.apply_file
+            )
+            if config.dynamic_config_file
+            else None
+        )
         self._transfers = Transfers(self._history, self._namespaces, self._store)
         self._reader = HistoryReader(self._history, config.history_long_poll_seconds)
         self._schedules = schedules.ScheduleService(
@@ -177,6 +190,8 @@ class Server:
             raise
 
     async def _start(self) -> Addresses:
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.load()
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
         if self._peers is not None:
@@ -196,6 +211,8 @@ class Server:
         await self._schedules.recover()
         self.retention.start()
         self.audit_retention.start()
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.start()
         self._serving = True
         self._audit_calls = AuditCalls(self.audit_log, grpc_server.chained(self._rpc_wrappers()))
         http_port = await self._serve_http(
@@ -207,14 +224,16 @@ class Server:
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too; the audit log sees what authorization refuses
-        as well as what handlers answer, and notes the caller authorization proved."""
+        as well as what handlers answer; the rate limits come after authorization, as they may
+        read the caller that authentication found; last, the audit notes the call admitted."""
         wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
         if self.config.audit_on:
             wrappers.append(Auditing(self.audit_log).wrap)
         if self.config.auth:
             wrappers.append(self._authorization.wrap)
+        wrappers.append(self._rate_limiting.wrap)
         if self.config.audit_on:
-            wrappers.append(Auditing.note_principal)
+            wrappers.append(Auditing.note_admitted)
         return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
@@ -254,7 +273,10 @@ class Server:
             read_only=self.config.ui_read_only,
             audit_log=self.config.audit_on,
         )
-        return [*ui_routes(calls, self._http_api, options, self._audit_calls), *drawing_routes(calls)]
+        return [
+            *ui_routes(calls, self._http_api, options, self._store, self._audit_calls),
+            *drawing_routes(calls),
+        ]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""
@@ -331,6 +353,8 @@ class Server:
         await self._schedules.stop()
         await self.retention.stop()
         await self.audit_retention.stop()
+        if self._dynamic_config_file is not None:
+            await self._dynamic_config_file.stop()
         await self._store.close()
         logger.info("stopped; database %s closed", self.config.db)
 

@@ -2,9 +2,11 @@
 
 ``Auditing.wrap`` sits between the metrics and the authorization wrapper, so it
 sees both the refusals of authorization and the outcomes of handlers.
-``Auditing.note_principal`` sits inside authorization, next to the handler, and
-notes the principal authorization proved before the handler runs; the engine
-reads it at commit for a change's row (see ``cadenza.audit.pending``).
+``Auditing.note_admitted`` sits next to the handler, inside authorization and the
+rate limits, and notes that the call was let through and the principal
+authorization proved (the engine reads it at commit for a change's row, see
+``cadenza.audit.pending``). A call a rate limit turns away is not recorded: it
+changed nothing, and writing a row for each would undo the limit's relief.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from cadenza.audit.subjects import subject_of
 from cadenza.auth.principal import current_principal
 from cadenza.persistence.audit_records import OK
 
+RATE_LIMITED = "RESOURCE_EXHAUSTED"
+"""The outcome of a call a rate limit or quota turned away before its handler."""
+
 
 class Auditing:
     """Wraps each RPC handler to write its audit rows to ``log``."""
@@ -36,15 +41,16 @@ class Auditing:
         return self._calls_of(service, method, handler)
 
     @staticmethod
-    def note_principal(service: str, method: str, handler: Handler) -> Handler:
-        """``handler`` with the caller noted on the call's pending row as it starts (placed
-        inside authorization, which sets the caller)."""
+    def note_admitted(service: str, method: str, handler: Handler) -> Handler:
+        """``handler`` noting on the call's pending row, as it starts, that the call was let
+        through and by whom (placed inside authorization, which sets the caller)."""
         if mutating_family(service, method) is None:
             return handler
 
         async def noted(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             pending = pending_audit.get()
             if pending is not None:
+                pending.admitted = True
                 pending.principal = current_principal.get()
             return await handler(request, context)
 
@@ -72,6 +78,8 @@ class Auditing:
         if pending.written:
             return
         pending.written = True
+        if outcome == RATE_LIMITED and not pending.admitted:
+            return
         await self._log.append(pending.row(self._log.clock.now(), outcome, reason))
 
     def _refusals_of(self, service: str, method: str, handler: Handler) -> Handler:

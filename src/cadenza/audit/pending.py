@@ -33,6 +33,8 @@ class PendingAudit:
     subject: Subject
     written: bool = False
     """Set once a commit carrying the row succeeded."""
+    admitted: bool = False
+    """Set when authorization and the rate limits let the call through to its handler."""
     principal: Principal | None = None
     """The caller as authorization proved it, noted as the handler starts: authorization may
     unset ``current_principal`` again before the call's end is recorded."""

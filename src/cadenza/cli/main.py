@@ -22,10 +22,14 @@ from cadenza.config import (
     ConfigError,
     ServerConfig,
     dynamic_config,
+    dynamic_quotas,
     from_env,
 )
 from cadenza.observability import hooks, logs
 from cadenza.persistence.errors import StorageError
+from cadenza.quotas.dynamic_file import read_settings
+from cadenza.quotas.settings import KEYS as QUOTA_KEYS
+from cadenza.quotas.settings import SettingsError
 from cadenza.server import Server
 
 EXAMPLES = """\
@@ -90,10 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         dest="dynamic_config",
         help="a Temporal dynamic-config setting, as the Temporal CLI takes it; repeat the flag "
-        f"for several. Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
+        f"for several. Cadenza honours {', '.join([*DYNAMIC_CONFIG_KEYS, *QUOTA_KEYS])} (a rate "
+        "limit's VALUE may be a JSON list of {value, constraints: {namespace}}); others are accepted "
         f"and reported at --log-level info. {DYNAMIC_CONFIG_ENV} holds one or more KEY=VALUE "
         "separated by spaces or newlines, applied before the flags (a key given both ways "
         "takes the flag's value)",
+    )
+    start.add_argument(
+        "--dynamic-config-file",
+        dest="dynamic_config_file",
+        metavar="PATH",
+        help="a Temporal dynamic-config YAML file (KEY: [{value: V, constraints: {namespace: NS}}]) "
+        "whose rate-limit keys apply over --dynamic-config-value; re-read when it changes",
     )
     start.add_argument(
         "--log-level",
@@ -248,13 +260,16 @@ def _start(args: argparse.Namespace) -> int:
             jwt_permissions_claim=args.jwt_permissions_claim,
             jwt_subject_claim=args.jwt_subject_claim,
             jwt_algorithms=args.jwt_algorithms,
+            dynamic_config_file=args.dynamic_config_file,
             audit=args.audit,
             audit_retention=args.audit_retention,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
-        config = replace(config, limits=limits)
+        config = replace(config, limits=limits, quotas=dynamic_quotas(args.dynamic_config))
+        if config.dynamic_config_file:
+            read_settings(config.dynamic_config_file)  # refused now, not after the server starts
         tracer = hooks.tracer_from_env(os.environ)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return USAGE_ERROR
     logs.configure(config.log_level, config.log_format)

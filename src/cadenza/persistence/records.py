@@ -243,3 +243,16 @@ class ScheduleWrite:
     delete: bool = False
     timers_added: list[TimerRecord] = field(default_factory=list)
     timers_removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A named view of a namespace's workflow list, shared by everyone on the namespace."""
+
+    namespace_id: str
+    name: str
+    query_string: str
+    """The list's URL query string: its filters, columns and order."""
+    created_at: float
+    created_by: str = ""
+    """Who saved it (``kind:name`` of the principal), empty when nobody was known."""

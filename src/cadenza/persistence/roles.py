@@ -21,6 +21,7 @@ from cadenza.persistence.records import (
     ListedExecution,
     NamespaceRecord,
     QueryReply,
+    SavedView,
     ScheduleWrite,
     SharedQuery,
     StoredExecution,
@@ -209,6 +210,21 @@ class HistoryStore(ExecutionStore, Protocol):
 
     def replicas(self) -> ReplicaLink | None:
         """The link to other replicas on the same database; None where there can be none."""
+
+
+class SavedViewStore(Protocol):
+    """Saved views of the workflow list, each unique by name within its namespace."""
+
+    async def saved_views(self, namespace_id: str) -> list[SavedView]:
+        """The namespace's saved views, by name."""
+
+    async def save_view(
+        self, namespace_id: str, name: str, query_string: str, created_at: float, created_by: str
+    ) -> bool:
+        """Store a new view; False, storing nothing, if the namespace has one by that name."""
+
+    async def delete_view(self, namespace_id: str, name: str) -> bool:
+        """Forget a view; False if there was none by that name."""
 
 
 class AuditStore(Protocol):

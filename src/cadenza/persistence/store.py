@@ -15,6 +15,7 @@ from cadenza.persistence.roles import (
     NamespaceStore,
     ReplicaLink,
     RetentionStore,
+    SavedViewStore,
     ScheduleStore,
     TaskStore,
     VisibilityStore,
@@ -30,10 +31,12 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    SavedViewStore,
     AuditStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
+    saved views."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

@@ -24,7 +24,7 @@ class PostgresAudit:
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         raise NotImplementedError
 
-    async def _execute(self, sql: str, *args: Any) -> None:
+    async def _execute(self, sql: str, *args: Any) -> str:
         raise NotImplementedError
 
     async def append_audit(self, record: AuditRecord) -> None:

@@ -37,6 +37,7 @@ from cadenza.persistence.sqlite import schema
 from cadenza.persistence.sqlite.audit import SqliteAudit
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
+from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
@@ -57,7 +58,7 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteAudit):
+class SqliteStore(SqliteAudit, SqliteSavedViews):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:

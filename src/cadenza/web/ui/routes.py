@@ -22,6 +22,7 @@ from cadenza.web.ui import (
     namespaces,
     run_actions,
     run_tabs,
+    saved_views,
     schedule_actions,
     schedules,
     task_queues,
@@ -31,6 +32,7 @@ from cadenza.web.ui import (
 from cadenza.web.ui.audit import audit_page
 from cadenza.web.ui.rpc import Rpc
 from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
+from cadenza.web.ui.view_store import SavedViews
 
 Page = Callable[[Site, Request], Awaitable[Response]]
 
@@ -39,11 +41,12 @@ SCHEDULES = "/namespaces/{namespace}/schedules"
 
 
 def ui_routes(
-    calls: HttpCalls, api: ASGIApp, options: UiOptions, audit: AuditCalls | None = None
+    calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedViews, audit: AuditCalls | None = None
 ) -> list[BaseRoute]:
     """The pages, their actions and static files; ``api`` answers non-browser requests on the
-    paths the UI shares with Temporal's HTTP API; ``audit`` reads the audit log's page."""
-    site = Site(Rpc(calls), options)
+    paths the UI shares with Temporal's HTTP API; ``views`` keeps the list's saved views;
+    ``audit`` reads the audit log's page."""
+    site = Site(Rpc(calls), options, views)
 
     def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -69,6 +72,12 @@ def ui_routes(
         Route(f"{RUN}/actions/update", page(run_actions.update), methods=["POST"]),
         Route(f"{RUN}/actions/reset", page(run_actions.reset), methods=["POST"]),
         Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
+        Route("/namespaces/{namespace}/saved-views", page(saved_views.save), methods=["POST"]),
+        Route(
+            "/namespaces/{namespace}/saved-views/{name:path}/delete",
+            page(saved_views.delete),
+            methods=["POST"],
+        ),
         Route("/namespaces/{namespace}/start-workflow", page(run_actions.start), methods=["POST"]),
         Route(SCHEDULES, _ForBrowsers(page(schedules.schedule_list), api)),
         Route(f"{SCHEDULES}/{{schedule_id}}", _ForBrowsers(page(schedules.schedule_detail), api)),

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from cadenza.web.temporal_api.statuses import HTTP_STATUS
 from cadenza.web.ui import present
 from cadenza.web.ui.rpc import CallFailed, Rpc
+from cadenza.web.ui.view_store import SavedViews
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -46,11 +47,12 @@ def _environment() -> Environment:
 
 
 class Site:
-    """Renders pages; each page's handler asks it for the RPCs and the options."""
+    """Renders pages; each page's handler asks it for the RPCs, the saved views and the options."""
 
-    def __init__(self, rpc: Rpc, options: UiOptions) -> None:
+    def __init__(self, rpc: Rpc, options: UiOptions, saved_views: SavedViews) -> None:
         self.rpc = rpc
         self.options = options
+        self.saved_views = saved_views
         self._environment = _environment()
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
