@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -21,6 +22,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from cadenza.audit.calls import WORKFLOW_SERVICE
@@ -159,3 +161,22 @@ async def test_with_auth_and_audit_off_nothing_is_recorded_and_events_name_no_pr
     events = [event async for event in handle.fetch_history_events()]
     assert events and not any(event.HasField("principal") for event in events)
     assert await in_process_server.server.audit_log.list(AuditFilter()) == []
+
+
+async def test_a_call_turned_away_by_a_rate_limit_leaves_no_row() -> None:
+    # The namespace may make one call, then none: the first start lands, the second is refused.
+    limit = json.dumps([{"value": 0, "constraints": {"namespace": "default"}}])
+    async with in_process(audit=True, dynamic_config={"frontend.namespaceRPS": limit}) as server:
+        client = await Client.connect(server.address)
+        await client.start_workflow(wm.Mailbox.run, id="first", task_queue="nobody-polls")
+        request = StartWorkflowExecutionRequest(
+            namespace="default", workflow_id="second", request_id=str(uuid.uuid4())
+        )
+        request.workflow_type.name, request.task_queue.name = "Mailbox", "nobody-polls"
+        with pytest.raises(RPCError) as refused:
+            await client.workflow_service.start_workflow_execution(request, retry=False)
+        assert refused.value.status == RPCStatusCode.RESOURCE_EXHAUSTED
+        recorded = await rows(server, 1)
+    assert [(r.method, r.workflow_id, r.outcome) for r in recorded] == [
+        ("StartWorkflowExecution", "first", "ok")
+    ]
