@@ -22,6 +22,7 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
@@ -131,6 +132,7 @@ class Server:
             },
             self._drop_timer,
         )
+        self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
         self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
@@ -160,6 +162,8 @@ class Server:
     async def _start(self) -> Addresses:
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
+        if self.config.auth:
+            await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
@@ -182,6 +186,12 @@ class Server:
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
+    async def _advise_on_keys(self) -> None:
+        """With auth on and no key that works, say how to make the first one."""
+        advice = first_key_advice(await self._store.list_api_keys(), self._clock.now(), self.config.db)
+        if advice is not None:
+            logger.warning("%s", advice)
+
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too."""
@@ -192,7 +202,7 @@ class Server:
 
     def _authenticators(self) -> list[Authenticator]:
         """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
-        return []
+        return [self._api_keys]
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""

@@ -119,7 +119,7 @@ class Authorization:
             logger.info(
                 "refused %s on namespace %r to %s %s", method, namespace, principal.kind, principal.name
             )
-            raise Denied(permission_denied())
+            raise Denied(permission_denied(_reason(method, rule, namespace)))
         return principal
 
     def wrap(self, service: str, method: str, handler: Handler) -> Handler:
@@ -142,6 +142,14 @@ class Authorization:
 
         authorized.__name__ = authorized.__qualname__ = method
         return authorized
+
+
+def _reason(method: str, rule: Rule, namespace: str) -> str:
+    """What the call lacked, for the ``PermissionDeniedFailure`` detail (the message stays the
+    real server's)."""
+    if rule.on_namespace:
+        return f"{method} needs the {rule.need} permission on namespace {namespace!r}"
+    return f"{method} needs a cluster administrator"
 
 
 def _keep_readable(response: ListNamespacesResponse, principal: Principal) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cadenza import __version__
-from cadenza.cli import db
+from cadenza.cli import auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
+    auth.add_commands(commands, defaults.db)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    ApiKeyStore,
     ExecutionStore,
     NamespaceStore,
     ReplicaLink,
@@ -29,6 +30,7 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    ApiKeyStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""
