@@ -49,6 +49,7 @@ from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
+from cadenza.web.ui.login import BrowserCredentials
 from cadenza.web.ui.routes import ui_routes
 from cadenza.web.ui.site import UiOptions
 from cadenza.web.ui_graph.routes import drawing_routes
@@ -209,7 +210,8 @@ class Server:
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
-        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE)
+        served = BrowserCredentials(app) if self.config.auth and self.config.ui else app
+        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
