@@ -21,7 +21,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 from temporalio.api.errordetails.v1 import PermissionDeniedFailure
-from temporalio.api.workflowservice.v1 import ListNamespacesResponse
+from temporalio.api.workflowservice.v1 import ListNamespacesResponse, RespondWorkflowTaskCompletedRequest
 
 from cadenza.api.errors import bounded
 from cadenza.api.server import Handler
@@ -115,11 +115,19 @@ class Authorization:
         rule = rule_of(service, method)
         principal = await self.principal_of(credentials, rule)
         namespace = getattr(request, "namespace", "") if rule.on_namespace else ""
-        if not allows(principal, rule, namespace):
-            logger.info(
-                "refused %s on namespace %r to %s %s", method, namespace, principal.kind, principal.name
-            )
-            raise Denied(permission_denied(_reason(method, rule, namespace)))
+        for checked_method, checked_rule, checked_namespace in [
+            (method, rule, namespace),
+            *_cross_namespace_targets(service, request),
+        ]:
+            if not allows(principal, checked_rule, checked_namespace):
+                logger.info(
+                    "refused %s on namespace %r to %s %s",
+                    checked_method,
+                    checked_namespace,
+                    principal.kind,
+                    principal.name,
+                )
+                raise Denied(permission_denied(_reason(checked_method, checked_rule, checked_namespace)))
         return principal
 
     def wrap(self, service: str, method: str, handler: Handler) -> Handler:
@@ -142,6 +150,32 @@ class Authorization:
 
         authorized.__name__ = authorized.__qualname__ = method
         return authorized
+
+
+_CROSS_NAMESPACE_COMMANDS = {
+    "start_child_workflow_execution_command_attributes": "StartWorkflowExecution",
+    "signal_external_workflow_execution_command_attributes": "SignalWorkflowExecution",
+    "request_cancel_external_workflow_execution_command_attributes": "RequestCancelWorkflowExecution",
+}
+"""Commands that act on another namespace, and the RPC whose rule they are held to there."""
+
+
+def _cross_namespace_targets(service: str, request: Any) -> list[tuple[str, Rule, str]]:
+    """What a workflow task's commands do in other namespaces: the caller must be allowed
+    each there too, as the real server checks them (a worker of one namespace cannot start
+    children in a namespace it may not write to)."""
+    if not isinstance(request, RespondWorkflowTaskCompletedRequest):
+        return []
+    targets: dict[tuple[str, str], tuple[str, Rule, str]] = {}
+    for command in request.commands:
+        kind = command.WhichOneof("attributes")
+        method = _CROSS_NAMESPACE_COMMANDS.get(kind or "")
+        if method is None:
+            continue
+        target = getattr(command, kind or "").namespace
+        if target and target != request.namespace:
+            targets.setdefault((method, target), (method, rule_of(service, method), target))
+    return list(targets.values())
 
 
 def _reason(method: str, rule: Rule, namespace: str) -> str:
