@@ -47,6 +47,7 @@ from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.auth_keys import key_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 from cadenza.web.ui.login import BrowserCredentials
@@ -218,7 +219,10 @@ class Server:
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        return metrics_routes(self.metrics.render)
+        routes = metrics_routes(self.metrics.render)
+        if self.config.auth:
+            routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
+        return routes
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
         """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless

@@ -83,8 +83,8 @@ async def test_keys_are_made_listed_and_revoked_while_the_server_runs(tmp_path: 
 def test_bad_key_commands_say_why_and_change_nothing(tmp_path: Path) -> None:
     db = str(tmp_path / "keys.db")
     for args, why in [
-        (("--namespace", "default"), "give --namespace and --role"),
-        (("--cluster-admin", "--role", "reader"), "without --namespace and --role"),
+        (("--namespace", "default"), "give a namespace and a role"),
+        (("--cluster-admin", "--role", "reader"), "no namespace and no role"),
         (("--namespace", "default", "--role", "reader", "--expires", "soon"), "expected 30d"),
         (("--namespace", "default", "--role", "reader", "--expires", "2001-01-01"), "in the past"),
     ]:

@@ -113,3 +113,52 @@ async def test_signing_in_goes_only_to_this_servers_pages_and_signing_out_forget
     assert away.headers["location"] == "/"
     out = await authed.http.post("/logout", headers={"cookie": signed_in_as(away)["cookie"]})
     assert out.status_code == 303 and 'cadenza_api_key=""' in out.headers["set-cookie"]
+
+
+KEYS = "/api/v1/cadenza/auth/keys"
+
+
+async def test_admins_manage_their_namespaces_keys_over_http(authed: AuthedHttp) -> None:
+    admin = authed.bearer(Role.ADMIN)
+    made = await authed.http.post(
+        KEYS, json={"namespace": "default", "role": "reader", "name": "ci"}, headers=admin
+    )
+    assert made.status_code == 200, made.text
+    key, key_id = made.json()["key"], made.json()["id"]
+    assert made.json()["state"] == "active" and key.startswith(f"cdz_{key_id}_")
+    used = await authed.http.get(WORKFLOWS, headers={"authorization": f"Bearer {key}"})
+    assert used.status_code == 200
+
+    listed = await authed.http.get(KEYS, params={"namespace": "default"}, headers=admin)
+    shown = {entry["id"]: entry for entry in listed.json()["keys"]}
+    assert shown[key_id]["name"] == "ci" and key.split("_", 2)[2] not in listed.text
+    assert "secret" not in listed.text.lower() and "hash" not in listed.text.lower()
+
+    revoked = await authed.http.post(f"{KEYS}/{key_id}/revoke", headers=admin)
+    assert revoked.json() == {"id": key_id, "state": "revoked"}
+    refused = await authed.http.get(WORKFLOWS, headers={"authorization": f"Bearer {key}"})
+    assert refused.status_code == 401 and "revoked" in refused.json()["message"]
+    again = await authed.http.post(f"{KEYS}/{key_id}/revoke", headers=admin)
+    assert (again.status_code, again.json()["code"]) == (400, 9)
+
+
+async def test_key_management_is_refused_to_others_and_bad_options_are_named(authed: AuthedHttp) -> None:
+    writer, admin = authed.bearer(Role.WRITER), authed.bearer(Role.ADMIN)
+    assert (await authed.http.get(KEYS)).status_code == 401
+    for headers, body in [
+        (writer, {"namespace": "default", "role": "reader"}),
+        (admin, {"namespace": "billing", "role": "reader"}),
+        (admin, {"namespace": "*", "role": "reader"}),
+        (admin, {"clusterAdmin": True}),
+    ]:
+        refused = await authed.http.post(KEYS, json=body, headers=headers)
+        assert (refused.status_code, refused.json()["message"]) == (403, "Request unauthorized."), body
+    assert (await authed.http.get(KEYS, headers=admin)).status_code == 403
+    for body, why in [
+        ({"namespace": "default", "role": "boss"}, "role 'boss'"),
+        ({"namespace": "default", "role": "reader", "expires": "2001-01-01"}, "in the past"),
+        ({"namespace": "default", "role": 3}, "role is not a string"),
+    ]:
+        bad = await authed.http.post(KEYS, json=body, headers=admin)
+        assert bad.status_code == 400 and why in bad.json()["message"], bad.text
+    assert (await authed.http.post(f"{KEYS}/0000000000000000/revoke", headers=admin)).status_code == 404

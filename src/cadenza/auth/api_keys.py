@@ -20,9 +20,11 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cadenza.auth.authenticators import AuthenticationError, Credentials
 from cadenza.auth.principal import ANY_NAMESPACE, Principal, PrincipalKind, Role
@@ -42,6 +44,14 @@ MAX_CACHED = 10_000
 """Rows kept at most (unknown IDs too); past it the cache starts over."""
 LAST_USED_EVERY = 60.0
 """A key's last-used time is written at most this often."""
+MAX_NAME_CHARS = 200
+
+_DURATION = re.compile(r"^([0-9]{1,6})([mhdw])$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class KeyOptionsError(ValueError):
+    """The options of a new key do not make one; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,57 @@ def new_key(
         expires_at=expires_at,
     )
     return NewKey(f"{KEY_PREFIX}_{key_id}_{secret}", record)
+
+
+def key_from_options(
+    namespace: str | None,
+    role: str | None,
+    now: float,
+    *,
+    cluster_admin: bool = False,
+    name: str = "",
+    expires: str | None = None,
+) -> NewKey:
+    """A new key as the command line and the HTTP API describe it; ``KeyOptionsError`` when the
+    options do not make one."""
+    expires_at = expiry(expires, now) if expires else None
+    if len(name) > MAX_NAME_CHARS:
+        raise KeyOptionsError(f"the name is over {MAX_NAME_CHARS} characters")
+    if cluster_admin:
+        if namespace or role:
+            raise KeyOptionsError("a cluster-admin key grants everything: give it no namespace and no role")
+        return new_key(ANY_NAMESPACE, Role.ADMIN, now, cluster_admin=True, name=name, expires_at=expires_at)
+    if not namespace or not role:
+        raise KeyOptionsError("give a namespace and a role (or make a cluster-admin key)")
+    if role not in {r.value for r in Role}:
+        raise KeyOptionsError(f"role {role!r}: expected one of {', '.join(r.value for r in Role)}")
+    return new_key(namespace, Role(role), now, name=name, expires_at=expires_at)
+
+
+def expiry(text: str, now: float) -> float:
+    """The time an expiry names: a duration from now (``30d``, ``12h``, ``90m``, ``2w``) or a date
+    or time (UTC unless it says otherwise)."""
+    duration = _DURATION.match(text.strip())
+    if duration is not None:
+        return now + int(duration.group(1)) * _UNIT_SECONDS[duration.group(2)]
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise KeyOptionsError(
+            f"expiry {text!r}: expected 30d, 12h, 90m, 2w or a date such as 2027-01-31"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment.timestamp() <= now:
+        raise KeyOptionsError(f"expiry {text!r} is in the past")
+    return moment.timestamp()
+
+
+def key_state(record: ApiKeyRecord, now: float) -> str:
+    """``active``, ``expired`` or ``revoked``."""
+    if record.revoked_at is not None:
+        return "revoked"
+    return "active" if is_active(record, now) else "expired"
 
 
 async def issue_key(store: ApiKeyStore, key: NewKey) -> str:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 from datetime import UTC, datetime
 
-from cadenza.auth.api_keys import NewKey, is_active, issue_key, new_key
+from cadenza.auth.api_keys import KeyOptionsError, NewKey, issue_key, key_from_options, key_state
 from cadenza.auth.principal import ANY_NAMESPACE, Role
 from cadenza.cli.groups import commands_of
 from cadenza.clock import SystemClock
@@ -24,8 +23,6 @@ from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import ApiKeyRecord
 from cadenza.persistence.store import Store
 
-_DURATION = re.compile(r"^([0-9]{1,6})([mhdw])$")
-_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MEMORY = ":memory:"
 
 
@@ -84,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 "an in-memory database lives inside its server; give the --db the server uses"
             )
         return asyncio.run(_run(args, db))
-    except (ConfigError, StorageError, KeyCommandError) as exc:
+    except (ConfigError, StorageError, KeyCommandError, KeyOptionsError) as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
 
@@ -108,16 +105,14 @@ async def _run(args: argparse.Namespace, db: str) -> int:
 
 
 def _new_key(args: argparse.Namespace, now: float) -> NewKey:
-    expires_at = expiry(args.expires, now) if args.expires else None
-    if args.cluster_admin:
-        if args.namespace or args.role:
-            raise KeyCommandError("--cluster-admin grants everything: give it without --namespace and --role")
-        return new_key(
-            ANY_NAMESPACE, Role.ADMIN, now, cluster_admin=True, name=args.name, expires_at=expires_at
-        )
-    if not args.namespace or not args.role:
-        raise KeyCommandError("give --namespace and --role (or --cluster-admin)")
-    return new_key(args.namespace, Role(args.role), now, name=args.name, expires_at=expires_at)
+    return key_from_options(
+        args.namespace,
+        args.role,
+        now,
+        cluster_admin=args.cluster_admin,
+        name=args.name,
+        expires=args.expires,
+    )
 
 
 async def _revoke(store: Store, key_id: str, now: float) -> int:
@@ -130,32 +125,8 @@ async def _revoke(store: Store, key_id: str, now: float) -> int:
     )
 
 
-def expiry(text: str, now: float) -> float:
-    """The time ``--expires`` names: a duration from now (``30d``) or a date or time (UTC)."""
-    duration = _DURATION.match(text.strip())
-    if duration is not None:
-        return now + int(duration.group(1)) * _UNIT_SECONDS[duration.group(2)]
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise KeyCommandError(
-            f"--expires {text!r}: expected 30d, 12h, 90m, 2w or a date such as 2027-01-31"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment.timestamp() <= now:
-        raise KeyCommandError(f"--expires {text!r} is in the past")
-    return moment.timestamp()
-
-
 def _when(moment: float | None) -> str:
     return "-" if moment is None else datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _state(key: ApiKeyRecord, now: float) -> str:
-    if key.revoked_at is not None:
-        return "revoked"
-    return "active" if is_active(key, now) else "expired"
 
 
 def _table(keys: list[ApiKeyRecord], now: float) -> str:
@@ -166,7 +137,7 @@ def _table(keys: list[ApiKeyRecord], now: float) -> str:
             key.name or "-",
             key.namespace,
             "cluster-admin" if key.cluster_admin else key.role,
-            _state(key, now),
+            key_state(key, now),
             _when(key.created_at),
             _when(key.expires_at),
             _when(key.last_used_at),
