@@ -104,8 +104,11 @@ class Authorization:
             ) from None
         if principal is not None:
             return principal
-        if credentials.bearer_token is not None or credentials.client_certificate is not None:
-            raise Denied(unauthenticated("Request unauthenticated: the credentials are not recognised."))
+        if credentials.bearer_token is not None:
+            # A token no authenticator knows is refused, not taken as no token. (A client
+            # certificate that maps to no principal is as good as none: the TLS layer already
+            # decided whether such a client may connect.)
+            raise Denied(unauthenticated("Request unauthenticated: the token is not recognised."))
         if rule.need is Global.OPEN:
             return ANONYMOUS
         raise Denied(unauthenticated(REQUEST_UNAUTHENTICATED))
