@@ -93,3 +93,9 @@ def test_bad_key_commands_say_why_and_change_nothing(tmp_path: Path) -> None:
     assert cadenza("auth", "key", "create", "--db", ":memory:", "--cluster-admin").returncode == 1
     assert cadenza("auth", "key", "list", "--db", db).stdout.strip().startswith("ID")
     assert len(cadenza("auth", "key", "list", "--db", db).stdout.strip().splitlines()) == 1
+
+
+def test_auth_is_a_flag_and_a_variable_of_server_start() -> None:
+    shown = cadenza("server", "start", "--help").stdout
+    assert "--auth" in shown and "CADENZA_AUTH" in shown
+    assert "cadenza auth key create" in cadenza("--help").stdout

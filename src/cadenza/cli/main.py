@@ -32,6 +32,8 @@ examples:
   cadenza server start                  serve on 127.0.0.1:7233, data in ./cadenza.db
   cadenza server start --db :memory:    a throwaway server
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
+  cadenza auth key create --db cadenza.db --cluster-admin
+                                        the first API key, for a server started with --auth
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
