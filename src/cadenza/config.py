@@ -141,6 +141,34 @@ class ServerConfig:
     auth: bool = False
     """Every call must prove who it is (an API key, ...) and may do only what its roles allow;
     off, every call is anonymous and may do everything."""
+    tls_cert: str = ""
+    """PEM file of the server's certificate chain: with ``tls_key``, TLS on the gRPC and HTTP
+    ports (empty: plain TCP). Re-read when it changes, for new connections."""
+    tls_key: str = ""
+    """PEM file of the private key of ``tls_cert`` (unencrypted)."""
+    tls_client_ca: str = ""
+    """PEM bundle of the CAs that sign client certificates: mTLS on both ports, a client without
+    a certificate signed by one of them is refused (empty: no client certificates asked for)."""
+    tls_client_roles: str = ""
+    """TOML or JSON file mapping client certificates (subject CN, SAN) to a principal and its
+    roles; see ``cadenza.auth.certificates``. Needs ``tls_client_ca``."""
+    jwt_jwks_url: str = ""
+    """Accept JWT bearer tokens signed with the keys published at this JWKS URL (an identity
+    provider's ``jwks_uri``); fetched when first needed, again for a key it lacks."""
+    jwt_key_file: str = ""
+    """Accept JWT bearer tokens signed with the keys in this file: a JWKS document, or one PEM
+    public key or certificate; read at start."""
+    jwt_issuer: str = ""
+    """When set, a JWT must carry this ``iss``."""
+    jwt_audience: str = ""
+    """When set, a JWT's ``aud`` must name this audience."""
+    jwt_permissions_claim: str = "permissions"
+    """The JWT claim listing permissions in Temporal's format, ``namespace:read|write|admin``."""
+    jwt_subject_claim: str = "sub"
+    """The JWT claim that names the caller."""
+    jwt_algorithms: str = ""
+    """The JWT signing algorithms accepted, separated by commas; empty, every asymmetric one
+    (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA). Shared-secret ones and ``none`` never are."""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -154,6 +182,7 @@ class ServerConfig:
             raise ConfigError(
                 f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
             )
+        _check_tls(self)
 
 
 _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
@@ -161,6 +190,21 @@ _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
 
 
 MAX_PORT = 65535
+
+
+def _check_tls(config: ServerConfig) -> None:
+    """The TLS flags need each other: a certificate and its key, and TLS under mTLS."""
+    if bool(config.tls_cert) != bool(config.tls_key):
+        given, missing = ("--tls-cert", "--tls-key") if config.tls_cert else ("--tls-key", "--tls-cert")
+        raise ConfigError(f"{given} needs {missing}: TLS takes a certificate and its private key")
+    if config.tls_client_ca and not config.tls_cert:
+        raise ConfigError(
+            "--tls-client-ca needs --tls-cert and --tls-key: mTLS is TLS with client certificates"
+        )
+    if config.tls_client_roles and not config.tls_client_ca:
+        raise ConfigError(
+            "--tls-client-roles needs --tls-client-ca: roles are given to verified client certificates"
+        )
 
 
 def _check_port(name: str, value: int) -> None:

@@ -24,6 +24,8 @@ from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
+from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
+from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -43,6 +45,7 @@ from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch
 from cadenza.timers.kinds import TimerOwner
 from cadenza.timers.queue import TimerQueue
+from cadenza.tls import TlsFiles
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
@@ -75,6 +78,11 @@ class Server:
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
+        self._tls, self._certificate_rules = _checked_tls(config)
+        self._jwt = jwt_authenticator(config)
+        """JWT bearer tokens, when keys are configured; built first, as a bad key file stops the start."""
+        if self._jwt is not None and not config.auth:
+            logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
@@ -176,6 +184,7 @@ class Server:
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
             grpc_server.chained(self._rpc_wrappers()),
+            self._tls,
         )
         await self._grpc.start()
         self._timers.start()
@@ -203,8 +212,16 @@ class Server:
         return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
-        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
-        return [self._api_keys]
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``): API
+        keys first (known by their ``cdz_`` prefix, so asking costs nothing), the client
+        certificate last, as a bearer token names the caller more precisely than its
+        connection does."""
+        authenticators: list[Authenticator] = [self._api_keys]
+        if self._jwt is not None:
+            authenticators.append(self._jwt)
+        if self._tls is not None and self._tls.mutual:
+            authenticators.append(CertificateAuthenticator(self._certificate_rules))
+        return authenticators
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
@@ -212,7 +229,7 @@ class Server:
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
         served = BrowserCredentials(app) if self.config.auth and self.config.ui else app
-        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE)
+        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE, self._tls)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
@@ -348,6 +365,15 @@ class Server:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.stop()
+
+
+def _checked_tls(config: ServerConfig) -> tuple[TlsFiles | None, list[CertificateRule]]:
+    """The TLS files and client certificate rules, each read and checked whole: a server with an
+    unusable one does not start (``ConfigError`` naming it)."""
+    files = TlsFiles.of(config)
+    if files is not None:
+        files.check()
+    return files, load_rules(config.tls_client_roles) if config.tls_client_roles else []
 
 
 def ensure_can_listen(ip: str, port: int) -> None:

@@ -1,5 +1,4 @@
-"""The check before the handler, without a server: credentials from metadata, refusals as the
-real server words them, and a workflow task's commands held to the rules of the namespaces
+"""The check before the handler, without a server: refusals as the real server words them, and a workflow task's commands held to the rules of the namespaces
 they reach."""
 
 from __future__ import annotations
@@ -13,7 +12,9 @@ from temporalio.api.workflowservice.v1 import (
     RespondWorkflowTaskCompletedRequest,
 )
 
-from cadenza.api.authorization import Authorization, Denied, credentials_of
+from cadenza.api.authorization import Authorization, Denied
+from cadenza.api.credentials import credentials_of
+from cadenza.api.http_calls import HttpCallContext
 from cadenza.auth.authenticators import AuthenticationError, Credentials
 from cadenza.auth.principal import ANONYMOUS, Principal, PrincipalKind, Role
 
@@ -39,13 +40,7 @@ AUTHORIZATION = Authorization([OneKey("key", WORKER)])
 
 
 def bearer(token: str) -> Credentials:
-    return credentials_of([("authorization", f"Bearer {token}")])
-
-
-def test_credentials_are_read_from_the_authorization_metadata() -> None:
-    read = credentials_of([("Authorization", "bearer  abc "), ("x-trace-bin", b"\x00"), ("x-team", "a")])
-    assert (read.bearer_token, dict(read.metadata)) == ("abc", {"x-team": "a"})
-    assert credentials_of([("authorization", "Basic abc")]).bearer_token is None
+    return credentials_of(HttpCallContext([("authorization", f"Bearer {token}")]))
 
 
 async def test_open_rpcs_need_no_credentials_but_bad_ones_are_refused() -> None:

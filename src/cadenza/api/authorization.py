@@ -1,8 +1,9 @@
 """The check before every handler: who is calling (authentication) and may they (authorization).
 
 One ``RpcWrapper`` for gRPC and the HTTP API alike (HTTP calls carry their
-``Authorization`` header in ``HttpCallContext``'s metadata). It builds the call's
-``Credentials``, asks the server's authenticators for the principal, checks the
+``Authorization`` header in ``HttpCallContext``'s metadata, and the client certificate
+of an mTLS connection as gRPC's context does). It reads the call's ``Credentials``
+(``cadenza.api.credentials``), asks the server's authenticators for the principal, checks the
 RPC's rule (``cadenza.auth.permissions``) on the request's namespace, and runs
 the handler with ``current_principal`` set. Refusals are answered as the real
 server's authorization interceptor answers them: PERMISSION_DENIED "Request
@@ -13,7 +14,7 @@ credentials are missing or not valid is answered UNAUTHENTICATED.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -23,6 +24,7 @@ from grpc_status import rpc_status
 from temporalio.api.errordetails.v1 import PermissionDeniedFailure
 from temporalio.api.workflowservice.v1 import ListNamespacesResponse, RespondWorkflowTaskCompletedRequest
 
+from cadenza.api.credentials import credentials_of
 from cadenza.api.errors import bounded
 from cadenza.api.server import Handler
 from cadenza.auth.authenticators import AuthenticationError, Authenticator, Credentials, authenticate
@@ -38,9 +40,6 @@ REQUEST_UNAUTHORIZED = "Request unauthorized."
 REQUEST_UNAUTHENTICATED = "Request unauthenticated: no credentials (send 'authorization: Bearer <key>')."
 """The message of a call that presents no credentials to an RPC that needs them."""
 
-AUTHORIZATION_HEADER = "authorization"
-_BEARER = "bearer "
-
 
 class Denied(Exception):
     """The call is refused before its handler runs; ``status`` is the answer."""
@@ -48,30 +47,6 @@ class Denied(Exception):
     def __init__(self, status: status_pb2.Status) -> None:
         super().__init__(status.message)
         self.status = status
-
-
-def credentials_of(
-    metadata: Iterable[tuple[str, Any]], client_certificate: bytes | None = None
-) -> Credentials:
-    """The credentials a call's metadata (or HTTP headers, as metadata) presents."""
-    headers: dict[str, str] = {}
-    for key, value in metadata:
-        if isinstance(value, str):  # binary (``-bin``) metadata carries no credentials
-            headers.setdefault(key.lower(), value)
-    authorization = headers.pop(AUTHORIZATION_HEADER, None)
-    token = None
-    if authorization is not None and authorization[: len(_BEARER)].lower() == _BEARER:
-        token = authorization[len(_BEARER) :].strip() or None
-    return Credentials(bearer_token=token, client_certificate=client_certificate, metadata=headers)
-
-
-def _client_certificate(context: Any) -> bytes | None:
-    """The verified client certificate of a gRPC call over mTLS (HTTP calls have none here)."""
-    auth_context = getattr(context, "auth_context", None)
-    if auth_context is None:
-        return None
-    certificates = auth_context().get("x509_pem_cert") or []
-    return certificates[0] if certificates else None
 
 
 def unauthenticated(message: str) -> status_pb2.Status:
@@ -137,7 +112,7 @@ class Authorization:
         """``handler`` run only for callers its rule admits, with ``current_principal`` set."""
 
         async def authorized(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            credentials = credentials_of(context.invocation_metadata() or (), _client_certificate(context))
+            credentials = credentials_of(context)
             try:
                 principal = await self.check(service, method, request, credentials)
             except Denied as denied:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cadenza import __version__
+from cadenza.auth.jwt_keys import KEY_KINDS
 from cadenza.cli import auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
@@ -128,10 +129,71 @@ def _parser() -> argparse.ArgumentParser:
         "sent as 'authorization: Bearer KEY') and check each call against the caller's roles "
         "(default off: anyone who reaches the ports may do anything)",
     )
+    _tls_flags(start)
+    _jwt_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     auth.add_commands(commands, defaults.db)
     return parser
+
+
+def _tls_flags(start: argparse.ArgumentParser) -> None:
+    start.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="the server's certificate chain: with --tls-key, TLS on the gRPC and HTTP ports; "
+        "re-read when the file changes, for new connections (default off)",
+    )
+    start.add_argument("--tls-key", metavar="PEM", help="the unencrypted private key of --tls-cert")
+    start.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        help="CA bundle for client certificates: mTLS on both ports, clients without a certificate "
+        "signed by one of these CAs are refused (default off)",
+    )
+    start.add_argument(
+        "--tls-client-roles",
+        metavar="FILE",
+        help="TOML or JSON rules mapping a client certificate's CN or SAN to a principal name and "
+        "its roles per namespace (see the README's Security section)",
+    )
+
+
+def _jwt_flags(start: argparse.ArgumentParser) -> None:
+    """How JWT bearer tokens are verified; none of them set, JWTs are not accepted."""
+    jwt = start.add_argument_group(
+        "JWT authentication (OIDC), with --auth; tokens in Temporal's claim format"
+    )
+    jwt.add_argument(
+        "--jwt-jwks-url", metavar="URL", help="accept JWTs signed with the keys at this JWKS URL"
+    )
+    jwt.add_argument(
+        "--jwt-key-file",
+        metavar="FILE",
+        help="accept JWTs signed with the keys in this file: a JWKS document, or a PEM public key or certificate",
+    )
+    jwt.add_argument(
+        "--jwt-issuer", metavar="ISSUER", help="a JWT must carry this iss claim (default: not checked)"
+    )
+    jwt.add_argument(
+        "--jwt-audience",
+        metavar="AUDIENCE",
+        help="a JWT's aud claim must name this audience (default: not checked)",
+    )
+    jwt.add_argument(
+        "--jwt-permissions-claim",
+        metavar="CLAIM",
+        help="the claim listing permissions as namespace:read|write|admin, temporal-system:admin for "
+        "the cluster (default permissions)",
+    )
+    jwt.add_argument(
+        "--jwt-subject-claim", metavar="CLAIM", help="the claim that names the caller (default sub)"
+    )
+    jwt.add_argument(
+        "--jwt-algorithms",
+        metavar="ALG,...",
+        help=f"signing algorithms accepted (default all of {','.join(KEY_KINDS)}; never HS* or none)",
+    )
 
 
 def _name_variables(command: argparse.ArgumentParser) -> None:
@@ -165,6 +227,17 @@ def _start(args: argparse.Namespace) -> int:
             ui=args.ui,
             ui_read_only=args.ui_read_only,
             auth=args.auth,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
+            tls_client_roles=args.tls_client_roles,
+            jwt_jwks_url=args.jwt_jwks_url,
+            jwt_key_file=args.jwt_key_file,
+            jwt_issuer=args.jwt_issuer,
+            jwt_audience=args.jwt_audience,
+            jwt_permissions_claim=args.jwt_permissions_claim,
+            jwt_subject_claim=args.jwt_subject_claim,
+            jwt_algorithms=args.jwt_algorithms,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits)
@@ -178,7 +251,7 @@ def _start(args: argparse.Namespace) -> int:
     hooks.use_tracer(tracer)
     try:
         asyncio.run(Server(config).serve())
-    except (OSError, StorageError) as exc:
+    except (OSError, StorageError, ConfigError) as exc:  # ConfigError: TLS or JWT key files found unusable
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
     finally:

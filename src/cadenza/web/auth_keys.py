@@ -24,8 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cadenza.api.authorization import Authorization, Denied, credentials_of, permission_denied
+from cadenza.api.authorization import Authorization, Denied, permission_denied
+from cadenza.api.credentials import bearer_token
 from cadenza.auth.api_keys import ApiKeyAuthenticator, KeyOptionsError, issue_key, key_from_options, key_state
+from cadenza.auth.authenticators import Credentials
 from cadenza.auth.permissions import Global, Rule, may_manage_keys
 from cadenza.auth.principal import Principal
 from cadenza.clock import Clock
@@ -35,6 +37,7 @@ from cadenza.persistence.roles import ApiKeyStore
 from cadenza.web.temporal_api.json_encode import Style
 from cadenza.web.temporal_api.media import JSON
 from cadenza.web.temporal_api.statuses import error_response, status_response
+from cadenza.web.tls_protocol import client_certificate
 
 KEYS = "/api/v1/cadenza/auth/keys"
 MAX_BODY_BYTES = 64 * 1024
@@ -54,7 +57,10 @@ def key_routes(
     """The three routes, answering for ``store`` as the callers' roles allow."""
 
     async def caller(request: Request) -> Principal:
-        credentials = credentials_of(request.headers.items())
+        credentials = Credentials(
+            bearer_token=bearer_token(request.headers.get("authorization")),
+            client_certificate=client_certificate(request.scope),
+        )
         return await authorization.principal_of(credentials, _ANY_CALLER)
 
     def answering(
