@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    ApiKeyStore,
     ExecutionStore,
     NamespaceStore,
     ReplicaLink,
@@ -31,6 +32,7 @@ class Store(
     RetentionStore,
     ScheduleStore,
     SavedViewStore,
+    ApiKeyStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
