@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
-from cadenza.api.audit_calls import AuditCalls
-from cadenza.api.auditing import Auditing
+from cadenza.api.auditing import Audit
 from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
@@ -25,8 +24,7 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
-from cadenza.audit.log import AuditLog
-from cadenza.audit.retention import AuditSweeper
+from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
 from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
 from cadenza.auth.jwt_tokens import jwt_authenticator
@@ -57,8 +55,10 @@ from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
 from cadenza.web.audit_route import audit_routes
+from cadenza.web.auth_keys import key_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
+from cadenza.web.ui.login import BrowserCredentials
 from cadenza.web.ui.routes import ui_routes
 from cadenza.web.ui.site import UiOptions
 from cadenza.web.ui_graph.routes import drawing_routes
@@ -142,10 +142,12 @@ class Server:
             self._history.cache.drop,
             config.retention_sweep_seconds,
         )
-        self.audit_log = AuditLog(self._store, self._clock)
-        """The audit log's rows: written by the ``Auditing`` wrapper when ``config.audit_on``."""
-        self.audit_retention = AuditSweeper(
-            self._store, self._clock, config.audit_retention_seconds, config.retention_sweep_seconds
+        self.audit = Audit(
+            self._store,
+            self._clock,
+            config.audit_on,
+            config.audit_retention_seconds,
+            config.retention_sweep_seconds,
         )
         link = self._store.replicas()
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
@@ -162,12 +164,12 @@ class Server:
             },
             self._drop_timer,
         )
+        self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
         self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
         self._http_api: TemporalHttpApi | None = None
-        self._audit_calls: AuditCalls | None = None
         self._serving = False
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
@@ -194,6 +196,8 @@ class Server:
             self._dynamic_config_file.load()
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
+        if self.config.auth:
+            await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
@@ -210,37 +214,39 @@ class Server:
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
-        self.audit_retention.start()
+        self.audit.retention.start()
         if self._dynamic_config_file is not None:
             self._dynamic_config_file.start()
         self._serving = True
-        self._audit_calls = AuditCalls(self.audit_log, grpc_server.chained(self._rpc_wrappers()))
+        self.audit.read_through(grpc_server.chained(self._rpc_wrappers()))
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
+    async def _advise_on_keys(self) -> None:
+        """With auth on and no key that works, say how to make the first one."""
+        advice = first_key_advice(await self._store.list_api_keys(), self._clock.now(), self.config.db)
+        if advice is not None:
+            logger.warning("%s", advice)
+
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too; the audit log sees what authorization refuses
         as well as what handlers answer; the rate limits come after authorization, as they may
         read the caller that authentication found; last, the audit notes the call admitted."""
-        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
-        if self.config.audit_on:
-            wrappers.append(Auditing(self.audit_log).wrap)
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc, *self.audit.outer_wrappers()]
         if self.config.auth:
             wrappers.append(self._authorization.wrap)
-        wrappers.append(self._rate_limiting.wrap)
-        if self.config.audit_on:
-            wrappers.append(Auditing.note_admitted)
-        return wrappers
+        return [*wrappers, self._rate_limiting.wrap, *self.audit.inner_wrappers()]
 
     def _authenticators(self) -> list[Authenticator]:
-        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``); the
-        client certificate last, as a bearer token names the caller more precisely than its
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``): API
+        keys first (known by their ``cdz_`` prefix, so asking costs nothing), the client
+        certificate last, as a bearer token names the caller more precisely than its
         connection does."""
-        authenticators: list[Authenticator] = []
+        authenticators: list[Authenticator] = [self._api_keys]
         if self._jwt is not None:
             authenticators.append(self._jwt)
         if self._tls is not None and self._tls.mutual:
@@ -252,15 +258,19 @@ class Server:
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
-        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE, self._tls)
+        served = BrowserCredentials(app) if self.config.auth and self.config.ui else app
+        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE, self._tls)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        assert self._audit_calls is not None, "start() makes the audit log's calls first"
-        return [*metrics_routes(self.metrics.render), *audit_routes(self._audit_calls)]
+        assert self.audit.calls is not None, "start() makes the audit log's calls first"
+        routes = [*metrics_routes(self.metrics.render), *audit_routes(self.audit.calls)]
+        if self.config.auth:
+            routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
+        return routes
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
         """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless
@@ -274,7 +284,7 @@ class Server:
             audit_log=self.config.audit_on,
         )
         return [
-            *ui_routes(calls, self._http_api, options, self._store, self._audit_calls),
+            *ui_routes(calls, self._http_api, options, self._store, self.audit.calls),
             *drawing_routes(calls),
         ]
 
@@ -352,7 +362,7 @@ class Server:
             await self._peers.stop()
         await self._schedules.stop()
         await self.retention.stop()
-        await self.audit_retention.stop()
+        await self.audit.retention.stop()
         if self._dynamic_config_file is not None:
             await self._dynamic_config_file.stop()
         await self._store.close()

@@ -56,7 +56,7 @@ async def rows(server: InProcessServer, count: int) -> list[AuditRecord]:
     caller hears the failure: gRPC answers an abort at once)."""
 
     async def written() -> list[AuditRecord]:
-        found = list(reversed(await server.server.audit_log.list(AuditFilter(limit=1000))))
+        found = list(reversed(await server.server.audit.log.list(AuditFilter(limit=1000))))
         assert len(found) >= count
         return found
 
@@ -160,7 +160,7 @@ async def test_with_auth_and_audit_off_nothing_is_recorded_and_events_name_no_pr
     await handle.terminate()
     events = [event async for event in handle.fetch_history_events()]
     assert events and not any(event.HasField("principal") for event in events)
-    assert await in_process_server.server.audit_log.list(AuditFilter()) == []
+    assert await in_process_server.server.audit.log.list(AuditFilter()) == []
 
 
 async def test_a_call_turned_away_by_a_rate_limit_leaves_no_row() -> None:

@@ -78,7 +78,7 @@ async def rows(server: Server, count: int) -> list[AuditRecord]:
     caller hears the refusal (gRPC answers an abort at once)."""
 
     async def written() -> list[AuditRecord]:
-        found = list(reversed(await server.audit_log.list(AuditFilter(limit=1000))))
+        found = list(reversed(await server.audit.log.list(AuditFilter(limit=1000))))
         assert len(found) >= count
         return found
 

@@ -16,13 +16,17 @@ from typing import Any
 
 import grpc
 
-from cadenza.api.server import Handler
+from cadenza.api.audit_calls import AuditCalls
+from cadenza.api.server import Handler, RpcWrapper
 from cadenza.audit.calls import DENIED, mutating_family
 from cadenza.audit.log import AuditLog
 from cadenza.audit.pending import PendingAudit, pending_audit, record
+from cadenza.audit.retention import AuditSweeper
 from cadenza.audit.subjects import subject_of
 from cadenza.auth.principal import current_principal
+from cadenza.clock import Clock
 from cadenza.persistence.audit_records import OK
+from cadenza.persistence.roles import AuditStore
 
 RATE_LIMITED = "RESOURCE_EXHAUSTED"
 """The outcome of a call a rate limit or quota turned away before its handler."""
@@ -111,3 +115,30 @@ def _reason(context: Any, error: BaseException) -> str:
     details = getattr(context, "details", None)
     message = details() if callable(details) else None
     return str(message) if message else str(error)
+
+
+class Audit:
+    """The audit log as a server wires it: the log, its retention sweep, its two RPC wrappers
+    (none when it is off) and its reading over HTTP."""
+
+    def __init__(
+        self, store: AuditStore, clock: Clock, on: bool, retention: float, sweep_every: float
+    ) -> None:
+        self.on = on
+        self.log = AuditLog(store, clock)
+        self.retention = AuditSweeper(store, clock, retention, sweep_every)
+        self.calls: AuditCalls | None = None
+        """The HTTP route's and the UI page's listings, once ``read_through`` made them."""
+
+    def outer_wrappers(self) -> list[RpcWrapper]:
+        """What goes between the metrics and authorization."""
+        return [Auditing(self.log).wrap] if self.on else []
+
+    def inner_wrappers(self) -> list[RpcWrapper]:
+        """What goes last, next to the handler."""
+        return [Auditing.note_admitted] if self.on else []
+
+    def read_through(self, wrap: RpcWrapper) -> AuditCalls:
+        """Listings authorized by ``wrap``, the server's RPC wrappers."""
+        self.calls = AuditCalls(self.log, wrap)
+        return self.calls

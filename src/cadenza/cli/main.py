@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from cadenza import __version__
 from cadenza.auth.jwt_keys import KEY_KINDS
-from cadenza.cli import audit, db
+from cadenza.cli import audit, auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -37,6 +37,8 @@ examples:
   cadenza server start                  serve on 127.0.0.1:7233, data in ./cadenza.db
   cadenza server start --db :memory:    a throwaway server
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
+  cadenza auth key create --db cadenza.db --cluster-admin
+                                        the first API key, for a server started with --auth
   cadenza audit list --since 1h         who changed what in the last hour (--json to export)
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
@@ -155,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
+    auth.add_commands(commands, defaults.db)
     audit.add_commands(commands, defaults.db)
     return parser
 

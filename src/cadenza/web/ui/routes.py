@@ -19,6 +19,7 @@ from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import HttpCalls
 from cadenza.web.ui import (
     actions,
+    login,
     namespaces,
     run_actions,
     run_tabs,
@@ -59,6 +60,9 @@ def ui_routes(
 
     return [
         Route("/", home),
+        Route("/login", page(login.show_sign_in), methods=["GET"]),
+        Route("/login", page(login.sign_in), methods=["POST"]),
+        Route("/logout", page(login.sign_out), methods=["POST"]),
         Route("/namespaces", page(namespaces.namespace_list)),
         Route("/namespaces/{namespace}", page(namespaces.namespace_detail)),
         Route("/namespaces/{namespace}/workflows", _ForBrowsers(page(workflows.workflow_list), api)),

@@ -1,8 +1,9 @@
-"""The audit log and the caller on the history with real credentials: JWTs from a JWKS served
-in the test, on a server with ``--auth`` (which turns the audit log on)."""
+"""The audit log and the caller on the history with real credentials, on a server with
+``--auth`` (which turns the audit log on): JWTs from a JWKS served in the test, and API keys."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -12,6 +13,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from cadenza.auth.api_keys import issue_key, new_key
+from cadenza.auth.principal import Role
 from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from tests.acceptance import workflows_messages as wm
 from tests.helpers import eventually
@@ -41,7 +44,7 @@ async def connect(server: InProcessServer, token: str) -> Client:
 
 async def rows(server: InProcessServer, count: int) -> list[AuditRecord]:
     async def written() -> list[AuditRecord]:
-        found = list(reversed(await server.server.audit_log.list(AuditFilter(limit=1000))))
+        found = list(reversed(await server.server.audit.log.list(AuditFilter(limit=1000))))
         assert len(found) >= count
         return found
 
@@ -111,3 +114,30 @@ async def test_reading_the_log_over_http_takes_a_cluster_admin(
             ("ListAuditRecords", "PERMISSION_DENIED"),
             ("ListAuditRecords", "UNAUTHENTICATED"),
         ]
+
+
+async def test_callers_proven_by_api_keys_are_on_the_history_and_in_the_log(task_queue: str) -> None:
+    async with in_process(auth=True) as server:
+        store = server.server._store
+        writer_key = await issue_key(store, new_key("default", Role.WRITER, time.time(), name="app"))
+        operator_key = await issue_key(store, new_key("default", Role.OPERATOR, time.time(), name="ops"))
+        writer = await Client.connect(server.address, api_key=writer_key, tls=False)
+        operator = await Client.connect(server.address, api_key=operator_key, tls=False)
+        handle = await writer.start_workflow(
+            wm.Mailbox.run, id=f"key-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
+        with pytest.raises(RPCError) as refused:
+            await writer.get_workflow_handle(handle.id).terminate()
+        assert refused.value.status == RPCStatusCode.PERMISSION_DENIED
+        await operator.get_workflow_handle(handle.id).terminate()
+        recorded = await rows(server, 3)
+        events = [e async for e in operator.get_workflow_handle(handle.id).fetch_history_events()]
+    writer_id, operator_id = (key.split("_")[1] for key in (writer_key, operator_key))
+    assert (events[0].principal.type, events[0].principal.name) == ("api-key", writer_id)
+    assert (events[-1].principal.type, events[-1].principal.name) == ("api-key", operator_id)
+    assert [(r.method, r.principal_kind, r.outcome) for r in recorded] == [
+        ("StartWorkflowExecution", "api-key", "ok"),
+        ("TerminateWorkflowExecution", "anonymous", "PERMISSION_DENIED"),
+        ("TerminateWorkflowExecution", "api-key", "ok"),
+    ]
+    assert (recorded[0].principal_name, recorded[2].principal_name) == (writer_id, operator_id)
