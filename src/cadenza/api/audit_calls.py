@@ -48,13 +48,13 @@ class AuditCalls:
     async def list(
         self,
         query: Mapping[str, str],
-        metadata: Iterable[tuple[str, str]],
+        metadata: Iterable[tuple[str, str]] | None,
         namespace: str | None = None,
         client_certificate: bytes | None = None,
     ) -> list[dict[str, Any]]:
         """Rows (as JSON objects, newest first) ``query`` asks for, as the caller ``metadata``
-        (or the connection's ``client_certificate``) proves may read them; ``CallFailed`` for a
-        bad query or a refusal."""
+        (None: the signed-in browser's, for a page) or the connection's ``client_certificate``
+        proves may read them; ``CallFailed`` for a bad query or a refusal."""
         try:
             wanted = filter_from(query, self._log.clock.now(), namespace)
         except ValueError as error:

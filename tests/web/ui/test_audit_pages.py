@@ -4,6 +4,7 @@ namespace, filtered and paged; bad filters refused with a reason."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,6 +13,9 @@ import pytest
 from playwright.async_api import Page
 from temporalio.client import Client
 
+from cadenza.auth.api_keys import issue_key, new_key
+from cadenza.auth.principal import Role
+from cadenza.web.ui.login import COOKIE
 from tests.acceptance import workflows_messages as wm
 from tests.helpers import eventually
 from tests.servers import InProcessServer, in_process
@@ -91,3 +95,18 @@ async def test_a_browser_filters_the_log(audited: InProcessServer, terminated: s
     await page.click("button[type=submit]")
     await eventually(lambda: "principal=nobody" in page.url)
     assert "No audited calls match" in await page.locator("table.audit").inner_text()
+
+
+async def test_with_auth_the_page_reads_as_the_signed_in_user() -> None:
+    async with in_process(http_port=0, auth=True) as server:
+        store = server.server._store
+        admin = await issue_key(store, new_key("*", Role.ADMIN, time.time(), cluster_admin=True))
+        writer = await issue_key(store, new_key("default", Role.WRITER, time.time()))
+        assert server.server.addresses is not None
+        base = f"http://{server.server.addresses.http}"
+        async with httpx.AsyncClient(base_url=base, timeout=30, cookies={COOKIE: writer}) as http:
+            assert (await http.get("/namespaces/default/audit", headers=HTML)).status_code == 403
+        async with httpx.AsyncClient(base_url=base, timeout=30, cookies={COOKIE: admin}) as http:
+            as_admin = await http.get("/namespaces/default/audit", headers=HTML)
+            assert as_admin.status_code == 200
+            assert "PERMISSION_DENIED" in as_admin.text and "ListAuditRecords" in as_admin.text
