@@ -22,6 +22,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleIntervalSpec,
     ScheduleSpec,
+    WorkflowExecutionStatus,
 )
 
 from tests import postgres
@@ -67,11 +68,12 @@ async def test_a_stopped_sqlite_server_moves_to_postgresql_and_every_workflow_co
     try:
         async with serving(str(source), tmp_path / "sqlite.log") as (server, client):
             schedule_id = await create_schedule(client, queue)
+            code, out = await cli("db", "copy", "--from", str(source), "--to", target)
+            assert code == 1 and "in use by another Cadenza process" in out
             async with worker(client, queue):
-                ids = await start_workflows(client, queue, WORKFLOWS)
                 before = await wait_for_more_actions(client, schedule_id, 0)
-                code, out = await cli("db", "copy", "--from", str(source), "--to", target)
-                assert code == 1 and "in use by another Cadenza process" in out
+                ids = await start_workflows(client, queue, WORKFLOWS)
+                await asyncio.sleep(1)
             server.stop()
 
         code, out = await cli("db", "copy", "--from", str(source), "--to", target)
@@ -83,6 +85,12 @@ async def test_a_stopped_sqlite_server_moves_to_postgresql_and_every_workflow_co
         assert code == 1 and "the target database is not empty" in out
 
         async with serving(target, tmp_path / "postgres.log") as (_, client):
+            running = [
+                e.id async for e in client.list_workflows(f"WorkflowType = '{w.TimerActivityTimer.__name__}'")
+            ]
+            assert sorted(running) == sorted(ids)
+            described = [await client.get_workflow_handle(i).describe() for i in ids]
+            assert any(d.status == WorkflowExecutionStatus.RUNNING for d in described)
             await complete_all(client, queue, ids)
             async with worker(client, queue):
                 await wait_for_more_actions(client, schedule_id, before)

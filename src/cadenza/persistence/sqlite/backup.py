@@ -68,6 +68,7 @@ def open_existing(path: str, *, read_only: bool = False) -> sqlite3.Connection:
 
 def backup(source: str, destination: str, *, force: bool = False) -> DatabaseSummary:
     """Copy ``source`` (served or not) into ``destination``, checked; return what it holds."""
+    _refuse_same_file(source, destination)
     _refuse_existing(destination, force, "--force replaces it")
     partial = destination + ".partial"
     Path(partial).unlink(missing_ok=True)
@@ -91,6 +92,7 @@ def inspect(path: str) -> DatabaseSummary:
 
 def restore(backup_file: str, target: str, *, force: bool = False) -> DatabaseSummary:
     """Write a checked backup into ``target``, which no server may hold; return what it holds."""
+    _refuse_same_file(backup_file, target)
     inspect(backup_file)
     lock = lock_database(target)
     try:
@@ -112,6 +114,11 @@ def restore(backup_file: str, target: str, *, force: bool = False) -> DatabaseSu
         if lock is not None:
             lock.release()
     return _renamed(summary, target)
+
+
+def _refuse_same_file(source: str, destination: str) -> None:
+    if os.path.realpath(source) == os.path.realpath(destination):
+        raise StorageError(f"{source} and {destination} are the same file")
 
 
 def _refuse_existing(path: str, force: bool, hint: str) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from cadenza.persistence.errors import StorageError
+from cadenza.persistence.postgres.store import DRIVER_ERRORS
 from cadenza.persistence.postgres.store import connect as connect_postgres
 from cadenza.persistence.sqlite.backup import open_existing
 from cadenza.persistence.transfer.plan import TablePlan, plan, quoted, target_only, target_tables
@@ -39,19 +41,25 @@ async def compare(source_path: str, target_url: str) -> list[TableComparison]:
     with closing(open_existing(source_path)) as source:
         target = await connect_postgres(target_url)
         try:
-            target_schema = await target_tables(target)
-            plans = plan(source, target_schema)
-            source_sums = _source_sums(source, plans)
-            async with target.transaction(isolation="repeatable_read", readonly=True):
-                found = [
-                    _compared(table.name, source_sums[table.name], await _target_sum(target, table))
-                    for table in plans
-                ]
-                for name in target_only(source, target_schema):
-                    rows = await target.fetchval(f"SELECT count(*) FROM {quoted(name)}")
-                    found.append(TableComparison(name, 0, rows, "", ""))
+            return await _compare_with(source, target)
+        except DRIVER_ERRORS as exc:
+            raise StorageError(f"reading PostgreSQL failed ({exc})") from exc
         finally:
             await target.close()
+
+
+async def _compare_with(source: sqlite3.Connection, target: asyncpg.Connection) -> list[TableComparison]:
+    target_schema = await target_tables(target)
+    plans = plan(source, target_schema)
+    source_sums = _source_sums(source, plans)
+    async with target.transaction(isolation="repeatable_read", readonly=True):
+        found = [
+            _compared(table.name, source_sums[table.name], await _target_sum(target, table))
+            for table in plans
+        ]
+        for name in target_only(source, target_schema):
+            rows = await target.fetchval(f"SELECT count(*) FROM {quoted(name)}")
+            found.append(TableComparison(name, 0, rows, "", ""))
     return found
 
 

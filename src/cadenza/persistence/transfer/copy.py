@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from cadenza.persistence.postgres import backend as postgres
+from cadenza.persistence.postgres.store import DRIVER_ERRORS
 from cadenza.persistence.postgres.store import connect as connect_postgres
 from cadenza.persistence.sqlite import integrity, schema
 from cadenza.persistence.sqlite.backup import open_existing
@@ -43,19 +44,28 @@ async def copy(
             await postgres.migrate_schema(target_url)
             target = await connect_postgres(target_url)
             try:
-                plans = plan(source, await target_tables(target))
-                async with target.transaction():
-                    await _refuse_non_empty(target)
-                    copied = []
-                    for table in plans:
-                        copied.append(await _copy_table(source, target, table))
-                        if on_table is not None:
-                            on_table(copied[-1])
+                return await _copy_all(source, target, on_table)
+            except DRIVER_ERRORS as exc:
+                raise TransferError(f"PostgreSQL failed during the copy ({exc}); nothing was copied") from exc
             finally:
                 await target.close()
     finally:
         if lock is not None:
             lock.release()
+
+
+async def _copy_all(
+    source: sqlite3.Connection, target: asyncpg.Connection, on_table: Callable[[CopiedTable], None] | None
+) -> list[CopiedTable]:
+    """Every table in one transaction: a copy that fails anywhere leaves the target empty."""
+    plans = plan(source, await target_tables(target))
+    copied = []
+    async with target.transaction():
+        await _refuse_non_empty(target)
+        for table in plans:
+            copied.append(await _copy_table(source, target, table))
+            if on_table is not None:
+                on_table(copied[-1])
     return copied
 
 
