@@ -161,3 +161,19 @@ async def test_a_damaged_database_is_refused_at_start_with_a_clear_message(
         await server.wait_ready()
     assert server.returncode == 1
     assert f"the SQLite database {db} is damaged" in server.log_text()
+
+
+async def test_restore_refuses_a_schema_newer_than_this_cadenza_and_backup_names_pg_dump(
+    tmp_path: Path,
+) -> None:
+    newer = tmp_path / "newer.db"
+    code, out = await cli("db", "migrate", "--db", str(newer))
+    assert code == 0, out
+    with sqlite3.connect(newer) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x', '2030-01-01T00:00:00+00:00')")
+    conn.close()
+    code, out = await cli("db", "restore", "--from", str(newer), "--db", str(tmp_path / "target.db"))
+    assert code == 1 and "newer than this Cadenza knows" in out
+    assert not (tmp_path / "target.db").exists()
+    code, out = await cli("db", "backup", "--db", "postgresql://host/db", "--to", str(tmp_path / "b.db"))
+    assert code == 1 and "use pg_dump" in out
