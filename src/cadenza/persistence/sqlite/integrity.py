@@ -4,7 +4,9 @@ on a backup.
 ``quick_check`` reads every page once and checks the b-tree structure, record formats and
 NOT NULL constraints, but not that each index matches its table; it costs about one read of
 the file, so a server can afford it at every start. ``integrity_check`` also checks the
-indexes, which a backup or restore (run once, by hand) can afford.
+indexes, which a backup or restore (run once, by hand) can afford. On a 114 MB file of
+25,000 runs: ``quick_check`` 0.13 s with the file in the page cache, 2 to 8 s with it cold
+on a busy two-core machine; ``integrity_check`` 0.57 s cached.
 """
 
 from __future__ import annotations
