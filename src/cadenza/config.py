@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from cadenza.quotas import settings as quota_settings
+
 
 class ConfigError(ValueError):
     """A configuration value could not be used; the message names the key."""
@@ -78,6 +80,8 @@ def apply_dynamic_config(
         if not sep:
             raise ConfigError(f"{source} {pair!r}: expected KEY=VALUE")
         field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
+        if key.strip() in quota_settings.KEYS:
+            continue  # read by ``quota_settings.from_pairs``, values per namespace and all
         if field_name is None:
             ignored.append(key.strip())
             continue
@@ -98,6 +102,17 @@ def dynamic_config(
     limits, ignored = apply_dynamic_config(limits, from_variable, DYNAMIC_CONFIG_ENV)
     limits, ignored_flags = apply_dynamic_config(limits, flags)
     return limits, list(dict.fromkeys([*ignored, *ignored_flags]))
+
+
+def dynamic_quotas(flags: list[str], env: Mapping[str, str] | None = None) -> quota_settings.QuotaSettings:
+    """The rate-limit settings of ``CADENZA_DYNAMIC_CONFIG_VALUE`` and the flags, the flags'
+    taking precedence."""
+    env = os.environ if env is None else env
+    try:
+        from_variable = quota_settings.from_pairs(env.get(DYNAMIC_CONFIG_ENV, "").split(), DYNAMIC_CONFIG_ENV)
+        return quota_settings.from_pairs(flags, DYNAMIC_CONFIG_FLAG).over(from_variable)
+    except quota_settings.SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -170,6 +185,13 @@ class ServerConfig:
     """The JWT signing algorithms accepted, separated by commas; empty, every asymmetric one
     (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA). Shared-secret ones and ``none`` never are."""
     limits: Limits = field(default_factory=Limits)
+    quotas: quota_settings.QuotaSettings = field(default_factory=quota_settings.QuotaSettings)
+    """Rate limits and long-poll quotas from ``--dynamic-config-value`` (see ``cadenza.quotas``)."""
+    dynamic_config_file: str = ""
+    """A Temporal dynamic-config YAML file whose rate-limit keys apply over ``quotas``, re-read
+    when it changes."""
+    dynamic_config_poll_seconds: float = 10.0
+    """How often the dynamic-config file is checked for changes (Temporal's default)."""
 
     def __post_init__(self) -> None:
         for name in ("port", "http_port"):
@@ -178,6 +200,10 @@ class ServerConfig:
             if getattr(self, name) not in allowed:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+        if self.dynamic_config_poll_seconds <= 0:
+            raise ConfigError(
+                f"CADENZA_DYNAMIC_CONFIG_POLL_SECONDS {self.dynamic_config_poll_seconds} must be more than 0"
+            )
         if self.metrics_label_limit < 0:
             raise ConfigError(
                 f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
@@ -222,7 +248,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     env = os.environ if env is None else env
     values: dict[str, object] = {}
     for f in fields(ServerConfig):
-        if f.name == "limits":
+        if f.name in ("limits", "quotas"):
             continue
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from cadenza import __version__
 from cadenza.auth.jwt_keys import KEY_KINDS
-from cadenza.cli import db
+from cadenza.cli import auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -22,10 +22,14 @@ from cadenza.config import (
     ConfigError,
     ServerConfig,
     dynamic_config,
+    dynamic_quotas,
     from_env,
 )
 from cadenza.observability import hooks, logs
 from cadenza.persistence.errors import StorageError
+from cadenza.quotas.dynamic_file import read_settings
+from cadenza.quotas.settings import KEYS as QUOTA_KEYS
+from cadenza.quotas.settings import SettingsError
 from cadenza.server import Server
 
 EXAMPLES = """\
@@ -33,6 +37,8 @@ examples:
   cadenza server start                  serve on 127.0.0.1:7233, data in ./cadenza.db
   cadenza server start --db :memory:    a throwaway server
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
+  cadenza auth key create --db cadenza.db --cluster-admin
+                                        the first API key, for a server started with --auth
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
@@ -89,10 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         dest="dynamic_config",
         help="a Temporal dynamic-config setting, as the Temporal CLI takes it; repeat the flag "
-        f"for several. Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
+        f"for several. Cadenza honours {', '.join([*DYNAMIC_CONFIG_KEYS, *QUOTA_KEYS])} (a rate "
+        "limit's VALUE may be a JSON list of {value, constraints: {namespace}}); others are accepted "
         f"and reported at --log-level info. {DYNAMIC_CONFIG_ENV} holds one or more KEY=VALUE "
         "separated by spaces or newlines, applied before the flags (a key given both ways "
         "takes the flag's value)",
+    )
+    start.add_argument(
+        "--dynamic-config-file",
+        dest="dynamic_config_file",
+        metavar="PATH",
+        help="a Temporal dynamic-config YAML file (KEY: [{value: V, constraints: {namespace: NS}}]) "
+        "whose rate-limit keys apply over --dynamic-config-value; re-read when it changes",
     )
     start.add_argument(
         "--log-level",
@@ -131,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     _jwt_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
+    auth.add_commands(commands, defaults.db)
     return parser
 
 
@@ -235,11 +250,14 @@ def _start(args: argparse.Namespace) -> int:
             jwt_permissions_claim=args.jwt_permissions_claim,
             jwt_subject_claim=args.jwt_subject_claim,
             jwt_algorithms=args.jwt_algorithms,
+            dynamic_config_file=args.dynamic_config_file,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
-        config = replace(config, limits=limits)
+        config = replace(config, limits=limits, quotas=dynamic_quotas(args.dynamic_config))
+        if config.dynamic_config_file:
+            read_settings(config.dynamic_config_file)  # refused now, not after the server starts
         tracer = hooks.tracer_from_env(os.environ)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return USAGE_ERROR
     logs.configure(config.log_level, config.log_format)
