@@ -60,8 +60,14 @@ class RunOperations(Engine):
         async with self.changing(current_key) as (entry, change):
             if entry.state.running:
                 workflow_ops.terminate(change, reason, None, "history-resetter")
+            if current_key == key:
+                entry.state.reset_run_id = state.run_id
             change.successor = follow
             change.state_changed = True
+        if current_key != key:  # an earlier run was reset: it names its new run, as Temporal's does
+            async with self.changing(key) as (entry, change):
+                entry.state.reset_run_id = state.run_id
+                change.state_changed = True
         return state.run_id
 
     async def delete_workflow(self, key: ExecutionKey) -> None:
@@ -97,4 +103,5 @@ def _reset_run(base: MutableState, now: float) -> MutableState:
         first_execution_run_id=base.first_execution_run_id,
         execution_deadline=base.execution_deadline,
         parent=base.parent,
+        last_reset_time=now,
     )
