@@ -135,9 +135,16 @@ def timestamp(seconds: float) -> Timestamp:
     Durations are capped when they come in, so this only guards the replies: a
     stored time protobuf cannot represent would break every listing that shows it.
     """
-    ts = Timestamp()
-    ts.FromNanoseconds(int(min(max(seconds, TIMESTAMP_MIN), TIMESTAMP_MAX) * 1e9))
-    return ts
+    whole, nanos = divmod(_nanoseconds(seconds), NANOS_PER_SECOND)  # as Timestamp.FromNanoseconds splits
+    return Timestamp(seconds=whole, nanos=nanos)
+
+
+NANOS_PER_SECOND = 1_000_000_000
+
+
+def _nanoseconds(seconds: float) -> int:
+    """The nanoseconds since the epoch of ``timestamp(seconds)``."""
+    return int(min(max(seconds, TIMESTAMP_MIN), TIMESTAMP_MAX) * 1e9)
 
 
 def duration(seconds: float) -> Duration:
@@ -149,7 +156,7 @@ def duration(seconds: float) -> Duration:
 def between(start: float, end: float) -> Duration:
     """The time from ``start`` to ``end``, exactly the difference of their timestamps."""
     d = Duration()
-    d.FromNanoseconds(timestamp(end).ToNanoseconds() - timestamp(start).ToNanoseconds())
+    d.FromNanoseconds(_nanoseconds(end) - _nanoseconds(start))
     return d
 
 

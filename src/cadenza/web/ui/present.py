@@ -56,8 +56,14 @@ def when(stamp: Timestamp) -> str:
     """A timestamp as UTC text; empty when unset."""
     if not stamp.seconds and not stamp.nanos:
         return ""
-    moment = stamp.ToDatetime(tzinfo=datetime.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
+    # The seconds as ISO text, the fastest way a datetime writes them (exports write many);
+    # strftime for years before 1000, which it writes unpadded.
+    moment = _EPOCH + datetime.timedelta(seconds=stamp.seconds)
+    text = moment.isoformat(sep=" ") if moment.year >= 1000 else moment.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{stamp.nanos // 1_000_000:03d} UTC"
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 def pretty(value: Any) -> str:
