@@ -84,6 +84,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=100, help="starts in flight when populating (100)")
     parser.add_argument("--repeats", type=int, default=50, help="timed requests per page (50)")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests per page (3)")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help=f"signals (rounds) of the big run ({ROUNDS})"
+    )
+    parser.add_argument(
+        "--width", type=int, default=WIDTH, help=f"activities per round of the big run ({WIDTH})"
+    )
     parser.add_argument("--populate-timeout", type=float, default=7200.0, help="seconds (7200)")
     return parser.parse_args(argv)
 
@@ -118,17 +124,17 @@ async def populate_store(client: Client, db: Path, args: argparse.Namespace) -> 
         raise SystemExit(f"{failed} of {args.executions} starts failed")
     await wait_visible(client, args.executions, args.populate_timeout, ALL_TIME_OUT)
     log(f"stored and closed in {time.perf_counter() - began:.0f} s")
-    await run_big_workflow(client, db.parent / "worker.log")
+    await run_big_workflow(client, db.parent / "worker.log", args.rounds, args.width)
 
 
-async def run_big_workflow(client: Client, worker_log: Path) -> None:
-    """One run of about 1,000 events: ``ROUNDS`` signals, each starting ``WIDTH`` activities."""
+async def run_big_workflow(client: Client, worker_log: Path, rounds: int, width: int) -> None:
+    """One run of about 1,000 events (by default): ``rounds`` signals, each starting ``width`` activities."""
     address = client.service_client.config.target_host
-    async with worker_process(address, BIG_QUEUE, worker_log, max_activities=WIDTH):
+    async with worker_process(address, BIG_QUEUE, worker_log, max_activities=width):
         handle = await client.start_workflow(
-            SignalledRoundsWorkflow.run, args=[ROUNDS, WIDTH], id=BIG_RUN_ID, task_queue=BIG_QUEUE
+            SignalledRoundsWorkflow.run, args=[rounds, width], id=BIG_RUN_ID, task_queue=BIG_QUEUE
         )
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             await handle.signal(SignalledRoundsWorkflow.go)
             await asyncio.sleep(0.2)
         await handle.result()
@@ -167,7 +173,10 @@ async def pages(http: httpx.AsyncClient, client: Client) -> list[tuple[str, str]
         ("workflow list, next page, filter", await next_page_url(http, filtered)),
         ("namespace page (counts by status)", base),
         ("CSV export, filter matching one", f"{listed}.csv?{urlencode({'query': RARE})}"),
-        ("CSV export, filter matching half (10,000 rows)", f"{listed}.csv?{urlencode({'query': FILTERED})}"),
+        (
+            "CSV export, filter matching half (up to 10,000 rows)",
+            f"{listed}.csv?{urlencode({'query': FILTERED})}",
+        ),
         ("1,000-event run: history", f"{run_path}/history"),
         ("1,000-event run: history.json", f"{run_path}/history.json"),
         ("1,000-event run: timeline", f"{run_path}/timeline"),
