@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
     DescribeWorkflowExecutionResponse,
     ResetWorkflowExecutionRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
 from tests import servers
+from tests.acceptance import workflows_messages as wm
 from tests.helpers import Registered, worker_for
 from tests.web.ui import workflows_ui
 from tests.web.ui.run_tabs_support import run_path
@@ -38,6 +41,13 @@ async def completed_greeter(client: Client, task_queue: str) -> tuple[str, str]:
 
 async def reset(client: Client, workflow_id: str, run_id: str) -> str:
     """Reset the run to its first workflow task; wait for the new run to complete; its run ID."""
+    new = await reset_only(client, workflow_id, run_id)
+    await client.get_workflow_handle(workflow_id, run_id=new).result()
+    return new
+
+
+async def reset_only(client: Client, workflow_id: str, run_id: str) -> str:
+    """Reset the run to its first workflow task; the new run's ID."""
     answer = await client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
             namespace="default",
@@ -47,7 +57,6 @@ async def reset(client: Client, workflow_id: str, run_id: str) -> str:
             request_id=str(uuid.uuid4()),
         )
     )
-    await client.get_workflow_handle(workflow_id, run_id=answer.run_id).result()
     return answer.run_id
 
 
@@ -117,3 +126,44 @@ async def test_summary_links_reset_to_and_reset_from(
     assert (linked_run(old_page, "reset-to"), linked_run(old_page, "reset-from")) == (new, "")
     assert (linked_run(new_page, "reset-to"), linked_run(new_page, "reset-from")) == ("", base)
     assert re.search(r'data-field="reset-to">Reset to the new run <a[^>]*>' + new, relationships)
+
+
+async def reset_run_timing(client: Client, task_queue: str) -> tuple[float, float, str]:
+    """A Mailbox with a 2 s execution timeout times out and is reset: how long after the reset the
+    new run's run and execution expire, and how the new run ends."""
+    handle = await client.start_workflow(
+        wm.Mailbox.run,
+        id=f"reset-timeout-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(seconds=2),
+    )
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    new = await reset_only(client, handle.id, handle.result_run_id or "")
+    described = await describe(client, handle.id, new)
+    extended = described.workflow_extended_info
+    reset_at = extended.last_reset_time.ToNanoseconds()
+    with pytest.raises(WorkflowFailureError):
+        await client.get_workflow_handle(handle.id, run_id=new).result()
+    ended = (await describe(client, handle.id, new)).workflow_execution_info.status
+    return (
+        round((extended.run_expiration_time.ToNanoseconds() - reset_at) / 1e9, 1),
+        round((extended.execution_expiration_time.ToNanoseconds() - reset_at) / 1e9, 1),
+        WorkflowExecutionStatus.Name(ended),
+    )
+
+
+TIMED_OUT_AGAIN = (2.0, 2.0, "WORKFLOW_EXECUTION_STATUS_TIMED_OUT")
+
+
+async def test_a_reset_run_has_its_timeouts_again_from_the_reset(
+    sdk_client: Client, task_queue: str, ui_worker: Worker
+) -> None:
+    assert await reset_run_timing(sdk_client, task_queue) == TIMED_OUT_AGAIN
+
+
+@pytest.mark.differential
+@pytest.mark.skipif(servers.temporal_binary() is None, reason="temporal CLI not installed")
+async def test_reset_run_timeouts_match_temporal(temporal_client: Client, task_queue: str) -> None:
+    async with worker_for(temporal_client, task_queue, Registered([wm.Mailbox])):
+        assert await reset_run_timing(temporal_client, task_queue) == TIMED_OUT_AGAIN
