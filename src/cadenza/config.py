@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from cadenza.quotas import settings as quota_settings
+
 
 class ConfigError(ValueError):
     """A configuration value could not be used; the message names the key."""
@@ -78,6 +80,8 @@ def apply_dynamic_config(
         if not sep:
             raise ConfigError(f"{source} {pair!r}: expected KEY=VALUE")
         field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
+        if key.strip() in quota_settings.KEYS:
+            continue  # read by ``quota_settings.from_pairs``, values per namespace and all
         if field_name is None:
             ignored.append(key.strip())
             continue
@@ -98,6 +102,17 @@ def dynamic_config(
     limits, ignored = apply_dynamic_config(limits, from_variable, DYNAMIC_CONFIG_ENV)
     limits, ignored_flags = apply_dynamic_config(limits, flags)
     return limits, list(dict.fromkeys([*ignored, *ignored_flags]))
+
+
+def dynamic_quotas(flags: list[str], env: Mapping[str, str] | None = None) -> quota_settings.QuotaSettings:
+    """The rate-limit settings of ``CADENZA_DYNAMIC_CONFIG_VALUE`` and the flags, the flags'
+    taking precedence."""
+    env = os.environ if env is None else env
+    try:
+        from_variable = quota_settings.from_pairs(env.get(DYNAMIC_CONFIG_ENV, "").split(), DYNAMIC_CONFIG_ENV)
+        return quota_settings.from_pairs(flags, DYNAMIC_CONFIG_FLAG).over(from_variable)
+    except quota_settings.SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -138,7 +153,45 @@ class ServerConfig:
     """Serve the web UI on the HTTP port (``/``, ``/namespaces/...``)."""
     ui_read_only: bool = False
     """The web UI shows everything and changes nothing: its actions are hidden and refused."""
+    auth: bool = False
+    """Every call must prove who it is (an API key, ...) and may do only what its roles allow;
+    off, every call is anonymous and may do everything."""
+    tls_cert: str = ""
+    """PEM file of the server's certificate chain: with ``tls_key``, TLS on the gRPC and HTTP
+    ports (empty: plain TCP). Re-read when it changes, for new connections."""
+    tls_key: str = ""
+    """PEM file of the private key of ``tls_cert`` (unencrypted)."""
+    tls_client_ca: str = ""
+    """PEM bundle of the CAs that sign client certificates: mTLS on both ports, a client without
+    a certificate signed by one of them is refused (empty: no client certificates asked for)."""
+    tls_client_roles: str = ""
+    """TOML or JSON file mapping client certificates (subject CN, SAN) to a principal and its
+    roles; see ``cadenza.auth.certificates``. Needs ``tls_client_ca``."""
+    jwt_jwks_url: str = ""
+    """Accept JWT bearer tokens signed with the keys published at this JWKS URL (an identity
+    provider's ``jwks_uri``); fetched when first needed, again for a key it lacks."""
+    jwt_key_file: str = ""
+    """Accept JWT bearer tokens signed with the keys in this file: a JWKS document, or one PEM
+    public key or certificate; read at start."""
+    jwt_issuer: str = ""
+    """When set, a JWT must carry this ``iss``."""
+    jwt_audience: str = ""
+    """When set, a JWT's ``aud`` must name this audience."""
+    jwt_permissions_claim: str = "permissions"
+    """The JWT claim listing permissions in Temporal's format, ``namespace:read|write|admin``."""
+    jwt_subject_claim: str = "sub"
+    """The JWT claim that names the caller."""
+    jwt_algorithms: str = ""
+    """The JWT signing algorithms accepted, separated by commas; empty, every asymmetric one
+    (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA). Shared-secret ones and ``none`` never are."""
     limits: Limits = field(default_factory=Limits)
+    quotas: quota_settings.QuotaSettings = field(default_factory=quota_settings.QuotaSettings)
+    """Rate limits and long-poll quotas from ``--dynamic-config-value`` (see ``cadenza.quotas``)."""
+    dynamic_config_file: str = ""
+    """A Temporal dynamic-config YAML file whose rate-limit keys apply over ``quotas``, re-read
+    when it changes."""
+    dynamic_config_poll_seconds: float = 10.0
+    """How often the dynamic-config file is checked for changes (Temporal's default)."""
 
     def __post_init__(self) -> None:
         for name in ("port", "http_port"):
@@ -147,10 +200,15 @@ class ServerConfig:
             if getattr(self, name) not in allowed:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+        if self.dynamic_config_poll_seconds <= 0:
+            raise ConfigError(
+                f"CADENZA_DYNAMIC_CONFIG_POLL_SECONDS {self.dynamic_config_poll_seconds} must be more than 0"
+            )
         if self.metrics_label_limit < 0:
             raise ConfigError(
                 f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
             )
+        _check_tls(self)
 
 
 _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
@@ -158,6 +216,21 @@ _CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
 
 
 MAX_PORT = 65535
+
+
+def _check_tls(config: ServerConfig) -> None:
+    """The TLS flags need each other: a certificate and its key, and TLS under mTLS."""
+    if bool(config.tls_cert) != bool(config.tls_key):
+        given, missing = ("--tls-cert", "--tls-key") if config.tls_cert else ("--tls-key", "--tls-cert")
+        raise ConfigError(f"{given} needs {missing}: TLS takes a certificate and its private key")
+    if config.tls_client_ca and not config.tls_cert:
+        raise ConfigError(
+            "--tls-client-ca needs --tls-cert and --tls-key: mTLS is TLS with client certificates"
+        )
+    if config.tls_client_roles and not config.tls_client_ca:
+        raise ConfigError(
+            "--tls-client-roles needs --tls-client-ca: roles are given to verified client certificates"
+        )
 
 
 def _check_port(name: str, value: int) -> None:
@@ -175,7 +248,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     env = os.environ if env is None else env
     values: dict[str, object] = {}
     for f in fields(ServerConfig):
-        if f.name == "limits":
+        if f.name in ("limits", "quotas"):
             continue
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
+from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -21,7 +23,10 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
+from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
+from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -36,17 +41,22 @@ from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import TimerRecord
 from cadenza.persistence.store import Store
+from cadenza.quotas.dynamic_file import DynamicConfigFile
+from cadenza.quotas.limiter import Quotas
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch
 from cadenza.timers.kinds import TimerOwner
 from cadenza.timers.queue import TimerQueue
+from cadenza.tls import TlsFiles
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.auth_keys import key_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
+from cadenza.web.ui.login import BrowserCredentials
 from cadenza.web.ui.routes import ui_routes
 from cadenza.web.ui.site import UiOptions
 from cadenza.web.ui_graph.routes import drawing_routes
@@ -71,6 +81,11 @@ class Server:
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
+        self._tls, self._certificate_rules = _checked_tls(config)
+        self._jwt = jwt_authenticator(config)
+        """JWT bearer tokens, when keys are configured; built first, as a bad key file stops the start."""
+        if self._jwt is not None and not config.auth:
+            logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
@@ -92,6 +107,16 @@ class Server:
             ),
         )
         self._namespaces = NamespaceRegistry(self._store)
+        self.quotas = Quotas(config.quotas, self._namespaces.is_cached)
+        """The rate limits and long-poll quotas every WorkflowService call is held to."""
+        self._rate_limiting = RateLimiting(self.quotas)
+        self._dynamic_config_file = (
+            DynamicConfigFile(
+                config.dynamic_config_file, config.dynamic_config_poll_seconds, self.quotas.apply_file
+            )
+            if config.dynamic_config_file
+            else None
+        )
         self._transfers = Transfers(self._history, self._namespaces, self._store)
         self._reader = HistoryReader(self._history, config.history_long_poll_seconds)
         self._schedules = schedules.ScheduleService(
@@ -130,6 +155,8 @@ class Server:
             },
             self._drop_timer,
         )
+        self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
+        self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
@@ -156,8 +183,12 @@ class Server:
             raise
 
     async def _start(self) -> Addresses:
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.load()
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
+        if self.config.auth:
+            await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
@@ -168,11 +199,14 @@ class Server:
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
             grpc_server.chained(self._rpc_wrappers()),
+            self._tls,
         )
         await self._grpc.start()
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.start()
         self._serving = True
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
@@ -180,28 +214,51 @@ class Server:
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
+    async def _advise_on_keys(self) -> None:
+        """With auth on and no key that works, say how to make the first one."""
+        advice = first_key_advice(await self._store.list_api_keys(), self._clock.now(), self.config.db)
+        if advice is not None:
+            logger.warning("%s", advice)
+
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
-        metrics see every call, refused ones too."""
-        return [self.metrics.wrap_rpc]
+        metrics see every call, refused ones too; the rate limits come last, as they may
+        read the caller that authentication found."""
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
+        if self.config.auth:
+            wrappers.append(self._authorization.wrap)
+        wrappers.append(self._rate_limiting.wrap)
+        return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
-        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``)."""
-        return []
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``): API
+        keys first (known by their ``cdz_`` prefix, so asking costs nothing), the client
+        certificate last, as a bearer token names the caller more precisely than its
+        connection does."""
+        authenticators: list[Authenticator] = [self._api_keys]
+        if self._jwt is not None:
+            authenticators.append(self._jwt)
+        if self._tls is not None and self._tls.mutual:
+            authenticators.append(CertificateAuthenticator(self._certificate_rules))
+        return authenticators
 
     async def _serve_http(self, calls: HttpCalls) -> int:
         """Serve health, the extra routes and Temporal's HTTP API on the bound socket; its port."""
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
-        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE)
+        served = BrowserCredentials(app) if self.config.auth and self.config.ui else app
+        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE, self._tls)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        return metrics_routes(self.metrics.render)
+        routes = metrics_routes(self.metrics.render)
+        if self.config.auth:
+            routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
+        return routes
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
         """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless
@@ -212,7 +269,7 @@ class Server:
         options = UiOptions(
             default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
         )
-        return [*ui_routes(calls, self._http_api, options), *drawing_routes(calls)]
+        return [*ui_routes(calls, self._http_api, options, self._store), *drawing_routes(calls)]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""
@@ -288,6 +345,8 @@ class Server:
             await self._peers.stop()
         await self._schedules.stop()
         await self.retention.stop()
+        if self._dynamic_config_file is not None:
+            await self._dynamic_config_file.stop()
         await self._store.close()
         logger.info("stopped; database %s closed", self.config.db)
 
@@ -327,6 +386,15 @@ class Server:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.stop()
+
+
+def _checked_tls(config: ServerConfig) -> tuple[TlsFiles | None, list[CertificateRule]]:
+    """The TLS files and client certificate rules, each read and checked whole: a server with an
+    unusable one does not start (``ConfigError`` naming it)."""
+    files = TlsFiles.of(config)
+    if files is not None:
+        files.check()
+    return files, load_rules(config.tls_client_roles) if config.tls_client_roles else []
 
 
 def ensure_can_listen(ip: str, port: int) -> None:

@@ -30,6 +30,10 @@ START_FLAGS = (
     "--log-format",
     "--ui",
     "--ui-read-only",
+    "--tls-cert",
+    "--tls-key",
+    "--tls-client-ca",
+    "--tls-client-roles",
 )
 
 SMALL_BLOB_LIMIT = "limit.blobSize.error=1000"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
 from cadenza.history.machine.state import MutableState
-from cadenza.history.service.cache import ExecutionCache
+from cadenza.history.service.cache import Entry, ExecutionCache
 from cadenza.persistence.records import CurrentExecution, ExecutionKey, ExecutionWrite
 from cadenza.persistence.store import Store
 
@@ -54,3 +56,33 @@ async def test_an_announcement_drops_an_older_cached_copy_only(store: Store) -> 
     assert cache.peek(KEY) is None and first.dropped
     again = await cache.get(KEY)
     assert again is not None and again.state.task_queue == "second"
+
+
+def run_entry(number: int, *, closed: bool) -> Entry:
+    """A cached run ``number``, closed (completed) or still running."""
+    state = MutableState("ns", "default", f"wf-{number}", "run", "T", "tq", 1.0, "req", 10.0, 0.0, 0.0)
+    if closed:
+        state.status = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+    return Entry(ExecutionKey("ns", f"wf-{number}", "run"), state, 1)
+
+
+async def test_closed_runs_are_held_up_to_their_own_bound_and_running_ones_stay(store: Store) -> None:
+    cache = ExecutionCache(store, capacity=100, closed_capacity=3)
+    running = [run_entry(n, closed=False) for n in range(5)]
+    closed = [run_entry(n, closed=True) for n in range(5, 10)]
+    for entry in [*running, *closed]:
+        cache.put(entry)
+    assert all(cache.holds(entry) for entry in running)
+    assert [cache.holds(entry) for entry in closed] == [False, False, True, True, True]
+    assert cache.latest_run("ns", "wf-5") is None  # a forgotten run is not the latest either
+
+
+async def test_a_run_that_closes_joins_the_closed_ones_and_the_oldest_closed_goes(store: Store) -> None:
+    cache = ExecutionCache(store, capacity=100, closed_capacity=1)
+    first, second = run_entry(1, closed=True), run_entry(2, closed=False)
+    cache.put(first)
+    cache.put(second)
+    second.state.status = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED
+    cache.note_state(second)
+    assert not cache.holds(first) and cache.holds(second)
+    assert cache.size() == 1

@@ -4,7 +4,7 @@ Temporal's HTTP API is its gRPC API reached over HTTP: the real server hands eac
 HTTP request to the same handler as its gRPC twin. Here the servicer methods take
 ``(request, context)``; ``HttpCallContext`` stands in for grpc's context with
 what they use of it (abort, abort_with_status, time_remaining, done,
-invocation_metadata), so a handler cannot tell the two apart and behaviour
+invocation_metadata, auth_context), so a handler cannot tell the two apart and behaviour
 cannot drift. An abort ends the call as ``CallFailed`` carrying the status, for
 the HTTP layer to write as Temporal's error JSON; nothing outside ``api/``
 needs grpc for it.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import grpc
@@ -36,6 +37,10 @@ STATUS_DETAILS_KEY = "grpc-status-details-bin"
 """The trailer in which a gRPC status travels whole, details included."""
 
 
+PEER_CERTIFICATE_KEY = "x509_pem_cert"
+"""Where gRPC's ``auth_context()`` holds the verified client certificate, PEM."""
+
+
 class CallFailed(Exception):
     """The call ended with a gRPC status other than OK."""
 
@@ -51,16 +56,27 @@ class _Aborted(grpc.aio.AbortError):
         self.status = status
 
 
+browser_credentials: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("browser_credentials", default=())
+"""The credentials of the browser whose page is being served (its ``authorization`` metadata),
+for the calls a page makes without metadata of its own: so the UI calls as the signed-in user."""
+
+
 class HttpCallContext:
     """What a servicer method uses of ``grpc.aio.ServicerContext``, for a call made over HTTP."""
 
     def __init__(
         self,
-        metadata: Iterable[tuple[str, str]] = (),
+        metadata: Iterable[tuple[str, str]] | None = None,
         timeout: float | None = None,
         disconnected: Callable[[], bool] = lambda: False,
+        client_certificate: bytes | None = None,
     ) -> None:
-        self._metadata = tuple(metadata)
+        """``metadata`` as the request sent it (Temporal's HTTP API); None for a call the server
+        makes for a page, which carries the page's ``browser_credentials``.
+        ``client_certificate``: the verified certificate (PEM) the HTTPS connection was made
+        with under mTLS."""
+        self._metadata = browser_credentials.get() if metadata is None else tuple(metadata)
+        self._client_certificate = client_certificate
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._disconnected = disconnected
         self._code: grpc.StatusCode | None = None
@@ -95,6 +111,13 @@ class HttpCallContext:
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self._metadata
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        """The TLS peer as gRPC's context reports it: the client certificate under
+        ``x509_pem_cert`` when the connection had one."""
+        if self._client_certificate is None:
+            return {}
+        return {PEER_CERTIFICATE_KEY: [self._client_certificate]}
 
 
 RpcWrapper = Callable[[str, str, Handler], Handler]

@@ -15,8 +15,10 @@ from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 
 from cadenza.api.operator_service import OperatorService
+from cadenza.api.tls_credentials import server_credentials
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.observability.hooks import observed
+from cadenza.tls import TlsFiles
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +134,12 @@ async def build(
     address: str,
     max_message: int,
     wrap_rpc: RpcWrapper = _unwrapped,
+    tls: TlsFiles | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """A server bound to ``address``; returns it and the port it bound.
 
-    ``wrap_rpc`` wraps each WorkflowService and OperatorService handler once, here.
+    ``wrap_rpc`` wraps each WorkflowService and OperatorService handler once, here; with
+    ``tls`` the port speaks only TLS (mTLS when it names client CAs).
     """
     options = [
         ("grpc.max_receive_message_length", max_message),
@@ -152,7 +156,10 @@ async def build(
         )
     )
     try:
-        port = server.add_insecure_port(address)
+        if tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, server_credentials(tls))
     except RuntimeError as exc:  # how grpc reports a failed bind; older versions returned 0
         raise OSError(f"cannot listen on {address}") from exc
     if port == 0:

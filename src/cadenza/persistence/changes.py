@@ -57,6 +57,7 @@ NAMESPACE_TABLES = (
     "delete_namespace_current",
     "delete_namespace_tasks",
     "delete_namespace_timers",
+    "delete_namespace_saved_views",
     "delete_namespace",
 )
 """Queries that remove a namespace with everything in it, each taking its ID."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    ApiKeyStore,
     ExecutionStore,
     NamespaceStore,
     ReplicaLink,
     RetentionStore,
+    SavedViewStore,
     ScheduleStore,
     TaskStore,
     VisibilityStore,
@@ -29,9 +31,12 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    SavedViewStore,
+    ApiKeyStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
+    saved views."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

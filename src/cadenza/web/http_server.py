@@ -17,6 +17,9 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from cadenza.tls import CertificateWatcher, TlsFiles
+from cadenza.web.tls_protocol import Reloading, protocol_for
+
 BACKLOG = 2048
 
 
@@ -61,15 +64,18 @@ class _Embedded(uvicorn.Server):
 class HttpServer:
     """The app served on a bound socket until ``stop``."""
 
-    def __init__(self, sock: socket.socket, app: ASGIApp, grace: float) -> None:
+    def __init__(self, sock: socket.socket, app: ASGIApp, grace: float, tls: TlsFiles | None = None) -> None:
+        """With ``tls`` the port speaks only HTTPS (requiring client certificates under mTLS)."""
         self._socket = sock
+        reloading = None if tls is None else Reloading(CertificateWatcher(tls))
         config = uvicorn.Config(
             app,
             lifespan="off",
             log_config=None,
             access_log=False,
             server_header=False,
-            http="h11",
+            http="h11" if reloading is None else protocol_for(reloading),
+            ssl_context_factory=None if reloading is None else (lambda _config, _default: reloading.context),
             ws="none",
             backlog=BACKLOG,
             # The app ends its own calls after the grace; this only bounds what is left after.

@@ -25,16 +25,20 @@ class Entry:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dropped: bool = False
     """Set once the cache forgot this copy; whoever holds it must load the execution again."""
-    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _changed: asyncio.Event | None = None
+    """What waiters for the next event wait on; made by the first of them (most runs have none)."""
 
     def notify(self) -> None:
         """Wake everyone waiting for a new event on this execution."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
 
     async def wait_changed(self, timeout: float) -> bool:
         if self.dropped:  # it may have been dropped just before this wait began
             return True
+        if self._changed is None:
+            self._changed = asyncio.Event()
         changed = self._changed
         try:
             await asyncio.wait_for(changed.wait(), timeout)
@@ -57,14 +61,26 @@ class _Load:
 
 _HISTORY_LOAD_ATTEMPTS = 1000
 
+OPEN_RUNS_HELD = 20_000
+"""How many runs the cache holds at most."""
+CLOSED_RUNS_HELD = 1_000
+"""How many of those may be closed: a closed run is read a few times just after it closes
+(its result, a describe) and rarely again, so a store of a million closed runs costs the
+memory of a thousand."""
+
 
 class ExecutionCache:
     """A bounded LRU of executions, loaded from the store on a miss."""
 
-    def __init__(self, store: ExecutionReader, capacity: int = 20_000) -> None:
+    def __init__(
+        self, store: ExecutionReader, capacity: int = OPEN_RUNS_HELD, closed_capacity: int = CLOSED_RUNS_HELD
+    ) -> None:
         self._store = store
         self._capacity = capacity
+        self._closed_capacity = closed_capacity
         self._entries: OrderedDict[ExecutionKey, Entry] = OrderedDict()
+        self._closed: OrderedDict[ExecutionKey, None] = OrderedDict()
+        """The cached runs that are closed, least recently closed or loaded first."""
         self._loading: dict[ExecutionKey, _Load] = {}
         self._latest_runs: dict[tuple[str, str], ExecutionKey] = {}
         """The run of each workflow ID cached last; held only while that run is cached."""
@@ -117,6 +133,20 @@ class ExecutionCache:
         self._entries.move_to_end(entry.key)
         self._latest_runs[(entry.key.namespace_id, entry.key.workflow_id)] = entry.key
         self._evict()
+        self.note_state(entry)
+
+    def note_state(self, entry: Entry) -> None:
+        """Count a cached run among the closed ones once it is closed (after it changed)."""
+        if entry.state.running or not self.holds(entry):
+            return
+        self._closed[entry.key] = None
+        self._closed.move_to_end(entry.key)
+        while len(self._closed) > self._closed_capacity:
+            oldest = next(iter(self._closed))
+            if self._entries[oldest].busy:  # in use: it is forgotten when next closed or evicted
+                self._closed.move_to_end(oldest)
+                return
+            self._remove(oldest)
 
     def holds(self, entry: Entry) -> bool:
         """Whether this exact copy is still the cached one."""
@@ -124,9 +154,9 @@ class ExecutionCache:
 
     def drop(self, key: ExecutionKey) -> None:
         """Forget a copy that may differ from the database (after a failed commit)."""
-        entry = self._entries.pop(key, None)
+        entry = self._entries.get(key)
         if entry is not None:
-            self._forget_run(key)
+            self._remove(key)
             entry.dropped = True
             entry.notify()
 
@@ -183,8 +213,12 @@ class ExecutionCache:
             if entry.busy:
                 self._entries.move_to_end(key)
                 return
-            del self._entries[key]
-            self._forget_run(key)
+            self._remove(key)
+
+    def _remove(self, key: ExecutionKey) -> None:
+        del self._entries[key]
+        self._closed.pop(key, None)
+        self._forget_run(key)
 
     def _forget_run(self, key: ExecutionKey) -> None:
         workflow = (key.namespace_id, key.workflow_id)

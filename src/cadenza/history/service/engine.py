@@ -156,6 +156,7 @@ class Engine:
             self._hand_off(follow)
         if change.events or change.state_changed:
             entry.notify()
+        self.cache.note_state(entry)
 
     def _hand_off(self, change: Change) -> None:
         """Give what a committed change created to matching, the timer queue and workers."""

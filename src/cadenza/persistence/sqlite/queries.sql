@@ -147,6 +147,9 @@ DELETE FROM tasks WHERE namespace_id = ?;
 -- name: delete_namespace_timers
 DELETE FROM timers WHERE namespace_id = ?;
 
+-- name: delete_namespace_saved_views
+DELETE FROM saved_views WHERE namespace_id = ?;
+
 -- name: insert_schedule
 INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state, search_attributes)
 VALUES (?, ?, 1, ?, ?, ?);

@@ -31,6 +31,7 @@ from cadenza.web.temporal_api.json_decode import DecodeError, decode
 from cadenza.web.temporal_api.json_encode import EncodeError, Style, encode
 from cadenza.web.temporal_api.routes import Route, RouteTable, all_routes
 from cadenza.web.temporal_api.statuses import error_response, status_response
+from cadenza.web.tls_protocol import client_certificate
 
 LARGE_BYTES = 64 * 1024
 """Requests and answers past this are read and written as JSON on a thread."""
@@ -131,7 +132,9 @@ class TemporalHttpApi:
         self, route: Route, rpc_request: Message, request: Request, receive: Receive, style: Style
     ) -> Response | None:
         gone = asyncio.ensure_future(_disconnect(receive))
-        context = HttpCallContext(_metadata(request), _timeout(request), gone.done)
+        context = HttpCallContext(
+            _metadata(request), _timeout(request), gone.done, client_certificate(request.scope)
+        )
         call = asyncio.ensure_future(self._calls.call(route.rpc, rpc_request, context))
         self._in_flight.add(call)
         call.add_done_callback(self._in_flight.discard)

@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 
 from cadenza.api.http_calls import CallFailed, HttpCallContext, HttpCalls
+from cadenza.web.tls_protocol import connection_certificate
 
 __all__ = ["CallFailed", "Rpc"]
 
@@ -37,6 +38,8 @@ class Rpc:
     async def __call__(
         self, method: str, request: Message, reply_type: type[M], timeout: float = UI_CALL_SECONDS
     ) -> M:
-        reply = await self._calls.call(_METHODS[method], request, HttpCallContext(timeout=timeout))
+        # The page's calls are the browser's: under mTLS they carry its certificate.
+        context = HttpCallContext(timeout=timeout, client_certificate=connection_certificate.get())
+        reply = await self._calls.call(_METHODS[method], request, context)
         assert isinstance(reply, reply_type), f"{method} answered {type(reply).__name__}"
         return reply

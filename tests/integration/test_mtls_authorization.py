@@ -1,0 +1,106 @@
+"""mTLS with --auth: the client certificate is the caller, and its mapped roles decide. A
+certificate mapped to reader lists but does not start, over gRPC and over HTTPS alike; one no
+rule maps is known by name and may do nothing."""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+
+from tests.certificates import CertificateAuthority, Issued
+from tests.servers import InProcessServer, in_process
+
+ROLES = """
+[[rule]]
+cn = "auditor"
+roles = { default = ["reader"] }
+
+[[rule]]
+dns = "*.writers.example"
+name = "writers"
+roles = { default = ["writer"] }
+"""
+
+
+@dataclass(frozen=True)
+class Setup:
+    ca: CertificateAuthority
+    directory: Path
+    server: InProcessServer
+
+    def sdk(self, client: Issued) -> TLSConfig:
+        return TLSConfig(
+            server_root_ca_cert=self.ca.pem,
+            client_cert=client.certificate,
+            client_private_key=client.private_key,
+        )
+
+    def https(self, client: Issued) -> httpx.AsyncClient:
+        context = ssl.create_default_context(cadata=self.ca.pem.decode())
+        context.load_cert_chain(*client.write(self.directory, f"client-{uuid.uuid4().hex[:8]}"))
+        assert self.server.server.addresses is not None
+        return httpx.AsyncClient(base_url=f"https://{self.server.server.addresses.http}", verify=context)
+
+
+@pytest.fixture(scope="module")
+async def setup(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Setup]:
+    directory = tmp_path_factory.mktemp("mtls-auth")
+    ca = CertificateAuthority("auth CA")
+    cert, key = ca.server().write(directory, "server")
+    (directory / "ca.pem").write_bytes(ca.pem)
+    (directory / "roles.toml").write_text(ROLES)
+    async with in_process(
+        auth=True,
+        tls_cert=str(cert),
+        tls_key=str(key),
+        tls_client_ca=str(directory / "ca.pem"),
+        tls_client_roles=str(directory / "roles.toml"),
+    ) as server:
+        yield Setup(ca, directory, server)
+
+
+async def start(client: Client) -> str:
+    workflow_id = f"wf-{uuid.uuid4().hex[:8]}"
+    await client.start_workflow("Anything", id=workflow_id, task_queue="nobody-polls")
+    return workflow_id
+
+
+async def test_a_writer_certificate_starts_and_a_reader_certificate_lists_but_does_not_start(
+    setup: Setup,
+) -> None:
+    writer = await Client.connect(
+        setup.server.address, tls=setup.sdk(setup.ca.client(None, dns=("a.writers.example",)))
+    )
+    started = await start(writer)
+    reader = await Client.connect(setup.server.address, tls=setup.sdk(setup.ca.client("auditor")))
+    listed = [execution.id async for execution in reader.list_workflows()]
+    assert started in listed
+    with pytest.raises(RPCError) as refused:
+        await start(reader)
+    assert refused.value.status == RPCStatusCode.PERMISSION_DENIED
+
+
+async def test_a_certificate_no_rule_maps_may_do_nothing(setup: Setup) -> None:
+    client = await Client.connect(setup.server.address, tls=setup.sdk(setup.ca.client("stranger")))
+    with pytest.raises(RPCError) as refused:
+        await client.count_workflows()
+    assert refused.value.status == RPCStatusCode.PERMISSION_DENIED
+
+
+async def test_over_https_a_reader_certificate_lists_but_does_not_start(setup: Setup) -> None:
+    async with setup.https(setup.ca.client("auditor")) as http:
+        listed = await http.get("/api/v1/namespaces/default/workflows")
+        assert listed.status_code == 200, listed.text
+        started = await http.post(
+            f"/api/v1/namespaces/default/workflows/wf-{uuid.uuid4().hex[:8]}",
+            json={"workflowType": {"name": "Anything"}, "taskQueue": {"name": "nobody-polls"}},
+        )
+    assert started.status_code == 403, started.text
