@@ -127,6 +127,7 @@ TIMESTAMP_MIN = -62135596800.0
 """0001-01-01T00:00:00Z, the earliest time a protobuf Timestamp holds."""
 TIMESTAMP_MAX = 253402300799.0
 """9999-12-31T23:59:59Z, the latest."""
+NANOS_PER_SECOND = 1_000_000_000
 
 
 def timestamp(seconds: float) -> Timestamp:
@@ -142,9 +143,6 @@ def timestamp(seconds: float) -> Timestamp:
 def set_timestamp(target: Timestamp, seconds: float) -> None:
     """Make ``target`` ``timestamp(seconds)`` in place (quicker than copying one in)."""
     target.seconds, target.nanos = divmod(_nanoseconds(seconds), NANOS_PER_SECOND)
-
-
-NANOS_PER_SECOND = 1_000_000_000
 
 
 def _nanoseconds(seconds: float) -> int:
