@@ -1,0 +1,80 @@
+"""Operator RPCs on a run's pending activities: PauseActivity, UnpauseActivity,
+ResetActivity and UpdateActivityOptions, each naming activities by ID or by type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.api.lookups import Runs
+from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.activity_ops import Selection
+from cadenza.history.service import HistoryService, Restart
+from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence.records import ExecutionKey
+
+
+class ActivityOpsRpcs:
+    """Pause, unpause, reset and change the options of pending activities."""
+
+    def __init__(self, *, namespaces: NamespaceRegistry, history: HistoryService) -> None:
+        self._history = history
+        self._runs = Runs(namespaces, history)
+
+    @translated
+    async def PauseActivity(
+        self, request: wsv1.PauseActivityRequest, context: Any
+    ) -> wsv1.PauseActivityResponse:
+        key = await self._key(request)
+        selection = Selection(activity_id=request.id, activity_type=request.type)
+        await self._history.pause_activities(key, selection, request.identity, request.reason)
+        return wsv1.PauseActivityResponse()
+
+    @translated
+    async def UnpauseActivity(
+        self, request: wsv1.UnpauseActivityRequest, context: Any
+    ) -> wsv1.UnpauseActivityResponse:
+        key = await self._key(request)
+        selection = Selection(activity_id=request.id, activity_type=request.type, every=request.unpause_all)
+        restart = Restart(
+            reset_attempts=request.reset_attempts,
+            reset_heartbeat=request.reset_heartbeat,
+            jitter=ev.seconds(request.jitter),
+        )
+        await self._history.unpause_activities(key, selection, restart)
+        return wsv1.UnpauseActivityResponse()
+
+    @translated
+    async def ResetActivity(
+        self, request: wsv1.ResetActivityRequest, context: Any
+    ) -> wsv1.ResetActivityResponse:
+        key = await self._key(request)
+        selection = Selection(activity_id=request.id, activity_type=request.type, every=request.match_all)
+        restart = Restart(
+            reset_heartbeat=request.reset_heartbeat,
+            keep_paused=request.keep_paused,
+            jitter=ev.seconds(request.jitter),
+        )
+        await self._history.reset_activities(key, selection, restart)
+        return wsv1.ResetActivityResponse()
+
+    @translated
+    async def UpdateActivityOptions(
+        self, request: wsv1.UpdateActivityOptionsRequest, context: Any
+    ) -> wsv1.UpdateActivityOptionsResponse:
+        key = await self._key(request)
+        if not request.HasField("activity_options"):
+            raise InvalidArgumentError("ActivityOptions are not provided")
+        if not request.update_mask.paths:
+            raise InvalidArgumentError("UpdateMask is not provided")
+        selection = Selection(activity_id=request.id, activity_type=request.type, every=request.match_all)
+        options = await self._history.update_activity_options(
+            key, selection, request.activity_options, list(request.update_mask.paths)
+        )
+        return wsv1.UpdateActivityOptionsResponse(activity_options=options)
+
+    async def _key(self, request: Any) -> ExecutionKey:
+        return await self._runs.key(request.namespace, request.execution)
