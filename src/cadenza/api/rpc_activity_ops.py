@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueKind
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
@@ -74,6 +75,10 @@ class ActivityOpsRpcs:
         options = await self._history.update_activity_options(
             key, selection, request.activity_options, list(request.update_mask.paths)
         )
+        # Temporal answers with the queue's kind where Describe gives its normal name.
+        options.task_queue.ClearField("normal_name")
+        options.task_queue.kind = TaskQueueKind.TASK_QUEUE_KIND_NORMAL
+        options.priority.SetInParent()
         return wsv1.UpdateActivityOptionsResponse(activity_options=options)
 
     async def _key(self, request: Any) -> ExecutionKey:

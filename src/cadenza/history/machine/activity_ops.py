@@ -28,11 +28,9 @@ class Selection:
     every: bool = False
 
     def check(self) -> None:
-        chosen = sum((bool(self.activity_id), bool(self.activity_type), self.every))
-        if chosen == 0:
-            raise InvalidArgumentError("Either activity id or activity type must be provided")
-        if chosen > 1:
-            raise InvalidArgumentError("Only one of activity id, activity type or match all may be provided")
+        # The request's ID, type and match-all flag are one protobuf oneof: at most one is set.
+        if not (self.activity_id or self.activity_type or self.every):
+            raise InvalidArgumentError("Either Activity.Id or Activity.Type should be set on request.")
 
     def matches(self, activity: Activity) -> bool:
         if self.every:
@@ -47,8 +45,9 @@ def selected(state: MutableState, selection: Selection) -> list[Activity]:
     selection.check()
     found = [a for a in state.activities.values() if selection.matches(a)] if state.running else []
     if not found and not selection.every:
-        what = f"ID {selection.activity_id}" if selection.activity_id else f"type {selection.activity_type}"
-        raise NotFoundError(f"Activity with {what} is not found")
+        raise NotFoundError(
+            "Can't find pending activity with such ID. Invalid activityID or activity already completed"
+        )
     return found
 
 
@@ -80,6 +79,7 @@ def unpause(
     if not activity.started:
         if reset_attempts:
             activity.attempt = 1
+        activity.last_failure = ""  # as in Temporal: the attempt dispatched anew reports none
         _dispatch_again(change, activity, delay)
     elif reset_attempts:
         activity.reset_requested = True
@@ -104,6 +104,7 @@ def reset(
         activity.reset_requested = True
     else:
         activity.attempt = 1
+        activity.last_failure = ""
         _withdraw_attempt(change, activity)
         if not activity.paused:
             _dispatch_again(change, activity, delay)
@@ -152,7 +153,7 @@ _RETRY_OPTIONS = ("initial_interval", "backoff_coefficient", "maximum_interval",
 
 
 def _apply_option(activity: Activity, options: ActivityOptions, path: str) -> None:
-    """Set one field the update mask names; an unknown path is refused."""
+    """Set one field the update mask names."""
     name = _MASK_ALIASES.get(path, path)
     if name in _DURATION_OPTIONS:
         setattr(activity, _DURATION_OPTIONS[name], ev.seconds(getattr(options, name)))
@@ -166,8 +167,7 @@ def _apply_option(activity: Activity, options: ActivityOptions, path: str) -> No
         field = name.split(".", 1)[1]
         given = retry.from_proto(options.retry_policy)
         activity.retry = dataclasses.replace(activity.retry, **{field: getattr(given, field)})
-    else:
-        raise InvalidArgumentError(f"unsupported activity options field: {path}")
+    # Temporal ignores a path naming no option it can change; so does Cadenza.
 
 
 _MASK_ALIASES = {

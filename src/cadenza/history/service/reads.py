@@ -244,6 +244,8 @@ def _pending_activity(activity: Activity) -> PendingActivityInfo:
     info.scheduled_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
     if activity.started:
         info.last_started_time.CopyFrom(ev.timestamp(activity.started_time))
+    elif activity.retry_timer_id:  # waiting out a retry backoff
+        info.next_attempt_schedule_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
     if activity.last_heartbeat_time:
         info.last_heartbeat_time.CopyFrom(ev.timestamp(activity.last_heartbeat_time))
         if activity.heartbeat_details:
