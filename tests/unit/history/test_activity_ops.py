@@ -190,3 +190,30 @@ def test_a_selection_by_type_finds_every_activity_of_it() -> None:
     with pytest.raises(InvalidArgumentError, match=r"Either Activity\.Id or Activity\.Type"):
         activity_ops.selected(state, Selection())
     assert activity_ops.selected(state, Selection(every=True)) != []
+
+
+def stored(state: MutableState) -> tuple[bytes, list[tuple[int, bytes]]]:
+    """The state's own row and one row per pending activity, as the store holds them."""
+    return state.to_stored()[0], [(key, a.encoded()) for key, a in state.activities.items()]
+
+
+def test_a_pause_is_stored_with_the_activity_and_read_back() -> None:
+    run, activity = with_activity(RETRYING)
+    pause(run, activity)
+    data, rows = stored(run.state)
+    [again] = MutableState.from_bytes(data, rows).activities.values()
+    assert (again.paused, again.pause_identity, again.pause_reason, again.pause_time) == (
+        True,
+        "operator",
+        "stuck",
+        activity.pause_time,
+    )
+
+
+def test_an_activity_stored_before_pauses_existed_reads_as_not_paused() -> None:
+    run, _ = with_activity()
+    data, rows = stored(run.state)
+    old_rows = [(key, row.replace(b',"paused":false', b"")) for key, row in rows]
+    assert all(b'"paused"' not in row for _, row in old_rows)
+    [again] = MutableState.from_bytes(data, old_rows).activities.values()
+    assert not again.paused
