@@ -50,6 +50,7 @@ class ActivityTaskRpcs(Engine):
                     not entry.state.running
                     or activity is None
                     or activity.started
+                    or activity.paused
                     or activity.attempt != task.attempt
                 ):
                     change.remove_task(task.task_id)
