@@ -230,7 +230,7 @@ def _run_expiration(state: MutableState, attrs: WorkflowExecutionStartedEventAtt
 def _pending_activity(activity: Activity) -> PendingActivityInfo:
     info = PendingActivityInfo(
         activity_id=activity.activity_id,
-        attempt=activity.attempt,
+        attempt=1 if activity.reset_requested else activity.attempt,  # as Temporal shows a reset
         maximum_attempts=activity.retry.maximum_attempts,
         state=_activity_state(activity),
         last_worker_identity=activity.identity,
