@@ -16,6 +16,7 @@ from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -324,6 +325,7 @@ class Server:
             activities=ActivityRpcs(
                 config=config, namespaces=namespaces, history=history, matching=self._matching
             ),
+            activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
                 config=config,
                 namespaces=namespaces,

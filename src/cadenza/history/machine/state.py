@@ -119,6 +119,16 @@ class Activity(_Encoded):
     """Set once the workflow asked to cancel the activity."""
     control_queue: str = ""
     """The control queue of the worker process running the attempt, to push it commands."""
+    retry_timer_id: str = ""
+    """The timer that schedules the next attempt after a backoff."""
+    paused: bool = False
+    """Paused by an operator: no attempt is dispatched until it is unpaused."""
+    pause_time: float = 0.0
+    pause_identity: str = ""
+    pause_reason: str = ""
+    reset_requested: bool = False
+    """Reset while an attempt ran: its worker learns so on a heartbeat, and when the attempt
+    ends the attempt count starts over."""
 
     @property
     def cancel_requested(self) -> bool:
