@@ -2,7 +2,8 @@
 
 Usage: python bench/worker.py --target HOST:PORT --task-queue NAME [--max-activities N]
 
-Prints ``READY`` on stdout once polling has started and shuts down gracefully
+With ``CADENZA_BENCH_API_KEY`` set it presents that key (a server started
+with auth on). Prints ``READY`` on stdout once polling has started and shuts down gracefully
 on SIGTERM/SIGINT, so the driver can sequence start-up and tear-down.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
-from temporalio.client import Client
 from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,6 +29,7 @@ from bench_defs import (
     TimersWorkflow,
     echo,
 )
+from bench_servers import API_KEY_ENV, connect
 
 READY_LINE = "READY"
 
@@ -58,7 +60,7 @@ async def serve(args: argparse.Namespace) -> None:
     """Poll the task queue until told to stop."""
     stop = asyncio.Event()
     install_stop_handlers(stop)
-    client = await Client.connect(args.target, namespace=args.namespace)
+    client = await connect(args.target, os.environ.get(API_KEY_ENV) or None, args.namespace)
     worker = Worker(
         client,
         task_queue=args.task_queue,
