@@ -16,6 +16,7 @@ from typing import Any
 
 from cadenza import server as server_module
 from cadenza.cli.main import main
+from cadenza.persistence import backends
 from cadenza.persistence.sqlite import store as sqlite_store
 from tests.faults import store as faulty_store
 from tests.faults.plan import FaultPlan, Rates
@@ -58,14 +59,14 @@ def plan_from_env() -> FaultPlan:
 def install(plan: FaultPlan) -> None:
     """Make the stores this process opens from now on fault as ``plan`` says."""
     sqlite_store.connect = faulty_connect(sqlite_store.connect, plan)  # type: ignore[assignment]
-    open_store = server_module.open_store
 
     def open_faulty_store(url: str, *, exclusive: bool = True) -> Any:
-        store = open_store(url, exclusive=exclusive)
+        store = backends.open_store(url, exclusive=exclusive)
         faulty_store.install(store, plan)
         return store
 
-    server_module.open_store = open_faulty_store  # type: ignore[assignment]
+    # The name the server calls its store's opener by.
+    setattr(server_module, "open_store", open_faulty_store)  # noqa: B010
 
 
 if __name__ == "__main__":

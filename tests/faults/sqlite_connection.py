@@ -55,11 +55,12 @@ class FaultyConnection:
 
 
 def faulty_connect(
-    connect: Callable[[str], sqlite3.Connection], plan: FaultPlan
+    connect: Callable[[str], sqlite3.Connection], plan: FaultPlan, message: str = IO_ERROR
 ) -> Callable[[str], sqlite3.Connection]:
-    """``connect`` (the SQLite store's) handing out connections that ``plan`` strikes."""
+    """``connect`` (the SQLite store's) handing out connections that ``plan`` strikes, their
+    failures saying ``message``."""
 
     def connect_faulty(path: str) -> sqlite3.Connection:
-        return FaultyConnection(connect(path), plan)  # type: ignore[return-value]
+        return FaultyConnection(connect(path), plan, message)  # type: ignore[return-value]
 
     return connect_faulty

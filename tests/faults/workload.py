@@ -21,7 +21,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interv
 @activity.defn
 async def touch(value: int) -> int:
     info = activity.info()
-    DELIVERIES.append((info.workflow_id, info.workflow_run_id, info.activity_id, str(info.attempt)))
+    DELIVERIES.append((str(info.workflow_id), str(info.workflow_run_id), info.activity_id, str(info.attempt)))
     return value + 1
 
 
@@ -75,5 +75,22 @@ class Mixed:
         return self.bumps
 
 
-WORKFLOWS = [Mixed, Leaf]
+@workflow.defn
+class Gate:
+    """Waits for the ``go`` signal, then runs one activity."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    @workflow.run
+    async def run(self, value: int = 0) -> int:
+        await workflow.wait_condition(lambda: self.open)
+        return await _run_activity(value)
+
+    @workflow.signal
+    def go(self) -> None:
+        self.open = True
+
+
+WORKFLOWS = [Mixed, Leaf, Gate]
 ACTIVITIES = [touch]
