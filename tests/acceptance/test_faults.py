@@ -41,7 +41,7 @@ from tests.faults.workload import Leaf, Mixed
 pytestmark = pytest.mark.crash
 
 SEEDS = [1, 2, 3]
-WORKFLOWS = 8
+WORKFLOWS = 6
 QUEUE = "faults"
 DRIVE_SECONDS = 75.0
 """How long a workflow may take to finish through the faults before the run counts as stuck."""
@@ -103,6 +103,19 @@ async def _schedule(client: Client, schedule_id: str) -> None:
             await asyncio.sleep(0.2)
 
 
+async def _still_firing(client: Client, schedule_id: str) -> None:
+    """Wait until the schedule takes two more actions: its timer is still armed."""
+    seen: int | None = None
+    while True:
+        with contextlib.suppress(RPCError):
+            actions = (await client.get_schedule_handle(schedule_id).describe()).info.num_actions
+            if seen is None:
+                seen = actions
+            elif actions >= seen + 2:
+                return
+        await asyncio.sleep(0.3)
+
+
 async def _delete_schedule(client: Client, schedule_id: str) -> None:
     for _ in range(50):
         try:
@@ -122,6 +135,7 @@ async def _run_workload(server: FaultyServer) -> list[str]:
         await asyncio.gather(*(_start(client, i) for i in ids))
         acknowledged = ids
         await asyncio.wait_for(asyncio.gather(*(_drive(client, i) for i in acknowledged)), DRIVE_SECONDS)
+        await asyncio.wait_for(_still_firing(client, "ticks"), DRIVE_SECONDS)
         await _delete_schedule(client, "ticks")
         await _all_closed(client)
     return acknowledged

@@ -22,12 +22,12 @@ from tests.faults import store as faulty_store
 from tests.faults.plan import FaultPlan, Rates
 from tests.faults.sqlite_connection import faulty_connect
 
-_KILL = 0.0015
+_KILL = 0.001
 
 PROFILES: dict[str, dict[str, Rates]] = {
     "workload": {
         # The store's calls, on either backend: failures and waits, and a kill now and then.
-        "store.commit": Rates(fail_before=0.03, delay=0.04, kill_before=_KILL, kill_after=_KILL),
+        "store.commit": Rates(fail_before=0.05, delay=0.04, kill_before=_KILL, kill_after=_KILL),
         "store.write_schedule": Rates(fail_before=0.03, delay=0.04, kill_after=_KILL),
         "store.remove_stale": Rates(fail_before=0.05),
         "store.load_execution": Rates(fail_before=0.02, delay=0.02),
@@ -43,6 +43,7 @@ PROFILES: dict[str, dict[str, Rates]] = {
     "ambiguous-commits": {
         # Commits done whose reply is lost, as when PostgreSQL's connection drops at COMMIT.
         "store.commit": Rates(fail_after=0.05),
+        "store.write_schedule": Rates(fail_after=0.3),
     },
 }
 
