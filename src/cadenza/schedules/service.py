@@ -31,16 +31,12 @@ from cadenza.exceptions import (
 )
 from cadenza.history.machine.state import MutableState, decode_blob
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import (
-    NamespaceRecord,
-    ScheduleWrite,
-    StoredSchedule,
-    TimerRecord,
-)
+from cadenza.persistence.records import NamespaceRecord, ScheduleWrite, StoredSchedule, TimerRecord
 from cadenza.persistence.roles import ScheduleStore, TaskStore
 from cadenza.protoutil import seconds
 from cadenza.schedules import buffer, scheduler
 from cadenza.schedules.actions import Actions, identity
+from cadenza.schedules.confirmed import write_confirmed
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
 from cadenza.schedules.spec import MAX_CANDIDATES, TOO_MANY_EXCLUSIONS, CompiledSpec, canonical
@@ -355,7 +351,7 @@ class ScheduleService:
         await finish_even_if_cancelled(self._write_and_arm(write, timer))
 
     async def _write_and_arm(self, write: ScheduleWrite, timer: TimerRecord | None) -> None:
-        await self._store.write_schedule(write)
+        await write_confirmed(self._store, write)
         if timer is not None:
             self._add_timer(timer)
 

@@ -27,7 +27,8 @@ from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import RUNNING, MutableState
 from cadenza.history.service.cache import Entry, ExecutionCache
 from cadenza.history.service.event_log import EventLog
-from cadenza.persistence.records import ExecutionKey, TaskRecord, TimerRecord
+from cadenza.persistence.errors import StorageError
+from cadenza.persistence.records import ExecutionKey, ExecutionWrite, TaskRecord, TimerRecord
 from cadenza.persistence.roles import HistoryStore
 from cadenza.worker_commands import WorkerCommands
 
@@ -151,6 +152,10 @@ class Engine:
             write = replace(write, audit=audit)  # one transaction with the change it records
         try:
             await self._store.commit(write, *more)
+        except StorageError:
+            if not await self._landed(write):
+                self.cache.drop(entry.key)
+                raise
         except BaseException:
             self.cache.drop(entry.key)
             raise
@@ -170,6 +175,20 @@ class Engine:
         if change.events or change.state_changed:
             entry.notify()
         self.cache.note_state(entry)
+
+    async def _landed(self, write: ExecutionWrite) -> bool:
+        """Whether a commit the store reported failed took effect all the same.
+
+        A connection cut while the database commits leaves the outcome open. A change that
+        did land must be handed off and answered now, as any commit: else its tasks and
+        timers would wait in the store for the next restart, and its workflow with them.
+        The stored state is this write's own bytes only if this write made it.
+        """
+        try:
+            stored = await self._store.load_execution(write.key)
+        except StorageError:
+            return False
+        return stored is not None and stored.version == write.new_version and stored.state == write.state
 
     def _hand_off(self, change: Change) -> None:
         """Give what a committed change created to matching, the timer queue and workers."""
