@@ -42,7 +42,7 @@ def keys(tasks: list[TaskRecord]) -> str:
 def interleaved(counts: dict[str, tuple[int, float]]) -> list[TaskRecord]:
     """Tasks of several fairness keys created round-robin, each key with its weight."""
     queues = {key: [task(0, key, weight) for _ in range(n)] for key, (n, weight) in counts.items()}
-    out = []
+    out: list[TaskRecord] = []
     for group in itertools.zip_longest(*queues.values()):
         out.extend(t for t in group if t is not None)
     return out

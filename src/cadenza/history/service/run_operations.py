@@ -97,4 +97,5 @@ def _reset_run(base: MutableState, now: float) -> MutableState:
         first_execution_run_id=base.first_execution_run_id,
         execution_deadline=base.execution_deadline,
         parent=base.parent,
+        priority=base.priority,
     )
