@@ -6,10 +6,11 @@ fairness key is a virtual queue, and the keys share the dispatches in proportion
 their weights by stride scheduling, as Temporal's matching does with fairness on: a
 task's *pass* is its key's previous pass (or, when the key has nothing waiting, the
 level's virtual time: the pass of the task dispatched last) plus ``1 / weight``, and
-the task with the lowest pass goes first. Passes are exact fractions, so weights 9:1
-give exactly nine tasks to one for the other in every ten, however long the backlog;
-at equal passes the heavier key goes first (Temporal's integer strides round the
-same way: weights 3:1 dispatch as ``aaab aaab``), then the earlier task.
+the task with the lowest pass goes first. Passes are integers on a fine scale whose
+strides are exact for the usual weights, so weights 9:1 give exactly nine tasks to
+one for the other in every ten, however long the backlog (Temporal's coarser strides
+drift: 1000 // 9 is 111); at equal passes the heavier key goes first (as Temporal's
+rounding has it: weights 3:1 dispatch as ``aaab aaab``), then the earlier task.
 
 The order depends only on the tasks and the order they arrived in: a restarted server
 loads its stored tasks back in creation order into empty levels, so the same tasks
@@ -62,15 +63,15 @@ def effective_weight(weight: float, override: float | None = None) -> float:
     return min(max(weight, MIN_WEIGHT), MAX_WEIGHT)
 
 
-@dataclass(order=True, frozen=True)
-class _Entry:
-    """A waiting task with its place in the order: lowest pass, heavier key, earlier task."""
+SCALE = 720_720 * 10**9
+"""One unit of virtual time in integer steps: divisible by every weight from 1 to 16 and by
+their tenths, so the strides of such weights are exact and integer arithmetic stays cheap."""
 
-    pass_: Fraction
-    lighter: float
-    """The weight negated, so that at equal passes the heavier key sorts first."""
-    seq: int
-    task: TaskRecord = field(compare=False)
+_Entry = tuple[int, float, int, TaskRecord]
+"""A waiting task with its place in the order: its pass, its weight negated (at equal passes
+the heavier key first), its arrival number (then the earlier task), and the task."""
+_Head = tuple[int, float, int, str]
+"""A waiting key's first entry, with the key in place of the task."""
 
 
 @dataclass
@@ -78,9 +79,9 @@ class _Level:
     """The fairness keys waiting at one priority key, each a FIFO of passes in order."""
 
     keys: dict[str, deque[_Entry]] = field(default_factory=dict)
-    heads: list[tuple[_Entry, str]] = field(default_factory=list)
+    heads: list[_Head] = field(default_factory=list)
     """A heap of each waiting key's first entry."""
-    clock: Fraction = Fraction(0)
+    clock: int = 0
     """Virtual time: the pass of the task taken last."""
     size: int = 0
 
@@ -88,39 +89,51 @@ class _Level:
         waiting = self.keys.get(fairness_key)
         if waiting is None:
             waiting = self.keys[fairness_key] = deque()
-        last = waiting[-1].pass_ if waiting else self.clock
-        entry = _Entry(last + _stride(weight), -weight, seq, task)
-        waiting.append(entry)
+        last = waiting[-1][0] if waiting else self.clock
+        pass_ = last + _stride(weight)
+        waiting.append((pass_, -weight, seq, task))
         if len(waiting) == 1:
-            heapq.heappush(self.heads, (entry, fairness_key))
+            heapq.heappush(self.heads, (pass_, -weight, seq, fairness_key))
         self.size += 1
 
     def take(self) -> TaskRecord:
-        entry, fairness_key = heapq.heappop(self.heads)
+        pass_, _, _, fairness_key = heapq.heappop(self.heads)
         waiting = self.keys[fairness_key]
-        waiting.popleft()
+        task = waiting.popleft()[3]
         if waiting:
-            heapq.heappush(self.heads, (waiting[0], fairness_key))
+            pass_next, lighter, seq, _ = waiting[0]
+            heapq.heappush(self.heads, (pass_next, lighter, seq, fairness_key))
         else:
             del self.keys[fairness_key]
         self.size -= 1
-        self.clock = entry.pass_ if self.size else Fraction(0)
-        return entry.task
+        self.clock = pass_ if self.size else 0
+        return task
+
+    def peek(self) -> TaskRecord:
+        return self.keys[self.heads[0][3]][0][3]
 
     def entries(self) -> list[_Entry]:
-        return sorted(entry for waiting in self.keys.values() for entry in waiting)
+        return sorted((entry for waiting in self.keys.values() for entry in waiting), key=_order)
+
+    def rebuild_heads(self) -> None:
+        self.heads = [(w[0][0], w[0][1], w[0][2], key) for key, w in self.keys.items()]
+        heapq.heapify(self.heads)
 
 
-_STRIDES: dict[float, Fraction] = {}
+def _order(entry: _Entry) -> tuple[int, float, int]:
+    return entry[0], entry[1], entry[2]
 
 
-def _stride(weight: float) -> Fraction:
-    """``1 / weight`` exactly; few distinct weights are in use, so they are remembered."""
+_STRIDES: dict[float, int] = {}
+
+
+def _stride(weight: float) -> int:
+    """``SCALE / weight``, rounded; few distinct weights are in use, so they are remembered."""
     stride = _STRIDES.get(weight)
     if stride is None:
         if len(_STRIDES) > 4096:
             _STRIDES.clear()
-        stride = _STRIDES[weight] = 1 / Fraction(weight)
+        stride = _STRIDES[weight] = round(Fraction(SCALE) / Fraction(weight))
     return stride
 
 
@@ -181,7 +194,7 @@ class Backlog:
         if self._levels is None:
             return self._plain[0] if self._plain else None
         waiting = [level for _, level in sorted(self._levels.items()) if level.heads]
-        return waiting[0].heads[0][0].task if waiting else None
+        return waiting[0].peek() if waiting else None
 
     def by_priority(self) -> dict[int, int]:
         """How many tasks wait at each priority key (queries not counted)."""
@@ -202,10 +215,9 @@ class Backlog:
             level.keys = {
                 key: kept
                 for key, waiting in level.keys.items()
-                if (kept := deque(entry for entry in waiting if keep(entry.task)))
+                if (kept := deque(entry for entry in waiting if keep(entry[3])))
             }
-            level.heads = [(waiting[0], key) for key, waiting in level.keys.items()]
-            heapq.heapify(level.heads)
+            level.rebuild_heads()
             level.size = sum(len(waiting) for waiting in level.keys.values())
         self._size = sum(level.size for level in self._levels.values())
         if not self._size:
@@ -226,7 +238,7 @@ class Backlog:
     def __iter__(self) -> Iterator[TaskRecord]:
         if self._levels is None:
             return iter(list(self._plain))
-        return iter([entry.task for _, level in sorted(self._levels.items()) for entry in level.entries()])
+        return iter([entry[3] for _, level in sorted(self._levels.items()) for entry in level.entries()])
 
     def _order_plain(self) -> None:
         """A second slot arrived: give the plain FIFO's tasks their passes, in order."""
