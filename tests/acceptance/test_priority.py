@@ -181,3 +181,15 @@ async def test_a_bad_priority_is_rejected_as_temporal_rejects_it(
         await client.workflow_service.start_workflow_execution(request)
     assert caught.value.status == RPCStatusCode.INVALID_ARGUMENT
     assert caught.value.message == message
+
+
+async def test_a_run_continued_as_new_keeps_its_priority(client: Client, task_queue: str) -> None:
+    async with one_at_a_time(client, task_queue, [wp.ContinuesOnce]):
+        shown = await client.execute_workflow(
+            wp.ContinuesOnce.run,
+            False,
+            id=f"can-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+            priority=Priority(priority_key=2, fairness_key="can"),
+        )
+    assert shown == "2|can|None"

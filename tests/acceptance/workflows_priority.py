@@ -71,3 +71,14 @@ class WithChild:
         return await workflow.execute_child_workflow(
             ShowsPriority.run, label, id=f"{workflow.info().workflow_id}-child", task_queue=queue
         )
+
+
+@workflow.defn
+class ContinuesOnce:
+    """Continues as new once, then answers the priority its second run has."""
+
+    @workflow.run
+    async def run(self, continued: bool) -> str:
+        if not continued:
+            workflow.continue_as_new(True)
+        return shown(workflow.info().priority)
