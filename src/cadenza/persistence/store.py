@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    ApiKeyStore,
+    AuditStore,
     ExecutionStore,
     NamespaceStore,
     ReplicaLink,
     RetentionStore,
+    SavedViewStore,
     ScheduleStore,
     TaskStore,
     VisibilityStore,
@@ -29,9 +32,13 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    SavedViewStore,
+    ApiKeyStore,
+    AuditStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
+    saved views."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

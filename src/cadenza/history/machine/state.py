@@ -281,6 +281,10 @@ class MutableState:
     history_size: int = 0
     state_transitions: int = 0
     """Committed changes to this run that Temporal would count as state transitions."""
+    reset_run_id: str = ""
+    """The run a reset of this run made (the latest, if it was reset more than once)."""
+    last_reset_time: float = 0.0
+    """When a reset made this run (0 if none did)."""
     priority: TaskPriority = NO_PRIORITY
     """The run's priority: its start's, inherited through continue-as-new, retries and cron."""
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)

@@ -201,13 +201,18 @@ def _execution_info(
 
 
 def _extended_info(state: MutableState, started: HistoryEvent) -> WorkflowExecutionExtendedInfo:
-    """Deadlines, the original start, cancellation and the requests recorded in the run."""
+    """Deadlines, the original start, cancellation, resets and the requests recorded in the run."""
     attrs = started.workflow_execution_started_event_attributes
     info = WorkflowExecutionExtendedInfo(cancel_requested=state.cancel_requested)
-    if attrs.HasField("workflow_execution_expiration_time"):
+    if state.last_reset_time and state.execution_deadline:  # from the reset, not the copied start
+        info.execution_expiration_time.CopyFrom(ev.timestamp(state.execution_deadline))
+    elif attrs.HasField("workflow_execution_expiration_time"):
         info.execution_expiration_time.CopyFrom(attrs.workflow_execution_expiration_time)
     info.run_expiration_time.CopyFrom(_run_expiration(state, attrs))
     info.original_start_time.CopyFrom(started.event_time)
+    info.reset_run_id = state.reset_run_id
+    if state.last_reset_time:
+        info.last_reset_time.CopyFrom(ev.timestamp(state.last_reset_time))
     if state.start_request_id:
         recorded = info.request_id_infos[state.start_request_id]
         recorded.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
@@ -222,7 +227,9 @@ def _run_expiration(state: MutableState, attrs: WorkflowExecutionStartedEventAtt
     """
     if not state.run_timeout:
         return Timestamp(seconds=GO_ZERO_TIME_SECONDS)
-    expires = state.start_time + state.run_timeout + ev.seconds(attrs.first_workflow_task_backoff)
+    # A reset's run starts at once: the start delay its copied start event names has passed.
+    backoff = 0.0 if state.last_reset_time else ev.seconds(attrs.first_workflow_task_backoff)
+    expires = state.start_time + state.run_timeout + backoff
     if state.execution_deadline:
         expires = min(expires, state.execution_deadline)
     return ev.timestamp(expires)
