@@ -12,6 +12,9 @@ one for the other in every ten, however long the backlog (Temporal's coarser str
 drift: 1000 // 9 is 111); at equal passes the heavier key goes first (as Temporal's
 rounding has it: weights 3:1 dispatch as ``aaab aaab``), then the earlier task.
 
+Tasks withdrawn from the backlog (their run closed) keep the passes they took, as on
+Temporal, where such a task is dispatched and dropped: the tasks left keep their order.
+
 The order depends only on the tasks and the order they arrived in: a restarted server
 loads its stored tasks back in creation order into empty levels, so the same tasks
 dispatch in the same pattern again. While every task waiting has one priority key and
