@@ -7,7 +7,7 @@ their weights by stride scheduling, as Temporal's matching does with fairness on
 task's *pass* is its key's previous pass (or, when the key has nothing waiting, the
 level's virtual time: the pass of the task dispatched last) plus ``1 / weight``, and
 the task with the lowest pass goes first. Passes are integers on a fine scale whose
-strides are exact for the usual weights, so weights 9:1 give exactly nine tasks to
+strides are exact for the usual weights (``SCALE``), so weights 9:1 give exactly nine tasks to
 one for the other in every ten, however long the backlog (Temporal's coarser strides
 drift: 1000 // 9 is 111); at equal passes the heavier key goes first (as Temporal's
 rounding has it: weights 3:1 dispatch as ``aaab aaab``), then the earlier task.
@@ -67,8 +67,10 @@ def effective_weight(weight: float, override: float | None = None) -> float:
 
 
 SCALE = 720_720 * 10**9
-"""One unit of virtual time in integer steps: divisible by every weight from 1 to 16 and by
-their tenths, so the strides of such weights are exact and integer arithmetic stays cheap."""
+"""One unit of virtual time in integer steps. It is divisible by every whole number up to 16
+(and by powers of two and ten), so the strides of whole weights up to 16, and of halves
+and quarters of them, are exact; any other weight's stride is rounded by less than one
+part in 10**11. Integers keep the comparisons cheap."""
 
 _Entry = tuple[int, float, int, TaskRecord]
 """A waiting task with its place in the order: its pass, its weight negated (at equal passes
