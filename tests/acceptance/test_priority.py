@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Priority as ApiPriority
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+    ScheduleSpec,
+    WorkflowHandle,
+)
 from temporalio.common import Priority
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -193,3 +200,36 @@ async def test_a_run_continued_as_new_keeps_its_priority(client: Client, task_qu
             priority=Priority(priority_key=2, fairness_key="can"),
         )
     assert shown == "2|can|None"
+
+
+async def test_a_schedules_start_action_gives_its_workflows_its_priority(
+    client: Client, task_queue: str
+) -> None:
+    action = ScheduleActionStartWorkflow(
+        wp.ShowsPriority.run,
+        "scheduled",
+        id=f"sched-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        priority=Priority(priority_key=4, fairness_key="sched"),
+    )
+    handle = await client.create_schedule(
+        f"sched-{uuid.uuid4().hex[:8]}",
+        Schedule(action=action, spec=ScheduleSpec()),
+        trigger_immediately=True,
+    )
+
+    async def started() -> str | bool:
+        """The ID of the workflow the schedule started, False until it started one."""
+        actions = (await handle.describe()).info.recent_actions
+        if not actions:
+            return False
+        assert isinstance(actions[0].action, ScheduleActionExecutionStartWorkflow)
+        return actions[0].action.workflow_id
+
+    try:
+        workflow_id = str(await eventually(started))
+        async with one_at_a_time(client, task_queue, [wp.ShowsPriority]):
+            shown = await client.get_workflow_handle(workflow_id).result()
+    finally:
+        await handle.delete()
+    assert shown == "4|sched|None"
