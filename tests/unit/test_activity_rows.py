@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from cadenza.history.machine.state import Activity, MutableState, RetryPolicy
+from cadenza.persistence.records import NO_PRIORITY, TaskPriority
 
 
 def state_with(count: int) -> MutableState:
@@ -65,3 +66,16 @@ def test_pending_activities_change_only_in_ways_a_write_notices() -> None:
         state.activities.update({})
     assert state.activities.pop(5).activity_id == "5" and state.activities.pop(5, None) is None
     assert state.to_stored()[1:] == ([], [])  # added and gone before any write: nothing to store
+
+
+def test_the_runs_and_activities_priorities_are_kept_and_old_states_have_none() -> None:
+    state = state_with(2)
+    state.priority = TaskPriority(2, "tenant", 3.0)
+    state.activities[6].priority = TaskPriority(fairness_key="own")
+    again = reload(state, {})
+    assert again.priority == TaskPriority(2, "tenant", 3.0)
+    assert again.activities[6].priority == TaskPriority(fairness_key="own")
+    assert again.activities[5].priority == NO_PRIORITY
+    stored_before = orjson.loads(state_with(0).to_bytes())
+    del stored_before["priority"]
+    assert MutableState.from_bytes(orjson.dumps(stored_before)).priority == NO_PRIORITY

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from cadenza.matching.ordering import Backlog
 from cadenza.matching.service import SWEEP_AT, MatchingService
-from cadenza.persistence.records import TaskKind, TaskRecord
+from cadenza.persistence.records import TaskKind, TaskPriority, TaskRecord
 
 WORKFLOW = TaskKind.WORKFLOW
 
@@ -56,3 +57,29 @@ def test_a_departed_sticky_worker_hands_back_only_tasks_not_withdrawn() -> None:
         matching.add_task(TaskRecord(task_id, "ns", "sticky", WORKFLOW, "wf", "run", 2, 1))
     matching.withdraw(["s1"])
     assert [t.task_id for t in matching.shut_down_sticky("ns", "sticky")] == ["s2"]
+
+
+async def test_withdrawn_tasks_leave_a_fair_queue_and_the_rest_keep_their_order() -> None:
+    matching = MatchingService()
+    tasks = [
+        TaskRecord(
+            f"t{i}", "ns", "queue", WORKFLOW, "wf", f"t{i}", 2, 1, priority=TaskPriority(2, key, weight)
+        )
+        for i, (key, weight) in enumerate([("a", 3.0), ("b", 1.0)] * (2 * SWEEP_AT))
+    ]
+    alone = Backlog()
+    for task in tasks:
+        matching.add_task(task)
+        alone.append(task)
+    whole_order = [alone.popleft().task_id for _ in tasks]
+    urgent = TaskRecord("urgent", "ns", "queue", WORKFLOW, "wf", "u", 2, 1, priority=TaskPriority(1))
+    matching.add_task(urgent)
+    withdrawn = {t.task_id for t in tasks[::4]} | {t.task_id for t in tasks[: 2 * SWEEP_AT]}
+    matching.withdraw(withdrawn)
+    left = len(tasks) - len(withdrawn)
+    assert matching.backlog("ns", "queue", WORKFLOW) == left + 1
+    taken = [await matching.poll("ns", "queue", WORKFLOW, "me", 0.01) for _ in range(left + 1)]
+    assert [t.task_id for t in taken if t is not None] == [
+        "urgent",
+        *(task_id for task_id in whole_order if task_id not in withdrawn),
+    ]

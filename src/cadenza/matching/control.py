@@ -85,7 +85,7 @@ class ControlQueues:
         self._forget_expired(now)
         key = (commands.namespace_id, commands.control_queue, CONTROL_KIND)
         queue = self._queue(key)
-        while queue.items and queue.items[0].expires_at <= now:
+        while queue.items and next(iter(queue.items)).expires_at <= now:
             queue.items.popleft()
         queue.offer(ControlTask(uuid.uuid4().hex, commands, now + REQUEST_TIMEOUT))
 

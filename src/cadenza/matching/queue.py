@@ -10,11 +10,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class Pending(Protocol[T]):
+    """Items waiting in a queue, taken from the left: a deque, or a task queue's ``Backlog``."""
+
+    def append(self, item: T, /) -> None: ...
+    def popleft(self) -> T: ...
+    def clear(self) -> None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[T]: ...
+
 
 LEFT_WORKER_MEMORY = 300.0
 """How long a worker that shut down is remembered, to answer its late polls empty at once."""
@@ -33,7 +44,7 @@ class PollerSeen:
 class Queue(Generic[T]):
     """Pending items and the polls waiting for them."""
 
-    items: deque[T] = field(default_factory=deque)
+    items: Pending[T] = field(default_factory=deque)
     pollers: deque[asyncio.Future[T | None]] = field(default_factory=deque)
     last_poll: float = 0.0
     shut_down: bool = False
@@ -41,14 +52,16 @@ class Queue(Generic[T]):
     withdrawn: int = 0
     """Items still in ``items`` that were withdrawn: skipped when reached, or swept out in bulk."""
 
-    def offer(self, item: T) -> None:
-        """Hand the item to the oldest waiting poll, or keep it for the next one."""
+    def offer(self, item: T) -> bool:
+        """Hand the item to the oldest waiting poll and return True, or keep it for the next
+        poll and return False."""
         while self.pollers:
             poller = self.pollers.popleft()
             if not poller.done():
                 poller.set_result(item)
-                return
+                return True
         self.items.append(item)
+        return False
 
     @property
     def idle(self) -> bool:

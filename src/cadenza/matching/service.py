@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from cadenza.matching.control import ControlQueues
+from cadenza.matching.ordering import Backlog
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.metrics.hooks import UNOBSERVED, TaskObserver
@@ -29,7 +30,13 @@ STICKY_POLLER_GRACE = 10.0
 
 
 QueueKey = tuple[str, str, TaskKind]
-_Queue = Queue[TaskRecord]
+
+
+@dataclass
+class _Queue(Queue[TaskRecord]):
+    """A task queue: its waiting tasks in dispatch order (priority, fairness, arrival)."""
+
+    items: Backlog = field(default_factory=Backlog)
 
 
 class MatchingService:
@@ -52,10 +59,19 @@ class MatchingService:
     def add_task(self, task: TaskRecord) -> None:
         self._observer.added(task)
         key = (task.namespace_id, task.task_queue, task.kind)
-        queue = self._queue(key)
-        queue.offer(task)
-        if queue.items and queue.items[-1] is task:  # no poll was waiting: it waits in the queue
+        if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
             self._pending[task.task_id] = key
+
+    def set_fairness_weight_overrides(
+        self, namespace_id: str, name: str, kind: TaskKind, overrides: Mapping[str, float]
+    ) -> None:
+        """The queue's weight for each fairness key named, over the tasks' own weights."""
+        self._queue((namespace_id, name, kind)).items.set_weight_overrides(overrides)
+
+    def backlog_by_priority(self, namespace_id: str, name: str, kind: TaskKind) -> dict[int, int]:
+        """Tasks waiting on the queue by priority key, withdrawn ones not yet swept included."""
+        queue = self._queues.get((namespace_id, name, kind))
+        return queue.items.by_priority() if queue else {}
 
     def withdraw(self, task_ids: Iterable[str]) -> None:
         """Forget waiting tasks that a committed change removed (their run closed, say).
@@ -67,12 +83,16 @@ class MatchingService:
         for task_id in task_ids:
             key = self._pending.pop(task_id, None)
             queue = self._queues.get(key) if key is not None else None
-            if queue is None:
+            if key is None or queue is None:
                 continue
             queue.withdrawn += 1
             if queue.withdrawn >= SWEEP_AT and queue.withdrawn * 2 >= len(queue.items):
-                queue.items = deque(t for t in queue.items if self._pending.get(t.task_id) == key)
-                queue.withdrawn = 0
+                self._sweep(queue, key)
+
+    def _sweep(self, queue: _Queue, key: QueueKey) -> None:
+        """Drop the queue's withdrawn tasks in one pass."""
+        queue.items.retain(lambda task: self._pending.get(task.task_id) == key)
+        queue.withdrawn = 0
 
     def _next_waiting(self, queue: _Queue) -> TaskRecord | None:
         """The oldest task in ``queue`` not withdrawn, taken out of it; None if there is none."""
@@ -177,7 +197,7 @@ class MatchingService:
 
     def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
         """Every queue with its number of pending tasks and the oldest of them (for metrics)."""
-        return [(key, _waiting(q), q.items[0] if q.items else None) for key, q in list(self._queues.items())]
+        return [(key, _waiting(q), q.items.peek()) for key, q in list(self._queues.items())]
 
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))

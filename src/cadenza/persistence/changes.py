@@ -10,10 +10,13 @@ import enum
 from typing import Any, NamedTuple
 
 from cadenza.persistence.records import (
+    NO_PRIORITY,
     ExecutionKey,
     ExecutionWrite,
     ScheduleWrite,
     StoredExecution,
+    TaskKind,
+    TaskPriority,
     TaskRecord,
     TimerRecord,
 )
@@ -211,7 +214,16 @@ def task_row(t: TaskRecord) -> tuple[Any, ...]:
         t.run_id,
         t.scheduled_event_id,
         t.attempt,
+        t.priority.priority_key,
+        t.priority.fairness_key,
+        t.priority.fairness_weight,
     )
+
+
+def task_of_row(r: Any) -> TaskRecord:
+    """The task a ``tasks`` row (in ``task_row``'s column order) stores."""
+    priority = TaskPriority(r[8], r[9], r[10]) if r[8] or r[9] or r[10] else NO_PRIORITY
+    return TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7], priority=priority)
 
 
 def timer_row(t: TimerRecord) -> tuple[Any, ...]:

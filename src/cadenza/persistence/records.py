@@ -16,6 +16,29 @@ class TaskKind(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class TaskPriority:
+    """Temporal's ``Priority`` as a task carries it; zero values mean "not set"."""
+
+    priority_key: int = 0
+    """1 (first) to 5 (last); 0 means the default, 3."""
+    fairness_key: str = ""
+    fairness_weight: float = 0.0
+    """The fairness key's share; 0 means the default, 1."""
+
+    def merged_over(self, base: TaskPriority) -> TaskPriority:
+        """This priority with each field it leaves unset taken from ``base``, as Temporal
+        merges a workflow's priority under its activities' and children's."""
+        return TaskPriority(
+            self.priority_key or base.priority_key,
+            self.fairness_key or base.fairness_key,
+            self.fairness_weight or base.fairness_weight,
+        )
+
+
+NO_PRIORITY = TaskPriority()
+
+
+@dataclass(frozen=True)
 class ExecutionKey:
     """Identifies one run of a workflow."""
 
@@ -57,6 +80,8 @@ class TaskRecord:
     query_id: str = ""
     """Set on a query task, which is never stored as a task: it lives in memory, and in the
     ``queries`` table too when other replicas' workers may answer it (``SharedQuery``)."""
+    priority: TaskPriority = NO_PRIORITY
+    """How matching orders the task: its run's priority, merged under an activity's own."""
 
     @property
     def key(self) -> ExecutionKey:

@@ -9,7 +9,7 @@ from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import retry, workflow_tasks
+from cadenza.history.machine import priorities, retry, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import Activity, MutableState, decode_blob, encode_blob
 from cadenza.history.machine.tokens import TaskToken
@@ -38,6 +38,7 @@ def validate(attrs: ScheduleActivityTaskCommandAttributes, pending: int) -> None
     check_length_stated(attrs.activity_id, "activityId")
     check_length_stated(attrs.activity_type.name, "activityType")
     check_length(attrs.task_queue.name, "taskQueue length exceeds limit")
+    priorities.validate(attrs.priority)
     cap_durations(attrs, _TIMEOUT_FIELDS, "ScheduleActivityTask")
     if attrs.HasField("retry_policy"):
         cap_durations(attrs.retry_policy, _RETRY_FIELDS, "ScheduleActivityTask")
@@ -87,6 +88,7 @@ def schedule(
         heartbeat_timeout=heartbeat,
         retry=policy,
         attempt_scheduled_time=change.now,
+        priority=priorities.from_proto(attrs),
     )
     s.activities[event.event_id] = activity
     if to_close > 0:
@@ -99,7 +101,11 @@ def schedule(
 def enqueue(change: Change, activity: Activity) -> None:
     """Put the activity's current attempt on its task queue for a worker to poll."""
     activity.task_id = change.add_task(
-        TaskKind.ACTIVITY, activity.task_queue, activity.scheduled_event_id, activity.attempt
+        TaskKind.ACTIVITY,
+        activity.task_queue,
+        activity.scheduled_event_id,
+        activity.attempt,
+        activity.priority.merged_over(change.state.priority),
     )
     if activity.schedule_to_start > 0:
         activity.schedule_to_start_timer_id = change.add_timer(

@@ -18,11 +18,13 @@ from cadenza.history.machine import visibility_fields
 from cadenza.history.machine import workflow_task_events as wft_events
 from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import (
+    NO_PRIORITY,
     CurrentExecution,
     EventBatch,
     ExecutionKey,
     ExecutionWrite,
     TaskKind,
+    TaskPriority,
     TaskRecord,
     TimerRecord,
 )
@@ -220,7 +222,14 @@ class Change:
 
     # -- tasks and timers -----------------------------------------------------------
 
-    def add_task(self, kind: TaskKind, task_queue: str, scheduled_event_id: int, attempt: int) -> str:
+    def add_task(
+        self,
+        kind: TaskKind,
+        task_queue: str,
+        scheduled_event_id: int,
+        attempt: int,
+        priority: TaskPriority = NO_PRIORITY,
+    ) -> str:
         s = self.state
         task = TaskRecord(
             new_id(),
@@ -231,6 +240,7 @@ class Change:
             s.run_id,
             scheduled_event_id,
             attempt,
+            priority=priority,
         )
         self.tasks_added.append(task)
         return task.task_id

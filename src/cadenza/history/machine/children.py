@@ -20,7 +20,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import workflow_tasks
+from cadenza.history.machine import priorities, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import Child, ExternalRequest
 from cadenza.protoutil import copy_common_fields, copy_field
@@ -60,6 +60,7 @@ def validate_start(attrs: StartChildWorkflowExecutionCommandAttributes, pending:
     cap_durations(attrs, CHILD_DURATION_FIELDS, command)
     if attrs.HasField("retry_policy"):
         cap_durations(attrs.retry_policy, RETRY_DURATION_FIELDS, command)
+    priorities.validate(attrs.priority)
     if pending >= MAX_PENDING_CHILDREN:
         raise InvalidArgumentError(
             f"the number of pending child workflows exceeds the limit of {MAX_PENDING_CHILDREN}"

@@ -248,6 +248,7 @@ def _successor(
         first_execution_run_id=old.first_execution_run_id,
         execution_deadline=old.execution_deadline,
         parent=old.parent,
+        priority=old.priority,
     )
     follow = Change(state, change.now, 0, change.sticky_alive)
     event = follow.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)

@@ -16,7 +16,7 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import retry, runs, visibility_fields, workflow_tasks
+from cadenza.history.machine import priorities, retry, runs, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
@@ -61,6 +61,7 @@ def validate(request: StartWorkflowExecutionRequest, limits: Limits) -> None:
     if request.cron_schedule and ev.seconds(request.workflow_start_delay) > 0:
         raise InvalidArgumentError("CronSchedule and WorkflowStartDelay may not be used together.")
     runs.validate_cron(request.cron_schedule)
+    priorities.validate(request.priority)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def new_state(
         workflow_task_timeout=min(task_timeout, workflow_tasks.MAX_TIMEOUT, run_timeout or math.inf),
         run_timeout=run_timeout,
         execution_timeout=execution_timeout,
+        priority=priorities.from_proto(request),
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
+from cadenza.persistence.records import NO_PRIORITY, TaskPriority
+
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
@@ -129,6 +131,8 @@ class Activity(_Encoded):
     reset_requested: bool = False
     """Reset while an attempt ran: its worker learns so on a heartbeat, and when the attempt
     ends the attempt count starts over."""
+    priority: TaskPriority = NO_PRIORITY
+    """The activity's own priority, as its command set it; its tasks merge it over the run's."""
 
     @property
     def cancel_requested(self) -> bool:
@@ -291,6 +295,8 @@ class MutableState:
     """The run a reset of this run made (the latest, if it was reset more than once)."""
     last_reset_time: float = 0.0
     """When a reset made this run (0 if none did)."""
+    priority: TaskPriority = NO_PRIORITY
+    """The run's priority: its start's, inherited through continue-as-new, retries and cron."""
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 
@@ -355,7 +361,9 @@ class MutableState:
         parent = raw.pop("parent", None)
         external = raw.pop("external", {})
         updates = raw.pop("updates", {})
+        priority = raw.pop("priority", None)
         state = cls(**raw)
+        state.priority = TaskPriority(**priority) if priority else NO_PRIORITY
         state.updates = {k: UpdateRecord(**v) for k, v in updates.items()}
         state.children = {int(k): Child(**v) for k, v in children.items()}
         state.parent = Parent(**parent) if parent else None
@@ -380,7 +388,8 @@ _COLLECTIONS = ("activities", "timers", "children", "external", "updates")
 
 def _activity(raw: dict[str, Any]) -> Activity:
     retry = RetryPolicy(**raw.pop("retry"))
-    return Activity(retry=retry, **raw)
+    priority = raw.pop("priority", None)
+    return Activity(retry=retry, priority=TaskPriority(**priority) if priority else NO_PRIORITY, **raw)
 
 
 def encode_blob(data: bytes) -> str:

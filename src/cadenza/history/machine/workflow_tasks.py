@@ -48,7 +48,7 @@ def schedule(
         attempt=attempt,
         task_queue=queue,
         scheduled_time=change.now,
-        task_id=change.add_task(TaskKind.WORKFLOW, queue, scheduled_id, attempt),
+        task_id=change.add_task(TaskKind.WORKFLOW, queue, scheduled_id, attempt, s.priority),
         transient=transient,
         speculative=speculative,
         sticky_queue=sticky,

@@ -105,4 +105,5 @@ def _reset_run(base: MutableState, now: float) -> MutableState:
         execution_deadline=now + base.execution_timeout if base.execution_timeout else 0.0,
         parent=base.parent,
         last_reset_time=now,
+        priority=base.priority,
     )

@@ -19,12 +19,12 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
-from cadenza.history.machine import children
+from cadenza.history.machine import children, priorities
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import ExecutionKey, TimerRecord
+from cadenza.persistence.records import NO_PRIORITY, ExecutionKey, TimerRecord
 from cadenza.persistence.roles import TaskStore
 from cadenza.protoutil import copy_common_fields, present
 from cadenza.timers.kinds import TimerKind
@@ -78,6 +78,9 @@ class Transfers:
         copy_common_fields(attrs, request)
         request.request_id = f"{entry.state.run_id}:{timer.event_id}"
         s = entry.state
+        inherited = priorities.from_proto(attrs).merged_over(s.priority)
+        if inherited != NO_PRIORITY:  # a child runs at its parent's priority unless it sets its own
+            priorities.to_proto(inherited, request.priority)
         parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id, *s.root)
         run_id, namespace_id, cause = "", "", 0
         try:

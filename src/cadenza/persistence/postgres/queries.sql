@@ -73,14 +73,15 @@ ORDER BY first_event_id;
 
 -- name: insert_task
 INSERT INTO tasks (task_id, namespace_id, task_queue, kind, workflow_id, run_id,
-                   scheduled_event_id, attempt)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+                   scheduled_event_id, attempt, priority_key, fairness_key, fairness_weight)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);
 
 -- name: delete_task
 DELETE FROM tasks WHERE task_id = $1;
 
 -- name: list_tasks
-SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt
+SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt,
+       priority_key, fairness_key, fairness_weight
 FROM tasks ORDER BY seq;
 
 -- name: insert_timer
@@ -120,8 +121,10 @@ DELETE FROM replicas WHERE replica_id = $1;
 DELETE FROM replicas WHERE expires_at < extract(epoch FROM clock_timestamp()) - $1;
 
 -- name: queued_tasks
-SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt
-FROM tasks WHERE namespace_id = $1 AND task_queue = $2 AND kind = $3 ORDER BY seq LIMIT $4;
+SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt,
+       priority_key, fairness_key, fairness_weight
+FROM tasks WHERE namespace_id = $1 AND task_queue = $2 AND kind = $3
+ORDER BY LEAST(GREATEST(CASE priority_key WHEN 0 THEN 3 ELSE priority_key END, 1), 5), seq LIMIT $4;
 
 -- name: offer_query
 INSERT INTO queries (query_id, owner, namespace_id, task_queue, workflow_id, run_id, query,

@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 
+from cadenza.persistence.changes import task_of_row
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import (
     ExecutionKey,
@@ -101,7 +102,7 @@ class PostgresReplicas:
         self, namespace_id: str, task_queue: str, kind: TaskKind, limit: int
     ) -> list[TaskRecord]:
         rows = await self._run("fetch", Q["queued_tasks"], namespace_id, task_queue, int(kind), limit)
-        return [TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+        return [task_of_row(r) for r in rows]
 
     async def offer_query(self, query: SharedQuery) -> None:
         await self._run(
@@ -176,7 +177,7 @@ class PostgresReplicas:
         row = json.loads(str(payload))
         if row[8] == self.replica_id or self._on_task is None:
             return
-        self._on_task(TaskRecord(row[0], row[1], row[2], TaskKind(row[3]), row[4], row[5], row[6], row[7]))
+        self._on_task(task_of_row([*row[:8], *row[9:12]]))
 
     def _execution_changed(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         row = json.loads(str(payload))

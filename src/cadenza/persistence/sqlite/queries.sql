@@ -73,14 +73,15 @@ ORDER BY first_event_id;
 
 -- name: insert_task
 INSERT INTO tasks (task_id, namespace_id, task_queue, kind, workflow_id, run_id,
-                   scheduled_event_id, attempt)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+                   scheduled_event_id, attempt, priority_key, fairness_key, fairness_weight)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: delete_task
 DELETE FROM tasks WHERE task_id = ?;
 
 -- name: list_tasks
-SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt
+SELECT task_id, namespace_id, task_queue, kind, workflow_id, run_id, scheduled_event_id, attempt,
+       priority_key, fairness_key, fairness_weight
 FROM tasks ORDER BY rowid;
 
 -- name: insert_timer

@@ -28,7 +28,6 @@ from cadenza.persistence.records import (
     ScheduleWrite,
     StoredExecution,
     StoredSchedule,
-    TaskKind,
     TaskRecord,
     TimerRecord,
 )
@@ -250,7 +249,7 @@ class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteApiKeys):
 
     async def list_tasks(self) -> list[TaskRecord]:
         rows = await self._read(Q["list_tasks"], ())
-        return [TaskRecord(r[0], r[1], r[2], TaskKind(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+        return [changes.task_of_row(r) for r in rows]
 
     async def list_timers(self) -> list[TimerRecord]:
         rows = await self._read(Q["list_timers"], ())
