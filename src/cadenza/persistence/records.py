@@ -239,3 +239,17 @@ class ScheduleWrite:
     delete: bool = False
     timers_added: list[TimerRecord] = field(default_factory=list)
     timers_removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoredQueueConfig:
+    """A task queue's config as UpdateTaskQueueConfig left it: rate limits, weight overrides."""
+
+    namespace_id: str
+    task_queue: str
+    queue_type: int
+    """Temporal's ``TaskQueueType`` number (workflow, activity, nexus)."""
+    revision: int
+    """The table-wide revision of this row's last write: every later write has a larger one."""
+    config: bytes
+    """A serialized ``temporal.api.taskqueue.v1.TaskQueueConfig``."""

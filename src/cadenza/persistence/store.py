@@ -12,6 +12,7 @@ from typing import Protocol
 from cadenza.persistence.roles import (
     ExecutionStore,
     NamespaceStore,
+    QueueConfigStore,
     ReplicaLink,
     RetentionStore,
     ScheduleStore,
@@ -29,6 +30,7 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    QueueConfigStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""

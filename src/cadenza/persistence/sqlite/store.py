@@ -36,6 +36,7 @@ from cadenza.persistence.sql import load_queries
 from cadenza.persistence.sqlite import schema
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
+from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
@@ -56,7 +57,7 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore:
+class SqliteStore(SqliteQueueConfigs):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:
