@@ -78,6 +78,18 @@ class Gcra:
         self.ready = min(self.ready, now + 1.0 / rate)
 
 
+def effective_rate(api: ApiLimits, worker_rate: float | None) -> tuple[float, RateLimitSource]:
+    """A queue's rate and where it comes from: the API's, else the latest poll's, at most the
+    system's."""
+    if api.queue_rate is not None:
+        rate, source = api.queue_rate, RateLimitSource.API
+    elif worker_rate is not None:
+        rate, source = worker_rate, RateLimitSource.WORKER
+    else:
+        return SYSTEM_RATE, RateLimitSource.SYSTEM
+    return (rate, source) if rate < SYSTEM_RATE else (SYSTEM_RATE, RateLimitSource.SYSTEM)
+
+
 def fairness_of(task: TaskRecord) -> tuple[str, float]:
     """A task's fairness key and weight (0: none given); a task that names none shares the
     empty key at the default weight."""
@@ -99,13 +111,7 @@ class QueueLimiter:
 
     def effective(self) -> tuple[float, RateLimitSource]:
         """The queue's rate now and where it comes from, as DescribeTaskQueue reports it."""
-        if self.api.queue_rate is not None:
-            rate, source = self.api.queue_rate, RateLimitSource.API
-        elif self.worker_rate is not None:
-            rate, source = self.worker_rate, RateLimitSource.WORKER
-        else:
-            return SYSTEM_RATE, RateLimitSource.SYSTEM
-        return (rate, source) if rate < SYSTEM_RATE else (SYSTEM_RATE, RateLimitSource.SYSTEM)
+        return effective_rate(self.api, self.worker_rate)
 
     def set_api(self, limits: ApiLimits) -> None:
         self.api = limits
