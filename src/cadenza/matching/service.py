@@ -27,6 +27,8 @@ DEFAULT_DISPATCH_RATE = 100000.0
 """Tasks per second a poller is said to accept when it names no limit: Temporal's default."""
 SWEEP_AT = 64
 """Withdrawn tasks a queue holds before it may be swept: fewer are cheaper to skip."""
+PACE_SLICE = 0.25
+"""Longest sleep of a poll waiting for its queue's rate limit before it looks again."""
 STICKY_POLLER_GRACE = 10.0
 """A sticky queue counts as alive this long after its worker's last poll."""
 
@@ -136,10 +138,13 @@ class MatchingService:
         """The next task once the queue's rate limits let it go, and whether the poll waited
         for it; (None, True) when the time ran out or the worker left."""
         while (remaining := deadline - time.monotonic()) > 0:
+            if self._waiters.has_left(worker_key):
+                return None, True
             head = self._head(queue)
             pause = limiter.delay(*fairness_of(head)) if head is not None else limiter.delay()
             if pause > 0:
-                await asyncio.sleep(min(pause, remaining))
+                # In slices, so a poll of a worker that shuts down meanwhile ends soon.
+                await asyncio.sleep(min(pause, remaining, PACE_SLICE))
                 continue
             task = self._next_waiting(queue)
             if task is not None:
