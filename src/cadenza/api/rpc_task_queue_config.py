@@ -2,8 +2,8 @@
 
 The checks and their messages are the real server's (Temporal 1.32), so the CLI's
 ``temporal task-queue config set`` fails the same way against both; Cadenza also refuses
-what the real server stores unused (a queue type it does not know, a queue with no name,
-a rate or weight that is not a number).
+what the real server stores unused (a queue type it does not know, a queue with no name or
+one over 1,000 bytes, a rate or weight that is not a number).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from cadenza.history.machine import events as ev
 from cadenza.matching.queue_configs import QUEUE_KINDS, QueueConfigs, api_limits
 from cadenza.matching.rate_limits import RateLimits, effective_rate
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.validation import check_length
 
 MAX_REASON = 1000
 MAX_IDENTITY = 1000
@@ -64,6 +65,7 @@ class TaskQueueConfigRpcs:
         _check(request)
         if not request.task_queue:
             raise InvalidArgumentError("missing task queue name")
+        check_length(request.task_queue, "taskQueue length exceeds limit")
         name = request.task_queue
 
         def change(config: TaskQueueConfig) -> None:
