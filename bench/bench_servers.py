@@ -73,8 +73,8 @@ def resolve_executable(name: str) -> Path | None:
     return Path(found) if found else None
 
 
-def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
-    """Command line for Cadenza with a durable SQLite file in `workdir`.
+def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path, db: Path | None = None) -> list[str]:
+    """Command line for Cadenza with a durable SQLite file in `workdir` (or `db` when given).
 
     `CADENZA_BENCH_DB=postgresql://...` benchmarks it on that PostgreSQL database instead.
     """
@@ -83,7 +83,7 @@ def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
         "--ip", LOOPBACK,
         "--port", str(ports.grpc),
         "--http-port", str(ports.http),
-        "--db", os.environ.get("CADENZA_BENCH_DB") or str(workdir / "cadenza.db"),
+        "--db", os.environ.get("CADENZA_BENCH_DB") or str(db or workdir / "cadenza.db"),
     ]  # fmt: skip
 
 

@@ -19,7 +19,15 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_defs import CounterWorkflow, EchoWorkflow, FanoutWorkflow, HistoryWorkflow, TimersWorkflow, echo
+from bench_defs import (
+    CounterWorkflow,
+    EchoWorkflow,
+    FanoutWorkflow,
+    HistoryWorkflow,
+    SignalledRoundsWorkflow,
+    TimersWorkflow,
+    echo,
+)
 
 READY_LINE = "READY"
 
@@ -54,7 +62,14 @@ async def serve(args: argparse.Namespace) -> None:
     worker = Worker(
         client,
         task_queue=args.task_queue,
-        workflows=[EchoWorkflow, TimersWorkflow, CounterWorkflow, FanoutWorkflow, HistoryWorkflow],
+        workflows=[
+            EchoWorkflow,
+            TimersWorkflow,
+            CounterWorkflow,
+            FanoutWorkflow,
+            HistoryWorkflow,
+            SignalledRoundsWorkflow,
+        ],
         activities=[echo],
         max_concurrent_activities=args.max_activities,
     )

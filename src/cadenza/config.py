@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from cadenza.audit.times import parse_duration
+from cadenza.quotas import settings as quota_settings
+
 
 class ConfigError(ValueError):
     """A configuration value could not be used; the message names the key."""
@@ -78,6 +81,8 @@ def apply_dynamic_config(
         if not sep:
             raise ConfigError(f"{source} {pair!r}: expected KEY=VALUE")
         field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
+        if key.strip() in quota_settings.KEYS:
+            continue  # read by ``quota_settings.from_pairs``, values per namespace and all
         if field_name is None:
             ignored.append(key.strip())
             continue
@@ -98,6 +103,17 @@ def dynamic_config(
     limits, ignored = apply_dynamic_config(limits, from_variable, DYNAMIC_CONFIG_ENV)
     limits, ignored_flags = apply_dynamic_config(limits, flags)
     return limits, list(dict.fromkeys([*ignored, *ignored_flags]))
+
+
+def dynamic_quotas(flags: list[str], env: Mapping[str, str] | None = None) -> quota_settings.QuotaSettings:
+    """The rate-limit settings of ``CADENZA_DYNAMIC_CONFIG_VALUE`` and the flags, the flags'
+    taking precedence."""
+    env = os.environ if env is None else env
+    try:
+        from_variable = quota_settings.from_pairs(env.get(DYNAMIC_CONFIG_ENV, "").split(), DYNAMIC_CONFIG_ENV)
+        return quota_settings.from_pairs(flags, DYNAMIC_CONFIG_FLAG).over(from_variable)
+    except quota_settings.SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -152,15 +168,64 @@ class ServerConfig:
     tls_client_roles: str = ""
     """TOML or JSON file mapping client certificates (subject CN, SAN) to a principal and its
     roles; see ``cadenza.auth.certificates``. Needs ``tls_client_ca``."""
+    jwt_jwks_url: str = ""
+    """Accept JWT bearer tokens signed with the keys published at this JWKS URL (an identity
+    provider's ``jwks_uri``); fetched when first needed, again for a key it lacks."""
+    jwt_key_file: str = ""
+    """Accept JWT bearer tokens signed with the keys in this file: a JWKS document, or one PEM
+    public key or certificate; read at start."""
+    jwt_issuer: str = ""
+    """When set, a JWT must carry this ``iss``."""
+    jwt_audience: str = ""
+    """When set, a JWT's ``aud`` must name this audience."""
+    jwt_permissions_claim: str = "permissions"
+    """The JWT claim listing permissions in Temporal's format, ``namespace:read|write|admin``."""
+    jwt_subject_claim: str = "sub"
+    """The JWT claim that names the caller."""
+    jwt_algorithms: str = ""
+    """The JWT signing algorithms accepted, separated by commas; empty, every asymmetric one
+    (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA). Shared-secret ones and ``none`` never are."""
+    audit: bool | None = None
+    """Record the audit log (mutating and refused calls, in the database); unset, it is
+    recorded whenever authentication is on."""
+    audit_retention: str = "30d"
+    """How long audit rows are kept (``30d``, ``12h``); older ones are deleted every
+    ``retention_sweep_seconds``."""
     limits: Limits = field(default_factory=Limits)
+    quotas: quota_settings.QuotaSettings = field(default_factory=quota_settings.QuotaSettings)
+    """Rate limits and long-poll quotas from ``--dynamic-config-value`` (see ``cadenza.quotas``)."""
+    dynamic_config_file: str = ""
+    """A Temporal dynamic-config YAML file whose rate-limit keys apply over ``quotas``, re-read
+    when it changes."""
+    dynamic_config_poll_seconds: float = 10.0
+    """How often the dynamic-config file is checked for changes (Temporal's default)."""
+
+    @property
+    def audit_on(self) -> bool:
+        """Whether the audit log is recorded: as ``audit`` says, else when auth is on."""
+        if self.audit is not None:
+            return self.audit
+        return self.auth
+
+    @property
+    def audit_retention_seconds(self) -> float:
+        return parse_duration(self.audit_retention)
 
     def __post_init__(self) -> None:
+        try:
+            parse_duration(self.audit_retention)
+        except ValueError as exc:
+            raise ConfigError(f"--audit-retention: {exc}") from None
         for name in ("port", "http_port"):
             _check_port(name, getattr(self, name))
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} {getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+        if self.dynamic_config_poll_seconds <= 0:
+            raise ConfigError(
+                f"CADENZA_DYNAMIC_CONFIG_POLL_SECONDS {self.dynamic_config_poll_seconds} must be more than 0"
+            )
         if self.metrics_label_limit < 0:
             raise ConfigError(
                 f"CADENZA_METRICS_LABEL_LIMIT {self.metrics_label_limit} is negative: it is a number of values"
@@ -198,6 +263,8 @@ def _check_port(name: str, value: int) -> None:
 
 
 _ENV_PREFIX = "CADENZA_"
+_OPTIONAL_SWITCHES = frozenset({"audit"})
+"""Switches whose default (None) follows another setting; the environment sets them on or off."""
 
 
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:
@@ -205,12 +272,13 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
     env = os.environ if env is None else env
     values: dict[str, object] = {}
     for f in fields(ServerConfig):
-        if f.name == "limits":
+        if f.name in ("limits", "quotas"):
             continue
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:
             continue
-        values[f.name] = _convert(f.name, raw, type(getattr(ServerConfig(), f.name)))
+        kind = bool if f.name in _OPTIONAL_SWITCHES else type(getattr(ServerConfig(), f.name))
+        values[f.name] = _convert(f.name, raw, kind)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return ServerConfig(**values)  # type: ignore[arg-type]
 

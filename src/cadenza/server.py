@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.auditing import Audit
 from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
+from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -23,8 +26,10 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
 from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
+from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -40,6 +45,8 @@ from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import TimerRecord
 from cadenza.persistence.store import Store
+from cadenza.quotas.dynamic_file import DynamicConfigFile
+from cadenza.quotas.limiter import Quotas
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
 from cadenza.timers.dispatch import TimerDispatch
@@ -50,8 +57,11 @@ from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.audit_route import audit_routes
+from cadenza.web.auth_keys import key_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
+from cadenza.web.ui.login import BrowserCredentials
 from cadenza.web.ui.routes import ui_routes
 from cadenza.web.ui.site import UiOptions
 from cadenza.web.ui_graph.routes import drawing_routes
@@ -77,6 +87,10 @@ class Server:
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
         self._tls, self._certificate_rules = _checked_tls(config)
+        self._jwt = jwt_authenticator(config)
+        """JWT bearer tokens, when keys are configured; built first, as a bad key file stops the start."""
+        if self._jwt is not None and not config.auth:
+            logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
@@ -98,6 +112,16 @@ class Server:
             ),
         )
         self._namespaces = NamespaceRegistry(self._store)
+        self.quotas = Quotas(config.quotas, self._namespaces.is_cached)
+        """The rate limits and long-poll quotas every WorkflowService call is held to."""
+        self._rate_limiting = RateLimiting(self.quotas)
+        self._dynamic_config_file = (
+            DynamicConfigFile(
+                config.dynamic_config_file, config.dynamic_config_poll_seconds, self.quotas.apply_file
+            )
+            if config.dynamic_config_file
+            else None
+        )
         self._transfers = Transfers(self._history, self._namespaces, self._store)
         self._reader = HistoryReader(self._history, config.history_long_poll_seconds)
         self._schedules = schedules.ScheduleService(
@@ -121,6 +145,13 @@ class Server:
             self._history.cache.drop,
             config.retention_sweep_seconds,
         )
+        self.audit = Audit(
+            self._store,
+            self._clock,
+            config.audit_on,
+            config.audit_retention_seconds,
+            config.retention_sweep_seconds,
+        )
         link = self._store.replicas()
         self._queue_configs = QueueConfigs(self._store, self._matching.rate_limits, shared=link is not None)
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
@@ -137,6 +168,7 @@ class Server:
             },
             self._drop_timer,
         )
+        self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
         self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
@@ -164,8 +196,12 @@ class Server:
             raise
 
     async def _start(self) -> Addresses:
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.load()
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
+        if self.config.auth:
+            await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
@@ -184,26 +220,41 @@ class Server:
         self._timers.start()
         await self._schedules.recover()
         self.retention.start()
+        self.audit.retention.start()
+        if self._dynamic_config_file is not None:
+            self._dynamic_config_file.start()
         self._serving = True
+        self.audit.read_through(grpc_server.chained(self._rpc_wrappers()))
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
+    async def _advise_on_keys(self) -> None:
+        """With auth on and no key that works, say how to make the first one."""
+        advice = first_key_advice(await self._store.list_api_keys(), self._clock.now(), self.config.db)
+        if advice is not None:
+            logger.warning("%s", advice)
+
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
-        metrics see every call, refused ones too."""
-        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
+        metrics see every call, refused ones too; the audit log sees what authorization refuses
+        as well as what handlers answer; the rate limits come after authorization, as they may
+        read the caller that authentication found; last, the audit notes the call admitted."""
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc, *self.audit.outer_wrappers()]
         if self.config.auth:
             wrappers.append(self._authorization.wrap)
-        return wrappers
+        return [*wrappers, self._rate_limiting.wrap, *self.audit.inner_wrappers()]
 
     def _authenticators(self) -> list[Authenticator]:
-        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``); the
-        client certificate last, as a bearer token names the caller more precisely than its
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``): API
+        keys first (known by their ``cdz_`` prefix, so asking costs nothing), the client
+        certificate last, as a bearer token names the caller more precisely than its
         connection does."""
-        authenticators: list[Authenticator] = []
+        authenticators: list[Authenticator] = [self._api_keys]
+        if self._jwt is not None:
+            authenticators.append(self._jwt)
         if self._tls is not None and self._tls.mutual:
             authenticators.append(CertificateAuthenticator(self._certificate_rules))
         return authenticators
@@ -213,14 +264,19 @@ class Server:
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
-        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE, self._tls)
+        served = BrowserCredentials(app) if self.config.auth and self.config.ui else app
+        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE, self._tls)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        return metrics_routes(self.metrics.render)
+        assert self.audit.calls is not None, "start() makes the audit log's calls first"
+        routes = [*metrics_routes(self.metrics.render), *audit_routes(self.audit.calls)]
+        if self.config.auth:
+            routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
+        return routes
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
         """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless
@@ -229,9 +285,14 @@ class Server:
             return []
         assert self._http_api is not None
         options = UiOptions(
-            default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
+            default_namespace=self.config.default_namespace,
+            read_only=self.config.ui_read_only,
+            audit_log=self.config.audit_on,
         )
-        return [*ui_routes(calls, self._http_api, options), *drawing_routes(calls)]
+        return [
+            *ui_routes(calls, self._http_api, options, self._store, self.audit.calls),
+            *drawing_routes(calls),
+        ]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""
@@ -270,6 +331,7 @@ class Server:
             activities=ActivityRpcs(
                 config=config, namespaces=namespaces, history=history, matching=self._matching
             ),
+            activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
                 config=config,
                 namespaces=namespaces,
@@ -312,6 +374,9 @@ class Server:
         await self._schedules.stop()
         await self._queue_configs.stop()
         await self.retention.stop()
+        await self.audit.retention.stop()
+        if self._dynamic_config_file is not None:
+            await self._dynamic_config_file.stop()
         await self._store.close()
         logger.info("stopped; database %s closed", self.config.db)
 

@@ -239,7 +239,7 @@ async def test_each_operator_on_each_attribute_type(probes: Client, query: str, 
 @pytest.mark.parametrize(
     ("query", "problem"),
     [
-        ("Kw = 'x' ORDER BY StartTime DESC", "'ORDER BY' clause"),
+        ("Kw = 'x' ORDER BY Kw DESC", "'ORDER BY' clause takes one of StartTime, CloseTime"),
         ("Kw = 'x' LIMIT 1", "'LIMIT' clause"),
         ("Txt STARTS_WITH 'the'", "operator 'STARTS_WITH' not supported for Text"),
         ("Tags > 'a'", "operator '>' not supported for KeywordList"),

@@ -134,6 +134,13 @@ def test_values_take_their_attributes_types(text: str, expected: q.Expr) -> None
     assert checked(text) == expected
 
 
+def test_listing_orders_by_start_or_close_time_and_counting_refuses_an_order() -> None:
+    assert filters.check(q.parse("Kw = 'a' ORDER BY StartTime"), CUSTOM).order_by == (("StartTime", False),)
+    assert filters.check(q.parse("ORDER BY CloseTime DESC"), CUSTOM).order_by == (("CloseTime", True),)
+    with pytest.raises(InvalidArgumentError, match="'ORDER BY' clause"):
+        checked("ORDER BY StartTime", counting=True)
+
+
 def test_group_by_counts_only_by_status_and_listing_ignores_it() -> None:
     assert filters.check(q.parse("GROUP BY ExecutionStatus"), CUSTOM, counting=True).group_by
     assert filters.check(q.parse("GROUP BY ExecutionStatus"), CUSTOM).group_by == ""
@@ -144,7 +151,8 @@ def test_group_by_counts_only_by_status_and_listing_ignores_it() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("Kw = 'a' ORDER BY StartTime DESC", "'ORDER BY' clause"),
+        ("Kw = 'a' ORDER BY Kw DESC", "'ORDER BY' clause takes one of StartTime, CloseTime, got Kw"),
+        ("ORDER BY StartTime, CloseTime", "'ORDER BY' clause takes one of StartTime, CloseTime"),
         ("Nope = 'a'", "invalid search attribute: Nope"),
         ("kw = 'a'", "invalid search attribute: kw"),
         ("Kw = 5", "search attribute Kw of type Keyword"),

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cadenza import __version__
-from cadenza.cli import db
+from cadenza.auth.jwt_keys import KEY_KINDS
+from cadenza.cli import audit, auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -21,10 +22,14 @@ from cadenza.config import (
     ConfigError,
     ServerConfig,
     dynamic_config,
+    dynamic_quotas,
     from_env,
 )
 from cadenza.observability import hooks, logs
 from cadenza.persistence.errors import StorageError
+from cadenza.quotas.dynamic_file import read_settings
+from cadenza.quotas.settings import KEYS as QUOTA_KEYS
+from cadenza.quotas.settings import SettingsError
 from cadenza.server import Server
 
 EXAMPLES = """\
@@ -32,6 +37,9 @@ examples:
   cadenza server start                  serve on 127.0.0.1:7233, data in ./cadenza.db
   cadenza server start --db :memory:    a throwaway server
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
+  cadenza auth key create --db cadenza.db --cluster-admin
+                                        the first API key, for a server started with --auth
+  cadenza audit list --since 1h         who changed what in the last hour (--json to export)
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
@@ -88,10 +96,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         dest="dynamic_config",
         help="a Temporal dynamic-config setting, as the Temporal CLI takes it; repeat the flag "
-        f"for several. Cadenza honours {', '.join(DYNAMIC_CONFIG_KEYS)}; others are accepted "
+        f"for several. Cadenza honours {', '.join([*DYNAMIC_CONFIG_KEYS, *QUOTA_KEYS])} (a rate "
+        "limit's VALUE may be a JSON list of {value, constraints: {namespace}}); others are accepted "
         f"and reported at --log-level info. {DYNAMIC_CONFIG_ENV} holds one or more KEY=VALUE "
         "separated by spaces or newlines, applied before the flags (a key given both ways "
         "takes the flag's value)",
+    )
+    start.add_argument(
+        "--dynamic-config-file",
+        dest="dynamic_config_file",
+        metavar="PATH",
+        help="a Temporal dynamic-config YAML file (KEY: [{value: V, constraints: {namespace: NS}}]) "
+        "whose rate-limit keys apply over --dynamic-config-value; re-read when it changes",
     )
     start.add_argument(
         "--log-level",
@@ -127,8 +143,22 @@ def _parser() -> argparse.ArgumentParser:
         "(default off: anyone who reaches the ports may do anything)",
     )
     _tls_flags(start)
+    _jwt_flags(start)
+    start.add_argument(
+        "--audit",
+        action=argparse.BooleanOptionalAction,
+        help="record every mutating call and every refused call in the database's audit log "
+        "(cadenza audit list); --no-audit turns it off (default: on when --auth is)",
+    )
+    start.add_argument(
+        "--audit-retention",
+        dest="audit_retention",
+        help=f"how long audit rows are kept, as 12h, 30d or 2w (default {defaults.audit_retention})",
+    )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
+    auth.add_commands(commands, defaults.db)
+    audit.add_commands(commands, defaults.db)
     return parser
 
 
@@ -151,6 +181,43 @@ def _tls_flags(start: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="TOML or JSON rules mapping a client certificate's CN or SAN to a principal name and "
         "its roles per namespace (see the README's Security section)",
+    )
+
+
+def _jwt_flags(start: argparse.ArgumentParser) -> None:
+    """How JWT bearer tokens are verified; none of them set, JWTs are not accepted."""
+    jwt = start.add_argument_group(
+        "JWT authentication (OIDC), with --auth; tokens in Temporal's claim format"
+    )
+    jwt.add_argument(
+        "--jwt-jwks-url", metavar="URL", help="accept JWTs signed with the keys at this JWKS URL"
+    )
+    jwt.add_argument(
+        "--jwt-key-file",
+        metavar="FILE",
+        help="accept JWTs signed with the keys in this file: a JWKS document, or a PEM public key or certificate",
+    )
+    jwt.add_argument(
+        "--jwt-issuer", metavar="ISSUER", help="a JWT must carry this iss claim (default: not checked)"
+    )
+    jwt.add_argument(
+        "--jwt-audience",
+        metavar="AUDIENCE",
+        help="a JWT's aud claim must name this audience (default: not checked)",
+    )
+    jwt.add_argument(
+        "--jwt-permissions-claim",
+        metavar="CLAIM",
+        help="the claim listing permissions as namespace:read|write|admin, temporal-system:admin for "
+        "the cluster (default permissions)",
+    )
+    jwt.add_argument(
+        "--jwt-subject-claim", metavar="CLAIM", help="the claim that names the caller (default sub)"
+    )
+    jwt.add_argument(
+        "--jwt-algorithms",
+        metavar="ALG,...",
+        help=f"signing algorithms accepted (default all of {','.join(KEY_KINDS)}; never HS* or none)",
     )
 
 
@@ -189,11 +256,23 @@ def _start(args: argparse.Namespace) -> int:
             tls_key=args.tls_key,
             tls_client_ca=args.tls_client_ca,
             tls_client_roles=args.tls_client_roles,
+            jwt_jwks_url=args.jwt_jwks_url,
+            jwt_key_file=args.jwt_key_file,
+            jwt_issuer=args.jwt_issuer,
+            jwt_audience=args.jwt_audience,
+            jwt_permissions_claim=args.jwt_permissions_claim,
+            jwt_subject_claim=args.jwt_subject_claim,
+            jwt_algorithms=args.jwt_algorithms,
+            dynamic_config_file=args.dynamic_config_file,
+            audit=args.audit,
+            audit_retention=args.audit_retention,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
-        config = replace(config, limits=limits)
+        config = replace(config, limits=limits, quotas=dynamic_quotas(args.dynamic_config))
+        if config.dynamic_config_file:
+            read_settings(config.dynamic_config_file)  # refused now, not after the server starts
         tracer = hooks.tracer_from_env(os.environ)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         print(f"cadenza: {exc}", file=sys.stderr)
         return USAGE_ERROR
     logs.configure(config.log_level, config.log_format)
@@ -202,7 +281,7 @@ def _start(args: argparse.Namespace) -> int:
     hooks.use_tracer(tracer)
     try:
         asyncio.run(Server(config).serve())
-    except (OSError, StorageError, ConfigError) as exc:  # ConfigError: TLS files found unusable
+    except (OSError, StorageError, ConfigError) as exc:  # ConfigError: TLS or JWT key files found unusable
         print(f"cadenza: {exc}", file=sys.stderr)
         return 1
     finally:

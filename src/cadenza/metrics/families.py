@@ -52,6 +52,7 @@ DISPATCH = (
 TEMPORAL_NAMES = frozenset(
     {
         "service_requests", "service_errors", "service_error_with_type", "service_latency",
+        "service_errors_resource_exhausted",
         "service_pending_requests", "persistence_requests", "persistence_errors", "persistence_latency",
         "workflow_success", "workflow_failed", "workflow_timeout", "workflow_terminate", "workflow_cancel",
         "workflow_continued_as_new", "activity_success", "activity_fail", "activity_timeout",
@@ -70,6 +71,7 @@ class Families:
     service_requests: Counter
     service_errors: Counter
     service_error_with_type: Counter
+    service_errors_resource_exhausted: Counter
     service_latency: Histogram
     service_pending_requests: Gauge
     persistence_requests: Counter
@@ -105,6 +107,11 @@ class Families:
             service_errors=counter("service_errors", "RPCs that failed by the server's fault.", RPC),
             service_error_with_type=counter(
                 "service_error_with_type", "RPCs that failed, by error type.", (*RPC, "error_type")
+            ),
+            service_errors_resource_exhausted=counter(
+                "service_errors_resource_exhausted",
+                "RPCs refused by a limit, by its cause and scope.",
+                (*RPC, "resource_exhausted_cause", "resource_exhausted_scope"),
             ),
             service_latency=histogram("service_latency", "RPC latency in seconds.", RPC, LATENCY_BUCKETS),
             service_pending_requests=Gauge(

@@ -18,7 +18,8 @@ from typing import Any, Literal, overload
 
 from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
-from temporalio.api.enums.v1 import TaskQueueKind
+from temporalio.api.enums.v1 import ResourceExhaustedCause, ResourceExhaustedScope, TaskQueueKind
+from temporalio.api.errordetails.v1 import ResourceExhaustedFailure
 
 from cadenza.metrics.families import Families
 from cadenza.metrics.guard import OTHER, LabelGuard
@@ -161,7 +162,19 @@ class RpcMetrics:
         code = _code_name(context, error)
         labels = (FRONTEND, operation, self._namespace_label(namespace))
         self._families.service_error_with_type.labels(*labels, error_type(code, context)).inc()
-        if code not in _EXPECTED_CODES:
+        exhausted = _resource_exhausted(context) if code == "RESOURCE_EXHAUSTED" else None
+        if exhausted is not None:
+            self._families.service_errors_resource_exhausted.labels(
+                *labels,
+                ResourceExhaustedCause.Name(exhausted.cause),
+                ResourceExhaustedScope.Name(exhausted.scope),
+            ).inc()
+        # As on Temporal, a namespace over its own limit is the client's doing, not the server's.
+        namespace_limit = (
+            exhausted is not None
+            and exhausted.scope == ResourceExhaustedScope.RESOURCE_EXHAUSTED_SCOPE_NAMESPACE
+        )
+        if code not in _EXPECTED_CODES and not namespace_limit:
             self._families.service_errors.labels(*labels).inc()
 
 
@@ -193,6 +206,30 @@ def error_type(code: str, context: Any) -> str:
     if detail is not None:
         return f"serviceerror_{detail}"
     return f"serviceerror_{_ERROR_TYPES.get(code, 'Unknown')}"
+
+
+def _status_details(context: Any) -> list[Any]:
+    """The details of the status the call was aborted with; none if the context cannot say."""
+    try:
+        metadata = context.trailing_metadata() or ()
+    except Exception:
+        return []
+    for key, value in metadata:
+        if key == _DETAILS_KEY and isinstance(value, bytes):
+            try:
+                return list(status_pb2.Status.FromString(value).details)
+            except DecodeError:
+                return []
+    return []
+
+
+def _resource_exhausted(context: Any) -> ResourceExhaustedFailure:
+    """The cause and scope of a RESOURCE_EXHAUSTED call (unspecified when it carries none)."""
+    failure = ResourceExhaustedFailure()
+    for detail in _status_details(context):
+        if detail.Is(ResourceExhaustedFailure.DESCRIPTOR):
+            detail.Unpack(failure)
+    return failure
 
 
 def _detail_type(context: Any) -> str | None:

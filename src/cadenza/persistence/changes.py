@@ -57,6 +57,7 @@ NAMESPACE_TABLES = (
     "delete_namespace_current",
     "delete_namespace_tasks",
     "delete_namespace_timers",
+    "delete_namespace_saved_views",
     "delete_namespace",
 )
 """Queries that remove a namespace with everything in it, each taking its ID."""
@@ -132,6 +133,8 @@ def steps(w: ExecutionWrite) -> list[Step]:
     _add(plan, "delete_task", [(t,) for t in w.tasks_removed])
     _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
     _add(plan, "delete_timer", [(t,) for t in w.timers_removed])
+    if w.audit is not None:
+        plan.append(Step("insert_audit", [w.audit.row()]))
     return plan
 
 

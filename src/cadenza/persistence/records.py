@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from cadenza.persistence.audit_records import AuditRecord
+
 
 class TaskKind(enum.IntEnum):
     """Which kind of poller a queued task is for."""
@@ -205,6 +207,8 @@ class ExecutionWrite:
     """Pending activities added or changed: (scheduled event ID, the encoded activity)."""
     activities_removed: list[int] = field(default_factory=list)
     """Scheduled event IDs of activities no longer pending."""
+    audit: AuditRecord | None = None
+    """The audit row of the client call that made this change, written in its transaction."""
 
     @property
     def new_version(self) -> int:
@@ -239,6 +243,37 @@ class ScheduleWrite:
     delete: bool = False
     timers_added: list[TimerRecord] = field(default_factory=list)
     timers_removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A named view of a namespace's workflow list, shared by everyone on the namespace."""
+
+    namespace_id: str
+    name: str
+    query_string: str
+    """The list's URL query string: its filters, columns and order."""
+    created_at: float
+    created_by: str = ""
+    """Who saved it (``kind:name`` of the principal), empty when nobody was known."""
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """One API key as stored: what it grants and its times, and a hash of its secret only."""
+
+    key_id: str
+    name: str
+    namespace: str
+    """The namespace its role holds on; ``*`` for every namespace."""
+    role: str
+    cluster_admin: bool
+    secret_hash: str
+    """SHA-256 of the key's secret, hex; the key itself is never stored."""
+    created_at: float
+    expires_at: float | None = None
+    revoked_at: float | None = None
+    last_used_at: float | None = None
 
 
 @dataclass(frozen=True)

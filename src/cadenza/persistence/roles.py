@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from cadenza.persistence.records import (
+    ApiKeyRecord,
     CurrentExecution,
     EventBatch,
     ExecutionKey,
@@ -20,6 +22,7 @@ from cadenza.persistence.records import (
     ListedExecution,
     NamespaceRecord,
     QueryReply,
+    SavedView,
     ScheduleWrite,
     SharedQuery,
     StoredExecution,
@@ -209,6 +212,54 @@ class HistoryStore(ExecutionStore, Protocol):
 
     def replicas(self) -> ReplicaLink | None:
         """The link to other replicas on the same database; None where there can be none."""
+
+
+class SavedViewStore(Protocol):
+    """Saved views of the workflow list, each unique by name within its namespace."""
+
+    async def saved_views(self, namespace_id: str) -> list[SavedView]:
+        """The namespace's saved views, by name."""
+
+    async def save_view(
+        self, namespace_id: str, name: str, query_string: str, created_at: float, created_by: str
+    ) -> bool:
+        """Store a new view; False, storing nothing, if the namespace has one by that name."""
+
+    async def delete_view(self, namespace_id: str, name: str) -> bool:
+        """Forget a view; False if there was none by that name."""
+
+
+class ApiKeyStore(Protocol):
+    """API keys: created, listed, revoked, and when each was last used."""
+
+    async def create_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a new key; ``ConcurrentUpdateError`` if its ID is taken."""
+
+    async def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """The key with this ID, revoked and expired ones too."""
+
+    async def list_api_keys(self, namespace: str | None = None) -> list[ApiKeyRecord]:
+        """Every key, oldest first; only those of ``namespace`` when given."""
+
+    async def revoke_api_key(self, key_id: str, revoked_at: float) -> bool:
+        """Mark the key revoked from ``revoked_at``; False if there is no such key or it was
+        revoked already."""
+
+    async def touch_api_key(self, key_id: str, used_at: float) -> None:
+        """Record that the key was used at ``used_at``."""
+
+
+class AuditStore(Protocol):
+    """The audit log: who called what, and how it ended."""
+
+    async def append_audit(self, record: AuditRecord) -> None:
+        """Store one row on its own (a call that changed no execution)."""
+
+    async def list_audit(self, wanted: AuditFilter) -> list[AuditRecord]:
+        """Rows matching ``wanted``, newest first."""
+
+    async def delete_audit_before(self, cutoff: float, limit: int) -> int:
+        """Remove up to ``limit`` of the oldest rows recorded before ``cutoff``; return how many."""
 
 
 class QueueConfigStore(Protocol):

@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    ApiKeyStore,
+    AuditStore,
     ExecutionStore,
     NamespaceStore,
     QueueConfigStore,
     ReplicaLink,
     RetentionStore,
+    SavedViewStore,
     ScheduleStore,
     TaskStore,
     VisibilityStore,
@@ -30,10 +33,14 @@ class Store(
     VisibilityStore,
     RetentionStore,
     ScheduleStore,
+    SavedViewStore,
+    ApiKeyStore,
+    AuditStore,
     QueueConfigStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers and schedules."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
+    saved views."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

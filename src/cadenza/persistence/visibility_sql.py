@@ -9,10 +9,11 @@ is read, bound and searched differs per database: each backend supplies a
 never spliced into the SQL.
 
 Listings come in Temporal's order: open runs first, then closed ones by close
-time, newest first, then by start time, newest first, then by run ID. Each
-backend's listing indexes hold exactly ``LISTING_ORDER``, so the newest page of
-a filtered listing is read from an index without sorting, and later pages
-continue after the previous page's last run (a cursor, never an offset).
+time, newest first, then by start time, newest first, then by run ID; or in the
+order a filter's ORDER BY asks (``listing_order``). Each backend's listing indexes
+hold exactly ``LISTING_ORDER``, so the newest page of a filtered listing is read
+from an index without sorting, and later pages continue after the previous page's
+last run (a cursor, never an offset).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.persistence import listing_order
 from cadenza.persistence.records import ListCursor
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import query as q
@@ -32,10 +34,7 @@ SCHEDULE_COLUMNS = attrs.SCHEDULE_BUILT_IN
 """The built-in attributes of the schedules table (the executions table's are ``attrs.BUILT_IN``)."""
 SCHEDULE_ORDER = "create_time DESC, schedule_id"
 
-OPEN_CLOSE_TIME = 9e18
-"""Open runs have no close time; they sort as if closing at the end of time."""
-SORT_CLOSE_TIME = "coalesce(close_time, 9e18)"
-LISTING_ORDER = f"{SORT_CLOSE_TIME} DESC, start_time DESC, run_id"
+LISTING_ORDER = listing_order.order_clause(listing_order.keys(()))
 """Must stay the expression of the listing indexes in both backends' migrations."""
 
 
@@ -87,12 +86,13 @@ def listing(
 ) -> tuple[str, list[object]]:
     """SQL and parameters for one listing page: runs matching ``query`` after ``after``, in order."""
     params = Params(dialect, namespace_id)
+    order = listing_order.keys(query.order_by)
     # Bound in the order the markers appear: SQLite's ``?`` are positional.
-    cursor = f"{_after(after, params)} AND " if after is not None else ""
+    cursor = f"{listing_order.after(order, after, params)} AND " if after is not None else ""
     where = f"{cursor}({_where(query, types, params)})"
     sql = (
         f"SELECT {LISTED_COLUMNS} FROM executions WHERE namespace_id = {dialect.placeholder(1)} "
-        f"AND {where} ORDER BY {LISTING_ORDER} LIMIT {params.add(limit)}"
+        f"AND {where} ORDER BY {listing_order.order_clause(order)} LIMIT {params.add(limit)}"
     )
     return sql, params.values
 
@@ -132,17 +132,6 @@ def schedule_counting(
     return (
         f"SELECT COUNT(*) FROM schedules WHERE namespace_id = {dialect.placeholder(1)} AND ({where})"
     ), params.values
-
-
-def _after(cursor: ListCursor, params: Params) -> str:
-    """Rows after a page's last (close, start, run), in ``LISTING_ORDER``."""
-    close = OPEN_CLOSE_TIME if cursor.close_time is None else cursor.close_time
-    return (
-        f"(({SORT_CLOSE_TIME} = {params.add(close)} AND start_time = "
-        f"{params.add(cursor.start_time)} AND run_id > {params.add(cursor.run_id)})"
-        f" OR ({SORT_CLOSE_TIME} = {params.add(close)} AND start_time < "
-        f"{params.add(cursor.start_time)}) OR {SORT_CLOSE_TIME} < {params.add(close)})"
-    )
 
 
 def _where(

@@ -17,6 +17,8 @@ from cadenza.visibility import query as q
 _TEXT_OPERATORS = {"=", "!="}
 _KEYWORD_LIST_OPERATORS = {"=", "!=", "IN", "NOT IN"}
 _INT64_MAX = 2**63 - 1
+ORDERABLE = ("StartTime", "CloseTime")
+"""What a listing can be ordered by: the orders the store's listing indexes hold."""
 
 
 def check(
@@ -24,15 +26,17 @@ def check(
     types: dict[str, int],
     counting: bool = False,
     built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN,
+    orderable: tuple[str, ...] = ORDERABLE,
 ) -> q.Query:
     """``query`` checked and with typed values; ``types`` are the namespace's custom attributes.
 
-    ORDER BY is refused, as Temporal's SQL visibility refuses it; GROUP BY is
-    checked, and only counting uses it. ``built_in`` are the listed table's own
-    attributes: the executions' by default.
+    ORDER BY takes one of ``orderable`` (StartTime or CloseTime, either way, as
+    Temporal's Elasticsearch visibility takes them; its SQL visibility refuses every
+    ORDER BY) and is refused when counting; GROUP BY is checked, and only counting
+    uses it. ``built_in`` are the listed table's own attributes: the executions' by default.
     """
     if query.order_by:
-        raise InvalidArgumentError(f"{q.NOT_SUPPORTED}: 'ORDER BY' clause")
+        _check_order(query.order_by, () if counting else orderable)
     if query.group_by:
         kind_of(query.group_by, types, built_in)
         if query.group_by != "ExecutionStatus":
@@ -40,7 +44,17 @@ def check(
                 f"{q.NOT_SUPPORTED}: 'GROUP BY' clause is not supported for search attribute {query.group_by}"
             )
     where = _node(query.where, types, built_in) if query.where is not None else None
-    return q.Query(where, (), query.group_by if counting else "")
+    return q.Query(where, () if counting else query.order_by, query.group_by if counting else "")
+
+
+def _check_order(order_by: tuple[tuple[str, bool], ...], orderable: tuple[str, ...]) -> None:
+    if not orderable:
+        raise InvalidArgumentError(f"{q.NOT_SUPPORTED}: 'ORDER BY' clause")
+    names = [name for name, _ in order_by]
+    if len(names) > 1 or names[0] not in orderable:
+        raise InvalidArgumentError(
+            f"{q.NOT_SUPPORTED}: 'ORDER BY' clause takes one of {', '.join(orderable)}, got {', '.join(names)}"
+        )
 
 
 def kind_of(name: str, types: dict[str, int], built_in: dict[str, tuple[str, int]] = attrs.BUILT_IN) -> int:

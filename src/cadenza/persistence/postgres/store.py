@@ -22,8 +22,11 @@ from cadenza.exceptions import ConcurrentUpdateError, NamespaceAlreadyExistsErro
 from cadenza.persistence import changes, visibility_sql
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.postgres import schema
+from cadenza.persistence.postgres.api_keys import PostgresApiKeys
+from cadenza.persistence.postgres.audit import PostgresAudit
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
+from cadenza.persistence.postgres.saved_views import PostgresSavedViews
 from cadenza.persistence.postgres.visibility import DIALECT
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -62,7 +65,7 @@ async def connect(url: str) -> asyncpg.Connection:
         raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
 
 
-class PostgresStore(PostgresQueueConfigs):
+class PostgresStore(PostgresAudit, PostgresSavedViews, PostgresApiKeys, PostgresQueueConfigs):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 
     def __init__(self, url: str) -> None:
@@ -234,8 +237,10 @@ class PostgresStore(PostgresQueueConfigs):
         rows: list[asyncpg.Record] = await _guard(self._open_pool().fetch(sql, *args))
         return rows
 
-    async def _execute(self, sql: str, *args: Any) -> None:
-        await _guard(self._open_pool().execute(sql, *args))
+    async def _execute(self, sql: str, *args: Any) -> str:
+        """Run one statement; its status (``INSERT 0 1``) says how many rows it changed."""
+        status: str = await _guard(self._open_pool().execute(sql, *args))
+        return status
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Conn]:

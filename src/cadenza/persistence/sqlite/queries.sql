@@ -147,6 +147,9 @@ DELETE FROM tasks WHERE namespace_id = ?;
 -- name: delete_namespace_timers
 DELETE FROM timers WHERE namespace_id = ?;
 
+-- name: delete_namespace_saved_views
+DELETE FROM saved_views WHERE namespace_id = ?;
+
 -- name: insert_schedule
 INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state, search_attributes)
 VALUES (?, ?, 1, ?, ?, ?);
@@ -183,3 +186,13 @@ SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY versi
 
 -- name: record_migration
 INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?);
+
+-- name: insert_audit
+INSERT INTO audit_log (recorded_at, principal_kind, principal_name, namespace, service, method,
+    workflow_id, run_id, schedule_id, request_id, outcome, reason, identity)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: delete_audit_before
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE recorded_at < ? ORDER BY recorded_at LIMIT ?
+);

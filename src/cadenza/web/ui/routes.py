@@ -15,20 +15,25 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import HttpCalls
 from cadenza.web.ui import (
     actions,
+    login,
     namespaces,
     run_actions,
     run_tabs,
+    saved_views,
     schedule_actions,
     schedules,
     task_queues,
     workflow,
     workflows,
 )
+from cadenza.web.ui.audit import audit_page
 from cadenza.web.ui.rpc import Rpc
 from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
+from cadenza.web.ui.view_store import SavedViews
 
 Page = Callable[[Site, Request], Awaitable[Response]]
 
@@ -36,10 +41,13 @@ RUN = "/namespaces/{namespace}/workflows/{workflow_id}/{run_id}"
 SCHEDULES = "/namespaces/{namespace}/schedules"
 
 
-def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRoute]:
+def ui_routes(
+    calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedViews, audit: AuditCalls | None = None
+) -> list[BaseRoute]:
     """The pages, their actions and static files; ``api`` answers non-browser requests on the
-    paths the UI shares with Temporal's HTTP API."""
-    site = Site(Rpc(calls), options)
+    paths the UI shares with Temporal's HTTP API; ``views`` keeps the list's saved views;
+    ``audit`` reads the audit log's page."""
+    site = Site(Rpc(calls), options, views)
 
     def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -52,6 +60,9 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
 
     return [
         Route("/", home),
+        Route("/login", page(login.show_sign_in), methods=["GET"]),
+        Route("/login", page(login.sign_in), methods=["POST"]),
+        Route("/logout", page(login.sign_out), methods=["POST"]),
         Route("/namespaces", page(namespaces.namespace_list)),
         Route("/namespaces/{namespace}", page(namespaces.namespace_detail)),
         Route("/namespaces/{namespace}/workflows", _ForBrowsers(page(workflows.workflow_list), api)),
@@ -65,6 +76,12 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
         Route(f"{RUN}/actions/update", page(run_actions.update), methods=["POST"]),
         Route(f"{RUN}/actions/reset", page(run_actions.reset), methods=["POST"]),
         Route(f"{RUN}/actions/{{action}}", page(actions.act), methods=["POST"]),
+        Route("/namespaces/{namespace}/saved-views", page(saved_views.save), methods=["POST"]),
+        Route(
+            "/namespaces/{namespace}/saved-views/{name:path}/delete",
+            page(saved_views.delete),
+            methods=["POST"],
+        ),
         Route("/namespaces/{namespace}/start-workflow", page(run_actions.start), methods=["POST"]),
         Route(SCHEDULES, _ForBrowsers(page(schedules.schedule_list), api)),
         Route(f"{SCHEDULES}/{{schedule_id}}", _ForBrowsers(page(schedules.schedule_detail), api)),
@@ -78,7 +95,15 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions) -> list[BaseRo
             _ForBrowsers(page(task_queues.task_queue_page), api),
         ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        *([Route("/namespaces/{namespace}/audit", _audit_page(site, audit))] if audit is not None else []),
     ]
+
+
+def _audit_page(site: Site, audit: AuditCalls) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await audit_page(site, audit, request)
+
+    return endpoint
 
 
 class _ForBrowsers:

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from cadenza.web.temporal_api.statuses import HTTP_STATUS
 from cadenza.web.ui import present
 from cadenza.web.ui.rpc import CallFailed, Rpc
+from cadenza.web.ui.view_store import SavedViews
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -26,6 +27,8 @@ class UiOptions:
     default_namespace: str = "default"
     read_only: bool = False
     """Actions (signal, cancel...) hidden from the pages and refused (403) by the server."""
+    audit_log: bool = False
+    """The server records the audit log: the pages link to it."""
 
 
 def _environment() -> Environment:
@@ -44,21 +47,32 @@ def _environment() -> Environment:
 
 
 class Site:
-    """Renders pages; each page's handler asks it for the RPCs and the options."""
+    """Renders pages; each page's handler asks it for the RPCs, the saved views and the options."""
 
-    def __init__(self, rpc: Rpc, options: UiOptions) -> None:
+    def __init__(self, rpc: Rpc, options: UiOptions, saved_views: SavedViews) -> None:
         self.rpc = rpc
         self.options = options
+        self.saved_views = saved_views
         self._environment = _environment()
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self._environment.get_template(template).render(
-            request=request, read_only=self.options.read_only, **context
+            request=request, read_only=self.options.read_only, audit_log=self.options.audit_log, **context
         )
         return HTMLResponse(html, status_code=status_code)
 
     def failed(self, request: Request, failure: CallFailed) -> HTMLResponse:
-        """The page for a call the server refused: its status and message, as a client hears them."""
+        """The page for a call the server refused: its status and message, as a client hears them;
+        the sign-in form when the call lacked credentials."""
+        if failure.status.code == code_pb2.UNAUTHENTICATED:
+            return self.page(
+                request,
+                "login.html",
+                status_code=401,
+                title="Sign in",
+                next=request.url.path if request.method == "GET" else "/",
+                error="" if "no credentials" in failure.status.message else failure.status.message,
+            )
         code = code_pb2.Code.Name(failure.status.code)
         return self.page(
             request,
