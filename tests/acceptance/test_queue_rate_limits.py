@@ -177,7 +177,10 @@ async def test_config_set_and_get_through_the_cli(cadenza_server: ServerProcess,
             "UpdateFairnessKeyRateLimitDefault.Reason field too long (max 1000 characters).",
         ),
         (
-            {"task_queue_type": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "update_queue_rate_limit": {}},
+            {
+                "task_queue_type": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                "update_queue_rate_limit": {"rate_limit": {"requests_per_second": 1}},
+            },
             "Setting rate limit on workflow task queues is not allowed.",
         ),
         ({"task_queue_type": 99}, "unknown task queue type: 99"),

@@ -106,11 +106,11 @@ def _check(request: wsv1.UpdateTaskQueueConfigRequest) -> None:
     if request.task_queue_type not in CONFIGURABLE_TYPES:
         raise InvalidArgumentError(f"unknown task queue type: {request.task_queue_type}")
     for field, (label, _, what) in _RATE_UPDATES.items():
-        if not request.HasField(field):  # type: ignore[arg-type]
+        update = getattr(request, field)
+        if not update.HasField("rate_limit"):  # an unset: taken as it is, as the real server takes it
             continue
         if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW:
             raise InvalidArgumentError(f"Setting {what} on workflow task queues is not allowed.")
-        update = getattr(request, field)
         rate = update.rate_limit.requests_per_second
         if math.isnan(rate):
             raise InvalidArgumentError(f"RequestsPerSecond for {label} rate limit must be a number.")
