@@ -20,6 +20,7 @@ from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
@@ -36,6 +37,7 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
+from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.peers import Peers
@@ -151,6 +153,7 @@ class Server:
             config.retention_sweep_seconds,
         )
         link = self._store.replicas()
+        self._queue_configs = QueueConfigs(self._store, self._matching.rate_limits, shared=link is not None)
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
@@ -202,6 +205,8 @@ class Server:
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
+        await self._queue_configs.load()
+        self._queue_configs.start()
         workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
         self._grpc, port = await grpc_server.build(
             workflow_service,
@@ -321,6 +326,7 @@ class Server:
                 history=history,
                 matching=self._matching,
                 queries=self._queries,
+                queue_configs=self._queue_configs,
             ),
             activities=ActivityRpcs(
                 config=config, namespaces=namespaces, history=history, matching=self._matching
@@ -337,6 +343,9 @@ class Server:
                 config=config, namespaces=namespaces, visibility=Visibility(self._store)
             ),
             schedules=ScheduleRpcs(config=config, namespaces=namespaces, schedules=self._schedules),
+            task_queue_configs=TaskQueueConfigRpcs(
+                namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
+            ),
         )
 
     async def _recover(self) -> None:
@@ -363,6 +372,7 @@ class Server:
         if self._peers is not None:
             await self._peers.stop()
         await self._schedules.stop()
+        await self._queue_configs.stop()
         await self.retention.stop()
         await self.audit.retention.stop()
         if self._dynamic_config_file is not None:

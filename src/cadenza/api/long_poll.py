@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cadenza.api.requests import R, poll_deadline, poller_rate
+from cadenza.api.requests import R, poll_deadline, poller_rate, requested_rate
 from cadenza.matching import MatchingService
 from cadenza.observability.hooks import dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
@@ -49,6 +49,7 @@ class LongPolls:
                 remaining,
                 request.worker_instance_key,
                 poller_rate(request),
+                requested_rate(request),
             )
             if task is None:
                 return None

@@ -80,6 +80,14 @@ def poller_rate(request: Any) -> float:
     return DEFAULT_DISPATCH_RATE
 
 
+def requested_rate(request: Any) -> float | None:
+    """The dispatch rate a poll asks for its whole queue; None if it names none."""
+    metadata = getattr(request, "task_queue_metadata", None)
+    if metadata is not None and metadata.HasField("max_tasks_per_second"):
+        return float(metadata.max_tasks_per_second.value)
+    return None
+
+
 def queue_name(task_queue: Any) -> str:
     if not task_queue.name:
         raise InvalidArgumentError("missing task queue name")

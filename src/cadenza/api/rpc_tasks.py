@@ -15,11 +15,13 @@ from cadenza.api.errors import translated
 from cadenza.api.long_poll import LongPolls
 from cadenza.api.lookups import Runs, search_attribute_rules, task_token
 from cadenza.api.requests import queue_name
+from cadenza.api.rpc_task_queue_config import describe_config
 from cadenza.config import ServerConfig
 from cadenza.history.machine import events as ev
 from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.matching import MatchingService
+from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.observability.hooks import eager_dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
@@ -44,8 +46,10 @@ class TaskRpcs:
         history: HistoryService,
         matching: MatchingService,
         queries: Queries,
+        queue_configs: QueueConfigs,
     ) -> None:
         self._config = config
+        self._queue_configs = queue_configs
         self._namespaces = namespaces
         self._history = history
         self._matching = matching
@@ -150,7 +154,11 @@ class TaskRpcs:
         response = wsv1.DescribeTaskQueueResponse()
         self._fill_pollers(response.pollers, namespace.id, name, kind)
         response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
-        if request.api_mode == DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
+        if request.api_mode != DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
+            await describe_config(
+                response, request, namespace.id, self._queue_configs, self._matching.rate_limits
+            )
+        else:
             # The CLI's view: pollers and backlog per task type, for the unversioned queue.
             version = response.versions_info[""]
             kinds = list(request.task_queue_types) or [

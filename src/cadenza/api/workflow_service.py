@@ -18,6 +18,7 @@ from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
@@ -37,6 +38,7 @@ class WorkflowService:
     workers: WorkerRpcs
     visibility: VisibilityRpcs
     schedules: ScheduleRpcs
+    task_queue_configs: TaskQueueConfigRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

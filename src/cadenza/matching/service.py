@@ -7,14 +7,17 @@ loaded back in.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from cadenza.clock import Clock
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.ordering import Backlog
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
+from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.metrics.hooks import UNOBSERVED, TaskObserver
 from cadenza.persistence.records import TaskKind, TaskRecord
@@ -25,6 +28,8 @@ DEFAULT_DISPATCH_RATE = 100000.0
 """Tasks per second a poller is said to accept when it names no limit: Temporal's default."""
 SWEEP_AT = 64
 """Withdrawn tasks a queue holds before it may be swept: fewer are cheaper to skip."""
+PACE_SLICE = 0.25
+"""Longest sleep of a poll waiting for its queue's rate limit before it looks again."""
 STICKY_POLLER_GRACE = 10.0
 """A sticky queue counts as alive this long after its worker's last poll."""
 
@@ -44,11 +49,13 @@ class MatchingService:
 
     ``control`` holds the workers' control queues, whose polls end at a
     worker's shutdown like the others; ``workers`` their latest heartbeats.
-    ``observer`` is told each task queued and each poll's end (metrics).
+    ``observer`` is told each task queued and each poll's end (metrics). ``rate_limits``
+    paces each queue's dispatch (``clock`` measures it; monotonic by default).
     """
 
-    def __init__(self, observer: TaskObserver = UNOBSERVED) -> None:
+    def __init__(self, observer: TaskObserver = UNOBSERVED, clock: Clock | None = None) -> None:
         self._observer = observer
+        self.rate_limits = RateLimits(clock)
         self._queues: dict[QueueKey, _Queue] = {}
         self._pending: dict[str, QueueKey] = {}
         """The queue of each task waiting in one; a withdrawn task is no longer here."""
@@ -58,6 +65,9 @@ class MatchingService:
 
     def add_task(self, task: TaskRecord) -> None:
         self._observer.added(task)
+        self._enqueue(task)
+
+    def _enqueue(self, task: TaskRecord) -> None:
         key = (task.namespace_id, task.task_queue, task.kind)
         if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
             self._pending[task.task_id] = key
@@ -112,8 +122,13 @@ class MatchingService:
         timeout: float,
         worker_key: str = "",
         rate_per_second: float = DEFAULT_DISPATCH_RATE,
+        worker_rate: float | None = None,
     ) -> TaskRecord | None:
-        """Wait up to ``timeout`` seconds for a task; None if none came or the worker left."""
+        """Wait up to ``timeout`` seconds for a task; None if none came or the worker left.
+
+        ``worker_rate`` is the dispatch rate the poll asks for the whole queue (the latest
+        poll's wins, as on Temporal); ``rate_per_second`` is what DescribeTaskQueue shows.
+        """
         if self._waiters.has_left(worker_key):
             return None
         queue = self._queue((namespace_id, name, kind))
@@ -128,16 +143,49 @@ class MatchingService:
                 extra={"namespace_id": namespace_id, "task_queue": name, "identity": identity},
             )
         queue.poller_identities[identity] = PollerSeen(time.time(), rate_per_second)
-        task = self._next_waiting(queue)
-        if task is not None:
-            self._observer.polled(namespace_id, name, kind, task, False)
-            return task
+        limiter = self.rate_limits.limiter(namespace_id, name, kind)
+        limiter.set_worker_rate(worker_rate)
         try:
-            waited = await self._waiters.wait(queue, timeout, worker_key, self.add_task)
-            self._observer.polled(namespace_id, name, kind, waited, True)
-            return waited
+            task, waited = await self._take_paced(queue, limiter, time.monotonic() + timeout, worker_key)
         finally:
             queue.last_poll = time.monotonic()
+        self._observer.polled(namespace_id, name, kind, task, waited)
+        return task
+
+    async def _take_paced(
+        self, queue: _Queue, limiter: QueueLimiter, deadline: float, worker_key: str
+    ) -> tuple[TaskRecord | None, bool]:
+        """The next task once the queue's rate limits let it go, and whether the poll waited
+        for it; (None, True) when the time ran out or the worker left."""
+        while (remaining := deadline - time.monotonic()) > 0:
+            if self._waiters.has_left(worker_key):
+                return None, True
+            head = self._head(queue)
+            pause = limiter.delay(*fairness_of(head)) if head is not None else limiter.delay()
+            if pause > 0:
+                # In slices, so a poll of a worker that shuts down meanwhile ends soon.
+                await asyncio.sleep(min(pause, remaining, PACE_SLICE))
+                continue
+            task = self._next_waiting(queue)
+            if task is not None:
+                limiter.take(*fairness_of(task))
+                return task, False
+            task = await self._waiters.wait(queue, remaining, worker_key, self.add_task)
+            if task is None:
+                return None, True
+            if limiter.delay(*fairness_of(task)) > 0:  # another poll took the turn meanwhile
+                self._enqueue(task)
+                continue
+            limiter.take(*fairness_of(task))
+            return task, True
+        return None, True
+
+    def _head(self, queue: _Queue) -> TaskRecord | None:
+        """The task a poll of ``queue`` would take next, left in place; None if there is none."""
+        while (head := queue.items.peek()) is not None and head.task_id not in self._pending:
+            queue.items.popleft()
+            queue.withdrawn = max(0, queue.withdrawn - 1)
+        return head
 
     def end_polls(self, worker_key: str) -> None:
         """A worker is shutting down: answer its waiting polls empty, so no task goes to it."""

@@ -299,3 +299,17 @@ class ApiKeyRecord:
     expires_at: float | None = None
     revoked_at: float | None = None
     last_used_at: float | None = None
+
+
+@dataclass(frozen=True)
+class StoredQueueConfig:
+    """A task queue's config as UpdateTaskQueueConfig left it: rate limits, weight overrides."""
+
+    namespace_id: str
+    task_queue: str
+    queue_type: int
+    """Temporal's ``TaskQueueType`` number (workflow, activity, nexus)."""
+    revision: int
+    """The table-wide revision of this row's last write: every later write has a larger one."""
+    config: bytes
+    """A serialized ``temporal.api.taskqueue.v1.TaskQueueConfig``."""

@@ -26,6 +26,7 @@ from cadenza.persistence.records import (
     ScheduleWrite,
     SharedQuery,
     StoredExecution,
+    StoredQueueConfig,
     StoredSchedule,
     TaskKind,
     TaskRecord,
@@ -259,3 +260,21 @@ class AuditStore(Protocol):
 
     async def delete_audit_before(self, cutoff: float, limit: int) -> int:
         """Remove up to ``limit`` of the oldest rows recorded before ``cutoff``; return how many."""
+
+
+class QueueConfigStore(Protocol):
+    """Task queue configs (rate limits, fairness weight overrides), a row per namespace, queue
+    and queue type, each written with the next revision of the whole table."""
+
+    async def get_queue_config(
+        self, namespace_id: str, task_queue: str, queue_type: int
+    ) -> StoredQueueConfig | None: ...
+
+    async def put_queue_config(
+        self, namespace_id: str, task_queue: str, queue_type: int, config: bytes, revision: int
+    ) -> StoredQueueConfig | None:
+        """Write a queue's config if its row is still at ``revision`` (0: if it has none yet);
+        the row as written, or None if another write came first and nothing changed."""
+
+    async def queue_configs_since(self, revision: int) -> list[StoredQueueConfig]:
+        """Every row written after ``revision``, in the order written (0: all of them)."""

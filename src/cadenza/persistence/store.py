@@ -14,6 +14,7 @@ from cadenza.persistence.roles import (
     AuditStore,
     ExecutionStore,
     NamespaceStore,
+    QueueConfigStore,
     ReplicaLink,
     RetentionStore,
     SavedViewStore,
@@ -35,6 +36,7 @@ class Store(
     SavedViewStore,
     ApiKeyStore,
     AuditStore,
+    QueueConfigStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules and

@@ -24,6 +24,7 @@ from cadenza.persistence.errors import StorageError
 from cadenza.persistence.postgres import schema
 from cadenza.persistence.postgres.api_keys import PostgresApiKeys
 from cadenza.persistence.postgres.audit import PostgresAudit
+from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
 from cadenza.persistence.postgres.visibility import DIALECT
@@ -63,7 +64,7 @@ async def connect(url: str) -> asyncpg.Connection:
         raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
 
 
-class PostgresStore(PostgresAudit, PostgresSavedViews, PostgresApiKeys):
+class PostgresStore(PostgresAudit, PostgresSavedViews, PostgresApiKeys, PostgresQueueConfigs):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 
     def __init__(self, url: str) -> None:

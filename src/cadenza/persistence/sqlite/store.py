@@ -37,6 +37,7 @@ from cadenza.persistence.sqlite.api_keys import SqliteApiKeys
 from cadenza.persistence.sqlite.audit import SqliteAudit
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
+from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
@@ -60,7 +61,7 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteApiKeys):
+class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteApiKeys, SqliteQueueConfigs):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:
