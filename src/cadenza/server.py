@@ -153,7 +153,12 @@ class Server:
             config.retention_sweep_seconds,
         )
         link = self._store.replicas()
-        self._queue_configs = QueueConfigs(self._store, self._matching.rate_limits, shared=link is not None)
+        self._queue_configs = QueueConfigs(
+            self._store,
+            self._matching.rate_limits,
+            shared=link is not None,
+            on_weights=self._matching.set_fairness_weight_overrides,
+        )
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
@@ -204,8 +209,8 @@ class Server:
             await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
+        await self._queue_configs.load()  # before the tasks: their order depends on its weights
         await self._recover()
-        await self._queue_configs.load()
         self._queue_configs.start()
         workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
         self._grpc, port = await grpc_server.build(

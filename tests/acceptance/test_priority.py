@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Priority as ApiPriority
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TaskQueueType
+from temporalio.api.workflowservice.v1 import UpdateTaskQueueConfigRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -99,6 +100,26 @@ async def test_fairness_weights_nine_to_one_share_every_ten_dispatches(
     handles = await start_noted(client, task_queue, prefix, fair_share(100))
     await run_backlog(client, task_queue, handles)
     assert "".join(label[0] for label in ran(prefix)) == ("a" * 9 + "b") * 10
+
+
+async def test_the_queues_weight_overrides_set_the_fair_share(client: Client, task_queue: str) -> None:
+    await client.workflow_service.update_task_queue_config(
+        UpdateTaskQueueConfigRequest(
+            namespace="default",
+            identity="test",
+            task_queue=task_queue,
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            set_fairness_weight_overrides={"a": 3.0},
+        )
+    )
+    prefix = f"{uuid.uuid4().hex[:8]}-"
+    # Both keys name weight 1 on their tasks; the queue's override makes a's weight 3.
+    labels = [
+        (f"{key}{i}", Priority(fairness_key=key, fairness_weight=1.0)) for i in range(6) for key in "ab"
+    ]
+    handles = await start_noted(client, task_queue, prefix, labels)
+    await run_backlog(client, task_queue, handles)
+    assert "".join(label[0] for label in ran(prefix)) == "aaab" + "aaab" + "bbbb"
 
 
 async def test_the_fair_order_survives_a_restart(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueueConfig
@@ -49,12 +49,24 @@ def api_limits(config: TaskQueueConfig) -> ApiLimits:
     )
 
 
+WeightsChanged = Callable[[str, str, TaskKind, Mapping[str, float]], None]
+"""A queue's fairness weight overrides changed: namespace ID, queue name, kind, overrides."""
+
+
 class QueueConfigs:
     """The stored task queue configs, applied to matching's limiters."""
 
-    def __init__(self, store: QueueConfigStore, rate_limits: RateLimits, shared: bool) -> None:
+    def __init__(
+        self,
+        store: QueueConfigStore,
+        rate_limits: RateLimits,
+        shared: bool,
+        on_weights: WeightsChanged | None = None,
+    ) -> None:
         self._store = store
         self._rate_limits = rate_limits
+        self._on_weights = on_weights
+        """Told each queue's fairness weight overrides, for its dispatch order."""
         self._shared = shared
         self._revision = 0
         """The largest revision read from the store: rows after it are news."""
@@ -104,8 +116,12 @@ class QueueConfigs:
 
     def _apply(self, row: StoredQueueConfig) -> None:
         kind = QUEUE_KINDS.get(TaskQueueType.ValueType(row.queue_type))
-        if kind is not None:
-            self._rate_limits.configure(row.namespace_id, row.task_queue, kind, api_limits(_parsed(row)))
+        if kind is None:
+            return
+        limits = api_limits(_parsed(row))
+        self._rate_limits.configure(row.namespace_id, row.task_queue, kind, limits)
+        if self._on_weights is not None:
+            self._on_weights(row.namespace_id, row.task_queue, kind, limits.weight_overrides)
 
     async def _follow(self) -> None:
         while True:
