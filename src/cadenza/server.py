@@ -15,6 +15,7 @@ from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -26,6 +27,7 @@ from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.authenticators import Authenticator
 from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
 from cadenza.auth.jwt_tokens import jwt_authenticator
+from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -144,6 +146,7 @@ class Server:
             if link is not None
             else None
         )
+        self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
                 TimerOwner.HISTORY: self._history.fire_timer,
@@ -197,7 +200,7 @@ class Server:
         )
         await self._grpc.start()
         self._timers.start()
-        await self._schedules.recover()
+        await asyncio.gather(self._schedules.recover(), self._batches.recover())
         self.retention.start()
         if self._dynamic_config_file is not None:
             self._dynamic_config_file.start()
@@ -301,6 +304,7 @@ class Server:
                 config=config, namespaces=namespaces, visibility=Visibility(self._store)
             ),
             schedules=ScheduleRpcs(config=config, namespaces=namespaces, schedules=self._schedules),
+            batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
         )
 
     async def _recover(self) -> None:
@@ -326,7 +330,7 @@ class Server:
         await self._timers.stop()
         if self._peers is not None:
             await self._peers.stop()
-        await self._schedules.stop()
+        await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self.retention.stop()
         if self._dynamic_config_file is not None:
             await self._dynamic_config_file.stop()

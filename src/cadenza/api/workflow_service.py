@@ -14,6 +14,7 @@ from typing import Any, get_type_hints
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 
 from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -35,6 +36,7 @@ class WorkflowService:
     workers: WorkerRpcs
     visibility: VisibilityRpcs
     schedules: ScheduleRpcs
+    batches: BatchRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

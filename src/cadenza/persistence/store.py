@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    BatchStore,
     ExecutionStore,
     NamespaceStore,
     ReplicaLink,
@@ -31,10 +32,11 @@ class Store(
     RetentionStore,
     ScheduleStore,
     SavedViewStore,
+    BatchStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
-    saved views."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules,
+    saved views and batch operations."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

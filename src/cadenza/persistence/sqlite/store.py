@@ -34,6 +34,7 @@ from cadenza.persistence.records import (
 )
 from cadenza.persistence.sql import load_queries
 from cadenza.persistence.sqlite import schema
+from cadenza.persistence.sqlite.batches import SqliteBatches
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
@@ -57,7 +58,7 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteSavedViews):
+class SqliteStore(SqliteSavedViews, SqliteBatches):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:
