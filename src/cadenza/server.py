@@ -24,6 +24,7 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
+from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
 from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
 from cadenza.auth.jwt_tokens import jwt_authenticator
@@ -54,8 +55,10 @@ from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.auth_keys import key_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
+from cadenza.web.ui.login import BrowserCredentials
 from cadenza.web.ui.routes import ui_routes
 from cadenza.web.ui.site import UiOptions
 from cadenza.web.ui_graph.routes import drawing_routes
@@ -155,6 +158,7 @@ class Server:
             },
             self._drop_timer,
         )
+        self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
         self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
         self._http_socket: socket.socket | None = None
@@ -186,6 +190,8 @@ class Server:
             self._dynamic_config_file.load()
         await self._store.open()
         await self._namespaces.ensure(self.config.default_namespace)
+        if self.config.auth:
+            await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
         await self._recover()
@@ -211,6 +217,12 @@ class Server:
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
+    async def _advise_on_keys(self) -> None:
+        """With auth on and no key that works, say how to make the first one."""
+        advice = first_key_advice(await self._store.list_api_keys(), self._clock.now(), self.config.db)
+        if advice is not None:
+            logger.warning("%s", advice)
+
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
         metrics see every call, refused ones too; the rate limits come last, as they may
@@ -222,10 +234,11 @@ class Server:
         return wrappers
 
     def _authenticators(self) -> list[Authenticator]:
-        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``); the
-        client certificate last, as a bearer token names the caller more precisely than its
+        """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``): API
+        keys first (known by their ``cdz_`` prefix, so asking costs nothing), the client
+        certificate last, as a bearer token names the caller more precisely than its
         connection does."""
-        authenticators: list[Authenticator] = []
+        authenticators: list[Authenticator] = [self._api_keys]
         if self._jwt is not None:
             authenticators.append(self._jwt)
         if self._tls is not None and self._tls.mutual:
@@ -237,14 +250,18 @@ class Server:
         assert self._http_socket is not None, "start() binds the HTTP socket first"
         self._http_api = TemporalHttpApi(calls)
         app = build_app(self._not_ready, self._http_api, [*self._extra_http_routes(), *self._ui(calls)])
-        self._http = http_server.HttpServer(self._http_socket, app, SHUTDOWN_GRACE, self._tls)
+        served = BrowserCredentials(app) if self.config.auth and self.config.ui else app
+        self._http = http_server.HttpServer(self._http_socket, served, SHUTDOWN_GRACE, self._tls)
         self._http_socket = None  # the HTTP server owns it now
         await self._http.start()
         return self._http.port
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        return metrics_routes(self.metrics.render)
+        routes = metrics_routes(self.metrics.render)
+        if self.config.auth:
+            routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
+        return routes
 
     def _ui(self, calls: HttpCalls) -> list[HttpRoute]:
         """The web UI's routes (its pages, and the drawings of a run: graph and timeline), unless

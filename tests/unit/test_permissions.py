@@ -13,6 +13,7 @@ from cadenza.auth.permissions import (
     Permission,
     allows,
     http_access,
+    may_manage_keys,
     may_read,
     rule_of,
 )
@@ -98,3 +99,13 @@ def test_http_routes_that_are_not_rpcs_are_classified() -> None:
         assert http_access(path) is HttpAccess.OPEN
     for path in ("/", "/namespaces/default/workflows", "/api/v1/namespaces"):
         assert http_access(path) is HttpAccess.PER_RPC
+
+
+def test_a_namespaces_admins_manage_its_keys_and_only_cluster_admins_the_others() -> None:
+    root = Principal(PrincipalKind.API_KEY, "root", cluster_admin=True)
+    everywhere = Principal(PrincipalKind.API_KEY, "all", {ANY_NAMESPACE: frozenset({Role.ADMIN})})
+    assert may_manage_keys(key_with(Role.ADMIN), "orders")
+    assert not may_manage_keys(key_with(Role.OPERATOR), "orders")
+    assert not may_manage_keys(key_with(Role.ADMIN), "billing")
+    assert may_manage_keys(everywhere, "billing") and not may_manage_keys(everywhere, ANY_NAMESPACE)
+    assert may_manage_keys(root, ANY_NAMESPACE)

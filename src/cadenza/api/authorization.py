@@ -22,7 +22,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 from temporalio.api.errordetails.v1 import PermissionDeniedFailure
-from temporalio.api.workflowservice.v1 import ListNamespacesResponse
+from temporalio.api.workflowservice.v1 import ListNamespacesResponse, RespondWorkflowTaskCompletedRequest
 
 from cadenza.api.credentials import credentials_of
 from cadenza.api.errors import bounded
@@ -79,8 +79,11 @@ class Authorization:
             ) from None
         if principal is not None:
             return principal
-        if credentials.bearer_token is not None or credentials.client_certificate is not None:
-            raise Denied(unauthenticated("Request unauthenticated: the credentials are not recognised."))
+        if credentials.bearer_token is not None:
+            # A token no authenticator knows is refused, not taken as no token. (A client
+            # certificate that maps to no principal is as good as none: the TLS layer already
+            # decided whether such a client may connect.)
+            raise Denied(unauthenticated("Request unauthenticated: the token is not recognised."))
         if rule.need is Global.OPEN:
             return ANONYMOUS
         raise Denied(unauthenticated(REQUEST_UNAUTHENTICATED))
@@ -90,11 +93,19 @@ class Authorization:
         rule = rule_of(service, method)
         principal = await self.principal_of(credentials, rule)
         namespace = getattr(request, "namespace", "") if rule.on_namespace else ""
-        if not allows(principal, rule, namespace):
-            logger.info(
-                "refused %s on namespace %r to %s %s", method, namespace, principal.kind, principal.name
-            )
-            raise Denied(permission_denied())
+        for checked_method, checked_rule, checked_namespace in [
+            (method, rule, namespace),
+            *_cross_namespace_targets(service, request),
+        ]:
+            if not allows(principal, checked_rule, checked_namespace):
+                logger.info(
+                    "refused %s on namespace %r to %s %s",
+                    checked_method,
+                    checked_namespace,
+                    principal.kind,
+                    principal.name,
+                )
+                raise Denied(permission_denied(_reason(checked_method, checked_rule, checked_namespace)))
         return principal
 
     def wrap(self, service: str, method: str, handler: Handler) -> Handler:
@@ -117,6 +128,40 @@ class Authorization:
 
         authorized.__name__ = authorized.__qualname__ = method
         return authorized
+
+
+_CROSS_NAMESPACE_COMMANDS = {
+    "start_child_workflow_execution_command_attributes": "StartWorkflowExecution",
+    "signal_external_workflow_execution_command_attributes": "SignalWorkflowExecution",
+    "request_cancel_external_workflow_execution_command_attributes": "RequestCancelWorkflowExecution",
+}
+"""Commands that act on another namespace, and the RPC whose rule they are held to there."""
+
+
+def _cross_namespace_targets(service: str, request: Any) -> list[tuple[str, Rule, str]]:
+    """What a workflow task's commands do in other namespaces: the caller must be allowed
+    each there too, as the real server checks them (a worker of one namespace cannot start
+    children in a namespace it may not write to)."""
+    if not isinstance(request, RespondWorkflowTaskCompletedRequest):
+        return []
+    targets: dict[tuple[str, str], tuple[str, Rule, str]] = {}
+    for command in request.commands:
+        kind = command.WhichOneof("attributes")
+        method = _CROSS_NAMESPACE_COMMANDS.get(kind or "")
+        if method is None:
+            continue
+        target = getattr(command, kind or "").namespace
+        if target and target != request.namespace:
+            targets.setdefault((method, target), (method, rule_of(service, method), target))
+    return list(targets.values())
+
+
+def _reason(method: str, rule: Rule, namespace: str) -> str:
+    """What the call lacked, for the ``PermissionDeniedFailure`` detail (the message stays the
+    real server's)."""
+    if rule.on_namespace:
+        return f"{method} needs the {rule.need} permission on namespace {namespace!r}"
+    return f"{method} needs a cluster administrator"
 
 
 def _keep_readable(response: ListNamespacesResponse, principal: Principal) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import grpc
@@ -55,19 +56,26 @@ class _Aborted(grpc.aio.AbortError):
         self.status = status
 
 
+browser_credentials: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("browser_credentials", default=())
+"""The credentials of the browser whose page is being served (its ``authorization`` metadata),
+for the calls a page makes without metadata of its own: so the UI calls as the signed-in user."""
+
+
 class HttpCallContext:
     """What a servicer method uses of ``grpc.aio.ServicerContext``, for a call made over HTTP."""
 
     def __init__(
         self,
-        metadata: Iterable[tuple[str, str]] = (),
+        metadata: Iterable[tuple[str, str]] | None = None,
         timeout: float | None = None,
         disconnected: Callable[[], bool] = lambda: False,
         client_certificate: bytes | None = None,
     ) -> None:
-        """``client_certificate``: the verified certificate (PEM) the HTTPS connection was made
+        """``metadata`` as the request sent it (Temporal's HTTP API); None for a call the server
+        makes for a page, which carries the page's ``browser_credentials``.
+        ``client_certificate``: the verified certificate (PEM) the HTTPS connection was made
         with under mTLS."""
-        self._metadata = tuple(metadata)
+        self._metadata = browser_credentials.get() if metadata is None else tuple(metadata)
         self._client_certificate = client_certificate
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._disconnected = disconnected

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from cadenza.auth.principal import Principal, PrincipalKind, Role
+from cadenza.auth.principal import ANY_NAMESPACE, Principal, PrincipalKind, Role
 
 
 class Permission(enum.StrEnum):
@@ -281,6 +281,14 @@ def may_read(principal: Principal, namespace: str) -> bool:
     return principal.cluster_admin or bool(principal.roles_on(namespace))
 
 
+def may_manage_keys(principal: Principal, namespace: str) -> bool:
+    """Whether ``principal`` may list, create and revoke the API keys of ``namespace``: its
+    admins may; keys on every namespace (``*``) are the cluster admins' alone."""
+    if principal.cluster_admin:
+        return True
+    return namespace != ANY_NAMESPACE and Role.ADMIN in principal.roles_on(namespace)
+
+
 class HttpAccess(enum.StrEnum):
     """What a route of the HTTP port that is not itself an RPC needs."""
 
@@ -299,6 +307,7 @@ HTTP_ROUTES: dict[str, HttpAccess] = {
     "/login": HttpAccess.OPEN,
     "/logout": HttpAccess.OPEN,
     "/api": HttpAccess.PER_RPC,
+    # /api/v1/cadenza/auth/keys is checked by cadenza.web.auth_keys: admins of the key's namespace.
     "/": HttpAccess.PER_RPC,
     "/namespaces": HttpAccess.PER_RPC,
 }

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from cadenza import __version__
 from cadenza.auth.jwt_keys import KEY_KINDS
-from cadenza.cli import db
+from cadenza.cli import auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -37,6 +37,8 @@ examples:
   cadenza server start                  serve on 127.0.0.1:7233, data in ./cadenza.db
   cadenza server start --db :memory:    a throwaway server
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
+  cadenza auth key create --db cadenza.db --cluster-admin
+                                        the first API key, for a server started with --auth
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
@@ -143,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     _jwt_flags(start)
     _name_variables(start)
     db.add_commands(commands, defaults.db)
+    auth.add_commands(commands, defaults.db)
     return parser
 
 

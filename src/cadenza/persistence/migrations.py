@@ -94,7 +94,10 @@ class SchemaStatus:
 
 
 def load(package: str) -> tuple[Migration, ...]:
-    """The migrations in ``package``'s ``migrations/`` folder, numbered 1, 2, ... without gaps."""
+    """The migrations in ``package``'s ``migrations/`` folder, in order of their numbers.
+
+    Numbers may leave gaps (a feature may reserve one that another ships first), never repeat.
+    """
     folder = resources.files(package).joinpath("migrations")
     found = []
     for entry in folder.iterdir():
@@ -102,6 +105,7 @@ def load(package: str) -> tuple[Migration, ...]:
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise SchemaError(f"{package} migrations are not numbered 1..{len(found)} without gaps")
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions) or 0 in versions:
+        raise SchemaError(f"{package} migrations repeat a number or use 0: {versions}")
     return tuple(found)

@@ -252,3 +252,21 @@ class SavedView:
     created_at: float
     created_by: str = ""
     """Who saved it (``kind:name`` of the principal), empty when nobody was known."""
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """One API key as stored: what it grants and its times, and a hash of its secret only."""
+
+    key_id: str
+    name: str
+    namespace: str
+    """The namespace its role holds on; ``*`` for every namespace."""
+    role: str
+    cluster_admin: bool
+    secret_hash: str
+    """SHA-256 of the key's secret, hex; the key itself is never stored."""
+    created_at: float
+    expires_at: float | None = None
+    revoked_at: float | None = None
+    last_used_at: float | None = None

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from cadenza.persistence.batch_records import BatchProgress, StoredBatch
 from cadenza.persistence.records import (
+    ApiKeyRecord,
     CurrentExecution,
     EventBatch,
     ExecutionKey,
@@ -262,3 +263,23 @@ class BatchStore(Protocol):
     async def claim_batches(self, owner: str) -> list[StoredBatch]:
         """The running batches no live replica runs, now ``owner``'s to run (one claimer wins
         each)."""
+
+
+class ApiKeyStore(Protocol):
+    """API keys: created, listed, revoked, and when each was last used."""
+
+    async def create_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a new key; ``ConcurrentUpdateError`` if its ID is taken."""
+
+    async def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """The key with this ID, revoked and expired ones too."""
+
+    async def list_api_keys(self, namespace: str | None = None) -> list[ApiKeyRecord]:
+        """Every key, oldest first; only those of ``namespace`` when given."""
+
+    async def revoke_api_key(self, key_id: str, revoked_at: float) -> bool:
+        """Mark the key revoked from ``revoked_at``; False if there is no such key or it was
+        revoked already."""
+
+    async def touch_api_key(self, key_id: str, used_at: float) -> None:
+        """Record that the key was used at ``used_at``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from cadenza.persistence.roles import (
+    ApiKeyStore,
     BatchStore,
     ExecutionStore,
     NamespaceStore,
@@ -32,6 +33,7 @@ class Store(
     RetentionStore,
     ScheduleStore,
     SavedViewStore,
+    ApiKeyStore,
     BatchStore,
     Protocol,
 ):

@@ -34,6 +34,7 @@ from cadenza.persistence.records import (
 )
 from cadenza.persistence.sql import load_queries
 from cadenza.persistence.sqlite import schema
+from cadenza.persistence.sqlite.api_keys import SqliteApiKeys
 from cadenza.persistence.sqlite.batches import SqliteBatches
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
@@ -58,7 +59,7 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteSavedViews, SqliteBatches):
+class SqliteStore(SqliteSavedViews, SqliteBatches, SqliteApiKeys):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cadenza.api.http_calls import HttpCalls
 from cadenza.web.ui import (
     actions,
+    login,
     namespaces,
     run_actions,
     run_tabs,
@@ -54,6 +55,9 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedVi
 
     return [
         Route("/", home),
+        Route("/login", page(login.show_sign_in), methods=["GET"]),
+        Route("/login", page(login.sign_in), methods=["POST"]),
+        Route("/logout", page(login.sign_out), methods=["POST"]),
         Route("/namespaces", page(namespaces.namespace_list)),
         Route("/namespaces/{namespace}", page(namespaces.namespace_detail)),
         Route("/namespaces/{namespace}/workflows", _ForBrowsers(page(workflows.workflow_list), api)),

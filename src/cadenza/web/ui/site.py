@@ -60,7 +60,17 @@ class Site:
         return HTMLResponse(html, status_code=status_code)
 
     def failed(self, request: Request, failure: CallFailed) -> HTMLResponse:
-        """The page for a call the server refused: its status and message, as a client hears them."""
+        """The page for a call the server refused: its status and message, as a client hears them;
+        the sign-in form when the call lacked credentials."""
+        if failure.status.code == code_pb2.UNAUTHENTICATED:
+            return self.page(
+                request,
+                "login.html",
+                status_code=401,
+                title="Sign in",
+                next=request.url.path if request.method == "GET" else "/",
+                error="" if "no credentials" in failure.status.message else failure.status.message,
+            )
         code = code_pb2.Code.Name(failure.status.code)
         return self.page(
             request,
