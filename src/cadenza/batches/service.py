@@ -4,6 +4,7 @@ each run by one ``Runner`` on the replica that holds it."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -126,7 +127,11 @@ class BatchService:
         rate = float(self._limits.batcher_rps)
         runner = Runner(batch, namespace, r.history, r.visibility, self._store, self._clock, rate)
         key = (batch.namespace_id, batch.job_id)
-        task = asyncio.create_task(runner.run(), name=f"cadenza-batch-{batch.job_id}")
+        # A context of its own: the batch outlives the call that started it, and must not
+        # carry that call's log scope or caller.
+        task = asyncio.create_task(
+            runner.run(), name=f"cadenza-batch-{batch.job_id}", context=contextvars.Context()
+        )
         self._running[key] = (runner, task)
         task.add_done_callback(lambda _: self._running.pop(key, None))
 
