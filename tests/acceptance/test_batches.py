@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from temporalio.api.batch.v1 import (
@@ -34,7 +35,9 @@ FAILED = BatchOperationState.BATCH_OPERATION_STATE_FAILED
 
 
 @pytest.fixture
-async def mailboxes(in_process_client: Client, task_queue: str) -> AsyncIterator[list[WorkflowHandle]]:
+async def mailboxes(
+    in_process_client: Client, task_queue: str
+) -> AsyncIterator[list[WorkflowHandle[Any, Any]]]:
     """Three Mailbox workflows running on this test's queue, their worker polling."""
     async with worker_for(in_process_client, task_queue, Registered([wm.Mailbox])):
         yield [
@@ -45,7 +48,7 @@ async def mailboxes(in_process_client: Client, task_queue: str) -> AsyncIterator
         ]
 
 
-def _start(job_id: str, query: str = "", **operation: object) -> wsv1.StartBatchOperationRequest:
+def _start(job_id: str, query: str = "", **operation: Any) -> wsv1.StartBatchOperationRequest:
     return wsv1.StartBatchOperationRequest(
         namespace="default", job_id=job_id, visibility_query=query, reason="tested", **operation
     )
@@ -56,7 +59,7 @@ def _mailbox_query(task_queue: str) -> str:
 
 
 async def test_signal_reaches_each_running_workflow_once(
-    in_process_client: Client, mailboxes: list[WorkflowHandle], task_queue: str
+    in_process_client: Client, mailboxes: list[WorkflowHandle[Any, Any]], task_queue: str
 ) -> None:
     client = in_process_client
     payload = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps("hello").encode())
@@ -70,14 +73,14 @@ async def test_signal_reaches_each_running_workflow_once(
     assert (described.total_operation_count, described.complete_operation_count) == (3, 3)
     assert (described.identity, described.reason) == ("signaller", "tested")
     for handle in mailboxes:
-        assert await eventually(lambda h=handle: h.query(wm.Mailbox.count)) == 1
+        assert await handle.query(wm.Mailbox.count) == 1
         history = await handle.fetch_history()
         signaled = [e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")]
         assert [e.workflow_execution_signaled_event_attributes.identity for e in signaled] == ["signaller"]
 
 
 async def test_cancel_by_filter_cancels_running_workflows(
-    in_process_client: Client, mailboxes: list[WorkflowHandle], task_queue: str
+    in_process_client: Client, mailboxes: list[WorkflowHandle[Any, Any]], task_queue: str
 ) -> None:
     cancellation = BatchOperationCancellation(identity="canceller")
     await in_process_client.workflow_service.start_batch_operation(
@@ -86,14 +89,14 @@ async def test_cancel_by_filter_cancels_running_workflows(
     assert (await calls.finished(in_process_client, "cancel-all")).complete_operation_count == 3
     for handle in mailboxes:
 
-        async def cancelled(h: WorkflowHandle = handle) -> None:
+        async def cancelled(h: WorkflowHandle[Any, Any] = handle) -> None:
             assert (await h.describe()).status == WorkflowExecutionStatus.CANCELED
 
         await eventually(cancelled)
 
 
 async def test_terminate_by_list_counts_closed_and_missing_ones_as_done(
-    in_process_client: Client, mailboxes: list[WorkflowHandle]
+    in_process_client: Client, mailboxes: list[WorkflowHandle[Any, Any]]
 ) -> None:
     client = in_process_client
     await mailboxes[0].terminate("before the batch")
@@ -115,7 +118,7 @@ async def test_terminate_by_list_counts_closed_and_missing_ones_as_done(
 
 
 async def test_delete_by_filter_removes_the_workflows(
-    in_process_client: Client, mailboxes: list[WorkflowHandle], task_queue: str
+    in_process_client: Client, mailboxes: list[WorkflowHandle[Any, Any]], task_queue: str
 ) -> None:
     await in_process_client.workflow_service.start_batch_operation(
         _start("delete-all", _mailbox_query(task_queue), deletion_operation=BatchOperationDeletion())
@@ -125,7 +128,7 @@ async def test_delete_by_filter_removes_the_workflows(
 
 
 async def test_reset_to_the_last_workflow_task_starts_a_new_run(
-    in_process_client: Client, mailboxes: list[WorkflowHandle], task_queue: str
+    in_process_client: Client, mailboxes: list[WorkflowHandle[Any, Any]], task_queue: str
 ) -> None:
     handle = mailboxes[0]
     await handle.signal(wm.Mailbox.deliver, "kept")
