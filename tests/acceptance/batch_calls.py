@@ -60,3 +60,12 @@ async def count(client: Client, query: str) -> int:
         wsv1.CountWorkflowExecutionsRequest(namespace=client.namespace, query=query)
     )
     return int(counted.count)
+
+
+async def eventually_counted(client: Client, query: str, expected: int) -> None:
+    """Wait until the filter counts ``expected`` runs (a listing may trail a change)."""
+
+    async def counted() -> None:
+        assert await count(client, query) == expected
+
+    await eventually(counted)

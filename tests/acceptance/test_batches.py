@@ -73,10 +73,14 @@ async def test_signal_reaches_each_running_workflow_once(
     assert (described.total_operation_count, described.complete_operation_count) == (3, 3)
     assert (described.identity, described.reason) == ("signaller", "tested")
     for handle in mailboxes:
-        assert await handle.query(wm.Mailbox.count) == 1
+        await eventually(lambda h=handle: _holds_one(h))  # type: ignore[misc]
         history = await handle.fetch_history()
         signaled = [e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")]
         assert [e.workflow_execution_signaled_event_attributes.identity for e in signaled] == ["signaller"]
+
+
+async def _holds_one(handle: WorkflowHandle[Any, Any]) -> None:
+    assert await handle.query(wm.Mailbox.count) == 1
 
 
 async def test_cancel_by_filter_cancels_running_workflows(
