@@ -52,9 +52,7 @@ async def test_only_the_owner_writes_progress_and_a_closed_batch_stays_closed(st
     progress = BatchProgress(10, 4, 1, b'{"at": 5}')
     assert not await store.save_batch_progress("ns", "job", "other", progress)
     assert await store.save_batch_progress("ns", "job", "me", progress)
-    assert (await store.get_batch("ns", "job")) == StoredBatch(
-        **{**batch("job").__dict__, "progress": progress}
-    )
+    assert await store.get_batch("ns", "job") == replace(batch("job"), progress=progress)
     final = BatchProgress(5, 4, 1, b"{}")
     assert not await store.close_batch("ns", "job", "other", COMPLETED, 9.0, final)
     assert await store.close_batch("ns", "job", None, FAILED, 9.0, final)  # stopped by anyone
