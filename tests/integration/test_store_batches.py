@@ -122,3 +122,11 @@ async def test_one_replica_claims_the_batches_of_a_replica_that_is_gone(
     claimed = await winner.get_batch("ns", "job")
     assert claimed is not None and claimed.owner == link(winner).replica_id
     assert not await runner.save_batch_progress("ns", "job", link(runner).replica_id, claimed.progress)
+
+
+async def test_a_deleted_namespace_takes_its_batches_along(store: Store) -> None:
+    await store.insert_batch(batch("job"))
+    await store.insert_batch(batch("job", namespace_id="kept"))
+    await store.delete_namespace("ns")
+    assert await store.get_batch("ns", "job") is None
+    assert await store.get_batch("kept", "job") is not None
