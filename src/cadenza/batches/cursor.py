@@ -22,12 +22,12 @@ class Cursor:
     started: bool = False
     """Whether the runner has begun (counted its targets and listed its first page)."""
 
-    @property
-    def next_target(self) -> Target | None:
-        return self.page[self.at] if self.at < len(self.page) else None
+    def next_targets(self, most: int) -> tuple[Target, ...]:
+        """Up to ``most`` targets from the position on, in this page."""
+        return self.page[self.at : self.at + most]
 
-    def advanced(self) -> Cursor:
-        return replace(self, at=self.at + 1)
+    def advanced(self, by: int = 1) -> Cursor:
+        return replace(self, at=self.at + by)
 
     def with_page(self, page: list[Target], token: bytes) -> Cursor:
         """The next page listed: start at its first target; no token, no page after it."""

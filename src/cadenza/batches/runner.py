@@ -43,6 +43,9 @@ SAVE_SECONDS = 1.0
 """Longest time between two saves while the batch makes progress."""
 STORAGE_RETRY_SECONDS = 1.0
 """Pause before trying again while the database does not answer."""
+CONCURRENCY = 5
+"""Targets acted on at once (Temporal's ``worker.batcherConcurrency``), so their changes share
+commits; the position is saved between groups."""
 ATTEMPTS = 5
 """Tries of one target whose change keeps failing for a passing reason (storage)."""
 
@@ -60,10 +63,12 @@ class Pacer:
         self._next = time.monotonic()
 
     async def wait(self) -> None:
+        """Wait for the next free slot; taken before sleeping, so concurrent waiters queue."""
         now = time.monotonic()
-        if self._next > now:
-            await asyncio.sleep(self._next - now)
-        self._next = max(self._next, now) + self._interval
+        slot = max(self._next, now)
+        self._next = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
 
 class Runner:
@@ -107,9 +112,8 @@ class Runner:
         try:
             if not self._cursor.started:
                 await self._begin()
-            while (target := await self._next_target()) is not None:
-                await self._pacer.wait()
-                await self._act(target)
+            while targets := await self._next_targets():
+                await self._act(targets)
         except CadenzaError as error:
             # A filter naming what the namespace does not have: Temporal's batch fails so too.
             logger.warning("batch %s failed: %s", self._batch.job_id, error.message)
@@ -135,25 +139,35 @@ class Runner:
         self._cursor = self._cursor.with_page(targets, page.next_page_token)
         await self._save()
 
-    async def _next_target(self) -> Target | None:
-        while (target := self._cursor.next_target) is None:
+    async def _next_targets(self) -> tuple[Target, ...]:
+        """The next few targets to act on together; none once the batch is through."""
+        # A reset is not harmless to repeat, so resets go one at a time, each saved.
+        most = 1 if self._request.HasField("reset_operation") else CONCURRENCY
+        while not (targets := self._cursor.next_targets(most)):
             if self._cursor.listed:
-                return None
+                return ()
             await self._list_page(self._cursor.token)
-        return target
+        return targets
 
-    async def _act(self, target: Target) -> None:
-        succeeded = await self._try(target)
+    async def _act(self, targets: tuple[Target, ...]) -> None:
+        """Act on a few targets at once, each started at the batch's pace."""
+        outcomes = await asyncio.gather(*(self._paced(target) for target in targets))
+        succeeded = sum(outcomes)
         p = self._progress
-        self._progress = BatchProgress(p.total, p.succeeded + succeeded, p.failed + (not succeeded), p.cursor)
-        self._cursor = self._cursor.advanced()
-        self._unsaved += 1
+        failed = p.failed + len(targets) - succeeded
+        self._progress = BatchProgress(p.total, p.succeeded + succeeded, failed, p.cursor)
+        self._cursor = self._cursor.advanced(len(targets))
+        self._unsaved += len(targets)
         if (
             self._unsaved >= SAVE_EVERY
             or time.monotonic() - self._saved_at >= SAVE_SECONDS
             or self._request.HasField("reset_operation")
         ):
             await self._save()
+
+    async def _paced(self, target: Target) -> bool:
+        await self._pacer.wait()
+        return await self._try(target)
 
     async def _try(self, target: Target) -> bool:
         """Act on one target; whether it succeeded (a refusal counts as a failure)."""
