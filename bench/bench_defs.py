@@ -13,12 +13,16 @@ All are deliberately trivial so that the measured cost is the server's:
   (`asyncio.gather`), completing when all have returned;
 - `HistoryWorkflow` (history workload): rounds of a few parallel `echo`
   activities until its history holds a target number of events (no
-  continue-as-new), so the cost of one more event can be seen as it grows.
+  continue-as-new), so the cost of one more event can be seen as it grows;
+- `SignalledRoundsWorkflow` (UI workload): rounds of parallel `echo`
+  activities, each round started by a `go` signal, so one run holds about
+  1,000 events of several kinds for the web UI's pages to draw.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -117,3 +121,36 @@ class HistoryWorkflow:
                 )
             )
         return info.get_current_history_length()
+
+
+@workflow.defn
+class SignalledRoundsWorkflow:
+    """Run `rounds` rounds of `width` parallel echo activities, each round waiting for a `go` signal."""
+
+    def __init__(self) -> None:
+        self._signals = 0
+
+    @workflow.run
+    async def run(self, rounds: int, width: int) -> int:
+        """Return how many activities completed."""
+        completed = 0
+        for round_index in range(rounds):
+            await workflow.wait_condition(self._signalled(round_index + 1))
+            results = await asyncio.gather(
+                *(
+                    workflow.execute_activity(
+                        echo, f"{round_index}-{i}", start_to_close_timeout=ACTIVITY_TIMEOUT
+                    )
+                    for i in range(width)
+                )
+            )
+            completed += len(results)
+        return completed
+
+    def _signalled(self, count: int) -> Callable[[], bool]:
+        return lambda: self._signals >= count
+
+    @workflow.signal
+    def go(self) -> None:
+        """Let the next round start."""
+        self._signals += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench_defs import EchoWorkflow
+from bench_servers import API_KEY_ENV
 
 WORKER_SCRIPT = Path(__file__).resolve().parent / "worker.py"
 WORKER_READY_TIMEOUT_S = 60.0
@@ -132,14 +134,21 @@ async def await_ready_line(proc: asyncio.subprocess.Process) -> None:
 
 @contextlib.asynccontextmanager
 async def worker_process(
-    target: str, task_queue: str, log_path: Path, max_activities: int | None = None
+    target: str,
+    task_queue: str,
+    log_path: Path,
+    max_activities: int | None = None,
+    api_key: str | None = None,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """Run the benchmark worker for the duration of the block.
 
     `max_activities` raises how many activities it runs at once (a fan-out
     wider than the SDK's default of 100 would otherwise queue in the worker).
+    `api_key` is what it presents to a server started with auth on; it goes
+    through the environment so it never shows in a process listing.
     """
     extra = [] if max_activities is None else ["--max-activities", str(max_activities)]
+    env = {**os.environ, API_KEY_ENV: api_key} if api_key else None
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(WORKER_SCRIPT),
@@ -147,6 +156,7 @@ async def worker_process(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
+            env=env,
         )  # fmt: skip
     try:
         await await_ready_line(proc)

@@ -27,6 +27,8 @@ LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT_S = 15.0
 READY_TIMEOUT_S = 60.0
 LOG_TAIL_CHARS = 2000
+# The environment variable that hands a worker process its API key (kept off the command line).
+API_KEY_ENV = "CADENZA_BENCH_API_KEY"
 
 
 class ServerError(RuntimeError):
@@ -73,8 +75,14 @@ def resolve_executable(name: str) -> Path | None:
     return Path(found) if found else None
 
 
-def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
-    """Command line for Cadenza with a durable SQLite file in `workdir`.
+def cadenza_db(workdir: Path, db: Path | None = None) -> str:
+    """Cadenza's database: a durable SQLite file in `workdir` (or `db` when given), or
+    `CADENZA_BENCH_DB` when set."""
+    return os.environ.get("CADENZA_BENCH_DB") or str(db or workdir / "cadenza.db")
+
+
+def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path, db: Path | None = None) -> list[str]:
+    """Command line for Cadenza with a durable SQLite file in `workdir` (or `db` when given).
 
     `CADENZA_BENCH_DB=postgresql://...` benchmarks it on that PostgreSQL database instead.
     """
@@ -83,7 +91,7 @@ def cadenza_command(exe: Path, ports: ServerPorts, workdir: Path) -> list[str]:
         "--ip", LOOPBACK,
         "--port", str(ports.grpc),
         "--http-port", str(ports.http),
-        "--db", os.environ.get("CADENZA_BENCH_DB") or str(workdir / "cadenza.db"),
+        "--db", cadenza_db(workdir, db),
     ]  # fmt: skip
 
 
@@ -198,7 +206,20 @@ class ServerProcess:
         self.stop()
 
 
-async def wait_until_ready(server: ServerProcess, target: str, timeout_s: float = READY_TIMEOUT_S) -> Client:
+async def connect(target: str, api_key: str | None = None, namespace: str = "default") -> Client:
+    """An SDK client, presenting `api_key` when the server requires one.
+
+    The SDK turns TLS on whenever it is given an API key; the benchmark's
+    servers listen in plain text on loopback, hence `tls=False`.
+    """
+    if api_key is None:
+        return await Client.connect(target, namespace=namespace)
+    return await Client.connect(target, namespace=namespace, api_key=api_key, tls=False)
+
+
+async def wait_until_ready(
+    server: ServerProcess, target: str, timeout_s: float = READY_TIMEOUT_S, api_key: str | None = None
+) -> Client:
     """Retry `Client.connect` until it succeeds, the server dies, or time runs out.
 
     A successful connect is the readiness signal because it is the only thing
@@ -211,7 +232,7 @@ async def wait_until_ready(server: ServerProcess, target: str, timeout_s: float 
         if code is not None:
             raise ServerError(f"{server.name} exited with {code}:\n{server.log_tail()}")
         try:
-            return await asyncio.wait_for(Client.connect(target), timeout=5.0)
+            return await asyncio.wait_for(connect(target, api_key), timeout=5.0)
         except Exception as err:  # refused, UNAVAILABLE, half-started: all mean "not yet"
             last_error = err
         await asyncio.sleep(0.2)

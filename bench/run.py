@@ -11,7 +11,7 @@ Usage:
                         [--history-events N] [--history-width N] [--history-fetches N]
                         [--scale-sizes N,N] [--scale-million] [--scale-temporal-sizes N,N]
                         [--scale-workflows N] [--scale-concurrency C] [--scale-sequential M]
-                        [--only cadenza|temporal] [--json PATH]
+                        [--only cadenza,cadenza-auth,temporal] [--json PATH]
 
 The list, fanout, history and scale workloads run only when selected in
 `--workloads`: list and scale populate large stores first, fanout and history
@@ -47,6 +47,7 @@ from temporalio.client import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_auth import CADENZA_AUTH, auth_ratios_for, auth_report, cadenza_auth_command, create_admin_key
 from bench_defs import HistoryWorkflow
 from bench_driver import PhaseResult, Workload, run_concurrent, run_sequential, worker_process
 from bench_fanout import FANOUT_GROWTH_ROWS, FANOUT_METRICS, apply_fanout, run_fanouts
@@ -113,8 +114,11 @@ CommandBuilder = Callable[[Path, ServerPorts, Path], list[str]]
 # Server name -> (console script name, command-line builder), in run order.
 SERVERS: dict[str, tuple[str, CommandBuilder]] = {
     CADENZA: ("cadenza", cadenza_command),
+    CADENZA_AUTH: ("cadenza", cadenza_auth_command),
     TEMPORAL: ("temporal", temporal_command),
 }
+# Cadenza with auth and audit on runs only when named in --only.
+DEFAULT_SERVERS = (CADENZA, TEMPORAL)
 
 ACTIVITY = "activity"
 TIMERS = "timers"
@@ -140,7 +144,7 @@ class BenchConfig:
     concurrency: int
     sequential: int
     warmup: int
-    only: str | None
+    only: tuple[str, ...] | None
     json_path: Path | None
     server_timeout_s: float
     keep_tmp: bool
@@ -189,6 +193,15 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def server_list(text: str) -> tuple[str, ...]:
+    """argparse type for a comma-separated server selection, returned in run order."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(SERVERS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {','.join(SERVERS)}, got {text!r}")
+    return tuple(s for s in SERVERS if s in names)
 
 
 def workload_list(text: str) -> tuple[str, ...]:
@@ -380,7 +393,12 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         help="list workload: give up on a server after this many seconds (3600)",
     )
     add_growth_options(parser)
-    parser.add_argument("--only", choices=list(SERVERS), help="benchmark just one server")
+    parser.add_argument(
+        "--only",
+        type=server_list,
+        help=f"benchmark just these servers, comma-separated, of {','.join(SERVERS)}"
+        f" (default {','.join(DEFAULT_SERVERS)})",
+    )
     parser.add_argument("--json", type=Path, dest="json_path", help="write results as JSON here")
     parser.add_argument(
         "--server-timeout",
@@ -508,6 +526,7 @@ class RunningServer:
     client: Client
     root: psutil.Process
     startup_s: float
+    api_key: str | None = None
 
 
 @contextlib.asynccontextmanager
@@ -521,12 +540,13 @@ async def running_server(
         raise ServerError(f"`{script}` executable not found next to {sys.executable} or on PATH")
     ports = allocate_ports()
     target = f"{LOOPBACK}:{ports.grpc}"
+    api_key = await asyncio.to_thread(create_admin_key, exe, workdir) if name == CADENZA_AUTH else None
     log(f"{name}: starting {exe} on {target}")
     started = time.perf_counter()
     with ServerProcess(name, build_command(exe, ports, workdir), workdir / log_name) as server:
-        client = await wait_until_ready(server, target)
+        client = await wait_until_ready(server, target, api_key=api_key)
         startup_s = time.perf_counter() - started
-        yield RunningServer(name, target, client, psutil.Process(server.pid), startup_s)
+        yield RunningServer(name, target, client, psutil.Process(server.pid), startup_s, api_key)
         log(f"{name}: stopping")
 
 
@@ -558,7 +578,9 @@ async def replica_workers(
     logs = ["worker.log"] if len(replicas) == 1 else [f"worker-{i}.log" for i in range(len(replicas))]
     async with contextlib.AsyncExitStack() as stack:
         procs = [
-            await stack.enter_async_context(worker_process(srv.target, task_queue, workdir / log))
+            await stack.enter_async_context(
+                worker_process(srv.target, task_queue, workdir / log, api_key=srv.api_key)
+            )
             for srv, log in zip(replicas, logs, strict=True)
         ]
         yield tuple(psutil.Process(proc.pid) for proc in procs)
@@ -571,7 +593,7 @@ async def measure_activity(name: str, config: BenchConfig, workdir: Path, result
     database when asked: workflows are started through each in turn, and
     server CPU and RSS are summed over all of them.
     """
-    count = cadenza_replicas() if name == CADENZA else 1
+    count = cadenza_replicas() if name in (CADENZA, CADENZA_AUTH) else 1
     if count > 1:
         log(f"{name}: {count} replicas on one database")
     async with running_replicas(name, workdir, count) as replicas:
@@ -622,7 +644,7 @@ async def measure_timers(name: str, config: BenchConfig, workdir: Path, result: 
     async with running_server(name, workdir) as srv:
         result.startup_s = srv.startup_s
         load = fresh_workload(srv.client)
-        async with worker_process(srv.target, load.task_queue, workdir / "worker.log"):
+        async with worker_process(srv.target, load.task_queue, workdir / "worker.log", api_key=srv.api_key):
             warm_count = min(config.warmup, config.timer_concurrency)
             if warm_count:
                 warm_load = dataclasses.replace(load, id_prefix=f"{load.id_prefix}-warm")
@@ -666,7 +688,9 @@ async def counter_workflows(
     async with running_server(name, workdir) as srv:
         result.startup_s = srv.startup_s
         load = fresh_workload(srv.client)
-        async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
+        async with worker_process(
+            srv.target, load.task_queue, workdir / "worker.log", api_key=srv.api_key
+        ) as worker:
             probe = CpuProbe(
                 servers=(srv.root,), driver=psutil.Process(), workers=(psutil.Process(worker.pid),)
             )
@@ -762,7 +786,7 @@ async def server_with_worker(
     async with running_server(name, workdir) as srv:
         load = fresh_workload(srv.client)
         async with worker_process(
-            srv.target, load.task_queue, workdir / "worker.log", max_activities
+            srv.target, load.task_queue, workdir / "worker.log", max_activities, srv.api_key
         ) as worker:
             probe = CpuProbe(
                 servers=(srv.root,), driver=psutil.Process(), workers=(psutil.Process(worker.pid),)
@@ -862,7 +886,9 @@ async def measure_scale_size(
         await wait_visible(srv.client, size, config.scale_timeout_s, ALL_TIME_OUT)
         result.put(size, "idle_rss_mb", tree_rss_bytes(srv.root) / MB)
         load = fresh_workload(srv.client)
-        async with worker_process(srv.target, load.task_queue, workdir / "worker.log") as worker:
+        async with worker_process(
+            srv.target, load.task_queue, workdir / "worker.log", api_key=srv.api_key
+        ) as worker:
             probe = CpuProbe(
                 servers=(srv.root,), driver=psutil.Process(), workers=(psutil.Process(worker.pid),)
             )
@@ -985,9 +1011,9 @@ async def bench_scale(name: str, config: BenchConfig, workdir: Path) -> SizedRes
     return result
 
 
-def selected_servers(only: str | None) -> list[str]:
+def selected_servers(only: Sequence[str] | None) -> list[str]:
     """Servers to run, in a fixed order."""
-    return [only] if only else list(SERVERS)
+    return list(only) if only else list(DEFAULT_SERVERS)
 
 
 @dataclass
@@ -1118,6 +1144,8 @@ def results_document(config: BenchConfig, results: RunResults) -> dict[str, Any]
         "servers": {r.server: r.to_json() for r in results.activity},
         "ratios": _ratios_json(ratios_for(results.activity)),
     }
+    if auth_ratios := auth_ratios_for(results.activity):
+        document["auth"] = {"ratios": _ratios_json(auth_ratios)}
     if TIMERS in config.workloads:
         document["timers"] = {
             "servers": {r.server: r.to_json() for r in results.timers},
@@ -1204,6 +1232,8 @@ def report(config: BenchConfig, results: RunResults) -> str:
         lines = [format_table(results.activity, ratios_for(results.activity))]
         lines += [f"{r.server}: error: {r.error}" for r in results.activity if r.error]
         parts.append("\n".join(lines))
+        if auth_table := auth_report(results.activity):
+            parts.append(auth_table)
     if TIMERS in config.workloads:
         lines = [timers_heading(config), format_timer_table(results.timers, timer_ratios_for(results.timers))]
         lines += [f"{r.server}: timers error: {r.error}" for r in results.timers if r.error]

@@ -2,7 +2,8 @@
 
 Usage: python bench/worker.py --target HOST:PORT --task-queue NAME [--max-activities N]
 
-Prints ``READY`` on stdout once polling has started and shuts down gracefully
+With ``CADENZA_BENCH_API_KEY`` set it presents that key (a server started
+with auth on). Prints ``READY`` on stdout once polling has started and shuts down gracefully
 on SIGTERM/SIGINT, so the driver can sequence start-up and tear-down.
 """
 
@@ -10,16 +11,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
-from temporalio.client import Client
 from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_defs import CounterWorkflow, EchoWorkflow, FanoutWorkflow, HistoryWorkflow, TimersWorkflow, echo
+from bench_defs import (
+    CounterWorkflow,
+    EchoWorkflow,
+    FanoutWorkflow,
+    HistoryWorkflow,
+    SignalledRoundsWorkflow,
+    TimersWorkflow,
+    echo,
+)
+from bench_servers import API_KEY_ENV, connect
 
 READY_LINE = "READY"
 
@@ -50,11 +60,18 @@ async def serve(args: argparse.Namespace) -> None:
     """Poll the task queue until told to stop."""
     stop = asyncio.Event()
     install_stop_handlers(stop)
-    client = await Client.connect(args.target, namespace=args.namespace)
+    client = await connect(args.target, os.environ.get(API_KEY_ENV) or None, args.namespace)
     worker = Worker(
         client,
         task_queue=args.task_queue,
-        workflows=[EchoWorkflow, TimersWorkflow, CounterWorkflow, FanoutWorkflow, HistoryWorkflow],
+        workflows=[
+            EchoWorkflow,
+            TimersWorkflow,
+            CounterWorkflow,
+            FanoutWorkflow,
+            HistoryWorkflow,
+            SignalledRoundsWorkflow,
+        ],
         activities=[echo],
         max_concurrent_activities=args.max_activities,
     )

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
+from cadenza.audit.times import parse_duration
 from cadenza.quotas import settings as quota_settings
 
 
@@ -190,6 +191,12 @@ class ServerConfig:
     jwt_algorithms: str = ""
     """The JWT signing algorithms accepted, separated by commas; empty, every asymmetric one
     (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA). Shared-secret ones and ``none`` never are."""
+    audit: bool | None = None
+    """Record the audit log (mutating and refused calls, in the database); unset, it is
+    recorded whenever authentication is on."""
+    audit_retention: str = "30d"
+    """How long audit rows are kept (``30d``, ``12h``); older ones are deleted every
+    ``retention_sweep_seconds``."""
     limits: Limits = field(default_factory=Limits)
     quotas: quota_settings.QuotaSettings = field(default_factory=quota_settings.QuotaSettings)
     """Rate limits and long-poll quotas from ``--dynamic-config-value`` (see ``cadenza.quotas``)."""
@@ -199,7 +206,22 @@ class ServerConfig:
     dynamic_config_poll_seconds: float = 10.0
     """How often the dynamic-config file is checked for changes (Temporal's default)."""
 
+    @property
+    def audit_on(self) -> bool:
+        """Whether the audit log is recorded: as ``audit`` says, else when auth is on."""
+        if self.audit is not None:
+            return self.audit
+        return self.auth
+
+    @property
+    def audit_retention_seconds(self) -> float:
+        return parse_duration(self.audit_retention)
+
     def __post_init__(self) -> None:
+        try:
+            parse_duration(self.audit_retention)
+        except ValueError as exc:
+            raise ConfigError(f"--audit-retention: {exc}") from None
         for name in ("port", "http_port"):
             _check_port(name, getattr(self, name))
         for name, allowed in _CHOICES.items():
@@ -247,6 +269,8 @@ def _check_port(name: str, value: int) -> None:
 
 
 _ENV_PREFIX = "CADENZA_"
+_OPTIONAL_SWITCHES = frozenset({"audit"})
+"""Switches whose default (None) follows another setting; the environment sets them on or off."""
 
 
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:
@@ -259,7 +283,8 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Serve
         raw = env.get(_ENV_PREFIX + f.name.upper())
         if raw is None:
             continue
-        values[f.name] = _convert(f.name, raw, type(getattr(ServerConfig(), f.name)))
+        kind = bool if f.name in _OPTIONAL_SWITCHES else type(getattr(ServerConfig(), f.name))
+        values[f.name] = _convert(f.name, raw, kind)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return ServerConfig(**values)  # type: ignore[arg-type]
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from cadenza import __version__
 from cadenza.api import server as grpc_server
+from cadenza.api.auditing import Audit
 from cadenza.api.authorization import Authorization
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -55,6 +57,7 @@ from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
 from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
+from cadenza.web.audit_route import audit_routes
 from cadenza.web.auth_keys import key_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
@@ -142,6 +145,13 @@ class Server:
             self._history.cache.drop,
             config.retention_sweep_seconds,
         )
+        self.audit = Audit(
+            self._store,
+            self._clock,
+            config.audit_on,
+            config.audit_retention_seconds,
+            config.retention_sweep_seconds,
+        )
         link = self._store.replicas()
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
@@ -208,9 +218,11 @@ class Server:
         self._timers.start()
         await asyncio.gather(self._schedules.recover(), self._batches.recover())
         self.retention.start()
+        self.audit.retention.start()
         if self._dynamic_config_file is not None:
             self._dynamic_config_file.start()
         self._serving = True
+        self.audit.read_through(grpc_server.chained(self._rpc_wrappers()))
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
@@ -225,13 +237,13 @@ class Server:
 
     def _rpc_wrappers(self) -> list[grpc_server.RpcWrapper]:
         """What wraps every RPC handler, over gRPC and over HTTP alike, outermost first: the
-        metrics see every call, refused ones too; the rate limits come last, as they may
-        read the caller that authentication found."""
-        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc]
+        metrics see every call, refused ones too; the audit log sees what authorization refuses
+        as well as what handlers answer; the rate limits come after authorization, as they may
+        read the caller that authentication found; last, the audit notes the call admitted."""
+        wrappers: list[grpc_server.RpcWrapper] = [self.metrics.wrap_rpc, *self.audit.outer_wrappers()]
         if self.config.auth:
             wrappers.append(self._authorization.wrap)
-        wrappers.append(self._rate_limiting.wrap)
-        return wrappers
+        return [*wrappers, self._rate_limiting.wrap, *self.audit.inner_wrappers()]
 
     def _authenticators(self) -> list[Authenticator]:
         """Each way a caller may prove who it is, asked in this order (see ``cadenza.auth``): API
@@ -258,7 +270,8 @@ class Server:
 
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
-        routes = metrics_routes(self.metrics.render)
+        assert self.audit.calls is not None, "start() makes the audit log's calls first"
+        routes = [*metrics_routes(self.metrics.render), *audit_routes(self.audit.calls)]
         if self.config.auth:
             routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
         return routes
@@ -270,9 +283,14 @@ class Server:
             return []
         assert self._http_api is not None
         options = UiOptions(
-            default_namespace=self.config.default_namespace, read_only=self.config.ui_read_only
+            default_namespace=self.config.default_namespace,
+            read_only=self.config.ui_read_only,
+            audit_log=self.config.audit_on,
         )
-        return [*ui_routes(calls, self._http_api, options, self._store), *drawing_routes(calls)]
+        return [
+            *ui_routes(calls, self._http_api, options, self._store, self.audit.calls),
+            *drawing_routes(calls),
+        ]
 
     async def _not_ready(self) -> str | None:
         """Why ``/readyz`` answers 503: stopping, or storage not answering a real query."""
@@ -310,6 +328,7 @@ class Server:
             activities=ActivityRpcs(
                 config=config, namespaces=namespaces, history=history, matching=self._matching
             ),
+            activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
                 config=config,
                 namespaces=namespaces,
@@ -349,6 +368,7 @@ class Server:
             await self._peers.stop()
         await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self.retention.stop()
+        await self.audit.retention.stop()
         if self._dynamic_config_file is not None:
             await self._dynamic_config_file.stop()
         await self._store.close()

@@ -42,11 +42,13 @@ REQUEST_UNAUTHENTICATED = "Request unauthenticated: no credentials (send 'author
 
 
 class Denied(Exception):
-    """The call is refused before its handler runs; ``status`` is the answer."""
+    """The call is refused before its handler runs; ``status`` is the answer, ``principal`` the
+    caller refused when its credentials proved one (the audit log records it)."""
 
-    def __init__(self, status: status_pb2.Status) -> None:
+    def __init__(self, status: status_pb2.Status, principal: Principal | None = None) -> None:
         super().__init__(status.message)
         self.status = status
+        self.principal = principal
 
 
 def unauthenticated(message: str) -> status_pb2.Status:
@@ -105,7 +107,9 @@ class Authorization:
                     principal.kind,
                     principal.name,
                 )
-                raise Denied(permission_denied(_reason(checked_method, checked_rule, checked_namespace)))
+                raise Denied(
+                    permission_denied(_reason(checked_method, checked_rule, checked_namespace)), principal
+                )
         return principal
 
     def wrap(self, service: str, method: str, handler: Handler) -> Handler:
@@ -116,6 +120,8 @@ class Authorization:
             try:
                 principal = await self.check(service, method, request, credentials)
             except Denied as denied:
+                if denied.principal is not None:  # left set: the audit, outside, records who it was
+                    current_principal.set(denied.principal)
                 await context.abort_with_status(rpc_status.to_status(denied.status))  # type: ignore[attr-defined]
             token = current_principal.set(principal)
             try:

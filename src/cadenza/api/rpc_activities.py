@@ -18,6 +18,7 @@ from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService
+from cadenza.history.service.activity_task_rpcs import HeartbeatAnswer
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
@@ -88,16 +89,24 @@ class ActivityRpcs:
         self, request: wsv1.RecordActivityTaskHeartbeatRequest, context: Any
     ) -> wsv1.RecordActivityTaskHeartbeatResponse:
         token = await task_token(self._namespaces, request)
-        cancel = await self._heartbeat(token, request)
-        return wsv1.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel)
+        answer = await self._heartbeat(token, request)
+        return wsv1.RecordActivityTaskHeartbeatResponse(
+            cancel_requested=answer.cancel_requested,
+            activity_paused=answer.paused,
+            activity_reset=answer.reset,
+        )
 
     @translated
     async def RecordActivityTaskHeartbeatById(
         self, request: wsv1.RecordActivityTaskHeartbeatByIdRequest, context: Any
     ) -> wsv1.RecordActivityTaskHeartbeatByIdResponse:
         token = await self._token_by_id(request)
-        cancel = await self._heartbeat(token, request)
-        return wsv1.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel)
+        answer = await self._heartbeat(token, request)
+        return wsv1.RecordActivityTaskHeartbeatByIdResponse(
+            cancel_requested=answer.cancel_requested,
+            activity_paused=answer.paused,
+            activity_reset=answer.reset,
+        )
 
     @translated
     async def RespondActivityTaskCompletedById(
@@ -138,12 +147,12 @@ class ActivityRpcs:
         details = present(request, "last_heartbeat_details")
         await self._history.fail_activity(token, request.failure, request.identity, details)
 
-    async def _heartbeat(self, token: TaskToken, request: Any) -> bool:
+    async def _heartbeat(self, token: TaskToken, request: Any) -> HeartbeatAnswer:
         if request.details.ByteSize() > self._config.limits.blob_size_error:
             await self._history.fail_activity(
                 token, oversize_failure("Heartbeat details exceed size limit."), request.identity
             )
-            return False
+            return HeartbeatAnswer()
         details = present(request, "details")
         return await self._history.heartbeat_activity(token, details)
 

@@ -14,6 +14,7 @@ from typing import Any, get_type_hints
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 
 from cadenza.api.rpc_activities import ActivityRpcs
+from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -32,6 +33,7 @@ class WorkflowService:
     workflows: WorkflowRpcs
     tasks: TaskRpcs
     activities: ActivityRpcs
+    activity_ops: ActivityOpsRpcs
     nexus: NexusRpcs
     workers: WorkerRpcs
     visibility: VisibilityRpcs

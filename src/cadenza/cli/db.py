@@ -1,4 +1,5 @@
-"""``cadenza db status|migrate|verify``: the schema's migration ledger, by database URL."""
+"""``cadenza db status|migrate|verify``: the schema's migration ledger, by database URL (and the
+commands of ``db_ops``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import sys
 
+from cadenza.cli import db_ops
 from cadenza.cli.groups import commands_of
 from cadenza.config import ConfigError, from_env
 from cadenza.persistence import schema
@@ -16,8 +18,8 @@ from cadenza.persistence.migrations import SchemaStatus
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], default_db: str) -> None:
     db = commands.add_parser(
         "db",
-        help="inspect and migrate the database schema",
-        description="Inspect and migrate the database schema.",
+        help="inspect and migrate the database schema; back up, restore and move a database",
+        description="Inspect and migrate the database schema; back up, restore and move a database.",
     )
     db_commands = commands_of(db)
     for name, text in (
@@ -39,6 +41,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
             "--db",
             help=f"SQLite file or postgresql://user:pass@host/db (default CADENZA_DB, else {default_db})",
         )
+    db_ops.add_commands(db_commands, default_db)
 
 
 def run(args: argparse.Namespace) -> int:

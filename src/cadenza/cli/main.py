@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from cadenza import __version__
 from cadenza.auth.jwt_keys import KEY_KINDS
-from cadenza.cli import auth, db
+from cadenza.cli import audit, auth, db
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -39,6 +39,7 @@ examples:
   cadenza db status --db cadenza.db     the schema migrations shipped and applied
   cadenza auth key create --db cadenza.db --cluster-admin
                                         the first API key, for a server started with --auth
+  cadenza audit list --since 1h         who changed what in the last hour (--json to export)
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
@@ -143,9 +144,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     _tls_flags(start)
     _jwt_flags(start)
+    start.add_argument(
+        "--audit",
+        action=argparse.BooleanOptionalAction,
+        help="record every mutating call and every refused call in the database's audit log "
+        "(cadenza audit list); --no-audit turns it off (default: on when --auth is)",
+    )
+    start.add_argument(
+        "--audit-retention",
+        dest="audit_retention",
+        help=f"how long audit rows are kept, as 12h, 30d or 2w (default {defaults.audit_retention})",
+    )
     _name_variables(start)
     db.add_commands(commands, defaults.db)
     auth.add_commands(commands, defaults.db)
+    audit.add_commands(commands, defaults.db)
     return parser
 
 
@@ -251,6 +264,8 @@ def _start(args: argparse.Namespace) -> int:
             jwt_subject_claim=args.jwt_subject_claim,
             jwt_algorithms=args.jwt_algorithms,
             dynamic_config_file=args.dynamic_config_file,
+            audit=args.audit,
+            audit_retention=args.audit_retention,
         )
         limits, ignored = dynamic_config(config.limits, args.dynamic_config)
         config = replace(config, limits=limits, quotas=dynamic_quotas(args.dynamic_config))

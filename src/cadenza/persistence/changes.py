@@ -134,6 +134,8 @@ def steps(w: ExecutionWrite) -> list[Step]:
     _add(plan, "delete_task", [(t,) for t in w.tasks_removed])
     _add(plan, "insert_timer", [timer_row(t) for t in w.timers_added])
     _add(plan, "delete_timer", [(t,) for t in w.timers_removed])
+    if w.audit is not None:
+        plan.append(Step("insert_audit", [w.audit.row()]))
     return plan
 
 

@@ -30,3 +30,7 @@ class DatabaseInUseError(StorageError):
         )
         self.database = database
         self.holder = holder
+
+
+class CorruptDatabaseError(StorageError):
+    """A SQLite file failed SQLite's own consistency check; it is not served or copied."""

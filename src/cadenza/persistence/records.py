@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from cadenza.persistence.audit_records import AuditRecord
+
 
 class TaskKind(enum.IntEnum):
     """Which kind of poller a queued task is for."""
@@ -205,6 +207,8 @@ class ExecutionWrite:
     """Pending activities added or changed: (scheduled event ID, the encoded activity)."""
     activities_removed: list[int] = field(default_factory=list)
     """Scheduled event IDs of activities no longer pending."""
+    audit: AuditRecord | None = None
+    """The audit row of the client call that made this change, written in its transaction."""
 
     @property
     def new_version(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from cadenza.persistence.batch_records import BatchProgress, StoredBatch
 from cadenza.persistence.records import (
     ApiKeyRecord,
@@ -283,3 +284,16 @@ class ApiKeyStore(Protocol):
 
     async def touch_api_key(self, key_id: str, used_at: float) -> None:
         """Record that the key was used at ``used_at``."""
+
+
+class AuditStore(Protocol):
+    """The audit log: who called what, and how it ended."""
+
+    async def append_audit(self, record: AuditRecord) -> None:
+        """Store one row on its own (a call that changed no execution)."""
+
+    async def list_audit(self, wanted: AuditFilter) -> list[AuditRecord]:
+        """Rows matching ``wanted``, newest first."""
+
+    async def delete_audit_before(self, cutoff: float, limit: int) -> int:
+        """Remove up to ``limit`` of the oldest rows recorded before ``cutoff``; return how many."""

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from cadenza.persistence.roles import (
     ApiKeyStore,
+    AuditStore,
     BatchStore,
     ExecutionStore,
     NamespaceStore,
@@ -34,6 +35,7 @@ class Store(
     ScheduleStore,
     SavedViewStore,
     ApiKeyStore,
+    AuditStore,
     BatchStore,
     Protocol,
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import orjson
 from temporalio.api.common.v1 import (
     Memo,
     Payload,
@@ -109,13 +110,24 @@ def _info(row: ListedExecution) -> WorkflowExecutionInfo:
         memo=Memo.FromString(row.memo),
         search_attributes=SearchAttributes.FromString(row.search_attribute_payloads),
     )
-    info.start_time.CopyFrom(ev.timestamp(row.start_time))
-    info.execution_time.CopyFrom(ev.timestamp(row.execution_time or row.start_time))
+    ev.set_timestamp(info.start_time, row.start_time)
+    ev.set_timestamp(info.execution_time, row.execution_time or row.start_time)
     if row.close_time:
-        info.close_time.CopyFrom(ev.timestamp(row.close_time))
+        ev.set_timestamp(info.close_time, row.close_time)
         info.execution_duration.CopyFrom(ev.between(row.execution_time or row.start_time, row.close_time))
-    _fill_system_values(info, json.loads(row.search_attributes or "{}"))
+    _fill_system_values(info, _search_values(row.search_attributes))
     return info
+
+
+def _search_values(text: str) -> dict[str, object]:
+    """The row's search attributes as JSON values: read by orjson, many times quicker (a page
+    reads up to 1,000), or by json when orjson refuses the text (a NaN). The values used here are
+    the IDs and 64-bit counters the server wrote, which both read alike."""
+    try:
+        values: dict[str, object] = orjson.loads(text or "{}")
+    except orjson.JSONDecodeError:
+        values = json.loads(text or "{}")
+    return values
 
 
 def _fill_system_values(info: WorkflowExecutionInfo, values: dict[str, object]) -> None:

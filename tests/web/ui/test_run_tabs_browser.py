@@ -98,6 +98,7 @@ async def test_relationships_reset_and_start(
     await expect(page.locator("[data-field=notice]")).to_contain_text("this is the new run")
     new_run = await page.locator("[data-field=run-id]").inner_text()
     assert new_run != parent.result_run_id
+    await expect(page.locator("[data-field=reset-from] a")).to_have_text(parent.result_run_id or "")
     await page.goto(base_url + run_path(parent.id, parent.result_run_id) + "/relationships")
     await page.locator(f"[data-field=other-runs] [data-run-id='{new_run}'] a").click()
     await expect(page.locator("[data-field=reset-from] a")).to_have_text(parent.result_run_id or "")

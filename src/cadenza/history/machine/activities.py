@@ -174,6 +174,7 @@ def complete(change: Change, activity: Activity, result: Payloads | None, identi
 
 def fail_attempt(change: Change, activity: Activity, failure: Failure, identity: str) -> None:
     """An attempt failed: retry after the backoff, or close the activity as failed."""
+    _restart_count_if_reset(activity)
     deadline = activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
     decision = retry.decide(activity.retry, activity.attempt, failure, change.now, deadline)
     if decision.delay is not None:
@@ -194,6 +195,7 @@ def time_out(change: Change, activity: Activity, timeout_type: int) -> None:
     """A timeout fired for the attempt (or the whole activity): retry or close as timed out."""
     failure = _timeout_failure(activity, timeout_type, f"activity {_timeout_name(timeout_type)} timeout")
     stop_on_worker(change, activity)
+    _restart_count_if_reset(activity)
     if timeout_type in _RETRYABLE_TIMEOUTS:
         deadline = activity.scheduled_time + activity.schedule_to_close if activity.schedule_to_close else 0
         decision = retry.decide(activity.retry, activity.attempt, failure, change.now, deadline)
@@ -302,10 +304,24 @@ def _retry_later(change: Change, activity: Activity, failure: Failure, delay: fl
     activity.identity = ""
     activity.request_id = ""
     activity.control_queue = ""
+    activity.reset_requested = False
     activity.attempt_scheduled_time = change.now + delay
-    change.add_timer(
+    if not activity.paused:  # a paused activity waits for its unpause instead
+        schedule_retry(change, activity, delay)
+
+
+def schedule_retry(change: Change, activity: Activity, delay: float) -> None:
+    """Dispatch the activity's current attempt after ``delay`` seconds."""
+    activity.retry_timer_id = change.add_timer(
         TimerKind.ACTIVITY_RETRY, change.now + delay, activity.scheduled_event_id, activity.attempt
     )
+
+
+def _restart_count_if_reset(activity: Activity) -> None:
+    """An attempt that was running when the activity was reset ends as its first attempt."""
+    if activity.reset_requested:
+        activity.attempt = 1
+        activity.reset_requested = False
 
 
 def _drop_attempt_timers(change: Change, activity: Activity) -> None:
@@ -313,10 +329,11 @@ def _drop_attempt_timers(change: Change, activity: Activity) -> None:
         activity.attempt_timer_id,
         activity.heartbeat_timer_id,
         activity.schedule_to_start_timer_id,
+        activity.retry_timer_id,
     ):
         change.remove_timer(timer_id)
     activity.attempt_timer_id = activity.heartbeat_timer_id = ""
-    activity.schedule_to_start_timer_id = ""
+    activity.schedule_to_start_timer_id = activity.retry_timer_id = ""
 
 
 def _close(change: Change, activity: Activity) -> int:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from temporalio.api.common.v1 import Principal
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
@@ -267,6 +268,13 @@ class Change:
         ]
 
     # -- the write ---------------------------------------------------------------------
+
+    def stamp_principal(self, principal: Principal) -> None:
+        """Mark the events this change adds or buffers as caused by ``principal``; events
+        flushed from the buffer keep the principal of the call that buffered them."""
+        for event in itertools.chain(self.events, self._buffered_now):
+            if not event.HasField("principal"):
+                event.principal.CopyFrom(principal)
 
     def to_write(self) -> ExecutionWrite:
         """Serialize the change; buffered events are kept inside the state."""

@@ -127,6 +127,7 @@ TIMESTAMP_MIN = -62135596800.0
 """0001-01-01T00:00:00Z, the earliest time a protobuf Timestamp holds."""
 TIMESTAMP_MAX = 253402300799.0
 """9999-12-31T23:59:59Z, the latest."""
+NANOS_PER_SECOND = 1_000_000_000
 
 
 def timestamp(seconds: float) -> Timestamp:
@@ -135,9 +136,18 @@ def timestamp(seconds: float) -> Timestamp:
     Durations are capped when they come in, so this only guards the replies: a
     stored time protobuf cannot represent would break every listing that shows it.
     """
-    ts = Timestamp()
-    ts.FromNanoseconds(int(min(max(seconds, TIMESTAMP_MIN), TIMESTAMP_MAX) * 1e9))
-    return ts
+    whole, nanos = divmod(_nanoseconds(seconds), NANOS_PER_SECOND)  # as Timestamp.FromNanoseconds splits
+    return Timestamp(seconds=whole, nanos=nanos)
+
+
+def set_timestamp(target: Timestamp, seconds: float) -> None:
+    """Make ``target`` ``timestamp(seconds)`` in place (quicker than copying one in)."""
+    target.seconds, target.nanos = divmod(_nanoseconds(seconds), NANOS_PER_SECOND)
+
+
+def _nanoseconds(seconds: float) -> int:
+    """The nanoseconds since the epoch of ``timestamp(seconds)``."""
+    return int(min(max(seconds, TIMESTAMP_MIN), TIMESTAMP_MAX) * 1e9)
 
 
 def duration(seconds: float) -> Duration:
@@ -149,7 +159,7 @@ def duration(seconds: float) -> Duration:
 def between(start: float, end: float) -> Duration:
     """The time from ``start`` to ``end``, exactly the difference of their timestamps."""
     d = Duration()
-    d.FromNanoseconds(timestamp(end).ToNanoseconds() - timestamp(start).ToNanoseconds())
+    d.FromNanoseconds(_nanoseconds(end) - _nanoseconds(start))
     return d
 
 

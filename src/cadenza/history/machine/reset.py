@@ -84,6 +84,7 @@ def build(
                     later.workflow_execution_signaled_event_attributes
                 )
     _redispatch(change)
+    _arm_run_timeout(change)
     workflow_tasks.schedule(change, use_sticky=False)
 
 
@@ -120,6 +121,16 @@ def _fold(s: MutableState, event: HistoryEvent) -> None:
         s.previous_started_event_id = event.workflow_task_completed_event_attributes.started_event_id
     elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
         s.cancel_requested = True
+
+
+def _arm_run_timeout(change: Change) -> None:
+    """The new run's run timeout counts from the reset, capped by its execution's, as Temporal's do."""
+    s = change.state
+    if s.run_timeout > 0:
+        fire_at = s.start_time + s.run_timeout
+        if s.execution_deadline:
+            fire_at = min(fire_at, s.execution_deadline)
+        s.run_timer_id = change.add_timer(TimerKind.WORKFLOW_RUN_TIMEOUT, fire_at, 1, 0)
 
 
 def _redispatch(change: Change) -> None:

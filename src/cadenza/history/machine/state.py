@@ -119,6 +119,16 @@ class Activity(_Encoded):
     """Set once the workflow asked to cancel the activity."""
     control_queue: str = ""
     """The control queue of the worker process running the attempt, to push it commands."""
+    retry_timer_id: str = ""
+    """The timer that schedules the next attempt after a backoff."""
+    paused: bool = False
+    """Paused by an operator: no attempt is dispatched until it is unpaused."""
+    pause_time: float = 0.0
+    pause_identity: str = ""
+    pause_reason: str = ""
+    reset_requested: bool = False
+    """Reset while an attempt ran: its worker learns so on a heartbeat, and when the attempt
+    ends the attempt count starts over."""
 
     @property
     def cancel_requested(self) -> bool:
@@ -277,6 +287,10 @@ class MutableState:
     history_size: int = 0
     state_transitions: int = 0
     """Committed changes to this run that Temporal would count as state transitions."""
+    reset_run_id: str = ""
+    """The run a reset of this run made (the latest, if it was reset more than once)."""
+    last_reset_time: float = 0.0
+    """When a reset made this run (0 if none did)."""
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 

@@ -2,7 +2,7 @@
 
 The I/O side of the history role, one module per operation family, each named
 after the RPCs it serves: ``starting``, ``workflow_task_rpcs``,
-``activity_task_rpcs``, ``update_rpcs``, ``signal_rpcs``, ``run_operations``,
+``activity_task_rpcs``, ``activity_ops_rpcs``, ``update_rpcs``, ``signal_rpcs``, ``run_operations``,
 ``fired_timers``. They share the transaction in ``engine`` (lock, load, change,
 commit, hand off). Next to them: ``cache`` (executions in memory, their
 histories kept in ``event_log`` as the stored bytes, which ``wire`` writes
@@ -14,6 +14,7 @@ executions). What the operations record is decided by the pure state machine,
 
 from __future__ import annotations
 
+from cadenza.history.service.activity_ops_rpcs import ActivityOperations, Restart
 from cadenza.history.service.activity_task_rpcs import ActivityTaskRpcs
 from cadenza.history.service.engine import Dispatch
 from cadenza.history.service.fired_timers import FiredTimers
@@ -23,13 +24,14 @@ from cadenza.history.service.starting import Starting, StartResult
 from cadenza.history.service.update_rpcs import UpdateRpcs
 from cadenza.history.service.workflow_task_rpcs import WorkflowTaskRpcs
 
-__all__ = ["Dispatch", "HistoryService", "StartResult"]
+__all__ = ["Dispatch", "HistoryService", "Restart", "StartResult"]
 
 
 class HistoryService(
     Starting,
     WorkflowTaskRpcs,
     ActivityTaskRpcs,
+    ActivityOperations,
     UpdateRpcs,
     SignalRpcs,
     RunOperations,

@@ -8,6 +8,7 @@ from a timed-out attempt changes nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.failure.v1 import Failure
@@ -20,6 +21,16 @@ from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service.engine import Engine
 from cadenza.history.service.task_responses import activity_task_response
 from cadenza.persistence.records import ExecutionKey, TaskRecord
+
+
+@dataclass(frozen=True)
+class HeartbeatAnswer:
+    """What a heartbeat tells the attempt: the workflow asked to cancel it, an operator
+    paused the activity, or reset it."""
+
+    cancel_requested: bool = False
+    paused: bool = False
+    reset: bool = False
 
 
 class ActivityTaskRpcs(Engine):
@@ -39,6 +50,7 @@ class ActivityTaskRpcs(Engine):
                     not entry.state.running
                     or activity is None
                     or activity.started
+                    or activity.paused
                     or activity.attempt != task.attempt
                 ):
                     change.remove_task(task.task_id)
@@ -63,12 +75,12 @@ class ActivityTaskRpcs(Engine):
                 activities.heartbeat(change, activity, heartbeat_details)
             activities.fail_attempt(change, activity, failure, identity)
 
-    async def heartbeat_activity(self, token: TaskToken, details: Payloads | None) -> bool:
-        """Record a heartbeat; return whether cancellation has been requested."""
+    async def heartbeat_activity(self, token: TaskToken, details: Payloads | None) -> HeartbeatAnswer:
+        """Record a heartbeat; answer whether the attempt was asked to stop, and why."""
         async with self.changing(token.key) as (entry, change):
             activity = _running_activity(entry.state, token)
             activities.heartbeat(change, activity, details)
-            return activity.cancel_requested
+            return HeartbeatAnswer(activity.cancel_requested, activity.paused, activity.reset_requested)
 
     async def cancel_activity(self, token: TaskToken, details: Payloads | None, identity: str) -> None:
         async with self.changing(token.key) as (entry, change):

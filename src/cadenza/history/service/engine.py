@@ -12,9 +12,13 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from temporalio.api.common.v1 import Principal as PrincipalMessage
 
 from cadenza import run_log
+from cadenza.audit.pending import pending_audit
+from cadenza.auth.principal import Principal, PrincipalKind, current_principal
 from cadenza.clock import Clock
 from cadenza.committing import finish_even_if_cancelled
 from cadenza.config import Limits
@@ -135,14 +139,23 @@ class Engine:
         await finish_even_if_cancelled(self._commit_and_hand_off(entry, change))
 
     async def _commit_and_hand_off(self, entry: Entry, change: Change) -> None:
-        write = change.to_write()
         follow = change.successor
+        caller = current_principal.get()
+        if caller is not None and caller.kind is not PrincipalKind.ANONYMOUS:
+            _stamp(change, caller)
+        write = change.to_write()
         more = [follow.to_write()] if follow is not None else []
+        pending = pending_audit.get()
+        audit = pending.row_for(write.key, change.now) if pending is not None else None
+        if audit is not None:
+            write = replace(write, audit=audit)  # one transaction with the change it records
         try:
             await self._store.commit(write, *more)
         except BaseException:
             self.cache.drop(entry.key)
             raise
+        if pending is not None and audit is not None:
+            pending.written = True
         entry.version = write.new_version
         # Only the bytes are kept (a tenth of the messages' memory); what is read is decoded again.
         if entry.events is not None and write.events is not None:
@@ -253,3 +266,12 @@ class Engine:
         """
         entry = self.cache.latest_run(namespace_id, workflow_id) if self._alone else None
         return entry.key if entry is not None and entry.state.running else None
+
+
+def _stamp(change: Change, caller: Principal) -> None:
+    """Mark the events a client's call adds (a new run's too) with its principal, as Temporal
+    stamps each event of a transaction with the caller's; ``identity`` stays as the client set it."""
+    message = PrincipalMessage(type=caller.kind.value, name=caller.name)
+    change.stamp_principal(message)
+    if change.successor is not None:
+        change.successor.stamp_principal(message)

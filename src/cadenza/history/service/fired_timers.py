@@ -65,6 +65,9 @@ def _on_wft_sticky_timeout(change: Change, timer: TimerRecord) -> None:
 def _on_activity_retry(change: Change, timer: TimerRecord) -> None:
     activity = change.state.activities.get(timer.event_id)
     if activity is not None and activity.attempt == timer.attempt and not activity.started:
+        activity.retry_timer_id = ""
+        if activity.paused:  # paused since: the unpause dispatches the attempt
+            return
         activities.enqueue(change, activity)
         # Temporal's retry timer hands the attempt to matching without writing the run.
         change.counts_as_transition = False

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from google.protobuf.internal.containers import MessageMap
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.activity.v1 import ActivityOptions
 from temporalio.api.common.v1 import Memo, Payload, SearchAttributes, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import (
     EventType,
@@ -31,8 +30,8 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from cadenza.exceptions import InvalidArgumentError
+from cadenza.history.machine import activity_ops, visibility_fields
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import visibility_fields
 from cadenza.history.machine.state import Activity, MutableState, decode_blob
 from cadenza.history.service import HistoryService, wire
 from cadenza.history.service.cache import Entry
@@ -201,13 +200,18 @@ def _execution_info(
 
 
 def _extended_info(state: MutableState, started: HistoryEvent) -> WorkflowExecutionExtendedInfo:
-    """Deadlines, the original start, cancellation and the requests recorded in the run."""
+    """Deadlines, the original start, cancellation, resets and the requests recorded in the run."""
     attrs = started.workflow_execution_started_event_attributes
     info = WorkflowExecutionExtendedInfo(cancel_requested=state.cancel_requested)
-    if attrs.HasField("workflow_execution_expiration_time"):
+    if state.last_reset_time and state.execution_deadline:  # from the reset, not the copied start
+        info.execution_expiration_time.CopyFrom(ev.timestamp(state.execution_deadline))
+    elif attrs.HasField("workflow_execution_expiration_time"):
         info.execution_expiration_time.CopyFrom(attrs.workflow_execution_expiration_time)
     info.run_expiration_time.CopyFrom(_run_expiration(state, attrs))
     info.original_start_time.CopyFrom(started.event_time)
+    info.reset_run_id = state.reset_run_id
+    if state.last_reset_time:
+        info.last_reset_time.CopyFrom(ev.timestamp(state.last_reset_time))
     if state.start_request_id:
         recorded = info.request_id_infos[state.start_request_id]
         recorded.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
@@ -222,7 +226,9 @@ def _run_expiration(state: MutableState, attrs: WorkflowExecutionStartedEventAtt
     """
     if not state.run_timeout:
         return Timestamp(seconds=GO_ZERO_TIME_SECONDS)
-    expires = state.start_time + state.run_timeout + ev.seconds(attrs.first_workflow_task_backoff)
+    # A reset's run starts at once: the start delay its copied start event names has passed.
+    backoff = 0.0 if state.last_reset_time else ev.seconds(attrs.first_workflow_task_backoff)
+    expires = state.start_time + state.run_timeout + backoff
     if state.execution_deadline:
         expires = min(expires, state.execution_deadline)
     return ev.timestamp(expires)
@@ -231,19 +237,22 @@ def _run_expiration(state: MutableState, attrs: WorkflowExecutionStartedEventAtt
 def _pending_activity(activity: Activity) -> PendingActivityInfo:
     info = PendingActivityInfo(
         activity_id=activity.activity_id,
-        attempt=activity.attempt,
+        attempt=1 if activity.reset_requested else activity.attempt,  # as Temporal shows a reset
         maximum_attempts=activity.retry.maximum_attempts,
-        state=(
-            PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-            if activity.started
-            else PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
-        ),
+        state=_activity_state(activity),
         last_worker_identity=activity.identity,
+        paused=activity.paused,
     )
+    if activity.paused:
+        info.pause_info.pause_time.CopyFrom(ev.timestamp(activity.pause_time))
+        info.pause_info.manual.identity = activity.pause_identity
+        info.pause_info.manual.reason = activity.pause_reason
     info.activity_type.name = activity.activity_type
     info.scheduled_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
     if activity.started:
         info.last_started_time.CopyFrom(ev.timestamp(activity.started_time))
+    elif activity.retry_timer_id:  # waiting out a retry backoff
+        info.next_attempt_schedule_time.CopyFrom(ev.timestamp(activity.attempt_scheduled_time))
     if activity.last_heartbeat_time:
         info.last_heartbeat_time.CopyFrom(ev.timestamp(activity.last_heartbeat_time))
         if activity.heartbeat_details:
@@ -252,22 +261,18 @@ def _pending_activity(activity: Activity) -> PendingActivityInfo:
         info.last_failure.ParseFromString(decode_blob(activity.last_failure))
     if activity.schedule_to_close:
         info.expiration_time.CopyFrom(ev.timestamp(activity.scheduled_time + activity.schedule_to_close))
-    _fill_activity_options(info.activity_options, activity)
+    info.activity_options.CopyFrom(activity_ops.options_of(activity))
     return info
 
 
-def _fill_activity_options(out: ActivityOptions, activity: Activity) -> None:
-    """The options the activity runs with, as Temporal describes them (no error types)."""
-    out.task_queue.name = out.task_queue.normal_name = activity.task_queue
-    out.schedule_to_close_timeout.CopyFrom(ev.duration(activity.schedule_to_close))
-    out.schedule_to_start_timeout.CopyFrom(ev.duration(activity.schedule_to_start))
-    out.start_to_close_timeout.CopyFrom(ev.duration(activity.start_to_close))
-    out.heartbeat_timeout.CopyFrom(ev.duration(activity.heartbeat_timeout))
-    policy = activity.retry
-    out.retry_policy.initial_interval.CopyFrom(ev.duration(policy.initial_interval))
-    out.retry_policy.backoff_coefficient = policy.backoff_coefficient
-    out.retry_policy.maximum_interval.CopyFrom(ev.duration(policy.maximum_interval))
-    out.retry_policy.maximum_attempts = policy.maximum_attempts
+def _activity_state(activity: Activity) -> PendingActivityState.ValueType:
+    if activity.started:
+        if activity.paused:
+            return PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED
+        return PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+    if activity.paused:
+        return PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED
+    return PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
 
 
 def _pending_workflow_task(state: MutableState) -> PendingWorkflowTaskInfo:

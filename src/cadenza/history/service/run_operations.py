@@ -60,8 +60,14 @@ class RunOperations(Engine):
         async with self.changing(current_key) as (entry, change):
             if entry.state.running:
                 workflow_ops.terminate(change, reason, None, "history-resetter")
+            if current_key == key:
+                entry.state.reset_run_id = state.run_id
             change.successor = follow
             change.state_changed = True
+        if current_key != key:  # an earlier run was reset: it names its new run, as Temporal's does
+            async with self.changing(key) as (entry, change):
+                entry.state.reset_run_id = state.run_id
+                change.state_changed = True
         return state.run_id
 
     async def delete_workflow(self, key: ExecutionKey) -> None:
@@ -78,7 +84,8 @@ class RunOperations(Engine):
 
 
 def _reset_run(base: MutableState, now: float) -> MutableState:
-    """The new run of a reset: the base run's settings, a fresh run ID, started ``now``."""
+    """The new run of a reset: the base run's settings, a fresh run ID, started ``now``; its
+    execution timeout counts from the reset, as Temporal's does."""
     return MutableState(
         namespace_id=base.namespace_id,
         namespace=base.namespace,
@@ -95,6 +102,7 @@ def _reset_run(base: MutableState, now: float) -> MutableState:
         retry_policy=base.retry_policy,
         cron_schedule=base.cron_schedule,
         first_execution_run_id=base.first_execution_run_id,
-        execution_deadline=base.execution_deadline,
+        execution_deadline=now + base.execution_timeout if base.execution_timeout else 0.0,
         parent=base.parent,
+        last_reset_time=now,
     )

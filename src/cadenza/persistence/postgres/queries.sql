@@ -257,3 +257,13 @@ SELECT pg_advisory_lock($1);
 
 -- name: unlock_schema
 SELECT pg_advisory_unlock($1);
+
+-- name: insert_audit
+INSERT INTO audit_log (recorded_at, principal_kind, principal_name, namespace, service, method,
+    workflow_id, run_id, schedule_id, request_id, outcome, reason, identity)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);
+
+-- name: delete_audit_before
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE recorded_at < $1 ORDER BY recorded_at LIMIT $2
+) RETURNING id;

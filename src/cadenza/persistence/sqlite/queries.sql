@@ -189,3 +189,13 @@ SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY versi
 
 -- name: record_migration
 INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?);
+
+-- name: insert_audit
+INSERT INTO audit_log (recorded_at, principal_kind, principal_name, namespace, service, method,
+    workflow_id, run_id, schedule_id, request_id, outcome, reason, identity)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: delete_audit_before
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE recorded_at < ? ORDER BY recorded_at LIMIT ?
+);

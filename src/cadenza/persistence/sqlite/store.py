@@ -33,8 +33,9 @@ from cadenza.persistence.records import (
     TimerRecord,
 )
 from cadenza.persistence.sql import load_queries
-from cadenza.persistence.sqlite import schema
+from cadenza.persistence.sqlite import integrity, schema
 from cadenza.persistence.sqlite.api_keys import SqliteApiKeys
+from cadenza.persistence.sqlite.audit import SqliteAudit
 from cadenza.persistence.sqlite.batches import SqliteBatches
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
@@ -55,11 +56,13 @@ def connect(path: str) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=5000")
     except sqlite3.Error as exc:
+        if type(exc) is sqlite3.DatabaseError:  # "file is not a database": a damaged header
+            raise integrity.corrupt(path, str(exc)) from exc
         raise StorageError(f"cannot open the SQLite database {path}: {exc}") from exc
     return conn
 
 
-class SqliteStore(SqliteSavedViews, SqliteBatches, SqliteApiKeys):
+class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:
@@ -78,6 +81,8 @@ class SqliteStore(SqliteSavedViews, SqliteBatches, SqliteApiKeys):
         try:
             conn = connect(self._path)
             try:
+                if self._path != ":memory:":
+                    integrity.quick_check(conn, self._path)
                 schema.migrate(conn)
             except BaseException:
                 conn.close()

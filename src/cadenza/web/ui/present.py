@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import Payload, Payloads
@@ -56,11 +58,38 @@ def when(stamp: Timestamp) -> str:
     """A timestamp as UTC text; empty when unset."""
     if not stamp.seconds and not stamp.nanos:
         return ""
-    moment = stamp.ToDatetime(tzinfo=datetime.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
+    # The seconds as ISO text, the fastest way a datetime writes them (exports write many);
+    # strftime for years before 1000, which it writes unpadded.
+    moment = _EPOCH + datetime.timedelta(seconds=stamp.seconds)
+    text = moment.isoformat(sep=" ") if moment.year >= 1000 else moment.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{stamp.nanos // 1_000_000:03d} UTC"
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 def pretty(value: Any) -> str:
+    """``value`` as JSON indented by two spaces, as ``json.dumps(indent=2)`` writes it.
+
+    orjson writes the same text many times faster (a run's page shows every event so), except
+    for what this falls back for: integers past 64 bits and lone surrogates (which it refuses),
+    numbers json writes in exponent form (``1e-05``: it writes ``0.00001``) and NaN or infinity
+    (it writes ``null``), all found in its text by ``_MAY_DIFFER``.
+    """
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:
+        return _pretty_by_json(value)
+    return _pretty_by_json(value) if _MAY_DIFFER.search(text) else text
+
+
+_MAY_DIFFER = re.compile(r"null|(?:^ *|: )-?(?:\d+(?:\.\d+)?[eE]|0\.0000|\d{16})", re.MULTILINE)
+"""Where orjson's text may not be json's: a null (NaN and infinity become one), a number in
+exponent form, or one json writes so (under 1e-4, or of 16 digits or more). Every number orjson
+writes starts a line or follows ``": "``; a string that merely looks so costs the slower way."""
+
+
+def _pretty_by_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
 
 

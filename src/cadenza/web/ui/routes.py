@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import HttpCalls
 from cadenza.web.ui import (
     actions,
@@ -29,6 +30,7 @@ from cadenza.web.ui import (
     workflow,
     workflows,
 )
+from cadenza.web.ui.audit import audit_page
 from cadenza.web.ui.rpc import Rpc
 from cadenza.web.ui.site import STATIC_DIR, Site, UiOptions
 from cadenza.web.ui.view_store import SavedViews
@@ -39,9 +41,12 @@ RUN = "/namespaces/{namespace}/workflows/{workflow_id}/{run_id}"
 SCHEDULES = "/namespaces/{namespace}/schedules"
 
 
-def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedViews) -> list[BaseRoute]:
+def ui_routes(
+    calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedViews, audit: AuditCalls | None = None
+) -> list[BaseRoute]:
     """The pages, their actions and static files; ``api`` answers non-browser requests on the
-    paths the UI shares with Temporal's HTTP API; ``views`` keeps the list's saved views."""
+    paths the UI shares with Temporal's HTTP API; ``views`` keeps the list's saved views;
+    ``audit`` reads the audit log's page."""
     site = Site(Rpc(calls), options, views)
 
     def page(handler: Page) -> Callable[[Request], Awaitable[Response]]:
@@ -90,7 +95,15 @@ def ui_routes(calls: HttpCalls, api: ASGIApp, options: UiOptions, views: SavedVi
             _ForBrowsers(page(task_queues.task_queue_page), api),
         ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        *([Route("/namespaces/{namespace}/audit", _audit_page(site, audit))] if audit is not None else []),
     ]
+
+
+def _audit_page(site: Site, audit: AuditCalls) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await audit_page(site, audit, request)
+
+    return endpoint
 
 
 class _ForBrowsers:

@@ -13,7 +13,6 @@ from temporalio.api.enums.v1 import (
     EventType,
     HistoryEventFilterType,
     WorkflowExecutionStatus,
-    WorkflowTaskFailedCause,
 )
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import (
@@ -27,7 +26,7 @@ from temporalio.api.workflowservice.v1 import (
 
 from cadenza.web.ui import present
 from cadenza.web.ui.rpc import CallFailed, Rpc
-from cadenza.web.ui.workflow import Run
+from cadenza.web.ui.workflow import Run, reset_from
 
 MAX_CHAIN_STEPS = 20
 """Runs followed each way from this one, so a long chain costs a bounded number of calls."""
@@ -101,7 +100,7 @@ async def relations(
         found.first_run_id = start.first_execution_run_id
     if info.HasField("root_execution") and info.root_execution.run_id not in (run.run_id, ""):
         found.root = info.root_execution
-    found.reset_from = _reset_from(events)
+    found.reset_from = reset_from(events)
     earlier, cut_before = await _earlier(rpc, run, events)
     later, cut_after = await _later(rpc, run, events)
     found.chain = [*earlier, ChainRun(run.run_id, _began(events[0]) if events else "", here=True), *later]
@@ -139,17 +138,6 @@ def _began(start: HistoryEvent) -> str:
     if not attributes.continued_execution_run_id:
         return "first run"
     return _BEGAN.get(attributes.initiator, "continued")
-
-
-def _reset_from(events: list[HistoryEvent]) -> str:
-    for event in events:
-        failed = event.workflow_task_failed_event_attributes
-        if (
-            event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-            and failed.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
-        ):
-            return failed.base_run_id
-    return ""
 
 
 async def _earlier(rpc: Rpc, run: Run, events: list[HistoryEvent]) -> tuple[list[ChainRun], str]:

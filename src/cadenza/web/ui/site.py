@@ -27,6 +27,8 @@ class UiOptions:
     default_namespace: str = "default"
     read_only: bool = False
     """Actions (signal, cancel...) hidden from the pages and refused (403) by the server."""
+    audit_log: bool = False
+    """The server records the audit log: the pages link to it."""
 
 
 def _environment() -> Environment:
@@ -55,7 +57,7 @@ class Site:
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self._environment.get_template(template).render(
-            request=request, read_only=self.options.read_only, **context
+            request=request, read_only=self.options.read_only, audit_log=self.options.audit_log, **context
         )
         return HTMLResponse(html, status_code=status_code)
 

@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from temporalio.api.common.v1 import Payloads, WorkflowExecution
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
@@ -115,6 +115,7 @@ async def workflow_page(site: Site, request: Request, notice: str = "", status_c
         },
         events=[_event_row(event) for event in events],
         children=_children(events),
+        reset_from=reset_from(events) if described.workflow_extended_info.HasField("last_reset_time") else "",
         last_event_id=events[-1].event_id if events else 0,
         notice=notice or request.query_params.get("done", ""),
     )
@@ -159,6 +160,18 @@ def _children(events: list[HistoryEvent]) -> list[tuple[WorkflowExecution, str]]
         if event.HasField("child_workflow_execution_started_event_attributes")
         for started in (event.child_workflow_execution_started_event_attributes,)
     ]
+
+
+def reset_from(events: list[HistoryEvent]) -> str:
+    """The run a reset made this run from: the base run its reset's failed workflow task names."""
+    for event in events:
+        failed = event.workflow_task_failed_event_attributes
+        if (
+            event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+            and failed.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+        ):
+            return failed.base_run_id
+    return ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Moving a SQLite database into PostgreSQL, table by table, and checking the result."""
