@@ -61,6 +61,7 @@ BAD_STARTS = [
         termination_operation=TERMINATE,
     ),
     _start(visibility_query=QUERY, job_id="j", reason="r", signal_operation=BatchOperationSignal()),
+    _start(visibility_query=QUERY, job_id="j" * 1001, reason="r", termination_operation=TERMINATE),
     _start(visibility_query=QUERY, job_id="j", reason="r", reset_operation=BatchOperationReset()),
     _start(
         visibility_query=QUERY,

@@ -32,6 +32,7 @@ from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.persistence.roles import BatchStore
 from cadenza.persistence.store import Store
+from cadenza.validation import check_length
 from cadenza.visibility.query import parse
 from cadenza.visibility.service import Visibility
 
@@ -140,6 +141,8 @@ class BatchService:
     async def start(self, namespace: NamespaceRecord, request: wsv1.StartBatchOperationRequest) -> None:
         """Check and store a new batch, then run it here."""
         operation = requests.check(request)
+        # The job ID is the ID of Temporal's batch workflow, limited as workflow IDs are.
+        check_length(request.job_id, "WorkflowId exceeds length limit.")
         if request.visibility_query:
             try:
                 parse(request.visibility_query)
