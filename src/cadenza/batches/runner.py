@@ -103,10 +103,21 @@ class Runner:
         return self._current()
 
     async def run(self) -> None:
-        try:
-            await self._work()
-        except Lost:
-            logger.info("batch %s stopped or taken over elsewhere", self._batch.job_id)
+        """Work until done; while the database does not answer, go on from where it stood."""
+        while True:
+            try:
+                await self._work()
+                return
+            except Lost:
+                logger.info("batch %s stopped or taken over elsewhere", self._batch.job_id)
+                return
+            except StorageError as error:
+                logger.warning("batch %s paused, the database did not answer: %s", self._batch.job_id, error)
+                await asyncio.sleep(STORAGE_RETRY_SECONDS)
+            except Exception:
+                # Left running: a restart resumes it from its last saved place.
+                logger.exception("batch %s stopped by an internal error", self._batch.job_id)
+                return
 
     async def _work(self) -> None:
         try:
