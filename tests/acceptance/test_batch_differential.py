@@ -187,3 +187,20 @@ async def test_batches_run_alike(in_process_client: Client, temporal_client: Cli
     theirs = await _run_scenario(temporal_client)
     for step, (mine, real) in enumerate(zip(ours, theirs, strict=True)):
         assert mine == real, step
+
+
+async def _unknown_attribute(client: Client) -> str:
+    job_id = f"unknown-{uuid.uuid4().hex[:8]}"
+    request = _start(
+        job_id=job_id, visibility_query="NoSuchAttribute = 'x'", reason="r", termination_operation=TERMINATE
+    )
+    await client.workflow_service.start_batch_operation(request)
+    return _described(await calls.finished(client, job_id), job_id)
+
+
+async def test_a_filter_naming_an_unknown_attribute_fails_the_batch_alike(
+    in_process_client: Client, temporal_client: Client
+) -> None:
+    ours = await _unknown_attribute(in_process_client)
+    assert ours == await _unknown_attribute(temporal_client)
+    assert "BATCH_OPERATION_STATE_FAILED" in ours
