@@ -41,6 +41,10 @@ class Limits:
     """Largest search attribute value, in bytes of its JSON."""
     search_attributes_total_size: int = 40 * 1024
     """Largest size of all the search attributes one request or command sets."""
+    batcher_rps: int = 50
+    """Operations per second of one batch whose request names no rate of its own."""
+    max_concurrent_batches: int = 10
+    """Batch operations that may run at once in one namespace (Temporal allows 1)."""
 
 
 # Temporal's dynamic-config keys that Cadenza honours, and the limit each sets.
@@ -56,6 +60,8 @@ DYNAMIC_CONFIG_KEYS = {
     "frontend.searchAttributesNumberOfKeysLimit": "search_attributes_number_of_keys",
     "frontend.searchAttributesSizeOfValueLimit": "search_attributes_size_of_value",
     "frontend.searchAttributesTotalSizeLimit": "search_attributes_total_size",
+    "worker.batcherRPS": "batcher_rps",
+    "frontend.MaxConcurrentBatchOperationPerNamespace": "max_concurrent_batches",
 }
 
 

@@ -61,7 +61,13 @@ class FailedPreconditionError(CadenzaError):
 
 
 class ResourceExhaustedError(CadenzaError):
-    """A safety limit was hit."""
+    """A safety limit was hit; ``cause`` and ``scope`` (Temporal's enum values), when set,
+    travel in a ``ResourceExhaustedFailure`` detail."""
+
+    def __init__(self, message: str, cause: int = 0, scope: int = 0) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.scope = scope
 
 
 class UnimplementedError(CadenzaError):

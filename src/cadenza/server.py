@@ -17,6 +17,7 @@ from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
+from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -30,6 +31,7 @@ from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
 from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
 from cadenza.auth.jwt_tokens import jwt_authenticator
+from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
 from cadenza.history.service import Dispatch, HistoryService
@@ -165,6 +167,7 @@ class Server:
             if link is not None
             else None
         )
+        self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
                 TimerOwner.HISTORY: self._history.fire_timer,
@@ -223,7 +226,7 @@ class Server:
         )
         await self._grpc.start()
         self._timers.start()
-        await self._schedules.recover()
+        await asyncio.gather(self._schedules.recover(), self._batches.recover())
         self.retention.start()
         self.audit.retention.start()
         if self._dynamic_config_file is not None:
@@ -351,6 +354,7 @@ class Server:
             task_queue_configs=TaskQueueConfigRpcs(
                 namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
             ),
+            batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
         )
 
     async def _recover(self) -> None:
@@ -376,7 +380,7 @@ class Server:
         await self._timers.stop()
         if self._peers is not None:
             await self._peers.stop()
-        await self._schedules.stop()
+        await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self._queue_configs.stop()
         await self.retention.stop()
         await self.audit.retention.stop()

@@ -87,7 +87,7 @@ async def test_handler_errors_come_through_as_over_grpc(http: httpx.AsyncClient,
     assert_error(missing_type, 400, 3)
     await assert_no_workflow(http, workflow_id)
     # An annotated RPC Cadenza does not serve answers as it does over gRPC.
-    assert_error(await http.get(f"{NS}/batch-operations"), 501, 12, "not implemented by Cadenza")
+    assert_error(await http.get(f"{NS}/workflow-rules"), 501, 12, "not implemented by Cadenza")
 
 
 async def test_pretty_indents_errors_too(http: httpx.AsyncClient) -> None:

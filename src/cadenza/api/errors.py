@@ -18,6 +18,7 @@ from temporalio.api.errordetails.v1 import (
     NamespaceNotFoundFailure,
     NotFoundFailure,
     QueryFailedFailure,
+    ResourceExhaustedFailure,
     WorkflowExecutionAlreadyStartedFailure,
 )
 from temporalio.api.failure.v1 import Failure, MultiOperationExecutionAborted
@@ -101,6 +102,8 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         return NamespaceAlreadyExistsFailure()
     if isinstance(error, exc.NotFoundError):
         return NotFoundFailure()
+    if isinstance(error, exc.ResourceExhaustedError) and error.cause:
+        return ResourceExhaustedFailure(cause=error.cause, scope=error.scope)  # type: ignore[arg-type]
     if isinstance(error, exc.QueryFailedError):
         detail = QueryFailedFailure()
         if isinstance(error.failure, Failure):

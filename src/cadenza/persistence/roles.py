@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from cadenza.persistence.audit_records import AuditFilter, AuditRecord
+from cadenza.persistence.batch_records import BatchProgress, StoredBatch
 from cadenza.persistence.records import (
     ApiKeyRecord,
     CurrentExecution,
@@ -227,6 +228,43 @@ class SavedViewStore(Protocol):
 
     async def delete_view(self, namespace_id: str, name: str) -> bool:
         """Forget a view; False if there was none by that name."""
+
+
+class BatchStore(Protocol):
+    """Batch operations: their records, progress written as their runner goes, and which
+    replica runs each (one only)."""
+
+    async def insert_batch(self, batch: StoredBatch) -> bool:
+        """Store a new batch; False, storing nothing, if its namespace has one by that job ID."""
+
+    async def get_batch(self, namespace_id: str, job_id: str) -> StoredBatch | None: ...
+
+    async def list_batches(self, namespace_id: str, limit: int, offset: int) -> list[StoredBatch]:
+        """The namespace's batches, running ones first, then by close time, newest first."""
+
+    async def count_running_batches(self, namespace_id: str) -> int: ...
+
+    async def save_batch_progress(
+        self, namespace_id: str, job_id: str, owner: str, progress: BatchProgress
+    ) -> bool:
+        """Record a running batch's progress; False, writing nothing, unless ``owner`` still
+        runs it (it was stopped, or another replica took it over)."""
+
+    async def close_batch(
+        self,
+        namespace_id: str,
+        job_id: str,
+        owner: str | None,
+        state: int,
+        close_time: float,
+        progress: BatchProgress,
+    ) -> bool:
+        """Close a running batch with its final state and counts; with ``owner``, only if that
+        owner still runs it. False, writing nothing, if it is not running (so)."""
+
+    async def claim_batches(self, owner: str) -> list[StoredBatch]:
+        """The running batches no live replica runs, now ``owner``'s to run (one claimer wins
+        each)."""
 
 
 class ApiKeyStore(Protocol):

@@ -12,6 +12,7 @@ from typing import Protocol
 from cadenza.persistence.roles import (
     ApiKeyStore,
     AuditStore,
+    BatchStore,
     ExecutionStore,
     NamespaceStore,
     QueueConfigStore,
@@ -37,10 +38,11 @@ class Store(
     ApiKeyStore,
     AuditStore,
     QueueConfigStore,
+    BatchStore,
     Protocol,
 ):
-    """Durable storage for namespaces, executions, histories, tasks, timers, schedules and
-    saved views."""
+    """Durable storage for namespaces, executions, histories, tasks, timers, schedules,
+    saved views and batch operations."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

@@ -215,6 +215,9 @@ DELETE FROM timers WHERE namespace_id = $1;
 -- name: delete_namespace_saved_views
 DELETE FROM saved_views WHERE namespace_id = $1;
 
+-- name: delete_namespace_batches
+DELETE FROM batches WHERE namespace_id = $1;
+
 -- name: insert_schedule
 INSERT INTO schedules (namespace_id, schedule_id, version, create_time, state, search_attributes)
 VALUES ($1, $2, 1, $3, $4, $5);

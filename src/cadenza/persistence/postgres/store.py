@@ -24,6 +24,7 @@ from cadenza.persistence.errors import StorageError
 from cadenza.persistence.postgres import schema
 from cadenza.persistence.postgres.api_keys import PostgresApiKeys
 from cadenza.persistence.postgres.audit import PostgresAudit
+from cadenza.persistence.postgres.batches import PostgresBatches
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
@@ -64,7 +65,9 @@ async def connect(url: str) -> asyncpg.Connection:
         raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
 
 
-class PostgresStore(PostgresAudit, PostgresSavedViews, PostgresApiKeys, PostgresQueueConfigs):
+class PostgresStore(
+    PostgresAudit, PostgresSavedViews, PostgresBatches, PostgresApiKeys, PostgresQueueConfigs
+):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 
     def __init__(self, url: str) -> None:

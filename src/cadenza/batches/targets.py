@@ -1,0 +1,118 @@
+"""One batch operation applied to one execution, through the engine calls its RPC makes.
+
+As on Temporal, an execution that is gone or already closed (``NotFoundError``) counts as
+done: a batch terminating a workflow that ended meanwhile has nothing left to do. Every
+operation may be repeated safely, since a batch resumed after a crash repeats the few it
+did after its last saved position: terminating or deleting again finds the run closed or
+gone, a second cancellation request is not recorded, and a signal carries a request ID
+derived from the batch and the target, so it is recorded once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from temporalio.api.enums.v1 import EventType, ResetReapplyType, ResetType
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.batches import requests
+from cadenza.exceptions import InvalidArgumentError, NotFoundError
+from cadenza.history.machine.signals import Signal
+from cadenza.history.service import HistoryService
+from cadenza.persistence.records import ExecutionKey
+from cadenza.protoutil import present
+
+_NIL = uuid.UUID(int=0)
+
+
+@dataclass(frozen=True)
+class Target:
+    """An execution a batch acts on: a workflow ID and, when known, its run."""
+
+    workflow_id: str
+    run_id: str
+
+
+def request_id(job_id: str, *parts: str) -> str:
+    """A request ID for one call of one batch, the same each time it is made (as Temporal
+    derives it), so the engine recognizes a repeated call."""
+    return str(uuid.uuid5(_NIL, ":".join((job_id, *parts))))
+
+
+class Acting:
+    """Applies one batch's operation to its targets."""
+
+    def __init__(
+        self, history: HistoryService, namespace_id: str, request: wsv1.StartBatchOperationRequest
+    ) -> None:
+        self._history = history
+        self._namespace_id = namespace_id
+        self._request = request
+        self._identity = requests.identity_of(request)
+        self._operation = requests.OPERATIONS[request.WhichOneof("operation") or ""]
+
+    async def act(self, target: Target) -> None:
+        """Apply the operation; a run that is gone or closed counts as done."""
+        try:
+            key = await self._history.resolve_run(self._namespace_id, target.workflow_id, target.run_id)
+            await self._apply(key, target)
+        except NotFoundError:
+            return
+
+    async def _apply(self, key: ExecutionKey, target: Target) -> None:
+        r, history = self._request, self._history
+        if self._operation == requests.TERMINATE:
+            details = present(r.termination_operation, "details")
+            await history.terminate_workflow(key, r.reason, details, self._identity)
+        elif self._operation == requests.CANCEL:
+            # Temporal's batch cancels without a reason, as the SDK's client does.
+            await history.request_cancel_workflow(key, "", self._identity)
+        elif self._operation == requests.SIGNAL:
+            await history.signal_workflow(key, self._signal(target))
+        elif self._operation == requests.DELETE:
+            await history.delete_workflow(key)
+        else:
+            await self._reset(key)
+
+    def _signal(self, target: Target) -> Signal:
+        op = self._request.signal_operation
+        return Signal(
+            op.signal,
+            present(op, "input"),
+            self._identity,
+            present(op, "header"),
+            request_id(self._request.job_id, "signal", target.workflow_id, target.run_id, op.signal),
+        )
+
+    async def _reset(self, key: ExecutionKey) -> None:
+        op = self._request.reset_operation
+        finish_event_id = await self._reset_point(key)
+        reapply = op.options.reset_reapply_type if op.HasField("options") else op.reset_reapply_type
+        await self._history.reset_workflow(
+            key,
+            finish_event_id,
+            self._request.reason,
+            self._identity,
+            reapply_signals=reapply != ResetReapplyType.RESET_REAPPLY_TYPE_NONE,
+        )
+
+    async def _reset_point(self, key: ExecutionKey) -> int:
+        """The workflow task the reset goes back to, by the type or target the batch names."""
+        op = self._request.reset_operation
+        if op.HasField("options") and op.options.WhichOneof("target") == "workflow_task_id":
+            return int(op.options.workflow_task_id)
+        if op.HasField("options") and op.options.WhichOneof("target") == "build_id":
+            raise InvalidArgumentError("Resetting to a build ID is not supported by Cadenza.")
+        last = (op.HasField("options") and op.options.WhichOneof("target") == "last_workflow_task") or (
+            not op.HasField("options") and op.reset_type == ResetType.RESET_TYPE_LAST_WORKFLOW_TASK
+        )
+        entry = await self._history.load(key)
+        completed = [
+            e.event_id
+            for e in await self._history.cache.history(entry)
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        ]
+        if not completed:
+            raise InvalidArgumentError("Unable to find any workflow task completed event to reset to.")
+        return completed[-1] if last else completed[0]
