@@ -11,19 +11,12 @@ import pytest
 from temporalio.client import Client
 from temporalio.common import Priority
 
-from tests import postgres, servers
+from tests import servers
 from tests.acceptance.test_priority import ran, run_backlog, start_noted
 
 pytestmark = [
     pytest.mark.differential,
     pytest.mark.timeout(240),
-    # Known defect: on PostgreSQL, about one run in three dispatches this 3:1 backlog with the
-    # b tasks pushed to the end (first seen in CI; not reproduced on SQLite). The 9:1 and
-    # restart tests of test_priority.py pass on PostgreSQL.
-    pytest.mark.skipif(
-        postgres.suite_server() is not None,
-        reason="the 3:1 pattern is not yet reliable on PostgreSQL (known defect, under investigation)",
-    ),
 ]
 
 FAIRNESS_ON = {

@@ -25,3 +25,13 @@ async def test_shutdown_ends_waiting_polls_and_later_ones_of_the_same_worker() -
     assert late is None
     other = await matching.poll("ns", "queue", TaskKind.WORKFLOW, "other", 30, "w2")
     assert other is not None and other.task_id == "t1"
+
+
+def test_a_replica_keeps_the_tasks_of_a_queue_not_yet_polled() -> None:
+    # Tasks started on a queue before its workers come must stay in their dispatch order,
+    # not be dropped (and read back later, out of order) as if the queue were abandoned.
+    matching = MatchingService()
+    matching.add_task(_task("t1"))
+    assert matching.forget_unpolled(60.0) == 0
+    assert matching.backlog("ns", "queue", TaskKind.WORKFLOW) == 1
+    assert matching.forget_unpolled(0.0) == 1

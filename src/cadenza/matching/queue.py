@@ -47,6 +47,8 @@ class Queue(Generic[T]):
     items: Pending[T] = field(default_factory=deque)
     pollers: deque[asyncio.Future[T | None]] = field(default_factory=deque)
     last_poll: float = 0.0
+    made_at: float = field(default_factory=time.monotonic)
+    """When the queue came to be: a queue never polled counts as idle from then, not forever."""
     shut_down: bool = False
     poller_identities: dict[str, PollerSeen] = field(default_factory=dict)
     withdrawn: int = 0

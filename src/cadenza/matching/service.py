@@ -235,7 +235,8 @@ class MatchingService:
         cutoff = time.monotonic() - idle_seconds
         dropped = 0
         for queue in self._queues.values():
-            if queue.items and not queue.pollers and queue.last_poll < cutoff:
+            idle_since = max(queue.last_poll, queue.made_at)
+            if queue.items and not queue.pollers and idle_since < cutoff:
                 dropped += len(queue.items) - queue.withdrawn
                 for task in queue.items:
                     self._pending.pop(task.task_id, None)
