@@ -44,6 +44,16 @@ class WorkflowAlreadyStartedError(CadenzaError):
         self.run_id = run_id
 
 
+class ActivityAlreadyStartedError(CadenzaError):
+    """A standalone activity's ID is taken, and its ID policies allow neither a new run nor
+    the running one."""
+
+    def __init__(self, message: str, start_request_id: str, run_id: str) -> None:
+        super().__init__(message)
+        self.start_request_id = start_request_id
+        self.run_id = run_id
+
+
 class QueryFailedError(CadenzaError):
     """The workflow's query handler failed or does not exist."""
 

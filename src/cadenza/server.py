@@ -21,6 +21,7 @@ from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
@@ -51,6 +52,8 @@ from cadenza.quotas.dynamic_file import DynamicConfigFile
 from cadenza.quotas.limiter import Quotas
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
+from cadenza.standalone.activities import StandaloneActivities
+from cadenza.standalone.service import StandaloneRuns
 from cadenza.timers.dispatch import TimerDispatch
 from cadenza.timers.kinds import TimerOwner
 from cadenza.timers.queue import TimerQueue
@@ -167,12 +170,16 @@ class Server:
             if link is not None
             else None
         )
+        self._standalone = StandaloneActivities(
+            StandaloneRuns(self._store, self._clock, self._matching.add_task, self._timers.add)
+        )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
                 TimerOwner.HISTORY: self._history.fire_timer,
                 TimerOwner.TRANSFERS: self._transfers.run,
                 TimerOwner.SCHEDULES: self._schedules.fire,
+                TimerOwner.STANDALONE_ACTIVITIES: self._standalone.fire,
             },
             self._drop_timer,
         )
@@ -337,7 +344,11 @@ class Server:
                 queue_configs=self._queue_configs,
             ),
             activities=ActivityRpcs(
-                config=config, namespaces=namespaces, history=history, matching=self._matching
+                config=config,
+                namespaces=namespaces,
+                history=history,
+                matching=self._matching,
+                standalone=self._standalone,
             ),
             activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
@@ -355,6 +366,9 @@ class Server:
                 namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
+            standalone_activities=StandaloneActivityRpcs(
+                config=config, namespaces=namespaces, activities=self._standalone
+            ),
         )
 
     async def _recover(self) -> None:

@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 from temporalio.api.errordetails.v1 import (
+    ActivityExecutionAlreadyStartedFailure,
     MultiOperationExecutionFailure,
     NamespaceAlreadyExistsFailure,
     NamespaceNotFoundFailure,
@@ -48,6 +49,7 @@ _CODES: list[tuple[type[exc.CadenzaError], int]] = [
     (exc.NotFoundError, code_pb2.NOT_FOUND),
     (exc.NamespaceAlreadyExistsError, code_pb2.ALREADY_EXISTS),
     (exc.WorkflowAlreadyStartedError, code_pb2.ALREADY_EXISTS),
+    (exc.ActivityAlreadyStartedError, code_pb2.ALREADY_EXISTS),
     (exc.FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
     (exc.QueryFailedError, code_pb2.INVALID_ARGUMENT),
     (exc.DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),
@@ -96,6 +98,10 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         return NamespaceNotFoundFailure(namespace=bounded(error.namespace))
     if isinstance(error, exc.WorkflowAlreadyStartedError):
         return WorkflowExecutionAlreadyStartedFailure(
+            start_request_id=bounded(error.start_request_id), run_id=error.run_id
+        )
+    if isinstance(error, exc.ActivityAlreadyStartedError):
+        return ActivityExecutionAlreadyStartedFailure(
             start_request_id=bounded(error.start_request_id), run_id=error.run_id
         )
     if isinstance(error, exc.NamespaceAlreadyExistsError):

@@ -19,6 +19,7 @@ from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
@@ -41,6 +42,7 @@ class WorkflowService:
     schedules: ScheduleRpcs
     task_queue_configs: TaskQueueConfigRpcs
     batches: BatchRpcs
+    standalone_activities: StandaloneActivityRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

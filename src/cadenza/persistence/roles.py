@@ -26,9 +26,11 @@ from cadenza.persistence.records import (
     SavedView,
     ScheduleWrite,
     SharedQuery,
+    StandaloneActivityWrite,
     StoredExecution,
     StoredQueueConfig,
     StoredSchedule,
+    StoredStandaloneActivity,
     TaskKind,
     TaskRecord,
     TimerRecord,
@@ -316,3 +318,26 @@ class QueueConfigStore(Protocol):
 
     async def queue_configs_since(self, revision: int) -> list[StoredQueueConfig]:
         """Every row written after ``revision``, in the order written (0: all of them)."""
+
+
+class StandaloneActivityStore(Protocol):
+    """Standalone activities (table ``standalone_activities``): each run's state, written with
+    its tasks and timers in one conditional transaction, and listed with the filter language."""
+
+    async def write_standalone_activity(self, write: StandaloneActivityWrite) -> None:
+        """Apply one change; ``ConcurrentUpdateError`` if another writer came first."""
+
+    async def get_standalone_activity(
+        self, namespace_id: str, activity_id: str, run_id: str
+    ) -> StoredStandaloneActivity | None:
+        """The run ``run_id`` of the activity, or its latest run when ``run_id`` is empty."""
+
+    async def list_standalone_activities(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[StoredStandaloneActivity]:
+        """The runs a checked filter matches, newest first."""
+
+    async def count_standalone_activities(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> list[tuple[int | None, int]]:
+        """(status, count) rows when the query groups by ExecutionStatus, else one (None, count)."""

@@ -20,6 +20,7 @@ from cadenza.persistence.roles import (
     RetentionStore,
     SavedViewStore,
     ScheduleStore,
+    StandaloneActivityStore,
     TaskStore,
     VisibilityStore,
 )
@@ -39,6 +40,7 @@ class Store(
     AuditStore,
     QueueConfigStore,
     BatchStore,
+    StandaloneActivityStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,

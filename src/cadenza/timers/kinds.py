@@ -60,6 +60,17 @@ class TimerKind(StrEnum):
     SCHEDULE = "schedule"
     """A schedule's next wake-up: the schedule service takes its due actions
     (``ScheduleService.fire``)."""
+    STANDALONE_DISPATCH = "standalone_activity_dispatch"
+    """A standalone activity's start delay or retry backoff ended: its attempt goes on its queue."""
+    STANDALONE_START_TO_CLOSE = "standalone_activity_start_to_close"
+    """A standalone activity's started attempt ran out of time: retried or timed out."""
+    STANDALONE_SCHEDULE_TO_CLOSE = "standalone_activity_schedule_to_close"
+    """A standalone activity's whole deadline, all attempts together: it times out."""
+    STANDALONE_SCHEDULE_TO_START = "standalone_activity_schedule_to_start"
+    """A standalone activity's attempt no worker took in time: it times out."""
+    STANDALONE_HEARTBEAT = "standalone_activity_heartbeat"
+    """A standalone activity whose worker stopped heartbeating: the attempt times out unless a
+    heartbeat moved the deadline."""
 
 
 class TimerOwner(Enum):
@@ -71,6 +82,8 @@ class TimerOwner(Enum):
     """``Transfers.run``: outbox entries, work that reaches another execution."""
     SCHEDULES = "schedules"
     """``ScheduleService.fire``: schedules' wake-ups."""
+    STANDALONE_ACTIVITIES = "standalone_activities"
+    """``StandaloneActivities.fire``: the deadlines of activities started without a workflow."""
 
 
 OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
@@ -91,6 +104,11 @@ OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
         TimerKind.SIGNAL_EXTERNAL: TimerOwner.TRANSFERS,
         TimerKind.CANCEL_EXTERNAL: TimerOwner.TRANSFERS,
         TimerKind.SCHEDULE: TimerOwner.SCHEDULES,
+        TimerKind.STANDALONE_DISPATCH: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_START_TO_CLOSE: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_SCHEDULE_TO_CLOSE: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_SCHEDULE_TO_START: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_HEARTBEAT: TimerOwner.STANDALONE_ACTIVITIES,
     }
 )
 """Who fires each kind: exactly one owner per kind."""

@@ -28,6 +28,7 @@ from cadenza.persistence.postgres.batches import PostgresBatches
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
+from cadenza.persistence.postgres.standalone_activities import PostgresStandaloneActivities
 from cadenza.persistence.postgres.visibility import DIALECT
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -66,7 +67,12 @@ async def connect(url: str) -> asyncpg.Connection:
 
 
 class PostgresStore(
-    PostgresAudit, PostgresSavedViews, PostgresBatches, PostgresApiKeys, PostgresQueueConfigs
+    PostgresStandaloneActivities,
+    PostgresAudit,
+    PostgresSavedViews,
+    PostgresBatches,
+    PostgresApiKeys,
+    PostgresQueueConfigs,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

@@ -40,6 +40,7 @@ from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
 from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
+from cadenza.persistence.sqlite.standalone_activities import SqliteStandaloneActivities
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
@@ -62,7 +63,14 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys, SqliteQueueConfigs):
+class SqliteStore(
+    SqliteStandaloneActivities,
+    SqliteAudit,
+    SqliteSavedViews,
+    SqliteBatches,
+    SqliteApiKeys,
+    SqliteQueueConfigs,
+):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:

@@ -1,0 +1,293 @@
+"""What clients and workers do to standalone activities: start them under their ID policies,
+wait for and describe them, take and answer their attempts, cancel, terminate, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+from temporalio.api.common.v1 import Payloads, WorkflowExecution
+from temporalio.api.enums.v1 import (
+    ActivityExecutionStatus,
+    ActivityIdConflictPolicy,
+    ActivityIdReusePolicy,
+)
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.workflowservice.v1 import PollActivityTaskQueueResponse
+
+from cadenza.exceptions import (
+    ActivityAlreadyStartedError,
+    FailedPreconditionError,
+    NotFoundError,
+)
+from cadenza.history.machine.tokens import TaskToken
+from cadenza.persistence.records import StoredStandaloneActivity, TaskRecord, TimerRecord
+from cadenza.standalone import machine
+from cadenza.standalone.machine import STANDALONE_EVENT_ID, Run, Step
+from cadenza.standalone.service import Loaded, RunNotFoundError, StandaloneRuns
+from cadenza.visibility.query import Query
+
+_FAILED_ONLY_REUSABLE = (
+    ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_FAILED,
+    ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_CANCELED,
+    ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_TERMINATED,
+    ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_TIMED_OUT,
+)
+_STALE_ATTEMPT = "activity task not found"
+T = TypeVar("T")
+
+
+def is_standalone_task(task: TaskRecord) -> bool:
+    """A standalone activity's task: it names no workflow event."""
+    return task.scheduled_event_id == STANDALONE_EVENT_ID and task.query_id == ""
+
+
+def is_standalone_token(token: TaskToken) -> bool:
+    """A standalone activity attempt's token: it names an activity and no workflow."""
+    return not token.workflow_id and bool(token.activity_id)
+
+
+class StandaloneActivities:
+    """The standalone activities of every namespace on this server."""
+
+    def __init__(self, runs: StandaloneRuns) -> None:
+        self._runs = runs
+
+    async def fire(self, timer: TimerRecord) -> None:
+        """A standalone activity's deadline came due."""
+        await self._runs.fire(timer)
+
+    async def start(
+        self,
+        namespace_id: str,
+        run: Run,
+        request_id: str,
+        reuse: int,
+        conflict: int,
+        search_json: str,
+        start_delay: float,
+    ) -> tuple[str, bool]:
+        """Start a run of ``run.info.activity_id`` as its ID policies allow: (run ID, started)."""
+        activity_id = run.info.activity_id
+        async with self._runs.locked(namespace_id, activity_id):
+            latest = await self._runs.store.get_standalone_activity(namespace_id, activity_id, "")
+            if latest is not None:
+                if latest.request_id == request_id:
+                    return latest.run_id, True
+                existing = Run.FromString(latest.state)
+                if machine.is_running(existing):
+                    if conflict == ActivityIdConflictPolicy.ACTIVITY_ID_CONFLICT_POLICY_USE_EXISTING:
+                        return latest.run_id, False
+                    raise _already_started(latest, "activity execution is already running")
+                if not _reusable(existing, reuse):
+                    raise _already_started(latest, "activity execution already finished")
+            run.run_id = run.info.run_id = str(uuid.uuid4())
+            await self._runs.insert(namespace_id, run, request_id, search_json, start_delay)
+            return run.run_id, True
+
+    async def describe(
+        self, namespace_id: str, activity_id: str, run_id: str, token: bytes, wait_seconds: float
+    ) -> tuple[Run, bytes]:
+        """The run; with the token of an earlier answer, once it changed (or the wait ends)."""
+        loop_until = self._runs.clock.now() + wait_seconds
+        while True:
+            loaded = await self._runs.load(namespace_id, activity_id, run_id)
+            current = _version_token(loaded)
+            if not token or token != current or self._runs.clock.now() >= loop_until:
+                return loaded.run, current
+            await self._runs.wait_change(namespace_id, activity_id, loop_until - self._runs.clock.now())
+
+    async def outcome(self, namespace_id: str, activity_id: str, run_id: str, wait_seconds: float) -> Run:
+        """The run once it closed, or as it is when ``wait_seconds`` have passed."""
+        loop_until = self._runs.clock.now() + wait_seconds
+        while True:
+            loaded = await self._runs.load(namespace_id, activity_id, run_id)
+            if loaded.closed or self._runs.clock.now() >= loop_until:
+                return loaded.run
+            await self._runs.wait_change(namespace_id, activity_id, loop_until - self._runs.clock.now())
+
+    async def record_started(
+        self, task: TaskRecord, namespace: str, identity: str
+    ) -> PollActivityTaskQueueResponse | None:
+        """Hand a polled task to a worker; None if its attempt is no longer waiting for one."""
+
+        def take(step: Step, run: Run) -> bool:
+            info = run.info
+            if (
+                not machine.is_running(run)
+                or info.run_state != machine.SCHEDULED
+                or info.attempt != task.attempt
+            ):
+                return False
+            machine.started(step, run, identity)
+            return True
+
+        try:
+            run = await self._runs.change(
+                task.namespace_id,
+                task.workflow_id,
+                task.run_id,
+                _returning_run(take),
+                removed_task=task.task_id,
+            )
+        except RunNotFoundError:
+            await self._runs.store.remove_stale([task.task_id], [])
+            return None
+        if run is None:
+            return None
+        return _task_response(run, task.namespace_id, namespace)
+
+    async def complete(self, token: TaskToken, result: Payloads | None, identity: str) -> None:
+        def apply(step: Step, run: Run) -> None:
+            _check_attempt(run, token)
+            machine.complete(step, run, result, identity)
+
+        await self._change_for(token, apply)
+
+    async def fail(
+        self, token: TaskToken, failure: Failure, identity: str, details: Payloads | None = None
+    ) -> None:
+        def apply(step: Step, run: Run) -> None:
+            _check_attempt(run, token)
+            if details is not None:
+                machine.heartbeat(step, run, details)
+            machine.fail_attempt(step, run, failure, identity)
+
+        await self._change_for(token, apply)
+
+    async def canceled(self, token: TaskToken, details: Payloads | None, identity: str) -> None:
+        def apply(step: Step, run: Run) -> None:
+            _check_attempt(run, token)
+            if run.info.run_state != machine.CANCEL_REQUESTED:
+                raise FailedPreconditionError(
+                    "unable to mark activity as canceled: invalid transition from Started"
+                )
+            machine.canceled(step, run, details, identity)
+
+        await self._change_for(token, apply)
+
+    async def heartbeat(self, token: TaskToken, details: Payloads | None) -> bool:
+        """Record a heartbeat; whether cancellation was requested."""
+
+        def apply(step: Step, run: Run) -> bool:
+            _check_attempt(run, token)
+            machine.heartbeat(step, run, details)
+            return run.info.run_state == machine.CANCEL_REQUESTED
+
+        return await self._change_for(token, apply)
+
+    async def token(self, namespace_id: str, activity_id: str, run_id: str) -> TaskToken:
+        """The token of the run's current attempt, for the ById forms of the API."""
+        loaded = await self._runs.load(namespace_id, activity_id, run_id)
+        if not machine.is_running(loaded.run):
+            raise NotFoundError(_STALE_ATTEMPT)
+        return TaskToken(
+            namespace_id,
+            "",
+            loaded.stored.run_id,
+            STANDALONE_EVENT_ID,
+            loaded.run.info.attempt,
+            activity_id=activity_id,
+        )
+
+    async def request_cancel(
+        self, namespace_id: str, activity_id: str, run_id: str, reason: str, identity: str
+    ) -> None:
+        def apply(step: Step, run: Run) -> None:
+            if not machine.is_running(run):
+                raise FailedPreconditionError("activity execution is already closed")
+            if run.info.run_state != machine.CANCEL_REQUESTED:
+                machine.request_cancel(step, run, reason, identity)
+
+        await self._runs.change(namespace_id, activity_id, run_id, apply)
+
+    async def terminate(
+        self, namespace_id: str, activity_id: str, run_id: str, reason: str, identity: str
+    ) -> None:
+        def apply(step: Step, run: Run) -> None:
+            if not machine.is_running(run):
+                raise FailedPreconditionError("activity execution is already closed")
+            machine.terminate(step, run, reason, identity)
+
+        await self._runs.change(namespace_id, activity_id, run_id, apply)
+
+    async def delete(self, namespace_id: str, activity_id: str, run_id: str) -> None:
+        async with self._runs.locked(namespace_id, activity_id):
+            loaded = await self._runs.load(namespace_id, activity_id, run_id)
+            await self._runs.delete(loaded)
+
+    async def list_runs(
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+    ) -> list[Run]:
+        rows = await self._runs.store.list_standalone_activities(namespace_id, query, types, limit, offset)
+        return [Run.FromString(row.state) for row in rows]
+
+    async def count_runs(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> list[tuple[int | None, int]]:
+        return await self._runs.store.count_standalone_activities(namespace_id, query, types)
+
+    async def _change_for(self, token: TaskToken, apply: machine.Transition[T]) -> T:
+        return await self._runs.change(token.namespace_id, token.activity_id, token.run_id, apply)
+
+
+def _returning_run(take: machine.Transition[bool]) -> machine.Transition[Run | None]:
+    def apply(step: Step, run: Run) -> Run | None:
+        return run if take(step, run) else None
+
+    return apply
+
+
+def _check_attempt(run: Run, token: TaskToken) -> None:
+    if not machine.is_started(run) or run.info.attempt != token.attempt:
+        raise NotFoundError(_STALE_ATTEMPT)
+
+
+def _reusable(existing: Run, reuse: int) -> bool:
+    if reuse == ActivityIdReusePolicy.ACTIVITY_ID_REUSE_POLICY_REJECT_DUPLICATE:
+        return False
+    if reuse == ActivityIdReusePolicy.ACTIVITY_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY:
+        return existing.info.status in _FAILED_ONLY_REUSABLE
+    return True
+
+
+def _already_started(latest: StoredStandaloneActivity, why: str) -> ActivityAlreadyStartedError:
+    return ActivityAlreadyStartedError(
+        f"Activity execution already started: {why} (ActivityId {latest.activity_id}, RunId {latest.run_id})",
+        latest.request_id,
+        latest.run_id,
+    )
+
+
+def _version_token(loaded: Loaded) -> bytes:
+    return str(loaded.stored.version).encode()
+
+
+def _task_response(run: Run, namespace_id: str, namespace: str) -> PollActivityTaskQueueResponse:
+    info = run.info
+    token = TaskToken(
+        namespace_id, "", info.run_id, STANDALONE_EVENT_ID, info.attempt, activity_id=info.activity_id
+    )
+    response = PollActivityTaskQueueResponse(
+        task_token=token.encode(),
+        workflow_namespace=namespace,
+        workflow_execution=WorkflowExecution(),
+        activity_type=info.activity_type,
+        activity_id=info.activity_id,
+        activity_run_id=info.run_id,
+        attempt=info.attempt,
+    )
+    for name in ("header", "priority", "retry_policy", "heartbeat_details"):
+        if info.HasField(name):
+            getattr(response, name).CopyFrom(getattr(info, name))
+    if run.HasField("input"):
+        response.input.CopyFrom(run.input)
+    response.scheduled_time.CopyFrom(info.schedule_time)
+    response.current_attempt_scheduled_time.CopyFrom(
+        info.next_attempt_schedule_time if info.attempt > 1 else info.execution_time
+    )
+    response.started_time.CopyFrom(info.last_started_time)
+    response.schedule_to_close_timeout.CopyFrom(info.schedule_to_close_timeout)
+    response.start_to_close_timeout.CopyFrom(info.start_to_close_timeout)
+    response.heartbeat_timeout.CopyFrom(info.heartbeat_timeout)
+    return response
