@@ -163,6 +163,8 @@ class ActivityRpcs:
 
     async def _fail_activity(self, token: TaskToken, request: Any) -> None:
         check_blob(request.failure.ByteSize(), self._config)
+        if is_standalone_token(token) and not request.failure.HasField("application_failure_info"):
+            raise InvalidArgumentError("Failure must have ApplicationFailureInfo.")
         details = present(request, "last_heartbeat_details")
         await self._failed(token, request.failure, request.identity, details)
 

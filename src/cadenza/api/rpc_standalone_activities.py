@@ -60,7 +60,10 @@ class StandaloneActivityRpcs:
             _search_json(request, types),
             ev.seconds(request.start_delay),
         )
-        return wsv1.StartActivityExecutionResponse(run_id=run_id, started=started)
+        response = wsv1.StartActivityExecutionResponse(run_id=run_id, started=started)
+        link = response.link.activity
+        link.namespace, link.activity_id, link.run_id = namespace.name, request.activity_id, run_id
+        return response
 
     @translated
     async def DescribeActivityExecution(
@@ -69,12 +72,14 @@ class StandaloneActivityRpcs:
         namespace = await self._namespaces.get(request.namespace)
         _require_id(request.activity_id)
         wait = _wait_seconds(context, DESCRIBE_LONG_POLL_SECONDS)
-        run, token = await self._activities.describe(
+        run, token, transitions = await self._activities.describe(
             namespace.id, request.activity_id, request.run_id, request.long_poll_token, wait
         )
         response = wsv1.DescribeActivityExecutionResponse()
         response.CopyFrom(run)
         response.long_poll_token = token
+        response.info.state_transition_count = transitions
+        response.info.state_size_bytes = run.ByteSize()
         if not request.include_input:
             response.ClearField("input")
         if not request.include_outcome:
@@ -108,7 +113,7 @@ class StandaloneActivityRpcs:
         limit = request.page_size if 0 < request.page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
         offset = _offset(request.next_page_token)
         runs = await self._activities.list_runs(namespace.id, query, types, limit, offset)
-        response = wsv1.ListActivityExecutionsResponse(executions=[_listed(run) for run in runs])
+        response = wsv1.ListActivityExecutionsResponse(executions=[_listed(*each) for each in runs])
         if len(runs) == limit:
             response.next_page_token = json.dumps(offset + limit).encode()
         return response
@@ -141,7 +146,12 @@ class StandaloneActivityRpcs:
         namespace = await self._namespaces.get(request.namespace)
         _require_id(request.activity_id)
         await self._activities.request_cancel(
-            namespace.id, request.activity_id, request.run_id, request.reason, request.identity
+            namespace.id,
+            request.activity_id,
+            request.run_id,
+            request.reason,
+            request.identity,
+            request.request_id or str(uuid.uuid4()),
         )
         return wsv1.RequestCancelActivityExecutionResponse()
 
@@ -174,7 +184,7 @@ def _require_id(activity_id: str) -> None:
 def _check_start(request: wsv1.StartActivityExecutionRequest) -> None:
     _require_id(request.activity_id)
     if not request.activity_type.name:
-        raise InvalidArgumentError("ActivityType is not set on request.")
+        raise InvalidArgumentError("activityType is not set")
     if not request.task_queue.name:
         raise InvalidArgumentError("TaskQueue is not set on request.")
     for name in (
@@ -188,7 +198,8 @@ def _check_start(request: wsv1.StartActivityExecutionRequest) -> None:
             raise InvalidArgumentError(f"invalid {name}: negative duration")
     if ev.seconds(request.schedule_to_close_timeout) <= 0 and ev.seconds(request.start_to_close_timeout) <= 0:
         raise InvalidArgumentError(
-            "A valid StartToClose or ScheduleToCloseTimeout is not set on StartActivityExecutionRequest."
+            "a valid StartToCloseTimeout or ScheduleToCloseTimeout must be set on the activity. "
+            f"ActivityId={request.activity_id} ActivityType={request.activity_type.name}"
         )
 
 
@@ -215,7 +226,10 @@ def _new_run(request: wsv1.StartActivityExecutionRequest) -> Run:
     ):
         if seconds > 0:
             getattr(info, name).CopyFrom(ev.duration(seconds))
+        else:
+            getattr(info, name).SetInParent()  # shown even when unset, as zero
     retry.to_proto(retry.from_proto(request.retry_policy), info.retry_policy)
+    info.search_attributes.SetInParent()
     for name in ("header", "user_metadata", "priority", "search_attributes", "start_delay"):
         if request.HasField(name):  # type: ignore[arg-type]
             getattr(info, name).CopyFrom(getattr(request, name))
@@ -235,7 +249,7 @@ def _search_json(request: wsv1.StartActivityExecutionRequest, types: dict[str, i
     return json.dumps(values)
 
 
-def _listed(run: Run) -> ActivityExecutionListInfo:
+def _listed(run: Run, transitions: int) -> ActivityExecutionListInfo:
     info = run.info
     listed = ActivityExecutionListInfo(
         activity_id=info.activity_id,
@@ -243,6 +257,7 @@ def _listed(run: Run) -> ActivityExecutionListInfo:
         activity_type=info.activity_type,
         status=info.status,
         task_queue=info.task_queue,
+        state_transition_count=transitions if info.HasField("close_time") else 0,
     )
     for name in ("schedule_time", "close_time", "search_attributes", "execution_duration", "execution_time"):
         if info.HasField(name):

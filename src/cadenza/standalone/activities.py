@@ -18,12 +18,13 @@ from temporalio.api.workflowservice.v1 import PollActivityTaskQueueResponse
 from cadenza.exceptions import (
     ActivityAlreadyStartedError,
     FailedPreconditionError,
+    InvalidArgumentError,
     NotFoundError,
 )
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.persistence.records import StoredStandaloneActivity, TaskRecord, TimerRecord
 from cadenza.standalone import machine
-from cadenza.standalone.machine import STANDALONE_EVENT_ID, Run, Step
+from cadenza.standalone.machine import STANDALONE_EVENT_ID, Record, Run, Step
 from cadenza.standalone.service import Loaded, RunNotFoundError, StandaloneRuns
 from cadenza.visibility.query import Query
 
@@ -33,7 +34,6 @@ _FAILED_ONLY_REUSABLE = (
     ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_TERMINATED,
     ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_TIMED_OUT,
 )
-_STALE_ATTEMPT = "activity task not found"
 T = TypeVar("T")
 
 
@@ -72,29 +72,30 @@ class StandaloneActivities:
         async with self._runs.locked(namespace_id, activity_id):
             latest = await self._runs.store.get_standalone_activity(namespace_id, activity_id, "")
             if latest is not None:
-                if latest.request_id == request_id:
-                    return latest.run_id, True
-                existing = Run.FromString(latest.state)
+                if latest.request_id == request_id:  # the same request again
+                    return latest.run_id, False
+                existing = Record.decode(latest.state).run
                 if machine.is_running(existing):
                     if conflict == ActivityIdConflictPolicy.ACTIVITY_ID_CONFLICT_POLICY_USE_EXISTING:
                         return latest.run_id, False
-                    raise _already_started(latest, "activity execution is already running")
+                    raise _already_started(latest)
                 if not _reusable(existing, reuse):
-                    raise _already_started(latest, "activity execution already finished")
+                    raise _already_started(latest)
             run.run_id = run.info.run_id = str(uuid.uuid4())
             await self._runs.insert(namespace_id, run, request_id, search_json, start_delay)
             return run.run_id, True
 
     async def describe(
         self, namespace_id: str, activity_id: str, run_id: str, token: bytes, wait_seconds: float
-    ) -> tuple[Run, bytes]:
-        """The run; with the token of an earlier answer, once it changed (or the wait ends)."""
+    ) -> tuple[Run, bytes, int]:
+        """The run, its long-poll token and how many changes it has seen; given the token of an
+        earlier answer, once the run changed (or the wait ends)."""
         loop_until = self._runs.clock.now() + wait_seconds
         while True:
             loaded = await self._runs.load(namespace_id, activity_id, run_id)
             current = _version_token(loaded)
             if not token or token != current or self._runs.clock.now() >= loop_until:
-                return loaded.run, current
+                return loaded.run, current, loaded.stored.version
             await self._runs.wait_change(namespace_id, activity_id, loop_until - self._runs.clock.now())
 
     async def outcome(self, namespace_id: str, activity_id: str, run_id: str, wait_seconds: float) -> Run:
@@ -111,8 +112,8 @@ class StandaloneActivities:
     ) -> PollActivityTaskQueueResponse | None:
         """Hand a polled task to a worker; None if its attempt is no longer waiting for one."""
 
-        def take(step: Step, run: Run) -> bool:
-            info = run.info
+        def take(step: Step, record: Record) -> bool:
+            run, info = record.run, record.run.info
             if (
                 not machine.is_running(run)
                 or info.run_state != machine.SCHEDULED
@@ -138,41 +139,41 @@ class StandaloneActivities:
         return _task_response(run, task.namespace_id, namespace)
 
     async def complete(self, token: TaskToken, result: Payloads | None, identity: str) -> None:
-        def apply(step: Step, run: Run) -> None:
-            _check_attempt(run, token)
-            machine.complete(step, run, result, identity)
+        def apply(step: Step, record: Record) -> None:
+            _check_attempt(record.run, token)
+            machine.complete(step, record.run, result, identity)
 
         await self._change_for(token, apply)
 
     async def fail(
         self, token: TaskToken, failure: Failure, identity: str, details: Payloads | None = None
     ) -> None:
-        def apply(step: Step, run: Run) -> None:
-            _check_attempt(run, token)
+        def apply(step: Step, record: Record) -> None:
+            _check_attempt(record.run, token)
             if details is not None:
-                machine.heartbeat(step, run, details)
-            machine.fail_attempt(step, run, failure, identity)
+                machine.heartbeat(step, record.run, details)
+            machine.fail_attempt(step, record.run, failure, identity)
 
         await self._change_for(token, apply)
 
     async def canceled(self, token: TaskToken, details: Payloads | None, identity: str) -> None:
-        def apply(step: Step, run: Run) -> None:
-            _check_attempt(run, token)
-            if run.info.run_state != machine.CANCEL_REQUESTED:
-                raise FailedPreconditionError(
-                    "unable to mark activity as canceled: invalid transition from Started"
+        def apply(step: Step, record: Record) -> None:
+            _check_attempt(record.run, token)
+            if record.run.info.run_state != machine.CANCEL_REQUESTED:
+                raise InvalidArgumentError(
+                    "unable to mark activity as canceled without activity being request canceled first"
                 )
-            machine.canceled(step, run, details, identity)
+            machine.canceled(step, record, details, identity)
 
         await self._change_for(token, apply)
 
     async def heartbeat(self, token: TaskToken, details: Payloads | None) -> bool:
         """Record a heartbeat; whether cancellation was requested."""
 
-        def apply(step: Step, run: Run) -> bool:
-            _check_attempt(run, token)
-            machine.heartbeat(step, run, details)
-            return run.info.run_state == machine.CANCEL_REQUESTED
+        def apply(step: Step, record: Record) -> bool:
+            _check_attempt(record.run, token)
+            machine.heartbeat(step, record.run, details)
+            return record.run.info.run_state == machine.CANCEL_REQUESTED
 
         return await self._change_for(token, apply)
 
@@ -180,7 +181,7 @@ class StandaloneActivities:
         """The token of the run's current attempt, for the ById forms of the API."""
         loaded = await self._runs.load(namespace_id, activity_id, run_id)
         if not machine.is_running(loaded.run):
-            raise NotFoundError(_STALE_ATTEMPT)
+            raise NotFoundError(f"activity not found for ID: {activity_id}")
         return TaskToken(
             namespace_id,
             "",
@@ -191,23 +192,29 @@ class StandaloneActivities:
         )
 
     async def request_cancel(
-        self, namespace_id: str, activity_id: str, run_id: str, reason: str, identity: str
+        self, namespace_id: str, activity_id: str, run_id: str, reason: str, identity: str, request_id: str
     ) -> None:
-        def apply(step: Step, run: Run) -> None:
-            if not machine.is_running(run):
-                raise FailedPreconditionError("activity execution is already closed")
-            if run.info.run_state != machine.CANCEL_REQUESTED:
-                machine.request_cancel(step, run, reason, identity)
+        """Ask the run to stop; asking again is refused, unless by the same request."""
+
+        def apply(step: Step, record: Record) -> None:
+            if not machine.is_running(record.run):
+                raise FailedPreconditionError(f"activity is in terminal state {_status_name(record.run)}")
+            if record.run.info.run_state != machine.CANCEL_REQUESTED:
+                machine.request_cancel(step, record, reason, identity, request_id)
+            elif request_id != record.cancel_request_id:
+                raise FailedPreconditionError(
+                    f"cancellation already requested with request ID {record.cancel_request_id}"
+                )
 
         await self._runs.change(namespace_id, activity_id, run_id, apply)
 
     async def terminate(
         self, namespace_id: str, activity_id: str, run_id: str, reason: str, identity: str
     ) -> None:
-        def apply(step: Step, run: Run) -> None:
-            if not machine.is_running(run):
-                raise FailedPreconditionError("activity execution is already closed")
-            machine.terminate(step, run, reason, identity)
+        def apply(step: Step, record: Record) -> None:
+            if not machine.is_running(record.run):
+                raise FailedPreconditionError(f"invalid transition from {_status_name(record.run)}")
+            machine.terminate(step, record.run, reason, identity)
 
         await self._runs.change(namespace_id, activity_id, run_id, apply)
 
@@ -218,9 +225,10 @@ class StandaloneActivities:
 
     async def list_runs(
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
-    ) -> list[Run]:
+    ) -> list[tuple[Run, int]]:
+        """The matching runs, each with how many changes it has seen."""
         rows = await self._runs.store.list_standalone_activities(namespace_id, query, types, limit, offset)
-        return [Run.FromString(row.state) for row in rows]
+        return [(Record.decode(row.state).run, row.version) for row in rows]
 
     async def count_runs(
         self, namespace_id: str, query: Query, types: dict[str, int]
@@ -232,15 +240,21 @@ class StandaloneActivities:
 
 
 def _returning_run(take: machine.Transition[bool]) -> machine.Transition[Run | None]:
-    def apply(step: Step, run: Run) -> Run | None:
-        return run if take(step, run) else None
+    def apply(step: Step, record: Record) -> Run | None:
+        return record.run if take(step, record) else None
 
     return apply
 
 
 def _check_attempt(run: Run, token: TaskToken) -> None:
     if not machine.is_started(run) or run.info.attempt != token.attempt:
-        raise NotFoundError(_STALE_ATTEMPT)
+        raise NotFoundError(f"activity not found for ID: {token.activity_id}")
+
+
+def _status_name(run: Run) -> str:
+    """A status as Temporal's messages name it: ``TimedOut`` for ..._STATUS_TIMED_OUT."""
+    name = ActivityExecutionStatus.Name(run.info.status).removeprefix("ACTIVITY_EXECUTION_STATUS_")
+    return "".join(word.capitalize() for word in name.split("_"))
 
 
 def _reusable(existing: Run, reuse: int) -> bool:
@@ -251,9 +265,9 @@ def _reusable(existing: Run, reuse: int) -> bool:
     return True
 
 
-def _already_started(latest: StoredStandaloneActivity, why: str) -> ActivityAlreadyStartedError:
+def _already_started(latest: StoredStandaloneActivity) -> ActivityAlreadyStartedError:
     return ActivityAlreadyStartedError(
-        f"Activity execution already started: {why} (ActivityId {latest.activity_id}, RunId {latest.run_id})",
+        "activity execution already started",
         latest.request_id,
         latest.run_id,
     )

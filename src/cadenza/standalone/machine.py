@@ -9,13 +9,14 @@ changes nothing when it comes back.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Memo, Payload, Payloads
 from temporalio.api.enums.v1 import (
     ActivityExecutionStatus,
     PendingActivityState,
@@ -96,7 +97,34 @@ class Step:
         )
 
 
-Transition = Callable[[Step, Run], T]
+@dataclass
+class Record:
+    """What is stored of a run: the run as Describe shows it, and its cancellation request
+    (which request asked, and who: the outcome names them, a second request is refused)."""
+
+    run: Run
+    cancel_request_id: str = ""
+    cancel_identity: str = ""
+
+    def encode(self) -> bytes:
+        fields = {
+            "run": Payload(data=self.run.SerializeToString()),
+            "cancel_request_id": Payload(data=self.cancel_request_id.encode()),
+            "cancel_identity": Payload(data=self.cancel_identity.encode()),
+        }
+        return Memo(fields=fields).SerializeToString()
+
+    @classmethod
+    def decode(cls, data: bytes) -> Record:
+        fields = Memo.FromString(data).fields
+        return cls(
+            Run.FromString(fields["run"].data),
+            fields["cancel_request_id"].data.decode(),
+            fields["cancel_identity"].data.decode(),
+        )
+
+
+Transition = Callable[[Step, Record], T]
 """A change to one run: it may add tasks and timers to the step, and answers a ``T``."""
 
 
@@ -185,7 +213,7 @@ def time_out(step: Step, run: Run, timeout_type: int) -> None:
         retry_state = decision.retry_state
     else:
         retry_state = RetryState.RETRY_STATE_TIMEOUT
-    if run.info.HasField("last_failure") and timeout_type != TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
+    if run.info.HasField("last_failure"):  # what ended the attempt before
         failure.cause.CopyFrom(run.info.last_failure)
     run.outcome.failure.CopyFrom(failure)
     run.outcome.retry_state = retry_state  # type: ignore[assignment]
@@ -210,28 +238,36 @@ def heartbeat_deadline(run: Run) -> float:
     return last + ev.seconds(info.heartbeat_timeout)
 
 
-def request_cancel(step: Step, run: Run, reason: str, identity: str) -> None:
-    """Ask the attempt to stop; an attempt no worker holds is canceled at once."""
+def request_cancel(step: Step, record: Record, reason: str, identity: str, request_id: str) -> None:
+    """Ask the attempt to stop; an attempt no worker holds is canceled at once, the reason its
+    details."""
+    run = record.run
     run.info.canceled_reason = reason
+    record.cancel_request_id, record.cancel_identity = request_id, identity
     if run.info.run_state == SCHEDULED:
-        canceled(step, run, None, identity)
+        details = Payloads(
+            payloads=[Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(reason).encode())]
+        )
+        canceled(step, record, details, "")
         return
     run.info.run_state = CANCEL_REQUESTED
 
 
-def canceled(step: Step, run: Run, details: Payloads | None, identity: str) -> None:
-    failure = Failure(message=run.info.canceled_reason or "Activity canceled", source="")
-    failure.canceled_failure_info.SetInParent()
+def canceled(step: Step, record: Record, details: Payloads | None, worker_identity: str) -> None:
+    """The run ends canceled; its failure names who asked for it."""
+    failure = Failure(message="Activity canceled")
+    failure.canceled_failure_info.identity = record.cancel_identity
     if details is not None:
         failure.canceled_failure_info.details.CopyFrom(details)
-    run.info.last_worker_identity = identity or run.info.last_worker_identity
-    run.outcome.failure.CopyFrom(failure)
-    _close(step, run, ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_CANCELED)
+    if worker_identity:
+        record.run.info.last_worker_identity = worker_identity
+    record.run.outcome.failure.CopyFrom(failure)
+    _close(step, record.run, ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_CANCELED)
 
 
 def terminate(step: Step, run: Run, reason: str, identity: str) -> None:
-    failure = Failure(message=reason, source="")
-    failure.terminated_failure_info.SetInParent()
+    failure = Failure(message=reason)
+    failure.terminated_failure_info.identity = identity
     run.outcome.failure.CopyFrom(failure)
     _close(step, run, ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_TERMINATED)
 
@@ -252,7 +288,6 @@ def _close(step: Step, run: Run, status: int) -> None:
     info.status = status  # type: ignore[assignment]
     info.run_state = PendingActivityState.PENDING_ACTIVITY_STATE_UNSPECIFIED
     info.close_time.CopyFrom(ev.timestamp(step.now))
-    info.last_attempt_complete_time.CopyFrom(ev.timestamp(step.now))
     info.execution_duration.CopyFrom(ev.duration(step.now - _epoch(info.schedule_time)))
     info.ClearField("next_attempt_schedule_time")
     info.ClearField("current_retry_interval")
@@ -279,9 +314,7 @@ _TIMEOUT_NAMES: dict[int, str] = {
 
 
 def _timeout_failure(run: Run, timeout_type: int) -> Failure:
-    failure = Failure(
-        message=f"activity {_TIMEOUT_NAMES.get(timeout_type, 'unknown')} timeout", source="Server"
-    )
+    failure = Failure(message=f"activity {_TIMEOUT_NAMES.get(timeout_type, 'unknown')} timeout")
     failure.timeout_failure_info.timeout_type = timeout_type  # type: ignore[assignment]
     if run.info.HasField("heartbeat_details"):
         failure.timeout_failure_info.last_heartbeat_details.CopyFrom(run.info.heartbeat_details)

@@ -27,7 +27,7 @@ from cadenza.persistence.records import (
 )
 from cadenza.persistence.roles import StandaloneActivityStore
 from cadenza.standalone import machine
-from cadenza.standalone.machine import Run, Step
+from cadenza.standalone.machine import Record, Run, Step
 from cadenza.timers.kinds import TimerKind
 
 T = TypeVar("T")
@@ -45,7 +45,11 @@ class Loaded:
     """A run as read, with what its next write must name."""
 
     stored: StoredStandaloneActivity
-    run: Run
+    record: Record
+
+    @property
+    def run(self) -> Run:
+        return self.record.run
 
     @property
     def closed(self) -> bool:
@@ -77,7 +81,7 @@ class StandaloneRuns:
         stored = await self.store.get_standalone_activity(namespace_id, activity_id, run_id)
         if stored is None:
             raise RunNotFoundError(f"activity not found for ID: {activity_id}")
-        return Loaded(stored, Run.FromString(stored.state))
+        return Loaded(stored, Record.decode(stored.state))
 
     @asynccontextmanager
     async def locked(self, namespace_id: str, activity_id: str) -> AsyncIterator[None]:
@@ -108,7 +112,7 @@ class StandaloneRuns:
             step.now,
             None,
             request_id,
-            run.SerializeToString(),
+            Record(run).encode(),
             search_json,
             tasks_added=step.tasks,
             timers_added=step.timers,
@@ -120,7 +124,7 @@ class StandaloneRuns:
         namespace_id: str,
         activity_id: str,
         run_id: str,
-        transition: Callable[[Step, Run], T],
+        transition: Callable[[Step, Record], T],
         removed_task: str = "",
         removed_timer: str = "",
     ) -> T:
@@ -128,7 +132,7 @@ class StandaloneRuns:
         async with self.locked(namespace_id, activity_id):
             loaded = await self.load(namespace_id, activity_id, run_id)
             step = Step(namespace_id, self.clock.now())
-            answer = transition(step, loaded.run)
+            answer = transition(step, loaded.record)
             await self._commit(self._update(loaded, step, removed_task, removed_timer), step)
             return answer
 
@@ -155,7 +159,7 @@ class StandaloneRuns:
             machine.epoch(info.schedule_time),
             machine.epoch(info.close_time) if closed else None,
             s.request_id,
-            loaded.run.SerializeToString(),
+            loaded.record.encode(),
             tasks_added=step.tasks,
             tasks_removed=[removed_task] if removed_task else [],
             timers_added=step.timers,
@@ -190,7 +194,7 @@ class StandaloneRuns:
                 timer.namespace_id,
                 timer.workflow_id,
                 timer.run_id,
-                lambda step, run: _fired(step, run, timer),
+                lambda step, record: _fired(step, record.run, timer),
                 removed_timer=timer.timer_id,
             )
         except RunNotFoundError:
