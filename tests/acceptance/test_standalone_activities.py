@@ -1,0 +1,192 @@
+"""Standalone activities through the official SDK: started by a client, run by an ordinary
+activity worker, retried, timed out, cancelled and terminated, listed and counted."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.client import ActivityExecutionStatus, ActivityFailureError, ActivityHandle, Client
+from temporalio.common import ActivityIDConflictPolicy, ActivityIDReusePolicy, RetryPolicy
+from temporalio.exceptions import (
+    ActivityAlreadyStartedError,
+    ApplicationError,
+    CancelledError,
+    TerminatedError,
+    TimeoutError,
+    TimeoutType,
+)
+from temporalio.worker import Worker
+
+from tests.acceptance import activities_standalone as a
+from tests.helpers import eventually
+
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+FAST_RETRIES = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=5)
+
+
+@pytest.fixture
+async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    async with Worker(client, task_queue=task_queue, activities=a.ALL) as running:
+        yield running
+
+
+def new_id() -> str:
+    return f"act-{uuid.uuid4().hex[:12]}"
+
+
+async def test_an_activity_started_by_a_client_returns_its_result(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    activity_id = new_id()
+    result = await client.execute_activity(
+        a.add_one, 41, id=activity_id, task_queue=task_queue, start_to_close_timeout=timedelta(seconds=10)
+    )
+    assert result == 42
+    described = await client.get_activity_handle(activity_id).describe()
+    assert described.status == ActivityExecutionStatus.COMPLETED
+    assert described.attempt == 1
+
+
+async def test_a_failed_attempt_is_retried_with_its_heartbeat_details(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await client.start_activity(
+        a.fails_twice,
+        "progress",
+        id=new_id(),
+        task_queue=task_queue,
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=FAST_RETRIES,
+    )
+    assert await handle.result() == "progress from attempt 2, done on attempt 3"
+    assert (await handle.describe()).attempt == 3
+
+
+async def test_a_non_retryable_failure_fails_the_activity(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await client.start_activity(
+        a.refuses, "thanks", id=new_id(), task_queue=task_queue, start_to_close_timeout=timedelta(seconds=10)
+    )
+    with pytest.raises(ActivityFailureError) as failed:
+        await handle.result()
+    assert isinstance(failed.value.cause, ApplicationError)
+    assert failed.value.cause.type == "Refused"
+    assert (await handle.describe()).status == ActivityExecutionStatus.FAILED
+
+
+async def test_an_attempt_past_its_start_to_close_timeout_times_out(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await client.start_activity(
+        a.sleeps,
+        30.0,
+        id=new_id(),
+        task_queue=task_queue,
+        start_to_close_timeout=timedelta(seconds=1),
+        retry_policy=ONE_ATTEMPT,
+    )
+    with pytest.raises(ActivityFailureError) as failed:
+        await handle.result()
+    assert isinstance(failed.value.cause, TimeoutError)
+    assert failed.value.cause.type == TimeoutType.START_TO_CLOSE
+    assert (await handle.describe()).status == ActivityExecutionStatus.TIMED_OUT
+
+
+async def test_an_activity_no_worker_takes_times_out_schedule_to_close(client: Client) -> None:
+    handle = await client.start_activity(
+        a.add_one,
+        1,
+        id=new_id(),
+        task_queue=f"nobody-{uuid.uuid4().hex[:8]}",
+        schedule_to_close_timeout=timedelta(seconds=1),
+    )
+    with pytest.raises(ActivityFailureError) as failed:
+        await handle.result()
+    assert isinstance(failed.value.cause, TimeoutError)
+    assert failed.value.cause.type == TimeoutType.SCHEDULE_TO_CLOSE
+
+
+async def test_a_cancelled_activity_learns_it_from_its_heartbeat(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await client.start_activity(
+        a.heartbeats_until_cancelled,
+        id=new_id(),
+        task_queue=task_queue,
+        start_to_close_timeout=timedelta(seconds=30),
+        heartbeat_timeout=timedelta(seconds=5),
+    )
+
+    async def running() -> None:
+        assert (await handle.describe()).last_started_time is not None
+
+    await eventually(running)
+    await handle.cancel(reason="enough")
+    with pytest.raises(ActivityFailureError) as failed:
+        await handle.result()
+    assert isinstance(failed.value.cause, CancelledError)
+    assert (await handle.describe()).status == ActivityExecutionStatus.CANCELED
+
+
+async def test_a_terminated_activity_fails_with_the_reason(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await client.start_activity(
+        a.sleeps, 30.0, id=new_id(), task_queue=task_queue, start_to_close_timeout=timedelta(seconds=60)
+    )
+    await handle.terminate(reason="not needed")
+    with pytest.raises(ActivityFailureError) as failed:
+        await handle.result()
+    assert isinstance(failed.value.cause, TerminatedError)
+    assert str(failed.value.cause) == "not needed"
+    assert (await handle.describe()).status == ActivityExecutionStatus.TERMINATED
+
+
+async def test_an_activity_id_is_held_as_its_policies_say(client: Client, task_queue: str) -> None:
+    activity_id = new_id()
+
+    async def start(
+        reuse: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
+        conflict: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
+    ) -> ActivityHandle[int]:
+        return await client.start_activity(
+            a.add_one,
+            1,
+            id=activity_id,
+            task_queue=task_queue,
+            schedule_to_close_timeout=timedelta(seconds=60),
+            id_reuse_policy=reuse,
+            id_conflict_policy=conflict,
+        )
+
+    first = await start()
+    with pytest.raises(ActivityAlreadyStartedError):
+        await start()
+    assert (await start(conflict=ActivityIDConflictPolicy.USE_EXISTING)).run_id == first.run_id
+    await first.terminate(reason="done")
+    with pytest.raises(ActivityAlreadyStartedError):
+        await start(reuse=ActivityIDReusePolicy.REJECT_DUPLICATE)
+    second = await start(reuse=ActivityIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY)
+    assert second.run_id != first.run_id
+    await second.terminate(reason="done")
+
+
+async def test_activities_are_listed_and_counted_by_filter(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    ids = [new_id() for _ in range(3)]
+    for activity_id in ids:
+        await client.execute_activity(
+            a.add_one, 1, id=activity_id, task_queue=task_queue, start_to_close_timeout=timedelta(seconds=10)
+        )
+    listed = [each async for each in client.list_activities(f"TaskQueue = '{task_queue}'")]
+    assert sorted(each.activity_id for each in listed) == sorted(ids)
+    assert {each.status for each in listed} == {ActivityExecutionStatus.COMPLETED}
+    counted = await client.count_activities(f"TaskQueue = '{task_queue}' GROUP BY ExecutionStatus")
+    assert counted.count == 3
+    assert [(g.count, g.group_values) for g in counted.groups] == [(3, ["Completed"])]
+    assert (await client.count_activities(f"ActivityId = '{ids[0]}'")).count == 1
