@@ -3,11 +3,13 @@ activity worker, retried, timed out, cancelled and terminated, listed and counte
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import ActivityExecutionStatus, ActivityFailureError, ActivityHandle, Client
 from temporalio.common import ActivityIDConflictPolicy, ActivityIDReusePolicy, RetryPolicy
 from temporalio.exceptions import (
@@ -96,7 +98,7 @@ async def test_an_attempt_past_its_start_to_close_timeout_times_out(
     assert (await handle.describe()).status == ActivityExecutionStatus.TIMED_OUT
 
 
-async def test_an_activity_no_worker_takes_times_out_schedule_to_close(client: Client) -> None:
+async def test_an_activity_no_worker_takes_times_out_schedule_to_start(client: Client) -> None:
     handle = await client.start_activity(
         a.add_one,
         1,
@@ -107,7 +109,8 @@ async def test_an_activity_no_worker_takes_times_out_schedule_to_close(client: C
     with pytest.raises(ActivityFailureError) as failed:
         await handle.result()
     assert isinstance(failed.value.cause, TimeoutError)
-    assert failed.value.cause.type == TimeoutType.SCHEDULE_TO_CLOSE
+    # Schedule-to-start defaults to schedule-to-close; the real server names it, as here.
+    assert failed.value.cause.type == TimeoutType.SCHEDULE_TO_START
 
 
 async def test_a_cancelled_activity_learns_it_from_its_heartbeat(
@@ -190,3 +193,38 @@ async def test_activities_are_listed_and_counted_by_filter(
     assert counted.count == 3
     assert [(g.count, g.group_values) for g in counted.groups] == [(3, ["Completed"])]
     assert (await client.count_activities(f"ActivityId = '{ids[0]}'")).count == 1
+
+
+async def test_an_attempt_that_stops_heartbeating_times_out(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    handle = await client.start_activity(
+        a.sleeps,
+        30.0,
+        id=new_id(),
+        task_queue=task_queue,
+        start_to_close_timeout=timedelta(seconds=30),
+        heartbeat_timeout=timedelta(seconds=1),
+        retry_policy=ONE_ATTEMPT,
+    )
+    with pytest.raises(ActivityFailureError) as failed:
+        await handle.result()
+    assert isinstance(failed.value.cause, TimeoutError)
+    assert failed.value.cause.type == TimeoutType.HEARTBEAT
+
+
+async def test_a_describe_with_a_long_poll_token_answers_once_the_activity_changed(
+    client: Client, task_queue: str
+) -> None:
+    activity_id = new_id()
+    await client.start_activity(
+        a.add_one, 1, id=activity_id, task_queue=task_queue, start_to_close_timeout=timedelta(seconds=10)
+    )
+    request = wsv1.DescribeActivityExecutionRequest(namespace="default", activity_id=activity_id)
+    first = await client.workflow_service.describe_activity_execution(request)
+    request.long_poll_token = first.long_poll_token
+    waiting = asyncio.create_task(client.workflow_service.describe_activity_execution(request))
+    async with Worker(client, task_queue=task_queue, activities=a.ALL):
+        changed = await waiting
+    assert changed.info.state_transition_count > first.info.state_transition_count
+    assert changed.long_poll_token != first.long_poll_token

@@ -108,3 +108,9 @@ async def test_runs_are_listed_and_counted_by_filter(store: Store) -> None:
         (COMPLETED, 1),
     ]
     assert await store.count_standalone_activities("other", grouped, {}) == []
+
+
+async def test_a_deleted_namespace_takes_its_activities_along(store: Store) -> None:
+    await store.write_standalone_activity(write("r1"))
+    await store.delete_namespace("ns")
+    assert await store.get_standalone_activity("ns", "act", "r1") is None

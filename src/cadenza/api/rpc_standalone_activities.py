@@ -18,7 +18,7 @@ from cadenza.api.requests import check_blob, deadline_of
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import retry
+from cadenza.history.machine import priorities, retry
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.standalone_sql import ACTIVITY_COLUMNS
 from cadenza.standalone.activities import StandaloneActivities
@@ -48,6 +48,7 @@ class StandaloneActivityRpcs:
     ) -> wsv1.StartActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
         _check_start(request)
+        priorities.validate(request.priority)
         check_blob(request.input.ByteSize(), self._config)
         validation.check(request.search_attributes, search_attribute_rules(namespace, self._config.limits))
         types = NamespaceRegistry.search_attribute_types(namespace)

@@ -27,7 +27,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import DescribeActivityExecutionResponse
 
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import retry
+from cadenza.history.machine import priorities, retry
 from cadenza.history.machine.state import RetryPolicy
 from cadenza.persistence.records import TaskKind, TaskRecord, TimerRecord
 from cadenza.timers.kinds import TimerKind
@@ -78,6 +78,7 @@ class Step:
                 info.run_id,
                 STANDALONE_EVENT_ID,
                 info.attempt,
+                priority=priorities.from_proto(info),
             )
         )
 
@@ -230,6 +231,16 @@ def heartbeat(step: Step, run: Run, details: Payloads | None) -> None:
 def epoch(stamp: Timestamp) -> float:
     """A timestamp as epoch seconds."""
     return _epoch(stamp)
+
+
+def schedule_to_start_passed(run: Run, now: float) -> bool:
+    """Whether the current attempt is still waiting for a worker past its schedule-to-start."""
+    info = run.info
+    to_start = ev.seconds(info.schedule_to_start_timeout)
+    if info.run_state != SCHEDULED or to_start <= 0:
+        return False
+    scheduled = info.next_attempt_schedule_time if info.attempt > 1 else info.execution_time
+    return _epoch(scheduled) + to_start <= now
 
 
 def heartbeat_deadline(run: Run) -> float:

@@ -206,7 +206,15 @@ def _fired(step: Step, run: Run, timer: TimerRecord) -> None:
     if not machine.is_running(run):
         return
     if kind == TimerKind.STANDALONE_SCHEDULE_TO_CLOSE:  # the whole run's: any attempt
-        machine.time_out(step, run, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)
+        # An attempt no worker took is timed out schedule-to-start when both deadlines passed
+        # (they are one when schedule-to-start defaults to schedule-to-close), as Temporal does.
+        waited_out = machine.schedule_to_start_passed(run, step.now)
+        timeout = (
+            TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START
+            if waited_out
+            else TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+        )
+        machine.time_out(step, run, timeout)
     elif run.info.attempt != timer.attempt:
         return
     elif kind == TimerKind.STANDALONE_DISPATCH:
