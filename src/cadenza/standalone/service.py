@@ -10,8 +10,8 @@ second for one made on another replica.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import TimeoutType
 
 from cadenza.clock import Clock
 from cadenza.exceptions import NotFoundError
+from cadenza.history.service.engine import KeyedLocks
 from cadenza.persistence.records import (
     StandaloneActivityWrite,
     StoredStandaloneActivity,
@@ -74,8 +75,10 @@ class StandaloneRuns:
         self.clock = clock
         self._add_task = add_task
         self._add_timer = add_timer
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks = KeyedLocks()
         self._changed: dict[tuple[str, str], asyncio.Event] = {}
+        self._waiting: dict[tuple[str, str], int] = {}
+        """How many waiters each key's event has: it is dropped with its last one."""
 
     async def load(self, namespace_id: str, activity_id: str, run_id: str) -> Loaded:
         stored = await self.store.get_standalone_activity(namespace_id, activity_id, run_id)
@@ -83,16 +86,9 @@ class StandaloneRuns:
             raise RunNotFoundError(f"activity not found for ID: {activity_id}")
         return Loaded(stored, Record.decode(stored.state))
 
-    @asynccontextmanager
-    async def locked(self, namespace_id: str, activity_id: str) -> AsyncIterator[None]:
-        key = (namespace_id, activity_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+    def locked(self, namespace_id: str, activity_id: str) -> AbstractAsyncContextManager[None]:
+        """Changes to one activity ID go one at a time in this process."""
+        return self._locks.hold((namespace_id, activity_id))
 
     async def insert(
         self, namespace_id: str, run: Run, request_id: str, search_json: str, start_delay: float
@@ -181,11 +177,19 @@ class StandaloneRuns:
 
     async def wait_change(self, namespace_id: str, activity_id: str, seconds: float) -> None:
         """Until a change to the activity here, or ``seconds`` (at most a recheck's interval)."""
-        event = self._changed.setdefault((namespace_id, activity_id), asyncio.Event())
+        key = (namespace_id, activity_id)
+        event = self._changed.setdefault(key, asyncio.Event())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             await asyncio.wait_for(event.wait(), min(seconds, RECHECK_SECONDS))
         except TimeoutError:
             pass
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                if self._changed.get(key) is event:
+                    del self._changed[key]
 
     async def fire(self, timer: TimerRecord) -> None:
         """A deadline of a run came due: apply it if the attempt it names is still current."""
