@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import ActivityExecutionStatus, ActivityFailureError, ActivityHandle, Client
 from temporalio.common import ActivityIDConflictPolicy, ActivityIDReusePolicy, RetryPolicy
@@ -20,8 +22,10 @@ from temporalio.exceptions import (
     TimeoutError,
     TimeoutType,
 )
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from tests import servers
 from tests.acceptance import activities_standalone as a
 from tests.helpers import eventually
 
@@ -228,3 +232,33 @@ async def test_a_describe_with_a_long_poll_token_answers_once_the_activity_chang
         changed = await waiting
     assert changed.info.state_transition_count > first.info.state_transition_count
     assert changed.long_poll_token != first.long_poll_token
+
+
+async def test_retention_deletes_closed_standalone_activities() -> None:
+    async with servers.in_process(retention_sweep_seconds=0.3) as server:
+        admin = await Client.connect(server.address)
+        await admin.workflow_service.register_namespace(
+            RegisterNamespaceRequest(
+                namespace="brief", workflow_execution_retention_period=Duration(seconds=1)
+            )
+        )
+        client = await Client.connect(server.address, namespace="brief")
+        to_close = timedelta(seconds=60)
+        closed = await client.start_activity(
+            a.add_one, 1, id="old", task_queue="nobody", schedule_to_close_timeout=to_close
+        )
+        await closed.terminate(reason="done")
+        running = await client.start_activity(
+            a.add_one, 1, id="alive", task_queue="nobody", schedule_to_close_timeout=to_close
+        )
+
+        async def deleted() -> None:
+            try:
+                await closed.describe()
+            except RPCError as err:
+                assert err.status == RPCStatusCode.NOT_FOUND
+            else:
+                raise AssertionError("the closed activity outlived its retention")
+
+        await eventually(deleted, timeout=10, interval=0.2)
+        assert (await running.describe()).status == ActivityExecutionStatus.RUNNING

@@ -114,3 +114,14 @@ async def test_a_deleted_namespace_takes_its_activities_along(store: Store) -> N
     await store.write_standalone_activity(write("r1"))
     await store.delete_namespace("ns")
     assert await store.get_standalone_activity("ns", "act", "r1") is None
+
+
+async def test_runs_closed_before_the_cutoff_are_deleted_oldest_first(store: Store) -> None:
+    await store.write_standalone_activity(write("early", status=COMPLETED, start=100.0))
+    await store.write_standalone_activity(write("late", status=COMPLETED, start=300.0))
+    await store.write_standalone_activity(write("open", start=50.0))
+    assert await store.delete_closed_standalone_activities("ns", 1000.0, 1) == 1
+    assert await store.get_standalone_activity("ns", "act", "early") is None
+    assert await store.delete_closed_standalone_activities("ns", 200.0, 10) == 0
+    assert await store.delete_closed_standalone_activities("ns", 1000.0, 10) == 1
+    assert await store.get_standalone_activity("ns", "act", "open") is not None

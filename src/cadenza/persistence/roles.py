@@ -341,3 +341,6 @@ class StandaloneActivityStore(Protocol):
         self, namespace_id: str, query: Query, types: dict[str, int]
     ) -> list[tuple[int | None, int]]:
         """(status, count) rows when the query groups by ExecutionStatus, else one (None, count)."""
+
+    async def delete_closed_standalone_activities(self, namespace_id: str, cutoff: float, limit: int) -> int:
+        """Remove up to ``limit`` runs closed before ``cutoff``, oldest first; return how many."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from cadenza.clock import Clock
 from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
 from cadenza.persistence.records import ExecutionKey
-from cadenza.persistence.roles import RetentionStore
+from cadenza.persistence.roles import RetentionStore, StandaloneActivityStore
 
 logger = logging.getLogger(__name__)
 
@@ -17,12 +18,16 @@ BATCH = 500
 """Runs deleted per transaction, so a large sweep never holds the database for long."""
 
 
+class SweptStore(RetentionStore, StandaloneActivityStore, Protocol):
+    """What retention deletes from: closed workflow runs and closed standalone activities."""
+
+
 class RetentionSweeper:
     """Deletes expired closed runs in every namespace, every ``interval`` seconds."""
 
     def __init__(
         self,
-        store: RetentionStore,
+        store: SweptStore,
         namespaces: NamespaceRegistry,
         clock: Clock,
         forget: Callable[[ExecutionKey], None],
@@ -57,7 +62,17 @@ class RetentionSweeper:
                 deleted += len(keys)
                 if len(keys) < BATCH:
                     break
+            deleted += await self._sweep_activities(namespace.id, cutoff)
         return deleted
+
+    async def _sweep_activities(self, namespace_id: str, cutoff: float) -> int:
+        """Closed standalone activities past the namespace's retention, a batch at a time."""
+        deleted = 0
+        while True:
+            count = await self._store.delete_closed_standalone_activities(namespace_id, cutoff, BATCH)
+            deleted += count
+            if count < BATCH:
+                return deleted
 
     async def _run(self) -> None:
         while True:

@@ -54,6 +54,11 @@ class PostgresStandaloneActivities:
         rows = await self._fetch(sql, *params)
         return [(None if r[0] is None else int(r[0]), int(r[1])) for r in rows]
 
+    async def delete_closed_standalone_activities(self, namespace_id: str, cutoff: float, limit: int) -> int:
+        async with self._transaction() as conn:
+            status = await conn.execute(Q["delete_closed_standalone_activities"], namespace_id, cutoff, limit)
+        return int(status.rsplit(" ", 1)[-1])
+
 
 def _stored(row: asyncpg.Record) -> StoredStandaloneActivity:
     return StoredStandaloneActivity(row[0], row[1], row[2], int(row[3]), row[4], bytes(row[5]))

@@ -40,3 +40,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce(current_setting('cadenza.replic
 
 -- name: delete_timer
 DELETE FROM timers WHERE timer_id = $1;
+
+-- name: delete_closed_standalone_activities
+DELETE FROM standalone_activities WHERE ctid IN (
+    SELECT ctid FROM standalone_activities
+    WHERE namespace_id = $1 AND close_time IS NOT NULL AND close_time < $2
+    ORDER BY close_time LIMIT $3);

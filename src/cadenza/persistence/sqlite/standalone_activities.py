@@ -56,6 +56,14 @@ class SqliteStandaloneActivities:
         rows = await self._read(sql, tuple(params))
         return [(None if r[0] is None else int(r[0]), int(r[1])) for r in rows]
 
+    async def delete_closed_standalone_activities(self, namespace_id: str, cutoff: float, limit: int) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                Q["delete_closed_standalone_activities"], (namespace_id, cutoff, limit)
+            ).rowcount
+
+        return await self._submit(run, is_write=True)
+
 
 def _stored(row: tuple[Any, ...]) -> StoredStandaloneActivity:
     return StoredStandaloneActivity(row[0], row[1], row[2], int(row[3]), row[4], bytes(row[5]))

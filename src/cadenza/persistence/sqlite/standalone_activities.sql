@@ -38,3 +38,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: delete_timer
 DELETE FROM timers WHERE timer_id = ?;
+
+-- name: delete_closed_standalone_activities
+DELETE FROM standalone_activities WHERE rowid IN (
+    SELECT rowid FROM standalone_activities
+    WHERE namespace_id = ? AND close_time IS NOT NULL AND close_time < ?
+    ORDER BY close_time LIMIT ?);

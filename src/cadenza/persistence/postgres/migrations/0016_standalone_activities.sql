@@ -20,3 +20,5 @@ CREATE TABLE standalone_activities (
 );
 CREATE INDEX standalone_activities_by_id ON standalone_activities (namespace_id, activity_id, start_time DESC);
 CREATE INDEX standalone_activities_by_start ON standalone_activities (namespace_id, start_time DESC);
+-- Closed runs past their namespace's retention, oldest first.
+CREATE INDEX standalone_activities_by_close ON standalone_activities (namespace_id, close_time);
