@@ -71,7 +71,7 @@ class StandaloneActivityRpcs:
         self, request: wsv1.DescribeActivityExecutionRequest, context: Any
     ) -> wsv1.DescribeActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
-        _require_id(request.activity_id)
+        _require_run(request)
         wait = _wait_seconds(context, DESCRIBE_LONG_POLL_SECONDS)
         run, token, transitions = await self._activities.describe(
             namespace.id, request.activity_id, request.run_id, request.long_poll_token, wait
@@ -96,7 +96,7 @@ class StandaloneActivityRpcs:
         self, request: wsv1.PollActivityExecutionRequest, context: Any
     ) -> wsv1.PollActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
-        _require_id(request.activity_id)
+        _require_run(request)
         wait = _wait_seconds(context, self._config.long_poll_seconds)
         run = await self._activities.outcome(namespace.id, request.activity_id, request.run_id, wait)
         response = wsv1.PollActivityExecutionResponse(run_id=run.run_id)
@@ -145,7 +145,7 @@ class StandaloneActivityRpcs:
         self, request: wsv1.RequestCancelActivityExecutionRequest, context: Any
     ) -> wsv1.RequestCancelActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
-        _require_id(request.activity_id)
+        _require_run(request)
         await self._activities.request_cancel(
             namespace.id,
             request.activity_id,
@@ -161,7 +161,7 @@ class StandaloneActivityRpcs:
         self, request: wsv1.TerminateActivityExecutionRequest, context: Any
     ) -> wsv1.TerminateActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
-        _require_id(request.activity_id)
+        _require_run(request)
         await self._activities.terminate(
             namespace.id, request.activity_id, request.run_id, request.reason, request.identity
         )
@@ -172,14 +172,24 @@ class StandaloneActivityRpcs:
         self, request: wsv1.DeleteActivityExecutionRequest, context: Any
     ) -> wsv1.DeleteActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
-        _require_id(request.activity_id)
+        _require_run(request)
         await self._activities.delete(namespace.id, request.activity_id, request.run_id)
         return wsv1.DeleteActivityExecutionResponse()
 
 
 def _require_id(activity_id: str) -> None:
     if not activity_id:
-        raise InvalidArgumentError("ActivityId is not set on request.")
+        raise InvalidArgumentError("activity ID is required")
+
+
+def _require_run(request: Any) -> None:
+    """The activity a request names: its ID, and its run's ID if it gives one."""
+    _require_id(request.activity_id)
+    if request.run_id:
+        try:
+            uuid.UUID(request.run_id)
+        except ValueError as exc:
+            raise InvalidArgumentError("invalid run id: must be a valid UUID") from exc
 
 
 def _check_start(request: wsv1.StartActivityExecutionRequest) -> None:
@@ -196,12 +206,17 @@ def _check_start(request: wsv1.StartActivityExecutionRequest) -> None:
         "start_delay",
     ):
         if ev.seconds(getattr(request, name)) < 0:
-            raise InvalidArgumentError(f"invalid {name}: negative duration")
+            raise InvalidArgumentError(f"invalid {_camel(name)}: negative duration")
     if ev.seconds(request.schedule_to_close_timeout) <= 0 and ev.seconds(request.start_to_close_timeout) <= 0:
         raise InvalidArgumentError(
             "a valid StartToCloseTimeout or ScheduleToCloseTimeout must be set on the activity. "
             f"ActivityId={request.activity_id} ActivityType={request.activity_type.name}"
         )
+
+
+def _camel(field: str) -> str:
+    """A request field as Temporal's messages name it: ``StartDelay`` for ``start_delay``."""
+    return "".join(word.capitalize() for word in field.split("_"))
 
 
 def _new_run(request: wsv1.StartActivityExecutionRequest) -> Run:

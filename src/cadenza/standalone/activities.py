@@ -3,6 +3,7 @@ wait for and describe them, take and answer their attempts, cancel, terminate, d
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TypeVar
 
@@ -219,9 +220,15 @@ class StandaloneActivities:
         await self._runs.change(namespace_id, activity_id, run_id, apply)
 
     async def delete(self, namespace_id: str, activity_id: str, run_id: str) -> None:
+        """Delete the run; one still running is terminated first, as Temporal does."""
+        loaded = await self._runs.load(namespace_id, activity_id, run_id)
+        if not loaded.closed:
+            with contextlib.suppress(FailedPreconditionError):  # it closed meanwhile
+                await self.terminate(
+                    namespace_id, activity_id, loaded.stored.run_id, "Delete activity execution", ""
+                )
         async with self._runs.locked(namespace_id, activity_id):
-            loaded = await self._runs.load(namespace_id, activity_id, run_id)
-            await self._runs.delete(loaded)
+            await self._runs.delete(await self._runs.load(namespace_id, activity_id, loaded.stored.run_id))
 
     async def list_runs(
         self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
