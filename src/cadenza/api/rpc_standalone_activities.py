@@ -194,10 +194,10 @@ def _require_run(request: Any) -> None:
 
 def _check_start(request: wsv1.StartActivityExecutionRequest) -> None:
     _require_id(request.activity_id)
+    if not request.task_queue.name:
+        raise InvalidArgumentError("taskQueue is not set")
     if not request.activity_type.name:
         raise InvalidArgumentError("activityType is not set")
-    if not request.task_queue.name:
-        raise InvalidArgumentError("TaskQueue is not set on request.")
     for name in (
         "schedule_to_close_timeout",
         "schedule_to_start_timeout",
