@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from google.protobuf import text_format
 from google.protobuf.duration_pb2 import Duration
-from temporalio.api.common.v1 import ActivityType, Payload, Payloads
+from temporalio.api.common.v1 import ActivityType, Payload, Payloads, RetryPolicy
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
@@ -189,4 +190,65 @@ async def test_standalone_activities_answer_as_real_temporal(
     client: Client, standalone_temporal: Client
 ) -> None:
     cadenza, temporal = await observe(client), await observe(standalone_temporal)
+    assert cadenza == temporal
+
+
+async def outcomes(client: Client) -> dict[str, Any]:
+    """How attempts that fail or time out end a run: its outcome and last failure."""
+    service = client.workflow_service
+    suffix = uuid.uuid4().hex[:8]
+    queue = f"q-{suffix}"
+    retry = RetryPolicy(initial_interval=Duration(seconds=1), maximum_attempts=2)
+    seen: dict[str, Any] = {}
+    for name, timeouts in (
+        ("failed", {"start_to_close_timeout": Duration(seconds=10)}),
+        ("timed out", {"start_to_close_timeout": Duration(seconds=1)}),
+        ("never taken", {"schedule_to_close_timeout": Duration(seconds=1)}),
+    ):
+        activity_id = f"{name.replace(' ', '-')}-{suffix}"
+        given = {"retry_policy": retry, **timeouts}
+        await service.start_activity_execution(start(activity_id, f"{queue}-{name[0]}", activity_id, **given))
+        if name != "never taken":
+            for attempt in (1, 2):
+                task = await service.poll_activity_task_queue(
+                    wsv1.PollActivityTaskQueueRequest(
+                        namespace=NS, task_queue=TaskQueue(name=f"{queue}-{name[0]}"), identity="worker"
+                    )
+                )
+                seen[f"{name} attempt {attempt}"] = task.attempt
+                if name == "failed":
+                    failure = Failure(message=f"boom {attempt}")
+                    failure.application_failure_info.type = "Boom"
+                    await service.respond_activity_task_failed(
+                        wsv1.RespondActivityTaskFailedRequest(
+                            namespace=NS,
+                            task_token=task.task_token,
+                            failure=failure,
+                            last_heartbeat_details=DETAILS,
+                        )
+                    )
+        request = wsv1.PollActivityExecutionRequest(namespace=NS, activity_id=activity_id)
+        while not (polled := await service.poll_activity_execution(request)).HasField("outcome"):
+            pass
+        seen[name] = text_format.MessageToString(polled.outcome, as_one_line=True)
+        described = await service.describe_activity_execution(
+            wsv1.DescribeActivityExecutionRequest(
+                namespace=NS,
+                activity_id=activity_id,
+                include_last_failure=True,
+                include_heartbeat_details=True,
+            )
+        )
+        seen[f"{name} shown"] = (
+            *shown(described),
+            text_format.MessageToString(described.info.last_failure, as_one_line=True),
+            text_format.MessageToString(described.info.heartbeat_details, as_one_line=True),
+        )
+    return seen
+
+
+async def test_failed_and_timed_out_runs_end_as_on_real_temporal(
+    client: Client, standalone_temporal: Client
+) -> None:
+    cadenza, temporal = await outcomes(client), await outcomes(standalone_temporal)
     assert cadenza == temporal

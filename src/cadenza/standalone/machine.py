@@ -182,7 +182,7 @@ def started(step: Step, run: Run, identity: str) -> None:
 
 
 def complete(step: Step, run: Run, result: Payloads | None, identity: str) -> None:
-    run.info.last_worker_identity = identity or run.info.last_worker_identity
+    run.info.last_worker_identity = identity  # the answering worker's, even when it gives none
     if result is not None:
         run.outcome.result.CopyFrom(result)
     else:
@@ -193,20 +193,25 @@ def complete(step: Step, run: Run, result: Payloads | None, identity: str) -> No
 
 def fail_attempt(step: Step, run: Run, failure: Failure, identity: str) -> None:
     """The attempt failed: another after the retry policy's backoff, or the run fails."""
-    run.info.last_worker_identity = identity or run.info.last_worker_identity
+    run.info.last_worker_identity = identity  # the answering worker's, even when it gives none
     decision = retry.decide(_policy(run), run.info.attempt, failure, step.now, _deadline(run))
     if decision.delay is not None:
         _retry_later(step, run, failure, decision.delay)
         return
     run.outcome.failure.CopyFrom(failure)
     run.outcome.retry_state = decision.retry_state  # type: ignore[assignment]
+    run.info.last_failure.CopyFrom(failure)
     _close(step, run, ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_FAILED)
 
 
 def time_out(step: Step, run: Run, timeout_type: int) -> None:
     """A deadline passed: start-to-close and heartbeat are retried, the others end the run."""
     failure = _timeout_failure(run, timeout_type)
-    if timeout_type in (TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE, TimeoutType.TIMEOUT_TYPE_HEARTBEAT):
+    attempt_timed_out = timeout_type in (
+        TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+        TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+    )
+    if attempt_timed_out:
         decision = retry.decide(_policy(run), run.info.attempt, failure, step.now, _deadline(run))
         if decision.delay is not None:
             _retry_later(step, run, failure, decision.delay)
@@ -218,6 +223,8 @@ def time_out(step: Step, run: Run, timeout_type: int) -> None:
         failure.cause.CopyFrom(run.info.last_failure)
     run.outcome.failure.CopyFrom(failure)
     run.outcome.retry_state = retry_state  # type: ignore[assignment]
+    if attempt_timed_out:  # the last attempt's failure; a run's own deadline is no attempt's
+        run.info.last_failure.CopyFrom(failure)
     _close(step, run, ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_TIMED_OUT)
 
 
