@@ -171,7 +171,9 @@ class Server:
             else None
         )
         self._standalone = StandaloneActivities(
-            StandaloneRuns(self._store, self._clock, self._matching.add_task, self._timers.add)
+            StandaloneRuns(
+                self._store, self._clock, self._matching.add_task, self._timers.add, shared=link is not None
+            )
         )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(

@@ -3,8 +3,8 @@ tasks and timers the change makes, then handed to matching and the timer queue.
 
 Changes to one activity ID are serialized in this process; the store's conditional
 write keeps replicas from both applying one. Waiters (PollActivityExecution, a
-describe's long poll) are woken by a change made here, and re-read the run every
-second for one made on another replica.
+describe's long poll) are woken by a change made here and, when replicas share the
+database, re-read the run every second for one made on another replica.
 """
 
 from __future__ import annotations
@@ -70,9 +70,12 @@ class StandaloneRuns:
         clock: Clock,
         add_task: Callable[[TaskRecord], None],
         add_timer: Callable[[TimerRecord], None],
+        shared: bool = False,
     ) -> None:
+        """``shared``: other replicas change runs too, so waiters re-read what they wait on."""
         self.store = store
         self.clock = clock
+        self._recheck = RECHECK_SECONDS if shared else None
         self._add_task = add_task
         self._add_timer = add_timer
         self._locks = KeyedLocks()
@@ -176,12 +179,15 @@ class StandaloneRuns:
             event.set()
 
     async def wait_change(self, namespace_id: str, activity_id: str, seconds: float) -> None:
-        """Until a change to the activity here, or ``seconds`` (at most a recheck's interval)."""
+        """Until a change to the activity here, or ``seconds`` (with replicas, at most a recheck's
+        interval: a change another replica made wakes no one here)."""
         key = (namespace_id, activity_id)
         event = self._changed.setdefault(key, asyncio.Event())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            await asyncio.wait_for(event.wait(), min(seconds, RECHECK_SECONDS))
+            await asyncio.wait_for(
+                event.wait(), seconds if self._recheck is None else min(seconds, self._recheck)
+            )
         except TimeoutError:
             pass
         finally:
