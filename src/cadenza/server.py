@@ -172,7 +172,12 @@ class Server:
         )
         self._standalone = StandaloneActivities(
             StandaloneRuns(
-                self._store, self._clock, self._matching.add_task, self._timers.add, shared=link is not None
+                self._store,
+                self._clock,
+                self._matching.add_task,
+                self._timers.add,
+                self._timers.discard,
+                shared=link is not None,
             )
         )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)

@@ -262,3 +262,19 @@ async def test_retention_deletes_closed_standalone_activities() -> None:
 
         await eventually(deleted, timeout=10, interval=0.2)
         assert (await running.describe()).status == ActivityExecutionStatus.RUNNING
+
+
+async def test_a_finished_activity_leaves_no_timer_behind(in_process_server: servers.InProcessServer) -> None:
+    client = await Client.connect(in_process_server.address)
+    async with Worker(client, task_queue="tidy", activities=a.ALL):
+        result = await client.execute_activity(
+            a.add_one,
+            1,
+            id="tidy",
+            task_queue="tidy",
+            schedule_to_close_timeout=timedelta(hours=1),
+            heartbeat_timeout=timedelta(minutes=10),
+        )
+    assert result == 2
+    timers = await in_process_server.server._store.list_timers()
+    assert [t for t in timers if t.workflow_id == "tidy"] == []

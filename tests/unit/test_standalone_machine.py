@@ -144,3 +144,18 @@ def test_an_attempt_still_waiting_past_its_schedule_to_start_is_seen_as_such() -
     machine.begin(Step("ns", NOW), run, 0.0)
     assert not machine.schedule_to_start_passed(run, NOW + 4)
     assert machine.schedule_to_start_passed(run, NOW + 5)
+
+
+def test_a_closed_run_drops_the_timers_it_had_left() -> None:
+    record = Record(new_run(schedule_to_close_timeout=60))
+    begun = Step("ns", NOW)
+    machine.begin(begun, record.run, 0.0)
+    assert record.track_timers(begun, "") == []
+    first = Step("ns", NOW + 1)
+    machine.started(first, record.run, "worker")
+    assert record.track_timers(first, "") == []
+    assert len(record.timer_ids) == 2  # schedule-to-close, start-to-close
+    done = Step("ns", NOW + 2)
+    machine.complete(done, record.run, None, "worker")
+    assert sorted(record.track_timers(done, "")) == sorted(t.timer_id for t in begun.timers + first.timers)
+    assert record.timer_ids == []

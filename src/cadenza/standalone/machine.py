@@ -106,12 +106,15 @@ class Record:
     run: Run
     cancel_request_id: str = ""
     cancel_identity: str = ""
+    timer_ids: list[str] = field(default_factory=list)
+    """The run's timers not fired yet: dropped when it closes, so none outlives it."""
 
     def encode(self) -> bytes:
         fields = {
             "run": Payload(data=self.run.SerializeToString()),
             "cancel_request_id": Payload(data=self.cancel_request_id.encode()),
             "cancel_identity": Payload(data=self.cancel_identity.encode()),
+            "timer_ids": Payload(data=json.dumps(self.timer_ids).encode()),
         }
         return Memo(fields=fields).SerializeToString()
 
@@ -122,7 +125,18 @@ class Record:
             Run.FromString(fields["run"].data),
             fields["cancel_request_id"].data.decode(),
             fields["cancel_identity"].data.decode(),
+            json.loads(fields["timer_ids"].data),
         )
+
+    def track_timers(self, step: Step, fired: str) -> list[str]:
+        """Note the step's new timers and the one that fired; once the run is closed, drop the
+        rest and return their IDs."""
+        live = [t for t in self.timer_ids if t != fired] + [t.timer_id for t in step.timers]
+        if is_running(self.run):
+            self.timer_ids = live
+            return []
+        self.timer_ids = []
+        return live
 
 
 Transition = Callable[[Step, Record], T]

@@ -10,7 +10,7 @@ database, re-read the run every second for one made on another replica.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -70,6 +70,7 @@ class StandaloneRuns:
         clock: Clock,
         add_task: Callable[[TaskRecord], None],
         add_timer: Callable[[TimerRecord], None],
+        discard_timer: Callable[[str], None],
         shared: bool = False,
     ) -> None:
         """``shared``: other replicas change runs too, so waiters re-read what they wait on."""
@@ -78,6 +79,7 @@ class StandaloneRuns:
         self._recheck = RECHECK_SECONDS if shared else None
         self._add_task = add_task
         self._add_timer = add_timer
+        self._discard_timer = discard_timer
         self._locks = KeyedLocks()
         self._changed: dict[tuple[str, str], asyncio.Event] = {}
         self._waiting: dict[tuple[str, str], int] = {}
@@ -99,6 +101,8 @@ class StandaloneRuns:
         """Store a new run, its first attempt dispatched now or after ``start_delay``."""
         step = Step(namespace_id, self.clock.now())
         machine.begin(step, run, start_delay)
+        record = Record(run)
+        record.track_timers(step, "")
         info = run.info
         write = StandaloneActivityWrite(
             namespace_id,
@@ -111,7 +115,7 @@ class StandaloneRuns:
             step.now,
             None,
             request_id,
-            Record(run).encode(),
+            record.encode(),
             search_json,
             tasks_added=step.tasks,
             timers_added=step.timers,
@@ -132,18 +136,20 @@ class StandaloneRuns:
             loaded = await self.load(namespace_id, activity_id, run_id)
             step = Step(namespace_id, self.clock.now())
             answer = transition(step, loaded.record)
-            await self._commit(self._update(loaded, step, removed_task, removed_timer), step)
+            dropped = loaded.record.track_timers(step, removed_timer)
+            fired = [removed_timer] if removed_timer else []
+            await self._commit(self._update(loaded, step, removed_task, fired + dropped), step, dropped)
             return answer
 
     async def delete(self, loaded: Loaded) -> None:
         s = loaded.stored
-        write = self._update(loaded, Step(s.namespace_id, self.clock.now()), "", "")
+        dropped = loaded.record.timer_ids
+        write = self._update(loaded, Step(s.namespace_id, self.clock.now()), "", dropped)
         write.delete = True
-        await self.store.write_standalone_activity(write)
-        self._wake(s.namespace_id, s.activity_id)
+        await self._commit(write, Step(s.namespace_id, 0.0), dropped)
 
     def _update(
-        self, loaded: Loaded, step: Step, removed_task: str, removed_timer: str
+        self, loaded: Loaded, step: Step, removed_task: str, removed_timers: list[str]
     ) -> StandaloneActivityWrite:
         s, info = loaded.stored, loaded.run.info
         closed = not machine.is_running(loaded.run)
@@ -162,11 +168,13 @@ class StandaloneRuns:
             tasks_added=step.tasks,
             tasks_removed=[removed_task] if removed_task else [],
             timers_added=step.timers,
-            timers_removed=[removed_timer] if removed_timer else [],
+            timers_removed=removed_timers,
         )
 
-    async def _commit(self, write: StandaloneActivityWrite, step: Step) -> None:
+    async def _commit(self, write: StandaloneActivityWrite, step: Step, dropped: Sequence[str] = ()) -> None:
         await self.store.write_standalone_activity(write)
+        for timer_id in dropped:
+            self._discard_timer(timer_id)
         for task in step.tasks:
             self._add_task(task)
         for timer in step.timers:
