@@ -86,6 +86,7 @@ def shown(described: wsv1.DescribeActivityExecutionResponse) -> tuple[Any, ...]:
         text_format.MessageToString(info.retry_policy, as_one_line=True),
         info.canceled_reason,
         info.last_worker_identity,
+        info.sdk_name,
         text_format.MessageToString(described.outcome, as_one_line=True),
     )
 

@@ -16,6 +16,7 @@ from cadenza.api.requests import (
     oversize_failure,
     queue_name,
 )
+from cadenza.api.rpc_standalone_activities import sdk_of
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
@@ -56,9 +57,10 @@ class ActivityRpcs:
 
         async def deliver(task: TaskRecord) -> wsv1.PollActivityTaskQueueResponse | None:
             if is_standalone_task(task):
-                return await self._polls.delivered(
-                    task, self._standalone.record_started(task, namespace.name, request.identity)
+                started = self._standalone.record_started(
+                    task, namespace.name, request.identity, sdk_of(context)
                 )
+                return await self._polls.delivered(task, started)
             return await self._polls.delivered(
                 task,
                 self._history.record_activity_task_started(

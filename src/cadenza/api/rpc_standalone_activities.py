@@ -177,6 +177,16 @@ class StandaloneActivityRpcs:
         return wsv1.DeleteActivityExecutionResponse()
 
 
+def sdk_of(context: Any) -> tuple[str, str]:
+    """The SDK a worker's call names in its ``client-name`` and ``client-version`` metadata."""
+    metadata = {
+        key.lower(): value
+        for key, value in (context.invocation_metadata() or ())
+        if isinstance(value, str) and key.lower() in ("client-name", "client-version")
+    }
+    return metadata.get("client-name", ""), metadata.get("client-version", "")
+
+
 def _require_id(activity_id: str) -> None:
     if not activity_id:
         raise InvalidArgumentError("activity ID is required")

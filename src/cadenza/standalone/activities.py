@@ -109,7 +109,7 @@ class StandaloneActivities:
             await self._runs.wait_change(namespace_id, activity_id, loop_until - self._runs.clock.now())
 
     async def record_started(
-        self, task: TaskRecord, namespace: str, identity: str
+        self, task: TaskRecord, namespace: str, identity: str, sdk: tuple[str, str] = ("", "")
     ) -> PollActivityTaskQueueResponse | None:
         """Hand a polled task to a worker; None if its attempt is no longer waiting for one."""
 
@@ -122,6 +122,7 @@ class StandaloneActivities:
             ):
                 return False
             machine.started(step, run, identity)
+            info.sdk_name, info.sdk_version = sdk
             return True
 
         try:
