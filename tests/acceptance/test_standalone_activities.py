@@ -193,6 +193,8 @@ async def test_activities_are_listed_and_counted_by_filter(
     listed = [each async for each in client.list_activities(f"TaskQueue = '{task_queue}'")]
     assert sorted(each.activity_id for each in listed) == sorted(ids)
     assert {each.status for each in listed} == {ActivityExecutionStatus.COMPLETED}
+    paged = [each async for each in client.list_activities(f"TaskQueue = '{task_queue}'", page_size=2)]
+    assert [each.activity_run_id for each in paged] == [each.activity_run_id for each in listed]
     counted = await client.count_activities(f"TaskQueue = '{task_queue}' GROUP BY ExecutionStatus")
     assert counted.count == 3
     assert [(g.count, g.group_values) for g in counted.groups] == [(3, ["Completed"])]
