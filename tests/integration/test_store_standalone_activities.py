@@ -93,13 +93,15 @@ async def test_runs_are_listed_and_counted_by_filter(store: Store) -> None:
     await store.write_standalone_activity(write("r1", status=COMPLETED, start=100.0))
     await store.write_standalone_activity(write("r2", start=200.0))
     everything = filters.check(parse("ActivityType = 'AddOne'"), {}, built_in=ACTIVITY_COLUMNS)
-    listed = await store.list_standalone_activities("ns", everything, {}, 10, 0)
+    listed = await store.list_standalone_activities("ns", everything, {}, 10, None)
     assert [run.run_id for run in listed] == ["r2", "r1"]  # newest first
-    assert [run.run_id for run in await store.list_standalone_activities("ns", everything, {}, 1, 1)] == [
-        "r1"
-    ]
+    after_first = (listed[0].start_time, listed[0].activity_id, listed[0].run_id)
+    second_page = await store.list_standalone_activities("ns", everything, {}, 1, after_first)
+    assert [run.run_id for run in second_page] == ["r1"]
     running = filters.check(parse("ExecutionStatus = 'Running'"), {}, built_in=ACTIVITY_COLUMNS)
-    assert [run.run_id for run in await store.list_standalone_activities("ns", running, {}, 10, 0)] == ["r2"]
+    assert [run.run_id for run in await store.list_standalone_activities("ns", running, {}, 10, None)] == [
+        "r2"
+    ]
     grouped = filters.check(
         parse("ActivityId = 'act' GROUP BY ExecutionStatus"), {}, counting=True, built_in=ACTIVITY_COLUMNS
     )
@@ -125,3 +127,15 @@ async def test_runs_closed_before_the_cutoff_are_deleted_oldest_first(store: Sto
     assert await store.delete_closed_standalone_activities("ns", 200.0, 10) == 0
     assert await store.delete_closed_standalone_activities("ns", 1000.0, 10) == 1
     assert await store.get_standalone_activity("ns", "act", "open") is not None
+
+
+async def test_pages_walk_runs_started_at_the_same_time_each_once(store: Store) -> None:
+    for run_id in ("c", "a", "b"):
+        await store.write_standalone_activity(write(run_id, start=100.0))
+    everything = filters.check(parse(""), {}, built_in=ACTIVITY_COLUMNS)
+    seen: list[str] = []
+    after = None
+    while page := await store.list_standalone_activities("ns", everything, {}, 1, after):
+        seen.append(page[0].run_id)
+        after = (page[0].start_time, page[0].activity_id, page[0].run_id)
+    assert seen == ["a", "b", "c"]

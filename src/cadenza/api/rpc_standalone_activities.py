@@ -112,11 +112,13 @@ class StandaloneActivityRpcs:
         types = NamespaceRegistry.search_attribute_types(namespace)
         query = filters.check(parse(request.query), types, built_in=ACTIVITY_COLUMNS, orderable=())
         limit = request.page_size if 0 < request.page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
-        offset = _offset(request.next_page_token)
-        runs = await self._activities.list_runs(namespace.id, query, types, limit, offset)
-        response = wsv1.ListActivityExecutionsResponse(executions=[_listed(*each) for each in runs])
-        if len(runs) == limit:
-            response.next_page_token = json.dumps(offset + limit).encode()
+        after = _page_after(request.next_page_token)
+        runs = await self._activities.list_runs(namespace.id, query, types, limit, after)
+        response = wsv1.ListActivityExecutionsResponse(
+            executions=[_listed(run, transitions) for run, transitions, _ in runs]
+        )
+        if len(runs) == limit:  # the next page starts after this one's last run
+            response.next_page_token = json.dumps(runs[-1][2]).encode()
         return response
 
     @translated
@@ -291,16 +293,17 @@ def _listed(run: Run, transitions: int) -> ActivityExecutionListInfo:
     return listed
 
 
-def _offset(token: bytes) -> int:
+def _page_after(token: bytes) -> tuple[float, str, str] | None:
+    """Where the page a token continues ended: a run's start time, activity ID and run ID."""
     if not token:
-        return 0
+        return None
     try:
-        offset = json.loads(token)
-    except ValueError as exc:
+        start, activity_id, run_id = json.loads(token)
+    except (ValueError, TypeError) as exc:
         raise InvalidArgumentError("invalid page token") from exc
-    if not isinstance(offset, int) or offset < 0:
+    if not (isinstance(start, int | float) and isinstance(activity_id, str) and isinstance(run_id, str)):
         raise InvalidArgumentError("invalid page token")
-    return offset
+    return float(start), activity_id, run_id
 
 
 def _wait_seconds(context: Any, longest: float) -> float:

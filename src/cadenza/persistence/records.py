@@ -354,3 +354,5 @@ class StoredStandaloneActivity:
     version: int
     request_id: str
     state: bytes
+    start_time: float = 0.0
+    """When the run started: where a listing page ends (read by listings only)."""

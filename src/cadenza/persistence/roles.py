@@ -333,9 +333,15 @@ class StandaloneActivityStore(Protocol):
         """The run ``run_id`` of the activity, or its latest run when ``run_id`` is empty."""
 
     async def list_standalone_activities(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
+        after: tuple[float, str, str] | None,
     ) -> list[StoredStandaloneActivity]:
-        """The runs a checked filter matches, newest first."""
+        """A page of the runs a checked filter matches, newest first (start time, then activity
+        and run ID), after the run ``after`` names (its start time, activity ID, run ID)."""
 
     async def count_standalone_activities(
         self, namespace_id: str, query: Query, types: dict[str, int]

@@ -24,7 +24,10 @@ ACTIVITY_COLUMNS: dict[str, tuple[str, int]] = {
 }
 """The built-in attributes of an activity listing: the standalone_activities table's columns."""
 
-LISTED = "namespace_id, activity_id, run_id, version, request_id, state"
+ListedAfter = tuple[float, str, str]
+"""Where a listing page ended: the last run's start time, activity ID and run ID."""
+
+LISTED = "namespace_id, activity_id, run_id, version, request_id, state, start_time"
 
 
 def write_steps(w: StandaloneActivityWrite) -> list[Step]:
@@ -93,16 +96,24 @@ def listing(
     query: Query,
     types: dict[str, int],
     limit: int,
-    offset: int,
+    after: ListedAfter | None,
 ) -> tuple[str, list[object]]:
-    """SQL and parameters listing the runs that match ``query``'s filter, newest first."""
+    """SQL and parameters for one page of the runs ``query``'s filter matches, newest first,
+    after the run ``after`` (start time, activity ID, run ID) ended the page before."""
     params = visibility_sql.Params(dialect, namespace_id)
+    cursor = ""
+    if after is not None:  # bound in the order the markers appear: SQLite's ``?`` are positional
+        start, activity_id, run_id = after
+        cursor = (
+            f"(start_time < {params.add(start)} OR (start_time = {params.add(start)} AND "
+            f"(activity_id > {params.add(activity_id)} OR (activity_id = {params.add(activity_id)} "
+            f"AND run_id > {params.add(run_id)})))) AND "
+        )
     where = visibility_sql.filter_condition(query, types, params, ACTIVITY_COLUMNS)
     sql = (
         f"SELECT {LISTED} FROM standalone_activities "
-        f"WHERE namespace_id = {dialect.placeholder(1)} AND ({where}) "
-        f"ORDER BY start_time DESC, activity_id, run_id "
-        f"LIMIT {params.add(limit)} OFFSET {params.add(offset)}"
+        f"WHERE namespace_id = {dialect.placeholder(1)} AND {cursor}({where}) "
+        f"ORDER BY start_time DESC, activity_id, run_id LIMIT {params.add(limit)}"
     )
     return sql, params.values
 

@@ -29,6 +29,9 @@ from cadenza.standalone.machine import STANDALONE_EVENT_ID, Record, Run, Step
 from cadenza.standalone.service import Loaded, RunNotFoundError, StandaloneRuns
 from cadenza.visibility.query import Query
 
+ListedAfter = tuple[float, str, str]
+"""Where a listing page ended: the last run's start time, activity ID and run ID."""
+
 _FAILED_ONLY_REUSABLE = (
     ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_FAILED,
     ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_CANCELED,
@@ -232,11 +235,15 @@ class StandaloneActivities:
             await self._runs.delete(await self._runs.load(namespace_id, activity_id, loaded.stored.run_id))
 
     async def list_runs(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
-    ) -> list[tuple[Run, int]]:
-        """The matching runs, each with how many changes it has seen."""
-        rows = await self._runs.store.list_standalone_activities(namespace_id, query, types, limit, offset)
-        return [(Record.decode(row.state).run, row.version) for row in rows]
+        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, after: ListedAfter | None
+    ) -> list[tuple[Run, int, ListedAfter]]:
+        """A page of the matching runs, each with how many changes it has seen and where a page
+        ending with it ends."""
+        rows = await self._runs.store.list_standalone_activities(namespace_id, query, types, limit, after)
+        return [
+            (Record.decode(row.state).run, row.version, (row.start_time, row.activity_id, row.run_id))
+            for row in rows
+        ]
 
     async def count_runs(
         self, namespace_id: str, query: Query, types: dict[str, int]

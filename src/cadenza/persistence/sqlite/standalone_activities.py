@@ -44,9 +44,14 @@ class SqliteStandaloneActivities:
         return _stored(rows[0]) if rows else None
 
     async def list_standalone_activities(
-        self, namespace_id: str, query: Query, types: dict[str, int], limit: int, offset: int
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
+        after: standalone_sql.ListedAfter | None,
     ) -> list[StoredStandaloneActivity]:
-        sql, params = standalone_sql.listing(DIALECT, namespace_id, query, types, limit, offset)
+        sql, params = standalone_sql.listing(DIALECT, namespace_id, query, types, limit, after)
         return [_stored(row) for row in await self._read(sql, tuple(params))]
 
     async def count_standalone_activities(
@@ -66,7 +71,8 @@ class SqliteStandaloneActivities:
 
 
 def _stored(row: tuple[Any, ...]) -> StoredStandaloneActivity:
-    return StoredStandaloneActivity(row[0], row[1], row[2], int(row[3]), row[4], bytes(row[5]))
+    start_time = float(row[6]) if len(row) > 6 else 0.0
+    return StoredStandaloneActivity(row[0], row[1], row[2], int(row[3]), row[4], bytes(row[5]), start_time)
 
 
 def _run(conn: sqlite3.Connection, step: Step) -> None:
