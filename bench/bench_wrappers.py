@@ -76,10 +76,10 @@ def chain(with_rate_limits: bool) -> RpcWrapper:
 async def seconds(handler: Handler, request: Message) -> float:
     """How long ``CALLS`` calls take."""
     context: Any = Context()
-    began = time.perf_counter()
+    began = time.process_time()
     for _ in range(CALLS):
         await handler(request, context)
-    return time.perf_counter() - began
+    return time.process_time() - began
 
 
 async def microseconds(method: str, request: Message) -> tuple[float, float]:
