@@ -39,6 +39,7 @@ class Periodic:
 
     @property
     def running(self) -> bool:
+        """Whether the rounds were started and not stopped since."""
         return self._task is not None
 
     def start(self) -> None:
