@@ -358,7 +358,9 @@ class Server:
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
             legacy_versioning=LegacyVersioningRpcs(namespaces=namespaces),
-            workflow_pause=WorkflowPauseRpcs(namespaces=namespaces, history=history),
+            workflow_pause=WorkflowPauseRpcs(
+                namespaces=namespaces, history=history, enabled=config.limits.workflow_pause_enabled
+            ),
         )
 
     async def _recover(self) -> None:

@@ -1,10 +1,10 @@
-"""PauseWorkflowExecution and UnpauseWorkflowExecution, as Temporal 1.32 answers them by default.
+"""PauseWorkflowExecution and UnpauseWorkflowExecution, as Temporal 1.32 serves them.
 
-The real server pauses workflows only in namespaces whose dynamic config sets
-``frontend.WorkflowPauseEnabled``, which is off by default, and Cadenza has no such
-setting: a pause is refused UNIMPLEMENTED once the namespace is found. Unpausing is
-not gated there, so an unpause request is checked and its run looked up as Temporal
-does; a run that is running cannot be paused, so it is refused as "not paused".
+Temporal pauses workflows only when its dynamic config sets ``frontend.WorkflowPauseEnabled``
+(off by default), and so does Cadenza: without it a pause is refused UNIMPLEMENTED once
+the namespace is found. Unpausing is not gated, as there: without the setting no run is
+ever paused, so a running one is refused as "not paused". What a pause does to the run
+is in ``cadenza.history.machine.workflow_pause``.
 """
 
 from __future__ import annotations
@@ -16,34 +16,46 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.exceptions import (
-    FailedPreconditionError,
     InvalidArgumentError,
-    NotFoundError,
     UnimplementedError,
 )
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence.records import ExecutionKey
 from cadenza.validation import check_length
 
 
 class WorkflowPauseRpcs:
-    """Workflow pause, disabled as on the real server by default."""
+    """Workflow pause, served when ``enabled`` (Temporal's ``frontend.WorkflowPauseEnabled``)."""
 
-    def __init__(self, *, namespaces: NamespaceRegistry, history: HistoryService) -> None:
+    def __init__(self, *, namespaces: NamespaceRegistry, history: HistoryService, enabled: bool) -> None:
         self._namespaces = namespaces
         self._history = history
+        self._enabled = enabled
 
     @translated
     async def PauseWorkflowExecution(
         self, request: wsv1.PauseWorkflowExecutionRequest, context: Any
     ) -> wsv1.PauseWorkflowExecutionResponse:
-        await self._namespaces.get(request.namespace)
-        raise UnimplementedError(f"workflow pause is not enabled for namespace: {request.namespace}")
+        if not self._enabled:
+            await self._namespaces.get(request.namespace)
+            raise UnimplementedError(f"workflow pause is not enabled for namespace: {request.namespace}")
+        key = await self._key(request)
+        await self._history.pause_workflow(key, request.identity, request.reason, request.request_id)
+        return wsv1.PauseWorkflowExecutionResponse()
 
     @translated
     async def UnpauseWorkflowExecution(
         self, request: wsv1.UnpauseWorkflowExecutionRequest, context: Any
     ) -> wsv1.UnpauseWorkflowExecutionResponse:
+        key = await self._key(request)
+        await self._history.unpause_workflow(key, request.identity, request.reason, request.request_id)
+        return wsv1.UnpauseWorkflowExecutionResponse()
+
+    async def _key(
+        self, request: wsv1.PauseWorkflowExecutionRequest | wsv1.UnpauseWorkflowExecutionRequest
+    ) -> ExecutionKey:
+        """The run a request names, once its fields are checked in Temporal's words."""
         namespace = await self._namespaces.get(request.namespace)
         check_length(request.reason, "reason is too long.")
         check_length(request.request_id, "request id is too long.")
@@ -52,10 +64,8 @@ class WorkflowPauseRpcs:
             raise InvalidArgumentError("Can't load workflow execution.  WorkflowId not set.")
         _check_run_id(request.run_id)
         key = await self._history.resolve_run(namespace.id, request.workflow_id, request.run_id)
-        entry = await self._history.load(key)
-        if not entry.state.running:
-            raise NotFoundError("workflow execution already completed")
-        raise FailedPreconditionError("workflow is not paused.")
+        await self._history.load(key)  # a run ID of no run is refused here, in Temporal's words
+        return key
 
 
 def _check_run_id(run_id: str) -> None:

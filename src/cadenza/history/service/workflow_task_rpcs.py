@@ -200,6 +200,8 @@ def _complete_workflow_task(change: Change, request: RespondWorkflowTaskComplete
     if outcome.closed:
         return []
     flushed = change.flush_buffered()
+    if s.paused:  # the completion counts; the next task waits for the unpause
+        return eager
     if (
         flushed
         or request.force_create_new_workflow_task

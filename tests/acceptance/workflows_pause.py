@@ -1,0 +1,44 @@
+"""Workflows an operator pauses and unpauses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn
+async def greet(name: str) -> str:
+    return f"hello {name}"
+
+
+@workflow.defn(sandboxed=False)
+class SignalWaiter:
+    """Ends with the first two signals it is sent."""
+
+    def __init__(self) -> None:
+        self.got: list[str] = []
+
+    @workflow.run
+    async def run(self) -> list[str]:
+        await workflow.wait_condition(lambda: len(self.got) >= 2)
+        return self.got
+
+    @workflow.signal
+    def poke(self, value: str) -> None:
+        self.got.append(value)
+
+
+@workflow.defn(sandboxed=False)
+class Greeter:
+    """Runs one activity on the queue it is given."""
+
+    @workflow.run
+    async def run(self, activity_queue: str) -> str:
+        return await workflow.execute_activity(
+            greet, "paused", task_queue=activity_queue, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+WORKFLOWS = [SignalWaiter, Greeter]
+ACTIVITIES = [greet]
