@@ -15,14 +15,16 @@ from typing import Any
 import pytest
 from google.protobuf import text_format
 from google.protobuf.message import Message
+from temporalio.api.batch.v1 import BatchOperationTermination
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, PendingActivityState, WorkflowExecutionStatus
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from tests import servers
+from tests.acceptance import batch_calls as calls
 from tests.acceptance import workflows_pause as w
 from tests.helpers import Registered, eventually, worker_for
 
@@ -109,6 +111,7 @@ async def signalled_while_paused(client: Client) -> list[object]:
     async with worker_for(client, f"tq-{tag}", Registered(w.WORKFLOWS, w.ACTIVITIES)):
         handle = await client.start_workflow(w.SignalWaiter.run, id=f"wf-{tag}", task_queue=f"tq-{tag}")
         await eventually(lambda: _completed_a_task(client, handle.id))
+        not_paused = await _answer(_unpause(client, handle.id))
         seen.append(await _answer(_pause(client, handle.id, identity="ops", reason="why", request_id="r1")))
         seen.append(await _answer(_pause(client, handle.id, identity="ops", reason="why", request_id="r1")))
         seen.append(await _answer(_pause(client, handle.id, request_id="r2")))
@@ -130,11 +133,10 @@ async def signalled_while_paused(client: Client) -> list[object]:
         seen.append(await _count(client, f"WorkflowId = '{handle.id}' AND ExecutionStatus = 'Paused'"))
         seen.append(await _events(client, handle.id))
         seen.append(await _answer(_unpause(client, handle.id, identity="ops2", reason="go", request_id="u1")))
-        seen.append(await _answer(_unpause(client, handle.id)))
         seen.append(await handle.result())
         seen.append(await _events(client, handle.id))
         seen.append(await _answer(_pause(client, handle.id)))
-    return seen
+    return [*seen, not_paused]
 
 
 async def paused_before_a_worker(client: Client) -> list[object]:
@@ -188,6 +190,38 @@ async def activity_held_while_paused(client: Client) -> list[object]:
     return seen
 
 
+async def timer_update_and_batch_while_paused(client: Client) -> list[object]:
+    """A timer fires into a paused run, an update is refused, and a batch terminates it."""
+    tag = uuid.uuid4().hex[:8]
+    seen: list[object] = []
+    async with worker_for(client, f"tq-{tag}", Registered(w.WORKFLOWS, w.ACTIVITIES)):
+        handle = await client.start_workflow(w.SleepThenWait.run, id=f"wf-{tag}", task_queue=f"tq-{tag}")
+        await eventually(lambda: _completed_a_task(client, handle.id))
+        seen.append(await _answer(_pause(client, handle.id)))
+        await eventually(lambda: _timer_fired(client, handle.id))
+        with pytest.raises(RPCError) as refused:
+            await handle.execute_update(w.SleepThenWait.bump)
+        seen.append((refused.value.status, refused.value.message))
+        job_id = f"end-{tag}"
+        await client.workflow_service.start_batch_operation(
+            wsv1.StartBatchOperationRequest(
+                namespace="default",
+                job_id=job_id,
+                reason="end",
+                visibility_query=f"WorkflowId = '{handle.id}'",
+                termination_operation=BatchOperationTermination(),
+            )
+        )
+        described = await calls.finished(client, job_id)
+        seen.append((described.total_operation_count, described.complete_operation_count))
+        seen.append(await _events(client, handle.id))
+    return seen
+
+
+async def _timer_fired(client: Client, workflow_id: str) -> bool:
+    return "TIMER_FIRED" in await _events(client, workflow_id)
+
+
 async def _completed_a_task(client: Client, workflow_id: str) -> bool:
     return "WORKFLOW_TASK_COMPLETED" in await _events(client, workflow_id)
 
@@ -209,6 +243,7 @@ SCENARIOS = [
     paused_before_a_worker,
     cancelled_while_paused,
     activity_held_while_paused,
+    timer_update_and_batch_while_paused,
 ]
 
 
@@ -223,14 +258,22 @@ async def test_a_paused_run_takes_signals_and_goes_on_when_unpaused(pausing_clie
         "WORKFLOW_EXECUTION_SIGNALED",
         "WORKFLOW_EXECUTION_SIGNALED",
     ]
-    assert seen[11] == ["a", "b"]
-    assert seen[12][-5:] == [  # type: ignore[index]
+    assert seen[10] == ["a", "b"]
+    assert seen[-1] == "FAILED_PRECONDITION workflow is not paused."
+    assert seen[11][-5:] == [  # type: ignore[index]
         'WORKFLOW_EXECUTION_UNPAUSED identity: "ops2" reason: "go" request_id: "u1" True',
         "WORKFLOW_TASK_SCHEDULED",
         "WORKFLOW_TASK_STARTED",
         "WORKFLOW_TASK_COMPLETED",
         "WORKFLOW_EXECUTION_COMPLETED",
     ]
+
+
+async def test_a_paused_run_refuses_updates_and_a_batch_ends_it(pausing_client: Client) -> None:
+    seen = await timer_update_and_batch_while_paused(pausing_client)
+    assert seen[1] == (RPCStatusCode.FAILED_PRECONDITION, "Workflow is paused. Cannot update the workflow.")
+    assert seen[2] == (1, 1)
+    assert seen[3][-3:] == ["WORKFLOW_EXECUTION_PAUSED  True", "TIMER_FIRED", "WORKFLOW_EXECUTION_TERMINATED"]  # type: ignore[index]
 
 
 async def test_an_activity_waits_for_the_unpause(pausing_client: Client) -> None:

@@ -40,5 +40,24 @@ class Greeter:
         )
 
 
-WORKFLOWS = [SignalWaiter, Greeter]
+@workflow.defn(sandboxed=False)
+class SleepThenWait:
+    """Sleeps two seconds, then waits for an update."""
+
+    def __init__(self) -> None:
+        self.bumps = 0
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.sleep(2)
+        await workflow.wait_condition(lambda: self.bumps > 0)
+        return self.bumps
+
+    @workflow.update
+    def bump(self) -> int:
+        self.bumps += 1
+        return self.bumps
+
+
+WORKFLOWS = [SignalWaiter, Greeter, SleepThenWait]
 ACTIVITIES = [greet]
