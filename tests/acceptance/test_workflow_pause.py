@@ -218,6 +218,27 @@ async def timer_update_and_batch_while_paused(client: Client) -> list[object]:
     return seen
 
 
+async def paused_during_a_workflow_task(client: Client) -> list[object]:
+    """The task with the worker completes; the activity it scheduled waits for the unpause."""
+    tag = uuid.uuid4().hex[:8]
+    seen: list[object] = []
+    async with worker_for(client, f"tq-{tag}", Registered(w.WORKFLOWS, w.ACTIVITIES)):
+        handle = await client.start_workflow(w.SlowFirstTask.run, id=f"wf-{tag}", task_queue=f"tq-{tag}")
+        await eventually(lambda: _started_a_task(client, handle.id), interval=0.05)
+        seen.append(await _answer(_pause(client, handle.id)))
+        await eventually(lambda: _completed_a_task(client, handle.id))
+        await asyncio.sleep(1)  # long enough for the worker to run an activity it was handed
+        seen.append(await _events(client, handle.id))
+        await handle.signal(w.SlowFirstTask.proceed)
+        seen.append(await _answer(_unpause(client, handle.id)))
+        seen.append(await handle.result())
+    return seen
+
+
+async def _started_a_task(client: Client, workflow_id: str) -> bool:
+    return "WORKFLOW_TASK_STARTED" in await _events(client, workflow_id)
+
+
 async def _timer_fired(client: Client, workflow_id: str) -> bool:
     return "TIMER_FIRED" in await _events(client, workflow_id)
 
@@ -244,6 +265,7 @@ SCENARIOS = [
     cancelled_while_paused,
     activity_held_while_paused,
     timer_update_and_batch_while_paused,
+    paused_during_a_workflow_task,
 ]
 
 
@@ -274,6 +296,12 @@ async def test_a_paused_run_refuses_updates_and_a_batch_ends_it(pausing_client: 
     assert seen[1] == (RPCStatusCode.FAILED_PRECONDITION, "Workflow is paused. Cannot update the workflow.")
     assert seen[2] == (1, 1)
     assert seen[3][-3:] == ["WORKFLOW_EXECUTION_PAUSED  True", "TIMER_FIRED", "WORKFLOW_EXECUTION_TERMINATED"]  # type: ignore[index]
+
+
+async def test_a_task_in_flight_completes_but_its_activity_waits(pausing_client: Client) -> None:
+    seen = await paused_during_a_workflow_task(pausing_client)
+    assert seen[1][-2:] == ["ACTIVITY_TASK_SCHEDULED", "WORKFLOW_EXECUTION_PAUSED  True"]  # type: ignore[index]
+    assert seen[3] == "hello later"
 
 
 async def test_an_activity_waits_for_the_unpause(pausing_client: Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -59,5 +60,24 @@ class SleepThenWait:
         return self.bumps
 
 
-WORKFLOWS = [SignalWaiter, Greeter, SleepThenWait]
+@workflow.defn(sandboxed=False)
+class SlowFirstTask:
+    """A first workflow task long enough to be paused in; it schedules an activity."""
+
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self) -> str:
+        time.sleep(1.2)  # noqa: ASYNC251 - holds the task on purpose, under the SDK's 2 s deadlock limit
+        result = await workflow.execute_activity(greet, "later", start_to_close_timeout=timedelta(seconds=30))
+        await workflow.wait_condition(lambda: self.go)
+        return result
+
+    @workflow.signal
+    def proceed(self) -> None:
+        self.go = True
+
+
+WORKFLOWS = [SignalWaiter, Greeter, SleepThenWait, SlowFirstTask]
 ACTIVITIES = [greet]

@@ -250,6 +250,7 @@ def _start_or_enqueue(
     for activity, wants_eager in scheduled:
         if (
             wants_eager
+            and not change.state.paused  # held until the unpause, like any attempt
             and len(eager) < MAX_EAGER_ACTIVITIES
             and activity.task_queue == change.state.task_queue
         ):
