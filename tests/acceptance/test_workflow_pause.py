@@ -316,3 +316,26 @@ async def test_pause_matches_real_temporal(
     scenario: Any, pausing_client: Client, temporal_pausing_client: Client
 ) -> None:
     assert await scenario(pausing_client) == await scenario(temporal_pausing_client)
+
+
+async def test_a_pause_survives_a_restart(tmp_path: Path) -> None:
+    tag = uuid.uuid4().hex[:8]
+    db = tmp_path / "cadenza.db"
+    async with servers.in_process(db, dynamic_config=ENABLED) as server:
+        client = await Client.connect(server.address)
+        async with worker_for(client, f"tq-{tag}", Registered([w.Greeter], [])):
+            await client.start_workflow(w.Greeter.run, f"acts-{tag}", id=f"wf-{tag}", task_queue=f"tq-{tag}")
+            await eventually(lambda: _pending_activities(client, f"wf-{tag}"))
+        assert await _answer(_pause(client, f"wf-{tag}", reason="overnight")) == "OK"
+    async with servers.in_process(db, dynamic_config=ENABLED) as server:
+        client = await Client.connect(server.address)
+        described = await _described(client, f"wf-{tag}")
+        assert described.workflow_execution_info.status == PAUSED
+        assert described.workflow_extended_info.pause_info.reason == "overnight"
+        async with worker_for(client, f"acts-{tag}", Registered([], w.ACTIVITIES)):
+            await asyncio.sleep(1)  # the held attempt is not among the tasks reloaded at start
+            [activity] = (await _described(client, f"wf-{tag}")).pending_activities
+            assert activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+            assert await _answer(_unpause(client, f"wf-{tag}")) == "OK"
+            async with worker_for(client, f"tq-{tag}", Registered([w.Greeter], [])):
+                assert await client.get_workflow_handle(f"wf-{tag}").result() == "hello paused"
