@@ -152,6 +152,19 @@ async def _scenario(client: Client) -> list[object]:
             )
         )
         seen.append([await _pending(h) for h in handles])
+        for handle in handles:
+            await _paused(handle, client)
+        # By type, the batch acts on the runs its filter names only (Temporal 1.32 does not
+        # swap the filter for one on TemporalPauseInfo, as later versions do).
+        unpause_by_type = _start(
+            job_id=f"by-type-{tag}",
+            visibility_query="WorkflowType = 'NoSuchWorkflow'",
+            unpause_activities_operation=BatchOperationUnpauseActivities(type="fail_until_attempt_three"),
+        )
+        await client.workflow_service.start_batch_operation(unpause_by_type)
+        described = await calls.finished(client, unpause_by_type.job_id)
+        seen.append((described.total_operation_count, described.complete_operation_count))
+        seen.append([(await _pending(h))[1] for h in handles])
         seen.append(
             await _run(
                 client,

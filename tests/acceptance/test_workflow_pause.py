@@ -17,7 +17,12 @@ from google.protobuf import text_format
 from google.protobuf.message import Message
 from temporalio.api.batch.v1 import BatchOperationTermination
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType, PendingActivityState, WorkflowExecutionStatus
+from temporalio.api.enums.v1 import (
+    EventType,
+    HistoryEventFilterType,
+    PendingActivityState,
+    WorkflowExecutionStatus,
+)
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client, WorkflowFailureError
@@ -25,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tests import servers
 from tests.acceptance import batch_calls as calls
+from tests.acceptance import workflows_activity_ops as ops
 from tests.acceptance import workflows_pause as w
 from tests.helpers import Registered, eventually, worker_for
 
@@ -146,6 +152,16 @@ async def paused_before_a_worker(client: Client) -> list[object]:
     seen: list[object] = [await _answer(_pause(client, handle.id, reason="r"))]
     seen.append((await _described(client, handle.id)).HasField("pending_workflow_task"))
     seen.append(await _events(client, handle.id))
+    # Temporal takes a paused run for a closed one when asked for its close event (the
+    # `temporal workflow describe` command asks): the last event is answered at once.
+    last = await client.workflow_service.get_workflow_execution_history(
+        wsv1.GetWorkflowExecutionHistoryRequest(
+            namespace="default",
+            execution=WorkflowExecution(workflow_id=handle.id),
+            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+        )
+    )
+    seen.append([_event(e) for e in last.history.events])
     await handle.terminate("bye")
     described = await _described(client, handle.id)
     seen.append(
@@ -239,6 +255,43 @@ async def _started_a_task(client: Client, workflow_id: str) -> bool:
     return "WORKFLOW_TASK_STARTED" in await _events(client, workflow_id)
 
 
+async def pause_info_attribute(client: Client) -> list[object]:
+    """``TemporalPauseInfo`` names the paused run and its paused activities' types."""
+    tag = uuid.uuid4().hex[:8]
+    seen: list[object] = []
+    execution = WorkflowExecution(workflow_id=f"wf-{tag}")
+    async with worker_for(client, f"tq-{tag}", Registered(ops.WORKFLOWS, ops.ACTIVITIES)):
+        handle = await client.start_workflow(
+            ops.SlowlyRetriedActivity.run, id=f"wf-{tag}", task_queue=f"tq-{tag}"
+        )
+        await eventually(lambda: _retrying(client, handle.id))
+        await client.workflow_service.pause_activity(
+            wsv1.PauseActivityRequest(namespace="default", execution=execution, id="retried")
+        )
+        seen.append(await _pause_info(client, handle.id))
+        await _pause(client, handle.id, reason="why")
+        seen.append(await _pause_info(client, handle.id))
+        by_type = "TemporalPauseInfo = 'property:activityType=fail_until_attempt_three'"
+        seen.append(await _count(client, f"{by_type} AND WorkflowId = '{handle.id}'"))
+        await _unpause(client, handle.id)
+        seen.append(await _pause_info(client, handle.id))
+        await client.workflow_service.unpause_activity(
+            wsv1.UnpauseActivityRequest(namespace="default", execution=execution, id="retried")
+        )
+        seen.append(await _pause_info(client, handle.id))
+        await handle.terminate()
+    return [str(s).replace(tag, "T") for s in seen]
+
+
+async def _retrying(client: Client, workflow_id: str) -> bool:
+    return any(a.attempt == 2 for a in (await _described(client, workflow_id)).pending_activities)
+
+
+async def _pause_info(client: Client, workflow_id: str) -> str | None:
+    fields = (await _described(client, workflow_id)).workflow_execution_info.search_attributes.indexed_fields
+    return fields["TemporalPauseInfo"].data.decode() if "TemporalPauseInfo" in fields else None
+
+
 async def _timer_fired(client: Client, workflow_id: str) -> bool:
     return "TIMER_FIRED" in await _events(client, workflow_id)
 
@@ -266,6 +319,7 @@ SCENARIOS = [
     activity_held_while_paused,
     timer_update_and_batch_while_paused,
     paused_during_a_workflow_task,
+    pause_info_attribute,
 ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 
 from cadenza.exceptions import FailedPreconditionError
-from cadenza.history.machine import activities, workflow_tasks
+from cadenza.history.machine import activities, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
 
 PAUSED_BEFORE_START = (
@@ -37,6 +37,7 @@ def pause(change: Change, identity: str, reason: str, request_id: str) -> None:
     attrs.identity, attrs.reason, attrs.request_id = identity, reason, request_id
     s.paused_time = change.now
     s.pause = {"identity": identity, "reason": reason, "request_id": request_id}
+    visibility_fields.record_pause_info(s)
     for activity in s.activities.values():
         if activity.task_id and not activity.started:
             # Held until the unpause; a retry timer still running fires into the hold.
@@ -57,6 +58,7 @@ def unpause(change: Change, identity: str, reason: str, request_id: str) -> None
     attrs.identity, attrs.reason, attrs.request_id = identity, reason, request_id
     s.paused_time = 0.0
     s.pause = {}
+    visibility_fields.record_pause_info(s)
     for activity in s.activities.values():
         held = not (activity.started or activity.paused or activity.task_id or activity.retry_timer_id)
         if held:

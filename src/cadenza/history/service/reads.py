@@ -84,8 +84,10 @@ class HistoryReader:
         wait_until = min(time.monotonic() + self._long_poll, deadline)
         close_only = filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
         while True:
-            if close_only and not entry.state.running:
-                close = await self._history.cache.event_entry(entry, entry.state.close_event_id)
+            if close_only and (entry.state.paused or not entry.state.running):
+                # Temporal takes a paused run for a closed one here: its last event is answered.
+                last = entry.state.close_event_id or entry.state.next_event_id - 1
+                close = await self._history.cache.event_entry(entry, last)
                 return HistoryPage([close], b"")
             if not close_only:
                 history = await self._history.cache.history(entry)
