@@ -345,6 +345,18 @@ async def test_a_paused_run_takes_signals_and_goes_on_when_unpaused(pausing_clie
     ]
 
 
+async def test_namespaces_advertise_pause_only_when_it_is_enabled(
+    pausing_client: Client, client: Client
+) -> None:
+    request = wsv1.DescribeNamespaceRequest(namespace="default")
+    assert (
+        await pausing_client.workflow_service.describe_namespace(request)
+    ).namespace_info.capabilities.workflow_pause
+    assert not (
+        await client.workflow_service.describe_namespace(request)
+    ).namespace_info.capabilities.workflow_pause
+
+
 async def test_a_paused_run_refuses_updates_and_a_batch_ends_it(pausing_client: Client) -> None:
     seen = await timer_update_and_batch_while_paused(pausing_client)
     assert seen[1] == (RPCStatusCode.FAILED_PRECONDITION, "Workflow is paused. Cannot update the workflow.")
