@@ -2,9 +2,9 @@
 
 Temporal pauses workflows only when its dynamic config sets ``frontend.WorkflowPauseEnabled``
 (off by default), and so does Cadenza: without it a pause is refused UNIMPLEMENTED once
-the namespace is found. Unpausing is not gated, as there: without the setting no run is
-ever paused, so a running one is refused as "not paused". What a pause does to the run
-is in ``cadenza.history.machine.workflow_pause``.
+the namespace is found. Unpausing is not gated, as there, so a run paused while the setting
+was on can always be let go. What a pause does to the run is in
+``cadenza.history.machine.workflow_pause``.
 """
 
 from __future__ import annotations

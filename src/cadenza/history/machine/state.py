@@ -18,7 +18,6 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from cadenza.persistence.records import NO_PRIORITY, TaskPriority
 
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-PAUSED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED
 
 
 class _Encoded:
@@ -299,9 +298,9 @@ class MutableState:
     priority: TaskPriority = NO_PRIORITY
     """The run's priority: its start's, inherited through continue-as-new, retries and cron."""
     paused_time: float = 0.0
-    """When an operator paused the run (0 if it is not paused); kept once it closes, as on Temporal."""
     pause: dict[str, str] = field(default_factory=dict)
-    """Who paused it, why, and the pause request's ID (``identity``, ``reason``, ``request_id``)."""
+    """When an operator paused the run (0 if not; kept once it closes, as on Temporal), and
+    who, why, under which request ID (``identity``, ``reason``, ``request_id``)."""
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 
@@ -313,11 +312,6 @@ class MutableState:
     def paused(self) -> bool:
         """Running, but paused: no workflow task is scheduled and no activity dispatched."""
         return self.running and self.paused_time > 0
-
-    @property
-    def shown_status(self) -> int:
-        """The status clients see: a paused run is shown PAUSED, though it is running."""
-        return PAUSED if self.paused else self.status
 
     @property
     def root(self) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
 from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import Visibility
@@ -13,6 +14,13 @@ from cadenza.visibility import attributes as attrs
 _TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
 BUILD_IDS = "BuildIds"
 PAUSE_INFO = "TemporalPauseInfo"
+PAUSED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED
+
+
+def shown_status(state: MutableState) -> int:
+    """The status clients see, in listings and descriptions: a paused run is shown PAUSED,
+    though it is running."""
+    return PAUSED if state.paused else state.status
 
 
 def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> None:

@@ -37,6 +37,7 @@ from temporalio.api.workflowservice.v1 import PollWorkflowTaskQueueResponse
 
 from cadenza.exceptions import DeadlineExceededError, QueryFailedError
 from cadenza.history.machine import events as ev
+from cadenza.history.machine import visibility_fields
 from cadenza.history.machine.state import MutableState
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService, wire
@@ -102,7 +103,7 @@ class Queries:
         self, key: ExecutionKey, query: WorkflowQuery, reject_condition: int, deadline: float
     ) -> QueryAnswer:
         entry = await self._history.load(key)
-        rejected = _rejected(entry.state.shown_status, reject_condition)
+        rejected = _rejected(visibility_fields.shown_status(entry.state), reject_condition)
         if rejected:
             return QueryAnswer(rejected_status=rejected)
         while entry.state.running and (

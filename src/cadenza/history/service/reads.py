@@ -176,7 +176,7 @@ def _execution_info(
     info = WorkflowExecutionInfo(
         execution=WorkflowExecution(workflow_id=state.workflow_id, run_id=state.run_id),
         type=WorkflowType(name=state.workflow_type),
-        status=state.shown_status,  # type: ignore[arg-type]
+        status=visibility_fields.shown_status(state),  # type: ignore[arg-type]
         history_length=state.next_event_id - 1,
         task_queue=state.task_queue,
         history_size_bytes=state.history_size,
