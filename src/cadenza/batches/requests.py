@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import BatchOperationType, ResetType
+from temporalio.api.enums.v1 import BatchOperationType, ExecutionType, ResetType
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.exceptions import InvalidArgumentError, UnimplementedError
@@ -53,13 +53,51 @@ def check(request: wsv1.StartBatchOperationRequest) -> int:
         raise InvalidArgumentError(
             "visibility query, executions, and target executions are mutually exclusive"
         )
+    _check_target_types(request, operation)
     _check_operation(request, operation)
     if operation not in OPERATIONS:
         raise UnimplementedError(f"Batch operation {operation} is not supported by Cadenza.")
     _refuse_restoring(request, operation)
-    if request.target_executions:
-        raise UnimplementedError("Batch operations by target_executions are not supported by Cadenza.")
     return OPERATIONS[operation]
+
+
+_ON_ACTIVITIES = (
+    "terminate_activities_operation",
+    "delete_activities_operation",
+    "cancel_activities_operation",
+)
+"""The operations on standalone activities; every other one acts on workflow executions."""
+
+
+def _check_target_types(request: wsv1.StartBatchOperationRequest, operation: str) -> None:
+    """Each target execution must be of the kind the operation acts on, in Temporal's (Go's) words."""
+    expected = (
+        ExecutionType.EXECUTION_TYPE_ACTIVITY
+        if operation in _ON_ACTIVITIES
+        else ExecutionType.EXECUTION_TYPE_WORKFLOW
+    )
+    for index, execution in enumerate(request.target_executions):
+        if execution.type != expected:
+            wrapper = "StartBatchOperationRequest_" + operation.title().replace("_", "")
+            raise InvalidArgumentError(
+                f"target_executions[{index}] has type {_type_name(execution.type)}, "
+                f"but operation *workflowservice.{wrapper} requires {_type_name(expected)}"
+            )
+
+
+_GO_KNOWN_TYPES = (
+    ExecutionType.EXECUTION_TYPE_UNSPECIFIED,
+    ExecutionType.EXECUTION_TYPE_WORKFLOW,
+    ExecutionType.EXECUTION_TYPE_ACTIVITY,
+)
+"""The execution types Temporal 1.32 names; it shows any other by its number."""
+
+
+def _type_name(execution_type: int) -> str:
+    if execution_type not in _GO_KNOWN_TYPES:
+        return str(execution_type)
+    name = ExecutionType.Name(execution_type)  # type: ignore[arg-type]
+    return name.removeprefix("EXECUTION_TYPE_").title().replace("_", "")
 
 
 def _check_operation(request: wsv1.StartBatchOperationRequest, operation: str) -> None:
