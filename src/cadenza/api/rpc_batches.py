@@ -91,7 +91,8 @@ def _described(batch: StoredBatch) -> wsv1.DescribeBatchOperationResponse:
         executions=[
             Execution(type=ExecutionType.EXECUTION_TYPE_WORKFLOW, business_id=e.workflow_id, run_id=e.run_id)
             for e in request.executions
-        ],
+        ]
+        + list(request.target_executions),
     )
     response.start_time.CopyFrom(ev.timestamp(batch.start_time))
     if batch.close_time is not None:

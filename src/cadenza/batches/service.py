@@ -155,8 +155,10 @@ class BatchService:
         self, namespace: NamespaceRecord, request: wsv1.StartBatchOperationRequest, operation: int
     ) -> StoredBatch:
         cursor, total = Cursor(), 0
-        if request.executions:
-            targets = [Target(e.workflow_id, e.run_id) for e in request.executions]
+        if request.executions or request.target_executions:
+            targets = [Target(e.workflow_id, e.run_id) for e in request.executions] + [
+                Target(e.business_id, e.run_id) for e in request.target_executions
+            ]
             cursor, total = Cursor(page=tuple(targets), listed=True, started=True), len(targets)
         return StoredBatch(
             namespace_id=namespace.id,
