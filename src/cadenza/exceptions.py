@@ -80,6 +80,10 @@ class ResourceExhaustedError(CadenzaError):
         self.scope = scope
 
 
+class PermissionDeniedError(CadenzaError):
+    """The namespace does not allow what the request asks (a feature it has disabled)."""
+
+
 class UnimplementedError(CadenzaError):
     """The API exists in Temporal but Cadenza does not serve it yet."""
 

@@ -18,6 +18,7 @@ from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_legacy_versioning import LegacyVersioningRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -26,6 +27,7 @@ from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
+from cadenza.api.rpc_workflow_pause import WorkflowPauseRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
@@ -373,6 +375,10 @@ class Server:
                 namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
+            legacy_versioning=LegacyVersioningRpcs(namespaces=namespaces),
+            workflow_pause=WorkflowPauseRpcs(
+                namespaces=namespaces, history=history, enabled=config.limits.workflow_pause_enabled
+            ),
             standalone_activities=StandaloneActivityRpcs(
                 config=config, namespaces=namespaces, activities=self._standalone
             ),

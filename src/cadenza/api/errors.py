@@ -18,6 +18,7 @@ from temporalio.api.errordetails.v1 import (
     NamespaceAlreadyExistsFailure,
     NamespaceNotFoundFailure,
     NotFoundFailure,
+    PermissionDeniedFailure,
     QueryFailedFailure,
     ResourceExhaustedFailure,
     WorkflowExecutionAlreadyStartedFailure,
@@ -54,6 +55,7 @@ _CODES: list[tuple[type[exc.CadenzaError], int]] = [
     (exc.QueryFailedError, code_pb2.INVALID_ARGUMENT),
     (exc.DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),
     (exc.ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
+    (exc.PermissionDeniedError, code_pb2.PERMISSION_DENIED),
     (exc.UnimplementedError, code_pb2.UNIMPLEMENTED),
 ]
 
@@ -108,6 +110,8 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         return NamespaceAlreadyExistsFailure()
     if isinstance(error, exc.NotFoundError):
         return NotFoundFailure()
+    if isinstance(error, exc.PermissionDeniedError):
+        return PermissionDeniedFailure()
     if isinstance(error, exc.ResourceExhaustedError) and error.cause:
         return ResourceExhaustedFailure(cause=error.cause, scope=error.scope)  # type: ignore[arg-type]
     if isinstance(error, exc.QueryFailedError):

@@ -26,6 +26,8 @@ _WORKFLOW_CALLS = {
     "ResetWorkflowExecution": "reset",
     "DeleteWorkflowExecution": "delete",
     "UpdateWorkflowExecutionOptions": "options",
+    "PauseWorkflowExecution": "pause",
+    "UnpauseWorkflowExecution": "pause",
     "PauseActivity": "activity",
     "UnpauseActivity": "activity",
     "ResetActivity": "activity",

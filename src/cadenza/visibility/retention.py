@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from cadenza.clock import Clock
 from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
+from cadenza.periodic import Periodic
 from cadenza.persistence.records import ExecutionKey
 from cadenza.persistence.roles import RetentionStore, StandaloneActivityStore
 
@@ -37,16 +37,15 @@ class RetentionSweeper:
         self._namespaces = namespaces
         self._clock = clock
         self._forget = forget
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic(
+            self._sweep_and_report, interval, name="cadenza-retention", what="retention sweep", logger=logger
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="cadenza-retention")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._rounds.stop()
 
     async def sweep(self) -> int:
         """One pass over every namespace; returns how many runs were deleted."""
@@ -74,12 +73,6 @@ class RetentionSweeper:
             if count < BATCH:
                 return deleted
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                deleted = await self.sweep()
-                if deleted:
-                    logger.info("retention deleted %d closed executions", deleted)
-            except Exception:
-                logger.exception("retention sweep failed; trying again later")
+    async def _sweep_and_report(self) -> None:
+        if deleted := await self.sweep():
+            logger.info("retention deleted %d closed executions", deleted)

@@ -38,6 +38,8 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: ("workflow_execution_canceled_event_attributes"),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: ("workflow_execution_terminated_event_attributes"),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_PAUSED: "workflow_execution_paused_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UNPAUSED: "workflow_execution_unpaused_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: (
         "workflow_execution_continued_as_new_event_attributes"
     ),

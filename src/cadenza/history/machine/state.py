@@ -297,12 +297,21 @@ class MutableState:
     """When a reset made this run (0 if none did)."""
     priority: TaskPriority = NO_PRIORITY
     """The run's priority: its start's, inherited through continue-as-new, retries and cron."""
+    paused_time: float = 0.0
+    pause: dict[str, str] = field(default_factory=dict)
+    """When an operator paused the run (0 if not; kept once it closes, as on Temporal), and
+    who, why, under which request ID (``identity``, ``reason``, ``request_id``)."""
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 
     @property
     def running(self) -> bool:
         return self.status == RUNNING
+
+    @property
+    def paused(self) -> bool:
+        """Running, but paused: no workflow task is scheduled and no activity dispatched."""
+        return self.running and self.paused_time > 0
 
     @property
     def root(self) -> tuple[str, str]:

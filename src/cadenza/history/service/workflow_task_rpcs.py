@@ -200,6 +200,8 @@ def _complete_workflow_task(change: Change, request: RespondWorkflowTaskComplete
     if outcome.closed:
         return []
     flushed = change.flush_buffered()
+    if s.paused:  # the completion counts; the next task waits for the unpause
+        return eager
     if (
         flushed
         or request.force_create_new_workflow_task
@@ -248,6 +250,7 @@ def _start_or_enqueue(
     for activity, wants_eager in scheduled:
         if (
             wants_eager
+            and not change.state.paused  # held until the unpause, like any attempt
             and len(eager) < MAX_EAGER_ACTIVITIES
             and activity.task_queue == change.state.task_queue
         ):
