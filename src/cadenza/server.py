@@ -42,6 +42,7 @@ from cadenza.matching import MatchingService
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
@@ -167,6 +168,7 @@ class Server:
             if link is not None
             else None
         )
+        self.nexus_endpoints = NexusEndpoints(self._store, self._namespaces, self._clock)
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
@@ -215,7 +217,10 @@ class Server:
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
         await self._recover()
         self._queue_configs.start()
-        workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
+        workflow_service, operator_service = (
+            self._workflow_service(),
+            OperatorService(self._namespaces, self.nexus_endpoints),
+        )
         self._grpc, port = await grpc_server.build(
             workflow_service,
             operator_service,

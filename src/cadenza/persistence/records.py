@@ -313,3 +313,18 @@ class StoredQueueConfig:
     """The table-wide revision of this row's last write: every later write has a larger one."""
     config: bytes
     """A serialized ``temporal.api.taskqueue.v1.TaskQueueConfig``."""
+
+
+@dataclass(frozen=True)
+class StoredNexusEndpoint:
+    """A Nexus endpoint as CreateNexusEndpoint or UpdateNexusEndpoint left it."""
+
+    endpoint_id: str
+    name: str
+    version: int
+    """1 when created, one more at each update."""
+    created_time: float
+    modified_time: float | None
+    """When the last update was made; None if there was none."""
+    spec: bytes
+    """A serialized ``temporal.api.nexus.v1.EndpointSpec``."""

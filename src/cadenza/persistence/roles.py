@@ -27,6 +27,7 @@ from cadenza.persistence.records import (
     ScheduleWrite,
     SharedQuery,
     StoredExecution,
+    StoredNexusEndpoint,
     StoredQueueConfig,
     StoredSchedule,
     TaskKind,
@@ -316,3 +317,24 @@ class QueueConfigStore(Protocol):
 
     async def queue_configs_since(self, revision: int) -> list[StoredQueueConfig]:
         """Every row written after ``revision``, in the order written (0: all of them)."""
+
+
+class NexusEndpointStore(Protocol):
+    """Nexus endpoints, a row each, names unique."""
+
+    async def create_nexus_endpoint(self, endpoint: StoredNexusEndpoint) -> bool:
+        """Store a new endpoint; False, storing nothing, if its ID or name is taken."""
+
+    async def get_nexus_endpoint(self, endpoint_id: str) -> StoredNexusEndpoint | None: ...
+
+    async def get_nexus_endpoint_by_name(self, name: str) -> StoredNexusEndpoint | None: ...
+
+    async def update_nexus_endpoint(self, endpoint: StoredNexusEndpoint, version: int) -> bool:
+        """Replace the endpoint if its row is still at ``version``; False, changing nothing, if it
+        is not, is gone, or the new name is another endpoint's."""
+
+    async def delete_nexus_endpoint(self, endpoint_id: str) -> bool:
+        """Remove the endpoint; False if there was none."""
+
+    async def list_nexus_endpoints(self, after_id: str, limit: int) -> list[StoredNexusEndpoint]:
+        """Up to ``limit`` endpoints whose IDs sort after ``after_id``, in ID order."""

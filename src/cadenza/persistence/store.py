@@ -15,6 +15,7 @@ from cadenza.persistence.roles import (
     BatchStore,
     ExecutionStore,
     NamespaceStore,
+    NexusEndpointStore,
     QueueConfigStore,
     ReplicaLink,
     RetentionStore,
@@ -39,10 +40,11 @@ class Store(
     AuditStore,
     QueueConfigStore,
     BatchStore,
+    NexusEndpointStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,
-    saved views and batch operations."""
+    saved views, batch operations and Nexus endpoints."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

@@ -38,6 +38,7 @@ from cadenza.persistence.sqlite.audit import SqliteAudit
 from cadenza.persistence.sqlite.batches import SqliteBatches
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
+from cadenza.persistence.sqlite.nexus_endpoints import SqliteNexusEndpoints
 from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.visibility import DIALECT
@@ -62,7 +63,9 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys, SqliteQueueConfigs):
+class SqliteStore(
+    SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys, SqliteQueueConfigs, SqliteNexusEndpoints
+):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:
