@@ -43,6 +43,7 @@ from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
+from cadenza.nexus.invocations import NexusInvocations
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
@@ -169,12 +170,16 @@ class Server:
             else None
         )
         self.nexus_endpoints = NexusEndpoints(self._store, self._namespaces, self._clock)
+        self._nexus = NexusInvocations(
+            self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
+        )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
                 TimerOwner.HISTORY: self._history.fire_timer,
                 TimerOwner.TRANSFERS: self._transfers.run,
                 TimerOwner.SCHEDULES: self._schedules.fire,
+                TimerOwner.NEXUS: self._nexus.run,
             },
             self._drop_timer,
         )
@@ -340,6 +345,7 @@ class Server:
                 matching=self._matching,
                 queries=self._queries,
                 queue_configs=self._queue_configs,
+                endpoints=self.nexus_endpoints,
             ),
             activities=ActivityRpcs(
                 config=config, namespaces=namespaces, history=history, matching=self._matching
@@ -349,6 +355,7 @@ class Server:
                 config=config,
                 namespaces=namespaces,
                 control=self._matching.control,
+                nexus_tasks=self._matching.nexus_tasks,
                 workers=self._matching.workers,
             ),
             workers=WorkerRpcs(namespaces=namespaces, workers=self._matching.workers),

@@ -23,6 +23,7 @@ from cadenza.history.service.queries import Queries
 from cadenza.matching import MatchingService
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.observability.hooks import eager_dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.visibility import validation
@@ -47,8 +48,10 @@ class TaskRpcs:
         matching: MatchingService,
         queries: Queries,
         queue_configs: QueueConfigs,
+        endpoints: NexusEndpoints,
     ) -> None:
         self._config = config
+        self._endpoints = endpoints
         self._queue_configs = queue_configs
         self._namespaces = namespaces
         self._history = history
@@ -88,7 +91,20 @@ class TaskRpcs:
         token = await task_token(self._namespaces, request)
         await self._check_target_namespaces(request.commands)
         rules = await self._command_rules(request)
-        return await eager_dispatching(self._history.complete_workflow_task(token, request, rules))
+        endpoints = await self._command_endpoints(request.commands)
+        return await eager_dispatching(self._history.complete_workflow_task(token, request, rules, endpoints))
+
+    async def _command_endpoints(self, commands: Any) -> dict[str, str]:
+        """The IDs of the Nexus endpoints the commands name, by name; one missing is left out,
+        and the command naming it fails the task."""
+        found: dict[str, str] = {}
+        for command in commands:
+            if command.HasField("schedule_nexus_operation_command_attributes"):
+                name = command.schedule_nexus_operation_command_attributes.endpoint
+                endpoint = await self._endpoints.by_name(name) if name and name not in found else None
+                if endpoint is not None:
+                    found[name] = endpoint.record.endpoint_id
+        return found
 
     async def _command_rules(
         self,

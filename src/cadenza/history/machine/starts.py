@@ -11,6 +11,7 @@ from temporalio.api.enums.v1 import (
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
 )
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.config import Limits
@@ -18,7 +19,7 @@ from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import priorities, retry, runs, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import MutableState, RetryPolicy
+from cadenza.history.machine.state import MutableState, RetryPolicy, encode_blob
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
 from cadenza.validation import cap_durations, check_length, check_length_counted
 
@@ -206,9 +207,24 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.priority.CopyFrom(request.priority)
     if request.HasField("user_metadata"):
         event.user_metadata.CopyFrom(request.user_metadata)
+    _record_callbacks(change, event, request)
     s.execution_time = s.start_time + backoff
     visibility_fields.upsert_search_attributes(s, request.search_attributes)
     visibility_fields.upsert_memo(s, request.memo)
+
+
+def _record_callbacks(change: Change, event: HistoryEvent, request: StartWorkflowExecutionRequest) -> None:
+    """The completion callbacks a Nexus handler attached, called when the run closes, and the
+    links back to what started it: on the callbacks when there are any (the real server then
+    records none on the event itself)."""
+    event.workflow_execution_started_event_attributes.completion_callbacks.extend(
+        request.completion_callbacks
+    )
+    if not request.completion_callbacks:
+        event.links.extend(request.links)
+    change.state.completion_callbacks = [
+        encode_blob(c.SerializeToString()) for c in request.completion_callbacks
+    ]
 
 
 def current_record(state: MutableState) -> CurrentExecution:
