@@ -95,7 +95,8 @@ class NexusInvocations:
         if operation is None or not operation.cancel_attempt or not entry.state.running:
             await self._store.remove_stale([], [timer.timer_id])
             return
-        request = requests.cancel_request(operation, REQUEST_TIMEOUT)
+        scheduled = (await self._history.cache.history(entry))[timer.event_id - 1]
+        request = requests.cancel_request(operation, scheduled, REQUEST_TIMEOUT)
         answer = await self._send(operation, request, lambda _: Answer(Verdict.ACCEPTED))
         async with self._history.changing(timer.key) as (entry, change):
             change.remove_timer(timer.timer_id)

@@ -100,8 +100,10 @@ def start_request(
     return request
 
 
-def cancel_request(operation: NexusOperation, timeout: float) -> Request:
+def cancel_request(operation: NexusOperation, scheduled: HistoryEvent, timeout: float) -> Request:
+    """The cancel request for a started ``operation``, with the headers its caller gave it."""
     request = Request(endpoint=operation.endpoint)
+    request.header.update(dict(scheduled.nexus_operation_scheduled_event_attributes.nexus_header))
     request.header["request-timeout"] = request.header["Request-Timeout"] = _timeout_header(timeout)
     request.scheduled_time.CopyFrom(ev.timestamp(time.time()))
     request.capabilities.temporal_failure_responses = True
