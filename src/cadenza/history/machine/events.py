@@ -91,6 +91,9 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "workflow_execution_signaled_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: ("workflow_execution_timed_out_event_attributes"),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED: (
+        "workflow_execution_options_updated_event_attributes"
+    ),
     EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED: "nexus_operation_scheduled_event_attributes",
     EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED: "nexus_operation_started_event_attributes",
     EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED: "nexus_operation_completed_event_attributes",

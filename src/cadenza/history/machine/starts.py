@@ -227,5 +227,32 @@ def _record_callbacks(change: Change, event: HistoryEvent, request: StartWorkflo
     ]
 
 
+def wants_attaching(request: StartWorkflowExecutionRequest) -> bool:
+    """Whether a start that found its workflow running attaches something to that run."""
+    options = request.on_conflict_options
+    return (options.attach_completion_callbacks and bool(request.completion_callbacks)) or (
+        options.attach_request_id or (options.attach_links and bool(request.links))
+    )
+
+
+def attach_to_existing(change: Change, request: StartWorkflowExecutionRequest) -> None:
+    """Record what a start that used the running run attaches to it, as the real server does:
+    its request ID, its completion callbacks (called when the run closes) and its links."""
+    options = request.on_conflict_options
+    event = change.add_or_buffer(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED)
+    attrs = event.workflow_execution_options_updated_event_attributes
+    attrs.identity = request.identity
+    if options.attach_request_id:
+        attrs.attached_request_id = request.request_id
+    if options.attach_completion_callbacks:
+        attrs.attached_completion_callbacks.extend(request.completion_callbacks)
+        change.state.completion_callbacks = change.state.completion_callbacks + [
+            encode_blob(c.SerializeToString()) for c in request.completion_callbacks
+        ]
+    if options.attach_links:
+        event.links.extend(request.links)
+    event.worker_may_ignore = True
+
+
 def current_record(state: MutableState) -> CurrentExecution:
     return CurrentExecution(state.run_id, state.status, state.start_request_id)
