@@ -16,7 +16,7 @@ from temporalio.api.nexus.v1 import EndpointSpec, EndpointTarget
 from temporalio.api.operatorservice.v1 import CreateNexusEndpointRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests import servers
@@ -37,7 +37,17 @@ async def endpoint_for(client: Client, namespace: str, task_queue: str) -> str:
     name = f"ep-{task_queue}"
     target = EndpointTarget(worker=EndpointTarget.Worker(namespace=namespace, task_queue=task_queue))
     spec = EndpointSpec(name=name, target=target)
-    await client.operator_service.create_nexus_endpoint(CreateNexusEndpointRequest(spec=spec))
+
+    async def created() -> bool:
+        try:
+            await client.operator_service.create_nexus_endpoint(CreateNexusEndpointRequest(spec=spec))
+        except RPCError as error:  # the real server learns of a new namespace a moment later
+            if error.status != RPCStatusCode.FAILED_PRECONDITION:
+                raise
+            return False
+        return True
+
+    await eventually(created)
     return name
 
 

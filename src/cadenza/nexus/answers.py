@@ -47,11 +47,11 @@ def from_start(response: Any) -> Answer:
     start = response.response.start_operation
     variant = start.WhichOneof("variant")
     if variant == "sync_success":
-        return Answer(Verdict.COMPLETED, result=start.sync_success.payload)
+        found = _links(start.sync_success.links)
+        return Answer(Verdict.COMPLETED, result=start.sync_success.payload, links=found)
     if variant == "async_success":
-        found = [links.from_nexus(link) for link in start.async_success.links]
         token = start.async_success.operation_token or start.async_success.operation_id
-        return Answer(Verdict.STARTED, token=token, links=[link for link in found if link is not None])
+        return Answer(Verdict.STARTED, token=token, links=_links(start.async_success.links))
     if variant == "failure":
         canceled = start.failure.HasField("canceled_failure_info")
         return Answer(Verdict.CANCELED if canceled else Verdict.FAILED, failure=start.failure)
@@ -62,6 +62,12 @@ def from_start(response: Any) -> Answer:
             Verdict.CANCELED if error.operation_state == "canceled" else Verdict.FAILED, failure=failure
         )
     return Answer(Verdict.RETRY, failure=Failure(message="empty start operation response"))
+
+
+def _links(nexus_links: Any) -> list[Link]:
+    """The workflow-event links among a handler's answer's links, as history records them."""
+    found = [links.from_nexus(link) for link in nexus_links]
+    return [link for link in found if link is not None]
 
 
 def from_failed(request: RespondNexusTaskFailedRequest) -> Answer:

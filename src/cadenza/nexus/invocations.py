@@ -192,7 +192,7 @@ def _apply_start_answer(
     change: Change, operation: NexusOperation, answer: Answer, timer: TimerRecord
 ) -> None:
     if answer.verdict is Verdict.COMPLETED:
-        nexus_operations.completed(change, operation, answer.result)
+        nexus_operations.completed(change, operation, answer.result, answer.links)
     elif answer.verdict is Verdict.STARTED:
         nexus_operations.started(change, operation, answer.token, answer.links)
     elif answer.verdict is Verdict.CANCELED:

@@ -10,6 +10,7 @@ through its completion callback). The failure shapes and messages are the real s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from temporalio.api.command.v1 import (
     RequestCancelNexusOperationCommandAttributes,
@@ -131,8 +132,12 @@ def started(change: Change, operation: NexusOperation, token: str, links: list[L
     workflow_tasks.ensure_scheduled(change)
 
 
-def completed(change: Change, operation: NexusOperation, result: Payload | None) -> None:
+def completed(
+    change: Change, operation: NexusOperation, result: Payload | None, links: Sequence[Link] = ()
+) -> None:
+    """The operation succeeded; ``links`` point at what its handler did (a signal it sent)."""
     event = change.add_or_buffer(EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)
+    event.links.extend(links)
     out = event.nexus_operation_completed_event_attributes
     out.scheduled_event_id = operation.scheduled_event_id
     if result is not None:
