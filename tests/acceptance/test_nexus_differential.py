@@ -9,7 +9,6 @@ import pytest
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError
 
-from tests.acceptance import workflows_nexus as wn
 from tests.acceptance.test_nexus_operations import caller_and_handler, release
 
 pytestmark = pytest.mark.differential
@@ -31,14 +30,12 @@ def shape(event: HistoryEvent) -> tuple[object, ...]:
 async def histories(client: Client, operation: str) -> tuple[list[tuple[object, ...]], ...]:
     async with caller_and_handler(client) as (endpoint, callers, handler_client):
         name = f"diff-{uuid.uuid4().hex[:8]}"
-        if operation == "cancel":
-            handle = await client.start_workflow(
-                wn.CancelGreeting.run, args=[endpoint, name], id=name + "-caller", task_queue=callers
-            )
-        else:
-            handle = await client.start_workflow(
-                wn.CallGreeting.run, args=[endpoint, operation, name], id=name + "-caller", task_queue=callers
-            )
+        workflow, args = (
+            ("CancelGreeting", [endpoint, name])
+            if operation == "cancel"
+            else ("CallGreeting", [endpoint, operation, name])
+        )
+        handle = await client.start_workflow(workflow, args=args, id=name + "-caller", task_queue=callers)
         if operation == "hello_later":
             await release(handler_client, name)
         try:
