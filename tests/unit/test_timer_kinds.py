@@ -27,6 +27,10 @@ STORED_KINDS = {
     "transfer_parent_close_policy",
     "transfer_signal_external",
     "transfer_cancel_external",
+    "nexus_schedule_to_close",
+    "nexus_start",
+    "nexus_cancel",
+    "nexus_callback",
     "schedule",
 }
 """Every kind the databases already hold: these strings can never change."""
