@@ -130,6 +130,18 @@ async def test_a_workflow_backed_operation_links_caller_and_handler(client: Clie
         assert len(of_type(caller_history, EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)) == 1
 
 
+async def test_a_handler_workflow_that_continues_as_new_completes_the_operation(client: Client) -> None:
+    async with caller_and_handler(client) as (endpoint, callers, _):
+        name = f"twice-{uuid.uuid4().hex[:8]}"
+        handle = await client.start_workflow(
+            wn.CallGreeting.run,
+            args=[endpoint, "hello_in_two_runs", name],
+            id=str(uuid.uuid4()),
+            task_queue=callers,
+        )
+        assert await handle.result() == f"hello again, {name}!"
+
+
 async def test_an_operation_past_its_schedule_to_close_timeout_times_out(client: Client) -> None:
     async with caller_and_handler(client) as (endpoint, callers, _):
         handle = await client.start_workflow(

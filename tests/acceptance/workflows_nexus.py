@@ -18,6 +18,8 @@ class Greeting:
     """Starts a ``GreetWhenReleased`` workflow, named after its input, and answers when it closes."""
     stall: nexusrpc.Operation[str, str]
     """Takes longer than any caller waits."""
+    hello_in_two_runs: nexusrpc.Operation[str, str]
+    """Starts a workflow that continues as new once before it answers."""
 
 
 @workflow.defn
@@ -35,6 +37,15 @@ class GreetWhenReleased:
         self.released = True
 
 
+@workflow.defn
+class GreetInTwoRuns:
+    @workflow.run
+    async def run(self, name: str) -> str:
+        if not name.endswith("!"):
+            workflow.continue_as_new(name + "!")
+        return f"hello again, {name}"
+
+
 @nexusrpc.handler.service_handler(service=Greeting)
 class GreetingHandler:
     @nexusrpc.handler.sync_operation
@@ -46,6 +57,12 @@ class GreetingHandler:
         self, ctx: nexus.WorkflowRunOperationContext, name: str
     ) -> nexus.WorkflowHandle[str]:
         return await ctx.start_workflow(GreetWhenReleased.run, name, id=name)
+
+    @nexus.workflow_run_operation
+    async def hello_in_two_runs(
+        self, ctx: nexus.WorkflowRunOperationContext, name: str
+    ) -> nexus.WorkflowHandle[str]:
+        return await ctx.start_workflow(GreetInTwoRuns.run, name, id=name)
 
     @nexusrpc.handler.sync_operation
     async def stall(self, ctx: nexusrpc.handler.StartOperationContext, name: str) -> str:
@@ -80,4 +97,4 @@ class CancelGreeting:
 
 
 CALLERS = [CallGreeting, CancelGreeting]
-HANDLER_WORKFLOWS = [GreetWhenReleased]
+HANDLER_WORKFLOWS = [GreetWhenReleased, GreetInTwoRuns]
