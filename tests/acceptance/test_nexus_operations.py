@@ -142,6 +142,18 @@ async def test_a_handler_workflow_that_continues_as_new_completes_the_operation(
         assert await handle.result() == f"hello again, {name}!"
 
 
+async def test_a_workflow_signal_with_starts_through_the_system_endpoint(client: Client) -> None:
+    async with caller_and_handler(client) as (_, callers, _):
+        mailbox = f"mailbox-{uuid.uuid4().hex[:8]}"
+        poster = await client.start_workflow(
+            wn.PostThroughTheSystem.run, mailbox, id=str(uuid.uuid4()), task_queue=callers
+        )
+        assert await poster.result() == mailbox
+        assert await client.get_workflow_handle(mailbox).result() == ["ada", "hello", "close"]
+        history = await poster.fetch_history()
+        assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)) == 2
+
+
 async def test_an_operation_past_its_schedule_to_close_timeout_times_out(client: Client) -> None:
     async with caller_and_handler(client) as (endpoint, callers, _):
         handle = await client.start_workflow(

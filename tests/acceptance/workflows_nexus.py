@@ -96,5 +96,40 @@ class CancelGreeting:
         return "not canceled"
 
 
-CALLERS = [CallGreeting, CancelGreeting]
+@workflow.defn
+class Mailbox:
+    """Collects signals until one says ``close``."""
+
+    def __init__(self) -> None:
+        self.letters: list[str] = []
+
+    @workflow.run
+    async def run(self, owner: str) -> list[str]:
+        await workflow.wait_condition(lambda: "close" in self.letters)
+        return [owner, *self.letters]
+
+    @workflow.signal
+    def post(self, letter: str) -> None:
+        self.letters.append(letter)
+
+
+@workflow.defn
+class PostThroughTheSystem:
+    """Signal-with-starts a ``Mailbox`` twice through the system Nexus endpoint."""
+
+    @workflow.run
+    async def run(self, mailbox_id: str) -> str:
+        for letter in ("hello", "close"):
+            handle = await workflow.signal_with_start_workflow(
+                Mailbox.run,
+                "ada",
+                id=mailbox_id,
+                task_queue=workflow.info().task_queue,
+                signal=Mailbox.post,
+                signal_args=[letter],
+            )
+        return handle.id
+
+
+CALLERS = [CallGreeting, CancelGreeting, PostThroughTheSystem, Mailbox]
 HANDLER_WORKFLOWS = [GreetWhenReleased, GreetInTwoRuns]

@@ -23,6 +23,7 @@ from cadenza.history.service.queries import Queries
 from cadenza.matching import MatchingService
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus import system as nexus_system
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.observability.hooks import eager_dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
@@ -101,6 +102,9 @@ class TaskRpcs:
         for command in commands:
             if command.HasField("schedule_nexus_operation_command_attributes"):
                 name = command.schedule_nexus_operation_command_attributes.endpoint
+                if name == nexus_system.ENDPOINT:  # served by the server itself, registered nowhere
+                    found[name] = ""
+                    continue
                 endpoint = await self._endpoints.by_name(name) if name and name not in found else None
                 if endpoint is not None:
                     found[name] = endpoint.record.endpoint_id

@@ -24,7 +24,7 @@ from cadenza.history.machine.state import NexusOperation, decode_blob
 from cadenza.history.service import HistoryService
 from cadenza.matching.nexus_tasks import NexusTaskQueues
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.nexus import answers, links, requests
+from cadenza.nexus import answers, links, requests, system
 from cadenza.nexus.answers import Answer, Verdict
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.persistence.records import ExecutionKey, TimerRecord
@@ -80,8 +80,12 @@ class NexusInvocations:
             await self._store.remove_stale([], [timer.timer_id])
             return
         scheduled = (await self._history.cache.history(entry))[timer.event_id - 1]
-        request = requests.start_request(entry.state, operation, scheduled, REQUEST_TIMEOUT)
-        answer = await self._send(operation, request, answers.from_start)
+        if operation.endpoint == system.ENDPOINT:
+            payload = scheduled.nexus_operation_scheduled_event_attributes.input
+            answer = await system.run(self._history, self._namespaces, entry.state, operation, payload)
+        else:
+            request = requests.start_request(entry.state, operation, scheduled, REQUEST_TIMEOUT)
+            answer = await self._send(operation, request, answers.from_start)
         async with self._history.changing(timer.key) as (entry, change):
             change.remove_timer(timer.timer_id)
             operation_now = entry.state.nexus_operations.get(timer.event_id)
