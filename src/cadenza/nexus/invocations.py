@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from temporalio.api.common.v1 import Callback
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.common.v1 import Callback, Link
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import RespondNexusTaskFailedRequest
@@ -177,7 +177,7 @@ class NexusInvocations:
         token: requests.CallbackToken,
         operation_token: str,
         close_event: HistoryEvent,
-        handler_link: object,
+        handler_link: Link,
     ) -> None:
         key = ExecutionKey(token.namespace_id, token.workflow_id, token.run_id)
         try:
@@ -186,7 +186,7 @@ class NexusInvocations:
                 if operation is None or operation.request_id != token.request_id or not entry.state.running:
                     return
                 if not operation.operation_token:  # the start's answer is still on its way
-                    nexus_operations.started(change, operation, operation_token, [handler_link])  # type: ignore[list-item]
+                    nexus_operations.started(change, operation, operation_token, [handler_link])
                 _apply_close(change, operation, close_event)
         except NotFoundError:
             return  # the caller is gone: nothing waits for the outcome
@@ -230,7 +230,7 @@ def _apply_close(change: Change, operation: NexusOperation, close_event: History
         nexus_operations.failed(change, operation, cause)
     else:
         cause = Failure(message="operation exceeded internal timeout")
-        cause.timeout_failure_info.timeout_type = 1  # type: ignore[assignment]  # START_TO_CLOSE
+        cause.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
         nexus_operations.failed(change, operation, cause)
 
 

@@ -125,7 +125,7 @@ def started(change: Change, operation: NexusOperation, token: str, links: list[L
     out.request_id = operation.request_id
     event.links.extend(links)
     operation.operation_token = token
-    operation.started_event_id = event.event_id or -1
+    operation.started_event_id = event.event_id or -1  # -1: buffered, numbered later
     if operation.cancel_requested_event_id and not operation.cancel_attempt:
         operation.cancel_attempt = 1
         change.add_timer(TimerKind.NEXUS_CANCEL, change.now, operation.scheduled_event_id, 1)

@@ -210,10 +210,8 @@ class NexusOperation(_Encoded):
     operation_token: str = ""
     """Set once the handler started it asynchronously."""
     started_event_id: int = 0
-    timer_id: str = ""
-    """The schedule-to-close timer."""
-    attempt: int = 1
-    """Which attempt at delivering the start request comes next."""
+    timer_id: str = ""  # the schedule-to-close timer
+    attempt: int = 1  # which attempt at delivering the start request comes next
     cancel_requested_event_id: int = 0
     cancel_attempt: int = 0
     """Which attempt at delivering the cancel request comes next; 0 while none is due."""
