@@ -4,12 +4,14 @@ refused when they are malformed, late or given twice."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.nexus.v1 import Response, StartOperationResponse
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
     PollNexusTaskQueueRequest,
     PollNexusTaskQueueResponse,
     RespondNexusTaskCompletedRequest,
@@ -99,3 +101,20 @@ async def test_an_answer_to_an_unknown_task_is_not_found(client: Client) -> None
     with pytest.raises(RPCError) as unknown:
         await client.workflow_service.respond_nexus_task_completed(completed)
     assert unknown.value.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
+
+
+async def test_a_nexus_queue_shows_its_pollers(client: Client) -> None:
+    queue = f"pollers-{uuid.uuid4().hex[:8]}"
+    poll_once = PollNexusTaskQueueRequest(
+        namespace="default", task_queue=TaskQueue(name=queue), identity="handler@host"
+    )
+    empty = await client.workflow_service.poll_nexus_task_queue(poll_once, timeout=timedelta(seconds=1))
+    assert not empty.task_token  # nothing to hand out before its deadline
+    describe = DescribeTaskQueueRequest(
+        namespace="default",
+        task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_NEXUS,
+    )
+    described = await client.workflow_service.describe_task_queue(describe)
+    assert [p.identity for p in described.pollers] == ["handler@host"]
+    assert described.pollers[0].rate_per_second == 100_000  # as the real server shows a Nexus poller

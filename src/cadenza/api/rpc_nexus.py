@@ -71,7 +71,7 @@ class NexusRpcs:
         deadline = poll_deadline(context, self._config.long_poll_seconds)
         if kind != CONTROL_KIND:
             operation = await self._nexus_tasks.poll(
-                namespace.id, name, deadline - time.monotonic(), request.worker_instance_key
+                namespace.id, name, deadline - time.monotonic(), request.worker_instance_key, request.identity
             )
             if operation is None:
                 return wsv1.PollNexusTaskQueueResponse()

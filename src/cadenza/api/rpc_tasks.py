@@ -21,6 +21,7 @@ from cadenza.history.machine import events as ev
 from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.matching import MatchingService
+from cadenza.matching.queue import PollerSeen
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus import system as nexus_system
@@ -172,8 +173,11 @@ class TaskRpcs:
         name = queue_name(request.task_queue)
         kind = _task_kind(request.task_queue_type)
         response = wsv1.DescribeTaskQueueResponse()
-        self._fill_pollers(response.pollers, namespace.id, name, kind)
-        response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
+        if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_NEXUS:  # no backlog: requests wait
+            _add_pollers(response.pollers, self._matching.nexus_tasks.pollers(namespace.id, name))
+        else:
+            self._fill_pollers(response.pollers, namespace.id, name, kind)
+            response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
         if request.api_mode != DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
             await describe_config(
                 response, request, namespace.id, self._queue_configs, self._matching.rate_limits
@@ -188,6 +192,9 @@ class TaskRpcs:
             for queue_type in kinds:
                 task_kind = _task_kind(queue_type)
                 info = version.types_info[queue_type]
+                if queue_type == TaskQueueType.TASK_QUEUE_TYPE_NEXUS:
+                    _add_pollers(info.pollers, self._matching.nexus_tasks.pollers(namespace.id, name))
+                    continue
                 self._fill_pollers(info.pollers, namespace.id, name, task_kind)
                 info.stats.approximate_backlog_count = self._matching.backlog(namespace.id, name, task_kind)
         return response
@@ -206,9 +213,13 @@ class TaskRpcs:
         return response
 
     def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
-        for identity, seen in self._matching.pollers(namespace_id, name, kind).items():
-            poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
-            poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
+        _add_pollers(out, self._matching.pollers(namespace_id, name, kind))
+
+
+def _add_pollers(out: Any, pollers: dict[str, PollerSeen]) -> None:
+    for identity, seen in pollers.items():
+        poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
+        poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
 
 
 def _task_kind(queue_type: int) -> TaskKind:

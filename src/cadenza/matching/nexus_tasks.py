@@ -16,9 +16,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.matching.queue import Queue, Waiters
+from cadenza.matching.queue import PollerSeen, Queue, Waiters
 
 _TOKEN_KIND = "nexus-operation"
+POLLER_MEMORY = 300.0
+"""How long a poller is shown after its last poll."""
+DEFAULT_DISPATCH_RATE = 100_000.0
+"""The dispatch rate a Nexus poller is shown with: it cannot ask for one."""
 
 
 @dataclass
@@ -67,6 +71,8 @@ class NexusTaskQueues:
         self._waiters = waiters
         self._queues: dict[tuple[str, str], Queue[NexusTask]] = {}
         self._in_flight: dict[str, NexusTask] = {}
+        self._pollers: dict[tuple[str, str], dict[str, PollerSeen]] = {}
+        """Who polled each queue lately, for DescribeTaskQueue (kept when the queue goes idle)."""
 
     async def dispatch(self, namespace_id: str, task_queue: str, request: Any, timeout: float) -> Any:
         """Hand ``request`` to the queue's next poll and wait for the worker's answer: the
@@ -79,11 +85,18 @@ class NexusTaskQueues:
             task.expires_at = 0.0  # a poll that finds it later skips it
             self._in_flight.pop(task.task_id, None)
 
-    async def poll(self, namespace_id: str, name: str, timeout: float, worker_key: str) -> NexusTask | None:
+    async def poll(
+        self, namespace_id: str, name: str, timeout: float, worker_key: str, identity: str = ""
+    ) -> NexusTask | None:
         """Wait up to ``timeout`` seconds for a live request."""
         if self._waiters.has_left(worker_key):
             return None
         key = (namespace_id, name)
+        if identity:
+            seen = self._pollers.setdefault(key, {})
+            seen[identity] = PollerSeen(time.time(), DEFAULT_DISPATCH_RATE)
+            for stale in [i for i, p in seen.items() if time.time() - p.last_access_time > POLLER_MEMORY]:
+                del seen[stale]
         deadline = time.monotonic() + timeout
         try:
             while (remaining := deadline - time.monotonic()) > 0:
@@ -108,6 +121,10 @@ class NexusTaskQueues:
             self._queue(key).offer(task)
 
         return await self._waiters.wait(queue, timeout, worker_key, requeue)
+
+    def pollers(self, namespace_id: str, name: str) -> dict[str, PollerSeen]:
+        """Identities that polled the queue recently, with their last poll."""
+        return dict(self._pollers.get((namespace_id, name), {}))
 
     def answer(self, namespace_id: str, task_id: str, response: Any) -> bool:
         """A worker answered a request; False if it is unknown, expired or answered already."""
