@@ -207,3 +207,33 @@ async def test_a_server_killed_during_an_operation_delivers_its_result_once(tmp_
             history = await handle.fetch_history()
             assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)) == 1
             assert len(of_type(history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)) == 1
+
+
+@pytest.mark.crash
+async def test_a_server_killed_while_a_handler_starts_its_workflow_starts_it_once(tmp_path: Path) -> None:
+    async with servers.running(tmp_path / "nexus.db", tmp_path / "server.log") as server:
+        client = await Client.connect(server.address)
+        async with caller_and_handler(client) as (endpoint, callers, handler_client):
+            name = f"midway-{uuid.uuid4().hex[:8]}"
+            handle = await client.start_workflow(
+                wn.CallGreeting.run,
+                args=[endpoint, "hello_later_slowly", name],
+                id=name + "-caller",
+                task_queue=callers,
+            )
+
+            async def scheduled() -> bool:
+                history = await handle.fetch_history()
+                return bool(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED))
+
+            await eventually(scheduled)
+            server.kill()  # the handler is between taking the request and starting its workflow
+            server.start()
+            await server.wait_ready()
+            await release(handler_client, name)
+            assert await handle.result() == f"hello later, {name}"
+            history = await handle.fetch_history()
+            assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)) == 1
+            assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)) == 1
+            runs = [w async for w in handler_client.list_workflows(f"WorkflowId = '{name}'")]
+            assert len(runs) == 1  # the request sent again started nothing new

@@ -20,6 +20,8 @@ class Greeting:
     """Takes longer than any caller waits."""
     hello_in_two_runs: nexusrpc.Operation[str, str]
     """Starts a workflow that continues as new once before it answers."""
+    hello_later_slowly: nexusrpc.Operation[str, str]
+    """As ``hello_later``, but takes two seconds to start its workflow."""
 
 
 @workflow.defn
@@ -63,6 +65,13 @@ class GreetingHandler:
         self, ctx: nexus.WorkflowRunOperationContext, name: str
     ) -> nexus.WorkflowHandle[str]:
         return await ctx.start_workflow(GreetInTwoRuns.run, name, id=name)
+
+    @nexus.workflow_run_operation
+    async def hello_later_slowly(
+        self, ctx: nexus.WorkflowRunOperationContext, name: str
+    ) -> nexus.WorkflowHandle[str]:
+        await asyncio.sleep(2)
+        return await ctx.start_workflow(GreetWhenReleased.run, name, id=name)
 
     @nexusrpc.handler.sync_operation
     async def stall(self, ctx: nexusrpc.handler.StartOperationContext, name: str) -> str:
