@@ -162,3 +162,16 @@ async def test_every_fault_of_a_spec_is_named_as_on_the_real_server(
         return [await refusal(op.create_nexus_endpoint(CreateNexusEndpointRequest(spec=s))) for s in specs]
 
     assert await answers(client) == await answers(temporal_client)
+
+
+@pytest.mark.differential
+async def test_listing_answers_bad_pages_and_names_as_the_real_server(
+    client: Client, temporal_client: Client
+) -> None:
+    async def answers(on: Client) -> list[object]:
+        op = on.operator_service
+        found = await op.list_nexus_endpoints(ListNexusEndpointsRequest(name="no such name!"))
+        negative = await refusal(op.list_nexus_endpoints(ListNexusEndpointsRequest(page_size=-1)))
+        return [list(found.endpoints), negative]
+
+    assert await answers(client) == await answers(temporal_client)

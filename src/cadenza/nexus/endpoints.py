@@ -102,7 +102,7 @@ class NexusEndpoints:
     async def page(self, after_id: str, page_size: int) -> list[Endpoint]:
         """Up to ``page_size`` endpoints (the server's default when 0) after ``after_id``."""
         if page_size < 0:
-            raise InvalidArgumentError("page_size must be positive")
+            raise InvalidArgumentError("page_size is negative")
         limit = min(page_size or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
         return [_decoded(r) for r in await self._store.list_nexus_endpoints(after_id, limit)]
 
@@ -120,12 +120,6 @@ class NexusEndpoints:
         faults = [fault for fault in (name_fault(spec.name), target_fault(spec)) if fault]
         if faults:
             raise InvalidArgumentError(", ".join(faults))
-
-
-def check_name(name: str) -> None:
-    fault = name_fault(name)
-    if fault:
-        raise InvalidArgumentError(fault)
 
 
 def name_fault(name: str) -> str:
