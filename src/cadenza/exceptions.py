@@ -117,3 +117,7 @@ class ScheduleAlreadyExistsError(WorkflowAlreadyStartedError):
 
     def __init__(self, schedule_id: str, request_id: str) -> None:
         super().__init__(f'schedule "{schedule_id}" is already registered', request_id, "")
+
+
+class AlreadyExistsError(CadenzaError):
+    """Something other than a namespace or workflow already holds the name asked for."""

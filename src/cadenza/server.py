@@ -45,6 +45,8 @@ from cadenza.matching import MatchingService
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus.endpoints import NexusEndpoints
+from cadenza.nexus.invocations import NexusInvocations
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
@@ -182,6 +184,10 @@ class Server:
                 shared=link is not None,
             )
         )
+        self.nexus_endpoints = NexusEndpoints(self._store, self._namespaces, self._clock)
+        self._nexus = NexusInvocations(
+            self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
+        )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
@@ -189,6 +195,7 @@ class Server:
                 TimerOwner.TRANSFERS: self._transfers.run,
                 TimerOwner.SCHEDULES: self._schedules.fire,
                 TimerOwner.STANDALONE_ACTIVITIES: self._standalone.fire,
+                TimerOwner.NEXUS: self._nexus.run,
             },
             self._drop_timer,
         )
@@ -231,7 +238,10 @@ class Server:
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
         await self._recover()
         self._queue_configs.start()
-        workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
+        workflow_service, operator_service = (
+            self._workflow_service(),
+            OperatorService(self._namespaces, self.nexus_endpoints),
+        )
         self._grpc, port = await grpc_server.build(
             workflow_service,
             operator_service,
@@ -351,6 +361,7 @@ class Server:
                 matching=self._matching,
                 queries=self._queries,
                 queue_configs=self._queue_configs,
+                endpoints=self.nexus_endpoints,
             ),
             activities=ActivityRpcs(
                 config=config,
@@ -364,6 +375,7 @@ class Server:
                 config=config,
                 namespaces=namespaces,
                 control=self._matching.control,
+                nexus_tasks=self._matching.nexus_tasks,
                 workers=self._matching.workers,
             ),
             workers=WorkerRpcs(namespaces=namespaces, workers=self._matching.workers),

@@ -51,6 +51,7 @@ _CODES: list[tuple[type[exc.CadenzaError], int]] = [
     (exc.NamespaceAlreadyExistsError, code_pb2.ALREADY_EXISTS),
     (exc.WorkflowAlreadyStartedError, code_pb2.ALREADY_EXISTS),
     (exc.ActivityAlreadyStartedError, code_pb2.ALREADY_EXISTS),
+    (exc.AlreadyExistsError, code_pb2.ALREADY_EXISTS),
     (exc.FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
     (exc.QueryFailedError, code_pb2.INVALID_ARGUMENT),
     (exc.DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),

@@ -108,6 +108,7 @@ class WorkflowRpcs:
             request.identity,
             present(request, "header"),
             request.request_id,
+            tuple(request.links),
         )
         result = await self._history.start_workflow(namespace, start, signal, rules=self._rules(namespace))
         return wsv1.SignalWithStartWorkflowExecutionResponse(

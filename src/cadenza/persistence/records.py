@@ -356,3 +356,18 @@ class StoredStandaloneActivity:
     state: bytes
     start_time: float = 0.0
     """When the run started: where a listing page ends (read by listings only)."""
+
+
+@dataclass(frozen=True)
+class StoredNexusEndpoint:
+    """A Nexus endpoint as CreateNexusEndpoint or UpdateNexusEndpoint left it."""
+
+    endpoint_id: str
+    name: str
+    version: int
+    """1 when created, one more at each update."""
+    created_time: float
+    modified_time: float | None
+    """When the last update was made; None if there was none."""
+    spec: bytes
+    """A serialized ``temporal.api.nexus.v1.EndpointSpec``."""

@@ -28,6 +28,7 @@ from cadenza.persistence.records import (
     SharedQuery,
     StandaloneActivityWrite,
     StoredExecution,
+    StoredNexusEndpoint,
     StoredQueueConfig,
     StoredSchedule,
     StoredStandaloneActivity,
@@ -350,3 +351,24 @@ class StandaloneActivityStore(Protocol):
 
     async def delete_closed_standalone_activities(self, namespace_id: str, cutoff: float, limit: int) -> int:
         """Remove up to ``limit`` runs closed before ``cutoff``, oldest first; return how many."""
+
+
+class NexusEndpointStore(Protocol):
+    """Nexus endpoints, a row each, names unique."""
+
+    async def create_nexus_endpoint(self, endpoint: StoredNexusEndpoint) -> bool:
+        """Store a new endpoint; False, storing nothing, if its ID or name is taken."""
+
+    async def get_nexus_endpoint(self, endpoint_id: str) -> StoredNexusEndpoint | None: ...
+
+    async def get_nexus_endpoint_by_name(self, name: str) -> StoredNexusEndpoint | None: ...
+
+    async def update_nexus_endpoint(self, endpoint: StoredNexusEndpoint, version: int) -> bool:
+        """Replace the endpoint if its row is still at ``version``; False, changing nothing, if it
+        is not, is gone, or the new name is another endpoint's."""
+
+    async def delete_nexus_endpoint(self, endpoint_id: str) -> bool:
+        """Remove the endpoint; False if there was none."""
+
+    async def list_nexus_endpoints(self, after_id: str, limit: int) -> list[StoredNexusEndpoint]:
+        """Up to ``limit`` endpoints whose IDs sort after ``after_id``, in ID order."""

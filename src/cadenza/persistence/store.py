@@ -15,6 +15,7 @@ from cadenza.persistence.roles import (
     BatchStore,
     ExecutionStore,
     NamespaceStore,
+    NexusEndpointStore,
     QueueConfigStore,
     ReplicaLink,
     RetentionStore,
@@ -41,10 +42,11 @@ class Store(
     QueueConfigStore,
     BatchStore,
     StandaloneActivityStore,
+    NexusEndpointStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,
-    saved views and batch operations."""
+    saved views, batch operations and Nexus endpoints."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

@@ -57,6 +57,15 @@ class TimerKind(StrEnum):
     CANCEL_EXTERNAL = "transfer_cancel_external"
     """Outbox entry: the transfers deliver a cancellation a run requested of another workflow.
     Also the kind of that run's ``ExternalRequest``."""
+    NEXUS_SCHEDULE_TO_CLOSE = "nexus_schedule_to_close"
+    """The deadline of a Nexus operation a run called: the history times it out."""
+    NEXUS_START = "nexus_start"
+    """Outbox entry: the Nexus invocations deliver an operation's start request to its handler."""
+    NEXUS_CANCEL = "nexus_cancel"
+    """Outbox entry: the Nexus invocations deliver a cancel request for a started operation."""
+    NEXUS_CALLBACK = "nexus_callback"
+    """Outbox entry on a closed run a Nexus operation started: the Nexus invocations deliver
+    its outcome to the calling run, as its completion callback asks."""
     SCHEDULE = "schedule"
     """A schedule's next wake-up: the schedule service takes its due actions
     (``ScheduleService.fire``)."""
@@ -84,6 +93,8 @@ class TimerOwner(Enum):
     """``ScheduleService.fire``: schedules' wake-ups."""
     STANDALONE_ACTIVITIES = "standalone_activities"
     """``StandaloneActivities.fire``: the deadlines of activities started without a workflow."""
+    NEXUS = "nexus"
+    """``NexusInvocations.run``: requests to Nexus handlers, and their completions."""
 
 
 OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
@@ -103,6 +114,10 @@ OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
         TimerKind.PARENT_CLOSE_POLICY: TimerOwner.TRANSFERS,
         TimerKind.SIGNAL_EXTERNAL: TimerOwner.TRANSFERS,
         TimerKind.CANCEL_EXTERNAL: TimerOwner.TRANSFERS,
+        TimerKind.NEXUS_SCHEDULE_TO_CLOSE: TimerOwner.HISTORY,
+        TimerKind.NEXUS_START: TimerOwner.NEXUS,
+        TimerKind.NEXUS_CANCEL: TimerOwner.NEXUS,
+        TimerKind.NEXUS_CALLBACK: TimerOwner.NEXUS,
         TimerKind.SCHEDULE: TimerOwner.SCHEDULES,
         TimerKind.STANDALONE_DISPATCH: TimerOwner.STANDALONE_ACTIVITIES,
         TimerKind.STANDALONE_START_TO_CLOSE: TimerOwner.STANDALONE_ACTIVITIES,

@@ -33,7 +33,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import activity_ops, visibility_fields
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import Activity, MutableState, decode_blob
-from cadenza.history.service import HistoryService, wire
+from cadenza.history.service import HistoryService, nexus_descriptions, wire
 from cadenza.history.service.cache import Entry
 from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey
@@ -146,6 +146,9 @@ class HistoryReader:
             )
         if s.workflow_task is not None:
             response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
+        for operation in s.nexus_operations.values():
+            response.pending_nexus_operations.append(nexus_descriptions.pending_operation(operation, history))
+        response.callbacks.extend(nexus_descriptions.callbacks(s))
         return response
 
 

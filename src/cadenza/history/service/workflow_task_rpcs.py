@@ -77,9 +77,11 @@ class WorkflowTaskRpcs(Engine):
         token: TaskToken,
         request: RespondWorkflowTaskCompletedRequest,
         rules: dict[str, validation.Rules] | None = None,
+        endpoints: dict[str, str] | None = None,
     ) -> RespondWorkflowTaskCompletedResponse:
         """Apply the commands of a completed task; ``rules`` check the search attributes
-        they set, by namespace name (the run's own, and those its children start in)."""
+        they set, by namespace name (the run's own, and those its children start in), and
+        ``endpoints`` are the IDs of the Nexus endpoints they name, by name."""
         response = RespondWorkflowTaskCompletedResponse()
         rejected: CommandRejected | None = None
         eager: list[Activity] = []
@@ -89,7 +91,10 @@ class WorkflowTaskRpcs(Engine):
                 change.start_event = (await self.cache.history(entry))[0]
             try:
                 checks = commands.Checks(
-                    self._limits.blob_size_error, self._limits.memo_size_error, rules or {}
+                    self._limits.blob_size_error,
+                    self._limits.memo_size_error,
+                    rules or {},
+                    endpoints or {},
                 )
                 commands.validate(request.commands, change, checks, request.messages)
             except CommandRejected as exc:
@@ -101,7 +106,7 @@ class WorkflowTaskRpcs(Engine):
                     response.reset_history_event_id = change.state.previous_started_event_id
                     change.counts_as_transition = False
                 else:
-                    eager = _complete_workflow_task(change, request)
+                    eager = _complete_workflow_task(change, request, endpoints or {})
                     if size_limits.enforce(change, self._limits):
                         eager = []
         if rejected is not None:
@@ -161,7 +166,9 @@ def _reject_commands(change: Change, exc: CommandRejected, identity: str) -> Non
         workflow_ops.terminate(change, exc.full_message, None, "history-service")
 
 
-def _complete_workflow_task(change: Change, request: RespondWorkflowTaskCompletedRequest) -> list[Activity]:
+def _complete_workflow_task(
+    change: Change, request: RespondWorkflowTaskCompletedRequest, endpoints: dict[str, str]
+) -> list[Activity]:
     """Record the completion and apply its commands; return the activities started eagerly."""
     s = change.state
     workflow_tasks.materialize(change)
@@ -191,7 +198,9 @@ def _complete_workflow_task(change: Change, request: RespondWorkflowTaskComplete
         if message is not None:
             updates.apply(change, message)
 
-    outcome = commands.apply(request.commands, change, event.event_id, request.identity, on_message)
+    outcome = commands.apply(
+        request.commands, change, event.event_id, request.identity, on_message, endpoints
+    )
     for message in list(messages.values()):  # answers no command points at (rejections)
         updates.apply(change, message)
     eager = _start_or_enqueue(

@@ -25,6 +25,7 @@ from cadenza.persistence.postgres import schema
 from cadenza.persistence.postgres.api_keys import PostgresApiKeys
 from cadenza.persistence.postgres.audit import PostgresAudit
 from cadenza.persistence.postgres.batches import PostgresBatches
+from cadenza.persistence.postgres.nexus_endpoints import PostgresNexusEndpoints
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
@@ -73,6 +74,7 @@ class PostgresStore(
     PostgresBatches,
     PostgresApiKeys,
     PostgresQueueConfigs,
+    PostgresNexusEndpoints,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

@@ -38,6 +38,7 @@ from cadenza.persistence.sqlite.audit import SqliteAudit
 from cadenza.persistence.sqlite.batches import SqliteBatches
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
+from cadenza.persistence.sqlite.nexus_endpoints import SqliteNexusEndpoints
 from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.standalone_activities import SqliteStandaloneActivities
@@ -70,6 +71,7 @@ class SqliteStore(
     SqliteBatches,
     SqliteApiKeys,
     SqliteQueueConfigs,
+    SqliteNexusEndpoints,
 ):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
