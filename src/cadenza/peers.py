@@ -11,7 +11,8 @@ version-checked change of its execution, which only one replica can win.
 Queries offered by other replicas reach waiting polls the same way (the poll
 claims one before handing it out), answers to this replica's queries reach
 their callers, and the background pass re-reads a starving queue's unclaimed
-queries and drops the queries of replicas that are gone.
+queries and drops the queries of replicas that are gone. Requests to Nexus handler workers travel
+with the queries, and their answers with the queries' answers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from cadenza.history.service.cache import ExecutionCache
 from cadenza.history.service.queries import Queries, query_task
-from cadenza.matching import MatchingService
+from cadenza.matching import MatchingService, nexus_shared
 from cadenza.periodic import Periodic
 from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
 from cadenza.persistence.roles import ReplicaLink
@@ -64,7 +65,7 @@ class Peers:
             self._task_announced,
             self._execution_changed,
             self._query_offered,
-            self._queries.answered_elsewhere,
+            self._answered,
         )
         self._passes.start()
 
@@ -78,9 +79,18 @@ class Peers:
             self._matching.add_task(task)
 
     def _query_offered(self, query_id: str, namespace_id: str, task_queue: str) -> None:
+        if nexus_shared.is_nexus(query_id):
+            self._matching.nexus_tasks.offered_elsewhere(query_id, namespace_id, task_queue)
+            return
         # As with tasks: only a waiting poll takes it now; the starving-queue pass is the net.
         if self._matching.has_waiting_poll(namespace_id, task_queue, TaskKind.WORKFLOW):
             self._matching.add_task(query_task(query_id, namespace_id, task_queue))
+
+    def _answered(self, row_id: str) -> None:
+        if nexus_shared.is_nexus(row_id):
+            self._matching.nexus_tasks.answered_elsewhere(row_id)
+        else:
+            self._queries.answered_elsewhere(row_id)
 
     def _execution_changed(self, key: ExecutionKey, version: int) -> None:
         self._cache.changed_elsewhere(key, version)
@@ -95,6 +105,7 @@ class Peers:
             self._cache.drop_all()
             await self._recover()
             self._queries.answers_missed()
+            self._matching.nexus_tasks.answers_missed()
         if orphans := await self._link.drop_orphan_queries():
             logger.info("dropped %d queries of replicas that are gone", orphans)
         timers = await self._link.claim_orphan_timers()
@@ -109,3 +120,7 @@ class Peers:
             if kind == TaskKind.WORKFLOW:
                 for query_id in await self._link.unclaimed_queries(namespace_id, name, SCAN_TASKS):
                     self._matching.add_task(query_task(query_id, namespace_id, name))
+        nexus = self._matching.nexus_tasks
+        for namespace_id, name in nexus.starving_queues():
+            for row_id in await self._link.unclaimed_nexus_requests(namespace_id, name, SCAN_TASKS):
+                nexus.offered_elsewhere(row_id, namespace_id, name)

@@ -168,6 +168,8 @@ class Server:
             shared=link is not None,
             on_weights=self._matching.set_fairness_weight_overrides,
         )
+        if link is not None:
+            self._matching.nexus_tasks.share(link)
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)

@@ -137,3 +137,24 @@ async def test_queries_of_a_replica_that_is_gone_are_dropped(url: str, stores: l
     await expire_lease(url, gone)
     assert await link(other).drop_orphan_queries() == 1
     assert await link(other).unclaimed_queries("ns", "q", 10) == ["kept"]
+
+
+async def test_a_nexus_request_rides_with_the_queries_and_any_replica_may_answer_it(
+    stores: list[PostgresStore],
+) -> None:
+    owner, claimer, answerer = stores
+    answers: list[str] = []
+    await link(owner).listen(lambda t: None, lambda k, v: None, lambda *offer: None, answers.append)
+    await link(owner).offer_query(shared_query(owner, "nexus:req-1"))
+    await link(owner).offer_query(shared_query(owner, "query-1"))
+    assert await link(answerer).unclaimed_queries("ns", "q", 10) == ["query-1"]
+    assert await link(answerer).unclaimed_nexus_requests("ns", "q", 10) == ["nexus:req-1"]
+    reply = QueryReply(1, b"answer")
+    assert not await link(answerer).answer_nexus_request("nexus:req-1", "ns", reply)  # not handed out
+    assert await link(claimer).claim_query("nexus:req-1") is not None
+    assert await link(answerer).unclaimed_nexus_requests("ns", "q", 10) == []
+    assert not await link(answerer).answer_nexus_request("nexus:req-1", "other-ns", reply)
+    assert await link(answerer).answer_nexus_request("nexus:req-1", "ns", reply)
+    assert not await link(claimer).answer_nexus_request("nexus:req-1", "ns", QueryReply(2, b"late"))
+    await eventually(lambda: answers == ["nexus:req-1"], timeout=2, interval=0.01)
+    assert await link(owner).query_reply("nexus:req-1") == QueryReply(1, b"answer")

@@ -127,7 +127,7 @@ class NexusRpcs:
         if token is None:
             return False
         await check_token_namespace(self._namespaces, request.namespace, token.namespace_id)
-        if not self._nexus_tasks.answer(token.namespace_id, token.task_id, request):
+        if not await self._nexus_tasks.answer(token.namespace_id, token.task_id, request):
             raise NotFoundError("Nexus task not found or already expired")
         return True
 

@@ -203,6 +203,14 @@ class ReplicaLink(Protocol):
     async def unclaimed_queries(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
         """The IDs of the oldest queries offered on one queue and not yet handed out."""
 
+    async def answer_nexus_request(self, row_id: str, namespace_id: str, reply: QueryReply) -> bool:
+        """Store a handler's answer to a Nexus request some replica handed out (the answer may
+        reach any replica) and announce it to the request's owner; False if the request is
+        unknown, of another namespace, not handed out or answered already."""
+
+    async def unclaimed_nexus_requests(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
+        """The row IDs of the oldest Nexus requests offered on one queue and not yet handed out."""
+
     async def close(self) -> None:
         """Stop listening and give up the lease, so others take over its timers at once."""
 

@@ -156,8 +156,20 @@ WHERE owner NOT IN (SELECT replica_id FROM replicas
                     WHERE expires_at > extract(epoch FROM clock_timestamp()));
 
 -- name: unclaimed_queries
+-- Workflow queries only: Nexus requests share the table under IDs starting "nexus:".
 SELECT query_id FROM queries
-WHERE namespace_id = $1 AND task_queue = $2 AND claimed_by = '' ORDER BY created_at LIMIT $3;
+WHERE namespace_id = $1 AND task_queue = $2 AND claimed_by = '' AND query_id NOT LIKE 'nexus:%'
+ORDER BY created_at LIMIT $3;
+
+-- name: unclaimed_nexus_requests
+SELECT query_id FROM queries
+WHERE namespace_id = $1 AND task_queue = $2 AND claimed_by = '' AND query_id LIKE 'nexus:%'
+ORDER BY created_at LIMIT $3;
+
+-- name: answer_nexus_request
+-- A handler may answer through any replica: the first answer to a handed-out request counts.
+UPDATE queries SET completed_type = $3, result = $4
+WHERE query_id = $1 AND namespace_id = $2 AND claimed_by <> '' AND completed_type = 0;
 
 -- name: delete_execution
 DELETE FROM executions WHERE namespace_id = $1 AND workflow_id = $2 AND run_id = $3;

@@ -10,7 +10,8 @@ caller hears that announcements may have been missed.
 A query rides in table ``queries`` (migration 5) when its caller's replica may
 not be the one its worker polls: the row is announced by its queue only, and
 the answer by its ID only, because NOTIFY payloads are small and a query's
-arguments or result need not be.
+arguments or result need not be. Nexus requests to handler workers ride in the same table
+(``cadenza.matching.nexus_shared``), under IDs of their own.
 """
 
 from __future__ import annotations
@@ -148,6 +149,16 @@ class PostgresReplicas:
 
     async def unclaimed_queries(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
         rows = await self._run("fetch", Q["unclaimed_queries"], namespace_id, task_queue, limit)
+        return [row[0] for row in rows]
+
+    async def answer_nexus_request(self, row_id: str, namespace_id: str, reply: QueryReply) -> bool:
+        status = await self._run(
+            "execute", Q["answer_nexus_request"], row_id, namespace_id, reply.completed_type, reply.result
+        )
+        return bool(status == "UPDATE 1")
+
+    async def unclaimed_nexus_requests(self, namespace_id: str, task_queue: str, limit: int) -> list[str]:
+        rows = await self._run("fetch", Q["unclaimed_nexus_requests"], namespace_id, task_queue, limit)
         return [row[0] for row in rows]
 
     async def close(self) -> None:
