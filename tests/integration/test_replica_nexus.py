@@ -4,7 +4,9 @@ The caller's workflow worker polls replica A, so A commits the scheduled operati
 its requests; the handler worker, in a namespace of its own, polls only replica B. Requests
 reach B through the database, and answers reach A whichever replica they arrive at. With A
 killed while a request is out, B takes over A's outbox entry once A's lease runs out and
-sends the request again: the caller's operation starts and completes once.
+sends the request again; with B killed while its handler works on a request, the answer
+reaches A once B is back, or A sends the request again. Either way the caller's operation
+starts and completes once.
 """
 
 from __future__ import annotations
@@ -237,3 +239,30 @@ async def test_a_caller_replica_killed_with_a_request_out_is_taken_over(pair: Pa
         assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)) == 1
         runs = [w async for w in pair.handler_b.list_workflows(f"WorkflowId = '{name}'")]
         assert len(runs) == 1
+
+
+@pytest.mark.crash
+async def test_a_handler_replica_killed_with_a_request_taken_answers_once(pair: Pair) -> None:
+    async with pair.caller_worker(), pair.handler_worker():
+        name = f"handler-down-{uuid.uuid4().hex[:8]}"
+        handle = await pair.call("hello_later_slowly", name)
+
+        async def taken() -> None:  # B handed the request to its handler, which takes 2 s to answer
+            conn = await asyncpg.connect(pair.url)
+            try:
+                assert await conn.fetchval("SELECT count(*) FROM queries WHERE claimed_by <> ''") == 1
+            finally:
+                await conn.close()
+
+        await eventually(taken)
+        pair.b.kill()
+        pair.b.start()  # the handler's worker polls B
+        await pair.b.wait_ready()
+        await release(pair.handler_b, name)
+        assert await handle.result() == f"hello later, {name}"
+        history = await handle.fetch_history()
+        assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED)) == 1
+        assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)) == 1
+        runs = [w async for w in pair.handler_b.list_workflows(f"WorkflowId = '{name}'")]
+        assert len(runs) == 1
+    await pair.until_no_stored_requests()

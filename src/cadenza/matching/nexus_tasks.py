@@ -223,11 +223,27 @@ class NexusTaskQueues:
 
     def starving_queues(self) -> list[tuple[str, str]]:
         """Queues whose polls wait with nothing to hand them."""
+        self._forget_unpolled()
         return [
             key
             for key, queue in self._queues.items()
             if not queue.items and any(not poller.done() for poller in queue.pollers)
         ]
+
+    def _forget_unpolled(self) -> None:
+        """Drop what other replicas offered to queues nobody polls here any more: their
+        handlers poll elsewhere, and the rows stay for those replicas to hand out."""
+        for key in [k for k in self._last_poll if not self._polled_lately(k)]:
+            del self._last_poll[key]
+            queue = self._queues.get(key)
+            if queue is None:
+                continue
+            kept = [task for task in queue.items if not task.remote]
+            queue.items.clear()
+            for task in kept:
+                queue.items.append(task)
+            if queue.idle:
+                del self._queues[key]
 
     def answered_elsewhere(self, row: str) -> None:
         """Another replica stored the answer to a request made here: read it for its caller."""
