@@ -140,9 +140,10 @@ class Cluster:
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         self._pg_ctl("start")
 
-    def restart(self) -> None:
-        """Stop the cluster (cutting every connection) and start it again."""
-        self._pg_ctl("restart", "-m", "fast")
+    def restart(self, mode: str = "fast") -> None:
+        """Stop the cluster (cutting every connection) and start it again; ``mode="immediate"``
+        stops it as a crash does, so it recovers from its WAL at start."""
+        self._pg_ctl("restart", "-m", mode)
 
     def pause(self) -> None:
         """Stop the cluster, cutting every connection, keeping its data for ``resume``."""
