@@ -42,7 +42,7 @@ from tests.faults import workload
 from tests.faults.drive import all_closed, create_schedule, delete_schedule, still_firing
 from tests.faults.harness import FaultyServer, kept_alive, stored_runs
 from tests.faults.plan import count_faults
-from tests.faults.soak_load import QUEUE, RUNTIME, Lanes, Verdict, verdict, watching_workers, workers
+from tests.faults.soak_load import QUEUE, Lanes, Verdict, sdk_runtime, verdict, watching_workers, workers
 
 SCHEDULE = "soak-ticks"
 DRAIN_SECONDS = 180.0
@@ -62,6 +62,9 @@ class Options:
     seed: int = 1
     profile: str = "workload"
     workdir: Path | None = None
+    kill_pause: tuple[float, float] = KILL_PAUSE
+    replica_pause: tuple[float, float] = REPLICA_PAUSE
+    postgres_pause: tuple[float, float] = POSTGRES_PAUSE
 
 
 @dataclass
@@ -119,7 +122,7 @@ async def soak(options: Options, workdir: Path) -> Figures:
 async def _soak(servers: list[FaultyServer], figures: Figures, options: Options, chaos: Chaos) -> None:
     workload.DELIVERIES.clear()
     async with _all_kept_alive(servers), watching_workers(servers[0].log.parent / "sdk.log") as complaints:
-        clients = [await Client.connect(server.address, runtime=RUNTIME) for server in servers]
+        clients = [await Client.connect(server.address, runtime=sdk_runtime()) for server in servers]
         async with workers(clients):
             await create_schedule(clients[0], SCHEDULE, QUEUE)
             lanes = Lanes(clients, options.lanes, options.seed)
@@ -157,7 +160,7 @@ def _kill_in_a_row(options: Options) -> Chaos:
         (server,) = servers
         while figures.kills < options.kills:
             await server.serving.wait()
-            await asyncio.sleep(rng.uniform(*KILL_PAUSE))
+            await asyncio.sleep(rng.uniform(*options.kill_pause))
             if server.serving.is_set() and not server.died:
                 server.kill()
                 figures.kills += 1
@@ -173,7 +176,7 @@ def _replicas_and_postgres(options: Options, cluster: postgres.Cluster) -> Chaos
     async def kill_replicas(servers: list[FaultyServer], figures: Figures, until: float) -> None:
         turn = 0
         while time.monotonic() < until:
-            await asyncio.sleep(rng.uniform(*REPLICA_PAUSE))
+            await asyncio.sleep(rng.uniform(*options.replica_pause))
             victim, other = servers[turn % 2], servers[(turn + 1) % 2]
             await other.serving.wait()
             if victim.serving.is_set() and not victim.died:
@@ -183,7 +186,7 @@ def _replicas_and_postgres(options: Options, cluster: postgres.Cluster) -> Chaos
 
     async def restart_postgres(figures: Figures, until: float) -> None:
         while time.monotonic() < until:
-            await asyncio.sleep(rng.uniform(*POSTGRES_PAUSE))
+            await asyncio.sleep(rng.uniform(*options.postgres_pause))
             mode = "immediate" if figures.postgres_restarts % 2 else "fast"
             await asyncio.to_thread(cluster.restart, mode)
             figures.postgres_restarts += 1

@@ -9,6 +9,7 @@ answered it. The verdict applies the fault test's invariants to every run stored
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import uuid
@@ -86,16 +87,21 @@ async def workers(clients: Sequence[Client]) -> AsyncIterator[None]:
 
 
 CORE_LOGGER = logging.getLogger("soak.sdk_core")
-"""Where the SDK's core (its Rust half, which detects nondeterminism) logs, through ``RUNTIME``."""
+"""Where the SDK's core (its Rust half, which detects nondeterminism) logs, through ``sdk_runtime``."""
 
-RUNTIME = Runtime(
-    telemetry=TelemetryConfig(
-        logging=LoggingConfig(
-            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-            forwarding=LogForwardingConfig(logger=CORE_LOGGER),
+
+@functools.cache
+def sdk_runtime() -> Runtime:
+    """The SDK runtime the soak's clients and workers use: its core's warnings forwarded to
+    ``CORE_LOGGER``, where the soak reads them."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=CORE_LOGGER),
+            )
         )
     )
-)
 
 
 class WorkerComplaints(logging.Handler):
