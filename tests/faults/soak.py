@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime
+import json
 import random
 import sys
 import tempfile
@@ -35,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from tests import postgres
@@ -77,6 +81,17 @@ class Figures:
     drained: bool = True
     verdict: Verdict = field(default_factory=Verdict)
     nondeterminism: list[str] = field(default_factory=list)
+    chaos_log: list[str] = field(default_factory=list)
+
+    def note(self, what: str) -> None:
+        """Keep when each blow fell, to set beside the servers' logs."""
+        self.chaos_log.append(f"{datetime.datetime.now().isoformat(sep=' ', timespec='milliseconds')} {what}")
+
+    def count_kill(self, victim: FaultyServer) -> None:
+        self.note(f"SIGKILL {victim.log.stem}")
+        self.kills += 1
+        if self.kills % 10 == 0:
+            print(f"{self.kills} kills, {self.postgres_restarts} PostgreSQL restarts", flush=True)
 
     def lines(self) -> list[str]:
         v = self.verdict
@@ -116,6 +131,7 @@ async def soak(options: Options, workdir: Path) -> Figures:
     figures.storage_faults = count_faults(servers[0].fault_log)
     figures.starts = sum(server.starts for server in servers)
     figures.seconds = time.monotonic() - began
+    (workdir / "chaos.log").write_text("\n".join(figures.chaos_log) + "\n")
     return figures
 
 
@@ -142,6 +158,20 @@ async def _soak(servers: list[FaultyServer], figures: Figures, options: Options,
     finally:
         checker.stop()
     figures.verdict = verdict(runs, lanes.acknowledged, workload.DELIVERIES)
+    if figures.verdict.problems:
+        _keep_histories(runs, checker.log.parent / "histories.jsonl")
+
+
+def _keep_histories(runs: dict[str, dict[str, list[HistoryEvent]]], path: Path) -> None:
+    """Every stored history, one run a line as JSON, to find a violation's cause afterwards
+    (a private PostgreSQL cluster is gone when the soak ends)."""
+    with path.open("w") as out:
+        for workflow_id, by_run in runs.items():
+            for run_id, events in by_run.items():
+                history = [json_format.MessageToDict(event) for event in events]
+                out.write(
+                    json.dumps({"workflow_id": workflow_id, "run_id": run_id, "events": history}) + "\n"
+                )
 
 
 @contextlib.asynccontextmanager
@@ -163,7 +193,7 @@ def _kill_in_a_row(options: Options) -> Chaos:
             await asyncio.sleep(rng.uniform(*options.kill_pause))
             if server.serving.is_set() and not server.died:
                 server.kill()
-                figures.kills += 1
+                figures.count_kill(server)
 
     return chaos
 
@@ -181,15 +211,17 @@ def _replicas_and_postgres(options: Options, cluster: postgres.Cluster) -> Chaos
             await other.serving.wait()
             if victim.serving.is_set() and not victim.died:
                 victim.kill()
-                figures.kills += 1
+                figures.count_kill(victim)
                 turn += 1
 
     async def restart_postgres(figures: Figures, until: float) -> None:
         while time.monotonic() < until:
             await asyncio.sleep(rng.uniform(*options.postgres_pause))
             mode = "immediate" if figures.postgres_restarts % 2 else "fast"
+            figures.note(f"PostgreSQL restart ({mode}) begins")
             await asyncio.to_thread(cluster.restart, mode)
             figures.postgres_restarts += 1
+            figures.note(f"PostgreSQL restart ({mode}) done")
 
     async def chaos(servers: list[FaultyServer], figures: Figures) -> None:
         until = time.monotonic() + options.seconds
@@ -203,7 +235,9 @@ def _private_cluster() -> Any:
     bin_dir = postgres.binaries()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (no initdb/pg_ctl found)")
-    cluster = postgres.Cluster(bin_dir)
+    # Crash-safe: a PostgreSQL crash must not take back commits it acknowledged, else the
+    # soak would count PostgreSQL's own documented losses as Cadenza's.
+    cluster = postgres.Cluster(bin_dir, crash_safe=True)
     cluster.start()
     try:
         yield cluster
