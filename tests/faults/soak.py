@@ -158,13 +158,13 @@ async def _soak(servers: list[FaultyServer], figures: Figures, options: Options,
     finally:
         checker.stop()
     figures.verdict = verdict(runs, lanes.acknowledged, workload.DELIVERIES)
-    if figures.verdict.problems:
+    if figures.verdict.problems or figures.verdict.nondeterministic_tasks:
         _keep_histories(runs, checker.log.parent / "histories.jsonl")
 
 
 def _keep_histories(runs: dict[str, dict[str, list[HistoryEvent]]], path: Path) -> None:
-    """Every stored history, one run a line as JSON, to find a violation's cause afterwards
-    (a private PostgreSQL cluster is gone when the soak ends)."""
+    """Every stored history, one run a line as JSON, to find the cause of a violation or of a
+    workflow task failed as nondeterministic afterwards (a private cluster is gone by then)."""
     with path.open("w") as out:
         for workflow_id, by_run in runs.items():
             for run_id, events in by_run.items():
