@@ -126,8 +126,10 @@ class Cluster:
     system user, which the Debian packages create.
     """
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, crash_safe: bool = False) -> None:
         self._bin = bin_dir
+        self._crash_safe = crash_safe
+        """Keep every acknowledged commit through a crash of PostgreSQL (not of the machine)."""
         self._dir = Path(tempfile.mkdtemp(prefix="cadenza-pg-"))
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -140,9 +142,11 @@ class Cluster:
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         self._pg_ctl("start")
 
-    def restart(self) -> None:
-        """Stop the cluster (cutting every connection) and start it again."""
-        self._pg_ctl("restart", "-m", "fast")
+    def restart(self, mode: str = "fast") -> None:
+        """Stop the cluster (cutting every connection) and start it again; ``mode="immediate"``
+        stops it as a crash does, so it recovers from its WAL at start (a ``crash_safe``
+        cluster keeps every commit it acknowledged)."""
+        self._pg_ctl("restart", "-m", mode)
 
     def pause(self) -> None:
         """Stop the cluster, cutting every connection, keeping its data for ``resume``."""
@@ -158,10 +162,12 @@ class Cluster:
 
     def _options(self) -> str:
         # fsync off: a test cluster needs no durability against power loss, and it keeps the
-        # shared machine quick (a clean restart still keeps every commit).
+        # shared machine quick (a clean restart still keeps every commit). Asynchronous commit
+        # loses the last commits when PostgreSQL itself crashes, so a crash-safe cluster waits.
+        synchronous_commit = "on" if self._crash_safe else "off"
         return (
             f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=500"
+            f"-c synchronous_commit={synchronous_commit} -c full_page_writes=off -c max_connections=500"
         )
 
     def stop(self) -> None:

@@ -11,32 +11,27 @@ printed, so a failing one can be run again with ``CADENZA_FAULT_SEEDS=seed1,seed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleSpec,
-    WorkflowHandle,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tests.faults import workload
+from tests.faults.drive import (
+    all_closed,
+    create_schedule,
+    delete_schedule,
+    drive_mixed,
+    start_mixed,
+    still_firing,
+)
 from tests.faults.harness import FaultyServer, chain_problems, kept_alive, stored_runs
 from tests.faults.invariants import check_acknowledged, check_deliveries
 from tests.faults.plan import count_faults
-from tests.faults.workload import Leaf, Mixed
 
 pytestmark = pytest.mark.crash
 
@@ -56,98 +51,18 @@ def _seeds() -> list[int]:
     return [random.randrange(10_000, 1_000_000) for _ in range(int(chosen))]
 
 
-async def _start(client: Client, workflow_id: str) -> None:
-    """Start ``workflow_id`` until the server acknowledges it (a start refused as already
-    started was acknowledged by an earlier try whose answer was lost)."""
-    while True:
-        try:
-            await client.start_workflow(
-                Mixed.run, 0, id=workflow_id, task_queue=QUEUE, task_timeout=timedelta(seconds=2)
-            )
-            return
-        except WorkflowAlreadyStartedError:
-            return
-        except RPCError:
-            await asyncio.sleep(0.2)
-
-
-async def _drive(client: Client, workflow_id: str) -> int:
-    """Signal and update the workflow (whichever run is current) until it returns."""
-    handle: WorkflowHandle[Mixed, int] = client.get_workflow_handle_for(Mixed.run, workflow_id)
-    while True:
-        with contextlib.suppress(RPCError):
-            await handle.signal(Mixed.go)
-        # An update refused or cut short by a fault is simply sent again.
-        with contextlib.suppress(RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            await handle.execute_update(Mixed.bump, rpc_timeout=timedelta(seconds=3))
-        with contextlib.suppress(RPCError, TimeoutError):
-            return await asyncio.wait_for(handle.result(), 2)
-
-
-async def _schedule(client: Client, schedule_id: str) -> None:
-    while True:
-        try:
-            await client.create_schedule(
-                schedule_id,
-                Schedule(
-                    action=ScheduleActionStartWorkflow(
-                        Leaf.run, 7, id=f"{schedule_id}-run", task_queue=QUEUE
-                    ),
-                    spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=1))]),
-                ),
-            )
-            return
-        except RPCError as error:
-            if "already" in str(error).lower():
-                return
-            await asyncio.sleep(0.2)
-
-
-async def _still_firing(client: Client, schedule_id: str) -> None:
-    """Wait until the schedule takes two more actions: its timer is still armed."""
-    seen: int | None = None
-    while True:
-        with contextlib.suppress(RPCError):
-            actions = (await client.get_schedule_handle(schedule_id).describe()).info.num_actions
-            if seen is None:
-                seen = actions
-            elif actions >= seen + 2:
-                return
-        await asyncio.sleep(0.3)
-
-
-async def _delete_schedule(client: Client, schedule_id: str) -> None:
-    for _ in range(50):
-        try:
-            await client.get_schedule_handle(schedule_id).delete()
-            return
-        except RPCError as error:
-            if "not found" in str(error).lower():
-                return
-            await asyncio.sleep(0.2)
-
-
 async def _run_workload(server: FaultyServer) -> list[str]:
     client = await Client.connect(server.address)
     ids = [f"mixed-{uuid.uuid4().hex[:8]}" for _ in range(WORKFLOWS)]
     async with Worker(client, task_queue=QUEUE, workflows=workload.WORKFLOWS, activities=workload.ACTIVITIES):
-        await _schedule(client, "ticks")
-        await asyncio.gather(*(_start(client, i) for i in ids))
+        await create_schedule(client, "ticks", QUEUE)
+        await asyncio.gather(*(start_mixed(client, i, QUEUE) for i in ids))
         acknowledged = ids
-        await asyncio.wait_for(asyncio.gather(*(_drive(client, i) for i in acknowledged)), DRIVE_SECONDS)
-        await asyncio.wait_for(_still_firing(client, "ticks"), DRIVE_SECONDS)
-        await _delete_schedule(client, "ticks")
-        await _all_closed(client)
+        await asyncio.wait_for(asyncio.gather(*(drive_mixed(client, i) for i in acknowledged)), DRIVE_SECONDS)
+        await asyncio.wait_for(still_firing(client, "ticks"), DRIVE_SECONDS)
+        await delete_schedule(client, "ticks")
+        await all_closed(client)
     return acknowledged
-
-
-async def _all_closed(client: Client) -> None:
-    """Wait until no run is open (the schedule's last runs finish after it is deleted)."""
-    for _ in range(200):
-        with contextlib.suppress(RPCError):
-            if (await client.count_workflows("ExecutionStatus = 'Running'")).count == 0:
-                return
-        await asyncio.sleep(0.2)
 
 
 @pytest.mark.timeout(150)

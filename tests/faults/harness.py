@@ -27,17 +27,23 @@ MAX_STARTS = 60
 
 
 class FaultyServer:
-    """The faulty server on ``db``, restarted after each kill with the seed that follows."""
+    """The faulty server on ``db`` (or the PostgreSQL database ``url``), restarted after each
+    kill with the seed that follows; ``name`` tells replicas' logs apart."""
 
-    def __init__(self, workdir: Path, seed: int, profile: str) -> None:
+    def __init__(
+        self, workdir: Path, seed: int, profile: str, *, url: str | None = None, name: str = "server"
+    ) -> None:
         self.db = workdir / "faults.db"
-        self.log = workdir / "server.log"
+        self.url = url
+        self.log = workdir / f"{name}.log"
         self.fault_log = workdir / "faults.log"
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self._seed = seed
         self._profile = profile
         self.starts = 0
+        self.serving = asyncio.Event()
+        """Set once a start serves; cleared by ``kill``."""
         self._process: servers.ServerProcess | None = None
 
     def _next_process(self, *, faults: bool) -> servers.ServerProcess:
@@ -46,19 +52,25 @@ class FaultyServer:
             "CADENZA_FAULT_LOG": str(self.fault_log),
             "CADENZA_FAULT_PROFILE": self._profile,
         }
-        process = servers.cadenza(self.db, self.log, port=self.port, env=env if faults else None)
+        env_or_none = env if faults else None
+        if self.url is None:
+            process = servers.cadenza(self.db, self.log, port=self.port, env=env_or_none)
+        else:
+            process = servers.cadenza_at(self.url, self.log, port=self.port, env=env_or_none)
         if faults:
             process.argv[1:3] = ["-m", "tests.faults.serve"]
         return process
 
     async def start(self, *, faults: bool = True) -> None:
         """Start (again) and wait until it serves; a start that dies is tried again."""
+        self.serving.clear()
         for _ in range(MAX_STARTS):
             self._process = self._next_process(faults=faults)
             self.starts += 1
             self._process.start()
             try:
                 await self._process.wait_ready()
+                self.serving.set()
                 return
             except RuntimeError:
                 continue
@@ -74,6 +86,12 @@ class FaultyServer:
             await asyncio.sleep(0.1)
             if self.died:
                 await self.start()
+
+    def kill(self) -> None:
+        """SIGKILL the running process; ``keep_alive`` starts it again."""
+        self.serving.clear()
+        if self._process is not None:
+            self._process.kill()
 
     def stop(self) -> None:
         if self._process is not None:

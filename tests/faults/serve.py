@@ -45,6 +45,8 @@ PROFILES: dict[str, dict[str, Rates]] = {
         "store.commit": Rates(fail_after=0.05),
         "store.write_schedule": Rates(fail_after=0.3),
     },
+    # The real server untouched: only what strikes it from outside (SIGKILL, a database restart).
+    "none": {},
 }
 
 
