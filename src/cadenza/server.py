@@ -33,7 +33,10 @@ from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule,
 from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
+from cadenza.concurrency import ConcurrencyLimits
+from cadenza.concurrency.holders import holder_check
 from cadenza.config import ServerConfig
+from cadenza.history.machine.change import Change
 from cadenza.history.service import Dispatch, HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
@@ -133,7 +136,8 @@ class Server:
             self._timers.add,
         )
         self._history.on_run_closed = self._schedules.run_closed
-        self._history.on_committed = self.metrics.on_committed
+        self._metrics_committed = self.metrics.on_committed
+        self._history.on_committed = self._committed
         self.metrics.watch(
             self._matching.backlogs,
             self._history.cache,
@@ -161,6 +165,11 @@ class Server:
             shared=link is not None,
             on_weights=self._matching.set_fairness_weight_overrides,
         )
+        self.concurrency = ConcurrencyLimits(self._store, self._clock, shared=link is not None)
+        """The concurrency limits on activity queues and workflow starts, and their slots."""
+        self.concurrency.holder_alive = holder_check(self._history)
+        self._matching.gate = self.concurrency
+        self._history.may_dispatch_eagerly = self.concurrency.may_dispatch_eagerly
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
@@ -185,6 +194,12 @@ class Server:
         self._serving = False
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
+
+    def _committed(self, change: Change) -> None:
+        """A change was committed: metrics count it, and the slots its holders left are freed."""
+        if self._metrics_committed is not None:
+            self._metrics_committed(change)
+        self.concurrency.committed(change)
 
     async def _fire_timer(self, timer: TimerRecord) -> None:
         # The queue is built before the roles that handle its timers, so it calls through here.
@@ -213,8 +228,11 @@ class Server:
         if self._peers is not None:
             await self._peers.start()
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
+        await self.concurrency.load()
         await self._recover()
+        await self.concurrency.sweep(0.0)  # holders that ended while the server was down
         self._queue_configs.start()
+        self.concurrency.start()
         workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
         self._grpc, port = await grpc_server.build(
             workflow_service,
@@ -382,6 +400,7 @@ class Server:
             await self._peers.stop()
         await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self._queue_configs.stop()
+        await self.concurrency.stop()
         await self.retention.stop()
         await self.audit.retention.stop()
         if self._dynamic_config_file is not None:

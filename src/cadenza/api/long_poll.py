@@ -56,9 +56,23 @@ class LongPolls:
             if context.done():  # the worker dropped this poll: keep the task for another
                 self._matching.return_task(task)
                 return None
+            gate = self._matching.gate
+            try:
+                confirmed = gate is None or await gate.confirm(task)
+            except BaseException:
+                self._matching.return_task(task)
+                raise
+            if not confirmed:
+                self._matching.add_task(task)  # another server took the last slot: wait again
+                continue
             # Once matched, the task is recorded to the end even if the poll is cancelled
             # meanwhile, so memory never lags behind what was committed.
             response = await asyncio.shield(dispatching(task, deliver))
+            if gate is not None:
+                if response is None:
+                    gate.give_back(task)
+                else:
+                    gate.handed_over(task)
             if response is not None:
                 return response
         return None

@@ -13,6 +13,7 @@ from cadenza.persistence.roles import (
     ApiKeyStore,
     AuditStore,
     BatchStore,
+    ConcurrencyStore,
     ExecutionStore,
     NamespaceStore,
     QueueConfigStore,
@@ -39,6 +40,7 @@ class Store(
     AuditStore,
     QueueConfigStore,
     BatchStore,
+    ConcurrencyStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,

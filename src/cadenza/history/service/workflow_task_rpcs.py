@@ -9,6 +9,7 @@ module decides which of Temporal's paths the completion takes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.failure.v1 import Failure
@@ -101,7 +102,7 @@ class WorkflowTaskRpcs(Engine):
                     response.reset_history_event_id = change.state.previous_started_event_id
                     change.counts_as_transition = False
                 else:
-                    eager = _complete_workflow_task(change, request)
+                    eager = _complete_workflow_task(change, request, self.may_dispatch_eagerly)
                     if size_limits.enforce(change, self._limits):
                         eager = []
         if rejected is not None:
@@ -161,7 +162,11 @@ def _reject_commands(change: Change, exc: CommandRejected, identity: str) -> Non
         workflow_ops.terminate(change, exc.full_message, None, "history-service")
 
 
-def _complete_workflow_task(change: Change, request: RespondWorkflowTaskCompletedRequest) -> list[Activity]:
+def _complete_workflow_task(
+    change: Change,
+    request: RespondWorkflowTaskCompletedRequest,
+    may_dispatch_eagerly: Callable[[str, str], bool],
+) -> list[Activity]:
     """Record the completion and apply its commands; return the activities started eagerly."""
     s = change.state
     workflow_tasks.materialize(change)
@@ -195,7 +200,11 @@ def _complete_workflow_task(change: Change, request: RespondWorkflowTaskComplete
     for message in list(messages.values()):  # answers no command points at (rejections)
         updates.apply(change, message)
     eager = _start_or_enqueue(
-        change, outcome.scheduled_activities, request.identity, request.worker_control_task_queue
+        change,
+        outcome.scheduled_activities,
+        request.identity,
+        request.worker_control_task_queue,
+        may_dispatch_eagerly,
     )
     if outcome.closed:
         return []
@@ -242,14 +251,17 @@ def _start_or_enqueue(
     scheduled: list[tuple[Activity, bool]],
     identity: str,
     control_queue: str,
+    may_dispatch_eagerly: Callable[[str, str], bool],
 ) -> list[Activity]:
-    """Start up to a few activities in the response, as Temporal's eager dispatch does."""
+    """Start up to a few activities in the response, as Temporal's eager dispatch does; not on a
+    queue whose concurrency limit dispatches its tasks (``may_dispatch_eagerly`` says)."""
     eager: list[Activity] = []
     for activity, wants_eager in scheduled:
         if (
             wants_eager
             and len(eager) < MAX_EAGER_ACTIVITIES
             and activity.task_queue == change.state.task_queue
+            and may_dispatch_eagerly(change.state.namespace_id, activity.task_queue)
         ):
             activities.record_started(change, activity, identity, str(uuid.uuid4()), control_queue)
             eager.append(activity)

@@ -25,6 +25,7 @@ from cadenza.persistence.postgres import schema
 from cadenza.persistence.postgres.api_keys import PostgresApiKeys
 from cadenza.persistence.postgres.audit import PostgresAudit
 from cadenza.persistence.postgres.batches import PostgresBatches
+from cadenza.persistence.postgres.concurrency import PostgresConcurrency
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
@@ -66,7 +67,12 @@ async def connect(url: str) -> asyncpg.Connection:
 
 
 class PostgresStore(
-    PostgresAudit, PostgresSavedViews, PostgresBatches, PostgresApiKeys, PostgresQueueConfigs
+    PostgresAudit,
+    PostgresSavedViews,
+    PostgresBatches,
+    PostgresApiKeys,
+    PostgresQueueConfigs,
+    PostgresConcurrency,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

@@ -1,0 +1,85 @@
+"""Server-side concurrency limits through the SDK: an activity queue's limit holds while
+worker processes are killed and restarted, and no task is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from temporalio.client import Client
+
+from cadenza.concurrency import ACTIVITY_QUEUE, checked_limit
+from tests import servers
+from tests.acceptance import workflows_concurrency as wc
+from tests.helpers import eventually
+
+
+@contextmanager
+def worker_process(address: str, queue: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.acceptance.workflows_concurrency", address, queue, str(log)]
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def most_overlapping(log: Path) -> int:
+    """The most completed attempts that ran at once, from the workers' start and end lines."""
+    started: dict[tuple[str, str], float] = {}
+    edges: list[tuple[float, int]] = []
+    for line in log.read_text().splitlines():
+        what, label, attempt, at = line.split()
+        if what == "start":
+            started[(label, attempt)] = float(at)
+        elif (label, attempt) in started:
+            edges += [(started[(label, attempt)], 1), (float(at), -1)]
+    running = most = 0
+    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
+        running += step
+        most = max(most, running)
+    return most
+
+
+async def test_an_activity_queue_limit_holds_while_workers_are_killed(tmp_path: Path) -> None:
+    async with servers.in_process() as cadenza:
+        server = cadenza.server
+        client = await Client.connect(cadenza.address)
+        queue = f"limited-{uuid.uuid4().hex[:6]}"
+        namespace = await server._namespaces.get("default")
+        await server.concurrency.set_limit(checked_limit(namespace.id, ACTIVITY_QUEUE, queue, 2, 0, "queue"))
+        key = (namespace.id, ACTIVITY_QUEUE, queue)
+        seen: list[int] = []
+
+        async def watch() -> None:
+            while True:
+                seen.append(server.concurrency.running(key))
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
+        log = tmp_path / "activities.log"
+        handles = [
+            await client.start_workflow(
+                wc.OneStep.run, args=[f"a{i}", ""], id=f"{queue}-{i}", task_queue=queue
+            )
+            for i in range(12)
+        ]
+        with worker_process(cadenza.address, queue, log) as doomed:
+            await eventually(lambda: log.exists() and log.read_text().count("start") >= 2, interval=0.02)
+            doomed.kill()  # its two attempts hold their slots until they time out, then are retried
+        with worker_process(cadenza.address, queue, log), worker_process(cadenza.address, queue, log):
+            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 60)
+        watcher.cancel()
+        assert any(line.split()[2] == "2" for line in log.read_text().splitlines())
+        assert sorted(results) == sorted(f"a{i}" for i in range(12))
+        assert max(seen) == 2
+        assert most_overlapping(log) <= 2
+        await eventually(lambda: server.concurrency.running(key) == 0)
