@@ -345,6 +345,7 @@ class Server:
                 history=history,
                 reader=self._reader,
                 queries=self._queries,
+                concurrency=self.concurrency,
             ),
             tasks=TaskRpcs(
                 config=config,

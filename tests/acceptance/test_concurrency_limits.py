@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
-from cadenza.concurrency import ACTIVITY_QUEUE, checked_limit
+from cadenza.concurrency import ACTIVITY_QUEUE, WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, checked_limit
 from tests import servers
+from tests.acceptance import raw_calls
 from tests.acceptance import workflows_concurrency as wc
 from tests.helpers import eventually
 
@@ -83,3 +86,64 @@ async def test_an_activity_queue_limit_holds_while_workers_are_killed(tmp_path: 
         assert max(seen) == 2
         assert most_overlapping(log) <= 2
         await eventually(lambda: server.concurrency.running(key) == 0)
+
+
+async def finish(client: Client, workflow_id: str) -> None:
+    handle = client.get_workflow_handle(workflow_id)
+    await handle.signal(wc.Waits.finish)
+    assert await handle.result() == "done"
+
+
+async def test_a_workflow_type_limit_that_rejects_refuses_the_start_past_it(tmp_path: Path) -> None:
+    async with servers.in_process() as cadenza:
+        server = cadenza.server
+        client = await Client.connect(cadenza.address)
+        queue = f"wf-{uuid.uuid4().hex[:6]}"
+        namespace = await server._namespaces.get("default")
+        await server.concurrency.set_limit(
+            checked_limit(namespace.id, WORKFLOW_TYPE, "Waits", 2, 0, "reject")
+        )
+        with worker_process(cadenza.address, queue, tmp_path / "log"):
+            for i in range(2):
+                await client.start_workflow(wc.Waits.run, id=f"{queue}-{i}", task_queue=queue)
+            request = raw_calls.start_request(f"{queue}-2", queue)
+            request.workflow_type.name = "Waits"
+            with pytest.raises(RPCError) as refused:  # unretried, to see the server's answer itself
+                await client.workflow_service.start_workflow_execution(request, retry=False)
+            assert refused.value.status == RPCStatusCode.RESOURCE_EXHAUSTED
+            assert "workflow-type 'Waits' concurrency limit (2 running) reached" in refused.value.message
+            with pytest.raises(RPCError):  # nothing was written
+                await client.get_workflow_handle(f"{queue}-2").describe()
+
+            await finish(client, f"{queue}-0")
+            third = await eventually(
+                lambda: client.start_workflow(wc.Waits.run, id=f"{queue}-2", task_queue=queue)
+            )
+            await finish(client, f"{queue}-1")
+            await finish(client, third.id)
+
+
+async def test_a_workflow_id_prefix_limit_that_queues_starts_the_next_once_one_closes(tmp_path: Path) -> None:
+    async with servers.in_process() as cadenza:
+        server = cadenza.server
+        client = await Client.connect(cadenza.address)
+        queue = f"wf-{uuid.uuid4().hex[:6]}"
+        namespace = await server._namespaces.get("default")
+        await server.concurrency.set_limit(
+            checked_limit(namespace.id, WORKFLOW_ID_PREFIX, f"{queue}-", 1, 0, "queue")
+        )
+        with worker_process(cadenza.address, queue, tmp_path / "log"):
+            await client.start_workflow(wc.Waits.run, id=f"{queue}-first", task_queue=queue)
+            waiting = asyncio.create_task(
+                client.start_workflow(wc.Waits.run, id=f"{queue}-second", task_queue=queue)
+            )
+            await eventually(
+                lambda: server.concurrency.running((namespace.id, WORKFLOW_ID_PREFIX, f"{queue}-")) == 1
+            )
+            assert not waiting.done()
+            await finish(client, f"{queue}-first")
+            second = await asyncio.wait_for(waiting, 30)
+            await finish(client, second.id)
+            await eventually(
+                lambda: server.concurrency.running((namespace.id, WORKFLOW_ID_PREFIX, f"{queue}-")) == 0
+            )
