@@ -12,6 +12,7 @@ from cadenza import __version__
 from cadenza.api import server as grpc_server
 from cadenza.api.auditing import Audit
 from cadenza.api.authorization import Authorization
+from cadenza.api.concurrency_calls import ConcurrencyCalls
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
@@ -64,6 +65,7 @@ from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
 from cadenza.web.audit_route import audit_routes
 from cadenza.web.auth_keys import key_routes
+from cadenza.web.concurrency_route import concurrency_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 from cadenza.web.ui.login import BrowserCredentials
@@ -188,6 +190,7 @@ class Server:
         self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
         self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
+        self._concurrency_calls: ConcurrencyCalls | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
         self._http_api: TemporalHttpApi | None = None
@@ -251,6 +254,9 @@ class Server:
             self._dynamic_config_file.start()
         self._serving = True
         self.audit.read_through(grpc_server.chained(self._rpc_wrappers()))
+        self._concurrency_calls = ConcurrencyCalls(
+            self.concurrency, self._namespaces, grpc_server.chained(self._rpc_wrappers())
+        )
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
@@ -299,7 +305,12 @@ class Server:
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
         assert self.audit.calls is not None, "start() makes the audit log's calls first"
-        routes = [*metrics_routes(self.metrics.render), *audit_routes(self.audit.calls)]
+        assert self._concurrency_calls is not None
+        routes = [
+            *metrics_routes(self.metrics.render),
+            *audit_routes(self.audit.calls),
+            *concurrency_routes(self._concurrency_calls),
+        ]
         if self.config.auth:
             routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
         return routes

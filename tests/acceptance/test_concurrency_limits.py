@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from cadenza.concurrency import ACTIVITY_QUEUE, WORKFLOW_ID_PREFIX, WORKFLOW_TYPE, checked_limit
+from cadenza.concurrency import ACTIVITY_QUEUE, WORKFLOW_ID_PREFIX, WORKFLOW_TYPE
 from tests import servers
 from tests.acceptance import raw_calls
 from tests.acceptance import workflows_concurrency as wc
@@ -33,6 +35,26 @@ def worker_process(address: str, queue: str, log: Path) -> Iterator[subprocess.P
         if process.poll() is None:
             process.kill()
         process.wait()
+
+
+async def set_limit(
+    cadenza: servers.InProcessServer, scope: str, name: str, limit: int, policy: str = "queue", **more: object
+) -> None:
+    """Set a concurrency limit on the default namespace through the HTTP route."""
+    assert cadenza.server.addresses is not None
+    async with httpx.AsyncClient(base_url=f"http://{cadenza.server.addresses.http}") as http:
+        answer = await http.post(
+            "/api/v1/cadenza/namespaces/default/concurrency-limits",
+            json={"scope": scope, "name": name, "limit": limit, "policy": policy, **more},
+        )
+    assert answer.status_code == 200, answer.text
+
+
+async def namespace_id(client: Client) -> str:
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace="default")
+    )
+    return described.namespace_info.id
 
 
 def most_overlapping(log: Path) -> int:
@@ -57,9 +79,9 @@ async def test_an_activity_queue_limit_holds_while_workers_are_killed(tmp_path: 
         server = cadenza.server
         client = await Client.connect(cadenza.address)
         queue = f"limited-{uuid.uuid4().hex[:6]}"
-        namespace = await server._namespaces.get("default")
-        await server.concurrency.set_limit(checked_limit(namespace.id, ACTIVITY_QUEUE, queue, 2, 0, "queue"))
-        key = (namespace.id, ACTIVITY_QUEUE, queue)
+        namespace = await namespace_id(client)
+        await set_limit(cadenza, ACTIVITY_QUEUE, queue, 2)
+        key = (namespace, ACTIVITY_QUEUE, queue)
         seen: list[int] = []
 
         async def watch() -> None:
@@ -96,13 +118,9 @@ async def finish(client: Client, workflow_id: str) -> None:
 
 async def test_a_workflow_type_limit_that_rejects_refuses_the_start_past_it(tmp_path: Path) -> None:
     async with servers.in_process() as cadenza:
-        server = cadenza.server
         client = await Client.connect(cadenza.address)
         queue = f"wf-{uuid.uuid4().hex[:6]}"
-        namespace = await server._namespaces.get("default")
-        await server.concurrency.set_limit(
-            checked_limit(namespace.id, WORKFLOW_TYPE, "Waits", 2, 0, "reject")
-        )
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 2, "reject")
         with worker_process(cadenza.address, queue, tmp_path / "log"):
             for i in range(2):
                 await client.start_workflow(wc.Waits.run, id=f"{queue}-{i}", task_queue=queue)
@@ -128,22 +146,20 @@ async def test_a_workflow_id_prefix_limit_that_queues_starts_the_next_once_one_c
         server = cadenza.server
         client = await Client.connect(cadenza.address)
         queue = f"wf-{uuid.uuid4().hex[:6]}"
-        namespace = await server._namespaces.get("default")
-        await server.concurrency.set_limit(
-            checked_limit(namespace.id, WORKFLOW_ID_PREFIX, f"{queue}-", 1, 0, "queue")
-        )
+        namespace = await namespace_id(client)
+        await set_limit(cadenza, WORKFLOW_ID_PREFIX, f"{queue}-", 1)
         with worker_process(cadenza.address, queue, tmp_path / "log"):
             await client.start_workflow(wc.Waits.run, id=f"{queue}-first", task_queue=queue)
             waiting = asyncio.create_task(
                 client.start_workflow(wc.Waits.run, id=f"{queue}-second", task_queue=queue)
             )
             await eventually(
-                lambda: server.concurrency.running((namespace.id, WORKFLOW_ID_PREFIX, f"{queue}-")) == 1
+                lambda: server.concurrency.running((namespace, WORKFLOW_ID_PREFIX, f"{queue}-")) == 1
             )
             assert not waiting.done()
             await finish(client, f"{queue}-first")
             second = await asyncio.wait_for(waiting, 30)
             await finish(client, second.id)
             await eventually(
-                lambda: server.concurrency.running((namespace.id, WORKFLOW_ID_PREFIX, f"{queue}-")) == 0
+                lambda: server.concurrency.running((namespace, WORKFLOW_ID_PREFIX, f"{queue}-")) == 0
             )
