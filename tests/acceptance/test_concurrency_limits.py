@@ -4,6 +4,7 @@ worker processes are killed and restarted, and no task is lost."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import uuid
@@ -163,3 +164,60 @@ async def test_a_workflow_id_prefix_limit_that_queues_starts_the_next_once_one_c
             await eventually(
                 lambda: server.concurrency.running((namespace, WORKFLOW_ID_PREFIX, f"{queue}-")) == 0
             )
+
+
+async def served_limits(cadenza: servers.InProcessServer) -> list[dict[str, object]]:
+    """The default namespace's limits, as the server's HTTP route lists them."""
+    assert cadenza.server.addresses is not None
+    async with httpx.AsyncClient(base_url=f"http://{cadenza.server.addresses.http}") as http:
+        answer = await http.get("/api/v1/cadenza/namespaces/default/concurrency-limits")
+    assert answer.status_code == 200, answer.text
+    limits: list[dict[str, object]] = answer.json()["limits"]
+    return limits
+
+
+def cli(db: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cadenza", "task-queue", "limit", *args, "--db", db],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_the_cli_sets_a_limit_the_running_server_enforces(tmp_path: Path) -> None:
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"cli-{uuid.uuid4().hex[:6]}"
+        cli(cadenza.db, "set", "--workflow-type", "Waits", "--limit", "1", "--policy", "reject")
+        assert "workflow-type        Waits" in cli(cadenza.db, "list")
+
+        async def served() -> bool:  # the server reads the limits again within seconds
+            return len(await served_limits(cadenza)) == 1
+
+        await eventually(served, timeout=30)
+        await client.start_workflow(wc.Waits.run, id=f"{queue}-0", task_queue=queue)
+        request = raw_calls.start_request(f"{queue}-1", queue)
+        request.workflow_type.name = "Waits"
+        with pytest.raises(RPCError) as refused:
+            await client.workflow_service.start_workflow_execution(request, retry=False)
+        assert refused.value.status == RPCStatusCode.RESOURCE_EXHAUSTED
+        listed = [json.loads(line) for line in cli(cadenza.db, "list", "--json").splitlines()]
+        assert listed == [
+            {
+                "namespace": "default",
+                "scope": "workflow-type",
+                "name": "Waits",
+                "limit": 1,
+                "fairnessKeyLimit": 0,
+                "policy": "reject",
+                "running": 1,
+            }
+        ]
+        cli(cadenza.db, "unset", "--workflow-type", "Waits")
+        await eventually(lambda: client.start_workflow(wc.Waits.run, id=f"{queue}-1", task_queue=queue))
+        for i in range(2):
+            await client.get_workflow_handle(f"{queue}-{i}").terminate()

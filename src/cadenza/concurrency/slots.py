@@ -26,7 +26,8 @@ from cadenza.persistence.roles import ConcurrencyStore
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
-"""How often a replica on a shared database reads the limits and slots the others changed."""
+"""How often the limits are read again (the CLI writes them to the database), and on a shared
+database the slots the other replicas took and freed."""
 SWEEP_SECONDS = 5.0
 """How often slots are checked against their holders."""
 SWEEP_GRACE = 10.0
@@ -321,13 +322,17 @@ class ConcurrencyLimits:
 
     async def _follow(self) -> None:
         waited = 0.0
-        step = REFRESH_SECONDS if self._shared else SWEEP_SECONDS
         while True:
-            await asyncio.sleep(step)
-            waited += step
+            await asyncio.sleep(REFRESH_SECONDS)
+            waited += REFRESH_SECONDS
             try:
                 if self._shared:
                     await self.load()
+                else:  # the CLI may have changed them in the database
+                    limits = await self._store.list_concurrency_limits()
+                    if limits != sorted(self.limits.values(), key=key_of):
+                        self._set_limits(limits)
+                        self._wake()
                 if waited >= SWEEP_SECONDS:
                     waited = 0.0
                     await self.sweep(SWEEP_GRACE)

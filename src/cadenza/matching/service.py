@@ -272,12 +272,33 @@ class MatchingService:
         freed = asyncio.ensure_future(gate.wait_freed(timeout))
         try:
             await asyncio.wait({arriving, freed}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in (arriving, freed):
-                if not waiting.done():
-                    waiting.cancel()
-            await asyncio.gather(arriving, freed, return_exceptions=True)
-        return arriving.result() if not arriving.cancelled() else None
+        except BaseException:
+            # The poll itself was cancelled: a task that reached it meanwhile goes back.
+            task = self._end_waits(arriving, freed)
+            if task is not None:
+                self._enqueue(task)
+            raise
+        # No await from here on: a cancellation now would lose the task that came.
+        return self._end_waits(arriving, freed)
+
+    def _end_waits(
+        self, arriving: asyncio.Task[TaskRecord | None], freed: asyncio.Task[None]
+    ) -> TaskRecord | None:
+        """Stop both waits; the task that came, if one did. A wait still running is cancelled, and
+        a task that reaches it before it ends goes back to the queue (Python 3.11's ``wait_for``
+        may even return one after the cancellation)."""
+        freed.cancel()
+        if not arriving.done():
+            arriving.cancel()
+            arriving.add_done_callback(self._requeue_late)
+            return None
+        if arriving.cancelled() or arriving.exception() is not None:
+            return None
+        return arriving.result()
+
+    def _requeue_late(self, arrival: asyncio.Task[TaskRecord | None]) -> None:
+        if not arrival.cancelled() and arrival.exception() is None and (task := arrival.result()) is not None:
+            self._enqueue(task)
 
     async def _arrival(self, queue: _Queue, timeout: float, worker_key: str) -> TaskRecord | None:
         return await self._waiters.wait(queue, timeout, worker_key, self._enqueue)
