@@ -145,6 +145,7 @@ class Server:
             self._history.cache,
             self._namespaces.cached_name,
             self._namespaces.is_cached,
+            self._matching.backlog_shapes,
         )
         self.retention = RetentionSweeper(
             self._store,
@@ -171,6 +172,7 @@ class Server:
         """The concurrency limits on activity queues and workflow starts, and their slots."""
         self.concurrency.holder_alive = holder_check(self._history)
         self._matching.gate = self.concurrency
+        self.metrics.watch_concurrency(self.concurrency.figures)
         self._history.may_dispatch_eagerly = self.concurrency.may_dispatch_eagerly
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (

@@ -155,6 +155,10 @@ class ConcurrencyLimits:
         """Slots held now under the limit ``key``."""
         return self.table.per_limit[key]
 
+    def figures(self) -> list[tuple[str, str, str, int, int]]:
+        """Each limit's namespace ID, scope, name, whole-scope cap and slots held (for metrics)."""
+        return [(*key, limit.max_running, self.table.per_limit[key]) for key, limit in self.limits.items()]
+
     def activity_limit(self, namespace_id: str, task_queue: str) -> ConcurrencyLimitRecord | None:
         """The activity queue's limit; None (at the cost of one dict lookup) when it has none."""
         return self._activity.get((namespace_id, task_queue)) if self._activity else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cadenza.clock import Clock
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.gate import DispatchGate, Parked
-from cadenza.matching.ordering import Backlog
+from cadenza.matching.ordering import Backlog, priority_level
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
 from cadenza.matching.workers import WorkerRegistry
@@ -374,6 +374,21 @@ class MatchingService:
     def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
         """Every queue with its number of pending tasks and the oldest of them (for metrics)."""
         return [(key, _waiting(q), q.items.peek()) for key, q in list(self._queues.items())]
+
+    def backlog_shapes(self) -> list[tuple[QueueKey, dict[int, int], dict[str, int]]]:
+        """Each queue with tasks waiting, by priority key and by fairness key (for metrics; tasks
+        withdrawn but not yet swept still counted, parked ones included)."""
+        shapes = []
+        for key, queue in list(self._queues.items()):
+            if not queue.items and not queue.parked:
+                continue
+            priorities, fairness = queue.items.by_priority(), queue.items.by_fairness_key()
+            for task in queue.parked:
+                level = priority_level(task)
+                priorities[level] = priorities.get(level, 0) + 1
+                fairness[task.priority.fairness_key] = fairness.get(task.priority.fairness_key, 0) + 1
+            shapes.append((key, priorities, fairness))
+        return shapes
 
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
