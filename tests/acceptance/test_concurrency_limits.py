@@ -58,12 +58,15 @@ async def namespace_id(client: Client) -> str:
     return described.namespace_info.id
 
 
-def most_overlapping(log: Path) -> int:
-    """The most completed attempts that ran at once, from the workers' start and end lines."""
+def most_overlapping(log: Path, prefix: str = "") -> int:
+    """The most completed attempts (of labels starting with ``prefix``) that ran at once, from
+    the workers' start and end lines."""
     started: dict[tuple[str, str], float] = {}
     edges: list[tuple[float, int]] = []
     for line in log.read_text().splitlines():
         what, label, attempt, at = line.split()
+        if not label.startswith(prefix):
+            continue
         if what == "start":
             started[(label, attempt)] = float(at)
         elif (label, attempt) in started:
@@ -111,6 +114,34 @@ async def test_an_activity_queue_limit_holds_while_workers_are_killed(tmp_path: 
         await eventually(lambda: server.concurrency.running(key) == 0)
 
 
+async def test_a_fairness_key_limit_holds_each_key_to_its_own_slots(tmp_path: Path) -> None:
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"keyed-{uuid.uuid4().hex[:6]}"
+        await set_limit(cadenza, ACTIVITY_QUEUE, queue, 0, fairnessKeyLimit=1)
+        log = tmp_path / "activities.log"
+        handles = [
+            await client.start_workflow(
+                wc.OneStep.run, args=[f"{key}{i}", key], id=f"{queue}-{key}{i}", task_queue=queue
+            )
+            for i in range(3)
+            for key in "ab"
+        ]
+        with worker_process(cadenza.address, queue, log):
+            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 60)
+        assert len(results) == 6
+        assert most_overlapping(log, "a") == most_overlapping(log, "b") == 1
+        assert most_overlapping(log) == 2  # the keys' slots are their own: one of each ran at once
+
+
+async def refused_start(client: Client, workflow_id: str, queue: str) -> RPCError:
+    request = raw_calls.start_request(workflow_id, queue)
+    request.workflow_type.name = "Waits"
+    with pytest.raises(RPCError) as refused:
+        await client.workflow_service.start_workflow_execution(request, retry=False)
+    return refused.value
+
+
 async def finish(client: Client, workflow_id: str) -> None:
     handle = client.get_workflow_handle(workflow_id)
     await handle.signal(wc.Waits.finish)
@@ -125,12 +156,9 @@ async def test_a_workflow_type_limit_that_rejects_refuses_the_start_past_it(tmp_
         with worker_process(cadenza.address, queue, tmp_path / "log"):
             for i in range(2):
                 await client.start_workflow(wc.Waits.run, id=f"{queue}-{i}", task_queue=queue)
-            request = raw_calls.start_request(f"{queue}-2", queue)
-            request.workflow_type.name = "Waits"
-            with pytest.raises(RPCError) as refused:  # unretried, to see the server's answer itself
-                await client.workflow_service.start_workflow_execution(request, retry=False)
-            assert refused.value.status == RPCStatusCode.RESOURCE_EXHAUSTED
-            assert "workflow-type 'Waits' concurrency limit (2 running) reached" in refused.value.message
+            refused = await refused_start(client, f"{queue}-2", queue)  # unretried: the server's answer
+            assert refused.status == RPCStatusCode.RESOURCE_EXHAUSTED
+            assert "workflow-type 'Waits' concurrency limit (2 running) reached" in refused.message
             with pytest.raises(RPCError):  # nothing was written
                 await client.get_workflow_handle(f"{queue}-2").describe()
 
@@ -200,11 +228,7 @@ async def test_the_cli_sets_a_limit_the_running_server_enforces(tmp_path: Path) 
 
         await eventually(served, timeout=30)
         await client.start_workflow(wc.Waits.run, id=f"{queue}-0", task_queue=queue)
-        request = raw_calls.start_request(f"{queue}-1", queue)
-        request.workflow_type.name = "Waits"
-        with pytest.raises(RPCError) as refused:
-            await client.workflow_service.start_workflow_execution(request, retry=False)
-        assert refused.value.status == RPCStatusCode.RESOURCE_EXHAUSTED
+        assert (await refused_start(client, f"{queue}-1", queue)).status == RPCStatusCode.RESOURCE_EXHAUSTED
         listed = [json.loads(line) for line in cli(cadenza.db, "list", "--json").splitlines()]
         assert listed == [
             {
@@ -221,3 +245,18 @@ async def test_the_cli_sets_a_limit_the_running_server_enforces(tmp_path: Path) 
         await eventually(lambda: client.start_workflow(wc.Waits.run, id=f"{queue}-1", task_queue=queue))
         for i in range(2):
             await client.get_workflow_handle(f"{queue}-{i}").terminate()
+
+
+async def test_slots_held_before_a_restart_still_count_after_it(tmp_path: Path) -> None:
+    queue = f"restart-{uuid.uuid4().hex[:6]}"
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1, "reject")
+        await client.start_workflow(wc.Waits.run, id=f"{queue}-0", task_queue=queue)
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        assert (await refused_start(client, f"{queue}-1", queue)).status == RPCStatusCode.RESOURCE_EXHAUSTED
+        await client.get_workflow_handle(f"{queue}-0").terminate()
+        await client.start_workflow(wc.Waits.run, id=f"{queue}-1", task_queue=queue)
+        assert (await refused_start(client, f"{queue}-2", queue)).status == RPCStatusCode.RESOURCE_EXHAUSTED
+        await client.get_workflow_handle(f"{queue}-1").terminate()
