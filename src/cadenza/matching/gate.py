@@ -7,7 +7,8 @@ frees, while the tasks of other keys go on being dispatched.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from cadenza.persistence.records import ConcurrencyLimitRecord, TaskRecord
@@ -75,3 +76,27 @@ class Parked:
     def __iter__(self) -> Iterator[TaskRecord]:
         for waiting in self._by_key.values():
             yield from waiting.values()
+
+
+def end_waits(
+    arriving: asyncio.Task[TaskRecord | None],
+    freed: asyncio.Task[None],
+    requeue: Callable[[TaskRecord], None],
+) -> TaskRecord | None:
+    """Stop a gated poll's two waits (for a task, for a freed slot); the task that came, if one
+    did. A wait for a task still running is cancelled, and a task that reaches it before it ends
+    goes back through ``requeue`` (Python 3.11's ``wait_for`` may even return one after the
+    cancellation)."""
+    freed.cancel()
+    if not arriving.done():
+        arriving.cancel()
+        arriving.add_done_callback(lambda late: _requeue_late(late, requeue))
+        return None
+    if arriving.cancelled() or arriving.exception() is not None:
+        return None
+    return arriving.result()
+
+
+def _requeue_late(arrival: asyncio.Task[TaskRecord | None], requeue: Callable[[TaskRecord], None]) -> None:
+    if not arrival.cancelled() and arrival.exception() is None and (task := arrival.result()) is not None:
+        requeue(task)

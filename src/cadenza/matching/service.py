@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cadenza.clock import Clock
 from cadenza.matching.control import ControlQueues
-from cadenza.matching.gate import DispatchGate, Parked
+from cadenza.matching.gate import DispatchGate, Parked, end_waits
 from cadenza.matching.ordering import Backlog, priority_level
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
@@ -274,31 +274,12 @@ class MatchingService:
             await asyncio.wait({arriving, freed}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             # The poll itself was cancelled: a task that reached it meanwhile goes back.
-            task = self._end_waits(arriving, freed)
+            task = end_waits(arriving, freed, self._enqueue)
             if task is not None:
                 self._enqueue(task)
             raise
         # No await from here on: a cancellation now would lose the task that came.
-        return self._end_waits(arriving, freed)
-
-    def _end_waits(
-        self, arriving: asyncio.Task[TaskRecord | None], freed: asyncio.Task[None]
-    ) -> TaskRecord | None:
-        """Stop both waits; the task that came, if one did. A wait still running is cancelled, and
-        a task that reaches it before it ends goes back to the queue (Python 3.11's ``wait_for``
-        may even return one after the cancellation)."""
-        freed.cancel()
-        if not arriving.done():
-            arriving.cancel()
-            arriving.add_done_callback(self._requeue_late)
-            return None
-        if arriving.cancelled() or arriving.exception() is not None:
-            return None
-        return arriving.result()
-
-    def _requeue_late(self, arrival: asyncio.Task[TaskRecord | None]) -> None:
-        if not arrival.cancelled() and arrival.exception() is None and (task := arrival.result()) is not None:
-            self._enqueue(task)
+        return end_waits(arriving, freed, self._enqueue)
 
     async def _arrival(self, queue: _Queue, timeout: float, worker_key: str) -> TaskRecord | None:
         return await self._waiters.wait(queue, timeout, worker_key, self._enqueue)
