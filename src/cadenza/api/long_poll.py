@@ -17,7 +17,7 @@ from cadenza.api.requests import R, poll_deadline, poller_rate, requested_rate
 from cadenza.matching import MatchingService
 from cadenza.matching.gate import DispatchGate
 from cadenza.observability.hooks import dispatching
-from cadenza.persistence.records import TaskKind, TaskRecord
+from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, TaskKind, TaskRecord
 
 
 class LongPolls:
@@ -60,12 +60,14 @@ class LongPolls:
                 return None
             gate = self._matching.gate
             try:
-                confirmed = gate is None or await gate.confirm(task)
+                slot = SLOT_TAKEN if gate is None else await gate.confirm(task)
             except BaseException:
                 self._matching.return_task(task)
                 raise
-            if not confirmed:
+            if slot == SLOT_FULL:
                 self._matching.add_task(task)  # another server took the last slot: wait again
+                continue
+            if slot == SLOT_HELD:  # another server is handing this very task over
                 continue
             # Once matched, the task is recorded to the end even if the poll is cancelled
             # meanwhile, so memory never lags behind what was committed.

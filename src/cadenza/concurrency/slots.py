@@ -20,7 +20,14 @@ from cadenza.clock import Clock
 from cadenza.concurrency.limits import ACTIVITY_QUEUE, LimitKey, key_of
 from cadenza.history.machine.change import Change
 from cadenza.persistence.errors import StorageError
-from cadenza.persistence.records import ConcurrencyLimitRecord, SlotRecord, TaskRecord
+from cadenza.persistence.records import (
+    SLOT_FULL,
+    SLOT_HELD,
+    SLOT_TAKEN,
+    ConcurrencyLimitRecord,
+    SlotRecord,
+    TaskRecord,
+)
 from cadenza.persistence.roles import ConcurrencyStore
 
 logger = logging.getLogger(__name__)
@@ -187,26 +194,23 @@ class ConcurrencyLimits:
         self._in_flight[slot_id(slot)] = slot
         self.table.add(slot)
 
-    async def confirm(self, task: TaskRecord) -> bool:
-        """Take the reserved slot of ``task`` in the store; False (and the reservation given
-        back) if another server took the last one first. True at once for an unlimited queue."""
+    async def confirm(self, task: TaskRecord) -> str:
+        """Take the reserved slot of ``task`` in the store: ``taken`` (at once for an unlimited
+        queue); ``full`` if other servers took the last one first, or ``held`` if another server
+        is handing this very task over (both give the reservation back, leaving the row)."""
         if not self._in_flight:
-            return True
+            return SLOT_TAKEN
         held = slot_id(activity_slot(task, 0.0))
         slot = self._in_flight.get(held)
-        if slot is None:
-            return True
-        limit = self.limits.get(key_of(slot))
-        if limit is None:  # unset meanwhile: nothing to count against
-            return True
-        # The store counts this server's other reservations' rows only once taken, so the
-        # memory check above stays the stricter one here.
-        if await self._store.acquire_slot(slot, limit.max_running, limit.fairness_key_max):
-            return True
-        self._in_flight.pop(held, None)
-        self.table.remove(held)
-        self._wake()
-        return False
+        limit = self.limits.get(key_of(slot)) if slot is not None else None
+        if slot is None or limit is None:  # unlimited, or unset meanwhile
+            return SLOT_TAKEN
+        outcome = await self._store.acquire_slot(slot, limit.max_running, limit.fairness_key_max)
+        if outcome != SLOT_TAKEN:
+            self._in_flight.pop(held, None)
+            self.table.remove(held)
+            self._wake()
+        return outcome
 
     def handed_over(self, task: TaskRecord) -> None:
         """The task was recorded as started: from now its slot ends with its attempt."""
@@ -249,22 +253,25 @@ class ConcurrencyLimits:
     def holds(self, slot: SlotRecord) -> bool:
         return slot_id(slot) in self.table.slots
 
-    async def take(self, slot: SlotRecord, limit: ConcurrencyLimitRecord) -> bool:
-        """Take a workflow's slot under ``limit`` in the store and here; False if it is full."""
-        if not self.holds(slot) and not self.admits(limit, ""):
-            return False
+    async def take(self, slot: SlotRecord, limit: ConcurrencyLimitRecord) -> str:
+        """Take a workflow's slot under ``limit`` in the store and here: ``taken``, ``full``, or
+        ``held`` when the workflow holds it already (a start of it elsewhere)."""
+        if self.holds(slot):
+            return SLOT_HELD
+        if not self.admits(limit, ""):
+            return SLOT_FULL
         self._in_flight[slot_id(slot)] = slot
         self.table.add(slot)
         try:
-            taken = await self._store.acquire_slot(slot, limit.max_running, 0)
+            outcome = await self._store.acquire_slot(slot, limit.max_running, 0)
         except BaseException:
             self._in_flight.pop(slot_id(slot), None)
             self.table.remove(slot_id(slot))
             raise
         self._in_flight.pop(slot_id(slot), None)
-        if not taken:
+        if outcome == SLOT_FULL:
             self.table.remove(slot_id(slot))
-        return taken
+        return outcome
 
     def give_back_slots(self, slots: list[SlotRecord]) -> None:
         self._release(slots)

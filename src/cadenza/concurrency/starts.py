@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import ResourceExhaustedCause, ResourceExhaustedSco
 from cadenza.concurrency.limits import REJECT, describe, key_of
 from cadenza.concurrency.slots import REFRESH_SECONDS, ConcurrencyLimits
 from cadenza.exceptions import ResourceExhaustedError
-from cadenza.persistence.records import ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.records import SLOT_FULL, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
 
 
 async def admit_start(
@@ -32,14 +32,13 @@ async def admit_start(
     try:
         for limit in applying:
             slot = SlotRecord(namespace_id, limit.scope, limit.name, workflow_id, "", 0, 0, "", time.time())
-            if limits.holds(slot):  # the workflow runs already: the start is refused further on
-                continue
-            while not await limits.take(slot, limit):
+            while (outcome := await limits.take(slot, limit)) == SLOT_FULL:
                 remaining = wait_until - time.monotonic()
                 if limit.policy == REJECT or remaining <= 0:
                     raise _full(limits, limit)
                 await limits.wait_freed(min(remaining, REFRESH_SECONDS))
-            taken.append(slot)
+            if outcome == SLOT_TAKEN:  # else the workflow runs already: its start is refused further on
+                taken.append(slot)
     except BaseException:
         limits.give_back_slots(taken)
         raise

@@ -332,6 +332,10 @@ class ConcurrencyLimitRecord:
     """When full: ``queue`` (wait for a slot) or ``reject`` (refuse a workflow's start)."""
 
 
+SLOT_TAKEN, SLOT_HELD, SLOT_FULL = "taken", "held", "full"
+"""What taking a slot came to (``ConcurrencyStore.acquire_slot``)."""
+
+
 @dataclass(frozen=True)
 class SlotRecord:
     """One running holder of a limit's slot: an activity attempt, or a workflow's chain of runs."""

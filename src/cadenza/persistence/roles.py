@@ -332,10 +332,11 @@ class ConcurrencyStore(Protocol):
     async def delete_concurrency_limit(self, namespace_id: str, scope: str, name: str) -> bool:
         """Remove a scope's limit (its slots stay until their holders end); False if it had none."""
 
-    async def acquire_slot(self, slot: SlotRecord, max_running: int, fairness_key_max: int) -> bool:
+    async def acquire_slot(self, slot: SlotRecord, max_running: int, fairness_key_max: int) -> str:
         """Store ``slot`` if its scope holds fewer than ``max_running`` slots and its fairness
         key fewer than ``fairness_key_max`` (0: no such cap), as one step every server takes in
-        turn; True if it is held now (also when it already was)."""
+        turn. ``taken``: stored now (or moved on from an earlier attempt of its holder);
+        ``held``: this very attempt holds it already (another server took it); ``full``."""
 
     async def release_slots(self, slots: list[SlotRecord]) -> None:
         """Delete these slots (those already gone are skipped)."""

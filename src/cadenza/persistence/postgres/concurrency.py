@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from cadenza.persistence.records import ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
 from cadenza.persistence.sql import load_queries
 
 Q = load_queries("cadenza.persistence.postgres", "concurrency.sql")
@@ -47,28 +47,29 @@ class PostgresConcurrency:
         status = await self._execute(Q["delete_limit"], namespace_id, scope, name)
         return not status.endswith(" 0")
 
-    async def acquire_slot(
-        self: _Database, slot: SlotRecord, max_running: int, fairness_key_max: int
-    ) -> bool:
+    async def acquire_slot(self: _Database, slot: SlotRecord, max_running: int, fairness_key_max: int) -> str:
         scope = (slot.namespace_id, slot.scope, slot.name)
         async with self._transaction() as conn:
             await conn.execute(Q["lock_scope"], *scope)
-            if await conn.fetchval(Q["slot_held"], *_slot_key(slot)) is not None:
+            held = await conn.fetchval(Q["slot_held"], *_slot_key(slot))
+            if held is not None:
+                if int(held) == slot.attempt:
+                    return SLOT_HELD
                 await conn.execute(
                     Q["update_slot"], slot.attempt, slot.fairness_key, slot.acquired_at, *_slot_key(slot)
                 )
-                return True
+                return SLOT_TAKEN
             if max_running and await conn.fetchval(Q["count_scope"], *scope) >= max_running:
-                return False
+                return SLOT_FULL
             if (
                 fairness_key_max
                 and await conn.fetchval(Q["count_key"], *scope, slot.fairness_key) >= fairness_key_max
             ):
-                return False
+                return SLOT_FULL
             await conn.execute(
                 Q["insert_slot"], *_slot_key(slot), slot.attempt, slot.fairness_key, slot.acquired_at
             )
-            return True
+            return SLOT_TAKEN
 
     async def release_slots(self: _Database, slots: list[SlotRecord]) -> None:
         if not slots:

@@ -20,7 +20,7 @@ DELETE FROM concurrency_limits WHERE namespace_id = $1 AND scope = $2 AND name =
 SELECT pg_advisory_xact_lock(hashtext($1 || chr(1) || $2 || chr(1) || $3));
 
 -- name: slot_held
-SELECT 1 FROM concurrency_slots
+SELECT attempt FROM concurrency_slots
 WHERE namespace_id = $1 AND scope = $2 AND name = $3 AND workflow_id = $4 AND run_id = $5
   AND scheduled_event_id = $6;
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from cadenza.persistence.records import ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
 from cadenza.persistence.sql import load_queries
 
 Q = load_queries("cadenza.persistence.sqlite", "concurrency.sql")
@@ -45,26 +45,27 @@ class SqliteConcurrency:
 
         return await self._submit(run, is_write=True)
 
-    async def acquire_slot(
-        self: _Database, slot: SlotRecord, max_running: int, fairness_key_max: int
-    ) -> bool:
-        def run(conn: sqlite3.Connection) -> bool:
-            if conn.execute(Q["slot_held"], _slot_key(slot)).fetchone() is not None:
+    async def acquire_slot(self: _Database, slot: SlotRecord, max_running: int, fairness_key_max: int) -> str:
+        def run(conn: sqlite3.Connection) -> str:
+            held = conn.execute(Q["slot_held"], _slot_key(slot)).fetchone()
+            if held is not None:
+                if int(held[0]) == slot.attempt:
+                    return SLOT_HELD
                 conn.execute(Q["update_slot"], (*_slot_fields(slot), *_slot_key(slot)))
-                return True
+                return SLOT_TAKEN
             scope = (slot.namespace_id, slot.scope, slot.name)
             if max_running and conn.execute(Q["count_scope"], scope).fetchone()[0] >= max_running:
-                return False
+                return SLOT_FULL
             if (
                 fairness_key_max
                 and conn.execute(Q["count_key"], (*scope, slot.fairness_key)).fetchone()[0]
                 >= fairness_key_max
             ):
-                return False
+                return SLOT_FULL
             conn.execute(
                 Q["insert_slot"], (*_slot_key(slot), slot.attempt, slot.fairness_key, slot.acquired_at)
             )
-            return True
+            return SLOT_TAKEN
 
         return await self._submit(run, is_write=True)
 

@@ -16,7 +16,7 @@ ON CONFLICT (namespace_id, scope, name) DO UPDATE SET
 DELETE FROM concurrency_limits WHERE namespace_id = ? AND scope = ? AND name = ?;
 
 -- name: slot_held
-SELECT 1 FROM concurrency_slots
+SELECT attempt FROM concurrency_slots
 WHERE namespace_id = ? AND scope = ? AND name = ? AND workflow_id = ? AND run_id = ?
   AND scheduled_event_id = ?;
 
