@@ -238,10 +238,9 @@ class MatchingService:
         full keys met on the way are parked."""
         if not gate.has_room(limit):
             return None
-        task = queue.parked.first_admitted(gate, limit)
-        if task is not None:
-            self._pending.pop(task.task_id, None)
-            return task
+        while (task := queue.parked.first_admitted(gate, limit)) is not None:
+            if self._pending.pop(task.task_id, None) is not None:  # else handed out already
+                return task
         while (task := self._next_waiting(queue)) is not None:
             if gate.admits(limit, task.priority.fairness_key):
                 return task
@@ -326,7 +325,12 @@ class MatchingService:
     def has_waiting_poll(self, namespace_id: str, name: str, kind: TaskKind) -> bool:
         """Whether a poll waits on the queue with nothing to hand it."""
         queue = self._queues.get((namespace_id, name, kind))
-        return queue is not None and not queue.items and any(not poller.done() for poller in queue.pollers)
+        return (
+            queue is not None
+            and not queue.items
+            and not queue.parked  # polls waiting for a slot are not starving
+            and any(not poller.done() for poller in queue.pollers)
+        )
 
     def starving_queues(self) -> list[QueueKey]:
         """Queues whose polls wait with nothing to hand them."""
