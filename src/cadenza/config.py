@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from cadenza.audit.times import parse_duration
 from cadenza.quotas import settings as quota_settings
@@ -45,6 +46,8 @@ class Limits:
     """Operations per second of one batch whose request names no rate of its own."""
     max_concurrent_batches: int = 10
     """Batch operations that may run at once in one namespace (Temporal allows 1)."""
+    workflow_pause_enabled: bool = False
+    """Whether PauseWorkflowExecution pauses runs; off by default, as on Temporal."""
 
 
 # Temporal's dynamic-config keys that Cadenza honours, and the limit each sets.
@@ -63,6 +66,10 @@ DYNAMIC_CONFIG_KEYS = {
     "worker.batcherRPS": "batcher_rps",
     "frontend.MaxConcurrentBatchOperationPerNamespace": "max_concurrent_batches",
 }
+DYNAMIC_CONFIG_SWITCHES = {
+    "frontend.WorkflowPauseEnabled": "workflow_pause_enabled",
+}
+"""Temporal's dynamic-config keys that switch a feature on (``true``) or off (``false``)."""
 
 
 DYNAMIC_CONFIG_FLAG = "--dynamic-config-value"
@@ -80,7 +87,7 @@ def apply_dynamic_config(
     are always on here, or not yet built), so the caller can say so. ``source``
     names where the settings came from in errors (the flag or its variable).
     """
-    values: dict[str, int] = {}
+    values: dict[str, Any] = {}
     ignored = []
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -89,6 +96,9 @@ def apply_dynamic_config(
         field_name = DYNAMIC_CONFIG_KEYS.get(key.strip())
         if key.strip() in quota_settings.KEYS:
             continue  # read by ``quota_settings.from_pairs``, values per namespace and all
+        if key.strip() in DYNAMIC_CONFIG_SWITCHES:
+            values[DYNAMIC_CONFIG_SWITCHES[key.strip()]] = _switch(source, key, raw)
+            continue
         if field_name is None:
             ignored.append(key.strip())
             continue
@@ -97,6 +107,13 @@ def apply_dynamic_config(
         except ValueError as exc:
             raise ConfigError(f"{source} {key}: {raw!r} is not a whole number") from exc
     return replace(limits, **values), ignored
+
+
+def _switch(source: str, key: str, raw: str) -> bool:
+    value = raw.strip().strip('"').lower()
+    if value not in ("true", "false"):
+        raise ConfigError(f"{source} {key}: {raw!r} is neither true nor false")
+    return value == "true"
 
 
 def dynamic_config(

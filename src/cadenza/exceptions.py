@@ -44,6 +44,16 @@ class WorkflowAlreadyStartedError(CadenzaError):
         self.run_id = run_id
 
 
+class ActivityAlreadyStartedError(CadenzaError):
+    """A standalone activity's ID is taken, and its ID policies allow neither a new run nor
+    the running one."""
+
+    def __init__(self, message: str, start_request_id: str, run_id: str) -> None:
+        super().__init__(message)
+        self.start_request_id = start_request_id
+        self.run_id = run_id
+
+
 class QueryFailedError(CadenzaError):
     """The workflow's query handler failed or does not exist."""
 
@@ -68,6 +78,10 @@ class ResourceExhaustedError(CadenzaError):
         super().__init__(message)
         self.cause = cause
         self.scope = scope
+
+
+class PermissionDeniedError(CadenzaError):
+    """The namespace does not allow what the request asks (a feature it has disabled)."""
 
 
 class UnimplementedError(CadenzaError):
@@ -103,3 +117,7 @@ class ScheduleAlreadyExistsError(WorkflowAlreadyStartedError):
 
     def __init__(self, schedule_id: str, request_id: str) -> None:
         super().__init__(f'schedule "{schedule_id}" is already registered', request_id, "")
+
+
+class AlreadyExistsError(CadenzaError):
+    """Something other than a namespace or workflow already holds the name asked for."""

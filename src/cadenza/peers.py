@@ -16,14 +16,13 @@ queries and drops the queries of replicas that are gone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from cadenza.history.service.cache import ExecutionCache
 from cadenza.history.service.queries import Queries, query_task
 from cadenza.matching import MatchingService
-from cadenza.persistence.errors import StorageError
+from cadenza.periodic import Periodic
 from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
 from cadenza.persistence.roles import ReplicaLink
 
@@ -56,7 +55,9 @@ class Peers:
         self._add_timer = add_timer
         self._cache = cache
         self._queries = queries
-        self._task: asyncio.Task[None] | None = None
+        self._passes = Periodic(
+            self.scan, SCAN_SECONDS, name="cadenza-peers", what="replica pass", logger=logger
+        )
 
     async def start(self) -> None:
         await self._link.listen(
@@ -65,12 +66,10 @@ class Peers:
             self._query_offered,
             self._queries.answered_elsewhere,
         )
-        self._task = asyncio.create_task(self._run(), name="cadenza-peers")
+        self._passes.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._passes.stop()
         await self._link.close()
 
     def _task_announced(self, task: TaskRecord) -> None:
@@ -85,14 +84,6 @@ class Peers:
 
     def _execution_changed(self, key: ExecutionKey, version: int) -> None:
         self._cache.changed_elsewhere(key, version)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(SCAN_SECONDS)
-            try:
-                await self.scan()
-            except StorageError as exc:
-                logger.warning("replica pass failed, retrying: %s", exc)
 
     async def scan(self) -> None:
         """Renew the lease, take over orphaned timers, drop orphaned queries, feed starving

@@ -19,13 +19,16 @@ from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_legacy_versioning import LegacyVersioningRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
+from cadenza.api.rpc_workflow_pause import WorkflowPauseRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
@@ -46,6 +49,8 @@ from cadenza.matching import MatchingService
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus.endpoints import NexusEndpoints
+from cadenza.nexus.invocations import NexusInvocations
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
@@ -55,6 +60,8 @@ from cadenza.quotas.dynamic_file import DynamicConfigFile
 from cadenza.quotas.limiter import Quotas
 from cadenza.schedules import service as schedules
 from cadenza.schedules.actions import Actions
+from cadenza.standalone.activities import StandaloneActivities
+from cadenza.standalone.service import StandaloneRuns
 from cadenza.timers.dispatch import TimerDispatch
 from cadenza.timers.kinds import TimerOwner
 from cadenza.timers.queue import TimerQueue
@@ -138,7 +145,6 @@ class Server:
             self._timers.add,
         )
         self._history.on_run_closed = self._schedules.run_closed
-        self._metrics_committed = self.metrics.on_committed
         self._history.on_committed = self._committed
         self.metrics.watch(
             self._matching.backlogs,
@@ -168,17 +174,27 @@ class Server:
             shared=link is not None,
             on_weights=self._matching.set_fairness_weight_overrides,
         )
-        self.concurrency = ConcurrencyLimits(self._store, self._clock, shared=link is not None)
+        self.concurrency = self._concurrency_limits(shared=link is not None)
         """The concurrency limits on activity queues and workflow starts, and their slots."""
-        self.concurrency.holder_alive = holder_check(self._history)
-        self._matching.gate = self.concurrency
-        self.metrics.watch_concurrency(self.concurrency.figures)
-        self._history.may_dispatch_eagerly = self.concurrency.may_dispatch_eagerly
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
             if link is not None
             else None
+        )
+        self._standalone = StandaloneActivities(
+            StandaloneRuns(
+                self._store,
+                self._clock,
+                self._matching.add_task,
+                self._timers.add,
+                self._timers.discard,
+                shared=link is not None,
+            )
+        )
+        self.nexus_endpoints = NexusEndpoints(self._store, self._namespaces, self._clock)
+        self._nexus = NexusInvocations(
+            self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
         )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
@@ -186,6 +202,8 @@ class Server:
                 TimerOwner.HISTORY: self._history.fire_timer,
                 TimerOwner.TRANSFERS: self._transfers.run,
                 TimerOwner.SCHEDULES: self._schedules.fire,
+                TimerOwner.STANDALONE_ACTIVITIES: self._standalone.fire,
+                TimerOwner.NEXUS: self._nexus.run,
             },
             self._drop_timer,
         )
@@ -200,10 +218,20 @@ class Server:
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 
+    def _concurrency_limits(self, shared: bool) -> ConcurrencyLimits:
+        """The concurrency limits, wired to matching, the engine and the metrics."""
+        limits = ConcurrencyLimits(self._store, self._clock, shared)
+        limits.holder_alive = holder_check(self._history)
+        self._matching.gate = limits
+        self._history.may_dispatch_eagerly = limits.may_dispatch_eagerly
+        self.metrics.watch_concurrency(limits.figures)
+        return limits
+
     def _committed(self, change: Change) -> None:
         """A change was committed: metrics count it, and the slots its holders left are freed."""
-        if self._metrics_committed is not None:
-            self._metrics_committed(change)
+        counted = self.metrics.on_committed
+        if counted is not None:
+            counted(change)
         self.concurrency.committed(change)
 
     async def _fire_timer(self, timer: TimerRecord) -> None:
@@ -238,7 +266,10 @@ class Server:
         await self.concurrency.sweep(0.0)  # holders that ended while the server was down
         self._queue_configs.start()
         self.concurrency.start()
-        workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
+        workflow_service, operator_service = (
+            self._workflow_service(),
+            OperatorService(self._namespaces, self.nexus_endpoints),
+        )
         self._grpc, port = await grpc_server.build(
             workflow_service,
             operator_service,
@@ -367,15 +398,21 @@ class Server:
                 matching=self._matching,
                 queries=self._queries,
                 queue_configs=self._queue_configs,
+                endpoints=self.nexus_endpoints,
             ),
             activities=ActivityRpcs(
-                config=config, namespaces=namespaces, history=history, matching=self._matching
+                config=config,
+                namespaces=namespaces,
+                history=history,
+                matching=self._matching,
+                standalone=self._standalone,
             ),
             activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
                 config=config,
                 namespaces=namespaces,
                 control=self._matching.control,
+                nexus_tasks=self._matching.nexus_tasks,
                 workers=self._matching.workers,
             ),
             workers=WorkerRpcs(namespaces=namespaces, workers=self._matching.workers),
@@ -387,6 +424,13 @@ class Server:
                 namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
+            legacy_versioning=LegacyVersioningRpcs(namespaces=namespaces),
+            workflow_pause=WorkflowPauseRpcs(
+                namespaces=namespaces, history=history, enabled=config.limits.workflow_pause_enabled
+            ),
+            standalone_activities=StandaloneActivityRpcs(
+                config=config, namespaces=namespaces, activities=self._standalone
+            ),
         )
 
     async def _recover(self) -> None:

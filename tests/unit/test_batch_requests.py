@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from temporalio.api.batch.v1 import (
     BatchOperationReset,
     BatchOperationSignal,
     BatchOperationTermination,
     BatchOperationUnpauseActivities,
+    BatchOperationUpdateActivityOptions,
+    BatchOperationUpdateWorkflowExecutionOptions,
 )
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import ResetType
+from temporalio.api.workflow.v1 import WorkflowExecutionOptions
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.batches import requests
@@ -57,10 +61,20 @@ def test_malformed_requests_are_refused_in_temporals_words(fields: dict[str, obj
         requests.check(_request(**fields, **operation))
 
 
-def test_operations_cadenza_does_not_run_are_unimplemented() -> None:
+def test_activity_operations_are_run_but_restoring_original_options_is_unimplemented() -> None:
     unpause = BatchOperationUnpauseActivities(type="x")
+    assert requests.check(_request(unpause_activities_operation=unpause)) == requests.UNPAUSE_ACTIVITIES
+    restore = BatchOperationUpdateActivityOptions(match_all=True, restore_original=True)
     with pytest.raises(UnimplementedError):
-        requests.check(_request(unpause_activities_operation=unpause))
+        requests.check(_request(update_activity_options_operation=restore))
+    with pytest.raises(UnimplementedError):
+        requests.check(_request(update_workflow_options_operation=_workflow_options()))
+
+
+def _workflow_options() -> BatchOperationUpdateWorkflowExecutionOptions:
+    return BatchOperationUpdateWorkflowExecutionOptions(
+        workflow_execution_options=WorkflowExecutionOptions(), update_mask=FieldMask(paths=["priority"])
+    )
 
 
 def test_a_cursor_reads_back_as_saved() -> None:

@@ -71,3 +71,13 @@ def test_the_ui_is_turned_off_and_made_read_only_from_the_environment(raw: str, 
 def test_a_switch_that_is_no_yes_or_no_names_its_variable() -> None:
     with pytest.raises(ConfigError, match="CADENZA_UI_READ_ONLY: 'maybe'"):
         from_env({"CADENZA_UI_READ_ONLY": "maybe"})
+
+
+def test_workflow_pause_is_switched_on_by_temporal_s_key_and_refuses_other_values() -> None:
+    assert not Limits().workflow_pause_enabled
+    limits, ignored = apply_dynamic_config(Limits(), ["frontend.WorkflowPauseEnabled=true"])
+    assert limits.workflow_pause_enabled and not ignored
+    limits, _ = apply_dynamic_config(limits, ['frontend.WorkflowPauseEnabled="False"'])
+    assert not limits.workflow_pause_enabled
+    with pytest.raises(ConfigError, match="'yes' is neither true nor false"):
+        apply_dynamic_config(Limits(), ["frontend.WorkflowPauseEnabled=yes"])

@@ -27,7 +27,16 @@ STORED_KINDS = {
     "transfer_parent_close_policy",
     "transfer_signal_external",
     "transfer_cancel_external",
+    "nexus_schedule_to_close",
+    "nexus_start",
+    "nexus_cancel",
+    "nexus_callback",
     "schedule",
+    "standalone_activity_dispatch",
+    "standalone_activity_start_to_close",
+    "standalone_activity_schedule_to_close",
+    "standalone_activity_schedule_to_start",
+    "standalone_activity_heartbeat",
 }
 """Every kind the databases already hold: these strings can never change."""
 
@@ -73,6 +82,9 @@ def test_every_kind_has_exactly_one_owner() -> None:
 def test_outbox_entries_belong_to_the_transfers_and_wake_ups_to_the_schedules() -> None:
     assert owned_by(TimerOwner.TRANSFERS) == {k for k in TimerKind if k.startswith("transfer_")}
     assert owned_by(TimerOwner.SCHEDULES) == {TimerKind.SCHEDULE}
+    assert owned_by(TimerOwner.STANDALONE_ACTIVITIES) == {
+        k for k in TimerKind if k.startswith("standalone_activity_")
+    }
 
 
 def test_the_table_gives_every_kind_its_owners_handler() -> None:

@@ -13,10 +13,12 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 from temporalio.api.errordetails.v1 import (
+    ActivityExecutionAlreadyStartedFailure,
     MultiOperationExecutionFailure,
     NamespaceAlreadyExistsFailure,
     NamespaceNotFoundFailure,
     NotFoundFailure,
+    PermissionDeniedFailure,
     QueryFailedFailure,
     ResourceExhaustedFailure,
     WorkflowExecutionAlreadyStartedFailure,
@@ -48,10 +50,13 @@ _CODES: list[tuple[type[exc.CadenzaError], int]] = [
     (exc.NotFoundError, code_pb2.NOT_FOUND),
     (exc.NamespaceAlreadyExistsError, code_pb2.ALREADY_EXISTS),
     (exc.WorkflowAlreadyStartedError, code_pb2.ALREADY_EXISTS),
+    (exc.ActivityAlreadyStartedError, code_pb2.ALREADY_EXISTS),
+    (exc.AlreadyExistsError, code_pb2.ALREADY_EXISTS),
     (exc.FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
     (exc.QueryFailedError, code_pb2.INVALID_ARGUMENT),
     (exc.DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),
     (exc.ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
+    (exc.PermissionDeniedError, code_pb2.PERMISSION_DENIED),
     (exc.UnimplementedError, code_pb2.UNIMPLEMENTED),
 ]
 
@@ -98,10 +103,16 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         return WorkflowExecutionAlreadyStartedFailure(
             start_request_id=bounded(error.start_request_id), run_id=error.run_id
         )
+    if isinstance(error, exc.ActivityAlreadyStartedError):
+        return ActivityExecutionAlreadyStartedFailure(
+            start_request_id=bounded(error.start_request_id), run_id=error.run_id
+        )
     if isinstance(error, exc.NamespaceAlreadyExistsError):
         return NamespaceAlreadyExistsFailure()
     if isinstance(error, exc.NotFoundError):
         return NotFoundFailure()
+    if isinstance(error, exc.PermissionDeniedError):
+        return PermissionDeniedFailure()
     if isinstance(error, exc.ResourceExhaustedError) and error.cause:
         return ResourceExhaustedFailure(cause=error.cause, scope=error.scope)  # type: ignore[arg-type]
     if isinstance(error, exc.QueryFailedError):

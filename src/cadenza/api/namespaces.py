@@ -76,6 +76,7 @@ def describe(record: NamespaceRecord, config: ServerConfig) -> DescribeNamespace
     ni.capabilities.async_update = True
     ni.capabilities.worker_commands = True
     ni.capabilities.worker_heartbeats = True
+    ni.capabilities.workflow_pause = config.limits.workflow_pause_enabled
     ni.limits.blob_size_limit_error = config.limits.blob_size_error
     ni.limits.memo_size_limit_error = config.limits.memo_size_error
     retention = info.get("retention_seconds", DEFAULT_RETENTION_SECONDS)

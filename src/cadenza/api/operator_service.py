@@ -1,4 +1,5 @@
-"""OperatorService: search attributes per namespace (the rest answers UNIMPLEMENTED)."""
+"""OperatorService: search attributes per namespace, namespace deletion and Nexus endpoints
+(the rest answers UNIMPLEMENTED)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from typing import Any
 from temporalio.api.operatorservice.v1 import request_response_pb2 as opv1
 
 from cadenza.api.errors import translated
+from cadenza.api.rpc_nexus_endpoints import NexusEndpointRpcs
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.visibility import attributes
 
 
-class OperatorService:
-    def __init__(self, namespaces: NamespaceRegistry) -> None:
+class OperatorService(NexusEndpointRpcs):
+    def __init__(self, namespaces: NamespaceRegistry, endpoints: NexusEndpoints) -> None:
         self._namespaces = namespaces
+        self._endpoints = endpoints
 
     @translated
     async def AddSearchAttributes(

@@ -19,7 +19,7 @@ from temporalio.api.errordetails.v1 import ResourceExhaustedFailure
 
 from cadenza.api.server import WORKFLOW_SERVICE, Handler
 from cadenza.auth.principal import PrincipalKind, current_principal
-from cadenza.quotas.classes import HISTORY_LONG_POLL
+from cadenza.quotas.classes import HISTORY_LONG_POLL, ever_limited
 from cadenza.quotas.limiter import Call, Quotas, Refusal
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ class RateLimiting:
     def wrap(self, service: str, method: str, handler: Handler) -> Handler:
         if service != WORKFLOW_SERVICE:
             return handler  # OperatorService is not rate limited on Temporal either
+        if not ever_limited(method):
+            return handler  # no setting can refuse it, so it need not be counted either
         quotas = self._quotas
 
         async def limited(request: Any, context: Any) -> Any:

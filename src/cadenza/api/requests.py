@@ -69,6 +69,7 @@ def signal_of(request: wsv1.SignalWorkflowExecutionRequest) -> Signal:
         request.identity,
         present(request, "header"),
         request.request_id,
+        tuple(request.links),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
@@ -14,6 +16,7 @@ from cadenza.api.requests import (
     oversize_failure,
     queue_name,
 )
+from cadenza.api.rpc_standalone_activities import sdk_of
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
@@ -23,6 +26,7 @@ from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.protoutil import present
+from cadenza.standalone.activities import StandaloneActivities, is_standalone_task, is_standalone_token
 
 
 class ActivityRpcs:
@@ -35,8 +39,10 @@ class ActivityRpcs:
         namespaces: NamespaceRegistry,
         history: HistoryService,
         matching: MatchingService,
+        standalone: StandaloneActivities,
     ) -> None:
         self._config = config
+        self._standalone = standalone
         self._namespaces = namespaces
         self._history = history
         self._polls = LongPolls(matching, config.long_poll_seconds)
@@ -50,6 +56,11 @@ class ActivityRpcs:
         name = queue_name(request.task_queue)
 
         async def deliver(task: TaskRecord) -> wsv1.PollActivityTaskQueueResponse | None:
+            if is_standalone_task(task):
+                started = self._standalone.record_started(
+                    task, namespace.name, request.identity, sdk_of(context)
+                )
+                return await self._polls.delivered(task, started)
             return await self._polls.delivered(
                 task,
                 self._history.record_activity_task_started(
@@ -81,7 +92,7 @@ class ActivityRpcs:
         self, request: wsv1.RespondActivityTaskCanceledRequest, context: Any
     ) -> wsv1.RespondActivityTaskCanceledResponse:
         token = await task_token(self._namespaces, request)
-        await self._history.cancel_activity(token, present(request, "details"), request.identity)
+        await self._cancel_activity(token, request)
         return wsv1.RespondActivityTaskCanceledResponse()
 
     @translated
@@ -129,36 +140,61 @@ class ActivityRpcs:
         self, request: wsv1.RespondActivityTaskCanceledByIdRequest, context: Any
     ) -> wsv1.RespondActivityTaskCanceledByIdResponse:
         token = await self._token_by_id(request)
-        await self._history.cancel_activity(token, present(request, "details"), request.identity)
+        await self._cancel_activity(token, request)
         return wsv1.RespondActivityTaskCanceledByIdResponse()
+
+    async def _cancel_activity(self, token: TaskToken, request: Any) -> None:
+        details = present(request, "details")
+        if is_standalone_token(token):
+            await self._standalone.canceled(token, details, request.identity)
+        else:
+            await self._history.cancel_activity(token, details, request.identity)
 
     async def _complete_activity(self, token: TaskToken, request: Any) -> None:
         """Complete, unless the result is over the limit: then, as Temporal, the activity fails."""
         if request.result.ByteSize() > self._config.limits.blob_size_error:
-            await self._history.fail_activity(
+            await self._failed(
                 token, oversize_failure("Complete result exceeds size limit."), request.identity
             )
             return
         result = present(request, "result")
-        await self._history.complete_activity(token, result, request.identity)
+        if is_standalone_token(token):
+            await self._standalone.complete(token, result, request.identity)
+        else:
+            await self._history.complete_activity(token, result, request.identity)
 
     async def _fail_activity(self, token: TaskToken, request: Any) -> None:
         check_blob(request.failure.ByteSize(), self._config)
+        if is_standalone_token(token) and not request.failure.HasField("application_failure_info"):
+            raise InvalidArgumentError("Failure must have ApplicationFailureInfo.")
         details = present(request, "last_heartbeat_details")
-        await self._history.fail_activity(token, request.failure, request.identity, details)
+        await self._failed(token, request.failure, request.identity, details)
+
+    async def _failed(
+        self, token: TaskToken, failure: Failure, identity: str, details: Payloads | None = None
+    ) -> None:
+        if is_standalone_token(token):
+            await self._standalone.fail(token, failure, identity, details)
+        else:
+            await self._history.fail_activity(token, failure, identity, details)
 
     async def _heartbeat(self, token: TaskToken, request: Any) -> HeartbeatAnswer:
         if request.details.ByteSize() > self._config.limits.blob_size_error:
-            await self._history.fail_activity(
+            await self._failed(
                 token, oversize_failure("Heartbeat details exceed size limit."), request.identity
             )
             return HeartbeatAnswer()
         details = present(request, "details")
+        if is_standalone_token(token):
+            return HeartbeatAnswer(cancel_requested=await self._standalone.heartbeat(token, details))
         return await self._history.heartbeat_activity(token, details)
 
     async def _token_by_id(self, request: Any) -> TaskToken:
         if not request.activity_id:
             raise InvalidArgumentError("ActivityId is not set on request.")
+        if not request.workflow_id:  # an activity started without a workflow: its ID and run
+            namespace = await self._namespaces.get(request.namespace)
+            return await self._standalone.token(namespace.id, request.activity_id, request.run_id)
         # A ById request names the run in its own workflow_id and run_id fields.
         key = await self._runs.key(request.namespace, request)
         return await self._history.activity_token(key, request.activity_id)

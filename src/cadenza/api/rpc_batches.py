@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from temporalio.api.batch.v1 import BatchOperationInfo
@@ -11,8 +10,8 @@ from temporalio.api.enums.v1 import ExecutionType
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
+from cadenza.api.page_tokens import offset_of, token_for
 from cadenza.batches.service import BatchService
-from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.batch_records import StoredBatch
@@ -48,11 +47,11 @@ class BatchRpcs:
     ) -> wsv1.ListBatchOperationsResponse:
         namespace = await self._namespaces.get(request.namespace)
         size = request.page_size if 0 < request.page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
-        offset = _offset(request.next_page_token)
+        offset = offset_of(request.next_page_token)
         batches = await self._batches.list(namespace, size, offset)
         response = wsv1.ListBatchOperationsResponse(operation_info=[_info(b) for b in batches])
         if len(batches) == size:
-            response.next_page_token = json.dumps({"offset": offset + size}).encode()
+            response.next_page_token = token_for(offset + size)
         return response
 
     @translated
@@ -62,18 +61,6 @@ class BatchRpcs:
         namespace = await self._namespaces.get(request.namespace)
         await self._batches.stop_batch(namespace, request.job_id, request.reason)
         return wsv1.StopBatchOperationResponse()
-
-
-def _offset(token: bytes) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(token)["offset"]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidArgumentError("Invalid NextPageToken.") from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidArgumentError("Invalid NextPageToken.")
-    return offset
 
 
 def _info(batch: StoredBatch) -> BatchOperationInfo:
@@ -104,7 +91,8 @@ def _described(batch: StoredBatch) -> wsv1.DescribeBatchOperationResponse:
         executions=[
             Execution(type=ExecutionType.EXECUTION_TYPE_WORKFLOW, business_id=e.workflow_id, run_id=e.run_id)
             for e in request.executions
-        ],
+        ]
+        + list(request.target_executions),
     )
     response.start_time.CopyFrom(ev.timestamp(batch.start_time))
     if batch.close_time is not None:

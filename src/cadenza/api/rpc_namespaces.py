@@ -51,6 +51,7 @@ class NamespaceRpcs:
         caps.eager_workflow_start = True
         caps.count_group_by_execution_status = True
         caps.supports_schedules = True
+        caps.nexus = True  # endpoints and operations called from workflows
         return response
 
     @translated

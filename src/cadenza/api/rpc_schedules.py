@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from temporalio.api.common.v1 import SearchAttributes
@@ -17,6 +16,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.api.lookups import search_attribute_rules
+from cadenza.api.page_tokens import offset_of, token_for
 from cadenza.api.requests import check_blob
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
@@ -130,7 +130,7 @@ class ScheduleRpcs:
         namespace = await self._namespaces.get(request.namespace)
         parsed = _schedule_query(namespace, request.query)
         limit = request.maximum_page_size or DEFAULT_PAGE_SIZE
-        offset = _offset(request.next_page_token)
+        offset = offset_of(request.next_page_token)
         rows = await self._schedules.search(namespace, parsed, limit, offset)
         response = wsv1.ListSchedulesResponse()
         for record in rows:
@@ -139,7 +139,7 @@ class ScheduleRpcs:
             # requests in between, so a page of heavy specs never stalls the server.
             await asyncio.sleep(0)
         if len(rows) == limit:
-            response.next_page_token = json.dumps({"offset": offset + limit}).encode()
+            response.next_page_token = token_for(offset + limit)
         return response
 
     @translated
@@ -257,12 +257,3 @@ def _token(value: int) -> bytes:
 
 def _token_value(data: bytes) -> int:
     return int.from_bytes(data, "big") if len(data) == 8 else 0
-
-
-def _offset(token: bytes) -> int:
-    if not token:
-        return 0
-    try:
-        return int(json.loads(token)["offset"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidArgumentError("Invalid NextPageToken.") from exc

@@ -21,8 +21,11 @@ from cadenza.history.machine import events as ev
 from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.matching import MatchingService
+from cadenza.matching.queue import PollerSeen
 from cadenza.matching.queue_configs import QueueConfigs
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.nexus import system as nexus_system
+from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.observability.hooks import eager_dispatching
 from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.visibility import validation
@@ -47,8 +50,10 @@ class TaskRpcs:
         matching: MatchingService,
         queries: Queries,
         queue_configs: QueueConfigs,
+        endpoints: NexusEndpoints,
     ) -> None:
         self._config = config
+        self._endpoints = endpoints
         self._queue_configs = queue_configs
         self._namespaces = namespaces
         self._history = history
@@ -88,7 +93,23 @@ class TaskRpcs:
         token = await task_token(self._namespaces, request)
         await self._check_target_namespaces(request.commands)
         rules = await self._command_rules(request)
-        return await eager_dispatching(self._history.complete_workflow_task(token, request, rules))
+        endpoints = await self._command_endpoints(request.commands)
+        return await eager_dispatching(self._history.complete_workflow_task(token, request, rules, endpoints))
+
+    async def _command_endpoints(self, commands: Any) -> dict[str, str]:
+        """The IDs of the Nexus endpoints the commands name, by name; one missing is left out,
+        and the command naming it fails the task."""
+        found: dict[str, str] = {}
+        for command in commands:
+            if command.HasField("schedule_nexus_operation_command_attributes"):
+                name = command.schedule_nexus_operation_command_attributes.endpoint
+                if name == nexus_system.ENDPOINT:  # served by the server itself, registered nowhere
+                    found[name] = ""
+                    continue
+                endpoint = await self._endpoints.by_name(name) if name and name not in found else None
+                if endpoint is not None:
+                    found[name] = endpoint.record.endpoint_id
+        return found
 
     async def _command_rules(
         self,
@@ -152,8 +173,11 @@ class TaskRpcs:
         name = queue_name(request.task_queue)
         kind = _task_kind(request.task_queue_type)
         response = wsv1.DescribeTaskQueueResponse()
-        self._fill_pollers(response.pollers, namespace.id, name, kind)
-        response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
+        if request.task_queue_type == TaskQueueType.TASK_QUEUE_TYPE_NEXUS:  # no backlog: requests wait
+            _add_pollers(response.pollers, self._matching.nexus_tasks.pollers(namespace.id, name))
+        else:
+            self._fill_pollers(response.pollers, namespace.id, name, kind)
+            response.task_queue_status.backlog_count_hint = self._matching.backlog(namespace.id, name, kind)
         if request.api_mode != DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED:
             await describe_config(
                 response, request, namespace.id, self._queue_configs, self._matching.rate_limits
@@ -168,6 +192,9 @@ class TaskRpcs:
             for queue_type in kinds:
                 task_kind = _task_kind(queue_type)
                 info = version.types_info[queue_type]
+                if queue_type == TaskQueueType.TASK_QUEUE_TYPE_NEXUS:
+                    _add_pollers(info.pollers, self._matching.nexus_tasks.pollers(namespace.id, name))
+                    continue
                 self._fill_pollers(info.pollers, namespace.id, name, task_kind)
                 info.stats.approximate_backlog_count = self._matching.backlog(namespace.id, name, task_kind)
         return response
@@ -186,9 +213,13 @@ class TaskRpcs:
         return response
 
     def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
-        for identity, seen in self._matching.pollers(namespace_id, name, kind).items():
-            poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
-            poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
+        _add_pollers(out, self._matching.pollers(namespace_id, name, kind))
+
+
+def _add_pollers(out: Any, pollers: dict[str, PollerSeen]) -> None:
+    for identity, seen in pollers.items():
+        poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
+        poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
 
 
 def _task_kind(queue_type: int) -> TaskKind:

@@ -143,6 +143,7 @@ class WorkflowRpcs:
             request.identity,
             present(request, "header"),
             request.request_id,
+            tuple(request.links),
         )
         result = await self._limited_start(namespace, start, context, signal)
         return wsv1.SignalWithStartWorkflowExecutionResponse(

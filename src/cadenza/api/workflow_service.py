@@ -16,13 +16,16 @@ from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_legacy_versioning import LegacyVersioningRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
+from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
+from cadenza.api.rpc_workflow_pause import WorkflowPauseRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
 
 
@@ -41,6 +44,9 @@ class WorkflowService:
     schedules: ScheduleRpcs
     task_queue_configs: TaskQueueConfigRpcs
     batches: BatchRpcs
+    legacy_versioning: LegacyVersioningRpcs
+    workflow_pause: WorkflowPauseRpcs
+    standalone_activities: StandaloneActivityRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

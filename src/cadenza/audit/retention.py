@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from cadenza.clock import Clock
+from cadenza.periodic import Periodic
 from cadenza.persistence.roles import AuditStore
 
 logger = logging.getLogger(__name__)
@@ -21,17 +21,19 @@ class AuditSweeper:
         self._store = store
         self._clock = clock
         self._retention = retention
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic(
+            self._sweep_and_report,
+            interval,
+            name="cadenza-audit-retention",
+            what="audit retention sweep",
+            logger=logger,
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="cadenza-audit-retention")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._rounds.stop()
 
     async def sweep(self) -> int:
         """Delete every row past retention now; returns how many."""
@@ -43,12 +45,6 @@ class AuditSweeper:
             if count < BATCH:
                 return deleted
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                deleted = await self.sweep()
-                if deleted:
-                    logger.info("audit retention deleted %d rows", deleted)
-            except Exception:
-                logger.exception("audit retention sweep failed; trying again later")
+    async def _sweep_and_report(self) -> None:
+        if deleted := await self.sweep():
+            logger.info("audit retention deleted %d rows", deleted)

@@ -141,7 +141,8 @@ class Runner:
     def _query(self) -> str:
         query = self._request.visibility_query
         if requests.OPERATIONS[self._request.WhichOneof("operation") or ""] in requests.RUNNING_ONLY:
-            return f"({query}) AND (ExecutionStatus = 'Running')"
+            # A paused run is still running: Temporal's batches act on it too.
+            return f"({query}) AND (ExecutionStatus = 'Running' OR ExecutionStatus = 'Paused')"
         return query
 
     async def _list_page(self, token: bytes) -> None:

@@ -27,8 +27,8 @@ from cadenza.exceptions import (
 )
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.periodic import Periodic
 from cadenza.persistence.batch_records import BatchProgress, StoredBatch
-from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import NamespaceRecord
 from cadenza.persistence.roles import BatchStore
 from cadenza.persistence.store import Store
@@ -69,7 +69,9 @@ class BatchService:
         self._shared = shared
         """Whether other replicas share the store (then batches of dead ones are claimed)."""
         self._running: dict[tuple[str, str], tuple[Runner, asyncio.Task[None]]] = {}
-        self._claiming: asyncio.Task[None] | None = None
+        self._claims = Periodic(
+            self._claim, CLAIM_SECONDS, name="cadenza-batch-claims", what="claiming batches", logger=logger
+        )
 
     @classmethod
     def of(
@@ -93,24 +95,15 @@ class BatchService:
         """Resume the running batches no live replica runs; with replicas, keep doing so."""
         await self._claim()
         if self._shared:
-            self._claiming = asyncio.create_task(self._claim_forever(), name="cadenza-batch-claims")
+            self._claims.start()
 
     async def stop(self) -> None:
+        await self._claims.stop()  # first, so no batch is claimed and launched meanwhile
         tasks = [task for _, task in self._running.values()]
-        if self._claiming is not None:
-            tasks.append(self._claiming)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._running.clear()
-
-    async def _claim_forever(self) -> None:
-        while True:
-            await asyncio.sleep(CLAIM_SECONDS)
-            try:
-                await self._claim()
-            except StorageError as error:
-                logger.warning("claiming batches failed, retrying: %s", error)
 
     async def _claim(self) -> None:
         for batch in await self._store.claim_batches(self._owner):
@@ -162,8 +155,10 @@ class BatchService:
         self, namespace: NamespaceRecord, request: wsv1.StartBatchOperationRequest, operation: int
     ) -> StoredBatch:
         cursor, total = Cursor(), 0
-        if request.executions:
-            targets = [Target(e.workflow_id, e.run_id) for e in request.executions]
+        if request.executions or request.target_executions:
+            targets = [Target(e.workflow_id, e.run_id) for e in request.executions] + [
+                Target(e.business_id, e.run_id) for e in request.target_executions
+            ]
             cursor, total = Cursor(page=tuple(targets), listed=True, started=True), len(targets)
         return StoredBatch(
             namespace_id=namespace.id,

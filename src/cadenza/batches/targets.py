@@ -13,13 +13,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from temporalio.api.batch.v1 import (
+    BatchOperationResetActivities,
+    BatchOperationUnpauseActivities,
+    BatchOperationUpdateActivityOptions,
+)
 from temporalio.api.enums.v1 import EventType, ResetReapplyType, ResetType
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.batches import requests
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
+from cadenza.history.machine import events as ev
+from cadenza.history.machine.activity_ops import Selection
 from cadenza.history.machine.signals import Signal
-from cadenza.history.service import HistoryService
+from cadenza.history.service import HistoryService, Restart
 from cadenza.persistence.records import ExecutionKey
 from cadenza.protoutil import present
 
@@ -32,6 +39,13 @@ class Target:
 
     workflow_id: str
     run_id: str
+
+
+def _selection(
+    op: BatchOperationUnpauseActivities | BatchOperationResetActivities | BatchOperationUpdateActivityOptions,
+) -> Selection:
+    """The activities an activity batch names in each run: those of one type, or all of them."""
+    return Selection(activity_type=op.type, every=op.match_all)
 
 
 def request_id(job_id: str, *parts: str) -> str:
@@ -72,8 +86,38 @@ class Acting:
             await history.signal_workflow(key, self._signal(target))
         elif self._operation == requests.DELETE:
             await history.delete_workflow(key)
-        else:
+        elif self._operation == requests.RESET:
             await self._reset(key)
+        else:
+            await self._act_on_activities(key)
+
+    async def _act_on_activities(self, key: ExecutionKey) -> None:
+        """Unpause, reset or change the options of the run's activities the batch names, as
+        the RPC of the same name would; a run without such activities is left as it is."""
+        r, history = self._request, self._history
+        if self._operation == requests.UNPAUSE_ACTIVITIES:
+            op = r.unpause_activities_operation
+            restart = Restart(
+                reset_attempts=op.reset_attempts,
+                reset_heartbeat=op.reset_heartbeat,
+                jitter=ev.seconds(op.jitter),
+            )
+            await history.unpause_activities(key, _selection(op), restart)
+        elif self._operation == requests.RESET_ACTIVITIES:
+            reset = r.reset_activities_operation
+            restart = Restart(
+                reset_heartbeat=reset.reset_heartbeat,
+                keep_paused=reset.keep_paused,
+                jitter=ev.seconds(reset.jitter),
+            )
+            await history.reset_activities(key, _selection(reset), restart)
+        else:
+            update = r.update_activity_options_operation
+            if not update.update_mask.paths:
+                raise InvalidArgumentError("UpdateMask is not provided")
+            await history.update_activity_options(
+                key, _selection(update), update.activity_options, list(update.update_mask.paths)
+            )
 
     def _signal(self, target: Target) -> Signal:
         op = self._request.signal_operation

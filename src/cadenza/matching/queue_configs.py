@@ -10,7 +10,6 @@ made through one replica reaches the limiters of all.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
@@ -19,7 +18,7 @@ from temporalio.api.taskqueue.v1 import TaskQueueConfig
 
 from cadenza.exceptions import ConcurrentUpdateError
 from cadenza.matching.rate_limits import ApiLimits, RateLimits
-from cadenza.persistence.errors import StorageError
+from cadenza.periodic import Periodic
 from cadenza.persistence.records import StoredQueueConfig, TaskKind
 from cadenza.persistence.roles import QueueConfigStore
 
@@ -70,7 +69,13 @@ class QueueConfigs:
         self._shared = shared
         self._revision = 0
         """The largest revision read from the store: rows after it are news."""
-        self._task: asyncio.Task[None] | None = None
+        self._refresh = Periodic(
+            self.load,
+            REFRESH_SECONDS,
+            name="cadenza-queue-configs",
+            what="reading task queue configs",
+            logger=logger,
+        )
 
     async def load(self) -> None:
         """Apply the rows written since the last load (at start: all of them)."""
@@ -80,14 +85,11 @@ class QueueConfigs:
 
     def start(self) -> None:
         """On a shared database, keep reading the changes other replicas make."""
-        if self._shared and self._task is None:
-            self._task = asyncio.create_task(self._follow(), name="cadenza-queue-configs")
+        if self._shared:
+            self._refresh.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._refresh.stop()
 
     async def get(self, namespace_id: str, name: str, queue_type: int) -> TaskQueueConfig | None:
         """A queue's stored config, None if it never had one; read from the store, so another
@@ -122,14 +124,6 @@ class QueueConfigs:
         self._rate_limits.configure(row.namespace_id, row.task_queue, kind, limits)
         if self._on_weights is not None:
             self._on_weights(row.namespace_id, row.task_queue, kind, limits.weight_overrides)
-
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            try:
-                await self.load()
-            except StorageError as exc:
-                logger.warning("reading task queue configs failed, retrying: %s", exc)
 
 
 def _parsed(row: StoredQueueConfig) -> TaskQueueConfig:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from cadenza.clock import Clock
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.gate import DispatchGate, Parked, end_waits
+from cadenza.matching.nexus_tasks import NexusTaskQueues
 from cadenza.matching.ordering import Backlog, priority_level
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
@@ -64,6 +65,7 @@ class MatchingService:
         """The queue of each task waiting in one; a withdrawn task is no longer here."""
         self._waiters = Waiters()
         self.control = ControlQueues(self._waiters)
+        self.nexus_tasks = NexusTaskQueues(self._waiters)
         self.workers = WorkerRegistry()
         self.gate: DispatchGate | None = None
         """The concurrency limits on activity dispatch; None: no limit is checked."""

@@ -62,6 +62,7 @@ NAMESPACE_TABLES = (
     "delete_namespace_timers",
     "delete_namespace_saved_views",
     "delete_namespace_batches",
+    "delete_namespace_standalone_activities",
     "delete_namespace",
 )
 """Queries that remove a namespace with everything in it, each taking its ID."""

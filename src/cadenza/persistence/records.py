@@ -315,6 +315,64 @@ class StoredQueueConfig:
     """A serialized ``temporal.api.taskqueue.v1.TaskQueueConfig``."""
 
 
+@dataclass
+class StandaloneActivityWrite:
+    """One change to a standalone activity's run, with its tasks and timers, committed together.
+
+    ``expected_version`` 0 inserts; ``delete`` removes the row. The write fails with
+    ``ConcurrentUpdateError`` if the version moved or (on insert) the run exists.
+    """
+
+    namespace_id: str
+    activity_id: str
+    run_id: str
+    expected_version: int
+    activity_type: str
+    task_queue: str
+    status: int
+    """ExecutionStatus in the workflow numbering, which list filters compare with."""
+    start_time: float
+    close_time: float | None
+    request_id: str
+    state: bytes
+    search_attributes: str = "{}"
+    """JSON object of filterable values (custom search attributes), written on insert."""
+    delete: bool = False
+    tasks_added: list[TaskRecord] = field(default_factory=list)
+    tasks_removed: list[str] = field(default_factory=list)
+    timers_added: list[TimerRecord] = field(default_factory=list)
+    timers_removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoredStandaloneActivity:
+    """A standalone activity's run as stored: its state and the version it was read at."""
+
+    namespace_id: str
+    activity_id: str
+    run_id: str
+    version: int
+    request_id: str
+    state: bytes
+    start_time: float = 0.0
+    """When the run started: where a listing page ends (read by listings only)."""
+
+
+@dataclass(frozen=True)
+class StoredNexusEndpoint:
+    """A Nexus endpoint as CreateNexusEndpoint or UpdateNexusEndpoint left it."""
+
+    endpoint_id: str
+    name: str
+    version: int
+    """1 when created, one more at each update."""
+    created_time: float
+    modified_time: float | None
+    """When the last update was made; None if there was none."""
+    spec: bytes
+    """A serialized ``temporal.api.nexus.v1.EndpointSpec``."""
+
+
 @dataclass(frozen=True)
 class ConcurrencyLimitRecord:
     """A cap on how many holders of one scope run at once (see ``cadenza.concurrency``)."""

@@ -28,9 +28,12 @@ from cadenza.persistence.records import (
     ScheduleWrite,
     SharedQuery,
     SlotRecord,
+    StandaloneActivityWrite,
     StoredExecution,
+    StoredNexusEndpoint,
     StoredQueueConfig,
     StoredSchedule,
+    StoredStandaloneActivity,
     TaskKind,
     TaskRecord,
     TimerRecord,
@@ -318,6 +321,59 @@ class QueueConfigStore(Protocol):
 
     async def queue_configs_since(self, revision: int) -> list[StoredQueueConfig]:
         """Every row written after ``revision``, in the order written (0: all of them)."""
+
+
+class StandaloneActivityStore(Protocol):
+    """Standalone activities (table ``standalone_activities``): each run's state, written with
+    its tasks and timers in one conditional transaction, and listed with the filter language."""
+
+    async def write_standalone_activity(self, write: StandaloneActivityWrite) -> None:
+        """Apply one change; ``ConcurrentUpdateError`` if another writer came first."""
+
+    async def get_standalone_activity(
+        self, namespace_id: str, activity_id: str, run_id: str
+    ) -> StoredStandaloneActivity | None:
+        """The run ``run_id`` of the activity, or its latest run when ``run_id`` is empty."""
+
+    async def list_standalone_activities(
+        self,
+        namespace_id: str,
+        query: Query,
+        types: dict[str, int],
+        limit: int,
+        after: tuple[float, str, str] | None,
+    ) -> list[StoredStandaloneActivity]:
+        """A page of the runs a checked filter matches, newest first (start time, then activity
+        and run ID), after the run ``after`` names (its start time, activity ID, run ID)."""
+
+    async def count_standalone_activities(
+        self, namespace_id: str, query: Query, types: dict[str, int]
+    ) -> list[tuple[int | None, int]]:
+        """(status, count) rows when the query groups by ExecutionStatus, else one (None, count)."""
+
+    async def delete_closed_standalone_activities(self, namespace_id: str, cutoff: float, limit: int) -> int:
+        """Remove up to ``limit`` runs closed before ``cutoff``, oldest first; return how many."""
+
+
+class NexusEndpointStore(Protocol):
+    """Nexus endpoints, a row each, names unique."""
+
+    async def create_nexus_endpoint(self, endpoint: StoredNexusEndpoint) -> bool:
+        """Store a new endpoint; False, storing nothing, if its ID or name is taken."""
+
+    async def get_nexus_endpoint(self, endpoint_id: str) -> StoredNexusEndpoint | None: ...
+
+    async def get_nexus_endpoint_by_name(self, name: str) -> StoredNexusEndpoint | None: ...
+
+    async def update_nexus_endpoint(self, endpoint: StoredNexusEndpoint, version: int) -> bool:
+        """Replace the endpoint if its row is still at ``version``; False, changing nothing, if it
+        is not, is gone, or the new name is another endpoint's."""
+
+    async def delete_nexus_endpoint(self, endpoint_id: str) -> bool:
+        """Remove the endpoint; False if there was none."""
+
+    async def list_nexus_endpoints(self, after_id: str, limit: int) -> list[StoredNexusEndpoint]:
+        """Up to ``limit`` endpoints whose IDs sort after ``after_id``, in ID order."""
 
 
 class ConcurrencyStore(Protocol):

@@ -16,11 +16,13 @@ from cadenza.persistence.roles import (
     ConcurrencyStore,
     ExecutionStore,
     NamespaceStore,
+    NexusEndpointStore,
     QueueConfigStore,
     ReplicaLink,
     RetentionStore,
     SavedViewStore,
     ScheduleStore,
+    StandaloneActivityStore,
     TaskStore,
     VisibilityStore,
 )
@@ -40,11 +42,13 @@ class Store(
     AuditStore,
     QueueConfigStore,
     BatchStore,
+    StandaloneActivityStore,
+    NexusEndpointStore,
     ConcurrencyStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,
-    saved views and batch operations."""
+    saved views, batch operations and Nexus endpoints."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

@@ -134,6 +134,13 @@ def schedule_counting(
     ), params.values
 
 
+def filter_condition(
+    query: q.Query, types: dict[str, int], params: Params, built_in: dict[str, tuple[str, int]]
+) -> str:
+    """The WHERE condition of a checked ``query`` against another table's own columns."""
+    return _where(query, types, params, built_in)
+
+
 def _where(
     query: q.Query,
     types: dict[str, int],

@@ -95,3 +95,10 @@ def _table() -> dict[str, Limited]:
 
 RPCS = _table()
 """Every rate-limited RPC of WorkflowService by name; an RPC not here is not rate limited."""
+
+
+def ever_limited(rpc: str) -> bool:
+    """Whether any limit counts ``rpc`` (by its method name): a rate, or the long polls waiting.
+    One that none counts (RegisterNamespace, the worker deployment RPCs...) is never refused,
+    whatever the settings say."""
+    return rpc in RPCS or rpc in LONG_RUNNING

@@ -3,7 +3,8 @@ polls waiting at once per namespace.
 
 Checked in Temporal's order: the long polls waiting, then the rates (the principal's,
 the namespace's, the server's), so a refused call spends no token of a wider limit.
-Limits are read from the settings on every call, so new settings apply at once.
+Limits are read from the settings on every call, so new settings apply at once (the rates of
+the namespaces and the server, which every call needs, are read once per settings).
 """
 
 from __future__ import annotations
@@ -79,16 +80,25 @@ class Quotas:
         clock: Clock | None = None,
     ) -> None:
         self._base = settings
-        self.settings = settings
-        """Read on every call, so new settings change the limits at once."""
+        self._settings = settings
+        self._namespace_rates: dict[tuple[RateClass, str], Rate] = {}
+        self._server: Rate | None = None
+        """The rates ``_settings`` give, kept until the settings change."""
         self._known = known_namespace
         self._clock = clock or MonotonicClock()
         self._buckets: OrderedDict[tuple[str, ...], PriorityBuckets] = OrderedDict()
         self._waiting: dict[tuple[str, str], int] = {}
 
+    @property
+    def settings(self) -> QuotaSettings:
+        """Read on every call, so new settings change the limits at once."""
+        return self._settings
+
     def apply_file(self, file_settings: QuotaSettings) -> None:
         """Take the dynamic-config file's settings, over those the server started with."""
-        self.settings = file_settings.over(self._base)
+        self._settings = file_settings.over(self._base)
+        self._namespace_rates.clear()
+        self._server = None
 
     def hold(self, call: Call) -> Callable[[], None]:
         """Count a long-running call as waiting until the returned function is called."""
@@ -149,16 +159,24 @@ class Quotas:
         return self._take(key, RateClass.EXECUTION, max(priority, 1), Rate.with_ratio(per_second, ratio))
 
     def _namespace_rate(self, rate_class: RateClass, namespace: str) -> Rate:
-        per_instance, cluster, ratio = _RATE_KEYS[rate_class]
-        per_second = self._setting(cluster, namespace) or self._setting(per_instance, namespace)
-        return Rate.with_ratio(per_second, self._setting(ratio, namespace))
+        rate = self._namespace_rates.get((rate_class, namespace))
+        if rate is None:
+            per_instance, cluster, ratio = _RATE_KEYS[rate_class]
+            per_second = self._setting(cluster, namespace) or self._setting(per_instance, namespace)
+            rate = Rate.with_ratio(per_second, self._setting(ratio, namespace))
+            if len(self._namespace_rates) >= MAX_BUCKETS:  # made-up names must not grow it without end
+                self._namespace_rates.clear()
+            self._namespace_rates[(rate_class, namespace)] = rate
+        return rate
 
     def _server_rate(self) -> Rate:
-        per_second = self._setting("frontend.globalRPS") or self._setting("frontend.rps")
-        return Rate.with_ratio(per_second, SERVER_BURST_RATIO)
+        if self._server is None:
+            per_second = self._setting("frontend.globalRPS") or self._setting("frontend.rps")
+            self._server = Rate.with_ratio(per_second, SERVER_BURST_RATIO)
+        return self._server
 
     def _setting(self, key: str, namespace: str = "", principal: str = "") -> float:
-        return self.settings.value(key, namespace, principal)
+        return self._settings.value(key, namespace, principal)
 
     def _take(self, key: tuple[str, ...], rate_class: RateClass, priority: int, rate: Rate) -> bool:
         buckets = self._buckets.get(key)

@@ -57,9 +57,29 @@ class TimerKind(StrEnum):
     CANCEL_EXTERNAL = "transfer_cancel_external"
     """Outbox entry: the transfers deliver a cancellation a run requested of another workflow.
     Also the kind of that run's ``ExternalRequest``."""
+    NEXUS_SCHEDULE_TO_CLOSE = "nexus_schedule_to_close"
+    """The deadline of a Nexus operation a run called: the history times it out."""
+    NEXUS_START = "nexus_start"
+    """Outbox entry: the Nexus invocations deliver an operation's start request to its handler."""
+    NEXUS_CANCEL = "nexus_cancel"
+    """Outbox entry: the Nexus invocations deliver a cancel request for a started operation."""
+    NEXUS_CALLBACK = "nexus_callback"
+    """Outbox entry on a closed run a Nexus operation started: the Nexus invocations deliver
+    its outcome to the calling run, as its completion callback asks."""
     SCHEDULE = "schedule"
     """A schedule's next wake-up: the schedule service takes its due actions
     (``ScheduleService.fire``)."""
+    STANDALONE_DISPATCH = "standalone_activity_dispatch"
+    """A standalone activity's start delay or retry backoff ended: its attempt goes on its queue."""
+    STANDALONE_START_TO_CLOSE = "standalone_activity_start_to_close"
+    """A standalone activity's started attempt ran out of time: retried or timed out."""
+    STANDALONE_SCHEDULE_TO_CLOSE = "standalone_activity_schedule_to_close"
+    """A standalone activity's whole deadline, all attempts together: it times out."""
+    STANDALONE_SCHEDULE_TO_START = "standalone_activity_schedule_to_start"
+    """A standalone activity's attempt no worker took in time: it times out."""
+    STANDALONE_HEARTBEAT = "standalone_activity_heartbeat"
+    """A standalone activity whose worker stopped heartbeating: the attempt times out unless a
+    heartbeat moved the deadline."""
 
 
 class TimerOwner(Enum):
@@ -71,6 +91,10 @@ class TimerOwner(Enum):
     """``Transfers.run``: outbox entries, work that reaches another execution."""
     SCHEDULES = "schedules"
     """``ScheduleService.fire``: schedules' wake-ups."""
+    STANDALONE_ACTIVITIES = "standalone_activities"
+    """``StandaloneActivities.fire``: the deadlines of activities started without a workflow."""
+    NEXUS = "nexus"
+    """``NexusInvocations.run``: requests to Nexus handlers, and their completions."""
 
 
 OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
@@ -90,7 +114,16 @@ OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
         TimerKind.PARENT_CLOSE_POLICY: TimerOwner.TRANSFERS,
         TimerKind.SIGNAL_EXTERNAL: TimerOwner.TRANSFERS,
         TimerKind.CANCEL_EXTERNAL: TimerOwner.TRANSFERS,
+        TimerKind.NEXUS_SCHEDULE_TO_CLOSE: TimerOwner.HISTORY,
+        TimerKind.NEXUS_START: TimerOwner.NEXUS,
+        TimerKind.NEXUS_CANCEL: TimerOwner.NEXUS,
+        TimerKind.NEXUS_CALLBACK: TimerOwner.NEXUS,
         TimerKind.SCHEDULE: TimerOwner.SCHEDULES,
+        TimerKind.STANDALONE_DISPATCH: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_START_TO_CLOSE: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_SCHEDULE_TO_CLOSE: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_SCHEDULE_TO_START: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_HEARTBEAT: TimerOwner.STANDALONE_ACTIVITIES,
     }
 )
 """Who fires each kind: exactly one owner per kind."""

@@ -108,6 +108,7 @@ _STATUS_NAMES = {
     "Terminated": WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED,
     "ContinuedAsNew": WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
     "TimedOut": WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+    "Paused": WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED,
 }
 STATUS_BY_NUMBER: dict[int, str] = {int(number): name for name, number in _STATUS_NAMES.items()}
 

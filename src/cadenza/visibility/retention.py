@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from cadenza.clock import Clock
 from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
+from cadenza.periodic import Periodic
 from cadenza.persistence.records import ExecutionKey
-from cadenza.persistence.roles import RetentionStore
+from cadenza.persistence.roles import RetentionStore, StandaloneActivityStore
 
 logger = logging.getLogger(__name__)
 
@@ -17,12 +18,16 @@ BATCH = 500
 """Runs deleted per transaction, so a large sweep never holds the database for long."""
 
 
+class SweptStore(RetentionStore, StandaloneActivityStore, Protocol):
+    """What retention deletes from: closed workflow runs and closed standalone activities."""
+
+
 class RetentionSweeper:
     """Deletes expired closed runs in every namespace, every ``interval`` seconds."""
 
     def __init__(
         self,
-        store: RetentionStore,
+        store: SweptStore,
         namespaces: NamespaceRegistry,
         clock: Clock,
         forget: Callable[[ExecutionKey], None],
@@ -32,16 +37,15 @@ class RetentionSweeper:
         self._namespaces = namespaces
         self._clock = clock
         self._forget = forget
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic(
+            self._sweep_and_report, interval, name="cadenza-retention", what="retention sweep", logger=logger
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="cadenza-retention")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._rounds.stop()
 
     async def sweep(self) -> int:
         """One pass over every namespace; returns how many runs were deleted."""
@@ -57,14 +61,18 @@ class RetentionSweeper:
                 deleted += len(keys)
                 if len(keys) < BATCH:
                     break
+            deleted += await self._sweep_activities(namespace.id, cutoff)
         return deleted
 
-    async def _run(self) -> None:
+    async def _sweep_activities(self, namespace_id: str, cutoff: float) -> int:
+        """Closed standalone activities past the namespace's retention, a batch at a time."""
+        deleted = 0
         while True:
-            await asyncio.sleep(self._interval)
-            try:
-                deleted = await self.sweep()
-                if deleted:
-                    logger.info("retention deleted %d closed executions", deleted)
-            except Exception:
-                logger.exception("retention sweep failed; trying again later")
+            count = await self._store.delete_closed_standalone_activities(namespace_id, cutoff, BATCH)
+            deleted += count
+            if count < BATCH:
+                return deleted
+
+    async def _sweep_and_report(self) -> None:
+        if deleted := await self.sweep():
+            logger.info("retention deleted %d closed executions", deleted)

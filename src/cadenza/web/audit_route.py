@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import CallFailed
+from cadenza.web.temporal_api.endpoint import request_metadata
 from cadenza.web.temporal_api.statuses import HTTP_STATUS
 from cadenza.web.tls_protocol import client_certificate
 
@@ -43,14 +44,3 @@ def audit_routes(audit: AuditCalls) -> list[BaseRoute]:
         return JSONResponse({"records": rows, "nextBefore": rows[-1]["id"] if rows else None})
 
     return [Route(PATH, listing, methods=["GET"])]
-
-
-def request_metadata(request: Request) -> list[tuple[str, str]]:
-    """The gRPC metadata the headers stand for (credentials among them), as for the HTTP API."""
-    pairs = []
-    for name, value in request.headers.items():
-        if name.startswith("grpc-metadata-"):
-            pairs.append((name.removeprefix("grpc-metadata-"), value))
-        elif name == "authorization":
-            pairs.append((name, value))
-    return pairs

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from cadenza.api.concurrency_calls import LIST, SET, UNSET, ConcurrencyCalls, LimitRequest
 from cadenza.api.http_calls import CallFailed
-from cadenza.web.audit_route import request_metadata
+from cadenza.web.temporal_api.endpoint import request_metadata
 from cadenza.web.temporal_api.statuses import HTTP_STATUS
 from cadenza.web.tls_protocol import client_certificate
 

@@ -130,10 +130,13 @@ def test_an_unknown_command_type_is_refused_without_failing_the_task() -> None:
         started_run().complete_task(Command(command_type=999))  # type: ignore[arg-type]
 
 
-def test_an_unsupported_command_names_its_bad_attributes_cause() -> None:
-    exc = rejected(started_run(), Command(command_type=C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION))
+def test_a_nexus_operation_on_an_unknown_endpoint_names_its_bad_attributes_cause() -> None:
+    schedule = Command(command_type=C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION)
+    attrs = schedule.schedule_nexus_operation_command_attributes
+    attrs.endpoint, attrs.service, attrs.operation = "nowhere", "svc", "op"
+    exc = rejected(started_run(), schedule)
     assert exc.cause == Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES
-    assert "does not support" in exc.full_message
+    assert "'nowhere' not found" in exc.full_message
 
 
 def test_a_payload_over_the_blob_limit_ends_the_workflow() -> None:

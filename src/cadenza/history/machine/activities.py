@@ -99,7 +99,10 @@ def schedule(
 
 
 def enqueue(change: Change, activity: Activity) -> None:
-    """Put the activity's current attempt on its task queue for a worker to poll."""
+    """Put the activity's current attempt on its task queue for a worker to poll; while the
+    run is paused the attempt is held, and the unpause dispatches it."""
+    if change.state.paused:
+        return
     activity.task_id = change.add_task(
         TaskKind.ACTIVITY,
         activity.task_queue,

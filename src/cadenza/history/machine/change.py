@@ -303,7 +303,7 @@ class Change:
             key=self.key,
             expected_version=self.version,
             state=state,
-            status=s.status,
+            status=visibility_fields.shown_status(s),
             workflow_type=s.workflow_type,
             task_queue=s.task_queue,
             start_time=s.start_time,

@@ -28,6 +28,11 @@ def close_execution(change: Change, status: int) -> None:
     for timer in s.timers.values():
         change.remove_timer(timer.record_id)
     s.timers.clear()
+    for operation in s.nexus_operations.values():
+        change.remove_timer(operation.timer_id)
+    s.nexus_operations.clear()
+    if s.completion_callbacks and change.successor is None:
+        change.add_timer(TimerKind.NEXUS_CALLBACK, change.now, s.close_event_id, 0)
     change.remove_timer(s.run_timer_id)
     s.run_timer_id = ""
     if s.workflow_task is not None:

@@ -9,14 +9,14 @@ per type, so a command's rules can be read, and tested, on their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from temporalio.api.command.v1 import Command
 from temporalio.api.enums.v1 import CommandType as C
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause as Cause
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.machine import activities, children, command_attributes, user_timers
+from cadenza.history.machine import activities, children, command_attributes, nexus_operations, user_timers
 from cadenza.history.machine.rejections import CommandRejected
 from cadenza.history.machine.state import MutableState
 from cadenza.validation import (
@@ -41,9 +41,19 @@ class Batch:
     rules: dict[str, validation.Rules]
     """Search-attribute rules by namespace name: the run's own and its children's."""
     namespace: str
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """Nexus endpoint IDs by name, for the endpoints the commands name that exist."""
+    pending_nexus: int = 0
+    cancelable_nexus: set[int] = field(default_factory=set)
+    """The run's pending Nexus operations not yet asked to cancel, by scheduled event ID."""
 
 
-def new_batch(state: MutableState, memo_limit: int, rules: dict[str, validation.Rules]) -> Batch:
+def new_batch(
+    state: MutableState,
+    memo_limit: int,
+    rules: dict[str, validation.Rules],
+    endpoints: dict[str, str] | None = None,
+) -> Batch:
     """A batch that starts from what the run already has pending."""
     return Batch(
         len(state.activities),
@@ -54,6 +64,9 @@ def new_batch(state: MutableState, memo_limit: int, rules: dict[str, validation.
         memo_limit,
         rules,
         state.namespace,
+        endpoints or {},
+        len(state.nexus_operations),
+        {k for k, op in state.nexus_operations.items() if not op.cancel_requested_event_id},
     )
 
 
@@ -184,6 +197,18 @@ def _no_checks(command: Command, batch: Batch) -> None:
     pass
 
 
+def _validate_schedule_nexus(command: Command, batch: Batch) -> None:
+    attrs = command.schedule_nexus_operation_command_attributes
+    nexus_operations.validate_schedule(attrs, batch.endpoints, batch.pending_nexus)
+    batch.pending_nexus += 1
+
+
+def _validate_cancel_nexus(command: Command, batch: Batch) -> None:
+    attrs = command.request_cancel_nexus_operation_command_attributes
+    nexus_operations.validate_cancel(attrs, batch.cancelable_nexus)
+    batch.cancelable_nexus.discard(attrs.scheduled_event_id)
+
+
 VALIDATORS: dict[int, Callable[[Command, Batch], None]] = {
     C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: _validate_schedule_activity,
     C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: _validate_request_cancel_activity,
@@ -200,5 +225,7 @@ VALIDATORS: dict[int, Callable[[Command, Batch], None]] = {
     C.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: _validate_start_child,
     C.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: _validate_signal_external,
     C.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: _validate_cancel_external,
+    C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION: _validate_schedule_nexus,
+    C.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION: _validate_cancel_nexus,
 }
 """The commands Cadenza supports, each with its checks; any other is refused as unsupported."""

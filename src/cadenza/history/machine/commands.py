@@ -25,6 +25,7 @@ from cadenza.history.machine import (
     activities,
     children,
     command_checks,
+    nexus_operations,
     runs,
     updates,
     user_timers,
@@ -57,6 +58,8 @@ class Outcome:
     scheduled_activities: list[tuple[Activity, bool]] = field(default_factory=list)
     """Each new activity, and whether the worker asked to run it eagerly."""
     closed: bool = False
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """Nexus endpoint IDs by name, as the commands were checked against them."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Checks:
     memo_limit: int
     rules: dict[str, validation.Rules] = field(default_factory=dict)
     """Search-attribute rules by namespace name: the run's own and its children's."""
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """Nexus endpoint IDs by name: those the commands name that exist."""
 
 
 def starts_new_run(commands: Sequence[Command]) -> bool:
@@ -83,7 +88,7 @@ def validate(
             raise CommandRejected(
                 Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, exc.message
             ) from exc
-    batch = command_checks.new_batch(change.state, checks.memo_limit, checks.rules)
+    batch = command_checks.new_batch(change.state, checks.memo_limit, checks.rules, checks.endpoints)
     for index, command in enumerate(commands):
         kind = command.command_type
         if kind not in C.values():
@@ -150,9 +155,10 @@ def apply(
     completed_event_id: int,
     identity: str,
     on_message: Callable[[str], None],
+    endpoints: dict[str, str] | None = None,
 ) -> Outcome:
     """Apply every command in order; protocol messages are handed to ``on_message`` by ID."""
-    outcome = Outcome()
+    outcome = Outcome(endpoints=endpoints or {})
     for command in commands:
         if command.command_type == C.COMMAND_TYPE_PROTOCOL_MESSAGE:
             on_message(command.protocol_message_command_attributes.message_id)
@@ -206,6 +212,12 @@ def _apply_one(command: Command, change: Change, completed_id: int, identity: st
         children.initiate_cancel(
             change, command.request_cancel_external_workflow_execution_command_attributes, completed_id
         )
+    elif kind == C.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION:
+        attrs_n = command.schedule_nexus_operation_command_attributes
+        nexus_operations.schedule(change, attrs_n, outcome.endpoints[attrs_n.endpoint], completed_id)
+    elif kind == C.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION:
+        scheduled_n = command.request_cancel_nexus_operation_command_attributes.scheduled_event_id
+        nexus_operations.request_cancel(change, change.state.nexus_operations[scheduled_n], completed_id)
     else:
         _close_by_command(command, change, completed_id)
         outcome.closed = True

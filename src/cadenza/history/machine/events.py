@@ -38,6 +38,8 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: ("workflow_execution_canceled_event_attributes"),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: ("workflow_execution_terminated_event_attributes"),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_PAUSED: "workflow_execution_paused_event_attributes",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UNPAUSED: "workflow_execution_unpaused_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: (
         "workflow_execution_continued_as_new_event_attributes"
     ),
@@ -91,6 +93,18 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "workflow_execution_signaled_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: ("workflow_execution_timed_out_event_attributes"),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED: (
+        "workflow_execution_options_updated_event_attributes"
+    ),
+    EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED: "nexus_operation_scheduled_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED: "nexus_operation_started_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED: "nexus_operation_completed_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_FAILED: "nexus_operation_failed_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_CANCELED: "nexus_operation_canceled_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_TIMED_OUT: "nexus_operation_timed_out_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED: "nexus_operation_cancel_requested_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_COMPLETED: "nexus_operation_cancel_request_completed_event_attributes",
+    EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_FAILED: "nexus_operation_cancel_request_failed_event_attributes",
 }
 
 _NIL_DATA = (b"", b"null", b"[]")

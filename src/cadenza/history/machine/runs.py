@@ -249,6 +249,7 @@ def _successor(
         execution_deadline=old.execution_deadline,
         parent=old.parent,
         priority=old.priority,
+        completion_callbacks=list(old.completion_callbacks),  # the last run of the chain calls them
     )
     follow = Change(state, change.now, 0, change.sticky_alive)
     event = follow.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from temporalio.api.common.v1 import Header, Payloads
+from temporalio.api.common.v1 import Header, Link, Payloads
 from temporalio.api.enums.v1 import EventType
 
 from cadenza.history.machine.change import Change
@@ -21,6 +21,8 @@ class Signal:
     identity: str
     header: Header | None = None
     request_id: str = ""
+    links: tuple[Link, ...] = ()
+    """Links to what sent it (a Nexus operation's caller), recorded on its event."""
 
 
 def seen(state: MutableState, request_id: str) -> bool:
@@ -38,6 +40,7 @@ def record(change: Change, signal: Signal) -> None:
     if signal.header is not None:
         attrs.header.CopyFrom(signal.header)
     attrs.request_id = signal.request_id
+    event.links.extend(signal.links)
     if signal.request_id:
         ids = change.state.signal_request_ids
         ids.append(signal.request_id)

@@ -11,6 +11,7 @@ from temporalio.api.enums.v1 import (
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
 )
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.config import Limits
@@ -18,7 +19,7 @@ from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import priorities, retry, runs, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import MutableState, RetryPolicy
+from cadenza.history.machine.state import MutableState, RetryPolicy, encode_blob
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
 from cadenza.validation import cap_durations, check_length, check_length_counted
 
@@ -206,9 +207,51 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.priority.CopyFrom(request.priority)
     if request.HasField("user_metadata"):
         event.user_metadata.CopyFrom(request.user_metadata)
+    _record_callbacks(change, event, request)
     s.execution_time = s.start_time + backoff
     visibility_fields.upsert_search_attributes(s, request.search_attributes)
     visibility_fields.upsert_memo(s, request.memo)
+
+
+def _record_callbacks(change: Change, event: HistoryEvent, request: StartWorkflowExecutionRequest) -> None:
+    """The completion callbacks a Nexus handler attached, called when the run closes, and the
+    links back to what started it: on the callbacks when there are any (the real server then
+    records none on the event itself)."""
+    event.workflow_execution_started_event_attributes.completion_callbacks.extend(
+        request.completion_callbacks
+    )
+    if not request.completion_callbacks:
+        event.links.extend(request.links)
+    change.state.completion_callbacks = [
+        encode_blob(c.SerializeToString()) for c in request.completion_callbacks
+    ]
+
+
+def wants_attaching(request: StartWorkflowExecutionRequest) -> bool:
+    """Whether a start that found its workflow running attaches something to that run."""
+    options = request.on_conflict_options
+    return (options.attach_completion_callbacks and bool(request.completion_callbacks)) or (
+        options.attach_request_id or (options.attach_links and bool(request.links))
+    )
+
+
+def attach_to_existing(change: Change, request: StartWorkflowExecutionRequest) -> None:
+    """Record what a start that used the running run attaches to it, as the real server does:
+    its request ID, its completion callbacks (called when the run closes) and its links."""
+    options = request.on_conflict_options
+    event = change.add_or_buffer(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED)
+    attrs = event.workflow_execution_options_updated_event_attributes
+    attrs.identity = request.identity
+    if options.attach_request_id:
+        attrs.attached_request_id = request.request_id
+    if options.attach_completion_callbacks:
+        attrs.attached_completion_callbacks.extend(request.completion_callbacks)
+        change.state.completion_callbacks = change.state.completion_callbacks + [
+            encode_blob(c.SerializeToString()) for c in request.completion_callbacks
+        ]
+    if options.attach_links:
+        event.links.extend(request.links)
+    event.worker_may_ignore = True
 
 
 def current_record(state: MutableState) -> CurrentExecution:

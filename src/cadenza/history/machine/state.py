@@ -15,38 +15,10 @@ from typing import Any
 import orjson
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
+from cadenza.history.machine.encoded import Encoded as _Encoded
 from cadenza.persistence.records import NO_PRIORITY, TaskPriority
 
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-
-
-class _Encoded:
-    """A record of a per-item collection that keeps its own JSON until one of its fields changes.
-
-    A workflow with a thousand pending activities changes one of them per event:
-    re-encoding (and, for activities, storing) only that one keeps the cost of an
-    event independent of the workflow's size. Any assignment to a field drops the
-    cached bytes; fields are never mutated in place. orjson skips the cache, whose
-    name starts with an underscore.
-    """
-
-    _json: bytes | None = None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        fields = self.__dict__
-        fields["_json"] = None
-        tracker: tuple[set[int], int] | None = fields.get("_tracker")
-        if tracker is not None:  # an activity tells its collection it changed
-            tracker[0].add(tracker[1])
-
-    def encoded(self) -> bytes:
-        """The record's JSON, encoded again only if a field changed since last time."""
-        data = self._json
-        if data is None:
-            data = orjson.dumps(self)
-            self.__dict__["_json"] = data
-        return data
 
 
 @dataclass
@@ -225,6 +197,27 @@ class ExternalRequest(_Encoded):
 
 
 @dataclass
+class NexusOperation(_Encoded):
+    """A Nexus operation this run scheduled that has not yet closed."""
+
+    scheduled_event_id: int
+    endpoint: str
+    endpoint_id: str
+    service: str
+    operation: str
+    request_id: str
+    schedule_to_close: float
+    operation_token: str = ""
+    """Set once the handler started it asynchronously."""
+    started_event_id: int = 0
+    timer_id: str = ""  # the schedule-to-close timer
+    attempt: int = 1  # which attempt at delivering the start request comes next
+    cancel_requested_event_id: int = 0
+    cancel_attempt: int = 0
+    """Which attempt at delivering the cancel request comes next; 0 while none is due."""
+
+
+@dataclass
 class UpdateRecord(_Encoded):
     """An update this run knows, at the stage it reached."""
 
@@ -297,12 +290,24 @@ class MutableState:
     """When a reset made this run (0 if none did)."""
     priority: TaskPriority = NO_PRIORITY
     """The run's priority: its start's, inherited through continue-as-new, retries and cron."""
+    paused_time: float = 0.0
+    pause: dict[str, str] = field(default_factory=dict)
+    """When an operator paused the run (0 if not; kept once it closes, as on Temporal), and
+    who, why, under which request ID (``identity``, ``reason``, ``request_id``)."""
+    nexus_operations: dict[int, NexusOperation] = field(default_factory=dict)
+    completion_callbacks: list[str] = field(default_factory=list)
+    """base64 of each serialized ``Callback`` its start asked for, to call when it closes."""
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 
     @property
     def running(self) -> bool:
         return self.status == RUNNING
+
+    @property
+    def paused(self) -> bool:
+        """Running, but paused: no workflow task is scheduled and no activity dispatched."""
+        return self.running and self.paused_time > 0
 
     @property
     def root(self) -> tuple[str, str]:
@@ -362,7 +367,9 @@ class MutableState:
         external = raw.pop("external", {})
         updates = raw.pop("updates", {})
         priority = raw.pop("priority", None)
+        nexus_operations = raw.pop("nexus_operations", {})
         state = cls(**raw)
+        state.nexus_operations = {int(k): NexusOperation(**v) for k, v in nexus_operations.items()}
         state.priority = TaskPriority(**priority) if priority else NO_PRIORITY
         state.updates = {k: UpdateRecord(**v) for k, v in updates.items()}
         state.children = {int(k): Child(**v) for k, v in children.items()}
@@ -382,7 +389,7 @@ class MutableState:
         return state
 
 
-_COLLECTIONS = ("activities", "timers", "children", "external", "updates")
+_COLLECTIONS = ("activities", "timers", "children", "external", "updates", "nexus_operations")
 """The fields of ``MutableState`` holding per-item records, encoded item by item."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
 from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 from cadenza.persistence.records import Visibility
@@ -12,6 +13,14 @@ from cadenza.visibility import attributes as attrs
 
 _TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
 BUILD_IDS = "BuildIds"
+PAUSE_INFO = "TemporalPauseInfo"
+PAUSED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED
+
+
+def shown_status(state: MutableState) -> int:
+    """The status clients see, in listings and descriptions: a paused run is shown PAUSED,
+    though it is running."""
+    return PAUSED if state.paused else state.status
 
 
 def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> None:
@@ -39,6 +48,27 @@ def record_build_id(state: MutableState, build_id: str, versioned: bool) -> None
             data=json.dumps(builds + added, separators=(",", ":")).encode(),
         )
         state.search_attributes[BUILD_IDS] = encode_blob(payload.SerializeToString())
+
+
+def record_pause_info(state: MutableState) -> None:
+    """Keep ``TemporalPauseInfo`` as Temporal does: ``Workflow:<id>`` and ``Reason:<reason>``
+    while the run is paused, ``property:activityType=<type>`` for each type of paused
+    activity; gone when nothing is paused."""
+    entries: list[str] = []
+    if state.paused:
+        entries.append(f"Workflow:{state.workflow_id}")
+        if state.pause.get("reason"):
+            entries.append(f"Reason:{state.pause['reason']}")
+    paused_types = dict.fromkeys(a.activity_type for a in state.activities.values() if a.paused)
+    entries.extend(f"property:activityType={activity_type}" for activity_type in paused_types)
+    if not entries:
+        state.search_attributes.pop(PAUSE_INFO, None)
+        return
+    payload = Payload(
+        metadata={"encoding": b"json/plain", "type": b"KeywordList"},
+        data=json.dumps(entries, separators=(",", ":")).encode(),
+    )
+    state.search_attributes[PAUSE_INFO] = encode_blob(payload.SerializeToString())
 
 
 def current_search_attributes(state: MutableState) -> SearchAttributes:

@@ -71,9 +71,10 @@ def _scheduled_event(change: Change, attempt: int, sticky: str) -> HistoryEvent:
 
 
 def ensure_scheduled(change: Change, *, speculative: bool = False) -> None:
-    """Schedule a workflow task unless one is already pending or running."""
+    """Schedule a workflow task unless one is already pending or running, or the run is paused
+    (its unpause schedules one)."""
     s = change.state
-    if s.workflow_task is None and s.running and not s.backoff_timer_id:
+    if s.workflow_task is None and s.running and not s.paused and not s.backoff_timer_id:
         schedule(change, speculative=speculative)
 
 
@@ -200,4 +201,5 @@ def _retry(change: Change, attempt: int) -> None:
     change.state.sticky_queue = ""
     if change.flush_buffered():
         attempt = 1  # new events: the workflow has something new to look at
-    schedule(change, attempt=attempt, use_sticky=False)
+    if not change.state.paused:  # else its unpause schedules a fresh task
+        schedule(change, attempt=attempt, use_sticky=False)

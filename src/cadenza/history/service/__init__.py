@@ -2,7 +2,7 @@
 
 The I/O side of the history role, one module per operation family, each named
 after the RPCs it serves: ``starting``, ``workflow_task_rpcs``,
-``activity_task_rpcs``, ``activity_ops_rpcs``, ``update_rpcs``, ``signal_rpcs``, ``run_operations``,
+``activity_task_rpcs``, ``activity_ops_rpcs``, ``workflow_pause_rpcs``, ``update_rpcs``, ``signal_rpcs``, ``run_operations``,
 ``fired_timers``. They share the transaction in ``engine`` (lock, load, change,
 commit, hand off). Next to them: ``cache`` (executions in memory, their
 histories kept in ``event_log`` as the stored bytes, which ``wire`` writes
@@ -22,6 +22,7 @@ from cadenza.history.service.run_operations import RunOperations
 from cadenza.history.service.signal_rpcs import SignalRpcs
 from cadenza.history.service.starting import Starting, StartResult
 from cadenza.history.service.update_rpcs import UpdateRpcs
+from cadenza.history.service.workflow_pause_rpcs import WorkflowPauseOperations
 from cadenza.history.service.workflow_task_rpcs import WorkflowTaskRpcs
 
 __all__ = ["Dispatch", "HistoryService", "Restart", "StartResult"]
@@ -32,6 +33,7 @@ class HistoryService(
     WorkflowTaskRpcs,
     ActivityTaskRpcs,
     ActivityOperations,
+    WorkflowPauseOperations,
     UpdateRpcs,
     SignalRpcs,
     RunOperations,

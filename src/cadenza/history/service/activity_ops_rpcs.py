@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from temporalio.api.activity.v1 import ActivityOptions
 
-from cadenza.history.machine import activity_ops
+from cadenza.history.machine import activity_ops, visibility_fields
 from cadenza.history.machine.activity_ops import Selection
 from cadenza.history.service.engine import Engine
 from cadenza.persistence.records import ExecutionKey
@@ -38,6 +38,7 @@ class ActivityOperations(Engine):
             self._require_running(entry.state)
             for activity in activity_ops.selected(entry.state, selection):
                 activity_ops.pause(change, activity, identity, reason)
+            visibility_fields.record_pause_info(entry.state)
 
     async def unpause_activities(self, key: ExecutionKey, selection: Selection, restart: Restart) -> None:
         async with self.changing(key) as (entry, change):
@@ -50,6 +51,7 @@ class ActivityOperations(Engine):
                     reset_heartbeat=restart.reset_heartbeat,
                     delay=restart.delay(),
                 )
+            visibility_fields.record_pause_info(entry.state)
 
     async def reset_activities(self, key: ExecutionKey, selection: Selection, restart: Restart) -> None:
         async with self.changing(key) as (entry, change):
@@ -62,6 +64,7 @@ class ActivityOperations(Engine):
                     keep_paused=restart.keep_paused,
                     delay=restart.delay(),
                 )
+            visibility_fields.record_pause_info(entry.state)
 
     async def update_activity_options(
         self, key: ExecutionKey, selection: Selection, options: ActivityOptions, mask: list[str]

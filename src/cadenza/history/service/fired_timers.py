@@ -14,7 +14,7 @@ from types import MappingProxyType
 from temporalio.api.enums.v1 import TimeoutType
 
 from cadenza.exceptions import NotFoundError
-from cadenza.history.machine import activities, runs, user_timers, workflow_tasks
+from cadenza.history.machine import activities, nexus_operations, runs, user_timers, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.service.engine import Engine
 from cadenza.persistence.records import TimerRecord
@@ -115,6 +115,13 @@ def _on_activity_schedule_to_close(change: Change, timer: TimerRecord) -> None:
     activities.time_out(change, activity, kind)
 
 
+def _on_nexus_schedule_to_close(change: Change, timer: TimerRecord) -> None:
+    operation = change.state.nexus_operations.get(timer.event_id)
+    if operation is not None and operation.timer_id == timer.timer_id:
+        operation.timer_id = ""
+        nexus_operations.timed_out(change, operation)
+
+
 def _on_user_timer(change: Change, timer: TimerRecord) -> None:
     user_timers.fire(change, timer.event_id)
 
@@ -137,6 +144,7 @@ HANDLERS: Mapping[TimerKind, TimerHandler] = MappingProxyType(
         TimerKind.ACTIVITY_SCHEDULE_TO_START: _on_activity_schedule_to_start,
         TimerKind.ACTIVITY_HEARTBEAT: _on_activity_heartbeat,
         TimerKind.USER_TIMER: _on_user_timer,
+        TimerKind.NEXUS_SCHEDULE_TO_CLOSE: _on_nexus_schedule_to_close,
         TimerKind.WORKFLOW_RUN_TIMEOUT: _on_run_timeout,
         TimerKind.WORKFLOW_BACKOFF: _on_backoff_elapsed,
     }

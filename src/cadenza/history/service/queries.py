@@ -37,6 +37,7 @@ from temporalio.api.workflowservice.v1 import PollWorkflowTaskQueueResponse
 
 from cadenza.exceptions import DeadlineExceededError, QueryFailedError
 from cadenza.history.machine import events as ev
+from cadenza.history.machine import visibility_fields
 from cadenza.history.machine.state import MutableState
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService, wire
@@ -102,7 +103,7 @@ class Queries:
         self, key: ExecutionKey, query: WorkflowQuery, reject_condition: int, deadline: float
     ) -> QueryAnswer:
         entry = await self._history.load(key)
-        rejected = _rejected(entry.state.status, reject_condition)
+        rejected = _rejected(visibility_fields.shown_status(entry.state), reject_condition)
         if rejected:
             return QueryAnswer(rejected_status=rejected)
         while entry.state.running and (
@@ -286,6 +287,8 @@ def _resolve(
 def _rejected(status: int, condition: int) -> int:
     if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
         return 0
+    if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED:
+        return status  # no worker is handed a paused run's query, whatever the condition
     if condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN:
         return status
     if condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY and (

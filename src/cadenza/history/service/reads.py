@@ -33,7 +33,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import activity_ops, visibility_fields
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import Activity, MutableState, decode_blob
-from cadenza.history.service import HistoryService, wire
+from cadenza.history.service import HistoryService, nexus_descriptions, wire
 from cadenza.history.service.cache import Entry
 from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.records import ExecutionKey
@@ -84,8 +84,10 @@ class HistoryReader:
         wait_until = min(time.monotonic() + self._long_poll, deadline)
         close_only = filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
         while True:
-            if close_only and not entry.state.running:
-                close = await self._history.cache.event_entry(entry, entry.state.close_event_id)
+            if close_only and (entry.state.paused or not entry.state.running):
+                # Temporal takes a paused run for a closed one here: its last event is answered.
+                last = entry.state.close_event_id or entry.state.next_event_id - 1
+                close = await self._history.cache.event_entry(entry, last)
                 return HistoryPage([close], b"")
             if not close_only:
                 history = await self._history.cache.history(entry)
@@ -144,6 +146,9 @@ class HistoryReader:
             )
         if s.workflow_task is not None:
             response.pending_workflow_task.CopyFrom(_pending_workflow_task(s))
+        for operation in s.nexus_operations.values():
+            response.pending_nexus_operations.append(nexus_descriptions.pending_operation(operation, history))
+        response.callbacks.extend(nexus_descriptions.callbacks(s))
         return response
 
 
@@ -174,7 +179,7 @@ def _execution_info(
     info = WorkflowExecutionInfo(
         execution=WorkflowExecution(workflow_id=state.workflow_id, run_id=state.run_id),
         type=WorkflowType(name=state.workflow_type),
-        status=state.status,  # type: ignore[arg-type]
+        status=visibility_fields.shown_status(state),  # type: ignore[arg-type]
         history_length=state.next_event_id - 1,
         task_queue=state.task_queue,
         history_size_bytes=state.history_size,
@@ -212,6 +217,10 @@ def _extended_info(state: MutableState, started: HistoryEvent) -> WorkflowExecut
     info.reset_run_id = state.reset_run_id
     if state.last_reset_time:
         info.last_reset_time.CopyFrom(ev.timestamp(state.last_reset_time))
+    if state.paused_time:  # shown once it closes too, as Temporal does
+        info.pause_info.identity = state.pause.get("identity", "")
+        info.pause_info.reason = state.pause.get("reason", "")
+        info.pause_info.paused_time.CopyFrom(ev.timestamp(state.paused_time))
     if state.start_request_id:
         recorded = info.request_id_infos[state.start_request_id]
         recorded.event_type = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED

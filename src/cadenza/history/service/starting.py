@@ -87,6 +87,10 @@ class Starting(SignalRpcs):
         if existing.use_run_id:
             # A retried request is told it started the run, as Temporal tells it.
             retried = current is not None and request.request_id == current.start_request_id
+            if not retried and starts.wants_attaching(request):
+                key = ExecutionKey(namespace.id, request.workflow_id, existing.use_run_id)
+                async with self.changing(key) as (_entry, change):
+                    starts.attach_to_existing(change, request)
             return await self._existing_run(
                 ExecutionKey(namespace.id, request.workflow_id, existing.use_run_id), started=retried
             )

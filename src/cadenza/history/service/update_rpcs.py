@@ -11,7 +11,7 @@ import time
 
 from temporalio.api.update.v1 import Request
 
-from cadenza.exceptions import NotFoundError
+from cadenza.exceptions import FailedPreconditionError, NotFoundError
 from cadenza.history.machine import updates, workflow_tasks
 from cadenza.history.service.engine import Engine
 from cadenza.persistence.records import ExecutionKey
@@ -26,6 +26,8 @@ class UpdateRpcs(Engine):
             if updates.status(entry.state, request.meta.update_id) is not None:
                 return  # the same update again: its first request stands
             self._require_running(entry.state)
+            if entry.state.paused:
+                raise FailedPreconditionError("Workflow is paused. Cannot update the workflow.")
             updates.admit(change, request)
             workflow_tasks.ensure_scheduled(change, speculative=True)
             change.counts_as_transition = False

@@ -78,9 +78,11 @@ class WorkflowTaskRpcs(Engine):
         token: TaskToken,
         request: RespondWorkflowTaskCompletedRequest,
         rules: dict[str, validation.Rules] | None = None,
+        endpoints: dict[str, str] | None = None,
     ) -> RespondWorkflowTaskCompletedResponse:
         """Apply the commands of a completed task; ``rules`` check the search attributes
-        they set, by namespace name (the run's own, and those its children start in)."""
+        they set, by namespace name (the run's own, and those its children start in), and
+        ``endpoints`` are the IDs of the Nexus endpoints they name, by name."""
         response = RespondWorkflowTaskCompletedResponse()
         rejected: CommandRejected | None = None
         eager: list[Activity] = []
@@ -90,7 +92,10 @@ class WorkflowTaskRpcs(Engine):
                 change.start_event = (await self.cache.history(entry))[0]
             try:
                 checks = commands.Checks(
-                    self._limits.blob_size_error, self._limits.memo_size_error, rules or {}
+                    self._limits.blob_size_error,
+                    self._limits.memo_size_error,
+                    rules or {},
+                    endpoints or {},
                 )
                 commands.validate(request.commands, change, checks, request.messages)
             except CommandRejected as exc:
@@ -102,7 +107,9 @@ class WorkflowTaskRpcs(Engine):
                     response.reset_history_event_id = change.state.previous_started_event_id
                     change.counts_as_transition = False
                 else:
-                    eager = _complete_workflow_task(change, request, self.may_dispatch_eagerly)
+                    eager = _complete_workflow_task(
+                        change, request, endpoints or {}, self.may_dispatch_eagerly
+                    )
                     if size_limits.enforce(change, self._limits):
                         eager = []
         if rejected is not None:
@@ -165,6 +172,7 @@ def _reject_commands(change: Change, exc: CommandRejected, identity: str) -> Non
 def _complete_workflow_task(
     change: Change,
     request: RespondWorkflowTaskCompletedRequest,
+    endpoints: dict[str, str],
     may_dispatch_eagerly: Callable[[str, str], bool],
 ) -> list[Activity]:
     """Record the completion and apply its commands; return the activities started eagerly."""
@@ -196,7 +204,9 @@ def _complete_workflow_task(
         if message is not None:
             updates.apply(change, message)
 
-    outcome = commands.apply(request.commands, change, event.event_id, request.identity, on_message)
+    outcome = commands.apply(
+        request.commands, change, event.event_id, request.identity, on_message, endpoints
+    )
     for message in list(messages.values()):  # answers no command points at (rejections)
         updates.apply(change, message)
     eager = _start_or_enqueue(
@@ -209,6 +219,8 @@ def _complete_workflow_task(
     if outcome.closed:
         return []
     flushed = change.flush_buffered()
+    if s.paused:  # the completion counts; the next task waits for the unpause
+        return eager
     if (
         flushed
         or request.force_create_new_workflow_task
@@ -259,6 +271,7 @@ def _start_or_enqueue(
     for activity, wants_eager in scheduled:
         if (
             wants_eager
+            and not change.state.paused  # held until the unpause, like any attempt
             and len(eager) < MAX_EAGER_ACTIVITIES
             and activity.task_queue == change.state.task_queue
             and may_dispatch_eagerly(change.state.namespace_id, activity.task_queue)

@@ -235,6 +235,9 @@ SELECT version, state FROM schedules WHERE namespace_id = $1 AND schedule_id = $
 -- name: list_all_schedules
 SELECT namespace_id, schedule_id, version, state FROM schedules;
 
+-- name: delete_namespace_standalone_activities
+DELETE FROM standalone_activities WHERE namespace_id = $1;
+
 -- name: delete_namespace_schedules
 DELETE FROM schedules WHERE namespace_id = $1;
 

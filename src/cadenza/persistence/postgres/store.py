@@ -26,9 +26,11 @@ from cadenza.persistence.postgres.api_keys import PostgresApiKeys
 from cadenza.persistence.postgres.audit import PostgresAudit
 from cadenza.persistence.postgres.batches import PostgresBatches
 from cadenza.persistence.postgres.concurrency import PostgresConcurrency
+from cadenza.persistence.postgres.nexus_endpoints import PostgresNexusEndpoints
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
+from cadenza.persistence.postgres.standalone_activities import PostgresStandaloneActivities
 from cadenza.persistence.postgres.visibility import DIALECT
 from cadenza.persistence.records import (
     CurrentExecution,
@@ -67,11 +69,13 @@ async def connect(url: str) -> asyncpg.Connection:
 
 
 class PostgresStore(
+    PostgresStandaloneActivities,
     PostgresAudit,
     PostgresSavedViews,
     PostgresBatches,
     PostgresApiKeys,
     PostgresQueueConfigs,
+    PostgresNexusEndpoints,
     PostgresConcurrency,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""

@@ -39,8 +39,10 @@ from cadenza.persistence.sqlite.batches import SqliteBatches
 from cadenza.persistence.sqlite.concurrency import SqliteConcurrency
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
+from cadenza.persistence.sqlite.nexus_endpoints import SqliteNexusEndpoints
 from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
+from cadenza.persistence.sqlite.standalone_activities import SqliteStandaloneActivities
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.visibility.query import Query
 
@@ -64,7 +66,14 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 class SqliteStore(
-    SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys, SqliteQueueConfigs, SqliteConcurrency
+    SqliteStandaloneActivities,
+    SqliteAudit,
+    SqliteSavedViews,
+    SqliteBatches,
+    SqliteApiKeys,
+    SqliteQueueConfigs,
+    SqliteNexusEndpoints,
+    SqliteConcurrency,
 ):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 

@@ -133,7 +133,7 @@ class TemporalHttpApi:
     ) -> Response | None:
         gone = asyncio.ensure_future(_disconnect(receive))
         context = HttpCallContext(
-            _metadata(request), _timeout(request), gone.done, client_certificate(request.scope)
+            request_metadata(request), _timeout(request), gone.done, client_certificate(request.scope)
         )
         call = asyncio.ensure_future(self._calls.call(route.rpc, rpc_request, context))
         self._in_flight.add(call)
@@ -200,8 +200,9 @@ async def _disconnect(receive: Receive) -> None:
         pass
 
 
-def _metadata(request: Request) -> list[tuple[str, str]]:
-    """The gRPC metadata the headers stand for, as grpc-gateway forwards them."""
+def request_metadata(request: Request) -> list[tuple[str, str]]:
+    """The gRPC metadata the headers stand for (credentials among them), as grpc-gateway
+    forwards them; every route that calls the servicers over HTTP reads its caller so."""
     pairs = []
     for name, value in request.headers.items():
         if name.startswith("grpc-metadata-"):

@@ -1,0 +1,1 @@
+"""Nexus: endpoints, and the operations workflows run on them."""

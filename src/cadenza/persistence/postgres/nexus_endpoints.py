@@ -1,0 +1,58 @@
+"""Nexus endpoints on PostgreSQL: conditional writes on the row's version."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import asyncpg
+
+from cadenza.persistence.records import StoredNexusEndpoint
+from cadenza.persistence.sql import load_queries
+
+Q = load_queries("cadenza.persistence.postgres", "nexus_endpoints.sql")
+
+
+class _Database(Protocol):
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]: ...
+
+
+class PostgresNexusEndpoints:
+    """The ``NexusEndpointStore`` role of ``PostgresStore``."""
+
+    async def create_nexus_endpoint(self: _Database, endpoint: StoredNexusEndpoint) -> bool:
+        e = endpoint
+        args = (e.endpoint_id, e.name, e.version, e.created_time, e.modified_time, e.spec)
+        return await _write_one(self, Q["insert_nexus_endpoint"], *args)
+
+    async def get_nexus_endpoint(self: _Database, endpoint_id: str) -> StoredNexusEndpoint | None:
+        rows = await self._fetch(Q["get_nexus_endpoint"], endpoint_id)
+        return _endpoint(rows[0]) if rows else None
+
+    async def get_nexus_endpoint_by_name(self: _Database, name: str) -> StoredNexusEndpoint | None:
+        rows = await self._fetch(Q["get_nexus_endpoint_by_name"], name)
+        return _endpoint(rows[0]) if rows else None
+
+    async def update_nexus_endpoint(self: _Database, endpoint: StoredNexusEndpoint, version: int) -> bool:
+        e = endpoint
+        args = (e.name, e.version, e.modified_time, e.spec, e.endpoint_id, version)
+        return await _write_one(self, Q["update_nexus_endpoint"], *args)
+
+    async def delete_nexus_endpoint(self: _Database, endpoint_id: str) -> bool:
+        return await _write_one(self, Q["delete_nexus_endpoint"], endpoint_id)
+
+    async def list_nexus_endpoints(self: _Database, after_id: str, limit: int) -> list[StoredNexusEndpoint]:
+        rows = await self._fetch(Q["list_nexus_endpoints"], after_id, limit)
+        return [_endpoint(row) for row in rows]
+
+
+async def _write_one(db: _Database, sql: str, *args: Any) -> bool:
+    """Run one conditional write; whether it changed a row (a taken name changes none)."""
+    try:
+        return bool(await db._fetch(sql, *args))
+    except asyncpg.UniqueViolationError:
+        return False
+
+
+def _endpoint(row: asyncpg.Record) -> StoredNexusEndpoint:
+    modified = None if row[4] is None else float(row[4])
+    return StoredNexusEndpoint(row[0], row[1], int(row[2]), float(row[3]), modified, bytes(row[5]))
