@@ -12,6 +12,7 @@ from cadenza import __version__
 from cadenza.api import server as grpc_server
 from cadenza.api.auditing import Audit
 from cadenza.api.authorization import Authorization
+from cadenza.api.concurrency_calls import ConcurrencyCalls
 from cadenza.api.http_calls import HttpCalls
 from cadenza.api.operator_service import OperatorService
 from cadenza.api.rate_limiting import RateLimiting
@@ -36,7 +37,10 @@ from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule,
 from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
+from cadenza.concurrency import ConcurrencyLimits
+from cadenza.concurrency.holders import holder_check
 from cadenza.config import ServerConfig
+from cadenza.history.machine.change import Change
 from cadenza.history.service import Dispatch, HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
@@ -68,6 +72,7 @@ from cadenza.web import http_server
 from cadenza.web.app import HttpRoute, build_app
 from cadenza.web.audit_route import audit_routes
 from cadenza.web.auth_keys import key_routes
+from cadenza.web.concurrency_route import concurrency_routes
 from cadenza.web.metrics_route import metrics_routes
 from cadenza.web.temporal_api.endpoint import TemporalHttpApi
 from cadenza.web.ui.login import BrowserCredentials
@@ -140,12 +145,13 @@ class Server:
             self._timers.add,
         )
         self._history.on_run_closed = self._schedules.run_closed
-        self._history.on_committed = self.metrics.on_committed
+        self._history.on_committed = self._committed
         self.metrics.watch(
             self._matching.backlogs,
             self._history.cache,
             self._namespaces.cached_name,
             self._namespaces.is_cached,
+            self._matching.backlog_shapes,
         )
         self.retention = RetentionSweeper(
             self._store,
@@ -170,6 +176,8 @@ class Server:
         )
         if link is not None:
             self._matching.nexus_tasks.share(link)
+        self.concurrency = self._concurrency_limits(shared=link is not None)
+        """The concurrency limits on activity queues and workflow starts, and their slots."""
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
@@ -204,12 +212,29 @@ class Server:
         self._api_keys = ApiKeyAuthenticator(self._store, self._clock)
         self._authorization = Authorization(self._authenticators())
         self._grpc: grpc_server.GrpcServer | None = None
+        self._concurrency_calls: ConcurrencyCalls | None = None
         self._http_socket: socket.socket | None = None
         self._http: http_server.HttpServer | None = None
         self._http_api: TemporalHttpApi | None = None
         self._serving = False
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
+
+    def _concurrency_limits(self, shared: bool) -> ConcurrencyLimits:
+        """The concurrency limits, wired to matching, the engine and the metrics."""
+        limits = ConcurrencyLimits(self._store, self._clock, shared)
+        limits.holder_alive = holder_check(self._history)
+        self._matching.gate = limits
+        self._history.may_dispatch_eagerly = limits.may_dispatch_eagerly
+        self.metrics.watch_concurrency(limits.figures)
+        return limits
+
+    def _committed(self, change: Change) -> None:
+        """A change was committed: metrics count it, and the slots its holders left are freed."""
+        counted = self.metrics.on_committed
+        if counted is not None:
+            counted(change)
+        self.concurrency.committed(change)
 
     async def _fire_timer(self, timer: TimerRecord) -> None:
         # The queue is built before the roles that handle its timers, so it calls through here.
@@ -238,8 +263,11 @@ class Server:
         if self._peers is not None:
             await self._peers.start()
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
+        await self.concurrency.load()
         await self._recover()
+        await self.concurrency.sweep(0.0)  # holders that ended while the server was down
         self._queue_configs.start()
+        self.concurrency.start()
         workflow_service, operator_service = (
             self._workflow_service(),
             OperatorService(self._namespaces, self.nexus_endpoints),
@@ -261,6 +289,9 @@ class Server:
             self._dynamic_config_file.start()
         self._serving = True
         self.audit.read_through(grpc_server.chained(self._rpc_wrappers()))
+        self._concurrency_calls = ConcurrencyCalls(
+            self.concurrency, self._namespaces, grpc_server.chained(self._rpc_wrappers())
+        )
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
@@ -309,7 +340,12 @@ class Server:
     def _extra_http_routes(self) -> list[HttpRoute]:
         """Routes the HTTP port serves beside /healthz, /readyz and Temporal's API."""
         assert self.audit.calls is not None, "start() makes the audit log's calls first"
-        routes = [*metrics_routes(self.metrics.render), *audit_routes(self.audit.calls)]
+        assert self._concurrency_calls is not None
+        routes = [
+            *metrics_routes(self.metrics.render),
+            *audit_routes(self.audit.calls),
+            *concurrency_routes(self._concurrency_calls),
+        ]
         if self.config.auth:
             routes += key_routes(self._store, self._authorization, self._api_keys, self._clock)
         return routes
@@ -355,6 +391,7 @@ class Server:
                 history=history,
                 reader=self._reader,
                 queries=self._queries,
+                concurrency=self.concurrency,
             ),
             tasks=TaskRpcs(
                 config=config,
@@ -423,6 +460,7 @@ class Server:
             await self._peers.stop()
         await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self._queue_configs.stop()
+        await self.concurrency.stop()
         await self.retention.stop()
         await self.audit.retention.stop()
         if self._dynamic_config_file is not None:

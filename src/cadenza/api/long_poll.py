@@ -8,14 +8,16 @@ back on its queue so another worker gets it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cadenza.api.requests import R, poll_deadline, poller_rate, requested_rate
 from cadenza.matching import MatchingService
+from cadenza.matching.gate import DispatchGate
 from cadenza.observability.hooks import dispatching
-from cadenza.persistence.records import TaskKind, TaskRecord
+from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, TaskKind, TaskRecord
 
 
 class LongPolls:
@@ -56,9 +58,23 @@ class LongPolls:
             if context.done():  # the worker dropped this poll: keep the task for another
                 self._matching.return_task(task)
                 return None
+            gate = self._matching.gate
+            try:
+                slot = SLOT_TAKEN if gate is None else await gate.confirm(task)
+            except BaseException:
+                self._matching.return_task(task)
+                raise
+            if slot == SLOT_FULL:
+                self._matching.add_task(task)  # another server took the last slot: wait again
+                continue
+            if slot == SLOT_HELD:  # another server is handing this very task over
+                continue
             # Once matched, the task is recorded to the end even if the poll is cancelled
             # meanwhile, so memory never lags behind what was committed.
-            response = await asyncio.shield(dispatching(task, deliver))
+            delivery = asyncio.ensure_future(dispatching(task, deliver))
+            if gate is not None:  # settled even if this poll is cancelled meanwhile
+                delivery.add_done_callback(functools.partial(_settle, gate, task))
+            response = await asyncio.shield(delivery)
             if response is not None:
                 return response
         return None
@@ -70,3 +86,11 @@ class LongPolls:
         except BaseException:
             self._matching.return_task(task)
             raise
+
+
+def _settle(gate: DispatchGate, task: TaskRecord, delivery: asyncio.Future[Any]) -> None:
+    """A delivery ended: its task's slot is now held by the started attempt, or freed."""
+    if not delivery.cancelled() and delivery.exception() is None and delivery.result() is not None:
+        gate.handed_over(task)
+    else:
+        gate.give_back(task)

@@ -22,6 +22,8 @@ from cadenza.api.requests import (
     wanted_stage,
     with_request_id,
 )
+from cadenza.concurrency import ConcurrencyLimits
+from cadenza.concurrency.starts import admit_start
 from cadenza.config import ServerConfig
 from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperationError
 from cadenza.history.machine import updates
@@ -29,6 +31,7 @@ from cadenza.history.machine.signals import Signal
 from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
+from cadenza.history.service.starting import StartResult
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 from cadenza.protoutil import present
@@ -46,13 +49,45 @@ class WorkflowRpcs:
         history: HistoryService,
         reader: HistoryReader,
         queries: Queries,
+        concurrency: ConcurrencyLimits | None = None,
     ) -> None:
         self._config = config
+        self._concurrency = concurrency
         self._namespaces = namespaces
         self._history = history
         self._reader = reader
         self._queries = queries
         self._runs = Runs(namespaces, history)
+
+    async def _limited_start(
+        self,
+        namespace: NamespaceRecord,
+        request: wsv1.StartWorkflowExecutionRequest,
+        context: Any,
+        signal: Signal | None = None,
+    ) -> StartResult:
+        """Start the run once the concurrency limits it falls under give it a slot each (see
+        ``cadenza.concurrency.starts``); a start that does not start a run gives them back."""
+        slots = []
+        if self._concurrency is not None:
+            slots = await admit_start(
+                self._concurrency,
+                namespace.id,
+                request.workflow_type.name,
+                request.workflow_id,
+                deadline_of(context),
+            )
+        try:
+            result = await self._history.start_workflow(
+                namespace, request, signal, rules=self._rules(namespace)
+            )
+        except BaseException:
+            if slots and self._concurrency is not None:
+                self._concurrency.give_back_slots(slots)
+            raise
+        if slots and not result.started and self._concurrency is not None:
+            self._concurrency.give_back_slots(slots)
+        return result
 
     def _rules(self, namespace: NamespaceRecord) -> validation.Rules:
         """What search attributes set in ``namespace`` are checked against."""
@@ -64,7 +99,7 @@ class WorkflowRpcs:
     ) -> wsv1.StartWorkflowExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
         with_request_id(request)
-        result = await self._history.start_workflow(namespace, request, rules=self._rules(namespace))
+        result = await self._limited_start(namespace, request, context)
         response = wsv1.StartWorkflowExecutionResponse(
             run_id=result.run_id,
             first_execution_run_id=result.first_execution_run_id,
@@ -110,7 +145,7 @@ class WorkflowRpcs:
             request.request_id,
             tuple(request.links),
         )
-        result = await self._history.start_workflow(namespace, start, signal, rules=self._rules(namespace))
+        result = await self._limited_start(namespace, start, context, signal)
         return wsv1.SignalWithStartWorkflowExecutionResponse(
             run_id=result.run_id,
             first_execution_run_id=result.first_execution_run_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 OPERATOR_SERVICE = "temporal.api.operatorservice.v1.OperatorService"
+CONCURRENCY_SERVICE = "cadenza.concurrency.v1.ConcurrencyLimitService"
 
 DENIED = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
 """Outcomes recorded for every call, mutating or not."""
@@ -63,6 +64,8 @@ _OPERATOR_CALLS = {
 MUTATING: dict[tuple[str, str], str] = {
     **{(WORKFLOW_SERVICE, method): family for method, family in _WORKFLOW_CALLS.items()},
     **{(OPERATOR_SERVICE, method): family for method, family in _OPERATOR_CALLS.items()},
+    (CONCURRENCY_SERVICE, "SetConcurrencyLimit"): "concurrency-limit",
+    (CONCURRENCY_SERVICE, "UnsetConcurrencyLimit"): "concurrency-limit",
 }
 """Every audited call, by (service, method), with the family of change it makes."""
 

@@ -236,9 +236,17 @@ OPERATOR_SERVICE_RULES: dict[str, Rule] = {
     **_rows(_ANYONE, "ListClusters"),
 }
 
+CONCURRENCY_SERVICE_RULES: dict[str, Rule] = {
+    **_rows(_READ, "ListConcurrencyLimits"),
+    **_rows(_ADMIN, "SetConcurrencyLimit", "UnsetConcurrencyLimit"),
+}
+"""Cadenza's own calls on a namespace's concurrency limits (``cadenza.api.concurrency_calls``):
+a limit throttles the whole namespace's work, so only its admins set one."""
+
 RULES: dict[str, dict[str, Rule]] = {
     "temporal.api.workflowservice.v1.WorkflowService": WORKFLOW_SERVICE_RULES,
     "temporal.api.operatorservice.v1.OperatorService": OPERATOR_SERVICE_RULES,
+    "cadenza.concurrency.v1.ConcurrencyLimitService": CONCURRENCY_SERVICE_RULES,
 }
 """Each RPC's rule, by full service name, then method name."""
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from cadenza import __version__
 from cadenza.auth.jwt_keys import KEY_KINDS
-from cadenza.cli import audit, auth, db
+from cadenza.cli import audit, auth, db, task_queue
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
     DYNAMIC_CONFIG_ENV,
@@ -40,6 +40,8 @@ examples:
   cadenza auth key create --db cadenza.db --cluster-admin
                                         the first API key, for a server started with --auth
   cadenza audit list --since 1h         who changed what in the last hour (--json to export)
+  cadenza task-queue limit set --activity-queue pay --limit 5
+                                        at most 5 activity tasks of queue pay run at once
 
 Run 'cadenza COMMAND --help' for the flags of a command."""
 
@@ -159,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_commands(commands, defaults.db)
     auth.add_commands(commands, defaults.db)
     audit.add_commands(commands, defaults.db)
+    task_queue.add_commands(commands, defaults.db)
     return parser
 
 

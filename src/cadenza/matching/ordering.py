@@ -208,6 +208,19 @@ class Backlog:
             return {slot[0]: len(self._plain)} if slot and slot[0] != QUERY_LEVEL else {}
         return {k: level.size for k, level in self._levels.items() if level.size and k != QUERY_LEVEL}
 
+    def by_fairness_key(self) -> dict[str, int]:
+        """How many tasks wait under each fairness key, over every priority key (queries not
+        counted); read at scrape time, O(keys)."""
+        if self._levels is None:
+            slot = self._plain_slot
+            return {slot[1]: len(self._plain)} if slot and slot[0] != QUERY_LEVEL else {}
+        counts: dict[str, int] = {}
+        for level_key, level in self._levels.items():
+            if level_key != QUERY_LEVEL:
+                for key, waiting in level.keys.items():
+                    counts[key] = counts.get(key, 0) + len(waiting)
+        return counts
+
     def retain(self, keep: Callable[[TaskRecord], bool]) -> None:
         """Drop the tasks ``keep`` refuses; the others keep their order."""
         if self._levels is None:

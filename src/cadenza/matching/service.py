@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 from cadenza.clock import Clock
 from cadenza.matching.control import ControlQueues
+from cadenza.matching.gate import DispatchGate, Parked, end_waits
 from cadenza.matching.nexus_tasks import NexusTaskQueues
-from cadenza.matching.ordering import Backlog
+from cadenza.matching.ordering import Backlog, priority_level
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.metrics.hooks import UNOBSERVED, TaskObserver
-from cadenza.persistence.records import TaskKind, TaskRecord
+from cadenza.persistence.records import ConcurrencyLimitRecord, TaskKind, TaskRecord
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class _Queue(Queue[TaskRecord]):
     """A task queue: its waiting tasks in dispatch order (priority, fairness, arrival)."""
 
     items: Backlog = field(default_factory=Backlog)
+    parked: Parked = field(default_factory=Parked)
+    """Tasks a full concurrency limit holds back (still in ``_pending``)."""
 
 
 class MatchingService:
@@ -64,6 +67,8 @@ class MatchingService:
         self.control = ControlQueues(self._waiters)
         self.nexus_tasks = NexusTaskQueues(self._waiters)
         self.workers = WorkerRegistry()
+        self.gate: DispatchGate | None = None
+        """The concurrency limits on activity dispatch; None: no limit is checked."""
 
     def add_task(self, task: TaskRecord) -> None:
         self._observer.added(task)
@@ -95,7 +100,7 @@ class MatchingService:
         for task_id in task_ids:
             key = self._pending.pop(task_id, None)
             queue = self._queues.get(key) if key is not None else None
-            if key is None or queue is None:
+            if key is None or queue is None or queue.parked.discard(task_id):
                 continue
             queue.withdrawn += 1
             if queue.withdrawn >= SWEEP_AT and queue.withdrawn * 2 >= len(queue.items):
@@ -147,8 +152,14 @@ class MatchingService:
         queue.poller_identities[identity] = PollerSeen(time.time(), rate_per_second)
         limiter = self.rate_limits.limiter(namespace_id, name, kind)
         limiter.set_worker_rate(worker_rate)
+        deadline = time.monotonic() + timeout
         try:
-            task, waited = await self._take_paced(queue, limiter, time.monotonic() + timeout, worker_key)
+            if self.gate is not None and kind is TaskKind.ACTIVITY:
+                task, waited = await self._take_gated(
+                    queue, (namespace_id, name, kind), limiter, deadline, worker_key
+                )
+            else:
+                task, waited = await self._take_paced(queue, limiter, deadline, worker_key)
         finally:
             queue.last_poll = time.monotonic()
         self._observer.polled(namespace_id, name, kind, task, waited)
@@ -189,12 +200,106 @@ class MatchingService:
             queue.withdrawn = max(0, queue.withdrawn - 1)
         return head
 
+    async def _take_gated(
+        self, queue: _Queue, key: QueueKey, limiter: QueueLimiter, deadline: float, worker_key: str
+    ) -> tuple[TaskRecord | None, bool]:
+        """As ``_take_paced``, on an activity queue that may have a concurrency limit: a task
+        is handed over only with a slot of its limit (and of its fairness key) reserved."""
+        gate = self.gate
+        assert gate is not None
+        waited = False
+        while (remaining := deadline - time.monotonic()) > 0:
+            limit = gate.activity_limit(key[0], key[1])
+            if limit is None:
+                self._unpark(queue)
+                task, waited_paced = await self._take_paced(queue, limiter, deadline, worker_key)
+                return task, waited or waited_paced
+            if self._waiters.has_left(worker_key):
+                return None, True
+            task = self._next_admitted(queue, key, gate, limit)
+            if task is None:
+                task = await self._wait_task_or_slot(queue, gate, remaining, worker_key)
+                waited = True
+                if task is None or not self._admit_arrived(queue, key, gate, limit, task):
+                    continue
+            pause = limiter.delay(*fairness_of(task))
+            if pause > 0:  # the rate limit comes first: the task waits parked meanwhile
+                self._pending[task.task_id] = key
+                queue.parked.park(task)
+                await asyncio.sleep(min(pause, remaining, PACE_SLICE))
+                continue
+            limiter.take(*fairness_of(task))
+            gate.reserve(task)
+            return task, waited
+        return None, True
+
+    def _next_admitted(
+        self, queue: _Queue, key: QueueKey, gate: DispatchGate, limit: ConcurrencyLimitRecord
+    ) -> TaskRecord | None:
+        """The next task whose limit and fairness key have a free slot, taken out; tasks of
+        full keys met on the way are parked."""
+        if not gate.has_room(limit):
+            return None
+        while (task := queue.parked.first_admitted(gate, limit)) is not None:
+            if self._pending.pop(task.task_id, None) is not None:  # else handed out already
+                return task
+        while (task := self._next_waiting(queue)) is not None:
+            if gate.admits(limit, task.priority.fairness_key):
+                return task
+            self._pending[task.task_id] = key
+            queue.parked.park(task)
+        return None
+
+    def _admit_arrived(
+        self,
+        queue: _Queue,
+        key: QueueKey,
+        gate: DispatchGate,
+        limit: ConcurrencyLimitRecord,
+        task: TaskRecord,
+    ) -> bool:
+        """Whether a task handed straight to the waiting poll may go; if not, it is parked."""
+        if gate.admits(limit, task.priority.fairness_key):
+            return True
+        self._pending[task.task_id] = key
+        queue.parked.park(task)
+        return False
+
+    async def _wait_task_or_slot(
+        self, queue: _Queue, gate: DispatchGate, timeout: float, worker_key: str
+    ) -> TaskRecord | None:
+        """Wait for a new task or a freed slot, whichever comes first; the task if one came."""
+        arriving = asyncio.ensure_future(self._arrival(queue, timeout, worker_key))
+        freed = asyncio.ensure_future(gate.wait_freed(timeout))
+        try:
+            await asyncio.wait({arriving, freed}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            # The poll itself was cancelled: a task that reached it meanwhile goes back.
+            task = end_waits(arriving, freed, self._enqueue)
+            if task is not None:
+                self._enqueue(task)
+            raise
+        # No await from here on: a cancellation now would lose the task that came.
+        return end_waits(arriving, freed, self._enqueue)
+
+    async def _arrival(self, queue: _Queue, timeout: float, worker_key: str) -> TaskRecord | None:
+        return await self._waiters.wait(queue, timeout, worker_key, self._enqueue)
+
+    def _unpark(self, queue: _Queue) -> None:
+        """The queue's limit is gone: its parked tasks go back in dispatch order."""
+        if queue.parked:
+            for task in queue.parked:
+                queue.items.append(task)
+            queue.parked.clear()
+
     def end_polls(self, worker_key: str) -> None:
         """A worker is shutting down: answer its waiting polls empty, so no task goes to it."""
         self._waiters.end(worker_key)
 
     def return_task(self, task: TaskRecord) -> None:
-        """Put back a task a poller took but could not deliver."""
+        """Put back a task a poller took but could not deliver (and free its slot)."""
+        if self.gate is not None:
+            self.gate.give_back(task)
         self.add_task(task)
 
     def sticky_alive(self, namespace_id: str, name: str) -> bool:
@@ -222,7 +327,12 @@ class MatchingService:
     def has_waiting_poll(self, namespace_id: str, name: str, kind: TaskKind) -> bool:
         """Whether a poll waits on the queue with nothing to hand it."""
         queue = self._queues.get((namespace_id, name, kind))
-        return queue is not None and not queue.items and any(not poller.done() for poller in queue.pollers)
+        return (
+            queue is not None
+            and not queue.items
+            and not queue.parked  # polls waiting for a slot are not starving
+            and any(not poller.done() for poller in queue.pollers)
+        )
 
     def starving_queues(self) -> list[QueueKey]:
         """Queues whose polls wait with nothing to hand them."""
@@ -240,15 +350,32 @@ class MatchingService:
             idle_since = max(queue.last_poll, queue.made_at)
             if queue.items and not queue.pollers and idle_since < cutoff:
                 dropped += len(queue.items) - queue.withdrawn
-                for task in queue.items:
+                for task in [*queue.items, *queue.parked]:
                     self._pending.pop(task.task_id, None)
+                dropped += len(queue.parked)
                 queue.items.clear()
+                queue.parked.clear()
                 queue.withdrawn = 0
         return dropped
 
     def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
         """Every queue with its number of pending tasks and the oldest of them (for metrics)."""
         return [(key, _waiting(q), q.items.peek()) for key, q in list(self._queues.items())]
+
+    def backlog_shapes(self) -> list[tuple[QueueKey, dict[int, int], dict[str, int]]]:
+        """Each queue with tasks waiting, by priority key and by fairness key (for metrics; tasks
+        withdrawn but not yet swept still counted, parked ones included)."""
+        shapes = []
+        for key, queue in list(self._queues.items()):
+            if not queue.items and not queue.parked:
+                continue
+            priorities, fairness = queue.items.by_priority(), queue.items.by_fairness_key()
+            for task in queue.parked:
+                level = priority_level(task)
+                priorities[level] = priorities.get(level, 0) + 1
+                fairness[task.priority.fairness_key] = fairness.get(task.priority.fairness_key, 0) + 1
+            shapes.append((key, priorities, fairness))
+        return shapes
 
     def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
         queue = self._queues.get((namespace_id, name, kind))
@@ -262,4 +389,4 @@ class MatchingService:
 
 
 def _waiting(queue: _Queue) -> int:
-    return len(queue.items) - queue.withdrawn
+    return len(queue.items) - queue.withdrawn + len(queue.parked)

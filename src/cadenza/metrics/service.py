@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from prometheus_client.exposition import choose_encoder
 
 from cadenza.history.machine.change import Change
+from cadenza.metrics.concurrency import ConcurrencyCollector, LimitFigures
 from cadenza.metrics.exposition import TemporalStyle
 from cadenza.metrics.families import Families
 from cadenza.metrics.gauges import StateCollector
@@ -22,7 +23,14 @@ from cadenza.metrics.hooks import UNOBSERVED, CountsHits, GroupCommitting, TaskO
 from cadenza.metrics.rpc import Handler, RpcMetrics
 from cadenza.metrics.runs import RunMetrics
 from cadenza.metrics.store import instrumented
-from cadenza.metrics.tasks import Backlog, BacklogCollector, NamespaceNames, StickyQueues, TaskMetrics
+from cadenza.metrics.tasks import (
+    Backlog,
+    BacklogCollector,
+    BacklogShape,
+    NamespaceNames,
+    StickyQueues,
+    TaskMetrics,
+)
 from cadenza.persistence.records import TimerRecord
 from cadenza.persistence.store import Store
 
@@ -95,15 +103,21 @@ class Metrics:
         cache: CountsHits | None,
         namespace_name: Callable[[str], str | None],
         is_namespace: Callable[[str], bool],
+        shapes: Callable[[], Iterable[BacklogShape]] | None = None,
     ) -> None:
-        """Read matching's backlog, the execution cache and the store when scraped; name
+        """Read matching's backlog (by priority and fairness key: ``shapes``), the execution cache and the store when scraped; name
         namespaces (``namespace_name`` of an ID, ``is_namespace`` of a name) from memory."""
         self._lookup_namespace = namespace_name
         self._is_namespace = is_namespace
         if not self.enabled:
             return
-        self.registry.register(BacklogCollector(backlogs, self._tasks))
+        self.registry.register(BacklogCollector(backlogs, self._tasks, shapes))
         self.registry.register(StateCollector(self._store, cache, self.guards))
+
+    def watch_concurrency(self, figures: Callable[[], Iterable[LimitFigures]]) -> None:
+        """Read the concurrency limits and their slots when scraped."""
+        if self.enabled:
+            self.registry.register(ConcurrencyCollector(figures, self._namespace_name))
 
     # -- rendering -------------------------------------------------------------------
 

@@ -40,6 +40,10 @@ such as a sticky worker's moved elsewhere, grow memory without end."""
 
 Backlog = tuple[tuple[str, str, TaskKind], int, TaskRecord | None]
 """A queue's key (namespace ID, name, kind), its number of pending tasks, and the oldest."""
+BacklogShape = tuple[tuple[str, str, TaskKind], dict[int, int], dict[str, int]]
+"""A queue's key and its waiting tasks by priority key and by fairness key."""
+TOP_FAIRNESS_KEYS = 10
+"""Fairness keys reported per queue: those with the most tasks waiting."""
 
 
 MAX_STICKY = 10_000
@@ -177,32 +181,69 @@ class TaskMetrics:
 
 
 class BacklogCollector(Collector):
-    """``approximate_backlog_count`` and ``_age_seconds`` per queue, read at scrape time."""
+    """``approximate_backlog_count`` (by priority key) and ``_age_seconds`` per queue, and the
+    fairness keys with the most tasks waiting in each, read at scrape time."""
 
-    def __init__(self, backlogs: Callable[[], Iterable[Backlog]], tasks: TaskMetrics) -> None:
+    def __init__(
+        self,
+        backlogs: Callable[[], Iterable[Backlog]],
+        tasks: TaskMetrics,
+        shapes: Callable[[], Iterable[BacklogShape]] | None = None,
+    ) -> None:
         self._backlogs = backlogs
         self._tasks = tasks
+        self._shapes = shapes
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        counts: dict[QueueLabels, int] = {}
+        counts: dict[tuple[QueueLabels, str], int] = {}
         ages: dict[QueueLabels, float] = {}
+        shapes = {key: (priorities, keys) for key, priorities, keys in self._shapes()} if self._shapes else {}
+        top_keys = GaugeMetricFamily(
+            "cadenza_backlog_fairness_key_count",
+            f"Tasks waiting in a queue under each of its {TOP_FAIRNESS_KEYS} fairness keys with the most.",
+            labels=("namespace", "taskqueue", "task_type", "fairness_key"),
+        )
         now = time.monotonic()
         for key, size, oldest in self._backlogs():
             # Queues folded into one label set add up; their age is the oldest task's.
             labels = self._tasks.queue_labels(*key)
-            counts[labels] = counts.get(labels, 0) + size
+            priorities, fairness = shapes.get(key, ({}, {}))
+            for priority, waiting in _by_priority(priorities, size).items():
+                counts[(labels, priority)] = counts.get((labels, priority), 0) + waiting
             queued_at = self._tasks.queued_since(oldest) if oldest is not None else None
             oldest_age = now - queued_at if queued_at is not None else 0.0
             ages[labels] = max(ages.get(labels, 0.0), oldest_age)
+            if set(fairness) - {""}:
+                for fairness_key, waiting in sorted(fairness.items(), key=lambda kv: -kv[1])[
+                    :TOP_FAIRNESS_KEYS
+                ]:
+                    top_keys.add_metric((labels[0], labels[1], labels[2], fairness_key), waiting)
         count = GaugeMetricFamily(
             "approximate_backlog_count", "Tasks waiting in a queue for a poll.", labels=BACKLOG_COUNT
         )
         age = GaugeMetricFamily(
             "approximate_backlog_age_seconds", "Age of a queue's oldest waiting task.", labels=TASK_QUEUE
         )
-        for labels, value in counts.items():
-            backlog = poll_labels("TaskQueuePartitionManager", labels)
-            count.add_metric((*backlog, DEFAULT_PRIORITY), value)
-            age.add_metric(backlog, ages[labels])
+        for (labels, priority), value in counts.items():
+            count.add_metric((*poll_labels("TaskQueuePartitionManager", labels), priority), value)
+        for labels, oldest_age in ages.items():
+            age.add_metric(poll_labels("TaskQueuePartitionManager", labels), oldest_age)
         yield count
         yield age
+        yield top_keys
+
+
+def _by_priority(priorities: dict[int, int], size: int) -> dict[str, int]:
+    """A queue's ``size`` waiting tasks by priority key. The counts per key still include tasks
+    withdrawn but not yet swept; the excess is taken off the largest, so they add up to ``size``."""
+    if not priorities:  # an empty queue too has its series, at 0, as on Temporal
+        return {DEFAULT_PRIORITY: size}
+    counts = dict(priorities)
+    excess = sum(counts.values()) - size
+    for key in sorted(counts, key=lambda k: -counts[k]):
+        if excess <= 0:
+            break
+        taken = min(excess, counts[key])
+        counts[key] -= taken
+        excess -= taken
+    return {str(key): waiting for key, waiting in sorted(counts.items()) if waiting} or {DEFAULT_PRIORITY: 0}

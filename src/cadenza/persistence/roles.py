@@ -15,6 +15,7 @@ from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from cadenza.persistence.batch_records import BatchProgress, StoredBatch
 from cadenza.persistence.records import (
     ApiKeyRecord,
+    ConcurrencyLimitRecord,
     CurrentExecution,
     EventBatch,
     ExecutionKey,
@@ -26,6 +27,7 @@ from cadenza.persistence.records import (
     SavedView,
     ScheduleWrite,
     SharedQuery,
+    SlotRecord,
     StandaloneActivityWrite,
     StoredExecution,
     StoredNexusEndpoint,
@@ -380,3 +382,27 @@ class NexusEndpointStore(Protocol):
 
     async def list_nexus_endpoints(self, after_id: str, limit: int) -> list[StoredNexusEndpoint]:
         """Up to ``limit`` endpoints whose IDs sort after ``after_id``, in ID order."""
+
+
+class ConcurrencyStore(Protocol):
+    """Concurrency limits and their slots, a row per running holder, so every server on the
+    database counts the same slots."""
+
+    async def list_concurrency_limits(self) -> list[ConcurrencyLimitRecord]: ...
+
+    async def put_concurrency_limit(self, limit: ConcurrencyLimitRecord) -> None:
+        """Set a scope's limit, replacing the one it had."""
+
+    async def delete_concurrency_limit(self, namespace_id: str, scope: str, name: str) -> bool:
+        """Remove a scope's limit (its slots stay until their holders end); False if it had none."""
+
+    async def acquire_slot(self, slot: SlotRecord, max_running: int, fairness_key_max: int) -> str:
+        """Store ``slot`` if its scope holds fewer than ``max_running`` slots and its fairness
+        key fewer than ``fairness_key_max`` (0: no such cap), as one step every server takes in
+        turn. ``taken``: stored now (or moved on from an earlier attempt of its holder);
+        ``held``: this very attempt holds it already (another server took it); ``full``."""
+
+    async def release_slots(self, slots: list[SlotRecord]) -> None:
+        """Delete these slots (those already gone are skipped)."""
+
+    async def list_slots(self) -> list[SlotRecord]: ...

@@ -13,6 +13,7 @@ from cadenza.persistence.roles import (
     ApiKeyStore,
     AuditStore,
     BatchStore,
+    ConcurrencyStore,
     ExecutionStore,
     NamespaceStore,
     NexusEndpointStore,
@@ -43,6 +44,7 @@ class Store(
     BatchStore,
     StandaloneActivityStore,
     NexusEndpointStore,
+    ConcurrencyStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,

@@ -92,6 +92,9 @@ class Engine:
         """Told (after commit) of every run that closes; schedules watch their workflows so."""
         self.on_committed: Callable[[Change], None] | None = None
         """Told every change once it is committed: metrics count outcomes from it."""
+        self.may_dispatch_eagerly: Callable[[str, str], bool] = _always
+        """Whether an activity of a namespace ID and queue may start in a workflow task's answer:
+        not where a concurrency limit must count it through matching."""
 
     # -- the transaction -------------------------------------------------------------
 
@@ -285,6 +288,10 @@ class Engine:
         """
         entry = self.cache.latest_run(namespace_id, workflow_id) if self._alone else None
         return entry.key if entry is not None and entry.state.running else None
+
+
+def _always(namespace_id: str, task_queue: str) -> bool:
+    return True
 
 
 def _stamp(change: Change, caller: Principal) -> None:

@@ -9,6 +9,7 @@ module decides which of Temporal's paths the completion takes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.failure.v1 import Failure
@@ -106,7 +107,9 @@ class WorkflowTaskRpcs(Engine):
                     response.reset_history_event_id = change.state.previous_started_event_id
                     change.counts_as_transition = False
                 else:
-                    eager = _complete_workflow_task(change, request, endpoints or {})
+                    eager = _complete_workflow_task(
+                        change, request, endpoints or {}, self.may_dispatch_eagerly
+                    )
                     if size_limits.enforce(change, self._limits):
                         eager = []
         if rejected is not None:
@@ -167,7 +170,10 @@ def _reject_commands(change: Change, exc: CommandRejected, identity: str) -> Non
 
 
 def _complete_workflow_task(
-    change: Change, request: RespondWorkflowTaskCompletedRequest, endpoints: dict[str, str]
+    change: Change,
+    request: RespondWorkflowTaskCompletedRequest,
+    endpoints: dict[str, str],
+    may_dispatch_eagerly: Callable[[str, str], bool],
 ) -> list[Activity]:
     """Record the completion and apply its commands; return the activities started eagerly."""
     s = change.state
@@ -204,7 +210,11 @@ def _complete_workflow_task(
     for message in list(messages.values()):  # answers no command points at (rejections)
         updates.apply(change, message)
     eager = _start_or_enqueue(
-        change, outcome.scheduled_activities, request.identity, request.worker_control_task_queue
+        change,
+        outcome.scheduled_activities,
+        request.identity,
+        request.worker_control_task_queue,
+        may_dispatch_eagerly,
     )
     if outcome.closed:
         return []
@@ -253,8 +263,10 @@ def _start_or_enqueue(
     scheduled: list[tuple[Activity, bool]],
     identity: str,
     control_queue: str,
+    may_dispatch_eagerly: Callable[[str, str], bool],
 ) -> list[Activity]:
-    """Start up to a few activities in the response, as Temporal's eager dispatch does."""
+    """Start up to a few activities in the response, as Temporal's eager dispatch does; not on a
+    queue whose concurrency limit dispatches its tasks (``may_dispatch_eagerly`` says)."""
     eager: list[Activity] = []
     for activity, wants_eager in scheduled:
         if (
@@ -262,6 +274,7 @@ def _start_or_enqueue(
             and not change.state.paused  # held until the unpause, like any attempt
             and len(eager) < MAX_EAGER_ACTIVITIES
             and activity.task_queue == change.state.task_queue
+            and may_dispatch_eagerly(change.state.namespace_id, activity.task_queue)
         ):
             activities.record_started(change, activity, identity, str(uuid.uuid4()), control_queue)
             eager.append(activity)

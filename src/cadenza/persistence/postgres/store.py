@@ -25,6 +25,7 @@ from cadenza.persistence.postgres import schema
 from cadenza.persistence.postgres.api_keys import PostgresApiKeys
 from cadenza.persistence.postgres.audit import PostgresAudit
 from cadenza.persistence.postgres.batches import PostgresBatches
+from cadenza.persistence.postgres.concurrency import PostgresConcurrency
 from cadenza.persistence.postgres.nexus_endpoints import PostgresNexusEndpoints
 from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
@@ -75,6 +76,7 @@ class PostgresStore(
     PostgresApiKeys,
     PostgresQueueConfigs,
     PostgresNexusEndpoints,
+    PostgresConcurrency,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

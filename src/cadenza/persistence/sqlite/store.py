@@ -36,6 +36,7 @@ from cadenza.persistence.sqlite import integrity, schema
 from cadenza.persistence.sqlite.api_keys import SqliteApiKeys
 from cadenza.persistence.sqlite.audit import SqliteAudit
 from cadenza.persistence.sqlite.batches import SqliteBatches
+from cadenza.persistence.sqlite.concurrency import SqliteConcurrency
 from cadenza.persistence.sqlite.group_commit import DatabaseThreads
 from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
 from cadenza.persistence.sqlite.nexus_endpoints import SqliteNexusEndpoints
@@ -72,6 +73,7 @@ class SqliteStore(
     SqliteApiKeys,
     SqliteQueueConfigs,
     SqliteNexusEndpoints,
+    SqliteConcurrency,
 ):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 

@@ -1,0 +1,69 @@
+"""A concurrency limit on replicas sharing one PostgreSQL database: an activity queue's limit
+holds across the replicas, with a worker on each."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from tests import postgres, servers
+from tests.acceptance import workflows_concurrency as wc
+from tests.acceptance.test_concurrency_limits import most_overlapping, worker_process
+from tests.helpers import eventually
+
+pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
+
+
+@pytest.fixture
+async def database(postgres_server: str) -> AsyncIterator[str]:
+    url = await postgres.create_database(postgres_server)
+    yield url
+    await postgres.drop_database(postgres_server, url)
+
+
+def http_address(replica: servers.ServerProcess) -> str:
+    return f"http://127.0.0.1:{replica.argv[replica.argv.index('--http-port') + 1]}"
+
+
+async def test_an_activity_queue_limit_holds_across_replicas(database: str, tmp_path: Path) -> None:
+    replicas = [servers.cadenza_at(database, tmp_path / f"replica-{i}.log") for i in range(2)]
+    try:
+        for replica in replicas:
+            replica.start()
+            await replica.wait_ready()
+        queue = f"shared-{uuid.uuid4().hex[:6]}"
+        setting = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cadenza", "task-queue", "limit", "set", "--db", database,
+            "--activity-queue", queue, "--limit", "2",
+        )  # fmt: skip
+        assert await setting.wait() == 0
+
+        async def both_read_it() -> None:
+            for replica in replicas:
+                async with httpx.AsyncClient(base_url=http_address(replica)) as http:
+                    answer = await http.get("/api/v1/cadenza/namespaces/default/concurrency-limits")
+                assert len(answer.json()["limits"]) == 1
+
+        await eventually(both_read_it, timeout=30)
+        client = await Client.connect(replicas[0].address)
+        handles = [
+            await client.start_workflow(
+                wc.OneStep.run, args=[f"s{i}", ""], id=f"{queue}-{i}", task_queue=queue
+            )
+            for i in range(8)
+        ]
+        log = tmp_path / "activities.log"
+        with worker_process(replicas[0].address, queue, log), worker_process(replicas[1].address, queue, log):
+            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 90)
+        assert sorted(results) == sorted(f"s{i}" for i in range(8))
+        assert most_overlapping(log) <= 2
+    finally:
+        for replica in replicas:
+            replica.stop()
