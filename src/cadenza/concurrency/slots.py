@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from cadenza.clock import Clock
 from cadenza.concurrency.limits import ACTIVITY_QUEUE, LimitKey, key_of
 from cadenza.history.machine.change import Change
+from cadenza.periodic import Periodic
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import (
     SLOT_FULL,
@@ -125,7 +126,20 @@ class ConcurrencyLimits:
         self._releases: set[asyncio.Task[None]] = set()
         self.holder_alive: HolderAlive | None = None
         """Whether a slot's holder still runs (set by the server: it reads the engine)."""
-        self._task: asyncio.Task[None] | None = None
+        self._refresh = Periodic(
+            self._refresh_limits,
+            REFRESH_SECONDS,
+            name="cadenza-concurrency",
+            what="reading concurrency limits",
+            logger=logger,
+        )
+        self._sweeper = Periodic(
+            self._sweep_ended,
+            SWEEP_SECONDS,
+            name="cadenza-concurrency-sweep",
+            what="checking concurrency slots",
+            logger=logger,
+        )
 
     # -- the limits ------------------------------------------------------------------
 
@@ -320,35 +334,27 @@ class ConcurrencyLimits:
     # -- the background loop ---------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._follow(), name="cadenza-concurrency")
+        self._refresh.start()
+        self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._refresh.stop()
+        await self._sweeper.stop()
         if self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)
 
-    async def _follow(self) -> None:
-        waited = 0.0
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            waited += REFRESH_SECONDS
-            try:
-                if self._shared:
-                    await self.load()
-                else:  # the CLI may have changed them in the database
-                    limits = await self._store.list_concurrency_limits()
-                    if limits != sorted(self.limits.values(), key=key_of):
-                        self._set_limits(limits)
-                        self._wake()
-                if waited >= SWEEP_SECONDS:
-                    waited = 0.0
-                    await self.sweep(SWEEP_GRACE)
-            except StorageError as exc:
-                logger.warning("checking concurrency slots failed, retrying: %s", exc)
+    async def _refresh_limits(self) -> None:
+        if self._shared:
+            await self.load()
+            return
+        # The CLI may have changed them in the database.
+        limits = await self._store.list_concurrency_limits()
+        if limits != sorted(self.limits.values(), key=key_of):
+            self._set_limits(limits)
+            self._wake()
+
+    async def _sweep_ended(self) -> None:
+        await self.sweep(SWEEP_GRACE)
 
     async def sweep(self, grace: float) -> int:
         """Free the slots older than ``grace`` seconds whose holders ended; return how many."""
