@@ -168,7 +168,8 @@ class WorkflowRpcs:
         self, key: ExecutionKey, request: wsv1.UpdateWorkflowExecutionRequest, deadline: float
     ) -> wsv1.UpdateWorkflowExecutionResponse:
         self._check_update(request)
-        await self._history.request_update(key, request.request)
+        current_run = not request.workflow_execution.run_id
+        await self._history.request_update(key, request.request, current_run=current_run)
         update_id = request.request.meta.update_id
         status = await self._history.wait_update(
             key, update_id, wanted_stage(request.wait_policy.lifecycle_stage), deadline
