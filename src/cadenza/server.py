@@ -18,6 +18,7 @@ from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_deployments import DeploymentRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -34,6 +35,7 @@ from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.config import ServerConfig
+from cadenza.deployments.registry import WorkerDeployments
 from cadenza.history.service import Dispatch, HistoryService
 from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
@@ -97,7 +99,8 @@ class Server:
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
         self._store: Store = self.metrics.instrument_store(open_store(config.db))
-        self._matching = MatchingService(self.metrics.task_observer)
+        self._deployments = WorkerDeployments(self._store)
+        self._matching = MatchingService(self.metrics.task_observer, router=self._deployments.route)
         self._timers = TimerQueue(self._clock, self._fire_timer)
         self._timers.on_fired = self.metrics.on_timer_fired
         self._history = HistoryService(
@@ -111,6 +114,7 @@ class Server:
                 self._timers.discard,
                 self._matching.sticky_alive,
                 self._matching.control.push,
+                self._deployments,
             ),
         )
         self._namespaces = NamespaceRegistry(self._store)
@@ -212,6 +216,7 @@ class Server:
             await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
+        await self._deployments.load()  # before the tasks: they are routed to versions by it
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
         await self._recover()
         self._queue_configs.start()
@@ -335,9 +340,14 @@ class Server:
                 matching=self._matching,
                 queries=self._queries,
                 queue_configs=self._queue_configs,
+                deployments=self._deployments,
             ),
             activities=ActivityRpcs(
-                config=config, namespaces=namespaces, history=history, matching=self._matching
+                config=config,
+                namespaces=namespaces,
+                history=history,
+                matching=self._matching,
+                deployments=self._deployments,
             ),
             activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
@@ -355,6 +365,9 @@ class Server:
                 namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
+            deployments=DeploymentRpcs(
+                namespaces=namespaces, deployments=self._deployments, clock=self._clock
+            ),
         )
 
     async def _recover(self) -> None:

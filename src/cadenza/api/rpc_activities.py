@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
@@ -14,7 +16,9 @@ from cadenza.api.requests import (
     oversize_failure,
     queue_name,
 )
+from cadenza.api.rpc_deployments import polled_queue
 from cadenza.config import ServerConfig
+from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService
@@ -35,7 +39,9 @@ class ActivityRpcs:
         namespaces: NamespaceRegistry,
         history: HistoryService,
         matching: MatchingService,
+        deployments: WorkerDeployments,
     ) -> None:
+        self._deployments = deployments
         self._config = config
         self._namespaces = namespaces
         self._history = history
@@ -57,6 +63,14 @@ class ActivityRpcs:
                 ),
             )
 
+        name = await polled_queue(
+            self._deployments,
+            namespace.id,
+            request,
+            name,
+            TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            time.time(),
+        )
         response = await self._polls.poll(namespace.id, name, TaskKind.ACTIVITY, request, context, deliver)
         return response or wsv1.PollActivityTaskQueueResponse()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from temporalio.api.enums.v1 import (
@@ -15,8 +16,10 @@ from cadenza.api.errors import translated
 from cadenza.api.long_poll import LongPolls
 from cadenza.api.lookups import Runs, search_attribute_rules, task_token
 from cadenza.api.requests import queue_name
+from cadenza.api.rpc_deployments import polled_queue
 from cadenza.api.rpc_task_queue_config import describe_config
 from cadenza.config import ServerConfig
+from cadenza.deployments.registry import WorkerDeployments
 from cadenza.history.machine import events as ev
 from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
@@ -47,7 +50,9 @@ class TaskRpcs:
         matching: MatchingService,
         queries: Queries,
         queue_configs: QueueConfigs,
+        deployments: WorkerDeployments,
     ) -> None:
+        self._deployments = deployments
         self._config = config
         self._queue_configs = queue_configs
         self._namespaces = namespaces
@@ -78,6 +83,14 @@ class TaskRpcs:
                 task, self._history.record_workflow_task_started(task, request.identity, build_id)
             )
 
+        name = await polled_queue(
+            self._deployments,
+            namespace.id,
+            request,
+            name,
+            TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            time.time(),
+        )
         response = await self._polls.poll(namespace.id, name, TaskKind.WORKFLOW, request, context, deliver)
         return response or wsv1.PollWorkflowTaskQueueResponse()
 

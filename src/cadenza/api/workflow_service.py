@@ -16,6 +16,7 @@ from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_deployments import DeploymentRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -41,6 +42,7 @@ class WorkflowService:
     schedules: ScheduleRpcs
     task_queue_configs: TaskQueueConfigRpcs
     batches: BatchRpcs
+    deployments: DeploymentRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cadenza.clock import Clock
@@ -37,6 +37,10 @@ STICKY_POLLER_GRACE = 10.0
 QueueKey = tuple[str, str, TaskKind]
 
 
+def _own_queue(task: TaskRecord) -> str:
+    return task.task_queue
+
+
 @dataclass
 class _Queue(Queue[TaskRecord]):
     """A task queue: its waiting tasks in dispatch order (priority, fairness, arrival)."""
@@ -53,8 +57,15 @@ class MatchingService:
     paces each queue's dispatch (``clock`` measures it; monotonic by default).
     """
 
-    def __init__(self, observer: TaskObserver = UNOBSERVED, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        observer: TaskObserver = UNOBSERVED,
+        clock: Clock | None = None,
+        router: Callable[[TaskRecord], str] | None = None,
+    ) -> None:
         self._observer = observer
+        self._route = router or _own_queue
+        """The queue a task waits on: a version's own queue when its task queue routes it there."""
         self.rate_limits = RateLimits(clock)
         self._queues: dict[QueueKey, _Queue] = {}
         self._pending: dict[str, QueueKey] = {}
@@ -68,7 +79,7 @@ class MatchingService:
         self._enqueue(task)
 
     def _enqueue(self, task: TaskRecord) -> None:
-        key = (task.namespace_id, task.task_queue, task.kind)
+        key = (task.namespace_id, self._route(task), task.kind)
         if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
             self._pending[task.task_id] = key
 

@@ -316,3 +316,15 @@ class QueueConfigStore(Protocol):
 
     async def queue_configs_since(self, revision: int) -> list[StoredQueueConfig]:
         """Every row written after ``revision``, in the order written (0: all of them)."""
+
+
+class WorkerDeploymentStore(Protocol):
+    """Worker Deployments, a row per namespace and deployment name holding the whole
+    deployment (versions, their task queues, routing) as one document."""
+
+    async def worker_deployments(self) -> list[tuple[str, str, bytes]]:
+        """Every stored deployment: (namespace ID, name, document)."""
+
+    async def put_worker_deployment(self, namespace_id: str, name: str, data: bytes) -> None: ...
+
+    async def delete_worker_deployment(self, namespace_id: str, name: str) -> None: ...

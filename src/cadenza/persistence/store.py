@@ -22,6 +22,7 @@ from cadenza.persistence.roles import (
     ScheduleStore,
     TaskStore,
     VisibilityStore,
+    WorkerDeploymentStore,
 )
 
 __all__ = ["ReplicaLink", "Store"]
@@ -39,6 +40,7 @@ class Store(
     AuditStore,
     QueueConfigStore,
     BatchStore,
+    WorkerDeploymentStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,

@@ -16,7 +16,7 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import priorities, retry, runs, visibility_fields, workflow_tasks
+from cadenza.history.machine import priorities, retry, runs, versioning, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
@@ -206,6 +206,7 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.priority.CopyFrom(request.priority)
     if request.HasField("user_metadata"):
         event.user_metadata.CopyFrom(request.user_metadata)
+    versioning.start_with_override(s, request, attrs)
     s.execution_time = s.start_time + backoff
     visibility_fields.upsert_search_attributes(s, request.search_attributes)
     visibility_fields.upsert_memo(s, request.memo)

@@ -282,8 +282,7 @@ class MutableState:
     updates: dict[str, UpdateRecord] = field(default_factory=dict)
     search_attributes: dict[str, str] = field(default_factory=dict)
     """Current search attributes: name -> base64 of the serialized ``Payload``."""
-    memo: str = ""
-    """base64 of the serialized current ``Memo``."""
+    memo: str = ""  # base64 of the serialized current Memo
     execution_time: float = 0.0
     """When the first workflow task may run: start time plus any start backoff."""
     backoff_timer_id: str = ""
@@ -297,6 +296,7 @@ class MutableState:
     """When a reset made this run (0 if none did)."""
     priority: TaskPriority = NO_PRIORITY
     """The run's priority: its start's, inherited through continue-as-new, retries and cron."""
+    versioning: str = ""  # base64 of its serialized WorkflowExecutionVersioningInfo, if versioned
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 

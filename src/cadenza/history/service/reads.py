@@ -30,7 +30,7 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.machine import activity_ops, visibility_fields
+from cadenza.history.machine import activity_ops, versioning, visibility_fields
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import Activity, MutableState, decode_blob
 from cadenza.history.service import HistoryService, wire
@@ -126,6 +126,8 @@ class HistoryReader:
         started = history[0].workflow_execution_started_event_attributes
         if started.HasField("priority"):
             response.workflow_execution_info.priority.CopyFrom(started.priority)
+        if s.versioning:
+            response.workflow_execution_info.versioning_info.CopyFrom(versioning.info(s))
         if history[0].HasField("user_metadata"):  # the start's static summary and details
             response.execution_config.user_metadata.CopyFrom(history[0].user_metadata)
         if s.execution_timeout:

@@ -25,6 +25,7 @@ from cadenza.history.machine import (
     commands,
     size_limits,
     updates,
+    versioning,
     visibility_fields,
     workflow_ops,
     workflow_tasks,
@@ -181,6 +182,7 @@ def _complete_workflow_task(change: Change, request: RespondWorkflowTaskComplete
     visibility_fields.record_build_id(s, build_id, request.worker_version_stamp.use_versioning)
     attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
     attrs.worker_deployment_name = request.deployment_options.deployment_name
+    versioning.record_completion(s, request, attrs)
     attrs.metering_metadata.CopyFrom(request.metering_metadata)
     s.previous_started_event_id = wft.started_event_id
     _keep_sticky(s, request)

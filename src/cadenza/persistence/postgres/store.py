@@ -29,6 +29,7 @@ from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
 from cadenza.persistence.postgres.visibility import DIALECT
+from cadenza.persistence.postgres.worker_deployments import PostgresWorkerDeployments
 from cadenza.persistence.records import (
     CurrentExecution,
     EventBatch,
@@ -66,7 +67,12 @@ async def connect(url: str) -> asyncpg.Connection:
 
 
 class PostgresStore(
-    PostgresAudit, PostgresSavedViews, PostgresBatches, PostgresApiKeys, PostgresQueueConfigs
+    PostgresAudit,
+    PostgresSavedViews,
+    PostgresBatches,
+    PostgresApiKeys,
+    PostgresQueueConfigs,
+    PostgresWorkerDeployments,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

@@ -41,6 +41,7 @@ from cadenza.persistence.sqlite.lock import DatabaseLock, lock_database
 from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.visibility import DIALECT
+from cadenza.persistence.sqlite.worker_deployments import SqliteWorkerDeployments
 from cadenza.visibility.query import Query
 
 _PACKAGE = "cadenza.persistence.sqlite"
@@ -62,7 +63,9 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys, SqliteQueueConfigs):
+class SqliteStore(
+    SqliteAudit, SqliteSavedViews, SqliteBatches, SqliteApiKeys, SqliteQueueConfigs, SqliteWorkerDeployments
+):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
     def __init__(self, path: str, *, exclusive: bool = True) -> None:

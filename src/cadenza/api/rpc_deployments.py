@@ -1,0 +1,234 @@
+"""The Worker Deployment RPCs: describe and list deployments and versions, route new work to a
+current and a ramping version, delete them, keep a version's metadata."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from temporalio.api.enums.v1 import TaskQueueKind, WorkerVersioningMode
+from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
+
+from cadenza.api.errors import translated
+from cadenza.clock import Clock
+from cadenza.deployments import names, registry, views
+from cadenza.deployments.model import CURRENT, RAMPING, Deployment
+from cadenza.deployments.registry import WorkerDeployments
+from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError
+from cadenza.history.machine.state import encode_blob
+from cadenza.namespaces import NamespaceRegistry
+
+DEFAULT_PAGE_SIZE = 100
+
+
+def _version_of(request: Any) -> tuple[str, str]:
+    """(deployment, build ID) a version request names, its structured field first; an empty
+    build ID names the unversioned workers."""
+    if request.HasField("deployment_version"):
+        ref = request.deployment_version
+        return ref.deployment_name, ref.build_id
+    return _parse(request.version)
+
+
+def _parse(version: str) -> tuple[str, str]:
+    if version == names.UNVERSIONED:
+        return "", ""
+    try:
+        return names.split_version(version)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"invalid version string '{version}', expected format is '<deployment_name>.<build_id>'"
+        ) from None
+
+
+def _routed_build(request: Any) -> str:
+    """The build ID a routing request names for its deployment (empty: unversioned)."""
+    if request.build_id:
+        return str(request.build_id)
+    if not request.version:
+        return ""
+    deployment, build_id = _parse(request.version)
+    if deployment and deployment != request.deployment_name:
+        raise InvalidArgumentError(
+            f"version '{request.version}' does not belong to deployment '{request.deployment_name}'"
+        )
+    return build_id
+
+
+def _copy(deployment: Deployment) -> Deployment:
+    return Deployment.from_bytes(deployment.to_bytes())
+
+
+class DeploymentRpcs:
+    """Worker Deployments, from the versions their workers registered by polling."""
+
+    def __init__(
+        self, *, namespaces: NamespaceRegistry, deployments: WorkerDeployments, clock: Clock
+    ) -> None:
+        self._namespaces = namespaces
+        self._deployments = deployments
+        self._clock = clock
+
+    async def _editable(self, request: Any) -> tuple[str, Deployment]:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.deployment_name:
+            raise InvalidArgumentError("deployment name cannot be empty")
+        deployment = self._deployments.get(namespace.id, request.deployment_name)
+        if request.conflict_token and request.conflict_token != deployment.conflict_token():
+            raise FailedPreconditionError("conflict token mismatch")
+        return namespace.id, _copy(deployment)
+
+    @staticmethod
+    def _check_known(deployment: Deployment, build_id: str) -> None:
+        if build_id and build_id not in deployment.versions:
+            raise FailedPreconditionError(
+                f"Worker Deployment Version {names.version_name(deployment.name, build_id)} not found"
+            )
+
+    @translated
+    async def DescribeWorkerDeployment(
+        self, request: wsv1.DescribeWorkerDeploymentRequest, context: Any
+    ) -> wsv1.DescribeWorkerDeploymentResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.deployment_name:
+            raise InvalidArgumentError("deployment name cannot be empty")
+        deployment = self._deployments.get(namespace.id, request.deployment_name)
+        return wsv1.DescribeWorkerDeploymentResponse(
+            conflict_token=deployment.conflict_token(),
+            worker_deployment_info=views.deployment_info(deployment),
+        )
+
+    @translated
+    async def ListWorkerDeployments(
+        self, request: wsv1.ListWorkerDeploymentsRequest, context: Any
+    ) -> wsv1.ListWorkerDeploymentsResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        size = request.page_size if request.page_size > 0 else DEFAULT_PAGE_SIZE
+        after = request.next_page_token.decode()
+        listed = [d for d in self._deployments.all(namespace.id) if d.name > after]
+        page = listed[:size]
+        token = page[-1].name.encode() if len(listed) > size else b""
+        return wsv1.ListWorkerDeploymentsResponse(
+            next_page_token=token, worker_deployments=[views.deployment_summary(d) for d in page]
+        )
+
+    @translated
+    async def SetWorkerDeploymentCurrentVersion(
+        self, request: wsv1.SetWorkerDeploymentCurrentVersionRequest, context: Any
+    ) -> wsv1.SetWorkerDeploymentCurrentVersionResponse:
+        namespace_id, deployment = await self._editable(request)
+        build_id = _routed_build(request)
+        self._check_known(deployment, build_id)
+        previous = deployment.current_build
+        if build_id != previous:
+            registry.set_current(deployment, build_id, request.identity, self._clock.now())
+            await self._deployments.change(namespace_id, deployment)
+        response = wsv1.SetWorkerDeploymentCurrentVersionResponse(
+            conflict_token=deployment.conflict_token(),
+            previous_version=names.version_name(deployment.name, previous) if previous else names.UNVERSIONED,
+        )
+        if previous:
+            response.previous_deployment_version.CopyFrom(views.version_ref(deployment.name, previous))
+        return response
+
+    @translated
+    async def SetWorkerDeploymentRampingVersion(
+        self, request: wsv1.SetWorkerDeploymentRampingVersionRequest, context: Any
+    ) -> wsv1.SetWorkerDeploymentRampingVersionResponse:
+        if math.isnan(request.percentage) or not 0 <= request.percentage <= 100:
+            raise InvalidArgumentError("ramping percentage must be between 0 and 100 (inclusive)")
+        namespace_id, deployment = await self._editable(request)
+        build_id = _routed_build(request)
+        self._check_known(deployment, build_id)
+        if build_id and build_id == deployment.current_build:
+            raise FailedPreconditionError(
+                f"requested ramping version {names.version_name(deployment.name, build_id)} is already current"
+            )
+        previous, previous_percentage = deployment.ramping_build, deployment.ramp_percentage
+        if (build_id, request.percentage) != (previous, previous_percentage):
+            registry.set_ramping(
+                deployment, build_id, request.percentage, request.identity, self._clock.now()
+            )
+            await self._deployments.change(namespace_id, deployment)
+        response = wsv1.SetWorkerDeploymentRampingVersionResponse(
+            conflict_token=deployment.conflict_token(),
+            previous_version=names.version_name(deployment.name, previous) if previous else "",
+            previous_percentage=previous_percentage,
+        )
+        if previous:
+            response.previous_deployment_version.CopyFrom(views.version_ref(deployment.name, previous))
+        return response
+
+    @translated
+    async def DescribeWorkerDeploymentVersion(
+        self, request: wsv1.DescribeWorkerDeploymentVersionRequest, context: Any
+    ) -> wsv1.DescribeWorkerDeploymentVersionResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        deployment_name, build_id = _version_of(request)
+        deployment, version = self._deployments.version(namespace.id, deployment_name, build_id)
+        response = wsv1.DescribeWorkerDeploymentVersionResponse(
+            worker_deployment_version_info=views.version_info(deployment, version)
+        )
+        for name, kind in version.task_queues:
+            response.version_task_queues.add(name=name, type=kind)
+        return response
+
+    @translated
+    async def DeleteWorkerDeployment(
+        self, request: wsv1.DeleteWorkerDeploymentRequest, context: Any
+    ) -> wsv1.DeleteWorkerDeploymentResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        if not request.deployment_name:
+            raise InvalidArgumentError("deployment name cannot be empty")
+        await self._deployments.delete(namespace.id, request.deployment_name)
+        return wsv1.DeleteWorkerDeploymentResponse()
+
+    @translated
+    async def DeleteWorkerDeploymentVersion(
+        self, request: wsv1.DeleteWorkerDeploymentVersionRequest, context: Any
+    ) -> wsv1.DeleteWorkerDeploymentVersionResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        deployment_name, build_id = _version_of(request)
+        deployment, version = self._deployments.version(namespace.id, deployment_name, build_id)
+        if version.status in (CURRENT, RAMPING):
+            what = "current" if version.status == CURRENT else "ramping"
+            raise FailedPreconditionError(
+                f"version {names.version_name(deployment_name, build_id)} is {what}"
+            )
+        deployment = _copy(deployment)
+        del deployment.versions[build_id]
+        await self._deployments.change(namespace.id, deployment)
+        return wsv1.DeleteWorkerDeploymentVersionResponse()
+
+    @translated
+    async def UpdateWorkerDeploymentVersionMetadata(
+        self, request: wsv1.UpdateWorkerDeploymentVersionMetadataRequest, context: Any
+    ) -> wsv1.UpdateWorkerDeploymentVersionMetadataResponse:
+        namespace = await self._namespaces.get(request.namespace)
+        deployment_name, build_id = _version_of(request)
+        deployment, _ = self._deployments.version(namespace.id, deployment_name, build_id)
+        deployment = _copy(deployment)
+        version = deployment.versions[build_id]
+        for key, payload in request.upsert_entries.items():
+            version.metadata[key] = encode_blob(payload.SerializeToString())
+        for key in request.remove_entries:
+            version.metadata.pop(key, None)
+        await self._deployments.change(namespace.id, deployment)
+        return wsv1.UpdateWorkerDeploymentVersionMetadataResponse(metadata=views.metadata(version))
+
+
+async def polled_queue(
+    deployments: WorkerDeployments, namespace_id: str, request: Any, name: str, queue_type: int, now: float
+) -> str:
+    """The queue a poll waits on: a versioned worker's own version's queue (its version
+    registered, on its first poll), else the task queue it names."""
+    options = request.deployment_options
+    if (
+        options.worker_versioning_mode != WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
+        or request.task_queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY
+        or not options.deployment_name
+        or not options.build_id
+    ):
+        return name
+    await deployments.register(namespace_id, options.deployment_name, options.build_id, name, queue_type, now)
+    return names.versioned_queue(name, names.version_name(options.deployment_name, options.build_id))
