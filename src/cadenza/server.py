@@ -19,6 +19,7 @@ from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_deployments import DeploymentRpcs
+from cadenza.api.rpc_execution_options import ExecutionOptionsRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -367,6 +368,9 @@ class Server:
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
             deployments=DeploymentRpcs(
                 namespaces=namespaces, deployments=self._deployments, clock=self._clock
+            ),
+            execution_options=ExecutionOptionsRpcs(
+                namespaces=namespaces, history=history, deployments=self._deployments
             ),
         )
 

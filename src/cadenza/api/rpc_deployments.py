@@ -14,7 +14,7 @@ from cadenza.clock import Clock
 from cadenza.deployments import names, registry, views
 from cadenza.deployments.model import CURRENT, RAMPING, Deployment
 from cadenza.deployments.registry import WorkerDeployments
-from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError
+from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from cadenza.history.machine.state import encode_blob
 from cadenza.namespaces import NamespaceRegistry
 
@@ -55,6 +55,27 @@ def _routed_build(request: Any) -> str:
     return build_id
 
 
+def _ramp_target(deployment: Deployment, build_id: str) -> str:
+    """What a ramping request ramps to: a version, the unversioned workers (when a version is
+    current), or nothing (empty: the ramp ends)."""
+    if not build_id:
+        return names.UNVERSIONED if deployment.current_build else ""
+    if build_id not in deployment.versions:
+        raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{deployment.name}'")
+    if build_id == deployment.current_build:
+        raise FailedPreconditionError(
+            f"requested ramping version {names.version_name(deployment.name, build_id)} is already current"
+        )
+    return build_id
+
+
+def _with_ramp(deployment: Deployment, build_id: str) -> Deployment:
+    """The deployment as it stood ramping ``build_id``, to name that ramp."""
+    before = _copy(deployment)
+    before.ramping_build = build_id
+    return before
+
+
 def _copy(deployment: Deployment) -> Deployment:
     return Deployment.from_bytes(deployment.to_bytes())
 
@@ -81,9 +102,7 @@ class DeploymentRpcs:
     @staticmethod
     def _check_known(deployment: Deployment, build_id: str) -> None:
         if build_id and build_id not in deployment.versions:
-            raise FailedPreconditionError(
-                f"Worker Deployment Version {names.version_name(deployment.name, build_id)} not found"
-            )
+            raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{deployment.name}'")
 
     @translated
     async def DescribeWorkerDeployment(
@@ -136,14 +155,9 @@ class DeploymentRpcs:
         self, request: wsv1.SetWorkerDeploymentRampingVersionRequest, context: Any
     ) -> wsv1.SetWorkerDeploymentRampingVersionResponse:
         if math.isnan(request.percentage) or not 0 <= request.percentage <= 100:
-            raise InvalidArgumentError("ramping percentage must be between 0 and 100 (inclusive)")
+            raise InvalidArgumentError("Percentage must be between 0 and 100 (inclusive)")
         namespace_id, deployment = await self._editable(request)
-        build_id = _routed_build(request)
-        self._check_known(deployment, build_id)
-        if build_id and build_id == deployment.current_build:
-            raise FailedPreconditionError(
-                f"requested ramping version {names.version_name(deployment.name, build_id)} is already current"
-            )
+        build_id = _ramp_target(deployment, _routed_build(request))
         previous, previous_percentage = deployment.ramping_build, deployment.ramp_percentage
         if (build_id, request.percentage) != (previous, previous_percentage):
             registry.set_ramping(
@@ -152,10 +166,10 @@ class DeploymentRpcs:
             await self._deployments.change(namespace_id, deployment)
         response = wsv1.SetWorkerDeploymentRampingVersionResponse(
             conflict_token=deployment.conflict_token(),
-            previous_version=names.version_name(deployment.name, previous) if previous else "",
+            previous_version=views.ramping_name(_with_ramp(deployment, previous)),
             previous_percentage=previous_percentage,
         )
-        if previous:
+        if previous in deployment.versions:
             response.previous_deployment_version.CopyFrom(views.version_ref(deployment.name, previous))
         return response
 
@@ -191,9 +205,8 @@ class DeploymentRpcs:
         deployment_name, build_id = _version_of(request)
         deployment, version = self._deployments.version(namespace.id, deployment_name, build_id)
         if version.status in (CURRENT, RAMPING):
-            what = "current" if version.status == CURRENT else "ramping"
             raise FailedPreconditionError(
-                f"version {names.version_name(deployment_name, build_id)} is {what}"
+                f"version '{deployment_name}:{build_id}' cannot be deleted since it is current or ramping"
             )
         deployment = _copy(deployment)
         del deployment.versions[build_id]

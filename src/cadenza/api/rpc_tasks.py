@@ -9,6 +9,7 @@ from temporalio.api.enums.v1 import (
     CommandType,
     DescribeTaskQueueMode,
     TaskQueueType,
+    WorkerVersioningMode,
 )
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -75,6 +76,11 @@ class TaskRpcs:
             or request.worker_version_capabilities.build_id
             or request.binary_checksum
         )
+        if (
+            request.deployment_options.worker_versioning_mode
+            == WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
+        ):
+            build_id = ""  # its version shows on the completion: the started event names no build
 
         async def deliver(task: TaskRecord) -> bytes | None:
             if task.query_id:

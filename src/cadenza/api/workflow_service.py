@@ -17,6 +17,7 @@ from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
 from cadenza.api.rpc_deployments import DeploymentRpcs
+from cadenza.api.rpc_execution_options import ExecutionOptionsRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
@@ -43,6 +44,7 @@ class WorkflowService:
     task_queue_configs: TaskQueueConfigRpcs
     batches: BatchRpcs
     deployments: DeploymentRpcs
+    execution_options: ExecutionOptionsRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

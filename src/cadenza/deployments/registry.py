@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from cadenza.deployments import names
-from cadenza.deployments.model import CURRENT, DRAINING, INACTIVE, RAMPING, Deployment, Version
+from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
 from cadenza.exceptions import FailedPreconditionError, NotFoundError
 from cadenza.persistence.records import TaskRecord
 from cadenza.persistence.roles import WorkerDeploymentStore
@@ -85,16 +85,16 @@ class WorkerDeployments:
     def get(self, namespace_id: str, name: str) -> Deployment:
         deployment = self._deployments.get((namespace_id, name))
         if deployment is None:
-            raise NotFoundError(f"no Worker Deployment found with name '{name}'")
+            raise NotFoundError(
+                f"no Worker Deployment found with name '{name}'; does your Worker Deployment have pollers?"
+            )
         return deployment
 
     def version(self, namespace_id: str, deployment_name: str, build_id: str) -> tuple[Deployment, Version]:
         deployment = self._deployments.get((namespace_id, deployment_name))
         version = deployment.versions.get(build_id) if deployment is not None else None
         if deployment is None or version is None:
-            raise NotFoundError(
-                f"Worker Deployment Version not found: {names.version_name(deployment_name, build_id)}"
-            )
+            raise NotFoundError("Worker Deployment Version not found")
         return deployment, version
 
     def all(self, namespace_id: str) -> list[Deployment]:
@@ -112,13 +112,12 @@ class WorkerDeployments:
         deployment = self._routing(namespace_id, task_queue)
         if deployment is None:
             return ""
-        ramping = deployment.versions.get(deployment.ramping_build)
-        if (
-            ramping is not None
-            and ramping.polls(task_queue)
-            and names.in_ramp(workflow_id, deployment.ramp_percentage)
-        ):
-            return names.version_name(deployment.name, ramping.build_id)
+        if deployment.ramping_build and names.in_ramp(workflow_id, deployment.ramp_percentage):
+            ramping = deployment.versions.get(deployment.ramping_build)
+            if ramping is not None and ramping.polls(task_queue):
+                return names.version_name(deployment.name, ramping.build_id)
+            if deployment.ramping_build == names.UNVERSIONED:
+                return ""
         current = deployment.versions.get(deployment.current_build)
         if current is not None and current.polls(task_queue):
             return names.version_name(deployment.name, current.build_id)
@@ -131,6 +130,10 @@ class WorkerDeployments:
         if deployment is not None and ramping is not None and ramping.polls(task_queue):
             return names.version_name(deployment.name, ramping.build_id)
         return self.target(namespace_id, task_queue, workflow_id)
+
+    def revision(self, namespace_id: str, task_queue: str) -> int:
+        deployment = self._routing(namespace_id, task_queue)
+        return deployment.revision if deployment is not None else 0
 
     def route(self, task: TaskRecord) -> str:
         """The queue matching keeps ``task`` on: its target version's, or the queue it names."""
@@ -166,6 +169,8 @@ def set_current(deployment: Deployment, build_id: str, identity: str, now: float
         previous.routing_changed_time = now
     deployment.current_build = build_id
     deployment.current_changed_time = now
+    if not build_id and deployment.ramping_build == names.UNVERSIONED:
+        _end_ramp(deployment, now)  # the unversioned workers are current: no ramp to them
     version = deployment.versions.get(build_id)
     if version is not None:
         if deployment.ramping_build == build_id:  # the ramp ends: it is current now
@@ -180,10 +185,15 @@ def set_current(deployment: Deployment, build_id: str, identity: str, now: float
 
 
 def set_ramping(deployment: Deployment, build_id: str, percentage: float, identity: str, now: float) -> None:
-    """Ramp ``percentage`` of new work to ``build_id``; an empty build ID ends the ramp."""
+    """Ramp ``percentage`` of new work to ``build_id`` (``names.UNVERSIONED``: to the
+    unversioned workers); an empty build ID ends the ramp."""
     if deployment.ramping_build != build_id:
         _end_ramp(deployment, now)
         deployment.ramping_changed_time = now
+    if build_id == names.UNVERSIONED:
+        if deployment.ramp_percentage != percentage:
+            deployment.ramp_percentage_changed_time = now
+        deployment.ramping_build, deployment.ramp_percentage = build_id, percentage
     version = deployment.versions.get(build_id)
     if version is not None:
         if version.status != RAMPING:
@@ -203,7 +213,7 @@ def set_ramping(deployment: Deployment, build_id: str, percentage: float, identi
 def _end_ramp(deployment: Deployment, now: float) -> None:
     ramping = deployment.versions.get(deployment.ramping_build)
     if ramping is not None and ramping.status == RAMPING:
-        ramping.status = INACTIVE if not ramping.last_current_time else DRAINING
+        ramping.status = DRAINING
         ramping.ramping_since = 0.0
         ramping.ramp_percentage = 0.0
         ramping.routing_changed_time = now

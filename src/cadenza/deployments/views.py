@@ -25,13 +25,20 @@ def version_ref(deployment: str, build_id: str) -> dpb.WorkerDeploymentVersion:
 
 
 def _name(deployment: Deployment, build_id: str) -> str:
-    return names.version_name(deployment.name, build_id) if build_id else names.UNVERSIONED
+    if not build_id or build_id == names.UNVERSIONED:
+        return names.UNVERSIONED
+    return names.version_name(deployment.name, build_id)
+
+
+def ramping_name(deployment: Deployment) -> str:
+    """The ramping version's name: empty when nothing ramps."""
+    return _name(deployment, deployment.ramping_build) if deployment.ramping_build else ""
 
 
 def routing_config(deployment: Deployment) -> dpb.RoutingConfig:
     config = dpb.RoutingConfig(
         current_version=_name(deployment, deployment.current_build),
-        ramping_version=_name(deployment, deployment.ramping_build) if deployment.ramping_build else "",
+        ramping_version=ramping_name(deployment),
         ramping_version_percentage=deployment.ramp_percentage,
         current_version_changed_time=_time(deployment.current_changed_time),
         ramping_version_changed_time=_time(deployment.ramping_changed_time),
@@ -40,7 +47,7 @@ def routing_config(deployment: Deployment) -> dpb.RoutingConfig:
     )
     if deployment.current_build:
         config.current_deployment_version.CopyFrom(version_ref(deployment.name, deployment.current_build))
-    if deployment.ramping_build:
+    if deployment.ramping_build in deployment.versions:
         config.ramping_deployment_version.CopyFrom(version_ref(deployment.name, deployment.ramping_build))
     return config
 
@@ -97,14 +104,10 @@ def version_info(deployment: Deployment, version: Version) -> dpb.WorkerDeployme
         version=_name(deployment, version.build_id),
         status=version.status,  # type: ignore[arg-type]
         deployment_version=version_ref(deployment.name, version.build_id),
-        deployment_name=deployment.name,
         create_time=_time(version.create_time),
         routing_changed_time=_time(version.routing_changed_time),
         current_since_time=_time(version.current_since),
         ramping_since_time=_time(version.ramping_since),
-        first_activation_time=_time(version.first_activation_time),
-        last_current_time=_time(version.last_current_time),
-        last_deactivation_time=_time(version.last_deactivation_time),
         ramp_percentage=version.ramp_percentage,
         task_queue_infos=[
             dpb.WorkerDeploymentVersionInfo.VersionTaskQueueInfo(name=name, type=kind)  # type: ignore[arg-type]

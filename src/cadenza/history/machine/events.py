@@ -91,6 +91,9 @@ ATTRIBUTE_FIELDS: dict[int, str] = {
     ),
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "workflow_execution_signaled_event_attributes",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: ("workflow_execution_timed_out_event_attributes"),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED: (
+        "workflow_execution_options_updated_event_attributes"
+    ),
 }
 
 _NIL_DATA = (b"", b"null", b"[]")

@@ -23,12 +23,15 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from cadenza.deployments import names
+from cadenza.history.machine import visibility_fields
 from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
 
 PINNED = VersioningBehavior.VERSIONING_BEHAVIOR_PINNED
 AUTO_UPGRADE = VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE
 USE_RAMPING = ContinueAsNewVersioningBehavior.CONTINUE_AS_NEW_VERSIONING_BEHAVIOR_USE_RAMPING_VERSION
 VERSIONED = WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
+BEHAVIOR_NAMES = {PINNED: "Pinned", AUTO_UPGRADE: "AutoUpgrade"}
+"""A behavior as the TemporalWorkflowVersioningBehavior search attribute names it."""
 AUTO_UPGRADE_ON_CONTINUE = ContinueAsNewVersioningBehavior.CONTINUE_AS_NEW_VERSIONING_BEHAVIOR_AUTO_UPGRADE
 
 
@@ -39,6 +42,9 @@ class VersionRouting(Protocol):
 
     def ramping_target(self, namespace_id: str, task_queue: str, workflow_id: str) -> str: ...
 
+    def revision(self, namespace_id: str, task_queue: str) -> int:
+        """How many times the routing of the task queue's deployment changed."""
+
 
 class Unrouted:
     """No deployments: every task queue sends its work to its unversioned workers."""
@@ -48,6 +54,9 @@ class Unrouted:
 
     def ramping_target(self, namespace_id: str, task_queue: str, workflow_id: str) -> str:
         return ""
+
+    def revision(self, namespace_id: str, task_queue: str) -> int:
+        return 0
 
 
 UNROUTED = Unrouted()
@@ -76,6 +85,29 @@ def override_version(override: VersioningOverride) -> str:
     if override.behavior == PINNED:  # the deprecated form
         return override.pinned_version
     return ""
+
+
+def plain_override(override: VersioningOverride) -> VersioningOverride:
+    """The override in its current form only, as Temporal records and answers it."""
+    plain = VersioningOverride()
+    plain.CopyFrom(override)
+    if override.HasField("pinned") or override.auto_upgrade:
+        plain.ClearField("behavior")
+        plain.ClearField("deployment")
+        plain.ClearField("pinned_version")
+    return plain
+
+
+def full_override(override: VersioningOverride) -> VersioningOverride:
+    """The override with the deprecated fields Temporal still fills in beside the new ones."""
+    full = VersioningOverride()
+    full.CopyFrom(override)
+    if override.HasField("pinned"):
+        full.behavior = PINNED
+        full.pinned_version = version_name(override.pinned.version)
+    elif override.auto_upgrade:
+        full.behavior = AUTO_UPGRADE
+    return full
 
 
 def pinned_version(state: MutableState) -> str:
@@ -124,23 +156,60 @@ def target_changed(state: MutableState, routing: VersionRouting) -> bool:
     return bool(target) and target != pinned
 
 
+def deployed(request: RespondWorkflowTaskCompletedRequest) -> bool:
+    """Whether the worker completing a task runs a Worker Deployment version, versioned."""
+    return request.deployment_options.worker_versioning_mode == VERSIONED
+
+
 def record_completion(
     state: MutableState,
     request: RespondWorkflowTaskCompletedRequest,
     attrs: WorkflowTaskCompletedEventAttributes,
+    routing: VersionRouting,
 ) -> None:
     """A versioned worker completed a workflow task: the run now has its behavior and version."""
-    options = request.deployment_options
-    if options.worker_versioning_mode != VERSIONED:
+    if not deployed(request):
         return
+    options = request.deployment_options
     version = WorkerDeploymentVersion(deployment_name=options.deployment_name, build_id=options.build_id)
     attrs.versioning_behavior = request.versioning_behavior
     attrs.deployment_version.CopyFrom(version)
     versioning = info(state)
     versioning.behavior = request.versioning_behavior
     versioning.deployment_version.CopyFrom(version)
+    versioning.version = version_name(version)  # the deprecated form, which Temporal still fills in
     versioning.continue_as_new_initial_versioning_behavior = 0  # type: ignore[assignment]
+    if not versioning.HasField("versioning_override"):  # the routing it followed, as Temporal notes
+        versioning.revision_number = routing.revision(state.namespace_id, state.task_queue)
     store(state, versioning)
+    show(state)
+
+
+def show(state: MutableState) -> None:
+    """Set the search attributes Temporal gives a versioned run: its deployment, its version
+    (``<deployment>:<build ID>``) and behavior, the versions it used, and ``pinned:<version>``
+    among its ``BuildIds`` while it is pinned."""
+    versioning = info(state)
+    pinned = pinned_version(state)
+    if pinned:
+        deployment, build_id = names.split_version(pinned)
+    elif versioning.HasField("deployment_version"):
+        deployment, build_id = (
+            versioning.deployment_version.deployment_name,
+            versioning.deployment_version.build_id,
+        )
+    else:
+        return
+    override = versioning.versioning_override
+    behavior = PINNED if pinned else (AUTO_UPGRADE if override.ByteSize() else versioning.behavior)
+    shown = f"{deployment}:{build_id}"
+    visibility_fields.set_keyword(state, "TemporalWorkerDeployment", deployment)
+    visibility_fields.set_keyword(state, "TemporalWorkerDeploymentVersion", shown)
+    if behavior in BEHAVIOR_NAMES:
+        visibility_fields.set_keyword(state, "TemporalWorkflowVersioningBehavior", BEHAVIOR_NAMES[behavior])
+    visibility_fields.add_keywords(state, "TemporalUsedWorkerDeploymentVersions", [shown])
+    if pinned:
+        visibility_fields.add_keywords(state, visibility_fields.BUILD_IDS, [f"pinned:{shown}"], first=True)
 
 
 def continue_onto(
@@ -176,7 +245,7 @@ def start_with_override(
 ) -> None:
     """A run started with a versioning override keeps it until an update clears it."""
     if request.HasField("versioning_override"):
-        started.versioning_override.CopyFrom(request.versioning_override)
+        started.versioning_override.CopyFrom(plain_override(request.versioning_override))
         versioning = info(state)
-        versioning.versioning_override.CopyFrom(request.versioning_override)
+        versioning.versioning_override.CopyFrom(full_override(request.versioning_override))
         store(state, versioning)

@@ -179,10 +179,12 @@ def _complete_workflow_task(change: Change, request: RespondWorkflowTaskComplete
     )
     if build_id:
         attrs.worker_version.build_id = build_id
-    visibility_fields.record_build_id(s, build_id, request.worker_version_stamp.use_versioning)
+    visibility_fields.record_build_id(
+        s, build_id, request.worker_version_stamp.use_versioning, versioning.deployed(request)
+    )
     attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
     attrs.worker_deployment_name = request.deployment_options.deployment_name
-    versioning.record_completion(s, request, attrs)
+    versioning.record_completion(s, request, attrs, change.routing)
     attrs.metering_metadata.CopyFrom(request.metering_metadata)
     s.previous_started_event_id = wft.started_event_id
     _keep_sticky(s, request)
