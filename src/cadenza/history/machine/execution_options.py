@@ -54,7 +54,8 @@ def update(change: Change, wanted: WorkflowExecutionOptions, identity: str) -> b
     s = change.state
     if wanted == current(s):
         return False
-    pinned_before, priority_before = versioning.pinned_version(s), s.priority
+    priority_before = s.priority
+    override_changed = wanted.versioning_override != current(s).versioning_override
     event = change.add_or_buffer(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED)
     event.worker_may_ignore = True
     attrs = event.workflow_execution_options_updated_event_attributes
@@ -71,8 +72,10 @@ def update(change: Change, wanted: WorkflowExecutionOptions, identity: str) -> b
     versioning.store(s, info)
     versioning.show(s)
     s.priority = priorities.from_proto(wanted)
-    if versioning.pinned_version(s) != pinned_before or s.priority != priority_before:
-        _dispatch_again(change, moved=versioning.pinned_version(s) != pinned_before)
+    if override_changed:  # as on Temporal, the next task goes to the normal queue, not the sticky one
+        s.sticky_queue = ""
+    if override_changed or s.priority != priority_before:
+        _dispatch_again(change, moved=override_changed)
     change.state_changed = True
     return True
 
@@ -83,8 +86,7 @@ def _dispatch_again(change: Change, *, moved: bool) -> None:
     wft = s.workflow_task
     if wft is None or wft.started_event_id or not wft.task_id:
         return
-    if moved:  # its sticky worker runs the version it leaves
-        s.sticky_queue = ""
+    if moved:  # off the sticky queue too
         wft.task_queue = s.task_queue
         change.remove_timer(wft.timer_id)
         wft.timer_id = ""
