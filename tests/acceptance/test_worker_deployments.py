@@ -11,6 +11,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.deployment.v1 import WorkerDeploymentVersion
 from temporalio.api.enums.v1 import EventType, VersioningBehavior, WorkerDeploymentVersionStatus
+from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflow.v1 import VersioningOverride, WorkflowExecutionInfo, WorkflowExecutionOptions
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client, WorkflowHandle
@@ -202,6 +203,10 @@ async def test_the_deployment_rpcs_refuse_as_temporal_does_and_keep_version_meta
         assert info.status == STATUS.WORKER_DEPLOYMENT_VERSION_STATUS_CURRENT
         assert [(q.name, q.type) for q in info.task_queue_infos if q.type == 1] == [(task_queue, 1)]
         assert dict(info.metadata.entries) == {"owner": Payload(data=b'"team-a"')}
+        queue = await ws.describe_task_queue(
+            wsv1.DescribeTaskQueueRequest(namespace=wd.NAMESPACE, task_queue=TaskQueue(name=task_queue))
+        )
+        assert {p.deployment_options.build_id for p in queue.pollers} == {"1.0"}
 
         for call, message in [
             (

@@ -205,9 +205,14 @@ class TaskRpcs:
         return response
 
     def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
-        for identity, seen in self._matching.pollers(namespace_id, name, kind).items():
-            poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
-            poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
+        """The queue's pollers, the versioned workers (each polling its version's queue) too."""
+        queues = [(name, None), *self._deployments.version_queues(namespace_id, name)]
+        for queue, version in queues:
+            for identity, seen in self._matching.pollers(namespace_id, queue, kind).items():
+                poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
+                poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
+                if version is not None:
+                    poller.deployment_options.CopyFrom(version)
 
 
 def _task_kind(queue_type: int) -> TaskKind:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from temporalio.api.deployment.v1 import WorkerDeploymentOptions
+from temporalio.api.enums.v1 import WorkerVersioningMode
+
 from cadenza.deployments import names
 from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
 from cadenza.exceptions import FailedPreconditionError, NotFoundError
@@ -18,6 +21,7 @@ from cadenza.persistence.roles import WorkerDeploymentStore
 
 logger = logging.getLogger(__name__)
 
+VERSIONED = WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
 DeploymentKey = tuple[str, str]
 """(namespace ID, deployment name)."""
 
@@ -134,6 +138,23 @@ class WorkerDeployments:
     def revision(self, namespace_id: str, task_queue: str) -> int:
         deployment = self._routing(namespace_id, task_queue)
         return deployment.revision if deployment is not None else 0
+
+    def version_queues(self, namespace_id: str, task_queue: str) -> list[tuple[str, WorkerDeploymentOptions]]:
+        """The queue of each version whose workers poll ``task_queue``, and those workers' options."""
+        found = []
+        for (ns, _), deployment in self._deployments.items():
+            if ns != namespace_id:
+                continue
+            for version in deployment.versions.values():
+                if version.polls(task_queue):
+                    name = names.version_name(deployment.name, version.build_id)
+                    options = WorkerDeploymentOptions(
+                        deployment_name=deployment.name,
+                        build_id=version.build_id,
+                        worker_versioning_mode=VERSIONED,
+                    )
+                    found.append((names.versioned_queue(task_queue, name), options))
+        return found
 
     def route(self, task: TaskRecord) -> str:
         """The queue matching keeps ``task`` on: its target version's, or the queue it names."""
