@@ -100,8 +100,9 @@ class Server:
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
         self._store: Store = self.metrics.instrument_store(open_store(config.db))
-        self._deployments = WorkerDeployments(self._store)
+        self._deployments = WorkerDeployments(self._store, shared=self._store.replicas() is not None)
         self._matching = MatchingService(self.metrics.task_observer, router=self._deployments.route)
+        self._deployments.on_routing_changed = self._matching.reroute
         self._timers = TimerQueue(self._clock, self._fire_timer)
         self._timers.on_fired = self.metrics.on_timer_fired
         self._history = HistoryService(
@@ -221,6 +222,7 @@ class Server:
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
         await self._recover()
         self._queue_configs.start()
+        self._deployments.start()
         workflow_service, operator_service = self._workflow_service(), OperatorService(self._namespaces)
         self._grpc, port = await grpc_server.build(
             workflow_service,
@@ -399,6 +401,7 @@ class Server:
             await self._peers.stop()
         await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self._queue_configs.stop()
+        await self._deployments.stop()
         await self.retention.stop()
         await self.audit.retention.stop()
         if self._dynamic_config_file is not None:

@@ -359,3 +359,16 @@ async def test_deployments_and_their_routing_survive_a_restart(tmp_path: Path, t
             await running_on(handle, "1.0")
             await handle.signal(wd.Upgrading.finish)
             assert await handle.result() == "1.0"
+
+
+async def test_work_waiting_for_unversioned_workers_moves_to_a_version_made_current(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    deployment = wd.new_deployment()
+    async with wd.versions(client, task_queue, deployment, "1.0"):
+        # No version is current yet: the run's first task waits for unversioned workers.
+        handle = await client.start_workflow(wd.Upgrading.run, id=workflow_id, task_queue=task_queue)
+        await wd.set_current(client, deployment, "1.0")
+        await running_on(handle, "1.0")
+        await handle.signal(wd.Upgrading.finish)
+        assert await handle.result() == "1.0"

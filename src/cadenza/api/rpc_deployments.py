@@ -11,8 +11,8 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.clock import Clock
-from cadenza.deployments import names, registry, views
-from cadenza.deployments.model import CURRENT, RAMPING, Deployment
+from cadenza.deployments import names, routing, views
+from cadenza.deployments.model import CURRENT, RAMPING, Deployment, Version
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from cadenza.history.machine.state import encode_blob
@@ -69,19 +69,32 @@ def _ramp_target(deployment: Deployment, build_id: str) -> str:
     return build_id
 
 
-def _with_ramp(deployment: Deployment, build_id: str) -> Deployment:
-    """The deployment as it stood ramping ``build_id``, to name that ramp."""
-    before = _copy(deployment)
-    before.ramping_build = build_id
-    return before
+def _existing(deployment: Deployment | None, name: str) -> Deployment:
+    if deployment is None:
+        raise NotFoundError(
+            f"no Worker Deployment found with name '{name}'; does your Worker Deployment have pollers?"
+        )
+    return deployment
 
 
-def _copy(deployment: Deployment) -> Deployment:
-    return Deployment.from_bytes(deployment.to_bytes())
+def _version_in(deployment: Deployment | None, build_id: str) -> Version:
+    version = deployment.versions.get(build_id) if deployment is not None else None
+    if version is None:
+        raise NotFoundError("Worker Deployment Version not found")
+    return version
+
+
+def _check_token(deployment: Deployment, token: bytes) -> None:
+    if token and token != deployment.conflict_token():
+        raise FailedPreconditionError("conflict token mismatch")
 
 
 class DeploymentRpcs:
-    """Worker Deployments, from the versions their workers registered by polling."""
+    """Worker Deployments, from the versions their workers registered by polling.
+
+    A change reads the deployment as stored, checks the request against it, and writes it on
+    its revision; a write that loses to another replica's runs again from the new row.
+    """
 
     def __init__(
         self, *, namespaces: NamespaceRegistry, deployments: WorkerDeployments, clock: Clock
@@ -90,28 +103,20 @@ class DeploymentRpcs:
         self._deployments = deployments
         self._clock = clock
 
-    async def _editable(self, request: Any) -> tuple[str, Deployment]:
+    async def _named(self, request: Any) -> tuple[str, str]:
+        """(namespace ID, deployment name) of a request naming a deployment."""
         namespace = await self._namespaces.get(request.namespace)
         if not request.deployment_name:
             raise InvalidArgumentError("deployment name cannot be empty")
-        deployment = self._deployments.get(namespace.id, request.deployment_name)
-        if request.conflict_token and request.conflict_token != deployment.conflict_token():
-            raise FailedPreconditionError("conflict token mismatch")
-        return namespace.id, _copy(deployment)
-
-    @staticmethod
-    def _check_known(deployment: Deployment, build_id: str) -> None:
-        if build_id and build_id not in deployment.versions:
-            raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{deployment.name}'")
+        return namespace.id, request.deployment_name
 
     @translated
     async def DescribeWorkerDeployment(
         self, request: wsv1.DescribeWorkerDeploymentRequest, context: Any
     ) -> wsv1.DescribeWorkerDeploymentResponse:
-        namespace = await self._namespaces.get(request.namespace)
-        if not request.deployment_name:
-            raise InvalidArgumentError("deployment name cannot be empty")
-        deployment = self._deployments.get(namespace.id, request.deployment_name)
+        namespace_id, name = await self._named(request)
+        await self._deployments.fresh(namespace_id, name)
+        deployment = self._deployments.get(namespace_id, name)
         return wsv1.DescribeWorkerDeploymentResponse(
             conflict_token=deployment.conflict_token(),
             worker_deployment_info=views.deployment_info(deployment),
@@ -122,6 +127,7 @@ class DeploymentRpcs:
         self, request: wsv1.ListWorkerDeploymentsRequest, context: Any
     ) -> wsv1.ListWorkerDeploymentsResponse:
         namespace = await self._namespaces.get(request.namespace)
+        await self._deployments.fresh_all()
         size = request.page_size if request.page_size > 0 else DEFAULT_PAGE_SIZE
         after = request.next_page_token.decode()
         listed = [d for d in self._deployments.all(namespace.id) if d.name > after]
@@ -135,19 +141,28 @@ class DeploymentRpcs:
     async def SetWorkerDeploymentCurrentVersion(
         self, request: wsv1.SetWorkerDeploymentCurrentVersionRequest, context: Any
     ) -> wsv1.SetWorkerDeploymentCurrentVersionResponse:
-        namespace_id, deployment = await self._editable(request)
+        namespace_id, name = await self._named(request)
         build_id = _routed_build(request)
-        self._check_known(deployment, build_id)
-        previous = deployment.current_build
-        if build_id != previous:
-            registry.set_current(deployment, build_id, request.identity, self._clock.now())
-            await self._deployments.change(namespace_id, deployment)
+        previous = ""
+
+        def change(stored: Deployment | None) -> Deployment:
+            nonlocal previous
+            deployment = _existing(stored, name)
+            _check_token(deployment, request.conflict_token)
+            if build_id and build_id not in deployment.versions:
+                raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{name}'")
+            previous = deployment.current_build
+            if build_id != previous:
+                routing.set_current(deployment, build_id, request.identity, self._clock.now())
+            return deployment
+
+        deployment = _existing(await self._deployments.update(namespace_id, name, change), name)
         response = wsv1.SetWorkerDeploymentCurrentVersionResponse(
             conflict_token=deployment.conflict_token(),
-            previous_version=names.version_name(deployment.name, previous) if previous else names.UNVERSIONED,
+            previous_version=names.version_name(name, previous) if previous else names.UNVERSIONED,
         )
         if previous:
-            response.previous_deployment_version.CopyFrom(views.version_ref(deployment.name, previous))
+            response.previous_deployment_version.CopyFrom(views.version_ref(name, previous))
         return response
 
     @translated
@@ -156,21 +171,30 @@ class DeploymentRpcs:
     ) -> wsv1.SetWorkerDeploymentRampingVersionResponse:
         if math.isnan(request.percentage) or not 0 <= request.percentage <= 100:
             raise InvalidArgumentError("Percentage must be between 0 and 100 (inclusive)")
-        namespace_id, deployment = await self._editable(request)
-        build_id = _ramp_target(deployment, _routed_build(request))
-        previous, previous_percentage = deployment.ramping_build, deployment.ramp_percentage
-        if (build_id, request.percentage) != (previous, previous_percentage):
-            registry.set_ramping(
-                deployment, build_id, request.percentage, request.identity, self._clock.now()
-            )
-            await self._deployments.change(namespace_id, deployment)
+        namespace_id, name = await self._named(request)
+        requested = _routed_build(request)
+        previous, previous_percentage = "", 0.0
+
+        def change(stored: Deployment | None) -> Deployment:
+            nonlocal previous, previous_percentage
+            deployment = _existing(stored, name)
+            _check_token(deployment, request.conflict_token)
+            build_id = _ramp_target(deployment, requested)
+            previous, previous_percentage = deployment.ramping_build, deployment.ramp_percentage
+            if (build_id, request.percentage) != (previous, previous_percentage):
+                routing.set_ramping(
+                    deployment, build_id, request.percentage, request.identity, self._clock.now()
+                )
+            return deployment
+
+        deployment = _existing(await self._deployments.update(namespace_id, name, change), name)
         response = wsv1.SetWorkerDeploymentRampingVersionResponse(
             conflict_token=deployment.conflict_token(),
-            previous_version=views.ramping_name(_with_ramp(deployment, previous)),
+            previous_version=views.build_name(name, previous),
             previous_percentage=previous_percentage,
         )
         if previous in deployment.versions:
-            response.previous_deployment_version.CopyFrom(views.version_ref(deployment.name, previous))
+            response.previous_deployment_version.CopyFrom(views.version_ref(name, previous))
         return response
 
     @translated
@@ -179,22 +203,26 @@ class DeploymentRpcs:
     ) -> wsv1.DescribeWorkerDeploymentVersionResponse:
         namespace = await self._namespaces.get(request.namespace)
         deployment_name, build_id = _version_of(request)
+        await self._deployments.fresh(namespace.id, deployment_name)
         deployment, version = self._deployments.version(namespace.id, deployment_name, build_id)
         response = wsv1.DescribeWorkerDeploymentVersionResponse(
             worker_deployment_version_info=views.version_info(deployment, version)
         )
-        for name, kind in version.task_queues:
-            response.version_task_queues.add(name=name, type=kind)
+        for queue, kind in version.task_queues:
+            response.version_task_queues.add(name=queue, type=kind)
         return response
 
     @translated
     async def DeleteWorkerDeployment(
         self, request: wsv1.DeleteWorkerDeploymentRequest, context: Any
     ) -> wsv1.DeleteWorkerDeploymentResponse:
-        namespace = await self._namespaces.get(request.namespace)
-        if not request.deployment_name:
-            raise InvalidArgumentError("deployment name cannot be empty")
-        await self._deployments.delete(namespace.id, request.deployment_name)
+        namespace_id, name = await self._named(request)
+
+        def change(stored: Deployment | None) -> None:
+            if _existing(stored, name).versions:
+                raise FailedPreconditionError("deployment has versions, can't be deleted")
+
+        await self._deployments.update(namespace_id, name, change)
         return wsv1.DeleteWorkerDeploymentResponse()
 
     @translated
@@ -203,14 +231,18 @@ class DeploymentRpcs:
     ) -> wsv1.DeleteWorkerDeploymentVersionResponse:
         namespace = await self._namespaces.get(request.namespace)
         deployment_name, build_id = _version_of(request)
-        deployment, version = self._deployments.version(namespace.id, deployment_name, build_id)
-        if version.status in (CURRENT, RAMPING):
-            raise FailedPreconditionError(
-                f"version '{deployment_name}:{build_id}' cannot be deleted since it is current or ramping"
-            )
-        deployment = _copy(deployment)
-        del deployment.versions[build_id]
-        await self._deployments.change(namespace.id, deployment)
+
+        def change(stored: Deployment | None) -> Deployment:
+            version = _version_in(stored, build_id)
+            if version.status in (CURRENT, RAMPING):
+                raise FailedPreconditionError(
+                    f"version '{deployment_name}:{build_id}' cannot be deleted since it is current or ramping"
+                )
+            assert stored is not None
+            del stored.versions[build_id]
+            return stored
+
+        await self._deployments.update(namespace.id, deployment_name, change)
         return wsv1.DeleteWorkerDeploymentVersionResponse()
 
     @translated
@@ -219,14 +251,18 @@ class DeploymentRpcs:
     ) -> wsv1.UpdateWorkerDeploymentVersionMetadataResponse:
         namespace = await self._namespaces.get(request.namespace)
         deployment_name, build_id = _version_of(request)
-        deployment, _ = self._deployments.version(namespace.id, deployment_name, build_id)
-        deployment = _copy(deployment)
-        version = deployment.versions[build_id]
-        for key, payload in request.upsert_entries.items():
-            version.metadata[key] = encode_blob(payload.SerializeToString())
-        for key in request.remove_entries:
-            version.metadata.pop(key, None)
-        await self._deployments.change(namespace.id, deployment)
+
+        def change(stored: Deployment | None) -> Deployment:
+            version = _version_in(stored, build_id)
+            for key, payload in request.upsert_entries.items():
+                version.metadata[key] = encode_blob(payload.SerializeToString())
+            for key in request.remove_entries:
+                version.metadata.pop(key, None)
+            assert stored is not None
+            return stored
+
+        deployment = await self._deployments.update(namespace.id, deployment_name, change)
+        version = _version_in(deployment, build_id)
         return wsv1.UpdateWorkerDeploymentVersionMetadataResponse(metadata=views.metadata(version))
 
 

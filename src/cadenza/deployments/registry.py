@@ -9,46 +9,125 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from temporalio.api.deployment.v1 import WorkerDeploymentOptions
 from temporalio.api.enums.v1 import WorkerVersioningMode
 
+from cadenza.conflicts import retrying_conflicts
 from cadenza.deployments import names
-from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
-from cadenza.exceptions import FailedPreconditionError, NotFoundError
+from cadenza.deployments.model import Deployment, Version
+from cadenza.exceptions import ConcurrentUpdateError, NotFoundError
+from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import TaskRecord
 from cadenza.persistence.roles import WorkerDeploymentStore
 
 logger = logging.getLogger(__name__)
 
 VERSIONED = WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
+REFRESH_SECONDS = 2.0
+"""How often replicas on a shared database read the deployments the others changed."""
 DeploymentKey = tuple[str, str]
 """(namespace ID, deployment name)."""
+Change = Callable[[Deployment | None], Deployment | None]
+"""A change of one deployment: given it as stored (None: none), what to store (None: nothing)."""
 
 
 class WorkerDeployments:
     """Every namespace's deployments; each change is stored before it is answered."""
 
-    def __init__(self, store: WorkerDeploymentStore) -> None:
+    def __init__(self, store: WorkerDeploymentStore, shared: bool = False) -> None:
         self._store = store
+        self._shared = shared
+        """Other replicas write to the store too: reads look at it, routing follows it."""
         self._deployments: dict[DeploymentKey, Deployment] = {}
         self._owners: dict[tuple[str, str], str] = {}
         """(namespace ID, task queue) to the deployment whose versions poll it (the latest)."""
-        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.on_routing_changed: Callable[[str, str], None] | None = None
+        """Told (namespace ID, task queue) when a queue's routing changed, to move its backlog."""
 
     async def load(self) -> None:
-        for namespace_id, name, data in await self._store.worker_deployments():
-            deployment = Deployment.from_bytes(data)
+        """Read every deployment (at start, and on a shared store every ``REFRESH_SECONDS``)."""
+        rows = await self._store.worker_deployments()
+        before = self._deployments
+        self._deployments = {(ns, name): Deployment.from_bytes(data) for ns, name, _, data in rows}
+        owners: dict[tuple[str, str], str] = {}
+        for (namespace_id, _), deployment in sorted(
+            self._deployments.items(), key=lambda i: i[1].create_time
+        ):
+            for version in deployment.versions.values():
+                for task_queue, _ in version.task_queues:
+                    owners[namespace_id, task_queue] = deployment.name
+        self._owners = owners
+        for key in before.keys() | self._deployments.keys():
+            self._routing_changed(key[0], before.get(key), self._deployments.get(key))
+
+    def start(self) -> None:
+        if self._shared and self._task is None:
+            self._task = asyncio.create_task(self._follow(), name="cadenza-worker-deployments")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self.load()
+            except StorageError as exc:
+                logger.warning("reading worker deployments failed, retrying: %s", exc)
+
+    async def fresh(self, namespace_id: str, name: str) -> None:
+        """On a shared store, take one deployment as the store has it now, before a read."""
+        if self._shared:
+            row = await self._store.get_worker_deployment(namespace_id, name)
+            self._remember(namespace_id, name, Deployment.from_bytes(row[1]) if row else None)
+
+    async def fresh_all(self) -> None:
+        """On a shared store, take every deployment as the store has it now, before a listing."""
+        if self._shared:
+            await self.load()
+
+    def _routing_changed(
+        self, namespace_id: str, before: Deployment | None, after: Deployment | None
+    ) -> None:
+        if self.on_routing_changed is None or _routes(before) == _routes(after):
+            return
+        for deployment in (before, after):
+            for task_queue in _queues(deployment):
+                self.on_routing_changed(namespace_id, task_queue)
+
+    def _remember(self, namespace_id: str, name: str, deployment: Deployment | None) -> None:
+        before = self._deployments.pop((namespace_id, name), None)
+        if deployment is not None:
             self._deployments[namespace_id, name] = deployment
-            self._index(namespace_id, deployment)
+            for version in deployment.versions.values():
+                for task_queue, _ in version.task_queues:
+                    self._owners[namespace_id, task_queue] = name
+        self._routing_changed(namespace_id, before, deployment)
 
-    def _index(self, namespace_id: str, deployment: Deployment) -> None:
-        for version in deployment.versions.values():
-            for task_queue, _ in version.task_queues:
-                self._owners[namespace_id, task_queue] = deployment.name
-
-    async def _save(self, namespace_id: str, deployment: Deployment) -> None:
-        await self._store.put_worker_deployment(namespace_id, deployment.name, deployment.to_bytes())
+    async def update(self, namespace_id: str, name: str, change: Change) -> Deployment | None:
+        """Apply ``change`` to the deployment as stored (None: it has none) and write what it
+        returns (None: delete it), conditionally on the row's revision; the deployment as it
+        now stands. ``ConcurrentUpdateError`` if another writer came first (nothing changed)."""
+        row = await self._store.get_worker_deployment(namespace_id, name)
+        revision, before = (row[0], row[1]) if row else (0, b"")
+        after = change(Deployment.from_bytes(before) if row else None)
+        if after is None:
+            written = not row or await self._store.delete_worker_deployment(namespace_id, name, revision)
+        else:
+            data = after.to_bytes()
+            written = data == before or await self._store.put_worker_deployment(
+                namespace_id, name, data, revision
+            )
+        if not written:
+            raise ConcurrentUpdateError(f"worker deployment {name} changed meanwhile")
+        self._remember(namespace_id, name, after)
+        return after
 
     # -- registration ----------------------------------------------------------------
 
@@ -63,26 +142,24 @@ class WorkerDeployments:
     ) -> None:
         """A versioned worker polls ``task_queue``: its version and the queue become known."""
         known = self._deployments.get((namespace_id, deployment_name))
-        if known is not None:
-            version = known.versions.get(build_id)
-            if version is not None and (task_queue, queue_type) in version.task_queues:
-                return  # the common case: nothing new, no write
-        async with self._lock:
-            deployment = self._deployments.get((namespace_id, deployment_name))
-            if deployment is None:
-                deployment = Deployment(deployment_name, now)
+        version = known.versions.get(build_id) if known is not None else None
+        if version is not None and (task_queue, queue_type) in version.task_queues:
+            return  # the common case: nothing new, no write
+
+        def add(deployment: Deployment | None) -> Deployment:
+            deployment = deployment or Deployment(deployment_name, now)
             version = deployment.versions.setdefault(build_id, Version(build_id, now))
             if (task_queue, queue_type) not in version.task_queues:
                 version.task_queues.append((task_queue, queue_type))
-            await self._save(namespace_id, deployment)
-            self._deployments[namespace_id, deployment_name] = deployment
-            self._owners[namespace_id, task_queue] = deployment_name
-            logger.info(
-                "worker deployment version %s polls %s",
-                names.version_name(deployment_name, build_id),
-                task_queue,
-                extra={"namespace_id": namespace_id},
-            )
+            return deployment
+
+        await retrying_conflicts(lambda: self.update(namespace_id, deployment_name, add), "registration")
+        logger.info(
+            "worker deployment version %s polls %s",
+            names.version_name(deployment_name, build_id),
+            task_queue,
+            extra={"namespace_id": namespace_id},
+        )
 
     # -- reads -----------------------------------------------------------------------
 
@@ -163,87 +240,16 @@ class WorkerDeployments:
         version = self.target(task.namespace_id, task.task_queue, task.workflow_id)
         return names.versioned_queue(task.task_queue, version) if version else task.task_queue
 
-    # -- changes ---------------------------------------------------------------------
 
-    async def change(self, namespace_id: str, deployment: Deployment) -> None:
-        """Store a deployment the caller changed (a copy: memory keeps the old one until then)."""
-        async with self._lock:
-            await self._save(namespace_id, deployment)
-            self._deployments[namespace_id, deployment.name] = deployment
-
-    async def delete(self, namespace_id: str, name: str) -> None:
-        deployment = self.get(namespace_id, name)
-        if deployment.versions:
-            raise FailedPreconditionError("deployment has versions, can't be deleted")
-        async with self._lock:
-            await self._store.delete_worker_deployment(namespace_id, name)
-            self._deployments.pop((namespace_id, name), None)
+def _queues(deployment: Deployment | None) -> set[str]:
+    if deployment is None:
+        return set()
+    return {task_queue for version in deployment.versions.values() for task_queue, _ in version.task_queues}
 
 
-def set_current(deployment: Deployment, build_id: str, identity: str, now: float) -> None:
-    """Make ``build_id`` (empty: the unversioned workers) the current version."""
-    previous = deployment.versions.get(deployment.current_build)
-    if previous is not None:
-        previous.status = DRAINING
-        previous.last_deactivation_time = now
-        previous.current_since = 0.0
-        previous.routing_changed_time = now
-    deployment.current_build = build_id
-    deployment.current_changed_time = now
-    if not build_id and deployment.ramping_build == names.UNVERSIONED:
-        _end_ramp(deployment, now)  # the unversioned workers are current: no ramp to them
-    version = deployment.versions.get(build_id)
-    if version is not None:
-        if deployment.ramping_build == build_id:  # the ramp ends: it is current now
-            _end_ramp(deployment, now)
-        version.status = CURRENT
-        version.current_since = now
-        version.last_current_time = now
-        version.routing_changed_time = now
-        version.first_activation_time = version.first_activation_time or now
-        version.last_modifier_identity = identity
-    _touched(deployment, identity)
-
-
-def set_ramping(deployment: Deployment, build_id: str, percentage: float, identity: str, now: float) -> None:
-    """Ramp ``percentage`` of new work to ``build_id`` (``names.UNVERSIONED``: to the
-    unversioned workers); an empty build ID ends the ramp."""
-    if deployment.ramping_build != build_id:
-        _end_ramp(deployment, now)
-        deployment.ramping_changed_time = now
-    if build_id == names.UNVERSIONED:
-        if deployment.ramp_percentage != percentage:
-            deployment.ramp_percentage_changed_time = now
-        deployment.ramping_build, deployment.ramp_percentage = build_id, percentage
-    version = deployment.versions.get(build_id)
-    if version is not None:
-        if version.status != RAMPING:
-            version.ramping_since = now
-            version.first_activation_time = version.first_activation_time or now
-        version.status = RAMPING
-        version.ramp_percentage = percentage
-        version.routing_changed_time = now
-        version.last_modifier_identity = identity
-        deployment.ramping_build = build_id
-        if deployment.ramp_percentage != percentage:
-            deployment.ramp_percentage_changed_time = now
-        deployment.ramp_percentage = percentage
-    _touched(deployment, identity)
-
-
-def _end_ramp(deployment: Deployment, now: float) -> None:
-    ramping = deployment.versions.get(deployment.ramping_build)
-    if ramping is not None and ramping.status == RAMPING:
-        ramping.status = DRAINING
-        ramping.ramping_since = 0.0
-        ramping.ramp_percentage = 0.0
-        ramping.routing_changed_time = now
-        ramping.last_deactivation_time = now
-    deployment.ramping_build = ""
-    deployment.ramp_percentage = 0.0
-    deployment.ramping_changed_time = now
-
-
-def _touched(deployment: Deployment, identity: str) -> None:
-    deployment.revision += 1
-    deployment.last_modifier_identity = identity
+def _routes(deployment: Deployment | None) -> object:
+    """What a deployment's routing depends on: the versions and queues, current and ramp."""
+    if deployment is None:
+        return None
+    versions = sorted((v.build_id, sorted(v.task_queues)) for v in deployment.versions.values())
+    return (versions, deployment.current_build, deployment.ramping_build, deployment.ramp_percentage)

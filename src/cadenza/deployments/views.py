@@ -30,15 +30,19 @@ def _name(deployment: Deployment, build_id: str) -> str:
     return names.version_name(deployment.name, build_id)
 
 
-def ramping_name(deployment: Deployment) -> str:
-    """The ramping version's name: empty when nothing ramps."""
-    return _name(deployment, deployment.ramping_build) if deployment.ramping_build else ""
+def build_name(deployment_name: str, build_id: str) -> str:
+    """A ramp's version as Temporal names it: empty when nothing ramps."""
+    if not build_id:
+        return ""
+    return (
+        names.UNVERSIONED if build_id == names.UNVERSIONED else names.version_name(deployment_name, build_id)
+    )
 
 
 def routing_config(deployment: Deployment) -> dpb.RoutingConfig:
     config = dpb.RoutingConfig(
         current_version=_name(deployment, deployment.current_build),
-        ramping_version=ramping_name(deployment),
+        ramping_version=build_name(deployment.name, deployment.ramping_build),
         ramping_version_percentage=deployment.ramp_percentage,
         current_version_changed_time=_time(deployment.current_changed_time),
         ramping_version_changed_time=_time(deployment.ramping_changed_time),

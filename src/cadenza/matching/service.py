@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cadenza.clock import Clock
+from cadenza.deployments.names import user_queue
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.ordering import Backlog
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
@@ -82,6 +83,27 @@ class MatchingService:
         key = (task.namespace_id, self._route(task), task.kind)
         if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
             self._pending[task.task_id] = key
+
+    def reroute(self, namespace_id: str, task_queue: str) -> None:
+        """The routing of ``task_queue`` changed: move its waiting tasks to the queues they now
+        route to (a backlog left for the unversioned workers goes to the new current version)."""
+        for key, queue in list(self._queues.items()):
+            if key[0] == namespace_id and user_queue(key[1]) == task_queue:
+                self._move_misrouted(queue, key[1])
+
+    def _move_misrouted(self, queue: _Queue, name: str) -> None:
+        moved: list[TaskRecord] = []
+
+        def stays(task: TaskRecord) -> bool:
+            if self._pending.get(task.task_id) is None or self._route(task) == name:
+                return True
+            moved.append(task)
+            return False
+
+        queue.items.retain(stays)
+        for task in moved:
+            self._pending.pop(task.task_id, None)
+            self._enqueue(task)
 
     def set_fairness_weight_overrides(
         self, namespace_id: str, name: str, kind: TaskKind, overrides: Mapping[str, float]

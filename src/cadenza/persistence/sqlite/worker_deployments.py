@@ -19,20 +19,32 @@ class _Database(Protocol):
 
 
 class SqliteWorkerDeployments:
-    """A row per namespace and deployment, the deployment as one document."""
+    """A row per namespace and deployment, the deployment as one document, written on its revision."""
 
-    async def worker_deployments(self: _Database) -> list[tuple[str, str, bytes]]:
+    async def worker_deployments(self: _Database) -> list[tuple[str, str, int, bytes]]:
         rows = await self._read(Q["worker_deployments"], ())
-        return [(r[0], r[1], bytes(r[2])) for r in rows]
+        return [(r[0], r[1], int(r[2]), bytes(r[3])) for r in rows]
 
-    async def put_worker_deployment(self: _Database, namespace_id: str, name: str, data: bytes) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(Q["put_worker_deployment"], (namespace_id, name, data))
+    async def get_worker_deployment(
+        self: _Database, namespace_id: str, name: str
+    ) -> tuple[int, bytes] | None:
+        rows = await self._read(Q["get_worker_deployment"], (namespace_id, name))
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
-        await self._submit(run, is_write=True)
+    async def put_worker_deployment(
+        self: _Database, namespace_id: str, name: str, data: bytes, revision: int
+    ) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            if revision == 0:
+                cursor = conn.execute(Q["insert_worker_deployment"], (namespace_id, name, data))
+            else:
+                cursor = conn.execute(Q["update_worker_deployment"], (data, namespace_id, name, revision))
+            return cursor.rowcount == 1
 
-    async def delete_worker_deployment(self: _Database, namespace_id: str, name: str) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(Q["delete_worker_deployment"], (namespace_id, name))
+        return await self._submit(run, is_write=True)
 
-        await self._submit(run, is_write=True)
+    async def delete_worker_deployment(self: _Database, namespace_id: str, name: str, revision: int) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            return conn.execute(Q["delete_worker_deployment"], (namespace_id, name, revision)).rowcount == 1
+
+        return await self._submit(run, is_write=True)
