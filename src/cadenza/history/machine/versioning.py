@@ -170,6 +170,7 @@ def record_completion(
     """A versioned worker completed a workflow task: the run now has its behavior and version."""
     if not deployed(request):
         return
+    routed = not pinned_version(state)  # the task went where its task queue routed it
     options = request.deployment_options
     version = WorkerDeploymentVersion(deployment_name=options.deployment_name, build_id=options.build_id)
     attrs.versioning_behavior = request.versioning_behavior
@@ -179,7 +180,7 @@ def record_completion(
     versioning.deployment_version.CopyFrom(version)
     versioning.version = version_name(version)  # the deprecated form, which Temporal still fills in
     versioning.continue_as_new_initial_versioning_behavior = 0  # type: ignore[assignment]
-    if not versioning.HasField("versioning_override"):  # the routing it followed, as Temporal notes
+    if routed:  # the routing it followed, as Temporal notes
         versioning.revision_number = routing.revision(state.namespace_id, state.task_queue)
     store(state, versioning)
     show(state)
@@ -234,6 +235,7 @@ def continue_onto(
     ):
         after.behavior = PINNED
         after.deployment_version.CopyFrom(before.deployment_version)
+        after.version = before.version
         started.inherited_pinned_version.CopyFrom(before.deployment_version)
     store(new, after)
 
