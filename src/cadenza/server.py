@@ -369,7 +369,10 @@ class Server:
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
             deployments=DeploymentRpcs(
-                namespaces=namespaces, deployments=self._deployments, clock=self._clock
+                namespaces=namespaces,
+                deployments=self._deployments,
+                matching=self._matching,
+                clock=self._clock,
             ),
             execution_options=ExecutionOptionsRpcs(
                 namespaces=namespaces, history=history, deployments=self._deployments

@@ -320,6 +320,12 @@ async def test_update_options_checks_its_request_and_changes_the_priority(
         RPCStatusCode.INVALID_ARGUMENT,
         "UpdateMask is required",
     )
+    with pytest.raises(RPCError) as bad_path:
+        await _set_options(client, workflow_id, WorkflowExecutionOptions(), "foo")
+    assert bad_path.value.message == (
+        'error parsing UpdateMask: proto:\u00a0invalid path "foo" for message '
+        '"temporal.api.workflow.v1.WorkflowExecutionOptions"'
+    )
     options = WorkflowExecutionOptions()
     options.priority.priority_key = 2
     answered = await _set_options(client, workflow_id, options, "priority")
@@ -372,3 +378,22 @@ async def test_work_waiting_for_unversioned_workers_moves_to_a_version_made_curr
         await running_on(handle, "1.0")
         await handle.signal(wd.Upgrading.finish)
         assert await handle.result() == "1.0"
+
+
+async def test_a_draining_or_polled_version_is_not_deleted(client: Client, task_queue: str) -> None:
+    deployment = wd.new_deployment()
+    version = WorkerDeploymentVersion(deployment_name=deployment, build_id="1.0")
+    async with wd.versions(client, task_queue, deployment, "1.0", "2.0"):
+        await wd.set_current(client, deployment, "1.0")
+        await wd.set_current(client, deployment, "2.0")
+        for skip_drainage, why in ((False, "it is draining"), (True, "it has active pollers")):
+            with pytest.raises(RPCError) as refused:
+                await client.workflow_service.delete_worker_deployment_version(
+                    wsv1.DeleteWorkerDeploymentVersionRequest(
+                        namespace=wd.NAMESPACE, deployment_version=version, skip_drainage=skip_drainage
+                    )
+                )
+            assert (refused.value.status, refused.value.message) == (
+                RPCStatusCode.FAILED_PRECONDITION,
+                f"version '{deployment}:1.0' cannot be deleted since {why}",
+            )

@@ -4,6 +4,7 @@ current and a ramping version, delete them, keep a version's metadata."""
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from temporalio.api.enums.v1 import TaskQueueKind, WorkerVersioningMode
@@ -12,13 +13,17 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from cadenza.api.errors import translated
 from cadenza.clock import Clock
 from cadenza.deployments import names, routing, views
-from cadenza.deployments.model import CURRENT, RAMPING, Deployment, Version
+from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from cadenza.history.machine.state import encode_blob
+from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
+from cadenza.persistence.records import TaskKind
 
 DEFAULT_PAGE_SIZE = 100
+ACTIVE_POLLERS = 300.0
+"""Seconds after its last poll that a version counts as polled, and may not be deleted."""
 
 
 def _version_of(request: Any) -> tuple[str, str]:
@@ -37,7 +42,7 @@ def _parse(version: str) -> tuple[str, str]:
         return names.split_version(version)
     except ValueError:
         raise InvalidArgumentError(
-            f"invalid version string '{version}', expected format is '<deployment_name>.<build_id>'"
+            f'invalid version string "{version}", expected format is "<deployment_name>.<build_id>"'
         ) from None
 
 
@@ -97,17 +102,36 @@ class DeploymentRpcs:
     """
 
     def __init__(
-        self, *, namespaces: NamespaceRegistry, deployments: WorkerDeployments, clock: Clock
+        self,
+        *,
+        namespaces: NamespaceRegistry,
+        deployments: WorkerDeployments,
+        matching: MatchingService,
+        clock: Clock,
     ) -> None:
         self._namespaces = namespaces
         self._deployments = deployments
+        self._matching = matching
         self._clock = clock
+
+    def _polled(self, namespace_id: str, deployment_name: str, version: Version) -> bool:
+        """Whether a worker of the version polled any of its queues in the last ``ACTIVE_POLLERS``."""
+        since = time.time() - ACTIVE_POLLERS
+        name = names.version_name(deployment_name, version.build_id)
+        return any(
+            seen.last_access_time >= since
+            for task_queue, _ in version.task_queues
+            for kind in (TaskKind.WORKFLOW, TaskKind.ACTIVITY)
+            for seen in self._matching.pollers(
+                namespace_id, names.versioned_queue(task_queue, name), kind
+            ).values()
+        )
 
     async def _named(self, request: Any) -> tuple[str, str]:
         """(namespace ID, deployment name) of a request naming a deployment."""
         namespace = await self._namespaces.get(request.namespace)
         if not request.deployment_name:
-            raise InvalidArgumentError("deployment name cannot be empty")
+            raise InvalidArgumentError("WorkerDeploymentName cannot be empty")
         return namespace.id, request.deployment_name
 
     @translated
@@ -234,9 +258,16 @@ class DeploymentRpcs:
 
         def change(stored: Deployment | None) -> Deployment:
             version = _version_in(stored, build_id)
+            why = ""
             if version.status in (CURRENT, RAMPING):
+                why = "it is current or ramping"
+            elif version.status == DRAINING and not request.skip_drainage:
+                why = "it is draining"
+            elif self._polled(namespace.id, deployment_name, version):
+                why = "it has active pollers"
+            if why:
                 raise FailedPreconditionError(
-                    f"version '{deployment_name}:{build_id}' cannot be deleted since it is current or ramping"
+                    f"version '{deployment_name}:{build_id}' cannot be deleted since {why}"
                 )
             assert stored is not None
             del stored.versions[build_id]

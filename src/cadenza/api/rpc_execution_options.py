@@ -13,7 +13,7 @@ from cadenza.api.lookups import Runs
 from cadenza.deployments import names
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from cadenza.history.machine import priorities, versioning
+from cadenza.history.machine import execution_options, priorities, versioning
 from cadenza.history.machine.state import MutableState
 from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
@@ -39,6 +39,13 @@ class ExecutionOptionsRpcs:
             raise InvalidArgumentError("UpdateMask is required")
         if not request.HasField("workflow_execution_options"):
             raise InvalidArgumentError("WorkflowExecutionOptions is required")
+        for path in request.update_mask.paths:
+            if path not in execution_options.MASKABLE:
+                raise InvalidArgumentError(
+                    # Go's protobuf writes a no-break space after "proto:", as the real server shows.
+                    f'error parsing UpdateMask: proto:\u00a0invalid path "{path}" for message '
+                    '"temporal.api.workflow.v1.WorkflowExecutionOptions"'
+                )
         options = request.workflow_execution_options
         _check_override(options.versioning_override)
         priorities.validate(options.priority)
