@@ -16,6 +16,7 @@ from temporalio.api.workflow.v1 import VersioningOverride, WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
 
 from tests import servers
 from tests.acceptance import raw_calls as raw
@@ -397,3 +398,19 @@ async def test_a_draining_or_polled_version_is_not_deleted(client: Client, task_
                 RPCStatusCode.FAILED_PRECONDITION,
                 f"version '{deployment}:1.0' cannot be deleted since {why}",
             )
+
+
+async def test_a_pinned_run_reaches_activity_workers_of_a_queue_outside_its_version(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    deployment = wd.new_deployment()
+    activity_queue = f"{task_queue}-activities"
+    async with (
+        wd.versions(client, task_queue, deployment, "1.0"),
+        Worker(client, task_queue=activity_queue, activities=[wd.echo]),
+    ):
+        await wd.set_current(client, deployment, "1.0")
+        result = await client.execute_workflow(
+            wd.PinnedCaller.run, activity_queue, id=workflow_id, task_queue=task_queue
+        )
+        assert result == "echoed"

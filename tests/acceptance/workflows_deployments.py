@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
@@ -45,7 +46,23 @@ class Upgrading(_WaitsToFinish):
         return await self.finished_on()
 
 
-WORKFLOWS = [Pinned, Upgrading]
+@activity.defn(name="echo")
+async def echo(text: str) -> str:
+    return text
+
+
+@workflow.defn(name="PinnedCaller", versioning_behavior=VersioningBehavior.PINNED)
+class PinnedCaller:
+    """Runs an activity on another task queue, whose workers belong to no deployment."""
+
+    @workflow.run
+    async def run(self, activity_queue: str) -> str:
+        return await workflow.execute_activity(
+            echo, "echoed", task_queue=activity_queue, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+WORKFLOWS = [Pinned, Upgrading, PinnedCaller]
 
 
 def new_deployment() -> str:

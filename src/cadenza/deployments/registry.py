@@ -216,6 +216,12 @@ class WorkerDeployments:
         deployment = self._routing(namespace_id, task_queue)
         return deployment.revision if deployment is not None else 0
 
+    def polls(self, namespace_id: str, task_queue: str, version: str) -> bool:
+        deployment_name, _, build_id = version.partition(names.DELIMITER)
+        deployment = self._deployments.get((namespace_id, deployment_name))
+        known = deployment.versions.get(build_id) if deployment is not None else None
+        return known is not None and known.polls(task_queue)
+
     def version_queues(self, namespace_id: str, task_queue: str) -> list[tuple[str, WorkerDeploymentOptions]]:
         """The queue of each version whose workers poll ``task_queue``, and those workers' options."""
         found = []

@@ -45,6 +45,9 @@ class VersionRouting(Protocol):
     def revision(self, namespace_id: str, task_queue: str) -> int:
         """How many times the routing of the task queue's deployment changed."""
 
+    def polls(self, namespace_id: str, task_queue: str, version: str) -> bool:
+        """Whether workers of ``version`` poll ``task_queue``."""
+
 
 class Unrouted:
     """No deployments: every task queue sends its work to its unversioned workers."""
@@ -57,6 +60,9 @@ class Unrouted:
 
     def revision(self, namespace_id: str, task_queue: str) -> int:
         return 0
+
+    def polls(self, namespace_id: str, task_queue: str, version: str) -> bool:
+        return False
 
 
 UNROUTED = Unrouted()
@@ -128,7 +134,10 @@ def routed_queue(state: MutableState, routing: VersionRouting, task_queue: str) 
     run continued onto the ramping version) that version's, else the task queue itself."""
     pinned = pinned_version(state)
     if pinned:
-        return names.versioned_queue(task_queue, pinned)
+        # A queue its version's workers do not poll (an activity's own, say) is not pinned.
+        if task_queue == state.task_queue or routing.polls(state.namespace_id, task_queue, pinned):
+            return names.versioned_queue(task_queue, pinned)
+        return task_queue
     versioning = info(state)
     if not versioning.behavior and versioning.continue_as_new_initial_versioning_behavior == USE_RAMPING:
         version = routing.ramping_target(state.namespace_id, task_queue, state.workflow_id)
