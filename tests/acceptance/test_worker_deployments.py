@@ -414,3 +414,21 @@ async def test_a_pinned_run_reaches_activity_workers_of_a_queue_outside_its_vers
             wd.PinnedCaller.run, activity_queue, id=workflow_id, task_queue=task_queue
         )
         assert result == "echoed"
+
+
+async def test_a_child_of_a_pinned_run_starts_on_its_parents_version(
+    client: Client, task_queue: str, workflow_id: str
+) -> None:
+    deployment = wd.new_deployment()
+    async with wd.versions(client, task_queue, deployment, "1.0"):
+        await wd.set_current(client, deployment, "1.0")
+        result = await client.execute_workflow(wd.PinnedParent.run, id=workflow_id, task_queue=task_queue)
+        assert result == "1.0"
+    started = (await raw.history(client, f"{workflow_id}-child"))[
+        0
+    ].workflow_execution_started_event_attributes
+    assert started.inherited_pinned_version == WorkerDeploymentVersion(
+        deployment_name=deployment, build_id="1.0"
+    )
+    info = (await raw.describe(client, f"{workflow_id}-child")).workflow_execution_info.versioning_info
+    assert info.behavior == AUTO_UPGRADE  # its own workers' behavior, once it ran

@@ -62,7 +62,22 @@ class PinnedCaller:
         )
 
 
-WORKFLOWS = [Pinned, Upgrading, PinnedCaller]
+@workflow.defn(name="Child", versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+class Child:
+    @workflow.run
+    async def run(self) -> str:
+        version = workflow.info().get_current_deployment_version()
+        return version.build_id if version else ""
+
+
+@workflow.defn(name="PinnedParent", versioning_behavior=VersioningBehavior.PINNED)
+class PinnedParent:
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_child_workflow(Child.run, id=f"{workflow.info().workflow_id}-child")
+
+
+WORKFLOWS = [Pinned, Upgrading, PinnedCaller, Child, PinnedParent]
 
 
 def new_deployment() -> str:

@@ -206,7 +206,7 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
         attrs.priority.CopyFrom(request.priority)
     if request.HasField("user_metadata"):
         event.user_metadata.CopyFrom(request.user_metadata)
-    versioning.start_with_override(s, request, attrs)
+    versioning.record_start(s, request, attrs, change.routing)
     s.execution_time = s.start_time + backoff
     visibility_fields.upsert_search_attributes(s, request.search_attributes)
     visibility_fields.upsert_memo(s, request.memo)

@@ -208,9 +208,9 @@ class Parent:
     workflow_id: str
     run_id: str
     initiated_event_id: int
-    root_workflow_id: str = ""
-    """The top of the parent chain this run belongs to (its root execution)."""
+    root_workflow_id: str = ""  # the top of the parent chain this run belongs to (its root execution)
     root_run_id: str = ""
+    pinned_version: str = ""  # the parent's, which the child inherits on a queue that version polls
 
 
 @dataclass

@@ -249,6 +249,17 @@ def continue_onto(
     store(new, after)
 
 
+def record_start(
+    state: MutableState,
+    request: StartWorkflowExecutionRequest,
+    started: WorkflowExecutionStartedEventAttributes,
+    routing: VersionRouting,
+) -> None:
+    """A new run's versioning: the override it was started with, or its pinned parent's version."""
+    start_with_override(state, request, started)
+    inherit_from_parent(state, routing, started)
+
+
 def start_with_override(
     state: MutableState,
     request: StartWorkflowExecutionRequest,
@@ -260,3 +271,23 @@ def start_with_override(
         versioning = info(state)
         versioning.versioning_override.CopyFrom(full_override(request.versioning_override))
         store(state, versioning)
+
+
+def inherit_from_parent(
+    state: MutableState, routing: VersionRouting, started: WorkflowExecutionStartedEventAttributes
+) -> None:
+    """A child of a pinned run starts on its parent's version when that version's workers poll
+    the child's task queue, as on Temporal; its own workers' behavior decides from then on."""
+    parent = state.parent
+    if parent is None or not parent.pinned_version or info(state).HasField("versioning_override"):
+        return
+    if not routing.polls(state.namespace_id, state.task_queue, parent.pinned_version):
+        return
+    deployment, build_id = names.split_version(parent.pinned_version)
+    version = WorkerDeploymentVersion(deployment_name=deployment, build_id=build_id)
+    started.inherited_pinned_version.CopyFrom(version)
+    versioning = info(state)
+    versioning.behavior = PINNED
+    versioning.deployment_version.CopyFrom(version)
+    versioning.version = parent.pinned_version
+    store(state, versioning)
