@@ -10,9 +10,10 @@ from typing import Any
 from temporalio.api.enums.v1 import TaskQueueKind, WorkerVersioningMode
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from cadenza.api import deployment_views as views
 from cadenza.api.errors import translated
 from cadenza.clock import Clock
-from cadenza.deployments import names, routing, views
+from cadenza.deployments import names, routing
 from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError

@@ -1,4 +1,4 @@
-"""A deployment and its versions as the protobuf messages the deployment RPCs answer with."""
+"""A Worker Deployment and its versions as the protobuf messages the deployment RPCs answer with."""
 
 from __future__ import annotations
 
