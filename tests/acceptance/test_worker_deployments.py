@@ -350,6 +350,8 @@ async def test_deployments_and_their_routing_survive_a_restart(tmp_path: Path, t
                 )
             )
             before = await wd.describe(client, deployment)
+            pinned = await client.start_workflow(wd.Pinned.run, id="pinned-across", task_queue=task_queue)
+            await running_on(pinned, "1.0")
         # A run started while no worker polls waits for one of the current version.
         handle = await client.start_workflow(wd.Upgrading.run, id="after-restart", task_queue=task_queue)
 
@@ -361,11 +363,17 @@ async def test_deployments_and_their_routing_survive_a_restart(tmp_path: Path, t
             wsv1.DescribeWorkerDeploymentVersionRequest(namespace=wd.NAMESPACE, deployment_version=version)
         )
         assert dict(info.worker_deployment_version_info.metadata.entries) == {"k": Payload(data=b"1")}
-        async with wd.versioned_worker(client, task_queue, deployment, "1.0"):
+        async with wd.versions(client, task_queue, deployment, "1.0", "2.0"):
             handle = client.get_workflow_handle(handle.id, result_type=str)
             await running_on(handle, "1.0")
+            await wd.set_current(client, deployment, "2.0")
+            # The pinned run stays on its version, for its next task and for queries.
+            pinned = client.get_workflow_handle(pinned.id, result_type=str)
+            assert await pinned.query("version") == "1.0"
+            await pinned.signal(wd.Pinned.finish)
+            assert await pinned.result() == "1.0"
             await handle.signal(wd.Upgrading.finish)
-            assert await handle.result() == "1.0"
+            assert await handle.result() == "2.0"
 
 
 async def test_work_waiting_for_unversioned_workers_moves_to_a_version_made_current(

@@ -26,6 +26,12 @@ class _WaitsToFinish:
     def finish(self) -> None:
         self.finishing = True
 
+    @workflow.query
+    def version(self) -> str:
+        """The build of the worker answering."""
+        version = workflow.info().get_current_deployment_version()
+        return version.build_id if version else ""
+
     async def finished_on(self) -> str:
         await workflow.wait_condition(lambda: self.finishing)
         version = workflow.info().get_current_deployment_version()
