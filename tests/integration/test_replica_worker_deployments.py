@@ -41,9 +41,14 @@ async def test_versions_and_routing_are_shared_by_the_replicas(database: str, tm
                 for build_id in ("1.0", "2.0"):
                     await eventually(lambda c=client, b=build_id: wd.visible(c, deployment, b))  # type: ignore[misc]
             await wd.set_current(second, deployment, "1.0")
-            handle = await first.start_workflow(wd.Upgrading.run, id="shared-routing", task_queue="shared")
+            # Started through the replica whose worker runs 2.0: its tasks reach 1.0's, on the other.
+            handle = await second.start_workflow(wd.Upgrading.run, id="shared-routing", task_queue="shared")
             await handle.signal(wd.Upgrading.finish)
             assert await handle.result() == "1.0"
+            await wd.set_current(first, deployment, "2.0")
+            moved = await first.start_workflow(wd.Upgrading.run, id="moved-routing", task_queue="shared")
+            await moved.signal(wd.Upgrading.finish)
+            assert await moved.result() == "2.0"
     finally:
         for replica in replicas:
             replica.stop()

@@ -84,6 +84,10 @@ class MatchingService:
         if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
             self._pending[task.task_id] = key
 
+    def routed_queue(self, task: TaskRecord) -> str:
+        """The queue ``task`` waits on here: its task queue's, or its version's."""
+        return self._route(task)
+
     def reroute(self, namespace_id: str, task_queue: str) -> None:
         """The routing of ``task_queue`` changed: move its waiting tasks to the queues they now
         route to (a backlog left for the unversioned workers goes to the new current version)."""
