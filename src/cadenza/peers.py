@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from cadenza.deployments.names import user_queue
 from cadenza.history.service.cache import ExecutionCache
 from cadenza.history.service.queries import Queries, query_task
 from cadenza.matching import MatchingService, nexus_shared
@@ -75,7 +76,7 @@ class Peers:
 
     def _task_announced(self, task: TaskRecord) -> None:
         # Only a poll waiting here needs it now; the creator holds it for its own polls.
-        if self._matching.has_waiting_poll(task.namespace_id, task.task_queue, task.kind):
+        if self._matching.has_waiting_poll(task.namespace_id, self._matching.routed_queue(task), task.kind):
             self._matching.add_task(task)
 
     def _query_offered(self, query_id: str, namespace_id: str, task_queue: str) -> None:
@@ -83,8 +84,11 @@ class Peers:
             self._matching.nexus_tasks.offered_elsewhere(query_id, namespace_id, task_queue)
             return
         # As with tasks: only a waiting poll takes it now; the starving-queue pass is the net.
-        if self._matching.has_waiting_poll(namespace_id, task_queue, TaskKind.WORKFLOW):
-            self._matching.add_task(query_task(query_id, namespace_id, task_queue))
+        task = query_task(query_id, namespace_id, task_queue)
+        if self._matching.has_waiting_poll(
+            namespace_id, self._matching.routed_queue(task), TaskKind.WORKFLOW
+        ):
+            self._matching.add_task(task)
 
     def _answered(self, row_id: str) -> None:
         if nexus_shared.is_nexus(row_id):
@@ -115,11 +119,16 @@ class Peers:
             logger.info("took over %d timers of replicas that are gone", len(timers))
         self._matching.forget_unpolled(UNPOLLED_SECONDS)
         for namespace_id, name, kind in self._matching.starving_queues():
-            for task in await self._link.queued_tasks(namespace_id, name, kind, SCAN_TASKS):
-                self._matching.add_task(task)
-            if kind == TaskKind.WORKFLOW:
-                for query_id in await self._link.unclaimed_queries(namespace_id, name, SCAN_TASKS):
-                    self._matching.add_task(query_task(query_id, namespace_id, name))
+            # A version's queue waits for its pinned tasks, stored under its own name, and for
+            # the tasks of its task queue that route to it.
+            stored = {name, user_queue(name)}
+            for queue in stored:
+                for task in await self._link.queued_tasks(namespace_id, queue, kind, SCAN_TASKS):
+                    if self._matching.routed_queue(task) == name:
+                        self._matching.add_task(task)
+                if kind == TaskKind.WORKFLOW:
+                    for query_id in await self._link.unclaimed_queries(namespace_id, queue, SCAN_TASKS):
+                        self._matching.add_task(query_task(query_id, namespace_id, queue))
         nexus = self._matching.nexus_tasks
         for namespace_id, name in nexus.starving_queues():
             for row_id in await self._link.unclaimed_nexus_requests(namespace_id, name, SCAN_TASKS):

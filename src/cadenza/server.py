@@ -19,6 +19,8 @@ from cadenza.api.rate_limiting import RateLimiting
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_deployments import DeploymentRpcs
+from cadenza.api.rpc_execution_options import ExecutionOptionsRpcs
 from cadenza.api.rpc_legacy_versioning import LegacyVersioningRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -40,6 +42,7 @@ from cadenza.clock import Clock, SystemClock
 from cadenza.concurrency import ConcurrencyLimits
 from cadenza.concurrency.holders import holder_check
 from cadenza.config import ServerConfig
+from cadenza.deployments.registry import WorkerDeployments
 from cadenza.history.machine.change import Change
 from cadenza.history.service import Dispatch, HistoryService
 from cadenza.history.service.queries import Queries
@@ -100,16 +103,14 @@ class Server:
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
-        self._tls, self._certificate_rules = _checked_tls(config)
-        self._jwt = jwt_authenticator(config)
-        """JWT bearer tokens, when keys are configured; built first, as a bad key file stops the start."""
-        if self._jwt is not None and not config.auth:
-            logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
+        self._check_security(config)
         self._clock = clock or SystemClock()
         self.metrics = Metrics(enabled=config.metrics, label_limit=config.metrics_label_limit)
         """This server's own metrics: ``metrics.render()`` is the ``/metrics`` page."""
         self._store: Store = self.metrics.instrument_store(open_store(config.db))
-        self._matching = MatchingService(self.metrics.task_observer)
+        self._deployments = WorkerDeployments(self._store, shared=self._store.replicas() is not None)
+        self._matching = MatchingService(self.metrics.task_observer, router=self._deployments.route)
+        self._deployments.on_routing_changed = self._matching.reroute
         self._timers = TimerQueue(self._clock, self._fire_timer)
         self._timers.on_fired = self.metrics.on_timer_fired
         self._history = HistoryService(
@@ -123,6 +124,7 @@ class Server:
                 self._timers.discard,
                 self._matching.sticky_alive,
                 self._matching.control.push,
+                self._deployments,
             ),
         )
         self._namespaces = NamespaceRegistry(self._store)
@@ -220,6 +222,14 @@ class Server:
         self._stopping = asyncio.Event()
         self.addresses: Addresses | None = None
 
+    def _check_security(self, config: ServerConfig) -> None:
+        """TLS files and JWT keys are read first, so a bad one stops the start before anything opens."""
+        self._tls, self._certificate_rules = _checked_tls(config)
+        self._jwt = jwt_authenticator(config)
+        """JWT bearer tokens, when keys are configured."""
+        if self._jwt is not None and not config.auth:
+            logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
+
     def _concurrency_limits(self, shared: bool) -> ConcurrencyLimits:
         """The concurrency limits, wired to matching, the engine and the metrics."""
         limits = ConcurrencyLimits(self._store, self._clock, shared)
@@ -262,12 +272,14 @@ class Server:
             await self._advise_on_keys()
         if self._peers is not None:
             await self._peers.start()
+        await self._deployments.load()  # before the tasks: they are routed to versions by it
         await self._queue_configs.load()  # before the tasks: their order depends on its weights
         await self.concurrency.load()
         await self._recover()
         await self.concurrency.sweep(0.0)  # holders that ended while the server was down
         self._queue_configs.start()
         self.concurrency.start()
+        self._deployments.start()
         workflow_service, operator_service = (
             self._workflow_service(),
             OperatorService(self._namespaces, self.nexus_endpoints),
@@ -401,6 +413,7 @@ class Server:
                 queries=self._queries,
                 queue_configs=self._queue_configs,
                 endpoints=self.nexus_endpoints,
+                deployments=self._deployments,
             ),
             activities=ActivityRpcs(
                 config=config,
@@ -408,6 +421,7 @@ class Server:
                 history=history,
                 matching=self._matching,
                 standalone=self._standalone,
+                deployments=self._deployments,
             ),
             activity_ops=ActivityOpsRpcs(namespaces=namespaces, history=history),
             nexus=NexusRpcs(
@@ -432,6 +446,15 @@ class Server:
             ),
             standalone_activities=StandaloneActivityRpcs(
                 config=config, namespaces=namespaces, activities=self._standalone
+            ),
+            deployments=DeploymentRpcs(
+                namespaces=namespaces,
+                deployments=self._deployments,
+                matching=self._matching,
+                clock=self._clock,
+            ),
+            execution_options=ExecutionOptionsRpcs(
+                namespaces=namespaces, history=history, deployments=self._deployments
             ),
         )
 
@@ -461,6 +484,7 @@ class Server:
         await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self._queue_configs.stop()
         await self.concurrency.stop()
+        await self._deployments.stop()
         await self.retention.stop()
         await self.audit.retention.stop()
         if self._dynamic_config_file is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.api.workflowservice.v1 import ListWorkerDeploymentsRequest
+from temporalio.api.workflowservice.v1 import ListDeploymentsRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -151,11 +151,9 @@ async def test_rpcs_are_counted_by_operation_namespace_and_error(
     assert page.value("service_errors") == 0
 
     with pytest.raises(RPCError):
-        await client.workflow_service.list_worker_deployments(
-            ListWorkerDeploymentsRequest(namespace="default")
-        )
-    page = await eventually(lambda: recorded(in_process_server, "ListWorkerDeployments", 1))
-    unserved = {"operation": "ListWorkerDeployments", "namespace": "default"}
+        await client.workflow_service.list_deployments(ListDeploymentsRequest(namespace="default"))
+    page = await eventually(lambda: recorded(in_process_server, "ListDeployments", 1))
+    unserved = {"operation": "ListDeployments", "namespace": "default"}
     assert page.value("service_errors", **unserved) == 1  # an RPC Cadenza does not serve is its own
     assert page.value("service_error_with_type", **unserved, error_type="serviceerror_Unimplemented") == 1
     assert page.value("service_errors") == 1

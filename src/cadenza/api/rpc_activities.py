@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -16,8 +18,10 @@ from cadenza.api.requests import (
     oversize_failure,
     queue_name,
 )
+from cadenza.api.rpc_deployments import polled_queue
 from cadenza.api.rpc_standalone_activities import sdk_of
 from cadenza.config import ServerConfig
+from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import HistoryService
@@ -40,7 +44,9 @@ class ActivityRpcs:
         history: HistoryService,
         matching: MatchingService,
         standalone: StandaloneActivities,
+        deployments: WorkerDeployments,
     ) -> None:
+        self._deployments = deployments
         self._config = config
         self._standalone = standalone
         self._namespaces = namespaces
@@ -68,6 +74,14 @@ class ActivityRpcs:
                 ),
             )
 
+        name = await polled_queue(
+            self._deployments,
+            namespace.id,
+            request,
+            name,
+            TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            time.time(),
+        )
         response = await self._polls.poll(namespace.id, name, TaskKind.ACTIVITY, request, context, deliver)
         return response or wsv1.PollActivityTaskQueueResponse()
 

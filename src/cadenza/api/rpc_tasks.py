@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from temporalio.api.enums.v1 import (
     CommandType,
     DescribeTaskQueueMode,
     TaskQueueType,
+    WorkerVersioningMode,
 )
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
@@ -15,8 +17,10 @@ from cadenza.api.errors import translated
 from cadenza.api.long_poll import LongPolls
 from cadenza.api.lookups import Runs, search_attribute_rules, task_token
 from cadenza.api.requests import queue_name
+from cadenza.api.rpc_deployments import polled_queue
 from cadenza.api.rpc_task_queue_config import describe_config
 from cadenza.config import ServerConfig
+from cadenza.deployments.registry import WorkerDeployments
 from cadenza.history.machine import events as ev
 from cadenza.history.service import HistoryService
 from cadenza.history.service.queries import Queries
@@ -51,7 +55,9 @@ class TaskRpcs:
         queries: Queries,
         queue_configs: QueueConfigs,
         endpoints: NexusEndpoints,
+        deployments: WorkerDeployments,
     ) -> None:
+        self._deployments = deployments
         self._config = config
         self._endpoints = endpoints
         self._queue_configs = queue_configs
@@ -75,6 +81,11 @@ class TaskRpcs:
             or request.worker_version_capabilities.build_id
             or request.binary_checksum
         )
+        if (
+            request.deployment_options.worker_versioning_mode
+            == WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
+        ):
+            build_id = ""  # its version shows on the completion: the started event names no build
 
         async def deliver(task: TaskRecord) -> bytes | None:
             if task.query_id:
@@ -83,6 +94,14 @@ class TaskRpcs:
                 task, self._history.record_workflow_task_started(task, request.identity, build_id)
             )
 
+        name = await polled_queue(
+            self._deployments,
+            namespace.id,
+            request,
+            name,
+            TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            time.time(),
+        )
         response = await self._polls.poll(namespace.id, name, TaskKind.WORKFLOW, request, context, deliver)
         return response or wsv1.PollWorkflowTaskQueueResponse()
 
@@ -213,13 +232,19 @@ class TaskRpcs:
         return response
 
     def _fill_pollers(self, out: Any, namespace_id: str, name: str, kind: TaskKind) -> None:
-        _add_pollers(out, self._matching.pollers(namespace_id, name, kind))
+        """The queue's pollers, the versioned workers (each polling its version's queue) too."""
+        queues = [(name, None), *self._deployments.version_queues(namespace_id, name)]
+        for queue, version in queues:
+            _add_pollers(out, self._matching.pollers(namespace_id, queue, kind), version)
 
 
-def _add_pollers(out: Any, pollers: dict[str, PollerSeen]) -> None:
+def _add_pollers(out: Any, pollers: dict[str, PollerSeen], version: Any = None) -> None:
+    """Each poller as DescribeTaskQueue lists it; a versioned worker's with its deployment options."""
     for identity, seen in pollers.items():
         poller = out.add(identity=identity, rate_per_second=seen.rate_per_second)
         poller.last_access_time.CopyFrom(ev.timestamp(seen.last_access_time))
+        if version is not None:
+            poller.deployment_options.CopyFrom(version)
 
 
 def _task_kind(queue_type: int) -> TaskKind:

@@ -16,6 +16,8 @@ from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb
 from cadenza.api.rpc_activities import ActivityRpcs
 from cadenza.api.rpc_activity_ops import ActivityOpsRpcs
 from cadenza.api.rpc_batches import BatchRpcs
+from cadenza.api.rpc_deployments import DeploymentRpcs
+from cadenza.api.rpc_execution_options import ExecutionOptionsRpcs
 from cadenza.api.rpc_legacy_versioning import LegacyVersioningRpcs
 from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
@@ -47,6 +49,8 @@ class WorkflowService:
     legacy_versioning: LegacyVersioningRpcs
     workflow_pause: WorkflowPauseRpcs
     standalone_activities: StandaloneActivityRpcs
+    deployments: DeploymentRpcs
+    execution_options: ExecutionOptionsRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

@@ -48,6 +48,11 @@ _WORKFLOW_CALLS = {
     "DeprecateNamespace": "namespace",
     "UpdateWorkerBuildIdCompatibility": "versioning",
     "UpdateWorkerVersioningRules": "versioning",
+    "SetWorkerDeploymentCurrentVersion": "deployment",
+    "SetWorkerDeploymentRampingVersion": "deployment",
+    "DeleteWorkerDeployment": "deployment",
+    "DeleteWorkerDeploymentVersion": "deployment",
+    "UpdateWorkerDeploymentVersionMetadata": "deployment",
 }
 
 _OPERATOR_CALLS = {

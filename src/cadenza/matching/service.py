@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cadenza.clock import Clock
+from cadenza.deployments.names import user_queue
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.gate import DispatchGate, Parked, end_waits
 from cadenza.matching.nexus_tasks import NexusTaskQueues
@@ -39,6 +40,10 @@ STICKY_POLLER_GRACE = 10.0
 QueueKey = tuple[str, str, TaskKind]
 
 
+def _own_queue(task: TaskRecord) -> str:
+    return task.task_queue
+
+
 @dataclass
 class _Queue(Queue[TaskRecord]):
     """A task queue: its waiting tasks in dispatch order (priority, fairness, arrival)."""
@@ -57,8 +62,15 @@ class MatchingService:
     paces each queue's dispatch (``clock`` measures it; monotonic by default).
     """
 
-    def __init__(self, observer: TaskObserver = UNOBSERVED, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        observer: TaskObserver = UNOBSERVED,
+        clock: Clock | None = None,
+        router: Callable[[TaskRecord], str] | None = None,
+    ) -> None:
         self._observer = observer
+        self._route = router or _own_queue
+        """The queue a task waits on: a version's own queue when its task queue routes it there."""
         self.rate_limits = RateLimits(clock)
         self._queues: dict[QueueKey, _Queue] = {}
         self._pending: dict[str, QueueKey] = {}
@@ -75,9 +87,34 @@ class MatchingService:
         self._enqueue(task)
 
     def _enqueue(self, task: TaskRecord) -> None:
-        key = (task.namespace_id, task.task_queue, task.kind)
+        key = (task.namespace_id, self._route(task), task.kind)
         if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
             self._pending[task.task_id] = key
+
+    def routed_queue(self, task: TaskRecord) -> str:
+        """The queue ``task`` waits on here: its task queue's, or its version's."""
+        return self._route(task)
+
+    def reroute(self, namespace_id: str, task_queue: str) -> None:
+        """The routing of ``task_queue`` changed: move its waiting tasks to the queues they now
+        route to (a backlog left for the unversioned workers goes to the new current version)."""
+        for key, queue in list(self._queues.items()):
+            if key[0] == namespace_id and user_queue(key[1]) == task_queue:
+                self._move_misrouted(queue, key[1])
+
+    def _move_misrouted(self, queue: _Queue, name: str) -> None:
+        moved: list[TaskRecord] = []
+
+        def stays(task: TaskRecord) -> bool:
+            if self._pending.get(task.task_id) is None or self._route(task) == name:
+                return True
+            moved.append(task)
+            return False
+
+        queue.items.retain(stays)
+        for task in moved:
+            self._pending.pop(task.task_id, None)
+            self._enqueue(task)
 
     def set_fairness_weight_overrides(
         self, namespace_id: str, name: str, kind: TaskKind, overrides: Mapping[str, float]

@@ -406,3 +406,23 @@ class ConcurrencyStore(Protocol):
         """Delete these slots (those already gone are skipped)."""
 
     async def list_slots(self) -> list[SlotRecord]: ...
+
+
+class WorkerDeploymentStore(Protocol):
+    """Worker Deployments, a row per namespace and deployment name holding the whole
+    deployment (versions, their task queues, routing) as one document. Each write is
+    conditional on the row's revision, which it advances, so concurrent writers never lose
+    each other's changes: the one that loses reads the row again."""
+
+    async def worker_deployments(self) -> list[tuple[str, str, int, bytes]]:
+        """Every stored deployment: (namespace ID, name, revision, document)."""
+
+    async def get_worker_deployment(self, namespace_id: str, name: str) -> tuple[int, bytes] | None:
+        """(revision, document) of one deployment; None if it has no row."""
+
+    async def put_worker_deployment(self, namespace_id: str, name: str, data: bytes, revision: int) -> bool:
+        """Write a deployment if its row is still at ``revision`` (0: if it has none yet);
+        False if another write came first and nothing changed."""
+
+    async def delete_worker_deployment(self, namespace_id: str, name: str, revision: int) -> bool:
+        """Delete a deployment's row if it is still at ``revision``."""

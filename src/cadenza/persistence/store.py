@@ -25,6 +25,7 @@ from cadenza.persistence.roles import (
     StandaloneActivityStore,
     TaskStore,
     VisibilityStore,
+    WorkerDeploymentStore,
 )
 
 __all__ = ["ReplicaLink", "Store"]
@@ -45,6 +46,7 @@ class Store(
     StandaloneActivityStore,
     NexusEndpointStore,
     ConcurrencyStore,
+    WorkerDeploymentStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,

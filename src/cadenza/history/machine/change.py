@@ -14,9 +14,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import visibility_fields
+from cadenza.history.machine import versioning, visibility_fields
 from cadenza.history.machine import workflow_task_events as wft_events
 from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
+from cadenza.history.machine.versioning import UNROUTED, VersionRouting
 from cadenza.persistence.records import (
     NO_PRIORITY,
     CurrentExecution,
@@ -83,6 +84,8 @@ class Change:
     """Whether a sticky queue's worker still polls; if not, tasks go to the normal queue."""
     suggest_continue_as_new_at: int = 0
     """History length from which workflow tasks suggest continue-as-new (0: never)."""
+    routing: VersionRouting = UNROUTED
+    """Where task queues send new work among their deployment's versions."""
     events: list[HistoryEvent] = field(default_factory=list)
     tasks_added: list[TaskRecord] = field(default_factory=list)
     tasks_removed: list[str] = field(default_factory=list)
@@ -231,6 +234,8 @@ class Change:
         priority: TaskPriority = NO_PRIORITY,
     ) -> str:
         s = self.state
+        if task_queue != s.sticky_queue:
+            task_queue = versioning.routed_queue(s, self.routing, task_queue)
         task = TaskRecord(
             new_id(),
             s.namespace_id,

@@ -25,7 +25,7 @@ from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import retry, visibility_fields, workflow_tasks
+from cadenza.history.machine import retry, versioning, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.closing import close_execution
 from cadenza.history.machine.state import MutableState, RetryPolicy
@@ -189,6 +189,7 @@ def continue_as_new(
         retry=(
             retry.from_proto(command.retry_policy) if command.HasField("retry_policy") else s.retry_policy
         ),
+        initial_versioning=command.initial_versioning_behavior,
     )
     attrs.new_execution_run_id = _successor(
         change, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW, backoff, 1, overrides=overrides
@@ -209,6 +210,8 @@ class _Overrides:
     memo: Memo | None
     search_attributes: SearchAttributes | None
     retry: RetryPolicy | None
+    initial_versioning: int = 0
+    """The ``ContinueAsNewVersioningBehavior`` the workflow asked for the next run."""
 
 
 def _successor(
@@ -251,7 +254,7 @@ def _successor(
         priority=old.priority,
         completion_callbacks=list(old.completion_callbacks),  # the last run of the chain calls them
     )
-    follow = Change(state, change.now, 0, change.sticky_alive)
+    follow = Change(state, change.now, 0, change.sticky_alive, routing=change.routing)
     event = follow.add_event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
     attrs = event.workflow_execution_started_event_attributes
     attrs.CopyFrom(src)
@@ -274,6 +277,8 @@ def _successor(
     if overrides is not None:
         _apply_overrides(attrs, overrides, state)
         ev.drop_nil_values(attrs)
+    if overrides is not None:
+        versioning.continue_onto(old, state, attrs, overrides.initial_versioning)
     state.execution_time = change.now + backoff
     visibility_fields.upsert_search_attributes(state, attrs.search_attributes)
     visibility_fields.upsert_memo(state, attrs.memo)

@@ -11,13 +11,13 @@ from temporalio.api.enums.v1 import (
     WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy,
 )
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.config import Limits
 from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import priorities, retry, runs, visibility_fields, workflow_tasks
+from cadenza.history.machine import priorities, retry, runs, versioning, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState, RetryPolicy, encode_blob
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
@@ -160,6 +160,17 @@ def first_task_backoff(request: StartWorkflowExecutionRequest, now: float) -> fl
     return ev.seconds(request.workflow_start_delay)
 
 
+def _record_parent(s: MutableState, attrs: WorkflowExecutionStartedEventAttributes) -> None:
+    """A child's parent and root, as its started event names them."""
+    if s.parent is not None:
+        attrs.parent_workflow_namespace = s.parent.namespace
+        attrs.parent_workflow_namespace_id = s.parent.namespace_id
+        attrs.parent_workflow_execution.workflow_id = s.parent.workflow_id
+        attrs.parent_workflow_execution.run_id = s.parent.run_id
+        attrs.parent_initiated_event_id = s.parent.initiated_event_id
+        attrs.root_workflow_execution.workflow_id, attrs.root_workflow_execution.run_id = s.root
+
+
 def record_started(change: Change, request: StartWorkflowExecutionRequest, backoff: float) -> None:
     """Append WorkflowExecutionStarted with the attributes Temporal records."""
     s = change.state
@@ -187,13 +198,7 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
     if request.HasField("continued_failure"):
         attrs.continued_failure.CopyFrom(request.continued_failure)
     attrs.workflow_id = s.workflow_id
-    if s.parent is not None:
-        attrs.parent_workflow_namespace = s.parent.namespace
-        attrs.parent_workflow_namespace_id = s.parent.namespace_id
-        attrs.parent_workflow_execution.workflow_id = s.parent.workflow_id
-        attrs.parent_workflow_execution.run_id = s.parent.run_id
-        attrs.parent_initiated_event_id = s.parent.initiated_event_id
-        attrs.root_workflow_execution.workflow_id, attrs.root_workflow_execution.run_id = s.root
+    _record_parent(s, attrs)
     if request.HasField("header"):
         attrs.header.CopyFrom(request.header)
     if request.HasField("memo"):
@@ -208,6 +213,7 @@ def record_started(change: Change, request: StartWorkflowExecutionRequest, backo
     if request.HasField("user_metadata"):
         event.user_metadata.CopyFrom(request.user_metadata)
     _record_callbacks(change, event, request)
+    versioning.record_start(s, request, attrs, change.routing)
     s.execution_time = s.start_time + backoff
     visibility_fields.upsert_search_attributes(s, request.search_attributes)
     visibility_fields.upsert_memo(s, request.memo)

@@ -180,9 +180,9 @@ class Parent:
     workflow_id: str
     run_id: str
     initiated_event_id: int
-    root_workflow_id: str = ""
-    """The top of the parent chain this run belongs to (its root execution)."""
+    root_workflow_id: str = ""  # the top of the parent chain this run belongs to (its root execution)
     root_run_id: str = ""
+    pinned_version: str = ""  # the parent's, which the child inherits on a queue that version polls
 
 
 @dataclass
@@ -275,8 +275,7 @@ class MutableState:
     updates: dict[str, UpdateRecord] = field(default_factory=dict)
     search_attributes: dict[str, str] = field(default_factory=dict)
     """Current search attributes: name -> base64 of the serialized ``Payload``."""
-    memo: str = ""
-    """base64 of the serialized current ``Memo``."""
+    memo: str = ""  # base64 of the serialized current Memo
     execution_time: float = 0.0
     """When the first workflow task may run: start time plus any start backoff."""
     backoff_timer_id: str = ""
@@ -297,6 +296,7 @@ class MutableState:
     nexus_operations: dict[int, NexusOperation] = field(default_factory=dict)
     completion_callbacks: list[str] = field(default_factory=list)
     """base64 of each serialized ``Callback`` its start asked for, to call when it closes."""
+    versioning: str = ""  # base64 of its serialized WorkflowExecutionVersioningInfo, if versioned
     _stored_activities: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
     """The activities that have a row of their own in the store, as of the last write."""
 

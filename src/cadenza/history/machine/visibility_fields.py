@@ -32,22 +32,37 @@ def upsert_search_attributes(state: MutableState, upsert: SearchAttributes) -> N
             state.search_attributes[name] = encode_blob(payload.SerializeToString())
 
 
-def record_build_id(state: MutableState, build_id: str, versioned: bool) -> None:
+def record_build_id(state: MutableState, build_id: str, versioned: bool, deployed: bool = False) -> None:
     """Add the worker's build to the run's ``BuildIds``, as Temporal lists the builds that
     completed its workflow tasks: ``unversioned`` and ``unversioned:<id>`` for a worker
-    without versioning, ``versioned:<id>`` for one with it."""
-    blob = state.search_attributes.get(BUILD_IDS)
-    builds: list[str] = json.loads(Payload.FromString(decode_blob(blob)).data) if blob else []
-    wanted = [f"versioned:{build_id}"] if versioned else ["unversioned"]
+    without versioning, ``versioned:<id>`` for one with it; a worker of a Worker Deployment
+    version (``deployed``) adds only ``unversioned:<id>``."""
+    wanted = [f"versioned:{build_id}"] if versioned else ([] if deployed else ["unversioned"])
     if build_id and not versioned:
         wanted.append(f"unversioned:{build_id}")
-    added = [build for build in wanted if build not in builds]
+    add_keywords(state, BUILD_IDS, wanted)
+
+
+def add_keywords(state: MutableState, name: str, items: list[str], first: bool = False) -> None:
+    """Add the ``items`` a server-set keyword-list attribute lacks, in order (before the
+    others if ``first``)."""
+    blob = state.search_attributes.get(name)
+    listed: list[str] = json.loads(Payload.FromString(decode_blob(blob)).data) if blob else []
+    added = [item for item in items if item not in listed]
     if added:
         payload = Payload(
             metadata={"encoding": b"json/plain", "type": b"KeywordList"},
-            data=json.dumps(builds + added, separators=(",", ":")).encode(),
+            data=json.dumps(added + listed if first else listed + added, separators=(",", ":")).encode(),
         )
-        state.search_attributes[BUILD_IDS] = encode_blob(payload.SerializeToString())
+        state.search_attributes[name] = encode_blob(payload.SerializeToString())
+
+
+def set_keyword(state: MutableState, name: str, value: str) -> None:
+    """Set a server-set keyword attribute (Temporal's Worker Deployment attributes, say)."""
+    payload = Payload(
+        metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=json.dumps(value).encode()
+    )
+    state.search_attributes[name] = encode_blob(payload.SerializeToString())
 
 
 def record_pause_info(state: MutableState) -> None:

@@ -16,6 +16,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
 from cadenza.history.machine import events as ev
+from cadenza.history.machine import versioning
 from cadenza.history.machine import workflow_task_events as wft_events
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import MutableState, WorkflowTask
@@ -33,7 +34,7 @@ def schedule(
 ) -> WorkflowTask:
     """Schedule the next workflow task, on the sticky queue if the worker keeps one."""
     s = change.state
-    sticky = s.sticky_queue if use_sticky else ""
+    sticky = s.sticky_queue if use_sticky and versioning.keeps_sticky(s, change.routing) else ""
     if not sticky:
         s.sticky_queue = ""
     transient = attempt > 1 or speculative
@@ -107,6 +108,8 @@ def _started_event(change: Change, wft: WorkflowTask) -> HistoryEvent:
     event = change.add_event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
     wft_events.fill_started(event, wft)
     wft_events.suggest_continue_as_new(event, change.suggest_continue_as_new_at)
+    if versioning.target_changed(change.state, change.routing):
+        event.workflow_task_started_event_attributes.target_worker_deployment_version_changed = True
     return event
 
 

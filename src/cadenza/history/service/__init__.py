@@ -17,6 +17,7 @@ from __future__ import annotations
 from cadenza.history.service.activity_ops_rpcs import ActivityOperations, Restart
 from cadenza.history.service.activity_task_rpcs import ActivityTaskRpcs
 from cadenza.history.service.engine import Dispatch
+from cadenza.history.service.execution_options_rpcs import ExecutionOptionsRpcs
 from cadenza.history.service.fired_timers import FiredTimers
 from cadenza.history.service.run_operations import RunOperations
 from cadenza.history.service.signal_rpcs import SignalRpcs
@@ -34,6 +35,7 @@ class HistoryService(
     ActivityTaskRpcs,
     ActivityOperations,
     WorkflowPauseOperations,
+    ExecutionOptionsRpcs,
     UpdateRpcs,
     SignalRpcs,
     RunOperations,

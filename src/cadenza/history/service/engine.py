@@ -25,6 +25,7 @@ from cadenza.config import Limits
 from cadenza.exceptions import ConcurrentUpdateError, InvalidArgumentError, NotFoundError
 from cadenza.history.machine.change import Change
 from cadenza.history.machine.state import RUNNING, MutableState
+from cadenza.history.machine.versioning import UNROUTED, VersionRouting
 from cadenza.history.service.cache import Entry, ExecutionCache
 from cadenza.history.service.event_log import EventLog
 from cadenza.persistence.errors import StorageError
@@ -43,6 +44,7 @@ class Dispatch:
     discard_timer: Callable[[str], None]
     sticky_alive: Callable[[str, str], bool]
     send_worker_commands: Callable[[WorkerCommands], None]
+    deployments: VersionRouting = UNROUTED
 
 
 @dataclass
@@ -113,6 +115,7 @@ class Engine:
                 entry.version,
                 self._dispatch.sticky_alive,
                 suggest_continue_as_new_at=self._limits.suggest_continue_as_new_events,
+                routing=self._dispatch.deployments,
             )
             if entry.state.retry_policy is not None or entry.state.cron_schedule:
                 change.start_event = (await self.cache.history(entry))[0]

@@ -37,9 +37,10 @@ from temporalio.api.workflowservice.v1 import PollWorkflowTaskQueueResponse
 
 from cadenza.exceptions import DeadlineExceededError, QueryFailedError
 from cadenza.history.machine import events as ev
-from cadenza.history.machine import visibility_fields
+from cadenza.history.machine import versioning, visibility_fields
 from cadenza.history.machine.state import MutableState
 from cadenza.history.machine.tokens import TaskToken
+from cadenza.history.machine.versioning import UNROUTED
 from cadenza.history.service import HistoryService, wire
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.records import (
@@ -143,7 +144,8 @@ class Queries:
     def _queue_for(self, s: MutableState) -> str:
         """The sticky queue if its worker polls here (it holds the workflow), else the normal one."""
         sticky = s.running and s.sticky_queue and self._sticky_alive(s.namespace_id, s.sticky_queue)
-        return s.sticky_queue if sticky else s.task_queue
+        # A pinned run is queried by its own version's workers, whatever version is current.
+        return s.sticky_queue if sticky else versioning.routed_queue(s, UNROUTED, s.task_queue)
 
     async def _offer(self, query_id: str, s: MutableState, query: WorkflowQuery) -> None:
         """Store and announce the query, before any poll here can take it and try to claim it."""

@@ -30,13 +30,13 @@ from temporalio.api.workflowservice.v1 import (
 )
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.machine import activity_ops, visibility_fields
+from cadenza.history.machine import activity_ops, priorities, versioning, visibility_fields
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.state import Activity, MutableState, decode_blob
 from cadenza.history.service import HistoryService, nexus_descriptions, wire
 from cadenza.history.service.cache import Entry
 from cadenza.history.service.event_log import EventLog
-from cadenza.persistence.records import ExecutionKey
+from cadenza.persistence.records import NO_PRIORITY, ExecutionKey
 
 DEFAULT_PAGE_SIZE = 1000
 GO_ZERO_TIME_SECONDS = -62135596800
@@ -126,8 +126,10 @@ class HistoryReader:
             workflow_extended_info=_extended_info(s, history[0]),
         )
         started = history[0].workflow_execution_started_event_attributes
-        if started.HasField("priority"):
-            response.workflow_execution_info.priority.CopyFrom(started.priority)
+        if started.HasField("priority") or s.priority != NO_PRIORITY:  # the start's, or as updated since
+            priorities.to_proto(s.priority, response.workflow_execution_info.priority)
+        if s.versioning:
+            response.workflow_execution_info.versioning_info.CopyFrom(versioning.info(s))
         if history[0].HasField("user_metadata"):  # the start's static summary and details
             response.execution_config.user_metadata.CopyFrom(history[0].user_metadata)
         if s.execution_timeout:

@@ -42,7 +42,9 @@ class RunOperations(Engine):
         started_id = reset.started_event_id(history, finish_event_id)
         s = base.state
         state = _reset_run(s, self._clock.now())
-        follow = Change(state, state.start_time, 0, self._dispatch.sticky_alive)
+        follow = Change(
+            state, state.start_time, 0, self._dispatch.sticky_alive, routing=self._dispatch.deployments
+        )
         reset.build(
             follow,
             history,

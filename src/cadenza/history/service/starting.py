@@ -102,7 +102,7 @@ class Starting(SignalRpcs):
             # Temporal creates a child run first, then schedules its first workflow task
             # in a second transaction once the parent has recorded the start.
             state.state_transitions = 1
-        change = Change(state, now, 0, self._dispatch.sticky_alive)
+        change = Change(state, now, 0, self._dispatch.sticky_alive, routing=self._dispatch.deployments)
         backoff = starts.first_task_backoff(request, now)
         starts.record_started(change, request, backoff)
         if signal is not None:

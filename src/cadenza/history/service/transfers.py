@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
-from cadenza.history.machine import children, priorities
+from cadenza.history.machine import children, priorities, versioning
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
@@ -81,7 +81,15 @@ class Transfers:
         inherited = priorities.from_proto(attrs).merged_over(s.priority)
         if inherited != NO_PRIORITY:  # a child runs at its parent's priority unless it sets its own
             priorities.to_proto(inherited, request.priority)
-        parent = Parent(s.namespace, s.namespace_id, s.workflow_id, s.run_id, timer.event_id, *s.root)
+        parent = Parent(
+            s.namespace,
+            s.namespace_id,
+            s.workflow_id,
+            s.run_id,
+            timer.event_id,
+            *s.root,
+            pinned_version=versioning.pinned_version(s),
+        )
         run_id, namespace_id, cause = "", "", 0
         try:
             namespace = await self._namespaces.get(attrs.namespace)

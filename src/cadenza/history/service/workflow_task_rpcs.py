@@ -26,6 +26,7 @@ from cadenza.history.machine import (
     commands,
     size_limits,
     updates,
+    versioning,
     visibility_fields,
     workflow_ops,
     workflow_tasks,
@@ -191,9 +192,12 @@ def _complete_workflow_task(
     )
     if build_id:
         attrs.worker_version.build_id = build_id
-    visibility_fields.record_build_id(s, build_id, request.worker_version_stamp.use_versioning)
+    visibility_fields.record_build_id(
+        s, build_id, request.worker_version_stamp.use_versioning, versioning.deployed(request)
+    )
     attrs.sdk_metadata.CopyFrom(request.sdk_metadata)
     attrs.worker_deployment_name = request.deployment_options.deployment_name
+    versioning.record_completion(s, request, attrs, change.routing)
     attrs.metering_metadata.CopyFrom(request.metering_metadata)
     s.previous_started_event_id = wft.started_event_id
     _keep_sticky(s, request)

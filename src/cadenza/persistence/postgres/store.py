@@ -32,6 +32,7 @@ from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
 from cadenza.persistence.postgres.standalone_activities import PostgresStandaloneActivities
 from cadenza.persistence.postgres.visibility import DIALECT
+from cadenza.persistence.postgres.worker_deployments import PostgresWorkerDeployments
 from cadenza.persistence.records import (
     CurrentExecution,
     EventBatch,
@@ -77,6 +78,7 @@ class PostgresStore(
     PostgresQueueConfigs,
     PostgresNexusEndpoints,
     PostgresConcurrency,
+    PostgresWorkerDeployments,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

@@ -44,6 +44,7 @@ from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.standalone_activities import SqliteStandaloneActivities
 from cadenza.persistence.sqlite.visibility import DIALECT
+from cadenza.persistence.sqlite.worker_deployments import SqliteWorkerDeployments
 from cadenza.visibility.query import Query
 
 _PACKAGE = "cadenza.persistence.sqlite"
@@ -74,6 +75,7 @@ class SqliteStore(
     SqliteQueueConfigs,
     SqliteNexusEndpoints,
     SqliteConcurrency,
+    SqliteWorkerDeployments,
 ):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 
