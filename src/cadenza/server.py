@@ -23,6 +23,7 @@ from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
 from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
+from cadenza.api.rpc_standalone_nexus import StandaloneNexusRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
@@ -47,6 +48,8 @@ from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.nexus.invocations import NexusInvocations
+from cadenza.nexus.standalone_operations import StandaloneNexusOperations
+from cadenza.nexus.standalone_store import OperationRows
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
@@ -188,6 +191,12 @@ class Server:
         self._nexus = NexusInvocations(
             self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
         )
+        self._standalone_nexus = StandaloneNexusOperations(
+            OperationRows(
+                self._store, self._clock, self._timers.add, self._timers.discard, shared=link is not None
+            ),
+            self._nexus,
+        )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
@@ -196,6 +205,7 @@ class Server:
                 TimerOwner.SCHEDULES: self._schedules.fire,
                 TimerOwner.STANDALONE_ACTIVITIES: self._standalone.fire,
                 TimerOwner.NEXUS: self._nexus.run,
+                TimerOwner.STANDALONE_NEXUS: self._standalone_nexus.fire,
             },
             self._drop_timer,
         )
@@ -393,6 +403,12 @@ class Server:
             ),
             standalone_activities=StandaloneActivityRpcs(
                 config=config, namespaces=namespaces, activities=self._standalone
+            ),
+            standalone_nexus=StandaloneNexusRpcs(
+                config=config,
+                namespaces=namespaces,
+                endpoints=self.nexus_endpoints,
+                operations=self._standalone_nexus,
             ),
         )
 

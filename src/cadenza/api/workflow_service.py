@@ -21,6 +21,7 @@ from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
 from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
+from cadenza.api.rpc_standalone_nexus import StandaloneNexusRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
@@ -47,6 +48,7 @@ class WorkflowService:
     legacy_versioning: LegacyVersioningRpcs
     workflow_pause: WorkflowPauseRpcs
     standalone_activities: StandaloneActivityRpcs
+    standalone_nexus: StandaloneNexusRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:
