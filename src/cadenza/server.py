@@ -196,6 +196,7 @@ class Server:
                 self._store, self._clock, self._timers.add, self._timers.discard, shared=link is not None
             ),
             self._nexus,
+            self._namespaces,
         )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(

@@ -34,9 +34,11 @@ from cadenza.timers.kinds import TimerKind
 
 logger = logging.getLogger(__name__)
 
-StandaloneCompletion = Callable[[requests.CallbackToken, str, HistoryEvent, Link], Awaitable[None]]
-"""Completes a standalone operation: its callback token, operation token, the handler
-workflow's close event and a link to that workflow."""
+Outcome = tuple[Verdict, Payload | None, Failure | None]
+"""How the work backing an operation ended: completed with a result, failed or canceled."""
+StandaloneCompletion = Callable[[requests.CallbackToken, str, Outcome, Link], Awaitable[None]]
+"""Completes a standalone operation: its callback token, operation token, the outcome of the
+work that backs it and a link to that work."""
 
 REQUEST_TIMEOUT = 10.0
 """How long one request waits for a handler to take and answer it (Temporal's default)."""
@@ -181,19 +183,16 @@ class NexusInvocations:
             if token is None:
                 continue
             operation_token = callback.nexus.header.get(requests.OPERATION_TOKEN_HEADER, "")
-            await self._complete_caller(token, operation_token, close_event, handler_link)
+            await self.complete_caller(token, operation_token, close_outcome(close_event), handler_link)
         await self._store.remove_stale([], [timer.timer_id])
 
-    async def _complete_caller(
-        self,
-        token: requests.CallbackToken,
-        operation_token: str,
-        close_event: HistoryEvent,
-        handler_link: Link,
+    async def complete_caller(
+        self, token: requests.CallbackToken, operation_token: str, outcome: Outcome, handler_link: Link
     ) -> None:
+        """Complete the operation ``token`` names (a workflow's or a standalone one)."""
         if token.scheduled_event_id == STANDALONE_EVENT_ID:
             if self.standalone_completion is not None:
-                await self.standalone_completion(token, operation_token, close_event, handler_link)
+                await self.standalone_completion(token, operation_token, outcome, handler_link)
             return
         key = ExecutionKey(token.namespace_id, token.workflow_id, token.run_id)
         try:
@@ -203,7 +202,7 @@ class NexusInvocations:
                     return
                 if not operation.operation_token:  # the start's answer is still on its way
                     nexus_operations.started(change, operation, operation_token, [handler_link])
-                _apply_close(change, operation, close_event)
+                _apply_close(change, operation, outcome)
         except NotFoundError:
             return  # the caller is gone: nothing waits for the outcome
 
@@ -225,7 +224,7 @@ def _apply_start_answer(
         change.add_timer(TimerKind.NEXUS_START, due, operation.scheduled_event_id, operation.attempt)
 
 
-def close_outcome(close_event: HistoryEvent) -> tuple[Verdict, Payload | None, Failure | None]:
+def close_outcome(close_event: HistoryEvent) -> Outcome:
     """What a handler workflow's close event means for the operation it backs."""
     kind = close_event.event_type
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
@@ -248,8 +247,8 @@ def close_outcome(close_event: HistoryEvent) -> tuple[Verdict, Payload | None, F
     return Verdict.FAILED, None, cause
 
 
-def _apply_close(change: Change, operation: NexusOperation, close_event: HistoryEvent) -> None:
-    verdict, result, failure = close_outcome(close_event)
+def _apply_close(change: Change, operation: NexusOperation, outcome: Outcome) -> None:
+    verdict, result, failure = outcome
     if verdict is Verdict.COMPLETED:
         nexus_operations.completed(change, operation, result)
     elif verdict is Verdict.CANCELED:

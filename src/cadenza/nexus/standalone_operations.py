@@ -16,18 +16,23 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from temporalio.api.common.v1 import Link
-from temporalio.api.enums.v1 import NexusOperationIdConflictPolicy, NexusOperationIdReusePolicy
+from temporalio.api.enums.v1 import (
+    ActivityExecutionStatus,
+    NexusOperationIdConflictPolicy,
+    NexusOperationIdReusePolicy,
+)
 from temporalio.api.failure.v1 import Failure
-from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.nexus.v1 import Request
 
 from cadenza.exceptions import FailedPreconditionError, NexusOperationAlreadyStartedError
 from cadenza.history.machine import events as ev
+from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus import answers, invocations, requests
 from cadenza.nexus.answers import Answer, Verdict
-from cadenza.nexus.invocations import REQUEST_TIMEOUT, NexusInvocations
+from cadenza.nexus.invocations import REQUEST_TIMEOUT, NexusInvocations, Outcome
 from cadenza.nexus.standalone_store import OperationRows
 from cadenza.persistence.records import TimerRecord
+from cadenza.standalone import machine as activity_machine
 from cadenza.standalone import nexus_state as state
 from cadenza.standalone.machine import STANDALONE_EVENT_ID
 from cadenza.standalone.nexus_state import Operation, Record, Step
@@ -41,8 +46,11 @@ _FAILED_ONLY_REUSABLE = (state.FAILED, state.CANCELED, state.TERMINATED, state.T
 class StandaloneNexusOperations:
     """The standalone Nexus operations of every namespace on this server."""
 
-    def __init__(self, rows: OperationRows, invocations: NexusInvocations) -> None:
+    def __init__(
+        self, rows: OperationRows, invocations: NexusInvocations, namespaces: NamespaceRegistry
+    ) -> None:
         self.rows = rows
+        self._namespaces = namespaces
         self._invocations = invocations
         invocations.standalone_completion = self.complete_from_workflow
 
@@ -74,6 +82,8 @@ class StandaloneNexusOperations:
             await self._send_start(timer)
         elif timer.kind == TimerKind.STANDALONE_NEXUS_CANCEL:
             await self._send_cancel(timer)
+        elif timer.kind == TimerKind.STANDALONE_ACTIVITY_CALLBACK:
+            await self._complete_activity_callers(timer)
         else:
             await self._change_for(timer, _timed_out)
 
@@ -151,10 +161,10 @@ class StandaloneNexusOperations:
         await self._change_for(timer, apply)
 
     async def complete_from_workflow(
-        self, token: requests.CallbackToken, operation_token: str, close_event: HistoryEvent, link: Link
+        self, token: requests.CallbackToken, operation_token: str, outcome: Outcome, link: Link
     ) -> None:
-        """The workflow a standalone operation started closed: the operation closes likewise."""
-        verdict, result, failure = invocations.close_outcome(close_event)
+        """The work a standalone operation started closed: the operation closes likewise."""
+        verdict, result, failure = outcome
 
         def apply(step: Step, record: Record) -> None:
             operation = record.operation
@@ -170,10 +180,46 @@ class StandaloneNexusOperations:
 
         await self.rows.change(token.namespace_id, token.workflow_id, token.run_id, apply, missing_ok=True)
 
+    async def _complete_activity_callers(self, timer: TimerRecord) -> None:
+        """A standalone activity a Nexus operation started closed: complete that operation."""
+        stored = await self.rows.store.get_standalone_activity(
+            timer.namespace_id, timer.workflow_id, timer.run_id
+        )
+        if stored is not None:
+            run = activity_machine.Record.decode(stored.state).run
+            link = Link()
+            link.activity.namespace = await self._namespace_name(timer.namespace_id)
+            link.activity.activity_id, link.activity.run_id = run.info.activity_id, run.info.run_id
+            outcome = _activity_outcome(run)
+            for info in run.callbacks:
+                nexus = info.info.callback.nexus
+                token = requests.CallbackToken.decode(nexus.header.get(requests.CALLBACK_TOKEN_HEADER, ""))
+                if nexus.url != requests.SYSTEM_CALLBACK_URL or token is None:
+                    continue
+                operation_token = nexus.header.get(requests.OPERATION_TOKEN_HEADER, "")
+                await self._invocations.complete_caller(token, operation_token, outcome, link)
+        await self.rows.store.remove_stale([], [timer.timer_id])
+
+    async def _namespace_name(self, namespace_id: str) -> str:
+        name = self._namespaces.cached_name(namespace_id)
+        if name is not None:
+            return name
+        return next((n.name for n in await self._namespaces.list_all() if n.id == namespace_id), "")
+
     async def _change_for(self, timer: TimerRecord, apply: Callable[[Step, Record], None]) -> None:
         await self.rows.change(
             timer.namespace_id, timer.workflow_id, timer.run_id, apply, fired=timer, missing_ok=True
         )
+
+
+def _activity_outcome(run: activity_machine.Run) -> Outcome:
+    outcome = run.outcome
+    if outcome.HasField("result"):
+        payloads = outcome.result.payloads
+        return Verdict.COMPLETED, (payloads[0] if payloads else None), None
+    failure = outcome.failure if outcome.HasField("failure") else Failure(message="activity failed")
+    canceled = run.info.status == ActivityExecutionStatus.ACTIVITY_EXECUTION_STATUS_CANCELED
+    return (Verdict.CANCELED if canceled else Verdict.FAILED), None, failure
 
 
 def _timed_out(step: Step, record: Record) -> None:
