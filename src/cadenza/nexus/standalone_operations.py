@@ -82,7 +82,7 @@ class StandaloneNexusOperations:
             await self._send_start(timer)
         elif timer.kind == TimerKind.STANDALONE_NEXUS_CANCEL:
             await self._send_cancel(timer)
-        elif timer.kind == TimerKind.STANDALONE_ACTIVITY_CALLBACK:
+        elif timer.kind == TimerKind.STANDALONE_NEXUS_CALLBACK:
             await self._complete_activity_callers(timer)
         else:
             await self._change_for(timer, _timed_out)

@@ -140,7 +140,7 @@ class StandaloneRuns:
             dropped = loaded.record.track_timers(step, removed_timer)
             if was_running and not machine.is_running(loaded.run) and loaded.run.callbacks:
                 # Written with the close, so the callers learn the outcome even after a restart.
-                step.timer(loaded.run, TimerKind.STANDALONE_ACTIVITY_CALLBACK, step.now)
+                step.timer(loaded.run, TimerKind.STANDALONE_NEXUS_CALLBACK, step.now)
             fired = [removed_timer] if removed_timer else []
             await self._commit(self._update(loaded, step, removed_task, fired + dropped), step, dropped)
             return answer

@@ -84,7 +84,7 @@ class TimerKind(StrEnum):
     """Outbox entry: a standalone Nexus operation's start request goes to its handler."""
     STANDALONE_NEXUS_CANCEL = "standalone_nexus_cancel"
     """Outbox entry: a cancel request for a started standalone Nexus operation."""
-    STANDALONE_ACTIVITY_CALLBACK = "standalone_activity_callback"
+    STANDALONE_NEXUS_CALLBACK = "standalone_nexus_callback"
     """Outbox entry on a closed standalone activity a Nexus operation started: its outcome goes
     to that operation, as its completion callback asks."""
     STANDALONE_NEXUS_TIMEOUT = "standalone_nexus_timeout"
@@ -138,7 +138,7 @@ OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
         TimerKind.STANDALONE_NEXUS_START: TimerOwner.STANDALONE_NEXUS,
         TimerKind.STANDALONE_NEXUS_CANCEL: TimerOwner.STANDALONE_NEXUS,
         TimerKind.STANDALONE_NEXUS_TIMEOUT: TimerOwner.STANDALONE_NEXUS,
-        TimerKind.STANDALONE_ACTIVITY_CALLBACK: TimerOwner.STANDALONE_NEXUS,
+        TimerKind.STANDALONE_NEXUS_CALLBACK: TimerOwner.STANDALONE_NEXUS,
     }
 )
 """Who fires each kind: exactly one owner per kind."""
