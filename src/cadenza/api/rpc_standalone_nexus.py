@@ -24,6 +24,7 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.nexus.standalone_operations import StandaloneNexusOperations
 from cadenza.persistence.standalone_sql import ACTIVITY_COLUMNS
+from cadenza.standalone import nexus_operation_rows
 from cadenza.standalone import nexus_state as state
 from cadenza.standalone.nexus_state import Operation, Record
 from cadenza.visibility import filters, validation
@@ -143,7 +144,7 @@ class StandaloneNexusRpcs:
         query = _as_rows(filters.check(q.parse(request.query), types, built_in=NEXUS_COLUMNS, orderable=()))
         limit = request.page_size if 0 < request.page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
         rows = await self._operations.rows.store.list_standalone_activities(
-            state.row_namespace(namespace.id), query, types, limit, _page_after(request.next_page_token)
+            nexus_operation_rows(namespace.id), query, types, limit, _page_after(request.next_page_token)
         )
         response = wsv1.ListNexusOperationExecutionsResponse(
             operations=[_listed(Record.decode(row.state).operation, row.version) for row in rows]
@@ -161,7 +162,7 @@ class StandaloneNexusRpcs:
         types = NamespaceRegistry.search_attribute_types(namespace)
         checked = filters.check(q.parse(request.query), types, counting=True, built_in=NEXUS_COLUMNS)
         rows = await self._operations.rows.store.count_standalone_activities(
-            state.row_namespace(namespace.id), _as_rows(checked), types
+            nexus_operation_rows(namespace.id), _as_rows(checked), types
         )
         response = wsv1.CountNexusOperationExecutionsResponse(count=sum(count for _, count in rows))
         if checked.group_by:

@@ -18,7 +18,8 @@ from cadenza.clock import Clock
 from cadenza.exceptions import NotFoundError
 from cadenza.history.service.engine import KeyedLocks
 from cadenza.persistence.records import StandaloneActivityWrite, StoredStandaloneActivity, TimerRecord
-from cadenza.standalone.nexus_state import WORKFLOW_STATUS, Record, Step, begin, is_running, row_namespace
+from cadenza.standalone import nexus_operation_rows
+from cadenza.standalone.nexus_state import WORKFLOW_STATUS, Record, Step, begin, is_running
 from cadenza.standalone.service import Store
 
 T = TypeVar("T")
@@ -54,13 +55,17 @@ class OperationRows:
     async def latest(
         self, namespace_id: str, operation_id: str
     ) -> tuple[StoredStandaloneActivity, Record] | None:
-        stored = await self.store.get_standalone_activity(row_namespace(namespace_id), operation_id, "")
+        stored = await self.store.get_standalone_activity(
+            nexus_operation_rows(namespace_id), operation_id, ""
+        )
         return None if stored is None else (stored, Record.decode(stored.state))
 
     async def load(
         self, namespace_id: str, operation_id: str, run_id: str
     ) -> tuple[StoredStandaloneActivity, Record]:
-        stored = await self.store.get_standalone_activity(row_namespace(namespace_id), operation_id, run_id)
+        stored = await self.store.get_standalone_activity(
+            nexus_operation_rows(namespace_id), operation_id, run_id
+        )
         if stored is None:
             raise OperationNotFoundError(f"operation not found for ID: {operation_id}")
         return stored, Record.decode(stored.state)
@@ -126,7 +131,7 @@ class OperationRows:
         info = record.operation.info
         closed = not is_running(record.operation)
         return StandaloneActivityWrite(
-            row_namespace(namespace_id),
+            nexus_operation_rows(namespace_id),
             info.operation_id,
             record.operation.run_id,
             version,
@@ -153,7 +158,7 @@ class OperationRows:
     async def wait_change(self, namespace_id: str, operation_id: str, seconds: float) -> None:
         """Until a change to the operation here, or ``seconds`` (with replicas, at most a
         recheck's interval)."""
-        key = (row_namespace(namespace_id), operation_id)
+        key = (nexus_operation_rows(namespace_id), operation_id)
         event = self._changed.setdefault(key, asyncio.Event())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         wait = seconds if self._recheck is None else min(seconds, self._recheck)

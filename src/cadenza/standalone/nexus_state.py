@@ -2,7 +2,7 @@
 
 An operation's state is a ``DescribeNexusOperationExecutionResponse`` (what Describe answers:
 its info, input and, once closed, its result or failure). It is stored in the standalone
-activities' table under its own key space (``row_namespace``), so the runs share their
+activities' table under its own key space (``cadenza.standalone.nexus_operation_rows``), so the runs share their
 conditional writes, their task and timer outbox and their listing SQL; each transition takes
 a ``Step`` that collects the timers (outbox entries) it makes.
 """
@@ -30,8 +30,6 @@ from cadenza.timers.kinds import TimerKind
 
 Operation = DescribeNexusOperationExecutionResponse
 
-ROW_SUFFIX = "/nexus-operations"
-"""The key space of standalone Nexus operations in the standalone runs' table."""
 
 RUNNING = NexusOperationExecutionStatus.NEXUS_OPERATION_EXECUTION_STATUS_RUNNING
 COMPLETED = NexusOperationExecutionStatus.NEXUS_OPERATION_EXECUTION_STATUS_COMPLETED
@@ -53,10 +51,6 @@ STATUS_NAMES = {
     TERMINATED: "Terminated",
     TIMED_OUT: "TimedOut",
 }
-
-
-def row_namespace(namespace_id: str) -> str:
-    return namespace_id + ROW_SUFFIX
 
 
 def is_running(operation: Operation) -> bool:
