@@ -65,7 +65,7 @@ class StandaloneNexusRpcs:
         validation.check(request.search_attributes, search_attribute_rules(namespace, self._config.limits))
         endpoint = await self._endpoints.by_name(request.endpoint)
         if endpoint is None:
-            raise NotFoundError(f"endpoint not registered: {request.endpoint}")
+            raise NotFoundError(f"could not find Nexus endpoint by name: {request.endpoint}")
         request_id = request.request_id or str(uuid.uuid4())
         record = Record(_new_operation(request, request_id), namespace.name, endpoint.record.endpoint_id)
         types = NamespaceRegistry.search_attribute_types(namespace)
@@ -169,9 +169,9 @@ class StandaloneNexusRpcs:
             by_number = {
                 number: state.STATUS_NAMES[status] for status, number in state.WORKFLOW_STATUS.items()
             }
-            for status, count in rows:
+            named = sorted((by_number.get(int(status or 0), "Unspecified"), count) for status, count in rows)
+            for name, count in named:  # by status name, as Temporal orders them
                 group = response.groups.add(count=count)
-                name = by_number.get(int(status or 0), "Unspecified")
                 group.group_values.append(
                     Payload(
                         metadata={"encoding": b"json/plain", "type": b"Keyword"},
@@ -201,7 +201,13 @@ class StandaloneNexusRpcs:
     ) -> wsv1.TerminateNexusOperationExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
         _require_run(request)
-        await self._operations.terminate(namespace.id, request.operation_id, request.run_id, request.reason)
+        await self._operations.terminate(
+            namespace.id,
+            request.operation_id,
+            request.run_id,
+            request.reason,
+            request.request_id or str(uuid.uuid4()),
+        )
         return wsv1.TerminateNexusOperationExecutionResponse()
 
     @translated
@@ -222,7 +228,7 @@ def _reached(operation: Operation, stage: int) -> bool:
 
 def _require_run(request: Any) -> None:
     if not request.operation_id:
-        raise InvalidArgumentError("operation ID is required")
+        raise InvalidArgumentError("operation_id is required")
     if request.run_id:
         try:
             uuid.UUID(request.run_id)
@@ -231,14 +237,9 @@ def _require_run(request: Any) -> None:
 
 
 def _check_start(request: wsv1.StartNexusOperationExecutionRequest) -> None:
-    for name, label in (
-        ("operation_id", "operation ID"),
-        ("endpoint", "endpoint"),
-        ("service", "service"),
-        ("operation", "operation"),
-    ):
+    for name in ("operation_id", "endpoint", "service", "operation"):
         if not getattr(request, name):
-            raise InvalidArgumentError(f"{label} is required")
+            raise InvalidArgumentError(f"{name} is required")
     for name in ("schedule_to_close_timeout", "schedule_to_start_timeout", "start_to_close_timeout"):
         if ev.seconds(getattr(request, name)) < 0:
             raise InvalidArgumentError(f"invalid {name}: negative duration")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -102,10 +103,22 @@ class StandaloneNexusOperations:
 
         await self.rows.change(namespace_id, operation_id, run_id, apply)
 
-    async def terminate(self, namespace_id: str, operation_id: str, run_id: str, reason: str) -> None:
+    async def terminate(
+        self, namespace_id: str, operation_id: str, run_id: str, reason: str, request_id: str
+    ) -> None:
+        """Close the operation at once; terminating it again is refused, unless by the same request."""
+
         def apply(step: Step, record: Record) -> None:
+            status = record.operation.info.status
+            if status == state.TERMINATED and record.terminate_request_id != request_id:
+                raise FailedPreconditionError(
+                    f"already terminated with request ID {record.terminate_request_id}"
+                )
+            if status == state.TERMINATED:
+                return
             if not state.is_running(record.operation):
-                raise FailedPreconditionError("operation already completed")
+                raise FailedPreconditionError(f"invalid transition from {state.TRANSITION_NAMES[status]}")
+            record.terminate_request_id = request_id
             state.terminate(step, record.operation, reason)
 
         await self.rows.change(namespace_id, operation_id, run_id, apply)
@@ -115,7 +128,9 @@ class StandaloneNexusOperations:
         _, record = await self.rows.load(namespace_id, operation_id, run_id)
         if state.is_running(record.operation):
             try:
-                await self.terminate(namespace_id, operation_id, record.operation.run_id, "Delete operation")
+                await self.terminate(
+                    namespace_id, operation_id, record.operation.run_id, "Delete operation", str(uuid.uuid4())
+                )
             except FailedPreconditionError:
                 pass  # it closed meanwhile
         await self.rows.delete(namespace_id, operation_id, record.operation.run_id)

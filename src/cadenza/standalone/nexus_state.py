@@ -43,6 +43,14 @@ STARTED = PendingNexusOperationState.PENDING_NEXUS_OPERATION_STATE_STARTED
 
 WORKFLOW_STATUS = {RUNNING: 1, COMPLETED: 2, FAILED: 3, CANCELED: 4, TERMINATED: 5, TIMED_OUT: 7}
 """A status as the list filters number it (Temporal's ExecutionStatus, shared with workflows)."""
+TRANSITION_NAMES = {
+    COMPLETED: "Succeeded",
+    FAILED: "Failed",
+    CANCELED: "Canceled",
+    TERMINATED: "Terminated",
+    TIMED_OUT: "TimedOut",
+}
+"""A closed status as Temporal's refusals of a transition name it."""
 STATUS_NAMES = {
     RUNNING: "Running",
     COMPLETED: "Completed",
@@ -90,6 +98,7 @@ class Record:
     namespace: str = ""
     endpoint_id: str = ""
     cancel_request_id: str = ""
+    terminate_request_id: str = ""
     timer_ids: list[str] = field(default_factory=list)
 
     def encode(self) -> bytes:
@@ -98,6 +107,7 @@ class Record:
             "namespace": Payload(data=self.namespace.encode()),
             "endpoint_id": Payload(data=self.endpoint_id.encode()),
             "cancel_request_id": Payload(data=self.cancel_request_id.encode()),
+            "terminate_request_id": Payload(data=self.terminate_request_id.encode()),
             "timer_ids": Payload(data=json.dumps(self.timer_ids).encode()),
         }
         return Memo(fields=fields).SerializeToString()
@@ -110,6 +120,7 @@ class Record:
             fields["namespace"].data.decode(),
             fields["endpoint_id"].data.decode(),
             fields["cancel_request_id"].data.decode(),
+            fields["terminate_request_id"].data.decode(),
             json.loads(fields["timer_ids"].data or b"[]"),
         )
 
