@@ -91,6 +91,10 @@ class StandaloneNexusOperations:
     async def request_cancel(
         self, namespace_id: str, operation_id: str, run_id: str, reason: str, request_id: str
     ) -> None:
+        _, current = await self.rows.load(namespace_id, operation_id, run_id)
+        if state.is_running(current.operation) and current.cancel_request_id == request_id:
+            return  # the same request again: nothing changes
+
         def apply(step: Step, record: Record) -> None:
             if not state.is_running(record.operation):
                 raise FailedPreconditionError("operation already completed")
@@ -107,6 +111,10 @@ class StandaloneNexusOperations:
         self, namespace_id: str, operation_id: str, run_id: str, reason: str, request_id: str
     ) -> None:
         """Close the operation at once; terminating it again is refused, unless by the same request."""
+
+        _, current = await self.rows.load(namespace_id, operation_id, run_id)
+        if current.operation.info.status == state.TERMINATED and current.terminate_request_id == request_id:
+            return  # the same request again: nothing changes
 
         def apply(step: Step, record: Record) -> None:
             status = record.operation.info.status
