@@ -54,6 +54,11 @@ class ActivityAlreadyStartedError(CadenzaError):
         self.run_id = run_id
 
 
+class NexusOperationAlreadyStartedError(ActivityAlreadyStartedError):
+    """A standalone Nexus operation's ID is taken, and its ID policies allow neither a new run
+    nor the running one."""
+
+
 class QueryFailedError(CadenzaError):
     """The workflow's query handler failed or does not exist."""
 

@@ -26,6 +26,7 @@ from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
 from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
+from cadenza.api.rpc_standalone_nexus import StandaloneNexusRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
@@ -54,6 +55,8 @@ from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.nexus.invocations import NexusInvocations
+from cadenza.nexus.standalone_operations import StandaloneNexusOperations
+from cadenza.nexus.standalone_store import OperationRows
 from cadenza.peers import Peers
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.errors import StorageError
@@ -200,6 +203,13 @@ class Server:
         self._nexus = NexusInvocations(
             self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
         )
+        self._standalone_nexus = StandaloneNexusOperations(
+            OperationRows(
+                self._store, self._clock, self._timers.add, self._timers.discard, shared=link is not None
+            ),
+            self._nexus,
+            self._namespaces,
+        )
         self._batches = BatchService.of(self._store, self._history, self._namespaces, self._clock, config)
         self._timer_dispatch = TimerDispatch(
             {
@@ -208,6 +218,7 @@ class Server:
                 TimerOwner.SCHEDULES: self._schedules.fire,
                 TimerOwner.STANDALONE_ACTIVITIES: self._standalone.fire,
                 TimerOwner.NEXUS: self._nexus.run,
+                TimerOwner.STANDALONE_NEXUS: self._standalone_nexus.fire,
             },
             self._drop_timer,
         )
@@ -455,6 +466,12 @@ class Server:
             ),
             execution_options=ExecutionOptionsRpcs(
                 namespaces=namespaces, history=history, deployments=self._deployments
+            ),
+            standalone_nexus=StandaloneNexusRpcs(
+                config=config,
+                namespaces=namespaces,
+                endpoints=self.nexus_endpoints,
+                operations=self._standalone_nexus,
             ),
         )
 

@@ -37,6 +37,10 @@ STORED_KINDS = {
     "standalone_activity_schedule_to_close",
     "standalone_activity_schedule_to_start",
     "standalone_activity_heartbeat",
+    "standalone_nexus_start",
+    "standalone_nexus_cancel",
+    "standalone_nexus_timeout",
+    "standalone_nexus_callback",
 }
 """Every kind the databases already hold: these strings can never change."""
 

@@ -17,6 +17,7 @@ from temporalio.api.errordetails.v1 import (
     MultiOperationExecutionFailure,
     NamespaceAlreadyExistsFailure,
     NamespaceNotFoundFailure,
+    NexusOperationExecutionAlreadyStartedFailure,
     NotFoundFailure,
     PermissionDeniedFailure,
     QueryFailedFailure,
@@ -101,6 +102,10 @@ def _detail(error: exc.CadenzaError) -> Message | None:
         return NamespaceNotFoundFailure(namespace=bounded(error.namespace))
     if isinstance(error, exc.WorkflowAlreadyStartedError):
         return WorkflowExecutionAlreadyStartedFailure(
+            start_request_id=bounded(error.start_request_id), run_id=error.run_id
+        )
+    if isinstance(error, exc.NexusOperationAlreadyStartedError):
+        return NexusOperationExecutionAlreadyStartedFailure(
             start_request_id=bounded(error.start_request_id), run_id=error.run_id
         )
     if isinstance(error, exc.ActivityAlreadyStartedError):

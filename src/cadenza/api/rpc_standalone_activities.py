@@ -263,6 +263,13 @@ def _new_run(request: wsv1.StartActivityExecutionRequest) -> Run:
             getattr(info, name).CopyFrom(getattr(request, name))
     if request.HasField("input"):
         run.input.CopyFrom(request.input)
+    info.links.extend(request.links)
+    for callback in request.completion_callbacks:
+        added = run.callbacks.add()
+        added.trigger.activity_closed.SetInParent()
+        added.info.callback.CopyFrom(callback)
+        added.info.registration_time.GetCurrentTime()
+        added.info.request_id = request.request_id
     return run
 
 

@@ -23,6 +23,7 @@ from cadenza.api.rpc_namespaces import NamespaceRpcs
 from cadenza.api.rpc_nexus import NexusRpcs
 from cadenza.api.rpc_schedules import ScheduleRpcs
 from cadenza.api.rpc_standalone_activities import StandaloneActivityRpcs
+from cadenza.api.rpc_standalone_nexus import StandaloneNexusRpcs
 from cadenza.api.rpc_task_queue_config import TaskQueueConfigRpcs
 from cadenza.api.rpc_tasks import TaskRpcs
 from cadenza.api.rpc_visibility import VisibilityRpcs
@@ -51,6 +52,7 @@ class WorkflowService:
     standalone_activities: StandaloneActivityRpcs
     deployments: DeploymentRpcs
     execution_options: ExecutionOptionsRpcs
+    standalone_nexus: StandaloneNexusRpcs
 
 
 def _handed_to(group: str, name: str) -> Callable[[WorkflowService, Any, Any], Awaitable[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from temporalio.api.common.v1 import Callback, Link
+from temporalio.api.common.v1 import Callback, Link, Payload
 from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
@@ -29,9 +29,16 @@ from cadenza.nexus.answers import Answer, Verdict
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.persistence.records import ExecutionKey, TimerRecord
 from cadenza.persistence.roles import TaskStore
+from cadenza.standalone.machine import STANDALONE_EVENT_ID
 from cadenza.timers.kinds import TimerKind
 
 logger = logging.getLogger(__name__)
+
+Outcome = tuple[Verdict, Payload | None, Failure | None]
+"""How the work backing an operation ended: completed with a result, failed or canceled."""
+StandaloneCompletion = Callable[[requests.CallbackToken, str, Outcome, Link], Awaitable[None]]
+"""Completes a standalone operation: its callback token, operation token, the outcome of the
+work that backs it and a link to that work."""
 
 REQUEST_TIMEOUT = 10.0
 """How long one request waits for a handler to take and answer it (Temporal's default)."""
@@ -59,6 +66,8 @@ class NexusInvocations:
         self._endpoints = endpoints
         self._queues = queues
         self._store = store
+        self.standalone_completion: StandaloneCompletion | None = None
+        """Completes standalone operations (``scheduled_event_id`` 0) whose workflow closed."""
         self._handlers: dict[str, Callable[[TimerRecord], Awaitable[None]]] = {
             TimerKind.NEXUS_START: self._start,
             TimerKind.NEXUS_CANCEL: self._cancel,
@@ -118,9 +127,14 @@ class NexusInvocations:
     async def _send(
         self, operation: NexusOperation, request: object, on_completed: Callable[[object], Answer]
     ) -> Answer:
+        return await self.send(operation.endpoint_id, request, on_completed)
+
+    async def send(
+        self, endpoint_id: str, request: object, on_completed: Callable[[object], Answer]
+    ) -> Answer:
         """Dispatch one request to the endpoint's handler queue and read its answer."""
         try:
-            endpoint = await self._endpoints.get(operation.endpoint_id)
+            endpoint = await self._endpoints.get(endpoint_id)
         except NotFoundError:
             return Answer(Verdict.FAILED, failure=_handler_failure("endpoint not found", "NOT_FOUND"))
         target = endpoint.spec.target
@@ -169,16 +183,17 @@ class NexusInvocations:
             if token is None:
                 continue
             operation_token = callback.nexus.header.get(requests.OPERATION_TOKEN_HEADER, "")
-            await self._complete_caller(token, operation_token, close_event, handler_link)
+            await self.complete_caller(token, operation_token, close_outcome(close_event), handler_link)
         await self._store.remove_stale([], [timer.timer_id])
 
-    async def _complete_caller(
-        self,
-        token: requests.CallbackToken,
-        operation_token: str,
-        close_event: HistoryEvent,
-        handler_link: Link,
+    async def complete_caller(
+        self, token: requests.CallbackToken, operation_token: str, outcome: Outcome, handler_link: Link
     ) -> None:
+        """Complete the operation ``token`` names (a workflow's or a standalone one)."""
+        if token.scheduled_event_id == STANDALONE_EVENT_ID:
+            if self.standalone_completion is not None:
+                await self.standalone_completion(token, operation_token, outcome, handler_link)
+            return
         key = ExecutionKey(token.namespace_id, token.workflow_id, token.run_id)
         try:
             async with self._history.changing(key) as (entry, change):
@@ -187,7 +202,7 @@ class NexusInvocations:
                     return
                 if not operation.operation_token:  # the start's answer is still on its way
                     nexus_operations.started(change, operation, operation_token, [handler_link])
-                _apply_close(change, operation, close_event)
+                _apply_close(change, operation, outcome)
         except NotFoundError:
             return  # the caller is gone: nothing waits for the outcome
 
@@ -209,29 +224,37 @@ def _apply_start_answer(
         change.add_timer(TimerKind.NEXUS_START, due, operation.scheduled_event_id, operation.attempt)
 
 
-def _apply_close(change: Change, operation: NexusOperation, close_event: HistoryEvent) -> None:
+def close_outcome(close_event: HistoryEvent) -> Outcome:
+    """What a handler workflow's close event means for the operation it backs."""
     kind = close_event.event_type
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         result = close_event.workflow_execution_completed_event_attributes.result
-        nexus_operations.completed(change, operation, result.payloads[0] if result.payloads else None)
-    elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        nexus_operations.failed(
-            change, operation, close_event.workflow_execution_failed_event_attributes.failure
-        )
-    elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+        return Verdict.COMPLETED, (result.payloads[0] if result.payloads else None), None
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        return Verdict.FAILED, None, close_event.workflow_execution_failed_event_attributes.failure
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
         cause = Failure(message="operation canceled")
         cause.canceled_failure_info.details.CopyFrom(
             close_event.workflow_execution_canceled_event_attributes.details
         )
-        nexus_operations.canceled(change, operation, cause)
-    elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+        return Verdict.CANCELED, None, cause
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
         cause = Failure(message="operation terminated")
         cause.terminated_failure_info.SetInParent()
-        nexus_operations.failed(change, operation, cause)
+        return Verdict.FAILED, None, cause
+    cause = Failure(message="operation exceeded internal timeout")
+    cause.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+    return Verdict.FAILED, None, cause
+
+
+def _apply_close(change: Change, operation: NexusOperation, outcome: Outcome) -> None:
+    verdict, result, failure = outcome
+    if verdict is Verdict.COMPLETED:
+        nexus_operations.completed(change, operation, result)
+    elif verdict is Verdict.CANCELED:
+        nexus_operations.canceled(change, operation, failure or Failure(message="operation canceled"))
     else:
-        cause = Failure(message="operation exceeded internal timeout")
-        cause.timeout_failure_info.timeout_type = TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
-        nexus_operations.failed(change, operation, cause)
+        nexus_operations.failed(change, operation, failure or Failure(message="operation failed"))
 
 
 def _handler_failure(message: str, error_type: str) -> Failure:

@@ -135,8 +135,12 @@ class StandaloneRuns:
         async with self.locked(namespace_id, activity_id):
             loaded = await self.load(namespace_id, activity_id, run_id)
             step = Step(namespace_id, self.clock.now())
+            was_running = machine.is_running(loaded.run)
             answer = transition(step, loaded.record)
             dropped = loaded.record.track_timers(step, removed_timer)
+            if was_running and not machine.is_running(loaded.run) and loaded.run.callbacks:
+                # Written with the close, so the callers learn the outcome even after a restart.
+                step.timer(loaded.run, TimerKind.STANDALONE_NEXUS_CALLBACK, step.now)
             fired = [removed_timer] if removed_timer else []
             await self._commit(self._update(loaded, step, removed_task, fired + dropped), step, dropped)
             return answer

@@ -80,6 +80,15 @@ class TimerKind(StrEnum):
     STANDALONE_HEARTBEAT = "standalone_activity_heartbeat"
     """A standalone activity whose worker stopped heartbeating: the attempt times out unless a
     heartbeat moved the deadline."""
+    STANDALONE_NEXUS_START = "standalone_nexus_start"
+    """Outbox entry: a standalone Nexus operation's start request goes to its handler."""
+    STANDALONE_NEXUS_CANCEL = "standalone_nexus_cancel"
+    """Outbox entry: a cancel request for a started standalone Nexus operation."""
+    STANDALONE_NEXUS_CALLBACK = "standalone_nexus_callback"
+    """Outbox entry on a closed standalone activity a Nexus operation started: its outcome goes
+    to that operation, as its completion callback asks."""
+    STANDALONE_NEXUS_TIMEOUT = "standalone_nexus_timeout"
+    """A standalone Nexus operation's schedule-to-close deadline: it times out."""
 
 
 class TimerOwner(Enum):
@@ -95,6 +104,8 @@ class TimerOwner(Enum):
     """``StandaloneActivities.fire``: the deadlines of activities started without a workflow."""
     NEXUS = "nexus"
     """``NexusInvocations.run``: requests to Nexus handlers, and their completions."""
+    STANDALONE_NEXUS = "standalone_nexus"
+    """``StandaloneNexusOperations.fire``: Nexus operations started without a workflow."""
 
 
 OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
@@ -124,6 +135,10 @@ OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
         TimerKind.STANDALONE_SCHEDULE_TO_CLOSE: TimerOwner.STANDALONE_ACTIVITIES,
         TimerKind.STANDALONE_SCHEDULE_TO_START: TimerOwner.STANDALONE_ACTIVITIES,
         TimerKind.STANDALONE_HEARTBEAT: TimerOwner.STANDALONE_ACTIVITIES,
+        TimerKind.STANDALONE_NEXUS_START: TimerOwner.STANDALONE_NEXUS,
+        TimerKind.STANDALONE_NEXUS_CANCEL: TimerOwner.STANDALONE_NEXUS,
+        TimerKind.STANDALONE_NEXUS_TIMEOUT: TimerOwner.STANDALONE_NEXUS,
+        TimerKind.STANDALONE_NEXUS_CALLBACK: TimerOwner.STANDALONE_NEXUS,
     }
 )
 """Who fires each kind: exactly one owner per kind."""

@@ -11,6 +11,7 @@ from cadenza.namespaces import DEFAULT_RETENTION_SECONDS, NamespaceRegistry
 from cadenza.periodic import Periodic
 from cadenza.persistence.records import ExecutionKey
 from cadenza.persistence.roles import RetentionStore, StandaloneActivityStore
+from cadenza.standalone import nexus_operation_rows
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class RetentionSweeper:
                 if len(keys) < BATCH:
                     break
             deleted += await self._sweep_activities(namespace.id, cutoff)
+            # Standalone Nexus operations are standalone runs under their own key space.
+            deleted += await self._sweep_activities(nexus_operation_rows(namespace.id), cutoff)
         return deleted
 
     async def _sweep_activities(self, namespace_id: str, cutoff: float) -> int:
