@@ -10,8 +10,8 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.deployments import names
 from cadenza.deployments.model import Deployment, Version
+from cadenza.history.machine.encoded import decode_blob
 from cadenza.history.machine.events import timestamp
-from cadenza.history.machine.state import decode_blob
 
 COMPLETED = RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_COMPLETED
 

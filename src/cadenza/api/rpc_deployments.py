@@ -17,7 +17,7 @@ from cadenza.deployments import names, routing
 from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from cadenza.history.machine.state import encode_blob
+from cadenza.history.machine.encoded import encode_blob
 from cadenza.matching import MatchingService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import TaskKind

@@ -20,7 +20,8 @@ from temporalio.api.workflowservice.v1 import RespondNexusTaskFailedRequest
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError
 from cadenza.history.machine import nexus_operations
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import NexusOperation, decode_blob
+from cadenza.history.machine.encoded import decode_blob
+from cadenza.history.machine.state import NexusOperation
 from cadenza.history.service import HistoryService
 from cadenza.matching.nexus_tasks import NexusTaskQueues
 from cadenza.namespaces import NamespaceRegistry

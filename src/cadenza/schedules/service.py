@@ -29,7 +29,8 @@ from cadenza.exceptions import (
     NotFoundError,
     ScheduleAlreadyExistsError,
 )
-from cadenza.history.machine.state import MutableState, decode_blob
+from cadenza.history.machine.encoded import decode_blob
+from cadenza.history.machine.state import MutableState
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord, ScheduleWrite, StoredSchedule, TimerRecord
 from cadenza.persistence.roles import ScheduleStore, TaskStore

@@ -10,7 +10,8 @@ from temporalio.api.failure.v1 import Failure
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import activities
 from cadenza.history.machine import events as ev
-from cadenza.history.machine.state import Activity, decode_blob
+from cadenza.history.machine.encoded import decode_blob
+from cadenza.history.machine.state import Activity
 from cadenza.persistence.records import TaskKind
 from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import (

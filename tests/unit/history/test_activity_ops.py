@@ -16,7 +16,8 @@ from cadenza.exceptions import InvalidArgumentError, NotFoundError
 from cadenza.history.machine import activities, activity_ops
 from cadenza.history.machine.activity_ops import Selection
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import Activity, MutableState, encode_blob
+from cadenza.history.machine.encoded import encode_blob
+from cadenza.history.machine.state import Activity, MutableState
 from cadenza.persistence.records import TaskKind
 from cadenza.timers.kinds import TimerKind
 from tests.unit.history.builders import Run, duration, schedule_activity, started_run

@@ -11,7 +11,8 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import priorities, retry, workflow_tasks
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import Activity, MutableState, decode_blob, encode_blob
+from cadenza.history.machine.encoded import decode_blob, encode_blob
+from cadenza.history.machine.state import Activity, MutableState
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.persistence.records import TaskKind
 from cadenza.timers.kinds import TimerKind

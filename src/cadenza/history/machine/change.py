@@ -16,7 +16,8 @@ from temporalio.api.history.v1 import History, HistoryEvent
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import versioning, visibility_fields
 from cadenza.history.machine import workflow_task_events as wft_events
-from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
+from cadenza.history.machine.encoded import decode_blob, encode_blob
+from cadenza.history.machine.state import MutableState
 from cadenza.history.machine.versioning import UNROUTED, VersionRouting
 from cadenza.persistence.records import (
     NO_PRIORITY,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import orjson
@@ -34,3 +35,12 @@ class Encoded:
             data = orjson.dumps(self)
             self.__dict__["_json"] = data
         return data
+
+
+def encode_blob(data: bytes) -> str:
+    """Bytes (a serialized proto) as text a JSON state can hold."""
+    return base64.b64encode(data).decode()
+
+
+def decode_blob(text: str) -> bytes:
+    return base64.b64decode(text)

@@ -19,7 +19,8 @@ from cadenza.exceptions import InvalidArgumentError, WorkflowAlreadyStartedError
 from cadenza.history.machine import events as ev
 from cadenza.history.machine import priorities, retry, runs, versioning, visibility_fields, workflow_tasks
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import MutableState, RetryPolicy, encode_blob
+from cadenza.history.machine.encoded import encode_blob
+from cadenza.history.machine.state import MutableState, RetryPolicy
 from cadenza.persistence.records import CurrentExecution, NamespaceRecord
 from cadenza.validation import cap_durations, check_length, check_length_counted
 

@@ -7,7 +7,6 @@ buffered events) travel inside it as base64 of their serialized bytes.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -397,11 +396,3 @@ def _activity(raw: dict[str, Any]) -> Activity:
     retry = RetryPolicy(**raw.pop("retry"))
     priority = raw.pop("priority", None)
     return Activity(retry=retry, priority=TaskPriority(**priority) if priority else NO_PRIORITY, **raw)
-
-
-def encode_blob(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def decode_blob(text: str) -> bytes:
-    return base64.b64decode(text)

@@ -25,7 +25,8 @@ from temporalio.api.update.v1 import Acceptance, Outcome, Rejection, Request, Re
 
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine.change import Change
-from cadenza.history.machine.state import MutableState, UpdateRecord, decode_blob, encode_blob
+from cadenza.history.machine.encoded import decode_blob, encode_blob
+from cadenza.history.machine.state import MutableState, UpdateRecord
 from cadenza.validation import check_failure
 
 Stage = UpdateWorkflowExecutionLifecycleStage

@@ -24,7 +24,8 @@ from temporalio.api.workflowservice.v1 import (
 
 from cadenza.deployments import names
 from cadenza.history.machine import visibility_fields
-from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
+from cadenza.history.machine.encoded import decode_blob, encode_blob
+from cadenza.history.machine.state import MutableState
 
 PINNED = VersioningBehavior.VERSIONING_BEHAVIOR_PINNED
 AUTO_UPGRADE = VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE

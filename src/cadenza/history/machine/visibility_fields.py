@@ -7,7 +7,8 @@ import json
 from temporalio.api.common.v1 import Memo, Payload, SearchAttributes
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
-from cadenza.history.machine.state import MutableState, decode_blob, encode_blob
+from cadenza.history.machine.encoded import decode_blob, encode_blob
+from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import Visibility
 from cadenza.visibility import attributes as attrs
 

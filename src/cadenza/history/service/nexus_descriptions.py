@@ -11,7 +11,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import CallbackInfo, PendingNexusOperationInfo
 
 from cadenza.history.machine import events as ev
-from cadenza.history.machine.state import MutableState, NexusOperation, decode_blob
+from cadenza.history.machine.encoded import decode_blob
+from cadenza.history.machine.state import MutableState, NexusOperation
 
 
 def pending_operation(

@@ -32,7 +32,8 @@ from temporalio.api.workflowservice.v1 import (
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import activity_ops, priorities, versioning, visibility_fields
 from cadenza.history.machine import events as ev
-from cadenza.history.machine.state import Activity, MutableState, decode_blob
+from cadenza.history.machine.encoded import decode_blob
+from cadenza.history.machine.state import Activity, MutableState
 from cadenza.history.service import HistoryService, nexus_descriptions, wire
 from cadenza.history.service.cache import Entry
 from cadenza.history.service.event_log import EventLog

@@ -15,7 +15,8 @@ from temporalio.api.workflowservice.v1 import (
 
 from cadenza.history.machine import activities, updates, workflow_tasks
 from cadenza.history.machine import events as ev
-from cadenza.history.machine.state import Activity, MutableState, decode_blob
+from cadenza.history.machine.encoded import decode_blob
+from cadenza.history.machine.state import Activity, MutableState
 from cadenza.history.machine.tokens import TaskToken
 from cadenza.history.service import wire
 from cadenza.history.service.cache import Entry, ExecutionCache
