@@ -116,7 +116,7 @@ class Server:
                 self._matching.withdraw,
                 self._timers.add,
                 self._timers.discard,
-                self._matching.sticky_alive,
+                self._matching.sticky_reachable,
                 self._matching.control.push,
             ),
         )
@@ -170,6 +170,7 @@ class Server:
         )
         if link is not None:
             self._matching.nexus_tasks.share(link)
+            self._matching.shared = True
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)
         self._peers = (
             Peers(link, self._matching, self._timers.add, self._history.cache, self._recover, self._queries)
