@@ -29,7 +29,7 @@ from tests.integration.test_replicas import replicas
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 QUEUE = "replica-sticky"
 LANES = 8
-ROUNDS = 6
+ROUNDS = 8
 """Workflows each lane runs in turn (each continues as new once)."""
 
 
