@@ -81,3 +81,36 @@ async def test_no_workflow_task_fails_when_updates_and_activity_results_cross_re
             done = await asyncio.gather(*(lane(clients[n % 2], n) for n in range(LANES)))
         assert sum(done) == LANES * ROUNDS
         assert await failed_workflow_tasks(clients[0]) == []
+
+
+async def test_a_task_for_a_sticky_worker_gone_from_the_other_replica_reaches_another_worker(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    url = await postgres.create_database(postgres_server)
+    async with replicas(url, tmp_path, 2) as servers:
+        first, second = [await Client.connect(server.address) for server in servers]
+        workflow_id = f"gone-{uuid.uuid4().hex[:6]}"
+        async with Worker(
+            first,
+            task_queue=QUEUE,
+            workflows=workload.WORKFLOWS,
+            activities=workload.ACTIVITIES,
+            sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
+        ):
+            handle = await first.start_workflow(workload.Gate.run, 1, id=workflow_id, task_queue=QUEUE)
+            await wait_for_event(handle.id, first, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        # The second replica never saw that worker poll: it sends the signal's task to the
+        # sticky queue, and the sticky timeout moves it to the normal queue.
+        async with workers([second]):
+            await second.get_workflow_handle(workflow_id).signal(workload.Gate.go)
+            assert await second.get_workflow_handle(workflow_id).result() == 2
+        events = [e.event_type async for e in handle.fetch_history_events()]
+        assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in events
+        assert EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT in events  # it waited on the sticky queue
+
+
+async def wait_for_event(workflow_id: str, client: Client, event_type: EventType.ValueType) -> None:
+    """Follow the run's history until an event of ``event_type`` is in it."""
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events(wait_new_event=True):
+        if event.event_type == event_type:
+            return
