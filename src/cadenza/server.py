@@ -125,7 +125,7 @@ class Server:
                 self._matching.withdraw,
                 self._timers.add,
                 self._timers.discard,
-                self._matching.sticky_alive,
+                self._matching.sticky_reachable,
                 self._matching.control.push,
                 self._deployments,
             ),
@@ -181,6 +181,7 @@ class Server:
         )
         if link is not None:
             self._matching.nexus_tasks.share(link)
+            self._matching.shared = True
         self.concurrency = self._concurrency_limits(shared=link is not None)
         """The concurrency limits on activity queues and workflow starts, and their slots."""
         self._queries = Queries(self._history, self._matching.add_task, self._matching.sticky_alive, link)

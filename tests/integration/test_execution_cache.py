@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
+from temporalio.api.history.v1 import History, HistoryEvent
 
 from cadenza.history.machine.state import MutableState
 from cadenza.history.service.cache import Entry, ExecutionCache
-from cadenza.persistence.records import CurrentExecution, ExecutionKey, ExecutionWrite
+from cadenza.persistence.records import CurrentExecution, EventBatch, ExecutionKey, ExecutionWrite
 from cadenza.persistence.store import Store
 
 KEY = ExecutionKey("ns", "wf", "run")
@@ -86,3 +88,40 @@ async def test_a_run_that_closes_joins_the_closed_ones_and_the_oldest_closed_goe
     cache.note_state(second)
     assert not cache.holds(first) and cache.holds(second)
     assert cache.size() == 1
+
+
+def batch(first: int, last: int) -> EventBatch:
+    """Events ``first`` to ``last`` (workflow task events, their kind does not matter here)."""
+    events = [
+        HistoryEvent(event_id=n, event_type=EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+        for n in range(first, last + 1)
+    ]
+    return EventBatch(first, last, History(events=events).SerializeToString())
+
+
+async def test_a_history_read_during_a_commit_does_not_get_that_commit_twice(store: Store) -> None:
+    await store.commit(replace(write(0, "first"), events=batch(1, 2)))
+    cache = ExecutionCache(store)
+    entry = await cache.get(KEY)
+    assert entry is not None
+    # The commit of events 3-4 has reached the store, and a history load ran before the
+    # committing change could add them to the cached copy: the load read them already.
+    committed = batch(3, 4)
+    await store.commit(replace(write(1, "first"), events=committed))
+    entry.state.next_event_id = 5
+    loaded = await cache.history(entry)
+    cache.add_committed(entry, committed)
+    assert [event.event_id for event in loaded] == [1, 2, 3, 4]
+
+
+async def test_a_commit_extends_a_history_loaded_before_it(store: Store) -> None:
+    await store.commit(replace(write(0, "first"), events=batch(1, 2)))
+    cache = ExecutionCache(store)
+    entry = await cache.get(KEY)
+    assert entry is not None
+    entry.state.next_event_id = 3
+    loaded = await cache.history(entry)
+    cache.add_committed(entry, batch(3, 4))
+    assert [event.event_id for event in loaded] == [1, 2, 3, 4]
+    cache.add_committed(entry, batch(6, 6))  # a gap: the copy is read again when needed
+    assert entry.events is None

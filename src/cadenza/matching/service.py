@@ -81,6 +81,8 @@ class MatchingService:
         self.workers = WorkerRegistry()
         self.gate: DispatchGate | None = None
         """The concurrency limits on activity dispatch; None: no limit is checked."""
+        self.shared = False
+        """Whether other replicas serve the same database (their workers poll there)."""
 
     def add_task(self, task: TaskRecord) -> None:
         self._observer.added(task)
@@ -340,11 +342,25 @@ class MatchingService:
         self.add_task(task)
 
     def sticky_alive(self, namespace_id: str, name: str) -> bool:
-        """Whether a sticky queue's worker has polled recently and not shut down."""
+        """Whether a sticky queue's worker has polled here recently and not shut down."""
         queue = self._queues.get((namespace_id, name, TaskKind.WORKFLOW))
         if queue is None or queue.shut_down:
             return False
         return bool(queue.pollers) or time.monotonic() - queue.last_poll < STICKY_POLLER_GRACE
+
+    def sticky_reachable(self, namespace_id: str, name: str) -> bool:
+        """Whether a workflow task may go to a sticky queue rather than the normal one.
+
+        Alone, only a worker polling here can take it. With other replicas, a sticky
+        worker that has not polled here may poll one of them, where the stored task is
+        announced; a worker that is gone everywhere leaves the task to the sticky
+        schedule-to-start timeout, which moves it to the normal queue with the full
+        history, as on Temporal. Only a worker that shut down here is known to be gone.
+        """
+        if self.sticky_alive(namespace_id, name):
+            return True
+        queue = self._queues.get((namespace_id, name, TaskKind.WORKFLOW))
+        return self.shared and not (queue is not None and queue.shut_down)
 
     def shut_down_sticky(self, namespace_id: str, name: str) -> list[TaskRecord]:
         """The sticky worker left: return its pending tasks so they can move elsewhere."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cadenza.history.machine.state import MutableState
 from cadenza.history.service import wire
 from cadenza.history.service.event_log import EventLog
-from cadenza.persistence.records import ExecutionKey
+from cadenza.persistence.records import EventBatch, ExecutionKey
 from cadenza.persistence.roles import ExecutionReader
 
 
@@ -193,6 +193,24 @@ class ExecutionCache:
         if entry.events is None:
             raise RuntimeError(f"history of {entry.key} could not be read consistently")
         return entry.events
+
+    @staticmethod
+    def add_committed(entry: Entry, batch: EventBatch) -> None:
+        """Add a batch just committed to the execution's loaded history.
+
+        The commit leaves the execution's lock held but not its readers out: a
+        history load that runs while the commit is in flight may already read the
+        batch from the store, and adding it again would show a worker every event
+        of it twice. A history that is neither just short of the batch nor past it
+        is forgotten, to be read again when needed.
+        """
+        if entry.events is None:
+            return
+        held = len(entry.events)
+        if held == batch.first_event_id - 1:
+            entry.events.append_batch(batch.data)
+        elif held < batch.last_event_id:
+            entry.events = None
 
     async def event_entry(self, entry: Entry, event_id: int) -> bytes:
         """One committed event, as its entry of a serialized ``History``.

@@ -169,8 +169,8 @@ class Engine:
             pending.written = True
         entry.version = write.new_version
         # Only the bytes are kept (a tenth of the messages' memory); what is read is decoded again.
-        if entry.events is not None and write.events is not None:
-            entry.events.append_batch(write.events.data)
+        if write.events is not None:
+            self.cache.add_committed(entry, write.events)
         self._hand_off(change)
         if follow is not None:
             follow_events = EventLog()
