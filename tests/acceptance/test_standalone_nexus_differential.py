@@ -159,6 +159,9 @@ async def observe(client: Client) -> dict[str, Any]:
 
         ended = f"ended-{suffix}"
         await service.start_nexus_operation_execution(start(ended, endpoint, "hello_later", ended))
+        # Terminated once started, so both servers have made the same transitions by then.
+        poll.operation_id, poll.wait_stage = ended, NexusOperationWaitStage.NEXUS_OPERATION_WAIT_STAGE_STARTED
+        await service.poll_nexus_operation_execution(poll)
         terminate = wsv1.TerminateNexusOperationExecutionRequest(
             namespace=NS, operation_id=ended, reason="bye", request_id="t1"
         )

@@ -91,10 +91,8 @@ class StandaloneNexusOperations:
     async def request_cancel(
         self, namespace_id: str, operation_id: str, run_id: str, reason: str, request_id: str
     ) -> None:
-        _, current = await self.rows.load(namespace_id, operation_id, run_id)
-        if state.is_running(current.operation) and current.cancel_request_id == request_id:
-            return  # the same request again: nothing changes
-
+        # The same request again changes nothing but is still written, as Temporal counts it
+        # among the operation's state transitions.
         def apply(step: Step, record: Record) -> None:
             if not state.is_running(record.operation):
                 raise FailedPreconditionError("operation already completed")
@@ -110,11 +108,8 @@ class StandaloneNexusOperations:
     async def terminate(
         self, namespace_id: str, operation_id: str, run_id: str, reason: str, request_id: str
     ) -> None:
-        """Close the operation at once; terminating it again is refused, unless by the same request."""
-
-        _, current = await self.rows.load(namespace_id, operation_id, run_id)
-        if current.operation.info.status == state.TERMINATED and current.terminate_request_id == request_id:
-            return  # the same request again: nothing changes
+        """Close the operation at once; terminating it again is refused, unless by the same request
+        (written again, as a cancellation request repeated is)."""
 
         def apply(step: Step, record: Record) -> None:
             status = record.operation.info.status
