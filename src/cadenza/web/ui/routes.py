@@ -37,7 +37,8 @@ from cadenza.web.ui.view_store import SavedViews
 
 Page = Callable[[Site, Request], Awaitable[Response]]
 
-RUN = "/namespaces/{namespace}/workflows/{workflow_id}/{run_id}"
+RUN = "/namespaces/{namespace}/workflows/{workflow_id:path}/{run_id}"
+"""A run's pages; a workflow ID may hold slashes, so it is matched up to the last two segments."""
 SCHEDULES = "/namespaces/{namespace}/schedules"
 
 

@@ -5,7 +5,7 @@ as the other actions are (``actions.confirmed_form``)."""
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -103,7 +103,7 @@ async def reset(site: Site, request: Request) -> Response:
         return site.failed(request, failure)
     new_run = Run(run.namespace, run.workflow_id, answer.run_id)
     done = f"reset run {run.run_id} to event {event_id}: this is the new run"
-    return RedirectResponse(f"{_quoted_path(new_run)}/history?{urlencode({'done': done})}", status_code=303)
+    return RedirectResponse(f"{new_run.path}/history?{urlencode({'done': done})}", status_code=303)
 
 
 def _event_id(form: dict[str, str]) -> int:
@@ -132,7 +132,7 @@ async def start(site: Site, request: Request) -> Response:
         return site.failed(request, failure)
     new_run = Run(namespace, started.workflow_id, answer.run_id)
     done = f"started {started.workflow_type.name}"
-    return RedirectResponse(f"{_quoted_path(new_run)}/history?{urlencode({'done': done})}", status_code=303)
+    return RedirectResponse(f"{new_run.path}/history?{urlencode({'done': done})}", status_code=303)
 
 
 def _start_request(namespace: str, form: dict[str, str]) -> StartWorkflowExecutionRequest:
@@ -153,8 +153,3 @@ def _start_request(namespace: str, form: dict[str, str]) -> StartWorkflowExecuti
     if payloads is not None:
         started.input.CopyFrom(payloads)
     return started
-
-
-def _quoted_path(run: Run) -> str:
-    """The run's path with its namespace and workflow ID quoted, as the list's links quote them."""
-    return f"/namespaces/{quote(run.namespace, safe='')}/workflows/{quote(run.workflow_id, safe='')}/{run.run_id}"

@@ -5,6 +5,7 @@ the page current while the run goes on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import orjson
 from starlette.requests import Request
@@ -57,7 +58,10 @@ class Run:
 
     @property
     def path(self) -> str:
-        return f"/namespaces/{self.namespace}/workflows/{self.workflow_id}/{self.run_id}"
+        """The run's URL path, its namespace and workflow ID quoted whole: an ID may hold ``/``,
+        ``?``, ``#`` or spaces, and each link and form built on this path must still name it."""
+        namespace, workflow_id = quote(self.namespace, safe=""), quote(self.workflow_id, safe="")
+        return f"/namespaces/{namespace}/workflows/{workflow_id}/{quote(self.run_id, safe='')}"
 
 
 async def history_events(rpc: Rpc, run: Run) -> list[HistoryEvent]:
@@ -201,13 +205,18 @@ async def history_json(site: Site, request: Request) -> Response:
     except CallFailed as failure:
         return site.failed(request, failure)
     body = encode(History(events=events), present.FULL_PRETTY)
+    filename = f"{run.workflow_id}_{run.run_id}_history.json"
     return Response(
-        body,
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{run.workflow_id}_{run.run_id}_history.json"'
-        },
+        body, media_type="application/json", headers={"Content-Disposition": attachment(filename)}
     )
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` naming a download: a header is Latin-1 and a workflow ID need not
+    be, nor free of quotes and slashes, so the plain name keeps only safe ASCII and the full name
+    goes in ``filename*`` (RFC 6266), which browsers prefer."""
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 async def wait_for_news(site: Site, request: Request) -> Response:
