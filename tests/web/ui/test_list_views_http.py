@@ -23,6 +23,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from cadenza.web.ui.workflows import PAGE_SIZE
 from tests.servers import in_process
 from tests.web.ui import workflows_ui
 
@@ -149,6 +150,27 @@ async def test_each_order_pages_through_every_run_once(
     assert _listed_ids(closed_first.text)[:4] == ids[:4]
     for run_id in ids[4:]:
         await sdk_client.get_workflow_handle(run_id).terminate()
+
+
+async def test_the_list_pages_by_its_next_link_keeping_filter_and_order(
+    http: httpx.AsyncClient, sdk_client: Client, task_queue: str
+) -> None:
+    prefix = f"paged-{uuid.uuid4().hex[:6]}"
+    ids = await _runs(sdk_client, task_queue, prefix, done=0, running=PAGE_SIZE + 5)
+    params = {"query": f'WorkflowId STARTS_WITH "{prefix}"', "sort": "start-asc"}
+    first = await http.get(LIST, params=params, headers=HTML)
+    assert _listed_ids(first.text) == ids[:PAGE_SIZE]
+    assert re.findall(r'data-status="All">All <strong>(\d+)</strong>', first.text) == [str(len(ids))]
+    assert "First page" not in first.text
+    following = html.unescape(re.findall(r'<a rel="next" href="([^"]+)">', first.text)[0])
+    assert {
+        key: values[0] for key, values in parse_qs(urlsplit(following).query).items() if key != "token"
+    } == params
+    second = await http.get(following, headers=HTML)
+    assert _listed_ids(second.text) == ids[PAGE_SIZE:]
+    assert 'rel="next"' not in second.text and "First page" in second.text
+    for workflow_id in ids:
+        await sdk_client.get_workflow_handle(workflow_id).terminate()
 
 
 async def _refusal(client: Client, query: str) -> RPCError | None:

@@ -86,6 +86,35 @@ async def test_pages_follow_a_dark_system_setting_and_the_keyboard(
         await context.close()
 
 
+async def test_pages_load_nothing_from_elsewhere_and_are_light_by_default(
+    page: Page, base_url: str, sdk_client: Client, task_queue: str, ui_worker: Worker
+) -> None:
+    """No CDN: everything a page asks for (styles, scripts, fonts, images) comes from the server."""
+    greeted = await sdk_client.start_workflow(
+        workflows_ui.Greeter.run, {"name": "Ada"}, id=f"greet-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    await greeted.result()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    run = _path(greeted)
+    for path in (
+        "/namespaces",
+        "/namespaces/default",
+        "/namespaces/default/workflows",
+        f"{run}/history",
+        f"{run}/graph",
+        f"{run}/timeline",
+        f"{run}/relationships",
+        "/namespaces/default/schedules",
+        f"/namespaces/default/task-queues/{task_queue}",
+    ):
+        answer = await page.goto(base_url + path, wait_until="networkidle")
+        assert answer is not None and answer.status == 200, path
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    assert any(url.endswith("/static/ui.css") for url in asked)
+    assert [url for url in asked if not url.startswith(base_url + "/")] == []
+
+
 async def test_workflow_list_filters_counts_and_export(
     page: Page, base_url: str, sdk_client: Client, task_queue: str, ui_worker: Worker, screenshots: Path
 ) -> None:

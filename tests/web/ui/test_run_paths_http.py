@@ -43,6 +43,8 @@ async def test_every_link_and_form_of_a_run_names_an_odd_workflow_id(
     page = await http.get(link, headers=HTML)
     assert page.status_code == 200 and 'data-field="type">Nobody<' in page.text
     assert str(markupsafe.escape(workflow_id)) in page.text
+    compact = page.text.split('data-field="compact-events"')[1].split("</ol>")[0]
+    assert '<span class="event-type">WorkflowExecutionStarted</span>' in compact
 
     tabs = _hrefs(page.text.split('class="tabs"')[1].split("</nav>")[0], r'href="([^"]+)"')
     assert {tab.rsplit("/", 1)[1] for tab in tabs} == {

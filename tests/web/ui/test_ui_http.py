@@ -8,11 +8,14 @@ import asyncio
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -48,6 +51,30 @@ async def test_browsers_get_the_page_and_clients_the_api(http: httpx.AsyncClient
     home = await http.get("/", headers=HTML)
     assert home.status_code == 302 and home.headers["location"] == "/namespaces/default/workflows"
     assert (await http.get("/static/ui.css")).headers["content-type"].startswith("text/css")
+
+
+async def test_a_namespace_is_listed_with_its_retention_and_counts_its_workflows_by_status(
+    http: httpx.AsyncClient, sdk_client: Client
+) -> None:
+    name = f"counted-{uuid.uuid4().hex[:8]}"
+    await sdk_client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=name,
+            description="counted here",
+            workflow_execution_retention_period=Duration(seconds=3 * 86400),
+        )
+    )
+    client = await Client.connect(sdk_client.service_client.config.target_host, namespace=name)
+    for index in range(3):
+        await client.start_workflow("Nobody", id=f"counted-{index}", task_queue="nobody")
+    await client.get_workflow_handle("counted-0").terminate()
+    listed = await http.get("/namespaces", headers=HTML)
+    row = listed.text.split(f'<a href="/namespaces/{name}/workflows">')[1].split("</tr>")[0]
+    assert "3 days, 0:00:00" in row and "counted here" in row
+    page = await http.get(f"/namespaces/{name}", headers=HTML)
+    counts = dict(re.findall(r'data-status="(\w+)">\w+ <strong>(\d+)</strong>', page.text))
+    assert counts == {"All": "3", "Running": "2", "Terminated": "1"}
+    assert f'href="/namespaces/{name}/workflows?status=Running"' in page.text
 
 
 async def test_bad_requests_are_answered_with_a_page_saying_why(http: httpx.AsyncClient) -> None:
