@@ -11,6 +11,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import RateLimit
+from temporalio.api.workflowservice.v1 import UpdateTaskQueueConfigRequest
 from temporalio.client import (
     Client,
     ScheduleActionExecutionStartWorkflow,
@@ -208,6 +211,29 @@ async def test_the_task_queue_page_shows_its_pollers_and_backlog(
     api = await http.get(path)
     assert "html" not in api.headers["content-type"]
     assert any(poller["identity"] == sdk_client.identity for poller in api.json()["pollers"])
+
+
+async def test_the_task_queue_page_shows_each_sides_dispatch_rate_limit_and_its_source(
+    http: httpx.AsyncClient, sdk_client: Client, task_queue: str
+) -> None:
+    await sdk_client.workflow_service.update_task_queue_config(
+        UpdateTaskQueueConfigRequest(
+            namespace="default",
+            identity="ui-test",
+            task_queue=task_queue,
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            update_queue_rate_limit=UpdateTaskQueueConfigRequest.RateLimitUpdate(
+                rate_limit=RateLimit(requests_per_second=7.5), reason="ui test"
+            ),
+        )
+    )
+    page = await http.get(f"/namespaces/default/task-queues/{task_queue}", headers=HTML)
+    assert page.status_code == 200
+    limits = dict(
+        re.findall(r'data-queue="(\w+)".*?data-field="rate-limit">([^<]*)<', html.unescape(page.text), re.S)
+    )
+    assert limits["activity"] == "7.5 tasks/s (set through the API)"
+    assert limits["workflow"].endswith(" tasks/s (the server's limit)")
 
 
 async def test_bad_requests_get_a_page_saying_why(http: httpx.AsyncClient) -> None:

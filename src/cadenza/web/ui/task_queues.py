@@ -1,5 +1,6 @@
 """``/namespaces/{namespace}/task-queues/{task_queue}``: who polls the queue's workflow and
-activity tasks (identity, last access, rate) and how many tasks wait, from DescribeTaskQueue."""
+activity tasks (identity, last access, rate), how many tasks wait, and the rate at which the
+queue hands tasks out, from DescribeTaskQueue."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.enums.v1 import RateLimitSource, TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import PollerInfo, TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, DescribeTaskQueueResponse
 
@@ -35,6 +36,15 @@ class QueueSide:
     kind: str
     pollers: list[Poller]
     backlog: int
+    rate_limit: str
+    """Tasks per second the queue dispatches at most, and who set that rate."""
+
+
+_RATE_SOURCES = {
+    RateLimitSource.RATE_LIMIT_SOURCE_API: "set through the API",
+    RateLimitSource.RATE_LIMIT_SOURCE_WORKER: "asked for by the workers",
+    RateLimitSource.RATE_LIMIT_SOURCE_SYSTEM: "the server's limit",
+}
 
 
 def _poller(info: PollerInfo) -> Poller:
@@ -54,7 +64,10 @@ async def _side(rpc: Rpc, namespace: str, name: str, kind: str, queue_type: int)
     pollers = sorted(
         (_poller(info) for info in described.pollers), key=lambda poller: poller.last_access, reverse=True
     )
-    return QueueSide(kind, pollers, described.task_queue_status.backlog_count_hint)
+    limit = described.effective_rate_limit
+    source = _RATE_SOURCES.get(limit.rate_limit_source, "")
+    rate_limit = f"{limit.requests_per_second:g} tasks/s" + (f" ({source})" if source else "")
+    return QueueSide(kind, pollers, described.task_queue_status.backlog_count_hint, rate_limit)
 
 
 async def task_queue_page(site: Site, request: Request) -> Response:
