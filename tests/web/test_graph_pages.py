@@ -34,6 +34,11 @@ async def test_both_pages_draw_the_run(http: httpx.AsyncClient, sdk_client: Clie
     assert "<script>" not in graph.text and "a b/&lt;script&gt;&#34;x&#34;" in graph.text
     timeline = await http.get(f"{base}/timeline")
     assert timeline.status_code == 200 and 'class="cz-drawing cz-timeline"' in timeline.text
+    # The same menus as the run's other pages: the relative links resolve beside the drawing.
+    for tab in ("history", "pending-activities", "call-stack", "relationships", "history.json"):
+        assert f'<a href="{tab}"' in graph.text and f'<a href="{tab}"' in timeline.text
+    assert (await http.get(f"{base}/history.json")).json()["events"]
+    assert '<a href="/namespaces/default/schedules">Schedules</a>' in graph.text
 
 
 async def test_a_missing_run_or_namespace_is_a_404_and_a_bad_run_id_a_400(http: httpx.AsyncClient) -> None:
