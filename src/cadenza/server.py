@@ -33,6 +33,7 @@ from cadenza.api.rpc_visibility import VisibilityRpcs
 from cadenza.api.rpc_workers import WorkerRpcs
 from cadenza.api.rpc_workflow_pause import WorkflowPauseRpcs
 from cadenza.api.rpc_workflows import WorkflowRpcs
+from cadenza.api.saved_view_calls import SavedViewCalls
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.api_keys import ApiKeyAuthenticator, first_key_advice
 from cadenza.auth.authenticators import Authenticator
@@ -103,6 +104,9 @@ class Addresses:
 
 class Server:
     """One Cadenza process: every role in one asyncio loop."""
+
+    _saved_view_calls: SavedViewCalls | None = None
+    """The web UI's saved-view changes, authorized as calls; made by ``start``."""
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
@@ -316,6 +320,7 @@ class Server:
         self._concurrency_calls = ConcurrencyCalls(
             self.concurrency, self._namespaces, grpc_server.chained(self._rpc_wrappers())
         )
+        self._saved_view_calls = SavedViewCalls(self._store, grpc_server.chained(self._rpc_wrappers()))
         http_port = await self._serve_http(
             HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
         )
@@ -380,13 +385,14 @@ class Server:
         if not self.config.ui:
             return []
         assert self._http_api is not None
+        assert self._saved_view_calls is not None
         options = UiOptions(
             default_namespace=self.config.default_namespace,
             read_only=self.config.ui_read_only,
             audit_log=self.config.audit_on,
         )
         return [
-            *ui_routes(calls, self._http_api, options, self._store, self.audit.calls),
+            *ui_routes(calls, self._http_api, options, self._saved_view_calls, self.audit.calls),
             *drawing_routes(calls),
         ]
 

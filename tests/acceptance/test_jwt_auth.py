@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from tests.acceptance.workflows import OneActivity, shout
+from tests.auth_matrix import ALLOWED, FAMILIES, wrong_cells
 from tests.jwt_issuer import AUDIENCE, ISSUER, Issuer, claims, rsa_key, sign
 from tests.servers import InProcessServer, in_process
 
@@ -46,10 +47,35 @@ async def connect(server: InProcessServer, token: str, namespace: str = NAMESPAC
     return await Client.connect(server.address, namespace=namespace, api_key=token, tls=False)
 
 
+PERMISSION_FAMILIES: dict[str, set[str]] = {
+    f"{NAMESPACE}:read": ALLOWED["reader"],
+    f"{NAMESPACE}:worker": ALLOWED["worker"],
+    f"{NAMESPACE}:write": ALLOWED["reader"] | ALLOWED["worker"] | ALLOWED["operator"],
+    f"{NAMESPACE}:admin": ALLOWED["admin"],
+    "temporal-system:read": ALLOWED["reader"],
+    "temporal-system:admin": set(FAMILIES),
+    "elsewhere:admin": set(),
+}
+"""What each of Temporal's permissions lets a token call on ``default``: ``write`` as Temporal
+grants it (all of WorkflowService but the namespace's administration), ``worker`` the worker role."""
+
+
 async def start_one(client: Client, task_queue: str) -> None:
     await client.start_workflow(
         OneActivity.run, "JWT", id=f"wf-{uuid.uuid4().hex[:12]}", task_queue=task_queue
     )
+
+
+async def test_each_permission_may_call_exactly_the_families_its_roles_cover(
+    server: InProcessServer, issuer: Issuer
+) -> None:
+    wrong = {}
+    for permission, allowed in PERMISSION_FAMILIES.items():
+        client = await connect(server, issuer.token(f"holder-of-{permission}", [permission]))
+        cells = await wrong_cells(client, allowed, NAMESPACE)
+        if cells:
+            wrong[permission] = cells
+    assert wrong == {}
 
 
 async def test_a_read_token_lists_workflows_and_may_not_start_one(

@@ -1,6 +1,7 @@
-"""mTLS with --auth: the client certificate is the caller, and its mapped roles decide. A
-certificate mapped to reader lists but does not start, over gRPC and over HTTPS alike; one no
-rule maps is known by name and may do nothing."""
+"""mTLS with --auth: the client certificate is the caller, and its mapped roles decide. Each
+role's certificate calls exactly the RPC families its role covers; a worker-role certificate
+runs a worker and nothing else; a certificate mapped to reader lists but does not start, over
+gRPC and over HTTPS alike; one no rule maps is known by name and may do nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.worker import Worker
 
+from cadenza.auth.principal import Role
+from tests.acceptance.workflows_auth import Greeting, greet
+from tests.auth_matrix import ALLOWED, CLUSTER_ADMIN, wrong_cells
 from tests.certificates import CertificateAuthority, Issued
 from tests.servers import InProcessServer, in_process
 
@@ -27,7 +32,13 @@ roles = { default = ["reader"] }
 dns = "*.writers.example"
 name = "writers"
 roles = { default = ["writer"] }
-"""
+
+[[rule]]
+uri = "spiffe://cadenza.test/ops/*"
+name = "ops"
+cluster_admin = true
+""" + "".join(f'\n[[rule]]\ncn = "role-{role}"\nroles = {{ default = ["{role}"] }}\n' for role in Role)
+"""Besides the rules above, a certificate named ``role-<role>`` holds that role on ``default``."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,37 @@ async def start(client: Client) -> str:
     workflow_id = f"wf-{uuid.uuid4().hex[:8]}"
     await client.start_workflow("Anything", id=workflow_id, task_queue="nobody-polls")
     return workflow_id
+
+
+def certificate_of(setup: Setup, holder: str) -> Issued:
+    if holder == CLUSTER_ADMIN:
+        return setup.ca.client(None, uri=("spiffe://cadenza.test/ops/root",))
+    return setup.ca.client(f"role-{holder}")
+
+
+async def test_each_roles_certificate_may_call_exactly_the_families_its_role_covers(setup: Setup) -> None:
+    wrong = {}
+    for holder, allowed in ALLOWED.items():
+        client = await Client.connect(setup.server.address, tls=setup.sdk(certificate_of(setup, holder)))
+        cells = await wrong_cells(client, allowed, "default")
+        if cells:
+            wrong[holder] = cells
+    assert wrong == {}
+
+
+async def test_a_worker_certificate_runs_a_worker_for_a_writer_and_can_do_nothing_else(
+    setup: Setup, task_queue: str
+) -> None:
+    worker_client = await Client.connect(setup.server.address, tls=setup.sdk(certificate_of(setup, "worker")))
+    writer = await Client.connect(setup.server.address, tls=setup.sdk(certificate_of(setup, "writer")))
+    async with Worker(worker_client, task_queue=task_queue, workflows=[Greeting], activities=[greet]):
+        result = await writer.execute_workflow(
+            Greeting.run, "ada", id=f"greet-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
+    assert result == "hello ada"
+    with pytest.raises(RPCError) as started:
+        await start(worker_client)
+    assert started.value.status is RPCStatusCode.PERMISSION_DENIED
 
 
 async def test_a_writer_certificate_starts_and_a_reader_certificate_lists_but_does_not_start(

@@ -6,7 +6,9 @@ import pytest
 from temporalio.api.operatorservice.v1 import service_pb2 as operator_service_pb2
 from temporalio.api.workflowservice.v1 import service_pb2 as workflow_service_pb2
 
+from cadenza.api import audit_calls, concurrency_calls, saved_view_calls
 from cadenza.auth.permissions import (
+    DENY_UNKNOWN,
     RULES,
     Global,
     HttpAccess,
@@ -37,6 +39,24 @@ def test_every_rpc_of_both_services_is_classified(service: object) -> None:
     methods = {method.name for method in service.methods}  # type: ignore[attr-defined]
     assert sorted(methods - rows.keys()) == [], "RPCs without a rule"
     assert sorted(rows.keys() - methods) == [], "rules for RPCs the service does not have"
+
+
+def test_cadenzas_own_calls_are_classified_by_name_not_by_the_fallback() -> None:
+    own = {
+        audit_calls.AUDIT_SERVICE: {audit_calls.LIST_AUDIT_RECORDS},
+        concurrency_calls.CONCURRENCY_SERVICE: {
+            concurrency_calls.LIST,
+            concurrency_calls.SET,
+            concurrency_calls.UNSET,
+        },
+        saved_view_calls.SAVED_VIEW_SERVICE: {saved_view_calls.SAVE_VIEW, saved_view_calls.DELETE_VIEW},
+    }
+    for service, methods in own.items():
+        assert sorted(RULES.get(service, {}).keys()) == sorted(methods), service
+    assert rule_of(audit_calls.AUDIT_SERVICE, audit_calls.LIST_AUDIT_RECORDS).need is Global.CLUSTER_ADMIN
+    assert rule_of(concurrency_calls.CONCURRENCY_SERVICE, concurrency_calls.SET).need is Permission.ADMIN
+    assert rule_of(saved_view_calls.SAVED_VIEW_SERVICE, saved_view_calls.SAVE_VIEW).need is Permission.WRITE
+    assert DENY_UNKNOWN.need is Global.CLUSTER_ADMIN
 
 
 def test_namespace_rules_are_for_requests_that_name_a_namespace() -> None:

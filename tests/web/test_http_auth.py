@@ -3,7 +3,9 @@ open, and the UI signs a browser in with an API key kept in an HttpOnly cookie."
 
 from __future__ import annotations
 
+import html
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,7 +14,9 @@ import pytest
 
 from cadenza.auth.api_keys import issue_key, new_key
 from cadenza.auth.principal import Role
-from tests.servers import in_process
+from cadenza.persistence.audit_records import AuditFilter
+from tests.helpers import eventually
+from tests.servers import InProcessServer, in_process
 
 PAGE = {"accept": "text/html"}
 WORKFLOWS = "/api/v1/namespaces/default/workflows"
@@ -23,6 +27,7 @@ SIGNAL = "/api/v1/namespaces/default/workflows/absent/signal/poke"
 class AuthedHttp:
     http: httpx.AsyncClient
     keys: dict[Role, str]
+    server: InProcessServer
 
     def bearer(self, role: Role) -> dict[str, str]:
         return {"authorization": f"Bearer {self.keys[role]}"}
@@ -36,7 +41,7 @@ async def authed() -> AsyncIterator[AuthedHttp]:
         assert server.server.addresses is not None
         base = f"http://{server.server.addresses.http}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            yield AuthedHttp(http, keys)
+            yield AuthedHttp(http, keys, server)
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +52,13 @@ def no_stored_cookies(authed: AuthedHttp) -> None:
 
 def signed_in_as(response: httpx.Response) -> dict[str, str]:
     return {**PAGE, "cookie": f"cadenza_api_key={response.cookies['cadenza_api_key']}"}
+
+
+async def browser_of(authed: AuthedHttp, role: Role) -> dict[str, str]:
+    """The headers of a browser signed in with ``role``'s key."""
+    signed_in = await authed.http.post("/login", data={"key": authed.keys[role], "next": "/namespaces"})
+    authed.http.cookies.clear()
+    return signed_in_as(signed_in)
 
 
 async def test_the_api_answers_401_without_credentials_and_403_without_the_permission(
@@ -162,3 +174,45 @@ async def test_key_management_is_refused_to_others_and_bad_options_are_named(aut
         bad = await authed.http.post(KEYS, json=body, headers=admin)
         assert bad.status_code == 400 and why in bad.json()["message"], bad.text
     assert (await authed.http.post(f"{KEYS}/0000000000000000/revoke", headers=admin)).status_code == 404
+
+
+async def test_saved_views_are_changed_by_writers_named_as_their_creator_and_audited(
+    authed: AuthedHttp,
+) -> None:
+    """A saved view is shared by the namespace's users: a reader sees views but may not change
+    them, as it may change nothing else."""
+    reader, writer = await browser_of(authed, Role.READER), await browser_of(authed, Role.WRITER)
+    name = f"running-{uuid.uuid4().hex[:8]}"
+    save = {"name": name, "view": "status=Running", "confirm": "yes"}
+    delete = f"/namespaces/default/saved-views/{name}/delete"
+
+    refused = await authed.http.post("/namespaces/default/saved-views", data=save, headers=reader)
+    assert refused.status_code == 403 and "Request unauthorized." in refused.text
+    saved = await authed.http.post("/namespaces/default/saved-views", data=save, headers=writer)
+    assert saved.status_code == 303, saved.text
+    page = html.unescape((await authed.http.get("/namespaces/default/workflows", headers=reader)).text)
+    writer_id = authed.keys[Role.WRITER].split("_")[1]
+    assert f'<li data-view="{name}">' in page and f"saved by api-key:{writer_id}" in page
+    taken = await authed.http.post("/namespaces/default/saved-views", data=save, headers=writer)
+    assert taken.status_code == 409 and "already exists" in taken.text
+
+    assert (await authed.http.post(delete, data={"confirm": "yes"}, headers=reader)).status_code == 403
+    assert (await authed.http.post(delete, data={"confirm": "yes"}, headers=writer)).status_code == 303
+    assert (await authed.http.post(delete, data={"confirm": "yes"}, headers=writer)).status_code == 404
+
+    reader_id = authed.keys[Role.READER].split("_")[1]
+    expected = [
+        ("SaveView", reader_id, "PERMISSION_DENIED"),
+        ("SaveView", writer_id, "ok"),
+        ("SaveView", writer_id, "ALREADY_EXISTS"),
+        ("DeleteView", reader_id, "PERMISSION_DENIED"),
+        ("DeleteView", writer_id, "ok"),
+        ("DeleteView", writer_id, "NOT_FOUND"),
+    ]
+
+    async def audited() -> None:
+        rows = await authed.server.server.audit.log.list(AuditFilter(namespace="default"))
+        views = [(r.method, r.principal_name, r.outcome) for r in reversed(rows) if r.method.endswith("View")]
+        assert views == expected
+
+    await eventually(audited)

@@ -12,6 +12,7 @@ from __future__ import annotations
 WORKFLOW_SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 OPERATOR_SERVICE = "temporal.api.operatorservice.v1.OperatorService"
 CONCURRENCY_SERVICE = "cadenza.concurrency.v1.ConcurrencyLimitService"
+SAVED_VIEW_SERVICE = "cadenza.ui.v1.SavedViewService"
 
 DENIED = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
 """Outcomes recorded for every call, mutating or not."""
@@ -75,6 +76,8 @@ MUTATING: dict[tuple[str, str], str] = {
     **{(OPERATOR_SERVICE, method): family for method, family in _OPERATOR_CALLS.items()},
     (CONCURRENCY_SERVICE, "SetConcurrencyLimit"): "concurrency-limit",
     (CONCURRENCY_SERVICE, "UnsetConcurrencyLimit"): "concurrency-limit",
+    (SAVED_VIEW_SERVICE, "SaveView"): "saved-view",
+    (SAVED_VIEW_SERVICE, "DeleteView"): "saved-view",
 }
 """Every audited call, by (service, method), with the family of change it makes."""
 

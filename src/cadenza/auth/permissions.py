@@ -243,10 +243,20 @@ CONCURRENCY_SERVICE_RULES: dict[str, Rule] = {
 """Cadenza's own calls on a namespace's concurrency limits (``cadenza.api.concurrency_calls``):
 a limit throttles the whole namespace's work, so only its admins set one."""
 
+AUDIT_SERVICE_RULES: dict[str, Rule] = _rows(_CLUSTER, "ListAuditRecords")
+"""Cadenza's own call reading the audit log (``cadenza.api.audit_calls``): the log names every
+namespace's callers and what they were refused, so only cluster admins read it."""
+
+SAVED_VIEW_SERVICE_RULES: dict[str, Rule] = _rows(_WRITE, "SaveView", "DeleteView")
+"""Saving and deleting the web UI's saved views (``cadenza.api.saved_view_calls``): a view is
+shared by everyone on its namespace, so changing one is a change, not a read."""
+
 RULES: dict[str, dict[str, Rule]] = {
     "temporal.api.workflowservice.v1.WorkflowService": WORKFLOW_SERVICE_RULES,
     "temporal.api.operatorservice.v1.OperatorService": OPERATOR_SERVICE_RULES,
     "cadenza.concurrency.v1.ConcurrencyLimitService": CONCURRENCY_SERVICE_RULES,
+    "cadenza.audit.v1.AuditService": AUDIT_SERVICE_RULES,
+    "cadenza.ui.v1.SavedViewService": SAVED_VIEW_SERVICE_RULES,
 }
 """Each RPC's rule, by full service name, then method name."""
 

@@ -2,8 +2,9 @@
 order), stored on the server and shared by everyone on the namespace.
 
 They are the UI's own state, not workflows', so they are kept through ``SavedViews``, a seam
-the server hands the UI (the store's saved-view role), not through an RPC. The namespace is
-still found through DescribeNamespace, so a caller who may not see it cannot see its views.
+the server hands the UI, whose changes are authorized and audited as calls of their own
+(``cadenza.api.saved_view_calls``). The namespace is found through DescribeNamespace, so a
+caller who may not see it cannot see its views.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from cadenza.auth.principal import current_principal
+from cadenza.api.saved_view_calls import ViewChange
+from cadenza.web.tls_protocol import connection_certificate
 from cadenza.web.ui.actions import confirmed_form
 from cadenza.web.ui.rpc import CallFailed
 from cadenza.web.ui.site import Site
@@ -39,13 +41,10 @@ async def save(site: Site, request: Request) -> Response:
     query_string = urlencode(Filters.of_params(QueryParams(form.get("view", ""))).params())
     try:
         owner = await namespace_id(site.rpc, namespace)
+        change = ViewChange(namespace, owner, name, query_string, time.time())
+        await site.saved_views.save_view(change, connection_certificate.get())
     except CallFailed as failure:
         return site.failed(request, failure)
-    saved = await site.saved_views.save_view(owner, name, query_string, time.time(), _creator())
-    if not saved:
-        return site.refused(
-            request, 409, "Already Exists", f"a view named {name!r} already exists on namespace {namespace}"
-        )
     return RedirectResponse(list_url(namespace, query_string), status_code=303)
 
 
@@ -57,10 +56,9 @@ async def delete(site: Site, request: Request) -> Response:
     namespace, name = request.path_params["namespace"], request.path_params["name"]
     try:
         owner = await namespace_id(site.rpc, namespace)
+        await site.saved_views.delete_view(ViewChange(namespace, owner, name), connection_certificate.get())
     except CallFailed as failure:
         return site.failed(request, failure)
-    if not await site.saved_views.delete_view(owner, name):
-        return site.refused(request, 404, "Not Found", f"namespace {namespace} has no view named {name!r}")
     return RedirectResponse(list_url(namespace, ""), status_code=303)
 
 
@@ -78,9 +76,3 @@ def _bad_view(view: str) -> str:
     if len(view) > MAX_QUERY_STRING:
         return f"the view's filters are over {MAX_QUERY_STRING} characters"
     return ""
-
-
-def _creator() -> str:
-    """Who saves the view, as the API layer found them (empty when nobody signed in)."""
-    principal = current_principal.get()
-    return "" if principal is None else f"{principal.kind}:{principal.name}"

@@ -1,5 +1,6 @@
-"""The seam through which the UI keeps saved views: the store's saved-view role, handed to
-the UI by the server, so the UI itself imports no storage."""
+"""The seam through which the UI keeps saved views, handed to the UI by the server
+(``cadenza.api.saved_view_calls``): read from the store, changed by authorized calls, so the
+UI itself imports no storage."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import quote
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeNamespaceResponse
 
+from cadenza.api.saved_view_calls import ViewChange
 from cadenza.web.ui.rpc import Rpc
 
 
@@ -24,15 +26,14 @@ class SavedView(Protocol):
 
 
 class SavedViews(Protocol):
-    """Where saved views are kept, by namespace ID (``SavedViewStore`` in persistence)."""
+    """Where saved views are kept, by namespace ID; a change raises ``CallFailed`` when its
+    caller may not make it, or it cannot be made (a name taken, a view that is not there)."""
 
     async def saved_views(self, namespace_id: str) -> Sequence[SavedView]: ...
 
-    async def save_view(
-        self, namespace_id: str, name: str, query_string: str, created_at: float, created_by: str
-    ) -> bool: ...
+    async def save_view(self, change: ViewChange, client_certificate: bytes | None = None) -> None: ...
 
-    async def delete_view(self, namespace_id: str, name: str) -> bool: ...
+    async def delete_view(self, change: ViewChange, client_certificate: bytes | None = None) -> None: ...
 
 
 async def namespace_id(rpc: Rpc, namespace: str) -> str:
