@@ -465,9 +465,7 @@ class Server:
                 matching=self._matching,
                 clock=self._clock,
             ),
-            execution_options=ExecutionOptionsRpcs(
-                namespaces=namespaces, history=history, deployments=self._deployments
-            ),
+            execution_options=ExecutionOptionsRpcs(namespaces=namespaces, history=history),
             standalone_nexus=StandaloneNexusRpcs(
                 config=config,
                 namespaces=namespaces,
