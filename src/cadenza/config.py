@@ -48,6 +48,11 @@ class Limits:
     """Batch operations that may run at once in one namespace (Temporal allows 1)."""
     workflow_pause_enabled: bool = False
     """Whether PauseWorkflowExecution pauses runs; off by default, as on Temporal."""
+    version_drainage_grace_seconds: float = 180.0
+    """After a version stops taking new work, how long before its pinned runs are first counted
+    (for recently started runs to reach visibility)."""
+    version_drainage_refresh_seconds: float = 180.0
+    """How often a draining version's pinned runs are counted again."""
 
 
 # Temporal's dynamic-config keys that Cadenza honours, and the limit each sets.
@@ -66,6 +71,11 @@ DYNAMIC_CONFIG_KEYS = {
     "worker.batcherRPS": "batcher_rps",
     "frontend.MaxConcurrentBatchOperationPerNamespace": "max_concurrent_batches",
 }
+DYNAMIC_CONFIG_DURATIONS = {
+    "matching.wv.VersionDrainageStatusVisibilityGracePeriod": "version_drainage_grace_seconds",
+    "matching.wv.VersionDrainageStatusRefreshInterval": "version_drainage_refresh_seconds",
+}
+"""Temporal's dynamic-config keys that set a duration: seconds (``10``) or with a unit (``"1s"``)."""
 DYNAMIC_CONFIG_SWITCHES = {
     "frontend.WorkflowPauseEnabled": "workflow_pause_enabled",
 }
@@ -99,6 +109,9 @@ def apply_dynamic_config(
         if key.strip() in DYNAMIC_CONFIG_SWITCHES:
             values[DYNAMIC_CONFIG_SWITCHES[key.strip()]] = _switch(source, key, raw)
             continue
+        if key.strip() in DYNAMIC_CONFIG_DURATIONS:
+            values[DYNAMIC_CONFIG_DURATIONS[key.strip()]] = _duration(source, key, raw)
+            continue
         if field_name is None:
             ignored.append(key.strip())
             continue
@@ -107,6 +120,15 @@ def apply_dynamic_config(
         except ValueError as exc:
             raise ConfigError(f"{source} {key}: {raw!r} is not a whole number") from exc
     return replace(limits, **values), ignored
+
+
+def _duration(source: str, key: str, raw: str) -> float:
+    value = raw.strip().strip('"')
+    try:
+        seconds = float(value) if value.replace(".", "", 1).isdigit() else parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f'{source} {key}: {raw!r} is not a duration (10, "10s", "3m")') from exc
+    return seconds
 
 
 def _switch(source: str, key: str, raw: str) -> bool:

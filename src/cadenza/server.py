@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import socket
@@ -44,6 +45,7 @@ from cadenza.clock import Clock, SystemClock
 from cadenza.concurrency import ConcurrencyLimits
 from cadenza.concurrency.holders import holder_check
 from cadenza.config import ServerConfig
+from cadenza.deployments.drainage_checks import DrainageChecks
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.history.machine.change import Change
 from cadenza.history.service import Dispatch, HistoryService
@@ -269,6 +271,25 @@ class Server:
     async def _drop_timer(self, timer: TimerRecord) -> None:
         await self._store.remove_stale([], [timer.timer_id])
 
+    @functools.cached_property
+    def _drainage(self) -> DrainageChecks:
+        limits = self.config.limits
+        return DrainageChecks(
+            self._deployments,
+            self._count_runs,
+            self._clock,
+            grace=limits.version_drainage_grace_seconds,
+            refresh=limits.version_drainage_refresh_seconds,
+        )
+
+    async def _count_runs(self, namespace_id: str, query: str) -> int:
+        """The runs ``query`` matches in a namespace, by its ID (none in a namespace gone)."""
+        known = {n.id: n for n in await self._namespaces.list_all()}
+        if namespace_id not in known:
+            return 0
+        total, _ = await Visibility(self._store).count(known[namespace_id], query)
+        return total
+
     async def start(self) -> Addresses:
         """Open storage and listen; on failure, whatever was opened is closed again."""
         ensure_can_listen(self.config.ip, self.config.port)
@@ -296,6 +317,7 @@ class Server:
         self._queue_configs.start()
         self.concurrency.start()
         self._deployments.start()
+        self._drainage.start()
         workflow_service, operator_service = (
             self._workflow_service(),
             OperatorService(self._namespaces, self.nexus_endpoints),
@@ -471,9 +493,7 @@ class Server:
                 matching=self._matching,
                 clock=self._clock,
             ),
-            execution_options=ExecutionOptionsRpcs(
-                namespaces=namespaces, history=history, deployments=self._deployments
-            ),
+            execution_options=ExecutionOptionsRpcs(namespaces=namespaces, history=history),
             standalone_nexus=StandaloneNexusRpcs(
                 config=config,
                 namespaces=namespaces,
@@ -508,6 +528,7 @@ class Server:
         await asyncio.gather(self._schedules.stop(), self._batches.stop())
         await self._queue_configs.stop()
         await self.concurrency.stop()
+        await self._drainage.stop()
         await self._deployments.stop()
         await self.retention.stop()
         await self.audit.retention.stop()

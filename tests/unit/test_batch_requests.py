@@ -61,14 +61,14 @@ def test_malformed_requests_are_refused_in_temporals_words(fields: dict[str, obj
         requests.check(_request(**fields, **operation))
 
 
-def test_activity_operations_are_run_but_restoring_original_options_is_unimplemented() -> None:
+def test_activity_and_workflow_options_operations_are_run_but_restoring_original_options_is_not() -> None:
     unpause = BatchOperationUnpauseActivities(type="x")
     assert requests.check(_request(unpause_activities_operation=unpause)) == requests.UNPAUSE_ACTIVITIES
     restore = BatchOperationUpdateActivityOptions(match_all=True, restore_original=True)
     with pytest.raises(UnimplementedError):
         requests.check(_request(update_activity_options_operation=restore))
-    with pytest.raises(UnimplementedError):
-        requests.check(_request(update_workflow_options_operation=_workflow_options()))
+    options = _request(update_workflow_options_operation=_workflow_options())
+    assert requests.check(options) == requests.UPDATE_WORKFLOW_OPTIONS
 
 
 def _workflow_options() -> BatchOperationUpdateWorkflowExecutionOptions:

@@ -29,7 +29,22 @@ def test_dynamic_config_sets_known_limits_and_reports_the_rest() -> None:
     assert ignored == ["frontend.enableUpdateWorkflowExecution"]
 
 
-@pytest.mark.parametrize("pair", ["no-equals-sign", "limit.blobSize.error=lots"])
+def test_drainage_durations_are_seconds_or_go_durations() -> None:
+    limits, ignored = apply_dynamic_config(
+        Limits(),
+        [
+            "matching.wv.VersionDrainageStatusVisibilityGracePeriod=10",
+            'matching.wv.VersionDrainageStatusRefreshInterval="2m"',
+        ],
+    )
+    assert (limits.version_drainage_grace_seconds, limits.version_drainage_refresh_seconds) == (10.0, 120.0)
+    assert not ignored
+
+
+@pytest.mark.parametrize(
+    "pair",
+    ["no-equals-sign", "limit.blobSize.error=lots", "matching.wv.VersionDrainageStatusRefreshInterval=soon"],
+)
 def test_malformed_dynamic_config_is_refused(pair: str) -> None:
     with pytest.raises(ConfigError):
         apply_dynamic_config(Limits(), [pair])

@@ -8,8 +8,8 @@ from temporalio.api.enums.v1 import ContinueAsNewVersioningBehavior, VersioningB
 from temporalio.api.history.v1 import WorkflowExecutionStartedEventAttributes
 from temporalio.api.workflow.v1 import VersioningOverride, WorkflowExecutionVersioningInfo
 
-from cadenza.deployments import names, routing
-from cadenza.deployments.model import CURRENT, DRAINING, INACTIVE, RAMPING, Deployment, Version
+from cadenza.deployments import drainage, names, routing
+from cadenza.deployments.model import CURRENT, DRAINED, DRAINING, INACTIVE, RAMPING, Deployment, Version
 from cadenza.history.machine import versioning
 from cadenza.history.machine.state import MutableState
 
@@ -102,3 +102,33 @@ def test_continue_as_new_keeps_a_pin_unless_asked_to_move() -> None:
     assert versioning.pinned_version(moved) == ""
     versioning.continue_onto(old, ramping, WorkflowExecutionStartedEventAttributes(), versioning.USE_RAMPING)
     assert versioning.info(ramping).continue_as_new_initial_versioning_behavior == versioning.USE_RAMPING
+
+
+def test_a_version_drains_after_its_grace_period_and_is_drained_at_no_pinned_run() -> None:
+    deployment = _deployment()
+    routing.set_current(deployment, "1.0", "me", 2.0)
+    routing.set_current(deployment, "2.0", "me", 10.0)
+    old = deployment.versions["1.0"]
+    assert (old.status, old.drainage_status) == (DRAINING, drainage.STATUS_DRAINING)
+    assert not drainage.due(old, 11.0, grace=3.0, refresh=1.0)  # within the grace period
+    assert drainage.due(old, 13.0, grace=3.0, refresh=1.0)
+    drainage.counted(old, 2, 13.0)
+    assert (old.status, old.drainage_changed_time, old.drainage_checked_time) == (DRAINING, 10.0, 13.0)
+    assert not drainage.due(old, 13.5, grace=3.0, refresh=1.0)  # next at the refresh, not the grace
+    assert drainage.due(old, 14.0, grace=3.0, refresh=1.0)
+    drainage.counted(old, 0, 14.0)
+    assert (old.status, old.drainage_status, old.drainage_changed_time) == (
+        DRAINED,
+        drainage.STATUS_DRAINED,
+        14.0,
+    )
+    assert not drainage.due(old, 100.0, grace=3.0, refresh=1.0)  # drained: no more counts
+    assert deployment.versions["2.0"].drainage_status == 0
+    routing.set_ramping(deployment, "1.0", 10, "me", 20.0)  # taking new work again: no drainage
+    assert (old.status, old.drainage_status, old.drainage_checked_time) == (RAMPING, 0, 0.0)
+    drainage.counted(old, 0, 21.0)  # a count begun before it ramped changes nothing
+    assert old.status == RAMPING
+    assert drainage.pinned_runs_query("it's", "1.0") == (
+        "TemporalWorkerDeploymentVersion = 'it\\'s:1.0' AND "
+        "TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'"
+    )

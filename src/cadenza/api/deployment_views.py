@@ -70,6 +70,7 @@ def version_summary(
         first_activation_time=_time(version.first_activation_time),
         last_current_time=_time(version.last_current_time),
         last_deactivation_time=_time(version.last_deactivation_time),
+        drainage_status=version.drainage_status,  # type: ignore[arg-type]
     )
 
 
@@ -121,6 +122,14 @@ def version_info(deployment: Deployment, version: Version) -> dpb.WorkerDeployme
     )
     if version.metadata:
         info.metadata.CopyFrom(metadata(version))
+    if version.drainage_status:
+        info.drainage_info.CopyFrom(
+            dpb.VersionDrainageInfo(
+                status=version.drainage_status,  # type: ignore[arg-type]
+                last_changed_time=_time(version.drainage_changed_time),
+                last_checked_time=_time(version.drainage_checked_time),
+            )
+        )
     return info
 
 

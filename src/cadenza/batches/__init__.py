@@ -1,5 +1,6 @@
-"""Batch operations: one operation (terminate, cancel, signal, delete, reset) applied to
-every workflow a list filter matches, or to a list of executions.
+"""Batch operations: one operation (terminate, cancel, signal, delete, reset, an action on
+activities, new workflow options) applied to every workflow a list filter matches, or to a
+list of executions.
 
 Temporal runs each batch as a system workflow; Cadenza keeps a durable record per batch
 (``persistence`` table ``batches``) and works through it in a background runner, paced,

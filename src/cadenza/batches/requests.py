@@ -15,6 +15,7 @@ RESET = BatchOperationType.BATCH_OPERATION_TYPE_RESET_WORKFLOW
 UNPAUSE_ACTIVITIES = BatchOperationType.BATCH_OPERATION_TYPE_UNPAUSE_ACTIVITY
 RESET_ACTIVITIES = BatchOperationType.BATCH_OPERATION_TYPE_RESET_ACTIVITY
 UPDATE_ACTIVITY_OPTIONS = BatchOperationType.BATCH_OPERATION_TYPE_UPDATE_ACTIVITY_OPTIONS
+UPDATE_WORKFLOW_OPTIONS = BatchOperationType.BATCH_OPERATION_TYPE_UPDATE_WORKFLOW_EXECUTION_OPTIONS
 
 OPERATIONS = {
     "termination_operation": TERMINATE,
@@ -25,11 +26,20 @@ OPERATIONS = {
     "unpause_activities_operation": UNPAUSE_ACTIVITIES,
     "reset_activities_operation": RESET_ACTIVITIES,
     "update_activity_options_operation": UPDATE_ACTIVITY_OPTIONS,
+    "update_workflow_options_operation": UPDATE_WORKFLOW_OPTIONS,
 }
 """The operations Cadenza runs, by the request's field, with the type Temporal reports."""
 
 RUNNING_ONLY = frozenset(
-    {TERMINATE, CANCEL, SIGNAL, UNPAUSE_ACTIVITIES, RESET_ACTIVITIES, UPDATE_ACTIVITY_OPTIONS}
+    {
+        TERMINATE,
+        CANCEL,
+        SIGNAL,
+        UNPAUSE_ACTIVITIES,
+        RESET_ACTIVITIES,
+        UPDATE_ACTIVITY_OPTIONS,
+        UPDATE_WORKFLOW_OPTIONS,
+    }
 )
 """Operations whose filter Temporal narrows to running workflows (closed ones are skipped)."""
 

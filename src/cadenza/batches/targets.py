@@ -5,7 +5,8 @@ done: a batch terminating a workflow that ended meanwhile has nothing left to do
 operation may be repeated safely, since a batch resumed after a crash repeats the few it
 did after its last saved position: terminating or deleting again finds the run closed or
 gone, a second cancellation request is not recorded, and a signal carries a request ID
-derived from the batch and the target, so it is recorded once.
+derived from the batch and the target, so it is recorded once; options set a second time are
+the options the run has, so nothing is written.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from cadenza.batches import requests
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
 from cadenza.history.machine import events as ev
+from cadenza.history.machine import execution_options
 from cadenza.history.machine.activity_ops import Selection
 from cadenza.history.machine.signals import Signal
 from cadenza.history.service import HistoryService, Restart
@@ -68,6 +70,11 @@ class Acting:
 
     async def act(self, target: Target) -> None:
         """Apply the operation; a run that is gone or closed counts as done."""
+        if self._operation == requests.UPDATE_WORKFLOW_OPTIONS:
+            # Temporal's batch calls the RPC, whose frontend refuses these before it looks
+            # for the run: each target then fails, even one that is gone.
+            op = self._request.update_workflow_options_operation
+            execution_options.check_request(op.workflow_execution_options, list(op.update_mask.paths))
         try:
             key = await self._history.resolve_run(self._namespace_id, target.workflow_id, target.run_id)
             await self._apply(key, target)
@@ -88,6 +95,10 @@ class Acting:
             await history.delete_workflow(key)
         elif self._operation == requests.RESET:
             await self._reset(key)
+        elif self._operation == requests.UPDATE_WORKFLOW_OPTIONS:
+            op = r.update_workflow_options_operation
+            paths = list(op.update_mask.paths)
+            await history.update_execution_options(key, op.workflow_execution_options, paths, self._identity)
         else:
             await self._act_on_activities(key)
 

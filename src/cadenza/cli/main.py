@@ -15,6 +15,7 @@ from cadenza.auth.jwt_keys import KEY_KINDS
 from cadenza.cli import audit, auth, db, task_queue
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
+    DYNAMIC_CONFIG_DURATIONS,
     DYNAMIC_CONFIG_ENV,
     DYNAMIC_CONFIG_KEYS,
     LOG_FORMATS,
@@ -98,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         dest="dynamic_config",
         help="a Temporal dynamic-config setting, as the Temporal CLI takes it; repeat the flag "
-        f"for several. Cadenza honours {', '.join([*DYNAMIC_CONFIG_KEYS, *QUOTA_KEYS])} (a rate "
+        f"for several. Cadenza honours "
+        f"{', '.join([*DYNAMIC_CONFIG_KEYS, *DYNAMIC_CONFIG_DURATIONS, *QUOTA_KEYS])} (a rate "
         "limit's VALUE may be a JSON list of {value, constraints: {namespace}}); others are accepted "
         f"and reported at --log-level info. {DYNAMIC_CONFIG_ENV} holds one or more KEY=VALUE "
         "separated by spaces or newlines, applied before the flags (a key given both ways "

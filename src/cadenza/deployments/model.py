@@ -12,6 +12,7 @@ INACTIVE = WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_INACTI
 CURRENT = WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_CURRENT
 RAMPING = WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_RAMPING
 DRAINING = WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING
+DRAINED = WorkerDeploymentVersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED
 
 
 @dataclass
@@ -33,6 +34,11 @@ class Version:
     last_deactivation_time: float = 0.0
     ramp_percentage: float = 0.0
     last_modifier_identity: str = ""
+    drainage_status: int = 0
+    """``VersionDrainageStatus`` since the version stopped taking new work; 0 while it takes it."""
+    drainage_changed_time: float = 0.0
+    drainage_checked_time: float = 0.0
+    """When the drainage status last changed, and when the version's pinned runs were last counted."""
 
     def polls(self, task_queue: str) -> bool:
         return any(name == task_queue for name, _ in self.task_queues)

@@ -181,6 +181,10 @@ class WorkerDeployments:
     def all(self, namespace_id: str) -> list[Deployment]:
         return [d for (ns, _), d in sorted(self._deployments.items()) if ns == namespace_id]
 
+    def every(self) -> list[tuple[str, Deployment]]:
+        """Every namespace's deployments, each with its namespace's ID."""
+        return [(ns, d) for (ns, _), d in sorted(self._deployments.items())]
+
     # -- routing ---------------------------------------------------------------------
 
     def _routing(self, namespace_id: str, task_queue: str) -> Deployment | None:

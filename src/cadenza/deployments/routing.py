@@ -1,20 +1,21 @@
 """Changes of a deployment's routing: its current and ramping versions and their statuses (pure).
 
-As on Temporal, a version that stops being current or ramping is draining; making the ramping
-version current ends the ramp; each change counts in the routing's revision.
+As on Temporal, a version that stops being current or ramping is draining (``drainage``
+follows it from there); making the ramping version current ends the ramp; each change counts
+in the routing's revision.
 """
 
 from __future__ import annotations
 
-from cadenza.deployments import names
-from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment
+from cadenza.deployments import drainage, names
+from cadenza.deployments.model import CURRENT, RAMPING, Deployment
 
 
 def set_current(deployment: Deployment, build_id: str, identity: str, now: float) -> None:
     """Make ``build_id`` (empty: the unversioned workers) the current version."""
     previous = deployment.versions.get(deployment.current_build)
     if previous is not None:
-        previous.status = DRAINING
+        drainage.begin(previous, now)
         previous.last_deactivation_time = now
         previous.current_since = 0.0
         previous.routing_changed_time = now
@@ -27,6 +28,7 @@ def set_current(deployment: Deployment, build_id: str, identity: str, now: float
         if deployment.ramping_build == build_id:  # the ramp ends: it is current now
             _end_ramp(deployment, now)
         version.status = CURRENT
+        drainage.end(version)
         version.current_since = now
         version.last_current_time = now
         version.routing_changed_time = now
@@ -51,6 +53,7 @@ def set_ramping(deployment: Deployment, build_id: str, percentage: float, identi
             version.ramping_since = now
             version.first_activation_time = version.first_activation_time or now
         version.status = RAMPING
+        drainage.end(version)
         version.ramp_percentage = percentage
         version.routing_changed_time = now
         version.last_modifier_identity = identity
@@ -64,7 +67,7 @@ def set_ramping(deployment: Deployment, build_id: str, percentage: float, identi
 def _end_ramp(deployment: Deployment, now: float) -> None:
     ramping = deployment.versions.get(deployment.ramping_build)
     if ramping is not None and ramping.status == RAMPING:
-        ramping.status = DRAINING
+        drainage.begin(ramping, now)
         ramping.ramping_since = 0.0
         ramping.ramp_percentage = 0.0
         ramping.routing_changed_time = now

@@ -32,6 +32,19 @@ def current(state: MutableState) -> WorkflowExecutionOptions:
     return options
 
 
+def check_request(options: WorkflowExecutionOptions, paths: list[str]) -> None:
+    """Refuse a mask naming what the options lack, or a bad priority, as Temporal's frontend does:
+    before it looks for the run."""
+    for path in paths:
+        if path not in MASKABLE:
+            raise InvalidArgumentError(
+                # Go's protobuf writes a no-break space after "proto:", as the real server shows.
+                f'error parsing UpdateMask: proto:\u00a0invalid path "{path}" for message '
+                '"temporal.api.workflow.v1.WorkflowExecutionOptions"'
+            )
+    priorities.validate(options.priority)
+
+
 def merged(
     state: MutableState, options: WorkflowExecutionOptions, paths: list[str]
 ) -> WorkflowExecutionOptions:
