@@ -42,6 +42,7 @@ from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.concurrency import ConcurrencyLimits
 from cadenza.concurrency.holders import holder_check
+from cadenza.concurrency.starts import StartSlots
 from cadenza.config import ServerConfig
 from cadenza.deployments.registry import WorkerDeployments
 from cadenza.history.machine.change import Change
@@ -246,6 +247,9 @@ class Server:
         """The concurrency limits, wired to matching, the engine and the metrics."""
         limits = ConcurrencyLimits(self._store, self._clock, shared)
         limits.holder_alive = holder_check(self._history)
+        start_slots = StartSlots(limits)  # children and scheduled runs count as any start
+        self._transfers.start_slots = start_slots
+        self._schedules.limit_starts(start_slots)
         self._matching.gate = limits
         self._history.may_dispatch_eagerly = limits.may_dispatch_eagerly
         self.metrics.watch_concurrency(limits.figures)
