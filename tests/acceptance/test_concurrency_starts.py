@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType, StartChildWorkflowExecutionFailedCause
@@ -29,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from cadenza.concurrency import WORKFLOW_TYPE
+from cadenza.timers.kinds import TimerKind
 from tests import servers
 from tests.acceptance import raw_calls
 from tests.acceptance import workflows_concurrency as wc
@@ -103,6 +105,72 @@ async def test_a_child_past_a_reject_limit_fails_to_start() -> None:
             assert cadenza.server.concurrency.running(key) == 1
             await finish(client, f"{queue}-holder")
         await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+
+
+async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: Path) -> None:
+    """The wait is durable: the parent's outbox entry outlives the server, and meanwhile the
+    parent's workflow tasks go on (it answers a query)."""
+    queue = f"fan-{uuid.uuid4().hex[:6]}"
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+        async with worker(client, queue):
+            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            parent = await client.start_workflow(
+                wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
+            )
+
+            async def child_initiated() -> bool:
+                described = await parent.describe()
+                return len(described.raw_description.pending_children) == 1
+
+            await eventually(child_initiated)
+            assert await parent.query("__stack_trace")  # a workflow task answers it
+            with pytest.raises(RPCError):
+                await client.get_workflow_handle(f"{queue}-0").describe()
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        async with worker(client, queue):
+            await finish(client, f"{queue}-holder")
+            child = client.get_workflow_handle(f"{queue}-0")
+            await eventually(lambda: exists(client, child.id))
+            await finish(client, child.id)
+            assert await client.get_workflow_handle(f"{queue}-parent").result() == ["done"]
+
+
+async def test_a_child_waiting_for_a_slot_is_dropped_when_its_parent_ends() -> None:
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"fan-{uuid.uuid4().hex[:6]}"
+        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+        async with worker(client, queue):
+            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            parent = await client.start_workflow(
+                wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
+            )
+            await eventually(lambda: child_start_pending(cadenza, parent.id))
+            await parent.terminate()
+            await finish(client, f"{queue}-holder")
+            await eventually(lambda: child_start_pending(cadenza, parent.id, False))
+            assert not await exists(client, f"{queue}-0")
+            await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+
+
+async def child_start_pending(cadenza: servers.InProcessServer, parent_id: str, pending: bool = True) -> bool:
+    """Whether the parent's outbox holds a child's start (``pending``), or holds none."""
+    timers = await cadenza.server._store.list_timers()
+    held = any(t.workflow_id == parent_id and t.kind == TimerKind.START_CHILD for t in timers)
+    return held == pending
+
+
+async def exists(client: Client, workflow_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        assert error.status == RPCStatusCode.NOT_FOUND
+        return False
+    return True
 
 
 def every_second_allowing_overlap(queue: str) -> Schedule:
