@@ -203,7 +203,12 @@ class Server:
         )
         self.nexus_endpoints = NexusEndpoints(self._store, self._namespaces, self._clock)
         self._nexus = NexusInvocations(
-            self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
+            self._history,
+            self._namespaces,
+            self.nexus_endpoints,
+            self._matching.nexus_tasks,
+            self._store,
+            StartSlots(self.concurrency),  # a system operation's start counts as any start
         )
         self._standalone_nexus = StandaloneNexusOperations(
             OperationRows(

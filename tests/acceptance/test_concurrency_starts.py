@@ -311,6 +311,28 @@ async def test_update_with_start_waits_for_a_queue_limit_and_is_refused_by_a_rej
         await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
 
 
+async def test_a_signal_with_start_through_nexus_waits_for_a_queue_limit() -> None:
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"sws-{uuid.uuid4().hex[:6]}"
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+        async with worker(client, queue):
+            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            caller = await client.start_workflow(
+                wc.SignalsWithStart.run, f"{queue}-0", id=f"{queue}-caller", task_queue=queue
+            )
+
+            async def operation_retried() -> bool:
+                pending = (await caller.describe()).raw_description.pending_nexus_operations
+                return bool(pending) and pending[0].attempt >= 2
+
+            await eventually(operation_retried)
+            assert not await exists(client, f"{queue}-0")
+            await finish(client, f"{queue}-holder")
+            assert await caller.result() == f"{queue}-0"
+            assert await client.get_workflow_handle(f"{queue}-0").result() == "done"
+
+
 async def test_a_run_continued_as_new_keeps_its_one_slot() -> None:
     async with servers.in_process() as cadenza:
         client = await Client.connect(cadenza.address)

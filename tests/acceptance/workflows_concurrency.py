@@ -144,7 +144,19 @@ class Continues:
         self._go = True
 
 
-WORKFLOWS = [OneStep, Waits, Limited, FanOut, Updatable, Continues]
+@workflow.defn
+class SignalsWithStart:
+    """Signal-with-starts a ``Waits`` through the system Nexus endpoint, telling it to finish."""
+
+    @workflow.run
+    async def run(self, workflow_id: str) -> str:
+        handle = await workflow.signal_with_start_workflow(
+            Waits.run, id=workflow_id, task_queue=workflow.info().task_queue, signal=Waits.finish
+        )
+        return handle.id
+
+
+WORKFLOWS = [OneStep, Waits, Limited, FanOut, Updatable, Continues, SignalsWithStart]
 
 
 async def _serve(address: str, queue: str) -> None:
