@@ -44,6 +44,7 @@ from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.concurrency import ConcurrencyLimits
 from cadenza.concurrency.holders import holder_check
+from cadenza.concurrency.starts import StartSlots
 from cadenza.config import ServerConfig
 from cadenza.deployments.drainage_checks import DrainageChecks
 from cadenza.deployments.registry import WorkerDeployments
@@ -208,7 +209,12 @@ class Server:
         )
         self.nexus_endpoints = NexusEndpoints(self._store, self._namespaces, self._clock)
         self._nexus = NexusInvocations(
-            self._history, self._namespaces, self.nexus_endpoints, self._matching.nexus_tasks, self._store
+            self._history,
+            self._namespaces,
+            self.nexus_endpoints,
+            self._matching.nexus_tasks,
+            self._store,
+            StartSlots(self.concurrency),  # a system operation's start counts as any start
         )
         self._standalone_nexus = StandaloneNexusOperations(
             OperationRows(
@@ -252,6 +258,9 @@ class Server:
         """The concurrency limits, wired to matching, the engine and the metrics."""
         limits = ConcurrencyLimits(self._store, self._clock, shared)
         limits.holder_alive = holder_check(self._history)
+        start_slots = StartSlots(limits)  # children and scheduled runs count as any start
+        self._transfers.start_slots = start_slots
+        self._schedules.limit_starts(start_slots)
         self._matching.gate = limits
         self._history.may_dispatch_eagerly = limits.may_dispatch_eagerly
         self.metrics.watch_concurrency(limits.figures)

@@ -134,9 +134,11 @@ async def test_a_fairness_key_limit_holds_each_key_to_its_own_slots(tmp_path: Pa
         assert most_overlapping(log) == 2  # the keys' slots are their own: one of each ran at once
 
 
-async def refused_start(client: Client, workflow_id: str, queue: str) -> RPCError:
+async def refused_start(
+    client: Client, workflow_id: str, queue: str, workflow_type: str = "Waits"
+) -> RPCError:
     request = raw_calls.start_request(workflow_id, queue)
-    request.workflow_type.name = "Waits"
+    request.workflow_type.name = workflow_type
     with pytest.raises(RPCError) as refused:
         await client.workflow_service.start_workflow_execution(request, retry=False)
     return refused.value

@@ -1,5 +1,6 @@
-"""A concurrency limit on replicas sharing one PostgreSQL database: an activity queue's limit
-holds across the replicas, with a worker on each."""
+"""A concurrency limit on replicas sharing one PostgreSQL database: an activity queue's limit,
+and a workflow type's limit on children started from parents on both, hold across the
+replicas, with a worker on each."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from temporalio.client import Client
 from tests import postgres, servers
 from tests.acceptance import workflows_concurrency as wc
 from tests.acceptance.test_concurrency_limits import most_overlapping, worker_process
+from tests.acceptance.test_concurrency_starts import most_at_once
 from tests.helpers import eventually
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
@@ -32,26 +34,41 @@ def http_address(replica: servers.ServerProcess) -> str:
     return f"http://127.0.0.1:{replica.argv[replica.argv.index('--http-port') + 1]}"
 
 
+async def start_with_limit(replicas: list[servers.ServerProcess], database: str, *target: str) -> None:
+    """Start the replicas, set a limit of 2 on ``target`` with the CLI, and wait until both
+    serve it."""
+    for replica in replicas:
+        replica.start()
+        await replica.wait_ready()
+    setting = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cadenza",
+        "task-queue",
+        "limit",
+        "set",
+        "--db",
+        database,
+        *target,
+        "--limit",
+        "2",
+    )
+    assert await setting.wait() == 0
+
+    async def both_read_it() -> None:
+        for replica in replicas:
+            async with httpx.AsyncClient(base_url=http_address(replica)) as http:
+                answer = await http.get("/api/v1/cadenza/namespaces/default/concurrency-limits")
+            assert len(answer.json()["limits"]) == 1
+
+    await eventually(both_read_it, timeout=30)
+
+
 async def test_an_activity_queue_limit_holds_across_replicas(database: str, tmp_path: Path) -> None:
     replicas = [servers.cadenza_at(database, tmp_path / f"replica-{i}.log") for i in range(2)]
     try:
-        for replica in replicas:
-            replica.start()
-            await replica.wait_ready()
         queue = f"shared-{uuid.uuid4().hex[:6]}"
-        setting = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cadenza", "task-queue", "limit", "set", "--db", database,
-            "--activity-queue", queue, "--limit", "2",
-        )  # fmt: skip
-        assert await setting.wait() == 0
-
-        async def both_read_it() -> None:
-            for replica in replicas:
-                async with httpx.AsyncClient(base_url=http_address(replica)) as http:
-                    answer = await http.get("/api/v1/cadenza/namespaces/default/concurrency-limits")
-                assert len(answer.json()["limits"]) == 1
-
-        await eventually(both_read_it, timeout=30)
+        await start_with_limit(replicas, database, "--activity-queue", queue)
         client = await Client.connect(replicas[0].address)
         handles = [
             await client.start_workflow(
@@ -64,6 +81,31 @@ async def test_an_activity_queue_limit_holds_across_replicas(database: str, tmp_
             results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 90)
         assert sorted(results) == sorted(f"s{i}" for i in range(8))
         assert most_overlapping(log) <= 2
+    finally:
+        for replica in replicas:
+            replica.stop()
+
+
+async def test_a_workflow_type_limit_holds_for_children_of_parents_on_both_replicas(
+    database: str, tmp_path: Path
+) -> None:
+    replicas = [servers.cadenza_at(database, tmp_path / f"replica-{i}.log") for i in range(2)]
+    try:
+        await start_with_limit(replicas, database, "--workflow-type", "Limited")
+        queue = f"shared-{uuid.uuid4().hex[:6]}"
+        clients = [await Client.connect(replica.address) for replica in replicas]
+        parents = [
+            await client.start_workflow(
+                wc.FanOut.run, args=[f"{queue}-{i}", 4, "Limited"], id=f"{queue}-{i}", task_queue=queue
+            )
+            for i, client in enumerate(clients)
+        ]
+        log = tmp_path / "activities.log"
+        with worker_process(replicas[0].address, queue, log), worker_process(replicas[1].address, queue, log):
+            results = await asyncio.wait_for(asyncio.gather(*(p.result() for p in parents)), 90)
+        children = [f"{queue}-{i}-{j}" for i in range(2) for j in range(4)]
+        assert sorted(child for result in results for child in result) == children
+        assert await most_at_once(clients[0], children) <= 2
     finally:
         for replica in replicas:
             replica.stop()

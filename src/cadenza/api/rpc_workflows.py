@@ -9,6 +9,7 @@ from temporalio.api.enums.v1 import (
     ResetReapplyType,
     WorkflowExecutionStatus,
 )
+from temporalio.api.update.v1 import Request
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api import links
@@ -65,6 +66,7 @@ class WorkflowRpcs:
         request: wsv1.StartWorkflowExecutionRequest,
         context: Any,
         signal: Signal | None = None,
+        update: Request | None = None,
     ) -> StartResult:
         """Start the run once the concurrency limits it falls under give it a slot each (see
         ``cadenza.concurrency.starts``); a start that does not start a run gives them back."""
@@ -79,7 +81,7 @@ class WorkflowRpcs:
             )
         try:
             result = await self._history.start_workflow(
-                namespace, request, signal, rules=self._rules(namespace)
+                namespace, request, signal, rules=self._rules(namespace), update=update
             )
         except BaseException:
             if slots and self._concurrency is not None:
@@ -223,7 +225,9 @@ class WorkflowRpcs:
             self._check_update(operations[1].update_workflow)
         except CadenzaError as error:
             raise MultiOperationError([None, error]) from error
-        run_id, started = await self._start_for_update(namespace, start, operations[1].update_workflow)
+        run_id, started = await self._start_for_update(
+            namespace, start, operations[1].update_workflow, context
+        )
         key = ExecutionKey(namespace.id, start.workflow_id, run_id)
         update = await self._update(key, operations[1].update_workflow, deadline_of(context))
         response = wsv1.ExecuteMultiOperationResponse()
@@ -242,17 +246,17 @@ class WorkflowRpcs:
         namespace: NamespaceRecord,
         start: wsv1.StartWorkflowExecutionRequest,
         update: wsv1.UpdateWorkflowExecutionRequest,
+        context: Any,
     ) -> tuple[str, bool]:
-        """The run the update goes to, and whether this call started it."""
+        """The run the update goes to, and whether this call started it (a start under the
+        concurrency limits, as any client's)."""
         holder = await self._history.run_holding_update(
             namespace.id, start.workflow_id, update.request.meta.update_id
         )
         if holder is not None:
             return holder, False
         try:
-            result = await self._history.start_workflow(
-                namespace, start, rules=self._rules(namespace), update=update.request
-            )
+            result = await self._limited_start(namespace, start, context, update=update.request)
         except CadenzaError as error:
             raise MultiOperationError([error, None]) from error
         return result.run_id, result.started

@@ -17,6 +17,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import RespondNexusTaskFailedRequest
 
+from cadenza.concurrency.starts import StartSlots
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError
 from cadenza.history.machine import nexus_operations
 from cadenza.history.machine.change import Change
@@ -61,7 +62,10 @@ class NexusInvocations:
         endpoints: NexusEndpoints,
         queues: NexusTaskQueues,
         store: TaskStore,
+        start_slots: StartSlots | None = None,
     ) -> None:
+        self._start_slots = start_slots
+        """The concurrency limits' slots a system operation's workflow start takes."""
         self._history = history
         self._namespaces = namespaces
         self._endpoints = endpoints
@@ -92,7 +96,9 @@ class NexusInvocations:
         scheduled = (await self._history.cache.history(entry))[timer.event_id - 1]
         if operation.endpoint == system.ENDPOINT:
             payload = scheduled.nexus_operation_scheduled_event_attributes.input
-            answer = await system.run(self._history, self._namespaces, entry.state, operation, payload)
+            answer = await system.run(
+                self._history, self._namespaces, entry.state, operation, payload, self._start_slots
+            )
         else:
             request = requests.start_request(entry.state, operation, scheduled, REQUEST_TIMEOUT)
             answer = await self._send(operation, request, answers.from_start)

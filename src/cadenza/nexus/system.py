@@ -18,18 +18,21 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
+from cadenza.concurrency.starts import StartSlots
 from cadenza.exceptions import CadenzaError
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import MutableState, NexusOperation
-from cadenza.history.service import HistoryService
+from cadenza.history.service import HistoryService, StartResult
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.answers import Answer, Verdict
+from cadenza.persistence.records import NamespaceRecord, SlotRecord
 from cadenza.protoutil import copy_common_fields, present
 
 ENDPOINT = "__temporal_system"
 SERVICE = "temporal.api.workflowservice.v1.WorkflowService"
 SIGNAL_WITH_START = "SignalWithStartWorkflowExecution"
 _SYSTEM_PAYLOAD = "__temporal_system_payload"
+_WAITING = "a concurrency limit the workflow falls under is full: its start waits for a slot"
 
 
 async def run(
@@ -38,6 +41,7 @@ async def run(
     caller: MutableState,
     operation: NexusOperation,
     payload: Payload,
+    slots: StartSlots | None = None,
 ) -> Answer:
     """Serve one system operation for a workflow of ``caller``'s namespace; a request sent
     again (after a restart) carries the operation's request ID, so it acts once."""
@@ -67,9 +71,11 @@ async def run(
         if not request.signal_name:
             return _refused("SignalName is not set on request.", "BAD_REQUEST")
         namespace = await namespaces.get(caller.namespace)
-        result = await history.start_workflow(namespace, start, signal)
+        result = await _limited_start(history, namespace, start, signal, slots)
     except CadenzaError as error:
         return _refused(error.message, "BAD_REQUEST")
+    if result is None:
+        return Answer(Verdict.RETRY, failure=_failure(_WAITING, "RESOURCE_EXHAUSTED"))
     response = SignalWithStartWorkflowExecutionResponse(run_id=result.run_id, started=result.started)
     answer = Payload(
         metadata={
@@ -82,7 +88,37 @@ async def run(
     return Answer(Verdict.COMPLETED, result=answer)
 
 
+async def _limited_start(
+    history: HistoryService,
+    namespace: NamespaceRecord,
+    start: StartWorkflowExecutionRequest,
+    signal: Signal,
+    slots: StartSlots | None,
+) -> StartResult | None:
+    """The start under the concurrency limits, as any start; None while a ``queue`` limit is
+    full (the operation is tried again after a backoff, its outbox entry stored meanwhile)."""
+    taken: list[SlotRecord] = []
+    if slots is not None:
+        admitted = await slots.try_admit(namespace.id, start.workflow_type.name, start.workflow_id)
+        if admitted is None:
+            return None
+        taken = admitted
+    try:
+        result = await history.start_workflow(namespace, start, signal)
+    except BaseException:
+        if slots is not None:
+            slots.give_back(taken)
+        raise
+    if not result.started and slots is not None:
+        slots.give_back(taken)
+    return result
+
+
 def _refused(message: str, error_type: str) -> Answer:
+    return Answer(Verdict.FAILED, failure=_failure(message, error_type))
+
+
+def _failure(message: str, error_type: str) -> Failure:
     failure = Failure(message=message)
     failure.nexus_handler_failure_info.type = error_type
-    return Answer(Verdict.FAILED, failure=failure)
+    return failure

@@ -22,6 +22,7 @@ from temporalio.api.schedule.v1 import Schedule, ScheduleInfo, SchedulePatch
 
 from cadenza.clock import Clock
 from cadenza.committing import finish_even_if_cancelled
+from cadenza.concurrency.starts import StartSlots
 from cadenza.exceptions import (
     CadenzaError,
     ConcurrentUpdateError,
@@ -35,12 +36,13 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import NamespaceRecord, ScheduleWrite, StoredSchedule, TimerRecord
 from cadenza.persistence.roles import ScheduleStore, TaskStore
 from cadenza.protoutil import seconds
-from cadenza.schedules import buffer, scheduler
-from cadenza.schedules.actions import Actions, identity
+from cadenza.schedules import scheduler
+from cadenza.schedules.actions import Actions
 from cadenza.schedules.confirmed import write_confirmed
 from cadenza.schedules.cron import SpecError
 from cadenza.schedules.record import ScheduleRecord
 from cadenza.schedules.spec import MAX_CANDIDATES, TOO_MANY_EXCLUSIONS, CompiledSpec, canonical
+from cadenza.schedules.taking import LIMIT_RETRY_SECONDS, take_actions
 from cadenza.timers.kinds import TimerKind
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility.query import Query
@@ -76,6 +78,10 @@ class ScheduleService:
         self._add_timer = add_timer
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._background: set[asyncio.Task[None]] = set()
+
+    def limit_starts(self, slots: StartSlots) -> None:
+        """Have the schedules' starts take the concurrency limits' slots, as any start does."""
+        self._actions.start_slots = slots
 
     # -- the API ---------------------------------------------------------------------
 
@@ -264,10 +270,17 @@ class ScheduleService:
             mutate(record)
         scheduler.process_backfills(record, _compile(record))
         await self._refresh(record)
-        while record.buffer and await self._take_actions(record):
-            pass
+        waiting = False
+        while record.buffer:
+            taken = await take_actions(record, self._actions, self._clock.now)
+            waiting = taken.waiting
+            if not taken.again:
+                break
         # A fresh compile: the passes above may have spent the spec's candidate budget.
         wake_at = now if catching_up else self._next_wake(record, _compile(record), now)
+        if waiting:  # a start waits for a concurrency slot: try it again soon
+            retry = now + LIMIT_RETRY_SECONDS
+            wake_at = retry if wake_at is None else min(wake_at, retry)
         await self._commit(loaded, wake_at)
 
     async def _refresh(self, record: ScheduleRecord) -> None:
@@ -278,41 +291,6 @@ class ScheduleService:
                 scheduler.workflow_closed(
                     record, execution.workflow_id, closed.status, closed.result, closed.failure
                 )
-
-    async def _take_actions(self, record: ScheduleRecord) -> bool:
-        """Start what the overlap policy allows; True if the buffer should be looked at again."""
-        running = bool(record.info.running_workflows)
-        action = buffer.process_buffer(record.buffer, running, record.schedule.policies.overlap_policy)
-        record.buffer = action.new_buffer
-        record.info.overlap_skipped += action.overlap_skipped
-        if not record.schedule.action.HasField("start_workflow"):
-            record.buffer = []
-            return False
-        again = False
-        starts = list(action.overlapping)
-        if action.non_overlapping is not None:
-            starts.append(action.non_overlapping)
-        for start in starts:
-            if not scheduler.can_take(record, start.manual, decrement=True):
-                again = True
-                continue
-            try:
-                workflow_id, run_id = await self._actions.start(record, start)
-            except CadenzaError as error:
-                logger.info("schedule %s could not start its workflow: %s", record.schedule_id, error.message)
-                again = True
-                continue
-            scheduler.record_action(
-                record, start, workflow_id, run_id, self._clock.now(), tracked=start is action.non_overlapping
-            )
-            logger.info("schedule %s started workflow %s", record.schedule_id, workflow_id)
-        who = identity(record)
-        for execution in list(record.info.running_workflows):
-            if action.need_terminate:
-                await self._actions.terminate(record.namespace_id, execution.workflow_id, who)
-            elif action.need_cancel:
-                await self._actions.cancel(record.namespace_id, execution.workflow_id, who)
-        return again and not running and bool(record.buffer)
 
     def _next_wake(self, record: ScheduleRecord, spec: CompiledSpec | None, now: float) -> float | None:
         if record.backfills:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from temporalio.api.enums.v1 import (
     ParentClosePolicy,
@@ -18,13 +19,15 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
+from cadenza.concurrency.starts import LimitFull, StartSlots
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
 from cadenza.history.machine import children, priorities, versioning
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
+from cadenza.history.service.cache import Entry
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import NO_PRIORITY, ExecutionKey, TimerRecord
+from cadenza.persistence.records import NO_PRIORITY, ExecutionKey, SlotRecord, TimerRecord
 from cadenza.persistence.roles import TaskStore
 from cadenza.protoutil import copy_common_fields, present
 from cadenza.timers.kinds import TimerKind
@@ -33,6 +36,21 @@ logger = logging.getLogger(__name__)
 
 _NOT_FOUND = SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND
 _NAMESPACE_NOT_FOUND = SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
+_CHILD_EXISTS = (
+    StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS
+)
+_CHILD_NAMESPACE_NOT_FOUND = (
+    StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
+)
+_CHILD_LIMIT_FULL = _CHILD_EXISTS
+"""Temporal's causes have none for a full concurrency limit (Temporal has no such limit). The
+nearest is "already exists": as there, running workflows stand in the way of this one, and
+every SDK turns it into a typed error the parent can catch (in Python
+``WorkflowAlreadyStartedError``), or that fails the parent plainly, where an unspecified cause
+makes some SDKs fail the parent's workflow task again and again."""
+SLOT_WAIT_SECONDS = 2.0
+"""How long a child waiting for a slot waits before it looks again whether its parent still
+wants it (a freed slot wakes it sooner)."""
 
 
 class RetryLater(Exception):
@@ -46,6 +64,8 @@ class Transfers:
         self._history = history
         self._namespaces = namespaces
         self._store = store
+        self.start_slots: StartSlots | None = None
+        """The concurrency limits' slots a child's start takes (set by the server)."""
         self._handlers: dict[str, Callable[[TimerRecord], Awaitable[None]]] = {
             TimerKind.START_CHILD: self._start_child,
             TimerKind.NOTIFY_PARENT: self._notify_parent,
@@ -68,37 +88,34 @@ class Transfers:
 
     async def _start_child(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)
-        child = entry.state.children.get(timer.event_id)
-        if child is None or child.run_id or not entry.state.running:
+        if not _child_pending(entry, timer):
             await self._done(timer)
             return
         initiated = (await self._history.cache.history(entry))[timer.event_id - 1]
         attrs = initiated.start_child_workflow_execution_initiated_event_attributes
-        request = StartWorkflowExecutionRequest()
-        copy_common_fields(attrs, request)
-        request.request_id = f"{entry.state.run_id}:{timer.event_id}"
-        s = entry.state
-        inherited = priorities.from_proto(attrs).merged_over(s.priority)
-        if inherited != NO_PRIORITY:  # a child runs at its parent's priority unless it sets its own
-            priorities.to_proto(inherited, request.priority)
-        parent = Parent(
-            s.namespace,
-            s.namespace_id,
-            s.workflow_id,
-            s.run_id,
-            timer.event_id,
-            *s.root,
-            pinned_version=versioning.pinned_version(s),
-        )
+        request = _child_request(entry, timer, attrs)
+        parent = _parent_of(entry, timer)
         run_id, namespace_id, cause = "", "", 0
+        slots: list[SlotRecord] | None = []
         try:
             namespace = await self._namespaces.get(attrs.namespace)
             namespace_id = namespace.id
+            slots = await self._child_slots(timer, namespace_id, request)
+            if slots is None:  # the parent closed, or no longer waits for this child
+                await self._done(timer)
+                return
             run_id = (await self._history.start_workflow(namespace, request, parent=parent)).run_id
         except WorkflowAlreadyStartedError:
-            cause = StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS
+            cause = _CHILD_EXISTS
         except NamespaceNotFoundError:
-            cause = StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND
+            cause = _CHILD_NAMESPACE_NOT_FOUND
+        except LimitFull:
+            cause = _CHILD_LIMIT_FULL
+        except BaseException:
+            self._give_back(slots)
+            raise
+        if cause:
+            self._give_back(slots)
         async with self._history.changing(timer.key) as (entry, change):
             change.remove_timer(timer.timer_id)
             child = entry.state.children.get(timer.event_id)
@@ -108,6 +125,27 @@ class Transfers:
                 children.child_start_failed(change, child, cause, attrs.workflow_task_completed_event_id)
             else:
                 children.child_started(change, child, run_id, namespace_id, present(attrs, "header"))
+
+    async def _child_slots(
+        self, timer: TimerRecord, namespace_id: str, request: StartWorkflowExecutionRequest
+    ) -> list[SlotRecord] | None:
+        """The concurrency slots the child's start takes. While a ``queue`` limit is full it
+        waits here, its outbox entry still stored (so a restart or another replica takes the
+        wait over), and the parent's workflow tasks go on meanwhile; None if the parent stops
+        waiting for the child. ``LimitFull`` when a ``reject`` limit is full."""
+        gate = self.start_slots
+        if gate is None:
+            return []
+        kind, workflow_id = request.workflow_type.name, request.workflow_id
+        while (slots := await gate.try_admit(namespace_id, kind, workflow_id)) is None:
+            await gate.wait_freed(SLOT_WAIT_SECONDS)
+            if not _child_pending(await self._history.load(timer.key), timer):
+                return None
+        return slots
+
+    def _give_back(self, slots: list[SlotRecord] | None) -> None:
+        if slots and self.start_slots is not None:
+            self.start_slots.give_back(slots)
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)
@@ -185,3 +223,33 @@ class Transfers:
             request = entry.state.external.get(timer.event_id)
             if request is not None and entry.state.running:
                 children.external_done(change, request, namespace_id, run_id, cause, initiated=initiated)
+
+
+def _child_pending(entry: Entry, timer: TimerRecord) -> bool:
+    """Whether the parent still runs and waits for the start of the child ``timer`` starts."""
+    child = entry.state.children.get(timer.event_id)
+    return child is not None and not child.run_id and entry.state.running
+
+
+def _child_request(entry: Entry, timer: TimerRecord, attrs: Any) -> StartWorkflowExecutionRequest:
+    """The start of the child its initiated event describes, under an ID of that event."""
+    request = StartWorkflowExecutionRequest()
+    copy_common_fields(attrs, request)
+    request.request_id = f"{entry.state.run_id}:{timer.event_id}"
+    inherited = priorities.from_proto(attrs).merged_over(entry.state.priority)
+    if inherited != NO_PRIORITY:  # a child runs at its parent's priority unless it sets its own
+        priorities.to_proto(inherited, request.priority)
+    return request
+
+
+def _parent_of(entry: Entry, timer: TimerRecord) -> Parent:
+    s = entry.state
+    return Parent(
+        s.namespace,
+        s.namespace_id,
+        s.workflow_id,
+        s.run_id,
+        timer.event_id,
+        *s.root,
+        pinned_version=versioning.pinned_version(s),
+    )
