@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from temporalio.api.activity.v1 import ActivityExecutionListInfo
-from temporalio.api.common.v1 import Payload
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
@@ -21,6 +20,7 @@ from cadenza.history.machine import events as ev
 from cadenza.history.machine import priorities, retry
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.standalone_sql import ACTIVITY_COLUMNS
+from cadenza.protoutil import keyword_payload
 from cadenza.standalone.activities import StandaloneActivities
 from cadenza.standalone.machine import Run
 from cadenza.visibility import attributes as attrs
@@ -134,12 +134,7 @@ class StandaloneActivityRpcs:
             for status, count in rows:
                 name = attrs.STATUS_BY_NUMBER.get(int(status or 0), "Unspecified")
                 group = response.groups.add(count=count)
-                group.group_values.append(
-                    Payload(
-                        metadata={"encoding": b"json/plain", "type": b"Keyword"},
-                        data=json.dumps(name).encode(),
-                    )
-                )
+                group.group_values.append(keyword_payload(name))
         return response
 
     @translated

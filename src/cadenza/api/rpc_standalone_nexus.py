@@ -8,7 +8,6 @@ import json
 import uuid
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import NexusOperationWaitStage
 from temporalio.api.nexus.v1 import NexusOperationExecutionListInfo
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
@@ -24,6 +23,7 @@ from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.nexus.standalone_operations import StandaloneNexusOperations
 from cadenza.persistence.standalone_sql import ACTIVITY_COLUMNS
+from cadenza.protoutil import keyword_payload
 from cadenza.standalone import nexus_operation_rows
 from cadenza.standalone import nexus_state as state
 from cadenza.standalone.nexus_state import Operation, Record
@@ -172,12 +172,7 @@ class StandaloneNexusRpcs:
             named = sorted((by_number.get(int(status or 0), "Unspecified"), count) for status, count in rows)
             for name, count in named:  # by status name, as Temporal orders them
                 group = response.groups.add(count=count)
-                group.group_values.append(
-                    Payload(
-                        metadata={"encoding": b"json/plain", "type": b"Keyword"},
-                        data=json.dumps(name).encode(),
-                    )
-                )
+                group.group_values.append(keyword_payload(name))
         return response
 
     @translated
