@@ -10,9 +10,8 @@ detail, which the SDKs read as "this server has worker versioning disabled".
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
-
-from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
 from cadenza.api.errors import translated
 from cadenza.exceptions import PermissionDeniedError
@@ -23,44 +22,42 @@ VERSION_SETS_DISABLED = (
 )
 RULES_DISABLED = "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace."
 
+REFUSALS = {
+    "UpdateWorkerBuildIdCompatibility": VERSION_SETS_DISABLED,
+    "GetWorkerBuildIdCompatibility": VERSION_SETS_DISABLED,
+    "UpdateWorkerVersioningRules": RULES_DISABLED,
+    "GetWorkerVersioningRules": RULES_DISABLED,
+    "GetWorkerTaskReachability": RULES_DISABLED,
+}
+"""Each build-ID versioning RPC, and the refusal the real server answers it with."""
+
 
 class LegacyVersioningRpcs:
-    """The five build-ID versioning RPCs, each refused once its namespace is found."""
+    """The five build-ID versioning RPCs, each refused once its namespace is found; their
+    handlers are made from ``REFUSALS`` below the class."""
 
     def __init__(self, *, namespaces: NamespaceRegistry) -> None:
         self._namespaces = namespaces
-
-    @translated
-    async def UpdateWorkerBuildIdCompatibility(
-        self, request: wsv1.UpdateWorkerBuildIdCompatibilityRequest, context: Any
-    ) -> wsv1.UpdateWorkerBuildIdCompatibilityResponse:
-        await self._refuse(request.namespace, VERSION_SETS_DISABLED)
-
-    @translated
-    async def GetWorkerBuildIdCompatibility(
-        self, request: wsv1.GetWorkerBuildIdCompatibilityRequest, context: Any
-    ) -> wsv1.GetWorkerBuildIdCompatibilityResponse:
-        await self._refuse(request.namespace, VERSION_SETS_DISABLED)
-
-    @translated
-    async def UpdateWorkerVersioningRules(
-        self, request: wsv1.UpdateWorkerVersioningRulesRequest, context: Any
-    ) -> wsv1.UpdateWorkerVersioningRulesResponse:
-        await self._refuse(request.namespace, RULES_DISABLED)
-
-    @translated
-    async def GetWorkerVersioningRules(
-        self, request: wsv1.GetWorkerVersioningRulesRequest, context: Any
-    ) -> wsv1.GetWorkerVersioningRulesResponse:
-        await self._refuse(request.namespace, RULES_DISABLED)
-
-    @translated
-    async def GetWorkerTaskReachability(
-        self, request: wsv1.GetWorkerTaskReachabilityRequest, context: Any
-    ) -> wsv1.GetWorkerTaskReachabilityResponse:
-        await self._refuse(request.namespace, RULES_DISABLED)
 
     async def _refuse(self, namespace: str, message: str) -> NoReturn:
         """An unknown or empty namespace is reported first, as on the real server."""
         await self._namespaces.get(namespace)
         raise PermissionDeniedError(message)
+
+
+def _refusal(name: str, message: str) -> Callable[[LegacyVersioningRpcs, Any, Any], Awaitable[NoReturn]]:
+    async def refuse(self: LegacyVersioningRpcs, request: Any, context: Any) -> NoReturn:
+        await self._refuse(request.namespace, message)
+
+    refuse.__name__, refuse.__qualname__ = name, f"{LegacyVersioningRpcs.__name__}.{name}"
+    return translated(refuse)
+
+
+def _refuse_on_the_class() -> None:
+    """One handler per refusal, on the class, where the servicer looks for a group's RPCs
+    (``cadenza.api.workflow_service``)."""
+    for name, message in REFUSALS.items():
+        setattr(LegacyVersioningRpcs, name, _refusal(name, message))
+
+
+_refuse_on_the_class()
