@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.common.v1 import Payload
 
 
 def is_repeated(field: Any) -> bool:
@@ -50,3 +52,8 @@ def present(message: Any, name: str) -> Any:
 def seconds(value: Timestamp | Duration) -> float:
     """A Timestamp as seconds since the epoch, or a Duration as seconds, with their fraction."""
     return value.seconds + value.nanos / 1e9
+
+
+def keyword_payload(value: str) -> Payload:
+    """A Keyword search-attribute value as Temporal encodes it (also a count's group value)."""
+    return Payload(metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=json.dumps(value).encode())

@@ -3,18 +3,16 @@ RequestCancel, Terminate and Delete of activities that run without a workflow.""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from typing import Any
 
 from temporalio.api.activity.v1 import ActivityExecutionListInfo
-from temporalio.api.common.v1 import Payload
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from cadenza.api import standalone_calls as calls
 from cadenza.api.errors import translated
 from cadenza.api.lookups import search_attribute_rules
-from cadenza.api.requests import check_blob, deadline_of
+from cadenza.api.requests import check_blob
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import events as ev
@@ -26,10 +24,6 @@ from cadenza.standalone.machine import Run
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters, validation
 from cadenza.visibility.query import parse
-
-DESCRIBE_LONG_POLL_SECONDS = 20.0
-"""How long a describe with a long-poll token waits for a change."""
-MAX_PAGE_SIZE = 1000
 
 
 class StandaloneActivityRpcs:
@@ -58,7 +52,7 @@ class StandaloneActivityRpcs:
             request.request_id or str(uuid.uuid4()),
             request.id_reuse_policy,
             request.id_conflict_policy,
-            _search_json(request, types),
+            calls.search_json(request.search_attributes, types),
             ev.seconds(request.start_delay),
         )
         response = wsv1.StartActivityExecutionResponse(run_id=run_id, started=started)
@@ -72,7 +66,7 @@ class StandaloneActivityRpcs:
     ) -> wsv1.DescribeActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
         _require_run(request)
-        wait = _wait_seconds(context, DESCRIBE_LONG_POLL_SECONDS)
+        wait = calls.wait_seconds(context, calls.DESCRIBE_LONG_POLL_SECONDS)
         run, token, transitions = await self._activities.describe(
             namespace.id, request.activity_id, request.run_id, request.long_poll_token, wait
         )
@@ -97,7 +91,7 @@ class StandaloneActivityRpcs:
     ) -> wsv1.PollActivityExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
         _require_run(request)
-        wait = _wait_seconds(context, self._config.long_poll_seconds)
+        wait = calls.wait_seconds(context, self._config.long_poll_seconds)
         run = await self._activities.outcome(namespace.id, request.activity_id, request.run_id, wait)
         response = wsv1.PollActivityExecutionResponse(run_id=run.run_id)
         if run.HasField("outcome"):
@@ -111,14 +105,14 @@ class StandaloneActivityRpcs:
         namespace = await self._namespaces.get(request.namespace)
         types = NamespaceRegistry.search_attribute_types(namespace)
         query = filters.check(parse(request.query), types, built_in=ACTIVITY_COLUMNS, orderable=())
-        limit = request.page_size if 0 < request.page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
-        after = _page_after(request.next_page_token)
+        limit = calls.page_limit(request.page_size)
+        after = calls.page_after(request.next_page_token)
         runs = await self._activities.list_runs(namespace.id, query, types, limit, after)
         response = wsv1.ListActivityExecutionsResponse(
             executions=[_listed(run, transitions) for run, transitions, _ in runs]
         )
         if len(runs) == limit:  # the next page starts after this one's last run
-            response.next_page_token = json.dumps(runs[-1][2]).encode()
+            response.next_page_token = calls.page_token(runs[-1][2])
         return response
 
     @translated
@@ -131,15 +125,7 @@ class StandaloneActivityRpcs:
         rows = await self._activities.count_runs(namespace.id, query, types)
         response = wsv1.CountActivityExecutionsResponse(count=sum(count for _, count in rows))
         if query.group_by:
-            for status, count in rows:
-                name = attrs.STATUS_BY_NUMBER.get(int(status or 0), "Unspecified")
-                group = response.groups.add(count=count)
-                group.group_values.append(
-                    Payload(
-                        metadata={"encoding": b"json/plain", "type": b"Keyword"},
-                        data=json.dumps(name).encode(),
-                    )
-                )
+            calls.add_groups(response.groups, calls.status_counts(rows, attrs.STATUS_BY_NUMBER))
         return response
 
     @translated
@@ -197,11 +183,7 @@ def _require_id(activity_id: str) -> None:
 def _require_run(request: Any) -> None:
     """The activity a request names: its ID, and its run's ID if it gives one."""
     _require_id(request.activity_id)
-    if request.run_id:
-        try:
-            uuid.UUID(request.run_id)
-        except ValueError as exc:
-            raise InvalidArgumentError("invalid run id: must be a valid UUID") from exc
+    calls.check_run_id(request.run_id)
 
 
 def _check_start(request: wsv1.StartActivityExecutionRequest) -> None:
@@ -258,9 +240,9 @@ def _new_run(request: wsv1.StartActivityExecutionRequest) -> Run:
             getattr(info, name).SetInParent()  # shown even when unset, as zero
     retry.to_proto(retry.from_proto(request.retry_policy), info.retry_policy)
     info.search_attributes.SetInParent()
-    for name in ("header", "user_metadata", "priority", "search_attributes", "start_delay"):
-        if request.HasField(name):  # type: ignore[arg-type]
-            getattr(info, name).CopyFrom(getattr(request, name))
+    calls.copy_set_fields(
+        request, info, ("header", "user_metadata", "priority", "search_attributes", "start_delay")
+    )
     if request.HasField("input"):
         run.input.CopyFrom(request.input)
     info.links.extend(request.links)
@@ -273,17 +255,6 @@ def _new_run(request: wsv1.StartActivityExecutionRequest) -> Run:
     return run
 
 
-def _search_json(request: wsv1.StartActivityExecutionRequest, types: dict[str, int]) -> str:
-    values: dict[str, object] = {}
-    for name, payload in request.search_attributes.indexed_fields.items():
-        kind = types.get(name, attrs.SYSTEM_CUSTOM.get(name, attrs.KEYWORD))
-        try:
-            values[name] = attrs.stored_value(kind, attrs.decode(payload))
-        except Exception:  # an unreadable value is shown but cannot be filtered on
-            continue
-    return json.dumps(values)
-
-
 def _listed(run: Run, transitions: int) -> ActivityExecutionListInfo:
     info = run.info
     listed = ActivityExecutionListInfo(
@@ -294,25 +265,9 @@ def _listed(run: Run, transitions: int) -> ActivityExecutionListInfo:
         task_queue=info.task_queue,
         state_transition_count=transitions if info.HasField("close_time") else 0,
     )
-    for name in ("schedule_time", "close_time", "search_attributes", "execution_duration", "execution_time"):
-        if info.HasField(name):
-            getattr(listed, name).CopyFrom(getattr(info, name))
+    calls.copy_set_fields(
+        info,
+        listed,
+        ("schedule_time", "close_time", "search_attributes", "execution_duration", "execution_time"),
+    )
     return listed
-
-
-def _page_after(token: bytes) -> tuple[float, str, str] | None:
-    """Where the page a token continues ended: a run's start time, activity ID and run ID."""
-    if not token:
-        return None
-    try:
-        start, activity_id, run_id = json.loads(token)
-    except (ValueError, TypeError) as exc:
-        raise InvalidArgumentError("invalid page token") from exc
-    if not (isinstance(start, int | float) and isinstance(activity_id, str) and isinstance(run_id, str)):
-        raise InvalidArgumentError("invalid page token")
-    return float(start), activity_id, run_id
-
-
-def _wait_seconds(context: Any, longest: float) -> float:
-    """How long a long poll may wait: the server's longest, and short of the caller's deadline."""
-    return max(0.0, min(longest, deadline_of(context) - time.monotonic()))

@@ -4,25 +4,25 @@ List, Count, RequestCancel, Terminate and Delete of operations started without a
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import NexusOperationWaitStage
 from temporalio.api.nexus.v1 import NexusOperationExecutionListInfo
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
+from cadenza.api import standalone_calls as calls
 from cadenza.api.errors import translated
 from cadenza.api.lookups import search_attribute_rules
 from cadenza.api.requests import check_blob
-from cadenza.api.rpc_standalone_activities import MAX_PAGE_SIZE, _page_after, _search_json, _wait_seconds
 from cadenza.config import ServerConfig
 from cadenza.exceptions import InvalidArgumentError, NotFoundError
 from cadenza.history.machine import events as ev
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
 from cadenza.nexus.standalone_operations import StandaloneNexusOperations
+from cadenza.persistence.records import StoredStandaloneActivity
 from cadenza.persistence.standalone_sql import ACTIVITY_COLUMNS
 from cadenza.standalone import nexus_operation_rows
 from cadenza.standalone import nexus_state as state
@@ -30,13 +30,16 @@ from cadenza.standalone.nexus_state import Operation, Record
 from cadenza.visibility import filters, validation
 from cadenza.visibility import query as q
 
-DESCRIBE_LONG_POLL_SECONDS = 20.0
 _COLUMNS = {"OperationId": "ActivityId", "Endpoint": "TaskQueue"}
 """Operation attributes by the standalone runs' columns that hold them."""
 NEXUS_COLUMNS = {name: ACTIVITY_COLUMNS[column] for name, column in _COLUMNS.items()} | {
     name: ACTIVITY_COLUMNS[name] for name in ("RunId", "ExecutionStatus", "StartTime", "CloseTime")
 }
 CLOSED = NexusOperationWaitStage.NEXUS_OPERATION_WAIT_STAGE_CLOSED
+_STATUS_NAMES_BY_NUMBER = {
+    number: state.STATUS_NAMES[status] for status, number in state.WORKFLOW_STATUS.items()
+}
+"""An operation's status name by the number the list filters give it."""
 
 
 class StandaloneNexusRpcs:
@@ -75,7 +78,7 @@ class StandaloneNexusRpcs:
             request_id,
             request.id_reuse_policy,
             request.id_conflict_policy,
-            _search_json(request, types),  # type: ignore[arg-type]
+            calls.search_json(request.search_attributes, types),
         )
         return wsv1.StartNexusOperationExecutionResponse(run_id=run_id, started=started)
 
@@ -85,18 +88,14 @@ class StandaloneNexusRpcs:
     ) -> wsv1.DescribeNexusOperationExecutionResponse:
         namespace = await self._namespaces.get(request.namespace)
         _require_run(request)
-        rows = self._operations.rows
-        loop_until = rows.clock.now() + _wait_seconds(context, DESCRIBE_LONG_POLL_SECONDS)
-        while True:
-            stored, record = await rows.load(namespace.id, request.operation_id, request.run_id)
-            token = str(stored.version).encode()
-            if (
-                not request.long_poll_token
-                or request.long_poll_token != token
-                or rows.clock.now() >= loop_until
-            ):
-                break
-            await rows.wait_change(namespace.id, request.operation_id, loop_until - rows.clock.now())
+        given = request.long_poll_token
+        stored, record = await self._load_when(
+            namespace.id,
+            request,
+            lambda stored, _: not given or given != _version_token(stored),
+            calls.wait_seconds(context, calls.DESCRIBE_LONG_POLL_SECONDS),
+        )
+        token = _version_token(stored)
         response = wsv1.DescribeNexusOperationExecutionResponse()
         response.CopyFrom(record.operation)
         response.long_poll_token = token
@@ -116,13 +115,12 @@ class StandaloneNexusRpcs:
         namespace = await self._namespaces.get(request.namespace)
         _require_run(request)
         stage = request.wait_stage or CLOSED
-        rows = self._operations.rows
-        loop_until = rows.clock.now() + _wait_seconds(context, self._config.long_poll_seconds)
-        while True:
-            _, record = await rows.load(namespace.id, request.operation_id, request.run_id)
-            if _reached(record.operation, stage) or rows.clock.now() >= loop_until:
-                break
-            await rows.wait_change(namespace.id, request.operation_id, loop_until - rows.clock.now())
+        _, record = await self._load_when(
+            namespace.id,
+            request,
+            lambda _, record: _reached(record.operation, stage),
+            calls.wait_seconds(context, self._config.long_poll_seconds),
+        )
         operation = record.operation
         response = wsv1.PollNexusOperationExecutionResponse(
             run_id=operation.run_id, operation_token=operation.info.operation_token
@@ -142,16 +140,16 @@ class StandaloneNexusRpcs:
         namespace = await self._namespaces.get(request.namespace)
         types = NamespaceRegistry.search_attribute_types(namespace)
         query = _as_rows(filters.check(q.parse(request.query), types, built_in=NEXUS_COLUMNS, orderable=()))
-        limit = request.page_size if 0 < request.page_size <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
+        limit = calls.page_limit(request.page_size)
         rows = await self._operations.rows.store.list_standalone_activities(
-            nexus_operation_rows(namespace.id), query, types, limit, _page_after(request.next_page_token)
+            nexus_operation_rows(namespace.id), query, types, limit, calls.page_after(request.next_page_token)
         )
         response = wsv1.ListNexusOperationExecutionsResponse(
             operations=[_listed(Record.decode(row.state).operation, row.version) for row in rows]
         )
         if len(rows) == limit:
             last = rows[-1]
-            response.next_page_token = json.dumps([last.start_time, last.activity_id, last.run_id]).encode()
+            response.next_page_token = calls.page_token((last.start_time, last.activity_id, last.run_id))
         return response
 
     @translated
@@ -165,19 +163,8 @@ class StandaloneNexusRpcs:
             nexus_operation_rows(namespace.id), _as_rows(checked), types
         )
         response = wsv1.CountNexusOperationExecutionsResponse(count=sum(count for _, count in rows))
-        if checked.group_by:
-            by_number = {
-                number: state.STATUS_NAMES[status] for status, number in state.WORKFLOW_STATUS.items()
-            }
-            named = sorted((by_number.get(int(status or 0), "Unspecified"), count) for status, count in rows)
-            for name, count in named:  # by status name, as Temporal orders them
-                group = response.groups.add(count=count)
-                group.group_values.append(
-                    Payload(
-                        metadata={"encoding": b"json/plain", "type": b"Keyword"},
-                        data=json.dumps(name).encode(),
-                    )
-                )
+        if checked.group_by:  # by status name, as Temporal orders them
+            calls.add_groups(response.groups, sorted(calls.status_counts(rows, _STATUS_NAMES_BY_NUMBER)))
         return response
 
     @translated
@@ -219,6 +206,27 @@ class StandaloneNexusRpcs:
         await self._operations.delete(namespace.id, request.operation_id, request.run_id)
         return wsv1.DeleteNexusOperationExecutionResponse()
 
+    async def _load_when(
+        self,
+        namespace_id: str,
+        request: Any,
+        ready: Callable[[StoredStandaloneActivity, Record], bool],
+        seconds: float,
+    ) -> tuple[StoredStandaloneActivity, Record]:
+        """The operation a request names once ``ready`` says so, or as it is after ``seconds``."""
+        rows = self._operations.rows
+        loop_until = rows.clock.now() + seconds
+        while True:
+            stored, record = await rows.load(namespace_id, request.operation_id, request.run_id)
+            if ready(stored, record) or rows.clock.now() >= loop_until:
+                return stored, record
+            await rows.wait_change(namespace_id, request.operation_id, loop_until - rows.clock.now())
+
+
+def _version_token(stored: StoredStandaloneActivity) -> bytes:
+    """A describe's long-poll token: the operation's version, which every change moves on."""
+    return str(stored.version).encode()
+
 
 def _reached(operation: Operation, stage: int) -> bool:
     if not state.is_running(operation):
@@ -229,11 +237,7 @@ def _reached(operation: Operation, stage: int) -> bool:
 def _require_run(request: Any) -> None:
     if not request.operation_id:
         raise InvalidArgumentError("operation_id is required")
-    if request.run_id:
-        try:
-            uuid.UUID(request.run_id)
-        except ValueError as exc:
-            raise InvalidArgumentError("invalid run id: must be a valid UUID") from exc
+    calls.check_run_id(request.run_id)
 
 
 def _check_start(request: wsv1.StartNexusOperationExecutionRequest) -> None:
@@ -255,9 +259,7 @@ def _new_operation(request: wsv1.StartNexusOperationExecutionRequest, request_id
         getattr(info, name).CopyFrom(getattr(request, name))
     info.nexus_header.update(dict(request.nexus_header))
     info.search_attributes.SetInParent()
-    for name in ("user_metadata", "search_attributes"):
-        if request.HasField(name):  # type: ignore[arg-type]
-            getattr(info, name).CopyFrom(getattr(request, name))
+    calls.copy_set_fields(request, info, ("user_metadata", "search_attributes"))
     info.links.extend(request.links)
     if request.HasField("input"):
         operation.input.CopyFrom(request.input)
@@ -291,7 +293,7 @@ def _listed(operation: Operation, transitions: int) -> NexusOperationExecutionLi
         state_transition_count=transitions,
         state_size_bytes=operation.ByteSize(),
     )
-    for name in ("schedule_time", "close_time", "search_attributes", "execution_duration"):
-        if info.HasField(name):
-            getattr(listed, name).CopyFrom(getattr(info, name))
+    calls.copy_set_fields(
+        info, listed, ("schedule_time", "close_time", "search_attributes", "execution_duration")
+    )
     return listed

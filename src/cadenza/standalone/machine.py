@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.common.v1 import Memo, Payload, Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import (
     ActivityExecutionStatus,
     PendingActivityState,
@@ -30,6 +30,7 @@ from cadenza.history.machine import events as ev
 from cadenza.history.machine import priorities, retry
 from cadenza.history.machine.state import RetryPolicy
 from cadenza.persistence.records import TaskKind, TaskRecord, TimerRecord
+from cadenza.standalone.stored import StoredRecord
 from cadenza.timers.kinds import TimerKind
 
 STANDALONE_EVENT_ID = 0
@@ -99,7 +100,7 @@ class Step:
 
 
 @dataclass
-class Record:
+class Record(StoredRecord):
     """What is stored of a run: the run as Describe shows it, and its cancellation request
     (which request asked, and who: the outcome names them, a second request is refused)."""
 
@@ -108,25 +109,6 @@ class Record:
     cancel_identity: str = ""
     timer_ids: list[str] = field(default_factory=list)
     """The run's timers not fired yet: dropped when it closes, so none outlives it."""
-
-    def encode(self) -> bytes:
-        fields = {
-            "run": Payload(data=self.run.SerializeToString()),
-            "cancel_request_id": Payload(data=self.cancel_request_id.encode()),
-            "cancel_identity": Payload(data=self.cancel_identity.encode()),
-            "timer_ids": Payload(data=json.dumps(self.timer_ids).encode()),
-        }
-        return Memo(fields=fields).SerializeToString()
-
-    @classmethod
-    def decode(cls, data: bytes) -> Record:
-        fields = Memo.FromString(data).fields
-        return cls(
-            Run.FromString(fields["run"].data),
-            fields["cancel_request_id"].data.decode(),
-            fields["cancel_identity"].data.decode(),
-            json.loads(fields["timer_ids"].data),
-        )
 
     def track_timers(self, step: Step, fired: str) -> list[str]:
         """Note the step's new timers and the one that fired; once the run is closed, drop the

@@ -9,11 +9,10 @@ a ``Step`` that collects the timers (outbox entries) it makes.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 
-from temporalio.api.common.v1 import Link, Memo, Payload
+from temporalio.api.common.v1 import Link, Payload
 from temporalio.api.enums.v1 import (
     NexusOperationCancellationState,
     NexusOperationExecutionStatus,
@@ -26,6 +25,7 @@ from temporalio.api.workflowservice.v1 import DescribeNexusOperationExecutionRes
 from cadenza.history.machine import events as ev
 from cadenza.persistence.records import TimerRecord
 from cadenza.standalone.machine import STANDALONE_EVENT_ID
+from cadenza.standalone.stored import StoredRecord
 from cadenza.timers.kinds import TimerKind
 
 Operation = DescribeNexusOperationExecutionResponse
@@ -90,7 +90,7 @@ class Step:
 
 
 @dataclass
-class Record:
+class Record(StoredRecord):
     """What is stored of an operation: as Describe shows it, with its open timers and the
     request that asked to cancel it."""
 
@@ -100,29 +100,6 @@ class Record:
     cancel_request_id: str = ""
     terminate_request_id: str = ""
     timer_ids: list[str] = field(default_factory=list)
-
-    def encode(self) -> bytes:
-        fields = {
-            "operation": Payload(data=self.operation.SerializeToString()),
-            "namespace": Payload(data=self.namespace.encode()),
-            "endpoint_id": Payload(data=self.endpoint_id.encode()),
-            "cancel_request_id": Payload(data=self.cancel_request_id.encode()),
-            "terminate_request_id": Payload(data=self.terminate_request_id.encode()),
-            "timer_ids": Payload(data=json.dumps(self.timer_ids).encode()),
-        }
-        return Memo(fields=fields).SerializeToString()
-
-    @classmethod
-    def decode(cls, data: bytes) -> Record:
-        fields = Memo.FromString(data).fields
-        return cls(
-            Operation.FromString(fields["operation"].data),
-            fields["namespace"].data.decode(),
-            fields["endpoint_id"].data.decode(),
-            fields["cancel_request_id"].data.decode(),
-            fields["terminate_request_id"].data.decode(),
-            json.loads(fields["timer_ids"].data or b"[]"),
-        )
 
     def track_timers(self, step: Step, fired: str) -> list[str]:
         """Note the step's new timers; when the operation closed, the ones to drop."""

@@ -20,6 +20,7 @@ from cadenza.history.machine import events as ev
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.persistence.records import ListCursor, ListedExecution, NamespaceRecord
 from cadenza.persistence.roles import VisibilityStore
+from cadenza.protoutil import keyword_payload
 from cadenza.visibility import attributes as attrs
 from cadenza.visibility import filters
 from cadenza.visibility.query import Query, parse
@@ -68,10 +69,7 @@ class Visibility:
         if checked.group_by:
             for status, count in rows:
                 name = attrs.STATUS_BY_NUMBER.get(int(status or 0), "Unspecified")
-                value = Payload(
-                    metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=json.dumps(name).encode()
-                )
-                groups.append((value, count))
+                groups.append((keyword_payload(name), count))
         return total, groups
 
 

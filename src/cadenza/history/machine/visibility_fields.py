@@ -10,6 +10,7 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from cadenza.history.machine.encoded import decode_blob, encode_blob
 from cadenza.history.machine.state import MutableState
 from cadenza.persistence.records import Visibility
+from cadenza.protoutil import keyword_payload
 from cadenza.visibility import attributes as attrs
 
 _TYPES_BY_NAME = {name: kind for kind, name in attrs.TYPE_NAMES.items()}
@@ -60,9 +61,7 @@ def add_keywords(state: MutableState, name: str, items: list[str], first: bool =
 
 def set_keyword(state: MutableState, name: str, value: str) -> None:
     """Set a server-set keyword attribute (Temporal's Worker Deployment attributes, say)."""
-    payload = Payload(
-        metadata={"encoding": b"json/plain", "type": b"Keyword"}, data=json.dumps(value).encode()
-    )
+    payload = keyword_payload(value)
     state.search_attributes[name] = encode_blob(payload.SerializeToString())
 
 
