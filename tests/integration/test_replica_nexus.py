@@ -154,7 +154,10 @@ async def test_a_cancel_request_reaches_a_handler_on_another_replica(pair: Pair)
         )
         assert await handle.result() == "NexusOperationError: CancelledError"
         history = await handle.fetch_history()
-        assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_COMPLETED)) == 1
+        # The handler's answer to the cancel request races the operation's canceled completion
+        # (and with it the caller's close), so it is recorded at most once, never twice.
+        assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_COMPLETED)) <= 1
+        assert len(of_type(history, EventType.EVENT_TYPE_NEXUS_OPERATION_CANCELED)) == 1
         description = await pair.handler_b.get_workflow_handle(name).describe()
         assert description.status is not None and description.status.name == "CANCELED"
 
