@@ -24,7 +24,8 @@ from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
 from cadenza.matching.reports import QueueReports
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.metrics.hooks import UNOBSERVED, TaskObserver
-from cadenza.persistence.records import ConcurrencyLimitRecord, TaskKind, TaskRecord
+from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord
+from cadenza.persistence.records import TaskKind, TaskRecord
 
 logger = logging.getLogger(__name__)
 

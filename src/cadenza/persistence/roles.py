@@ -12,9 +12,9 @@ from typing import Protocol
 
 from cadenza.persistence.audit_records import AuditFilter, AuditRecord
 from cadenza.persistence.batch_records import BatchProgress, StoredBatch
+from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord, SlotRecord
 from cadenza.persistence.records import (
     ApiKeyRecord,
-    ConcurrencyLimitRecord,
     CurrentExecution,
     EventBatch,
     ExecutionKey,
@@ -24,7 +24,6 @@ from cadenza.persistence.records import (
     NamespaceRecord,
     SavedView,
     ScheduleWrite,
-    SlotRecord,
     StandaloneActivityWrite,
     StoredExecution,
     StoredNexusEndpoint,
