@@ -26,7 +26,7 @@ from cadenza.history.service.queries import Queries, query_task
 from cadenza.matching import MatchingService, nexus_shared
 from cadenza.periodic import Periodic
 from cadenza.persistence.records import ExecutionKey, TaskKind, TaskRecord, TimerRecord
-from cadenza.persistence.roles import ReplicaLink
+from cadenza.persistence.replica_link import ReplicaLink
 
 logger = logging.getLogger(__name__)
 

@@ -160,7 +160,7 @@ async def test_heartbeat_with_unknown_token_is_not_found(client: Client) -> None
 async def test_pending_activity_limit_fails_the_task(
     client: Client, task_queue: str, workflow_id: str
 ) -> None:
-    from cadenza.history.machine.activities import MAX_PENDING_ACTIVITIES
+    from cadenza.history.machine.activity_scheduling import MAX_PENDING_ACTIVITIES
 
     await client.start_workflow(w.WaitsForever.run, id=workflow_id, task_queue=task_queue)
     task = await poll(client, task_queue)

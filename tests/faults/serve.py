@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cadenza import server as server_module
+from cadenza import assembly
 from cadenza.cli.main import main
 from cadenza.persistence import backends
 from cadenza.persistence.sqlite import store as sqlite_store
@@ -68,8 +68,8 @@ def install(plan: FaultPlan) -> None:
         faulty_store.install(store, plan)
         return store
 
-    # The name the server calls its store's opener by.
-    setattr(server_module, "open_store", open_faulty_store)  # noqa: B010
+    # The name the server's assembly calls its store's opener by.
+    setattr(assembly, "open_store", open_faulty_store)  # noqa: B010
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from cadenza.persistence.backends import open_store
-from cadenza.persistence.records import ConcurrencyLimitRecord, NamespaceRecord, SlotRecord
+from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.records import NamespaceRecord
 from cadenza.persistence.store import Store
 
 

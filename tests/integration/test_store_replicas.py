@@ -12,7 +12,7 @@ import pytest
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.postgres.store import PostgresStore
 from cadenza.persistence.records import ExecutionKey, QueryReply, SharedQuery, TaskRecord
-from cadenza.persistence.roles import ReplicaLink
+from cadenza.persistence.replica_link import ReplicaLink
 from tests import postgres
 from tests.helpers import eventually
 from tests.integration.test_store_contract import start, task, timer, write

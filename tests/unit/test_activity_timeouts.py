@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.api.command.v1 import ScheduleActivityTaskCommandAttributes
 
-from cadenza.history.machine import activities
+from cadenza.history.machine import activity_scheduling
 from cadenza.history.machine import events as ev
 
 
@@ -16,15 +16,15 @@ def command(**timeouts: float) -> ScheduleActivityTaskCommandAttributes:
 
 
 def test_only_start_to_close_leaves_the_others_unset() -> None:
-    assert activities._timeouts(command(start_to_close_timeout=10), run_timeout=0) == (0, 0, 10, 0)
+    assert activity_scheduling._timeouts(command(start_to_close_timeout=10), run_timeout=0) == (0, 0, 10, 0)
 
 
 def test_schedule_to_close_fills_and_caps_the_others() -> None:
-    got = activities._timeouts(
+    got = activity_scheduling._timeouts(
         command(schedule_to_close_timeout=30, start_to_close_timeout=60, heartbeat_timeout=90), 0
     )
     assert got == (30, 30, 30, 30)
 
 
 def test_run_timeout_caps_schedule_to_close() -> None:
-    assert activities._timeouts(command(start_to_close_timeout=10), run_timeout=5) == (5, 5, 5, 0)
+    assert activity_scheduling._timeouts(command(start_to_close_timeout=10), run_timeout=5) == (5, 5, 5, 0)

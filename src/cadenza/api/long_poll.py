@@ -17,7 +17,8 @@ from cadenza.api.requests import R, poll_deadline, poller_rate, requested_rate
 from cadenza.matching import MatchingService
 from cadenza.matching.gate import DispatchGate
 from cadenza.observability.hooks import dispatching
-from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, TaskKind, TaskRecord
+from cadenza.persistence.concurrency_records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN
+from cadenza.persistence.records import TaskKind, TaskRecord
 
 
 class LongPolls:

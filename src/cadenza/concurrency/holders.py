@@ -5,7 +5,8 @@ from __future__ import annotations
 from cadenza.concurrency.slots import HolderAlive
 from cadenza.exceptions import NotFoundError
 from cadenza.history.service.engine import Engine
-from cadenza.persistence.records import ExecutionKey, SlotRecord
+from cadenza.persistence.concurrency_records import SlotRecord
+from cadenza.persistence.records import ExecutionKey
 
 
 def holder_check(engine: Engine) -> HolderAlive:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.persistence.records import ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord, SlotRecord
 
 ACTIVITY_QUEUE = "activity-queue"
 """Activity tasks of one task queue, from their dispatch to a worker until their attempt ends."""

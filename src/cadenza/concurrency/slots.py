@@ -20,15 +20,15 @@ from cadenza.clock import Clock
 from cadenza.concurrency.limits import ACTIVITY_QUEUE, LimitKey, key_of
 from cadenza.history.machine.change import Change
 from cadenza.periodic import Periodic
-from cadenza.persistence.errors import StorageError
-from cadenza.persistence.records import (
+from cadenza.persistence.concurrency_records import (
     SLOT_FULL,
     SLOT_HELD,
     SLOT_TAKEN,
     ConcurrencyLimitRecord,
     SlotRecord,
-    TaskRecord,
 )
+from cadenza.persistence.errors import StorageError
+from cadenza.persistence.records import TaskRecord
 from cadenza.persistence.roles import ConcurrencyStore
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import ResourceExhaustedCause, ResourceExhaustedSco
 from cadenza.concurrency.limits import QUEUE, describe, key_of
 from cadenza.concurrency.slots import REFRESH_SECONDS, ConcurrencyLimits
 from cadenza.exceptions import ResourceExhaustedError
-from cadenza.persistence.records import SLOT_FULL, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.concurrency_records import SLOT_FULL, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
 
 
 class LimitFull(ResourceExhaustedError):

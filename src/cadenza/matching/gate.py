@@ -11,7 +11,8 @@ import asyncio
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from cadenza.persistence.records import ConcurrencyLimitRecord, TaskRecord
+from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord
+from cadenza.persistence.records import TaskRecord
 
 
 class DispatchGate(Protocol):

@@ -25,7 +25,7 @@ from cadenza.exceptions import InvalidArgumentError
 from cadenza.matching import nexus_shared
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.persistence.errors import StorageError
-from cadenza.persistence.roles import ReplicaLink
+from cadenza.persistence.replica_link import ReplicaLink
 
 logger = logging.getLogger(__name__)
 

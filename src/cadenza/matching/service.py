@@ -18,12 +18,14 @@ from cadenza.deployments.names import user_queue
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.gate import DispatchGate, Parked, end_waits
 from cadenza.matching.nexus_tasks import NexusTaskQueues
-from cadenza.matching.ordering import Backlog, priority_level
+from cadenza.matching.ordering import Backlog
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
+from cadenza.matching.reports import QueueReports
 from cadenza.matching.workers import WorkerRegistry
 from cadenza.metrics.hooks import UNOBSERVED, TaskObserver
-from cadenza.persistence.records import ConcurrencyLimitRecord, TaskKind, TaskRecord
+from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord
+from cadenza.persistence.records import TaskKind, TaskRecord
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class _Queue(Queue[TaskRecord]):
     """Tasks a full concurrency limit holds back (still in ``_pending``)."""
 
 
-class MatchingService:
+class MatchingService(QueueReports):
     """Matches tasks with pollers; one queue per namespace, name and task kind.
 
     ``control`` holds the workers' control queues, whose polls end at a
@@ -123,11 +125,6 @@ class MatchingService:
     ) -> None:
         """The queue's weight for each fairness key named, over the tasks' own weights."""
         self._queue((namespace_id, name, kind)).items.set_weight_overrides(overrides)
-
-    def backlog_by_priority(self, namespace_id: str, name: str, kind: TaskKind) -> dict[int, int]:
-        """Tasks waiting on the queue by priority key, withdrawn ones not yet swept included."""
-        queue = self._queues.get((namespace_id, name, kind))
-        return queue.items.by_priority() if queue else {}
 
     def withdraw(self, task_ids: Iterable[str]) -> None:
         """Forget waiting tasks that a committed change removed (their run closed, say).
@@ -372,74 +369,8 @@ class MatchingService:
         self._queues[(namespace_id, name, TaskKind.WORKFLOW)] = _Queue(shut_down=True)
         return [task for task in queue.items if self._pending.pop(task.task_id, None) is not None]
 
-    def pollers(self, namespace_id: str, name: str, kind: TaskKind) -> dict[str, PollerSeen]:
-        """Identities that polled the queue recently, with their last poll."""
-        queue = self._queues.get((namespace_id, name, kind))
-        return dict(queue.poller_identities) if queue else {}
-
-    def has_waiting_poll(self, namespace_id: str, name: str, kind: TaskKind) -> bool:
-        """Whether a poll waits on the queue with nothing to hand it."""
-        queue = self._queues.get((namespace_id, name, kind))
-        return (
-            queue is not None
-            and not queue.items
-            and not queue.parked  # polls waiting for a slot are not starving
-            and any(not poller.done() for poller in queue.pollers)
-        )
-
-    def starving_queues(self) -> list[QueueKey]:
-        """Queues whose polls wait with nothing to hand them."""
-        return [key for key in self._queues if self.has_waiting_poll(*key)]
-
-    def forget_unpolled(self, idle_seconds: float) -> int:
-        """Drop the tasks of queues nobody polled for ``idle_seconds``; return how many.
-
-        For replicas only: their tasks stay stored, and another replica may have
-        handed them out already; they are read again once a poll waits here.
-        """
-        cutoff = time.monotonic() - idle_seconds
-        dropped = 0
-        for queue in self._queues.values():
-            idle_since = max(queue.last_poll, queue.made_at)
-            if queue.items and not queue.pollers and idle_since < cutoff:
-                dropped += len(queue.items) - queue.withdrawn
-                for task in [*queue.items, *queue.parked]:
-                    self._pending.pop(task.task_id, None)
-                dropped += len(queue.parked)
-                queue.items.clear()
-                queue.parked.clear()
-                queue.withdrawn = 0
-        return dropped
-
-    def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
-        """Every queue with its number of pending tasks and the oldest of them (for metrics)."""
-        return [(key, _waiting(q), q.items.peek()) for key, q in list(self._queues.items())]
-
-    def backlog_shapes(self) -> list[tuple[QueueKey, dict[int, int], dict[str, int]]]:
-        """Each queue with tasks waiting, by priority key and by fairness key (for metrics; tasks
-        withdrawn but not yet swept still counted, parked ones included)."""
-        shapes = []
-        for key, queue in list(self._queues.items()):
-            if not queue.items and not queue.parked:
-                continue
-            priorities, fairness = queue.items.by_priority(), queue.items.by_fairness_key()
-            for task in queue.parked:
-                level = priority_level(task)
-                priorities[level] = priorities.get(level, 0) + 1
-                fairness[task.priority.fairness_key] = fairness.get(task.priority.fairness_key, 0) + 1
-            shapes.append((key, priorities, fairness))
-        return shapes
-
-    def backlog(self, namespace_id: str, name: str, kind: TaskKind) -> int:
-        queue = self._queues.get((namespace_id, name, kind))
-        return _waiting(queue) if queue else 0
-
     def _queue(self, key: QueueKey) -> _Queue:
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = _Queue()
         return queue
-
-
-def _waiting(queue: _Queue) -> int:
-    return len(queue.items) - queue.withdrawn + len(queue.parked)

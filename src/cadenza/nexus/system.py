@@ -25,7 +25,8 @@ from cadenza.history.machine.state import MutableState, NexusOperation
 from cadenza.history.service import HistoryService, StartResult
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.answers import Answer, Verdict
-from cadenza.persistence.records import NamespaceRecord, SlotRecord
+from cadenza.persistence.concurrency_records import SlotRecord
+from cadenza.persistence.records import NamespaceRecord
 from cadenza.protoutil import copy_common_fields, present
 
 ENDPOINT = "__temporal_system"

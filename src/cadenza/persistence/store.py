@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from cadenza.persistence.replica_link import ReplicaLink
 from cadenza.persistence.roles import (
     ApiKeyStore,
     AuditStore,
@@ -18,7 +19,6 @@ from cadenza.persistence.roles import (
     NamespaceStore,
     NexusEndpointStore,
     QueueConfigStore,
-    ReplicaLink,
     RetentionStore,
     SavedViewStore,
     ScheduleStore,

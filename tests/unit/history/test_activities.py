@@ -8,7 +8,7 @@ from temporalio.api.enums.v1 import EventType, RetryState, TimeoutType
 from temporalio.api.failure.v1 import Failure
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.machine import activities
+from cadenza.history.machine import activities, activity_scheduling
 from cadenza.history.machine import events as ev
 from cadenza.history.machine.encoded import decode_blob
 from cadenza.history.machine.state import Activity
@@ -102,7 +102,7 @@ def test_timeouts_are_settled_as_temporal_settles_them(
         schedule_to_close=given[0], schedule_to_start=given[1], start_to_close=given[2], heartbeat=given[3]
     )
     attrs = cmd.schedule_activity_task_command_attributes
-    assert activities._timeouts(attrs, run_timeout) == expected
+    assert activity_scheduling._timeouts(attrs, run_timeout) == expected
 
 
 def test_schedule_to_close_arms_a_timer_at_scheduling() -> None:
@@ -342,13 +342,13 @@ def test_a_bad_schedule_command_is_refused(mutate, message: str) -> None:  # typ
     attrs = schedule_activity().schedule_activity_task_command_attributes
     mutate(attrs)
     with pytest.raises(InvalidArgumentError, match=message):
-        activities.validate(attrs, 0)
+        activity_scheduling.validate(attrs, 0)
 
 
 def test_too_many_pending_activities_are_refused() -> None:
     attrs = schedule_activity().schedule_activity_task_command_attributes
     with pytest.raises(InvalidArgumentError, match="exceeds the limit of 2000"):
-        activities.validate(attrs, activities.MAX_PENDING_ACTIVITIES)
+        activity_scheduling.validate(attrs, activity_scheduling.MAX_PENDING_ACTIVITIES)
 
 
 def test_run_timeout_bounds_the_activity_timeouts() -> None:

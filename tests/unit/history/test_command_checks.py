@@ -7,7 +7,7 @@ from temporalio.api.command.v1 import Command
 from temporalio.api.enums.v1 import CommandType, WorkflowTaskFailedCause
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.machine import activities, children, command_checks
+from cadenza.history.machine import activity_scheduling, children, command_checks
 from cadenza.history.machine.command_checks import Batch
 from cadenza.history.machine.rejections import CommandRejected
 from tests.unit.history.builders import command, schedule_activity, start_timer, started_run
@@ -55,7 +55,7 @@ def test_each_scheduled_activity_counts_toward_the_next() -> None:
 
 def test_the_pending_activity_limit_fails_the_task_with_its_own_cause() -> None:
     b = batch()
-    b.pending_activities = activities.MAX_PENDING_ACTIVITIES
+    b.pending_activities = activity_scheduling.MAX_PENDING_ACTIVITIES
     with pytest.raises(CommandRejected) as info:
         check(schedule_activity("a1"), b)
     assert info.value.cause == Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED

@@ -16,7 +16,13 @@ from temporalio.api.enums.v1 import CommandType as C
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause as Cause
 
 from cadenza.exceptions import InvalidArgumentError
-from cadenza.history.machine import activities, children, command_attributes, nexus_operations, user_timers
+from cadenza.history.machine import (
+    activity_scheduling,
+    children,
+    command_attributes,
+    nexus_operations,
+    user_timers,
+)
 from cadenza.history.machine.rejections import CommandRejected
 from cadenza.history.machine.state import MutableState
 from cadenza.validation import (
@@ -71,13 +77,13 @@ def new_batch(
 
 
 def _validate_schedule_activity(command: Command, batch: Batch) -> None:
-    if batch.pending_activities >= activities.MAX_PENDING_ACTIVITIES:
+    if batch.pending_activities >= activity_scheduling.MAX_PENDING_ACTIVITIES:
         raise CommandRejected(
             Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED,
-            f"the number of pending activities exceeds the limit of {activities.MAX_PENDING_ACTIVITIES}",
+            f"the number of pending activities exceeds the limit of {activity_scheduling.MAX_PENDING_ACTIVITIES}",
         )
     attrs = command.schedule_activity_task_command_attributes
-    activities.validate(attrs, batch.pending_activities)
+    activity_scheduling.validate(attrs, batch.pending_activities)
     if attrs.activity_id in batch.activity_ids:
         raise CommandRejected(
             Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,

@@ -23,6 +23,7 @@ from temporalio.api.protocol.v1 import Message
 from cadenza.exceptions import InvalidArgumentError
 from cadenza.history.machine import (
     activities,
+    activity_scheduling,
     children,
     command_checks,
     nexus_operations,
@@ -175,7 +176,7 @@ def _apply_one(command: Command, change: Change, completed_id: int, identity: st
     kind = command.command_type
     if kind == C.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
         attrs = command.schedule_activity_task_command_attributes
-        activity = activities.schedule(change, attrs, completed_id)
+        activity = activity_scheduling.schedule(change, attrs, completed_id)
         outcome.scheduled_activities.append((activity, attrs.request_eager_execution))
     elif kind == C.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
         scheduled = command.request_cancel_activity_task_command_attributes.scheduled_event_id

@@ -50,7 +50,7 @@ from cadenza.persistence.records import (
     TaskKind,
     TaskRecord,
 )
-from cadenza.persistence.roles import ReplicaLink
+from cadenza.persistence.replica_link import ReplicaLink
 
 logger = logging.getLogger(__name__)
 

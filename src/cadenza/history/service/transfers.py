@@ -27,7 +27,8 @@ from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
 from cadenza.history.service.cache import Entry
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import NO_PRIORITY, ExecutionKey, SlotRecord, TimerRecord
+from cadenza.persistence.concurrency_records import SlotRecord
+from cadenza.persistence.records import NO_PRIORITY, ExecutionKey, TimerRecord
 from cadenza.persistence.roles import TaskStore
 from cadenza.protoutil import copy_common_fields, present
 from cadenza.timers.kinds import TimerKind

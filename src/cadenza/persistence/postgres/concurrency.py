@@ -7,7 +7,13 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.concurrency_records import (
+    SLOT_FULL,
+    SLOT_HELD,
+    SLOT_TAKEN,
+    ConcurrencyLimitRecord,
+    SlotRecord,
+)
 from cadenza.persistence.sql import load_queries
 
 Q = load_queries("cadenza.persistence.postgres", "concurrency.sql")

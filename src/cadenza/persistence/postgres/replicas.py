@@ -34,7 +34,7 @@ from cadenza.persistence.records import (
     TaskRecord,
     TimerRecord,
 )
-from cadenza.persistence.roles import (
+from cadenza.persistence.replica_link import (
     ExecutionChanged,
     QueryAnswered,
     QueryOffered,

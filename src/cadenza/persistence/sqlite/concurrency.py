@@ -6,7 +6,13 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from cadenza.persistence.records import SLOT_FULL, SLOT_HELD, SLOT_TAKEN, ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.concurrency_records import (
+    SLOT_FULL,
+    SLOT_HELD,
+    SLOT_TAKEN,
+    ConcurrencyLimitRecord,
+    SlotRecord,
+)
 from cadenza.persistence.sql import load_queries
 
 Q = load_queries("cadenza.persistence.sqlite", "concurrency.sql")
