@@ -3,8 +3,8 @@ sets ``frontend.workerVersioningDataAPIs``: a task queue's compatible version se
 and read, and each build ID's reachability is told from them.
 
 Only the data is served: task dispatch does not follow version sets (see the README's
-versioning section). So reachability is what the sets alone decide — a queue's default build
-ID takes new workflows — and never reports existing, open or closed workflows.
+versioning section). So reachability is what the sets alone decide — a set's default build ID
+takes new workflows — and never reports existing, open or closed workflows.
 """
 
 from __future__ import annotations
@@ -136,9 +136,11 @@ async def _queues(
 
 
 def _reachable(build_id: str, state: vs.VersionSets) -> list[TaskReachability.ValueType]:
-    """New workflows go to the queue's default build ID; unversioned workers (build ID "") are
-    reported as taking them too, as the real server does while a queue has no versioning rules."""
-    if build_id == "" or build_id == state.default():
+    """A set's default build ID may take new workflows (the queue's default takes new ones, a
+    set's default those started compatible with it: children and continue-as-new); unversioned
+    workers (build ID "") are reported as taking them too, as the real server does while a
+    queue has no versioning rules."""
+    if build_id == "" or build_id in state.set_defaults():
         return [TaskReachability.TASK_REACHABILITY_NEW_WORKFLOWS]
     return []
 

@@ -45,6 +45,10 @@ class VersionSets:
         """The queue's default build ID, "" when it has no sets."""
         return self.sets[-1][-1].name if self.sets else ""
 
+    def set_defaults(self) -> set[str]:
+        """The default build ID of each set."""
+        return {members[-1].name for members in self.sets}
+
     def names(self) -> list[list[str]]:
         return [[build.name for build in members] for members in self.sets]
 
