@@ -106,13 +106,16 @@ async def get(
 async def reachability(
     book: VersionSetBook, namespace_id: str, request: wsv1.GetWorkerTaskReachabilityRequest
 ) -> wsv1.GetWorkerTaskReachabilityResponse:
-    """For each build ID, each queue asked about (or else each queue whose sets hold it)."""
+    """For each build ID, each queue asked about (or else each queue whose sets hold it); only
+    the first ``MAX_REACHABILITY_QUEUES`` are checked, so one request reads a bounded number."""
     _check_reachability(request)
     response = wsv1.GetWorkerTaskReachabilityResponse()
+    known = {} if request.task_queues else dict(await book.all_queues(namespace_id))
     budget = MAX_REACHABILITY_QUEUES
     for build_id in request.build_ids:
         entry = BuildIdReachability(build_id=build_id)
-        for queue, state in await _queues(book, namespace_id, build_id, list(request.task_queues)):
+        queues = list(request.task_queues) or [q for q, state in known.items() if state.find(build_id) != -1]
+        for queue in queues:
             if budget <= 0:  # over the scan limit: listed, not checked
                 unchecked = [TaskReachability.TASK_REACHABILITY_UNSPECIFIED]
                 entry.task_queue_reachability.append(
@@ -120,19 +123,14 @@ async def reachability(
                 )
                 continue
             budget -= 1
+            if queue not in known:
+                known[queue] = await book.get(namespace_id, queue)
+            reachable = _reachable(build_id, known[queue])
             entry.task_queue_reachability.append(
-                TaskQueueReachability(task_queue=queue, reachability=_reachable(build_id, state))
+                TaskQueueReachability(task_queue=queue, reachability=reachable)
             )
         response.build_id_reachability.append(entry)
     return response
-
-
-async def _queues(
-    book: VersionSetBook, namespace_id: str, build_id: str, asked: list[str]
-) -> list[tuple[str, vs.VersionSets]]:
-    if not asked:
-        return await book.queues_with(namespace_id, build_id)
-    return [(queue, await book.get(namespace_id, queue)) for queue in asked]
 
 
 def _reachable(build_id: str, state: vs.VersionSets) -> list[TaskReachability.ValueType]:

@@ -50,16 +50,14 @@ class VersionSetBook:
                 return
         raise ConcurrentUpdateError(f"task queue {task_queue} version sets changed meanwhile")
 
-    async def queues_with(self, namespace_id: str, build_id: str) -> list[tuple[str, VersionSets]]:
-        """The queues of a namespace whose sets hold ``build_id``, by name, with their sets.
+    async def all_queues(self, namespace_id: str) -> list[tuple[str, VersionSets]]:
+        """Every queue of a namespace that has sets, by name, with its sets.
 
         The task queue config table is read whole: it holds a row per configured queue,
         which stays small next to executions and tasks."""
-        found = []
-        for row in await self._store.queue_configs_since(0):
-            if row.namespace_id != namespace_id or row.queue_type != VERSION_SETS_ROW:
-                continue
-            state = VersionSets.decode(row.config)
-            if state.find(build_id) != -1:
-                found.append((row.task_queue, state))
+        found = [
+            (row.task_queue, VersionSets.decode(row.config))
+            for row in await self._store.queue_configs_since(0)
+            if row.namespace_id == namespace_id and row.queue_type == VERSION_SETS_ROW
+        ]
         return sorted(found, key=lambda pair: pair[0])
