@@ -137,6 +137,17 @@ async def refusals_on_empty_queue(session: Session) -> None:
     await session.update(
         "compatible, no new", add_new_compatible_build_id=Compatible(existing_compatible_build_id="E")
     )
+    long = "x" * 256
+    await session.update("long promote", promote_set_by_build_id=long)
+    await session.update("long promote within", promote_build_id_within_set=long)
+    await session.update(
+        "long merge", merge_sets=Merge(primary_set_build_id=long, secondary_set_build_id=long)
+    )
+    await session.update("compatible, nothing", add_new_compatible_build_id=Compatible())
+    await session.update(
+        "compatible, long, no existing", add_new_compatible_build_id=Compatible(new_build_id=long)
+    )
+    await session.update("long queue and build ID", queue="q" * 1001, promote_set_by_build_id=long)
     await session.sets("get, no queue", queue="")
     await session.sets("get, long queue", queue="q" * 1001)
 
@@ -233,6 +244,12 @@ async def reachability(session: Session, suffix: str) -> None:
     await session.reach("long build ID", build_ids=["x" * 256])
     await session.reach("unknown type", build_ids=["A"], reachability=9)
     await session.reach("empty queue name", build_ids=["A"], task_queues=[""])
+    await session.reach("unknown type, empty queue name", build_ids=["A"], reachability=9, task_queues=[""])
+    await session.reach(
+        "unknown type, long queue name", build_ids=["A"], reachability=9, task_queues=["q" * 1001]
+    )
+    await session.reach("unversioned and long", build_ids=["", "x" * 256])
+    await session.reach("unversioned, empty queue name", build_ids=[""], task_queues=[""])
     await session.reach("thirty queues", build_ids=["A"], task_queues=[f"t{i}" for i in range(30)])
 
 

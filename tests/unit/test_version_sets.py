@@ -46,7 +46,7 @@ def test_asking_for_what_already_holds_changes_nothing() -> None:
 
 def test_refusals() -> None:
     state = built()
-    with pytest.raises(InvalidArgumentError, match="version 1.1 already exists"):
+    with pytest.raises(InvalidArgumentError, match=r"version 1\.1 already exists"):
         vs.add_new_default(state, "1.1")
     with pytest.raises(InvalidArgumentError, match="both versions exist and are incompatible"):
         vs.add_compatible(state, "2.0", "1.0", make_set_default=False)

@@ -74,15 +74,16 @@ def _check_update(request: Request) -> None:
         _check_new_id(add.new_build_id, "add_new_compatible_version", problems)
         if not add.existing_compatible_build_id:
             problems.append("`existing_compatible_version` to be set")
-    elif operation == "promote_set_by_build_id" and not request.promote_set_by_build_id:
-        problems.append("`promote_set_by_version_id` to be set")
-    elif operation == "promote_build_id_within_set" and not request.promote_build_id_within_set:
-        problems.append("`promote_version_id_within_set` to be set")
+    elif operation == "promote_set_by_build_id":
+        _check_new_id(request.promote_set_by_build_id, "promote_set_by_version_id", problems)
+    elif operation == "promote_build_id_within_set":
+        _check_new_id(request.promote_build_id_within_set, "promote_version_id_within_set", problems)
     if problems:
         raise InvalidArgumentError(UPDATE_REQUIRES + "".join(f", {problem}" for problem in problems))
 
 
 def _check_new_id(build_id: str, field: str, problems: list[str]) -> None:
+    """A build ID the operation names first: given, and short enough."""
     if not build_id:
         problems.append(f"`{field}` to be set")
     elif length_of(build_id) > MAX_BUILD_ID:
@@ -144,25 +145,25 @@ def _reachable(build_id: str, state: vs.VersionSets) -> list[TaskReachability.Va
 
 
 def _check_reachability(request: wsv1.GetWorkerTaskReachabilityRequest) -> None:
+    """The real server's checks, in its order: build IDs, then task queues, then the type."""
     if not request.build_ids:
         raise InvalidArgumentError(
             "Must query at least one build ID (or empty string for unversioned worker)"
         )
     if len(request.build_ids) > MAX_REACHABILITY_BUILD_IDS:
         raise InvalidArgumentError(f"Too many build ids queried at once, limit: {MAX_REACHABILITY_BUILD_IDS}")
-    for build_id in request.build_ids:
-        if length_of(build_id) > MAX_BUILD_ID:
-            raise InvalidArgumentError(
-                "Build ID exceeds configured limit.workerBuildIdSize, use a shorter build ID."
-            )
-        if build_id == "" and not request.task_queues:
-            raise InvalidArgumentError(
-                "Cannot get reachability of an unversioned worker without specifying at least one task "
-                "queue (empty build ID is interpereted as unversioned)"
-            )
-    if request.reachability not in TaskReachability.values():
-        raise InvalidArgumentError(f"Unsupported reachability type: {request.reachability}")
+    if any(length_of(build_id) > MAX_BUILD_ID for build_id in request.build_ids):
+        raise InvalidArgumentError(
+            "Build ID exceeds configured limit.workerBuildIdSize, use a shorter build ID."
+        )
+    if "" in request.build_ids and not request.task_queues:
+        raise InvalidArgumentError(
+            "Cannot get reachability of an unversioned worker without specifying at least one task "
+            "queue (empty build ID is interpereted as unversioned)"
+        )
     for queue in request.task_queues:
         if not queue:
             raise InvalidArgumentError("missing task queue name")
         check_length(queue, "taskQueue length exceeds limit")
+    if request.reachability not in TaskReachability.values():
+        raise InvalidArgumentError(f"Unsupported reachability type: {request.reachability}")
