@@ -45,6 +45,8 @@ from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.transfers import Transfers
 from cadenza.matching import MatchingService
 from cadenza.matching.queue_configs import QueueConfigs
+from cadenza.matching.version_set_book import VersionSetBook
+from cadenza.matching.version_sets import SetLimits
 from cadenza.metrics.service import Metrics
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.endpoints import NexusEndpoints
@@ -222,6 +224,15 @@ class Assembly:
         self.metrics.watch_concurrency(limits.figures)
         return limits
 
+    def _version_set_book(self) -> VersionSetBook | None:
+        """The task queues' version sets, when the version-set data API is enabled."""
+        limits = self.config.limits
+        if not limits.worker_versioning_data_apis:
+            return None
+        return VersionSetBook(
+            self._store, SetLimits(limits.version_sets_per_queue, limits.build_ids_per_queue)
+        )
+
     def _committed(self, change: Change) -> None:
         """A change was committed: metrics count it, and the slots its holders left are freed."""
         counted = self.metrics.on_committed
@@ -315,7 +326,7 @@ class Assembly:
                 namespaces=namespaces, queue_configs=self._queue_configs, clock=self._clock
             ),
             batches=BatchRpcs(namespaces=namespaces, batches=self._batches),
-            legacy_versioning=LegacyVersioningRpcs(namespaces=namespaces),
+            legacy_versioning=LegacyVersioningRpcs(namespaces=namespaces, book=self._version_set_book()),
             workflow_pause=WorkflowPauseRpcs(
                 namespaces=namespaces, history=history, enabled=config.limits.workflow_pause_enabled
             ),

@@ -48,6 +48,14 @@ class Limits:
     """Batch operations that may run at once in one namespace (Temporal allows 1)."""
     workflow_pause_enabled: bool = False
     """Whether PauseWorkflowExecution pauses runs; off by default, as on Temporal."""
+    worker_versioning_data_apis: bool = False
+    """Whether the build-ID version-set APIs (UpdateWorkerBuildIdCompatibility,
+    GetWorkerBuildIdCompatibility, GetWorkerTaskReachability) are served; off by default, as
+    on Temporal, where they are refused PERMISSION_DENIED."""
+    version_sets_per_queue: int = 10
+    """Most compatible version sets one task queue may hold."""
+    build_ids_per_queue: int = 100
+    """Most build IDs the version sets of one task queue may hold."""
     version_drainage_grace_seconds: float = 180.0
     """After a version stops taking new work, how long before its pinned runs are first counted
     (for recently started runs to reach visibility)."""
@@ -70,6 +78,8 @@ DYNAMIC_CONFIG_KEYS = {
     "frontend.searchAttributesTotalSizeLimit": "search_attributes_total_size",
     "worker.batcherRPS": "batcher_rps",
     "frontend.MaxConcurrentBatchOperationPerNamespace": "max_concurrent_batches",
+    "limit.versionCompatibleSetLimitPerQueue": "version_sets_per_queue",
+    "limit.versionBuildIdLimitPerQueue": "build_ids_per_queue",
 }
 DYNAMIC_CONFIG_DURATIONS = {
     "matching.wv.VersionDrainageStatusVisibilityGracePeriod": "version_drainage_grace_seconds",
@@ -78,6 +88,7 @@ DYNAMIC_CONFIG_DURATIONS = {
 """Temporal's dynamic-config keys that set a duration: seconds (``10``) or with a unit (``"1s"``)."""
 DYNAMIC_CONFIG_SWITCHES = {
     "frontend.WorkflowPauseEnabled": "workflow_pause_enabled",
+    "frontend.workerVersioningDataAPIs": "worker_versioning_data_apis",
 }
 """Temporal's dynamic-config keys that switch a feature on (``true``) or off (``false``)."""
 

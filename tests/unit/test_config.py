@@ -96,3 +96,23 @@ def test_workflow_pause_is_switched_on_by_temporal_s_key_and_refuses_other_value
     assert not limits.workflow_pause_enabled
     with pytest.raises(ConfigError, match="'yes' is neither true nor false"):
         apply_dynamic_config(Limits(), ["frontend.WorkflowPauseEnabled=yes"])
+
+
+def test_the_version_set_data_api_and_its_limits_are_set_by_temporal_s_keys() -> None:
+    assert not Limits().worker_versioning_data_apis
+    pairs = [
+        "frontend.workerVersioningDataAPIs=true",
+        "limit.versionCompatibleSetLimitPerQueue=3",
+        "limit.versionBuildIdLimitPerQueue=7",
+    ]
+    limits, ignored = apply_dynamic_config(Limits(), pairs)
+    assert (
+        limits.worker_versioning_data_apis,
+        limits.version_sets_per_queue,
+        limits.build_ids_per_queue,
+    ) == (
+        True,
+        3,
+        7,
+    )
+    assert not ignored

@@ -18,6 +18,7 @@ from cadenza.config import (
     DYNAMIC_CONFIG_DURATIONS,
     DYNAMIC_CONFIG_ENV,
     DYNAMIC_CONFIG_KEYS,
+    DYNAMIC_CONFIG_SWITCHES,
     LOG_FORMATS,
     LOG_LEVELS,
     ConfigError,
@@ -100,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="dynamic_config",
         help="a Temporal dynamic-config setting, as the Temporal CLI takes it; repeat the flag "
         f"for several. Cadenza honours "
-        f"{', '.join([*DYNAMIC_CONFIG_KEYS, *DYNAMIC_CONFIG_DURATIONS, *QUOTA_KEYS])} (a rate "
+        f"{', '.join([*DYNAMIC_CONFIG_KEYS, *DYNAMIC_CONFIG_DURATIONS, *DYNAMIC_CONFIG_SWITCHES, *QUOTA_KEYS])} (a rate "
         "limit's VALUE may be a JSON list of {value, constraints: {namespace}}); others are accepted "
         f"and reported at --log-level info. {DYNAMIC_CONFIG_ENV} holds one or more KEY=VALUE "
         "separated by spaces or newlines, applied before the flags (a key given both ways "
