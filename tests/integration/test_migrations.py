@@ -186,3 +186,53 @@ async def test_both_backends_migrate_to_the_same_tables_and_columns(
         on_postgres.setdefault(row[0], []).append(row[1])
     on_postgres["tasks"].remove("seq")  # SQLite's rowid keeps the same arrival order
     assert {t: sorted(c) for t, c in on_postgres.items()} == on_sqlite
+
+
+VERSION_SETS_BEFORE_17 = {
+    "sqlite": [
+        "DROP TRIGGER namespaces_drop_version_sets",
+        "DROP TABLE task_queue_build_ids",
+        "DROP TABLE task_queue_version_sets",
+    ],
+    "postgresql": [
+        "DROP FUNCTION cadenza_namespace_deleted_drop_version_sets() CASCADE",
+        "DROP TABLE task_queue_build_ids",
+        "DROP TABLE task_queue_version_sets",
+    ],
+}
+"""What undoes migration 17's schema, leaving a database as version 16 left it."""
+
+
+async def test_version_sets_kept_among_queue_configs_move_to_their_own_tables(db_url: str) -> None:
+    """Before migration 17 a queue's sets were a task queue config row of queue type -1."""
+    await schema.migrate(db_url)
+    backend = "postgresql" if db_url.startswith("postgresql://") else "sqlite"
+    for statement in VERSION_SETS_BEFORE_17[backend]:
+        await execute(db_url, statement)
+    await execute(db_url, "DELETE FROM schema_migrations WHERE version = 17")
+    sets = b'{"clock":3,"sets":[[["1",1]],[["2",2],["3",3]]]}'
+    await execute(
+        db_url,
+        "INSERT INTO task_queue_configs (namespace_id, task_queue, queue_type, revision, config) "
+        f"VALUES ('ns', 'q', -1, 1, {_bytes_literal(backend, sets)}), "
+        f"('ns', 'q', 1, 2, {_bytes_literal(backend, b'kept')})",
+    )
+    store = open_store(db_url)
+    await store.open()
+    try:
+        moved = await store.get_version_sets("ns", "q")
+        assert moved is not None and moved.sets == sets
+        assert [await store.queues_with_build_id("ns", b) for b in ("1", "2", "3", "4")] == [
+            ["q"],
+            ["q"],
+            ["q"],
+            [],
+        ]
+        assert [(c.queue_type, c.config) for c in await store.queue_configs_since(0)] == [(1, b"kept")]
+        assert await store.put_version_sets("ns", "q", b"{}", [], moved.version)
+    finally:
+        await store.close()
+
+
+def _bytes_literal(backend: str, value: bytes) -> str:
+    return f"'\\x{value.hex()}'::bytea" if backend == "postgresql" else f"x'{value.hex()}'"

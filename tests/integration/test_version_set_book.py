@@ -1,5 +1,6 @@
 """Version sets in the store, run on every backend: changes made at once all land, a refused
-change writes nothing, and the rows stay out of the task queue configs matching applies."""
+change writes nothing, the queues holding a build ID are found by it, and the task queue
+configs matching applies are left alone."""
 
 from __future__ import annotations
 
@@ -38,12 +39,18 @@ async def test_a_refused_change_writes_nothing(store: Store) -> None:
     assert (await book.get("ns", "q")).names() == [["1"]]
 
 
-async def test_sets_are_found_by_namespace_and_are_no_queue_config(store: Store) -> None:
+async def test_queues_are_found_by_build_id_and_hold_no_queue_config(store: Store) -> None:
     book = VersionSetBook(store, vs.SetLimits())
     await book.update("ns", "b", adding("1"))
     await book.update("ns", "a", adding("1"))
+    await book.update("ns", "a", adding("2"))
     await book.update("other", "c", adding("1"))
-    assert [queue for queue, _ in await book.all_queues("ns")] == ["a", "b"]
+    assert await book.queues_holding("ns", "1") == ["a", "b"]
+    assert await book.queues_holding("ns", "2") == ["a"]
+    assert await book.queues_holding("ns", "3") == []
+    await book.update("ns", "a", lambda state: vs.merge_sets(state, "2", "1"))
+    assert await book.queues_holding("ns", "1") == ["a", "b"]  # merged, still held
+    assert await store.queue_configs_since(0) == []
     configs = QueueConfigs(store, RateLimits(), shared=False)
-    await configs.load()  # the sets' rows are skipped, not parsed as configs
+    await configs.load()
     assert await configs.get("ns", "a", WORKFLOW) is None

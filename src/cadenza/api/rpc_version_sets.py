@@ -111,11 +111,11 @@ async def reachability(
     the first ``MAX_REACHABILITY_QUEUES`` are checked, so one request reads a bounded number."""
     _check_reachability(request)
     response = wsv1.GetWorkerTaskReachabilityResponse()
-    known = {} if request.task_queues else dict(await book.all_queues(namespace_id))
+    known: dict[str, vs.VersionSets] = {}
     budget = MAX_REACHABILITY_QUEUES
     for build_id in request.build_ids:
         entry = BuildIdReachability(build_id=build_id)
-        queues = list(request.task_queues) or [q for q, state in known.items() if state.find(build_id) != -1]
+        queues = list(request.task_queues) or await book.queues_holding(namespace_id, build_id)
         for queue in queues:
             if budget <= 0:  # over the scan limit: listed, not checked
                 unchecked = [TaskReachability.TASK_REACHABILITY_UNSPECIFIED]

@@ -33,11 +33,6 @@ QUEUE_KINDS = {
 }
 """The queue types whose tasks matching dispatches; a Nexus queue's config is only kept."""
 
-VERSION_SETS_ROW = -1
-"""The queue type under which a queue's row holds its compatible version sets
-(``cadenza.matching.version_set_book``) rather than a ``TaskQueueConfig``: no queue type of
-the API is negative, so the two never meet."""
-
 
 def api_limits(config: TaskQueueConfig) -> ApiLimits:
     """The limits a stored config sets: a rate where it has one, None where it was never set
@@ -99,8 +94,6 @@ class QueueConfigs:
     async def get(self, namespace_id: str, name: str, queue_type: int) -> TaskQueueConfig | None:
         """A queue's stored config, None if it never had one; read from the store, so another
         replica's latest change is seen (and applied here) too."""
-        if queue_type == VERSION_SETS_ROW:
-            return None
         row = await self._store.get_queue_config(namespace_id, name, queue_type)
         if row is None:
             return None

@@ -315,6 +315,18 @@ class StoredQueueConfig:
     """A serialized ``temporal.api.taskqueue.v1.TaskQueueConfig``."""
 
 
+@dataclass(frozen=True)
+class StoredVersionSets:
+    """A task queue's compatible build-ID version sets, as the legacy versioning API left them."""
+
+    namespace_id: str
+    task_queue: str
+    version: int
+    """1 for the first write, one more for each after it."""
+    sets: bytes
+    """The sets as ``cadenza.matching.version_sets`` serializes them."""
+
+
 @dataclass
 class StandaloneActivityWrite:
     """One change to a standalone activity's run, with its tasks and timers, committed together.

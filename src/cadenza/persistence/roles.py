@@ -8,6 +8,7 @@ small fake instead of a whole database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from cadenza.persistence.audit_records import AuditFilter, AuditRecord
@@ -30,6 +31,7 @@ from cadenza.persistence.records import (
     StoredQueueConfig,
     StoredSchedule,
     StoredStandaloneActivity,
+    StoredVersionSets,
     TaskRecord,
     TimerRecord,
 )
@@ -251,6 +253,23 @@ class QueueConfigStore(Protocol):
 
     async def queue_configs_since(self, revision: int) -> list[StoredQueueConfig]:
         """Every row written after ``revision``, in the order written (0: all of them)."""
+
+
+class VersionSetStore(Protocol):
+    """Each task queue's compatible build-ID version sets (table ``task_queue_version_sets``), a
+    row per namespace and queue written conditionally on its version, and the queues holding
+    each build ID (table ``task_queue_build_ids``), written with it."""
+
+    async def get_version_sets(self, namespace_id: str, task_queue: str) -> StoredVersionSets | None: ...
+
+    async def put_version_sets(
+        self, namespace_id: str, task_queue: str, sets: bytes, build_ids: Sequence[str], version: int
+    ) -> bool:
+        """Write a queue's sets, holding exactly ``build_ids``, if its row is still at ``version``
+        (0: if it has none yet); False if another write came first and nothing changed."""
+
+    async def queues_with_build_id(self, namespace_id: str, build_id: str) -> list[str]:
+        """The namespace's queues whose sets hold ``build_id``, by name."""
 
 
 class StandaloneActivityStore(Protocol):

@@ -24,6 +24,7 @@ from cadenza.persistence.roles import (
     ScheduleStore,
     StandaloneActivityStore,
     TaskStore,
+    VersionSetStore,
     VisibilityStore,
     WorkerDeploymentStore,
 )
@@ -47,10 +48,11 @@ class Store(
     NexusEndpointStore,
     ConcurrencyStore,
     WorkerDeploymentStore,
+    VersionSetStore,
     Protocol,
 ):
     """Durable storage for namespaces, executions, histories, tasks, timers, schedules,
-    saved views, batch operations and Nexus endpoints."""
+    saved views, batch operations, Nexus endpoints and task queue version sets."""
 
     async def open(self) -> None:
         """Connect and apply pending schema migrations.

@@ -31,6 +31,7 @@ from cadenza.persistence.postgres.queue_configs import PostgresQueueConfigs
 from cadenza.persistence.postgres.replicas import PostgresReplicas
 from cadenza.persistence.postgres.saved_views import PostgresSavedViews
 from cadenza.persistence.postgres.standalone_activities import PostgresStandaloneActivities
+from cadenza.persistence.postgres.version_sets import PostgresVersionSets
 from cadenza.persistence.postgres.visibility import DIALECT
 from cadenza.persistence.postgres.worker_deployments import PostgresWorkerDeployments
 from cadenza.persistence.records import (
@@ -79,6 +80,7 @@ class PostgresStore(
     PostgresNexusEndpoints,
     PostgresConcurrency,
     PostgresWorkerDeployments,
+    PostgresVersionSets,
 ):
     """The ``Store`` on a PostgreSQL database; several replicas may share it."""
 

@@ -43,6 +43,7 @@ from cadenza.persistence.sqlite.nexus_endpoints import SqliteNexusEndpoints
 from cadenza.persistence.sqlite.queue_configs import SqliteQueueConfigs
 from cadenza.persistence.sqlite.saved_views import SqliteSavedViews
 from cadenza.persistence.sqlite.standalone_activities import SqliteStandaloneActivities
+from cadenza.persistence.sqlite.version_sets import SqliteVersionSets
 from cadenza.persistence.sqlite.visibility import DIALECT
 from cadenza.persistence.sqlite.worker_deployments import SqliteWorkerDeployments
 from cadenza.visibility.query import Query
@@ -76,6 +77,7 @@ class SqliteStore(
     SqliteNexusEndpoints,
     SqliteConcurrency,
     SqliteWorkerDeployments,
+    SqliteVersionSets,
 ):
     """The ``Store`` on an embedded SQLite file in WAL mode with ``synchronous=FULL``."""
 

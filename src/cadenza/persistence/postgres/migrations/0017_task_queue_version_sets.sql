@@ -1,0 +1,46 @@
+-- Migration 17: each task queue's compatible build-ID version sets (the legacy worker
+-- versioning data API). One row per namespace and queue, the sets serialized by
+-- cadenza.matching.version_sets; each write takes the row's next version, conditionally on the
+-- version it read. Beside it, a row per build ID the sets hold, written in the same
+-- transaction, so the queues holding a build ID are found without reading every queue's sets.
+CREATE TABLE task_queue_version_sets (
+    namespace_id TEXT COLLATE "C" NOT NULL,
+    task_queue   TEXT COLLATE "C" NOT NULL,
+    version      BIGINT NOT NULL,
+    sets         BYTEA NOT NULL,
+    PRIMARY KEY (namespace_id, task_queue)
+);
+
+CREATE TABLE task_queue_build_ids (
+    namespace_id TEXT COLLATE "C" NOT NULL,
+    task_queue   TEXT COLLATE "C" NOT NULL,
+    build_id     TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (namespace_id, task_queue, build_id)
+);
+
+CREATE INDEX task_queue_build_ids_by_build_id
+    ON task_queue_build_ids (namespace_id, build_id, task_queue);
+
+-- A deleted namespace takes its queues' version sets with it.
+CREATE FUNCTION cadenza_namespace_deleted_drop_version_sets() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM task_queue_version_sets WHERE namespace_id = OLD.id;
+    DELETE FROM task_queue_build_ids WHERE namespace_id = OLD.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER namespaces_drop_version_sets AFTER DELETE ON namespaces
+    FOR EACH ROW EXECUTE FUNCTION cadenza_namespace_deleted_drop_version_sets();
+
+-- Sets written before this migration sat in task_queue_configs under the queue type -1; they
+-- move here, with a row per build ID their JSON holds ({"sets": [[[name, at], ...], ...]}).
+INSERT INTO task_queue_version_sets (namespace_id, task_queue, version, sets)
+SELECT namespace_id, task_queue, 1, config FROM task_queue_configs WHERE queue_type = -1;
+
+INSERT INTO task_queue_build_ids (namespace_id, task_queue, build_id)
+SELECT DISTINCT c.namespace_id, c.task_queue, b.value ->> 0
+FROM task_queue_configs AS c,
+     jsonb_array_elements(convert_from(c.config, 'UTF8')::jsonb -> 'sets') AS s,
+     jsonb_array_elements(s.value) AS b
+WHERE c.queue_type = -1;
+
+DELETE FROM task_queue_configs WHERE queue_type = -1;
