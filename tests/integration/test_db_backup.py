@@ -20,6 +20,9 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
+from cadenza.matching import version_sets as vs
+from cadenza.matching.version_set_book import VersionSetBook
+from cadenza.persistence.backends import open_store
 from tests import servers
 from tests.integration import workflows_db_ops as w
 
@@ -177,3 +180,30 @@ async def test_restore_refuses_a_schema_newer_than_this_cadenza_and_backup_names
     assert not (tmp_path / "target.db").exists()
     code, out = await cli("db", "backup", "--db", "postgresql://host/db", "--to", str(tmp_path / "b.db"))
     assert code == 1 and "use pg_dump" in out
+
+
+async def test_version_sets_come_back_from_a_backup_and_a_damaged_build_id_table_is_caught(
+    tmp_path: Path,
+) -> None:
+    live, backup_file, restored = tmp_path / "live.db", tmp_path / "backup.db", tmp_path / "restored.db"
+    store = open_store(str(live))
+    await store.open()
+    try:
+        await VersionSetBook(store, vs.SetLimits()).update("ns", "q", lambda s: vs.add_new_default(s, "1.0"))
+    finally:
+        await store.close()
+    code, out = await cli("db", "backup", "--db", str(live), "--to", str(backup_file))
+    assert code == 0, out
+    code, out = await cli("db", "restore", "--from", str(backup_file), "--db", str(restored))
+    assert code == 0, out
+    store = open_store(str(restored))
+    await store.open()
+    try:
+        book = VersionSetBook(store, vs.SetLimits())
+        assert (await book.get("ns", "q")).names() == [["1.0"]]
+        assert await book.queues_holding("ns", "1.0") == ["q"]
+    finally:
+        await store.close()
+    damage_table(backup_file, "task_queue_build_ids")
+    code, out = await cli("db", "restore", "--from", str(backup_file), "--db", str(tmp_path / "new.db"))
+    assert code == 1 and "is damaged" in out

@@ -25,6 +25,9 @@ from temporalio.client import (
     WorkflowExecutionStatus,
 )
 
+from cadenza.matching import version_sets as vs
+from cadenza.matching.version_set_book import VersionSetBook
+from cadenza.persistence.backends import open_store
 from tests import postgres
 from tests.integration import workflows_db_ops as w
 from tests.integration.test_db_backup import cli, complete_all, serving, start_workflows, worker
@@ -148,5 +151,40 @@ async def test_compare_catches_a_row_changed_after_the_copy(tmp_path: Path, post
             assert code == 1 and "differ in tasks" in out
         finally:
             await conn.close()
+    finally:
+        await postgres.drop_database(postgres_server, target)
+
+
+async def test_version_sets_move_and_still_find_their_queues_by_build_id(
+    tmp_path: Path, postgres_server: str
+) -> None:
+    source = tmp_path / "cadenza.db"
+    lite = open_store(str(source))
+    await lite.open()
+    try:
+        book = VersionSetBook(lite, vs.SetLimits())
+        await book.update("ns", "q", lambda state: vs.add_new_default(state, "1.0"))
+        await book.update("ns", "q", lambda state: vs.add_compatible(state, "1.1", "1.0", False))
+        await book.update("ns", "r", lambda state: vs.add_new_default(state, "1.0"))
+    finally:
+        await lite.close()
+    target = await postgres.create_database(postgres_server)
+    try:
+        code, out = await cli("db", "copy", "--from", str(source), "--to", target)
+        assert code == 0, out
+        assert "2 rows  task_queue_version_sets\n" in out and "3 rows  task_queue_build_ids\n" in out
+        assert "tables match" in out and "MISMATCH" not in out
+        pg = open_store(target)
+        await pg.open()
+        try:
+            book = VersionSetBook(pg, vs.SetLimits())
+            assert (await book.get("ns", "q")).names() == [["1.0", "1.1"]]
+            assert await book.queues_holding("ns", "1.0") == ["q", "r"]
+            await book.update("ns", "r", lambda state: vs.add_new_default(state, "2.0"))
+            assert await book.queues_holding("ns", "2.0") == ["r"]
+        finally:
+            await pg.close()
+        code, out = await cli("db", "compare", "--from", str(source), "--to", target)
+        assert code == 1 and "differ in task_queue_build_ids" in out
     finally:
         await postgres.drop_database(postgres_server, target)
