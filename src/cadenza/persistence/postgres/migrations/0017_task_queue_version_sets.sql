@@ -30,17 +30,3 @@ BEGIN
 END $$;
 CREATE TRIGGER namespaces_drop_version_sets AFTER DELETE ON namespaces
     FOR EACH ROW EXECUTE FUNCTION cadenza_namespace_deleted_drop_version_sets();
-
--- Sets written before this migration sat in task_queue_configs under the queue type -1; they
--- move here, with a row per build ID their JSON holds ({"sets": [[[name, at], ...], ...]}).
-INSERT INTO task_queue_version_sets (namespace_id, task_queue, version, sets)
-SELECT namespace_id, task_queue, 1, config FROM task_queue_configs WHERE queue_type = -1;
-
-INSERT INTO task_queue_build_ids (namespace_id, task_queue, build_id)
-SELECT DISTINCT c.namespace_id, c.task_queue, b.value ->> 0
-FROM task_queue_configs AS c,
-     jsonb_array_elements(convert_from(c.config, 'UTF8')::jsonb -> 'sets') AS s,
-     jsonb_array_elements(s.value) AS b
-WHERE c.queue_type = -1;
-
-DELETE FROM task_queue_configs WHERE queue_type = -1;

@@ -27,17 +27,3 @@ BEGIN
     DELETE FROM task_queue_version_sets WHERE namespace_id = OLD.id;
     DELETE FROM task_queue_build_ids WHERE namespace_id = OLD.id;
 END;
-
--- Sets written before this migration sat in task_queue_configs under the queue type -1; they
--- move here, with a row per build ID their JSON holds ({"sets": [[[name, at], ...], ...]}).
-INSERT OR IGNORE INTO task_queue_version_sets (namespace_id, task_queue, version, sets)
-SELECT namespace_id, task_queue, 1, config FROM task_queue_configs WHERE queue_type = -1;
-
-INSERT OR IGNORE INTO task_queue_build_ids (namespace_id, task_queue, build_id)
-SELECT c.namespace_id, c.task_queue, json_extract(b.value, '$[0]')
-FROM task_queue_configs AS c,
-     json_each(CAST(c.config AS TEXT), '$.sets') AS s,
-     json_each(s.value) AS b
-WHERE c.queue_type = -1;
-
-DELETE FROM task_queue_configs WHERE queue_type = -1;
