@@ -173,6 +173,7 @@ async def test_a_workflow_type_limit_that_rejects_refuses_the_start_past_it(tmp_
 
 
 async def test_a_workflow_id_prefix_limit_that_queues_starts_the_next_once_one_closes(tmp_path: Path) -> None:
+    """The start past the limit is accepted at once; its run's first workflow task waits."""
     async with servers.in_process() as cadenza:
         server = cadenza.server
         client = await Client.connect(cadenza.address)
@@ -181,15 +182,12 @@ async def test_a_workflow_id_prefix_limit_that_queues_starts_the_next_once_one_c
         await set_limit(cadenza, WORKFLOW_ID_PREFIX, f"{queue}-", 1)
         with worker_process(cadenza.address, queue, tmp_path / "log"):
             await client.start_workflow(wc.Waits.run, id=f"{queue}-first", task_queue=queue)
-            waiting = asyncio.create_task(
-                client.start_workflow(wc.Waits.run, id=f"{queue}-second", task_queue=queue)
-            )
+            second = await client.start_workflow(wc.Waits.run, id=f"{queue}-second", task_queue=queue)
             await eventually(
                 lambda: server.concurrency.running((namespace, WORKFLOW_ID_PREFIX, f"{queue}-")) == 1
             )
-            assert not waiting.done()
+            assert not (await second.describe()).raw_description.HasField("pending_workflow_task")
             await finish(client, f"{queue}-first")
-            second = await asyncio.wait_for(waiting, 30)
             await finish(client, second.id)
             await eventually(
                 lambda: server.concurrency.running((namespace, WORKFLOW_ID_PREFIX, f"{queue}-")) == 0

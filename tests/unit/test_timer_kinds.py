@@ -22,6 +22,7 @@ STORED_KINDS = {
     "user_timer",
     "workflow_run_timeout",
     "workflow_backoff",
+    "transfer_await_slot",
     "transfer_start_child",
     "transfer_notify_parent",
     "transfer_parent_close_policy",

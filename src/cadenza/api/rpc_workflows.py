@@ -24,7 +24,7 @@ from cadenza.api.requests import (
     with_request_id,
 )
 from cadenza.concurrency import ConcurrencyLimits
-from cadenza.concurrency.starts import admit_start
+from cadenza.concurrency.starts import admit_start, try_admit_start
 from cadenza.config import ServerConfig
 from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperationError
 from cadenza.history.machine import updates
@@ -34,7 +34,7 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.starting import StartResult
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import ExecutionKey, NamespaceRecord
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord, SlotRecord
 from cadenza.protoutil import present
 from cadenza.visibility import validation
 
@@ -68,28 +68,38 @@ class WorkflowRpcs:
         signal: Signal | None = None,
         update: Request | None = None,
     ) -> StartResult:
-        """Start the run once the concurrency limits it falls under give it a slot each (see
-        ``cadenza.concurrency.starts``); a start that does not start a run gives them back."""
-        slots = []
+        """Start the run under the concurrency limits (``cadenza.concurrency.starts``): with a
+        slot of each, or, past a full ``queue`` limit, at once, its first workflow task waiting
+        durably for them; update-with-start, whose answer needs the run, waits here until the
+        call's deadline. A start that starts no run gives the slots it took back."""
+        slots: list[SlotRecord] | None = []
         if self._concurrency is not None:
-            slots = await admit_start(
-                self._concurrency,
-                namespace.id,
-                request.workflow_type.name,
-                request.workflow_id,
-                deadline_of(context),
-            )
+            kind, workflow_id = request.workflow_type.name, request.workflow_id
+            if update is None:
+                slots = await try_admit_start(self._concurrency, namespace.id, kind, workflow_id)
+            else:
+                slots = await admit_start(
+                    self._concurrency, namespace.id, kind, workflow_id, deadline_of(context)
+                )
         try:
             result = await self._history.start_workflow(
-                namespace, request, signal, rules=self._rules(namespace), update=update
+                namespace,
+                request,
+                signal,
+                rules=self._rules(namespace),
+                update=update,
+                await_slot=slots is None,
             )
         except BaseException:
-            if slots and self._concurrency is not None:
-                self._concurrency.give_back_slots(slots)
+            self._give_back(slots)
             raise
-        if slots and not result.started and self._concurrency is not None:
-            self._concurrency.give_back_slots(slots)
+        if not result.started:
+            self._give_back(slots)
         return result
+
+    def _give_back(self, slots: list[SlotRecord] | None) -> None:
+        if slots and self._concurrency is not None:
+            self._concurrency.give_back_slots(slots)
 
     def _rules(self, namespace: NamespaceRecord) -> validation.Rules:
         """What search attributes set in ``namespace`` are checked against."""

@@ -241,8 +241,11 @@ class ConcurrencyLimits:
 
     async def wait_freed(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for a slot to be freed or a limit to change."""
+        # Not ``wait_for``: on Python 3.11 it can swallow a cancellation that comes as the
+        # timeout does, and a waiting start would then outlive the server's stop.
         try:
-            await asyncio.wait_for(self._freed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._freed.wait()
         except TimeoutError:
             pass
 

@@ -5,9 +5,11 @@ A start takes a slot of each limit it falls under before its run is written, and
 chain keeps them until it closes (continue-as-new, retries, cron runs and resets keep them:
 the slot is the workflow ID's, not one run's). A full ``reject`` limit refuses the start at
 once with RESOURCE_EXHAUSTED, having written nothing; a full ``queue`` limit holds the start
-until a slot frees. A client's call waits for it until its deadline; a child's or a
-schedule's start waits durably, in its parent's outbox entry or its schedule's buffer, and
-tries again as slots free (``try_admit``).
+until a slot frees, durably, and tries again as slots free (``try_admit``): a client's start
+or signal-with-start is accepted at once and its run written, its first workflow task held back
+by a stored timer (``TimerKind.AWAIT_SLOT``) until the run gets its slots; a child's start waits
+in its parent's outbox entry, a schedule's in its schedule's buffer. Only update-with-start,
+whose answer needs the run to take the update, waits inside the call, until its deadline.
 """
 
 from __future__ import annotations
@@ -60,6 +62,19 @@ async def admit_start(
     return taken
 
 
+async def try_admit_start(
+    limits: ConcurrencyLimits, namespace_id: str, workflow_type: str, workflow_id: str
+) -> list[SlotRecord] | None:
+    """The slots newly taken for this start; None when a ``queue`` limit is full (nothing is
+    taken: try again once a slot frees); ``LimitFull`` when a ``reject`` limit is."""
+    try:
+        return await admit_start(limits, namespace_id, workflow_type, workflow_id, 0.0)
+    except LimitFull as full:
+        if full.limit.policy == QUEUE:
+            return None
+        raise
+
+
 class StartSlots:
     """What a start made by the server itself (a child's, a schedule's) asks of the limits: it
     must not block the caller, so a full ``queue`` limit answers "not yet" and the start is
@@ -73,12 +88,7 @@ class StartSlots:
     ) -> list[SlotRecord] | None:
         """The slots newly taken for this start; None when a ``queue`` limit is full (nothing is
         taken: try again once a slot frees); ``LimitFull`` when a ``reject`` limit is."""
-        try:
-            return await admit_start(self._limits, namespace_id, workflow_type, workflow_id, 0.0)
-        except LimitFull as full:
-            if full.limit.policy == QUEUE:
-                return None
-            raise
+        return await try_admit_start(self._limits, namespace_id, workflow_type, workflow_id)
 
     async def wait_freed(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for a slot to free or a limit to change."""

@@ -44,6 +44,10 @@ class TimerKind(StrEnum):
     WORKFLOW_BACKOFF = "workflow_backoff"
     """The delay before a run's first workflow task (start delay, retry backoff, cron): the
     history schedules that task when it ends."""
+    AWAIT_SLOT = "transfer_await_slot"
+    """A run's first workflow task held back until the run gets the slots a full ``queue``
+    concurrency limit denied its client's start: the transfers take them as they free, then
+    schedule the task (``Transfers``)."""
     START_CHILD = "transfer_start_child"
     """Outbox entry, due at once: the transfers start a child workflow the parent initiated."""
     NOTIFY_PARENT = "transfer_notify_parent"
@@ -120,6 +124,7 @@ OWNERS: Mapping[TimerKind, TimerOwner] = MappingProxyType(
         TimerKind.USER_TIMER: TimerOwner.HISTORY,
         TimerKind.WORKFLOW_RUN_TIMEOUT: TimerOwner.HISTORY,
         TimerKind.WORKFLOW_BACKOFF: TimerOwner.HISTORY,
+        TimerKind.AWAIT_SLOT: TimerOwner.TRANSFERS,
         TimerKind.START_CHILD: TimerOwner.TRANSFERS,
         TimerKind.NOTIFY_PARENT: TimerOwner.TRANSFERS,
         TimerKind.PARENT_CLOSE_POLICY: TimerOwner.TRANSFERS,

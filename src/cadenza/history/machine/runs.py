@@ -64,14 +64,18 @@ def next_cron_delay(expression: str, now: float) -> float:
     return float(math.ceil(max(0.0, following.timestamp() - now)))  # whole seconds, as Temporal
 
 
-def begin(change: Change, backoff: float) -> None:
-    """Start the run's clocks and its first workflow task, after ``backoff`` seconds."""
+def begin(change: Change, backoff: float, *, await_slot: bool = False) -> None:
+    """Start the run's clocks and its first workflow task, after ``backoff`` seconds; with
+    ``await_slot`` the task then waits for the run's concurrency slots too (its timer, due when
+    the backoff ends, keeps the wait stored)."""
     s = change.state
     if s.run_timeout > 0:
         s.run_timer_id = change.add_timer(
             TimerKind.WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0
         )
-    if backoff > 0:
+    if await_slot:
+        s.backoff_timer_id = change.add_timer(TimerKind.AWAIT_SLOT, s.start_time + backoff, 1, 0)
+    elif backoff > 0:
         s.backoff_timer_id = change.add_timer(TimerKind.WORKFLOW_BACKOFF, s.start_time + backoff, 1, 0)
     else:
         workflow_tasks.schedule(change)

@@ -55,6 +55,7 @@ class Starting(SignalRpcs):
         parent: Parent | None = None,
         rules: validation.Rules | None = None,
         update: Request | None = None,
+        await_slot: bool = False,
     ) -> StartResult:
         """Start a run; say which run answers and whether this call started it.
 
@@ -62,13 +63,15 @@ class Starting(SignalRpcs):
         and a new run receives the signal before its first workflow task; so too
         ``update`` (update-with-start), admitted with the run it starts. ``rules``
         check the search attributes of a start a client asked for; a child's or a
-        schedule's were checked when its command or schedule was taken.
+        schedule's were checked when its command or schedule was taken. ``await_slot``: a
+        full ``queue`` concurrency limit stands in the way, so a new run's first workflow task
+        waits for its slots (``TimerKind.AWAIT_SLOT``).
         """
         starts.validate(request, self._limits)
         if rules is not None:
             validation.check(request.search_attributes, rules)
         async with self._workflow_id_locks.hold((namespace.id, request.workflow_id)):
-            return await self._start_locked(namespace, request, signal, parent, update)
+            return await self._start_locked(namespace, request, signal, parent, update, await_slot)
 
     async def _start_locked(
         self,
@@ -77,6 +80,7 @@ class Starting(SignalRpcs):
         signal: Signal | None,
         parent: Parent | None,
         update: Request | None = None,
+        await_slot: bool = False,
     ) -> StartResult:
         current = await self._store.get_current_execution(namespace.id, request.workflow_id)
         if signal is not None and current is not None and current.status == RUNNING:
@@ -109,7 +113,7 @@ class Starting(SignalRpcs):
             signals.record(change, signal)
         if update is not None:  # in the start's own commit, so the first workflow task carries it
             updates.admit(change, update)
-        runs.begin(change, backoff)
+        runs.begin(change, backoff, await_slot=await_slot)
         eager = request.request_eager_execution and state.workflow_task is not None
         if eager:  # the starting client's own worker runs the first task: no poll needed
             workflow_tasks.record_started(change, request.identity, str(uuid.uuid4()), "")

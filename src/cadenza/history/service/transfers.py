@@ -1,4 +1,5 @@
-"""Work that crosses from one execution to another: children, external signals and cancels.
+"""Work that crosses from one execution to another: children, external signals and cancels,
+and a run's wait for the concurrency slots other runs hold.
 
 Each piece of work is an outbox entry (a durable timer due at once) written by
 the requesting run's commit. Handlers here are idempotent — a crash or a
@@ -21,7 +22,7 @@ from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
 from cadenza.concurrency.starts import LimitFull, StartSlots
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
-from cadenza.history.machine import children, priorities, versioning
+from cadenza.history.machine import children, priorities, runs, versioning
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
@@ -50,8 +51,8 @@ every SDK turns it into a typed error the parent can catch (in Python
 ``WorkflowAlreadyStartedError``), or that fails the parent plainly, where an unspecified cause
 makes some SDKs fail the parent's workflow task again and again."""
 SLOT_WAIT_SECONDS = 2.0
-"""How long a child waiting for a slot waits before it looks again whether its parent still
-wants it (a freed slot wakes it sooner)."""
+"""How long a child (or a run) waiting for a slot waits before it looks again whether its
+parent still wants it (whether the run still runs); a freed slot wakes it sooner."""
 
 
 class RetryLater(Exception):
@@ -68,6 +69,7 @@ class Transfers:
         self.start_slots: StartSlots | None = None
         """The concurrency limits' slots a child's start takes (set by the server)."""
         self._handlers: dict[str, Callable[[TimerRecord], Awaitable[None]]] = {
+            TimerKind.AWAIT_SLOT: self._await_slot,
             TimerKind.START_CHILD: self._start_child,
             TimerKind.NOTIFY_PARENT: self._notify_parent,
             TimerKind.PARENT_CLOSE_POLICY: self._apply_parent_close_policy,
@@ -147,6 +149,47 @@ class Transfers:
     def _give_back(self, slots: list[SlotRecord] | None) -> None:
         if slots and self.start_slots is not None:
             self.start_slots.give_back(slots)
+
+    # -- a client's start waiting for its slots ----------------------------------------------
+
+    async def _await_slot(self, timer: TimerRecord) -> None:
+        """Give a run whose client's start found a ``queue`` limit full its concurrency slots,
+        then schedule its first workflow task. Its timer stays stored while it waits (so a
+        restart or another replica takes the wait over); a run that closes meanwhile
+        (terminated, timed out) stops waiting."""
+        slots = await self._run_slots(timer)
+        dispatched = False
+        try:
+            if slots is not None:
+                async with self._history.changing(timer.key) as (entry, change):
+                    if _awaits_slot(entry, timer):
+                        runs.backoff_elapsed(change)
+                        change.remove_timer(timer.timer_id)
+                        dispatched = True
+        finally:
+            if not dispatched:
+                self._give_back(slots)
+        if not dispatched:
+            await self._done(timer)
+
+    async def _run_slots(self, timer: TimerRecord) -> list[SlotRecord] | None:
+        """The slots newly taken for the waiting run (none if it holds them already); None
+        once it no longer waits."""
+        gate = self.start_slots
+        while True:
+            entry = await self._history.load(timer.key)
+            if not _awaits_slot(entry, timer):
+                return None
+            state = entry.state
+            if gate is None:
+                return []
+            try:
+                slots = await gate.try_admit(state.namespace_id, state.workflow_type, state.workflow_id)
+            except LimitFull:  # the limit was set to reject since: an accepted run still waits
+                slots = None
+            if slots is not None:
+                return slots
+            await gate.wait_freed(SLOT_WAIT_SECONDS)
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)
@@ -230,6 +273,11 @@ def _child_pending(entry: Entry, timer: TimerRecord) -> bool:
     """Whether the parent still runs and waits for the start of the child ``timer`` starts."""
     child = entry.state.children.get(timer.event_id)
     return child is not None and not child.run_id and entry.state.running
+
+
+def _awaits_slot(entry: Entry, timer: TimerRecord) -> bool:
+    """Whether the run still runs and its first workflow task still waits on ``timer``."""
+    return entry.state.running and entry.state.backoff_timer_id == timer.timer_id
 
 
 def _child_request(entry: Entry, timer: TimerRecord, attrs: Any) -> StartWorkflowExecutionRequest:

@@ -1,0 +1,153 @@
+"""A client's start past a full ``queue`` workflow limit is accepted at once, its run written
+and running, and its first workflow task waits, durably, until the run gets its slot."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.exceptions import CancelledError
+from temporalio.client import WorkflowFailureError
+
+import pytest
+
+from cadenza.concurrency import WORKFLOW_TYPE
+from cadenza.timers.kinds import TimerKind
+from tests import servers
+from tests.acceptance import workflows_concurrency as wc
+from tests.acceptance.test_concurrency_limits import finish, namespace_id, set_limit
+from tests.acceptance.test_concurrency_starts import worker
+from tests.helpers import eventually
+
+SHORT = timedelta(seconds=2)
+"""A client's RPC timeout far shorter than any run's wait for its slot."""
+
+
+async def start_limited(client: Client, queue: str, count: int) -> list[WorkflowHandle[wc.Limited, str]]:
+    """Start ``count`` runs of ``Limited``, each call with a short RPC timeout."""
+    return [
+        await client.start_workflow(
+            wc.Limited.run, f"{queue}-{i}", id=f"{queue}-{i}", task_queue=queue, rpc_timeout=SHORT
+        )
+        for i in range(count)
+    ]
+
+
+async def dispatched(handle: WorkflowHandle[object, object]) -> bool:
+    """Whether the run's first workflow task was scheduled."""
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            return True
+    return False
+
+
+async def most_at_once(handles: Iterable[WorkflowHandle[object, object]]) -> int:
+    """The most of these closed runs that ran at once, each from its first workflow task's
+    scheduling to its close, as their histories recorded them."""
+    edges: list[tuple[datetime, int]] = []
+    for handle in handles:
+        events = [event async for event in handle.fetch_history_events()]
+        scheduled = next(e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+        edges += [(scheduled.event_time.ToDatetime(), 1), (events[-1].event_time.ToDatetime(), -1)]
+    running = most = 0
+    for _, step in sorted(edges):
+        running += step
+        most = max(most, running)
+    return most
+
+
+async def waiting_runs(cadenza: servers.InProcessServer) -> set[str]:
+    """The workflow IDs of the runs whose first workflow task waits for a slot (stored)."""
+    timers = await cadenza.server._store.list_timers()
+    return {t.workflow_id for t in timers if t.kind == TimerKind.AWAIT_SLOT}
+
+
+async def test_starts_past_a_queue_limit_return_at_once_and_run_one_at_a_time() -> None:
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"queued-{uuid.uuid4().hex[:6]}"
+        key = (await namespace_id(client), WORKFLOW_TYPE, "Limited")
+        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 1)
+        handles = await start_limited(client, queue, 4)  # no worker yet: the first keeps its slot
+        for handle in handles:
+            described = await handle.describe()
+            assert described.status == WorkflowExecutionStatus.RUNNING
+            assert described.run_id == handle.result_run_id
+        assert [await dispatched(handle) for handle in handles] == [True, False, False, False]
+        assert await waiting_runs(cadenza) == {handle.id for handle in handles[1:]}
+        assert cadenza.server.concurrency.running(key) == 1
+        async with worker(client, queue):
+            assert [await handle.result() for handle in handles] == [handle.id for handle in handles]
+        assert await most_at_once(handles) == 1
+        assert await waiting_runs(cadenza) == set()
+        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+
+
+async def test_runs_waiting_for_a_slot_still_wait_after_a_restart(tmp_path: Path) -> None:
+    queue = f"queued-{uuid.uuid4().hex[:6]}"
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 1)
+        handles = await start_limited(client, queue, 3)
+        assert await waiting_runs(cadenza) == {handle.id for handle in handles[1:]}
+    async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
+        client = await Client.connect(cadenza.address)
+        handles = [client.get_workflow_handle(handle.id) for handle in handles]
+        assert await waiting_runs(cadenza) == {handle.id for handle in handles[1:]}
+        async with worker(client, queue):
+            assert [await handle.result() for handle in handles] == [handle.id for handle in handles]
+        assert await most_at_once(handles) == 1
+
+
+async def test_a_signal_with_start_past_a_queue_limit_returns_at_once_and_waits() -> None:
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"queued-{uuid.uuid4().hex[:6]}"
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+        async with worker(client, queue):
+            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            signalled = await client.start_workflow(
+                wc.Waits.run,
+                id=f"{queue}-signalled",
+                task_queue=queue,
+                start_signal="finish",
+                rpc_timeout=SHORT,
+            )
+            assert not await dispatched(signalled)  # the signal does not dispatch it either
+            await finish(client, f"{queue}-holder")
+            assert await signalled.result() == "done"
+
+
+async def test_a_waiting_run_terminated_stops_waiting_and_one_cancelled_closes_once_it_runs() -> None:
+    """A cancel request is recorded on the waiting run, which keeps waiting: its first workflow
+    task, once it has its slot, carries the request, and the run closes cancelled."""
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"queued-{uuid.uuid4().hex[:6]}"
+        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
+        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+        async with worker(client, queue):
+            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            terminated, cancelled = [
+                await client.start_workflow(wc.Waits.run, id=f"{queue}-{name}", task_queue=queue)
+                for name in ("terminated", "cancelled")
+            ]
+            await terminated.terminate()
+            await cancelled.cancel()
+            await eventually(lambda: _waiting_is(cadenza, {cancelled.id}))
+            assert not await dispatched(cancelled)
+            assert (await cancelled.describe()).status == WorkflowExecutionStatus.RUNNING
+            await finish(client, f"{queue}-holder")
+            with pytest.raises(WorkflowFailureError) as failed:
+                await cancelled.result()
+            assert isinstance(failed.value.cause, CancelledError)
+            assert not await dispatched(terminated)
+        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+
+
+async def _waiting_is(cadenza: servers.InProcessServer, workflow_ids: set[str]) -> bool:
+    return await waiting_runs(cadenza) == workflow_ids
