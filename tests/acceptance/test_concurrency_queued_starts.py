@@ -8,12 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.exceptions import CancelledError
-from temporalio.client import WorkflowFailureError
-
 import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import CancelledError
 
 from cadenza.concurrency import WORKFLOW_TYPE
 from cadenza.timers.kinds import TimerKind
@@ -151,3 +150,32 @@ async def test_a_waiting_run_terminated_stops_waiting_and_one_cancelled_closes_o
 
 async def _waiting_is(cadenza: servers.InProcessServer, workflow_ids: set[str]) -> bool:
     return await waiting_runs(cadenza) == workflow_ids
+
+
+async def test_a_run_timed_out_while_waiting_is_retried_still_waiting() -> None:
+    """The retry of a run that timed out waiting has no slot to inherit: it waits too."""
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        queue = f"queued-{uuid.uuid4().hex[:6]}"
+        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 1)
+        (holder,) = await start_limited(client, queue, 1)  # no worker: it keeps its slot
+        retried = await client.start_workflow(
+            wc.Limited.run,
+            "retried",
+            id=f"{queue}-retried",
+            task_queue=queue,
+            run_timeout=timedelta(seconds=1),
+            retry_policy=RetryPolicy(maximum_attempts=2),
+        )
+
+        async def second_attempt_waits() -> bool:
+            run_id = (await retried.describe()).run_id
+            timers = await cadenza.server._store.list_timers()
+            waits = any(t.run_id == run_id and t.kind == TimerKind.AWAIT_SLOT for t in timers)
+            return run_id != retried.result_run_id and waits
+
+        await eventually(second_attempt_waits)
+        assert not await dispatched(client.get_workflow_handle(retried.id))
+        await holder.terminate()
+        async with worker(client, queue):
+            assert await client.get_workflow_handle(retried.id).result() == "retried"

@@ -74,6 +74,7 @@ def begin(change: Change, backoff: float, *, await_slot: bool = False) -> None:
             TimerKind.WORKFLOW_RUN_TIMEOUT, s.start_time + backoff + s.run_timeout, 1, 0
         )
     if await_slot:
+        s.awaits_slot = True
         s.backoff_timer_id = change.add_timer(TimerKind.AWAIT_SLOT, s.start_time + backoff, 1, 0)
     elif backoff > 0:
         s.backoff_timer_id = change.add_timer(TimerKind.WORKFLOW_BACKOFF, s.start_time + backoff, 1, 0)
@@ -82,7 +83,9 @@ def begin(change: Change, backoff: float, *, await_slot: bool = False) -> None:
 
 
 def backoff_elapsed(change: Change) -> None:
+    """The first workflow task's delay ended (or its run got its concurrency slots)."""
     change.state.backoff_timer_id = ""
+    change.state.awaits_slot = False
     change.state_changed = True
     workflow_tasks.ensure_scheduled(change)
 
@@ -286,7 +289,8 @@ def _successor(
     state.execution_time = change.now + backoff
     visibility_fields.upsert_search_attributes(state, attrs.search_attributes)
     visibility_fields.upsert_memo(state, attrs.memo)
-    begin(follow, backoff)
+    # A run retried (or timed out) while it waited for its slots has none to hand on.
+    begin(follow, backoff, await_slot=old.awaits_slot)
     follow.new_current = CurrentExecution(run_id, state.status, state.start_request_id)
     follow.replaced_run_id = old.run_id
     change.successor = follow

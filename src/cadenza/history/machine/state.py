@@ -278,7 +278,10 @@ class MutableState:
     execution_time: float = 0.0
     """When the first workflow task may run: start time plus any start backoff."""
     backoff_timer_id: str = ""
-    """Delays the first workflow task (start delay, retry backoff, cron)."""
+    """Delays the first workflow task (start delay, retry backoff, cron, a concurrency slot)."""
+    awaits_slot: bool = False
+    """The first workflow task waits for the run's concurrency slots (a full ``queue`` limit
+    stood in its client's start's way): ``backoff_timer_id`` is a ``TimerKind.AWAIT_SLOT``."""
     history_size: int = 0
     state_transitions: int = 0
     """Committed changes to this run that Temporal would count as state transitions."""
