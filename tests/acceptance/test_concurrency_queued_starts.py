@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -36,7 +37,7 @@ async def start_limited(client: Client, queue: str, count: int) -> list[Workflow
     ]
 
 
-async def dispatched(handle: WorkflowHandle[object, object]) -> bool:
+async def dispatched(handle: WorkflowHandle[Any, Any]) -> bool:
     """Whether the run's first workflow task was scheduled."""
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
@@ -44,7 +45,7 @@ async def dispatched(handle: WorkflowHandle[object, object]) -> bool:
     return False
 
 
-async def most_at_once(handles: Iterable[WorkflowHandle[object, object]]) -> int:
+async def most_at_once(handles: Iterable[WorkflowHandle[Any, Any]]) -> int:
     """The most of these closed runs that ran at once, each from its first workflow task's
     scheduling to its close, as their histories recorded them."""
     edges: list[tuple[datetime, int]] = []
