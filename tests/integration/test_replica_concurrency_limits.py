@@ -1,6 +1,6 @@
 """A concurrency limit on replicas sharing one PostgreSQL database: an activity queue's limit,
 and a workflow type's limit on children started from parents on both, hold across the
-replicas, with a worker on each."""
+replicas, with a worker on each; starts waiting for a slot outlive the replica that took them."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from temporalio.client import Client
 from tests import postgres, servers
 from tests.acceptance import workflows_concurrency as wc
 from tests.acceptance.test_concurrency_limits import most_overlapping, worker_process
+from tests.acceptance.test_concurrency_queued_starts import most_at_once as most_dispatched_at_once
+from tests.acceptance.test_concurrency_queued_starts import start_limited
 from tests.acceptance.test_concurrency_starts import most_at_once
 from tests.helpers import eventually
 
@@ -106,6 +108,29 @@ async def test_a_workflow_type_limit_holds_for_children_of_parents_on_both_repli
         children = [f"{queue}-{i}-{j}" for i in range(2) for j in range(4)]
         assert sorted(child for result in results for child in result) == children
         assert await most_at_once(clients[0], children) <= 2
+    finally:
+        for replica in replicas:
+            replica.stop()
+
+
+async def test_starts_waiting_for_slots_on_a_stopped_replica_run_on_the_other(
+    database: str, tmp_path: Path
+) -> None:
+    """A client's starts past a full ``queue`` limit all return at once; their waits are stored,
+    so when the replica that took them stops, the other one gives them their slots."""
+    replicas = [servers.cadenza_at(database, tmp_path / f"replica-{i}.log") for i in range(2)]
+    try:
+        await start_with_limit(replicas, database, "--workflow-type", "Limited")
+        queue = f"shared-{uuid.uuid4().hex[:6]}"
+        client = await Client.connect(replicas[0].address)
+        handles = await start_limited(client, queue, 6)  # no worker yet: two keep their slots
+        replicas[0].stop()
+        client = await Client.connect(replicas[1].address)
+        handles = [client.get_workflow_handle(handle.id) for handle in handles]
+        with worker_process(replicas[1].address, queue, tmp_path / "activities.log"):
+            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 90)
+        assert results == [handle.id for handle in handles]
+        assert await most_dispatched_at_once(handles) <= 2
     finally:
         for replica in replicas:
             replica.stop()
