@@ -34,7 +34,8 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.starting import StartResult
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.records import ExecutionKey, NamespaceRecord, SlotRecord
+from cadenza.persistence.concurrency_records import SlotRecord
+from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 from cadenza.protoutil import present
 from cadenza.visibility import validation
 
@@ -82,13 +83,9 @@ class WorkflowRpcs:
                     self._concurrency, namespace.id, kind, workflow_id, deadline_of(context)
                 )
         try:
+            rules, await_slot = self._rules(namespace), slots is None
             result = await self._history.start_workflow(
-                namespace,
-                request,
-                signal,
-                rules=self._rules(namespace),
-                update=update,
-                await_slot=slots is None,
+                namespace, request, signal, rules=rules, update=update, await_slot=await_slot
             )
         except BaseException:
             self._give_back(slots)
