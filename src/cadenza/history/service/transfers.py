@@ -157,38 +157,36 @@ class Transfers:
         then schedule its first workflow task. Its timer stays stored while it waits (so a
         restart or another replica takes the wait over); a run that closes meanwhile
         (terminated, timed out) stops waiting."""
-        slots = await self._run_slots(timer)
-        dispatched = False
-        try:
-            if slots is not None:
-                async with self._history.changing(timer.key) as (entry, change):
-                    if _awaits_slot(entry, timer):
-                        runs.backoff_elapsed(change)
-                        change.remove_timer(timer.timer_id)
-                        dispatched = True
-        finally:
-            if not dispatched:
-                self._give_back(slots)
-        if not dispatched:
+        if not await self._took_slots(timer):
             await self._done(timer)
+            return
+        # The slots taken are never given back here: the run that holds them may be running
+        # (another replica scheduled its task first), and a later run of the workflow ID
+        # would share them; if the run closed meanwhile, the sweep frees them.
+        async with self._history.changing(timer.key) as (entry, change):
+            if _awaits_slot(entry, timer):
+                runs.backoff_elapsed(change)
+                change.remove_timer(timer.timer_id)
+                return
+        await self._done(timer)
 
-    async def _run_slots(self, timer: TimerRecord) -> list[SlotRecord] | None:
-        """The slots newly taken for the waiting run (none if it holds them already); None
-        once it no longer waits."""
+    async def _took_slots(self, timer: TimerRecord) -> bool:
+        """Wait until the run holds its slots (True: taken now, or held already, as after a
+        failed attempt) or no longer waits for them (False)."""
         gate = self.start_slots
         while True:
             entry = await self._history.load(timer.key)
             if not _awaits_slot(entry, timer):
-                return None
-            state = entry.state
+                return False
             if gate is None:
-                return []
+                return True
+            state = entry.state
             try:
                 slots = await gate.try_admit(state.namespace_id, state.workflow_type, state.workflow_id)
             except LimitFull:  # the limit was set to reject since: an accepted run still waits
                 slots = None
             if slots is not None:
-                return slots
+                return True
             await gate.wait_freed(SLOT_WAIT_SECONDS)
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
