@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import TYPE_CHECKING
 
 from cadenza.api.auditing import Audit
 from cadenza.api.authorization import Authorization
@@ -28,8 +29,6 @@ from cadenza.api.rpc_workflows import WorkflowRpcs
 from cadenza.api.workflow_service import WorkflowService
 from cadenza.auth.api_keys import ApiKeyAuthenticator
 from cadenza.auth.authenticators import Authenticator
-from cadenza.auth.certificates import CertificateAuthenticator, CertificateRule, load_rules
-from cadenza.auth.jwt_tokens import jwt_authenticator
 from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.concurrency import ConcurrencyLimits
@@ -69,6 +68,9 @@ from cadenza.timers.queue import TimerQueue
 from cadenza.tls import TlsFiles
 from cadenza.visibility.retention import RetentionSweeper
 from cadenza.visibility.service import Visibility
+
+if TYPE_CHECKING:
+    from cadenza.auth.certificates import CertificateRule
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +209,7 @@ class Assembly:
     def _check_security(self, config: ServerConfig) -> None:
         """TLS files and JWT keys are read first, so a bad one stops the start before anything opens."""
         self._tls, self._certificate_rules = _checked_tls(config)
-        self._jwt = jwt_authenticator(config)
+        self._jwt = _jwt_authenticator(config)
         """JWT bearer tokens, when keys are configured."""
         if self._jwt is not None and not config.auth:
             logger.warning("JWT keys are configured but auth is off, so no call is checked: add --auth")
@@ -275,6 +277,8 @@ class Assembly:
         if self._jwt is not None:
             authenticators.append(self._jwt)
         if self._tls is not None and self._tls.mutual:
+            from cadenza.auth.certificates import CertificateAuthenticator  # see _jwt_authenticator
+
             authenticators.append(CertificateAuthenticator(self._certificate_rules))
         return authenticators
 
@@ -366,4 +370,20 @@ def _checked_tls(config: ServerConfig) -> tuple[TlsFiles | None, list[Certificat
     files = TlsFiles.of(config)
     if files is not None:
         files.check()
-    return files, load_rules(config.tls_client_roles) if config.tls_client_roles else []
+    if not config.tls_client_roles:
+        return files, []
+    from cadenza.auth.certificates import load_rules  # see _jwt_authenticator
+
+    return files, load_rules(config.tls_client_roles)
+
+
+def _jwt_authenticator(config: ServerConfig) -> Authenticator | None:
+    """The JWT authenticator, when the configuration names keys or claims to check.
+
+    PyJWT and cryptography are imported only then: together they hold about 15 MB a server
+    that takes no JWTs and no client certificates would carry for nothing."""
+    if not (config.jwt_jwks_url or config.jwt_key_file or config.jwt_issuer or config.jwt_audience):
+        return None
+    from cadenza.auth.jwt_tokens import jwt_authenticator
+
+    return jwt_authenticator(config)

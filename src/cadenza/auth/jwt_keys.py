@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jwt import PyJWK, PyJWKClient, PyJWKClientError, PyJWKSet
 from jwt.exceptions import PyJWKError, PyJWKSetError
 
+from cadenza.auth import jwt_algorithms
 from cadenza.auth.authenticators import AuthenticationError
 from cadenza.config import ConfigError
 
@@ -33,9 +34,9 @@ PublicKey = RSAPublicKey | EllipticCurvePublicKey | Ed25519PublicKey | Ed448Publ
 """The kinds of key an asymmetric JWT algorithm verifies with."""
 
 KEY_KINDS: Mapping[str, tuple[type, ...]] = {
-    **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), (RSAPublicKey,)),
-    **dict.fromkeys(("ES256", "ES384", "ES512"), (EllipticCurvePublicKey,)),
-    "EdDSA": (Ed25519PublicKey, Ed448PublicKey),
+    **dict.fromkeys(jwt_algorithms.RSA, (RSAPublicKey,)),
+    **dict.fromkeys(jwt_algorithms.ELLIPTIC_CURVE, (EllipticCurvePublicKey,)),
+    **dict.fromkeys(jwt_algorithms.EDWARDS_CURVE, (Ed25519PublicKey, Ed448PublicKey)),
 }
 """Every algorithm a JWT may be signed with here, and the kind of key each verifies with: only
 asymmetric ones, so a public key can never be taken for a shared secret (and never ``none``)."""

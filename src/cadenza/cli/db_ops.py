@@ -10,7 +10,6 @@ from collections.abc import Callable
 from cadenza.config import ConfigError, from_env
 from cadenza.persistence.errors import StorageError
 from cadenza.persistence.sqlite import backup
-from cadenza.persistence.transfer import compare, copy
 
 POSTGRES_PREFIXES = ("postgres://", "postgresql://")
 Handler = Callable[[argparse.Namespace], int]
@@ -82,6 +81,10 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _copy(args: argparse.Namespace) -> int:
+    # Imported here, as in _compare_and_print: they load asyncpg, which a server started by
+    # the same command line on SQLite would otherwise carry for nothing.
+    from cadenza.persistence.transfer import copy
+
     target = _postgres_url(args.target)
     asyncio.run(
         copy.copy(
@@ -96,6 +99,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _compare_and_print(source: str, target: str) -> int:
+    from cadenza.persistence.transfer import compare
+
     tables = asyncio.run(compare.compare(source, target))
     print(f"{'table':<24} {'sqlite rows':>12} {'postgres rows':>14}  checksum")
     for table in tables:

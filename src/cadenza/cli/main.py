@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cadenza import __version__
-from cadenza.auth.jwt_keys import KEY_KINDS
+from cadenza.auth.jwt_algorithms import ALGORITHMS as JWT_ALGORITHMS
 from cadenza.cli import audit, auth, db, task_queue
 from cadenza.cli.groups import commands_of
 from cadenza.config import (
@@ -223,7 +223,7 @@ def _jwt_flags(start: argparse.ArgumentParser) -> None:
     jwt.add_argument(
         "--jwt-algorithms",
         metavar="ALG,...",
-        help=f"signing algorithms accepted (default all of {','.join(KEY_KINDS)}; never HS* or none)",
+        help=f"signing algorithms accepted (default all of {','.join(JWT_ALGORITHMS)}; never HS* or none)",
     )
 
 
