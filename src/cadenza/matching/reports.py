@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cadenza.matching.ordering import priority_level
 from cadenza.matching.queue import PollerSeen
+from cadenza.metrics.hooks import TaskObserver
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ class QueueReports:
 
     _queues: dict[QueueKey, _Queue]
     _pending: dict[str, QueueKey]
+    _observer: TaskObserver
 
     def backlog_by_priority(self, namespace_id: str, name: str, kind: TaskKind) -> dict[int, int]:
         """Tasks waiting on the queue by priority key, withdrawn ones not yet swept included."""
@@ -57,8 +59,10 @@ class QueueReports:
             idle_since = max(queue.last_poll, queue.made_at)
             if queue.items and not queue.pollers and idle_since < cutoff:
                 dropped += len(queue.items) - queue.withdrawn
-                for task in [*queue.items, *queue.parked]:
-                    self._pending.pop(task.task_id, None)
+                forgotten = [task.task_id for task in [*queue.items, *queue.parked]]
+                for task_id in forgotten:
+                    self._pending.pop(task_id, None)
+                self._observer.left(forgotten)
                 dropped += len(queue.parked)
                 queue.items.clear()
                 queue.parked.clear()

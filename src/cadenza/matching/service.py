@@ -133,14 +133,18 @@ class MatchingService(QueueReports):
         memory. A withdrawn task is skipped when a poll reaches it; once withdrawn tasks
         are half a queue, the queue is swept, so each costs O(1) on average.
         """
+        left = []
         for task_id in task_ids:
             key = self._pending.pop(task_id, None)
+            if key is not None:
+                left.append(task_id)
             queue = self._queues.get(key) if key is not None else None
             if key is None or queue is None or queue.parked.discard(task_id):
                 continue
             queue.withdrawn += 1
             if queue.withdrawn >= SWEEP_AT and queue.withdrawn * 2 >= len(queue.items):
                 self._sweep(queue, key)
+        self._observer.left(left)
 
     def _sweep(self, queue: _Queue, key: QueueKey) -> None:
         """Drop the queue's withdrawn tasks in one pass."""

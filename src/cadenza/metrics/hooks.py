@@ -9,7 +9,7 @@ so the roles' code is the same either way. Nothing here imports
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from cadenza.persistence.records import TaskKind, TaskRecord
@@ -26,6 +26,10 @@ class TaskObserver(Protocol):
     ) -> None:
         """A poll ended: with ``task``, taken from the backlog or (``waited``) as it came; or empty."""
 
+    def left(self, task_ids: Iterable[str]) -> None:
+        """Tasks left their queue without a poll taking them (their run closed, or a replica
+        forgot them)."""
+
 
 class Unobserved:
     """A ``TaskObserver`` that records nothing."""
@@ -36,6 +40,9 @@ class Unobserved:
     def polled(
         self, namespace_id: str, name: str, kind: TaskKind, task: TaskRecord | None, waited: bool
     ) -> None:
+        pass
+
+    def left(self, task_ids: Iterable[str]) -> None:
         pass
 
 

@@ -151,6 +151,10 @@ class TaskMetrics:
         if queued_at is not None:
             latency.observe(time.monotonic() - queued_at)
 
+    def left(self, task_ids: Iterable[str]) -> None:
+        for task_id in task_ids:
+            self._queued_at.pop(task_id, None)
+
     def queued_since(self, task: TaskRecord) -> float | None:
         """Monotonic time ``task`` entered its queue, if known."""
         return self._queued_at.get(task.task_id)
