@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,14 +25,20 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from cadenza.concurrency import WORKFLOW_TYPE
 from cadenza.timers.kinds import TimerKind
 from tests import servers
 from tests.acceptance import raw_calls
 from tests.acceptance import workflows_concurrency as wc
-from tests.acceptance.test_concurrency_limits import finish, namespace_id, refused_start, set_limit
+from tests.acceptance.concurrency_checks import (
+    limit_workflow_type,
+    most_at_once,
+    no_slot_held,
+    start_holder,
+    worker,
+)
+from tests.acceptance.test_concurrency_limits import finish, refused_start, set_limit
 from tests.helpers import eventually
 
 CHILD_EXISTS = (
@@ -42,35 +46,11 @@ CHILD_EXISTS = (
 )
 
 
-@asynccontextmanager
-async def worker(client: Client, queue: str) -> AsyncIterator[None]:
-    async with Worker(
-        client, task_queue=queue, workflows=wc.WORKFLOWS, workflow_runner=UnsandboxedWorkflowRunner()
-    ):
-        yield
-
-
-async def most_at_once(client: Client, workflow_ids: Iterable[str]) -> int:
-    """The most of these closed workflows that ran at once, from their start and close times as
-    the server recorded them (a close and a start at the same instant do not overlap)."""
-    edges: list[tuple[datetime, int]] = []
-    for workflow_id in workflow_ids:
-        described = await client.get_workflow_handle(workflow_id).describe()
-        assert described.close_time is not None
-        edges += [(described.start_time, 1), (described.close_time, -1)]
-    running = most = 0
-    for _, step in sorted(edges):
-        running += step
-        most = max(most, running)
-    return most
-
-
 async def test_children_past_a_queue_limit_wait_for_slots_and_all_complete() -> None:
     async with servers.in_process() as cadenza:
         client = await Client.connect(cadenza.address)
         queue = f"fan-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Limited")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 2)
+        key = await limit_workflow_type(cadenza, client, "Limited", 2)
         async with worker(client, queue):
             results = await client.execute_workflow(
                 wc.FanOut.run, args=[queue, 6, "Limited"], id=f"{queue}-parent", task_queue=queue
@@ -78,17 +58,16 @@ async def test_children_past_a_queue_limit_wait_for_slots_and_all_complete() -> 
         children = [f"{queue}-{i}" for i in range(6)]
         assert results == children
         assert await most_at_once(client, children) == 2
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_a_child_past_a_reject_limit_fails_to_start() -> None:
     async with servers.in_process() as cadenza:
         client = await Client.connect(cadenza.address)
         queue = f"fan-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1, "reject")
+        key = await limit_workflow_type(cadenza, client, "Waits", 1, "reject")
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             parent = await client.start_workflow(
                 wc.FanOut.run, args=[queue, 2, "Waits"], id=f"{queue}-parent", task_queue=queue
             )
@@ -103,8 +82,8 @@ async def test_a_child_past_a_reject_limit_fails_to_start() -> None:
             with pytest.raises(RPCError):  # a refused child was never written
                 await client.get_workflow_handle(f"{queue}-0").describe()
             assert cadenza.server.concurrency.running(key) == 1
-            await finish(client, f"{queue}-holder")
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+            await finish(client, holder)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: Path) -> None:
@@ -115,7 +94,7 @@ async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: 
         client = await Client.connect(cadenza.address)
         await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             parent = await client.start_workflow(
                 wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
             )
@@ -131,7 +110,7 @@ async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: 
     async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
         client = await Client.connect(cadenza.address)
         async with worker(client, queue):
-            await finish(client, f"{queue}-holder")
+            await finish(client, holder)
             child = client.get_workflow_handle(f"{queue}-0")
             await eventually(lambda: exists(client, child.id))
             await finish(client, child.id)
@@ -142,19 +121,18 @@ async def test_a_child_waiting_for_a_slot_is_dropped_when_its_parent_ends() -> N
     async with servers.in_process() as cadenza:
         client = await Client.connect(cadenza.address)
         queue = f"fan-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+        key = await limit_workflow_type(cadenza, client, "Waits", 1)
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             parent = await client.start_workflow(
                 wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
             )
             await eventually(lambda: child_start_pending(cadenza, parent.id))
             await parent.terminate()
-            await finish(client, f"{queue}-holder")
+            await finish(client, holder)
             await eventually(lambda: child_start_pending(cadenza, parent.id, False))
             assert not await exists(client, f"{queue}-0")
-            await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+            await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def child_start_pending(cadenza: servers.InProcessServer, parent_id: str, pending: bool = True) -> bool:
@@ -267,8 +245,7 @@ async def test_update_with_start_waits_for_a_queue_limit_and_is_refused_by_a_rej
     async with servers.in_process() as cadenza:
         client = await Client.connect(cadenza.address)
         queue = f"uws-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Updatable")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Updatable", 1)
+        key = await limit_workflow_type(cadenza, client, "Updatable", 1)
         async with worker(client, queue):
             bump = wc.Updatable.bump
             first = updatable(f"{queue}-a", queue)
@@ -308,7 +285,7 @@ async def test_update_with_start_waits_for_a_queue_limit_and_is_refused_by_a_rej
             second_handle = await second.workflow_handle()
             await second_handle.signal(wc.Updatable.finish)
             assert await second_handle.result() == 1
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_a_signal_with_start_through_nexus_waits_for_a_queue_limit() -> None:
@@ -317,7 +294,7 @@ async def test_a_signal_with_start_through_nexus_waits_for_a_queue_limit() -> No
         queue = f"sws-{uuid.uuid4().hex[:6]}"
         await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             caller = await client.start_workflow(
                 wc.SignalsWithStart.run, f"{queue}-0", id=f"{queue}-caller", task_queue=queue
             )
@@ -328,7 +305,7 @@ async def test_a_signal_with_start_through_nexus_waits_for_a_queue_limit() -> No
 
             await eventually(operation_retried)
             assert not await exists(client, f"{queue}-0")
-            await finish(client, f"{queue}-holder")
+            await finish(client, holder)
             assert await caller.result() == f"{queue}-0"
             assert await client.get_workflow_handle(f"{queue}-0").result() == "done"
 
@@ -337,9 +314,8 @@ async def test_a_run_continued_as_new_keeps_its_one_slot() -> None:
     async with servers.in_process() as cadenza:
         client = await Client.connect(cadenza.address)
         queue = f"can-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Continues")
+        key = await limit_workflow_type(cadenza, client, "Continues", 1, "reject")
         slots = cadenza.server.concurrency
-        await set_limit(cadenza, WORKFLOW_TYPE, "Continues", 1, "reject")
         async with worker(client, queue):
             handle = await client.start_workflow(wc.Continues.run, 2, id=f"{queue}-0", task_queue=queue)
             first_run = (await handle.describe()).run_id
