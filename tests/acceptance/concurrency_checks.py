@@ -1,13 +1,14 @@
-"""What the tests of workflow concurrency limits share: a worker for the limited workflows, a
-limit set on one workflow type, a run that holds its one slot, and how many runs ran at once
+"""What the tests of workflow concurrency limits share: a server with one workflow type limited,
+a worker for the limited workflows, a run that holds its one slot, and how many runs ran at once
 as the server recorded them."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
@@ -30,12 +31,27 @@ async def worker(client: Client, queue: str) -> AsyncIterator[None]:
         yield
 
 
-async def limit_workflow_type(
-    cadenza: servers.InProcessServer, client: Client, workflow_type: str, limit: int, policy: str = "queue"
-) -> SlotKey:
-    """Limit how many runs of ``workflow_type`` run at once; the key its slots are counted by."""
-    await set_limit(cadenza, WORKFLOW_TYPE, workflow_type, limit, policy)
-    return (await namespace_id(client), WORKFLOW_TYPE, workflow_type)
+class LimitedServer(NamedTuple):
+    """A server of a test's own with one workflow type limited, a client on it, a fresh task
+    queue, and the key the limit's slots are counted by."""
+
+    cadenza: servers.InProcessServer
+    client: Client
+    queue: str
+    key: SlotKey
+
+
+@asynccontextmanager
+async def limited_server(
+    queue_prefix: str, workflow_type: str, limit: int, policy: str = "queue"
+) -> AsyncIterator[LimitedServer]:
+    """A fresh in-process server on which at most ``limit`` runs of ``workflow_type`` run at once,
+    the rest waiting (``queue``) or refused (``reject``)."""
+    async with servers.in_process() as cadenza:
+        client = await Client.connect(cadenza.address)
+        await set_limit(cadenza, WORKFLOW_TYPE, workflow_type, limit, policy)
+        key = (await namespace_id(client), WORKFLOW_TYPE, workflow_type)
+        yield LimitedServer(cadenza, client, f"{queue_prefix}-{uuid.uuid4().hex[:6]}", key)
 
 
 def no_slot_held(cadenza: servers.InProcessServer, key: SlotKey) -> bool:

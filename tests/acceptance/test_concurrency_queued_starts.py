@@ -19,7 +19,7 @@ from cadenza.timers.kinds import TimerKind
 from tests import servers
 from tests.acceptance import workflows_concurrency as wc
 from tests.acceptance.concurrency_checks import (
-    limit_workflow_type,
+    limited_server,
     most_dispatched_at_once,
     no_slot_held,
     start_holder,
@@ -57,10 +57,7 @@ async def waiting_runs(cadenza: servers.InProcessServer) -> set[str]:
 
 
 async def test_starts_past_a_queue_limit_return_at_once_and_run_one_at_a_time() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        key = await limit_workflow_type(cadenza, client, "Limited", 1)
+    async with limited_server("queued", "Limited", 1) as (cadenza, client, queue, key):
         handles = await start_limited(client, queue, 4)  # no worker yet: the first keeps its slot
         for handle in handles:
             described = await handle.describe()
@@ -93,31 +90,24 @@ async def test_runs_waiting_for_a_slot_still_wait_after_a_restart(tmp_path: Path
 
 
 async def test_a_signal_with_start_past_a_queue_limit_returns_at_once_and_waits() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
-        async with worker(client, queue):
-            holder = await start_holder(client, queue)
-            signalled = await client.start_workflow(
-                wc.Waits.run,
-                id=f"{queue}-signalled",
-                task_queue=queue,
-                start_signal="finish",
-                rpc_timeout=SHORT,
-            )
-            assert not await dispatched(signalled)  # the signal does not dispatch it either
-            await finish(client, holder)
-            assert await signalled.result() == "done"
+    async with limited_server("queued", "Waits", 1) as (_, client, queue, _), worker(client, queue):
+        holder = await start_holder(client, queue)
+        signalled = await client.start_workflow(
+            wc.Waits.run,
+            id=f"{queue}-signalled",
+            task_queue=queue,
+            start_signal="finish",
+            rpc_timeout=SHORT,
+        )
+        assert not await dispatched(signalled)  # the signal does not dispatch it either
+        await finish(client, holder)
+        assert await signalled.result() == "done"
 
 
 async def test_a_waiting_run_terminated_stops_waiting_and_one_cancelled_closes_once_it_runs() -> None:
     """A cancel request is recorded on the waiting run, which keeps waiting: its first workflow
     task, once it has its slot, carries the request, and the run closes cancelled."""
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        key = await limit_workflow_type(cadenza, client, "Waits", 1)
+    async with limited_server("queued", "Waits", 1) as (cadenza, client, queue, key):
         async with worker(client, queue):
             holder = await start_holder(client, queue)
             terminated, cancelled = [
@@ -143,10 +133,7 @@ async def _waiting_is(cadenza: servers.InProcessServer, workflow_ids: set[str]) 
 
 async def test_a_run_timed_out_while_waiting_is_retried_still_waiting() -> None:
     """The retry of a run that timed out waiting has no slot to inherit: it waits too."""
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 1)
+    async with limited_server("queued", "Limited", 1) as (cadenza, client, queue, _):
         (holder,) = await start_limited(client, queue, 1)  # no worker: it keeps its slot
         retried = await client.start_workflow(
             wc.Limited.run,
