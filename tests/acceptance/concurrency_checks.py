@@ -25,6 +25,7 @@ SlotKey = tuple[str, str, str]
 
 @asynccontextmanager
 async def worker(client: Client, queue: str) -> AsyncIterator[None]:
+    """An SDK worker on ``queue`` running the concurrency workflows, in this process."""
     async with Worker(
         client, task_queue=queue, workflows=wc.WORKFLOWS, workflow_runner=UnsandboxedWorkflowRunner()
     ):
@@ -55,6 +56,7 @@ async def limited_server(
 
 
 def no_slot_held(cadenza: servers.InProcessServer, key: SlotKey) -> bool:
+    """Whether every slot of the limit is free again (runs give theirs back as they close)."""
     return cadenza.server.concurrency.running(key) == 0
 
 
@@ -64,7 +66,7 @@ async def start_holder(client: Client, queue: str) -> str:
     return holder.id
 
 
-def most_overlapping(spans: Iterable[tuple[datetime, datetime]]) -> int:
+def peak_overlap(spans: Iterable[tuple[datetime, datetime]]) -> int:
     """The most of these (start, end) spans that overlap at one instant; one ending when another
     starts does not overlap it."""
     edges = [edge for start, end in spans for edge in ((start, 1), (end, -1))]
@@ -83,7 +85,7 @@ async def most_at_once(client: Client, workflow_ids: Iterable[str]) -> int:
         described = await client.get_workflow_handle(workflow_id).describe()
         assert described.close_time is not None
         spans.append((described.start_time, described.close_time))
-    return most_overlapping(spans)
+    return peak_overlap(spans)
 
 
 async def most_dispatched_at_once(handles: Iterable[WorkflowHandle[Any, Any]]) -> int:
@@ -94,4 +96,4 @@ async def most_dispatched_at_once(handles: Iterable[WorkflowHandle[Any, Any]]) -
         events = [event async for event in handle.fetch_history_events()]
         scheduled = next(e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
         spans.append((scheduled.event_time.ToDatetime(), events[-1].event_time.ToDatetime()))
-    return most_overlapping(spans)
+    return peak_overlap(spans)
