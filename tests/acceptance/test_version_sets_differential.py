@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,19 +38,10 @@ Merge = Update.MergeSets
 @pytest.fixture(scope="module")
 async def versioning_temporal(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """The real dev server with the version-set data API and legacy routing turned on."""
-    workdir: Path = tmp_path_factory.mktemp("temporal-version-sets")
-    flags = [f"{DATA_APIS}=true", "frontend.workerVersioningWorkflowAPIs=true"]
-    server = servers.temporal(
-        workdir / "temporal.db",
-        workdir / "temporal.log",
-        [arg for flag in flags for arg in ("--dynamic-config-value", flag)],
-    )
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    workdir = tmp_path_factory.mktemp("temporal-version-sets")
+    flags = {DATA_APIS: "true", "frontend.workerVersioningWorkflowAPIs": "true"}
+    async with servers.temporal_dev_client(workdir, flags) as client:
+        yield client
 
 
 @pytest.fixture

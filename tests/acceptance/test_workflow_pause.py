@@ -47,15 +47,8 @@ async def pausing_client() -> AsyncIterator[Client]:
 async def temporal_pausing_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     if servers.temporal_binary() is None:
         pytest.skip("temporal CLI not installed")
-    workdir: Path = tmp_path_factory.mktemp("temporal-pause")
-    args = [a for key, value in ENABLED.items() for a in ("--dynamic-config-value", f"{key}={value}")]
-    server = servers.temporal(workdir / "temporal.db", workdir / "temporal.log", extra_args=args)
-    server.start()
-    try:
-        await server.wait_ready()
-        yield await Client.connect(server.address)
-    finally:
-        server.stop()
+    async with servers.temporal_dev_client(tmp_path_factory.mktemp("temporal-pause"), ENABLED) as client:
+        yield client
 
 
 async def _answer(call: Any) -> str:

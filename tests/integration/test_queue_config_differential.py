@@ -60,14 +60,8 @@ REFUSED: list[dict[str, Any]] = [
 @pytest.fixture(scope="module")
 async def pair(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Client, Client]]:
     workdir = tmp_path_factory.mktemp("temporal-queue-configs")
-    temporal = servers.temporal(workdir / "temporal.db", workdir / "temporal.log")
-    temporal.start()
-    try:
-        await temporal.wait_ready()
-        async with servers.in_process() as cadenza:
-            yield await Client.connect(cadenza.address), await Client.connect(temporal.address)
-    finally:
-        temporal.stop()
+    async with servers.temporal_dev_client(workdir) as temporal, servers.in_process() as cadenza:
+        yield await Client.connect(cadenza.address), temporal
 
 
 def request(task_queue: str, fields: dict[str, Any]) -> UpdateTaskQueueConfigRequest:

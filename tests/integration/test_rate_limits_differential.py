@@ -45,8 +45,7 @@ class Limited:
 @pytest.fixture(scope="module")
 async def pair(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Limited, Limited]]:
     workdir = tmp_path_factory.mktemp("temporal-limited")
-    flags = [arg for key, value in LIMITS.items() for arg in ("--dynamic-config-value", f"{key}={value}")]
-    temporal = servers.temporal(workdir / "temporal.db", workdir / "temporal.log", flags)
+    temporal = servers.temporal(workdir / "temporal.db", workdir / "temporal.log", dynamic_config=LIMITS)
     temporal_http = f"127.0.0.1:{temporal.argv[temporal.argv.index('--http-port') + 1]}"
     temporal.start()
     try:

@@ -16,10 +16,9 @@ from temporalio.client import Client
 
 from tests import postgres, servers
 from tests.acceptance import workflows_concurrency as wc
+from tests.acceptance.concurrency_checks import most_at_once, most_dispatched_at_once
 from tests.acceptance.test_concurrency_limits import most_overlapping, worker_process
-from tests.acceptance.test_concurrency_queued_starts import most_at_once as most_dispatched_at_once
 from tests.acceptance.test_concurrency_queued_starts import start_limited
-from tests.acceptance.test_concurrency_starts import most_at_once
 from tests.helpers import eventually
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
