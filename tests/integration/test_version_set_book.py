@@ -5,10 +5,11 @@ configs matching applies are left alone."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
+from cadenza.conflicts import retrying_conflicts
 from cadenza.exceptions import FailedPreconditionError
 from cadenza.matching import version_sets as vs
 from cadenza.matching.queue_configs import QueueConfigs
@@ -24,9 +25,14 @@ def adding(name: str) -> Callable[[vs.VersionSets], None]:
 
 
 async def test_changes_made_at_once_all_land(store: Store) -> None:
+    """Each lost write raises ConcurrentUpdateError, which the RPCs' conflict policy retries."""
     book = VersionSetBook(store, vs.SetLimits())
     names = ["a", "b", "c", "d"]
-    await asyncio.gather(*(book.update("ns", "q", adding(name)) for name in names))
+
+    def change(name: str) -> Callable[[], Awaitable[None]]:
+        return lambda: book.update("ns", "q", adding(name))
+
+    await asyncio.gather(*(retrying_conflicts(change(name), "update") for name in names))
     sets = (await book.get("ns", "q")).names()
     assert sorted(sets) == [[n] for n in names]
 

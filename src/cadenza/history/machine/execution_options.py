@@ -50,9 +50,7 @@ def merged(
 ) -> WorkflowExecutionOptions:
     """The run's options with the masked fields of ``options`` in their place."""
     result = current(state)
-    for path in paths:
-        if path not in MASKABLE:
-            raise InvalidArgumentError(f'error parsing UpdateMask: path "{path}" not supported')
+    for path in paths:  # checked by check_request
         if options.HasField(path):  # type: ignore[arg-type]
             getattr(result, path).CopyFrom(getattr(options, path))
         else:
