@@ -9,7 +9,7 @@ start its work only once. An entry is removed in the commit that records its out
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from temporalio.api.common.v1 import Callback, Link, Payload
 from temporalio.api.enums.v1 import EventType, TimeoutType
@@ -177,21 +177,27 @@ class NexusInvocations:
             1,
             EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
         )
-        for encoded in entry.state.completion_callbacks:
-            callback = Callback.FromString(decode_blob(encoded))
-            if callback.nexus.url != requests.SYSTEM_CALLBACK_URL:
-                logger.warning(
-                    "completion callback to %s not delivered: only Cadenza's own are", callback.nexus.url
-                )
+        callbacks = [
+            Callback.FromString(decode_blob(encoded)) for encoded in entry.state.completion_callbacks
+        ]
+        await self.complete_callbacks(callbacks, close_outcome(close_event), handler_link)
+        await self._store.remove_stale([], [timer.timer_id])
+
+    async def complete_callbacks(
+        self, callbacks: Iterable[Callback], outcome: Outcome, handler_link: Link
+    ) -> None:
+        """Complete the operation each of a closed run's (or standalone activity's) callbacks names;
+        only Cadenza's own callbacks are delivered."""
+        for callback in callbacks:
+            nexus = callback.nexus
+            if nexus.url != requests.SYSTEM_CALLBACK_URL:
+                logger.warning("completion callback to %s not delivered: only Cadenza's own are", nexus.url)
                 continue
-            token = requests.CallbackToken.decode(
-                callback.nexus.header.get(requests.CALLBACK_TOKEN_HEADER, "")
-            )
+            token = requests.CallbackToken.decode(nexus.header.get(requests.CALLBACK_TOKEN_HEADER, ""))
             if token is None:
                 continue
-            operation_token = callback.nexus.header.get(requests.OPERATION_TOKEN_HEADER, "")
-            await self.complete_caller(token, operation_token, close_outcome(close_event), handler_link)
-        await self._store.remove_stale([], [timer.timer_id])
+            operation_token = nexus.header.get(requests.OPERATION_TOKEN_HEADER, "")
+            await self.complete_caller(token, operation_token, outcome, handler_link)
 
     async def complete_caller(
         self, token: requests.CallbackToken, operation_token: str, outcome: Outcome, handler_link: Link

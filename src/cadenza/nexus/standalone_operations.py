@@ -209,13 +209,8 @@ class StandaloneNexusOperations:
             link.activity.namespace = await self._namespace_name(timer.namespace_id)
             link.activity.activity_id, link.activity.run_id = run.info.activity_id, run.info.run_id
             outcome = _activity_outcome(run)
-            for info in run.callbacks:
-                nexus = info.info.callback.nexus
-                token = requests.CallbackToken.decode(nexus.header.get(requests.CALLBACK_TOKEN_HEADER, ""))
-                if nexus.url != requests.SYSTEM_CALLBACK_URL or token is None:
-                    continue
-                operation_token = nexus.header.get(requests.OPERATION_TOKEN_HEADER, "")
-                await self._invocations.complete_caller(token, operation_token, outcome, link)
+            callbacks = [info.info.callback for info in run.callbacks]
+            await self._invocations.complete_callbacks(callbacks, outcome, link)
         await self.rows.store.remove_stale([], [timer.timer_id])
 
     async def _namespace_name(self, namespace_id: str) -> str:
