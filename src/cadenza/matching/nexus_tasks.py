@@ -89,7 +89,6 @@ class NexusTaskQueues:
         self._queues: dict[tuple[str, str], Queue[NexusTask]] = {}
         self._owned: dict[str, NexusTask] = {}
         """Requests whose caller waits here, by task ID."""
-        self._in_flight: dict[str, NexusTask] = {}
         self._pollers: dict[tuple[str, str], dict[str, PollerSeen]] = {}
         """Who polled each queue lately, for DescribeTaskQueue (kept when the queue goes idle)."""
         self._last_poll: dict[tuple[str, str], float] = {}
@@ -120,7 +119,6 @@ class NexusTaskQueues:
         finally:
             task.expires_at = 0.0  # a poll that finds it later skips it
             self._owned.pop(task.task_id, None)
-            self._in_flight.pop(task.task_id, None)
             if task.shared:
                 await asyncio.shield(self._drop(task.task_id))
 
@@ -144,7 +142,6 @@ class NexusTaskQueues:
                 if task is None:
                     return None
                 if self._live(task) and await self._claimed(task):
-                    self._in_flight[task.task_id] = task
                     return task
             return None
         finally:
@@ -192,7 +189,6 @@ class NexusTaskQueues:
 
         The caller may wait here, or on the replica that offered it, which then reads the
         answer stored for it."""
-        self._in_flight.pop(task_id, None)
         task = self._owned.get(task_id)
         if task is not None:
             if task.namespace_id != namespace_id or task.answer.done():
