@@ -95,12 +95,14 @@ class Server(Assembly):
             self._workflow_service(),
             OperatorService(self._namespaces, self.nexus_endpoints),
         )
+        # Every call, over gRPC or HTTP, passes the same checks (authorization, rate limits, audit...).
+        wrap = grpc_server.chained(self._rpc_wrappers())
         self._grpc, port = await grpc_server.build(
             workflow_service,
             operator_service,
             f"{self.config.ip}:{self.config.port}",
             self.config.limits.grpc_max_message,
-            grpc_server.chained(self._rpc_wrappers()),
+            wrap,
             self._tls,
         )
         await self._grpc.start()
@@ -111,14 +113,10 @@ class Server(Assembly):
         if self._dynamic_config_file is not None:
             self._dynamic_config_file.start()
         self._serving = True
-        self.audit.read_through(grpc_server.chained(self._rpc_wrappers()))
-        self._concurrency_calls = ConcurrencyCalls(
-            self.concurrency, self._namespaces, grpc_server.chained(self._rpc_wrappers())
-        )
-        self._saved_view_calls = SavedViewCalls(self._store, grpc_server.chained(self._rpc_wrappers()))
-        http_port = await self._serve_http(
-            HttpCalls.of(workflow_service, operator_service, grpc_server.chained(self._rpc_wrappers()))
-        )
+        self.audit.read_through(wrap)
+        self._concurrency_calls = ConcurrencyCalls(self.concurrency, self._namespaces, wrap)
+        self._saved_view_calls = SavedViewCalls(self._store, wrap)
+        http_port = await self._serve_http(HttpCalls.of(workflow_service, operator_service, wrap))
         self.addresses = Addresses(grpc=f"{self.config.ip}:{port}", http=f"{self.config.ip}:{http_port}")
         return self.addresses
 
