@@ -22,7 +22,7 @@ from cadenza.concurrency import ACTIVITY_QUEUE, WORKFLOW_ID_PREFIX, WORKFLOW_TYP
 from tests import servers
 from tests.acceptance import raw_calls
 from tests.acceptance import workflows_concurrency as wc
-from tests.helpers import eventually
+from tests.helpers import dispatched, eventually
 
 
 @contextmanager
@@ -186,7 +186,7 @@ async def test_a_workflow_id_prefix_limit_that_queues_starts_the_next_once_one_c
             await eventually(
                 lambda: server.concurrency.running((namespace, WORKFLOW_ID_PREFIX, f"{queue}-")) == 1
             )
-            assert not (await second.describe()).raw_description.HasField("pending_workflow_task")
+            assert not await dispatched(second)
             await finish(client, f"{queue}-first")
             await finish(client, second.id)
             await eventually(

@@ -6,10 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import CancelledError
@@ -26,7 +24,7 @@ from tests.acceptance.concurrency_checks import (
     worker,
 )
 from tests.acceptance.test_concurrency_limits import finish, set_limit
-from tests.helpers import eventually
+from tests.helpers import dispatched, eventually
 
 SHORT = timedelta(seconds=2)
 """A client's RPC timeout far shorter than any run's wait for its slot."""
@@ -40,14 +38,6 @@ async def start_limited(client: Client, queue: str, count: int) -> list[Workflow
         )
         for i in range(count)
     ]
-
-
-async def dispatched(handle: WorkflowHandle[Any, Any]) -> bool:
-    """Whether the run's first workflow task was scheduled."""
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-            return True
-    return False
 
 
 async def waiting_runs(cadenza: servers.InProcessServer) -> set[str]:
