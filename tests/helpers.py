@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from temporalio.api.enums.v1 import EventType
@@ -65,10 +67,45 @@ def worker_for(client: Client, task_queue: str, registered: Registered) -> Worke
 
 
 def free_port() -> int:
-    """A loopback TCP port nothing listens on at the moment, for a server's command line."""
+    """A loopback TCP port nothing listens on at the moment, for a server's command line.
+
+    It is drawn below the kernel's ephemeral range: a port the kernel picks for ``bind(0)`` can
+    be handed to an outgoing connection's local end before the server that was told to listen
+    on it binds it, which fails that server's start. No port is handed out twice in a session,
+    so a server not yet listening keeps the ports it was given."""
+    low = _ephemeral_ports_start()
+    if low - _LOWEST_TEST_PORT < 1_000:
+        return _kernel_picked_port()
+    while True:
+        port = random.randrange(_LOWEST_TEST_PORT, low)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+
+
+_LOWEST_TEST_PORT = 10_000
+_handed_out: set[int] = set()
+
+
+def _kernel_picked_port() -> int:
+    """A free port the kernel picks, for a machine whose ephemeral range leaves no room below."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_ports_start() -> int:
+    """The first port of the kernel's range for outgoing connections (32768 by default)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 async def dispatched(handle: WorkflowHandle[Any, Any]) -> bool:
