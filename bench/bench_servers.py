@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -44,16 +45,42 @@ class ServerPorts:
 
 
 def free_ports(count: int) -> list[int]:
-    """Pick `count` distinct free loopback ports.
+    """Pick `count` distinct loopback ports nothing listens on, none picked before.
 
-    All sockets are held open until every port is chosen, so the kernel
-    cannot hand the same port out twice.
+    They are drawn below the kernel's ephemeral range: a port the kernel picks
+    for `bind(0)` can go to an outgoing connection's local end before the
+    server told to listen on it binds it, and that server then fails to start.
     """
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind((LOOPBACK, 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
+    low = _ephemeral_ports_start()
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randrange(LOWEST_PORT, low)
+        if port not in _picked and _bindable(port):
+            _picked.add(port)
+            ports.append(port)
+    return ports
+
+
+LOWEST_PORT = 10_000
+_picked: set[int] = set()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def _ephemeral_ports_start() -> int:
+    """The first port of the kernel's range for outgoing connections, if it leaves room below."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32_768
+    return max(low, LOWEST_PORT + 10_000)
 
 
 def allocate_ports() -> ServerPorts:
