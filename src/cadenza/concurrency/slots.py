@@ -78,7 +78,7 @@ class ConcurrencyLimits:
             logger=logger,
         )
         self._sweeper = Periodic(
-            self._sweep_ended,
+            self.sweep_round,
             SWEEP_SECONDS,
             name="cadenza-concurrency-sweep",
             what="checking concurrency slots",
@@ -307,7 +307,8 @@ class ConcurrencyLimits:
             self._set_limits(limits)
             self._wake()
 
-    async def _sweep_ended(self) -> None:
+    async def sweep_round(self) -> None:
+        """One round of the periodic sweep."""
         if self._shared:  # the other replicas' changes pass no ``committed`` here
             await self.sweep(SWEEP_GRACE)
             return
