@@ -32,7 +32,7 @@ from cadenza.auth.authenticators import Authenticator
 from cadenza.batches.service import BatchService
 from cadenza.clock import Clock, SystemClock
 from cadenza.concurrency import ConcurrencyLimits
-from cadenza.concurrency.holders import holder_check
+from cadenza.concurrency.holders import holder_check, unseen_commits
 from cadenza.concurrency.starts import StartSlots
 from cadenza.config import ServerConfig
 from cadenza.deployments.drainage_checks import DrainageChecks
@@ -218,6 +218,7 @@ class Assembly:
         """The concurrency limits, wired to matching, the engine and the metrics."""
         limits = ConcurrencyLimits(self._store, self._clock, shared)
         limits.holder_alive = holder_check(self._history)
+        limits.unseen_commits = unseen_commits(self._history)
         start_slots = StartSlots(limits)  # children and scheduled runs count as any start
         self._transfers.start_slots = start_slots
         self._schedules.limit_starts(start_slots)

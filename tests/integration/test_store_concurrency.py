@@ -5,10 +5,14 @@ freed, and gone with their namespace."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+
+import asyncpg
 
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord, SlotRecord
 from cadenza.persistence.records import NamespaceRecord
+from cadenza.persistence.sql import load_queries
 from cadenza.persistence.store import Store
 
 
@@ -67,3 +71,38 @@ async def test_limits_and_slots_go_with_their_namespace(store: Store) -> None:
     await store.delete_namespace("gone")
     assert await store.list_concurrency_limits() == []
     assert await store.list_slots() == []
+
+
+SLOTS_OF_100_KEYS = (
+    "INSERT INTO concurrency_slots SELECT 'ns', 'activity-queue', 'q', 'w' || i, 'run', i, 1, "
+    "'k' || (i % 100), 1.0 FROM generate_series(1, 20000) AS i"
+)
+
+
+async def test_counting_a_fairness_keys_slots_reads_its_index(db_url: str, store: Store) -> None:
+    """Taking a slot on a queue limited per fairness key counts that key's slots: through the
+    index, not through every slot of the queue."""
+    args = ("ns", "activity-queue", "q", "k7")
+    if db_url.startswith("postgresql"):
+        plan = await _postgres_plan(db_url, args)
+    else:
+        plan = _sqlite_plan(db_url, args)
+    assert "concurrency_slots_by_fairness_key" in plan, plan
+
+
+def _sqlite_plan(path: str, args: tuple[str, ...]) -> str:
+    count_key = load_queries("cadenza.persistence.sqlite", "concurrency.sql")["count_key"]
+    with sqlite3.connect(path) as conn:
+        return "\n".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + count_key, args))
+
+
+async def _postgres_plan(url: str, args: tuple[str, ...]) -> str:
+    """The plan with enough slots analysed that the planner weighs an index against a scan."""
+    count_key = load_queries("cadenza.persistence.postgres", "concurrency.sql")["count_key"]
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SLOTS_OF_100_KEYS)
+        await conn.execute("ANALYZE concurrency_slots")
+        return "\n".join(row[0] for row in await conn.fetch("EXPLAIN " + count_key, *args))
+    finally:
+        await conn.close()

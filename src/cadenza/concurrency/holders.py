@@ -1,8 +1,9 @@
-"""Whether a slot's holder still runs, read from the engine (for the sweep of stale slots)."""
+"""Whether a slot's holder still runs, and whether a commit may have ended one unseen, read from
+the engine (for the sweep of stale slots)."""
 
 from __future__ import annotations
 
-from cadenza.concurrency.slots import HolderAlive
+from cadenza.concurrency.slots import HolderAlive, UnseenCommits
 from cadenza.exceptions import NotFoundError
 from cadenza.history.service.engine import Engine
 from cadenza.persistence.concurrency_records import SlotRecord
@@ -26,3 +27,16 @@ def holder_check(engine: Engine) -> HolderAlive:
         return activity is not None and activity.started and activity.attempt == slot.attempt
 
     return alive
+
+
+def unseen_commits(engine: Engine) -> UnseenCommits:
+    """``unseen_commits`` for the slots: whether the engine met a commit whose outcome stayed
+    unknown since last asked (it may have ended a holder without a word to the slots)."""
+    seen = engine.unsure_commits
+
+    def met_since() -> bool:
+        nonlocal seen
+        met, seen = engine.unsure_commits != seen, engine.unsure_commits
+        return met
+
+    return met_since

@@ -2,22 +2,24 @@
 
 A dispatch or a start first reserves a slot in memory (so polls on this server never hand out
 more than the limit), then takes it in the store (so servers sharing a database never do
-either); the store's rows are the truth, read at start and, on a shared database, every
+either: only there does the store count the slots again, as a single server's memory holds
+them all); the store's rows are the truth, read at start and, on a shared database, every
 ``REFRESH_SECONDS``. A slot is given back when a committed change shows its holder ended
 (the activity's attempt completed, failed, timed out or was cancelled; the workflow's chain
 closed), and a sweep gives back any slot whose holder ended unseen (a crash between the
-commit and the slot's deletion, a change made by another replica).
+commit and the slot's deletion, a change made by another replica, a commit whose outcome
+stayed unknown, a standalone activity, which no workflow change ends).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from cadenza.clock import Clock
 from cadenza.concurrency.limits import ACTIVITY_QUEUE, LimitKey, key_of
+from cadenza.concurrency.table import SlotId, SlotTable, activity_slot, ended_by_commits, slot_id
 from cadenza.history.machine.change import Change
 from cadenza.periodic import Periodic
 from cadenza.persistence.concurrency_records import (
@@ -41,72 +43,8 @@ SWEEP_SECONDS = 5.0
 SWEEP_GRACE = 10.0
 """A slot younger than this is not swept: its holder's start may not be committed yet."""
 
-SlotId = tuple[str, str, str, str, str, int]
 HolderAlive = Callable[[SlotRecord], Awaitable[bool]]
-
-
-def slot_id(slot: SlotRecord) -> SlotId:
-    return (slot.namespace_id, slot.scope, slot.name, slot.workflow_id, slot.run_id, slot.scheduled_event_id)
-
-
-def activity_slot(task: TaskRecord, now: float) -> SlotRecord:
-    """The slot an activity task's attempt holds on its queue's limit."""
-    return SlotRecord(
-        task.namespace_id,
-        ACTIVITY_QUEUE,
-        task.task_queue,
-        task.workflow_id,
-        task.run_id,
-        task.scheduled_event_id,
-        task.attempt,
-        task.priority.fairness_key,
-        now,
-    )
-
-
-class SlotTable:
-    """The slots held now, with their counts per limit and per fairness key."""
-
-    def __init__(self) -> None:
-        self.slots: dict[SlotId, SlotRecord] = {}
-        self.by_run: dict[tuple[str, str, str], set[SlotId]] = {}
-        """An activity's slots by its run (namespace ID, workflow ID, run ID)."""
-        self.by_workflow: dict[tuple[str, str], set[SlotId]] = {}
-        """A workflow chain's slots by its namespace ID and workflow ID."""
-        self.per_limit: Counter[LimitKey] = Counter()
-        self.per_key: Counter[tuple[str, str, str, str]] = Counter()
-
-    def add(self, slot: SlotRecord) -> None:
-        held = slot_id(slot)
-        if held in self.slots:
-            self.remove(held)
-        self.slots[held] = slot
-        self._index(slot).setdefault(self._owner(slot), set()).add(held)
-        self.per_limit[key_of(slot)] += 1
-        self.per_key[(*key_of(slot), slot.fairness_key)] += 1
-
-    def remove(self, held: SlotId) -> SlotRecord | None:
-        slot = self.slots.pop(held, None)
-        if slot is None:
-            return None
-        index, owner = self._index(slot), self._owner(slot)
-        owned = index.get(owner)
-        if owned is not None:
-            owned.discard(held)
-            if not owned:
-                del index[owner]
-        self.per_limit[key_of(slot)] -= 1
-        self.per_key[(*key_of(slot), slot.fairness_key)] -= 1
-        return slot
-
-    def _index(self, slot: SlotRecord) -> dict[tuple[str, ...], set[SlotId]]:
-        return self.by_run if slot.run_id else self.by_workflow  # type: ignore[return-value]
-
-    @staticmethod
-    def _owner(slot: SlotRecord) -> tuple[str, ...]:
-        if slot.run_id:
-            return (slot.namespace_id, slot.workflow_id, slot.run_id)
-        return (slot.namespace_id, slot.workflow_id)
+UnseenCommits = Callable[[], bool]
 
 
 class ConcurrencyLimits:
@@ -126,6 +64,12 @@ class ConcurrencyLimits:
         self._releases: set[asyncio.Task[None]] = set()
         self.holder_alive: HolderAlive | None = None
         """Whether a slot's holder still runs (set by the server: it reads the engine)."""
+        self.unseen_commits: UnseenCommits | None = None
+        """Whether a commit may have landed unseen by ``committed`` since last asked (its
+        outcome stayed unknown); set by the server. None: every one is seen."""
+        self._unsure_at: float | None = None
+        """When a single server last heard of such a commit, until its sweep checked the slots
+        taken before then."""
         self._refresh = Periodic(
             self._refresh_limits,
             REFRESH_SECONDS,
@@ -134,7 +78,7 @@ class ConcurrencyLimits:
             logger=logger,
         )
         self._sweeper = Periodic(
-            self._sweep_ended,
+            self.sweep_round,
             SWEEP_SECONDS,
             name="cadenza-concurrency-sweep",
             what="checking concurrency slots",
@@ -219,12 +163,19 @@ class ConcurrencyLimits:
         limit = self.limits.get(key_of(slot)) if slot is not None else None
         if slot is None or limit is None:  # unlimited, or unset meanwhile
             return SLOT_TAKEN
-        outcome = await self._store.acquire_slot(slot, limit.max_running, limit.fairness_key_max)
+        outcome = await self._store.acquire_slot(slot, *self._store_caps(limit))
         if outcome != SLOT_TAKEN:
             self._in_flight.pop(held, None)
             self.table.remove(held)
             self._wake()
         return outcome
+
+    def _store_caps(self, limit: ConcurrencyLimitRecord) -> tuple[int, int]:
+        """The caps the store counts a slot against: on a shared database the limit's, as the
+        other replicas' slots count too; on a single server none, as the slots counted here
+        (``admits``, before the reservation) are all there are, and the store keeps them only
+        for a restart. So a single server's dispatch or start counts no rows."""
+        return (limit.max_running, limit.fairness_key_max) if self._shared else (0, 0)
 
     def handed_over(self, task: TaskRecord) -> None:
         """The task was recorded as started: from now its slot ends with its attempt."""
@@ -280,7 +231,7 @@ class ConcurrencyLimits:
         self._in_flight[slot_id(slot)] = slot
         self.table.add(slot)
         try:
-            outcome = await self._store.acquire_slot(slot, limit.max_running, 0)
+            outcome = await self._store.acquire_slot(slot, self._store_caps(limit)[0], 0)
         except BaseException:
             self._in_flight.pop(slot_id(slot), None)
             self.table.remove(slot_id(slot))
@@ -356,17 +307,38 @@ class ConcurrencyLimits:
             self._set_limits(limits)
             self._wake()
 
-    async def _sweep_ended(self) -> None:
-        await self.sweep(SWEEP_GRACE)
+    async def sweep_round(self) -> None:
+        """One round of the periodic sweep."""
+        if self._shared:  # the other replicas' changes pass no ``committed`` here
+            await self.sweep(SWEEP_GRACE)
+            return
+        now = self._clock.now()
+        if self.unseen_commits is not None and self.unseen_commits():
+            self._unsure_at = now
+        unsure_at, cutoff = self._unsure_at, now - SWEEP_GRACE
+        if unsure_at is not None and cutoff >= unsure_at:
+            self._unsure_at = None  # this round checks the last slots taken before it
+        if self.table.slots:
+            await self._free_ended(cutoff, self._unseen_holders(unsure_at))
+
+    def _unseen_holders(self, unsure_at: float | None) -> Callable[[SlotRecord], bool]:
+        """The slots a single server's sweep checks: ``committed`` sees every other holder end
+        (a crash's unseen ends are swept at start)."""
+        if unsure_at is None:
+            return lambda slot: not ended_by_commits(slot)
+        return lambda slot: slot.acquired_at <= unsure_at or not ended_by_commits(slot)
 
     async def sweep(self, grace: float) -> int:
         """Free the slots older than ``grace`` seconds whose holders ended; return how many."""
+        return await self._free_ended(self._clock.now() - grace, lambda slot: True)
+
+    async def _free_ended(self, cutoff: float, checked: Callable[[SlotRecord], bool]) -> int:
+        """Free the ``checked`` slots taken by ``cutoff`` whose holders ended; return how many."""
         if self.holder_alive is None:
             return 0
-        cutoff = self._clock.now() - grace
         ended = []
         for held, slot in list(self.table.slots.items()):
-            if held in self._in_flight or slot.acquired_at > cutoff:
+            if held in self._in_flight or slot.acquired_at > cutoff or not checked(slot):
                 continue
             if not await self.holder_alive(slot) and self.table.slots.get(held) is slot:
                 ended.append(slot)

@@ -94,6 +94,9 @@ class Engine:
         """Told (after commit) of every run that closes; schedules watch their workflows so."""
         self.on_committed: Callable[[Change], None] | None = None
         """Told every change once it is committed: metrics count outcomes from it."""
+        self.unsure_commits = 0
+        """Commits whose outcome stayed unknown (the store failed, and so did the read that
+        would tell): ``on_committed`` never heard of them, though they may have landed."""
         self.may_dispatch_eagerly: Callable[[str, str], bool] = _always
         """Whether an activity of a namespace ID and queue may start in a workflow task's answer:
         not where a concurrency limit must count it through matching."""
@@ -160,10 +163,10 @@ class Engine:
             await self._store.commit(write, *more)
         except StorageError:
             if not await self._landed(write):
-                self.cache.drop(entry.key)
+                self._forget_unsure(entry.key)
                 raise
         except BaseException:
-            self.cache.drop(entry.key)
+            self._forget_unsure(entry.key)
             raise
         if pending is not None and audit is not None:
             pending.written = True
@@ -181,6 +184,11 @@ class Engine:
         if change.events or change.state_changed:
             entry.notify()
         self.cache.note_state(entry)
+
+    def _forget_unsure(self, key: ExecutionKey) -> None:
+        """Forget the cached copy of a run whose commit failed or may have landed unseen."""
+        self.cache.drop(key)
+        self.unsure_commits += 1
 
     async def _landed(self, write: ExecutionWrite) -> bool:
         """Whether a commit the store reported failed took effect all the same.

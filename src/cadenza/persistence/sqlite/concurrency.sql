@@ -1,4 +1,4 @@
--- Concurrency limits and their slots (migration 13).
+-- Concurrency limits and their slots (migrations 13 and 18).
 
 -- name: list_limits
 SELECT namespace_id, scope, name, max_running, fairness_key_max, policy FROM concurrency_limits
