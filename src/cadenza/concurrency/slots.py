@@ -268,6 +268,11 @@ class ConcurrencyLimits:
             self._release(ended)
 
     def _release(self, slots: list[SlotRecord]) -> None:
+        # Freeing nothing wakes no one: a start that found its limit full gives back the none it
+        # took, and waking the other waiting starts then would have each wake the next in turn,
+        # for as long as they wait, keeping the event loop busy.
+        if not slots:
+            return
         for slot in slots:
             self.table.remove(slot_id(slot))
         self._wake()
