@@ -146,7 +146,7 @@ class StartSlots:
             case WaitWhileWanted(still_wanted):
                 slots = await self.wait_admit(namespace_id, kind, workflow_id, still_wanted=still_wanted)
             case _:
-                slots = await self.try_admit(namespace_id, kind, workflow_id)
+                slots = await self._try_admit(namespace_id, kind, workflow_id)
         if slots is None and not isinstance(when_queued, RunWaits):
             return None
         try:
@@ -158,7 +158,7 @@ class StartSlots:
             self._give_back(slots)
         return result
 
-    async def try_admit(
+    async def _try_admit(
         self, namespace_id: str, workflow_type: str, workflow_id: str
     ) -> list[SlotRecord] | None:
         """The slots newly taken for this start; None when a ``queue`` limit is full (nothing is
