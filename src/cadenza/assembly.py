@@ -182,7 +182,7 @@ class Assembly:
             self.nexus_endpoints,
             self._matching.nexus_tasks,
             self._store,
-            StartSlots(self.concurrency),  # a system operation's start counts as any start
+            self._start_slots,  # a system operation's start counts as any start
         )
         self._standalone_nexus = StandaloneNexusOperations(
             OperationRows(
@@ -219,9 +219,10 @@ class Assembly:
         limits = ConcurrencyLimits(self._store, self._clock, shared)
         limits.holder_alive = holder_check(self._history)
         limits.unseen_commits = unseen_commits(self._history)
-        start_slots = StartSlots(limits)  # children and scheduled runs count as any start
-        self._transfers.start_slots = start_slots
-        self._schedules.limit_starts(start_slots)
+        self._start_slots = StartSlots(limits)
+        """The slots every workflow start takes, whoever starts it."""
+        self._transfers.start_slots = self._start_slots  # children and scheduled runs count as any start
+        self._schedules.limit_starts(self._start_slots)
         self._matching.gate = limits
         self._history.may_dispatch_eagerly = limits.may_dispatch_eagerly
         self.metrics.watch_concurrency(limits.figures)
@@ -294,7 +295,7 @@ class Assembly:
                 history=history,
                 reader=self._reader,
                 queries=self._queries,
-                concurrency=self.concurrency,
+                start_slots=self._start_slots,
             ),
             tasks=TaskRpcs(
                 config=config,

@@ -23,8 +23,7 @@ from cadenza.api.requests import (
     wanted_stage,
     with_request_id,
 )
-from cadenza.concurrency import ConcurrencyLimits
-from cadenza.concurrency.starts import admit_start, try_admit_start
+from cadenza.concurrency.starts import RUN_WAITS, RunWaits, StartSlots, WaitUntil
 from cadenza.config import ServerConfig
 from cadenza.exceptions import CadenzaError, InvalidArgumentError, MultiOperationError
 from cadenza.history.machine import updates
@@ -34,7 +33,6 @@ from cadenza.history.service.queries import Queries
 from cadenza.history.service.reads import HistoryReader
 from cadenza.history.service.starting import StartResult
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.concurrency_records import SlotRecord
 from cadenza.persistence.records import ExecutionKey, NamespaceRecord
 from cadenza.protoutil import present
 from cadenza.visibility import validation
@@ -51,10 +49,10 @@ class WorkflowRpcs:
         history: HistoryService,
         reader: HistoryReader,
         queries: Queries,
-        concurrency: ConcurrencyLimits | None = None,
+        start_slots: StartSlots | None = None,
     ) -> None:
         self._config = config
-        self._concurrency = concurrency
+        self._start_slots = start_slots or StartSlots(None)
         self._namespaces = namespaces
         self._history = history
         self._reader = reader
@@ -69,34 +67,19 @@ class WorkflowRpcs:
         signal: Signal | None = None,
         update: Request | None = None,
     ) -> StartResult:
-        """Start the run under the concurrency limits (``cadenza.concurrency.starts``): with a
-        slot of each, or, past a full ``queue`` limit, at once, its first workflow task waiting
-        durably for them; update-with-start, whose answer needs the run, waits here until the
-        call's deadline. A start that starts no run gives the slots it took back."""
-        slots: list[SlotRecord] | None = []
-        if self._concurrency is not None:
-            kind, workflow_id = request.workflow_type.name, request.workflow_id
-            if update is None:
-                slots = await try_admit_start(self._concurrency, namespace.id, kind, workflow_id)
-            else:
-                slots = await admit_start(
-                    self._concurrency, namespace.id, kind, workflow_id, deadline_of(context)
-                )
-        try:
-            rules, await_slot = self._rules(namespace), slots is None
-            result = await self._history.start_workflow(
+        """Start the run under the concurrency limits (``StartSlots.start``): past a full
+        ``queue`` limit a client's start is written at once, its first workflow task waiting
+        durably for the slots; update-with-start, whose answer needs the run, waits here until
+        the call's deadline."""
+        rules = self._rules(namespace)
+
+        async def begin(await_slot: bool) -> StartResult:
+            return await self._history.start_workflow(
                 namespace, request, signal, rules=rules, update=update, await_slot=await_slot
             )
-        except BaseException:
-            self._give_back(slots)
-            raise
-        if not result.started:
-            self._give_back(slots)
-        return result
 
-    def _give_back(self, slots: list[SlotRecord] | None) -> None:
-        if slots and self._concurrency is not None:
-            self._concurrency.give_back_slots(slots)
+        when_queued: RunWaits | WaitUntil = RUN_WAITS if update is None else WaitUntil(deadline_of(context))
+        return await self._start_slots.start(namespace.id, request, begin, when_queued)
 
     def _rules(self, namespace: NamespaceRecord) -> validation.Rules:
         """What search attributes set in ``namespace`` are checked against."""

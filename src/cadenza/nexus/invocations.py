@@ -64,7 +64,7 @@ class NexusInvocations:
         store: TaskStore,
         start_slots: StartSlots | None = None,
     ) -> None:
-        self._start_slots = start_slots
+        self._start_slots = start_slots or StartSlots(None)
         """The concurrency limits' slots a system operation's workflow start takes."""
         self._history = history
         self._namespaces = namespaces

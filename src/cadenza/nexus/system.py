@@ -18,15 +18,13 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
-from cadenza.concurrency.starts import StartSlots
+from cadenza.concurrency.starts import NOT_YET, StartSlots
 from cadenza.exceptions import CadenzaError
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import MutableState, NexusOperation
-from cadenza.history.service import HistoryService, StartResult
+from cadenza.history.service import HistoryService
 from cadenza.namespaces import NamespaceRegistry
 from cadenza.nexus.answers import Answer, Verdict
-from cadenza.persistence.concurrency_records import SlotRecord
-from cadenza.persistence.records import NamespaceRecord
 from cadenza.protoutil import copy_common_fields, present
 
 ENDPOINT = "__temporal_system"
@@ -42,7 +40,7 @@ async def run(
     caller: MutableState,
     operation: NexusOperation,
     payload: Payload,
-    slots: StartSlots | None = None,
+    slots: StartSlots,
 ) -> Answer:
     """Serve one system operation for a workflow of ``caller``'s namespace; a request sent
     again (after a restart) carries the operation's request ID, so it acts once."""
@@ -72,7 +70,11 @@ async def run(
         if not request.signal_name:
             return _refused("SignalName is not set on request.", "BAD_REQUEST")
         namespace = await namespaces.get(caller.namespace)
-        result = await _limited_start(history, namespace, start, signal, slots)
+        # Under the concurrency limits as any start; while a ``queue`` limit is full nothing
+        # starts, and the operation is tried again after a backoff, its outbox entry stored.
+        result = await slots.start(
+            namespace.id, start, lambda _await_slot: history.start_workflow(namespace, start, signal), NOT_YET
+        )
     except CadenzaError as error:
         return _refused(error.message, "BAD_REQUEST")
     if result is None:
@@ -87,32 +89,6 @@ async def run(
         data=response.SerializeToString(),
     )
     return Answer(Verdict.COMPLETED, result=answer)
-
-
-async def _limited_start(
-    history: HistoryService,
-    namespace: NamespaceRecord,
-    start: StartWorkflowExecutionRequest,
-    signal: Signal,
-    slots: StartSlots | None,
-) -> StartResult | None:
-    """The start under the concurrency limits, as any start; None while a ``queue`` limit is
-    full (the operation is tried again after a backoff, its outbox entry stored meanwhile)."""
-    taken: list[SlotRecord] = []
-    if slots is not None:
-        admitted = await slots.try_admit(namespace.id, start.workflow_type.name, start.workflow_id)
-        if admitted is None:
-            return None
-        taken = admitted
-    try:
-        result = await history.start_workflow(namespace, start, signal)
-    except BaseException:
-        if slots is not None:
-            slots.give_back(taken)
-        raise
-    if not result.started and slots is not None:
-        slots.give_back(taken)
-    return result
 
 
 def _refused(message: str, error_type: str) -> Answer:

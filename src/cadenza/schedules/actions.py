@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import (
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
-from cadenza.concurrency.starts import StartSlots
+from cadenza.concurrency.starts import NOT_YET, StartSlots
 from cadenza.exceptions import CadenzaError
 from cadenza.history.service import HistoryService
 from cadenza.history.service.reads import HistoryReader
@@ -66,7 +66,7 @@ class Actions:
         self._history = history
         self._reader = reader
         self._namespaces = namespaces
-        self.start_slots: StartSlots | None = None
+        self.start_slots = StartSlots(None)
         """The concurrency limits' slots a scheduled start takes (set by the server)."""
 
     async def start(self, record: ScheduleRecord, start: BufferedStart) -> tuple[str, str] | None:
@@ -75,22 +75,14 @@ class Actions:
         buffer). A full ``reject`` limit refuses it with ``ResourceExhaustedError``."""
         request = start_request(record, start)
         namespace = await self._namespaces.get(record.namespace)
-        slots = []
-        if self.start_slots is not None:
-            taken = await self.start_slots.try_admit(
-                namespace.id, request.workflow_type.name, request.workflow_id
-            )
-            if taken is None:
-                return None
-            slots = taken
-        try:
-            result = await self._history.start_workflow(namespace, request)
-        except BaseException:
-            if self.start_slots is not None:
-                self.start_slots.give_back(slots)
-            raise
-        if not result.started and self.start_slots is not None:
-            self.start_slots.give_back(slots)
+        result = await self.start_slots.start(
+            namespace.id,
+            request,
+            lambda _await_slot: self._history.start_workflow(namespace, request),
+            NOT_YET,
+        )
+        if result is None:
+            return None
         return request.workflow_id, result.run_id
 
     async def closed(self, namespace_id: str, workflow_id: str) -> Closed | None:

@@ -20,7 +20,7 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
 
-from cadenza.concurrency.starts import LimitFull, StartSlots
+from cadenza.concurrency.starts import LimitFull, StartSlots, WaitWhileWanted
 from cadenza.exceptions import NamespaceNotFoundError, NotFoundError, WorkflowAlreadyStartedError
 from cadenza.history.machine import children, priorities, runs, versioning
 from cadenza.history.machine.signals import Signal
@@ -28,7 +28,6 @@ from cadenza.history.machine.state import Child, Parent
 from cadenza.history.service import HistoryService
 from cadenza.history.service.cache import Entry
 from cadenza.namespaces import NamespaceRegistry
-from cadenza.persistence.concurrency_records import SlotRecord
 from cadenza.persistence.records import NO_PRIORITY, ExecutionKey, TimerRecord
 from cadenza.persistence.roles import TaskStore
 from cadenza.protoutil import copy_common_fields, present
@@ -50,9 +49,6 @@ nearest is "already exists": as there, running workflows stand in the way of thi
 every SDK turns it into a typed error the parent can catch (in Python
 ``WorkflowAlreadyStartedError``), or that fails the parent plainly, where an unspecified cause
 makes some SDKs fail the parent's workflow task again and again."""
-SLOT_WAIT_SECONDS = 2.0
-"""How long a child (or a run) waiting for a slot waits before it looks again whether its
-parent still wants it (whether the run still runs); a freed slot wakes it sooner."""
 
 
 class RetryLater(Exception):
@@ -66,8 +62,9 @@ class Transfers:
         self._history = history
         self._namespaces = namespaces
         self._store = store
-        self.start_slots: StartSlots | None = None
-        """The concurrency limits' slots a child's start takes (set by the server)."""
+        self.start_slots = StartSlots(None)
+        """The concurrency limits' slots a child's start, and a run waiting for its first
+        workflow task, takes (set by the server)."""
         self._handlers: dict[str, Callable[[TimerRecord], Awaitable[None]]] = {
             TimerKind.AWAIT_SLOT: self._await_slot,
             TimerKind.START_CHILD: self._start_child,
@@ -99,26 +96,32 @@ class Transfers:
         request = _child_request(entry, timer, attrs)
         parent = _parent_of(entry, timer)
         run_id, namespace_id, cause = "", "", 0
-        slots: list[SlotRecord] | None = []
+
+        async def still_wanted() -> bool:  # the parent may close, or cancel the child, meanwhile
+            return _child_pending(await self._history.load(timer.key), timer)
+
         try:
             namespace = await self._namespaces.get(attrs.namespace)
             namespace_id = namespace.id
-            slots = await self._child_slots(timer, namespace_id, request)
-            if slots is None:  # the parent closed, or no longer waits for this child
+            # A child waits for a ``queue`` limit's slot here, its outbox entry stored (so a
+            # restart or another replica takes the wait over), while its parent's workflow
+            # tasks go on; a full ``reject`` limit fails its start.
+            result = await self.start_slots.start(
+                namespace_id,
+                request,
+                lambda _await_slot: self._history.start_workflow(namespace, request, parent=parent),
+                WaitWhileWanted(still_wanted),
+            )
+            if result is None:  # the parent closed, or no longer waits for this child
                 await self._done(timer)
                 return
-            run_id = (await self._history.start_workflow(namespace, request, parent=parent)).run_id
+            run_id = result.run_id
         except WorkflowAlreadyStartedError:
             cause = _CHILD_EXISTS
         except NamespaceNotFoundError:
             cause = _CHILD_NAMESPACE_NOT_FOUND
         except LimitFull:
             cause = _CHILD_LIMIT_FULL
-        except BaseException:
-            self._give_back(slots)
-            raise
-        if cause:
-            self._give_back(slots)
         async with self._history.changing(timer.key) as (entry, change):
             change.remove_timer(timer.timer_id)
             child = entry.state.children.get(timer.event_id)
@@ -128,27 +131,6 @@ class Transfers:
                 children.child_start_failed(change, child, cause, attrs.workflow_task_completed_event_id)
             else:
                 children.child_started(change, child, run_id, namespace_id, present(attrs, "header"))
-
-    async def _child_slots(
-        self, timer: TimerRecord, namespace_id: str, request: StartWorkflowExecutionRequest
-    ) -> list[SlotRecord] | None:
-        """The concurrency slots the child's start takes. While a ``queue`` limit is full it
-        waits here, its outbox entry still stored (so a restart or another replica takes the
-        wait over), and the parent's workflow tasks go on meanwhile; None if the parent stops
-        waiting for the child. ``LimitFull`` when a ``reject`` limit is full."""
-        gate = self.start_slots
-        if gate is None:
-            return []
-        kind, workflow_id = request.workflow_type.name, request.workflow_id
-        while (slots := await gate.try_admit(namespace_id, kind, workflow_id)) is None:
-            await gate.wait_freed(SLOT_WAIT_SECONDS)
-            if not _child_pending(await self._history.load(timer.key), timer):
-                return None
-        return slots
-
-    def _give_back(self, slots: list[SlotRecord] | None) -> None:
-        if slots and self.start_slots is not None:
-            self.start_slots.give_back(slots)
 
     # -- a client's start waiting for its slots ----------------------------------------------
 
@@ -173,21 +155,23 @@ class Transfers:
     async def _took_slots(self, timer: TimerRecord) -> bool:
         """Wait until the run holds its slots (True: taken now, or held already, as after a
         failed attempt) or no longer waits for them (False)."""
-        gate = self.start_slots
-        while True:
-            entry = await self._history.load(timer.key)
-            if not _awaits_slot(entry, timer):
-                return False
-            if gate is None:
-                return True
-            state = entry.state
-            try:
-                slots = await gate.try_admit(state.namespace_id, state.workflow_type, state.workflow_id)
-            except LimitFull:  # the limit was set to reject since: an accepted run still waits
-                slots = None
-            if slots is not None:
-                return True
-            await gate.wait_freed(SLOT_WAIT_SECONDS)
+        entry = await self._history.load(timer.key)
+        if not _awaits_slot(entry, timer):  # checked first: a closed run must take no slot
+            return False
+
+        async def still_wanted() -> bool:  # the run may close (terminated, timed out) meanwhile
+            return _awaits_slot(await self._history.load(timer.key), timer)
+
+        state = entry.state
+        # The run was accepted: should its limit have been set to reject since, it still waits.
+        slots = await self.start_slots.wait_admit(
+            state.namespace_id,
+            state.workflow_type,
+            state.workflow_id,
+            still_wanted=still_wanted,
+            reject_waits=True,
+        )
+        return slots is not None
 
     async def _notify_parent(self, timer: TimerRecord) -> None:
         entry = await self._history.load(timer.key)
