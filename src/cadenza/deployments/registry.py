@@ -212,7 +212,10 @@ class WorkerDeployments:
         return deployment.revision if deployment is not None else 0
 
     def polls(self, namespace_id: str, task_queue: str, version: str) -> bool:
-        deployment_name, _, build_id = version.partition(names.DELIMITER)
+        try:
+            deployment_name, build_id = names.split_version(version)
+        except ValueError:
+            return False  # no deployment or version has an empty name: none of them polls
         deployment = self._deployments.get((namespace_id, deployment_name))
         known = deployment.versions.get(build_id) if deployment is not None else None
         return known is not None and known.polls(task_queue)
