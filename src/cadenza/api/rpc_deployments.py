@@ -39,12 +39,7 @@ def _version_of(request: Any) -> tuple[str, str]:
 def _parse(version: str) -> tuple[str, str]:
     if version == names.UNVERSIONED:
         return "", ""
-    try:
-        return names.split_version(version)
-    except ValueError:
-        raise InvalidArgumentError(
-            f'invalid version string "{version}", expected format is "<deployment_name>.<build_id>"'
-        ) from None
+    return names.parsed_version(version)
 
 
 def _routed_build(request: Any) -> str:
