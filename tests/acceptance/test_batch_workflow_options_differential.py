@@ -77,6 +77,9 @@ OVERRIDES = [
     ),
     VersioningOverride(behavior=bo.PINNED),
     VersioningOverride(behavior=bo.PINNED, pinned_version="d.b"),
+    VersioningOverride(behavior=bo.PINNED, pinned_version="d"),
+    VersioningOverride(behavior=bo.PINNED, pinned_version="d."),
+    VersioningOverride(behavior=bo.PINNED, pinned_version=".b"),
     VersioningOverride(behavior=bo.AUTO_UPGRADE, pinned_version="d.b"),
     VersioningOverride(behavior=bo.AUTO_UPGRADE),
 ]

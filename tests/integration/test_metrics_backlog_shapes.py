@@ -47,6 +47,31 @@ async def test_the_backlog_is_counted_by_priority_and_by_its_largest_fairness_ke
     assert page.value("cadenza_backlog_fairness_key_count", **labels, fairness_key="b") == 1
 
 
+async def test_the_backlog_by_priority_leaves_out_the_tasks_of_runs_that_closed(
+    in_process_server: servers.InProcessServer,
+) -> None:
+    client = await Client.connect(in_process_server.address)
+    queue = f"idle-{uuid.uuid4().hex[:8]}"
+    handles = [
+        await client.start_workflow(
+            mw.Waits.run, id=f"{queue}-{i}", task_queue=queue, priority=Priority(priority_key=priority)
+        )
+        for i, priority in enumerate([1, 1, 3, 3, 3])
+    ]
+    for handle in handles[:3]:  # their workflow tasks are withdrawn from the backlog
+        await handle.terminate()
+    labels = {"namespace": "default", "taskqueue": temporal_value(queue), "task_type": "Workflow"}
+
+    def counted() -> Scrape:
+        page = scrape(in_process_server)
+        assert page.value("approximate_backlog_count", **labels) == 2
+        return page
+
+    page = await eventually(counted)
+    assert page.value("approximate_backlog_count", **labels, task_priority="1") == 0
+    assert page.value("approximate_backlog_count", **labels, task_priority="3") == 2
+
+
 async def test_a_concurrency_limit_reports_its_running_slots(
     in_process_server: servers.InProcessServer,
 ) -> None:

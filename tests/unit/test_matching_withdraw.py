@@ -83,3 +83,17 @@ async def test_withdrawn_tasks_leave_a_fair_queue_and_the_rest_keep_their_order(
         "urgent",
         *(task_id for task_id in whole_order if task_id not in withdrawn),
     ]
+
+
+def test_the_backlog_by_priority_leaves_out_withdrawn_tasks_at_their_own_priority() -> None:
+    matching = MatchingService()
+    for i, priority_key in enumerate([1, 1, 3, 3, 3]):
+        matching.add_task(
+            TaskRecord(
+                f"t{i}", "ns", "queue", WORKFLOW, "wf", f"t{i}", 2, 1, priority=TaskPriority(priority_key)
+            )
+        )
+    matching.withdraw(["t0", "t1", "t2"])
+    assert matching.backlog_by_priority("ns", "queue", WORKFLOW) == {3: 2}
+    [(_, priorities, _)] = matching.backlog_shapes()
+    assert priorities == {3: 2}

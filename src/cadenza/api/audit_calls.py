@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from google.rpc import code_pb2, status_pb2
 
-from cadenza.api.http_calls import CallFailed, HttpCallContext, RpcWrapper
+from cadenza.api.http_calls import CallFailed, HttpCallContext, RpcWrapper, called
 from cadenza.audit.export import as_json
 from cadenza.audit.log import AuditLog
 from cadenza.audit.query import filter_from
@@ -60,13 +59,7 @@ class AuditCalls:
         except ValueError as error:
             raise CallFailed(status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(error))) from None
         context = HttpCallContext(metadata, client_certificate=client_certificate)
-        try:
-            rows: list[dict[str, Any]] = await self._handler(
-                AuditListing(wanted.namespace or "", wanted), context
-            )
-        except grpc.aio.AbortError as aborted:
-            status = getattr(aborted, "status", None)
-            if not isinstance(status, status_pb2.Status):
-                status = status_pb2.Status(code=code_pb2.UNKNOWN, message=str(aborted))
-            raise CallFailed(status) from None
+        rows: list[dict[str, Any]] = await called(
+            self._handler, AuditListing(wanted.namespace or "", wanted), context
+        )
         return rows

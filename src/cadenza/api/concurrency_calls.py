@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from cadenza.api.errors import to_status
-from cadenza.api.http_calls import CallFailed, HttpCallContext, RpcWrapper
+from cadenza.api.http_calls import HttpCallContext, RpcWrapper, called
 from cadenza.concurrency import ConcurrencyLimits, checked_limit
 from cadenza.concurrency.limits import as_json
 from cadenza.exceptions import CadenzaError, InvalidArgumentError
@@ -93,14 +92,9 @@ class ConcurrencyCalls:
         """Run ``method`` as the caller ``metadata`` proves to be; ``CallFailed`` for a refusal
         or a bad request."""
         handler: Call = self._handlers[method]
-        context = HttpCallContext(metadata, client_certificate=client_certificate)
-        try:
-            return await handler(request, context)
-        except grpc.aio.AbortError as aborted:
-            status = getattr(aborted, "status", None)
-            if not isinstance(status, status_pb2.Status):
-                status = status_pb2.Status(code=code_pb2.UNKNOWN, message=str(aborted))
-            raise CallFailed(status) from None
+        return await called(
+            handler, request, HttpCallContext(metadata, client_certificate=client_certificate)
+        )
 
 
 Call = Callable[[LimitRequest, Any], Awaitable[Any]]

@@ -124,6 +124,17 @@ RpcWrapper = Callable[[str, str, Handler], Handler]
 """Wraps a servicer method as gRPC's server does (service, method, handler)."""
 
 
+async def called(handler: Handler, request: Any, context: HttpCallContext) -> Any:
+    """``handler``'s answer to ``request``; ``CallFailed`` with the status it aborted with."""
+    try:
+        return await handler(request, context)
+    except grpc.aio.AbortError as aborted:
+        status = getattr(aborted, "status", None)
+        if not isinstance(status, status_pb2.Status):
+            status = status_pb2.Status(code=code_pb2.UNKNOWN, message=str(aborted))
+        raise CallFailed(status) from None
+
+
 class HttpCalls:
     """The unary RPCs of the servicers, by service and method name, for the HTTP API to call."""
 

@@ -15,7 +15,7 @@ from cadenza.api.errors import translated
 from cadenza.clock import Clock
 from cadenza.deployments import names, routing
 from cadenza.deployments.model import CURRENT, DRAINING, RAMPING, Deployment, Version
-from cadenza.deployments.registry import WorkerDeployments
+from cadenza.deployments.registry import WorkerDeployments, existing, version_in
 from cadenza.exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from cadenza.history.machine.encoded import encode_blob
 from cadenza.matching import MatchingService
@@ -39,12 +39,7 @@ def _version_of(request: Any) -> tuple[str, str]:
 def _parse(version: str) -> tuple[str, str]:
     if version == names.UNVERSIONED:
         return "", ""
-    try:
-        return names.split_version(version)
-    except ValueError:
-        raise InvalidArgumentError(
-            f'invalid version string "{version}", expected format is "<deployment_name>.<build_id>"'
-        ) from None
+    return names.parsed_version(version)
 
 
 def _routed_build(request: Any) -> str:
@@ -61,33 +56,22 @@ def _routed_build(request: Any) -> str:
     return build_id
 
 
+def _check_build(deployment: Deployment, build_id: str) -> None:
+    if build_id not in deployment.versions:
+        raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{deployment.name}'")
+
+
 def _ramp_target(deployment: Deployment, build_id: str) -> str:
     """What a ramping request ramps to: a version, the unversioned workers (when a version is
     current), or nothing (empty: the ramp ends)."""
     if not build_id:
         return names.UNVERSIONED if deployment.current_build else ""
-    if build_id not in deployment.versions:
-        raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{deployment.name}'")
+    _check_build(deployment, build_id)
     if build_id == deployment.current_build:
         raise FailedPreconditionError(
             f"requested ramping version {names.version_name(deployment.name, build_id)} is already current"
         )
     return build_id
-
-
-def _existing(deployment: Deployment | None, name: str) -> Deployment:
-    if deployment is None:
-        raise NotFoundError(
-            f"no Worker Deployment found with name '{name}'; does your Worker Deployment have pollers?"
-        )
-    return deployment
-
-
-def _version_in(deployment: Deployment | None, build_id: str) -> Version:
-    version = deployment.versions.get(build_id) if deployment is not None else None
-    if version is None:
-        raise NotFoundError("Worker Deployment Version not found")
-    return version
 
 
 def _check_token(deployment: Deployment, token: bytes) -> None:
@@ -172,16 +156,16 @@ class DeploymentRpcs:
 
         def change(stored: Deployment | None) -> Deployment:
             nonlocal previous
-            deployment = _existing(stored, name)
+            deployment = existing(stored, name)
             _check_token(deployment, request.conflict_token)
-            if build_id and build_id not in deployment.versions:
-                raise NotFoundError(f"build ID '{build_id}' not found in Worker Deployment '{name}'")
+            if build_id:
+                _check_build(deployment, build_id)
             previous = deployment.current_build
             if build_id != previous:
                 routing.set_current(deployment, build_id, request.identity, self._clock.now())
             return deployment
 
-        deployment = _existing(await self._deployments.update(namespace_id, name, change), name)
+        deployment = existing(await self._deployments.update(namespace_id, name, change), name)
         response = wsv1.SetWorkerDeploymentCurrentVersionResponse(
             conflict_token=deployment.conflict_token(),
             previous_version=names.version_name(name, previous) if previous else names.UNVERSIONED,
@@ -202,7 +186,7 @@ class DeploymentRpcs:
 
         def change(stored: Deployment | None) -> Deployment:
             nonlocal previous, previous_percentage
-            deployment = _existing(stored, name)
+            deployment = existing(stored, name)
             _check_token(deployment, request.conflict_token)
             build_id = _ramp_target(deployment, requested)
             previous, previous_percentage = deployment.ramping_build, deployment.ramp_percentage
@@ -212,7 +196,7 @@ class DeploymentRpcs:
                 )
             return deployment
 
-        deployment = _existing(await self._deployments.update(namespace_id, name, change), name)
+        deployment = existing(await self._deployments.update(namespace_id, name, change), name)
         response = wsv1.SetWorkerDeploymentRampingVersionResponse(
             conflict_token=deployment.conflict_token(),
             previous_version=views.build_name(name, previous),
@@ -244,7 +228,7 @@ class DeploymentRpcs:
         namespace_id, name = await self._named(request)
 
         def change(stored: Deployment | None) -> None:
-            if _existing(stored, name).versions:
+            if existing(stored, name).versions:
                 raise FailedPreconditionError("deployment has versions, can't be deleted")
 
         await self._deployments.update(namespace_id, name, change)
@@ -258,7 +242,7 @@ class DeploymentRpcs:
         deployment_name, build_id = _version_of(request)
 
         def change(stored: Deployment | None) -> Deployment:
-            version = _version_in(stored, build_id)
+            deployment, version = version_in(stored, build_id)
             why = ""
             if version.status in (CURRENT, RAMPING):
                 why = "it is current or ramping"
@@ -270,9 +254,8 @@ class DeploymentRpcs:
                 raise FailedPreconditionError(
                     f"version '{deployment_name}:{build_id}' cannot be deleted since {why}"
                 )
-            assert stored is not None
-            del stored.versions[build_id]
-            return stored
+            del deployment.versions[build_id]
+            return deployment
 
         await self._deployments.update(namespace.id, deployment_name, change)
         return wsv1.DeleteWorkerDeploymentVersionResponse()
@@ -285,16 +268,15 @@ class DeploymentRpcs:
         deployment_name, build_id = _version_of(request)
 
         def change(stored: Deployment | None) -> Deployment:
-            version = _version_in(stored, build_id)
+            deployment, version = version_in(stored, build_id)
             for key, payload in request.upsert_entries.items():
                 version.metadata[key] = encode_blob(payload.SerializeToString())
             for key in request.remove_entries:
                 version.metadata.pop(key, None)
-            assert stored is not None
-            return stored
+            return deployment
 
         deployment = await self._deployments.update(namespace.id, deployment_name, change)
-        version = _version_in(deployment, build_id)
+        _, version = version_in(deployment, build_id)
         return wsv1.UpdateWorkerDeploymentVersionMetadataResponse(metadata=views.metadata(version))
 
 

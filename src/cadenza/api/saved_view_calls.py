@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.rpc import code_pb2, status_pb2
 
-from cadenza.api.http_calls import CallFailed, HttpCallContext, RpcWrapper
+from cadenza.api.http_calls import HttpCallContext, RpcWrapper, called
 from cadenza.auth.principal import current_principal
 from cadenza.observability.hooks import Handler
 from cadenza.persistence.errors import StorageError
@@ -93,11 +92,4 @@ async def _stored(context: Any, write: Coroutine[Any, Any, bool]) -> bool:
 
 
 async def _called(handler: Handler, change: ViewChange, client_certificate: bytes | None) -> None:
-    context = HttpCallContext(None, client_certificate=client_certificate)
-    try:
-        await handler(change, context)
-    except grpc.aio.AbortError as aborted:
-        status = getattr(aborted, "status", None)
-        if not isinstance(status, status_pb2.Status):
-            status = status_pb2.Status(code=code_pb2.UNKNOWN, message=str(aborted))
-        raise CallFailed(status) from None
+    await called(handler, change, HttpCallContext(None, client_certificate=client_certificate))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import zlib
 
+from cadenza.exceptions import InvalidArgumentError
+
 DELIMITER = "."
 UNVERSIONED = "__unversioned__"
 """How Temporal's version strings name the unversioned workers."""
@@ -26,6 +28,17 @@ def split_version(version: str) -> tuple[str, str]:
     if not dot or not deployment or not build_id:
         raise ValueError(version)
     return deployment, build_id
+
+
+def parsed_version(version: str) -> tuple[str, str]:
+    """(deployment, build ID) of a version string a request gave; InvalidArgumentError, in
+    Temporal's words, when it is not ``<deployment>.<build ID>``."""
+    try:
+        return split_version(version)
+    except ValueError:
+        raise InvalidArgumentError(
+            f'invalid version string "{version}", expected format is "<deployment_name>.<build_id>"'
+        ) from None
 
 
 def versioned_queue(task_queue: str, version: str) -> str:

@@ -164,19 +164,10 @@ class WorkerDeployments:
     # -- reads -----------------------------------------------------------------------
 
     def get(self, namespace_id: str, name: str) -> Deployment:
-        deployment = self._deployments.get((namespace_id, name))
-        if deployment is None:
-            raise NotFoundError(
-                f"no Worker Deployment found with name '{name}'; does your Worker Deployment have pollers?"
-            )
-        return deployment
+        return existing(self._deployments.get((namespace_id, name)), name)
 
     def version(self, namespace_id: str, deployment_name: str, build_id: str) -> tuple[Deployment, Version]:
-        deployment = self._deployments.get((namespace_id, deployment_name))
-        version = deployment.versions.get(build_id) if deployment is not None else None
-        if deployment is None or version is None:
-            raise NotFoundError("Worker Deployment Version not found")
-        return deployment, version
+        return version_in(self._deployments.get((namespace_id, deployment_name)), build_id)
 
     def all(self, namespace_id: str) -> list[Deployment]:
         return [d for (ns, _), d in sorted(self._deployments.items()) if ns == namespace_id]
@@ -221,7 +212,10 @@ class WorkerDeployments:
         return deployment.revision if deployment is not None else 0
 
     def polls(self, namespace_id: str, task_queue: str, version: str) -> bool:
-        deployment_name, _, build_id = version.partition(names.DELIMITER)
+        try:
+            deployment_name, build_id = names.split_version(version)
+        except ValueError:
+            return False  # no deployment or version has an empty name: none of them polls
         deployment = self._deployments.get((namespace_id, deployment_name))
         known = deployment.versions.get(build_id) if deployment is not None else None
         return known is not None and known.polls(task_queue)
@@ -249,6 +243,23 @@ class WorkerDeployments:
             return task.task_queue  # pinned to a version already
         version = self.target(task.namespace_id, task.task_queue, task.workflow_id)
         return names.versioned_queue(task.task_queue, version) if version else task.task_queue
+
+
+def existing(deployment: Deployment | None, name: str) -> Deployment:
+    """``deployment``; NotFoundError, as Temporal words it, when there is none named ``name``."""
+    if deployment is None:
+        raise NotFoundError(
+            f"no Worker Deployment found with name '{name}'; does your Worker Deployment have pollers?"
+        )
+    return deployment
+
+
+def version_in(deployment: Deployment | None, build_id: str) -> tuple[Deployment, Version]:
+    """``deployment`` and its version ``build_id``; NotFoundError when either is missing."""
+    version = deployment.versions.get(build_id) if deployment is not None else None
+    if deployment is None or version is None:
+        raise NotFoundError("Worker Deployment Version not found")
+    return deployment, version
 
 
 def _queues(deployment: Deployment | None) -> set[str]:

@@ -156,6 +156,9 @@ class Backlog:
         self._size = 0
         self._seq = count()
         self._overrides: dict[str, float] = {}
+        self._withdrawn: dict[int, int] = {}
+        """Tasks still held that were withdrawn, by priority level: skipped when a poll reaches
+        them, or swept out in bulk; not counted as waiting meanwhile."""
 
     def set_weight_overrides(self, overrides: Mapping[str, float]) -> None:
         """The queue's per-fairness-key weights, replacing the tasks' own for tasks added
@@ -201,12 +204,39 @@ class Backlog:
         waiting = [level for _, level in sorted(self._levels.items()) if level.heads]
         return waiting[0].peek() if waiting else None
 
+    @property
+    def withdrawn(self) -> int:
+        """Tasks still held here that were withdrawn."""
+        return sum(self._withdrawn.values())
+
+    def note_withdrawn(self, level: int) -> None:
+        """A task of priority ``level`` held here was withdrawn: it no longer counts as waiting."""
+        self._withdrawn[level] = self._withdrawn.get(level, 0) + 1
+
+    def drop_withdrawn(self, task: TaskRecord) -> None:
+        """A withdrawn task was taken out on its way to a poll, which skipped it."""
+        level = priority_level(task)
+        left = self._withdrawn.get(level, 0) - 1
+        if left > 0:
+            self._withdrawn[level] = left
+        else:
+            self._withdrawn.pop(level, None)
+
+    def forget_withdrawn(self) -> None:
+        """The withdrawn tasks were swept out."""
+        self._withdrawn.clear()
+
     def by_priority(self) -> dict[int, int]:
-        """How many tasks wait at each priority key (queries not counted)."""
+        """How many tasks wait at each priority key (withdrawn ones and queries not counted)."""
         if self._levels is None:
             slot = self._plain_slot
-            return {slot[0]: len(self._plain)} if slot and slot[0] != QUERY_LEVEL else {}
-        return {k: level.size for k, level in self._levels.items() if level.size and k != QUERY_LEVEL}
+            held = {slot[0]: len(self._plain)} if slot and slot[0] != QUERY_LEVEL else {}
+        else:
+            held = {k: level.size for k, level in self._levels.items() if level.size and k != QUERY_LEVEL}
+        for level_key, gone in self._withdrawn.items():
+            if level_key in held:
+                held[level_key] -= gone
+        return {level_key: waiting for level_key, waiting in held.items() if waiting > 0}
 
     def by_fairness_key(self) -> dict[str, int]:
         """How many tasks wait under each fairness key, over every priority key (queries not
@@ -246,6 +276,7 @@ class Backlog:
         self._plain_slot = None
         self._levels = None
         self._size = 0
+        self._withdrawn.clear()
 
     def __len__(self) -> int:
         return self._size

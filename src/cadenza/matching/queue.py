@@ -51,8 +51,6 @@ class Queue(Generic[T]):
     """When the queue came to be: a queue never polled counts as idle from then, not forever."""
     shut_down: bool = False
     poller_identities: dict[str, PollerSeen] = field(default_factory=dict)
-    withdrawn: int = 0
-    """Items still in ``items`` that were withdrawn: skipped when reached, or swept out in bulk."""
 
     def offer(self, item: T) -> bool:
         """Hand the item to the oldest waiting poll and return True, or keep it for the next

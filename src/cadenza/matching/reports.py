@@ -12,7 +12,7 @@ from cadenza.metrics.hooks import TaskObserver
 from cadenza.persistence.records import TaskKind, TaskRecord
 
 if TYPE_CHECKING:
-    from cadenza.matching.service import QueueKey, _Queue
+    from cadenza.matching.service import QueueKey, Waiting, _Queue
 
 
 class QueueReports:
@@ -20,11 +20,11 @@ class QueueReports:
     replicas)."""
 
     _queues: dict[QueueKey, _Queue]
-    _pending: dict[str, QueueKey]
+    _pending: dict[str, Waiting]
     _observer: TaskObserver
 
     def backlog_by_priority(self, namespace_id: str, name: str, kind: TaskKind) -> dict[int, int]:
-        """Tasks waiting on the queue by priority key, withdrawn ones not yet swept included."""
+        """Tasks waiting on the queue by priority key (withdrawn ones left out)."""
         queue = self._queues.get((namespace_id, name, kind))
         return queue.items.by_priority() if queue else {}
 
@@ -58,7 +58,7 @@ class QueueReports:
         for queue in self._queues.values():
             idle_since = max(queue.last_poll, queue.made_at)
             if queue.items and not queue.pollers and idle_since < cutoff:
-                dropped += len(queue.items) - queue.withdrawn
+                dropped += len(queue.items) - queue.items.withdrawn
                 forgotten = [task.task_id for task in [*queue.items, *queue.parked]]
                 for task_id in forgotten:
                     self._pending.pop(task_id, None)
@@ -66,7 +66,6 @@ class QueueReports:
                 dropped += len(queue.parked)
                 queue.items.clear()
                 queue.parked.clear()
-                queue.withdrawn = 0
         return dropped
 
     def backlogs(self) -> list[tuple[QueueKey, int, TaskRecord | None]]:
@@ -75,7 +74,8 @@ class QueueReports:
 
     def backlog_shapes(self) -> list[tuple[QueueKey, dict[int, int], dict[str, int]]]:
         """Each queue with tasks waiting, by priority key and by fairness key (for metrics; tasks
-        withdrawn but not yet swept still counted, parked ones included)."""
+        withdrawn left out of the priority keys' counts but not yet of the fairness keys', parked
+        ones included)."""
         shapes = []
         for key, queue in list(self._queues.items()):
             if not queue.items and not queue.parked:
@@ -94,4 +94,4 @@ class QueueReports:
 
 
 def _waiting(queue: _Queue) -> int:
-    return len(queue.items) - queue.withdrawn + len(queue.parked)
+    return len(queue.items) - queue.items.withdrawn + len(queue.parked)

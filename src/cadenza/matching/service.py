@@ -18,7 +18,7 @@ from cadenza.deployments.names import user_queue
 from cadenza.matching.control import ControlQueues
 from cadenza.matching.gate import DispatchGate, Parked, end_waits
 from cadenza.matching.nexus_tasks import NexusTaskQueues
-from cadenza.matching.ordering import Backlog
+from cadenza.matching.ordering import Backlog, priority_level
 from cadenza.matching.queue import PollerSeen, Queue, Waiters
 from cadenza.matching.rate_limits import QueueLimiter, RateLimits, fairness_of
 from cadenza.matching.reports import QueueReports
@@ -40,6 +40,8 @@ STICKY_POLLER_GRACE = 10.0
 
 
 QueueKey = tuple[str, str, TaskKind]
+Waiting = tuple[QueueKey, int]
+"""Where a task waits: its queue, and its priority level (which a withdrawal leaves it out of)."""
 
 
 def _own_queue(task: TaskRecord) -> str:
@@ -75,8 +77,8 @@ class MatchingService(QueueReports):
         """The queue a task waits on: a version's own queue when its task queue routes it there."""
         self.rate_limits = RateLimits(clock)
         self._queues: dict[QueueKey, _Queue] = {}
-        self._pending: dict[str, QueueKey] = {}
-        """The queue of each task waiting in one; a withdrawn task is no longer here."""
+        self._pending: dict[str, Waiting] = {}
+        """Where each task waiting in a queue waits; a withdrawn task is no longer here."""
         self._waiters = Waiters()
         self.control = ControlQueues(self._waiters)
         self.nexus_tasks = NexusTaskQueues(self._waiters)
@@ -93,7 +95,10 @@ class MatchingService(QueueReports):
     def _enqueue(self, task: TaskRecord) -> None:
         key = (task.namespace_id, self._route(task), task.kind)
         if not self._queue(key).offer(task):  # no poll was waiting: it waits in the queue
-            self._pending[task.task_id] = key
+            self._wait_in(key, task)
+
+    def _wait_in(self, key: QueueKey, task: TaskRecord) -> None:
+        self._pending[task.task_id] = (key, priority_level(task))
 
     def routed_queue(self, task: TaskRecord) -> str:
         """The queue ``task`` waits on here: its task queue's, or its version's."""
@@ -135,21 +140,26 @@ class MatchingService(QueueReports):
         """
         left = []
         for task_id in task_ids:
-            key = self._pending.pop(task_id, None)
-            if key is not None:
-                left.append(task_id)
-            queue = self._queues.get(key) if key is not None else None
-            if key is None or queue is None or queue.parked.discard(task_id):
+            waiting = self._pending.pop(task_id, None)
+            if waiting is None:
                 continue
-            queue.withdrawn += 1
-            if queue.withdrawn >= SWEEP_AT and queue.withdrawn * 2 >= len(queue.items):
+            left.append(task_id)
+            key, level = waiting
+            queue = self._queues.get(key)
+            if queue is None or queue.parked.discard(task_id):
+                continue
+            queue.items.note_withdrawn(level)
+            withdrawn = queue.items.withdrawn
+            if withdrawn >= SWEEP_AT and withdrawn * 2 >= len(queue.items):
                 self._sweep(queue, key)
         self._observer.left(left)
 
     def _sweep(self, queue: _Queue, key: QueueKey) -> None:
         """Drop the queue's withdrawn tasks in one pass."""
-        queue.items.retain(lambda task: self._pending.get(task.task_id) == key)
-        queue.withdrawn = 0
+        queue.items.retain(
+            lambda task: (waiting := self._pending.get(task.task_id)) is not None and waiting[0] == key
+        )
+        queue.items.forget_withdrawn()
 
     def _next_waiting(self, queue: _Queue) -> TaskRecord | None:
         """The oldest task in ``queue`` not withdrawn, taken out of it; None if there is none."""
@@ -157,7 +167,7 @@ class MatchingService(QueueReports):
             task = queue.items.popleft()
             if self._pending.pop(task.task_id, None) is not None:
                 return task
-            queue.withdrawn = max(0, queue.withdrawn - 1)
+            queue.items.drop_withdrawn(task)
         return None
 
     async def poll(
@@ -236,8 +246,7 @@ class MatchingService(QueueReports):
     def _head(self, queue: _Queue) -> TaskRecord | None:
         """The task a poll of ``queue`` would take next, left in place; None if there is none."""
         while (head := queue.items.peek()) is not None and head.task_id not in self._pending:
-            queue.items.popleft()
-            queue.withdrawn = max(0, queue.withdrawn - 1)
+            queue.items.drop_withdrawn(queue.items.popleft())
         return head
 
     async def _take_gated(
@@ -264,7 +273,7 @@ class MatchingService(QueueReports):
                     continue
             pause = limiter.delay(*fairness_of(task))
             if pause > 0:  # the rate limit comes first: the task waits parked meanwhile
-                self._pending[task.task_id] = key
+                self._wait_in(key, task)
                 queue.parked.park(task)
                 await asyncio.sleep(min(pause, remaining, PACE_SLICE))
                 continue
@@ -286,7 +295,7 @@ class MatchingService(QueueReports):
         while (task := self._next_waiting(queue)) is not None:
             if gate.admits(limit, task.priority.fairness_key):
                 return task
-            self._pending[task.task_id] = key
+            self._wait_in(key, task)
             queue.parked.park(task)
         return None
 
@@ -301,7 +310,7 @@ class MatchingService(QueueReports):
         """Whether a task handed straight to the waiting poll may go; if not, it is parked."""
         if gate.admits(limit, task.priority.fairness_key):
             return True
-        self._pending[task.task_id] = key
+        self._wait_in(key, task)
         queue.parked.park(task)
         return False
 

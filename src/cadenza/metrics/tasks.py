@@ -238,16 +238,7 @@ class BacklogCollector(Collector):
 
 
 def _by_priority(priorities: dict[int, int], size: int) -> dict[str, int]:
-    """A queue's ``size`` waiting tasks by priority key. The counts per key still include tasks
-    withdrawn but not yet swept; the excess is taken off the largest, so they add up to ``size``."""
+    """A queue's ``size`` waiting tasks by priority key, as matching counts them."""
     if not priorities:  # an empty queue too has its series, at 0, as on Temporal
         return {DEFAULT_PRIORITY: size}
-    counts = dict(priorities)
-    excess = sum(counts.values()) - size
-    for key in sorted(counts, key=lambda k: -counts[k]):
-        if excess <= 0:
-            break
-        taken = min(excess, counts[key])
-        counts[key] -= taken
-        excess -= taken
-    return {str(key): waiting for key, waiting in sorted(counts.items()) if waiting} or {DEFAULT_PRIORITY: 0}
+    return {str(key): waiting for key, waiting in sorted(priorities.items())}

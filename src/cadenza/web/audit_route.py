@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from cadenza.api.audit_calls import AuditCalls
 from cadenza.api.http_calls import CallFailed
 from cadenza.web.temporal_api.endpoint import request_metadata
-from cadenza.web.temporal_api.statuses import HTTP_STATUS
+from cadenza.web.temporal_api.statuses import failure_json
 from cadenza.web.tls_protocol import client_certificate
 
 PATH = "/api/v1/cadenza/audit"
@@ -33,10 +33,7 @@ def audit_routes(audit: AuditCalls) -> list[BaseRoute]:
                 client_certificate=client_certificate(request.scope),
             )
         except CallFailed as failed:
-            return JSONResponse(
-                {"code": failed.status.code, "message": failed.status.message, "details": []},
-                status_code=HTTP_STATUS.get(failed.status.code, 500),
-            )
+            return failure_json(failed.status)
         if request.query_params.get("format") == "jsonl" or JSON_LINES in request.headers.get("accept", ""):
             body = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows)
             return Response(body, media_type=JSON_LINES)

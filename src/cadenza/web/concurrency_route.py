@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from google.rpc import code_pb2, status_pb2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from cadenza.api.concurrency_calls import LIST, SET, UNSET, ConcurrencyCalls, LimitRequest
 from cadenza.api.http_calls import CallFailed
 from cadenza.web.temporal_api.endpoint import request_metadata
-from cadenza.web.temporal_api.statuses import HTTP_STATUS
+from cadenza.web.temporal_api.statuses import failure_json
 from cadenza.web.tls_protocol import client_certificate
 
 PATH = "/api/v1/cadenza/namespaces/{namespace}/concurrency-limits"
@@ -37,10 +38,7 @@ def concurrency_routes(calls: ConcurrencyCalls) -> list[BaseRoute]:
                 method, limit, request_metadata(request), client_certificate=client_certificate(request.scope)
             )
         except CallFailed as failed:
-            return JSONResponse(
-                {"code": failed.status.code, "message": failed.status.message, "details": []},
-                status_code=HTTP_STATUS.get(failed.status.code, 500),
-            )
+            return failure_json(failed.status)
         return JSONResponse({"limits": body} if method == LIST else body)
 
     async def listing(request: Request) -> Response:
@@ -91,4 +89,4 @@ def _limit_request(namespace: str, fields: dict[str, Any]) -> LimitRequest:
 
 
 def _bad(message: str) -> Response:
-    return JSONResponse({"code": 3, "message": message, "details": []}, status_code=400)
+    return failure_json(status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message))

@@ -81,7 +81,7 @@ def update(change: Change, wanted: WorkflowExecutionOptions, identity: str) -> b
     if wanted.HasField("versioning_override"):
         info.versioning_override.CopyFrom(versioning.full_override(wanted.versioning_override))
     versioning.store(s, info)
-    versioning.show(s)
+    versioning.show(s, info)
     s.priority = priorities.from_proto(wanted)
     if override_changed:  # as on Temporal, the next task goes to the normal queue, not the sticky one
         s.sticky_queue = ""

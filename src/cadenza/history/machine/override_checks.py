@@ -44,7 +44,7 @@ def _pinned_where_it_runs(state: MutableState, options: WorkflowExecutionOptions
             "must specify a specific pinned override version because workflow with id "
             f"{state.workflow_id} has behavior {_go_name(behavior)} and is not yet pinned to any version"
         )
-    deployment_name, _, build_id = version.partition(names.DELIMITER)
+    deployment_name, build_id = names.parsed_version(version)
     filled = WorkflowExecutionOptions()
     filled.CopyFrom(options)
     filled.versioning_override.pinned.version.CopyFrom(
@@ -107,6 +107,5 @@ def pinned_to(override: VersioningOverride) -> tuple[str, str] | None:
     if override.HasField("pinned"):
         return override.pinned.version.deployment_name, override.pinned.version.build_id
     if override.behavior == PINNED and override.pinned_version:
-        deployment_name, _, build_id = override.pinned_version.partition(names.DELIMITER)
-        return deployment_name, build_id
+        return names.parsed_version(override.pinned_version)
     return None

@@ -119,7 +119,11 @@ def full_override(override: VersioningOverride) -> VersioningOverride:
 
 def pinned_version(state: MutableState) -> str:
     """The version the run is pinned to, by its override or its behavior; empty if none."""
-    versioning = info(state)
+    return pinned_in(info(state))
+
+
+def pinned_in(versioning: WorkflowExecutionVersioningInfo) -> str:
+    """``pinned_version`` of a run whose versioning info is decoded already."""
     override = versioning.versioning_override
     if override.HasField("pinned") or override.behavior == PINNED:
         return override_version(override)
@@ -133,13 +137,13 @@ def pinned_version(state: MutableState) -> str:
 def routed_queue(state: MutableState, routing: VersionRouting, task_queue: str) -> str:
     """The queue a task of the run waits on: its pinned version's, else (on the first task of a
     run continued onto the ramping version) that version's, else the task queue itself."""
-    pinned = pinned_version(state)
+    versioning = info(state)
+    pinned = pinned_in(versioning)
     if pinned:
         # A queue its version's workers do not poll (an activity's own, say) is not pinned.
         if task_queue == state.task_queue or routing.polls(state.namespace_id, task_queue, pinned):
             return names.versioned_queue(task_queue, pinned)
         return task_queue
-    versioning = info(state)
     if not versioning.behavior and versioning.continue_as_new_initial_versioning_behavior == USE_RAMPING:
         version = routing.ramping_target(state.namespace_id, task_queue, state.workflow_id)
         if version:
@@ -151,7 +155,7 @@ def keeps_sticky(state: MutableState, routing: VersionRouting) -> bool:
     """Whether the run's next workflow task may go to its sticky worker: not when the run is
     unpinned and its task queue now sends work to another version than that worker's."""
     versioning = info(state)
-    if pinned_version(state) or not versioning.HasField("deployment_version"):
+    if pinned_in(versioning) or not versioning.HasField("deployment_version"):
         return True
     target = routing.target(state.namespace_id, state.task_queue, state.workflow_id)
     return target == version_name(versioning.deployment_version)
@@ -180,12 +184,12 @@ def record_completion(
     """A versioned worker completed a workflow task: the run now has its behavior and version."""
     if not deployed(request):
         return
-    routed = not pinned_version(state)  # the task went where its task queue routed it
+    versioning = info(state)
+    routed = not pinned_in(versioning)  # the task went where its task queue routed it
     options = request.deployment_options
     version = WorkerDeploymentVersion(deployment_name=options.deployment_name, build_id=options.build_id)
     attrs.versioning_behavior = request.versioning_behavior
     attrs.deployment_version.CopyFrom(version)
-    versioning = info(state)
     versioning.behavior = request.versioning_behavior
     versioning.deployment_version.CopyFrom(version)
     versioning.version = version_name(version)  # the deprecated form, which Temporal still fills in
@@ -193,15 +197,15 @@ def record_completion(
     if routed:  # the routing it followed, as Temporal notes
         versioning.revision_number = routing.revision(state.namespace_id, state.task_queue)
     store(state, versioning)
-    show(state)
+    show(state, versioning)
 
 
-def show(state: MutableState) -> None:
+def show(state: MutableState, versioning: WorkflowExecutionVersioningInfo) -> None:
     """Set the search attributes Temporal gives a versioned run: its deployment, its version
     (``<deployment>:<build ID>``) and behavior, the versions it used, and ``pinned:<version>``
-    among its ``BuildIds`` while it is pinned."""
-    versioning = info(state)
-    pinned = pinned_version(state)
+    among its ``BuildIds`` while it is pinned. ``versioning``: the run's versioning info as the
+    caller has just stored it, so it is not decoded again."""
+    pinned = pinned_in(versioning)
     if pinned:
         deployment, build_id = names.split_version(pinned)
     elif versioning.HasField("deployment_version"):

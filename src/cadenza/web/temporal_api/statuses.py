@@ -4,7 +4,7 @@ HTTP status grpc-gateway gives its code."""
 from __future__ import annotations
 
 from google.rpc import code_pb2, status_pb2
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from cadenza.web.temporal_api.json_encode import Style, encode
 
@@ -39,3 +39,12 @@ def status_response(status: status_pb2.Status, style: Style) -> Response:
 
 def error_response(code: int, message: str, style: Style) -> Response:
     return status_response(status_pb2.Status(code=code, message=message), style)
+
+
+def failure_json(status: status_pb2.Status) -> JSONResponse:
+    """``status`` as the error JSON of Cadenza's own HTTP routes (code and message, no details),
+    with the HTTP status of its code."""
+    return JSONResponse(
+        {"code": status.code, "message": status.message, "details": []},
+        status_code=HTTP_STATUS.get(status.code, 500),
+    )
