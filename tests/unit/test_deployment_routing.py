@@ -42,6 +42,7 @@ def _deployment() -> Deployment:
 
 def test_statuses_follow_the_routing_as_on_temporal() -> None:
     deployment = _deployment()
+    deployment.versions["3.0"] = Version("3.0", 1.0, task_queues=[("orders", 1)])
     routing.set_current(deployment, "1.0", "me", 2.0)
     routing.set_ramping(deployment, "2.0", 30, "me", 3.0)
     assert (deployment.versions["1.0"].status, deployment.versions["2.0"].status) == (CURRENT, RAMPING)
@@ -52,7 +53,8 @@ def test_statuses_follow_the_routing_as_on_temporal() -> None:
     routing.set_ramping(deployment, names.UNVERSIONED, 10, "me", 5.0)
     routing.set_current(deployment, "", "me", 6.0)  # unversioned current: no ramp to it
     assert deployment.ramping_build == ""
-    assert Version("3.0", 1.0).status == INACTIVE
+    # Never current nor ramping: no routing change touches it.
+    assert deployment.versions["3.0"].status == INACTIVE
 
 
 def _state() -> MutableState:
