@@ -130,6 +130,20 @@ def test_a_version_drains_after_its_grace_period_and_is_drained_at_no_pinned_run
     assert (old.status, old.drainage_status, old.drainage_checked_time) == (RAMPING, 0, 0.0)
     drainage.counted(old, 0, 21.0)  # a count begun before it ramped changes nothing
     assert old.status == RAMPING
+    routing.set_ramping(deployment, "", 0, "me", 22.0)  # the ramp ends: it drains again
+    assert (old.status, old.drainage_status, old.drainage_changed_time) == (
+        DRAINING,
+        drainage.STATUS_DRAINING,
+        22.0,
+    )
+    drainage.counted(old, 0, 25.0)
+    routing.set_current(deployment, "1.0", "me", 30.0)  # drained, made current, then not
+    routing.set_current(deployment, "2.0", "me", 31.0)
+    assert (old.status, old.drainage_status, old.drainage_changed_time) == (
+        DRAINING,
+        drainage.STATUS_DRAINING,
+        31.0,
+    )
     assert drainage.pinned_runs_query("it's", "1.0") == (
         "TemporalWorkerDeploymentVersion = 'it\\'s:1.0' AND "
         "TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'"
