@@ -1,6 +1,7 @@
 """A version's drainage on Cadenza and on the real Temporal dev server, both checking every
 second: a version that stops being current drains while a run pinned to it runs, is drained
-once none does, and loses its drainage when it is made current again."""
+once none does, and loses its drainage when it is made current again; a drained version made
+current or ramping again drains again, and is drained again, once it no longer is."""
 
 from __future__ import annotations
 
@@ -137,3 +138,56 @@ async def test_versions_drain_alike(quick_client: Client, temporal_quick_client:
     theirs = await _scenario(temporal_quick_client)
     ours = await _scenario(quick_client)
     assert ours == theirs
+
+
+async def _drains_again(client: Client) -> list[Any]:
+    """A drained version made current, then ramping, again: each time it stops taking new work
+    it drains again while a run pinned to it runs, and is drained once none does."""
+    deployment, task_queue = wd.new_deployment(), f"tq-{uuid.uuid4().hex[:8]}"
+    seen: list[Any] = []
+
+    async def routed_to(build_id: str, percentage: float | None = None) -> None:
+        if percentage is None:
+            await wd.set_current(client, deployment, build_id)
+        else:
+            await wd.set_ramping(client, deployment, build_id, percentage)
+        await eventually(lambda: bo.routed(client, deployment))
+
+    async def drains_while_pinned(name: str, stop: Any) -> None:
+        handle = await client.start_workflow(wd.Pinned.run, id=f"{name}-{task_queue}", task_queue=task_queue)
+        await running_on(handle, "1.0")
+        seen.append(await _shown(client, deployment, "1.0"))
+        await stop()
+        await _reaches(client, deployment, "1.0", DRAINING, rechecked=True)
+        seen.append(await _shown(client, deployment, "1.0"))
+        seen.append(await _summaries(client, deployment))
+        await handle.signal(wd.Pinned.finish)
+        assert await handle.result() == "1.0"
+        await _reaches(client, deployment, "1.0", DRAINED, rechecked=False)
+        seen.append(await _shown(client, deployment, "1.0"))
+
+    async with wd.versions(client, task_queue, deployment, "1.0", "2.0"):
+        await routed_to("1.0")
+        await routed_to("2.0")
+        await _reaches(client, deployment, "1.0", DRAINED, rechecked=False)
+        seen.append(await _shown(client, deployment, "1.0"))
+
+        await routed_to("1.0")  # current again, then not
+        await drains_while_pinned("current-again", lambda: routed_to("2.0"))
+
+        await routed_to("1.0", 100)  # ramping again (all new runs), then the ramp ends
+        await drains_while_pinned("ramping-again", lambda: routed_to("", 0))
+        seen.append(await _summaries(client, deployment))
+    return seen
+
+
+async def test_drained_versions_drain_again_alike(
+    quick_client: Client, temporal_quick_client: Client
+) -> None:
+    theirs = await _drains_again(temporal_quick_client)
+    ours = await _drains_again(quick_client)
+    assert ours == theirs
+    draining = ["WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING", "VERSION_DRAINAGE_STATUS_DRAINING"]
+    drained = ["WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED", "VERSION_DRAINAGE_STATUS_DRAINED"]
+    assert [shown[:2] for shown in theirs[2::4]] == [draining, draining]  # no longer current, ramping
+    assert [shown[:2] for shown in theirs[0::4]] == [drained, drained, drained]

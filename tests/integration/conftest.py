@@ -1,4 +1,5 @@
-"""Store fixtures: every store test runs once per backend, each on a fresh database."""
+"""Database fixtures: every store test runs once per backend, each on a fresh database; the
+replica tests share a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -31,6 +32,15 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     url = await postgres.create_database(server)
     yield url
     await postgres.drop_database(server, url)
+
+
+@pytest.fixture
+async def postgres_database(postgres_server: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the PostgreSQL server (for replicas to share), dropped after
+    the test."""
+    url = await postgres.create_database(postgres_server)
+    yield url
+    await postgres.drop_database(postgres_server, url)
 
 
 @pytest.fixture

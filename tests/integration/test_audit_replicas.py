@@ -15,23 +15,15 @@ from temporalio.client import Client
 
 from cadenza.persistence.audit_records import AuditFilter
 from cadenza.persistence.backends import open_store
-from tests import postgres, servers
 from tests.acceptance import workflows_messages as wm
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 SIGNALS = 30
 
 
-async def test_conflicting_signals_each_leave_one_row(postgres_server: str, tmp_path: Path) -> None:
-    url = await postgres.create_database(postgres_server)
-    started = [
-        servers.cadenza_at(url, tmp_path / f"replica-{i}.log", extra_args=("--audit",)) for i in range(2)
-    ]
-    try:
-        for server in started:
-            server.start()
-        for server in started:
-            await server.wait_ready()
+async def test_conflicting_signals_each_leave_one_row(postgres_database: str, tmp_path: Path) -> None:
+    async with replicas(postgres_database, tmp_path, 2, extra_args=("--audit",)) as started:
         clients = [await Client.connect(server.address) for server in started]
         workflow_id = f"contended-{uuid.uuid4().hex[:8]}"
         await clients[0].start_workflow(wm.Mailbox.run, id=workflow_id, task_queue="nobody-polls")
@@ -42,13 +34,10 @@ async def test_conflicting_signals_each_leave_one_row(postgres_server: str, tmp_
             )
         )
         events = [e async for e in clients[1].get_workflow_handle(workflow_id).fetch_history_events()]
-    finally:
-        for server in started:
-            server.stop()
     signaled = [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
     assert len(signaled) == SIGNALS
 
-    store = open_store(url, exclusive=False)
+    store = open_store(postgres_database, exclusive=False)
     await store.open()
     try:
         rows = await store.list_audit(AuditFilter(limit=1000))

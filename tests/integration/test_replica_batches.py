@@ -12,10 +12,9 @@ from temporalio.api.enums.v1 import BatchOperationState
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 from temporalio.client import Client
 
-from tests import postgres
 from tests.acceptance import batch_calls as calls
 from tests.helpers import eventually
-from tests.integration.test_replicas import replicas
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 
@@ -23,10 +22,9 @@ TARGETS = 300
 
 
 async def test_another_replica_finishes_the_batch_of_a_killed_one(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as (runner, survivor):
+    async with replicas(postgres_database, tmp_path, 2) as (runner, survivor):
         first = await Client.connect(runner.address)
         await calls.start_idle(first, "ReplicaTarget", [f"replica-target-{i}" for i in range(TARGETS)])
         await first.workflow_service.start_batch_operation(

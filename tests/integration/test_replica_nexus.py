@@ -40,11 +40,11 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Worker
 
-from tests import postgres, servers
+from tests import servers
 from tests.acceptance import workflows_nexus as wn
 from tests.acceptance.test_nexus_operations import endpoint_for, handler_namespace, of_type, release
 from tests.helpers import eventually
-from tests.integration.test_replicas import replicas
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 
@@ -107,9 +107,8 @@ class Pair:
 
 
 @pytest.fixture
-async def pair(postgres_server: str, tmp_path: Path) -> AsyncIterator[Pair]:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as (a, b):
+async def pair(postgres_database: str, tmp_path: Path) -> AsyncIterator[Pair]:
+    async with replicas(postgres_database, tmp_path, 2) as (a, b):
         caller = await Client.connect(a.address)
         namespace = await handler_namespace(caller)
         queue = f"nexus-{uuid.uuid4().hex[:8]}"
@@ -122,7 +121,7 @@ async def pair(postgres_server: str, tmp_path: Path) -> AsyncIterator[Pair]:
             await Client.connect(b.address, namespace=namespace),
             endpoint,
             queue,
-            url,
+            postgres_database,
         )
 
 

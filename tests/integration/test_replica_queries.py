@@ -20,10 +20,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from tests import postgres
 from tests.helpers import eventually
 from tests.integration import workflows_replicas as w
-from tests.integration.test_replicas import replicas
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 
@@ -66,10 +65,9 @@ class Pair:
 
 
 @pytest.fixture
-async def pair(postgres_server: str, tmp_path: Path) -> AsyncIterator[Pair]:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as (a, b):
-        yield Pair(await Client.connect(a.address), await Client.connect(b.address), url)
+async def pair(postgres_database: str, tmp_path: Path) -> AsyncIterator[Pair]:
+    async with replicas(postgres_database, tmp_path, 2) as (a, b):
+        yield Pair(await Client.connect(a.address), await Client.connect(b.address), postgres_database)
 
 
 async def test_queries_through_one_replica_are_answered_by_a_worker_on_the_other(

@@ -3,7 +3,6 @@ replica is what every other replica reports and enforces."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,27 +16,18 @@ from cadenza.matching.rate_limits import RateLimits
 from cadenza.matching.rate_limits import RateLimitSource as SourceOfRate
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.records import TaskKind
-from tests import postgres, servers
 from tests.helpers import eventually
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 ACTIVITY = TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
 
 
-@pytest.fixture
-async def database(postgres_server: str) -> AsyncIterator[str]:
-    url = await postgres.create_database(postgres_server)
-    yield url
-    await postgres.drop_database(postgres_server, url)
-
-
-async def test_a_config_set_through_one_replica_reaches_the_other(database: str, tmp_path: Path) -> None:
-    replicas = [servers.cadenza_at(database, tmp_path / f"replica-{i}.log") for i in range(2)]
-    try:
-        for replica in replicas:
-            replica.start()
-            await replica.wait_ready()
-        first, second = [await Client.connect(r.address) for r in replicas]
+async def test_a_config_set_through_one_replica_reaches_the_other(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    async with replicas(postgres_database, tmp_path, 2) as started:
+        first, second = [await Client.connect(r.address) for r in started]
         await first.workflow_service.update_task_queue_config(
             UpdateTaskQueueConfigRequest(
                 namespace="default",
@@ -63,13 +53,10 @@ async def test_a_config_set_through_one_replica_reaches_the_other(database: str,
             assert described.effective_rate_limit.rate_limit_source == RateLimitSource.RATE_LIMIT_SOURCE_API
 
         await eventually(described_on_second, timeout=10)
-    finally:
-        for replica in replicas:
-            replica.stop()
 
 
-async def test_each_replica_applies_the_changes_it_reads_to_its_limiters(database: str) -> None:
-    stores = [open_store(database) for _ in range(2)]
+async def test_each_replica_applies_the_changes_it_reads_to_its_limiters(postgres_database: str) -> None:
+    stores = [open_store(postgres_database) for _ in range(2)]
     for store in stores:
         await store.open()
     try:

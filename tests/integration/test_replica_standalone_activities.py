@@ -11,19 +11,17 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
-from tests import postgres
 from tests.acceptance import activities_standalone as a
 from tests.helpers import eventually
-from tests.integration.test_replicas import replicas
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 
 
 async def test_an_activity_started_on_one_replica_runs_on_a_worker_of_another(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as (starter, runner):
+    async with replicas(postgres_database, tmp_path, 2) as (starter, runner):
         first = await Client.connect(starter.address)
         second = await Client.connect(runner.address)
         handle = await first.start_activity(
@@ -34,10 +32,9 @@ async def test_an_activity_started_on_one_replica_runs_on_a_worker_of_another(
 
 
 async def test_a_retry_timer_of_a_killed_replica_fires_on_another(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as (doomed, survivor):
+    async with replicas(postgres_database, tmp_path, 2) as (doomed, survivor):
         first = await Client.connect(doomed.address)
         handle = await first.start_activity(
             a.fails_twice,

@@ -21,10 +21,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from tests import postgres
 from tests.faults import workload
 from tests.faults.drive import drive_mixed, start_mixed
-from tests.integration.test_replicas import replicas
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 QUEUE = "replica-sticky"
@@ -73,10 +72,9 @@ async def failed_workflow_tasks(client: Client) -> tuple[int, list[tuple[str, in
 
 
 async def test_no_workflow_task_fails_when_updates_and_activity_results_cross_replicas(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as servers:
+    async with replicas(postgres_database, tmp_path, 2) as servers:
         clients = [await Client.connect(server.address) for server in servers]
         async with workers(clients):
             await asyncio.gather(*(lane(clients[n % 2], n) for n in range(LANES)))
@@ -86,10 +84,9 @@ async def test_no_workflow_task_fails_when_updates_and_activity_results_cross_re
 
 
 async def test_a_task_for_a_sticky_worker_gone_from_the_other_replica_reaches_another_worker(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    url = await postgres.create_database(postgres_server)
-    async with replicas(url, tmp_path, 2) as servers:
+    async with replicas(postgres_database, tmp_path, 2) as servers:
         first, second = [await Client.connect(server.address) for server in servers]
         workflow_id = f"gone-{uuid.uuid4().hex[:6]}"
         async with Worker(

@@ -23,18 +23,16 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
-from tests import postgres
 from tests.acceptance import workflows_messages as wm
-from tests.integration.test_replicas import replicas
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 QUEUE = "replica-updates"
 
 
 @asynccontextmanager
-async def split(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[Client, Client]]:
+async def split(url: str, tmp_path: Path) -> AsyncIterator[tuple[Client, Client]]:
     """(caller, worker side): two replicas, with a worker connected to the second only."""
-    url = await postgres.create_database(postgres_server)
     async with replicas(url, tmp_path, 2) as (a, b):
         caller, worker_side = await Client.connect(a.address), await Client.connect(b.address)
         async with Worker(worker_side, task_queue=QUEUE, workflows=wm.WORKFLOWS):
@@ -42,9 +40,9 @@ async def split(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[Cli
 
 
 async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    async with split(postgres_server, tmp_path) as (caller, worker_side):
+    async with split(postgres_database, tmp_path) as (caller, worker_side):
         workflow_id = f"update-{uuid.uuid4()}"
         handle = await caller.start_workflow(wm.Mailbox.run, id=workflow_id, task_queue=QUEUE)
         assert await handle.execute_update(wm.Mailbox.deliver_and_count, "one") == 1
@@ -64,9 +62,9 @@ async def test_an_update_sent_to_one_replica_is_run_by_a_worker_on_the_other(
 
 
 async def test_a_rejection_on_the_worker_side_reaches_the_caller_on_the_other(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    async with split(postgres_server, tmp_path) as (caller, _):
+    async with split(postgres_database, tmp_path) as (caller, _):
         handle = await caller.start_workflow(wm.Mailbox.run, id=f"reject-{uuid.uuid4()}", task_queue=QUEUE)
         with pytest.raises(WorkflowUpdateFailedError) as raised:
             await handle.execute_update(wm.Mailbox.deliver_and_count, "")
@@ -79,9 +77,9 @@ async def test_a_rejection_on_the_worker_side_reaches_the_caller_on_the_other(
 
 
 async def test_update_with_start_through_one_replica_with_the_worker_on_the_other(
-    postgres_server: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path
 ) -> None:
-    async with split(postgres_server, tmp_path) as (caller, _):
+    async with split(postgres_database, tmp_path) as (caller, _):
         start = WithStartWorkflowOperation(
             wm.Mailbox.run,
             id=f"uws-{uuid.uuid4()}",

@@ -4,33 +4,23 @@ work the other dispatches."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
-from tests import postgres, servers
 from tests.acceptance import workflows_deployments as wd
 from tests.helpers import eventually
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(50)]
 
 
-@pytest.fixture
-async def database(postgres_server: str) -> AsyncIterator[str]:
-    url = await postgres.create_database(postgres_server)
-    yield url
-    await postgres.drop_database(postgres_server, url)
-
-
-async def test_versions_and_routing_are_shared_by_the_replicas(database: str, tmp_path: Path) -> None:
-    replicas = [servers.cadenza_at(database, tmp_path / f"replica-{i}.log") for i in range(2)]
-    try:
-        for replica in replicas:
-            replica.start()
-            await replica.wait_ready()
-        first, second = [await Client.connect(r.address) for r in replicas]
+async def test_versions_and_routing_are_shared_by_the_replicas(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    async with replicas(postgres_database, tmp_path, 2) as started:
+        first, second = [await Client.connect(r.address) for r in started]
         deployment = wd.new_deployment()
         # Each version's worker polls its own replica: both versions land in one deployment.
         async with (
@@ -49,6 +39,3 @@ async def test_versions_and_routing_are_shared_by_the_replicas(database: str, tm
             moved = await first.start_workflow(wd.Upgrading.run, id="moved-routing", task_queue="shared")
             await moved.signal(wd.Upgrading.finish)
             assert await moved.result() == "2.0"
-    finally:
-        for replica in replicas:
-            replica.stop()

@@ -19,8 +19,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from tests import postgres, servers
+from tests import postgres
 from tests.integration import workflows_replicas as w
+from tests.integration.replica_servers import replicas
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(180)]
 WORKFLOWS = 200
@@ -39,20 +40,6 @@ def cluster() -> Iterator[postgres.Cluster]:
         yield cluster
     finally:
         cluster.stop()
-
-
-@asynccontextmanager
-async def replicas(url: str, tmp_path: Path, count: int) -> AsyncIterator[list[servers.ServerProcess]]:
-    started = [servers.cadenza_at(url, tmp_path / f"replica-{i}.log") for i in range(count)]
-    try:
-        for server in started:
-            server.start()
-        for server in started:
-            await server.wait_ready()
-        yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 @asynccontextmanager

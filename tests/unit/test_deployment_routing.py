@@ -42,6 +42,7 @@ def _deployment() -> Deployment:
 
 def test_statuses_follow_the_routing_as_on_temporal() -> None:
     deployment = _deployment()
+    deployment.versions["3.0"] = Version("3.0", 1.0, task_queues=[("orders", 1)])
     routing.set_current(deployment, "1.0", "me", 2.0)
     routing.set_ramping(deployment, "2.0", 30, "me", 3.0)
     assert (deployment.versions["1.0"].status, deployment.versions["2.0"].status) == (CURRENT, RAMPING)
@@ -52,7 +53,8 @@ def test_statuses_follow_the_routing_as_on_temporal() -> None:
     routing.set_ramping(deployment, names.UNVERSIONED, 10, "me", 5.0)
     routing.set_current(deployment, "", "me", 6.0)  # unversioned current: no ramp to it
     assert deployment.ramping_build == ""
-    assert Version("3.0", 1.0).status == INACTIVE
+    # Never current nor ramping: no routing change touches it.
+    assert deployment.versions["3.0"].status == INACTIVE
 
 
 def _state() -> MutableState:
@@ -128,6 +130,20 @@ def test_a_version_drains_after_its_grace_period_and_is_drained_at_no_pinned_run
     assert (old.status, old.drainage_status, old.drainage_checked_time) == (RAMPING, 0, 0.0)
     drainage.counted(old, 0, 21.0)  # a count begun before it ramped changes nothing
     assert old.status == RAMPING
+    routing.set_ramping(deployment, "", 0, "me", 22.0)  # the ramp ends: it drains again
+    assert (old.status, old.drainage_status, old.drainage_changed_time) == (
+        DRAINING,
+        drainage.STATUS_DRAINING,
+        22.0,
+    )
+    drainage.counted(old, 0, 25.0)
+    routing.set_current(deployment, "1.0", "me", 30.0)  # drained, made current, then not
+    routing.set_current(deployment, "2.0", "me", 31.0)
+    assert (old.status, old.drainage_status, old.drainage_changed_time) == (
+        DRAINING,
+        drainage.STATUS_DRAINING,
+        31.0,
+    )
     assert drainage.pinned_runs_query("it's", "1.0") == (
         "TemporalWorkerDeploymentVersion = 'it\\'s:1.0' AND "
         "TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'"

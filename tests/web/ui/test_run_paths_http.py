@@ -1,7 +1,7 @@
 """A run whose workflow ID holds slashes, query and fragment characters, spaces, quotes and
 non-Latin letters is reached from the list, and every link, form and download of its page names
 it: its tabs answer, its history downloads, its live-update poll answers, and an action posted
-to its form reaches it."""
+to its form reaches it. A run's URL without a tab opens its history, as in Temporal's UI."""
 
 from __future__ import annotations
 
@@ -82,4 +82,24 @@ async def test_every_link_and_form_of_a_run_names_an_odd_workflow_id(
     assert after.status_code == 200 and 'data-field="notice">signal go sent<' in after.text
     events = [event.event_type async for event in handle.fetch_history_events()]
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED in events
+    await handle.terminate()
+
+
+@pytest.mark.parametrize("odd", ("plain", *ODD_IDS))
+async def test_a_run_without_a_tab_opens_its_history(
+    http: httpx.AsyncClient, sdk_client: Client, task_queue: str, odd: str
+) -> None:
+    workflow_id = f"{odd}-{uuid.uuid4().hex[:6]}"
+    handle = await sdk_client.start_workflow("Nobody", id=workflow_id, task_queue=task_queue)
+    listed = await http.get("/namespaces/default/workflows", params={"id": workflow_id}, headers=HTML)
+    [history] = _hrefs(listed.text, r'<td><a href="([^"]+/history)">')
+    bare = history.removesuffix("/history")
+    assert bare.endswith(f"/{handle.result_run_id}")
+
+    moved = await http.get(bare, headers=HTML)
+    assert (moved.status_code, moved.headers["location"]) == (302, history)
+    page = await http.get(moved.headers["location"], headers=HTML)
+    assert page.status_code == 200 and str(markupsafe.escape(workflow_id)) in page.text
+    # Not a browser: the path is still the HTTP API's, which has no call there.
+    assert (await http.get(bare)).status_code == 404
     await handle.terminate()

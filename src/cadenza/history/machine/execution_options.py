@@ -5,6 +5,10 @@ options as they were writes nothing, and one that changes them writes one
 WorkflowExecutionOptionsUpdated event carrying the options as they now stand. The event
 asks for no workflow task. A pending workflow task is dispatched again when the change
 moves the run to another version, or gives it another priority.
+
+A mask naming the priority of a request that carries none leaves the run's priority as it
+is, as on Temporal: the answer and the event then show no priority, and since such options
+never equal the run's, each such request writes an event.
 """
 
 from __future__ import annotations
@@ -55,8 +59,6 @@ def merged(
             getattr(result, path).CopyFrom(getattr(options, path))
         else:
             result.ClearField(path)  # type: ignore[arg-type]
-    if not result.HasField("priority"):
-        result.priority.SetInParent()
     return result
 
 
@@ -75,14 +77,16 @@ def update(change: Change, wanted: WorkflowExecutionOptions, identity: str) -> b
     else:
         attrs.unset_versioning_override = True
     attrs.identity = identity
-    attrs.priority.CopyFrom(wanted.priority)
+    if wanted.HasField("priority"):
+        attrs.priority.CopyFrom(wanted.priority)
     info = versioning.info(s)
     info.ClearField("versioning_override")
     if wanted.HasField("versioning_override"):
         info.versioning_override.CopyFrom(versioning.full_override(wanted.versioning_override))
     versioning.store(s, info)
     versioning.show(s, info)
-    s.priority = priorities.from_proto(wanted)
+    if wanted.HasField("priority"):
+        s.priority = priorities.from_proto(wanted)
     if override_changed:  # as on Temporal, the next task goes to the normal queue, not the sticky one
         s.sticky_queue = ""
     if override_changed or s.priority != priority_before:

@@ -39,6 +39,9 @@ Page = Callable[[Site, Request], Awaitable[Response]]
 
 RUN = "/namespaces/{namespace}/workflows/{workflow_id:path}/{run_id}"
 """A run's pages; a workflow ID may hold slashes, so it is matched up to the last two segments."""
+BARE_RUN = "/namespaces/{namespace}/workflows/{workflow_id:path}/{run_id:uuid}"
+"""A run's URL without a tab. Its run ID must look like one (run IDs are UUIDs) so that it never
+takes a tab's URL, whose last segment is the tab's name, for a run's."""
 SCHEDULES = "/namespaces/{namespace}/schedules"
 
 
@@ -68,6 +71,7 @@ def ui_routes(
         Route("/namespaces/{namespace}", page(namespaces.namespace_detail)),
         Route("/namespaces/{namespace}/workflows", _ForBrowsers(page(workflows.workflow_list), api)),
         Route("/namespaces/{namespace}/workflows.{kind}", page(workflows.workflow_export)),
+        Route(BARE_RUN, _ForBrowsers(_to_history_tab, api)),
         Route(f"{RUN}/history", page(workflow.workflow_page)),
         Route(f"{RUN}/history.json", page(workflow.history_json)),
         Route(f"{RUN}/wait", page(workflow.wait_for_news)),
@@ -98,6 +102,13 @@ def ui_routes(
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *([Route("/namespaces/{namespace}/audit", _audit_page(site, audit))] if audit is not None else []),
     ]
+
+
+async def _to_history_tab(request: Request) -> Response:
+    """A run's bare URL opens its history, as Temporal's UI does; the path is kept as the browser
+    sent it (still percent-encoded), so a workflow ID with odd characters survives the trip."""
+    sent = request.scope.get("raw_path") or request.url.path.encode()
+    return RedirectResponse(f"{sent.decode('latin-1')}/history", status_code=302)
 
 
 def _audit_page(site: Site, audit: AuditCalls) -> Callable[[Request], Awaitable[Response]]:
