@@ -11,9 +11,9 @@ import grpc
 import pytest
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_grpc_floor import KINDS, METHOD, RESPONSE, Started, measure, report, start
+from bench_grpc_floor import KINDS, METHOD, RESPONSE, Started, measure, report, start
 
 
 @pytest.fixture(scope="module")
