@@ -11,7 +11,8 @@ seconds, per call. The kinds:
   server's options and health service) without the wrappers;
 - ``aio+cadenza``: the same with the wrappers a default Cadenza server puts around every handler
   (metrics, rate limits; the limits admit every call, as in ``bench.bench_wrappers``);
-- ``sync``: grpcio's thread-pool server with the same plain handler as ``aio``.
+- ``sync``: grpcio's thread-pool server with the same plain handler as ``aio``;
+- ``aio+uvloop`` (only with ``--kinds``, uvloop installed): ``aio`` on uvloop's event loop.
 
 Run it as ``python -m bench.bench_grpc_floor`` from the repository root (``src`` and the root on
 ``PYTHONPATH``); it prints server CPU µs per call for each kind and number in flight, the median
@@ -42,6 +43,8 @@ from cadenza.quotas.limiter import Quotas
 from cadenza.quotas.settings import QuotaSettings
 
 KINDS = ("aio", "aio+build", "aio+cadenza", "sync")
+UVLOOP = "aio+uvloop"
+"""The plain grpc.aio server on uvloop's event loop: only when named, as uvloop is no dependency."""
 METHOD = "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo"
 ROOT = Path(__file__).resolve().parents[1]
 SYNC_THREADS = 32
@@ -126,6 +129,11 @@ def _wrappers(kind: str) -> RpcWrapper:
 
 def serve(kind: str) -> None:
     """Serve until killed, printing the bound port on the first line of stdout."""
+    if kind == UVLOOP:
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+
+        uvloop.run(_serve_aio("aio"))
+        return
     if kind != "sync":
         asyncio.run(_serve_aio(kind))
         return
@@ -229,7 +237,7 @@ async def run(kinds: list[str], in_flights: list[int], seconds: float, repeats: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=KINDS, help="serve this kind (the driver starts these)")
+    parser.add_argument("--serve", choices=(*KINDS, UVLOOP), help="serve this kind (the driver starts these)")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--in-flight", default="1,20", help="calls in flight, comma-separated")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one measured span")
