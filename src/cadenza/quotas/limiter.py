@@ -82,6 +82,7 @@ class Quotas:
         self._base = settings
         self._settings = settings
         self._namespace_rates: dict[tuple[RateClass, str], Rate] = {}
+        self._namespace_waits: dict[str, float] = {}
         self._server: Rate | None = None
         """The rates ``_settings`` give, kept until the settings change."""
         self._known = known_namespace
@@ -98,6 +99,7 @@ class Quotas:
         """Take the dynamic-config file's settings, over those the server started with."""
         self._settings = file_settings.over(self._base)
         self._namespace_rates.clear()
+        self._namespace_waits.clear()
         self._server = None
 
     def hold(self, call: Call) -> Callable[[], None]:
@@ -143,11 +145,21 @@ class Quotas:
         return None
 
     def _over_waiting(self, call: Call) -> bool:
-        allowed = self._setting("frontend.globalNamespaceCount", call.namespace) or self._setting(
-            "frontend.namespaceCount", call.namespace
-        )
+        waiting = self._waiting.get((self._namespace(call.namespace), call.rpc), 0)
         # As on Temporal: refused only past the limit, not at it.
-        return self._waiting.get((self._namespace(call.namespace), call.rpc), 0) > allowed
+        return waiting > self._waiting_allowed(call.namespace)
+
+    def _waiting_allowed(self, namespace: str) -> float:
+        """How many long polls may wait on ``namespace``, read from the settings once per name."""
+        allowed = self._namespace_waits.get(namespace)
+        if allowed is None:
+            allowed = self._setting("frontend.globalNamespaceCount", namespace) or self._setting(
+                "frontend.namespaceCount", namespace
+            )
+            if len(self._namespace_waits) >= MAX_BUCKETS:  # made-up names must not grow it without end
+                self._namespace_waits.clear()
+            self._namespace_waits[namespace] = allowed
+        return allowed
 
     def _principal_allows(self, call: Call, namespace: str, priority: int) -> bool:
         assert call.principal is not None

@@ -54,7 +54,13 @@ from cadenza.persistence.replica_link import ReplicaLink
 
 logger = logging.getLogger(__name__)
 
+# Read once: each read of a protobuf enum's value goes through its wrapper's __getattr__.
 _COMPLETED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+_RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+_PAUSED = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED
+_NOT_OPEN = QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN
+_NOT_COMPLETED_CLEANLY = QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY
+_ANSWERED = QueryResultType.QUERY_RESULT_TYPE_ANSWERED
 _HISTORY_FIELD = PollWorkflowTaskQueueResponse.DESCRIPTOR.fields_by_name["history"].number
 
 
@@ -280,21 +286,19 @@ def _resolve(
     """Hand the worker's answer (or failure) to the caller, if it still waits."""
     if pending.answer.done():
         return
-    if completed_type == QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
+    if completed_type == _ANSWERED:
         pending.answer.set_result(QueryAnswer(result=result))
     else:
         pending.answer.set_exception(QueryFailedError(error_message, failure))
 
 
 def _rejected(status: int, condition: int) -> int:
-    if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+    if status == _RUNNING:
         return 0
-    if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_PAUSED:
+    if status == _PAUSED:
         return status  # no worker is handed a paused run's query, whatever the condition
-    if condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN:
+    if condition == _NOT_OPEN:
         return status
-    if condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY and (
-        status != _COMPLETED
-    ):
+    if condition == _NOT_COMPLETED_CLEANLY and status != _COMPLETED:
         return status
     return 0
