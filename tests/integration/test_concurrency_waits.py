@@ -12,7 +12,7 @@ import pytest
 from cadenza.clock import SystemClock
 from cadenza.concurrency import WORKFLOW_TYPE, ConcurrencyLimits
 from cadenza.concurrency.limits import QUEUE
-from cadenza.concurrency.starts import try_admit_start
+from cadenza.concurrency.starts import LimitFull, StartSlots
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord
 
@@ -38,12 +38,14 @@ async def settle() -> None:
 
 
 async def test_a_start_that_finds_the_limit_full_wakes_no_waiting_start(limits: ConcurrencyLimits) -> None:
-    holder = await try_admit_start(limits, "ns", "Pay", "holder")
+    starts = StartSlots(limits)
+    holder = await starts.wait_admit("ns", "Pay", "holder")
     assert holder
     waiting = asyncio.create_task(limits.wait_freed(60))
     await settle()
 
-    assert await try_admit_start(limits, "ns", "Pay", "second") is None
+    with pytest.raises(LimitFull):  # a deadline already past: one try, no wait
+        await starts.wait_admit("ns", "Pay", "second", deadline=0.0)
     await settle()
     assert not waiting.done()
 
