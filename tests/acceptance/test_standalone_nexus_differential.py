@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import Payload
-from temporalio.api.enums.v1 import NexusOperationWaitStage
+from temporalio.api.enums.v1 import NexusOperationCancellationState, NexusOperationWaitStage
 from temporalio.api.nexus.v1 import EndpointSpec, EndpointTarget
 from temporalio.api.operatorservice.v1 import CreateNexusEndpointRequest
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv1
@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from tests import servers
 from tests.acceptance import workflows_nexus as wn
 from tests.acceptance.test_standalone_differential import answer
+from tests.helpers import eventually
 
 pytestmark = [
     pytest.mark.differential,
@@ -69,6 +70,13 @@ def shown(described: wsv1.DescribeNexusOperationExecutionResponse) -> tuple[Any,
         described.failure.message,
         described.failure.WhichOneof("failure_info"),
     )
+
+
+async def cancel_delivered(service: Any, describe: wsv1.DescribeNexusOperationExecutionRequest) -> bool:
+    """Whether the operation's handler has answered its cancel request."""
+    described = await service.describe_nexus_operation_execution(describe)
+    state = described.info.cancellation_info.state
+    return bool(state == NexusOperationCancellationState.NEXUS_OPERATION_CANCELLATION_STATE_SUCCEEDED)
 
 
 async def refusals(service: Any) -> dict[str, str]:
@@ -130,7 +138,7 @@ async def observe(client: Client) -> dict[str, Any]:
 
         later = f"later-{suffix}"
         await service.start_nexus_operation_execution(
-            start(later, endpoint, "hello_later", later, schedule_to_close_timeout=minute)
+            start(later, endpoint, "hello_later_held", later, schedule_to_close_timeout=minute)
         )
         poll.operation_id, poll.wait_stage = later, NexusOperationWaitStage.NEXUS_OPERATION_WAIT_STAGE_STARTED
         polled = await service.poll_nexus_operation_execution(poll)
@@ -141,10 +149,14 @@ async def observe(client: Client) -> dict[str, Any]:
         seen["cancel"] = await answer(service.request_cancel_nexus_operation_execution(cancel))
         cancel.request_id = "c2"
         seen["cancel again"] = await answer(service.request_cancel_nexus_operation_execution(cancel))
+        # The handler's answer to the cancel is recorded before its workflow may end, so both
+        # servers make the same transitions in the same order.
+        describe.operation_id = later
+        await eventually(lambda: cancel_delivered(service, describe), timeout=30)
+        await client.get_workflow_handle(later).signal(wn.CanceledWhenReleased.release)
         poll.wait_stage = NexusOperationWaitStage.NEXUS_OPERATION_WAIT_STAGE_CLOSED
         closed = await service.poll_nexus_operation_execution(poll, timeout=timedelta(seconds=30))
         seen["canceled"] = (closed.failure.message, closed.failure.WhichOneof("failure_info"))
-        describe.operation_id = later
         seen["canceled shown"] = shown(await service.describe_nexus_operation_execution(describe))
 
         ended = f"ended-{suffix}"

@@ -22,6 +22,9 @@ class Greeting:
     """Starts a workflow that continues as new once before it answers."""
     hello_later_slowly: nexusrpc.Operation[str, str]
     """As ``hello_later``, but takes two seconds to start its workflow."""
+    hello_later_held: nexusrpc.Operation[str, str]
+    """As ``hello_later``, but its workflow, once asked to cancel, ends canceled only when released:
+    the handler's answer to a cancel is recorded before the run's close, in that order."""
 
 
 @workflow.defn
@@ -32,6 +35,26 @@ class GreetWhenReleased:
     @workflow.run
     async def run(self, name: str) -> str:
         await workflow.wait_condition(lambda: self.released)
+        return f"hello later, {name}"
+
+    @workflow.signal
+    def release(self) -> None:
+        self.released = True
+
+
+@workflow.defn
+class CanceledWhenReleased:
+    def __init__(self) -> None:
+        self.released = False
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        try:
+            await workflow.wait_condition(lambda: self.released)
+        except asyncio.CancelledError:
+            self.released = False  # a release before the cancel does not count
+            await workflow.wait_condition(lambda: self.released)
+            raise
         return f"hello later, {name}"
 
     @workflow.signal
@@ -72,6 +95,12 @@ class GreetingHandler:
     ) -> nexus.WorkflowHandle[str]:
         await asyncio.sleep(2)
         return await ctx.start_workflow(GreetWhenReleased.run, name, id=name)
+
+    @nexus.workflow_run_operation
+    async def hello_later_held(
+        self, ctx: nexus.WorkflowRunOperationContext, name: str
+    ) -> nexus.WorkflowHandle[str]:
+        return await ctx.start_workflow(CanceledWhenReleased.run, name, id=name)
 
     @nexusrpc.handler.sync_operation
     async def stall(self, ctx: nexusrpc.handler.StartOperationContext, name: str) -> str:
@@ -141,4 +170,4 @@ class PostThroughTheSystem:
 
 
 CALLERS = [CallGreeting, CancelGreeting, PostThroughTheSystem, Mailbox]
-HANDLER_WORKFLOWS = [GreetWhenReleased, GreetInTwoRuns]
+HANDLER_WORKFLOWS = [GreetWhenReleased, CanceledWhenReleased, GreetInTwoRuns]
