@@ -1,8 +1,10 @@
-"""A versioning override asked of a running workflow, checked as Temporal's history checks it
-(pure): after the run is found, so a missing run answers NotFound first.
+"""A versioning override, checked as Temporal checks it (pure). Asked of a running workflow it is
+checked after the run is found, so a missing run answers NotFound first; a start checks the one
+it carries before anything is written (``for_start``).
 
 A pinned override may leave out its version: it then pins the run to the version it is
-pinned to already, and is refused when the run is not pinned.
+pinned to already, and is refused when the run is not pinned. A start has no such run, so
+its pinned override must name a version.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ UNSPECIFIED = VersioningBehavior.VERSIONING_BEHAVIOR_UNSPECIFIED
 PINNED = VersioningBehavior.VERSIONING_BEHAVIOR_PINNED
 AUTO_UPGRADE = VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE
 PIN_UNSPECIFIED = VersioningOverride.PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_UNSPECIFIED
+PIN_PINNED = VersioningOverride.PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_PINNED
 _GO_NAMES: dict[int, str] = {UNSPECIFIED: "Unspecified", PINNED: "Pinned", AUTO_UPGRADE: "AutoUpgrade"}
 """A behavior as Temporal's (Go's) messages name it."""
 
@@ -100,6 +103,48 @@ def _check_deprecated(override: VersioningOverride) -> None:
             raise InvalidArgumentError("only provide deployment if behavior is 'PINNED'")
         if override.pinned_version:
             raise InvalidArgumentError("only provide pinned version if behavior is 'PINNED'")
+
+
+def for_start(
+    override: VersioningOverride, routing: versioning.VersionRouting, namespace_id: str, task_queue: str
+) -> VersioningOverride:
+    """The override a start carries, checked as Temporal checks it and given in its current form
+    (the deprecated fields then filled in beside it, as for an update)."""
+    check(override)
+    current = in_current_form(override)
+    require_polled(routing, namespace_id, task_queue, current)
+    return current
+
+
+def in_current_form(override: VersioningOverride) -> VersioningOverride:
+    """A deprecated override (a behavior and a version string) as the current form says it;
+    InvalidArgumentError for a malformed version string."""
+    if override.HasField("pinned") or override.auto_upgrade:
+        return override
+    if override.behavior == AUTO_UPGRADE:
+        return VersioningOverride(auto_upgrade=True)
+    pinned = pinned_to(override)
+    if pinned is None:
+        return override
+    deployment_name, build_id = pinned
+    version = WorkerDeploymentVersion(deployment_name=deployment_name, build_id=build_id)
+    return VersioningOverride(pinned=VersioningOverride.PinnedOverride(behavior=PIN_PINNED, version=version))
+
+
+def require_polled(
+    routing: versioning.VersionRouting, namespace_id: str, task_queue: str, override: VersioningOverride
+) -> None:
+    """A run may be pinned only to a version whose workers poll its task queue."""
+    pinned = pinned_to(override)
+    if pinned is None:
+        return
+    deployment_name, build_id = pinned
+    version = names.version_name(deployment_name, build_id)
+    if not build_id or not routing.polls(namespace_id, task_queue, version):
+        raise FailedPreconditionError(
+            f"Pinned version '{deployment_name}:{build_id}' is not present in task queue "
+            f"'{task_queue}' of type 'Workflow'"
+        )
 
 
 def pinned_to(override: VersioningOverride) -> tuple[str, str] | None:

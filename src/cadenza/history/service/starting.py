@@ -18,7 +18,15 @@ from temporalio.api.workflowservice.v1 import (
     StartWorkflowExecutionRequest,
 )
 
-from cadenza.history.machine import runs, signals, starts, updates, workflow_ops, workflow_tasks
+from cadenza.history.machine import (
+    override_checks,
+    runs,
+    signals,
+    starts,
+    updates,
+    workflow_ops,
+    workflow_tasks,
+)
 from cadenza.history.machine.change import Change, new_run_id
 from cadenza.history.machine.signals import Signal
 from cadenza.history.machine.state import RUNNING, Parent
@@ -68,10 +76,21 @@ class Starting(SignalRpcs):
         waits for its slots (``TimerKind.AWAIT_SLOT``).
         """
         starts.validate(request, self._limits)
+        self._check_override(namespace, request)
         if rules is not None:
             validation.check(request.search_attributes, rules)
         async with self._workflow_id_locks.hold((namespace.id, request.workflow_id)):
             return await self._start_locked(namespace, request, signal, parent, update, await_slot)
+
+    def _check_override(self, namespace: NamespaceRecord, request: StartWorkflowExecutionRequest) -> None:
+        """Refuse a versioning override Temporal refuses at a start, before anything is written;
+        a deprecated one is recorded in its current form, as Temporal records it."""
+        if not request.HasField("versioning_override"):
+            return
+        checked = override_checks.for_start(
+            request.versioning_override, self._dispatch.deployments, namespace.id, request.task_queue.name
+        )
+        request.versioning_override.CopyFrom(checked)
 
     async def _start_locked(
         self,
