@@ -6,6 +6,7 @@ held back at the points each test names, so the changes land inside the read."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -138,6 +139,32 @@ async def test_a_slot_freed_while_the_slots_are_read_stays_free(shared_store: St
     assert limits.admits(PAY, "")
     await limits.stop()
     assert await limits.take(SECOND, PAY) == "taken"
+
+
+async def test_a_slot_freed_here_and_taken_elsewhere_while_the_slots_are_read_stays_counted(
+    shared_store: Store, postgres_database: str
+) -> None:
+    store = HeldStore(shared_store)
+    limits = await limits_on(store, shared=True)
+    assert await limits.take(FIRST, PAY) == "taken"
+    read = store.hold("list_slots", before=True)
+    refresh = asyncio.create_task(limits.refresh())
+    await read.reached.wait()
+
+    limits.give_back_slots([FIRST])
+    await limits.stop()  # the slot's row is deleted
+    other_store = open_store(postgres_database)
+    await other_store.open()
+    other = await limits_on(HeldStore(other_store), shared=True)
+    restarted = dataclasses.replace(FIRST, acquired_at=2_000.0)
+    assert await other.take(restarted, PAY) == "taken"  # the workflow started again, elsewhere
+    read.go.set()
+    await refresh
+
+    assert limits.holds(FIRST)
+    assert not limits.admits(PAY, "")
+    await other.stop()
+    await other_store.close()
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["single", "shared"])

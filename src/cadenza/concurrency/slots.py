@@ -118,9 +118,10 @@ class ConcurrencyLimits:
             changes.added(slot)
 
     def _remove(self, held: SlotId) -> None:
-        self.table.remove(held)
-        for changes in self._reads:
-            changes.removed(held)
+        slot = self.table.remove(held)
+        if slot is not None:
+            for changes in self._reads:
+                changes.removed(slot)
 
     def _set_limits(self, limits: list[ConcurrencyLimitRecord]) -> None:
         self.limits = {key_of(limit): limit for limit in limits}
