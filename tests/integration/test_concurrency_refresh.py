@@ -15,10 +15,12 @@ import pytest
 from cadenza.concurrency import ConcurrencyLimits
 from cadenza.persistence.backends import open_store
 from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord, SlotRecord
+from cadenza.persistence.records import TaskKind, TaskRecord
 from cadenza.persistence.roles import ConcurrencyStore
 from cadenza.persistence.store import Store
 
 PAY = ConcurrencyLimitRecord("ns", "workflow-type", "Pay", 1, 0, "queue")
+QUEUE = ConcurrencyLimitRecord("ns", "activity-queue", "q", 1, 0, "queue")
 SHIP = ConcurrencyLimitRecord("ns", "workflow-type", "Ship", 3, 0, "reject")
 FIRST = SlotRecord("ns", "workflow-type", "Pay", "first", "", 0, 1, "", 1_000.0)
 SECOND = SlotRecord("ns", "workflow-type", "Pay", "second", "", 0, 1, "", 1_000.0)
@@ -165,6 +167,29 @@ async def test_a_slot_freed_here_and_taken_elsewhere_while_the_slots_are_read_st
     assert not limits.admits(PAY, "")
     await other.stop()
     await other_store.close()
+
+
+async def test_a_task_another_server_hands_over_while_the_slots_are_read_stays_counted(
+    shared_store: Store,
+) -> None:
+    await shared_store.put_concurrency_limit(QUEUE)
+    task = TaskRecord("t", "ns", "q", TaskKind.ACTIVITY, "wf", "run", 5, 1)
+    store = HeldStore(shared_store)
+    limits = await limits_on(store, shared=True)
+    elsewhere = SlotRecord("ns", "activity-queue", "q", "wf", "run", 5, 1, "", 2_000.0)
+    assert await shared_store.acquire_slot(elsewhere, 1, 0) == "taken"  # another server's
+
+    limits.reserve(task)  # the same task, handed to a poll here too
+    read = store.hold("list_slots")
+    refresh = asyncio.create_task(limits.refresh())
+    await read.reached.wait()  # the refresh read the other server's row
+    assert await limits.confirm(task) == "held"  # this server's reservation is given back
+    read.go.set()
+    await refresh
+
+    assert limits.running(("ns", "activity-queue", "q")) == 1
+    assert not limits.admits(QUEUE, "")
+    await limits.stop()
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["single", "shared"])

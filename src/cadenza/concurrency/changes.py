@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cadenza.concurrency.limits import LimitKey, key_of
-from cadenza.concurrency.table import SlotTable, slot_id
+from cadenza.concurrency.table import SlotId, SlotTable, slot_id
 from cadenza.persistence.concurrency_records import ConcurrencyLimitRecord, SlotRecord
 
 
@@ -21,17 +21,18 @@ class LocalChanges:
     """The slots added and removed, and the limits set and unset, here since a read began."""
 
     def __init__(self, reserved: Iterable[SlotRecord]) -> None:
-        self.slots: list[tuple[bool, SlotRecord]] = [(True, slot) for slot in reserved]
-        """In order, each slot added (True) or removed (False). It starts with the slots
-        reserved and not yet handed over: their rows may be written after the read."""
+        self.slots: dict[SlotId, tuple[bool, SlotRecord]] = {slot_id(s): (True, s) for s in reserved}
+        """The last change of each slot: added (True) or removed (False), and its record. It
+        starts with the slots reserved and not yet handed over: their rows may be written after
+        the read."""
         self.limits: dict[LimitKey, ConcurrencyLimitRecord | None] = {}
         """The last limit set (its record) or unset (None) for each key."""
 
     def added(self, slot: SlotRecord) -> None:
-        self.slots.append((True, slot))
+        self.slots[slot_id(slot)] = (True, slot)
 
     def removed(self, slot: SlotRecord) -> None:
-        self.slots.append((False, slot))
+        self.slots[slot_id(slot)] = (False, slot)
 
     def limit_set(self, key: LimitKey, limit: ConcurrencyLimitRecord | None) -> None:
         self.limits[key] = limit
@@ -41,14 +42,13 @@ class LocalChanges:
         table = SlotTable()
         for slot in read:
             table.add(slot)
-        for added, slot in self.slots:
-            held = slot_id(slot)
+        for held, (added, slot) in self.slots.items():
             if added:
                 table.add(slot)
             elif table.slots.get(held) == slot:
                 # Only the row of the slot freed here: one with the same holder that another
-                # server took since (the activity's next attempt, the workflow's next start,
-                # the same task it is handing over) stays.
+                # server took (the activity's next attempt, the workflow's next start, the task
+                # it is handing over while this server's reservation of it is given back) stays.
                 table.remove(held)
         return table
 
