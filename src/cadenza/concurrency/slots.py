@@ -63,7 +63,7 @@ class ConcurrencyLimits:
         self._in_flight: dict[SlotId, SlotRecord] = {}
         """Slots reserved and not yet handed over: the hook and the sweep leave them alone."""
         self._reads: list[LocalChanges] = []
-        """The changes made here during each read of the store under way (``load``)."""
+        """The changes made here during each read of the store under way (``load``, ``refresh``)."""
         self._freed = asyncio.Event()
         self._releases: set[asyncio.Task[None]] = set()
         self.holder_alive: HolderAlive | None = None
