@@ -14,10 +14,12 @@ stayed unknown, a standalone activity, which no workflow change ends).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from cadenza.clock import Clock
+from cadenza.concurrency.changes import LocalChanges
 from cadenza.concurrency.limits import ACTIVITY_QUEUE, LimitKey, key_of
 from cadenza.concurrency.table import SlotId, SlotTable, activity_slot, ended_by_commits, slot_id
 from cadenza.history.machine.change import Change
@@ -60,6 +62,8 @@ class ConcurrencyLimits:
         self.table = SlotTable()
         self._in_flight: dict[SlotId, SlotRecord] = {}
         """Slots reserved and not yet handed over: the hook and the sweep leave them alone."""
+        self._reads: list[LocalChanges] = []
+        """The changes made here during each read of the store under way (``load``, ``refresh``)."""
         self._freed = asyncio.Event()
         self._releases: set[asyncio.Task[None]] = set()
         self.holder_alive: HolderAlive | None = None
@@ -71,7 +75,7 @@ class ConcurrencyLimits:
         """When a single server last heard of such a commit, until its sweep checked the slots
         taken before then."""
         self._refresh = Periodic(
-            self._refresh_limits,
+            self.refresh,
             REFRESH_SECONDS,
             name="cadenza-concurrency",
             what="reading concurrency limits",
@@ -89,15 +93,35 @@ class ConcurrencyLimits:
 
     async def load(self) -> None:
         """Read every limit and slot from the store (at start; on a shared database, again and
-        again), keeping the slots this server is still handing over."""
-        limits = await self._store.list_concurrency_limits()
-        slots = await self._store.list_slots()
-        self._set_limits(limits)
-        table = SlotTable()
-        for slot in [*slots, *self._in_flight.values()]:
-            table.add(slot)
-        self.table = table
+        again), keeping the slots this server is still handing over and the changes it made
+        while reading."""
+        async with self._reading() as changes:
+            limits = await self._store.list_concurrency_limits()
+            slots = await self._store.list_slots()
+        self._set_limits(changes.limits_from(limits))
+        self.table = changes.table_from(slots)
         self._wake()
+
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[LocalChanges]:
+        """Note the changes made here while the store is read (see ``LocalChanges``)."""
+        changes = LocalChanges(self._in_flight.values())
+        self._reads.append(changes)
+        try:
+            yield changes
+        finally:
+            self._reads.remove(changes)
+
+    def _add(self, slot: SlotRecord) -> None:
+        self.table.add(slot)
+        for changes in self._reads:
+            changes.added(slot)
+
+    def _remove(self, held: SlotId) -> None:
+        slot = self.table.remove(held)
+        if slot is not None:
+            for changes in self._reads:
+                changes.removed(slot)
 
     def _set_limits(self, limits: list[ConcurrencyLimitRecord]) -> None:
         self.limits = {key_of(limit): limit for limit in limits}
@@ -107,14 +131,20 @@ class ConcurrencyLimits:
 
     async def set_limit(self, limit: ConcurrencyLimitRecord) -> None:
         await self._store.put_concurrency_limit(limit)
+        self._note_limit(key_of(limit), limit)
         self._set_limits([*(x for k, x in self.limits.items() if k != key_of(limit)), limit])
         self._wake()  # a raised limit lets waiting tasks and starts go
 
     async def unset_limit(self, namespace_id: str, scope: str, name: str) -> bool:
         removed = await self._store.delete_concurrency_limit(namespace_id, scope, name)
+        self._note_limit((namespace_id, scope, name), None)
         self._set_limits([x for k, x in self.limits.items() if k != (namespace_id, scope, name)])
         self._wake()
         return removed
+
+    def _note_limit(self, key: LimitKey, limit: ConcurrencyLimitRecord | None) -> None:
+        for changes in self._reads:
+            changes.limit_set(key, limit)
 
     def running(self, key: LimitKey) -> int:
         """Slots held now under the limit ``key``."""
@@ -150,7 +180,7 @@ class ConcurrencyLimits:
         """Count the slot of a task matching hands a poll (its limit admitted it)."""
         slot = activity_slot(task, self._clock.now())
         self._in_flight[slot_id(slot)] = slot
-        self.table.add(slot)
+        self._add(slot)
 
     async def confirm(self, task: TaskRecord) -> str:
         """Take the reserved slot of ``task`` in the store: ``taken`` (at once for an unlimited
@@ -166,7 +196,7 @@ class ConcurrencyLimits:
         outcome = await self._store.acquire_slot(slot, *self._store_caps(limit))
         if outcome != SLOT_TAKEN:
             self._in_flight.pop(held, None)
-            self.table.remove(held)
+            self._remove(held)
             self._wake()
         return outcome
 
@@ -229,16 +259,16 @@ class ConcurrencyLimits:
         if not self.admits(limit, ""):
             return SLOT_FULL
         self._in_flight[slot_id(slot)] = slot
-        self.table.add(slot)
+        self._add(slot)
         try:
             outcome = await self._store.acquire_slot(slot, self._store_caps(limit)[0], 0)
         except BaseException:
             self._in_flight.pop(slot_id(slot), None)
-            self.table.remove(slot_id(slot))
+            self._remove(slot_id(slot))
             raise
         self._in_flight.pop(slot_id(slot), None)
         if outcome == SLOT_FULL:
-            self.table.remove(slot_id(slot))
+            self._remove(slot_id(slot))
         return outcome
 
     def give_back_slots(self, slots: list[SlotRecord]) -> None:
@@ -274,7 +304,7 @@ class ConcurrencyLimits:
         if not slots:
             return
         for slot in slots:
-            self.table.remove(slot_id(slot))
+            self._remove(slot_id(slot))
         self._wake()
         task = asyncio.create_task(self._delete(slots), name="cadenza-concurrency-release")
         self._releases.add(task)
@@ -302,12 +332,15 @@ class ConcurrencyLimits:
         if self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)
 
-    async def _refresh_limits(self) -> None:
+    async def refresh(self) -> None:
+        """One round of the periodic refresh: the limits (the CLI may have changed them in the
+        database) and, on a shared database, the slots."""
         if self._shared:
             await self.load()
             return
-        # The CLI may have changed them in the database.
-        limits = await self._store.list_concurrency_limits()
+        async with self._reading() as changes:
+            read = await self._store.list_concurrency_limits()
+        limits = changes.limits_from(read)
         if limits != sorted(self.limits.values(), key=key_of):
             self._set_limits(limits)
             self._wake()
