@@ -9,6 +9,7 @@ the timer queue, or it would sit in the store, due, until the next restart.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from temporalio.client import (
     WorkflowFailureError,
 )
 from temporalio.exceptions import TimeoutError as WorkflowTimeoutError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cadenza.persistence.records import ExecutionWrite
 from tests.acceptance import workflows as w
@@ -38,6 +39,17 @@ def starts_a_run(write: ExecutionWrite) -> bool:
 
 
 def any_write(_write: object) -> bool:
+    return True
+
+
+async def written(describe: Awaitable[object]) -> bool:
+    """Whether the described thing exists: a released write may not have committed yet."""
+    try:
+        await describe
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
     return True
 
 
@@ -59,6 +71,7 @@ async def test_a_start_whose_caller_gave_up_mid_commit_still_runs_and_times_out(
             await start  # the client's deadline passes while the start is held
         held.release.set()
         handle = client.get_workflow_handle(workflow_id)
+        await eventually(lambda: written(handle.describe()), timeout=20)
         with pytest.raises(WorkflowFailureError) as failed:
             await asyncio.wait_for(handle.result(), 20)
         assert isinstance(failed.value.cause, WorkflowTimeoutError)
@@ -83,6 +96,8 @@ async def test_a_schedule_whose_creator_gave_up_mid_write_still_wakes(
             await create  # the client's deadline passes while the schedule is being written
         held.release.set()
         handle = client.get_schedule_handle(f"sched-{task_queue}")
+
+        await eventually(lambda: written(handle.describe()), timeout=20)
 
         async def acted() -> bool:
             return (await handle.describe()).info.num_actions > 0
